@@ -1,0 +1,32 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers and import rules: ../shared/DESIGN.md. Modules are added as their
+// issues land; the boundaries are the ones DESIGN.md draws.
+let package = Package(
+    name: "softvmm",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "softvmm", targets: ["softvmm"]),
+        .library(name: "X86Decoder", targets: ["X86Decoder"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "X86"),
+        .target(name: "X86Decoder", dependencies: ["X86"]),
+        .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
+                       providers: [.apt(["libcapstone-dev"])]),
+        // Zydis is the second reference that arbitrates where Capstone 4.0.2 is
+        // wrong. Debian ships no .pc file for it, so the module map links it.
+        .systemLibrary(name: "CZydis", providers: [.apt(["libzydis-dev"])]),
+        .target(name: "DecoderCheck", dependencies: ["X86", "X86Decoder", "CCapstone", "CZydis"]),
+        .executableTarget(name: "softvmm", dependencies: [
+            "X86", "X86Decoder", "DecoderCheck",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "X86DecoderTests", dependencies: ["X86Decoder"]),
+        .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
+    ]
+)

@@ -1,0 +1,344 @@
+import X86
+
+/// The x86 decoder for 16-, 32- and 64-bit code.
+///
+/// Decoding is one pass over at most 15 bytes: prefixes, opcode and escape
+/// bytes (or VEX), ModRM, a table match, SIB and displacement, immediates.
+/// It never reads past `count`: running out of bytes gives `.truncated`.
+public struct X86Decoder: Sendable {
+    public var mode: CPUMode
+    public var vendor: Vendor
+
+    public init(mode: CPUMode = .bits64, vendor: Vendor = .intel) {
+        self.mode = mode
+        self.vendor = vendor
+        _ = DecoderTables.shared
+    }
+
+    public func decode(_ bytes: [UInt8]) -> Instruction {
+        bytes.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress, buf.count > 0 else {
+                var ins = Instruction(mode: mode)
+                ins.status = .truncated
+                return ins
+            }
+            return decode(base, count: buf.count)
+        }
+    }
+
+    public func decode(_ p: UnsafePointer<UInt8>, count: Int) -> Instruction {
+        var ins = Instruction(mode: mode)
+        let t = DecoderTables.shared
+        let is64 = mode == .bits64
+        var pos = 0
+        var pfx: Prefixes = []
+        var lastRep: UInt8 = 0
+        var rex: UInt8 = 0
+
+        @inline(__always) func fail(_ s: DecodeStatus) -> Instruction {
+            ins.status = s
+            ins.length = UInt8(min(pos, 15))
+            ins.prefixes = pfx
+            return ins
+        }
+        /// Whether `n` more bytes are available; else the failure to return.
+        @inline(__always) func short(_ n: Int) -> DecodeStatus? {
+            if pos + n > 15 { return .invalid }
+            if pos + n > count { return .truncated }
+            return nil
+        }
+
+        // Legacy prefixes and REX. A REX prefix counts only immediately before the opcode.
+        prefixLoop: while true {
+            if let s = short(1) { return fail(s) }
+            let b = p[pos]
+            switch b {
+            case 0xF0: pfx.insert(.lock)
+            case 0xF2: pfx.insert(.repne); lastRep = 0xF2
+            case 0xF3: pfx.insert(.repe); lastRep = 0xF3
+            case 0x26: pfx.insert(.segment); ins.segmentOverride = 0
+            case 0x2E: pfx.insert(.segment); ins.segmentOverride = 1
+            case 0x36: pfx.insert(.segment); ins.segmentOverride = 2
+            case 0x3E: pfx.insert(.segment); ins.segmentOverride = 3
+            case 0x64: pfx.insert(.segment); ins.segmentOverride = 4
+            case 0x65: pfx.insert(.segment); ins.segmentOverride = 5
+            case 0x66: pfx.insert(.operandSize)
+            case 0x67: pfx.insert(.addressSize)
+            case 0x40...0x4F where is64:
+                rex = b
+                pos += 1
+                continue prefixLoop
+            default:
+                break prefixLoop
+            }
+            rex = 0
+            pos += 1
+        }
+        if rex != 0 { pfx.insert(.rex) }
+        var ext = rex & 0x0F
+        var vectorLength: UInt8 = 0
+        var vvvv: UInt8 = 0
+        var pclass: UInt32
+        if lastRep == 0xF3 { pclass = 2 } else if lastRep == 0xF2 { pclass = 3 } else if pfx.contains(.operandSize) { pclass = 1 } else { pclass = 0 }
+
+        // Opcode, escapes, VEX.
+        var map = OpcodeMap.legacy
+        let b0 = p[pos]
+        pos += 1
+        var opcode = b0
+        if b0 == 0x0F {
+            if let s = short(1) { return fail(s) }
+            let b1 = p[pos]
+            pos += 1
+            if b1 == 0x38 || b1 == 0x3A {
+                if let s = short(1) { return fail(s) }
+                map = b1 == 0x38 ? .map0F38 : .map0F3A
+                opcode = p[pos]
+                pos += 1
+            } else if b1 == 0x0F {
+                map = .amd3DNow
+            } else {
+                map = .map0F
+                opcode = b1
+            }
+        } else if b0 == 0xC4 || b0 == 0xC5 || b0 == 0x62 {
+            if let s = short(1) { return fail(s) }
+            let v1 = p[pos]
+            if is64 || v1 >= 0xC0 {
+                if b0 == 0x62 {
+                    // EVEX (AVX-512) is recognised by its prefix but not yet decoded.
+                    pos += 1
+                    return fail(.invalid)
+                }
+                // VEX: no 66/F2/F3/LOCK/REX before it.
+                if rex != 0 || pfx.contains(.operandSize) || pfx.contains(.repe) || pfx.contains(.repne) || pfx.contains(.lock) {
+                    pos += 1
+                    return fail(.invalid)
+                }
+                pfx.insert(.vex)
+                var v2: UInt8
+                var mmmmm: UInt8 = 1
+                if b0 == 0xC5 {
+                    pos += 1
+                    v2 = v1
+                    ext = (v1 & 0x80) == 0 ? 4 : 0
+                } else {
+                    if let s = short(2) { return fail(s) }
+                    v2 = p[pos + 1]
+                    pos += 2
+                    ext = ((~v1 & 0x80) != 0 ? 4 : 0) | ((~v1 & 0x40) != 0 ? 2 : 0) | ((~v1 & 0x20) != 0 ? 1 : 0)
+                    if v2 & 0x80 != 0 { ext |= 8 }
+                    mmmmm = v1 & 0x1F
+                }
+                if !is64 { ext &= 8 } // VEX.R/X/B (and vvvv[3]) are ignored outside 64-bit mode.
+                vvvv = (~v2 >> 3) & 0x0F
+                if !is64 { vvvv &= 7 }
+                vectorLength = (v2 >> 2) & 1
+                pclass = UInt32(v2 & 3)
+                switch mmmmm {
+                case 1: map = .vex0F
+                case 2: map = .vex0F38
+                case 3: map = .vex0F3A
+                default: return fail(.invalid)
+                }
+                if let s = short(1) { return fail(s) }
+                opcode = p[pos]
+                pos += 1
+            }
+        }
+
+        var key: UInt32 = (pclass << KeyBit.pclassShift) | (is64 ? KeyBit.mode64 : 0)
+        if ext & 8 != 0 { key |= KeyBit.w }
+        if ext & 1 != 0 { key |= KeyBit.rexB }
+        key |= UInt32(vectorLength) << KeyBit.lShift
+
+        let addressSize: UInt8
+        switch mode {
+        case .bits16: addressSize = pfx.contains(.addressSize) ? 4 : 2
+        case .bits32: addressSize = pfx.contains(.addressSize) ? 2 : 4
+        case .bits64: addressSize = pfx.contains(.addressSize) ? 4 : 8
+        }
+        ins.addressSize = addressSize
+
+        var slot = t.slots[Int(map.rawValue) &* 256 &+ Int(opcode)]
+        if map == .amd3DNow { slot = 1 << 31 }
+        if slot >> 20 == 0 { return fail(.invalid) }
+        if slot & (1 << 31) != 0 {
+            if let s = short(1) { return fail(s) }
+            let m = p[pos]
+            pos += 1
+            ins.modrm = m
+            ins.hasModRM = true
+            key |= UInt32(m & 0x3F) | (m >= 0xC0 ? KeyBit.modReg : 0)
+        }
+
+        // 3DNow!: the operation byte follows the memory operand.
+        if map == .amd3DNow {
+            if ins.modrm < 0xC0, let s = decodeMemory(&ins, p, count, &pos) { return fail(s) }
+            if let s = short(1) { return fail(s) }
+            opcode = p[pos]
+            pos += 1
+            slot = t.slots[Int(map.rawValue) &* 256 &+ Int(opcode)]
+            if slot >> 20 == 0 { return fail(.invalid) }
+        }
+
+        // Find the form.
+        let start = Int(slot & 0xFFFFF)
+        let n = Int((slot >> 20) & 0x7FF)
+        var formIndex = -1
+        for c in start..<(start + n) {
+            let cand = t.candidates[c]
+            if key & cand.mask == cand.value {
+                formIndex = Int(cand.form)
+                break
+            }
+        }
+        if formIndex < 0 { return fail(.invalid) }
+        let fp = t.formPtr + formIndex
+        let flags = fp.pointee.flags
+        ins.form = UInt16(formIndex)
+        ins.map = map
+        ins.opcode = opcode
+        ins.ext = ext
+        ins.vvvv = vvvv
+        ins.vectorLength = vectorLength
+
+        // Operand size.
+        let has66 = pfx.contains(.operandSize) && !flags.contains(.mandatory66)
+        var osz: UInt8
+        if flags.contains(.vex) {
+            osz = (is64 && ext & 8 != 0) ? 8 : 4
+        } else if is64 {
+            if ext & 8 != 0 { osz = 8 }
+            else if flags.contains(.force64) { osz = (vendor == .amd && has66) ? 2 : 8 }
+            else if flags.contains(.default64) { osz = has66 ? 2 : 8 }
+            else { osz = has66 ? 2 : 4 }
+        } else {
+            osz = mode == .bits16 ? 2 : 4
+            if has66 { osz = 6 - osz }
+        }
+        ins.operandSize = osz
+
+        // Rules the table cannot express.
+        if flags.contains(.vex) && !flags.contains(.usesVVVV) && vvvv != 0 { return fail(.invalid) }
+        if pfx.contains(.lock) && (!flags.contains(.lock) || ins.modrm >= 0xC0) { return fail(.invalid) }
+        if map == .legacy && (opcode == 0x8C || opcode == 0x8E) && (ins.reg > 5 || (opcode == 0x8E && ins.reg == 1)) {
+            return fail(.invalid)
+        }
+        if map == .map0F && (opcode == 0x20 || opcode == 0x22) {
+            let cr = ins.reg | ((ext & 4) << 1)
+            if !(cr == 0 || cr == 2 || cr == 3 || cr == 4 || cr == 8) { return fail(.invalid) }
+        }
+        if map == .map0F && (opcode == 0x21 || opcode == 0x23) && ext & 4 != 0 { return fail(.invalid) }
+
+        // SIB and displacement.
+        if map != .amd3DNow && ins.hasModRM && ins.modrm < 0xC0 && !flags.contains(.noMod) {
+            if let s = decodeMemory(&ins, p, count, &pos) { return fail(s) }
+        }
+
+        // Immediates.
+        let imm1 = fp.pointee.imm1
+        if imm1.kind != .none {
+            let (value, size) = immediateLayout(imm1, osz: osz, asz: addressSize)
+            if let s = short(size) { return fail(s) }
+            ins.immediate = readImmediate(p + pos, size: size, signed: value)
+            ins.immediateSize = UInt8(size)
+            pos += size
+            if imm1.kind == .A {
+                if let s = short(2) { return fail(s) }
+                ins.immediate2 = UInt64(p[pos]) | UInt64(p[pos + 1]) << 8
+                pos += 2
+            }
+            let imm2 = fp.pointee.imm2
+            if imm2.kind != .none {
+                let (value2, size2) = immediateLayout(imm2, osz: osz, asz: addressSize)
+                if let s = short(size2) { return fail(s) }
+                ins.immediate2 = readImmediate(p + pos, size: size2, signed: value2)
+                pos += size2
+            }
+        }
+
+        let mnemonics = fp.pointee.mnemonics
+        let which = flags.contains(.byAddressSize) ? addressSize : osz
+        ins.mnemonicID = which == 2 ? mnemonics.0 : (which == 4 ? mnemonics.1 : mnemonics.2)
+        ins.prefixes = pfx
+        ins.lastRepeat = lastRep
+        ins.length = UInt8(pos)
+        ins.status = .valid
+        return ins
+    }
+
+    /// Parses SIB and displacement after a memory-form ModRM.
+    @inline(__always)
+    private func decodeMemory(_ ins: inout Instruction, _ p: UnsafePointer<UInt8>, _ count: Int, _ pos: inout Int) -> DecodeStatus? {
+        @inline(__always) func short(_ n: Int) -> DecodeStatus? {
+            if pos + n > 15 { return .invalid }
+            if pos + n > count { return .truncated }
+            return nil
+        }
+        let mod = ins.modrm >> 6
+        let rm = ins.modrm & 7
+        var dispSize = 0
+        if ins.addressSize == 2 {
+            if mod == 0 && rm == 6 { dispSize = 2 } else if mod == 1 { dispSize = 1 } else if mod == 2 { dispSize = 2 }
+        } else {
+            if rm == 4 {
+                if let s = short(1) { return s }
+                ins.sib = p[pos]
+                ins.hasSIB = true
+                pos += 1
+                if mod == 0 && ins.sib & 7 == 5 { dispSize = 4 }
+            }
+            if mod == 0 && rm == 5 { dispSize = 4 } else if mod == 1 { dispSize = 1 } else if mod == 2 { dispSize = 4 }
+        }
+        if dispSize > 0 {
+            if let s = short(dispSize) { return s }
+            ins.displacement = Int64(bitPattern: readImmediate(p + pos, size: dispSize, signed: true))
+            ins.displacementSize = UInt8(dispSize)
+            pos += dispSize
+        }
+        return nil
+    }
+}
+
+/// Byte count of an immediate operand, and whether it is sign-extended.
+@inline(__always)
+func immediateLayout(_ spec: OperandSpec, osz: UInt8, asz: UInt8) -> (Bool, Int) {
+    switch spec.kind {
+    case .I:
+        switch spec.size {
+        case .b: return (false, 1)
+        case .ibs: return (true, 1)
+        case .w: return (false, 2)
+        case .d: return (false, 4)
+        case .z: return (osz == 8, osz == 2 ? 2 : 4)
+        case .v: return (false, Int(osz))
+        default: return (false, 1)
+        }
+    case .J:
+        return (true, spec.size == .b ? 1 : (osz == 2 ? 2 : 4))
+    case .O:
+        return (false, Int(asz))
+    case .A:
+        return (false, osz == 2 ? 2 : 4)
+    default: // L: is4 register in imm8[7:4]
+        return (false, 1)
+    }
+}
+
+@inline(__always)
+func readImmediate(_ p: UnsafePointer<UInt8>, size: Int, signed: Bool) -> UInt64 {
+    switch size {
+    case 1: return signed ? UInt64(bitPattern: Int64(Int8(bitPattern: p[0]))) : UInt64(p[0])
+    case 2:
+        let v = UInt16(p[0]) | UInt16(p[1]) << 8
+        return signed ? UInt64(bitPattern: Int64(Int16(bitPattern: v))) : UInt64(v)
+    case 4:
+        let v = UInt32(p[0]) | UInt32(p[1]) << 8 | UInt32(p[2]) << 16 | UInt32(p[3]) << 24
+        return signed ? UInt64(bitPattern: Int64(Int32(bitPattern: v))) : UInt64(v)
+    default:
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(p[i]) << (8 * UInt64(i)) }
+        return v
+    }
+}

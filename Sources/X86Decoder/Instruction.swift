@@ -1,0 +1,84 @@
+import X86
+
+/// Outcome of decoding.
+public enum DecodeStatus: UInt8, Sendable {
+    /// A valid instruction of `length` bytes.
+    case valid
+    /// Not a valid instruction in this mode (the CPU raises #UD, or #GP for
+    /// more than 15 bytes). `length` is how far decoding got.
+    case invalid
+    /// The bytes ran out before the instruction did.
+    case truncated
+}
+
+/// Legacy prefixes present (whether or not they were meaningful).
+public struct Prefixes: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public static let lock = Prefixes(rawValue: 1 << 0)
+    public static let repe = Prefixes(rawValue: 1 << 1)     // F3
+    public static let repne = Prefixes(rawValue: 1 << 2)    // F2
+    public static let operandSize = Prefixes(rawValue: 1 << 3)
+    public static let addressSize = Prefixes(rawValue: 1 << 4)
+    public static let segment = Prefixes(rawValue: 1 << 5)
+    public static let rex = Prefixes(rawValue: 1 << 6)
+    public static let vex = Prefixes(rawValue: 1 << 7)
+}
+
+/// A decoded instruction: a plain value, no references, cheap to copy and cache.
+/// Operand detail is derived on demand (`operands`), from the form.
+public struct Instruction: Sendable {
+    public var status: DecodeStatus = .invalid
+    /// Bytes consumed: the instruction length when `status == .valid`.
+    public var length: UInt8 = 0
+    public var mode: CPUMode
+    public var map: OpcodeMap = .legacy
+    public var opcode: UInt8 = 0
+    public var modrm: UInt8 = 0
+    public var sib: UInt8 = 0
+    public var hasModRM: Bool = false
+    public var hasSIB: Bool = false
+    public var prefixes: Prefixes = []
+    /// Segment override (0 ES, 1 CS, 2 SS, 3 DS, 4 FS, 5 GS), 0xFF if none. The last one wins.
+    public var segmentOverride: UInt8 = 0xFF
+    /// The last of F2/F3 seen (0 if neither): it is the one that counts.
+    public var lastRepeat: UInt8 = 0
+    /// REX or VEX extension bits: W = 8, R = 4, X = 2, B = 1 (already un-inverted for VEX).
+    public var ext: UInt8 = 0
+    /// VEX.vvvv, un-inverted (0 when absent).
+    public var vvvv: UInt8 = 0
+    /// VEX.L: 0 for 128-bit, 1 for 256-bit.
+    public var vectorLength: UInt8 = 0
+    /// Effective operand size in bytes (2, 4 or 8).
+    public var operandSize: UInt8 = 4
+    /// Effective address size in bytes (2, 4 or 8).
+    public var addressSize: UInt8 = 4
+    public var displacementSize: UInt8 = 0
+    /// Sign-extended displacement.
+    public var displacement: Int64 = 0
+    /// First immediate (sign-extended where the form says so), second immediate.
+    public var immediate: UInt64 = 0
+    public var immediate2: UInt64 = 0
+    public var immediateSize: UInt8 = 0
+    /// Index of the form in the decoder tables.
+    public var form: UInt16 = 0
+    public var mnemonicID: UInt16 = 0
+
+    public init(mode: CPUMode) { self.mode = mode }
+
+    @inlinable public var isValid: Bool { status == .valid }
+    @inlinable public var mod: UInt8 { modrm >> 6 }
+    @inlinable public var reg: UInt8 { (modrm >> 3) & 7 }
+    @inlinable public var rm: UInt8 { modrm & 7 }
+    /// True when a REX prefix was present (byte registers spl..dil instead of ah..bh).
+    @inlinable public var hasREX: Bool { prefixes.contains(.rex) }
+    /// True when ModRM names memory.
+    public var hasMemoryOperand: Bool {
+        hasModRM && mod != 3 && !formFlags.contains(.noMod)
+    }
+
+    public var mnemonic: String { DecoderTables.shared.mnemonics[Int(mnemonicID)] }
+    public var formFlags: FormFlags { DecoderTables.shared.formPtr[Int(form)].flags }
+    /// The spec line that decoded this instruction ("file:line: text").
+    public var specLine: String { DecoderTables.shared.formLines[Int(form)] }
+}
