@@ -47,6 +47,7 @@ public enum SizeCode: UInt8, Sendable {
     case vw     // register: operand size; memory: word
     case dw     // register: 32-bit; memory: word
     case db     // register: 32-bit; memory: byte
+    case zw     // register: z; memory: word (LAR, LSL)
     case x      // 16, or 32 with VEX.L = 1
     case xq     // register x; memory 8 (VEX.L = 0) or 32 (VEX.L = 1)
     case h      // half of x; register always XMM
@@ -151,7 +152,7 @@ extension SizeCode {
     static let byName: [String: SizeCode] = [
         "b": .b, "w": .w, "d": .d, "q": .q, "dq": .dq, "qq": .qq, "t": .t, "v": .v,
         "z": .z, "y": .y, "a": .a, "p": .p, "s": .s, "m": .m, "vw": .vw, "dw": .dw,
-        "db": .db, "x": .x, "xq": .xq, "h": .h, "qtr": .qtr, "oct": .oct, "env": .env,
+        "db": .db, "zw": .zw, "x": .x, "xq": .xq, "h": .h, "qtr": .qtr, "oct": .oct, "env": .env,
         "state": .state, "xs": .xs, "bs": .ibs, "v64": .iv,
     ]
 }

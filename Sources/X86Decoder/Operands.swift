@@ -69,14 +69,14 @@ extension Instruction {
         case .vw: return memory ? 2 : Int(operandSize)
         case .dw: return memory ? 2 : 4
         case .db: return memory ? 1 : 4
+        case .zw: return memory ? 2 : (operandSize == 2 ? 2 : 4)
         case .x: return vec
         case .xq: return memory ? (vectorLength == 1 ? 32 : 8) : vec
         case .h: return vec / 2
         case .qtr: return vec / 4
         case .oct: return vec / 8
-        case .env: return operandSize == 2 ? 14 : 28
-        case .state: return operandSize == 2 ? 94 : 108
-        case .fx512: return 512
+        // Save areas are reported unsized: they are not loaded or stored as one value.
+        case .env, .state, .fx512: return 0
         case .xs: return 0
         case .ibs: return Int(operandSize)
         case .iv: return Int(operandSize)

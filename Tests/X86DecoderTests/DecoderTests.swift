@@ -1,1 +1,132 @@
 import Testing
+import X86
+@testable import X86Decoder
+
+/// One line of Fixtures/decoder/cases.txt: bytes | mode | expected text | notes.
+struct DecoderCase: CustomTestStringConvertible, Sendable {
+    var line: Int
+    var bytes: [UInt8]
+    var mode: CPUMode
+    var expected: String
+    var notes: String
+    var testDescription: String { "line \(line): \(expected)" }
+}
+
+enum Fixtures {
+    /// The repository root, found from this file's path.
+    static let root: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+
+    static func read(_ relative: String) -> String {
+        let path = root + "/" + relative
+        guard let f = fopen(path, "r") else { fatalError("cannot open \(path)") }
+        defer { fclose(f) }
+        var out = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&buf, 1, buf.count, f)
+            if n <= 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static let decoderCases: [DecoderCase] = {
+        var cases: [DecoderCase] = []
+        for (i, raw) in read("Fixtures/decoder/cases.txt").split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmed
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let f = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmed }
+            precondition(f.count >= 3, "cases.txt:\(i + 1): need bytes | mode | text")
+            let bytes = f[0].split(separator: " ").map { UInt8($0, radix: 16)! }
+            cases.append(DecoderCase(line: i + 1, bytes: bytes, mode: CPUMode(bits: Int(f[1])!)!,
+                                     expected: f[2], notes: f.count > 3 ? f[3] : ""))
+        }
+        return cases
+    }()
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct DecoderCases {
+    @Test(arguments: Fixtures.decoderCases)
+    func decodesAsExpected(_ c: DecoderCase) {
+        let ins = X86Decoder(mode: c.mode).decode(c.bytes)
+        let text = IntelFormatter().format(ins, address: 0x1000)
+        #expect(text == c.expected, "cases.txt:\(c.line) \(c.notes)")
+        if ins.status == .valid {
+            #expect(Int(ins.length) == c.bytes.count, "cases.txt:\(c.line): length")
+        }
+    }
+
+    @Test func fixtureHasCasesForEveryMode() {
+        for mode in CPUMode.allCases {
+            #expect(Fixtures.decoderCases.contains { $0.mode == mode })
+        }
+    }
+}
+
+@Suite struct DecoderInvariants {
+    @Test func tablesBuild() {
+        let t = DecoderTables.shared
+        #expect(t.forms.count > 1000)
+        #expect(t.forms.count == t.formLines.count)
+    }
+
+    /// Every proper prefix of a valid instruction is `truncated`, and decoding
+    /// never reads past the buffer (each buffer is allocated to its exact size).
+    @Test(arguments: Fixtures.decoderCases.filter { !$0.expected.hasPrefix("(bad)") })
+    func prefixesAreTruncated(_ c: DecoderCase) {
+        let d = X86Decoder(mode: c.mode)
+        for n in 0..<c.bytes.count {
+            let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(n, 1))
+            defer { p.deallocate() }
+            p.initialize(from: c.bytes, count: n)
+            let ins = n == 0 ? d.decode([]) : d.decode(p, count: n)
+            #expect(ins.status == .truncated, "cases.txt:\(c.line): \(n) of \(c.bytes.count) bytes")
+        }
+    }
+
+    /// Re-decoding the first `length` bytes of any input gives the same instruction.
+    @Test func redecodeIsStable() {
+        var rng = SystemRandomNumberGenerator.seeded(7)
+        for mode in CPUMode.allCases {
+            let d = X86Decoder(mode: mode)
+            for _ in 0..<20_000 {
+                let bytes = (0..<15).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let a = d.decode(bytes)
+                guard a.status == .valid else { continue }
+                let b = d.decode(Array(bytes.prefix(Int(a.length))))
+                #expect(b.status == .valid && b.length == a.length && b.form == a.form)
+                #expect(!IntelFormatter().format(a).isEmpty)
+            }
+        }
+    }
+
+    @Test func vendorSelectsNearBranchSize() {
+        let bytes: [UInt8] = [0x66, 0xE8, 0x00, 0x00, 0x00, 0x00]
+        #expect(X86Decoder(mode: .bits64, vendor: .intel).decode(bytes).length == 6)
+        #expect(X86Decoder(mode: .bits64, vendor: .amd).decode(bytes).length == 4)
+    }
+}
+
+/// A tiny deterministic generator for tests.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension SystemRandomNumberGenerator {
+    static func seeded(_ s: UInt64) -> SeededGenerator { SeededGenerator(state: s) }
+}

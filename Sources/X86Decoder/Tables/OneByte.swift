@@ -150,7 +150,7 @@ let oneByteSpec = """
 8F /0 : pop Ev ; d64
 F3 90 : pause ; norexb
 90 : nop ; norexb
-90+r : xchg Zv, rAX
+90+r : xchg rAX, Zv
 98 : cbw|cwde|cdqe
 99 : cwd|cdq|cqo
 9A : lcall Ap ; i64
@@ -203,8 +203,8 @@ C7 F8 : xbegin Jz
 C7 /0 : mov Ev, Iz
 C8 : enter Iw, Ib ; d64
 C9 : leave ; d64
-CA : retf Iw
-CB : retf
+CA : retf|retf|retfq Iw
+CB : retf|retf|retfq
 CC : int3
 CD : int Ib
 CE : into ; i64

@@ -69,7 +69,7 @@ NP 0F 38 1E /r : pabsd Pq, Qq
 NP 0F 38 C8 /r : sha1nexte Vdq, Wdq
 NP 0F 38 C9 /r : sha1msg1 Vdq, Wdq
 NP 0F 38 CA /r : sha1msg2 Vdq, Wdq
-NP 0F 38 CB /r : sha256rnds2 Vdq, Wdq, XMM0
+NP 0F 38 CB /r : sha256rnds2 Vdq, Wdq
 NP 0F 38 CC /r : sha256msg1 Vdq, Wdq
 NP 0F 38 CD /r : sha256msg2 Vdq, Wdq
 66 0F 38 DB /r : aesimc Vdq, Wdq ; v12

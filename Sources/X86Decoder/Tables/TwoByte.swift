@@ -54,8 +54,8 @@ let twoByteSpec = """
 0F 01 /4 : smsw Evw
 0F 01 /6 : lmsw Ew
 0F 01 /7 m : invlpg Mb
-0F 02 /r : lar Gv, Ew
-0F 03 /r : lsl Gv, Ew
+0F 02 /r : lar Gv, Ezw
+0F 03 /r : lsl Gv, Ezw
 0F 05 : syscall
 0F 06 : clts
 0F 07 : sysret
@@ -100,15 +100,18 @@ NP 0F 17 /r m : movhps Mq, Vdq ; v12
 0F 18 /2 m : prefetcht1 Mb
 0F 18 /3 m : prefetcht2 Mb
 0F 18 /r : nop Ev
-0F 19 /r : nop Ev
-0F 1A /r : nop Ev
-0F 1B /r : nop Ev
-0F 1C /r : nop Ev
+0F 19 /r : nop Ev, Gv
+0F 1A /r : nop Ev, Gv
+0F 1B /r : nop Ev, Gv
+0F 1C /r : nop Ev, Gv
+0F 1D /r : nop Ev, Gv
 F3 0F 1E FA : endbr64
 F3 0F 1E FB : endbr32
-0F 1D /r : nop Ev
-0F 1E /r : nop Ev
-0F 1F /r : nop Ev
+F3 0F 1E /1 r W0 : rdsspd Rd
+F3 0F 1E /1 r W1 : rdsspq Rq
+0F 1E /r : nop Ev, Gv
+0F 1F /0 : nop Ev
+0F 1F /r : nop Ev, Gv
 0F 20 /r : mov Rm, Cm ; nomod
 0F 21 /r : mov Rm, Dm ; nomod
 0F 22 /r : mov Cm, Rm ; nomod
@@ -405,7 +408,7 @@ NP 0F C7 /7 m : vmptrst Mq
 F3 0F C7 /7 r : rdpid Rm
 0F C7 /6 r : rdrand Rv
 0F C7 /7 r : rdseed Rv
-0F C8+r : bswap Zy
+0F C8+r : bswap Zv
 66 0F D0 /r : addsubpd Vx, Wx ; vx
 F2 0F D0 /r : addsubps Vx, Wx ; vx
 NP 0F D1 /r : psrlw Pq, Qq

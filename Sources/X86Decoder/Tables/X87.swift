@@ -27,6 +27,7 @@ D9 /6 m : fnstenv Menv
 D9 /7 m : fnstcw Mw
 D9 /0 r : fld STi
 D9 /1 r : fxch STi
+D9 /3 r : fstpnce STi
 D9 D0 : fnop
 D9 E0 : fchs
 D9 E1 : fabs
@@ -91,6 +92,8 @@ DC /5 m : fsubr Mq
 DC /6 m : fdiv Mq
 DC /7 m : fdivr Mq
 DC /0 r : fadd STi, ST0
+DC /2 r : fcom STi
+DC /3 r : fcomp STi
 DC /1 r : fmul STi, ST0
 DC /4 r : fsubr STi, ST0
 DC /5 r : fsub STi, ST0
@@ -108,6 +111,7 @@ DD /2 r : fst STi
 DD /3 r : fstp STi
 DD /4 r : fucom STi
 DD /5 r : fucomp STi
+DD /1 r : fxch STi
 DE /0 m : fiadd Mw
 DE /1 m : fimul Mw
 DE /2 m : ficom Mw
@@ -119,6 +123,7 @@ DE /7 m : fidivr Mw
 DE /0 r : faddp STi, ST0
 DE /1 r : fmulp STi, ST0
 DE D9 : fcompp
+DE /2 r : fcomp STi
 DE /4 r : fsubrp STi, ST0
 DE /5 r : fsubp STi, ST0
 DE /6 r : fdivrp STi, ST0
@@ -132,6 +137,10 @@ DF /5 m : fild Mq
 DF /6 m : fbstp Mt
 DF /7 m : fistp Mq
 DF E0 : fnstsw AX
-DF /5 r : fucompi ST0, STi
-DF /6 r : fcompi ST0, STi
+DF /0 r : ffreep STi
+DF /1 r : fxch STi
+DF /2 r : fstp STi
+DF /3 r : fstp STi
+DF /5 r : fucomip ST0, STi
+DF /6 r : fcomip ST0, STi
 """

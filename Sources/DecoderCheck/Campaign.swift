@@ -1,0 +1,86 @@
+import X86
+import X86Decoder
+
+/// A run of the cross-check over generated cases, with per-map counts.
+public struct CampaignReport: Sendable {
+    public struct Row: Sendable {
+        public var agree = 0
+        public var known = 0
+        public var unexplained = 0
+        public var total: Int { agree + known + unexplained }
+    }
+    public var mode: CPUMode
+    public var seed: UInt64
+    public var count: Int
+    public var perMap: [String: Row] = [:]
+    public var perClass: [String: Int] = [:]
+    public var knownRandom = 0
+    public var randomCases = 0
+    /// The first unexplained cases, in order.
+    public var firstUnexplained: [CheckedCase] = []
+    /// The first case of each known class.
+    public var classExamples: [String: CheckedCase] = [:]
+    public var unexplainedCount: Int { perMap.values.reduce(0) { $0 + $1.unexplained } }
+    public var knownCount: Int { perMap.values.reduce(0) { $0 + $1.known } }
+}
+
+public func runCampaign(mode: CPUMode, seed: UInt64, count: Int, keep: Int = 20) -> CampaignReport {
+    let checker = DecoderChecker(mode: mode)
+    var gen = CaseGenerator(seed: seed, mode: mode)
+    var report = CampaignReport(mode: mode, seed: seed, count: count)
+    let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: CaseGenerator.caseLength)
+    defer { buf.deallocate() }
+    for _ in 0..<count {
+        let kind = gen.next(into: buf)
+        let c = checker.check(UnsafeBufferPointer(start: buf, count: CaseGenerator.caseLength))
+        if kind == .random { report.randomCases += 1 }
+        var row = report.perMap[c.mapName, default: .init()]
+        switch c.verdict {
+        case .agree: row.agree += 1
+        case .known(let id):
+            row.known += 1
+            report.perClass[id, default: 0] += 1
+            if report.classExamples[id] == nil { report.classExamples[id] = c }
+            if kind == .random { report.knownRandom += 1 }
+        case .unexplained:
+            row.unexplained += 1
+            if report.firstUnexplained.count < keep { report.firstUnexplained.append(c) }
+        }
+        report.perMap[c.mapName] = row
+    }
+    return report
+}
+
+extension CheckedCase {
+    public var hexBytes: String { bytes.map { hexByte($0) }.joined(separator: " ") }
+
+    /// A multi-line account of a disagreement.
+    public var report: String {
+        let f = IntelFormatter()
+        let ours = ours.status == .valid
+            ? "\(f.format(self.ours, address: DecoderChecker.address))  [\(self.ours.length) bytes; \(self.ours.specLine)]"
+            : "\(self.ours.status)"
+        let cs = capstone.map { $0.description } ?? "invalid"
+        var s = "\(hexBytes)  (\(mode), \(mapName))"
+        if case .unexplained(let what) = verdict { s += "  differs in \(what)" }
+        s += "\n    softvmm:  \(ours)"
+        if let n = oursNormalized { s += "\n              \(n)" }
+        s += "\n    capstone: \(cs)"
+        return s
+    }
+}
+
+func hexByte(_ b: UInt8) -> String {
+    let d = Array("0123456789abcdef")
+    return String([d[Int(b >> 4)], d[Int(b & 15)]])
+}
+
+/// softvmm, Capstone and Zydis on one input, with the verdict.
+public func explainCase(_ bytes: [UInt8], mode: CPUMode) -> String {
+    let checker = DecoderChecker(mode: mode)
+    return bytes.withUnsafeBufferPointer { buf in
+        let c = checker.check(buf)
+        let z = ZydisOracle(mode: mode).decode(buf, address: DecoderChecker.address)
+        return c.report + "\n    zydis:    " + (z.map { $0.description } ?? "invalid") + "\n    verdict:  \(c.verdict)"
+    }
+}

@@ -1,0 +1,79 @@
+import X86
+import X86Decoder
+
+/// A small seeded PRNG (SplitMix64): the same seed gives the same cases everywhere.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Produces decoder inputs: half pure random bytes, half structured (every
+/// opcode of every map, with random prefixes, REX/VEX fields, ModRM, SIB,
+/// displacement and immediates).
+public struct CaseGenerator {
+    public static let caseLength = 16
+    var rng: SplitMix64
+    let mode: CPUMode
+
+    public init(seed: UInt64, mode: CPUMode) {
+        rng = SplitMix64(seed: seed)
+        self.mode = mode
+    }
+
+    public enum Kind: String, CaseIterable, Sendable { case random, structured }
+
+    /// Fills `buffer` (16 bytes) with the next case.
+    public mutating func next(into buffer: UnsafeMutablePointer<UInt8>) -> Kind {
+        for i in 0..<CaseGenerator.caseLength { buffer[i] = UInt8(truncatingIfNeeded: rng.next()) }
+        if rng.next() & 1 == 0 { return .random }
+        var bytes: [UInt8] = []
+        // 0-3 legacy prefixes, biased toward the ones that select forms.
+        let prefixPool: [UInt8] = [0x66, 0x66, 0xF2, 0xF3, 0xF3, 0xF2, 0x67, 0xF0, 0x2E, 0x3E, 0x26, 0x36, 0x64, 0x65]
+        let nPrefix = Int(rng.next() % 8)
+        for _ in 0..<(nPrefix < 4 ? 0 : nPrefix - 4) { bytes.append(prefixPool[Int(rng.next() % UInt64(prefixPool.count))]) }
+        let map = rng.next() % 8
+        let opcode = UInt8(truncatingIfNeeded: rng.next())
+        switch map {
+        case 0...3:
+            if mode == .bits64 && rng.next() % 3 == 0 { bytes.append(0x40 | UInt8(rng.next() & 15)) }
+            switch map {
+            case 0: break
+            case 1: bytes.append(0x0F)
+            case 2: bytes += [0x0F, 0x38]
+            default: bytes += [0x0F, 0x3A]
+            }
+            bytes.append(opcode)
+        case 4...6:
+            // VEX, mostly without the legacy prefixes VEX forbids.
+            if rng.next() % 4 != 0 { bytes.removeAll() }
+            let r = UInt8(rng.next() & 0xFF)
+            let pp = r & 3, l = (r >> 2) & 1
+            let vvvv: UInt8 = rng.next() % 3 == 0 ? UInt8(rng.next() & 15) : 15
+            let w = UInt8(rng.next() & 1)
+            let mmmmm = UInt8(map - 3)
+            var rxb = UInt8(rng.next() & 7)
+            if mode != .bits64 { rxb |= 6 }
+            if mmmmm == 1 && rng.next() & 1 == 0 {
+                bytes += [0xC5, ((rxb & 4) << 5) | (vvvv << 3) | (l << 2) | pp]
+            } else {
+                bytes += [0xC4, (rxb << 5) | mmmmm, (w << 7) | (vvvv << 3) | (l << 2) | pp]
+            }
+            bytes.append(opcode)
+        default:
+            // x87 and 3DNow!
+            if rng.next() & 1 == 0 { bytes.append(0xD8 | UInt8(rng.next() & 7)) } else { bytes += [0x0F, 0x0F] }
+        }
+        // ModRM: half register forms.
+        let modrm = UInt8(truncatingIfNeeded: rng.next())
+        bytes.append(rng.next() & 1 == 0 ? modrm | 0xC0 : modrm)
+        for (i, b) in bytes.prefix(CaseGenerator.caseLength).enumerated() { buffer[i] = b }
+        return .structured
+    }
+}

@@ -1,1 +1,0 @@
-import X86Decoder

@@ -1,0 +1,69 @@
+import CZydis
+import X86
+
+/// Zydis 4.0 as the second reference: it arbitrates where Capstone 4.0.2 is
+/// known to be wrong. Results come out in the same normalized form.
+public final class ZydisOracle {
+    private var decoder = ZydisDecoder()
+    private let operands: UnsafeMutablePointer<ZydisDecodedOperand>
+    public let mode: CPUMode
+
+    public init(mode: CPUMode) {
+        self.mode = mode
+        let (m, w): (ZydisMachineMode, ZydisStackWidth) = switch mode {
+        case .bits64: (ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)
+        case .bits32: (ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32)
+        case .bits16: (ZYDIS_MACHINE_MODE_LEGACY_16, ZYDIS_STACK_WIDTH_16)
+        }
+        ZydisDecoderInit(&decoder, m, w)
+        operands = .allocate(capacity: Int(ZYDIS_MAX_OPERAND_COUNT))
+    }
+
+    deinit { operands.deallocate() }
+
+    /// The instruction with its explicit operands, or nil when Zydis rejects the bytes.
+    public func decode(_ bytes: UnsafeBufferPointer<UInt8>, address: UInt64) -> NormalizedInstruction? {
+        var ins = ZydisDecodedInstruction()
+        let status = ZydisDecoderDecodeFull(&decoder, bytes.baseAddress, bytes.count, &ins, operands)
+        guard status & 0x8000_0000 == 0 else { return nil }
+        let name = ZydisMnemonicGetString(ins.mnemonic).map { String(cString: $0) } ?? "?"
+        var ops: [NormalizedOperand] = []
+        for i in 0..<Int(ins.operand_count_visible) {
+            let op = operands[i]
+            guard op.visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT else { continue }
+            switch op.type {
+            case ZYDIS_OPERAND_TYPE_REGISTER:
+                ops.append(.register(Self.registerName(op.reg.value) ?? "?"))
+            case ZYDIS_OPERAND_TYPE_MEMORY:
+                let m = op.mem
+                let seg = Self.registerName(m.segment)
+                ops.append(.memory(segment: seg, base: Self.registerName(m.base), index: Self.registerName(m.index),
+                                   scale: Int(m.scale), displacement: UInt64(bitPattern: m.disp.value),
+                                   size: Int(op.size) / 8))
+            case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+                if op.imm.is_relative != 0 {
+                    var target: UInt64 = 0
+                    var o = op
+                    ZydisCalcAbsoluteAddress(&ins, &o, address, &target)
+                    ops.append(.immediate(target, bits: 64))
+                } else {
+                    ops.append(.immediate(op.imm.value.u, bits: Int(op.size)))
+                }
+            case ZYDIS_OPERAND_TYPE_POINTER:
+                ops.append(.immediate(UInt64(op.ptr.segment), bits: 16))
+                ops.append(.immediate(UInt64(op.ptr.offset), bits: 64))
+            default:
+                break
+            }
+        }
+        return NormalizedInstruction(length: Int(ins.length), mnemonic: name, operands: ops)
+    }
+
+    /// Zydis spells x87 registers st0..st7; the others as softvmm does.
+    static func registerName(_ r: ZydisRegister) -> String? {
+        guard r != ZYDIS_REGISTER_NONE, let p = ZydisRegisterGetString(r) else { return nil }
+        let s = String(cString: p)
+        if s.hasPrefix("st"), s.count == 3, let d = s.last { return "st(\(d))" }
+        return s
+    }
+}

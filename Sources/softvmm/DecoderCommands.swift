@@ -1,0 +1,71 @@
+import ArgumentParser
+import DecoderCheck
+import Foundation
+import X86
+import X86Decoder
+
+extension CPUMode: ExpressibleByArgument {
+    public init?(argument: String) { self.init(bits: Int(argument) ?? 0) }
+}
+
+struct DecoderCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decoder-check",
+        abstract: "Cross-check the decoder against Capstone on generated inputs.")
+
+    @Option(help: "Number of cases.") var count = 100_000
+    @Option(help: "Seed of the case generator.") var seed: UInt64 = 1
+    @Option(help: "16, 32 or 64.") var mode: CPUMode = .bits64
+    @Option(help: "How many unexplained cases to print.") var show = 20
+    @Option(help: "Explain one input (hex bytes) instead of running a campaign.") var bytes: String?
+    @Option(help: "Fail only when more than this many cases are unexplained (a regression ratchet).")
+    var maxUnexplained = 0
+
+    func run() throws {
+        if let bytes {
+            var raw = bytes.filter { !$0.isWhitespace }[...]
+            var buf: [UInt8] = []
+            while raw.count >= 2, let b = UInt8(raw.prefix(2), radix: 16) { buf.append(b); raw = raw.dropFirst(2) }
+            print(explainCase(buf, mode: mode))
+            return
+        }
+        let start = Date()
+        let r = runCampaign(mode: mode, seed: seed, count: count, keep: show)
+        let seconds = Date().timeIntervalSince(start)
+        print("decoder-check: \(count) cases, seed \(seed), \(mode), Capstone \(CapstoneOracle.version), \(String(format: "%.1f", seconds)) s")
+        print("map        agree      known  unexplained")
+        for (name, row) in r.perMap.sorted(by: { $0.key < $1.key }) {
+            print(name.padding(toLength: 8, withPad: " ", startingAt: 0)
+                  + String(format: "%9d  %9d  %11d", row.agree, row.known, row.unexplained))
+        }
+        let pct = r.randomCases == 0 ? 0 : 100 * Double(r.knownRandom) / Double(r.randomCases)
+        print(String(format: "known classes cover %.3f%% of random inputs", pct))
+        for (id, n) in r.perClass.sorted(by: { $0.value > $1.value }) {
+            print("  \(id): \(n)   e.g. \(r.classExamples[id]?.hexBytes ?? "")")
+        }
+        if !r.firstUnexplained.isEmpty {
+            print("first unexplained cases:")
+            for c in r.firstUnexplained { print(c.report) }
+        }
+        print("\(r.count - r.unexplainedCount) passed, \(r.unexplainedCount) failed")
+        if r.unexplainedCount > maxUnexplained { throw ExitCode(1) }
+    }
+}
+
+struct Disasm: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Disassemble a flat binary file.")
+    @Argument(help: "The file to disassemble.") var file: String
+    @Option(help: "16, 32 or 64.") var mode: CPUMode = .bits64
+    @Option(help: "Address of the first byte.") var base: String = "0"
+    @Flag(help: "Show Capstone's reading beside each line.") var check = false
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("cannot read \(file)")
+        }
+        let b = base.hasPrefix("0x") ? UInt64(base.dropFirst(2), radix: 16) : UInt64(base)
+        guard let address = b else { throw ValidationError("bad --base \(base)") }
+        let bytes = [UInt8](data)
+        print(DisassemblyListing(bytes: bytes, mode: mode, base: address, check: check).text, terminator: "")
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct SoftVMM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "softvmm",
+        abstract: "A virtual machine monitor for x86-64 guests that needs no hardware virtualization.",
+        subcommands: [Disasm.self, DecoderCheckCommand.self])
+}
