@@ -92,13 +92,9 @@ public enum KnownClasses {
         },
     ]
 
-    /// Zydis mnemonic -> softvmm mnemonic, where the two name one instruction differently.
-    static let zydisAliases: [String: String] = [:]
-
     /// softvmm mnemonic -> how Zydis spells it.
     static let oursToZydis: [String: String] = [
-        "lcall": "call", "ljmp": "jmp", "retf": "ret", "retfq": "ret", "retfw": "ret",
-        "fcomip": "fcomip", "sal": "shl", "int1": "int1",
+        "lcall": "call", "ljmp": "jmp", "retf": "ret", "retfq": "ret", "sal": "shl",
     ]
 
     /// The class of a disagreement, when one matches and Zydis agrees with softvmm.

@@ -41,12 +41,7 @@ public struct X86Decoder: Sendable {
             ins.prefixes = pfx
             return ins
         }
-        /// Whether `n` more bytes are available; else the failure to return.
-        @inline(__always) func short(_ n: Int) -> DecodeStatus? {
-            if pos + n > 15 { return .invalid }
-            if pos + n > count { return .truncated }
-            return nil
-        }
+        @inline(__always) func short(_ n: Int) -> DecodeStatus? { shortage(pos, n, count) }
 
         // Legacy prefixes and REX. A REX prefix counts only immediately before the opcode.
         prefixLoop: while true {
@@ -271,11 +266,7 @@ public struct X86Decoder: Sendable {
     /// Parses SIB and displacement after a memory-form ModRM.
     @inline(__always)
     private func decodeMemory(_ ins: inout Instruction, _ p: UnsafePointer<UInt8>, _ count: Int, _ pos: inout Int) -> DecodeStatus? {
-        @inline(__always) func short(_ n: Int) -> DecodeStatus? {
-            if pos + n > 15 { return .invalid }
-            if pos + n > count { return .truncated }
-            return nil
-        }
+        @inline(__always) func short(_ n: Int) -> DecodeStatus? { shortage(pos, n, count) }
         let mod = ins.modrm >> 6
         let rm = ins.modrm & 7
         var dispSize = 0
@@ -299,6 +290,15 @@ public struct X86Decoder: Sendable {
         }
         return nil
     }
+}
+
+/// Whether `n` more bytes after `pos` are available: nil if so, else the
+/// failure (past the 15-byte limit: invalid; past the input: truncated).
+@inline(__always)
+func shortage(_ pos: Int, _ n: Int, _ count: Int) -> DecodeStatus? {
+    if pos + n > 15 { return .invalid }
+    if pos + n > count { return .truncated }
+    return nil
 }
 
 /// Byte count of an immediate operand, and whether it is sign-extended.

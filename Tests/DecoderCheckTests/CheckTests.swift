@@ -3,24 +3,11 @@ import Foundation
 import X86
 import X86Decoder
 @testable import DecoderCheck
-#if canImport(Glibc)
-import Glibc
-#endif
 
 func repoFile(_ relative: String) -> String {
     var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
     parts.removeLast(3)
-    let path = parts.joined(separator: "/") + "/" + relative
-    guard let f = fopen(path, "r") else { fatalError("cannot open \(path)") }
-    defer { fclose(f) }
-    var out = [UInt8]()
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buf, 1, buf.count, f)
-        if n <= 0 { break }
-        out.append(contentsOf: buf[0..<n])
-    }
-    return String(decoding: out, as: UTF8.self)
+    return try! String(contentsOfFile: parts.joined(separator: "/") + "/" + relative, encoding: .utf8)
 }
 
 @Suite struct CrossCheck {

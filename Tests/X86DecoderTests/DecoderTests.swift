@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import X86
 @testable import X86Decoder
@@ -21,17 +22,7 @@ enum Fixtures {
     }()
 
     static func read(_ relative: String) -> String {
-        let path = root + "/" + relative
-        guard let f = fopen(path, "r") else { fatalError("cannot open \(path)") }
-        defer { fclose(f) }
-        var out = [UInt8]()
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n <= 0 { break }
-            out.append(contentsOf: buf[0..<n])
-        }
-        return String(decoding: out, as: UTF8.self)
+        try! String(contentsOfFile: root + "/" + relative, encoding: .utf8)
     }
 
     static let decoderCases: [DecoderCase] = {
@@ -48,10 +39,6 @@ enum Fixtures {
         return cases
     }()
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @Suite struct DecoderCases {
     @Test(arguments: Fixtures.decoderCases)
