@@ -21,7 +21,9 @@ let package = Package(
         // Zydis is the second reference that arbitrates where Capstone 4.0.2 is
         // wrong. Debian ships no .pc file for it, so the module map links it.
         .systemLibrary(name: "CZydis", providers: [.apt(["libzydis-dev"])]),
-        .target(name: "DecoderCheck", dependencies: ["X86", "X86Decoder", "CCapstone", "CZydis"]),
+        // The host CPU as an oracle: run one instruction natively in a child process.
+        .target(name: "CHostCPU"),
+        .target(name: "DecoderCheck", dependencies: ["X86", "X86Decoder", "CCapstone", "CZydis", "CHostCPU"]),
         .executableTarget(name: "softvmm", dependencies: [
             "X86", "X86Decoder", "DecoderCheck",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -81,6 +81,8 @@ public func explainCase(_ bytes: [UInt8], mode: CPUMode) -> String {
     return bytes.withUnsafeBufferPointer { buf in
         let c = checker.check(buf)
         let z = ZydisOracle(mode: mode).decode(buf, address: DecoderChecker.address)
-        return c.report + "\n    zydis:    " + (z.map { $0.description } ?? "invalid") + "\n    verdict:  \(c.verdict)"
+        let host = HostCPU.probe(buf).map { "\($0.outcome)" } ?? "could not run"
+        return c.report + "\n    zydis:    " + (z.map { $0.description } ?? "invalid")
+            + "\n    host CPU: " + host + "\n    verdict:  \(c.verdict)"
     }
 }

@@ -8,10 +8,21 @@ import X86Decoder
 /// A disagreement is "known" only when it matches a class *and*, for that very
 /// input, Zydis agrees with softvmm on validity, length, mnemonic and operands.
 public enum KnownClasses {
+    /// Who settles a class: Zydis (full agreement with softvmm on that input) or
+    /// the host CPU (the bytes run natively: #UD exactly when softvmm says invalid,
+    /// and the same length when the instruction steps).
+    public enum Reference: String, Sendable { case zydis, hostCPU = "host CPU" }
+
     public struct Class: Sendable {
         public var id: String
+        public var reference: Reference
         /// Does this disagreement belong to the class?
         var matches: @Sendable (CheckedCase) -> Bool
+        init(id: String, _ reference: Reference = .zydis, matches: @escaping @Sendable (CheckedCase) -> Bool) {
+            self.id = id
+            self.reference = reference
+            self.matches = matches
+        }
     }
 
     static func mnemonic(_ c: CheckedCase, _ names: Set<String>) -> Bool {
@@ -20,10 +31,19 @@ public enum KnownClasses {
     static func hasMemory(_ c: CheckedCase) -> Bool { c.ours.hasMemoryOperand }
     static func capstoneInvalid(_ c: CheckedCase) -> Bool { c.capstone == nil && c.oursNormalized != nil }
     static func oursInvalid(_ c: CheckedCase) -> Bool { c.capstone != nil && c.oursNormalized == nil }
+    static func bothValidSameLength(_ c: CheckedCase) -> Bool {
+        guard let a = c.oursNormalized, let b = c.capstone else { return false }
+        return a.length == b.length
+    }
     static func sameMnemonicDifferentOperands(_ c: CheckedCase) -> Bool {
         guard let a = c.oursNormalized, let b = c.capstone else { return false }
         return a.length == b.length && (a.mnemonic == b.mnemonic || Normalization.mnemonicAliases[b.mnemonic] == a.mnemonic)
     }
+    static let stringMnemonics: Set<String> = [
+        "movsb", "movsw", "movsd", "movsq", "cmpsb", "cmpsw", "cmpsd", "cmpsq", "stosb", "stosw", "stosd", "stosq",
+        "lodsb", "lodsw", "lodsd", "lodsq", "scasb", "scasw", "scasd", "scasq", "insb", "insw", "insd",
+        "outsb", "outsw", "outsd",
+    ]
 
     public static let all: [Class] = [
         Class(id: "lock-not-lockable") { c in
@@ -41,12 +61,11 @@ public enum KnownClasses {
         },
         Class(id: "register-operand-size") { c in
             // Capstone widens some register operands (MOVSXD without REX.W, LAR/LSL, MOV Sreg).
-            sameMnemonicDifferentOperands(c) && mnemonic(c, ["movsxd", "lar", "lsl", "mov", "bswap"])
+            sameMnemonicDifferentOperands(c) && mnemonic(c, ["movsxd", "lar", "lsl", "mov", "bswap", "movmskps", "movmskpd"])
         },
         Class(id: "mode16-operand-size") { c in
             // 16-bit mode: Capstone applies the 32-bit default operand size (cwde for 98, m32 for m16:16).
-            c.mode == .bits16 && c.capstone != nil && c.oursNormalized != nil
-                && c.capstone?.length == c.oursNormalized?.length
+            c.mode == .bits16 && bothValidSameLength(c)
         },
         Class(id: "undefined-opcode-ud0-ud1") { c in
             // UD0 and UD1 take a ModRM byte (SDM); Capstone decodes them without one (ud2b).
@@ -56,15 +75,23 @@ public enum KnownClasses {
             // Undocumented x87 aliases the CPU executes (fxch4/7, fstp1/8/9, fcom2, fcomp3/5, ffreep).
             c.mapName == "x87"
         },
-        Class(id: "hint-nop") { c in
-            // 0F 18-1F hint NOPs: Capstone rejects some register forms and drops the reg operand of others.
+        Class(id: "hint-nop", .hostCPU) { c in
+            // 0F 18-1F hint NOPs: Capstone rejects some forms (and Zydis reads 0F 1A/1B as MPX);
+            // the CPU executes them as NOPs.
             mnemonic(c, ["nop"]) && (c.ours.map == .map0F)
         },
         Class(id: "mandatory-prefix-order") { c in
             // A mandatory 66/F2/F3 followed by another prefix: Capstone rejects the form or
-            // falls back to the no-prefix form; the CPU (and Zydis) use the prefix.
-            (c.ours.map == .map0F || c.ours.map == .map0F38 || c.ours.map == .map0F3A)
+            // falls back to the no-prefix form (nop for F3 67 90); the CPU (and Zydis) use the prefix.
+            (c.ours.map == .map0F || c.ours.map == .map0F38 || c.ours.map == .map0F3A
+                || (c.ours.map == .legacy && c.ours.opcode == 0x90))
                 && (c.ours.formFlags.contains(.mandatory66) || c.ours.formFlags.contains(.mandatoryF2F3))
+        },
+        Class(id: "address-size-read-as-66") { c in
+            // 67 followed by REX: Capstone takes the 67 for a 66 (movdqa for movq mm, orpd for orps,
+            // out dx, ax for out dx, eax, a 16-bit jmp target) or rejects the form; 67 only sets the
+            // address size.
+            c.ours.prefixes.contains(.addressSize) && c.ours.prefixes.contains(.rex)
         },
         Class(id: "f2f3-selects-no-form") { c in
             // F2/F3 before an SSE/MMX opcode that has no F2/F3 form: the CPU raises #UD;
@@ -72,14 +99,29 @@ public enum KnownClasses {
             oursInvalid(c) && (c.ours.prefixes.contains(.repe) || c.ours.prefixes.contains(.repne))
                 && ["0F", "0F38", "0F3A", "VEX"].contains(c.mapName)
         },
+        Class(id: "66-selects-no-form", .hostCPU) { c in
+            // 66 before an opcode whose only form has no prefix (SHA, EMMS, MOVHLPS, RCPPS, VMREAD, ...):
+            // #UD; Capstone ignores the prefix.
+            oursInvalid(c) && c.ours.prefixes.contains(.operandSize) && ["0F", "0F38", "0F3A"].contains(c.mapName)
+        },
         Class(id: "vex-field-not-checked") { c in
             // A VEX encoding whose W, L or vvvv the instruction does not allow, or VEX after
             // a 66/F2/F3/REX prefix: #UD; Capstone decodes it anyway.
             oursInvalid(c) && c.mapName == "VEX"
         },
         Class(id: "operand-size-66-lost") { c in
-            // 66 followed by F2/F3, or 66 with REX.W: Capstone loses track of the operand size.
-            sameMnemonicDifferentOperands(c) && c.ours.prefixes.contains(.operandSize)
+            // 66 followed by F2/F3, or 66 with REX.W: Capstone loses track of the operand size
+            // (cdq for cwd, pushfq for pushf, eax for ax, outsd for outsw, imm32 for push imm16).
+            c.oursNormalized != nil && c.capstone != nil && c.ours.prefixes.contains(.operandSize)
+        },
+        Class(id: "moffs-66-rep-rejected") { c in
+            // MOV with a moffs operand (A0-A3) after both 66 and F2/F3: Capstone rejects it.
+            capstoneInvalid(c) && c.ours.map == .legacy && (0xA0...0xA3).contains(c.ours.opcode)
+                && c.ours.prefixes.contains(.operandSize) && (c.ours.prefixes.contains(.repe) || c.ours.prefixes.contains(.repne))
+        },
+        Class(id: "address-size-67-lost") { c in
+            // 67 with REX.W: Capstone sizes JrCXZ/LOOP by REX.W instead of the address size.
+            bothValidSameLength(c) && c.ours.prefixes.contains(.addressSize) && c.ours.formFlags.contains(.byAddressSize)
         },
         Class(id: "vsib-index-missing") { c in
             // Gathers: Capstone drops the vector index register of a VSIB operand.
@@ -90,17 +132,96 @@ public enum KnownClasses {
             c.ours.map == .legacy && (c.bytes.contains(0x8E) || c.bytes.contains(0x8C))
                 && (capstoneInvalid(c) || oursInvalid(c))
         },
+        Class(id: "reserved-control-debug-register", .hostCPU) { c in
+            // MOV to or from CR1, CR5-CR7, CR9-CR15, or DR8-DR15 (REX.R): #UD; Capstone decodes it.
+            oursInvalid(c) && c.ours.map == .map0F && (0x20...0x23).contains(c.ours.opcode)
+        },
+        Class(id: "vbroadcasti128-rejected") { c in
+            // Capstone 4.0.2 rejects every VBROADCASTI128 (VEX.256.66.0F38.W0 5A /r).
+            capstoneInvalid(c) && c.oursNormalized?.mnemonic == "vbroadcasti128"
+        },
+        Class(id: "3dnow-femms-suffix") { c in
+            // 0F 0F with the suffix byte 0E: Capstone reads it as FEMMS (0F 0E); no 3DNow! operation is 0E.
+            oursInvalid(c) && c.capstone?.mnemonic == "femms" && c.mapName == "3DNow!"
+        },
+        Class(id: "opmask-instruction-rejected") { c in
+            // AVX-512 opmask instructions (KMOV, KAND, KUNPCK, KSHIFT, ...) that Capstone 4.0.2 rejects,
+            // in particular with VEX.B or VEX.X set, or in their d/q widths.
+            capstoneInvalid(c) && (c.oursNormalized?.mnemonic.hasPrefix("k") ?? false) && c.ours.map.isVEX
+        },
+        Class(id: "fence-rm-ignored") { c in
+            // LFENCE/MFENCE/SFENCE ignore ModRM.rm and REX; Capstone accepts only rm = 0 without REX.
+            capstoneInvalid(c) && mnemonic(c, ["lfence", "mfence", "sfence"])
+        },
+        Class(id: "unknown-to-capstone") { c in
+            // Instructions Capstone 4.0.2 does not know: MONITORX/MWAITX, CLZERO, RDPKRU/WRPKRU,
+            // PREFETCHWT1, Key Locker, and the 0F 0D prefetches with a prefix.
+            capstoneInvalid(c) && mnemonic(c, Self.newerThanCapstone)
+        },
+        Class(id: "null-segment-prefix-64") { c in
+            // 64-bit mode: an ES/CS/SS/DS prefix after FS/GS does not cancel it (the CPU ignores the
+            // null prefixes); Capstone lets the last segment prefix win.
+            c.mode == .bits64 && bothValidSameLength(c) && (c.ours.segmentOverride == 4 || c.ours.segmentOverride == 5)
+                && c.bytes.prefix(Int(c.ours.length)).contains(where: { [0x26, 0x2E, 0x36, 0x3E].contains($0) })
+        },
+        Class(id: "via-padlock", .hostCPU) { c in
+            // 0F A6/A7 register forms: VIA PadLock (xcrypt*, xsha*, montmul), which Capstone decodes;
+            // on Intel and AMD CPUs they raise #UD.
+            oursInvalid(c) && c.ours.map == .map0F && (c.ours.opcode == 0xA6 || c.ours.opcode == 0xA7)
+        },
+        Class(id: "vpermil2-w1-order") { c in
+            // VPERMIL2PS/PD with VEX.W1 take the third source from imm8[7:4] and the fourth from r/m;
+            // Capstone prints the W0 order.
+            sameMnemonicDifferentOperands(c) && mnemonic(c, ["vpermil2ps", "vpermil2pd"])
+        },
+    ]
+
+    static let newerThanCapstone: Set<String> = [
+        "monitorx", "mwaitx", "clzero", "rdpru", "rdpkru", "pconfig", "serialize", "invlpgb", "tlbsync",
+        "mcommit", "clui", "stui", "uiret", "testui", "setssbsy", "saveprevssp", "xsusldtrk", "xresldtrk",
+        "rmpadjust", "rmpupdate", "psmash", "pvalidate", "tdcall", "seamret", "seamops", "seamcall", "wrpkru", "prefetch", "prefetchw", "prefetchwt1",
+        "loadiwkey", "encodekey128", "encodekey256", "aesenc128kl", "aesdec128kl", "aesenc256kl", "aesdec256kl",
+        "aesencwide128kl", "aesdecwide128kl", "aesencwide256kl", "aesdecwide256kl",
     ]
 
     /// softvmm mnemonic -> how Zydis spells it.
-    static let oursToZydis: [String: String] = [
-        "lcall": "call", "ljmp": "jmp", "retf": "ret", "retfq": "ret", "sal": "shl",
-    ]
+    static let oursToZydis: [String: String] = {
+        var m = ["lcall": "call", "ljmp": "jmp", "retf": "ret", "retfq": "ret", "sal": "shl",
+                 "loope": "loope", "loopne": "loopne",
+                 "pfrcpit1": "pfcpit1", "pfrsqrt": "pfsqrt"]
+        // Zydis names conditions by their negated-below/zero spellings (jnbe for ja).
+        let cc = ["ae": "nb", "e": "z", "ne": "nz", "a": "nbe", "ge": "nl", "g": "nle"]
+        for (ours, theirs) in cc {
+            for p in ["j", "set", "cmov"] { m[p + ours] = p + theirs }
+        }
+        return m
+    }()
 
-    /// The class of a disagreement, when one matches and Zydis agrees with softvmm.
+    /// The class of a disagreement: the first class that matches and whose reference sides with softvmm.
     static func classify(_ c: CheckedCase, zydis: ZydisOracle, bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        guard let cls = all.first(where: { $0.matches(c) }) else { return nil }
-        return zydisAgrees(c, zydis: zydis, bytes: bytes) ? cls.id : nil
+        var zydisVerdict: Bool?
+        for cls in all where cls.matches(c) {
+            switch cls.reference {
+            case .zydis:
+                if zydisVerdict == nil { zydisVerdict = zydisAgrees(c, zydis: zydis, bytes: bytes) }
+                if zydisVerdict == true { return cls.id }
+            case .hostCPU:
+                if hostAgrees(c, bytes: bytes) { return cls.id }
+            }
+        }
+        return nil
+    }
+
+    /// Does the host CPU, running the bytes, side with softvmm? Invalid must be #UD;
+    /// valid must not be #UD, and when the instruction single-steps, the lengths agree.
+    public static func hostAgrees(_ c: CheckedCase, bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let r = HostCPU.probe(bytes) else { return false }
+        if c.oursNormalized == nil { return r.outcome == .undefined }
+        switch r.outcome {
+        case .undefined, .other: return false
+        case .stepped(let length): return length == Int(c.ours.length)
+        case .fault, .arithmetic, .branched: return true
+        }
     }
 
     /// Does Zydis read the bytes as softvmm does?
@@ -119,6 +240,11 @@ public enum KnownClasses {
                     guard case .memory(let seg, let b, let i, let sc, let d, let sz) = op, seg != "es" else { return op }
                     return .memory(segment: nil, base: b, index: i, scale: sc, displacement: d, size: sz)
                 }
+            }
+            // String instructions: only their memory operands are compared (Zydis hides the registers).
+            if KnownClasses.stringMnemonics.contains(ours.mnemonic) {
+                ours.operands.removeAll { if case .memory = $0 { return false } else { return true } }
+                z.operands.removeAll { if case .memory = $0 { return false } else { return true } }
             }
             // Zydis lists implicit st(0) explicitly in some forms and not others: compare without it, as with Capstone.
             (ours, z) = Normalization.pair(ours, z, mode: c.mode, instruction: c.ours)

@@ -7,15 +7,36 @@ enum Normalization {
     /// Capstone mnemonic -> softvmm mnemonic, where the two name one instruction differently.
     static let mnemonicAliases: [String: String] = [
         "movabs": "mov",        // Capstone names 64-bit immediate/moffs moves movabs
+        "fsetpm": "fsetpm287_nop", // a NOP since the 387; softvmm uses Zydis's name, as for feni/fdisi
     ]
 
     static func pair(_ ours: NormalizedInstruction, _ cs: NormalizedInstruction, mode: CPUMode,
                      instruction: Instruction) -> (NormalizedInstruction, NormalizedInstruction) {
         var a = ours, b = cs
         b.mnemonic = mnemonicAliases[b.mnemonic] ?? b.mnemonic
+        b = comparePredicate(b)
+        // Capstone names MOVQ between a 64-bit GPR/m64 and an MMX/XMM register movd (the
+        // AT&T spelling); Intel's and Zydis's name is movq.
+        if b.mnemonic == "movd" || b.mnemonic == "vmovd", b.operands.contains(where: isQuadword) {
+            b.mnemonic = b.mnemonic == "movd" ? "movq" : "vmovq"
+        }
+        // AT&T size suffixes on the VEX conversions that narrow (vcvtpd2dqx, vcvttpd2dqy, ...).
+        if ["vcvtpd2dqx", "vcvtpd2dqy", "vcvttpd2dqx", "vcvttpd2dqy", "vcvtpd2psx", "vcvtpd2psy"].contains(b.mnemonic) {
+            b.mnemonic.removeLast()
+        }
+        // Implicit XMM0 of the legacy blends and SHA256RNDS2: Capstone does not list it.
+        if ["pblendvb", "blendvps", "blendvpd", "sha256rnds2"].contains(a.mnemonic),
+           a.operands.last == .register("xmm0"), b.operands.count == a.operands.count - 1 {
+            a.operands.removeLast()
+        }
         let dispBits = Int(instruction.addressSize) * 8
         a.operands = a.operands.map { normalize($0, mode: mode, dispBits: dispBits) }
         b.operands = b.operands.map { normalize($0, mode: mode, dispBits: dispBits) }
+        // XCHG is symmetric: Zydis and Capstone order the accumulator form differently.
+        if a.mnemonic == "xchg" {
+            a.operands.sort { $0.description < $1.description }
+            b.operands.sort { $0.description < $1.description }
+        }
         // Hint NOPs: Capstone and Zydis differ on showing ModRM.reg; only r/m is compared.
         if a.mnemonic == "nop" { a.operands = Array(a.operands.prefix(1)); b.operands = Array(b.operands.prefix(1)) }
         // x87: Capstone leaves out st(0) where it is implied (fadd st(4) for fadd st(0), st(4)).
@@ -40,6 +61,41 @@ enum Normalization {
             }
         }
         return (a, b)
+    }
+
+    /// The 32 comparison predicates of CMPPS/CMPPD/CMPSS/CMPSD (the legacy forms use the first 8).
+    static let predicates = [
+        "eq", "lt", "le", "unord", "neq", "nlt", "nle", "ord",
+        "eq_uq", "nge", "ngt", "false", "neq_oq", "ge", "gt", "true",
+        "eq_os", "lt_oq", "le_oq", "unord_s", "neq_us", "nlt_uq", "nle_uq", "ord_s",
+        "eq_us", "nge_uq", "ngt_uq", "false_os", "neq_os", "ge_oq", "gt_oq", "true_us",
+    ]
+    static let predicateIndex: [String: Int] = Dictionary(uniqueKeysWithValues: predicates.enumerated().map { ($1, $0) })
+
+    /// Capstone spells a comparison with a predicate immediate as a pseudo-op
+    /// (cmpltps xmm0, xmm1 for cmpps xmm0, xmm1, 1): back to the instruction and its immediate.
+    static func comparePredicate(_ i: NormalizedInstruction) -> NormalizedInstruction {
+        var m = i.mnemonic
+        let vex = m.hasPrefix("vcmp")
+        guard m.hasPrefix("cmp") || vex else { return i }
+        m.removeFirst(vex ? 4 : 3)
+        for suffix in ["ps", "pd", "ss", "sd"] where m.hasSuffix(suffix) {
+            guard let n = predicateIndex[String(m.dropLast(2))] else { return i }
+            var out = i
+            out.mnemonic = (vex ? "vcmp" : "cmp") + suffix
+            out.operands.append(.immediate(UInt64(n), bits: 8))
+            return out
+        }
+        return i
+    }
+
+    static func isQuadword(_ op: NormalizedOperand) -> Bool {
+        switch op {
+        case .register(let r):
+            return r.hasPrefix("r") && r != "rip" && !(r.hasSuffix("d") || r.hasSuffix("w") || r.hasSuffix("b"))
+        case .memory(_, _, _, _, _, let size): return size == 8
+        default: return false
+        }
     }
 
     static func normalize(_ op: NormalizedOperand, mode: CPUMode, dispBits: Int) -> NormalizedOperand {

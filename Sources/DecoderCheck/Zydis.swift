@@ -21,16 +21,19 @@ public final class ZydisOracle {
 
     deinit { operands.deallocate() }
 
-    /// The instruction with its explicit operands, or nil when Zydis rejects the bytes.
+    /// The instruction with the operands its formatter shows (explicit, and implicit ones
+    /// such as the accumulator of `add eax, imm32`), or nil when Zydis rejects the bytes.
     public func decode(_ bytes: UnsafeBufferPointer<UInt8>, address: UInt64) -> NormalizedInstruction? {
         var ins = ZydisDecodedInstruction()
         let status = ZydisDecoderDecodeFull(&decoder, bytes.baseAddress, bytes.count, &ins, operands)
         guard status & 0x8000_0000 == 0 else { return nil }
         let name = ZydisMnemonicGetString(ins.mnemonic).map { String(cString: $0) } ?? "?"
         var ops: [NormalizedOperand] = []
-        for i in 0..<Int(ins.operand_count_visible) {
+        // String instructions: Zydis hides their memory operands; they are listed so segments compare.
+        let isString = KnownClasses.stringMnemonics.contains(name)
+        for i in 0..<Int(ins.operand_count) {
             let op = operands[i]
-            guard op.visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT else { continue }
+            if op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN && !(isString && op.type == ZYDIS_OPERAND_TYPE_MEMORY) { continue }
             switch op.type {
             case ZYDIS_OPERAND_TYPE_REGISTER:
                 ops.append(.register(Self.registerName(op.reg.value) ?? "?"))

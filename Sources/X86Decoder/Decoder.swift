@@ -51,10 +51,10 @@ public struct X86Decoder: Sendable {
             case 0xF0: pfx.insert(.lock)
             case 0xF2: pfx.insert(.repne); lastRep = 0xF2
             case 0xF3: pfx.insert(.repe); lastRep = 0xF3
-            case 0x26: pfx.insert(.segment); ins.segmentOverride = 0
-            case 0x2E: pfx.insert(.segment); ins.segmentOverride = 1
-            case 0x36: pfx.insert(.segment); ins.segmentOverride = 2
-            case 0x3E: pfx.insert(.segment); ins.segmentOverride = 3
+            case 0x26, 0x2E, 0x36, 0x3E:
+                // In 64-bit mode these are null prefixes: they do not displace an FS or GS override.
+                pfx.insert(.segment)
+                if !(is64 && ins.segmentOverride >= 4 && ins.segmentOverride != 0xFF) { ins.segmentOverride = (b >> 3) & 3 }
             case 0x64: pfx.insert(.segment); ins.segmentOverride = 4
             case 0x65: pfx.insert(.segment); ins.segmentOverride = 5
             case 0x66: pfx.insert(.operandSize)
@@ -155,6 +155,8 @@ public struct X86Decoder: Sendable {
         }
         ins.addressSize = addressSize
 
+        ins.map = map
+        ins.opcode = opcode
         var slot = t.slots[Int(map.rawValue) &* 256 &+ Int(opcode)]
         if map == .amd3DNow { slot = 1 << 31 }
         if slot >> 20 == 0 { return fail(.invalid) }
@@ -173,6 +175,7 @@ public struct X86Decoder: Sendable {
             if let s = short(1) { return fail(s) }
             opcode = p[pos]
             pos += 1
+            ins.opcode = opcode
             slot = t.slots[Int(map.rawValue) &* 256 &+ Int(opcode)]
             if slot >> 20 == 0 { return fail(.invalid) }
         }
@@ -216,6 +219,8 @@ public struct X86Decoder: Sendable {
 
         // Rules the table cannot express.
         if flags.contains(.vex) && !flags.contains(.usesVVVV) && vvvv != 0 { return fail(.invalid) }
+        if flags.contains(.maskInReg) && ext & 4 != 0 { return fail(.invalid) }
+        if flags.contains(.maskInVVVV) && vvvv > 7 { return fail(.invalid) }
         if pfx.contains(.lock) && (!flags.contains(.lock) || ins.modrm >= 0xC0) { return fail(.invalid) }
         if map == .legacy && (opcode == 0x8C || opcode == 0x8E) && (ins.reg > 5 || (opcode == 0x8E && ins.reg == 1)) {
             return fail(.invalid)
@@ -229,6 +234,8 @@ public struct X86Decoder: Sendable {
         // SIB and displacement.
         if map != .amd3DNow && ins.hasModRM && ins.modrm < 0xC0 && !flags.contains(.noMod) {
             if let s = decodeMemory(&ins, p, count, &pos) { return fail(s) }
+            // VSIB addressing needs a SIB byte (and 32- or 64-bit addressing).
+            if flags.contains(.vsib) && !ins.hasSIB { return fail(.invalid) }
         }
 
         // Immediates.

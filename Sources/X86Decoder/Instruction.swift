@@ -78,7 +78,7 @@ public struct Instruction: Sendable {
     }
 
     public var mnemonic: String { DecoderTables.shared.mnemonics[Int(mnemonicID)] }
-    public var formFlags: FormFlags { DecoderTables.shared.formPtr[Int(form)].flags }
+    public var formFlags: FormFlags { status == .valid ? DecoderTables.shared.formPtr[Int(form)].flags : [] }
     /// The spec line that decoded this instruction ("file:line: text").
     public var specLine: String { DecoderTables.shared.formLines[Int(form)] }
 }

@@ -31,6 +31,11 @@ public enum OperandKind: UInt8, Sendable {
     case X      // string source, DS:rSI
     case Y      // string destination, ES:rDI
     case vsib   // VSIB memory: vector index (gathers)
+    case KG     // ModRM reg: opmask register k0-k7
+    case KE     // ModRM r/m: opmask register or memory
+    case KR     // ModRM r/m: opmask register only
+    case KH     // VEX.vvvv: opmask register
+    case Im4    // imm8[3:0] of the /is4 byte (VPERMIL2PS/PD)
 }
 
 /// Operand-size codes (SDM vol. 2, A.2.2), plus the few this table needs.
@@ -48,6 +53,7 @@ public enum SizeCode: UInt8, Sendable {
     case dw     // register: 32-bit; memory: word
     case db     // register: 32-bit; memory: byte
     case zw     // register: z; memory: word (LAR, LSL)
+    case zd     // register: z; memory: dword (MOVSXD with 66 reads 32 bits: the host CPU faults at a page end)
     case x      // 16, or 32 with VEX.L = 1
     case xq     // register x; memory 8 (VEX.L = 0) or 32 (VEX.L = 1)
     case h      // half of x; register always XMM
@@ -59,6 +65,9 @@ public enum SizeCode: UInt8, Sendable {
     case xs     // XSAVE area (size not fixed)
     case ibs    // imm8 sign-extended to operand size
     case iv     // immediate of operand size, 64-bit with REX.W
+    case asz    // the address size (rAX of VMRUN, CLZERO)
+    case k384   // Key Locker handle: 48 bytes
+    case k512   // Key Locker handle: 64 bytes
 }
 
 /// One operand of an instruction form.
@@ -84,6 +93,13 @@ public struct OperandSpec: Hashable, Sendable {
         case "DX": return OperandSpec(.fixedGPR, .w, 2)
         case "rAX": return OperandSpec(.fixedGPR, .v, 0)
         case "eAX": return OperandSpec(.fixedGPR, .z, 0)
+        case "aAX": return OperandSpec(.fixedGPR, .asz, 0)
+        case "EAX": return OperandSpec(.fixedGPR, .d, 0)
+        case "RAX": return OperandSpec(.fixedGPR, .q, 0)
+        case "RCX": return OperandSpec(.fixedGPR, .q, 1)
+        case "RDX": return OperandSpec(.fixedGPR, .q, 2)
+        case "ECX": return OperandSpec(.fixedGPR, .d, 1)
+        case "EDX": return OperandSpec(.fixedGPR, .d, 2)
         case "ES": return OperandSpec(.fixedSegment, .w, 0)
         case "CS": return OperandSpec(.fixedSegment, .w, 1)
         case "SS": return OperandSpec(.fixedSegment, .w, 2)
@@ -98,6 +114,20 @@ public struct OperandSpec: Hashable, Sendable {
         case "Mvdh": return OperandSpec(.vsib, .h, 4)
         case "Mvqx": return OperandSpec(.vsib, .x, 8)
         default: break
+        }
+        if token == "Im4" { return OperandSpec(.Im4, .b) }
+        if token.hasPrefix("K"), token.count >= 2 {
+            let k: OperandKind
+            switch token.dropFirst().first {
+            case "G": k = .KG
+            case "E": k = .KE
+            case "R": k = .KR
+            case "H": k = .KH
+            default: return nil
+            }
+            let rest = String(token.dropFirst(2))
+            guard rest.isEmpty || SizeCode.byName[rest] != nil else { return nil }
+            return OperandSpec(k, rest.isEmpty ? .q : SizeCode.byName[rest]!)
         }
         guard let first = token.first else { return nil }
         let kind: OperandKind
@@ -152,7 +182,7 @@ extension SizeCode {
     static let byName: [String: SizeCode] = [
         "b": .b, "w": .w, "d": .d, "q": .q, "dq": .dq, "qq": .qq, "t": .t, "v": .v,
         "z": .z, "y": .y, "a": .a, "p": .p, "s": .s, "m": .m, "vw": .vw, "dw": .dw,
-        "db": .db, "zw": .zw, "x": .x, "xq": .xq, "h": .h, "qtr": .qtr, "oct": .oct, "env": .env,
-        "state": .state, "xs": .xs, "bs": .ibs, "v64": .iv,
+        "db": .db, "zw": .zw, "zd": .zd, "x": .x, "xq": .xq, "h": .h, "qtr": .qtr, "oct": .oct, "env": .env,
+        "state": .state, "xs": .xs, "bs": .ibs, "v64": .iv, "k384": .k384, "k512": .k512,
     ]
 }

@@ -70,6 +70,7 @@ extension Instruction {
         case .dw: return memory ? 2 : 4
         case .db: return memory ? 1 : 4
         case .zw: return memory ? 2 : (operandSize == 2 ? 2 : 4)
+        case .zd: return memory ? 4 : (operandSize == 2 ? 2 : 4)
         case .x: return vec
         case .xq: return memory ? (vectorLength == 1 ? 32 : 8) : vec
         case .h: return vec / 2
@@ -80,6 +81,9 @@ extension Instruction {
         case .xs: return 0
         case .ibs: return Int(operandSize)
         case .iv: return Int(operandSize)
+        case .asz: return Int(addressSize)
+        case .k384: return 48
+        case .k512: return 64
         }
     }
 
@@ -184,6 +188,17 @@ extension Instruction {
             var n = Int(imm >> 4) & 15
             if mode != .bits64 { n &= 7 }
             return .register(vectorRegister(n, spec.size))
+        case .KG:
+            return .register(Register(.mask, reg))
+        case .KR:
+            return .register(Register(.mask, rm))
+        case .KE:
+            if isMem { return .memory(modrmMemory(size: byteSize(spec.size, memory: true))) }
+            return .register(Register(.mask, rm))
+        case .KH:
+            return .register(Register(.mask, vvvv & 7))
+        case .Im4:
+            return .immediate(immediate & 0xF, size: 1)
         case .vsib:
             var m = modrmMemory(size: 0)
             let index = Int((sib >> 3) & 7) | (ext & 2 != 0 ? 8 : 0)
@@ -217,7 +232,8 @@ extension Instruction {
         case .J:
             immIndex += 1
             var target = address &+ UInt64(length) &+ immediate
-            if operandSize == 2 { target &= 0xFFFF } else if operandSize == 4 || mode != .bits64 { target &= 0xFFFF_FFFF }
+            // 64-bit mode: near branches are 64-bit (f64); XBEGIN with a 32-bit operand size still is.
+            if operandSize == 2 { target &= 0xFFFF } else if mode != .bits64 { target &= 0xFFFF_FFFF }
             return .relative(target: target)
         case .O:
             immIndex += 1

@@ -55,6 +55,9 @@ public struct FormFlags: OptionSet, Sendable, Hashable {
     public static let mandatory66 = FormFlags(rawValue: 1 << 9) // 66 selects the form, not the operand size
     public static let vex = FormFlags(rawValue: 1 << 10)
     public static let mandatoryF2F3 = FormFlags(rawValue: 1 << 11) // F2/F3 select the form, not REP
+    public static let vsib = FormFlags(rawValue: 1 << 12)       // a VSIB memory operand (needs SIB)
+    public static let maskInReg = FormFlags(rawValue: 1 << 13)  // ModRM.reg names k0-k7: VEX.R must be clear
+    public static let maskInVVVV = FormFlags(rawValue: 1 << 14) // VEX.vvvv names k0-k7: its top bit must be clear
 }
 
 /// One instruction form: what the decoder needs, and the operand list.
@@ -316,11 +319,14 @@ struct SpecParser {
         // The operands imply the ModRM.mod class when the line does not say.
         if !explicitMod && !flags.contains(.noMod) {
             if operands.contains(where: { $0.kind == .M || $0.kind == .vsib }) { try constrain(KeyBit.modReg, 0) }
-            if operands.contains(where: { $0.kind == .R || $0.kind == .U || $0.kind == .N }) {
+            if operands.contains(where: { $0.kind == .R || $0.kind == .U || $0.kind == .N || $0.kind == .KR }) {
                 try constrain(KeyBit.modReg, KeyBit.modReg)
             }
         }
-        if operands.contains(where: { $0.kind == .H || $0.kind == .B }) { flags.insert(.usesVVVV) }
+        if operands.contains(where: { $0.kind == .H || $0.kind == .B || $0.kind == .KH }) { flags.insert(.usesVVVV) }
+        if operands.contains(where: { $0.kind == .KG }) { flags.insert(.maskInReg) }
+        if operands.contains(where: { $0.kind == .KH }) { flags.insert(.maskInVVVV) }
+        if operands.contains(where: { $0.kind == .vsib }) { flags.insert(.vsib) }
         let opcodes = plusR ? (0..<8).map { opcode + UInt8($0) } : [opcode]
         let entry = SpecEntry(map: map, opcodes: opcodes, mask: mask, value: value, mnemonic: mnemonic,
                               operands: operands, flags: flags, hasModRM: hasModRM)

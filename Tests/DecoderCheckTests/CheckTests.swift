@@ -17,9 +17,12 @@ func repoFile(_ relative: String) -> String {
         let documented = Set(text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.map { String($0.dropFirst(4)) })
         let coded = Set(KnownClasses.all.map(\.id))
         #expect(documented == coded)
-        // Each documented class has an example and a verdict.
+        // Each documented class has an example and a verdict, and names the reference the code uses.
         for block in text.components(separatedBy: "\n\nid: ").dropFirst() {
             #expect(block.contains("\nexample: ") && block.contains("\nverdict: "), "\(block.prefix(40))")
+            let id = String(block.prefix { $0 != "\n" })
+            let host = block.contains("\nreference: host CPU")
+            #expect(KnownClasses.all.first { $0.id == id }?.reference == (host ? .hostCPU : .zydis), "\(id)")
         }
     }
 
@@ -35,6 +38,24 @@ func repoFile(_ relative: String) -> String {
         #expect(verdict([0xF0, 0xF2, 0x4B, 0x0F, 0x2C, 0x47, 0x47]) == .known("lock-not-lockable"))
         // 66 E8: Intel (softvmm default, Zydis) vs AMD (Capstone).
         #expect(verdict([0x66, 0xE8, 0, 0, 0, 0, 0x90, 0x90]) == .known("near-branch-66-intel"))
+        // MOV CR1: Capstone decodes it; the host CPU raises #UD.
+        #expect(verdict([0x0F, 0x22, 0xCA]) == .known("reserved-control-debug-register"))
+        // 0F 1B with a register operand: Capstone and Zydis (MPX) reject it; the host executes a NOP.
+        #expect(verdict([0x42, 0x0F, 0x1B, 0xCD]) == .known("hint-nop"))
+    }
+
+    /// The host-CPU reference itself: it tells #UD, length, and a fault on the guard page apart.
+    @Test func hostCPUProbe() {
+        #expect(HostCPU.probe([0x90])?.outcome == .stepped(length: 1))
+        #expect(HostCPU.probe([0x48, 0x01, 0xC8])?.outcome == .stepped(length: 3))
+        #expect(HostCPU.probe([0x0F, 0x0B])?.outcome == .undefined)
+        // mov eax, [rax + 0x17fc] reads the last dword before the guard page; +0x17fe crosses into it.
+        #expect(HostCPU.probe([0x8B, 0x80, 0xFC, 0x17, 0, 0])?.outcome == .stepped(length: 6))
+        #expect(HostCPU.probe([0x8B, 0x80, 0xFE, 0x17, 0, 0])?.outcome == .fault)
+        // MOVSXD with 66 reads 32 bits from memory (softvmm's Ezd), not 16 as the SDM's table says.
+        #expect(HostCPU.probe([0x66, 0x63, 0x80, 0xFE, 0x17, 0, 0])?.outcome == .fault)
+        #expect(X86Decoder(mode: .bits64).decode([0x66, 0x63, 0x80, 0xFE, 0x17, 0, 0]).operands().last
+                .map { if case .memory(let m) = $0 { m.size } else { 0 } } == 4)
     }
 
     /// A fixed-seed slice: the campaign is deterministic (same seed, same counts).

@@ -79,7 +79,7 @@ let oneByteSpec = """
 61 : popaw|popal|popal ; i64
 62 /r : bound Gv, Ma ; i64
 63 /r : arpl Ew, Gw ; i64
-63 /r : movsxd Gv, Ed ; o64
+63 /r : movsxd Gv, Ezd ; o64
 68 : push Iz ; d64
 69 /r : imul Gv, Ev, Iz
 6A : push Ibs ; d64

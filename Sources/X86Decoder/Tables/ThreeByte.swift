@@ -77,12 +77,23 @@ NP 0F 38 CD /r : sha256msg2 Vdq, Wdq
 66 0F 38 DD /r : aesenclast Vdq, Wdq ; v1
 66 0F 38 DE /r : aesdec Vdq, Wdq ; v1
 66 0F 38 DF /r : aesdeclast Vdq, Wdq ; v1
+F3 0F 38 D8 /0 m : aesencwide128kl Mk384
+F3 0F 38 D8 /1 m : aesdecwide128kl Mk384
+F3 0F 38 D8 /2 m : aesencwide256kl Mk512
+F3 0F 38 D8 /3 m : aesdecwide256kl Mk512
+F3 0F 38 DC /r r : loadiwkey Vdq, Udq
+F3 0F 38 DC /r m : aesenc128kl Vdq, Mk384
+F3 0F 38 DD /r m : aesdec128kl Vdq, Mk384
+F3 0F 38 DE /r m : aesenc256kl Vdq, Mk512
+F3 0F 38 DF /r m : aesdec256kl Vdq, Mk512
 F2 0F 38 F0 /r : crc32 Gy, Eb
 F2 0F 38 F1 /r : crc32 Gy, Ev
 NF 0F 38 F0 /r m : movbe Gv, Mv
 NF 0F 38 F1 /r m : movbe Mv, Gv
 66 0F 38 F6 /r : adcx Gy, Ey
 F3 0F 38 F6 /r : adox Gy, Ey
+F3 0F 38 FA /r r : encodekey128 Gd, Rd
+F3 0F 38 FB /r r : encodekey256 Gd, Rd
 """
 
 let threeByte3ASpec = """

@@ -14,39 +14,59 @@ let twoByteSpec = """
 0F 00 /3 : ltr Ew
 0F 00 /4 : verr Ew
 0F 00 /5 : verw Ew
-0F 01 C0 : enclv
-0F 01 C1 : vmcall
-0F 01 C2 : vmlaunch
-0F 01 C3 : vmresume
-0F 01 C4 : vmxoff
-0F 01 C5 : pconfig
-0F 01 C8 : monitor
-0F 01 C9 : mwait
-0F 01 CA : clac
-0F 01 CB : stac
-0F 01 CF : encls
-0F 01 D0 : xgetbv
-0F 01 D1 : xsetbv
-0F 01 D4 : vmfunc
-0F 01 D5 : xend
-0F 01 D6 : xtest
-0F 01 D7 : enclu
-0F 01 D8 : vmrun
+NP 0F 01 C0 : enclv
+NP 0F 01 C1 : vmcall
+NP 0F 01 C2 : vmlaunch
+NP 0F 01 C3 : vmresume
+NP 0F 01 C4 : vmxoff
+NP 0F 01 C5 : pconfig
+NP 0F 01 C8 : monitor
+NP 0F 01 C9 : mwait
+NP 0F 01 CA : clac
+NP 0F 01 CB : stac
+66 0F 01 CC : tdcall
+66 0F 01 CD : seamret
+66 0F 01 CE : seamops
+66 0F 01 CF : seamcall
+NP 0F 01 CF : encls
+NP 0F 01 D0 : xgetbv
+NP 0F 01 D1 : xsetbv
+NP 0F 01 D4 : vmfunc
+NP 0F 01 D5 : xend
+NP 0F 01 D6 : xtest
+NP 0F 01 D7 : enclu
+0F 01 D8 : vmrun aAX ; byaddr
 0F 01 D9 : vmmcall
-0F 01 DA : vmload
-0F 01 DB : vmsave
+0F 01 DA : vmload aAX ; byaddr
+0F 01 DB : vmsave aAX ; byaddr
 0F 01 DC : stgi
 0F 01 DD : clgi
-0F 01 DE : skinit
-0F 01 DF : invlpga
-0F 01 EE : rdpkru
-0F 01 EF : wrpkru
+0F 01 DE : skinit EAX
+0F 01 DF : invlpga aAX, ECX ; byaddr
+F3 0F 01 E8 : setssbsy
+F2 0F 01 E8 : xsusldtrk
+NP 0F 01 E8 : serialize
+F2 0F 01 E9 : xresldtrk
+F3 0F 01 EA : saveprevssp
+F3 0F 01 EC : uiret
+F3 0F 01 ED : testui
+F3 0F 01 EE : clui
+F3 0F 01 EF : stui
+NP 0F 01 EE : rdpkru
+NP 0F 01 EF : wrpkru
 0F 01 F8 : swapgs ; o64
 0F 01 F9 : rdtscp
-0F 01 FA : monitorx
-0F 01 FB : mwaitx
-0F 01 FC : clzero
+F3 0F 01 FA : mcommit
+NP 0F 01 FA : monitorx
+NP 0F 01 FB : mwaitx
+NF 0F 01 FC : clzero aAX ; byaddr
 0F 01 FD : rdpru
+F3 0F 01 FE : rmpadjust RAX, RCX, RDX ; o64
+F2 0F 01 FE : rmpupdate RAX, RCX ; o64
+NP 0F 01 FE : invlpgb aAX, EDX, ECX ; byaddr
+F3 0F 01 FF : psmash RAX ; o64
+F2 0F 01 FF : pvalidate aAX, ECX, EDX ; byaddr
+NP 0F 01 FF : tlbsync
 0F 01 /0 m : sgdt Ms
 0F 01 /1 m : sidt Ms
 0F 01 /2 m : lgdt Ms
@@ -126,6 +146,8 @@ F3 0F 2A /r : cvtsi2ss Vdq, Ey ; vs
 F2 0F 2A /r : cvtsi2sd Vdq, Ey ; vs
 NP 0F 2B /r m : movntps Mx, Vx ; vx2
 66 0F 2B /r m : movntpd Mx, Vx ; vx2
+F3 0F 2B /r m : movntss Md, Vdq
+F2 0F 2B /r m : movntsd Mq, Vdq
 NP 0F 2C /r : cvttps2pi Pq, Wq
 66 0F 2C /r : cvttpd2pi Pq, Wdq
 F3 0F 2C /r : cvttss2si Gy, Wd ; vs2
@@ -161,8 +183,8 @@ NP 0F 2F /r : comiss Vdq, Wd ; vs2
 0F 4D /r : cmovge Gv, Ev
 0F 4E /r : cmovle Gv, Ev
 0F 4F /r : cmovg Gv, Ev
-NP 0F 50 /r r : movmskps Gd, Ux ; vx2
-66 0F 50 /r r : movmskpd Gd, Ux ; vx2
+NP 0F 50 /r r : movmskps Gy, Ux
+66 0F 50 /r r : movmskpd Gy, Ux
 NP 0F 51 /r : sqrtps Vx, Wx ; vx2
 66 0F 51 /r : sqrtpd Vx, Wx ; vx2
 F3 0F 51 /r : sqrtss Vdq, Wd ; vs
@@ -368,7 +390,7 @@ F3 0F AE /5 r : incssp Ry
 0F B6 /r : movzx Gv, Eb
 0F B7 /r : movzx Gv, Ew
 F3 0F B8 /r : popcnt Gv, Ev
-0F B9 /r : ud1 Gv, Ev
+0F B9 /r : ud1 Gd, Ed
 0F BA /4 : bt Ev, Ib
 0F BA /5 : bts Ev, Ib ; lock
 0F BA /6 : btr Ev, Ib ; lock
@@ -504,5 +526,5 @@ NP 0F FD /r : paddw Pq, Qq
 66 0F FD /r : paddw Vx, Wx ; vx
 NP 0F FE /r : paddd Pq, Qq
 66 0F FE /r : paddd Vx, Wx ; vx
-0F FF /r : ud0 Gv, Ev
+0F FF /r : ud0 Gd, Ed
 """

@@ -13,6 +13,8 @@ VEX.128.NP.0F.WIG 77 : vzeroupper
 VEX.256.NP.0F.WIG 77 : vzeroall
 VEX.LZ.NP.0F.WIG AE /2 m : vldmxcsr Md
 VEX.LZ.NP.0F.WIG AE /3 m : vstmxcsr Md
+VEX.L.NP.0F.WIG 50 /r r : vmovmskps Gd, Ux
+VEX.L.66.0F.WIG 50 /r r : vmovmskpd Gd, Ux
 VEX.L.66.0F.WIG 71 /2 r : vpsrlw Hx, Ux, Ib
 VEX.L.66.0F.WIG 71 /4 r : vpsraw Hx, Ux, Ib
 VEX.L.66.0F.WIG 71 /6 r : vpsllw Hx, Ux, Ib
@@ -147,4 +149,114 @@ VEX.L.66.0F3A.W0 4A /r : vblendvps Vx, Hx, Wx, Lx
 VEX.L.66.0F3A.W0 4B /r : vblendvpd Vx, Hx, Wx, Lx
 VEX.L.66.0F3A.W0 4C /r : vpblendvb Vx, Hx, Wx, Lx
 VEX.LZ.F2.0F3A.WIG F0 /r : rorx Gy, Ey, Ib
+# AVX-512 opmask instructions. Width by pp and W: NP.W0 w, 66.W0 b, NP.W1 q, 66.W1 d.
+VEX.L1.NP.0F.W0 41 /r r : kandw KG, KH, KR
+VEX.L1.66.0F.W0 41 /r r : kandb KG, KH, KR
+VEX.L1.NP.0F.W1 41 /r r : kandq KG, KH, KR
+VEX.L1.66.0F.W1 41 /r r : kandd KG, KH, KR
+VEX.L1.NP.0F.W0 42 /r r : kandnw KG, KH, KR
+VEX.L1.66.0F.W0 42 /r r : kandnb KG, KH, KR
+VEX.L1.NP.0F.W1 42 /r r : kandnq KG, KH, KR
+VEX.L1.66.0F.W1 42 /r r : kandnd KG, KH, KR
+VEX.L1.NP.0F.W0 45 /r r : korw KG, KH, KR
+VEX.L1.66.0F.W0 45 /r r : korb KG, KH, KR
+VEX.L1.NP.0F.W1 45 /r r : korq KG, KH, KR
+VEX.L1.66.0F.W1 45 /r r : kord KG, KH, KR
+VEX.L1.NP.0F.W0 46 /r r : kxnorw KG, KH, KR
+VEX.L1.66.0F.W0 46 /r r : kxnorb KG, KH, KR
+VEX.L1.NP.0F.W1 46 /r r : kxnorq KG, KH, KR
+VEX.L1.66.0F.W1 46 /r r : kxnord KG, KH, KR
+VEX.L1.NP.0F.W0 47 /r r : kxorw KG, KH, KR
+VEX.L1.66.0F.W0 47 /r r : kxorb KG, KH, KR
+VEX.L1.NP.0F.W1 47 /r r : kxorq KG, KH, KR
+VEX.L1.66.0F.W1 47 /r r : kxord KG, KH, KR
+VEX.L1.NP.0F.W0 4A /r r : kaddw KG, KH, KR
+VEX.L1.66.0F.W0 4A /r r : kaddb KG, KH, KR
+VEX.L1.NP.0F.W1 4A /r r : kaddq KG, KH, KR
+VEX.L1.66.0F.W1 4A /r r : kaddd KG, KH, KR
+VEX.L0.NP.0F.W0 44 /r r : knotw KG, KR
+VEX.L0.66.0F.W0 44 /r r : knotb KG, KR
+VEX.L0.NP.0F.W1 44 /r r : knotq KG, KR
+VEX.L0.66.0F.W1 44 /r r : knotd KG, KR
+VEX.L0.NP.0F.W0 98 /r r : kortestw KG, KR
+VEX.L0.66.0F.W0 98 /r r : kortestb KG, KR
+VEX.L0.NP.0F.W1 98 /r r : kortestq KG, KR
+VEX.L0.66.0F.W1 98 /r r : kortestd KG, KR
+VEX.L0.NP.0F.W0 99 /r r : ktestw KG, KR
+VEX.L0.66.0F.W0 99 /r r : ktestb KG, KR
+VEX.L0.NP.0F.W1 99 /r r : ktestq KG, KR
+VEX.L0.66.0F.W1 99 /r r : ktestd KG, KR
+VEX.L1.66.0F.W0 4B /r r : kunpckbw KG, KH, KR
+VEX.L1.NP.0F.W0 4B /r r : kunpckwd KG, KH, KR
+VEX.L1.NP.0F.W1 4B /r r : kunpckdq KG, KH, KR
+VEX.L0.NP.0F.W0 90 /r : kmovw KG, KEw
+VEX.L0.NP.0F.W0 91 /r m : kmovw KEw, KG
+VEX.L0.66.0F.W0 90 /r : kmovb KG, KEb
+VEX.L0.66.0F.W0 91 /r m : kmovb KEb, KG
+VEX.L0.NP.0F.W1 90 /r : kmovq KG, KEq
+VEX.L0.NP.0F.W1 91 /r m : kmovq KEq, KG
+VEX.L0.66.0F.W1 90 /r : kmovd KG, KEd
+VEX.L0.66.0F.W1 91 /r m : kmovd KEd, KG
+VEX.L0.NP.0F.W0 92 /r r : kmovw KG, Rd
+VEX.L0.NP.0F.W0 93 /r r : kmovw Gd, KR
+VEX.L0.66.0F.W0 92 /r r : kmovb KG, Rd
+VEX.L0.66.0F.W0 93 /r r : kmovb Gd, KR
+VEX.L0.F2.0F.W0 92 /r r : kmovd KG, Rd
+VEX.L0.F2.0F.W0 93 /r r : kmovd Gd, KR
+VEX.L0.F2.0F.W1 92 /r r : kmovq KG, Rq
+VEX.L0.F2.0F.W1 93 /r r : kmovq Gq, KR
+VEX.L0.66.0F3A.W0 30 /r r : kshiftrb KG, KR, Ib
+VEX.L0.66.0F3A.W1 30 /r r : kshiftrw KG, KR, Ib
+VEX.L0.66.0F3A.W0 31 /r r : kshiftrd KG, KR, Ib
+VEX.L0.66.0F3A.W1 31 /r r : kshiftrq KG, KR, Ib
+VEX.L0.66.0F3A.W0 32 /r r : kshiftlb KG, KR, Ib
+VEX.L0.66.0F3A.W1 32 /r r : kshiftlw KG, KR, Ib
+VEX.L0.66.0F3A.W0 33 /r r : kshiftld KG, KR, Ib
+VEX.L0.66.0F3A.W1 33 /r r : kshiftlq KG, KR, Ib
+# AMD FMA4: W0 takes the third source from r/m and the fourth from imm8[7:4]; W1 swaps them.
+VEX.L.66.0F3A.W0 5C /r : vfmaddsubps Vx, Hx, Wx, Lx
+VEX.L.66.0F3A.W1 5C /r : vfmaddsubps Vx, Hx, Lx, Wx
+VEX.L.66.0F3A.W0 5D /r : vfmaddsubpd Vx, Hx, Wx, Lx
+VEX.L.66.0F3A.W1 5D /r : vfmaddsubpd Vx, Hx, Lx, Wx
+VEX.L.66.0F3A.W0 5E /r : vfmsubaddps Vx, Hx, Wx, Lx
+VEX.L.66.0F3A.W1 5E /r : vfmsubaddps Vx, Hx, Lx, Wx
+VEX.L.66.0F3A.W0 5F /r : vfmsubaddpd Vx, Hx, Wx, Lx
+VEX.L.66.0F3A.W1 5F /r : vfmsubaddpd Vx, Hx, Lx, Wx
+VEX.L.66.0F3A.W0 68 /r : vfmaddps Vx, Hx, Wx, Lx
+VEX.L.66.0F3A.W1 68 /r : vfmaddps Vx, Hx, Lx, Wx
+VEX.L.66.0F3A.W0 69 /r : vfmaddpd Vx, Hx, Wx, Lx
+VEX.L.66.0F3A.W1 69 /r : vfmaddpd Vx, Hx, Lx, Wx
+VEX.LIG.66.0F3A.W0 6A /r : vfmaddss Vdq, Hdq, Wd, Ldq
+VEX.LIG.66.0F3A.W1 6A /r : vfmaddss Vdq, Hdq, Ldq, Wd
+VEX.LIG.66.0F3A.W0 6B /r : vfmaddsd Vdq, Hdq, Wq, Ldq
+VEX.LIG.66.0F3A.W1 6B /r : vfmaddsd Vdq, Hdq, Ldq, Wq
+VEX.L.66.0F3A.W0 6C /r : vfmsubps Vx, Hx, Wx, Lx
+VEX.L.66.0F3A.W1 6C /r : vfmsubps Vx, Hx, Lx, Wx
+VEX.L.66.0F3A.W0 6D /r : vfmsubpd Vx, Hx, Wx, Lx
+VEX.L.66.0F3A.W1 6D /r : vfmsubpd Vx, Hx, Lx, Wx
+VEX.LIG.66.0F3A.W0 6E /r : vfmsubss Vdq, Hdq, Wd, Ldq
+VEX.LIG.66.0F3A.W1 6E /r : vfmsubss Vdq, Hdq, Ldq, Wd
+VEX.LIG.66.0F3A.W0 6F /r : vfmsubsd Vdq, Hdq, Wq, Ldq
+VEX.LIG.66.0F3A.W1 6F /r : vfmsubsd Vdq, Hdq, Ldq, Wq
+VEX.L.66.0F3A.W0 78 /r : vfnmaddps Vx, Hx, Wx, Lx
+VEX.L.66.0F3A.W1 78 /r : vfnmaddps Vx, Hx, Lx, Wx
+VEX.L.66.0F3A.W0 79 /r : vfnmaddpd Vx, Hx, Wx, Lx
+VEX.L.66.0F3A.W1 79 /r : vfnmaddpd Vx, Hx, Lx, Wx
+VEX.LIG.66.0F3A.W0 7A /r : vfnmaddss Vdq, Hdq, Wd, Ldq
+VEX.LIG.66.0F3A.W1 7A /r : vfnmaddss Vdq, Hdq, Ldq, Wd
+VEX.LIG.66.0F3A.W0 7B /r : vfnmaddsd Vdq, Hdq, Wq, Ldq
+VEX.LIG.66.0F3A.W1 7B /r : vfnmaddsd Vdq, Hdq, Ldq, Wq
+VEX.L.66.0F3A.W0 7C /r : vfnmsubps Vx, Hx, Wx, Lx
+VEX.L.66.0F3A.W1 7C /r : vfnmsubps Vx, Hx, Lx, Wx
+VEX.L.66.0F3A.W0 7D /r : vfnmsubpd Vx, Hx, Wx, Lx
+VEX.L.66.0F3A.W1 7D /r : vfnmsubpd Vx, Hx, Lx, Wx
+VEX.LIG.66.0F3A.W0 7E /r : vfnmsubss Vdq, Hdq, Wd, Ldq
+VEX.LIG.66.0F3A.W1 7E /r : vfnmsubss Vdq, Hdq, Ldq, Wd
+VEX.LIG.66.0F3A.W0 7F /r : vfnmsubsd Vdq, Hdq, Wq, Ldq
+VEX.LIG.66.0F3A.W1 7F /r : vfnmsubsd Vdq, Hdq, Ldq, Wq
+# AMD XOP-era VPERMIL2PS/PD (VEX form): imm8[7:4] names a register, imm8[3:0] is the selector control.
+VEX.L.66.0F3A.W0 48 /r : vpermil2ps Vx, Hx, Wx, Lx, Im4
+VEX.L.66.0F3A.W1 48 /r : vpermil2ps Vx, Hx, Lx, Wx, Im4
+VEX.L.66.0F3A.W0 49 /r : vpermil2pd Vx, Hx, Wx, Lx, Im4
+VEX.L.66.0F3A.W1 49 /r : vpermil2pd Vx, Hx, Lx, Wx, Im4
 """

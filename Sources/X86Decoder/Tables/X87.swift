@@ -79,8 +79,11 @@ DB /0 r : fcmovnb ST0, STi
 DB /1 r : fcmovne ST0, STi
 DB /2 r : fcmovnbe ST0, STi
 DB /3 r : fcmovnu ST0, STi
+DB E0 : feni8087_nop
+DB E1 : fdisi8087_nop
 DB E2 : fnclex
 DB E3 : fninit
+DB E4 : fsetpm287_nop
 DB /5 r : fucomi ST0, STi
 DB /6 r : fcomi ST0, STi
 DC /0 m : fadd Mq

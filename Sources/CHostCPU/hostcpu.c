@@ -1,0 +1,106 @@
+// See hostcpu.h. The child maps a code page holding the instruction (padded
+// with INT3), points rax..r15 and rsp into a scratch page, sets EFLAGS.TF and
+// jumps to the instruction. The first single-step trap lands on the
+// instruction itself (the trampoline's last steps are skipped); the next one reports where the
+// instruction ended. Signals are taken on an alternate stack, so whatever the
+// instruction does to rsp, the handler runs; it ends the child with _exit and
+// an exit code that encodes the outcome.
+#define _GNU_SOURCE
+#include "hostcpu.h"
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+
+static uint8_t *code_page;
+static volatile int steps;
+
+enum { EXIT_BASE_LENGTH = 1, EXIT_UD = 100, EXIT_SEGV = 101, EXIT_BUS = 102, EXIT_FPE = 103, EXIT_BRANCH = 104 };
+
+static void on_signal(int sig, siginfo_t *info, void *ctx) {
+    (void)info;
+    ucontext_t *uc = ctx;
+    uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+    switch (sig) {
+    case SIGTRAP:
+        // Steps before the instruction (the rest of the trampoline) are skipped.
+        if (steps == 0) { if (rip == (uint64_t)code_page) steps = 1; return; }
+        if (rip > (uint64_t)code_page && rip <= (uint64_t)code_page + 15) _exit(EXIT_BASE_LENGTH + (int)(rip - (uint64_t)code_page) - 1);
+        _exit(EXIT_BRANCH);
+    case SIGILL: _exit(EXIT_UD);
+    case SIGSEGV: _exit(EXIT_SEGV);
+    case SIGBUS: _exit(EXIT_BUS);
+    case SIGFPE: _exit(EXIT_FPE);
+    default: _exit(120);
+    }
+}
+
+static void child(const uint8_t *bytes, size_t count) {
+    alarm(2);
+    code_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    // Scratch: three read-write pages and a guard page, so a probe can tell how
+    // many bytes an access reads by placing it just before the guard.
+    uint8_t *scratch = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (scratch != MAP_FAILED) mprotect(scratch + 3 * 4096, 4096, PROT_NONE);
+    void *altstack = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (code_page == MAP_FAILED || scratch == MAP_FAILED || altstack == MAP_FAILED) _exit(121);
+    memset(code_page, 0xCC, 4096);
+    memcpy(code_page, bytes, count);
+    stack_t ss = { .ss_sp = altstack, .ss_size = 65536, .ss_flags = 0 };
+    sigaltstack(&ss, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    int sigs[] = { SIGTRAP, SIGILL, SIGSEGV, SIGBUS, SIGFPE };
+    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+    uint64_t mid = (uint64_t)scratch + 4096 + 2048;
+    __asm__ volatile(
+        "mov %%rcx, %%r11\n\t"
+        "mov %%rax, %%rbx\n\t mov %%rax, %%rcx\n\t mov %%rax, %%rdx\n\t"
+        "mov %%rax, %%rsi\n\t mov %%rax, %%rdi\n\t mov %%rax, %%rbp\n\t"
+        "mov %%rax, %%r8\n\t mov %%rax, %%r9\n\t mov %%rax, %%r10\n\t"
+        "mov %%rax, %%r12\n\t mov %%rax, %%r13\n\t mov %%rax, %%r14\n\t mov %%rax, %%r15\n\t"
+        "pushfq\n\t orq $0x100, (%%rsp)\n\t popfq\n\t"
+        "mov %%rax, %%rsp\n\t"
+        "jmp *%%r11\n\t"
+        :
+        : "a"(mid), "c"((uint64_t)code_page)
+        : "memory");
+    __builtin_unreachable();
+}
+
+int hostcpu_probe(const uint8_t *bytes, size_t count, struct hostcpu_result *result) {
+    if (count > 15) count = 15;
+    result->outcome = HOSTCPU_OTHER;
+    result->length = 0;
+    result->signal = 0;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) child(bytes, count);
+    int status = 0;
+    if (waitpid(pid, &status, 0) < 0) return -1;
+    if (WIFSIGNALED(status)) { result->signal = WTERMSIG(status); return 0; }
+    if (!WIFEXITED(status)) return 0;
+    int code = WEXITSTATUS(status);
+    if (code >= EXIT_BASE_LENGTH && code < EXIT_BASE_LENGTH + 15) {
+        result->outcome = HOSTCPU_STEPPED;
+        result->length = code - EXIT_BASE_LENGTH + 1;
+    } else if (code == EXIT_UD) { result->outcome = HOSTCPU_UNDEFINED; result->signal = SIGILL; }
+    else if (code == EXIT_SEGV) { result->outcome = HOSTCPU_FAULT; result->signal = SIGSEGV; }
+    else if (code == EXIT_BUS) { result->outcome = HOSTCPU_FAULT; result->signal = SIGBUS; }
+    else if (code == EXIT_FPE) { result->outcome = HOSTCPU_ARITH; result->signal = SIGFPE; }
+    else if (code == EXIT_BRANCH) result->outcome = HOSTCPU_BRANCHED;
+    return 0;
+}
+
+#else
+int hostcpu_probe(const uint8_t *bytes, size_t count, struct hostcpu_result *result) {
+    (void)bytes; (void)count; result->outcome = HOSTCPU_OTHER; return -1;
+}
+#endif

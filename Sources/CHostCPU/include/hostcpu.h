@@ -1,0 +1,29 @@
+// The host CPU as an oracle: run one instruction natively, in a child
+// process, and report what the hardware made of it.
+#ifndef SOFTVMM_HOSTCPU_H
+#define SOFTVMM_HOSTCPU_H
+#include <stddef.h>
+#include <stdint.h>
+
+enum hostcpu_outcome {
+    HOSTCPU_STEPPED = 0,   // executed; `length` is the distance to the next RIP
+    HOSTCPU_UNDEFINED = 1, // #UD (SIGILL)
+    HOSTCPU_FAULT = 2,     // decoded, then faulted (#GP/#PF/#SS: SIGSEGV or SIGBUS)
+    HOSTCPU_ARITH = 3,     // #DE/#MF/#XM (SIGFPE)
+    HOSTCPU_BRANCHED = 4,  // executed, and RIP left the instruction's 15 bytes
+    HOSTCPU_OTHER = 5,     // anything else (the child died of another signal, or hung)
+};
+
+struct hostcpu_result {
+    int outcome;
+    int length;  // HOSTCPU_STEPPED only
+    int signal;  // the signal that ended the child, when there was one
+};
+
+/// Runs `bytes` (at most 15) as one instruction with every general register
+/// (rsp too) holding HOSTCPU_SCRATCH_MIDDLE's address: 0x1800 bytes below a
+/// guard page, so [reg + 0x17fe] is the last word before it. Single-stepped with EFLAGS.TF. Returns 0, or
+/// -1 when the child could not be started.
+int hostcpu_probe(const uint8_t *bytes, size_t count, struct hostcpu_result *result);
+
+#endif
