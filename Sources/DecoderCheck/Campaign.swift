@@ -14,17 +14,21 @@ public struct CampaignReport: Sendable {
     public var count: Int
     public var perMap: [String: Row] = [:]
     public var perClass: [String: Int] = [:]
+    /// Per class, how many of the pure random inputs fell in it.
+    public var perClassRandom: [String: Int] = [:]
     public var knownRandom = 0
     public var randomCases = 0
     /// The first unexplained cases, in order.
     public var firstUnexplained: [CheckedCase] = []
+    /// Random inputs of the class asked for (`keepClass`), in order.
+    public var classCases: [CheckedCase] = []
     /// The first case of each known class.
     public var classExamples: [String: CheckedCase] = [:]
     public var unexplainedCount: Int { perMap.values.reduce(0) { $0 + $1.unexplained } }
     public var knownCount: Int { perMap.values.reduce(0) { $0 + $1.known } }
 }
 
-public func runCampaign(mode: CPUMode, seed: UInt64, count: Int, keep: Int = 20) -> CampaignReport {
+public func runCampaign(mode: CPUMode, seed: UInt64, count: Int, keep: Int = 20, keepClass: String? = nil) -> CampaignReport {
     let checker = DecoderChecker(mode: mode)
     var gen = CaseGenerator(seed: seed, mode: mode)
     var report = CampaignReport(mode: mode, seed: seed, count: count)
@@ -41,7 +45,11 @@ public func runCampaign(mode: CPUMode, seed: UInt64, count: Int, keep: Int = 20)
             row.known += 1
             report.perClass[id, default: 0] += 1
             if report.classExamples[id] == nil { report.classExamples[id] = c }
-            if kind == .random { report.knownRandom += 1 }
+            if kind == .random {
+                report.knownRandom += 1
+                report.perClassRandom[id, default: 0] += 1
+                if id == keepClass && report.classCases.count < 10_000 { report.classCases.append(c) }
+            }
         case .unexplained:
             row.unexplained += 1
             if report.firstUnexplained.count < keep { report.firstUnexplained.append(c) }

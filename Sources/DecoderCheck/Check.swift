@@ -98,6 +98,8 @@ public final class DecoderChecker {
         case 0x62:
             if mode == .bits64 || next >= 0xC0 { return "EVEX" }
             return "1-byte"
+        case 0x8F:
+            return next & 0x1F >= 8 ? "XOP" : "1-byte"
         case 0xD8...0xDF: return "x87"
         default: return "1-byte"
         }

@@ -38,7 +38,7 @@ public struct CaseGenerator {
         let prefixPool: [UInt8] = [0x66, 0x66, 0xF2, 0xF3, 0xF3, 0xF2, 0x67, 0xF0, 0x2E, 0x3E, 0x26, 0x36, 0x64, 0x65]
         let nPrefix = Int(rng.next() % 8)
         for _ in 0..<(nPrefix < 4 ? 0 : nPrefix - 4) { bytes.append(prefixPool[Int(rng.next() % UInt64(prefixPool.count))]) }
-        let map = rng.next() % 8
+        let map = rng.next() % 9
         let opcode = UInt8(truncatingIfNeeded: rng.next())
         switch map {
         case 0...3:
@@ -65,6 +65,15 @@ public struct CaseGenerator {
             } else {
                 bytes += [0xC4, (rxb << 5) | mmmmm, (w << 7) | (vvvv << 3) | (l << 2) | pp]
             }
+            bytes.append(opcode)
+        case 8:
+            // XOP: map 8, 9 or 10, mostly without prefixes.
+            if rng.next() % 4 != 0 { bytes.removeAll() }
+            let r = UInt8(truncatingIfNeeded: rng.next())
+            var rxb = UInt8(rng.next() & 7)
+            if mode != .bits64 { rxb |= 6 }
+            let vvvv: UInt8 = rng.next() % 3 == 0 ? UInt8(rng.next() & 15) : 15
+            bytes += [0x8F, (rxb << 5) | (8 + UInt8(rng.next() % 3)), (r & 0x80) | (vvvv << 3) | (r & 4) | (rng.next() % 8 == 0 ? r & 3 : 0)]
             bytes.append(opcode)
         default:
             // x87 and 3DNow!

@@ -65,7 +65,7 @@ public enum KnownClasses {
         },
         Class(id: "mode16-operand-size") { c in
             // 16-bit mode: Capstone applies the 32-bit default operand size (cwde for 98, m32 for m16:16).
-            c.mode == .bits16 && bothValidSameLength(c)
+            c.mode == .bits16 && c.oursNormalized != nil && c.capstone != nil
         },
         Class(id: "undefined-opcode-ud0-ud1") { c in
             // UD0 and UD1 take a ModRM byte (SDM); Capstone decodes them without one (ud2b).
@@ -88,10 +88,11 @@ public enum KnownClasses {
                 && (c.ours.formFlags.contains(.mandatory66) || c.ours.formFlags.contains(.mandatoryF2F3))
         },
         Class(id: "address-size-read-as-66") { c in
-            // 67 followed by REX: Capstone takes the 67 for a 66 (movdqa for movq mm, orpd for orps,
-            // out dx, ax for out dx, eax, a 16-bit jmp target) or rejects the form; 67 only sets the
-            // address size.
-            c.ours.prefixes.contains(.addressSize) && c.ours.prefixes.contains(.rex)
+            // 67 followed by REX, or 67 on a near branch: Capstone takes the 67 for a 66 (movdqa for
+            // movq mm, orpd for orps, out dx, ax for out dx, eax, a 16-bit branch target) or rejects
+            // the form; 67 only sets the address size.
+            c.ours.prefixes.contains(.addressSize)
+                && (c.ours.prefixes.contains(.rex) || (c.ours.formFlags.contains(.force64) && bothValidSameLength(c)))
         },
         Class(id: "f2f3-selects-no-form") { c in
             // F2/F3 before an SSE/MMX opcode that has no F2/F3 form: the CPU raises #UD;
@@ -109,10 +110,36 @@ public enum KnownClasses {
             // a 66/F2/F3/REX prefix: #UD; Capstone decodes it anyway.
             oursInvalid(c) && c.mapName == "VEX"
         },
+        Class(id: "xop-field-not-checked") { c in
+            // An XOP encoding whose W, L or vvvv the instruction does not allow: #UD (AMD APM vol. 4);
+            // Capstone decodes it anyway.
+            oursInvalid(c) && c.mapName == "XOP"
+        },
         Class(id: "operand-size-66-lost") { c in
             // 66 followed by F2/F3, or 66 with REX.W: Capstone loses track of the operand size
             // (cdq for cwd, pushfq for pushf, eax for ax, outsd for outsw, imm32 for push imm16).
             c.oursNormalized != nil && c.capstone != nil && c.ours.prefixes.contains(.operandSize)
+        },
+        Class(id: "is4-high-bit-outside-64") { c in
+            // Outside 64-bit mode the /is4 register is imm8[6:4] (xmm0-7); Capstone also uses imm8[7].
+            c.mode != .bits64 && sameMnemonicDifferentOperands(c) && (c.ours.map == .vex0F3A || c.ours.map == .xop8)
+        },
+        Class(id: "vex-w-ignored-outside-64") { c in
+            // Outside 64-bit mode VEX.W does not widen a general register (vpextrd, vpinsrd, kmovd);
+            // Capstone applies it as in 64-bit mode (vpextrq rcx, kmovq).
+            c.mode != .bits64 && c.ours.map.isVEX && c.ours.ext & 8 != 0
+                && (bothValidSameLength(c) || capstoneInvalid(c))
+        },
+        Class(id: "long-mode-only") { c in
+            // Instructions that exist only in 64-bit mode (SWAPGS, the SNP and TDX instructions):
+            // Capstone decodes them in 16- and 32-bit mode.
+            oursInvalid(c) && c.mode != .bits64 && mnemonic(c, ["swapgs"])
+        },
+        Class(id: "newer-form-read-as-older") { c in
+            // A newer instruction sharing its opcode with an older one under another prefix or W:
+            // Capstone 4.0.2 decodes the older (lfence for INCSSPD, mfence for UMWAIT, adcx for WRSSD,
+            // xsaveopt64 for CLRSSBSY, clflush for CLFLUSHOPT in 16-bit code).
+            bothValidSameLength(c) && mnemonic(c, Self.newerSharingOpcode)
         },
         Class(id: "moffs-66-rep-rejected") { c in
             // MOV with a moffs operand (A0-A3) after both 66 and F2/F3: Capstone rejects it.
@@ -170,17 +197,23 @@ public enum KnownClasses {
             oursInvalid(c) && c.ours.map == .map0F && (c.ours.opcode == 0xA6 || c.ours.opcode == 0xA7)
         },
         Class(id: "vpermil2-w1-order") { c in
-            // VPERMIL2PS/PD with VEX.W1 take the third source from imm8[7:4] and the fourth from r/m;
-            // Capstone prints the W0 order.
-            sameMnemonicDifferentOperands(c) && mnemonic(c, ["vpermil2ps", "vpermil2pd"])
+            // VPERMIL2PS/PD with VEX.W1, and the XOP rotates, shifts, VPCMOV and VPPERM with XOP.W1,
+            // swap the r/m source with the vvvv or imm8[7:4] one; Capstone prints the W0 order.
+            sameMnemonicDifferentOperands(c) && c.ours.ext & 8 != 0
+                && (mnemonic(c, ["vpermil2ps", "vpermil2pd", "vpcmov", "vpperm"]) || c.ours.map == .xop9)
         },
     ]
 
+    static let newerSharingOpcode: Set<String> = [
+        "incsspd", "incsspq", "umwait", "tpause", "umonitor", "clrssbsy", "rstorssp", "wrssd", "wrssq",
+        "wrussd", "wrussq", "clflushopt", "clwb",
+    ]
+
     static let newerThanCapstone: Set<String> = [
-        "monitorx", "mwaitx", "clzero", "rdpru", "rdpkru", "pconfig", "serialize", "invlpgb", "tlbsync",
+        "enclv", "monitorx", "mwaitx", "clzero", "rdpru", "rdpkru", "pconfig", "serialize", "invlpgb", "tlbsync",
         "mcommit", "clui", "stui", "uiret", "testui", "setssbsy", "saveprevssp", "xsusldtrk", "xresldtrk",
         "rmpadjust", "rmpupdate", "psmash", "pvalidate", "tdcall", "seamret", "seamops", "seamcall", "wrpkru", "prefetch", "prefetchw", "prefetchwt1",
-        "loadiwkey", "encodekey128", "encodekey256", "aesenc128kl", "aesdec128kl", "aesenc256kl", "aesdec256kl",
+        "lwpins", "lwpval", "llwpcb", "slwpcb", "loadiwkey", "umwait", "tpause", "umonitor", "clrssbsy", "rstorssp", "wrssd", "wrssq", "wrussd", "wrussq", "encodekey128", "encodekey256", "aesenc128kl", "aesdec128kl", "aesenc256kl", "aesdec256kl",
         "aesencwide128kl", "aesdecwide128kl", "aesencwide256kl", "aesdecwide256kl",
     ]
 
@@ -188,7 +221,8 @@ public enum KnownClasses {
     static let oursToZydis: [String: String] = {
         var m = ["lcall": "call", "ljmp": "jmp", "retf": "ret", "retfq": "ret", "sal": "shl",
                  "loope": "loope", "loopne": "loopne",
-                 "pfrcpit1": "pfcpit1", "pfrsqrt": "pfsqrt"]
+                 "pfrcpit1": "pfcpit1", "pfrsqrt": "pfsqrt",
+                 "popaw": "popa", "pushaw": "pusha", "popal": "popad", "pushal": "pushad"]
         // Zydis names conditions by their negated-below/zero spellings (jnbe for ja).
         let cc = ["ae": "nb", "e": "z", "ne": "nz", "a": "nbe", "ge": "nl", "g": "nle"]
         for (ours, theirs) in cc {

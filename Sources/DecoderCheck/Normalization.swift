@@ -24,6 +24,8 @@ enum Normalization {
         if ["vcvtpd2dqx", "vcvtpd2dqy", "vcvttpd2dqx", "vcvttpd2dqy", "vcvtpd2psx", "vcvtpd2psy"].contains(b.mnemonic) {
             b.mnemonic.removeLast()
         }
+        // AAM/AAD: Capstone leaves out the immediate when it is the default base, 10.
+        if (b.mnemonic == "aam" || b.mnemonic == "aad") && b.operands.isEmpty { b.operands = [.immediate(10, bits: 8)] }
         // Implicit XMM0 of the legacy blends and SHA256RNDS2: Capstone does not list it.
         if ["pblendvb", "blendvps", "blendvpd", "sha256rnds2"].contains(a.mnemonic),
            a.operands.last == .register("xmm0"), b.operands.count == a.operands.count - 1 {
@@ -32,6 +34,16 @@ enum Normalization {
         let dispBits = Int(instruction.addressSize) * 8
         a.operands = a.operands.map { normalize($0, mode: mode, dispBits: dispBits) }
         b.operands = b.operands.map { normalize($0, mode: mode, dispBits: dispBits) }
+        // Cache-line operands: tools size them by convention (m8 for Capstone and objdump, m512 for Zydis).
+        if ["clflush", "clflushopt", "clwb", "cldemote"].contains(a.mnemonic) {
+            a.operands = a.operands.map(unsized)
+            b.operands = b.operands.map(unsized)
+        }
+        // LEA computes an offset: no segment is involved, and each tool shows a different one.
+        if a.mnemonic == "lea" {
+            a.operands = a.operands.map(withoutSegment)
+            b.operands = b.operands.map(withoutSegment)
+        }
         // XCHG is symmetric: Zydis and Capstone order the accumulator form differently.
         if a.mnemonic == "xchg" {
             a.operands.sort { $0.description < $1.description }
@@ -75,6 +87,7 @@ enum Normalization {
     /// Capstone spells a comparison with a predicate immediate as a pseudo-op
     /// (cmpltps xmm0, xmm1 for cmpps xmm0, xmm1, 1): back to the instruction and its immediate.
     static func comparePredicate(_ i: NormalizedInstruction) -> NormalizedInstruction {
+        if i.mnemonic.hasPrefix("vpcom") { return xopComparePredicate(i) }
         var m = i.mnemonic
         let vex = m.hasPrefix("vcmp")
         guard m.hasPrefix("cmp") || vex else { return i }
@@ -87,6 +100,31 @@ enum Normalization {
             return out
         }
         return i
+    }
+
+    /// XOP VPCOM*: Capstone writes the predicate into the mnemonic (vpcomneqb for vpcomb ..., 5).
+    static let xopPredicates = ["lt", "le", "gt", "ge", "eq", "neq", "false", "true"]
+
+    static func xopComparePredicate(_ i: NormalizedInstruction) -> NormalizedInstruction {
+        let rest = i.mnemonic.dropFirst(5)
+        for suffix in ["ub", "uw", "ud", "uq", "b", "w", "d", "q"] where rest.hasSuffix(suffix) {
+            guard let n = xopPredicates.firstIndex(of: String(rest.dropLast(suffix.count))) else { continue }
+            var out = i
+            out.mnemonic = "vpcom" + suffix
+            out.operands.append(.immediate(UInt64(n), bits: 8))
+            return out
+        }
+        return i
+    }
+
+    static func unsized(_ op: NormalizedOperand) -> NormalizedOperand {
+        guard case .memory(let seg, let base, let index, let scale, let disp, _) = op else { return op }
+        return .memory(segment: seg, base: base, index: index, scale: scale, displacement: disp, size: 0)
+    }
+
+    static func withoutSegment(_ op: NormalizedOperand) -> NormalizedOperand {
+        guard case .memory(_, let base, let index, let scale, let disp, let size) = op else { return op }
+        return .memory(segment: nil, base: base, index: index, scale: scale, displacement: disp, size: size)
     }
 
     static func isQuadword(_ op: NormalizedOperand) -> Bool {

@@ -40,14 +40,24 @@ public final class ZydisOracle {
             case ZYDIS_OPERAND_TYPE_MEMORY:
                 let m = op.mem
                 let seg = Self.registerName(m.segment)
-                ops.append(.memory(segment: seg, base: Self.registerName(m.base), index: Self.registerName(m.index),
-                                   scale: Int(m.scale), displacement: UInt64(bitPattern: m.disp.value),
-                                   size: Int(op.size) / 8))
+                var base = Self.registerName(m.base)
+                var disp = UInt64(bitPattern: m.disp.value)
+                // Zydis 4.0 erratum: with 32-bit addressing, REX.B and SIB.base = 101 under mod = 00
+                // it reports base r13d and no displacement; the encoding means disp32 with no base
+                // (SDM vol. 2, table 2-3 note; objdump agrees).
+                if base == "r13d", ins.raw.modrm.mod == 0, ins.raw.sib.offset != 0, ins.raw.sib.base & 7 == 5 {
+                    base = nil
+                    disp = UInt64(bitPattern: ins.raw.disp.value)
+                }
+                ops.append(.memory(segment: seg, base: base, index: Self.registerName(m.index),
+                                   scale: Int(m.scale), displacement: disp, size: Int(op.size) / 8))
             case ZYDIS_OPERAND_TYPE_IMMEDIATE:
                 if op.imm.is_relative != 0 {
                     var target: UInt64 = 0
                     var o = op
                     ZydisCalcAbsoluteAddress(&ins, &o, address, &target)
+                    // Outside 64-bit mode EIP is 32 bits wide; Zydis leaves the target sign-extended.
+                    if mode != .bits64 { target &= 0xFFFF_FFFF }
                     ops.append(.immediate(target, bits: 64))
                 } else {
                     ops.append(.immediate(op.imm.value.u, bits: Int(op.size)))

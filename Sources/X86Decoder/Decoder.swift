@@ -73,6 +73,7 @@ public struct X86Decoder: Sendable {
         var ext = rex & 0x0F
         var vectorLength: UInt8 = 0
         var vvvv: UInt8 = 0
+        var vvvvUnused = false
         var pclass: UInt32
         if lastRep == 0xF3 { pclass = 2 } else if lastRep == 0xF2 { pclass = 3 } else if pfx.contains(.operandSize) { pclass = 1 } else { pclass = 0 }
 
@@ -96,10 +97,13 @@ public struct X86Decoder: Sendable {
                 map = .map0F
                 opcode = b1
             }
-        } else if b0 == 0xC4 || b0 == 0xC5 || b0 == 0x62 {
+        } else if b0 == 0xC4 || b0 == 0xC5 || b0 == 0x62 || b0 == 0x8F {
             if let s = short(1) { return fail(s) }
             let v1 = p[pos]
-            if is64 || v1 >= 0xC0 {
+            // VEX and EVEX outside 64-bit mode need what would be ModRM.mod = 11 of LES/LDS/BOUND;
+            // XOP needs a map number of 8 or more, where POP Ev would need ModRM.reg = 0.
+            let isXOP = b0 == 0x8F
+            if isXOP ? (v1 & 0x1F) >= 8 : (is64 || v1 >= 0xC0) {
                 if b0 == 0x62 {
                     // EVEX (AVX-512) is recognised by its prefix but not yet decoded.
                     pos += 1
@@ -127,13 +131,18 @@ public struct X86Decoder: Sendable {
                 }
                 if !is64 { ext &= 8 } // VEX.R/X/B (and vvvv[3]) are ignored outside 64-bit mode.
                 vvvv = (~v2 >> 3) & 0x0F
+                // An unused vvvv must be 1111 in every mode; a used one names xmm0-7 outside 64-bit mode.
+                vvvvUnused = vvvv != 0
                 if !is64 { vvvv &= 7 }
                 vectorLength = (v2 >> 2) & 1
                 pclass = UInt32(v2 & 3)
-                switch mmmmm {
-                case 1: map = .vex0F
-                case 2: map = .vex0F38
-                case 3: map = .vex0F3A
+                switch (isXOP, mmmmm) {
+                case (false, 1): map = .vex0F
+                case (false, 2): map = .vex0F38
+                case (false, 3): map = .vex0F3A
+                case (true, 8): map = .xop8
+                case (true, 9): map = .xop9
+                case (true, 10): map = .xopA
                 default: return fail(.invalid)
                 }
                 if let s = short(1) { return fail(s) }
@@ -218,7 +227,7 @@ public struct X86Decoder: Sendable {
         ins.operandSize = osz
 
         // Rules the table cannot express.
-        if flags.contains(.vex) && !flags.contains(.usesVVVV) && vvvv != 0 { return fail(.invalid) }
+        if flags.contains(.vex) && !flags.contains(.usesVVVV) && vvvvUnused { return fail(.invalid) }
         if flags.contains(.maskInReg) && ext & 4 != 0 { return fail(.invalid) }
         if flags.contains(.maskInVVVV) && vvvv > 7 { return fail(.invalid) }
         if pfx.contains(.lock) && (!flags.contains(.lock) || ins.modrm >= 0xC0) { return fail(.invalid) }

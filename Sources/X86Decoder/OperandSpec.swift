@@ -183,6 +183,6 @@ extension SizeCode {
         "b": .b, "w": .w, "d": .d, "q": .q, "dq": .dq, "qq": .qq, "t": .t, "v": .v,
         "z": .z, "y": .y, "a": .a, "p": .p, "s": .s, "m": .m, "vw": .vw, "dw": .dw,
         "db": .db, "zw": .zw, "zd": .zd, "x": .x, "xq": .xq, "h": .h, "qtr": .qtr, "oct": .oct, "env": .env,
-        "state": .state, "xs": .xs, "bs": .ibs, "v64": .iv, "k384": .k384, "k512": .k512,
+        "state": .state, "xs": .xs, "bs": .ibs, "v64": .iv, "asz": .asz, "k384": .k384, "k512": .k512,
     ]
 }

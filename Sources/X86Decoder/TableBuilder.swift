@@ -14,7 +14,7 @@
 
 /// Opcode maps, as table indices.
 public enum OpcodeMap: UInt8, Sendable, CaseIterable {
-    case legacy = 0, map0F, map0F38, map0F3A, vex0F, vex0F38, vex0F3A, amd3DNow
+    case legacy = 0, map0F, map0F38, map0F3A, vex0F, vex0F38, vex0F3A, amd3DNow, xop8, xop9, xopA
     public var name: String {
         switch self {
         case .legacy: "1-byte"
@@ -25,9 +25,14 @@ public enum OpcodeMap: UInt8, Sendable, CaseIterable {
         case .vex0F38: "VEX.0F38"
         case .vex0F3A: "VEX.0F3A"
         case .amd3DNow: "3DNow!"
+        case .xop8: "XOP.08"
+        case .xop9: "XOP.09"
+        case .xopA: "XOP.0A"
         }
     }
-    public var isVEX: Bool { self == .vex0F || self == .vex0F38 || self == .vex0F3A }
+    /// VEX-encoded, or XOP-encoded (AMD's VEX-shaped 8F prefix).
+    public var isVEX: Bool { self == .vex0F || self == .vex0F38 || self == .vex0F3A || isXOP }
+    public var isXOP: Bool { self == .xop8 || self == .xop9 || self == .xopA }
 }
 
 enum KeyBit {
@@ -100,7 +105,7 @@ final class DecoderTables: @unchecked Sendable {
     static let specs: [(String, String)] = [
         ("OneByte", oneByteSpec), ("X87", x87Spec), ("TwoByte", twoByteSpec),
         ("ThreeByte38", threeByte38Spec), ("ThreeByte3A", threeByte3ASpec), ("VEX", vexSpec),
-        ("3DNow", amd3DNowSpec),
+        ("3DNow", amd3DNowSpec), ("XOP", xopSpec),
     ]
 
     private init() {
@@ -229,10 +234,10 @@ struct SpecParser {
         var vexDerivation: [String] = []
 
         // Encoding prefix: VEX.L.pp.map.W, or a mandatory legacy prefix.
-        if let first = tokens.first, first.hasPrefix("VEX.") {
+        if let first = tokens.first, first.hasPrefix("VEX.") || first.hasPrefix("XOP.") {
             tokens.removeFirst()
             let f = first.split(separator: ".").map(String.init)
-            guard f.count == 5 else { throw SpecError(description: "VEX needs L.pp.map.W") }
+            guard f.count == 5 else { throw SpecError(description: "VEX/XOP needs L.pp.map.W") }
             flags.insert(.vex)
             switch f[1] {
             case "128", "LZ", "L0": try constrain(3 << KeyBit.lShift, 0)
@@ -247,7 +252,10 @@ struct SpecParser {
             case "0F": map = .vex0F
             case "0F38": map = .vex0F38
             case "0F3A": map = .vex0F3A
-            default: throw SpecError(description: "bad VEX map")
+            case "08" where f[0] == "XOP": map = .xop8
+            case "09" where f[0] == "XOP": map = .xop9
+            case "0A" where f[0] == "XOP": map = .xopA
+            default: throw SpecError(description: "bad VEX/XOP map")
             }
             switch f[4] {
             case "W0": try constrain(KeyBit.w, 0)
@@ -332,7 +340,16 @@ struct SpecParser {
                               operands: operands, flags: flags, hasModRM: hasModRM)
         var result = [entry]
         for d in vexDerivation {
-            result.append(try deriveVEX(entry, d))
+            let v = try deriveVEX(entry, d)
+            result.append(v)
+            // A legacy line that selects on REX.W sizes a general register by it. VEX.W does the
+            // same in 64-bit mode only: elsewhere it is ignored, so the W0 form stands for both.
+            if v.mask & KeyBit.w != 0 && v.value & KeyBit.w == 0 && v.mask & KeyBit.mode64 == 0 {
+                var outside64 = v
+                outside64.mask = (v.mask & ~KeyBit.w) | KeyBit.mode64
+                outside64.value &= ~(KeyBit.w | KeyBit.mode64)
+                result.append(outside64)
+            }
         }
         return result
     }
@@ -355,7 +372,11 @@ struct SpecParser {
         guard e.mask & (3 << KeyBit.pclassShift) == 3 << KeyBit.pclassShift else {
             throw SpecError(description: "VEX derivation needs a mandatory prefix")
         }
-        // W is ignored (WIG) unless the legacy line selected on REX.W.
+        // W is ignored (WIG) unless the legacy line selected on REX.W; then W1 exists in 64-bit mode only.
+        if e.mask & KeyBit.w != 0 && e.value & KeyBit.w != 0 {
+            v.mask |= KeyBit.mode64
+            v.value |= KeyBit.mode64
+        }
         switch how {
         case "vx", "vx2", "vs", "vs2": break
         default: // v1, v12: VEX.128 only

@@ -18,6 +18,7 @@ struct DecoderCheckCommand: ParsableCommand {
     @Option(help: "16, 32 or 64.") var mode: CPUMode = .bits64
     @Option(help: "How many unexplained cases to print.") var show = 20
     @Option(help: "Explain one input (hex bytes) instead of running a campaign.") var bytes: String?
+    @Option(help: "Also print the random inputs that fell in this known class.") var showClass: String?
     @Option(help: "Fail only when more than this many cases are unexplained (a regression ratchet).")
     var maxUnexplained = 0
 
@@ -30,7 +31,7 @@ struct DecoderCheckCommand: ParsableCommand {
             return
         }
         let start = Date()
-        let r = runCampaign(mode: mode, seed: seed, count: count, keep: show)
+        let r = runCampaign(mode: mode, seed: seed, count: count, keep: show, keepClass: showClass)
         let seconds = Date().timeIntervalSince(start)
         print("decoder-check: \(count) cases, seed \(seed), \(mode), Capstone \(CapstoneOracle.version), \(String(format: "%.1f", seconds)) s")
         print("map        agree      known  unexplained")
@@ -41,7 +42,12 @@ struct DecoderCheckCommand: ParsableCommand {
         let pct = r.randomCases == 0 ? 0 : 100 * Double(r.knownRandom) / Double(r.randomCases)
         print(String(format: "known classes cover %.3f%% of random inputs", pct))
         for (id, n) in r.perClass.sorted(by: { $0.value > $1.value }) {
-            print("  \(id): \(n)   e.g. \(r.classExamples[id]?.hexBytes ?? "")")
+            let share = r.randomCases == 0 ? 0 : 100 * Double(r.perClassRandom[id, default: 0]) / Double(r.randomCases)
+            print("  \(id): \(n) (\(String(format: "%.3f", share))% of random)   e.g. \(r.classExamples[id]?.hexBytes ?? "")")
+        }
+        if let showClass {
+            print("random inputs in \(showClass):")
+            for c in r.classCases { print(c.report) }
         }
         if !r.firstUnexplained.isEmpty {
             print("first unexplained cases:")

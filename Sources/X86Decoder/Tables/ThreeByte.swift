@@ -90,6 +90,10 @@ F2 0F 38 F0 /r : crc32 Gy, Eb
 F2 0F 38 F1 /r : crc32 Gy, Ev
 NF 0F 38 F0 /r m : movbe Gv, Mv
 NF 0F 38 F1 /r m : movbe Mv, Gv
+66 0F 38 F5 /r m W0 : wrussd Md, Gd
+66 0F 38 F5 /r m W1 : wrussq Mq, Gq
+NP 0F 38 F6 /r m W0 : wrssd Md, Gd
+NP 0F 38 F6 /r m W1 : wrssq Mq, Gq
 66 0F 38 F6 /r : adcx Gy, Ey
 F3 0F 38 F6 /r : adox Gy, Ey
 F3 0F 38 FA /r r : encodekey128 Gd, Rd

@@ -24,10 +24,10 @@ NP 0F 01 C8 : monitor
 NP 0F 01 C9 : mwait
 NP 0F 01 CA : clac
 NP 0F 01 CB : stac
-66 0F 01 CC : tdcall
-66 0F 01 CD : seamret
-66 0F 01 CE : seamops
-66 0F 01 CF : seamcall
+66 0F 01 CC : tdcall ; o64
+66 0F 01 CD : seamret ; o64
+66 0F 01 CE : seamops ; o64
+66 0F 01 CF : seamcall ; o64
 NP 0F 01 CF : encls
 NP 0F 01 D0 : xgetbv
 NP 0F 01 D1 : xsetbv
@@ -48,10 +48,10 @@ F2 0F 01 E8 : xsusldtrk
 NP 0F 01 E8 : serialize
 F2 0F 01 E9 : xresldtrk
 F3 0F 01 EA : saveprevssp
-F3 0F 01 EC : uiret
-F3 0F 01 ED : testui
-F3 0F 01 EE : clui
-F3 0F 01 EF : stui
+F3 0F 01 EC : uiret ; o64
+F3 0F 01 ED : testui ; o64
+F3 0F 01 EE : clui ; o64
+F3 0F 01 EF : stui ; o64
 NP 0F 01 EE : rdpkru
 NP 0F 01 EF : wrpkru
 0F 01 F8 : swapgs ; o64
@@ -67,6 +67,7 @@ NP 0F 01 FE : invlpgb aAX, EDX, ECX ; byaddr
 F3 0F 01 FF : psmash RAX ; o64
 F2 0F 01 FF : pvalidate aAX, ECX, EDX ; byaddr
 NP 0F 01 FF : tlbsync
+F3 0F 01 /5 m : rstorssp Mq
 0F 01 /0 m : sgdt Ms
 0F 01 /1 m : sidt Ms
 0F 01 /2 m : lgdt Ms
@@ -373,13 +374,18 @@ NP 0F AE /7 m : clflush Mb
 66 0F AE /7 m : clflushopt Mb
 NP 0F AE /5 r : lfence
 NP 0F AE /6 r : mfence
+66 0F AE /6 r : tpause Rd
+F2 0F AE /6 r : umwait Rd
+F3 0F AE /6 r : umonitor Rasz
+F3 0F AE /6 m : clrssbsy Mq
 NP 0F AE /7 r : sfence
 F3 0F AE /0 r : rdfsbase Ry ; o64
 F3 0F AE /1 r : rdgsbase Ry ; o64
 F3 0F AE /2 r : wrfsbase Ry ; o64
 F3 0F AE /3 r : wrgsbase Ry ; o64
 F3 0F AE /4 : ptwrite Ey
-F3 0F AE /5 r : incssp Ry
+F3 0F AE /5 r W0 : incsspd Rd
+F3 0F AE /5 r W1 : incsspq Rq
 0F AF /r : imul Gv, Ev
 0F B0 /r : cmpxchg Eb, Gb ; lock
 0F B1 /r : cmpxchg Ev, Gv ; lock

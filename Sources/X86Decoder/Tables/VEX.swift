@@ -203,8 +203,10 @@ VEX.L0.66.0F.W0 92 /r r : kmovb KG, Rd
 VEX.L0.66.0F.W0 93 /r r : kmovb Gd, KR
 VEX.L0.F2.0F.W0 92 /r r : kmovd KG, Rd
 VEX.L0.F2.0F.W0 93 /r r : kmovd Gd, KR
-VEX.L0.F2.0F.W1 92 /r r : kmovq KG, Rq
-VEX.L0.F2.0F.W1 93 /r r : kmovq Gq, KR
+VEX.L0.F2.0F.W1 92 /r r : kmovq KG, Rq ; o64
+VEX.L0.F2.0F.W1 93 /r r : kmovq Gq, KR ; o64
+VEX.L0.F2.0F.W1 92 /r r : kmovd KG, Rd ; i64
+VEX.L0.F2.0F.W1 93 /r r : kmovd Gd, KR ; i64
 VEX.L0.66.0F3A.W0 30 /r r : kshiftrb KG, KR, Ib
 VEX.L0.66.0F3A.W1 30 /r r : kshiftrw KG, KR, Ib
 VEX.L0.66.0F3A.W0 31 /r r : kshiftrd KG, KR, Ib
