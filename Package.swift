@@ -28,6 +28,9 @@ let package = Package(
             "X86", "X86Decoder", "DecoderCheck",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Benchmarks (release builds; not part of make test): see Benchmarks/RESULTS.md.
+        .executableTarget(name: "decoder-bench", dependencies: ["X86", "X86Decoder", "DecoderCheck", "CCapstone"],
+                          path: "Benchmarks/DecoderBench"),
         .testTarget(name: "X86DecoderTests", dependencies: ["X86Decoder"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
     ]

@@ -75,3 +75,31 @@ struct Disasm: ParsableCommand {
         print(DisassemblyListing(bytes: bytes, mode: mode, base: address, check: check).text, terminator: "")
     }
 }
+
+struct DecoderCorpus: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decoder-corpus",
+        abstract: "Cross-check the decoder against Capstone on the .text of an ELF file, decoded linearly.")
+    @Argument(help: "An ELF64 file.") var file = "/lib/x86_64-linux-gnu/libc.so.6"
+    @Option(help: "How many unexplained cases to print.") var show = 20
+    @Option(help: "Fail only when more than this many instructions are unexplained.") var maxUnexplained = 0
+
+    func run() throws {
+        let text = try ELFText(path: file)
+        let start = Date()
+        let r = runCorpus(text, keep: show)
+        let seconds = Date().timeIntervalSince(start)
+        print("decoder-corpus: \(file), .text \(r.bytes) bytes at 0x\(String(text.address, radix: 16)), "
+              + "\(r.instructions) instructions, \(String(format: "%.1f", seconds)) s")
+        print("agree: \(r.agree)   known classes: \(r.perClass.values.reduce(0, +))   unexplained: \(r.unexplained)")
+        for (id, n) in r.perClass.sorted(by: { $0.value > $1.value }) {
+            let ref = KnownClasses.all.first { $0.id == id }?.reference.rawValue ?? "?"
+            print("  \(id): \(n), softvmm confirmed by \(ref)   e.g. \(r.classExamples[id]?.hexBytes ?? "")")
+        }
+        if !r.firstUnexplained.isEmpty {
+            print("first unexplained cases:")
+            for c in r.firstUnexplained { print(c.report) }
+        }
+        if r.unexplained > maxUnexplained { throw ExitCode(1) }
+    }
+}
