@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libcapstone-dev libzydis-dev pkg-config
 export SWIFT_BACKTRACE ?= enable=no
 
-.PHONY: deps build release test run check clean
+.PHONY: deps build release test run check fuzz bench clean
 
 deps:
 	@sh scripts/ensure-packages.sh $(DEB_PACKAGES)
@@ -25,6 +25,7 @@ test: deps
 	.build/release/softvmm decoder-check --count 200000 --seed 1 --mode 64 --show 5 --max-unexplained 0
 	.build/release/softvmm decoder-check --count 50000 --seed 1 --mode 32 --show 5 --max-unexplained 0
 	.build/release/softvmm decoder-check --count 50000 --seed 1 --mode 16 --show 5 --max-unexplained 0
+	.build/release/softvmm decoder-corpus /lib/x86_64-linux-gnu/libc.so.6 --show 3 --max-unexplained 1058
 
 # Until the VMM exists, the main job disassembles a bundled fixture with the cross-check.
 run: deps
@@ -35,6 +36,19 @@ run: deps
 check: release
 	for m in 64 32 16; do for s in 1 2 3; do .build/release/softvmm decoder-check --count 1000000 --seed $$s --mode $$m || exit 1; done; done
 
+# The decoder fuzzer (libFuzzer + AddressSanitizer), FUZZ_SECONDS long. Inputs that fail
+# its checks land in Fixtures/fuzz/decoder/ as crash-*; commit them (a test replays them).
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+	mkdir -p .build/fuzz-corpus
+	Fuzz/.build/release/decoder-fuzz -max_len=15 -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=Fixtures/fuzz/decoder/ .build/fuzz-corpus
+
+# Decoder throughput against Capstone on libc's .text (Benchmarks/RESULTS.md).
+bench: deps
+	$(SWIFT) build -c release --product decoder-bench
+	.build/release/decoder-bench
 
 clean:
 	rm -rf .build

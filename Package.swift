@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "softvmm", targets: ["softvmm"]),
         .library(name: "X86Decoder", targets: ["X86Decoder"]),
+        .library(name: "DecoderCheck", targets: ["DecoderCheck"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -67,3 +67,19 @@ func repoFile(_ relative: String) -> String {
         #expect(a.perMap.values.reduce(0) { $0 + $1.total } == 3000)
     }
 }
+
+@Suite struct FuzzRegressions {
+    /// Every input the fuzzer found (Fixtures/fuzz/decoder/crash-*) passes the fuzzer's checks now.
+    @Test func fuzzInputsReplay() throws {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        let dir = parts.joined(separator: "/") + "/Fixtures/fuzz/decoder"
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix(".") && $0 != "README.md" }
+        let check = FuzzCheck()
+        for name in names {
+            let bytes = [UInt8](FileManager.default.contents(atPath: dir + "/" + name) ?? Data())
+            let problem = bytes.withUnsafeBufferPointer { check.problem($0) }
+            #expect(problem == nil, "\(name): \(problem ?? "")")
+        }
+    }
+}
