@@ -17,7 +17,7 @@ do { text = try ELFText(path: path) } catch { print("decoder-bench: \(error)"); 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 /// Best of `rounds`: instructions per second.
-func measure(_ name: String, rounds: Int = rounds, _ body: () -> Int) -> Double {
+func measure(_ name: String, _ body: () -> Int) -> Double {
     var best = 0.0
     var count = 0
     for _ in 0..<rounds {

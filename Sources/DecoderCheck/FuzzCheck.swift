@@ -19,6 +19,8 @@ public final class FuzzCheck {
     /// What is wrong with this input, or nil.
     public func problem(_ input: UnsafeBufferPointer<UInt8>) -> String? {
         guard let data = input.baseAddress, input.count > 0 else { return nil }
+        var padded = [UInt8](repeating: 0, count: 15)
+        for i in 0..<min(input.count, 15) { padded[i] = data[i] }
         for checker in checkers {
             let ins = checker.decoder.decode(data, count: input.count)
             if ins.status == .valid {
@@ -30,8 +32,6 @@ public final class FuzzCheck {
                 }
                 _ = formatter.format(ins, address: DecoderChecker.address)
             }
-            var padded = [UInt8](repeating: 0, count: 15)
-            for i in 0..<min(input.count, 15) { padded[i] = data[i] }
             let verdict = padded.withUnsafeBufferPointer { checker.check($0).verdict }
             if case .unexplained(let what) = verdict {
                 return "\(checker.mode): unexplained disagreement with Capstone in \(what)"

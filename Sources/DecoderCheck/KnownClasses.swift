@@ -31,13 +31,16 @@ public enum KnownClasses {
     static func hasMemory(_ c: CheckedCase) -> Bool { c.ours.hasMemoryOperand }
     static func capstoneInvalid(_ c: CheckedCase) -> Bool { c.capstone == nil && c.oursNormalized != nil }
     static func oursInvalid(_ c: CheckedCase) -> Bool { c.capstone != nil && c.oursNormalized == nil }
+    static func bothValid(_ c: CheckedCase) -> Bool { c.oursNormalized != nil && c.capstone != nil }
     static func bothValidSameLength(_ c: CheckedCase) -> Bool {
-        guard let a = c.oursNormalized, let b = c.capstone else { return false }
-        return a.length == b.length
+        bothValid(c) && c.oursNormalized?.length == c.capstone?.length
     }
     static func sameMnemonicDifferentOperands(_ c: CheckedCase) -> Bool {
-        guard let a = c.oursNormalized, let b = c.capstone else { return false }
-        return a.length == b.length && (a.mnemonic == b.mnemonic || Normalization.mnemonicAliases[b.mnemonic] == a.mnemonic)
+        guard bothValidSameLength(c), let a = c.oursNormalized, let b = c.capstone else { return false }
+        return a.mnemonic == b.mnemonic || Normalization.mnemonicAliases[b.mnemonic] == a.mnemonic
+    }
+    static func hasRepeatPrefix(_ c: CheckedCase) -> Bool {
+        c.ours.prefixes.contains(.repe) || c.ours.prefixes.contains(.repne)
     }
     static let stringMnemonics: Set<String> = [
         "movsb", "movsw", "movsd", "movsq", "cmpsb", "cmpsw", "cmpsd", "cmpsq", "stosb", "stosw", "stosd", "stosq",
@@ -65,7 +68,7 @@ public enum KnownClasses {
         },
         Class(id: "mode16-operand-size") { c in
             // 16-bit mode: Capstone applies the 32-bit default operand size (cwde for 98, m32 for m16:16).
-            c.mode == .bits16 && c.oursNormalized != nil && c.capstone != nil
+            c.mode == .bits16 && bothValid(c)
         },
         Class(id: "undefined-opcode-ud0-ud1") { c in
             // UD0 and UD1 take a ModRM byte (SDM); Capstone decodes them without one (ud2b).
@@ -97,8 +100,7 @@ public enum KnownClasses {
         Class(id: "f2f3-selects-no-form") { c in
             // F2/F3 before an SSE/MMX opcode that has no F2/F3 form: the CPU raises #UD;
             // Capstone ignores the prefix and decodes the 66 or no-prefix form.
-            oursInvalid(c) && (c.ours.prefixes.contains(.repe) || c.ours.prefixes.contains(.repne))
-                && ["0F", "0F38", "0F3A", "VEX"].contains(c.mapName)
+            oursInvalid(c) && hasRepeatPrefix(c) && ["0F", "0F38", "0F3A", "VEX"].contains(c.mapName)
         },
         Class(id: "66-selects-no-form", .hostCPU) { c in
             // 66 before an opcode whose only form has no prefix (SHA, EMMS, MOVHLPS, RCPPS, VMREAD, ...):
@@ -118,7 +120,7 @@ public enum KnownClasses {
         Class(id: "operand-size-66-lost") { c in
             // 66 followed by F2/F3, or 66 with REX.W: Capstone loses track of the operand size
             // (cdq for cwd, pushfq for pushf, eax for ax, outsd for outsw, imm32 for push imm16).
-            c.oursNormalized != nil && c.capstone != nil && c.ours.prefixes.contains(.operandSize)
+            bothValid(c) && c.ours.prefixes.contains(.operandSize)
         },
         Class(id: "is4-high-bit-outside-64") { c in
             // Outside 64-bit mode the /is4 register is imm8[6:4] (xmm0-7); Capstone also uses imm8[7].
@@ -144,7 +146,7 @@ public enum KnownClasses {
         Class(id: "moffs-66-rep-rejected") { c in
             // MOV with a moffs operand (A0-A3) after both 66 and F2/F3: Capstone rejects it.
             capstoneInvalid(c) && c.ours.map == .legacy && (0xA0...0xA3).contains(c.ours.opcode)
-                && c.ours.prefixes.contains(.operandSize) && (c.ours.prefixes.contains(.repe) || c.ours.prefixes.contains(.repne))
+                && c.ours.prefixes.contains(.operandSize) && hasRepeatPrefix(c)
         },
         Class(id: "address-size-67-lost") { c in
             // 67 with REX.W: Capstone sizes JrCXZ/LOOP by REX.W instead of the address size.
@@ -233,15 +235,16 @@ public enum KnownClasses {
 
     /// The class of a disagreement: the first class that matches and whose reference sides with softvmm.
     static func classify(_ c: CheckedCase, zydis: ZydisOracle, bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        var zydisVerdict: Bool?
+        // Each reference is asked at most once per input (the host CPU costs a fork).
+        var verdicts: [Reference: Bool] = [:]
         for cls in all where cls.matches(c) {
-            switch cls.reference {
-            case .zydis:
-                if zydisVerdict == nil { zydisVerdict = zydisAgrees(c, zydis: zydis, bytes: bytes) }
-                if zydisVerdict == true { return cls.id }
-            case .hostCPU:
-                if hostAgrees(c, bytes: bytes) { return cls.id }
+            if verdicts[cls.reference] == nil {
+                verdicts[cls.reference] = switch cls.reference {
+                case .zydis: zydisAgrees(c, zydis: zydis, bytes: bytes)
+                case .hostCPU: hostAgrees(c, bytes: bytes)
+                }
             }
+            if verdicts[cls.reference] == true { return cls.id }
         }
         return nil
     }

@@ -54,7 +54,7 @@ public struct X86Decoder: Sendable {
             case 0x26, 0x2E, 0x36, 0x3E:
                 // In 64-bit mode these are null prefixes: they do not displace an FS or GS override.
                 pfx.insert(.segment)
-                if !(is64 && ins.segmentOverride >= 4 && ins.segmentOverride != 0xFF) { ins.segmentOverride = (b >> 3) & 3 }
+                if !(is64 && (4...5).contains(ins.segmentOverride)) { ins.segmentOverride = (b >> 3) & 3 }
             case 0x64: pfx.insert(.segment); ins.segmentOverride = 4
             case 0x65: pfx.insert(.segment); ins.segmentOverride = 5
             case 0x66: pfx.insert(.operandSize)
@@ -73,7 +73,7 @@ public struct X86Decoder: Sendable {
         var ext = rex & 0x0F
         var vectorLength: UInt8 = 0
         var vvvv: UInt8 = 0
-        var vvvvUnused = false
+        var vvvvNot1111 = false
         var pclass: UInt32
         if lastRep == 0xF3 { pclass = 2 } else if lastRep == 0xF2 { pclass = 3 } else if pfx.contains(.operandSize) { pclass = 1 } else { pclass = 0 }
 
@@ -132,7 +132,7 @@ public struct X86Decoder: Sendable {
                 if !is64 { ext &= 8 } // VEX.R/X/B (and vvvv[3]) are ignored outside 64-bit mode.
                 vvvv = (~v2 >> 3) & 0x0F
                 // An unused vvvv must be 1111 in every mode; a used one names xmm0-7 outside 64-bit mode.
-                vvvvUnused = vvvv != 0
+                vvvvNot1111 = vvvv != 0
                 if !is64 { vvvv &= 7 }
                 vectorLength = (v2 >> 2) & 1
                 pclass = UInt32(v2 & 3)
@@ -227,7 +227,7 @@ public struct X86Decoder: Sendable {
         ins.operandSize = osz
 
         // Rules the table cannot express.
-        if flags.contains(.vex) && !flags.contains(.usesVVVV) && vvvvUnused { return fail(.invalid) }
+        if flags.contains(.vex) && !flags.contains(.usesVVVV) && vvvvNot1111 { return fail(.invalid) }
         if flags.contains(.maskInReg) && ext & 4 != 0 { return fail(.invalid) }
         if flags.contains(.maskInVVVV) && vvvv > 7 { return fail(.invalid) }
         if pfx.contains(.lock) && (!flags.contains(.lock) || ins.modrm >= 0xC0) { return fail(.invalid) }
