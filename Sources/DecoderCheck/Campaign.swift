@@ -28,15 +28,18 @@ public struct CampaignReport: Sendable {
     public var knownCount: Int { perMap.values.reduce(0) { $0 + $1.known } }
 }
 
-public func runCampaign(mode: CPUMode, seed: UInt64, count: Int, keep: Int = 20, keepClass: String? = nil) -> CampaignReport {
-    let checker = DecoderChecker(mode: mode)
+public func runCampaign(mode: CPUMode, seed: UInt64, count: Int, keep: Int = 20, keepClass: String? = nil,
+                        reference: DecoderChecker.Reference = .capstone, onlyMap: String? = nil) -> CampaignReport {
+    let checker = DecoderChecker(mode: mode, reference: reference)
     var gen = CaseGenerator(seed: seed, mode: mode)
     var report = CampaignReport(mode: mode, seed: seed, count: count)
     let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: CaseGenerator.caseLength)
     defer { buf.deallocate() }
     for _ in 0..<count {
         let kind = gen.next(into: buf)
-        let c = checker.check(UnsafeBufferPointer(start: buf, count: CaseGenerator.caseLength))
+        let input = UnsafeBufferPointer(start: buf, count: CaseGenerator.caseLength)
+        if let onlyMap, checker.mapName(input) != onlyMap { continue }
+        let c = checker.check(input)
         if kind == .random { report.randomCases += 1 }
         var row = report.perMap[c.mapName, default: .init()]
         switch c.verdict {
@@ -73,7 +76,7 @@ extension CheckedCase {
         if case .unexplained(let what) = verdict { s += "  differs in \(what)" }
         s += "\n    softvmm:  \(ours)"
         if let n = oursNormalized { s += "\n              \(n)" }
-        s += "\n    capstone: \(cs)"
+        s += "\n    " + (referenceName + ":").padding(toLength: 10, withPad: " ", startingAt: 0) + cs
         return s
     }
 }

@@ -63,10 +63,14 @@ public final class CapstoneOracle {
         if words.count > 1 { mnemonic = String(words.last!) }
         let x86 = insn.pointee.detail.pointee.x86
         var ops: [NormalizedOperand] = []
+        var zeroing = false
+        var broadcast: Int?
         withUnsafeBytes(of: x86.operands) { raw in
             let list = raw.bindMemory(to: cs_x86_op.self)
             for i in 0..<Int(x86.op_count) {
                 let op = list[i]
+                if op.avx_zero_opmask { zeroing = true }
+                if op.avx_bcast != X86_AVX_BCAST_INVALID { broadcast = 1 << Int(op.avx_bcast.rawValue) }
                 switch op.type {
                 case X86_OP_REG:
                     ops.append(.register(regName(op.reg.rawValue) ?? "?"))
@@ -82,6 +86,9 @@ public final class CapstoneOracle {
                 }
             }
         }
-        return NormalizedInstruction(length: Int(insn.pointee.size), mnemonic: mnemonic, operands: ops)
+        let rounding = x86.avx_rm == X86_AVX_RM_INVALID ? nil : Int(x86.avx_rm.rawValue) - 1
+        return NormalizedInstruction(length: Int(insn.pointee.size), mnemonic: mnemonic, operands: ops,
+                                     decorations: NormalizedInstruction.decorations(
+                                        zeroing: zeroing, broadcast: broadcast, rounding: rounding, sae: x86.avx_sae))
     }
 }

@@ -19,6 +19,8 @@ public struct CheckedCase: Sendable {
     public var verdict: Verdict
     /// The opcode map the bytes address (for the per-map summary).
     public var mapName: String
+    /// The decoder `capstone` holds the reading of ("capstone", or "zydis" with --reference zydis).
+    public var referenceName = "capstone"
 }
 
 /// Compares softvmm's decoder with Capstone, and classifies disagreements.
@@ -28,9 +30,14 @@ public final class DecoderChecker {
     let capstone: CapstoneOracle
     let zydis: ZydisOracle
     public static let address: UInt64 = 0x1000
+    /// Which decoder softvmm is compared with. Known classes describe Capstone's errors,
+    /// so against Zydis every disagreement is unexplained.
+    public enum Reference: String, Sendable { case capstone, zydis }
+    public let reference: Reference
 
-    public init(mode: CPUMode) {
+    public init(mode: CPUMode, reference: Reference = .capstone) {
         self.mode = mode
+        self.reference = reference
         // Capstone follows AMD for 66-prefixed near branches; softvmm defaults to Intel.
         decoder = X86Decoder(mode: mode, vendor: .intel)
         capstone = CapstoneOracle(mode: mode)
@@ -39,14 +46,15 @@ public final class DecoderChecker {
 
     public func check(_ bytes: UnsafeBufferPointer<UInt8>) -> CheckedCase {
         let ours = decoder.decode(bytes.baseAddress!, count: bytes.count)
-        let cs = capstone.decode(bytes, address: DecoderChecker.address)
+        let cs = reference == .capstone ? capstone.decode(bytes, address: DecoderChecker.address)
+                                        : zydis.decode(bytes, address: DecoderChecker.address)
         var c = CheckedCase(bytes: Array(bytes), mode: mode, ours: ours, oursNormalized: nil, capstone: cs,
-                            verdict: .agree, mapName: mapName(bytes))
+                            verdict: .agree, mapName: mapName(bytes), referenceName: reference.rawValue)
         if ours.status == .valid {
             c.oursNormalized = NormalizedInstruction(ours, address: DecoderChecker.address)
         }
         guard let problem = difference(c) else { return c }
-        if let cls = KnownClasses.classify(c, zydis: zydis, bytes: bytes) {
+        if reference == .capstone, let cls = KnownClasses.classify(c, zydis: zydis, bytes: bytes) {
             c.verdict = .known(cls)
         } else {
             c.verdict = .unexplained(problem)
@@ -65,6 +73,7 @@ public final class DecoderChecker {
             let (na, nb) = Normalization.pair(a, b, mode: mode, instruction: c.ours)
             if na.mnemonic != nb.mnemonic { return "mnemonic" }
             if na.operands != nb.operands { return "operands" }
+            if na.decorations != nb.decorations { return "decorations" }
             return nil
         }
     }

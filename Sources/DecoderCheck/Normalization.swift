@@ -15,6 +15,7 @@ enum Normalization {
         var a = ours, b = cs
         b.mnemonic = mnemonicAliases[b.mnemonic] ?? b.mnemonic
         b = comparePredicate(b)
+        if evexCompares.contains(a.mnemonic) { b = evexComparePredicate(b) }
         // Capstone names MOVQ between a 64-bit GPR/m64 and an MMX/XMM register movd (the
         // AT&T spelling); Intel's and Zydis's name is movq.
         if b.mnemonic == "movd" || b.mnemonic == "vmovd", b.operands.contains(where: isQuadword) {
@@ -106,11 +107,26 @@ enum Normalization {
     static let xopPredicates = ["lt", "le", "gt", "ge", "eq", "neq", "false", "true"]
 
     static func xopComparePredicate(_ i: NormalizedInstruction) -> NormalizedInstruction {
-        let rest = i.mnemonic.dropFirst(5)
+        integerComparePredicate(i, stem: "vpcom", predicates: xopPredicates)
+    }
+
+    /// AVX-512 VPCMP[U]{B,W,D,Q}: Capstone writes the predicate into the mnemonic
+    /// (vpcmpltub for vpcmpub ..., 1). vpcmpeq{b,w,d,q} and vpcmpgt* are also real
+    /// instructions, so `pair` applies this only when softvmm read one of `evexCompares`.
+    static let evexPredicates = ["eq", "lt", "le", "false", "neq", "nlt", "nle", "true"]
+    static let evexCompares: Set<String> = ["vpcmpb", "vpcmpw", "vpcmpd", "vpcmpq", "vpcmpub", "vpcmpuw", "vpcmpud", "vpcmpuq"]
+
+    static func evexComparePredicate(_ i: NormalizedInstruction) -> NormalizedInstruction {
+        integerComparePredicate(i, stem: "vpcmp", predicates: evexPredicates)
+    }
+
+    /// `stem` + predicate + element type (vpcomneqb) -> `stem` + type with the predicate's index as an immediate.
+    static func integerComparePredicate(_ i: NormalizedInstruction, stem: String, predicates: [String]) -> NormalizedInstruction {
+        let rest = i.mnemonic.dropFirst(stem.count)
         for suffix in ["ub", "uw", "ud", "uq", "b", "w", "d", "q"] where rest.hasSuffix(suffix) {
-            guard let n = xopPredicates.firstIndex(of: String(rest.dropLast(suffix.count))) else { continue }
+            guard let n = predicates.firstIndex(of: String(rest.dropLast(suffix.count))) else { continue }
             var out = i
-            out.mnemonic = "vpcom" + suffix
+            out.mnemonic = stem + suffix
             out.operands.append(.immediate(UInt64(n), bits: 8))
             return out
         }

@@ -8,9 +8,21 @@ public struct NormalizedInstruction: Equatable, Sendable, CustomStringConvertibl
     public var length: Int
     public var mnemonic: String
     public var operands: [NormalizedOperand]
+    /// EVEX decorations in a fixed order: {z}, broadcast {1toN}, rounding {rn-sae} or {sae}.
+    public var decorations: [String] = []
 
     public var description: String {
-        "\(mnemonic) " + operands.map(\.description).joined(separator: ", ") + " (\(length) bytes)"
+        "\(mnemonic) " + operands.map(\.description).joined(separator: ", ")
+            + decorations.map { " " + $0 }.joined() + " (\(length) bytes)"
+    }
+
+    /// Decoration spellings shared by the three decoders.
+    static func decorations(zeroing: Bool, broadcast: Int?, rounding: Int?, sae: Bool) -> [String] {
+        var d: [String] = []
+        if zeroing { d.append("{z}") }
+        if let broadcast { d.append("{1to\(broadcast)}") }
+        if let rounding { d.append("{" + ["rn", "rd", "ru", "rz"][rounding & 3] + "-sae}") } else if sae { d.append("{sae}") }
+        return d
     }
 }
 
@@ -47,6 +59,9 @@ extension NormalizedInstruction {
             if case .farPointer(let sel, let off) = op { return [.immediate(UInt64(sel), bits: 16), .immediate(off, bits: 64)] }
             return [NormalizedOperand(op, ins)]
         }
+        let r = ins.embeddedRounding
+        decorations = Self.decorations(zeroing: ins.zeroing, broadcast: ins.broadcastCount,
+                                       rounding: r == nil || r == .sae ? nil : Int(r!.rawValue), sae: r == .sae)
     }
 }
 

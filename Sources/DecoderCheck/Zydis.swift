@@ -31,15 +31,21 @@ public final class ZydisOracle {
         var ops: [NormalizedOperand] = []
         // String instructions: Zydis hides their memory operands; they are listed so segments compare.
         let isString = KnownClasses.stringMnemonics.contains(name)
+        // Zydis names the segment of every memory operand; Capstone and softvmm name only an override.
+        let segmentPrefixes = ZYDIS_ATTRIB_HAS_SEGMENT_CS | ZYDIS_ATTRIB_HAS_SEGMENT_SS | ZYDIS_ATTRIB_HAS_SEGMENT_DS
+            | ZYDIS_ATTRIB_HAS_SEGMENT_ES | ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS
+        let overridden = ins.attributes & segmentPrefixes != 0
         for i in 0..<Int(ins.operand_count) {
             let op = operands[i]
             if op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN && !(isString && op.type == ZYDIS_OPERAND_TYPE_MEMORY) { continue }
             switch op.type {
             case ZYDIS_OPERAND_TYPE_REGISTER:
+                // An unmasked EVEX instruction still lists k0 as its writemask; Intel syntax does not.
+                if op.encoding == ZYDIS_OPERAND_ENCODING_MASK && op.reg.value == ZYDIS_REGISTER_K0 { continue }
                 ops.append(.register(Self.registerName(op.reg.value) ?? "?"))
             case ZYDIS_OPERAND_TYPE_MEMORY:
                 let m = op.mem
-                let seg = Self.registerName(m.segment)
+                let seg = overridden || op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN ? Self.registerName(m.segment) : nil
                 var base = Self.registerName(m.base)
                 var disp = UInt64(bitPattern: m.disp.value)
                 // Zydis 4.0 erratum: with 32-bit addressing, REX.B and SIB.base = 101 under mod = 00
@@ -69,7 +75,18 @@ public final class ZydisOracle {
                 break
             }
         }
-        return NormalizedInstruction(length: Int(ins.length), mnemonic: name, operands: ops)
+        let avx = ins.avx
+        let b = avx.broadcast
+        let broadcast: Int? = (b.is_static == 0 && b.mode.rawValue >= ZYDIS_BROADCAST_MODE_1_TO_2.rawValue
+                               && b.mode.rawValue <= ZYDIS_BROADCAST_MODE_1_TO_64.rawValue)
+            ? 1 << Int(b.mode.rawValue) : nil
+        let rounding = avx.rounding.mode == ZYDIS_ROUNDING_MODE_INVALID ? nil : Int(avx.rounding.mode.rawValue) - 1
+        return NormalizedInstruction(length: Int(ins.length), mnemonic: name, operands: ops,
+                                     decorations: NormalizedInstruction.decorations(
+                                        // The encoded z bit: Zydis also calls a compare into k "zeroing".
+                                        zeroing: ins.encoding == ZYDIS_INSTRUCTION_ENCODING_EVEX && ins.raw.evex.z != 0,
+                                        broadcast: broadcast,
+                                        rounding: rounding, sae: avx.has_sae != 0))
     }
 
     /// Zydis spells x87 registers st0..st7; the others as softvmm does.

@@ -105,10 +105,13 @@ public struct X86Decoder: Sendable {
             let isXOP = b0 == 0x8F
             if isXOP ? (v1 & 0x1F) >= 8 : (is64 || v1 >= 0xC0) {
                 if b0 == 0x62 {
-                    // EVEX (AVX-512) is recognised by its prefix but not yet decoded.
+                    if let s = decodeEVEX(p, count, &pos, &ins, &pfx, rex: rex, &ext, &vvvv, &vvvvNot1111,
+                                          &vectorLength, &pclass, &map) {
+                        return fail(s)
+                    }
+                    opcode = p[pos]
                     pos += 1
-                    return fail(.invalid)
-                }
+                } else {
                 // VEX: no 66/F2/F3/LOCK/REX before it.
                 if rex != 0 || pfx.contains(.operandSize) || pfx.contains(.repe) || pfx.contains(.repne) || pfx.contains(.lock) {
                     pos += 1
@@ -148,8 +151,10 @@ public struct X86Decoder: Sendable {
                 if let s = short(1) { return fail(s) }
                 opcode = p[pos]
                 pos += 1
+                }
             }
         }
+        let isEVEX = map.isEVEX
 
         var key: UInt32 = (pclass << KeyBit.pclassShift) | (is64 ? KeyBit.mode64 : 0)
         if ext & 8 != 0 { key |= KeyBit.w }
@@ -176,6 +181,15 @@ public struct X86Decoder: Sendable {
             ins.modrm = m
             ins.hasModRM = true
             key |= UInt32(m & 0x3F) | (m >= 0xC0 ? KeyBit.modReg : 0)
+            if isEVEX {
+                // EVEX.b on a register form: L'L is a rounding mode and the vector length is 512.
+                if ins.evexB && m >= 0xC0 {
+                    vectorLength = 2
+                    key = (key & ~(3 << KeyBit.lShift)) | (2 << KeyBit.lShift)
+                } else if vectorLength == 3 {
+                    return fail(.invalid)
+                }
+            }
         }
 
         // 3DNow!: the operation byte follows the memory operand.
@@ -213,7 +227,7 @@ public struct X86Decoder: Sendable {
         // Operand size.
         let has66 = pfx.contains(.operandSize) && !flags.contains(.mandatory66)
         var osz: UInt8
-        if flags.contains(.vex) {
+        if flags.contains(.vex) || isEVEX {
             osz = (is64 && ext & 8 != 0) ? 8 : 4
         } else if is64 {
             if ext & 8 != 0 { osz = 8 }
@@ -229,6 +243,7 @@ public struct X86Decoder: Sendable {
         // Rules the table cannot express.
         if flags.contains(.vex) && !flags.contains(.usesVVVV) && vvvvNot1111 { return fail(.invalid) }
         if flags.contains(.maskInReg) && ext & 4 != 0 { return fail(.invalid) }
+        if isEVEX, let s = checkEVEX(ins, flags, vvvvNot1111: vvvvNot1111) { return fail(s) }
         if flags.contains(.maskInVVVV) && vvvv > 7 { return fail(.invalid) }
         if pfx.contains(.lock) && (!flags.contains(.lock) || ins.modrm >= 0xC0) { return fail(.invalid) }
         if map == .legacy && (opcode == 0x8C || opcode == 0x8E) && (ins.reg > 5 || (opcode == 0x8E && ins.reg == 1)) {
@@ -245,6 +260,13 @@ public struct X86Decoder: Sendable {
             if let s = decodeMemory(&ins, p, count, &pos) { return fail(s) }
             // VSIB addressing needs a SIB byte (and 32- or 64-bit addressing).
             if flags.contains(.vsib) && !ins.hasSIB { return fail(.invalid) }
+            // EVEX disp8*N: a one-byte displacement counts in units of the memory access.
+            if isEVEX && ins.displacementSize == 1 {
+                let scale = fp.pointee.disp8Scale
+                let n = ins.evexB ? (flags.contains(.broadcast8) ? 8 : 4)
+                    : scale != 0 ? Int(scale) : ins.memoryAccessSize(fp.pointee.memoryOperand)
+                ins.displacement &*= Int64(n)
+            }
         }
 
         // Immediates.
@@ -277,6 +299,72 @@ public struct X86Decoder: Sendable {
         ins.length = UInt8(pos)
         ins.status = .valid
         return ins
+    }
+
+    /// Parses the three EVEX payload bytes after 62 (which `pos` points past); on success
+    /// `pos` is at the opcode byte. Fields come out un-inverted as for VEX.
+    @inline(never)
+    private func decodeEVEX(_ p: UnsafePointer<UInt8>, _ count: Int, _ pos: inout Int, _ ins: inout Instruction,
+                            _ pfx: inout Prefixes, rex: UInt8, _ ext: inout UInt8, _ vvvv: inout UInt8,
+                            _ vvvvNot1111: inout Bool, _ vectorLength: inout UInt8, _ pclass: inout UInt32,
+                            _ map: inout OpcodeMap) -> DecodeStatus? {
+        // No 66/F2/F3/LOCK/REX before it.
+        if rex != 0 || pfx.contains(.operandSize) || pfx.contains(.repe) || pfx.contains(.repne) || pfx.contains(.lock) {
+            pos += 1
+            return .invalid
+        }
+        if let s = shortage(pos, 4, count) { return s }
+        let p0 = p[pos], p1 = p[pos + 1], p2 = p[pos + 2]
+        pos += 3
+        // P0 bits 3:2 are reserved (0); P1 bit 2 is fixed at 1. Maps 1-3 (5 and 6 are AVX512-FP16).
+        if p0 & 0x0C != 0 || p1 & 0x04 == 0 { return .invalid }
+        switch p0 & 3 {
+        case 1: map = .evex0F
+        case 2: map = .evex0F38
+        case 3: map = .evex0F3A
+        default: return .invalid
+        }
+        pfx.insert(.evex)
+        ext = (~p0 >> 5) & 7 | (p1 & 0x80 != 0 ? 8 : 0) | (p0 & 0x10 == 0 ? 0x10 : 0)
+        vvvv = (~p1 >> 3) & 0x0F | (p2 & 0x08 == 0 ? 0x10 : 0)
+        if mode != .bits64 {
+            // Outside 64-bit mode EVEX.R, X, B, R' and vvvv[3] are ignored, and V' must be 1 (as encoded).
+            if vvvv & 0x10 != 0 { return .invalid }
+            vvvvNot1111 = vvvv != 0
+            ext &= 8
+            vvvv &= 7
+        } else {
+            vvvvNot1111 = vvvv & 0x0F != 0
+        }
+        pclass = UInt32(p1 & 3)
+        vectorLength = (p2 >> 5) & 3
+        ins.evex = p2
+        return nil
+    }
+
+    /// The EVEX rules the table cannot express: masking, broadcast, rounding and the
+    /// register-extension bits that must be clear.
+    @inline(never)
+    private func checkEVEX(_ ins: Instruction, _ flags: FormFlags, vvvvNot1111: Bool) -> DecodeStatus? {
+        let memory = ins.mod != 3
+        if ins.opmask != 0 && !flags.contains(.mergeMask) { return .invalid }
+        if ins.opmask == 0 && flags.contains(.maskRequired) { return .invalid }
+        // Zeroing needs a writemask, and never applies to a memory destination.
+        if ins.zeroing && (!flags.contains(.zeroMask) || ins.opmask == 0 || (memory && flags.contains(.rmDestination))) {
+            return .invalid
+        }
+        if ins.evexB {
+            if memory ? flags.isDisjoint(with: [.broadcast4, .broadcast8]) : flags.isDisjoint(with: [.rounding, .sae, .bIgnored]) {
+                return .invalid
+            }
+        }
+        // An unused vvvv (and V') must be 1111 (1) as encoded; with VSIB, V' extends the index instead.
+        if !flags.contains(.usesVVVV) && (vvvvNot1111 || (!flags.contains(.vsib) && ins.vvvv & 0x10 != 0)) {
+            return .invalid
+        }
+        // A general or opmask register in ModRM.reg has no fifth bit.
+        if flags.contains(.regNotVector) && ins.ext & 0x10 != 0 { return .invalid }
+        return nil
     }
 
     /// Parses SIB and displacement after a memory-form ModRM.

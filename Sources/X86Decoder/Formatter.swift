@@ -12,11 +12,31 @@ public struct IntelFormatter: Sendable {
         case .valid: break
         }
         var text = prefixText(ins) + ins.mnemonic
-        let ops = ins.operands(address: address)
-        if !ops.isEmpty {
-            text += " " + ops.map { format($0) }.joined(separator: ", ")
+        var parts = ins.operands(address: address).map { format($0) }
+        if ins.prefixes.contains(.evex) { parts = decorate(parts, ins) }
+        if !parts.isEmpty {
+            text += " " + parts.joined(separator: ", ")
         }
         return text
+    }
+
+    /// AVX-512 decorations, as objdump and Capstone write them: the writemask and {z} on the
+    /// destination, {1toN} on a broadcast memory operand, and the rounding or {sae} as an
+    /// operand of its own before any immediate.
+    func decorate(_ operands: [String], _ ins: Instruction) -> [String] {
+        var parts = operands
+        if ins.opmask != 0, parts.count > 1 {
+            parts[0] += " {" + parts.remove(at: 1) + "}" + (ins.zeroing ? "{z}" : "")
+        }
+        if let n = ins.broadcastCount, let i = parts.firstIndex(where: { $0.hasSuffix("]") }) {
+            parts[i] += "{1to\(n)}"
+        }
+        if let r = ins.embeddedRounding {
+            let text = ["{rn-sae}", "{rd-sae}", "{ru-sae}", "{rz-sae}", "{sae}"][Int(r.rawValue)]
+            let firstImmediate = parts.firstIndex { $0.hasPrefix("0x") || $0.first?.isNumber == true } ?? parts.count
+            parts.insert(text, at: firstImmediate)
+        }
+        return parts
     }
 
     /// The prefix words that change the meaning: lock, rep, repe, repne.

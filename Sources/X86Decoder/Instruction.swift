@@ -23,6 +23,14 @@ public struct Prefixes: OptionSet, Sendable, Hashable {
     public static let segment = Prefixes(rawValue: 1 << 5)
     public static let rex = Prefixes(rawValue: 1 << 6)
     public static let vex = Prefixes(rawValue: 1 << 7)
+    public static let evex = Prefixes(rawValue: 1 << 8)
+}
+
+/// The rounding of an EVEX register form with EVEX.b set.
+public enum EmbeddedRounding: UInt8, Sendable {
+    case nearest = 0, down, up, towardZero
+    /// Suppress all exceptions, without a rounding override.
+    case sae
 }
 
 /// A decoded instruction: a plain value, no references, cheap to copy and cache.
@@ -43,12 +51,16 @@ public struct Instruction: Sendable {
     public var segmentOverride: UInt8 = 0xFF
     /// The last of F2/F3 seen (0 if neither): it is the one that counts.
     public var lastRepeat: UInt8 = 0
-    /// REX or VEX extension bits: W = 8, R = 4, X = 2, B = 1 (already un-inverted for VEX).
+    /// REX, VEX or EVEX extension bits: W = 8, R = 4, X = 2, B = 1, and EVEX.R' = 0x10
+    /// (already un-inverted).
     public var ext: UInt8 = 0
-    /// VEX.vvvv, un-inverted (0 when absent).
+    /// VEX.vvvv, un-inverted (0 when absent); EVEX.V' is bit 4.
     public var vvvv: UInt8 = 0
-    /// VEX.L: 0 for 128-bit, 1 for 256-bit.
+    /// 0 for 128-bit, 1 for 256-bit, 2 for 512-bit vectors (VEX.L, EVEX.L'L; 2 for an
+    /// EVEX register form with embedded rounding, whose L'L is the rounding mode).
     public var vectorLength: UInt8 = 0
+    /// EVEX.P2 as encoded: z (bit 7), L'L (6:5), b (4), V' inverted (3), aaa (2:0); 0 without EVEX.
+    public var evex: UInt8 = 0
     /// Effective operand size in bytes (2, 4 or 8).
     public var operandSize: UInt8 = 4
     /// Effective address size in bytes (2, 4 or 8).
@@ -75,6 +87,27 @@ public struct Instruction: Sendable {
     /// True when ModRM names memory.
     public var hasMemoryOperand: Bool {
         hasModRM && mod != 3 && !formFlags.contains(.noMod)
+    }
+
+    /// The EVEX writemask register number (0 when unmasked or not EVEX).
+    @inlinable public var opmask: UInt8 { evex & 7 }
+    /// EVEX zeroing-masking ({z}); merging otherwise.
+    @inlinable public var zeroing: Bool { evex & 0x80 != 0 }
+    /// EVEX.b: broadcast (memory forms) or embedded rounding / SAE (register forms).
+    @inlinable public var evexB: Bool { evex & 0x10 != 0 }
+    /// The broadcast element count ({1toN}), or nil when the memory operand is not broadcast.
+    public var broadcastCount: Int? {
+        guard evexB, hasMemoryOperand else { return nil }
+        let form = DecoderTables.shared.formPtr[Int(form)]
+        let element = form.flags.contains(.broadcast8) ? 8 : 4
+        return byteSize(form.memoryOperand.size, memory: true) / element
+    }
+    /// The embedded rounding or SAE of an EVEX register form, or nil.
+    public var embeddedRounding: EmbeddedRounding? {
+        guard evexB, hasModRM, mod == 3 else { return nil }
+        let flags = formFlags
+        if flags.contains(.rounding) { return EmbeddedRounding(rawValue: (evex >> 5) & 3) }
+        return flags.contains(.sae) ? .sae : nil
     }
 
     public var mnemonic: String { DecoderTables.shared.mnemonics[Int(mnemonicID)] }

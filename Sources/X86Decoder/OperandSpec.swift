@@ -54,9 +54,10 @@ public enum SizeCode: UInt8, Sendable {
     case db     // register: 32-bit; memory: byte
     case zw     // register: z; memory: word (LAR, LSL)
     case zd     // register: z; memory: dword (MOVSXD with 66 reads 32 bits: the host CPU faults at a page end)
-    case x      // 16, or 32 with VEX.L = 1
-    case xq     // register x; memory 8 (VEX.L = 0) or 32 (VEX.L = 1)
-    case h      // half of x; register always XMM
+    case x      // the vector length: 16, 32 (VEX.L = 1, EVEX.L'L = 1) or 64 (EVEX.L'L = 2)
+    case xq     // register x; memory 8 at 128 bits, else x (MOVDDUP)
+    case zm     // 64: a ZMM register, or 64 bytes of memory
+    case h      // half of x (the register is XMM, YMM or ZMM by that size, at least XMM)
     case qtr    // quarter of x
     case oct    // eighth of x
     case env    // x87 environment: 14 or 28
@@ -169,6 +170,14 @@ public struct OperandSpec: Hashable, Sendable {
         return OperandSpec(kind, size)
     }
 
+    /// True for the ModRM.rm operands that can name memory.
+    var canNameMemory: Bool {
+        switch kind {
+        case .E, .M, .W, .Q, .KE, .vsib: true
+        default: false
+        }
+    }
+
     /// True for operands encoded as immediate bytes after ModRM/SIB/displacement.
     var isImmediate: Bool {
         switch kind {
@@ -183,6 +192,6 @@ extension SizeCode {
         "b": .b, "w": .w, "d": .d, "q": .q, "dq": .dq, "qq": .qq, "t": .t, "v": .v,
         "z": .z, "y": .y, "a": .a, "p": .p, "s": .s, "m": .m, "vw": .vw, "dw": .dw,
         "db": .db, "zw": .zw, "zd": .zd, "x": .x, "xq": .xq, "h": .h, "qtr": .qtr, "oct": .oct, "env": .env,
-        "state": .state, "xs": .xs, "bs": .ibs, "v64": .iv, "asz": .asz, "k384": .k384, "k512": .k512,
+        "state": .state, "xs": .xs, "bs": .ibs, "v64": .iv, "asz": .asz, "k384": .k384, "k512": .k512, "zm": .zm,
     ]
 }

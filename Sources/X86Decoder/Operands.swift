@@ -39,6 +39,8 @@ extension Instruction {
         for k in 0..<Int(form.operandCount) {
             let spec = t.operandPtr[Int(form.operandStart) + k]
             if let op = operand(spec, address: address, immIndex: &immIndex) { out.append(op) }
+            // An EVEX writemask follows the destination, as {k1} does in Intel syntax.
+            if k == 0 && opmask != 0 { out.append(.register(Register(.mask, opmask))) }
         }
         return out
     }
@@ -46,10 +48,13 @@ extension Instruction {
     // Register numbers with their REX/VEX extensions.
     var regField: Int { Int(reg) | (ext & 4 != 0 ? 8 : 0) }
     var rmField: Int { Int(rm) | (ext & 1 != 0 ? 8 : 0) }
+    // Vector registers: EVEX.R' is the fifth bit of reg, and EVEX.X that of a register rm.
+    var vectorRegField: Int { regField | (ext & 0x10 != 0 ? 16 : 0) }
+    var vectorRmField: Int { rmField | (prefixes.contains(.evex) && ext & 2 != 0 ? 16 : 0) }
 
     /// Byte size of a register-or-memory operand of `size` code.
     func byteSize(_ size: SizeCode, memory: Bool) -> Int {
-        let vec = vectorLength == 1 ? 32 : 16
+        let vec = 16 << Int(vectorLength & 3)
         switch size {
         case .none: return 0
         case .b: return 1
@@ -72,7 +77,8 @@ extension Instruction {
         case .zw: return memory ? 2 : (operandSize == 2 ? 2 : 4)
         case .zd: return memory ? 4 : (operandSize == 2 ? 2 : 4)
         case .x: return vec
-        case .xq: return memory ? (vectorLength == 1 ? 32 : 8) : vec
+        case .xq: return memory && vectorLength == 0 ? 8 : vec
+        case .zm: return 64
         case .h: return vec / 2
         case .qtr: return vec / 4
         case .oct: return vec / 8
@@ -87,15 +93,15 @@ extension Instruction {
         }
     }
 
-    /// The XMM or YMM register for a vector operand of `size` code.
+    /// The XMM, YMM or ZMM register holding a vector operand of `size` code.
     func vectorRegister(_ number: Int, _ size: SizeCode) -> Register {
-        let wide: Bool
-        switch size {
-        case .x, .xq: wide = vectorLength == 1
-        case .qq: wide = true
-        default: wide = false
-        }
-        return Register(wide ? .ymm : .xmm, UInt8(number))
+        let bytes = size == .xq ? byteSize(.x, memory: false) : byteSize(size, memory: false)
+        return Register(bytes > 32 ? .zmm : (bytes > 16 ? .ymm : .xmm), UInt8(number))
+    }
+
+    /// Bytes the ModRM memory operand `spec` accesses (per element for VSIB), before any broadcast.
+    func memoryAccessSize(_ spec: OperandSpec) -> Int {
+        spec.kind == .vsib ? vsibElementSize(spec) : byteSize(spec.size, memory: true)
     }
 
     func gpr(_ number: Int, _ size: SizeCode) -> Register {
@@ -174,14 +180,18 @@ extension Instruction {
             if isMem { return .memory(modrmMemory(size: byteSize(spec.size, memory: true))) }
             return .register(Register(.mmx, rm))
         case .V:
-            return .register(vectorRegister(regField, spec.size))
+            return .register(vectorRegister(vectorRegField, spec.size))
         case .H:
             return .register(vectorRegister(Int(vvvv), spec.size))
         case .U:
-            return .register(vectorRegister(rmField, spec.size))
+            return .register(vectorRegister(vectorRmField, spec.size))
         case .W:
-            if isMem { return .memory(modrmMemory(size: byteSize(spec.size, memory: true))) }
-            return .register(vectorRegister(rmField, spec.size))
+            if isMem {
+                // An EVEX broadcast reads one element.
+                let size = evexB ? (formFlags.contains(.broadcast8) ? 8 : 4) : byteSize(spec.size, memory: true)
+                return .memory(modrmMemory(size: size))
+            }
+            return .register(vectorRegister(vectorRmField, spec.size))
         case .L:
             let imm = immIndex == 0 ? immediate : immediate2
             immIndex += 1
@@ -201,9 +211,8 @@ extension Instruction {
             return .immediate(immediate & 0xF, size: 1)
         case .vsib:
             var m = modrmMemory(size: 0)
-            let index = Int((sib >> 3) & 7) | (ext & 2 != 0 ? 8 : 0)
-            let indexWide = spec.size == .x && vectorLength == 1
-            m.index = Register(indexWide ? .ymm : .xmm, UInt8(index))
+            let index = Int((sib >> 3) & 7) | (ext & 2 != 0 ? 8 : 0) | Int(vvvv & 0x10)
+            m.index = vectorRegister(index, spec.size)
             m.size = vsibElementSize(spec)
             return .memory(m)
         case .st0:

@@ -4,8 +4,8 @@
 // Each opcode of each map owns a short list of candidate forms. A candidate
 // matches when (key & mask) == value, where the key packs what selects a form:
 //
-//   bits 0-2  ModRM.rm           bit 9      REX.W / VEX.W
-//   bits 3-5  ModRM.reg          bits 10-11 VEX.L (EVEX L'L)
+//   bits 0-2  ModRM.rm           bit 9      REX.W / VEX.W / EVEX.W
+//   bits 3-5  ModRM.reg          bits 10-11 VEX.L, EVEX.L'L (2 for a register form with EVEX.b)
 //   bit 6     ModRM.mod == 3     bit 12     64-bit mode
 //   bits 7-8  mandatory prefix   bit 13     REX.B
 //             (0 none, 1 66, 2 F3, 3 F2; the last of F2/F3 wins over 66)
@@ -15,6 +15,7 @@
 /// Opcode maps, as table indices.
 public enum OpcodeMap: UInt8, Sendable, CaseIterable {
     case legacy = 0, map0F, map0F38, map0F3A, vex0F, vex0F38, vex0F3A, amd3DNow, xop8, xop9, xopA
+    case evex0F, evex0F38, evex0F3A
     public var name: String {
         switch self {
         case .legacy: "1-byte"
@@ -28,11 +29,16 @@ public enum OpcodeMap: UInt8, Sendable, CaseIterable {
         case .xop8: "XOP.08"
         case .xop9: "XOP.09"
         case .xopA: "XOP.0A"
+        case .evex0F: "EVEX.0F"
+        case .evex0F38: "EVEX.0F38"
+        case .evex0F3A: "EVEX.0F3A"
         }
     }
     /// VEX-encoded, or XOP-encoded (AMD's VEX-shaped 8F prefix).
     public var isVEX: Bool { self == .vex0F || self == .vex0F38 || self == .vex0F3A || isXOP }
     public var isXOP: Bool { self == .xop8 || self == .xop9 || self == .xopA }
+    /// EVEX-encoded (AVX-512).
+    public var isEVEX: Bool { self == .evex0F || self == .evex0F38 || self == .evex0F3A }
 }
 
 enum KeyBit {
@@ -63,6 +69,18 @@ public struct FormFlags: OptionSet, Sendable, Hashable {
     public static let vsib = FormFlags(rawValue: 1 << 12)       // a VSIB memory operand (needs SIB)
     public static let maskInReg = FormFlags(rawValue: 1 << 13)  // ModRM.reg names k0-k7: VEX.R must be clear
     public static let maskInVVVV = FormFlags(rawValue: 1 << 14) // VEX.vvvv names k0-k7: its top bit must be clear
+    // EVEX (AVX-512) forms.
+    public static let evex = FormFlags(rawValue: 1 << 15)
+    public static let mergeMask = FormFlags(rawValue: 1 << 16)   // {k}: EVEX.aaa may name a writemask
+    public static let zeroMask = FormFlags(rawValue: 1 << 17)    // {z}: EVEX.z may select zeroing
+    public static let maskRequired = FormFlags(rawValue: 1 << 18) // gathers, scatters: EVEX.aaa must not be 0
+    public static let broadcast4 = FormFlags(rawValue: 1 << 19)  // EVEX.b on memory: broadcast a dword
+    public static let broadcast8 = FormFlags(rawValue: 1 << 20)  // EVEX.b on memory: broadcast a qword
+    public static let rounding = FormFlags(rawValue: 1 << 21)    // EVEX.b on registers: L'L is a rounding mode
+    public static let sae = FormFlags(rawValue: 1 << 22)         // EVEX.b on registers: suppress all exceptions
+    public static let rmDestination = FormFlags(rawValue: 1 << 23) // the first operand is ModRM.rm (no {z} on memory)
+    public static let regNotVector = FormFlags(rawValue: 1 << 24) // ModRM.reg names a GPR or opmask: EVEX.R' must be clear
+    public static let bIgnored = FormFlags(rawValue: 1 << 25)    // EVEX.b on registers is accepted and changes nothing
 }
 
 /// One instruction form: what the decoder needs, and the operand list.
@@ -76,6 +94,10 @@ public struct Form: Sendable {
     public var operandStart: UInt16
     public var operandCount: UInt8
     public var map: OpcodeMap
+    /// The ModRM operand that can name memory (.none if there is none): EVEX scales disp8 by its size.
+    public var memoryOperand: OperandSpec
+    /// EVEX disp8*N when it is not the memory operand's size (expand and compress: one element); else 0.
+    public var disp8Scale: UInt8
 }
 
 struct Candidate {
@@ -105,7 +127,7 @@ final class DecoderTables: @unchecked Sendable {
     static let specs: [(String, String)] = [
         ("OneByte", oneByteSpec), ("X87", x87Spec), ("TwoByte", twoByteSpec),
         ("ThreeByte38", threeByte38Spec), ("ThreeByte3A", threeByte3ASpec), ("VEX", vexSpec),
-        ("3DNow", amd3DNowSpec), ("XOP", xopSpec),
+        ("3DNow", amd3DNowSpec), ("XOP", xopSpec), ("EVEX", evexSpec),
     ]
 
     private init() {
@@ -178,10 +200,12 @@ final class DecoderTables: @unchecked Sendable {
             let start = UInt16(operands.count)
             operands.append(contentsOf: e.operands)
             let imms = e.operands.filter { $0.isImmediate }
+            let memory = e.operands.first { $0.canNameMemory } ?? OperandSpec(.none)
             forms.append(Form(mnemonics: m, flags: e.flags,
                               imm1: imms.count > 0 ? imms[0] : OperandSpec(.none),
                               imm2: imms.count > 1 ? imms[1] : OperandSpec(.none),
-                              operandStart: start, operandCount: UInt8(e.operands.count), map: e.map))
+                              operandStart: start, operandCount: UInt8(e.operands.count), map: e.map,
+                              memoryOperand: memory, disp8Scale: e.disp8Scale))
             lines.append(line)
         }
     }
@@ -200,6 +224,7 @@ struct SpecEntry {
     var operands: [OperandSpec]
     var flags: FormFlags
     var hasModRM: Bool
+    var disp8Scale: UInt8 = 0
 }
 
 struct SpecParser {
@@ -232,36 +257,46 @@ struct SpecParser {
         var map = OpcodeMap.legacy
         var tokens = halves[0].split(separator: " ").map(String.init)
         var vexDerivation: [String] = []
+        var disp8Scale: UInt8 = 0
+        var w32 = false
 
-        // Encoding prefix: VEX.L.pp.map.W, or a mandatory legacy prefix.
-        if let first = tokens.first, first.hasPrefix("VEX.") || first.hasPrefix("XOP.") {
+        // Encoding prefix: EVEX.L.pp.map.W, VEX.L.pp.map.W, or a mandatory legacy prefix.
+        var lengths: [UInt32]? = nil
+        if let first = tokens.first, first.hasPrefix("EVEX.") || first.hasPrefix("VEX.") || first.hasPrefix("XOP.") {
             tokens.removeFirst()
             let f = first.split(separator: ".").map(String.init)
-            guard f.count == 5 else { throw SpecError(description: "VEX/XOP needs L.pp.map.W") }
-            flags.insert(.vex)
-            switch f[1] {
-            case "128", "LZ", "L0": try constrain(3 << KeyBit.lShift, 0)
-            case "256", "L1": try constrain(3 << KeyBit.lShift, 1 << KeyBit.lShift)
-            case "LIG", "L": break
-            default: throw SpecError(description: "bad VEX.L \(f[1])")
+            let kind = f[0]
+            guard f.count == 5 else { throw SpecError(description: "\(kind) needs L.pp.map.W") }
+            let isEVEX = kind == "EVEX"
+            flags.insert(isEVEX ? .evex : .vex)
+            switch (f[1], isEVEX) {
+            case ("128", _), ("LZ", false), ("L0", false): try constrain(3 << KeyBit.lShift, 0)
+            case ("256", _), ("L1", false): try constrain(3 << KeyBit.lShift, 1 << KeyBit.lShift)
+            case ("512", true): try constrain(3 << KeyBit.lShift, 2 << KeyBit.lShift)
+            case ("256+", true): lengths = [1, 2] // 256 and 512 (the key cannot say "not 128" in one mask)
+            case ("LIG", _), ("L", _): break // EVEX.L'L = 11 is rejected before the table is consulted
+            default: throw SpecError(description: "bad \(kind).L \(f[1])")
             }
             let pp: [String: UInt32] = ["NP": 0, "66": 1, "F3": 2, "F2": 3]
-            guard let p = pp[f[2]] else { throw SpecError(description: "bad VEX.pp") }
+            guard let p = pp[f[2]] else { throw SpecError(description: "bad \(kind).pp") }
             try constrain(3 << KeyBit.pclassShift, p << KeyBit.pclassShift)
-            switch f[3] {
-            case "0F": map = .vex0F
-            case "0F38": map = .vex0F38
-            case "0F3A": map = .vex0F3A
-            case "08" where f[0] == "XOP": map = .xop8
-            case "09" where f[0] == "XOP": map = .xop9
-            case "0A" where f[0] == "XOP": map = .xopA
-            default: throw SpecError(description: "bad VEX/XOP map")
+            switch (f[3], kind) {
+            case ("0F", "VEX"): map = .vex0F
+            case ("0F38", "VEX"): map = .vex0F38
+            case ("0F3A", "VEX"): map = .vex0F3A
+            case ("08", "XOP"): map = .xop8
+            case ("09", "XOP"): map = .xop9
+            case ("0A", "XOP"): map = .xopA
+            case ("0F", "EVEX"): map = .evex0F
+            case ("0F38", "EVEX"): map = .evex0F38
+            case ("0F3A", "EVEX"): map = .evex0F3A
+            default: throw SpecError(description: "bad \(kind) map")
             }
             switch f[4] {
             case "W0": try constrain(KeyBit.w, 0)
             case "W1": try constrain(KeyBit.w, KeyBit.w)
             case "WIG": break
-            default: throw SpecError(description: "bad VEX.W")
+            default: throw SpecError(description: "bad \(kind).W")
             }
         } else if let first = tokens.first, tokens.count > 1, ["NP", "66", "F3", "F2", "NF"].contains(first) {
             tokens.removeFirst()
@@ -286,7 +321,7 @@ struct SpecParser {
         var plusR = false
         if opTok.hasSuffix("+r") { plusR = true; opTok.removeLast(2) }
         guard let opcode = UInt8(opTok, radix: 16) else { throw SpecError(description: "bad opcode \(opTok)") }
-        var hasModRM = map.isVEX && !(map == .vex0F && opcode == 0x77)
+        var hasModRM = map.isEVEX || (map.isVEX && !(map == .vex0F && opcode == 0x77))
         if map == .amd3DNow { hasModRM = true }
         var explicitMod = false
         for t in tokens {
@@ -320,6 +355,16 @@ struct SpecParser {
             case "o64": try constrain(KeyBit.mode64, KeyBit.mode64)
             case "norexb": try constrain(KeyBit.rexB, 0)
             case "vx", "vx2", "v1", "v12", "vs", "vs2": vexDerivation.append(f)
+            case "k": flags.insert(.mergeMask)
+            case "kz": flags.formUnion([.mergeMask, .zeroMask])
+            case "k1": flags.formUnion([.mergeMask, .maskRequired])
+            case "b4": flags.insert(.broadcast4)
+            case "b8": flags.insert(.broadcast8)
+            case "er": flags.insert(.rounding)
+            case "sae": flags.insert(.sae)
+            case "b0": flags.insert(.bIgnored)
+            case "w32": w32 = true
+            case "n1", "n2", "n4", "n8": disp8Scale = UInt8(f.last!.wholeNumberValue!)
             default: throw SpecError(description: "unknown flag \(f)")
             }
         }
@@ -335,10 +380,33 @@ struct SpecParser {
         if operands.contains(where: { $0.kind == .KG }) { flags.insert(.maskInReg) }
         if operands.contains(where: { $0.kind == .KH }) { flags.insert(.maskInVVVV) }
         if operands.contains(where: { $0.kind == .vsib }) { flags.insert(.vsib) }
+        if flags.contains(.evex) {
+            if let first = operands.first, first.canNameMemory { flags.insert(.rmDestination) }
+            if operands.contains(where: { $0.kind == .G || $0.kind == .KG }) { flags.insert(.regNotVector) }
+        } else if !flags.isDisjoint(with: [.mergeMask, .broadcast4, .broadcast8, .rounding, .sae, .bIgnored]) || disp8Scale != 0 {
+            throw SpecError(description: "masking, broadcast and rounding are EVEX-only")
+        }
         let opcodes = plusR ? (0..<8).map { opcode + UInt8($0) } : [opcode]
         let entry = SpecEntry(map: map, opcodes: opcodes, mask: mask, value: value, mnemonic: mnemonic,
-                              operands: operands, flags: flags, hasModRM: hasModRM)
+                              operands: operands, flags: flags, hasModRM: hasModRM, disp8Scale: disp8Scale)
         var result = [entry]
+        // w32: EVEX.W sizes a general register in 64-bit mode only; elsewhere W1 reads as this
+        // W0 form (without an ignored EVEX.b, which Zydis rejects there).
+        if w32 {
+            var outside64 = entry
+            outside64.mask = (mask & ~KeyBit.w) | KeyBit.mode64
+            outside64.value = value & ~(KeyBit.w | KeyBit.mode64)
+            outside64.flags.remove(.bIgnored)
+            result.append(outside64)
+        }
+        if let lengths {
+            result = lengths.map { l in
+                var e = entry
+                e.mask |= 3 << KeyBit.lShift
+                e.value = (e.value & ~(3 << KeyBit.lShift)) | l << KeyBit.lShift
+                return e
+            }
+        }
         for d in vexDerivation {
             let v = try deriveVEX(entry, d)
             result.append(v)

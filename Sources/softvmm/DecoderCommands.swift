@@ -8,6 +8,8 @@ extension CPUMode: ExpressibleByArgument {
     public init?(argument: String) { self.init(bits: Int(argument) ?? 0) }
 }
 
+extension DecoderChecker.Reference: ExpressibleByArgument {}
+
 struct DecoderCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decoder-check",
@@ -21,6 +23,10 @@ struct DecoderCheckCommand: ParsableCommand {
     @Option(help: "Also print the random inputs that fell in this known class.") var showClass: String?
     @Option(help: "Fail only when more than this many cases are unexplained (a regression ratchet).")
     var maxUnexplained = 0
+    @Option(help: "capstone, or zydis to compare with Zydis directly (no known classes apply).")
+    var reference: DecoderChecker.Reference = .capstone
+    @Option(help: "Only check the generated inputs that address this map (for example EVEX).")
+    var map: String?
 
     func run() throws {
         if let bytes {
@@ -31,9 +37,11 @@ struct DecoderCheckCommand: ParsableCommand {
             return
         }
         let start = Date()
-        let r = runCampaign(mode: mode, seed: seed, count: count, keep: show, keepClass: showClass)
+        let r = runCampaign(mode: mode, seed: seed, count: count, keep: show, keepClass: showClass,
+                            reference: reference, onlyMap: map)
         let seconds = Date().timeIntervalSince(start)
-        print("decoder-check: \(count) cases, seed \(seed), \(mode), Capstone \(CapstoneOracle.version), \(String(format: "%.1f", seconds)) s")
+        let against = reference == .capstone ? "Capstone \(CapstoneOracle.version)" : "Zydis"
+        print("decoder-check: \(count) cases, seed \(seed), \(mode), \(against), \(String(format: "%.1f", seconds)) s")
         print("map        agree      known  unexplained")
         for (name, row) in r.perMap.sorted(by: { $0.key < $1.key }) {
             print(name.padding(toLength: 8, withPad: " ", startingAt: 0)
