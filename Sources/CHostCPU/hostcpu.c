@@ -5,6 +5,10 @@
 // instruction ended. Signals are taken on an alternate stack, so whatever the
 // instruction does to rsp, the handler runs; it ends the child with _exit and
 // an exit code that encodes the outcome.
+//
+// For 32-bit code the pages are mapped below 2 GiB and the trampoline far-returns
+// to Linux's 32-bit user code segment (compatibility mode); signals still reach
+// the 64-bit handler, whose saved RIP is then the 32-bit EIP.
 #define _GNU_SOURCE
 #include "hostcpu.h"
 #include <signal.h>
@@ -40,12 +44,16 @@ static void on_signal(int sig, siginfo_t *info, void *ctx) {
     }
 }
 
-static void child(const uint8_t *bytes, size_t count) {
+// Linux's 32-bit user code segment (GDT_ENTRY_DEFAULT_USER32_CS).
+#define USER32_CS 0x23
+
+static void child(const uint8_t *bytes, size_t count, int bits) {
     alarm(2);
-    code_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int low = bits == 32 ? MAP_32BIT : 0;
+    code_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | low, -1, 0);
     // Scratch: three read-write pages and a guard page, so a probe can tell how
     // many bytes an access reads by placing it just before the guard.
-    uint8_t *scratch = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint8_t *scratch = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | low, -1, 0);
     if (scratch != MAP_FAILED) mprotect(scratch + 3 * 4096, 4096, PROT_NONE);
     void *altstack = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (code_page == MAP_FAILED || scratch == MAP_FAILED || altstack == MAP_FAILED) _exit(121);
@@ -60,6 +68,23 @@ static void child(const uint8_t *bytes, size_t count) {
     int sigs[] = { SIGTRAP, SIGILL, SIGSEGV, SIGBUS, SIGFPE };
     for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
     uint64_t mid = (uint64_t)scratch + 4096 + 2048;
+    if (bits == 32) {
+        // A far-return frame just below mid: lretq pops EIP and CS, leaving rsp at mid.
+        uint64_t *frame = (uint64_t *)(mid - 16);
+        frame[0] = (uint64_t)code_page;
+        frame[1] = USER32_CS;
+        __asm__ volatile(
+            "mov %%rax, %%rbx\n\t mov %%rax, %%rdx\n\t"
+            "mov %%rax, %%rsi\n\t mov %%rax, %%rdi\n\t mov %%rax, %%rbp\n\t"
+            "lea -16(%%rax), %%rsp\n\t"
+            "mov %%rax, %%rcx\n\t"
+            "pushfq\n\t orq $0x100, (%%rsp)\n\t popfq\n\t"
+            "lretq\n\t"
+            :
+            : "a"(mid)
+            : "memory");
+        __builtin_unreachable();
+    }
     __asm__ volatile(
         "mov %%rcx, %%r11\n\t"
         "mov %%rax, %%rbx\n\t mov %%rax, %%rcx\n\t mov %%rax, %%rdx\n\t"
@@ -76,13 +101,18 @@ static void child(const uint8_t *bytes, size_t count) {
 }
 
 int hostcpu_probe(const uint8_t *bytes, size_t count, struct hostcpu_result *result) {
+    return hostcpu_probe_mode(bytes, count, 64, result);
+}
+
+int hostcpu_probe_mode(const uint8_t *bytes, size_t count, int bits, struct hostcpu_result *result) {
     if (count > 15) count = 15;
+    if (bits != 32 && bits != 64) return -1;
     result->outcome = HOSTCPU_OTHER;
     result->length = 0;
     result->signal = 0;
     pid_t pid = fork();
     if (pid < 0) return -1;
-    if (pid == 0) child(bytes, count);
+    if (pid == 0) child(bytes, count, bits);
     int status = 0;
     if (waitpid(pid, &status, 0) < 0) return -1;
     if (WIFSIGNALED(status)) { result->signal = WTERMSIG(status); return 0; }
@@ -102,5 +132,8 @@ int hostcpu_probe(const uint8_t *bytes, size_t count, struct hostcpu_result *res
 #else
 int hostcpu_probe(const uint8_t *bytes, size_t count, struct hostcpu_result *result) {
     (void)bytes; (void)count; result->outcome = HOSTCPU_OTHER; return -1;
+}
+int hostcpu_probe_mode(const uint8_t *bytes, size_t count, int bits, struct hostcpu_result *result) {
+    (void)bytes; (void)count; (void)bits; result->outcome = HOSTCPU_OTHER; return -1;
 }
 #endif

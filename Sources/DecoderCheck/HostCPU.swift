@@ -1,4 +1,5 @@
 import CHostCPU
+import X86
 
 /// The host CPU as a reference for validity and length: the bytes are run
 /// natively, single-stepped, in a child process (Sources/CHostCPU).
@@ -17,10 +18,16 @@ public enum HostCPU {
         public var signal: Int32
     }
 
-    /// What the host made of the first instruction in `bytes`, or nil when no child could be started.
-    public static func probe(_ bytes: UnsafeBufferPointer<UInt8>) -> Result? {
+    /// Whether the host can run code of `mode`: 64-bit, and 32-bit in compatibility mode
+    /// (Linux offers no 16-bit code segment by default).
+    public static func runs(_ mode: CPUMode) -> Bool { mode != .bits16 }
+
+    /// What the host made of the first instruction in `bytes`, run in `mode`, or nil when
+    /// no child could be started or the host cannot run that mode.
+    public static func probe(_ bytes: UnsafeBufferPointer<UInt8>, mode: CPUMode = .bits64) -> Result? {
         var r = hostcpu_result()
-        guard let base = bytes.baseAddress, hostcpu_probe(base, min(bytes.count, 15), &r) == 0 else { return nil }
+        guard runs(mode), let base = bytes.baseAddress,
+              hostcpu_probe_mode(base, min(bytes.count, 15), Int32(mode.rawValue), &r) == 0 else { return nil }
         let outcome: Outcome
         switch r.outcome {
         case Int32(HOSTCPU_STEPPED.rawValue): outcome = .stepped(length: Int(r.length))
@@ -33,7 +40,7 @@ public enum HostCPU {
         return Result(outcome: outcome, signal: r.signal)
     }
 
-    public static func probe(_ bytes: [UInt8]) -> Result? {
-        bytes.withUnsafeBufferPointer { probe($0) }
+    public static func probe(_ bytes: [UInt8], mode: CPUMode = .bits64) -> Result? {
+        bytes.withUnsafeBufferPointer { probe($0, mode: mode) }
     }
 }

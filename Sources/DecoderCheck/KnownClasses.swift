@@ -16,11 +16,17 @@ public enum KnownClasses {
     public struct Class: Sendable {
         public var id: String
         public var reference: Reference
+        /// The input decodes the same in every mode (register forms, whose validity and
+        /// length neither 66 nor 67 changes), so the host may run a 16-bit input as 32-bit code.
+        var modeIndependent: @Sendable (CheckedCase) -> Bool
         /// Does this disagreement belong to the class?
         var matches: @Sendable (CheckedCase) -> Bool
-        init(id: String, _ reference: Reference = .zydis, matches: @escaping @Sendable (CheckedCase) -> Bool) {
+        init(id: String, _ reference: Reference = .zydis,
+             modeIndependent: @escaping @Sendable (CheckedCase) -> Bool = { _ in false },
+             matches: @escaping @Sendable (CheckedCase) -> Bool) {
             self.id = id
             self.reference = reference
+            self.modeIndependent = modeIndependent
             self.matches = matches
         }
     }
@@ -29,6 +35,10 @@ public enum KnownClasses {
         names.contains(c.oursNormalized?.mnemonic ?? "") || names.contains(c.capstone?.mnemonic ?? "")
     }
     static func hasMemory(_ c: CheckedCase) -> Bool { c.ours.hasMemoryOperand }
+    /// CALL/JMP rel and Jcc rel (the map and opcode are known even when decoding failed).
+    static func isNearBranchOpcode(_ i: Instruction) -> Bool {
+        (i.map == .legacy && (i.opcode == 0xE8 || i.opcode == 0xE9)) || (i.map == .map0F && i.opcode & 0xF0 == 0x80)
+    }
     static func capstoneInvalid(_ c: CheckedCase) -> Bool { c.capstone == nil && c.oursNormalized != nil }
     static func oursInvalid(_ c: CheckedCase) -> Bool { c.capstone != nil && c.oursNormalized == nil }
     static func bothValid(_ c: CheckedCase) -> Bool { c.oursNormalized != nil && c.capstone != nil }
@@ -75,7 +85,9 @@ public enum KnownClasses {
         },
         Class(id: "near-branch-66-intel") { c in
             // 66 before a near branch in 64-bit mode: Intel ignores it, Capstone sizes it as AMD does.
-            c.mode == .bits64 && c.ours.prefixes.contains(.operandSize) && c.ours.formFlags.contains(.force64)
+            // At the 15-byte limit the two readings differ in validity too (rel32 does not fit, rel16 does).
+            c.mode == .bits64 && c.ours.prefixes.contains(.operandSize)
+                && (c.ours.formFlags.contains(.force64) || isNearBranchOpcode(c.ours))
         },
         Class(id: "memory-operand-size") { c in
             // Capstone gives some memory operands a size the SDM does not (scalar SSE m32/m64,
@@ -98,7 +110,7 @@ public enum KnownClasses {
             // Undocumented x87 aliases the CPU executes (fxch4/7, fstp1/8/9, fcom2, fcomp3/5, ffreep).
             c.mapName == "x87"
         },
-        Class(id: "hint-nop", .hostCPU) { c in
+        Class(id: "hint-nop", .hostCPU, modeIndependent: { c in !c.ours.hasMemoryOperand }) { c in
             // 0F 18-1F hint NOPs: Capstone rejects some forms (and Zydis reads 0F 1A/1B as MPX);
             // the CPU executes them as NOPs.
             mnemonic(c, ["nop"]) && (c.ours.map == .map0F)
@@ -218,7 +230,7 @@ public enum KnownClasses {
             c.mode == .bits64 && bothValidSameLength(c) && (c.ours.segmentOverride == 4 || c.ours.segmentOverride == 5)
                 && c.bytes.prefix(Int(c.ours.length)).contains(where: { [0x26, 0x2E, 0x36, 0x3E].contains($0) })
         },
-        Class(id: "via-padlock", .hostCPU) { c in
+        Class(id: "via-padlock", .hostCPU, modeIndependent: { _ in true }) { c in
             // 0F A6/A7 register forms: VIA PadLock (xcrypt*, xsha*, montmul), which Capstone decodes;
             // on Intel and AMD CPUs they raise #UD.
             oursInvalid(c) && c.ours.map == .map0F && (c.ours.opcode == 0xA6 || c.ours.opcode == 0xA7)
@@ -263,13 +275,16 @@ public enum KnownClasses {
         // Each reference is asked at most once per input (the host CPU costs a fork).
         var verdicts: [Reference: Bool] = [:]
         for cls in all where cls.matches(c) {
-            if verdicts[cls.reference] == nil {
-                verdicts[cls.reference] = switch cls.reference {
+            // The host runs 64- and 32-bit code; for 16-bit inputs Zydis settles the class, unless
+            // the class is the same in every mode, when the host runs the bytes as 32-bit code.
+            let asked: Reference = cls.reference == .hostCPU && (HostCPU.runs(c.mode) || cls.modeIndependent(c)) ? .hostCPU : .zydis
+            if verdicts[asked] == nil {
+                verdicts[asked] = switch asked {
                 case .zydis: zydisAgrees(c, zydis: zydis, bytes: bytes)
                 case .hostCPU: hostAgrees(c, bytes: bytes)
                 }
             }
-            if verdicts[cls.reference] == true { return cls.id }
+            if verdicts[asked] == true { return cls.id }
         }
         return nil
     }
@@ -277,7 +292,8 @@ public enum KnownClasses {
     /// Does the host CPU, running the bytes, side with softvmm? Invalid must be #UD;
     /// valid must not be #UD, and when the instruction single-steps, the lengths agree.
     public static func hostAgrees(_ c: CheckedCase, bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let r = HostCPU.probe(bytes) else { return false }
+        let mode = HostCPU.runs(c.mode) ? c.mode : .bits32
+        guard let r = HostCPU.probe(bytes, mode: mode) else { return false }
         if c.oursNormalized == nil { return r.outcome == .undefined }
         switch r.outcome {
         case .undefined, .other: return false

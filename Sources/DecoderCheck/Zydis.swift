@@ -16,6 +16,8 @@ public final class ZydisOracle {
         case .bits16: (ZYDIS_MACHINE_MODE_LEGACY_16, ZYDIS_STACK_WIDTH_16)
         }
         ZydisDecoderInit(&decoder, m, w)
+        // No MPX: Intel has dropped it and this host does not have it, so 0F 1A/1B are hint NOPs.
+        ZydisDecoderEnableMode(&decoder, ZYDIS_DECODER_MODE_MPX, 0)
         operands = .allocate(capacity: Int(ZYDIS_MAX_OPERAND_COUNT))
     }
 

@@ -111,3 +111,17 @@ struct DecoderCorpus: ParsableCommand {
         if r.unexplained > maxUnexplained { throw ExitCode(1) }
     }
 }
+
+struct DecoderCases: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decoder-cases",
+        abstract: "Print candidate fixture lines: one input per decoded form, backed by Capstone and Zydis.")
+
+    @Option(help: "16, 32 or 64.") var mode: CPUMode = .bits64
+    @Flag(help: "Only inputs that read differently in 64-bit mode.") var modeSpecific = false
+
+    func run() throws {
+        var gen = FixtureCandidates(mode: mode, modeSpecific: modeSpecific)
+        for line in gen.generate() { print(line) }
+    }
+}

@@ -26,4 +26,8 @@ struct hostcpu_result {
 /// -1 when the child could not be started.
 int hostcpu_probe(const uint8_t *bytes, size_t count, struct hostcpu_result *result);
 
+/// The same in 64-bit (`bits` = 64) or 32-bit compatibility mode (`bits` = 32, the
+/// registers then hold a scratch address below 2 GiB). Returns -1 for any other `bits`.
+int hostcpu_probe_mode(const uint8_t *bytes, size_t count, int bits, struct hostcpu_result *result);
+
 #endif

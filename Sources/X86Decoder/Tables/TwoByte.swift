@@ -423,12 +423,12 @@ NP 0F C6 /r : shufps Vx, Wx, Ib ; vx
 66 0F C6 /r : shufpd Vx, Wx, Ib ; vx
 0F C7 /1 m W0 : cmpxchg8b Mq ; lock
 0F C7 /1 m W1 : cmpxchg16b Mdq ; lock
-0F C7 /3 m W0 : xrstors Mxs
-0F C7 /3 m W1 : xrstors64 Mxs
-0F C7 /4 m W0 : xsavec Mxs
-0F C7 /4 m W1 : xsavec64 Mxs
-0F C7 /5 m W0 : xsaves Mxs
-0F C7 /5 m W1 : xsaves64 Mxs
+NP 0F C7 /3 m W0 : xrstors Mxs
+NP 0F C7 /3 m W1 : xrstors64 Mxs
+NP 0F C7 /4 m W0 : xsavec Mxs
+NP 0F C7 /4 m W1 : xsavec64 Mxs
+NP 0F C7 /5 m W0 : xsaves Mxs
+NP 0F C7 /5 m W1 : xsaves64 Mxs
 NP 0F C7 /6 m : vmptrld Mq
 66 0F C7 /6 m : vmclear Mq
 F3 0F C7 /6 m : vmxon Mq
