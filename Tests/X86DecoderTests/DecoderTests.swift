@@ -56,6 +56,17 @@ enum Fixtures {
             #expect(Fixtures.decoderCases.contains { $0.mode == mode })
         }
     }
+
+    /// At least 2,000 cases, and a valid one in every opcode map.
+    @Test func fixtureCoversEveryMap() {
+        #expect(Fixtures.decoderCases.count >= 2000)
+        var maps = Set<OpcodeMap>()
+        for c in Fixtures.decoderCases {
+            let ins = X86Decoder(mode: c.mode).decode(c.bytes)
+            if ins.status == .valid { maps.insert(ins.map) }
+        }
+        #expect(maps == Set(OpcodeMap.allCases), "missing: \(Set(OpcodeMap.allCases).subtracting(maps))")
+    }
 }
 
 @Suite struct DecoderInvariants {
