@@ -23,6 +23,10 @@
 
 static uint8_t *code_page;
 static volatile int steps;
+// With hostcpu_probe_registers: where the handler leaves the registers after the step
+// (shared with the parent), and the values r8-r15 start with.
+static uint64_t *shared_after;
+static const uint64_t *initial_high;
 
 enum { EXIT_BASE_LENGTH = 1, EXIT_UD = 100, EXIT_SEGV = 101, EXIT_BUS = 102, EXIT_FPE = 103, EXIT_BRANCH = 104 };
 
@@ -34,7 +38,14 @@ static void on_signal(int sig, siginfo_t *info, void *ctx) {
     case SIGTRAP:
         // Steps before the instruction (the rest of the trampoline) are skipped.
         if (steps == 0) { if (rip == (uint64_t)code_page) steps = 1; return; }
-        if (rip > (uint64_t)code_page && rip <= (uint64_t)code_page + 15) _exit(EXIT_BASE_LENGTH + (int)(rip - (uint64_t)code_page) - 1);
+        if (rip > (uint64_t)code_page && rip <= (uint64_t)code_page + 15) {
+            if (shared_after) {
+                static const int order[16] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+                                                REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15 };
+                for (int i = 0; i < 16; i++) shared_after[i] = (uint64_t)uc->uc_mcontext.gregs[order[i]];
+            }
+            _exit(EXIT_BASE_LENGTH + (int)(rip - (uint64_t)code_page) - 1);
+        }
         _exit(EXIT_BRANCH);
     case SIGILL: _exit(EXIT_UD);
     case SIGSEGV: _exit(EXIT_SEGV);
@@ -85,23 +96,42 @@ static void child(const uint8_t *bytes, size_t count, int bits) {
             : "memory");
         __builtin_unreachable();
     }
+    // rax..rdi and rsp point into scratch; r8-r15 too, unless hostcpu_probe_registers gave
+    // them values (r11 excepted: it holds the jump target).
+    uint64_t high[8];
+    for (int i = 0; i < 8; i++) high[i] = initial_high ? initial_high[i] : mid;
     __asm__ volatile(
         "mov %%rcx, %%r11\n\t"
+        "mov 0(%%rdx), %%r8\n\t mov 8(%%rdx), %%r9\n\t mov 16(%%rdx), %%r10\n\t"
+        "mov 32(%%rdx), %%r12\n\t mov 40(%%rdx), %%r13\n\t mov 48(%%rdx), %%r14\n\t mov 56(%%rdx), %%r15\n\t"
         "mov %%rax, %%rbx\n\t mov %%rax, %%rcx\n\t mov %%rax, %%rdx\n\t"
         "mov %%rax, %%rsi\n\t mov %%rax, %%rdi\n\t mov %%rax, %%rbp\n\t"
-        "mov %%rax, %%r8\n\t mov %%rax, %%r9\n\t mov %%rax, %%r10\n\t"
-        "mov %%rax, %%r12\n\t mov %%rax, %%r13\n\t mov %%rax, %%r14\n\t mov %%rax, %%r15\n\t"
         "pushfq\n\t orq $0x100, (%%rsp)\n\t popfq\n\t"
         "mov %%rax, %%rsp\n\t"
         "jmp *%%r11\n\t"
         :
-        : "a"(mid), "c"((uint64_t)code_page)
+        : "a"(mid), "c"((uint64_t)code_page), "d"(high)
         : "memory");
     __builtin_unreachable();
 }
 
 int hostcpu_probe(const uint8_t *bytes, size_t count, struct hostcpu_result *result) {
     return hostcpu_probe_mode(bytes, count, 64, result);
+}
+
+int hostcpu_probe_registers(const uint8_t *bytes, size_t count, const uint64_t high[8], uint64_t after[16],
+                            struct hostcpu_result *result) {
+    uint64_t *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared == MAP_FAILED) return -1;
+    memset(shared, 0, 4096);
+    shared_after = shared;
+    initial_high = high;
+    int rc = hostcpu_probe_mode(bytes, count, 64, result);
+    shared_after = NULL;
+    initial_high = NULL;
+    memcpy(after, shared, 16 * sizeof(uint64_t));
+    munmap(shared, 4096);
+    return rc;
 }
 
 int hostcpu_probe_mode(const uint8_t *bytes, size_t count, int bits, struct hostcpu_result *result) {
@@ -135,5 +165,9 @@ int hostcpu_probe(const uint8_t *bytes, size_t count, struct hostcpu_result *res
 }
 int hostcpu_probe_mode(const uint8_t *bytes, size_t count, int bits, struct hostcpu_result *result) {
     (void)bytes; (void)count; (void)bits; result->outcome = HOSTCPU_OTHER; return -1;
+}
+int hostcpu_probe_registers(const uint8_t *bytes, size_t count, const uint64_t high[8], uint64_t after[16],
+                            struct hostcpu_result *result) {
+    (void)bytes; (void)count; (void)high; (void)after; result->outcome = HOSTCPU_OTHER; return -1;
 }
 #endif

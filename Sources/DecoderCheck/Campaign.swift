@@ -92,7 +92,8 @@ public func explainCase(_ bytes: [UInt8], mode: CPUMode) -> String {
     return bytes.withUnsafeBufferPointer { buf in
         let c = checker.check(buf)
         let z = ZydisOracle(mode: mode).decode(buf, address: DecoderChecker.address)
-        let host = HostCPU.probe(buf).map { "\($0.outcome)" } ?? "could not run"
+        let host = !HostCPU.runs(mode) ? "does not run 16-bit code"
+            : HostCPU.probe(buf, mode: mode).map { "\($0.outcome) (\(mode))" } ?? "could not run"
         return c.report + "\n    zydis:    " + (z.map { $0.description } ?? "invalid")
             + "\n    host CPU: " + host + "\n    verdict:  \(c.verdict)"
     }

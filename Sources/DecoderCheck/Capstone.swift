@@ -54,6 +54,24 @@ public final class CapstoneOracle {
         return String(cString: p)
     }
 
+    /// For each memory operand in Capstone's operand text, in order: is its size keyword there?
+    static func memorySizeStated(in text: String) -> [Bool] {
+        let keywords = ["byte ptr ", "word ptr ", "dword ptr ", "fword ptr ", "qword ptr ", "tbyte ptr ",
+                        "xword ptr ", "xmmword ptr ", "ymmword ptr ", "zmmword ptr "]
+        var result: [Bool] = []
+        var before = Substring("")
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "[") {
+            before = rest[..<open]
+            // Strip a segment ("ds:") between the keyword and the bracket.
+            var head = String(before)
+            if head.hasSuffix(":"), let space = head.lastIndex(of: " ") { head = String(head[...space]) }
+            result.append(keywords.contains { head.hasSuffix($0) })
+            rest = rest[rest.index(after: open)...]
+        }
+        return result
+    }
+
     private func normalize() -> NormalizedInstruction {
         var mnemonic = withUnsafeBytes(of: insn.pointee.mnemonic) {
             String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
@@ -62,6 +80,13 @@ public final class CapstoneOracle {
         let words = mnemonic.split(separator: " ")
         if words.count > 1 { mnemonic = String(words.last!) }
         let x86 = insn.pointee.detail.pointee.x86
+        // Capstone's text names a memory operand's size ("dword ptr [..]") or leaves it out
+        // ("ptr [..]", "[..]") when it does not know one; its detail then still carries a size,
+        // which is no statement about the instruction. Such operands are reported unsized.
+        let text = withUnsafeBytes(of: insn.pointee.op_str) {
+            String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
+        }
+        var statedSizes = Self.memorySizeStated(in: text).makeIterator()
         var ops: [NormalizedOperand] = []
         var zeroing = false
         var broadcast: Int?
@@ -78,9 +103,10 @@ public final class CapstoneOracle {
                     ops.append(.immediate(UInt64(bitPattern: op.imm), bits: Int(op.size) * 8))
                 case X86_OP_MEM:
                     let m = op.mem
+                    let stated = statedSizes.next() ?? true
                     ops.append(.memory(segment: regName(m.segment.rawValue), base: regName(m.base.rawValue),
                                        index: regName(m.index.rawValue), scale: Int(m.scale),
-                                       displacement: UInt64(bitPattern: m.disp), size: Int(op.size)))
+                                       displacement: UInt64(bitPattern: m.disp), size: stated ? Int(op.size) : 0))
                 default:
                     break
                 }

@@ -48,6 +48,7 @@ public final class DecoderChecker {
         let ours = decoder.decode(bytes.baseAddress!, count: bytes.count)
         let cs = reference == .capstone ? capstone.decode(bytes, address: DecoderChecker.address)
                                         : zydis.decode(bytes, address: DecoderChecker.address)
+                                            .map { KnownClasses.withoutDefaultSegments($0, ours: ours) }
         var c = CheckedCase(bytes: Array(bytes), mode: mode, ours: ours, oursNormalized: nil, capstone: cs,
                             verdict: .agree, mapName: mapName(bytes), referenceName: reference.rawValue)
         if ours.status == .valid {

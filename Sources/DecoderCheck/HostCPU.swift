@@ -28,6 +28,24 @@ public enum HostCPU {
         var r = hostcpu_result()
         guard runs(mode), let base = bytes.baseAddress,
               hostcpu_probe_mode(base, min(bytes.count, 15), Int32(mode.rawValue), &r) == 0 else { return nil }
+        return outcomeOf(r)
+    }
+
+    /// 64-bit only: runs the bytes with r8-r15 starting at `high` (r11 excepted) and rax..rdi,
+    /// rsp pointing into scratch; returns the outcome and, when it stepped, rax..r15 afterwards.
+    public static func probeRegisters(_ bytes: UnsafeBufferPointer<UInt8>, high: [UInt64]) -> (Result, [UInt64])? {
+        var r = hostcpu_result()
+        var after = [UInt64](repeating: 0, count: 16)
+        let rc = high.withUnsafeBufferPointer { h in
+            after.withUnsafeMutableBufferPointer { a in
+                hostcpu_probe_registers(bytes.baseAddress, min(bytes.count, 15), h.baseAddress, a.baseAddress, &r)
+            }
+        }
+        guard rc == 0, let plain = outcomeOf(r) else { return nil }
+        return (plain, after)
+    }
+
+    static func outcomeOf(_ r: hostcpu_result) -> Result? {
         let outcome: Outcome
         switch r.outcome {
         case Int32(HOSTCPU_STEPPED.rawValue): outcome = .stepped(length: Int(r.length))

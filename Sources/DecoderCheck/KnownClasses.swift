@@ -19,14 +19,19 @@ public enum KnownClasses {
         /// The input decodes the same in every mode (register forms, whose validity and
         /// length neither 66 nor 67 changes), so the host may run a 16-bit input as 32-bit code.
         var modeIndependent: @Sendable (CheckedCase) -> Bool
+        /// For host-CPU classes whose readings have the same length and validity: what the
+        /// host must show instead (an effect on registers), in place of `hostAgrees`.
+        var hostEffect: (@Sendable (CheckedCase, UnsafeBufferPointer<UInt8>) -> Bool)?
         /// Does this disagreement belong to the class?
         var matches: @Sendable (CheckedCase) -> Bool
         init(id: String, _ reference: Reference = .zydis,
              modeIndependent: @escaping @Sendable (CheckedCase) -> Bool = { _ in false },
+             hostEffect: (@Sendable (CheckedCase, UnsafeBufferPointer<UInt8>) -> Bool)? = nil,
              matches: @escaping @Sendable (CheckedCase) -> Bool) {
             self.id = id
             self.reference = reference
             self.modeIndependent = modeIndependent
+            self.hostEffect = hostEffect
             self.matches = matches
         }
     }
@@ -235,6 +240,12 @@ public enum KnownClasses {
             // on Intel and AMD CPUs they raise #UD.
             oursInvalid(c) && c.ours.map == .map0F && (c.ours.opcode == 0xA6 || c.ours.opcode == 0xA7)
         },
+        Class(id: "xchg-r8-read-as-pause", .hostCPU, hostEffect: { c, bytes in xchgSwapsR8(c, bytes) }) { c in
+            // F3 with REX.B before 90 is XCHG r8, rAX (REX.B makes 90 a register exchange);
+            // Capstone reads it as NOP and Zydis as PAUSE. The host CPU exchanges the registers.
+            bothValidSameLength(c) && c.oursNormalized?.mnemonic == "xchg" && c.ours.map == .legacy
+                && c.ours.opcode == 0x90 && c.ours.ext & 1 != 0 && hasRepeatPrefix(c)
+        },
         Class(id: "vpermil2-w1-order") { c in
             // VPERMIL2PS/PD with VEX.W1, and the XOP rotates, shifts, VPCMOV and VPPERM with XOP.W1,
             // swap the r/m source with the vvvv or imm8[7:4] one; Capstone prints the W0 order.
@@ -275,6 +286,10 @@ public enum KnownClasses {
         // Each reference is asked at most once per input (the host CPU costs a fork).
         var verdicts: [Reference: Bool] = [:]
         for cls in all where cls.matches(c) {
+            if let effect = cls.hostEffect {
+                if c.mode == .bits64 && effect(c, bytes) { return cls.id }
+                continue
+            }
             // The host runs 64- and 32-bit code; for 16-bit inputs Zydis settles the class, unless
             // the class is the same in every mode, when the host runs the bytes as 32-bit code.
             let asked: Reference = cls.reference == .hostCPU && (HostCPU.runs(c.mode) || cls.modeIndependent(c)) ? .hostCPU : .zydis
@@ -287,6 +302,15 @@ public enum KnownClasses {
             if verdicts[asked] == true { return cls.id }
         }
         return nil
+    }
+
+    /// XCHG r8, rAX versus PAUSE/NOP: run with r8 distinct from rax, and see the two exchanged.
+    static func xchgSwapsR8(_ c: CheckedCase, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let high: [UInt64] = [0x0123_4567_89AB_CDEF, 2, 3, 4, 5, 6, 7, 8]
+        guard let (result, after) = HostCPU.probeRegisters(bytes, high: high),
+              result.outcome == .stepped(length: Int(c.ours.length)) else { return false }
+        let mask: UInt64 = c.ours.operandSize == 8 ? ~0 : (c.ours.operandSize == 4 ? 0xFFFF_FFFF : 0xFFFF)
+        return after[0] & mask == high[0] & mask && after[8] != high[0]
     }
 
     /// Does the host CPU, running the bytes, side with softvmm? Invalid must be #UD;
@@ -302,6 +326,20 @@ public enum KnownClasses {
         }
     }
 
+    /// Zydis names the effective segment of every memory operand; softvmm names only an
+    /// override (and ES for string destinations). Without an override in softvmm's reading,
+    /// Zydis's segments other than ES are dropped. (A 3E before an indirect branch is
+    /// NOTRACK to Zydis and a DS override to softvmm; both then name DS.)
+    static func withoutDefaultSegments(_ z: NormalizedInstruction, ours: Instruction) -> NormalizedInstruction {
+        guard ours.segmentOverride == 0xFF else { return z }
+        var z = z
+        z.operands = z.operands.map { op in
+            guard case .memory(let seg, let b, let i, let sc, let d, let sz) = op, seg != "es" else { return op }
+            return .memory(segment: nil, base: b, index: i, scale: sc, displacement: d, size: sz)
+        }
+        return z
+    }
+
     /// Does Zydis read the bytes as softvmm does?
     public static func zydisAgrees(_ c: CheckedCase, zydis: ZydisOracle, bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let z = zydis.decode(bytes, address: DecoderChecker.address)
@@ -311,14 +349,7 @@ public enum KnownClasses {
             if z.length != ours.length { return false }
             ours.mnemonic = oursToZydis[ours.mnemonic] ?? ours.mnemonic
             if z.mnemonic != ours.mnemonic { return false }
-            // Zydis names the default segment of every memory operand; softvmm names only overrides
-            // (and ES for string destinations).
-            if c.ours.segmentOverride == 0xFF {
-                z.operands = z.operands.map { op in
-                    guard case .memory(let seg, let b, let i, let sc, let d, let sz) = op, seg != "es" else { return op }
-                    return .memory(segment: nil, base: b, index: i, scale: sc, displacement: d, size: sz)
-                }
-            }
+            z = withoutDefaultSegments(z, ours: c.ours)
             // String instructions: only their memory operands are compared (Zydis hides the registers).
             if KnownClasses.stringMnemonics.contains(ours.mnemonic) {
                 ours.operands.removeAll { if case .memory = $0 { return false } else { return true } }

@@ -57,10 +57,11 @@ enum Normalization {
             a.operands.removeAll { $0 == .register("st(0)") }
             b.operands.removeAll { $0 == .register("st(0)") }
         }
-        // Unsized memory (LEA, hint NOPs, save areas): the other side's size is not compared.
+        // Unsized memory on either side (softvmm: LEA, hint NOPs, save areas; Capstone: an operand
+        // its text prints without a size keyword, such as les edi, ptr [edi]): the size is not compared.
         for i in 0..<min(a.operands.count, b.operands.count) {
-            if case .memory(let s, let base, let idx, let sc, let d, 0) = a.operands[i],
-               case .memory(let s2, let base2, let idx2, let sc2, let d2, _) = b.operands[i] {
+            if case .memory(let s, let base, let idx, let sc, let d, let sa) = a.operands[i],
+               case .memory(let s2, let base2, let idx2, let sc2, let d2, let sb) = b.operands[i], sa == 0 || sb == 0 {
                 a.operands[i] = .memory(segment: s, base: base, index: idx, scale: sc, displacement: d, size: 0)
                 b.operands[i] = .memory(segment: s2, base: base2, index: idx2, scale: sc2, displacement: d2, size: 0)
             }

@@ -33,10 +33,6 @@ public final class ZydisOracle {
         var ops: [NormalizedOperand] = []
         // String instructions: Zydis hides their memory operands; they are listed so segments compare.
         let isString = KnownClasses.stringMnemonics.contains(name)
-        // Zydis names the segment of every memory operand; Capstone and softvmm name only an override.
-        let segmentPrefixes = ZYDIS_ATTRIB_HAS_SEGMENT_CS | ZYDIS_ATTRIB_HAS_SEGMENT_SS | ZYDIS_ATTRIB_HAS_SEGMENT_DS
-            | ZYDIS_ATTRIB_HAS_SEGMENT_ES | ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS
-        let overridden = ins.attributes & segmentPrefixes != 0
         for i in 0..<Int(ins.operand_count) {
             let op = operands[i]
             if op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN && !(isString && op.type == ZYDIS_OPERAND_TYPE_MEMORY) { continue }
@@ -47,7 +43,8 @@ public final class ZydisOracle {
                 ops.append(.register(Self.registerName(op.reg.value) ?? "?"))
             case ZYDIS_OPERAND_TYPE_MEMORY:
                 let m = op.mem
-                let seg = overridden || op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN ? Self.registerName(m.segment) : nil
+                // The effective segment of every memory operand (see KnownClasses.withoutDefaultSegments).
+                let seg = Self.registerName(m.segment)
                 var base = Self.registerName(m.base)
                 var disp = UInt64(bitPattern: m.disp.value)
                 // Zydis 4.0 erratum: with 32-bit addressing, REX.B and SIB.base = 101 under mod = 00

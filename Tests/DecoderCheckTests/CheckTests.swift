@@ -42,6 +42,8 @@ func repoFile(_ relative: String) -> String {
         #expect(verdict([0x0F, 0x22, 0xCA]) == .known("reserved-control-debug-register"))
         // 0F 1B with a register operand: Capstone and Zydis (MPX) reject it; the host executes a NOP.
         #expect(verdict([0x42, 0x0F, 0x1B, 0xCD]) == .known("hint-nop"))
+        // F3 REX.B 90: the host exchanges r8 and rax (found by the fuzzer).
+        #expect(verdict([0x66, 0xF3, 0x66, 0x47, 0x47, 0x90]) == .known("xchg-r8-read-as-pause"))
     }
 
     /// The host-CPU reference itself: it tells #UD, length, and a fault on the guard page apart.
@@ -56,6 +58,16 @@ func repoFile(_ relative: String) -> String {
         #expect(HostCPU.probe([0x66, 0x63, 0x80, 0xFE, 0x17, 0, 0])?.outcome == .fault)
         #expect(X86Decoder(mode: .bits64).decode([0x66, 0x63, 0x80, 0xFE, 0x17, 0, 0]).operands().last
                 .map { if case .memory(let m) = $0 { m.size } else { 0 } } == 4)
+        // 32-bit code runs in compatibility mode: 40 is INC EAX there (one byte), and 16-bit
+        // addressing through 67 reaches [si], below the scratch pages.
+        #expect(HostCPU.probe([0x40], mode: .bits32)?.outcome == .stepped(length: 1))
+        #expect(HostCPU.probe([0x67, 0x8B, 0x04], mode: .bits32)?.outcome == .fault)
+        #expect(HostCPU.probe([0x90], mode: .bits16) == nil)
+        // Register effects: F3 41 90 exchanges r8d and eax (it is not PAUSE).
+        let high: [UInt64] = [0x0123_4567_89AB_CDEF, 2, 3, 4, 5, 6, 7, 8]
+        let r = [UInt8]([0xF3, 0x41, 0x90]).withUnsafeBufferPointer { HostCPU.probeRegisters($0, high: high) }
+        #expect(r?.0.outcome == .stepped(length: 3))
+        #expect(r.map { $0.1[0] } == 0x89AB_CDEF)
     }
 
     /// A fixed-seed slice: the campaign is deterministic (same seed, same counts).

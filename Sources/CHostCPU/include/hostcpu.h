@@ -30,4 +30,10 @@ int hostcpu_probe(const uint8_t *bytes, size_t count, struct hostcpu_result *res
 /// registers then hold a scratch address below 2 GiB). Returns -1 for any other `bits`.
 int hostcpu_probe_mode(const uint8_t *bytes, size_t count, int bits, struct hostcpu_result *result);
 
+/// 64-bit only: as hostcpu_probe, but r8-r15 start with `high` (r11 excepted: it holds the
+/// jump target), and when the instruction steps, `after` receives rax..r15 (in encoding
+/// order) as they are after it. For telling apart same-length readings by their effect.
+int hostcpu_probe_registers(const uint8_t *bytes, size_t count, const uint64_t high[8], uint64_t after[16],
+                            struct hostcpu_result *result);
+
 #endif
