@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "softvmm", targets: ["softvmm"]),
         .library(name: "X86Decoder", targets: ["X86Decoder"]),
         .library(name: "DecoderCheck", targets: ["DecoderCheck"]),
+        .library(name: "GuestMemory", targets: ["GuestMemory"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -17,6 +18,7 @@ let package = Package(
     targets: [
         .target(name: "X86"),
         .target(name: "X86Decoder", dependencies: ["X86"]),
+        .target(name: "GuestMemory", dependencies: ["X86"]),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
                        providers: [.apt(["libcapstone-dev"])]),
         // Zydis is the second reference that arbitrates where Capstone 4.0.2 is
@@ -33,6 +35,7 @@ let package = Package(
         .executableTarget(name: "decoder-bench", dependencies: ["X86", "X86Decoder", "DecoderCheck", "CCapstone"],
                           path: "Benchmarks/DecoderBench"),
         .testTarget(name: "X86DecoderTests", dependencies: ["X86Decoder"]),
+        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "X86"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
     ]
 )

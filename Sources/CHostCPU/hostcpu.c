@@ -23,8 +23,9 @@
 
 static uint8_t *code_page;
 static volatile int steps;
-// With hostcpu_probe_registers: where the handler leaves the registers after the step
-// (shared with the parent), and the values r8-r15 start with.
+// In the child only (set after fork, so concurrent probes in the parent's threads do not
+// mix): with hostcpu_probe_registers, where the handler leaves the registers after the
+// step (shared with the parent), and the values r8-r15 start with.
 static uint64_t *shared_after;
 static const uint64_t *initial_high;
 
@@ -58,7 +59,9 @@ static void on_signal(int sig, siginfo_t *info, void *ctx) {
 // Linux's 32-bit user code segment (GDT_ENTRY_DEFAULT_USER32_CS).
 #define USER32_CS 0x23
 
-static void child(const uint8_t *bytes, size_t count, int bits) {
+static void child(const uint8_t *bytes, size_t count, int bits, const uint64_t *high_values, uint64_t *after) {
+    initial_high = high_values;
+    shared_after = after;
     alarm(2);
     int low = bits == 32 ? MAP_32BIT : 0;
     code_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | low, -1, 0);
@@ -119,22 +122,26 @@ int hostcpu_probe(const uint8_t *bytes, size_t count, struct hostcpu_result *res
     return hostcpu_probe_mode(bytes, count, 64, result);
 }
 
+static int probe(const uint8_t *bytes, size_t count, int bits, const uint64_t *high, uint64_t *after,
+                 struct hostcpu_result *result);
+
 int hostcpu_probe_registers(const uint8_t *bytes, size_t count, const uint64_t high[8], uint64_t after[16],
                             struct hostcpu_result *result) {
     uint64_t *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared == MAP_FAILED) return -1;
     memset(shared, 0, 4096);
-    shared_after = shared;
-    initial_high = high;
-    int rc = hostcpu_probe_mode(bytes, count, 64, result);
-    shared_after = NULL;
-    initial_high = NULL;
+    int rc = probe(bytes, count, 64, high, shared, result);
     memcpy(after, shared, 16 * sizeof(uint64_t));
     munmap(shared, 4096);
     return rc;
 }
 
 int hostcpu_probe_mode(const uint8_t *bytes, size_t count, int bits, struct hostcpu_result *result) {
+    return probe(bytes, count, bits, NULL, NULL, result);
+}
+
+static int probe(const uint8_t *bytes, size_t count, int bits, const uint64_t *high, uint64_t *after,
+                 struct hostcpu_result *result) {
     if (count > 15) count = 15;
     if (bits != 32 && bits != 64) return -1;
     result->outcome = HOSTCPU_OTHER;
@@ -142,7 +149,7 @@ int hostcpu_probe_mode(const uint8_t *bytes, size_t count, int bits, struct host
     result->signal = 0;
     pid_t pid = fork();
     if (pid < 0) return -1;
-    if (pid == 0) child(bytes, count, bits);
+    if (pid == 0) child(bytes, count, bits, high, after);
     int status = 0;
     if (waitpid(pid, &status, 0) < 0) return -1;
     if (WIFSIGNALED(status)) { result->signal = WTERMSIG(status); return 0; }

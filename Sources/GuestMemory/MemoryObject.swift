@@ -1,0 +1,174 @@
+import X86
+
+/// Access rights of a mapping: a view's protection, a pmap entry's permissions.
+public struct Protection: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let read = Protection(rawValue: 1)
+    public static let write = Protection(rawValue: 2)
+    public static let execute = Protection(rawValue: 4)
+    public static let all: Protection = [.read, .write, .execute]
+    public var description: String {
+        (contains(.read) ? "r" : "-") + (contains(.write) ? "w" : "-") + (contains(.execute) ? "x" : "-")
+    }
+}
+
+/// The byte-access protocol: all that devices, loaders and debuggers see of memory.
+public protocol ByteAccessible: AnyObject {
+    /// Copies `buffer.count` bytes at `offset` into `buffer`.
+    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(GuestMemoryError)
+    /// Copies `buffer` to `offset`.
+    func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(GuestMemoryError)
+}
+
+extension ByteAccessible {
+    public func read(at offset: UInt64, count: Int) throws(GuestMemoryError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var failure: GuestMemoryError?
+        out.withUnsafeMutableBytes { b in
+            do throws(GuestMemoryError) { try read(at: offset, into: b) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    public func write(at offset: UInt64, bytes: [UInt8]) throws(GuestMemoryError) {
+        var failure: GuestMemoryError?
+        bytes.withUnsafeBytes { b in
+            do throws(GuestMemoryError) { try write(at: offset, from: b) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+}
+
+/// Anonymous, reference-counted guest memory of a fixed size (like a UVM anonymous
+/// object in OpenBSD's vmm(4)): one per RAM range. Pages come into existence
+/// zero-filled when first needed (a write, or the nested fault handler asking for
+/// the frame); reading a page that was never touched gives zeros without creating it.
+///
+/// The creator holds the first reference. `reference()` takes another (a VM, a view),
+/// `detach()` drops one; when the last goes, every frame returns to host memory and
+/// further use is `.objectDetached`.
+public final class MemoryObject: ByteAccessible, @unchecked Sendable {
+    public let size: UInt64
+    public let host: HostPhysicalMemory
+    /// References held; 0 once detached for the last time.
+    public private(set) var referenceCount = 1
+    /// Pages that have a frame.
+    public private(set) var residentPages = 0
+    /// Per page: its frame's HPA + 1, or 0 while the page does not exist.
+    private var frames: [UInt64]
+
+    public init(size: UInt64, host: HostPhysicalMemory) throws(GuestMemoryError) {
+        guard size > 0, Page.isAligned(size), size >> Page.shift < UInt64(Int32.max) else {
+            throw .sizeNotPageMultiple(size)
+        }
+        self.size = size
+        self.host = host
+        frames = [UInt64](repeating: 0, count: Int(size >> Page.shift))
+    }
+
+    /// Takes one more reference.
+    public func reference() throws(GuestMemoryError) {
+        guard referenceCount > 0 else { throw .objectDetached }
+        referenceCount += 1
+    }
+
+    /// Drops one reference; the last one frees every page.
+    public func detach() {
+        precondition(referenceCount > 0, "detach of a memory object with no references")
+        referenceCount -= 1
+        guard referenceCount == 0 else { return }
+        for i in frames.indices where frames[i] != 0 {
+            host.release(HostPhysicalAddress(frames[i] - 1))
+            frames[i] = 0
+        }
+        residentPages = 0
+    }
+
+    /// The frame holding the page at `offset` (rounded down to the page), creating the
+    /// page if it does not exist yet and `create` is set; nil if it does not exist.
+    public func frame(at offset: UInt64, create: Bool = true) throws(GuestMemoryError) -> HostPhysicalAddress? {
+        guard referenceCount > 0 else { throw .objectDetached }
+        guard offset < size else { throw .outsideObject(offset: offset, length: 1, size: size) }
+        let page = Int(offset >> Page.shift)
+        if frames[page] != 0 { return HostPhysicalAddress(frames[page] - 1) }
+        guard create else { return nil }
+        let hpa = try host.allocate()
+        frames[page] = hpa.rawValue + 1
+        residentPages += 1
+        return hpa
+    }
+
+    public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(GuestMemoryError) {
+        try forEachPage(offset, buffer.count) { (at, done, n) throws(GuestMemoryError) in
+            let dest = buffer.baseAddress! + done
+            if let hpa = try frame(at: at, create: false) {
+                dest.copyMemory(from: host.pointer(hpa) + Int(at & Page.mask), byteCount: n)
+            } else {
+                dest.initializeMemory(as: UInt8.self, repeating: 0, count: n)
+            }
+        }
+    }
+
+    public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(GuestMemoryError) {
+        try forEachPage(offset, buffer.count) { (at, done, n) throws(GuestMemoryError) in
+            let hpa = try frame(at: at)!
+            (host.pointer(hpa) + Int(at & Page.mask)).copyMemory(from: buffer.baseAddress! + done, byteCount: n)
+        }
+    }
+
+    /// Checks the access, then calls `body(offset, bytesDone, bytesInThisPage)` per page it touches.
+    private func forEachPage(_ offset: UInt64, _ count: Int,
+                             _ body: (UInt64, Int, Int) throws(GuestMemoryError) -> Void) throws(GuestMemoryError) {
+        guard referenceCount > 0 else { throw .objectDetached }
+        let (end, overflow) = offset.addingReportingOverflow(UInt64(count))
+        guard !overflow, end <= size else { throw .outsideObject(offset: offset, length: count, size: size) }
+        var done = 0
+        while done < count {
+            let at = offset + UInt64(done)
+            let n = min(count - done, Int(Page.size - (at & Page.mask)))
+            try body(at, done, n)
+            done += n
+        }
+    }
+
+    /// Opens a view with its own protection; it holds a reference until closed.
+    public func view(_ protection: Protection) throws(GuestMemoryError) -> MemoryView {
+        try reference()
+        return MemoryView(object: self, protection: protection)
+    }
+}
+
+/// A mapping of a memory object into a consumer (a device model, a debugger, a
+/// read-only monitor), like vmd's shared mapping of vmm(4)'s objects. It holds a
+/// reference, so the object outlives a torn-down VM until the view is closed.
+public final class MemoryView: ByteAccessible, @unchecked Sendable {
+    public let object: MemoryObject
+    public let protection: Protection
+    public private(set) var isOpen = true
+
+    init(object: MemoryObject, protection: Protection) {
+        self.object = object
+        self.protection = protection
+    }
+
+    /// Drops the view's reference. Closing twice is harmless.
+    public func close() {
+        guard isOpen else { return }
+        isOpen = false
+        object.detach()
+    }
+
+    public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(GuestMemoryError) {
+        guard isOpen else { throw .viewClosed }
+        guard protection.contains(.read) else { throw .viewProtection(write: false) }
+        try object.read(at: offset, into: buffer)
+    }
+
+    public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(GuestMemoryError) {
+        guard isOpen else { throw .viewClosed }
+        guard protection.contains(.write) else { throw .viewProtection(write: true) }
+        try object.write(at: offset, from: buffer)
+    }
+}
