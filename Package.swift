@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "X86Decoder", targets: ["X86Decoder"]),
         .library(name: "DecoderCheck", targets: ["DecoderCheck"]),
         .library(name: "GuestMemory", targets: ["GuestMemory"]),
+        .library(name: "NestedPaging", targets: ["NestedPaging"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,6 +20,7 @@ let package = Package(
         .target(name: "X86"),
         .target(name: "X86Decoder", dependencies: ["X86"]),
         .target(name: "GuestMemory", dependencies: ["X86"]),
+        .target(name: "NestedPaging", dependencies: ["X86", "GuestMemory"]),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
                        providers: [.apt(["libcapstone-dev"])]),
         // Zydis is the second reference that arbitrates where Capstone 4.0.2 is
@@ -36,6 +38,7 @@ let package = Package(
                           path: "Benchmarks/DecoderBench"),
         .testTarget(name: "X86DecoderTests", dependencies: ["X86Decoder"]),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "X86"]),
+        .testTarget(name: "NestedPagingTests", dependencies: ["NestedPaging", "GuestMemory", "X86"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
     ]
 )

@@ -1,19 +1,6 @@
 import X86
 import X86Decoder
 
-/// A small seeded PRNG (SplitMix64): the same seed gives the same cases everywhere.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Produces decoder inputs: half pure random bytes, half structured (every
 /// opcode of every map, with random prefixes, REX/VEX fields, ModRM, SIB,
 /// displacement and immediates).

@@ -185,10 +185,11 @@ public enum KnownClasses {
             // xsaveopt64 for CLRSSBSY, clflush for CLFLUSHOPT in 16-bit code).
             bothValidSameLength(c) && mnemonic(c, Self.newerSharingOpcode)
         },
-        Class(id: "moffs-66-rep-rejected") { c in
-            // MOV with a moffs operand (A0-A3) after both 66 and F2/F3: Capstone rejects it.
-            capstoneInvalid(c) && c.ours.map == .legacy && (0xA0...0xA3).contains(c.ours.opcode)
-                && c.ours.prefixes.contains(.operandSize) && hasRepeatPrefix(c)
+        Class(id: "66-rep-rejected") { c in
+            // MOV with a moffs operand (A0-A3), or a near CALL/JMP/Jcc, after both 66 and F2/F3:
+            // Capstone rejects it.
+            capstoneInvalid(c) && c.ours.prefixes.contains(.operandSize) && hasRepeatPrefix(c)
+                && ((c.ours.map == .legacy && (0xA0...0xA3).contains(c.ours.opcode)) || isNearBranchOpcode(c.ours))
         },
         Class(id: "address-size-67-lost") { c in
             // 67 with REX.W: Capstone sizes JrCXZ/LOOP by REX.W instead of the address size.
