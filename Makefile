@@ -49,6 +49,8 @@ fuzz: deps
 bench: deps
 	$(SWIFT) build -c release --product decoder-bench
 	.build/release/decoder-bench
+	$(SWIFT) build -c release --product pmap-bench
+	.build/release/pmap-bench
 
 clean:
 	rm -rf .build

@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "X86Decoder", dependencies: ["X86"]),
         .target(name: "GuestMemory", dependencies: ["X86"]),
         .target(name: "NestedPaging", dependencies: ["X86", "GuestMemory"]),
+        // The VMM: so far the kernel side of guest memory (nested faults, fault logs, teardown).
+        .target(name: "VMM", dependencies: ["X86", "GuestMemory", "NestedPaging"]),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
                        providers: [.apt(["libcapstone-dev"])]),
         // Zydis is the second reference that arbitrates where Capstone 4.0.2 is
@@ -30,15 +32,18 @@ let package = Package(
         .target(name: "CHostCPU"),
         .target(name: "DecoderCheck", dependencies: ["X86", "X86Decoder", "CCapstone", "CZydis", "CHostCPU"]),
         .executableTarget(name: "softvmm", dependencies: [
-            "X86", "X86Decoder", "DecoderCheck",
+            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks (release builds; not part of make test): see Benchmarks/RESULTS.md.
         .executableTarget(name: "decoder-bench", dependencies: ["X86", "X86Decoder", "DecoderCheck", "CCapstone"],
                           path: "Benchmarks/DecoderBench"),
+        .executableTarget(name: "pmap-bench", dependencies: ["X86", "GuestMemory", "NestedPaging", "VMM"],
+                          path: "Benchmarks/PmapBench"),
         .testTarget(name: "X86DecoderTests", dependencies: ["X86Decoder"]),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "X86"]),
         .testTarget(name: "NestedPagingTests", dependencies: ["NestedPaging", "GuestMemory", "X86"]),
+        .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
     ]
 )

@@ -144,10 +144,12 @@ public enum KnownClasses {
             // #UD; Capstone ignores the prefix.
             oursInvalid(c) && c.ours.prefixes.contains(.operandSize) && ["0F", "0F38", "0F3A"].contains(c.mapName)
         },
-        Class(id: "66-selects-no-form-0f01") { c in
-            // The same for the 0F 01 register forms (VMCALL, VMLAUNCH, VMFUNC, ...), where the host CPU
-            // cannot settle it: under a hypervisor VMCALL traps with or without the prefix.
-            oursInvalid(c) && c.ours.prefixes.contains(.operandSize) && c.ours.map == .map0F && c.ours.opcode == 0x01
+        Class(id: "66-selects-no-form-vmx") { c in
+            // The same for the VMX instructions (0F 01 VMCALL, VMLAUNCH, VMFUNC, ...; 0F 78/79 VMREAD and
+            // VMWRITE), where the host CPU cannot settle it: under a hypervisor they trap (SIGSEGV here)
+            // with or without the prefix.
+            oursInvalid(c) && c.ours.prefixes.contains(.operandSize) && c.ours.map == .map0F
+                && [0x01, 0x78, 0x79].contains(c.ours.opcode)
         },
         Class(id: "vex-field-not-checked") { c in
             // A VEX encoding whose W, L or vvvv the instruction does not allow, or VEX after

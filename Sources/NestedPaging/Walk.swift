@@ -4,7 +4,7 @@ import X86
 /// What a guest access wants from a page.
 public enum AccessType: UInt8, Sendable, CaseIterable {
     case read, write, execute
-    var needs: Protection { self == .read ? .read : (self == .write ? .write : .execute) }
+    public var needs: Protection { self == .read ? .read : (self == .write ? .write : .execute) }
 }
 
 /// A successful nested walk.
@@ -129,6 +129,12 @@ extension Pmap {
         }
     }
 
+    /// The rights of the page mapping `gpa` (nil if unmapped): what it is meant to grant,
+    /// and what it grants now (less, in emulated A/D mode, until the access faults).
+    public func rights(_ gpa: GuestPhysicalAddress) -> (intended: Protection, current: Protection)? {
+        leafPointer(gpa).map { (bits.protection($0.pointee), bits.current($0.pointee)) }
+    }
+
     /// Whether the page is dirty: D set (hardware A/D) or the write permission opened (emulated).
     func isDirty(_ e: UInt64) -> Bool { adMode == .hardware ? e & bits.dirty != 0 : e & bits.write != 0 }
     func isAccessed(_ e: UInt64) -> Bool { adMode == .hardware ? e & bits.accessed != 0 : e & bits.read != 0 }
@@ -167,6 +173,42 @@ extension Pmap {
                 if clear { p.pointee = adMode == .hardware ? e & ~bits.dirty : e & ~bits.write }
             } else {
                 collectDirty(bits.address(e), level: level - 1, base: lo, from: from, to: to, clear: clear, into: &out)
+            }
+        }
+    }
+}
+
+/// One leaf of a pmap, for enumeration.
+public struct PmapLeaf: Equatable, Sendable {
+    public var gpa: GuestPhysicalAddress
+    public var hpa: HostPhysicalAddress
+    public var size: PageSize
+    public var protection: Protection
+    public var accessed: Bool
+    public var dirty: Bool
+}
+
+extension Pmap {
+    /// Every leaf, in ascending guest physical order.
+    public func leaves() -> [PmapLeaf] {
+        var out: [PmapLeaf] = []
+        guard !isDestroyed else { return out }
+        collectLeaves(root, level: levels, base: 0, into: &out)
+        return out
+    }
+
+    private func collectLeaves(_ table: HostPhysicalAddress, level: Int, base: UInt64, into out: inout [PmapLeaf]) {
+        let span = UInt64(1) << (12 + 9 * UInt64(level - 1))
+        for i in 0..<512 {
+            let e = entryPointer(table, i).pointee
+            guard bits.isPresent(e) else { continue }
+            let lo = base + UInt64(i) * span
+            if isLeaf(e, level: level) {
+                let size = PageSize.at(level: level)
+                out.append(PmapLeaf(gpa: GuestPhysicalAddress(lo), hpa: HostPhysicalAddress(e & EntryBits.addressMask & ~(size.bytes - 1)),
+                                    size: size, protection: bits.protection(e), accessed: isAccessed(e), dirty: isDirty(e)))
+            } else {
+                collectLeaves(bits.address(e), level: level - 1, base: lo, into: &out)
             }
         }
     }

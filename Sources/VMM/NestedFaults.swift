@@ -1,0 +1,125 @@
+import GuestMemory
+import NestedPaging
+import X86
+
+/// What the kernel side made of a nested page fault.
+public enum NestedFaultOutcome: Equatable, Sendable, CustomStringConvertible {
+    /// RAM: the page was faulted in from its object and entered; the access can be retried.
+    case entered(hpa: HostPhysicalAddress)
+    /// Emulated A/D: the fault only recorded accessed/dirty; retry.
+    case accessedDirty
+    /// The page was already mapped with the rights asked for (another vCPU got there first).
+    case spurious
+    /// A device's range: exit to the monitor with the instruction (MMIO assist).
+    case mmioAssist(range: Int, offset: UInt64)
+    /// The access is not allowed by the page's rights (a write to read-only RAM, say).
+    case protection(gpa: GuestPhysicalAddress)
+    /// Unbacked or reserved memory: an error exit carrying the GPA.
+    case unbacked(gpa: GuestPhysicalAddress)
+
+    public var description: String {
+        switch self {
+        case .entered(let h): "entered \(h)"
+        case .accessedDirty: "accessed-dirty"
+        case .spurious: "spurious"
+        case .mmioAssist(let r, let o): "mmio \(r) \(hex(o))"
+        case .protection(let g): "protection \(g)"
+        case .unbacked(let g): "unbacked \(g)"
+        }
+    }
+}
+
+/// The kernel side of one VM's memory, as vmm(4) keeps it: the guest's physical
+/// memory (map and objects) and the nested pmap, filled on demand by the nested
+/// page fault handler. Faults and their outcomes can be recorded (`FaultLog`).
+public final class VMMemory: @unchecked Sendable {
+    public let memory: GuestPhysicalMemory
+    public let pmap: Pmap
+    /// Protection RAM pages are entered with (vmm(4) enters them RWX).
+    public let ramProtection: Protection = .all
+    /// When set, every fault and its outcome is appended.
+    public var recorder: FaultLog.Writer?
+    public private(set) var isTornDown = false
+
+    public init(map: MemoryMap, host: HostPhysicalMemory, format: PmapFormat,
+                adMode: AccessedDirtyMode = .hardware) throws {
+        memory = try GuestPhysicalMemory(map: map, host: host)
+        pmap = try Pmap(format: format, adMode: adMode, addressWidth: map.addressWidth, host: host)
+    }
+
+    /// The nested page fault handler: classify the GPA by the memory map; RAM: fault the
+    /// page in from its object and enter it; MMIO: MMIO assist; anything else: an error exit.
+    public func handleNestedFault(_ gpa: GuestPhysicalAddress, _ access: AccessType) -> NestedFaultOutcome {
+        let outcome = classify(gpa, access)
+        recorder?.append(gpa: gpa, access: access, outcome: outcome)
+        return outcome
+    }
+
+    private func classify(_ gpa: GuestPhysicalAddress, _ access: AccessType) -> NestedFaultOutcome {
+        switch memory.backing(gpa) {
+        case .mmio(let range, let offset):
+            return .mmioAssist(range: range, offset: offset)
+        case .reserved:
+            return .unbacked(gpa: gpa)
+        case .ram(let object, let offset):
+            // Already mapped: an emulated accessed/dirty fault, a lost race, or a real violation.
+            // (No walk here: in hardware A/D mode a walk would set accessed and dirty.)
+            if let rights = pmap.rights(gpa) {
+                if rights.current.contains(access.needs) { return .spurious }
+                if rights.intended.contains(access.needs) && pmap.emulateAccessedDirty(gpa, access) { return .accessedDirty }
+                return .protection(gpa: gpa)
+            }
+            guard ramProtection.contains(access.needs) else { return .protection(gpa: gpa) }
+            do {
+                let hpa = try object.frame(at: offset & ~Page.mask)!
+                let page = GuestPhysicalAddress(gpa.rawValue & ~Page.mask)
+                try pmap.enter(page, hpa, ramProtection)
+                return .entered(hpa: hpa)
+            } catch {
+                // Host memory ran out: the guest cannot be given the page.
+                return .unbacked(gpa: gpa)
+            }
+        }
+    }
+
+    /// vmm(4)'s teardown: remove every range from the pmap, drop the VM's object
+    /// references (views keep theirs), destroy the pmap.
+    public func teardown() {
+        guard !isTornDown else { return }
+        isTornDown = true
+        for r in memory.map.ranges { try? pmap.remove(r.base, length: r.size) }
+        memory.teardown()
+        pmap.destroy()
+    }
+
+    /// A hash of the pmap's leaves and the RAM objects' resident pages and contents
+    /// (FNV-1a, 64-bit): equal states hash equal, for replay checks.
+    public func stateHash() -> UInt64 {
+        var h = FNV1a()
+        for leaf in pmap.leaves() {
+            h.add(leaf.gpa.rawValue); h.add(leaf.hpa.rawValue)
+            h.add(UInt64(leaf.protection.rawValue)); h.add(leaf.size.bytes)
+            h.add(leaf.accessed ? 1 : 0); h.add(leaf.dirty ? 1 : 0)
+        }
+        for case let object? in memory.objects where object.referenceCount > 0 {
+            for page in stride(from: UInt64(0), to: object.size, by: Int(Page.size)) {
+                guard let hpa = try? object.frame(at: page, create: false) else { continue }
+                h.add(page)
+                h.add(bytes: UnsafeRawBufferPointer(start: memory.host.pointer(hpa), count: Int(Page.size)))
+            }
+        }
+        return h.value
+    }
+}
+
+/// FNV-1a, 64-bit.
+struct FNV1a {
+    private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+    mutating func add(_ v: UInt64) {
+        var x = v
+        for _ in 0..<8 { value = (value ^ (x & 0xFF)) &* 0x0000_0100_0000_01B3; x >>= 8 }
+    }
+    mutating func add(bytes: UnsafeRawBufferPointer) {
+        for b in bytes { value = (value ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+    }
+}
