@@ -21,6 +21,9 @@ let package = Package(
         .target(name: "X86Decoder", dependencies: ["X86"]),
         .target(name: "GuestMemory", dependencies: ["X86"]),
         .target(name: "NestedPaging", dependencies: ["X86", "GuestMemory"]),
+        .target(name: "X86CPU", dependencies: ["X86", "X86Decoder"]),
+        // The host CPU as the oracle for the interpreter (test support, like DecoderCheck).
+        .target(name: "CPUCheck", dependencies: ["X86", "X86Decoder", "X86CPU", "CHostCPU"]),
         // The VMM: so far the kernel side of guest memory (nested faults, fault logs, teardown).
         .target(name: "VMM", dependencies: ["X86", "GuestMemory", "NestedPaging"]),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
@@ -32,7 +35,7 @@ let package = Package(
         .target(name: "CHostCPU"),
         .target(name: "DecoderCheck", dependencies: ["X86", "X86Decoder", "CCapstone", "CZydis", "CHostCPU"]),
         .executableTarget(name: "softvmm", dependencies: [
-            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM",
+            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM", "X86CPU", "CPUCheck",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks (release builds; not part of make test): see Benchmarks/RESULTS.md.
@@ -43,6 +46,7 @@ let package = Package(
         .testTarget(name: "X86DecoderTests", dependencies: ["X86Decoder"]),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "X86"]),
         .testTarget(name: "NestedPagingTests", dependencies: ["NestedPaging", "GuestMemory", "X86"]),
+        .testTarget(name: "X86CPUTests", dependencies: ["X86CPU", "CPUCheck", "X86"]),
         .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
     ]

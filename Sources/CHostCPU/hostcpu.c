@@ -11,6 +11,7 @@
 // the 64-bit handler, whose saved RIP is then the 32-bit EIP.
 #define _GNU_SOURCE
 #include "hostcpu.h"
+#include "child.h"
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,18 +70,8 @@ static void child(const uint8_t *bytes, size_t count, int bits, const uint64_t *
     // many bytes an access reads by placing it just before the guard.
     uint8_t *scratch = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | low, -1, 0);
     if (scratch != MAP_FAILED) mprotect(scratch + 3 * 4096, 4096, PROT_NONE);
-    void *altstack = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (code_page == MAP_FAILED || scratch == MAP_FAILED || altstack == MAP_FAILED) _exit(121);
-    memset(code_page, 0xCC, 4096);
-    memcpy(code_page, bytes, count);
-    stack_t ss = { .ss_sp = altstack, .ss_size = 65536, .ss_flags = 0 };
-    sigaltstack(&ss, NULL);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_signal;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-    int sigs[] = { SIGTRAP, SIGILL, SIGSEGV, SIGBUS, SIGFPE };
-    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+    if (code_page == MAP_FAILED || scratch == MAP_FAILED) _exit(121);
+    hostcpu_child_setup(code_page, bytes, count, on_signal);
     uint64_t mid = (uint64_t)scratch + 4096 + 2048;
     if (bits == 32) {
         // A far-return frame just below mid: lretq pops EIP and CS, leaving rsp at mid.

@@ -111,6 +111,8 @@ public struct Instruction: Sendable {
     }
 
     public var mnemonic: String { DecoderTables.shared.mnemonics[Int(mnemonicID)] }
+    /// Every mnemonic the tables use, indexed by `mnemonicID` (for per-mnemonic dispatch tables).
+    public static var mnemonicNames: [String] { DecoderTables.shared.mnemonics }
     public var formFlags: FormFlags { status == .valid ? DecoderTables.shared.formPtr[Int(form)].flags : [] }
     /// The spec line that decoded this instruction ("file:line: text").
     public var specLine: String { DecoderTables.shared.formLines[Int(form)] }

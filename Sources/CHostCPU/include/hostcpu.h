@@ -36,4 +36,29 @@ int hostcpu_probe_mode(const uint8_t *bytes, size_t count, int bits, struct host
 int hostcpu_probe_registers(const uint8_t *bytes, size_t count, const uint64_t high[8], uint64_t after[16],
                             struct hostcpu_result *result);
 
+/// Where hostcpu_execute maps the data pages and the instruction (fixed, so that a
+/// softvmm run can use the same addresses).
+#define HOSTCPU_DATA_BASE 0x10000000ULL
+#define HOSTCPU_DATA_SIZE 0x2000
+#define HOSTCPU_CODE_BASE 0x20000000ULL
+
+/// The user-visible integer state around one instruction.
+struct hostcpu_state {
+    uint64_t gpr[16];  // rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15
+    uint64_t rflags;   // in: CF PF AF ZF SF TF-cleared DF OF are loaded; out: as the CPU left them (TF masked)
+    uint64_t rip;      // out: where the instruction left RIP (or where it faulted)
+};
+
+/// Runs the instruction at HOSTCPU_CODE_BASE in a child process, from state `in` and
+/// HOSTCPU_DATA_SIZE bytes of data at HOSTCPU_DATA_BASE (in->gpr[4], RSP, must point
+/// into the data, at least 8 bytes above its start). When it steps, `out` and `data_out`
+/// receive the state after it and the outcome is HOSTCPU_STEPPED (`length` is then RIP's
+/// distance from the code base); a fault gives its outcome, `signal`, and in `length`
+/// the signal's si_code. Returns -1 if no child could be run.
+int hostcpu_execute(const uint8_t *code, size_t count, const struct hostcpu_state *in, const uint8_t *data_in,
+                    struct hostcpu_state *out, uint8_t *data_out, struct hostcpu_result *result);
+
+/// The host's CPUID vendor string ("GenuineIntel", "AuthenticAMD"), NUL-terminated.
+void hostcpu_vendor(char out[13]);
+
 #endif

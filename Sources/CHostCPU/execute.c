@@ -1,0 +1,143 @@
+// See hostcpu.h, hostcpu_execute. A forked child maps the data pages and the code
+// page at fixed addresses, loads every general register and RFLAGS from the input
+// state, and jumps to the instruction with EFLAGS.TF set. The first single-step trap
+// lands on the instruction (it repairs the stack slot POPFQ used); the second reports
+// the registers, flags, RIP and data pages through a shared page, and the child exits.
+#define _GNU_SOURCE
+#include "hostcpu.h"
+#include "child.h"
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+
+struct shared_out {
+    struct hostcpu_state state;
+    int done;
+    int signal;
+    int si_code;
+    uint8_t data[HOSTCPU_DATA_SIZE];
+};
+
+static struct shared_out *out_page;     // child only
+static volatile int exec_steps;
+static uint64_t saved_slot, slot_address; // the qword POPFQ's stack slot held before
+__attribute__((used)) static uint64_t exec_target = HOSTCPU_CODE_BASE;
+
+static void exec_signal(int sig, siginfo_t *info, void *ctx) {
+    ucontext_t *uc = ctx;
+    greg_t *g = uc->uc_mcontext.gregs;
+    uint64_t rip = (uint64_t)g[REG_RIP];
+    if (sig == SIGTRAP && exec_steps == 0) {
+        if (rip == HOSTCPU_CODE_BASE) {
+            exec_steps = 1;
+            *(uint64_t *)slot_address = saved_slot;
+        }
+        return;
+    }
+    if (sig == SIGTRAP) {
+        static const int order[16] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+                                        REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15 };
+        for (int i = 0; i < 16; i++) out_page->state.gpr[i] = (uint64_t)g[order[i]];
+        out_page->state.rflags = (uint64_t)g[REG_EFL] & ~(uint64_t)0x100;
+        out_page->state.rip = rip;
+        memcpy(out_page->data, (void *)HOSTCPU_DATA_BASE, HOSTCPU_DATA_SIZE);
+        out_page->done = 1;
+        _exit(0);
+    }
+    out_page->signal = sig;
+    out_page->si_code = info->si_code;
+    out_page->state.rip = rip;
+    _exit(0);
+}
+
+static void exec_child(const uint8_t *code, size_t count, const struct hostcpu_state *in, const uint8_t *data_in) {
+    alarm(2);
+    void *data = mmap((void *)HOSTCPU_DATA_BASE, HOSTCPU_DATA_SIZE, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    void *text = mmap((void *)HOSTCPU_CODE_BASE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (data != (void *)HOSTCPU_DATA_BASE || text != (void *)HOSTCPU_CODE_BASE) _exit(121);
+    memcpy(data, data_in, HOSTCPU_DATA_SIZE);
+    hostcpu_child_setup(text, code, count, exec_signal);
+    // POPFQ takes RFLAGS (with TF) from the qword below the instruction's RSP, which must
+    // lie in the data pages; the first trap puts the qword back.
+    uint64_t rsp = in->gpr[4];
+    if (rsp < HOSTCPU_DATA_BASE + 8 || rsp > HOSTCPU_DATA_BASE + HOSTCPU_DATA_SIZE) _exit(122);
+    slot_address = rsp - 8;
+    saved_slot = *(uint64_t *)slot_address;
+    *(uint64_t *)slot_address = (in->rflags & 0xCD5) | 0x2 | 0x100;
+    static uint64_t regs[16];
+    memcpy(regs, in->gpr, sizeof regs);
+    regs[4] = rsp - 8;
+    __asm__ volatile(
+        "mov 32(%%rax), %%rsp\n\t"
+        "mov 8(%%rax), %%rcx\n\t mov 16(%%rax), %%rdx\n\t mov 24(%%rax), %%rbx\n\t"
+        "mov 40(%%rax), %%rbp\n\t mov 48(%%rax), %%rsi\n\t mov 56(%%rax), %%rdi\n\t"
+        "mov 64(%%rax), %%r8\n\t mov 72(%%rax), %%r9\n\t mov 80(%%rax), %%r10\n\t mov 88(%%rax), %%r11\n\t"
+        "mov 96(%%rax), %%r12\n\t mov 104(%%rax), %%r13\n\t mov 112(%%rax), %%r14\n\t mov 120(%%rax), %%r15\n\t"
+        "mov 0(%%rax), %%rax\n\t"
+        "popfq\n\t"
+        "jmp *exec_target(%%rip)\n\t"
+        :
+        : "a"(regs)
+        : "memory");
+    __builtin_unreachable();
+}
+
+int hostcpu_execute(const uint8_t *code, size_t count, const struct hostcpu_state *in, const uint8_t *data_in,
+                    struct hostcpu_state *out, uint8_t *data_out, struct hostcpu_result *result) {
+    if (count > 15) count = 15;
+    result->outcome = HOSTCPU_OTHER;
+    result->length = 0;
+    result->signal = 0;
+    struct shared_out *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared == MAP_FAILED) return -1;
+    memset(shared, 0, sizeof *shared);
+    pid_t pid = fork();
+    if (pid < 0) { munmap(shared, sizeof *shared); return -1; }
+    if (pid == 0) { out_page = shared; exec_child(code, count, in, data_in); }
+    int status = 0;
+    int rc = waitpid(pid, &status, 0) < 0 ? -1 : 0;
+    if (rc == 0 && shared->done) {
+        *out = shared->state;
+        memcpy(data_out, shared->data, HOSTCPU_DATA_SIZE);
+        result->outcome = HOSTCPU_STEPPED;
+        result->length = (int)(shared->state.rip - HOSTCPU_CODE_BASE);
+    } else if (rc == 0 && shared->signal) {
+        result->signal = shared->signal;
+        result->length = shared->si_code;
+        out->rip = shared->state.rip;
+        switch (shared->signal) {
+        case SIGILL: result->outcome = HOSTCPU_UNDEFINED; break;
+        case SIGFPE: result->outcome = HOSTCPU_ARITH; break;
+        default: result->outcome = HOSTCPU_FAULT; break;
+        }
+    } else if (rc == 0 && WIFEXITED(status)) {
+        result->signal = -WEXITSTATUS(status);
+    }
+    munmap(shared, sizeof *shared);
+    return rc;
+}
+
+void hostcpu_vendor(char out[13]) {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0));
+    memcpy(out, &b, 4); memcpy(out + 4, &d, 4); memcpy(out + 8, &c, 4);
+    out[12] = 0;
+}
+
+#else
+void hostcpu_vendor(char out[13]) { memcpy(out, "unknown     ", 13); }
+int hostcpu_execute(const uint8_t *code, size_t count, const struct hostcpu_state *in, const uint8_t *data_in,
+                    struct hostcpu_state *out, uint8_t *data_out, struct hostcpu_result *result) {
+    (void)code; (void)count; (void)in; (void)data_in; (void)out; (void)data_out;
+    result->outcome = HOSTCPU_OTHER;
+    return -1;
+}
+#endif

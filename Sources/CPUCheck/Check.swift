@@ -1,0 +1,234 @@
+import CHostCPU
+import X86
+import X86CPU
+import X86Decoder
+
+/// Instruction families of the cpu-check generator.
+public enum Family: String, CaseIterable, Sendable {
+    case alu, unary, move, stack, branch, condition, shift, muldiv, bits, misc
+
+    /// Opcode heads (escape bytes and opcode); ModRM, SIB, displacement and immediates follow at random.
+    var heads: [[UInt8]] {
+        switch self {
+        case .alu:
+            var h: [[UInt8]] = []
+            for base in stride(from: 0x00, through: 0x38, by: 8) { for k in 0...5 { h.append([UInt8(base + k)]) } }
+            return h + [[0x80], [0x81], [0x83], [0x84], [0x85], [0xA8], [0xA9], [0xF6], [0xF7]]
+        case .unary: return [[0xFE], [0xFF], [0xF6], [0xF7]]
+        case .move:
+            return [[0x88], [0x89], [0x8A], [0x8B], [0xC6], [0xC7], [0x63], [0x8D], [0x86], [0x87],
+                    [0x0F, 0xB6], [0x0F, 0xB7], [0x0F, 0xBE], [0x0F, 0xBF]]
+                + (0xB0...0xBF).map { [UInt8($0)] } + (0x90...0x97).map { [UInt8($0)] } + (0xC8...0xCF).map { [0x0F, UInt8($0)] }
+        case .stack: return (0x50...0x5F).map { [UInt8($0)] } + [[0x6A], [0x68], [0xFF], [0x8F]]
+        case .branch: return (0x70...0x7F).map { [UInt8($0)] } + [[0xE0], [0xE1], [0xE2], [0xE3], [0xEB], [0xE9], [0xE8], [0xC3], [0xC2], [0xFF]]
+        case .condition: return (0x90...0x9F).map { [0x0F, UInt8($0)] } + (0x40...0x4F).map { [0x0F, UInt8($0)] }
+        case .shift: return [[0xC0], [0xC1], [0xD0], [0xD1], [0xD2], [0xD3]]
+        case .muldiv: return [[0xF6], [0xF7], [0x0F, 0xAF], [0x69], [0x6B]]
+        case .bits: return [[0x0F, 0xA3], [0x0F, 0xAB], [0x0F, 0xB3], [0x0F, 0xBB], [0x0F, 0xBA], [0x0F, 0xBC], [0x0F, 0xBD]]
+        case .misc: return [[0xF5], [0xF8], [0xF9], [0xFC], [0xFD], [0x9E], [0x9F], [0x98], [0x99]]
+        }
+    }
+}
+
+/// One generated case: the instruction and the state it starts from.
+public struct CPUCase: Sendable {
+    public var family: Family
+    public var bytes: [UInt8]
+    public var gpr: [UInt64]
+    public var rflags: UInt64
+    public var data: [UInt8]
+
+    public var reproducer: String {
+        var s = "bytes: " + bytes.map { String($0, radix: 16).leftPad(2) }.joined(separator: " ")
+        s += "  (" + IntelFormatter().format(X86Decoder(mode: .bits64).decode(bytes), address: FlatMemory.codeBase) + ")"
+        let names = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
+        s += "\n    initial: " + zip(names, gpr).map { "\($0)=\(hex($1))" }.joined(separator: " ") + " rflags=\(hex(rflags))"
+        return s
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
+}
+
+/// Produces cases from a seed: a family's opcodes with random prefixes (66, REX), ModRM,
+/// SIB, displacement and immediates, random registers and flags, and memory operands
+/// pointed into the data pages.
+public struct CPUCaseGenerator {
+    var rng: SplitMix64
+    let decoder = X86Decoder(mode: .bits64, vendor: hostVendor)
+    let implemented: (Instruction) -> Bool
+
+    public init(seed: UInt64) {
+        rng = SplitMix64(seed: seed)
+        implemented = { CPUOps.isImplemented($0) }
+    }
+
+    mutating func random(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+
+    public mutating func next(family: Family? = nil) -> CPUCase {
+        while true {
+            let f = family ?? Family.allCases[random(Family.allCases.count)]
+            let heads = f.heads
+            var bytes: [UInt8] = []
+            if random(4) == 0 { bytes.append(0x66) }
+            if random(2) == 0 { bytes.append(0x40 | UInt8(random(16))) }
+            bytes += heads[random(heads.count)]
+            for _ in 0..<12 { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
+            // Half the ModRM bytes are register forms.
+            let modrmAt = bytes.count - 12
+            if random(2) == 0 { bytes[modrmAt] |= 0xC0 }
+            let ins = decoder.decode(bytes)
+            guard ins.status == .valid, implemented(ins), !ins.prefixes.contains(.segment) else { continue }
+            bytes = Array(bytes.prefix(Int(ins.length)))
+            var gpr = (0..<16).map { _ in random(4) == 0 ? UInt64(random(256)) : rng.next() }
+            gpr[4] = FlatMemory.dataBase + 0x1000 + UInt64(random(32)) * 8
+            // Point a memory operand into the data pages.
+            if ins.hasMemoryOperand {
+                guard let m = ins.operands(address: FlatMemory.codeBase).compactMap({ op -> MemoryOperand? in
+                    if case .memory(let m) = op { return m } else { return nil }
+                }).first, let base = m.base, base.kind != .instructionPointer else { continue }
+                let want = FlatMemory.dataBase + 0x200 + UInt64(random(0x1800))
+                var rest = UInt64(bitPattern: m.displacement)
+                if let i = m.index {
+                    if Int(i.number) == 4 || i.number == base.number { continue }
+                    gpr[Int(i.number)] = UInt64(random(64))
+                    rest &+= gpr[Int(i.number)] &* UInt64(m.scale)
+                }
+                if base.number == 4 {
+                    let ea = (gpr[4] &+ rest) & (m.addressSize == 4 ? 0xFFFF_FFFF : ~0)
+                    guard ea >= FlatMemory.dataBase + 0x10, ea + 16 <= FlatMemory.dataBase + UInt64(FlatMemory.dataSize) else { continue }
+                } else {
+                    gpr[Int(base.number)] = want &- rest
+                    if m.addressSize == 4 { gpr[Int(base.number)] &= 0xFFFF_FFFF }
+                    let ea = (gpr[Int(base.number)] &+ rest) & (m.addressSize == 4 ? 0xFFFF_FFFF : ~0)
+                    guard ea == want else { continue }
+                }
+            }
+            let flags = rng.next() & (Flag.status | Flag.df) | 0x202
+            let data = (0..<FlatMemory.dataSize).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            return CPUCase(family: f, bytes: bytes, gpr: gpr, rflags: flags, data: data)
+        }
+    }
+}
+
+/// Which instructions the interpreter runs, and which flags the SDM leaves undefined.
+public enum CPUOps {
+    static func isImplemented(_ ins: Instruction) -> Bool { interpreterImplements(ins) }
+
+    /// RFLAGS bits the SDM calls undefined after `ins` from `gpr` (not compared).
+    static func undefinedFlags(_ ins: Instruction, gpr: [UInt64]) -> UInt64 {
+        let m = ins.mnemonic
+        switch m {
+        case "and", "or", "xor", "test": return Flag.af
+        case "mul", "imul": return Flag.sf | Flag.zf | Flag.af | Flag.pf
+        case "div", "idiv": return Flag.status
+        case "bsf", "bsr": return Flag.cf | Flag.of | Flag.sf | Flag.af | Flag.pf
+        case "bt", "bts", "btr", "btc": return Flag.of | Flag.sf | Flag.af | Flag.pf
+        case "rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar":
+            let ops = ins.operands(address: FlatMemory.codeBase)
+            var count: UInt64 = 1
+            if ops.count > 1 {
+                switch ops[1] {
+                case .immediate(let v, _): count = v & 0xFF
+                default: count = gpr[1] & 0xFF
+                }
+            }
+            let size = Int(ins.operandSize) == 8 && ins.opcode & 1 == 1 ? 64 : (ins.opcode & 1 == 0 ? 8 : Int(ins.operandSize) * 8)
+            let c = count & (size == 64 ? 0x3F : 0x1F)
+            if c == 0 { return 0 }
+            var u: UInt64 = c == 1 ? 0 : Flag.of
+            if ["shl", "sal", "shr", "sar"].contains(m) {
+                u |= Flag.af
+                if c > UInt64(size) { u |= Flag.cf | Flag.of }
+            }
+            return u
+        default: return 0
+        }
+    }
+}
+
+/// A difference between the host and softvmm on one case.
+public struct CPUMismatch: Sendable, CustomStringConvertible {
+    public var testCase: CPUCase
+    public var host: CaseOutcome
+    public var softvmm: CaseOutcome
+    public var description: String {
+        "\(testCase.family): " + testCase.reproducer + "\n    host:    \(Self.show(host))\n    softvmm: \(Self.show(softvmm))"
+    }
+    static func show(_ o: CaseOutcome) -> String {
+        guard case .stepped(let s) = o else { return "\(o)" }
+        let names = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
+        return zip(names, s.gpr).map { "\($0)=\(hex($1))" }.joined(separator: " ") + " rflags=\(hex(s.rflags)) rip=\(hex(s.rip))"
+    }
+}
+
+/// The host's vendor, which the interpreter follows where Intel and AMD differ.
+public let hostVendor: Vendor = {
+    var id = [CChar](repeating: 0, count: 13)
+    hostcpu_vendor(&id)
+    let name = id.prefix(12).map { UInt8(bitPattern: $0) }
+    return String(decoding: name, as: UTF8.self) == "AuthenticAMD" ? .amd : .intel
+}()
+
+/// Runs a case in softvmm's interpreter.
+public func runInterpreter(_ c: CPUCase) -> CaseOutcome {
+    let memory = FlatMemory(data: c.data, code: c.bytes)
+    let cpu = CPU(memory: memory, vendor: hostVendor)
+    for i in 0..<16 { cpu.state.gpr[i] = c.gpr[i] }
+    cpu.state.rflags = c.rflags
+    cpu.state.rip = FlatMemory.codeBase
+    switch cpu.step() {
+    case .executed:
+        return .stepped(IntegerState(gpr: (0..<16).map { cpu.state.gpr[$0] }, rflags: cpu.state.rflags,
+                                     rip: cpu.state.rip, data: memory.data))
+    case .exception(let e):
+        switch e {
+        case .divideError: return .divideError
+        case .invalidOpcode: return .invalidOpcode
+        default: return .fault
+        }
+    }
+}
+
+/// Compares one case; nil when the host and softvmm agree.
+public func checkCase(_ c: CPUCase) -> CPUMismatch? {
+    let host = HostExecution.run(code: c.bytes, gpr: c.gpr, rflags: c.rflags, data: c.data)
+    let ours = runInterpreter(c)
+    switch (host, ours) {
+    case (.stepped(var h), .stepped(var s)):
+        let ins = X86Decoder(mode: .bits64, vendor: hostVendor).decode(c.bytes)
+        let compared = (Flag.status | Flag.df) & ~CPUOps.undefinedFlags(ins, gpr: c.gpr)
+        h.rflags &= compared
+        s.rflags &= compared
+        return h == s ? nil : CPUMismatch(testCase: c, host: host, softvmm: ours)
+    default:
+        return host == ours ? nil : CPUMismatch(testCase: c, host: host, softvmm: ours)
+    }
+}
+
+/// A seeded run: `count` cases, every family or one.
+public struct CPUCampaignReport: Sendable {
+    public var count = 0
+    public var perFamily: [Family: (cases: Int, mismatches: Int)] = [:]
+    public var firstMismatches: [CPUMismatch] = []
+    public var mismatchCount: Int { perFamily.values.reduce(0) { $0 + $1.mismatches } }
+}
+
+public func runCPUCampaign(count: Int, seed: UInt64, family: Family? = nil, keep: Int = 10) -> CPUCampaignReport {
+    var gen = CPUCaseGenerator(seed: seed)
+    var report = CPUCampaignReport()
+    for _ in 0..<count {
+        let c = gen.next(family: family)
+        let m = checkCase(c)
+        var row = report.perFamily[c.family] ?? (0, 0)
+        row.cases += 1
+        if let m {
+            row.mismatches += 1
+            if report.firstMismatches.count < keep { report.firstMismatches.append(m) }
+        }
+        report.perFamily[c.family] = row
+        report.count += 1
+    }
+    return report
+}

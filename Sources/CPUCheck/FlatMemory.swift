@@ -1,0 +1,104 @@
+import CHostCPU
+import X86
+import X86CPU
+
+/// The memory of a cpu-check case, laid out as the host child has it: data pages at
+/// HOSTCPU_DATA_BASE (read-write) and the code page at HOSTCPU_CODE_BASE (read and
+/// execute). Anything else faults, as it does natively (SIGSEGV).
+public final class FlatMemory: CPUMemory {
+    public static let dataBase = UInt64(HOSTCPU_DATA_BASE)
+    public static let dataSize = Int(HOSTCPU_DATA_SIZE)
+    public static let codeBase = UInt64(HOSTCPU_CODE_BASE)
+    public static let codeSize = 4096
+    public var data: [UInt8]
+    public var code: [UInt8]
+
+    public init(data: [UInt8], code: [UInt8]) {
+        self.data = data
+        self.code = code + [UInt8](repeating: 0xCC, count: FlatMemory.codeSize - code.count)
+    }
+
+    /// The offset of [address, address + size) in the data pages, or nil.
+    @inline(__always) func dataOffset(_ address: UInt64, _ size: Int) -> Int? {
+        let (o, borrow) = address.subtractingReportingOverflow(Self.dataBase)
+        return !borrow && o + UInt64(size) <= UInt64(Self.dataSize) ? Int(o) : nil
+    }
+
+    public func read(_ address: UInt64, size: Int) throws(CPUException) -> UInt64 {
+        if let o = dataOffset(address, size) {
+            var v: UInt64 = 0
+            for i in 0..<size { v |= UInt64(data[o + i]) << (8 * UInt64(i)) }
+            return v
+        }
+        let (o, borrow) = address.subtractingReportingOverflow(Self.codeBase)
+        if !borrow && o + UInt64(size) <= UInt64(Self.codeSize) {
+            var v: UInt64 = 0
+            for i in 0..<size { v |= UInt64(code[Int(o) + i]) << (8 * UInt64(i)) }
+            return v
+        }
+        throw .pageFault(address: address, errorCode: 0x4)
+    }
+
+    public func write(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
+        guard let o = dataOffset(address, size) else { throw .pageFault(address: address, errorCode: 0x6) }
+        for i in 0..<size { data[o + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+    }
+
+    public func fetch(_ address: UInt64, into buffer: UnsafeMutablePointer<UInt8>, max: Int) throws(CPUException) -> Int {
+        let (o, borrow) = address.subtractingReportingOverflow(Self.codeBase)
+        guard !borrow, o < UInt64(Self.codeSize) else { throw .pageFault(address: address, errorCode: 0x14) }
+        let n = min(max, Self.codeSize - Int(o))
+        for i in 0..<n { buffer[i] = code[Int(o) + i] }
+        return n
+    }
+}
+
+/// The user-visible integer state compared between the host and softvmm.
+public struct IntegerState: Equatable, Sendable {
+    public var gpr: [UInt64]
+    public var rflags: UInt64
+    public var rip: UInt64
+    public var data: [UInt8]
+}
+
+/// What an instruction did: a new state, or an exception.
+public enum CaseOutcome: Equatable, Sendable {
+    case stepped(IntegerState)
+    case divideError
+    case invalidOpcode
+    case fault  // #GP, #SS, #PF (SIGSEGV/SIGBUS natively)
+    case other(String)
+}
+
+/// Runs one instruction natively (Sources/CHostCPU/execute.c).
+public enum HostExecution {
+    public static func run(code: [UInt8], gpr: [UInt64], rflags: UInt64, data: [UInt8]) -> CaseOutcome {
+        var input = hostcpu_state()
+        withUnsafeMutableBytes(of: &input.gpr) { raw in
+            let p = raw.bindMemory(to: UInt64.self)
+            for i in 0..<16 { p[i] = gpr[i] }
+        }
+        input.rflags = rflags
+        var output = hostcpu_state()
+        var result = hostcpu_result()
+        var after = [UInt8](repeating: 0, count: FlatMemory.dataSize)
+        let rc = code.withUnsafeBufferPointer { c in
+            data.withUnsafeBufferPointer { d in
+                after.withUnsafeMutableBufferPointer { a in
+                    hostcpu_execute(c.baseAddress, c.count, &input, d.baseAddress, &output, a.baseAddress, &result)
+                }
+            }
+        }
+        guard rc == 0 else { return .other("the host child did not run") }
+        switch result.outcome {
+        case Int32(HOSTCPU_STEPPED.rawValue):
+            let regs = withUnsafeBytes(of: output.gpr) { Array($0.bindMemory(to: UInt64.self)) }
+            return .stepped(IntegerState(gpr: regs, rflags: output.rflags, rip: output.rip, data: after))
+        case Int32(HOSTCPU_ARITH.rawValue):
+            return result.length == 1 || result.length == 2 ? .divideError : .other("SIGFPE code \(result.length)")
+        case Int32(HOSTCPU_UNDEFINED.rawValue): return .invalidOpcode
+        case Int32(HOSTCPU_FAULT.rawValue): return .fault
+        default: return .other("signal \(result.signal)")
+        }
+    }
+}

@@ -1,0 +1,352 @@
+import X86
+import X86Decoder
+
+/// The operations the interpreter implements, named by their mnemonics.
+enum Op: String {
+    case unimplemented
+    // ALU family: one handler, the operation selected by the op.
+    case add, or, adc, sbb, and, sub, xor, cmp, test
+    case inc, dec, neg, not
+    case mov, movzx, movsx, movsxd, lea, xchg, bswap, nop
+    case push, pop
+    case jo, jno, jb, jae, je, jne, jbe, ja, js, jns, jp, jnp, jl, jge, jle, jg
+    case seto, setno, setb, setae, sete, setne, setbe, seta, sets, setns, setp, setnp, setl, setge, setle, setg
+    case cmovo, cmovno, cmovb, cmovae, cmove, cmovne, cmovbe, cmova, cmovs, cmovns, cmovp, cmovnp, cmovl, cmovge, cmovle, cmovg
+    case jmp, call, ret, jrcxz, jecxz, loop, loope, loopne
+    case rol, ror, rcl, rcr, shl, sal, shr, sar
+    case mul, imul, div, idiv
+    case cbw, cwde, cdqe, cwd, cdq, cqo
+    case clc, stc, cmc, cld, std, lahf, sahf
+    case bt, bts, btr, btc, bsf, bsr
+
+    /// The condition code (0-15, as in Jcc's low nibble) of a Jcc/SETcc/CMOVcc.
+    var condition: Int? {
+        let names = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"]
+        for prefix in ["cmov", "set", "j"] where rawValue.hasPrefix(prefix) {
+            if let i = names.firstIndex(of: String(rawValue.dropFirst(prefix.count))) { return i }
+        }
+        return nil
+    }
+}
+
+/// A resolved operand: a register (number and byte size, and whether it is AH-BH), or
+/// memory at a linear address, or an immediate.
+enum Place {
+    case gpr(Int, size: Int, high: Bool)
+    case memory(UInt64, size: Int)
+    case immediate(UInt64, size: Int)
+}
+
+@inline(__always) func sizeMask(_ size: Int) -> UInt64 { size >= 8 ? ~0 : (1 << UInt64(size * 8)) - 1 }
+@inline(__always) func signBit(_ size: Int) -> UInt64 { 1 << UInt64(size * 8 - 1) }
+@inline(__always) func signExtend(_ v: UInt64, _ size: Int) -> UInt64 {
+    size >= 8 ? v : (v & signBit(size) != 0 ? v | ~sizeMask(size) : v & sizeMask(size))
+}
+
+extension CPU {
+    // MARK: operands
+
+    func place(_ op: Operand) -> Place {
+        switch op {
+        case .register(let r):
+            switch r.kind {
+            case .gpr8: return .gpr(Int(r.number), size: 1, high: false)
+            case .gpr8High: return .gpr(Int(r.number), size: 1, high: true)
+            case .gpr16: return .gpr(Int(r.number), size: 2, high: false)
+            case .gpr32: return .gpr(Int(r.number), size: 4, high: false)
+            default: return .gpr(Int(r.number), size: 8, high: false)
+            }
+        case .memory(let m): return .memory(linearAddress(m), size: m.size)
+        case .immediate(let v, let size): return .immediate(v, size: size)
+        case .relative(let target): return .immediate(target, size: 8)
+        case .farPointer(_, let offset): return .immediate(offset, size: 8)
+        }
+    }
+
+    func linearAddress(_ m: MemoryOperand, segmented: Bool = true) -> UInt64 {
+        var ea = UInt64(bitPattern: m.displacement)
+        if let b = m.base {
+            ea &+= b.kind == .instructionPointer ? state.rip : state.gpr[Int(b.number)]
+        }
+        if let i = m.index { ea &+= state.gpr[Int(i.number)] &* UInt64(m.scale) }
+        if m.addressSize == 4 { ea &= 0xFFFF_FFFF } else if m.addressSize == 2 { ea &= 0xFFFF }
+        if segmented, let s = m.segment {
+            if s.number == 4 { ea &+= state.fsBase } else if s.number == 5 { ea &+= state.gsBase }
+        }
+        return ea
+    }
+
+    func read(_ p: Place) throws(CPUException) -> UInt64 {
+        switch p {
+        case .gpr(let n, let size, let high):
+            return high ? (state.gpr[n] >> 8) & 0xFF : state.gpr[n] & sizeMask(size)
+        case .memory(let a, let size): return try memory.read(a, size: size)
+        case .immediate(let v, let size): return v & sizeMask(size)
+        }
+    }
+
+    func size(_ p: Place) -> Int {
+        switch p {
+        case .gpr(_, let s, _), .memory(_, let s), .immediate(_, let s): return s
+        }
+    }
+
+    /// Writes keep the upper bits for 8- and 16-bit registers and clear them for 32-bit ones.
+    func write(_ p: Place, _ v: UInt64) throws(CPUException) {
+        switch p {
+        case .gpr(let n, let size, let high):
+            let old = state.gpr[n]
+            switch (size, high) {
+            case (1, true): state.gpr[n] = (old & ~0xFF00) | (v & 0xFF) << 8
+            case (1, false): state.gpr[n] = (old & ~0xFF) | (v & 0xFF)
+            case (2, _): state.gpr[n] = (old & ~0xFFFF) | (v & 0xFFFF)
+            case (4, _): state.gpr[n] = v & 0xFFFF_FFFF
+            default: state.gpr[n] = v
+            }
+        case .memory(let a, let size): try memory.write(a, size: size, value: v & sizeMask(size))
+        case .immediate: preconditionFailure("write to an immediate")
+        }
+    }
+
+    // MARK: flags
+
+    func setResultFlags(_ r: UInt64, _ size: Int) {
+        let v = r & sizeMask(size)
+        var f = state.rflags & ~(Flag.zf | Flag.sf | Flag.pf)
+        if v == 0 { f |= Flag.zf }
+        if v & signBit(size) != 0 { f |= Flag.sf }
+        if (v & 0xFF).nonzeroBitCount & 1 == 0 { f |= Flag.pf }
+        state.rflags = f
+    }
+
+    func condition(_ cc: Int) -> Bool {
+        let f = state.rflags
+        let cf = f & Flag.cf != 0, zf = f & Flag.zf != 0, sf = f & Flag.sf != 0, of = f & Flag.of != 0, pf = f & Flag.pf != 0
+        let r: Bool
+        switch cc >> 1 {
+        case 0: r = of
+        case 1: r = cf
+        case 2: r = zf
+        case 3: r = cf || zf
+        case 4: r = sf
+        case 5: r = pf
+        case 6: r = sf != of
+        default: r = zf || sf != of
+        }
+        return cc & 1 == 0 ? r : !r
+    }
+
+    /// ADD/ADC/SUB/SBB/CMP and the logic operations: result and flags.
+    func arithmetic(_ op: Op, _ a: UInt64, _ b: UInt64, size: Int) -> UInt64 {
+        let m = sizeMask(size), sb = signBit(size)
+        let carryIn: UInt64 = (op == .adc || op == .sbb) && state.flag(Flag.cf) ? 1 : 0
+        var r: UInt64
+        var f = state.rflags & ~Flag.status
+        switch op {
+        case .add, .adc:
+            r = (a &+ b &+ carryIn) & m
+            let wide = (a & m).addingReportingOverflow(b & m)
+            let carry = size == 8 ? wide.overflow || (wide.partialValue == ~0 && carryIn == 1) : (a & m) + (b & m) + carryIn > m
+            if carry { f |= Flag.cf }
+            if (a ^ r) & (b ^ r) & sb != 0 { f |= Flag.of }
+            if (a ^ b ^ r) & 0x10 != 0 { f |= Flag.af }
+        case .sub, .sbb, .cmp:
+            r = (a &- b &- carryIn) & m
+            let borrow = (a & m) < (b & m) || ((a & m) == (b & m) && carryIn == 1)
+            if borrow { f |= Flag.cf }
+            if (a ^ b) & (a ^ r) & sb != 0 { f |= Flag.of }
+            if (a ^ b ^ r) & 0x10 != 0 { f |= Flag.af }
+        case .and, .test: r = a & b & m
+        case .or: r = (a | b) & m
+        default: r = (a ^ b) & m // xor
+        }
+        state.rflags = f
+        setResultFlags(r, size)
+        return r
+    }
+
+    // MARK: stack
+
+    func push(_ v: UInt64, size: Int) throws(CPUException) {
+        let rsp = state.gpr[4] &- UInt64(size)
+        try memory.write(rsp, size: size, value: v)
+        state.gpr[4] = rsp
+    }
+
+    func pop(size: Int) throws(CPUException) -> UInt64 {
+        let v = try memory.read(state.gpr[4], size: size)
+        state.gpr[4] &+= UInt64(size)
+        return v
+    }
+
+    // MARK: execute
+
+    func execute(_ ins: Instruction) throws(CPUException) {
+        let next = state.rip &+ UInt64(ins.length)
+        let ops = ins.operands(address: state.rip)
+        let op = opTable[Int(ins.mnemonicID)]
+        let osz = Int(ins.operandSize)
+        // RIP-relative operands count from the next instruction.
+        let savedRip = state.rip
+        state.rip = next
+        do throws(CPUException) {
+            try dispatch(op, ins, ops, osz)
+        } catch {
+            state.rip = savedRip
+            throw error
+        }
+    }
+
+    func dispatch(_ op: Op, _ ins: Instruction, _ ops: [Operand], _ osz: Int) throws(CPUException) {
+        switch op {
+        case .add, .or, .adc, .sbb, .and, .sub, .xor, .cmp, .test:
+            let d = place(ops[0]), s = place(ops[1])
+            let size = self.size(d)
+            let a = try read(d), b = signExtend(try read(s), self.size(s)) & sizeMask(size)
+            let saved = state.rflags
+            let r = arithmetic(op, a, b, size: size)
+            if op != .cmp && op != .test {
+                do throws(CPUException) { try write(d, r) } catch { state.rflags = saved; throw error }
+            }
+        case .inc, .dec:
+            let d = place(ops[0]), size = self.size(d)
+            let a = try read(d)
+            let cf = state.rflags & Flag.cf
+            let saved = state.rflags
+            let r = arithmetic(op == .inc ? .add : .sub, a, 1, size: size)
+            state.rflags = (state.rflags & ~Flag.cf) | cf
+            do throws(CPUException) { try write(d, r) } catch { state.rflags = saved; throw error }
+        case .neg:
+            let d = place(ops[0]), size = self.size(d)
+            let a = try read(d)
+            let saved = state.rflags
+            let r = arithmetic(.sub, 0, a, size: size)
+            do throws(CPUException) { try write(d, r) } catch { state.rflags = saved; throw error }
+        case .not:
+            let d = place(ops[0])
+            try write(d, ~(try read(d)))
+        case .mov:
+            let d = place(ops[0]), s = place(ops[1])
+            try write(d, signExtend(try read(s), self.size(s)))
+        case .movzx:
+            try write(place(ops[0]), try read(place(ops[1])))
+        case .movsx, .movsxd:
+            let s = place(ops[1])
+            try write(place(ops[0]), signExtend(try read(s), size(s)))
+        case .lea:
+            guard case .memory(let m) = ops[1] else { throw .invalidOpcode }
+            try write(place(ops[0]), linearAddress(m, segmented: false))
+        case .xchg:
+            let a = place(ops[0]), b = place(ops[1])
+            let va = try read(a), vb = try read(b)
+            try write(a, vb)
+            try write(b, va)
+        case .bswap:
+            let d = place(ops[0])
+            let v = try read(d)
+            try write(d, size(d) == 8 ? v.byteSwapped : UInt64(UInt32(truncatingIfNeeded: v).byteSwapped))
+        case .nop:
+            break
+        case .push:
+            let s = place(ops[0])
+            let v = signExtend(try read(s), size(s))
+            try push(v, size: osz)
+        case .pop:
+            // A memory destination based on RSP is addressed with RSP already incremented.
+            let rsp = state.gpr[4]
+            let v = try pop(size: osz)
+            let d = place(ops[0])
+            do throws(CPUException) { try write(d, v) } catch { state.gpr[4] = rsp; throw error }
+        case .jmp:
+            state.rip = try target(ops[0], osz)
+        case .call:
+            let t = try target(ops[0], osz)
+            try push(state.rip, size: osz == 2 ? 2 : 8)
+            state.rip = t
+        case .ret:
+            let rsp = state.gpr[4]
+            let t = try pop(size: osz == 2 ? 2 : 8)
+            guard isCanonical(t) else { state.gpr[4] = rsp; throw .generalProtection(0) }
+            if let imm = ops.first, case .immediate(let n, _) = imm { state.gpr[4] &+= n & 0xFFFF }
+            state.rip = t
+        case .jrcxz, .jecxz, .loop, .loope, .loopne:
+            let asz = Int(ins.addressSize)
+            var count = state.gpr[1] & sizeMask(asz)
+            if op != .jrcxz && op != .jecxz {
+                count = (count &- 1) & sizeMask(asz)
+                try write(.gpr(1, size: asz, high: false), count)
+            }
+            let taken: Bool
+            switch op {
+            case .loop: taken = count != 0
+            case .loope: taken = count != 0 && state.flag(Flag.zf)
+            case .loopne: taken = count != 0 && !state.flag(Flag.zf)
+            default: taken = count == 0
+            }
+            if taken { state.rip = try target(ops[0], osz) }
+        case .rol, .ror, .rcl, .rcr, .shl, .sal, .shr, .sar:
+            try shift(op, ops)
+        case .mul, .imul, .div, .idiv:
+            try multiplyDivide(op, ops, osz)
+        case .cbw: state.gpr[0] = (state.gpr[0] & ~0xFFFF) | (signExtend(state.gpr[0] & 0xFF, 1) & 0xFFFF)
+        case .cwde: state.gpr[0] = signExtend(state.gpr[0] & 0xFFFF, 2) & 0xFFFF_FFFF
+        case .cdqe: state.gpr[0] = signExtend(state.gpr[0] & 0xFFFF_FFFF, 4)
+        case .cwd: state.gpr[2] = (state.gpr[2] & ~0xFFFF) | (state.gpr[0] & 0x8000 != 0 ? 0xFFFF : 0)
+        case .cdq: state.gpr[2] = state.gpr[0] & 0x8000_0000 != 0 ? 0xFFFF_FFFF : 0
+        case .cqo: state.gpr[2] = state.gpr[0] & (1 << 63) != 0 ? ~0 : 0
+        case .clc: state.set(Flag.cf, false)
+        case .stc: state.set(Flag.cf, true)
+        case .cmc: state.set(Flag.cf, !state.flag(Flag.cf))
+        case .cld: state.set(Flag.df, false)
+        case .std: state.set(Flag.df, true)
+        case .lahf: state.gpr[0] = (state.gpr[0] & ~0xFF00) | ((state.rflags & 0xD5) | 2) << 8
+        case .sahf: state.rflags = (state.rflags & ~0xD5) | ((state.gpr[0] >> 8) & 0xD5)
+        case .bt, .bts, .btr, .btc:
+            try bitTest(op, ops)
+        case .bsf, .bsr:
+            let s = place(ops[1]), v = try read(s)
+            let saved = state.rflags
+            if v == 0 {
+                state.set(Flag.zf, true)
+            } else {
+                state.set(Flag.zf, false)
+                let bit = op == .bsf ? UInt64(v.trailingZeroBitCount) : UInt64(63 - v.leadingZeroBitCount)
+                do throws(CPUException) { try write(place(ops[0]), bit) } catch { state.rflags = saved; throw error }
+            }
+        default:
+            if let cc = op.condition {
+                let taken = condition(cc)
+                if op.rawValue.hasPrefix("j") {
+                    if taken { state.rip = try target(ops[0], osz) }
+                } else if op.rawValue.hasPrefix("set") {
+                    try write(place(ops[0]), taken ? 1 : 0)
+                } else {
+                    // CMOVcc reads its source either way; a 32-bit destination is zero-extended either way.
+                    let d = place(ops[0]), v = try read(place(ops[1]))
+                    try write(d, taken ? v : try read(d))
+                }
+            } else {
+                throw .invalidOpcode
+            }
+        }
+    }
+
+    /// A near branch's target; a non-canonical one is #GP(0) on the branch itself.
+    func target(_ op: Operand, _ osz: Int) throws(CPUException) -> UInt64 {
+        var t: UInt64
+        switch op {
+        case .relative(let r): t = r
+        default:
+            t = try read(place(op))
+            if osz == 2 { t &= 0xFFFF }
+        }
+        guard isCanonical(t) else { throw .generalProtection(0) }
+        return t
+    }
+
+    /// 48-bit canonical: bits 63:47 all equal.
+    @inline(__always) func isCanonical(_ a: UInt64) -> Bool {
+        let top = a >> 47
+        return top == 0 || top == 0x1FFFF
+    }
+}

@@ -1,0 +1,220 @@
+import X86
+import X86Decoder
+
+extension CPU {
+    /// SHL/SAL/SHR/SAR/ROL/ROR/RCL/RCR by 1, CL or an immediate (SDM vol. 2, "RCL/RCR/ROL/ROR"
+    /// and "SAL/SAR/SHL/SHR"). A masked count of 0 changes nothing, flags included.
+    func shift(_ op: Op, _ ops: [Operand]) throws(CPUException) {
+        let d = place(ops[0]), size = self.size(d), w = UInt64(size * 8)
+        let count = ops.count > 1 ? try read(place(ops[1])) & 0xFF : 1
+        let c = count & (size == 8 ? 0x3F : 0x1F)
+        let a = try read(d), m = sizeMask(size), msb = signBit(size)
+        guard c != 0 else {
+            // No flags change, but a 32-bit register is still written: its upper half clears
+            // (the host CPU does so for every shift and rotate by 0).
+            if case .gpr = d, size == 4 { try write(d, a) }
+            return
+        }
+        var r: UInt64
+        var cf: Bool
+        var of = state.flag(Flag.of)
+        var f = state.rflags
+        switch op {
+        case .shl, .sal:
+            r = c >= w ? 0 : (a << c) & m
+            cf = c <= w ? (a >> (w - c)) & 1 != 0 : false
+            of = (r & msb != 0) != cf
+        case .shr:
+            r = c >= w ? 0 : a >> c
+            cf = c <= w ? (a >> (c - 1)) & 1 != 0 : false
+            of = a & msb != 0
+        case .sar:
+            let s = signExtend(a, size)
+            let k = min(c, w - 1)
+            r = UInt64(bitPattern: Int64(bitPattern: s) >> Int64(k)) & m
+            cf = UInt64(bitPattern: Int64(bitPattern: s) >> Int64(min(c - 1, w - 1))) & 1 != 0
+            of = false
+        case .rol, .ror:
+            let k = c % w
+            r = k == 0 ? a : (op == .rol ? ((a << k) | (a >> (w - k))) & m : ((a >> k) | (a << (w - k))) & m)
+            if op == .rol {
+                cf = r & 1 != 0
+                of = (r & msb != 0) != cf
+            } else {
+                cf = r & msb != 0
+                of = (r & msb != 0) != (r & (msb >> 1) != 0)
+            }
+            // Rotates leave SF, ZF, AF, PF alone.
+            f = (f & ~(Flag.cf | Flag.of)) | (cf ? Flag.cf : 0) | (of ? Flag.of : 0)
+            state.rflags = f
+            try writeKeepingFlags(d, r, saved: f)
+            return
+        default: // rcl, rcr: a (w + 1)-bit rotation through CF
+            let k = size <= 2 ? c % (w + 1) : c
+            var v = a
+            var carry = state.flag(Flag.cf)
+            if op == .rcr && c == 1 { of = (a & msb != 0) != carry }
+            for _ in 0..<k {
+                if op == .rcl {
+                    let out = v & msb != 0
+                    v = ((v << 1) | (carry ? 1 : 0)) & m
+                    carry = out
+                } else {
+                    let out = v & 1 != 0
+                    v = (v >> 1) | (carry ? msb : 0)
+                    carry = out
+                }
+            }
+            r = v
+            cf = carry
+            if op == .rcl { of = (r & msb != 0) != cf }
+            f = (f & ~(Flag.cf | Flag.of)) | (cf ? Flag.cf : 0) | (of ? Flag.of : 0)
+            let saved = state.rflags
+            state.rflags = f
+            try writeKeepingFlags(d, r, saved: saved)
+            return
+        }
+        let saved = state.rflags
+        f = (f & ~(Flag.cf | Flag.of | Flag.af)) | (cf ? Flag.cf : 0) | (of ? Flag.of : 0)
+        state.rflags = f
+        setResultFlags(r, size)
+        try writeKeepingFlags(d, r, saved: saved)
+    }
+
+    /// Writes a result whose flags are already set; if the write faults, the flags go back.
+    func writeKeepingFlags(_ d: Place, _ v: UInt64, saved: UInt64) throws(CPUException) {
+        do throws(CPUException) { try write(d, v) } catch { state.rflags = saved; throw error }
+    }
+
+    /// MUL, IMUL (one, two and three operands), DIV, IDIV.
+    func multiplyDivide(_ op: Op, _ ops: [Operand], _ osz: Int) throws(CPUException) {
+        if op == .imul && ops.count > 1 {
+            // IMUL r, r/m (, imm): the truncated signed product; CF = OF = it did not fit.
+            let d = place(ops[0]), size = self.size(d)
+            let x = Int64(bitPattern: signExtend(try read(ops.count == 3 ? place(ops[1]) : d), size))
+            let s = place(ops.count == 3 ? ops[2] : ops[1])
+            let y = Int64(bitPattern: signExtend(try read(s), self.size(s)))
+            let (hi, lo) = x.multipliedFullWidth(by: y)
+            let r = lo & sizeMask(size)
+            let fits = size == 8 ? (hi == (Int64(bitPattern: lo) >> 63)) : signExtend(r, size) == lo
+            try write(d, r)
+            setMulFlags(!fits, r, size)
+            return
+        }
+        let s = place(ops[0]), size = self.size(s)
+        let src = try read(s)
+        let m = sizeMask(size)
+        // The implicit operands: AL/AX, DX:AX, EDX:EAX, RDX:RAX.
+        let lowReg = Place.gpr(0, size: size, high: false)
+        let highReg = size == 1 ? Place.gpr(0, size: 1, high: true) : Place.gpr(2, size: size, high: false)
+        switch op {
+        case .mul, .imul:
+            let a = try read(lowReg)
+            var lo: UInt64, hi: UInt64
+            if op == .mul {
+                let p = a.multipliedFullWidth(by: src)
+                if size == 8 { (hi, lo) = (p.high, p.low) } else {
+                    let full = a * src
+                    (hi, lo) = ((full >> UInt64(size * 8)) & m, full & m)
+                }
+                setMulFlags(hi != 0, lo, size)
+            } else {
+                let x = Int64(bitPattern: signExtend(a, size)), y = Int64(bitPattern: signExtend(src, size))
+                let p = x.multipliedFullWidth(by: y)
+                if size == 8 { (hi, lo) = (UInt64(bitPattern: p.high), p.low) } else {
+                    let full = UInt64(bitPattern: x &* y)
+                    (hi, lo) = ((full >> UInt64(size * 8)) & m, full & m)
+                }
+                let fits = size == 8 ? UInt64(bitPattern: p.high) == (p.low >> 63 != 0 ? ~0 : 0)
+                                     : signExtend(lo, size) == UInt64(bitPattern: x &* y)
+                setMulFlags(!fits, lo, size)
+            }
+            if size == 1 {
+                state.gpr[0] = (state.gpr[0] & ~0xFFFF) | (hi << 8) | lo
+            } else {
+                try write(lowReg, lo)
+                try write(highReg, hi)
+            }
+        default:
+            guard src != 0 else { throw .divideError }
+            let loV = try read(lowReg), hiV = try read(highReg)
+            var q: UInt64, r: UInt64
+            if op == .div {
+                if size == 8 {
+                    guard hiV < src else { throw .divideError }
+                    (q, r) = src.dividingFullWidth((high: hiV, low: loV))
+                } else {
+                    let n = (hiV << UInt64(size * 8)) | loV
+                    q = n / src
+                    r = n % src
+                    guard q <= m else { throw .divideError }
+                }
+            } else {
+                let y = Int64(bitPattern: signExtend(src, size))
+                if size == 8 {
+                    let n = (high: Int64(bitPattern: hiV), low: loV)
+                    // Overflow: the quotient must fit in 64 signed bits.
+                    let negative = n.high < 0
+                    let mag = negative ? (UInt64(bitPattern: ~n.high), ~n.low) : (UInt64(bitPattern: n.high), n.low)
+                    var (mh, ml) = mag
+                    if negative { (ml, mh) = (ml &+ 1, ml == ~0 ? mh &+ 1 : mh) }
+                    let d = y.magnitude
+                    guard mh < d else { throw .divideError }
+                    let (uq, ur) = d.dividingFullWidth((high: mh, low: ml))
+                    let qNeg = negative != (y < 0)
+                    guard qNeg ? uq <= 1 << 63 : uq < 1 << 63 else { throw .divideError }
+                    q = qNeg ? 0 &- uq : uq
+                    r = negative ? 0 &- ur : ur
+                } else {
+                    let shift = 64 - Int64(size * 16)
+                    let n = (Int64(bitPattern: (hiV << UInt64(size * 8)) | loV) << shift) >> shift
+                    let sq = n / y, sr = n % y
+                    let lim = Int64(1) << Int64(size * 8 - 1)
+                    guard sq >= -lim && sq < lim else { throw .divideError }
+                    q = UInt64(bitPattern: sq) & m
+                    r = UInt64(bitPattern: sr) & m
+                }
+            }
+            if size == 1 {
+                state.gpr[0] = (state.gpr[0] & ~0xFFFF) | ((r & 0xFF) << 8) | (q & 0xFF)
+            } else {
+                try write(lowReg, q)
+                try write(highReg, r)
+            }
+        }
+    }
+
+    /// CF = OF = the product did not fit; SF, ZF, AF and PF are undefined (softvmm sets
+    /// SF, ZF and PF from the low half and clears AF).
+    func setMulFlags(_ overflow: Bool, _ low: UInt64, _ size: Int) {
+        state.rflags = (state.rflags & ~Flag.status) | (overflow ? Flag.cf | Flag.of : 0)
+        setResultFlags(low, size)
+    }
+
+    /// BT/BTS/BTR/BTC: CF = the bit; the others set, clear or flip it. A register bit
+    /// offset into memory addresses beyond the operand (signed, in operand-size units).
+    func bitTest(_ op: Op, _ ops: [Operand]) throws(CPUException) {
+        var d = place(ops[0])
+        let size = self.size(d), w = UInt64(size * 8)
+        let o = place(ops[1])
+        var offset = try read(o)
+        if case .memory(let a, _) = d, case .gpr = o {
+            let signed = Int64(bitPattern: signExtend(offset, size))
+            let unit = signed >> Int64(size == 8 ? 6 : (size == 4 ? 5 : 4))
+            d = .memory(a &+ UInt64(bitPattern: unit &* Int64(size)), size: size)
+            offset = UInt64(bitPattern: signed) & (w - 1)
+        } else {
+            offset &= w - 1
+        }
+        let v = try read(d)
+        let bit = (v >> offset) & 1
+        let saved = state.rflags
+        state.set(Flag.cf, bit != 0)
+        switch op {
+        case .bts: try writeKeepingFlags(d, v | (1 << offset), saved: saved)
+        case .btr: try writeKeepingFlags(d, v & ~(1 << offset), saved: saved)
+        case .btc: try writeKeepingFlags(d, v ^ (1 << offset), saved: saved)
+        default: break
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import X86
+
+/// An exception an instruction raised: it changed no architectural state.
+public enum CPUException: Error, Equatable, Sendable, CustomStringConvertible {
+    case divideError                 // #DE
+    case invalidOpcode               // #UD
+    case generalProtection(UInt32)   // #GP(error code)
+    case stackFault(UInt32)          // #SS
+    case pageFault(address: UInt64, errorCode: UInt32)
+
+    public var vector: Int {
+        switch self {
+        case .divideError: 0
+        case .invalidOpcode: 6
+        case .stackFault: 12
+        case .generalProtection: 13
+        case .pageFault: 14
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .divideError: "#DE"
+        case .invalidOpcode: "#UD"
+        case .generalProtection(let c): "#GP(\(c))"
+        case .stackFault(let c): "#SS(\(c))"
+        case .pageFault(let a, let c): "#PF(\(hex(a)), \(c))"
+        }
+    }
+}
+
+/// RFLAGS bits.
+public enum Flag {
+    public static let cf: UInt64 = 1 << 0
+    public static let pf: UInt64 = 1 << 2
+    public static let af: UInt64 = 1 << 4
+    public static let zf: UInt64 = 1 << 6
+    public static let sf: UInt64 = 1 << 7
+    public static let tf: UInt64 = 1 << 8
+    public static let `if`: UInt64 = 1 << 9
+    public static let df: UInt64 = 1 << 10
+    public static let of: UInt64 = 1 << 11
+    /// The six status flags.
+    public static let status: UInt64 = cf | pf | af | zf | sf | of
+}
+
+/// Guest memory as the CPU sees it at user level: linear addresses (segment bases
+/// already applied). Accesses are little-endian; a failed access throws the fault.
+public protocol CPUMemory: AnyObject {
+    func read(_ address: UInt64, size: Int) throws(CPUException) -> UInt64
+    func write(_ address: UInt64, size: Int, value: UInt64) throws(CPUException)
+    /// Copies up to `max` instruction bytes at `address` into `buffer`; returns how many
+    /// could be fetched (fewer at the end of executable memory), or throws if none.
+    func fetch(_ address: UInt64, into buffer: UnsafeMutablePointer<UInt8>, max: Int) throws(CPUException) -> Int
+}
+
+/// The architectural state of one CPU: general registers, RIP, RFLAGS, segment bases.
+/// Registers live in unsafe storage owned by the object (no copy-on-write, no
+/// exclusivity checks on the hot path).
+public final class CPUState {
+    /// rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15.
+    public let gpr: UnsafeMutablePointer<UInt64>
+    public var rip: UInt64 = 0
+    /// Always has bit 1 set.
+    public var rflags: UInt64 = 0x2
+    public var fsBase: UInt64 = 0
+    public var gsBase: UInt64 = 0
+
+    public init() {
+        gpr = .allocate(capacity: 16)
+        gpr.initialize(repeating: 0, count: 16)
+    }
+
+    deinit { gpr.deallocate() }
+
+    @inline(__always) public func flag(_ f: UInt64) -> Bool { rflags & f != 0 }
+    @inline(__always) public func set(_ f: UInt64, _ on: Bool) { rflags = on ? rflags | f : rflags & ~f }
+}

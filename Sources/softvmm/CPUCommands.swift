@@ -1,0 +1,30 @@
+import ArgumentParser
+import CPUCheck
+import Foundation
+
+struct CPUCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cpu-check",
+        abstract: "Run random instructions natively and in the interpreter, and compare the results.")
+
+    @Option(help: "Number of cases.") var count = 10_000
+    @Option(help: "Seed.") var seed: UInt64 = 1
+    @Option(help: "Only this family (\(Family.allCases.map(\.rawValue).joined(separator: ", "))).") var family: Family?
+    @Option(help: "How many mismatches to print.") var show = 10
+
+    func run() throws {
+        let start = Date()
+        let r = runCPUCampaign(count: count, seed: seed, family: family, keep: show)
+        print("cpu-check: \(count) cases, seed \(seed), \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        print("family       cases  mismatches")
+        for f in Family.allCases {
+            guard let row = r.perFamily[f] else { continue }
+            print(f.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "%8d  %10d", row.cases, row.mismatches))
+        }
+        for m in r.firstMismatches { print(m) }
+        print("\(r.count - r.mismatchCount) passed, \(r.mismatchCount) failed")
+        if r.mismatchCount > 0 { throw ExitCode(1) }
+    }
+}
+
+extension Family: ExpressibleByArgument {}
