@@ -40,6 +40,12 @@ static void exec_signal(int sig, siginfo_t *info, void *ctx) {
         }
         return;
     }
+    // A REP string instruction traps after every iteration with RIP still on it: keep going
+    // (up to a limit) so the state reported is the one after the whole repetition.
+    if (sig == SIGTRAP && rip == HOSTCPU_CODE_BASE && exec_steps < 100000) {
+        exec_steps++;
+        return;
+    }
     if (sig == SIGTRAP) {
         static const int order[16] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
                                         REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15 };

@@ -5,7 +5,7 @@ import X86Decoder
 
 /// Instruction families of the cpu-check generator.
 public enum Family: String, CaseIterable, Sendable {
-    case alu, unary, move, stack, branch, condition, shift, muldiv, bits, misc
+    case alu, unary, move, stack, branch, condition, shift, muldiv, bits, misc, string, exchange, count, bmi
 
     /// Opcode heads (escape bytes and opcode); ModRM, SIB, displacement and immediates follow at random.
     var heads: [[UInt8]] {
@@ -25,7 +25,19 @@ public enum Family: String, CaseIterable, Sendable {
         case .shift: return [[0xC0], [0xC1], [0xD0], [0xD1], [0xD2], [0xD3]]
         case .muldiv: return [[0xF6], [0xF7], [0x0F, 0xAF], [0x69], [0x6B]]
         case .bits: return [[0x0F, 0xA3], [0x0F, 0xAB], [0x0F, 0xB3], [0x0F, 0xBB], [0x0F, 0xBA], [0x0F, 0xBC], [0x0F, 0xBD]]
-        case .misc: return [[0xF5], [0xF8], [0xF9], [0xFC], [0xFD], [0x9E], [0x9F], [0x98], [0x99]]
+        case .misc: return [[0xF5], [0xF8], [0xF9], [0xFC], [0xFD], [0x9E], [0x9F], [0x98], [0x99], [0xC9],
+                            [0x0F, 0x38, 0xF0], [0x0F, 0x38, 0xF1], [0xF2, 0x0F, 0x38, 0xF0], [0xF2, 0x0F, 0x38, 0xF1]]
+        case .string: return [[0xA4], [0xA5], [0xA6], [0xA7], [0xAA], [0xAB], [0xAC], [0xAD], [0xAE], [0xAF]]
+        case .exchange: return [[0x0F, 0xC0], [0x0F, 0xC1], [0x0F, 0xB0], [0x0F, 0xB1], [0x0F, 0xC7]]
+        case .count: return [[0xF3, 0x0F, 0xB8], [0xF3, 0x0F, 0xBC], [0xF3, 0x0F, 0xBD], [0x0F, 0xA4], [0x0F, 0xA5], [0x0F, 0xAC], [0x0F, 0xAD]]
+        case .bmi:
+            // VEX.LZ.0F38 F2/F3/F5/F6/F7 and VEX.LZ.0F3A F0 with each pp and W; ADCX/ADOX.
+            var h: [[UInt8]] = [[0x66, 0x0F, 0x38, 0xF6], [0xF3, 0x0F, 0x38, 0xF6]]
+            for op: UInt8 in [0xF2, 0xF3, 0xF5, 0xF6, 0xF7] {
+                for pp: UInt8 in 0...3 { for w: UInt8 in 0...1 { h.append([0xC4, 0xE2, w << 7 | 0x78 | pp, op]) } }
+            }
+            for w: UInt8 in 0...1 { h.append([0xC4, 0xE3, w << 7 | 0x7B, 0xF0]) }
+            return h
         }
     }
 }
@@ -71,9 +83,17 @@ public struct CPUCaseGenerator {
             let f = family ?? Family.allCases[random(Family.allCases.count)]
             let heads = f.heads
             var bytes: [UInt8] = []
-            if random(4) == 0 { bytes.append(0x66) }
-            if random(2) == 0 { bytes.append(0x40 | UInt8(random(16))) }
-            bytes += heads[random(heads.count)]
+            var head = heads[random(heads.count)]
+            if head[0] == 0xC4 { head[2] = (head[2] & 0x87) | UInt8(random(16)) << 3 } // VEX.vvvv names a source
+            if f == .string {
+                if random(3) != 0 { bytes.append(random(2) == 0 ? 0xF3 : 0xF2) }
+                if random(4) == 0 { bytes.append(0x67) }
+            }
+            if head[0] != 0xC4 {
+                if random(4) == 0 { bytes.append(0x66) }
+                if random(2) == 0 { bytes.append(0x40 | UInt8(random(16))) }
+            }
+            bytes += head
             for _ in 0..<12 { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
             // Half the ModRM bytes are register forms.
             let modrmAt = bytes.count - 12
@@ -81,8 +101,15 @@ public struct CPUCaseGenerator {
             let ins = decoder.decode(bytes)
             guard ins.status == .valid, implemented(ins), !ins.prefixes.contains(.segment) else { continue }
             bytes = Array(bytes.prefix(Int(ins.length)))
+            // A branch to itself looks like a REP iteration to the host harness (RIP stays on it).
+            if ins.operands(address: FlatMemory.codeBase).contains(.relative(target: FlatMemory.codeBase)) { continue }
             var gpr = (0..<16).map { _ in random(4) == 0 ? UInt64(random(256)) : rng.next() }
             gpr[4] = FlatMemory.dataBase + 0x1000 + UInt64(random(32)) * 8
+            if f == .string {
+                gpr[1] = UInt64(random(40))
+                gpr[6] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
+                gpr[7] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
+            }
             // Point a memory operand into the data pages.
             if ins.hasMemoryOperand {
                 guard let m = ins.operands(address: FlatMemory.codeBase).compactMap({ op -> MemoryOperand? in
@@ -105,6 +132,12 @@ public struct CPUCaseGenerator {
                     guard ea == want else { continue }
                 }
             }
+            // A 16-bit SHLD/SHRD by more than 16 is undefined.
+            if ["shld", "shrd"].contains(ins.mnemonic) && ins.operandSize == 2 {
+                let c: UInt64
+                if case .immediate(let v, _) = ins.operands(address: FlatMemory.codeBase)[2] { c = v } else { c = gpr[1] }
+                if c & 0x1F > 16 { continue }
+            }
             let flags = rng.next() & (Flag.status | Flag.df) | 0x202
             let data = (0..<FlatMemory.dataSize).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             return CPUCase(family: f, bytes: bytes, gpr: gpr, rflags: flags, data: data)
@@ -125,6 +158,17 @@ public enum CPUOps {
         case "div", "idiv": return Flag.status
         case "bsf", "bsr": return Flag.cf | Flag.of | Flag.sf | Flag.af | Flag.pf
         case "bt", "bts", "btr", "btc": return Flag.of | Flag.sf | Flag.af | Flag.pf
+        case "popcnt": return 0
+        case "tzcnt", "lzcnt": return Flag.of | Flag.sf | Flag.pf | Flag.af
+        case "bextr", "bzhi": return Flag.af | Flag.pf  // and SF for BEXTR on some parts; see below
+        case "andn": return Flag.af | Flag.pf
+        case "blsi", "blsmsk", "blsr": return Flag.af | Flag.pf
+        case "shld", "shrd":
+            let ops = ins.operands(address: FlatMemory.codeBase)
+            var c = gpr[1] & 0xFF
+            if case .immediate(let v, _) = ops[2] { c = v & 0xFF }
+            c &= ins.operandSize == 8 ? 0x3F : 0x1F
+            return c == 0 ? 0 : (c == 1 ? Flag.af : Flag.af | Flag.of)
         case "rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar":
             let ops = ins.operands(address: FlatMemory.codeBase)
             var count: UInt64 = 1

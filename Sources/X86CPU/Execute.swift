@@ -18,6 +18,18 @@ enum Op: String {
     case cbw, cwde, cdqe, cwd, cdq, cqo
     case clc, stc, cmc, cld, std, lahf, sahf
     case bt, bts, btr, btc, bsf, bsr
+    case movsb, movsw, movsd, movsq, cmpsb, cmpsw, cmpsd, cmpsq, stosb, stosw, stosd, stosq
+    case lodsb, lodsw, lodsd, lodsq, scasb, scasw, scasd, scasq
+    case xadd, cmpxchg, cmpxchg8b, cmpxchg16b, shld, shrd, popcnt, tzcnt, lzcnt, movbe, crc32, leave
+    case andn, bextr, blsi, blsmsk, blsr, bzhi, pdep, pext, rorx, sarx, shlx, shrx, mulx, adcx, adox
+
+    /// The general-register instructions that are VEX-encoded.
+    var isBMI: Bool {
+        switch self {
+        case .andn, .bextr, .blsi, .blsmsk, .blsr, .bzhi, .pdep, .pext, .rorx, .sarx, .shlx, .shrx, .mulx: true
+        default: false
+        }
+    }
 
     /// The condition code (0-15, as in Jcc's low nibble) of a Jcc/SETcc/CMOVcc.
     var condition: Int? {
@@ -303,6 +315,31 @@ extension CPU {
         case .sahf: state.rflags = (state.rflags & ~0xD5) | ((state.gpr[0] >> 8) & 0xD5)
         case .bt, .bts, .btr, .btc:
             try bitTest(op, ops)
+        case .movsb, .movsw, .movsd, .movsq, .cmpsb, .cmpsw, .cmpsd, .cmpsq, .stosb, .stosw, .stosd, .stosq,
+             .lodsb, .lodsw, .lodsd, .lodsq, .scasb, .scasw, .scasd, .scasq:
+            guard ins.map == .legacy else { throw .invalidOpcode } // movsd/cmpsd are also SSE2 mnemonics
+            try string(op, ins)
+        case .xadd, .cmpxchg, .cmpxchg8b, .cmpxchg16b:
+            try exchange(op, ops, ins)
+        case .shld, .shrd:
+            try doubleShift(op, ops)
+        case .popcnt, .tzcnt, .lzcnt:
+            try count(op, ops)
+        case .movbe:
+            let d = place(ops[0]), s = place(ops[1]), v = try read(s)
+            let swapped = v.byteSwapped >> UInt64(64 - size(s) * 8)
+            try write(d, swapped)
+        case .crc32:
+            try crc32(ops)
+        case .leave:
+            let rsp = state.gpr[4]
+            state.gpr[4] = state.gpr[5]
+            do throws(CPUException) {
+                let v = try pop(size: osz == 2 ? 2 : 8)
+                try write(.gpr(5, size: osz == 2 ? 2 : 8, high: false), v)
+            } catch { state.gpr[4] = rsp; throw error }
+        case .andn, .bextr, .blsi, .blsmsk, .blsr, .bzhi, .pdep, .pext, .rorx, .sarx, .shlx, .shrx, .mulx, .adcx, .adox:
+            try bitManipulation(op, ops)
         case .bsf, .bsr:
             let s = place(ops[1]), v = try read(s)
             let saved = state.rflags

@@ -53,6 +53,11 @@ let interpreterOps: [Op] = Instruction.mnemonicNames.map { Op(rawValue: $0) ?? .
 
 /// Whether the interpreter implements this decoded instruction.
 public func interpreterImplements(_ ins: Instruction) -> Bool {
-    ins.status == .valid && interpreterOps[Int(ins.mnemonicID)] != .unimplemented && ins.map != .amd3DNow
-        && !ins.map.isVEX && !ins.map.isEVEX
+    guard ins.status == .valid else { return false }
+    let op = interpreterOps[Int(ins.mnemonicID)]
+    guard op != .unimplemented, ins.map != .amd3DNow, !ins.map.isEVEX, !ins.map.isXOP else { return false }
+    if ins.map.isVEX { return op.isBMI }
+    // movsd and cmpsd are also SSE2 instructions (0F map).
+    if op.rawValue.hasPrefix("movs") || op.rawValue.hasPrefix("cmps") { return ins.map == .legacy || op == .movsx || op == .movsxd }
+    return true
 }

@@ -1,0 +1,64 @@
+import X86
+import X86Decoder
+
+extension CPU {
+    /// MOVS, CMPS, STOS, LODS, SCAS with REP/REPE/REPNE: the whole repetition in one step
+    /// (RCX counts down, RSI/RDI move by the element size, backwards with DF). The count,
+    /// source and destination registers have the address size's width. A fault stops the
+    /// repetition with the registers describing the elements done so far, as the CPU does.
+    func string(_ op: Op, _ ins: Instruction) throws(CPUException) {
+        let size: Int
+        switch op {
+        case .movsb, .cmpsb, .stosb, .lodsb, .scasb: size = 1
+        case .movsw, .cmpsw, .stosw, .lodsw, .scasw: size = 2
+        case .movsd, .cmpsd, .stosd, .lodsd, .scasd: size = 4
+        default: size = 8
+        }
+        let asz = Int(ins.addressSize), am = sizeMask(asz)
+        let step = state.flag(Flag.df) ? 0 &- UInt64(size) : UInt64(size)
+        let repeated = ins.prefixes.contains(.repe) || ins.prefixes.contains(.repne)
+        let compares = op.rawValue.hasPrefix("cmps") || op.rawValue.hasPrefix("scas")
+        // For CMPS/SCAS the last of F2/F3 decides between REPNE and REPE.
+        let whileEqual = ins.lastRepeat == 0xF3
+        var segment: UInt64 = 0
+        if ins.segmentOverride == 4 { segment = state.fsBase } else if ins.segmentOverride == 5 { segment = state.gsBase }
+        while true {
+            if repeated && state.gpr[1] & am == 0 { break }
+            let rsi = state.gpr[6] & am, rdi = state.gpr[7] & am
+            var advanceSI = false, advanceDI = false
+            switch op {
+            case .movsb, .movsw, .movsd, .movsq:
+                try memory.write(rdi, size: size, value: try memory.read(segment &+ rsi, size: size))
+                advanceSI = true; advanceDI = true
+            case .stosb, .stosw, .stosd, .stosq:
+                try memory.write(rdi, size: size, value: state.gpr[0] & sizeMask(size))
+                advanceDI = true
+            case .lodsb, .lodsw, .lodsd, .lodsq:
+                try write(.gpr(0, size: size, high: false), try memory.read(segment &+ rsi, size: size))
+                advanceSI = true
+            case .cmpsb, .cmpsw, .cmpsd, .cmpsq:
+                let a = try memory.read(segment &+ rsi, size: size), b = try memory.read(rdi, size: size)
+                _ = arithmetic(.cmp, a, b, size: size)
+                advanceSI = true; advanceDI = true
+            default: // scas
+                let b = try memory.read(rdi, size: size)
+                _ = arithmetic(.cmp, state.gpr[0] & sizeMask(size), b, size: size)
+                advanceDI = true
+            }
+            if advanceSI { setAddressRegister(6, (rsi &+ step) & am, asz) }
+            if advanceDI { setAddressRegister(7, (rdi &+ step) & am, asz) }
+            guard repeated else { break }
+            setAddressRegister(1, (state.gpr[1] &- 1) & am, asz)
+            if compares && state.flag(Flag.zf) != whileEqual { break }
+        }
+    }
+
+    /// Writes RSI/RDI/RCX at the address size (a 32-bit write clears the upper half).
+    @inline(__always) func setAddressRegister(_ n: Int, _ v: UInt64, _ asz: Int) {
+        switch asz {
+        case 8: state.gpr[n] = v
+        case 4: state.gpr[n] = v & 0xFFFF_FFFF
+        default: state.gpr[n] = (state.gpr[n] & ~0xFFFF) | (v & 0xFFFF)
+        }
+    }
+}
