@@ -52,6 +52,8 @@ bench: deps
 	.build/release/decoder-bench
 	$(SWIFT) build -c release --product pmap-bench
 	.build/release/pmap-bench
+	$(SWIFT) build -c release --product cpu-bench
+	.build/release/cpu-bench
 
 clean:
 	rm -rf .build

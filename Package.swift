@@ -41,6 +41,7 @@ let package = Package(
         // Benchmarks (release builds; not part of make test): see Benchmarks/RESULTS.md.
         .executableTarget(name: "decoder-bench", dependencies: ["X86", "X86Decoder", "DecoderCheck", "CCapstone"],
                           path: "Benchmarks/DecoderBench"),
+        .executableTarget(name: "cpu-bench", dependencies: ["X86", "X86CPU"], path: "Benchmarks/CPUBench"),
         .executableTarget(name: "pmap-bench", dependencies: ["X86", "GuestMemory", "NestedPaging", "VMM"],
                           path: "Benchmarks/PmapBench"),
         .testTarget(name: "X86DecoderTests", dependencies: ["X86Decoder"]),

@@ -19,7 +19,7 @@ public enum Family: String, CaseIterable, Sendable {
             return [[0x88], [0x89], [0x8A], [0x8B], [0xC6], [0xC7], [0x63], [0x8D], [0x86], [0x87],
                     [0x0F, 0xB6], [0x0F, 0xB7], [0x0F, 0xBE], [0x0F, 0xBF]]
                 + (0xB0...0xBF).map { [UInt8($0)] } + (0x90...0x97).map { [UInt8($0)] } + (0xC8...0xCF).map { [0x0F, UInt8($0)] }
-        case .stack: return (0x50...0x5F).map { [UInt8($0)] } + [[0x6A], [0x68], [0xFF], [0x8F]]
+        case .stack: return (0x50...0x5F).map { [UInt8($0)] } + [[0x6A], [0x68], [0xFF], [0x8F], [0xC8], [0xC8], [0xC9]]
         case .branch: return (0x70...0x7F).map { [UInt8($0)] } + [[0xE0], [0xE1], [0xE2], [0xE3], [0xEB], [0xE9], [0xE8], [0xC3], [0xC2], [0xFF]]
         case .condition: return (0x90...0x9F).map { [0x0F, UInt8($0)] } + (0x40...0x4F).map { [0x0F, UInt8($0)] }
         case .shift: return [[0xC0], [0xC1], [0xD0], [0xD1], [0xD2], [0xD3]]
@@ -105,6 +105,11 @@ public struct CPUCaseGenerator {
             if ins.operands(address: FlatMemory.codeBase).contains(.relative(target: FlatMemory.codeBase)) { continue }
             var gpr = (0..<16).map { _ in random(4) == 0 ? UInt64(random(256)) : rng.next() }
             gpr[4] = FlatMemory.dataBase + 0x1000 + UInt64(random(32)) * 8
+            if ins.mnemonic == "enter" || ins.mnemonic == "leave" {
+                guard case .immediate(let level, _) = ins.operands(address: FlatMemory.codeBase).last ?? .immediate(0, size: 1),
+                      ins.mnemonic == "leave" || level & 31 < 8 else { continue }
+                gpr[5] = FlatMemory.dataBase + 0x800 + UInt64(random(0x100)) * 8
+            }
             if f == .string {
                 gpr[1] = UInt64(random(40))
                 gpr[6] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
@@ -160,7 +165,8 @@ public enum CPUOps {
         case "bt", "bts", "btr", "btc": return Flag.of | Flag.sf | Flag.af | Flag.pf
         case "popcnt": return 0
         case "tzcnt", "lzcnt": return Flag.of | Flag.sf | Flag.pf | Flag.af
-        case "bextr", "bzhi": return Flag.af | Flag.pf  // and SF for BEXTR on some parts; see below
+        case "bextr": return Flag.af | Flag.pf | Flag.sf  // SDM: ZF from the result, CF and OF cleared
+        case "bzhi": return Flag.af | Flag.pf
         case "andn": return Flag.af | Flag.pf
         case "blsi", "blsmsk", "blsr": return Flag.af | Flag.pf
         case "shld", "shrd":

@@ -19,7 +19,7 @@ public final class FlatMemory: CPUMemory {
     }
 
     /// The offset of [address, address + size) in the data pages, or nil.
-    @inline(__always) func dataOffset(_ address: UInt64, _ size: Int) -> Int? {
+    @inline(__always) public func dataOffset(_ address: UInt64, _ size: Int) -> Int? {
         let (o, borrow) = address.subtractingReportingOverflow(Self.dataBase)
         return !borrow && o + UInt64(size) <= UInt64(Self.dataSize) ? Int(o) : nil
     }

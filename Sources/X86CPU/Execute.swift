@@ -20,7 +20,7 @@ enum Op: String {
     case bt, bts, btr, btc, bsf, bsr
     case movsb, movsw, movsd, movsq, cmpsb, cmpsw, cmpsd, cmpsq, stosb, stosw, stosd, stosq
     case lodsb, lodsw, lodsd, lodsq, scasb, scasw, scasd, scasq
-    case xadd, cmpxchg, cmpxchg8b, cmpxchg16b, shld, shrd, popcnt, tzcnt, lzcnt, movbe, crc32, leave
+    case xadd, cmpxchg, cmpxchg8b, cmpxchg16b, shld, shrd, popcnt, tzcnt, lzcnt, movbe, crc32, leave, enter
     case andn, bextr, blsi, blsmsk, blsr, bzhi, pdep, pext, rorx, sarx, shlx, shrx, mulx, adcx, adox
 
     /// The general-register instructions that are VEX-encoded.
@@ -340,6 +340,34 @@ extension CPU {
             } catch { state.gpr[4] = rsp; throw error }
         case .andn, .bextr, .blsi, .blsmsk, .blsr, .bzhi, .pdep, .pext, .rorx, .sarx, .shlx, .shrx, .mulx, .adcx, .adox:
             try bitManipulation(op, ops)
+        case .enter:
+            // ENTER size, level (SDM vol. 2): push rBP, copy level - 1 frame pointers from the old
+            // frame, push the new frame pointer, then allocate `size` bytes. 64-bit mode: 8 or 2 bytes.
+            guard case .immediate(let allocation, _) = ops[0], case .immediate(let levelImm, _) = ops[1] else { throw .invalidOpcode }
+            let width = osz == 2 ? 2 : 8
+            let level = Int(levelImm & 31)
+            let rsp0 = state.gpr[4], rbp0 = state.gpr[5]
+            do throws(CPUException) {
+                try push(state.gpr[5] & sizeMask(width), size: width)
+                let frame = state.gpr[4]
+                if level > 0 {
+                    var rbp = state.gpr[5]
+                    for _ in 1..<max(level, 1) {
+                        rbp = width == 8 ? rbp &- 8 : (rbp & ~0xFFFF) | ((rbp &- 2) & 0xFFFF)
+                        try push(try memory.read(width == 8 ? rbp : (rbp & 0xFFFF) | (state.gpr[5] & ~0xFFFF), size: width), size: width)
+                    }
+                    try push(frame & sizeMask(width), size: width)
+                }
+                // The host CPU checks that the new stack top can be written (a fault leaves ENTER undone).
+                let top = state.gpr[4] &- (allocation & 0xFFFF)
+                try memory.write(top, size: width, value: try memory.read(top, size: width))
+                try write(.gpr(5, size: width, high: false), frame)
+                state.gpr[4] = top
+            } catch {
+                state.gpr[4] = rsp0
+                state.gpr[5] = rbp0
+                throw error
+            }
         case .bsf, .bsr:
             let s = place(ops[1]), v = try read(s)
             let saved = state.rflags

@@ -43,3 +43,47 @@ import CPUCheck
         #expect(r.perFamily.count == Family.allCases.count)
     }
 }
+
+@Suite struct SelfModifyingCode {
+    /// A program rewrites an instruction it has already executed; the new one runs.
+    @Test func rewrittenInstructionRuns() throws {
+        // The code lives in the data pages here (FlatMemory's code page is read-only):
+        //   0: mov eax, 1            b8 01 00 00 00
+        //   5: cmp ebx, 1            83 fb 01
+        //   8: je done (+14)         74 0e
+        //  10: mov ebx, 1            bb 01 00 00 00
+        //  15: mov byte [rip - 21], 2   c6 05 eb ff ff ff 02   (the immediate of the mov at 0)
+        //  22: jmp 0                 eb e8
+        //  24: done: nop             90
+        let base = FlatMemory.dataBase + 0x100
+        let program: [UInt8] = [0xB8, 1, 0, 0, 0, 0x83, 0xFB, 0x01, 0x74, 0x0E, 0xBB, 1, 0, 0, 0,
+                                0xC6, 0x05, 0xEB, 0xFF, 0xFF, 0xFF, 0x02, 0xEB, 0xE8, 0x90]
+        var data = [UInt8](repeating: 0, count: FlatMemory.dataSize)
+        data.replaceSubrange(0x100..<0x100 + program.count, with: program)
+        let memory = ExecutableData(data: data)
+        let cpu = CPU(memory: memory)
+        cpu.state.rip = base
+        cpu.state.gpr[4] = FlatMemory.dataBase + 0x1000
+        var steps = 0
+        while cpu.state.rip != base + 24 && steps < 20 {
+            #expect(cpu.step() == .executed)
+            steps += 1
+        }
+        #expect(cpu.state.rip == base + 24)
+        #expect(cpu.state.gpr[0] == 2, "the rewritten mov ran: eax = 2")
+    }
+}
+
+/// Data pages that can also be executed (for self-modifying code).
+final class ExecutableData: CPUMemory {
+    let inner: FlatMemory
+    init(data: [UInt8]) { inner = FlatMemory(data: data, code: []) }
+    func read(_ a: UInt64, size: Int) throws(CPUException) -> UInt64 { try inner.read(a, size: size) }
+    func write(_ a: UInt64, size: Int, value: UInt64) throws(CPUException) { try inner.write(a, size: size, value: value) }
+    func fetch(_ a: UInt64, into b: UnsafeMutablePointer<UInt8>, max: Int) throws(CPUException) -> Int {
+        guard let o = inner.dataOffset(a, 1) else { throw .pageFault(address: a, errorCode: 0x14) }
+        let n = Swift.min(max, FlatMemory.dataSize - o)
+        for i in 0..<n { b[i] = inner.data[o + i] }
+        return n
+    }
+}

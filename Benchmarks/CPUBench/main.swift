@@ -1,0 +1,95 @@
+// User-level interpreter throughput (release build): guest MIPS on register-only,
+// call-heavy and memory-heavy loops, and MB/s for rep movsb / rep stosq.
+// Results: Benchmarks/RESULTS.md. (qemu-x86_64 comparison: when it is installed.)
+import Foundation
+import X86
+import X86CPU
+
+/// One flat region of guest memory at `base`, read-write-execute.
+final class BenchMemory: CPUMemory {
+    let base: UInt64 = 0x40_0000
+    let size = 64 << 20
+    let bytes: UnsafeMutableRawPointer
+    init() { bytes = .allocate(byteCount: size, alignment: 4096); bytes.initializeMemory(as: UInt8.self, repeating: 0, count: size) }
+    @inline(__always) func offset(_ a: UInt64, _ n: Int) throws(CPUException) -> Int {
+        let o = a &- base
+        guard o &+ UInt64(n) <= UInt64(size) else { throw .pageFault(address: a, errorCode: 4) }
+        return Int(o)
+    }
+    func read(_ a: UInt64, size n: Int) throws(CPUException) -> UInt64 {
+        let o = try offset(a, n)
+        switch n {
+        case 1: return UInt64(bytes.load(fromByteOffset: o, as: UInt8.self))
+        case 2: return UInt64(bytes.loadUnaligned(fromByteOffset: o, as: UInt16.self))
+        case 4: return UInt64(bytes.loadUnaligned(fromByteOffset: o, as: UInt32.self))
+        default: return bytes.loadUnaligned(fromByteOffset: o, as: UInt64.self)
+        }
+    }
+    func write(_ a: UInt64, size n: Int, value: UInt64) throws(CPUException) {
+        let o = try offset(a, n)
+        switch n {
+        case 1: bytes.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: o, as: UInt8.self)
+        case 2: bytes.storeBytes(of: UInt16(truncatingIfNeeded: value), toByteOffset: o, as: UInt16.self)
+        case 4: bytes.storeBytes(of: UInt32(truncatingIfNeeded: value), toByteOffset: o, as: UInt32.self)
+        default: bytes.storeBytes(of: value, toByteOffset: o, as: UInt64.self)
+        }
+    }
+    func fetch(_ a: UInt64, into b: UnsafeMutablePointer<UInt8>, max: Int) throws(CPUException) -> Int {
+        let o = try offset(a, 1)
+        let n = min(max, size - o)
+        b.update(from: bytes.advanced(by: o).assumingMemoryBound(to: UInt8.self), count: n)
+        return n
+    }
+}
+
+/// Runs `code` (placed at the memory base) until RIP reaches its end; returns instructions and seconds.
+func run(_ name: String, _ code: [UInt8], setup: (CPU<BenchMemory>) -> Void = { _ in }) -> (Int, Double) {
+    let memory = BenchMemory()
+    memory.bytes.copyMemory(from: code, byteCount: code.count)
+    let cpu = CPU(memory: memory)
+    cpu.state.rip = memory.base
+    cpu.state.gpr[4] = memory.base + UInt64(memory.size) - 4096
+    setup(cpu)
+    let end = memory.base + UInt64(code.count)
+    var n = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    while cpu.state.rip != end {
+        let r = cpu.step()
+        guard r == .executed else { fatalError("\(name): \(r) at \(hex(cpu.state.rip))") }
+        n += 1
+    }
+    return (n, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+}
+
+let iterations: UInt32 = 1_000_000
+func imm32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+
+// mov ecx, N; L: add eax, ecx; xor edx, eax; sub ebx, edx; dec ecx; jnz L
+let registerLoop: [UInt8] = [0xB9] + imm32(iterations) + [0x01, 0xC8, 0x31, 0xC2, 0x29, 0xD3, 0xFF, 0xC9, 0x75, 0xF6]
+// mov ecx, N; L: call f; dec ecx; jnz L; jmp end; f: add eax, 1; ret; end:
+let callLoop: [UInt8] = [0xB9] + imm32(iterations) + [0xE8, 0x06, 0, 0, 0, 0xFF, 0xC9, 0x75, 0xF7, 0xEB, 0x04,
+                                                    0x83, 0xC0, 0x01, 0xC3]
+// mov ecx, N; lea rsi, [rip + 0x100000]; L: mov rax, [rsi + rcx*8 - 8]; add [rsi + rcx*8 - 8], rax; dec ecx; jnz L
+let memoryLoop: [UInt8] = [0xB9] + imm32(iterations) + [0x48, 0x8D, 0x35, 0x00, 0x00, 0x10, 0x00,
+                                                      0x48, 0x8B, 0x44, 0xCE, 0xF8, 0x48, 0x01, 0x44, 0xCE, 0xF8,
+                                                      0xFF, 0xC9, 0x75, 0xF2]
+
+for (name, code) in [("register-only", registerLoop), ("call-heavy", callLoop), ("memory-heavy", memoryLoop)] {
+    let (n, t) = run(name, code)
+    print(String(format: "%-14@ %6.1f guest MIPS  (%d instructions, %.2f s)", name as NSString, Double(n) / t / 1e6, n, t))
+}
+// rep movsb / rep stosq of 16 MiB.
+let bytes = 16 << 20
+for (name, code) in [("rep movsb", [UInt8]([0xF3, 0xA4])), ("rep stosq", [UInt8]([0xF3, 0x48, 0xAB]))] {
+    let (_, t) = run(name, code) { cpu in
+        cpu.state.gpr[6] = cpu.memory.base + 0x100_0000
+        cpu.state.gpr[7] = cpu.memory.base + 0x200_0000
+        cpu.state.gpr[1] = UInt64(name == "rep movsb" ? bytes : bytes / 8)
+    }
+    print(String(format: "%-14@ %6.0f MB/s", name as NSString, Double(bytes) / t / 1e6))
+}
+if FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-x86_64") {
+    print("qemu-x86_64 is installed: the side-by-side run is not wired up yet")
+} else {
+    print("qemu-x86_64 is not installed: no side-by-side figures")
+}
