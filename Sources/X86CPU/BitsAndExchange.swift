@@ -41,11 +41,11 @@ extension CPU {
             let m0 = sizeMask(half)
             let equal = lo == state.gpr[0] & m0 && hi == state.gpr[2] & m0
             if equal {
-                try memory.write(a, size: half, value: state.gpr[3] & m0)
-                try memory.write(a &+ UInt64(half), size: half, value: state.gpr[1] & m0)
+                try store(a, size: half, value: state.gpr[3] & m0)
+                try store(a &+ UInt64(half), size: half, value: state.gpr[1] & m0)
             } else {
-                try memory.write(a, size: half, value: lo)
-                try memory.write(a &+ UInt64(half), size: half, value: hi)
+                try store(a, size: half, value: lo)
+                try store(a &+ UInt64(half), size: half, value: hi)
                 try write(.gpr(0, size: half, high: false), lo)
                 try write(.gpr(2, size: half, high: false), hi)
             }

@@ -115,7 +115,7 @@ extension CPU {
             case (4, _): state.gpr[n] = v & 0xFFFF_FFFF
             default: state.gpr[n] = v
             }
-        case .memory(let a, let size): try memory.write(a, size: size, value: v & sizeMask(size))
+        case .memory(let a, let size): try store(a, size: size, value: v & sizeMask(size))
         case .immediate: preconditionFailure("write to an immediate")
         }
     }
@@ -177,11 +177,17 @@ extension CPU {
         return r
     }
 
+    /// Every store the interpreter makes goes through here (self-modifying code is noticed).
+    @inline(__always) func store(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
+        try memory.write(address, size: size, value: value)
+        noteStore(address, size)
+    }
+
     // MARK: stack
 
     func push(_ v: UInt64, size: Int) throws(CPUException) {
         let rsp = state.gpr[4] &- UInt64(size)
-        try memory.write(rsp, size: size, value: v)
+        try store(rsp, size: size, value: v)
         state.gpr[4] = rsp
     }
 
@@ -193,16 +199,21 @@ extension CPU {
 
     // MARK: execute
 
-    func execute(_ ins: Instruction) throws(CPUException) {
+    func execute(_ decoded: DecodedInstruction) throws(CPUException) {
+        let ins = decoded.ins
         let next = state.rip &+ UInt64(ins.length)
-        let ops = ins.operands(address: state.rip)
-        let op = opTable[Int(ins.mnemonicID)]
+        let ops = decoded.operands
+        let op = decoded.op
         let osz = Int(ins.operandSize)
         // RIP-relative operands count from the next instruction.
         let savedRip = state.rip
         state.rip = next
         do throws(CPUException) {
-            try dispatch(op, ins, ops, osz)
+            if decoded.condition >= 0 {
+                try conditional(Int(decoded.condition), decoded.conditionKind, ops, osz)
+            } else {
+                try dispatch(op, ins, ops, osz)
+            }
         } catch {
             state.rip = savedRip
             throw error
@@ -360,7 +371,7 @@ extension CPU {
                 }
                 // The host CPU checks that the new stack top can be written (a fault leaves ENTER undone).
                 let top = state.gpr[4] &- (allocation & 0xFFFF)
-                try memory.write(top, size: width, value: try memory.read(top, size: width))
+                try store(top, size: width, value: try memory.read(top, size: width))
                 try write(.gpr(5, size: width, high: false), frame)
                 state.gpr[4] = top
             } catch {
@@ -379,20 +390,23 @@ extension CPU {
                 do throws(CPUException) { try write(place(ops[0]), bit) } catch { state.rflags = saved; throw error }
             }
         default:
-            if let cc = op.condition {
-                let taken = condition(cc)
-                if op.rawValue.hasPrefix("j") {
-                    if taken { state.rip = try target(ops[0], osz) }
-                } else if op.rawValue.hasPrefix("set") {
-                    try write(place(ops[0]), taken ? 1 : 0)
-                } else {
-                    // CMOVcc reads its source either way; a 32-bit destination is zero-extended either way.
-                    let d = place(ops[0]), v = try read(place(ops[1]))
-                    try write(d, taken ? v : try read(d))
-                }
-            } else {
-                throw .invalidOpcode
-            }
+            throw .invalidOpcode
+        }
+    }
+
+    /// Jcc, SETcc, CMOVcc (`kind` 0, 1, 2).
+    @inline(__always)
+    func conditional(_ cc: Int, _ kind: UInt8, _ ops: [Operand], _ osz: Int) throws(CPUException) {
+        let taken = condition(cc)
+        switch kind {
+        case 0:
+            if taken { state.rip = try target(ops[0], osz) }
+        case 1:
+            try write(place(ops[0]), taken ? 1 : 0)
+        default:
+            // CMOVcc reads its source either way; a 32-bit destination is zero-extended either way.
+            let d = place(ops[0]), v = try read(place(ops[1]))
+            try write(d, taken ? v : try read(d))
         }
     }
 

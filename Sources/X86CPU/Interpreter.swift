@@ -20,6 +20,13 @@ public final class CPU<Memory: CPUMemory> {
     public let vendor: Vendor
     let decoder: X86Decoder
     let fetchBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 16)
+    /// Decoded instructions by guest RIP (direct-mapped), so each code location is decoded once.
+    var cache: [DecodedInstruction?] = Array(repeating: nil, count: CPU.cacheSize)
+    /// Tags of the guest pages that hold cached instructions (direct-mapped): a write to one
+    /// of them drops the cache, so self-modifying code sees its new bytes.
+    var codePages = [UInt64](repeating: ~0, count: CPU.codePageSlots)
+    static var cacheSize: Int { 4096 }
+    static var codePageSlots: Int { 256 }
 
     public init(memory: Memory, vendor: Vendor = .intel) {
         self.memory = memory
@@ -31,21 +38,73 @@ public final class CPU<Memory: CPUMemory> {
     /// Executes one instruction.
     public func step() -> StepResult {
         do throws(CPUException) {
-            let n = try memory.fetch(state.rip, into: fetchBuffer, max: 15)
-            let ins = decoder.decode(fetchBuffer, count: n)
-            switch ins.status {
-            case .valid: break
-            case .truncated: throw .pageFault(address: state.rip &+ UInt64(n), errorCode: 0x14)
-            case .invalid: throw ins.length >= 15 ? .generalProtection(0) : .invalidOpcode
+            let rip = state.rip
+            let slot = Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1)
+            let decoded: DecodedInstruction
+            if let hit = cache[slot], hit.rip == rip {
+                decoded = hit
+            } else {
+                decoded = try decode(at: rip)
+                cache[slot] = decoded
             }
-            try execute(ins)
+            try execute(decoded)
             return .executed
         } catch {
             return .exception(error)
         }
     }
 
+    @inline(never)
+    func decode(at rip: UInt64) throws(CPUException) -> DecodedInstruction {
+        let n = try memory.fetch(rip, into: fetchBuffer, max: 15)
+        let ins = decoder.decode(fetchBuffer, count: n)
+        switch ins.status {
+        case .valid: break
+        case .truncated: throw .pageFault(address: rip &+ UInt64(n), errorCode: 0x14)
+        case .invalid: throw ins.length >= 15 ? .generalProtection(0) : .invalidOpcode
+        }
+        // Both pages an instruction spans count as code.
+        markCode(rip)
+        markCode(rip &+ UInt64(ins.length) &- 1)
+        let op = interpreterOps[Int(ins.mnemonicID)]
+        let kind: UInt8 = op.rawValue.hasPrefix("cmov") ? 2 : (op.rawValue.hasPrefix("set") ? 1 : 0)
+        return DecodedInstruction(rip: rip, ins: ins, operands: ins.operands(address: rip), op: op,
+                                  condition: Int8(op.condition ?? -1), conditionKind: kind)
+    }
+
+    @inline(__always) func markCode(_ address: UInt64) {
+        let page = address >> 12
+        codePages[Int(truncatingIfNeeded: page) & (CPU.codePageSlots - 1)] = page
+    }
+
+    /// Drops every decoded instruction (after the guest, or a device, wrote to code).
+    public func invalidateDecodedInstructions() {
+        for i in cache.indices { cache[i] = nil }
+        for i in codePages.indices { codePages[i] = ~0 }
+    }
+
+    /// Called for every store the CPU makes: a store into a page holding decoded code drops the cache.
+    @inline(__always) func noteStore(_ address: UInt64, _ size: Int) {
+        let first = address >> 12, last = (address &+ UInt64(size) &- 1) >> 12
+        if codePages[Int(truncatingIfNeeded: first) & (CPU.codePageSlots - 1)] == first
+            || codePages[Int(truncatingIfNeeded: last) & (CPU.codePageSlots - 1)] == last {
+            invalidateDecodedInstructions()
+        }
+    }
+
     var opTable: [Op] { interpreterOps }
+}
+
+/// One decoded instruction, with its operands resolved once (a register, a memory
+/// operand's parts, an immediate, a branch target for this RIP).
+struct DecodedInstruction {
+    var rip: UInt64
+    var ins: Instruction
+    var operands: [Operand]
+    var op: Op
+    /// Jcc/SETcc/CMOVcc: the condition (0-15) and which of the three (0, 1, 2); -1 otherwise.
+    var condition: Int8
+    var conditionKind: UInt8
 }
 
 /// Per mnemonic ID, the operation that executes it.

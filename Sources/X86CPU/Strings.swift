@@ -28,10 +28,10 @@ extension CPU {
             var advanceSI = false, advanceDI = false
             switch op {
             case .movsb, .movsw, .movsd, .movsq:
-                try memory.write(rdi, size: size, value: try memory.read(segment &+ rsi, size: size))
+                try store(rdi, size: size, value: try memory.read(segment &+ rsi, size: size))
                 advanceSI = true; advanceDI = true
             case .stosb, .stosw, .stosd, .stosq:
-                try memory.write(rdi, size: size, value: state.gpr[0] & sizeMask(size))
+                try store(rdi, size: size, value: state.gpr[0] & sizeMask(size))
                 advanceDI = true
             case .lodsb, .lodsw, .lodsd, .lodsq:
                 try write(.gpr(0, size: size, high: false), try memory.read(segment &+ rsi, size: size))
