@@ -135,6 +135,8 @@ public struct CPUCaseGenerator {
                     if m.addressSize == 4 { gpr[Int(base.number)] &= 0xFFFF_FFFF }
                     let ea = (gpr[Int(base.number)] &+ rest) & (m.addressSize == 4 ? 0xFFFF_FFFF : ~0)
                     guard ea == want else { continue }
+                    // Now and then a non-canonical address: #GP (or #SS through RBP) on both sides.
+                    if m.addressSize == 8 && random(16) == 0 { gpr[Int(base.number)] ^= 0x8000_0000_0000_0000 }
                 }
             }
             // A 16-bit SHLD/SHRD by more than 16 is undefined.
@@ -236,7 +238,9 @@ public func runInterpreter(_ c: CPUCase) -> CaseOutcome {
         switch e {
         case .divideError: return .divideError
         case .invalidOpcode: return .invalidOpcode
-        default: return .fault
+        case .generalProtection: return .generalProtection
+        case .stackFault: return .stackFault
+        case .pageFault: return .pageFault
         }
     }
 }

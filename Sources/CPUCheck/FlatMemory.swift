@@ -66,7 +66,9 @@ public enum CaseOutcome: Equatable, Sendable {
     case stepped(IntegerState)
     case divideError
     case invalidOpcode
-    case fault  // #GP, #SS, #PF (SIGSEGV/SIGBUS natively)
+    case generalProtection  // natively SIGSEGV with si_code SI_KERNEL
+    case pageFault          // natively SIGSEGV with SEGV_MAPERR or SEGV_ACCERR
+    case stackFault         // natively SIGBUS
     case other(String)
 }
 
@@ -97,7 +99,9 @@ public enum HostExecution {
         case Int32(HOSTCPU_ARITH.rawValue):
             return result.length == 1 || result.length == 2 ? .divideError : .other("SIGFPE code \(result.length)")
         case Int32(HOSTCPU_UNDEFINED.rawValue): return .invalidOpcode
-        case Int32(HOSTCPU_FAULT.rawValue): return .fault
+        case Int32(HOSTCPU_FAULT.rawValue):
+            if result.signal == 7 { return .stackFault } // SIGBUS
+            return result.length == 0x80 ? .generalProtection : .pageFault
         default: return .other("signal \(result.signal)")
         }
     }

@@ -45,7 +45,8 @@ enum Op: String {
 /// memory at a linear address, or an immediate.
 enum Place {
     case gpr(Int, size: Int, high: Bool)
-    case memory(UInt64, size: Int)
+    /// `stack`: addressed through RSP or RBP, so a non-canonical address is #SS rather than #GP.
+    case memory(UInt64, size: Int, stack: Bool)
     case immediate(UInt64, size: Int)
 }
 
@@ -68,7 +69,7 @@ extension CPU {
             case .gpr32: return .gpr(Int(r.number), size: 4, high: false)
             default: return .gpr(Int(r.number), size: 8, high: false)
             }
-        case .memory(let m): return .memory(linearAddress(m), size: m.size)
+        case .memory(let m): return .memory(linearAddress(m), size: m.size, stack: m.base?.number == 4 || m.base?.number == 5)
         case .immediate(let v, let size): return .immediate(v, size: size)
         case .relative(let target): return .immediate(target, size: 8)
         case .farPointer(_, let offset): return .immediate(offset, size: 8)
@@ -92,14 +93,16 @@ extension CPU {
         switch p {
         case .gpr(let n, let size, let high):
             return high ? (state.gpr[n] >> 8) & 0xFF : state.gpr[n] & sizeMask(size)
-        case .memory(let a, let size): return try memory.read(a, size: size)
+        case .memory(let a, let size, let stack):
+            try checkCanonical(a, size, stack: stack)
+            return try memory.read(a, size: size)
         case .immediate(let v, let size): return v & sizeMask(size)
         }
     }
 
     func size(_ p: Place) -> Int {
         switch p {
-        case .gpr(_, let s, _), .memory(_, let s), .immediate(_, let s): return s
+        case .gpr(_, let s, _), .memory(_, let s, _), .immediate(_, let s): return s
         }
     }
 
@@ -115,7 +118,9 @@ extension CPU {
             case (4, _): state.gpr[n] = v & 0xFFFF_FFFF
             default: state.gpr[n] = v
             }
-        case .memory(let a, let size): try store(a, size: size, value: v & sizeMask(size))
+        case .memory(let a, let size, let stack):
+            try checkCanonical(a, size, stack: stack)
+            try store(a, size: size, value: v & sizeMask(size))
         case .immediate: preconditionFailure("write to an immediate")
         }
     }
@@ -177,6 +182,13 @@ extension CPU {
         return r
     }
 
+    /// A data access whose first or last byte is not canonical: #SS(0) through RSP/RBP, else #GP(0).
+    @inline(__always) func checkCanonical(_ a: UInt64, _ size: Int, stack: Bool) throws(CPUException) {
+        guard isCanonical(a), isCanonical(a &+ UInt64(size) &- 1) else {
+            throw stack ? .stackFault(0) : .generalProtection(0)
+        }
+    }
+
     /// Every store the interpreter makes goes through here (self-modifying code is noticed).
     @inline(__always) func store(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
         try memory.write(address, size: size, value: value)
@@ -187,11 +199,13 @@ extension CPU {
 
     func push(_ v: UInt64, size: Int) throws(CPUException) {
         let rsp = state.gpr[4] &- UInt64(size)
+        try checkCanonical(rsp, size, stack: true)
         try store(rsp, size: size, value: v)
         state.gpr[4] = rsp
     }
 
     func pop(size: Int) throws(CPUException) -> UInt64 {
+        try checkCanonical(state.gpr[4], size, stack: true)
         let v = try memory.read(state.gpr[4], size: size)
         state.gpr[4] &+= UInt64(size)
         return v

@@ -198,10 +198,10 @@ extension CPU {
         let size = self.size(d), w = UInt64(size * 8)
         let o = place(ops[1])
         var offset = try read(o)
-        if case .memory(let a, _) = d, case .gpr = o {
+        if case .memory(let a, _, let stack) = d, case .gpr = o {
             let signed = Int64(bitPattern: signExtend(offset, size))
             let unit = signed >> Int64(size == 8 ? 6 : (size == 4 ? 5 : 4))
-            d = .memory(a &+ UInt64(bitPattern: unit &* Int64(size)), size: size)
+            d = .memory(a &+ UInt64(bitPattern: unit &* Int64(size)), size: size, stack: stack)
             offset = UInt64(bitPattern: signed) & (w - 1)
         } else {
             offset &= w - 1

@@ -20,11 +20,16 @@ extension CPU {
         let compares = op.rawValue.hasPrefix("cmps") || op.rawValue.hasPrefix("scas")
         // For CMPS/SCAS the last of F2/F3 decides between REPNE and REPE.
         let whileEqual = ins.lastRepeat == 0xF3
+        let name = op.rawValue
+        let readsSource = name.hasPrefix("movs") || name.hasPrefix("lods") || name.hasPrefix("cmps")
+        let usesDestination = !name.hasPrefix("lods")
         var segment: UInt64 = 0
         if ins.segmentOverride == 4 { segment = state.fsBase } else if ins.segmentOverride == 5 { segment = state.gsBase }
         while true {
             if repeated && state.gpr[1] & am == 0 { break }
             let rsi = state.gpr[6] & am, rdi = state.gpr[7] & am
+            if readsSource { try checkCanonical(segment &+ rsi, size, stack: false) }
+            if usesDestination { try checkCanonical(rdi, size, stack: false) }
             var advanceSI = false, advanceDI = false
             switch op {
             case .movsb, .movsw, .movsd, .movsq:
