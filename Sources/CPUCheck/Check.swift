@@ -19,7 +19,7 @@ public enum Family: String, CaseIterable, Sendable {
             return [[0x88], [0x89], [0x8A], [0x8B], [0xC6], [0xC7], [0x63], [0x8D], [0x86], [0x87],
                     [0x0F, 0xB6], [0x0F, 0xB7], [0x0F, 0xBE], [0x0F, 0xBF]]
                 + (0xB0...0xBF).map { [UInt8($0)] } + (0x90...0x97).map { [UInt8($0)] } + (0xC8...0xCF).map { [0x0F, UInt8($0)] }
-        case .stack: return (0x50...0x5F).map { [UInt8($0)] } + [[0x6A], [0x68], [0xFF], [0x8F], [0xC8], [0xC8], [0xC9]]
+        case .stack: return (0x50...0x5F).map { [UInt8($0)] } + [[0x6A], [0x68], [0xFF], [0x8F], [0xC8], [0xC8], [0xC9], [0x9C], [0x9D]]
         case .branch: return (0x70...0x7F).map { [UInt8($0)] } + [[0xE0], [0xE1], [0xE2], [0xE3], [0xEB], [0xE9], [0xE8], [0xC3], [0xC2], [0xFF]]
         case .condition: return (0x90...0x9F).map { [0x0F, UInt8($0)] } + (0x40...0x4F).map { [0x0F, UInt8($0)] }
         case .shift: return [[0xC0], [0xC1], [0xD0], [0xD1], [0xD2], [0xD3]]
@@ -105,6 +105,14 @@ public struct CPUCaseGenerator {
             if ins.operands(address: FlatMemory.codeBase).contains(.relative(target: FlatMemory.codeBase)) { continue }
             var gpr = (0..<16).map { _ in random(4) == 0 ? UInt64(random(256)) : rng.next() }
             gpr[4] = FlatMemory.dataBase + 0x1000 + UInt64(random(32)) * 8
+            var data = (0..<FlatMemory.dataSize).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            if ins.mnemonic.hasPrefix("popf") {
+                // The host harness single-steps with TF: a POPF image without TF would end the tracing.
+                // AC stays clear: with Linux's CR0.AM, AC set would make the harness's own handler
+                // raise alignment checks.
+                data[Int(gpr[4] - FlatMemory.dataBase) + 1] |= 0x01
+                data[Int(gpr[4] - FlatMemory.dataBase) + 2] &= ~0x04
+            }
             if ins.mnemonic == "enter" || ins.mnemonic == "leave" {
                 guard case .immediate(let level, _) = ins.operands(address: FlatMemory.codeBase).last ?? .immediate(0, size: 1),
                       ins.mnemonic == "leave" || level & 31 < 8 else { continue }
@@ -146,7 +154,6 @@ public struct CPUCaseGenerator {
                 if c & 0x1F > 16 { continue }
             }
             let flags = rng.next() & (Flag.status | Flag.df) | 0x202
-            let data = (0..<FlatMemory.dataSize).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             return CPUCase(family: f, bytes: bytes, gpr: gpr, rflags: flags, data: data)
         }
     }
@@ -252,7 +259,13 @@ public func checkCase(_ c: CPUCase) -> CPUMismatch? {
     switch (host, ours) {
     case (.stepped(var h), .stepped(var s)):
         let ins = X86Decoder(mode: .bits64, vendor: hostVendor).decode(c.bytes)
-        let compared = (Flag.status | Flag.df) & ~CPUOps.undefinedFlags(ins, gpr: c.gpr)
+        var compared = (Flag.status | Flag.df) & ~CPUOps.undefinedFlags(ins, gpr: c.gpr)
+        if ins.mnemonic.hasPrefix("pushf") {
+            // The harness runs with TF set, and PUSHF saves it: clear it in the host's image.
+            let o = Int(h.gpr[4] - FlatMemory.dataBase) + 1
+            if o < h.data.count { h.data[o] &= ~0x01 }
+        }
+        if ins.mnemonic.hasPrefix("popf") { compared |= 1 << 14 | 1 << 18 | 1 << 21 } // NT, AC, ID
         h.rflags &= compared
         s.rflags &= compared
         return h == s ? nil : CPUMismatch(testCase: c, host: host, softvmm: ours)

@@ -21,6 +21,7 @@ enum Op: String {
     case movsb, movsw, movsd, movsq, cmpsb, cmpsw, cmpsd, cmpsq, stosb, stosw, stosd, stosq
     case lodsb, lodsw, lodsd, lodsq, scasb, scasw, scasd, scasq
     case xadd, cmpxchg, cmpxchg8b, cmpxchg16b, shld, shrd, popcnt, tzcnt, lzcnt, movbe, crc32, leave, enter
+    case pushf, pushfq, popf, popfq
     case andn, bextr, blsi, blsmsk, blsr, bzhi, pdep, pext, rorx, sarx, shlx, shrx, mulx, adcx, adox
 
     /// The general-register instructions that are VEX-encoded.
@@ -365,6 +366,17 @@ extension CPU {
             } catch { state.gpr[4] = rsp; throw error }
         case .andn, .bextr, .blsi, .blsmsk, .blsr, .bzhi, .pdep, .pext, .rorx, .sarx, .shlx, .shrx, .mulx, .adcx, .adox:
             try bitManipulation(op, ops)
+        case .pushf, .pushfq:
+            // The image has RF and VM clear.
+            try push(state.rflags & ~(UInt64(1) << 16 | UInt64(1) << 17) & sizeMask(osz == 2 ? 2 : 8), size: osz == 2 ? 2 : 8)
+        case .popf, .popfq:
+            // At CPL 3 with IOPL 0: CF, PF, AF, ZF, SF, TF, DF, OF, NT, AC and ID change; IF and IOPL
+            // stay (no fault); RF, VM, VIF, VIP stay as they are. A 16-bit POPF changes the low half only.
+            let width = osz == 2 ? 2 : 8
+            let v = try pop(size: width)
+            var writable: UInt64 = Flag.status | Flag.tf | Flag.df | 1 << 14 | 1 << 18 | 1 << 21
+            if width == 2 { writable &= 0xFFFF }
+            state.rflags = (state.rflags & ~writable) | (v & writable) | 2
         case .enter:
             // ENTER size, level (SDM vol. 2): push rBP, copy level - 1 frame pointers from the old
             // frame, push the new frame pointer, then allocate `size` bytes. 64-bit mode: 8 or 2 bytes.
