@@ -214,12 +214,14 @@ extension CPU {
 
     // MARK: execute
 
-    func execute(_ decoded: DecodedInstruction) throws(CPUException) {
-        let ins = decoded.ins
+    @inline(__always)
+    func execute(_ entry: UnsafeMutablePointer<DecodedInstruction>) throws(CPUException) {
+        let ins = entry.pointee.ins
         let next = state.rip &+ UInt64(ins.length)
-        let ops = decoded.operands
-        let op = decoded.op
+        let ops = entry.pointee.operands
+        let op = entry.pointee.op
         let osz = Int(ins.operandSize)
+        let decoded = (condition: entry.pointee.condition, conditionKind: entry.pointee.conditionKind)
         // RIP-relative operands count from the next instruction.
         let savedRip = state.rip
         state.rip = next

@@ -21,10 +21,13 @@ public final class CPU<Memory: CPUMemory> {
     let decoder: X86Decoder
     let fetchBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 16)
     /// Decoded instructions by guest RIP (direct-mapped), so each code location is decoded once.
-    var cache: [DecodedInstruction?] = Array(repeating: nil, count: CPU.cacheSize)
+    /// An entry whose `rip` does not match is empty or belongs to another location.
+    let cache: UnsafeMutablePointer<DecodedInstruction>
     /// Tags of the guest pages that hold cached instructions (direct-mapped): a write to one
-    /// of them drops the cache, so self-modifying code sees its new bytes.
-    var codePages = [UInt64](repeating: ~0, count: CPU.codePageSlots)
+    /// of them drops the cache (after the instruction that wrote), so self-modifying code
+    /// sees its new bytes.
+    let codePages: UnsafeMutablePointer<UInt64>
+    var invalidationPending = false
     static var cacheSize: Int { 4096 }
     static var codePageSlots: Int { 256 }
 
@@ -32,22 +35,27 @@ public final class CPU<Memory: CPUMemory> {
         self.memory = memory
         self.vendor = vendor
         decoder = X86Decoder(mode: .bits64, vendor: vendor)
+        cache = .allocate(capacity: CPU.cacheSize)
+        cache.initialize(repeating: DecodedInstruction.empty, count: CPU.cacheSize)
+        codePages = .allocate(capacity: CPU.codePageSlots)
+        codePages.initialize(repeating: ~0, count: CPU.codePageSlots)
     }
-    deinit { fetchBuffer.deallocate() }
+
+    deinit {
+        fetchBuffer.deallocate()
+        cache.deinitialize(count: CPU.cacheSize)
+        cache.deallocate()
+        codePages.deallocate()
+    }
 
     /// Executes one instruction.
     public func step() -> StepResult {
         do throws(CPUException) {
             let rip = state.rip
-            let slot = Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1)
-            let decoded: DecodedInstruction
-            if let hit = cache[slot], hit.rip == rip {
-                decoded = hit
-            } else {
-                decoded = try decode(at: rip)
-                cache[slot] = decoded
-            }
-            try execute(decoded)
+            let entry = cache + (Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1))
+            if entry.pointee.rip != rip { entry.pointee = try decode(at: rip) }
+            defer { if invalidationPending { invalidateDecodedInstructions() } }
+            try execute(entry)
             return .executed
         } catch {
             return .exception(error)
@@ -79,16 +87,18 @@ public final class CPU<Memory: CPUMemory> {
 
     /// Drops every decoded instruction (after the guest, or a device, wrote to code).
     public func invalidateDecodedInstructions() {
-        for i in cache.indices { cache[i] = nil }
-        for i in codePages.indices { codePages[i] = ~0 }
+        invalidationPending = false
+        for i in 0..<CPU.cacheSize { cache[i] = .empty }
+        for i in 0..<CPU.codePageSlots { codePages[i] = ~0 }
     }
 
-    /// Called for every store the CPU makes: a store into a page holding decoded code drops the cache.
+    /// Called for every store the CPU makes: a store into a page holding decoded code drops the
+    /// cache once the current instruction is done (it may still be reading its own entry).
     @inline(__always) func noteStore(_ address: UInt64, _ size: Int) {
         let first = address >> 12, last = (address &+ UInt64(size) &- 1) >> 12
         if codePages[Int(truncatingIfNeeded: first) & (CPU.codePageSlots - 1)] == first
             || codePages[Int(truncatingIfNeeded: last) & (CPU.codePageSlots - 1)] == last {
-            invalidateDecodedInstructions()
+            invalidationPending = true
         }
     }
 
@@ -105,6 +115,9 @@ struct DecodedInstruction {
     /// Jcc/SETcc/CMOVcc: the condition (0-15) and which of the three (0, 1, 2); -1 otherwise.
     var condition: Int8
     var conditionKind: UInt8
+
+    static let empty = DecodedInstruction(rip: ~0, ins: Instruction(mode: .bits64), operands: [], op: .unimplemented,
+                                          condition: -1, conditionKind: 0)
 }
 
 /// Per mnemonic ID, the operation that executes it.

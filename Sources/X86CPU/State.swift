@@ -55,23 +55,37 @@ public protocol CPUMemory: AnyObject {
 }
 
 /// The architectural state of one CPU: general registers, RIP, RFLAGS, segment bases.
-/// Registers live in unsafe storage owned by the object (no copy-on-write, no
-/// exclusivity checks on the hot path).
+/// Everything lives in one block of unsafe storage owned by the object, so the hot path
+/// pays no copy-on-write or exclusivity checks.
 public final class CPUState {
-    /// rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15.
+    /// rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15 (slots 0-15); then RIP, RFLAGS, FS and GS bases.
     public let gpr: UnsafeMutablePointer<UInt64>
-    public var rip: UInt64 = 0
-    /// Always has bit 1 set.
-    public var rflags: UInt64 = 0x2
-    public var fsBase: UInt64 = 0
-    public var gsBase: UInt64 = 0
 
     public init() {
-        gpr = .allocate(capacity: 16)
-        gpr.initialize(repeating: 0, count: 16)
+        gpr = .allocate(capacity: 20)
+        gpr.initialize(repeating: 0, count: 20)
+        gpr[17] = 0x2
     }
 
     deinit { gpr.deallocate() }
+
+    public var rip: UInt64 {
+        @inline(__always) get { gpr[16] }
+        @inline(__always) set { gpr[16] = newValue }
+    }
+    /// Always has bit 1 set.
+    public var rflags: UInt64 {
+        @inline(__always) get { gpr[17] }
+        @inline(__always) set { gpr[17] = newValue }
+    }
+    public var fsBase: UInt64 {
+        @inline(__always) get { gpr[18] }
+        @inline(__always) set { gpr[18] = newValue }
+    }
+    public var gsBase: UInt64 {
+        @inline(__always) get { gpr[19] }
+        @inline(__always) set { gpr[19] = newValue }
+    }
 
     @inline(__always) public func flag(_ f: UInt64) -> Bool { rflags & f != 0 }
     @inline(__always) public func set(_ f: UInt64, _ on: Bool) { rflags = on ? rflags | f : rflags & ~f }
