@@ -3,7 +3,7 @@ import X86Decoder
 
 extension CPU {
     /// XADD, CMPXCHG, CMPXCHG8B/16B.
-    func exchange(_ op: Op, _ ops: [Operand], _ ins: Instruction) throws(CPUException) {
+    func exchange(_ op: Op, _ ops: OperandList, _ ins: Instruction) throws(CPUException) {
         switch op {
         case .xadd:
             let d = place(ops[0]), s = place(ops[1]), size = self.size(d)
@@ -56,7 +56,7 @@ extension CPU {
 
     /// SHLD/SHRD: a double-width shift. A count of 0 changes nothing but a 32-bit register's
     /// upper half; a 16-bit operand shifted by more than 16 is undefined (the SDM's words).
-    func doubleShift(_ op: Op, _ ops: [Operand]) throws(CPUException) {
+    func doubleShift(_ op: Op, _ ops: OperandList) throws(CPUException) {
         let d = place(ops[0]), size = self.size(d), w = UInt64(size * 8)
         let src = try read(place(ops[1]))
         let c = try read(place(ops[2])) & (size == 8 ? 0x3F : 0x1F)
@@ -83,7 +83,7 @@ extension CPU {
     }
 
     /// POPCNT, TZCNT, LZCNT: CF = the source was zero (TZCNT/LZCNT) ; ZF = the result is zero.
-    func count(_ op: Op, _ ops: [Operand]) throws(CPUException) {
+    func count(_ op: Op, _ ops: OperandList) throws(CPUException) {
         let d = place(ops[0]), s = place(ops[1]), size = self.size(s), w = size * 8
         let v = try read(s)
         let r: Int
@@ -105,7 +105,7 @@ extension CPU {
     }
 
     /// CRC32 (the CRC-32C polynomial, bit-reflected), over 1, 2, 4 or 8 source bytes.
-    func crc32(_ ops: [Operand]) throws(CPUException) {
+    func crc32(_ ops: OperandList) throws(CPUException) {
         let d = place(ops[0]), s = place(ops[1])
         var crc = UInt32(truncatingIfNeeded: try read(d))
         let v = try read(s)
@@ -117,7 +117,7 @@ extension CPU {
     }
 
     /// The BMI1/BMI2 general-register instructions and ADCX/ADOX.
-    func bitManipulation(_ op: Op, _ ops: [Operand]) throws(CPUException) {
+    func bitManipulation(_ op: Op, _ ops: OperandList) throws(CPUException) {
         let d = place(ops[0]), size = self.size(d), w = UInt64(size * 8), m = sizeMask(size)
         func flagsZS(_ r: UInt64, cf: Bool, of: Bool = false) {
             var f = state.rflags & ~Flag.status

@@ -237,7 +237,7 @@ extension CPU {
         }
     }
 
-    func dispatch(_ op: Op, _ ins: Instruction, _ ops: [Operand], _ osz: Int) throws(CPUException) {
+    func dispatch(_ op: Op, _ ins: Instruction, _ ops: OperandList, _ osz: Int) throws(CPUException) {
         switch op {
         case .add, .or, .adc, .sbb, .and, .sub, .xor, .cmp, .test:
             let d = place(ops[0]), s = place(ops[1])
@@ -424,7 +424,7 @@ extension CPU {
 
     /// Jcc, SETcc, CMOVcc (`kind` 0, 1, 2).
     @inline(__always)
-    func conditional(_ cc: Int, _ kind: UInt8, _ ops: [Operand], _ osz: Int) throws(CPUException) {
+    func conditional(_ cc: Int, _ kind: UInt8, _ ops: OperandList, _ osz: Int) throws(CPUException) {
         let taken = condition(cc)
         switch kind {
         case 0:

@@ -71,12 +71,14 @@ public final class CPU<Memory: CPUMemory> {
         case .truncated: throw .pageFault(address: rip &+ UInt64(n), errorCode: 0x14)
         case .invalid: throw ins.length >= 15 ? .generalProtection(0) : .invalidOpcode
         }
+        // What the interpreter does not implement is #UD (and absent from its CPUID).
+        guard interpreterImplements(ins) else { throw .invalidOpcode }
         // Both pages an instruction spans count as code.
         markCode(rip)
         markCode(rip &+ UInt64(ins.length) &- 1)
         let op = interpreterOps[Int(ins.mnemonicID)]
         let kind: UInt8 = op.rawValue.hasPrefix("cmov") ? 2 : (op.rawValue.hasPrefix("set") ? 1 : 0)
-        return DecodedInstruction(rip: rip, ins: ins, operands: ins.operands(address: rip), op: op,
+        return DecodedInstruction(rip: rip, ins: ins, operands: OperandList(ins.operands(address: rip)), op: op,
                                   condition: Int8(op.condition ?? -1), conditionKind: kind)
     }
 
@@ -110,14 +112,43 @@ public final class CPU<Memory: CPUMemory> {
 struct DecodedInstruction {
     var rip: UInt64
     var ins: Instruction
-    var operands: [Operand]
+    var operands: OperandList
     var op: Op
     /// Jcc/SETcc/CMOVcc: the condition (0-15) and which of the three (0, 1, 2); -1 otherwise.
     var condition: Int8
     var conditionKind: UInt8
 
-    static let empty = DecodedInstruction(rip: ~0, ins: Instruction(mode: .bits64), operands: [], op: .unimplemented,
+    static let empty = DecodedInstruction(rip: ~0, ins: Instruction(mode: .bits64), operands: OperandList([]), op: .unimplemented,
                                           condition: -1, conditionKind: 0)
+}
+
+/// Up to four operands stored inline (plain values: copying one costs no reference counting).
+struct OperandList {
+    let count: Int
+    let o0, o1, o2, o3: Operand
+
+    init(_ list: [Operand]) {
+        // Implemented instructions have at most four (checked by interpreterImplements' callers).
+        precondition(list.count <= 4, "more than four operands")
+        let none = Operand.immediate(0, size: 0)
+        count = list.count
+        o0 = list.count > 0 ? list[0] : none
+        o1 = list.count > 1 ? list[1] : none
+        o2 = list.count > 2 ? list[2] : none
+        o3 = list.count > 3 ? list[3] : none
+    }
+
+    @inline(__always) subscript(_ i: Int) -> Operand {
+        switch i {
+        case 0: o0
+        case 1: o1
+        case 2: o2
+        default: o3
+        }
+    }
+
+    var first: Operand? { count > 0 ? o0 : nil }
+    var last: Operand? { count > 0 ? self[count - 1] : nil }
 }
 
 /// Per mnemonic ID, the operation that executes it.

@@ -4,7 +4,7 @@ import X86Decoder
 extension CPU {
     /// SHL/SAL/SHR/SAR/ROL/ROR/RCL/RCR by 1, CL or an immediate (SDM vol. 2, "RCL/RCR/ROL/ROR"
     /// and "SAL/SAR/SHL/SHR"). A masked count of 0 changes nothing, flags included.
-    func shift(_ op: Op, _ ops: [Operand]) throws(CPUException) {
+    func shift(_ op: Op, _ ops: OperandList) throws(CPUException) {
         let d = place(ops[0]), size = self.size(d), w = UInt64(size * 8)
         let count = ops.count > 1 ? try read(place(ops[1])) & 0xFF : 1
         let c = count & (size == 8 ? 0x3F : 0x1F)
@@ -87,7 +87,7 @@ extension CPU {
     }
 
     /// MUL, IMUL (one, two and three operands), DIV, IDIV.
-    func multiplyDivide(_ op: Op, _ ops: [Operand], _ osz: Int) throws(CPUException) {
+    func multiplyDivide(_ op: Op, _ ops: OperandList, _ osz: Int) throws(CPUException) {
         if op == .imul && ops.count > 1 {
             // IMUL r, r/m (, imm): the truncated signed product; CF = OF = it did not fit.
             let d = place(ops[0]), size = self.size(d)
@@ -193,7 +193,7 @@ extension CPU {
 
     /// BT/BTS/BTR/BTC: CF = the bit; the others set, clear or flip it. A register bit
     /// offset into memory addresses beyond the operand (signed, in operand-size units).
-    func bitTest(_ op: Op, _ ops: [Operand]) throws(CPUException) {
+    func bitTest(_ op: Op, _ ops: OperandList) throws(CPUException) {
         var d = place(ops[0])
         let size = self.size(d), w = UInt64(size * 8)
         let o = place(ops[1])

@@ -87,3 +87,19 @@ final class ExecutableData: CPUMemory {
         return n
     }
 }
+
+@Suite struct GuestMisbehaviour {
+    /// Random bytes are a guest's business: every step ends in an instruction or an exception,
+    /// never a host crash (unimplemented encodings are #UD).
+    @Test func randomBytesNeverCrash() {
+        var rng = SplitMix64(seed: 77)
+        for _ in 0..<20_000 {
+            let code = (0..<16).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let cpu = CPU(memory: FlatMemory(data: [UInt8](repeating: 0, count: FlatMemory.dataSize), code: code))
+            cpu.state.rip = FlatMemory.codeBase
+            for i in 0..<16 { cpu.state.gpr[i] = rng.next() }
+            cpu.state.gpr[4] = FlatMemory.dataBase + 0x1000
+            for _ in 0..<4 { if case .exception = cpu.step() { break } }
+        }
+    }
+}
