@@ -22,6 +22,7 @@ enum Op: String {
     case lodsb, lodsw, lodsd, lodsq, scasb, scasw, scasd, scasq
     case xadd, cmpxchg, cmpxchg8b, cmpxchg16b, shld, shrd, popcnt, tzcnt, lzcnt, movbe, crc32, leave, enter
     case pushf, pushfq, popf, popfq
+    case cpuid, rdtsc, rdtscp, rdrand, rdseed
     case andn, bextr, blsi, blsmsk, blsr, bzhi, pdep, pext, rorx, sarx, shlx, shrx, mulx, adcx, adox
 
     /// The general-register instructions that are VEX-encoded.
@@ -368,6 +369,8 @@ extension CPU {
             } catch { state.gpr[4] = rsp; throw error }
         case .andn, .bextr, .blsi, .blsmsk, .blsr, .bzhi, .pdep, .pext, .rorx, .sarx, .shlx, .shrx, .mulx, .adcx, .adox:
             try bitManipulation(op, ops)
+        case .cpuid, .rdtsc, .rdtscp, .rdrand, .rdseed:
+            try identification(op, ops)
         case .pushf, .pushfq:
             // The image has RF and VM clear.
             try push(state.rflags & ~(UInt64(1) << 16 | UInt64(1) << 17) & sizeMask(osz == 2 ? 2 : 8), size: osz == 2 ? 2 : 8)

@@ -31,9 +31,17 @@ public final class CPU<Memory: CPUMemory> {
     static var cacheSize: Int { 4096 }
     static var codePageSlots: Int { 256 }
 
-    public init(memory: Memory, vendor: Vendor = .intel) {
+    /// CPUID's answers and the deterministic time and entropy sources.
+    public let model: CPUModel
+    /// Instructions retired: guest time (RDTSC) is derived from it.
+    public private(set) var retired: UInt64 = 0
+    var entropy: SplitMix64
+
+    public init(memory: Memory, vendor: Vendor = .intel, model: CPUModel = CPUModel()) {
         self.memory = memory
         self.vendor = vendor
+        self.model = model
+        entropy = SplitMix64(seed: model.entropySeed)
         decoder = X86Decoder(mode: .bits64, vendor: vendor)
         cache = .allocate(capacity: CPU.cacheSize)
         cache.initialize(repeating: DecodedInstruction.empty, count: CPU.cacheSize)
@@ -56,6 +64,7 @@ public final class CPU<Memory: CPUMemory> {
             if entry.pointee.rip != rip { entry.pointee = try decode(at: rip) }
             defer { if invalidationPending { invalidateDecodedInstructions() } }
             try execute(entry)
+            retired &+= 1
             return .executed
         } catch {
             return .exception(error)

@@ -103,3 +103,56 @@ final class ExecutableData: CPUMemory {
         }
     }
 }
+
+@Suite struct Determinism {
+    func run(_ code: [UInt8], steps: Int, model: CPUModel = CPUModel()) -> CPU<FlatMemory> {
+        let cpu = CPU(memory: FlatMemory(data: [UInt8](repeating: 0, count: FlatMemory.dataSize), code: code), model: model)
+        cpu.state.rip = FlatMemory.codeBase
+        cpu.state.gpr[4] = FlatMemory.dataBase + 0x1000
+        for _ in 0..<steps { #expect(cpu.step() == .executed) }
+        return cpu
+    }
+
+    /// Guest time is the retired-instruction count: RDTSC twice, three instructions apart.
+    @Test func timeStampCounterCountsInstructions() {
+        // rdtsc; mov rbx, rax; nop; rdtsc; sub rax, rbx
+        let code: [UInt8] = [0x0F, 0x31, 0x48, 0x89, 0xC3, 0x90, 0x0F, 0x31, 0x48, 0x29, 0xD8]
+        let a = run(code, steps: 5), b = run(code, steps: 5)
+        #expect(a.state.gpr[0] == 3)
+        #expect(a.state.gpr[3] == b.state.gpr[3] && a.retired == 5)
+        var fast = CPUModel()
+        fast.tscPerInstruction = 10
+        let f = run(code, steps: 5, model: fast)
+        #expect(f.state.gpr[0] == 30, "rbx \(hex(f.state.gpr[3])) retired \(f.retired)")
+    }
+
+    /// RDRAND and RDSEED come from the seeded stream: the same seed, the same values; CF = 1.
+    @Test func entropyIsSeeded() {
+        // rdrand rax; rdseed ecx; rdrand dx
+        let code: [UInt8] = [0x48, 0x0F, 0xC7, 0xF0, 0x0F, 0xC7, 0xF9, 0x66, 0x0F, 0xC7, 0xF2]
+        let a = run(code, steps: 3), b = run(code, steps: 3)
+        #expect((0..<3).map { a.state.gpr[$0] } == (0..<3).map { b.state.gpr[$0] })
+        var stream = SplitMix64(seed: CPUModel().entropySeed)
+        #expect(a.state.gpr[0] == stream.next())
+        #expect(a.state.gpr[1] == stream.next() & 0xFFFF_FFFF)
+        #expect(a.state.rflags & Flag.status == Flag.cf)
+        var other = CPUModel()
+        other.entropySeed = 1
+        #expect(run(code, steps: 1, model: other).state.gpr[0] != a.state.gpr[0])
+    }
+
+    /// CPUID reports what the interpreter implements and nothing else.
+    @Test func cpuidReportsImplementedFeatures() {
+        let m = CPUModel()
+        let (max, b, c, d) = m.cpuid(0, 0)
+        #expect(max == 7)
+        let vendor = [b, d, c].flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * UInt32($0))) } }
+        #expect(String(decoding: vendor, as: UTF8.self) == "GenuineIntel")
+        let (_, _, ecx1, edx1) = m.cpuid(1, 0)
+        #expect(edx1 & (1 << 25 | 1 << 26 | 1 << 0) == 0, "no SSE, SSE2 or x87 until they are implemented")
+        #expect(ecx1 & (1 << 23) != 0, "POPCNT")
+        let (_, ebx7, _, _) = m.cpuid(7, 0)
+        #expect(ebx7 & (1 << 3 | 1 << 8) == 1 << 3 | 1 << 8, "BMI1 and BMI2")
+        #expect(ebx7 & (1 << 5) == 0, "no AVX2")
+    }
+}

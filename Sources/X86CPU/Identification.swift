@@ -1,0 +1,57 @@
+import X86
+import X86Decoder
+
+/// What CPUID reports, and the deterministic sources behind RDTSC and RDRAND.
+/// Only what the interpreter implements is reported; everything else reads as absent
+/// (and its encodings raise #UD).
+public struct CPUModel: Sendable {
+    /// CPUID leaf 0's vendor string (12 bytes).
+    public var vendor = "GenuineIntel"
+    /// The guest's time-stamp counter advances this much per retired instruction.
+    public var tscPerInstruction: UInt64 = 1
+    /// RDRAND and RDSEED draw from a SplitMix64 stream with this seed.
+    public var entropySeed: UInt64 = 0x5EED
+
+    public init() {}
+
+    /// CPUID(leaf, subleaf) -> (eax, ebx, ecx, edx).
+    public func cpuid(_ leaf: UInt32, _ subleaf: UInt32) -> (UInt32, UInt32, UInt32, UInt32) {
+        let v = Array(vendor.utf8.prefix(12)) + [UInt8](repeating: 0x20, count: max(0, 12 - vendor.utf8.count))
+        func word(_ i: Int) -> UInt32 { UInt32(v[i]) | UInt32(v[i + 1]) << 8 | UInt32(v[i + 2]) << 16 | UInt32(v[i + 3]) << 24 }
+        switch leaf {
+        case 0: return (7, word(0), word(8), word(4))
+        case 1:
+            // Family 6: ECX: MOVBE (22), POPCNT (23), RDRAND (30); EDX: TSC (4), CX8 (8), CMOV (15).
+            return (0x0006_0600, 0, 1 << 22 | 1 << 23 | 1 << 30, 1 << 4 | 1 << 8 | 1 << 15)
+        case 7 where subleaf == 0:
+            // EBX: BMI1 (3), BMI2 (8), RDSEED (18), ADX (19).
+            return (0, 1 << 3 | 1 << 8 | 1 << 18 | 1 << 19, 0, 0)
+        case 0x8000_0000: return (0x8000_0001, 0, 0, 0)
+        case 0x8000_0001:
+            // ECX: LZCNT (5); EDX: long mode (29).
+            return (0, 0, 1 << 5, 1 << 29)
+        default: return (0, 0, 0, 0)
+        }
+    }
+}
+
+extension CPU {
+    /// CPUID, RDTSC, RDTSCP, RDRAND, RDSEED.
+    func identification(_ op: Op, _ ops: OperandList) throws(CPUException) {
+        switch op {
+        case .cpuid:
+            let (a, b, c, d) = model.cpuid(UInt32(truncatingIfNeeded: state.gpr[0]), UInt32(truncatingIfNeeded: state.gpr[1]))
+            state.gpr[0] = UInt64(a); state.gpr[3] = UInt64(b); state.gpr[1] = UInt64(c); state.gpr[2] = UInt64(d)
+        case .rdtsc, .rdtscp:
+            // Guest time is the retired-instruction count: the same run reads the same values.
+            let tsc = retired &* model.tscPerInstruction
+            state.gpr[0] = tsc & 0xFFFF_FFFF
+            state.gpr[2] = tsc >> 32
+            if op == .rdtscp { state.gpr[1] = 0 } // IA32_TSC_AUX
+        default: // rdrand, rdseed: always succeed (CF = 1), from the seeded stream.
+            let d = place(ops[0])
+            try write(d, entropy.next())
+            state.rflags = (state.rflags & ~Flag.status) | Flag.cf
+        }
+    }
+}
