@@ -27,6 +27,7 @@ test: deps
 	.build/release/softvmm decoder-check --count 50000 --seed 1 --mode 16 --show 5 --max-unexplained 0
 	.build/release/softvmm decoder-corpus /lib/x86_64-linux-gnu/libc.so.6 --show 3 --max-unexplained 0
 	.build/release/softvmm cpu-check --count 50000 --seed 1 --show 5
+	Benchmarks/check-hot-path.sh .build/release/softvmm
 
 # Until the VMM exists, the main job disassembles a bundled fixture with the cross-check.
 run: deps

@@ -27,14 +27,13 @@ public final class CPU<Memory: CPUMemory> {
     /// of them drops the cache (after the instruction that wrote), so self-modifying code
     /// sees its new bytes.
     let codePages: UnsafeMutablePointer<UInt64>
-    var invalidationPending = false
     static var cacheSize: Int { 4096 }
     static var codePageSlots: Int { 256 }
 
     /// CPUID's answers and the deterministic time and entropy sources.
     public let model: CPUModel
     /// Instructions retired: guest time (RDTSC) is derived from it.
-    public private(set) var retired: UInt64 = 0
+    public var retired: UInt64 { state.retired }
     var entropy: SplitMix64
 
     public init(memory: Memory, vendor: Vendor = .intel, model: CPUModel = CPUModel()) {
@@ -62,9 +61,9 @@ public final class CPU<Memory: CPUMemory> {
             let rip = state.rip
             let entry = cache + (Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1))
             if entry.pointee.rip != rip { entry.pointee = try decode(at: rip) }
-            defer { if invalidationPending { invalidateDecodedInstructions() } }
+            defer { if state.invalidationPending { invalidateDecodedInstructions() } }
             try execute(entry)
-            retired &+= 1
+            state.retired &+= 1
             return .executed
         } catch {
             return .exception(error)
@@ -98,7 +97,7 @@ public final class CPU<Memory: CPUMemory> {
 
     /// Drops every decoded instruction (after the guest, or a device, wrote to code).
     public func invalidateDecodedInstructions() {
-        invalidationPending = false
+        state.invalidationPending = false
         for i in 0..<CPU.cacheSize { cache[i] = .empty }
         for i in 0..<CPU.codePageSlots { codePages[i] = ~0 }
     }
@@ -109,7 +108,7 @@ public final class CPU<Memory: CPUMemory> {
         let first = address >> 12, last = (address &+ UInt64(size) &- 1) >> 12
         if codePages[Int(truncatingIfNeeded: first) & (CPU.codePageSlots - 1)] == first
             || codePages[Int(truncatingIfNeeded: last) & (CPU.codePageSlots - 1)] == last {
-            invalidationPending = true
+            state.invalidationPending = true
         }
     }
 

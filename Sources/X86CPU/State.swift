@@ -58,13 +58,25 @@ public protocol CPUMemory: AnyObject {
 /// Everything lives in one block of unsafe storage owned by the object, so the hot path
 /// pays no copy-on-write or exclusivity checks.
 public final class CPUState {
-    /// rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15 (slots 0-15); then RIP, RFLAGS, FS and GS bases.
+    /// rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15 (slots 0-15); then RIP, RFLAGS, FS and GS
+    /// bases; then the interpreter's own counters (slots 20-21).
     public let gpr: UnsafeMutablePointer<UInt64>
 
     public init() {
-        gpr = .allocate(capacity: 20)
-        gpr.initialize(repeating: 0, count: 20)
+        gpr = .allocate(capacity: 22)
+        gpr.initialize(repeating: 0, count: 22)
         gpr[17] = 0x2
+    }
+
+    /// Instructions retired (slot 20).
+    public var retired: UInt64 {
+        @inline(__always) get { gpr[20] }
+        @inline(__always) set { gpr[20] = newValue }
+    }
+    /// A store hit a page holding decoded code (slot 21): drop the cache after this instruction.
+    var invalidationPending: Bool {
+        @inline(__always) get { gpr[21] != 0 }
+        @inline(__always) set { gpr[21] = newValue ? 1 : 0 }
     }
 
     deinit { gpr.deallocate() }
