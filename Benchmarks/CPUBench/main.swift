@@ -34,6 +34,24 @@ final class BenchMemory: CPUMemory {
         default: bytes.storeBytes(of: value, toByteOffset: o, as: UInt64.self)
         }
     }
+    func block(to destination: UInt64, from source: UInt64?, pattern: UInt64, size n: Int, count: Int) -> Bool {
+        guard let d = try? offset(destination, count) else { return false }
+        if let source {
+            guard let s = try? offset(source, count) else { return false }
+            (bytes + d).copyMemory(from: bytes + s, byteCount: count)
+        } else if n == 1 {
+            (bytes + d).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: pattern), count: count)
+        } else {
+            for i in stride(from: 0, to: count, by: n) {
+                switch n {
+                case 2: (bytes + d + i).storeBytes(of: UInt16(truncatingIfNeeded: pattern), as: UInt16.self)
+                case 4: (bytes + d + i).storeBytes(of: UInt32(truncatingIfNeeded: pattern), as: UInt32.self)
+                default: (bytes + d + i).storeBytes(of: pattern, as: UInt64.self)
+                }
+            }
+        }
+        return true
+    }
     func fetch(_ a: UInt64, into b: UnsafeMutablePointer<UInt8>, max: Int) throws(CPUException) -> Int {
         let o = try offset(a, 1)
         let n = min(max, size - o)

@@ -121,7 +121,7 @@ public struct CPUCaseGenerator {
                 gpr[5] = FlatMemory.dataBase + 0x800 + UInt64(random(0x100)) * 8
             }
             if f == .string {
-                gpr[1] = UInt64(random(40))
+                gpr[1] = UInt64(random(4) == 0 ? random(600) : random(40))
                 gpr[6] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
                 gpr[7] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
             }

@@ -44,6 +44,18 @@ public final class FlatMemory: CPUMemory {
         for i in 0..<size { data[o + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
     }
 
+    /// The REP MOVS/STOS fast path over the data pages (so cpu-check exercises it).
+    public func block(to destination: UInt64, from source: UInt64?, pattern: UInt64, size: Int, count: Int) -> Bool {
+        guard let d = dataOffset(destination, count) else { return false }
+        if let source {
+            guard let s = dataOffset(source, count) else { return false }
+            for i in 0..<count { data[d + i] = data[s + i] }
+        } else {
+            for i in 0..<count { data[d + i] = UInt8(truncatingIfNeeded: pattern >> (8 * UInt64(i % size))) }
+        }
+        return true
+    }
+
     public func fetch(_ address: UInt64, into buffer: UnsafeMutablePointer<UInt8>, max: Int) throws(CPUException) -> Int {
         let (o, borrow) = address.subtractingReportingOverflow(Self.codeBase)
         guard !borrow, o < UInt64(Self.codeSize) else { throw .pageFault(address: address, errorCode: 0x14) }

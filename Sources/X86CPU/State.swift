@@ -52,6 +52,16 @@ public protocol CPUMemory: AnyObject {
     /// Copies up to `max` instruction bytes at `address` into `buffer`; returns how many
     /// could be fetched (fewer at the end of executable memory), or throws if none.
     func fetch(_ address: UInt64, into buffer: UnsafeMutablePointer<UInt8>, max: Int) throws(CPUException) -> Int
+    /// REP MOVS/STOS fast path: copies `count` bytes from `source` to `destination` (or, with
+    /// `source` nil, stores `count / size` copies of the `size`-byte `pattern`) when the whole
+    /// block is plain memory that neither faults nor belongs to a device; returns false, having
+    /// done nothing, otherwise. The blocks never overlap and never cross a 4 KiB page.
+    func block(to destination: UInt64, from source: UInt64?, pattern: UInt64, size: Int, count: Int) -> Bool
+}
+
+extension CPUMemory {
+    /// Memories without a fast path: the interpreter moves element by element.
+    public func block(to destination: UInt64, from source: UInt64?, pattern: UInt64, size: Int, count: Int) -> Bool { false }
 }
 
 /// The architectural state of one CPU: general registers, RIP, RFLAGS, segment bases.

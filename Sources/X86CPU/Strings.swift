@@ -25,8 +25,12 @@ extension CPU {
         let usesDestination = !name.hasPrefix("lods")
         var segment: UInt64 = 0
         if ins.segmentOverride == 4 { segment = state.fsBase } else if ins.segmentOverride == 5 { segment = state.gsBase }
+        // REP MOVS/STOS forward in 64-bit addressing: whole runs within a page at a time.
+        let bulk = repeated && !compares && step == UInt64(size) && asz == 8 && segment == 0
+            && (name.hasPrefix("movs") || name.hasPrefix("stos"))
         while true {
             if repeated && state.gpr[1] & am == 0 { break }
+            if bulk, try moveRun(movs: name.hasPrefix("movs"), size: size) { continue }
             let rsi = state.gpr[6] & am, rdi = state.gpr[7] & am
             if readsSource { try checkCanonical(segment &+ rsi, size, stack: false) }
             if usesDestination { try checkCanonical(rdi, size, stack: false) }
@@ -56,6 +60,28 @@ extension CPU {
             setAddressRegister(1, (state.gpr[1] &- 1) & am, asz)
             if compares && state.flag(Flag.zf) != whileEqual { break }
         }
+    }
+
+    /// Moves as many whole elements as fit before the next page boundary of the source and the
+    /// destination (and before RCX runs out) in one block; returns false when it moved nothing
+    /// (overlap, a fault, a device: the element-by-element path takes over).
+    @inline(__always)
+    func moveRun(movs: Bool, size: Int) throws(CPUException) -> Bool {
+        let rsi = state.gpr[6], rdi = state.gpr[7], rcx = state.gpr[1]
+        var room = Int(4096 - (rdi & 4095))
+        if movs { room = min(room, Int(4096 - (rsi & 4095))) }
+        let elements = min(UInt64(room / size), rcx)
+        guard elements > 1 else { return false }
+        let bytes = Int(elements) * size
+        if movs, rdi > rsi, rdi < rsi &+ UInt64(bytes) { return false } // overlap replicates: element by element
+        guard isCanonical(rdi), isCanonical(rdi &+ UInt64(bytes) &- 1) else { return false }
+        guard memory.block(to: rdi, from: movs ? rsi : nil, pattern: state.gpr[0] & sizeMask(size),
+                           size: size, count: bytes) else { return false }
+        noteStore(rdi, bytes)
+        if movs { state.gpr[6] = rsi &+ UInt64(bytes) }
+        state.gpr[7] = rdi &+ UInt64(bytes)
+        state.gpr[1] = rcx &- elements
+        return true
     }
 
     /// Writes RSI/RDI/RCX at the address size (a 32-bit write clears the upper half).
