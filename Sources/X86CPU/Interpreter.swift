@@ -62,7 +62,7 @@ public final class CPU<Memory: CPUMemory> {
             let entry = cache + (Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1))
             if entry.pointee.rip != rip { entry.pointee = try decode(at: rip) }
             defer { if state.invalidationPending { invalidateDecodedInstructions() } }
-            try execute(entry)
+            if try !executeFast(entry) { try execute(entry) }
             state.retired &+= 1
             return .executed
         } catch {
@@ -86,8 +86,13 @@ public final class CPU<Memory: CPUMemory> {
         markCode(rip &+ UInt64(ins.length) &- 1)
         let op = interpreterOps[Int(ins.mnemonicID)]
         let kind: UInt8 = op.rawValue.hasPrefix("cmov") ? 2 : (op.rawValue.hasPrefix("set") ? 1 : 0)
-        return DecodedInstruction(rip: rip, ins: ins, operands: OperandList(ins.operands(address: rip)), op: op,
-                                  condition: Int8(op.condition ?? -1), conditionKind: kind)
+        let operands = ins.operands(address: rip)
+        let condition = Int8(op.condition ?? -1)
+        // 66 on a near branch differs between vendors: such branches take the general path.
+        let fast = ins.prefixes.contains(.operandSize) && condition >= 0 ? FastForm.none
+            : FastForm(op, operands, condition: condition, conditionKind: kind)
+        return DecodedInstruction(rip: rip, ins: ins, operands: OperandList(operands), op: op,
+                                  condition: condition, conditionKind: kind, fast: fast)
     }
 
     @inline(__always) func markCode(_ address: UInt64) {
@@ -125,9 +130,11 @@ struct DecodedInstruction {
     /// Jcc/SETcc/CMOVcc: the condition (0-15) and which of the three (0, 1, 2); -1 otherwise.
     var condition: Int8
     var conditionKind: UInt8
+    /// The shortcut for the commonest shapes, or `.none`.
+    var fast: FastForm
 
     static let empty = DecodedInstruction(rip: ~0, ins: Instruction(mode: .bits64), operands: OperandList([]), op: .unimplemented,
-                                          condition: -1, conditionKind: 0)
+                                          condition: -1, conditionKind: 0, fast: .none)
 }
 
 /// Up to four operands stored inline (plain values: copying one costs no reference counting).
