@@ -69,17 +69,13 @@ func run(_ name: String, _ code: [UInt8], setup: (CPU<BenchMemory>) -> Void = { 
     cpu.state.gpr[4] = memory.base + UInt64(memory.size) - 4096
     setup(cpu)
     let end = memory.base + UInt64(code.count)
-    var n = 0
     let start = DispatchTime.now().uptimeNanoseconds
-    while cpu.state.rip != end {
-        let r = cpu.step()
-        guard r == .executed else { fatalError("\(name): \(r) at \(hex(cpu.state.rip))") }
-        n += 1
-    }
+    let (n, r) = cpu.run(until: end)
+    if case .exception(let e) = r { fatalError("\(name): \(e) at \(hex(cpu.state.rip))") }
     return (n, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
 }
 
-let iterations: UInt32 = 1_000_000
+let iterations: UInt32 = 10_000_000
 func imm32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
 
 // mov ecx, N; L: add eax, ecx; xor edx, eax; sub ebx, edx; dec ecx; jnz L
@@ -87,8 +83,8 @@ let registerLoop: [UInt8] = [0xB9] + imm32(iterations) + [0x01, 0xC8, 0x31, 0xC2
 // mov ecx, N; L: call f; dec ecx; jnz L; jmp end; f: add eax, 1; ret; end:
 let callLoop: [UInt8] = [0xB9] + imm32(iterations) + [0xE8, 0x06, 0, 0, 0, 0xFF, 0xC9, 0x75, 0xF7, 0xEB, 0x04,
                                                     0x83, 0xC0, 0x01, 0xC3]
-// mov ecx, N; lea rsi, [rip + 0x100000]; L: mov rax, [rsi + rcx*8 - 8]; add [rsi + rcx*8 - 8], rax; dec ecx; jnz L
-let memoryLoop: [UInt8] = [0xB9] + imm32(iterations) + [0x48, 0x8D, 0x35, 0x00, 0x00, 0x10, 0x00,
+// (4 million iterations: 32 MiB of data.) mov ecx, N; lea rsi, [rip + 0x100000]; L: mov rax, [rsi + rcx*8 - 8]; add [rsi + rcx*8 - 8], rax; dec ecx; jnz L
+let memoryLoop: [UInt8] = [0xB9] + imm32(4_000_000) + [0x48, 0x8D, 0x35, 0x00, 0x00, 0x10, 0x00,
                                                       0x48, 0x8B, 0x44, 0xCE, 0xF8, 0x48, 0x01, 0x44, 0xCE, 0xF8,
                                                       0xFF, 0xC9, 0x75, 0xF2]
 

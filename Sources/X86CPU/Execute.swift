@@ -129,6 +129,7 @@ extension CPU {
 
     // MARK: flags
 
+    @inline(__always)
     func setResultFlags(_ r: UInt64, _ size: Int) {
         let v = r & sizeMask(size)
         var f = state.rflags & ~(Flag.zf | Flag.sf | Flag.pf)
@@ -138,6 +139,7 @@ extension CPU {
         state.rflags = f
     }
 
+    @inline(__always)
     func condition(_ cc: Int) -> Bool {
         let f = state.rflags
         let cf = f & Flag.cf != 0, zf = f & Flag.zf != 0, sf = f & Flag.sf != 0, of = f & Flag.of != 0, pf = f & Flag.pf != 0
@@ -156,6 +158,7 @@ extension CPU {
     }
 
     /// ADD/ADC/SUB/SBB/CMP and the logic operations: result and flags.
+    @inline(__always)
     func arithmetic(_ op: Op, _ a: UInt64, _ b: UInt64, size: Int) -> UInt64 {
         let m = sizeMask(size), sb = signBit(size)
         let carryIn: UInt64 = (op == .adc || op == .sbb) && state.flag(Flag.cf) ? 1 : 0

@@ -70,6 +70,18 @@ public final class CPU<Memory: CPUMemory> {
         }
     }
 
+    /// Runs until RIP reaches `stop`, an exception, or `limit` instructions; returns how many
+    /// instructions retired and why it stopped (`.executed`: the stop address or the limit).
+    public func run(until stop: UInt64, limit: Int = .max) -> (retired: Int, result: StepResult) {
+        var n = 0
+        while n < limit && state.rip != stop {
+            let r = step()
+            if case .exception = r { return (n, r) }
+            n += 1
+        }
+        return (n, .executed)
+    }
+
     @inline(never)
     func decode(at rip: UInt64) throws(CPUException) -> DecodedInstruction {
         let n = try memory.fetch(rip, into: fetchBuffer, max: 15)
