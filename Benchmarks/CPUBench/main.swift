@@ -102,8 +102,42 @@ for (name, code) in [("rep movsb", [UInt8]([0xF3, 0xA4])), ("rep stosq", [UInt8]
     }
     print(String(format: "%-14@ %6.0f MB/s", name as NSString, Double(bytes) / t / 1e6))
 }
+// The same loops under qemu-x86_64 (TCG), in the same run, when it is installed: each loop
+// becomes a static ELF that exits when done; time includes qemu's start-up.
+func elf(_ code: [UInt8]) -> [UInt8] {
+    let base: UInt64 = 0x40_0000, codeOffset: UInt64 = 0x78
+    func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+    let exit: [UInt8] = [0xB8, 0x3C, 0, 0, 0, 0x31, 0xFF, 0x0F, 0x05] // mov eax, 60; xor edi, edi; syscall
+    let body = code + exit
+    var f: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0] + [UInt8](repeating: 0, count: 8)
+    f += le(UInt16(2)) + le(UInt16(0x3E)) + le(UInt32(1)) + le(base + codeOffset) + le(UInt64(64)) + le(UInt64(0))
+    f += le(UInt32(0)) + le(UInt16(64)) + le(UInt16(56)) + le(UInt16(1)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt16(0))
+    let fileSize = codeOffset + UInt64(body.count)
+    f += le(UInt32(1)) + le(UInt32(7)) + le(UInt64(0)) + le(base) + le(base) + le(fileSize) + le(UInt64(64 << 20)) + le(UInt64(0x1000))
+    return f + body
+}
+
+func qemuSeconds(_ code: [UInt8]) -> Double? {
+    let path = NSTemporaryDirectory() + "softvmm-bench-\(getpid()).elf"
+    guard FileManager.default.createFile(atPath: path, contents: Data(elf(code)), attributes: [.posixPermissions: 0o755]) else { return nil }
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-x86_64")
+    p.arguments = [path]
+    let start = DispatchTime.now().uptimeNanoseconds
+    guard (try? p.run()) != nil else { return nil }
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { return nil }
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
 if FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-x86_64") {
-    print("qemu-x86_64 is installed: the side-by-side run is not wired up yet")
+    for (name, code) in [("register-only", registerLoop), ("call-heavy", callLoop), ("memory-heavy", memoryLoop)] {
+        let (n, t) = run(name, code)
+        guard let q = qemuSeconds(code) else { print("\(name): qemu-x86_64 did not run the loop"); continue }
+        print(String(format: "%-14@ softvmm %6.1f, qemu-x86_64 %7.1f guest MIPS: softvmm at %.2fx", name as NSString,
+                     Double(n) / t / 1e6, Double(n) / q / 1e6, q / t))
+    }
 } else {
     print("qemu-x86_64 is not installed: no side-by-side figures")
 }
