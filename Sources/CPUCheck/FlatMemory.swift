@@ -71,6 +71,9 @@ public struct IntegerState: Equatable, Sendable {
     public var rflags: UInt64
     public var rip: UInt64
     public var data: [UInt8]
+    /// xmm0-15 as 32 quadwords (low first), and MXCSR.
+    public var xmm: [UInt64] = []
+    public var mxcsr: UInt32 = 0x1F80
 }
 
 /// What an instruction did: a new state, or an exception.
@@ -86,12 +89,17 @@ public enum CaseOutcome: Equatable, Sendable {
 
 /// Runs one instruction natively (Sources/CHostCPU/execute.c).
 public enum HostExecution {
-    public static func run(code: [UInt8], gpr: [UInt64], rflags: UInt64, data: [UInt8]) -> CaseOutcome {
+    public static func run(code: [UInt8], gpr: [UInt64], rflags: UInt64, data: [UInt8], xmm: [UInt64]) -> CaseOutcome {
         var input = hostcpu_state()
         withUnsafeMutableBytes(of: &input.gpr) { raw in
             let p = raw.bindMemory(to: UInt64.self)
             for i in 0..<16 { p[i] = gpr[i] }
         }
+        withUnsafeMutableBytes(of: &input.xmm) { raw in
+            let p = raw.bindMemory(to: UInt64.self)
+            for i in 0..<32 { p[i] = xmm[i] }
+        }
+        input.mxcsr = 0x1F80
         input.rflags = rflags
         var output = hostcpu_state()
         var result = hostcpu_result()
@@ -107,7 +115,9 @@ public enum HostExecution {
         switch result.outcome {
         case Int32(HOSTCPU_STEPPED.rawValue):
             let regs = withUnsafeBytes(of: output.gpr) { Array($0.bindMemory(to: UInt64.self)) }
-            return .stepped(IntegerState(gpr: regs, rflags: output.rflags, rip: output.rip, data: after))
+            let vectors = withUnsafeBytes(of: output.xmm) { Array($0.bindMemory(to: UInt64.self)) }
+            return .stepped(IntegerState(gpr: regs, rflags: output.rflags, rip: output.rip, data: after,
+                                         xmm: vectors, mxcsr: output.mxcsr))
         case Int32(HOSTCPU_ARITH.rawValue):
             return result.length == 1 || result.length == 2 ? .divideError : .other("SIGFPE code \(result.length)")
         case Int32(HOSTCPU_UNDEFINED.rawValue): return .invalidOpcode

@@ -23,6 +23,25 @@ enum Op: String {
     case xadd, cmpxchg, cmpxchg8b, cmpxchg16b, shld, shrd, popcnt, tzcnt, lzcnt, movbe, crc32, leave, enter
     case pushf, pushfq, popf, popfq
     case cpuid, rdtsc, rdtscp, rdrand, rdseed
+    // SSE/SSE2 (XMM forms; the MMX forms of the same mnemonics are not implemented).
+    case movdqa, movdqu, movaps, movups, movapd, movupd, movd, movq, pshufd, pmovmskb
+    case pxor, por, pand, pandn, xorps, xorpd, orps, orpd, andps, andpd, andnps, andnpd
+    case paddb, paddw, paddd, paddq, psubb, psubw, psubd, psubq, paddsb, paddsw, psubsb, psubsw
+    case paddusb, paddusw, psubusb, psubusw, pcmpeqb, pcmpeqw, pcmpeqd, pcmpgtb, pcmpgtw, pcmpgtd
+    case pminub, pmaxub, pminsw, pmaxsw, pavgb, pavgw, pmullw, pmulhw, pmulhuw, pmuludq
+    case punpcklbw, punpcklwd, punpckldq, punpcklqdq, punpckhbw, punpckhwd, punpckhdq, punpckhqdq
+    case psllw, pslld, psllq, psrlw, psrld, psrlq, psraw, psrad, pslldq, psrldq
+
+    var isSSE: Bool { Op.sseOps.contains(self) }
+    static let sseOps: Set<Op> = [
+        .movdqa, .movdqu, .movaps, .movups, .movapd, .movupd, .movd, .movq, .pshufd, .pmovmskb,
+        .pxor, .por, .pand, .pandn, .xorps, .xorpd, .orps, .orpd, .andps, .andpd, .andnps, .andnpd,
+        .paddb, .paddw, .paddd, .paddq, .psubb, .psubw, .psubd, .psubq, .paddsb, .paddsw, .psubsb, .psubsw,
+        .paddusb, .paddusw, .psubusb, .psubusw, .pcmpeqb, .pcmpeqw, .pcmpeqd, .pcmpgtb, .pcmpgtw, .pcmpgtd,
+        .pminub, .pmaxub, .pminsw, .pmaxsw, .pavgb, .pavgw, .pmullw, .pmulhw, .pmulhuw, .pmuludq,
+        .punpcklbw, .punpcklwd, .punpckldq, .punpcklqdq, .punpckhbw, .punpckhwd, .punpckhdq, .punpckhqdq,
+        .psllw, .pslld, .psllq, .psrlw, .psrld, .psrlq, .psraw, .psrad, .pslldq, .psrldq,
+    ]
     case andn, bextr, blsi, blsmsk, blsr, bzhi, pdep, pext, rorx, sarx, shlx, shrx, mulx, adcx, adox
 
     /// The general-register instructions that are VEX-encoded.
@@ -424,7 +443,8 @@ extension CPU {
                 do throws(CPUException) { try write(place(ops[0]), bit) } catch { state.rflags = saved; throw error }
             }
         default:
-            throw .invalidOpcode
+            guard op.isSSE else { throw .invalidOpcode }
+            try sse(op, ins, ops)
         }
     }
 

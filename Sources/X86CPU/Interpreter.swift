@@ -93,12 +93,17 @@ public final class CPU<Memory: CPUMemory> {
         }
         // What the interpreter does not implement is #UD (and absent from its CPUID).
         guard interpreterImplements(ins) else { throw .invalidOpcode }
+        let operandsList = ins.operands(address: rip)
+        // The SSE mnemonics also name MMX forms (mm registers), which are not implemented.
+        if interpreterOps[Int(ins.mnemonicID)].isSSE, operandsList.contains(where: { if case .register(let r) = $0 { r.kind == .mmx } else { false } }) {
+            throw .invalidOpcode
+        }
         // Both pages an instruction spans count as code.
         markCode(rip)
         markCode(rip &+ UInt64(ins.length) &- 1)
         let op = interpreterOps[Int(ins.mnemonicID)]
         let kind: UInt8 = op.rawValue.hasPrefix("cmov") ? 2 : (op.rawValue.hasPrefix("set") ? 1 : 0)
-        let operands = ins.operands(address: rip)
+        let operands = operandsList
         let condition = Int8(op.condition ?? -1)
         // 66 on a near branch differs between vendors: such branches take the general path.
         let fast = ins.prefixes.contains(.operandSize) && condition >= 0 ? FastForm.none

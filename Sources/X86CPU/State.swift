@@ -69,13 +69,26 @@ extension CPUMemory {
 /// pays no copy-on-write or exclusivity checks.
 public final class CPUState {
     /// rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15 (slots 0-15); then RIP, RFLAGS, FS and GS
-    /// bases; then the interpreter's own counters (slots 20-21).
+    /// bases; then the interpreter's own counters (slots 20-21); XMM0-15 (22-53); MXCSR (54).
     public let gpr: UnsafeMutablePointer<UInt64>
 
     public init() {
-        gpr = .allocate(capacity: 22)
-        gpr.initialize(repeating: 0, count: 22)
+        gpr = .allocate(capacity: 55)
+        gpr.initialize(repeating: 0, count: 55)
         gpr[17] = 0x2
+        gpr[54] = 0x1F80
+    }
+
+    /// XMM register `n` (slots 22-53: low quadword, then high).
+    public func xmm(_ n: Int) -> (lo: UInt64, hi: UInt64) { (gpr[22 + 2 * n], gpr[23 + 2 * n]) }
+    public func setXMM(_ n: Int, _ v: (lo: UInt64, hi: UInt64)) {
+        gpr[22 + 2 * n] = v.lo
+        gpr[23 + 2 * n] = v.hi
+    }
+    /// MXCSR (slot 54); 0x1F80 at reset.
+    public var mxcsr: UInt32 {
+        @inline(__always) get { UInt32(truncatingIfNeeded: gpr[54]) }
+        @inline(__always) set { gpr[54] = UInt64(newValue) }
     }
 
     /// Instructions retired (slot 20).

@@ -47,6 +47,9 @@ struct hostcpu_state {
     uint64_t gpr[16];  // rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15
     uint64_t rflags;   // in: CF PF AF ZF SF TF-cleared DF OF are loaded; out: as the CPU left them (TF masked)
     uint64_t rip;      // out: where the instruction left RIP (or where it faulted)
+    uint64_t xmm[32];  // xmm0..xmm15, low quadword first
+    uint32_t mxcsr;    // in: loaded (exception flags and masks, rounding); out: as the CPU left it
+    uint32_t pad;
 };
 
 /// Runs the instruction at HOSTCPU_CODE_BASE in a child process, from state `in` and
