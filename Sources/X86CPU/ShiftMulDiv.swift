@@ -18,7 +18,8 @@ extension CPU {
         var r: UInt64
         var cf: Bool
         var of = state.flag(Flag.of)
-        var f = state.rflags
+        // Shifts set SF, ZF and PF from the result (AF is undefined: cleared); rotates leave them.
+        var setsResultFlags = true
         switch op {
         case .shl, .sal:
             r = c >= w ? 0 : (a << c) & m
@@ -35,6 +36,7 @@ extension CPU {
             cf = UInt64(bitPattern: Int64(bitPattern: s) >> Int64(min(c - 1, w - 1))) & 1 != 0
             of = false
         case .rol, .ror:
+            setsResultFlags = false
             let k = c % w
             r = k == 0 ? a : (op == .rol ? ((a << k) | (a >> (w - k))) & m : ((a >> k) | (a << (w - k))) & m)
             if op == .rol {
@@ -44,12 +46,8 @@ extension CPU {
                 cf = r & msb != 0
                 of = (r & msb != 0) != (r & (msb >> 1) != 0)
             }
-            // Rotates leave SF, ZF, AF, PF alone.
-            f = (f & ~(Flag.cf | Flag.of)) | (cf ? Flag.cf : 0) | (of ? Flag.of : 0)
-            state.rflags = f
-            try writeKeepingFlags(d, r, saved: f)
-            return
         default: // rcl, rcr: a (w + 1)-bit rotation through CF
+            setsResultFlags = false
             let k = size <= 2 ? c % (w + 1) : c
             var v = a
             var carry = state.flag(Flag.cf)
@@ -68,16 +66,11 @@ extension CPU {
             r = v
             cf = carry
             if op == .rcl { of = (r & msb != 0) != cf }
-            f = (f & ~(Flag.cf | Flag.of)) | (cf ? Flag.cf : 0) | (of ? Flag.of : 0)
-            let saved = state.rflags
-            state.rflags = f
-            try writeKeepingFlags(d, r, saved: saved)
-            return
         }
         let saved = state.rflags
-        f = (f & ~(Flag.cf | Flag.of | Flag.af)) | (cf ? Flag.cf : 0) | (of ? Flag.of : 0)
-        state.rflags = f
-        setResultFlags(r, size)
+        let cleared = setsResultFlags ? Flag.cf | Flag.of | Flag.af : Flag.cf | Flag.of
+        state.rflags = (saved & ~cleared) | (cf ? Flag.cf : 0) | (of ? Flag.of : 0)
+        if setsResultFlags { setResultFlags(r, size) }
         try writeKeepingFlags(d, r, saved: saved)
     }
 

@@ -22,10 +22,14 @@ import CPUCheck
 
     /// A faulting instruction changes no architectural state.
     @Test func exceptionsChangeNothing() {
-        // div rbx with rbx = 0; mov [rax], ecx with rax unmapped; push with rsp unmapped.
+        // div rbx with rbx = 0; mov [rax], ecx with rax unmapped; push with rsp unmapped;
+        // rol and shl byte [rax], 1 on the read-only code page (the read succeeds, the write faults).
+        let codePage = FlatMemory.codeBase
         for (code, reg, value, expected) in [([UInt8]([0x48, 0xF7, 0xF3]), 3, UInt64(0), CPUException.divideError),
                                              ([0x89, 0x08], 0, 0x4000, .pageFault(address: 0x4000, errorCode: 6)),
-                                             ([0x50], 4, 0x8, .pageFault(address: 0, errorCode: 6))] {
+                                             ([0x50], 4, 0x8, .pageFault(address: 0, errorCode: 6)),
+                                             ([0xD0, 0x00], 0, codePage, .pageFault(address: codePage, errorCode: 6)),
+                                             ([0xD0, 0x20], 0, codePage, .pageFault(address: codePage, errorCode: 6))] {
             let c = cpu(code)
             c.state.gpr[reg] = value
             c.state.rflags = 0x8D7
