@@ -118,8 +118,9 @@ public struct CPUCaseGenerator {
             // Time, entropy and identification are softvmm's own model, not the host's.
             if ["rdrand", "rdseed", "cpuid", "rdtsc", "rdtscp"].contains(ins.mnemonic) { continue }
             bytes = Array(bytes.prefix(Int(ins.length)))
+            let operands = ins.operands(address: FlatMemory.codeBase)
             // A branch to itself looks like a REP iteration to the host harness (RIP stays on it).
-            if ins.operands(address: FlatMemory.codeBase).contains(.relative(target: FlatMemory.codeBase)) { continue }
+            if operands.contains(.relative(target: FlatMemory.codeBase)) { continue }
             var gpr = (0..<16).map { _ in random(4) == 0 ? UInt64(random(256)) : rng.next() }
             gpr[4] = FlatMemory.dataBase + 0x1000 + UInt64(random(32)) * 8
             var data = (0..<FlatMemory.dataSize).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
@@ -131,7 +132,7 @@ public struct CPUCaseGenerator {
                 data[Int(gpr[4] - FlatMemory.dataBase) + 2] &= ~0x04
             }
             if ins.mnemonic == "enter" || ins.mnemonic == "leave" {
-                guard case .immediate(let level, _) = ins.operands(address: FlatMemory.codeBase).last ?? .immediate(0, size: 1),
+                guard case .immediate(let level, _) = operands.last ?? .immediate(0, size: 1),
                       ins.mnemonic == "leave" || level & 31 < 8 else { continue }
                 gpr[5] = FlatMemory.dataBase + 0x800 + UInt64(random(0x100)) * 8
             }
@@ -142,7 +143,7 @@ public struct CPUCaseGenerator {
             }
             // Point a memory operand into the data pages.
             if ins.hasMemoryOperand {
-                guard let m = ins.operands(address: FlatMemory.codeBase).compactMap({ op -> MemoryOperand? in
+                guard let m = operands.compactMap({ op -> MemoryOperand? in
                     if case .memory(let m) = op { return m } else { return nil }
                 }).first, let base = m.base, base.kind != .instructionPointer else { continue }
                 var want = FlatMemory.dataBase + 0x200 + UInt64(random(0x1800))
@@ -166,10 +167,8 @@ public struct CPUCaseGenerator {
                 }
             }
             // A 16-bit SHLD/SHRD by more than 16 is undefined.
-            if ["shld", "shrd"].contains(ins.mnemonic) && ins.operandSize == 2 {
-                let c: UInt64
-                if case .immediate(let v, _) = ins.operands(address: FlatMemory.codeBase)[2] { c = v } else { c = gpr[1] }
-                if c & 0x1F > 16 { continue }
+            if ["shld", "shrd"].contains(ins.mnemonic) && ins.operandSize == 2 && CPUOps.shiftCount(ins, gpr: gpr).count > 16 {
+                continue
             }
             let flags = rng.next() & (Flag.status | Flag.df) | 0x202
             let xmm = (0..<32).map { _ in random(4) == 0 ? UInt64(random(256)) : rng.next() }
@@ -181,6 +180,23 @@ public struct CPUCaseGenerator {
 /// Which instructions the interpreter runs, and which flags the SDM leaves undefined.
 public enum CPUOps {
     static func isImplemented(_ ins: Instruction) -> Bool { interpreterImplements(ins) }
+
+    /// A shift's or rotate's count as the CPU masks it (an immediate last operand, else CL,
+    /// else 1), and the destination's width in bits.
+    static func shiftCount(_ ins: Instruction, gpr: [UInt64]) -> (count: UInt64, bits: UInt64) {
+        let ops = ins.operands(address: FlatMemory.codeBase)
+        let bits: UInt64
+        switch ops.first {
+        case .register(let r)?: bits = UInt64(r.size * 8)
+        case .memory(let m)?: bits = UInt64(m.size * 8)
+        default: bits = 64
+        }
+        var count: UInt64 = 1
+        if ops.count > 1 {
+            if case .immediate(let v, _) = ops[ops.count - 1] { count = v & 0xFF } else { count = gpr[1] & 0xFF }
+        }
+        return (count & (bits == 64 ? 0x3F : 0x1F), bits)
+    }
 
     /// RFLAGS bits the SDM calls undefined after `ins` from `gpr` (not compared).
     static func undefinedFlags(_ ins: Instruction, gpr: [UInt64]) -> UInt64 {
@@ -198,27 +214,15 @@ public enum CPUOps {
         case "andn": return Flag.af | Flag.pf
         case "blsi", "blsmsk", "blsr": return Flag.af | Flag.pf
         case "shld", "shrd":
-            let ops = ins.operands(address: FlatMemory.codeBase)
-            var c = gpr[1] & 0xFF
-            if case .immediate(let v, _) = ops[2] { c = v & 0xFF }
-            c &= ins.operandSize == 8 ? 0x3F : 0x1F
+            let (c, _) = shiftCount(ins, gpr: gpr)
             return c == 0 ? 0 : (c == 1 ? Flag.af : Flag.af | Flag.of)
         case "rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar":
-            let ops = ins.operands(address: FlatMemory.codeBase)
-            var count: UInt64 = 1
-            if ops.count > 1 {
-                switch ops[1] {
-                case .immediate(let v, _): count = v & 0xFF
-                default: count = gpr[1] & 0xFF
-                }
-            }
-            let size = Int(ins.operandSize) == 8 && ins.opcode & 1 == 1 ? 64 : (ins.opcode & 1 == 0 ? 8 : Int(ins.operandSize) * 8)
-            let c = count & (size == 64 ? 0x3F : 0x1F)
+            let (c, bits) = shiftCount(ins, gpr: gpr)
             if c == 0 { return 0 }
             var u: UInt64 = c == 1 ? 0 : Flag.of
             if ["shl", "sal", "shr", "sar"].contains(m) {
                 u |= Flag.af
-                if c > UInt64(size) { u |= Flag.cf | Flag.of }
+                if c > bits { u |= Flag.cf | Flag.of }
             }
             return u
         default: return 0

@@ -60,10 +60,10 @@ enum Normalization {
         // Unsized memory on either side (softvmm: LEA, hint NOPs, save areas; Capstone: an operand
         // its text prints without a size keyword, such as les edi, ptr [edi]): the size is not compared.
         for i in 0..<min(a.operands.count, b.operands.count) {
-            if case .memory(let s, let base, let idx, let sc, let d, let sa) = a.operands[i],
-               case .memory(let s2, let base2, let idx2, let sc2, let d2, let sb) = b.operands[i], sa == 0 || sb == 0 {
-                a.operands[i] = .memory(segment: s, base: base, index: idx, scale: sc, displacement: d, size: 0)
-                b.operands[i] = .memory(segment: s2, base: base2, index: idx2, scale: sc2, displacement: d2, size: 0)
+            if case .memory(_, _, _, _, _, let sa) = a.operands[i], case .memory(_, _, _, _, _, let sb) = b.operands[i],
+               sa == 0 || sb == 0 {
+                a.operands[i] = unsized(a.operands[i])
+                b.operands[i] = unsized(b.operands[i])
             }
         }
         // Immediates: compare at the width softvmm decoded them (Capstone's own

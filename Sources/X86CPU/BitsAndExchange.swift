@@ -35,8 +35,7 @@ extension CPU {
             guard case .memory(let m) = ops[0] else { throw .invalidOpcode }
             let wide = op == .cmpxchg16b
             let half = wide ? 8 : 4
-            let a = linearAddress(m)
-            try checkCanonical(a, 2 * half, stack: m.base?.number == 4 || m.base?.number == 5)
+            let a = try checkedAddress(m, size: 2 * half)
             if wide && a & 15 != 0 { throw .generalProtection(0) }
             let lo = try memory.read(a, size: half), hi = try memory.read(a &+ UInt64(half), size: half)
             let m0 = sizeMask(half)

@@ -90,7 +90,7 @@ extension CPU {
             case .gpr32: return .gpr(Int(r.number), size: 4, high: false)
             default: return .gpr(Int(r.number), size: 8, high: false)
             }
-        case .memory(let m): return .memory(linearAddress(m), size: m.size, stack: m.base?.number == 4 || m.base?.number == 5)
+        case .memory(let m): return .memory(linearAddress(m), size: m.size, stack: isStackAddressed(m))
         case .immediate(let v, let size): return .immediate(v, size: size)
         case .relative(let target): return .immediate(target, size: 8)
         case .farPointer(_, let offset): return .immediate(offset, size: 8)
@@ -204,6 +204,19 @@ extension CPU {
         state.rflags = f
         setResultFlags(r, size)
         return r
+    }
+
+    /// Addressed through RSP or RBP (the SS segment): a non-canonical address is #SS, not #GP.
+    @inline(__always) func isStackAddressed(_ m: MemoryOperand) -> Bool { m.base?.number == 4 || m.base?.number == 5 }
+
+    /// The linear address of `m`, checked for a `size`-byte access: with `aligned16`, a
+    /// misaligned 16-byte operand is #GP(0) (before the canonical check, as the host shows);
+    /// then a non-canonical address is #SS(0) or #GP(0).
+    func checkedAddress(_ m: MemoryOperand, size: Int, aligned16: Bool = false) throws(CPUException) -> UInt64 {
+        let a = linearAddress(m)
+        if aligned16 && size == 16 && a & 15 != 0 { throw .generalProtection(0) }
+        try checkCanonical(a, size, stack: isStackAddressed(m))
+        return a
     }
 
     /// A data access whose first or last byte is not canonical: #SS(0) through RSP/RBP, else #GP(0).

@@ -29,11 +29,7 @@ extension CPU {
         switch op {
         case .register(let r) where r.kind == .xmm: return state.xmm(Int(r.number))
         case .memory(let m):
-            let a = linearAddress(m)
-            let stack = m.base?.number == 4 || m.base?.number == 5
-            // A misaligned 16-byte operand is #GP(0) before the canonical check (as the host shows).
-            if aligned && m.size == 16 && a & 15 != 0 { throw .generalProtection(0) }
-            try checkCanonical(a, max(m.size, 1), stack: stack)
+            let a = try checkedAddress(m, size: max(m.size, 1), aligned16: aligned)
             switch m.size {
             case 16: return (try memory.read(a, size: 8), try memory.read(a &+ 8, size: 8))
             case 8, 4, 2, 1: return (try memory.read(a, size: m.size), 0)
@@ -48,11 +44,7 @@ extension CPU {
         switch op {
         case .register(let r) where r.kind == .xmm: state.setXMM(Int(r.number), v)
         case .memory(let m):
-            let a = linearAddress(m)
-            let stack = m.base?.number == 4 || m.base?.number == 5
-            // A misaligned 16-byte operand is #GP(0) before the canonical check (as the host shows).
-            if aligned && m.size == 16 && a & 15 != 0 { throw .generalProtection(0) }
-            try checkCanonical(a, max(m.size, 1), stack: stack)
+            let a = try checkedAddress(m, size: max(m.size, 1), aligned16: aligned)
             if m.size == 16 {
                 // Both halves are checked before either is written: the second cannot fault
                 // after the first has landed (they share a 16-byte-aligned block or a page check).

@@ -393,18 +393,18 @@ struct SpecParser {
         // w32: EVEX.W sizes a general register in 64-bit mode only; elsewhere W1 reads as this
         // W0 form (without an ignored EVEX.b, which Zydis rejects there).
         if w32 {
-            var outside64 = entry
-            outside64.mask = (mask & ~KeyBit.w) | KeyBit.mode64
-            outside64.value = value & ~(KeyBit.w | KeyBit.mode64)
+            var outside64 = Self.ignoringWOutside64(entry)
             outside64.flags.remove(.bIgnored)
             result.append(outside64)
         }
         if let lengths {
-            result = lengths.map { l in
-                var e = entry
-                e.mask |= 3 << KeyBit.lShift
-                e.value = (e.value & ~(3 << KeyBit.lShift)) | l << KeyBit.lShift
-                return e
+            result = result.flatMap { e in
+                lengths.map { l in
+                    var copy = e
+                    copy.mask |= 3 << KeyBit.lShift
+                    copy.value = (copy.value & ~(3 << KeyBit.lShift)) | l << KeyBit.lShift
+                    return copy
+                }
             }
         }
         for d in vexDerivation {
@@ -413,13 +413,18 @@ struct SpecParser {
             // A legacy line that selects on REX.W sizes a general register by it. VEX.W does the
             // same in 64-bit mode only: elsewhere it is ignored, so the W0 form stands for both.
             if v.mask & KeyBit.w != 0 && v.value & KeyBit.w == 0 && v.mask & KeyBit.mode64 == 0 {
-                var outside64 = v
-                outside64.mask = (v.mask & ~KeyBit.w) | KeyBit.mode64
-                outside64.value &= ~(KeyBit.w | KeyBit.mode64)
-                result.append(outside64)
+                result.append(Self.ignoringWOutside64(v))
             }
         }
         return result
+    }
+
+    /// A W0 form's twin outside 64-bit mode, where W is ignored: it matches W0 and W1 there.
+    private static func ignoringWOutside64(_ e: SpecEntry) -> SpecEntry {
+        var out = e
+        out.mask = (e.mask & ~KeyBit.w) | KeyBit.mode64
+        out.value = e.value & ~(KeyBit.w | KeyBit.mode64)
+        return out
     }
 
     /// The AVX form of a legacy SSE line (see TwoByte.swift for the flags).
