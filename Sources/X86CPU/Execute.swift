@@ -381,7 +381,7 @@ extension CPU {
             try bitTest(op, ops)
         case .movsb, .movsw, .movsd, .movsq, .cmpsb, .cmpsw, .cmpsd, .cmpsq, .stosb, .stosw, .stosd, .stosq,
              .lodsb, .lodsw, .lodsd, .lodsq, .scasb, .scasw, .scasd, .scasq:
-            guard ins.map == .legacy else { throw .invalidOpcode } // movsd/cmpsd are also SSE2 mnemonics
+            // (The SSE2 movsd/cmpsd never get here: interpreterImplements admits only the legacy map.)
             try string(op, ins)
         case .xadd, .cmpxchg, .cmpxchg8b, .cmpxchg16b:
             try exchange(op, ops, ins)

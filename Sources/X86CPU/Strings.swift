@@ -1,61 +1,72 @@
 import X86
 import X86Decoder
 
+/// What a string instruction does with its elements.
+enum StringKind { case move, compare, store, load, scan }
+
 extension CPU {
     /// MOVS, CMPS, STOS, LODS, SCAS with REP/REPE/REPNE: the whole repetition in one step
     /// (RCX counts down, RSI/RDI move by the element size, backwards with DF). The count,
     /// source and destination registers have the address size's width. A fault stops the
     /// repetition with the registers describing the elements done so far, as the CPU does.
     func string(_ op: Op, _ ins: Instruction) throws(CPUException) {
-        let size: Int
+        let kind: StringKind, size: Int
         switch op {
-        case .movsb, .cmpsb, .stosb, .lodsb, .scasb: size = 1
-        case .movsw, .cmpsw, .stosw, .lodsw, .scasw: size = 2
-        case .movsd, .cmpsd, .stosd, .lodsd, .scasd: size = 4
-        default: size = 8
+        case .movsb: (kind, size) = (.move, 1)
+        case .movsw: (kind, size) = (.move, 2)
+        case .movsd: (kind, size) = (.move, 4)
+        case .movsq: (kind, size) = (.move, 8)
+        case .cmpsb: (kind, size) = (.compare, 1)
+        case .cmpsw: (kind, size) = (.compare, 2)
+        case .cmpsd: (kind, size) = (.compare, 4)
+        case .cmpsq: (kind, size) = (.compare, 8)
+        case .stosb: (kind, size) = (.store, 1)
+        case .stosw: (kind, size) = (.store, 2)
+        case .stosd: (kind, size) = (.store, 4)
+        case .stosq: (kind, size) = (.store, 8)
+        case .lodsb: (kind, size) = (.load, 1)
+        case .lodsw: (kind, size) = (.load, 2)
+        case .lodsd: (kind, size) = (.load, 4)
+        case .lodsq: (kind, size) = (.load, 8)
+        case .scasb: (kind, size) = (.scan, 1)
+        case .scasw: (kind, size) = (.scan, 2)
+        case .scasd: (kind, size) = (.scan, 4)
+        default: (kind, size) = (.scan, 8)
         }
         let asz = Int(ins.addressSize), am = sizeMask(asz)
         let step = state.flag(Flag.df) ? 0 &- UInt64(size) : UInt64(size)
         let repeated = ins.prefixes.contains(.repe) || ins.prefixes.contains(.repne)
-        let compares = op.rawValue.hasPrefix("cmps") || op.rawValue.hasPrefix("scas")
+        let compares = kind == .compare || kind == .scan
         // For CMPS/SCAS the last of F2/F3 decides between REPNE and REPE.
         let whileEqual = ins.lastRepeat == 0xF3
-        let name = op.rawValue
-        let readsSource = name.hasPrefix("movs") || name.hasPrefix("lods") || name.hasPrefix("cmps")
-        let usesDestination = !name.hasPrefix("lods")
+        let readsSource = kind == .move || kind == .load || kind == .compare
+        let usesDestination = kind != .load
         var segment: UInt64 = 0
         if ins.segmentOverride == 4 { segment = state.fsBase } else if ins.segmentOverride == 5 { segment = state.gsBase }
         // REP MOVS/STOS forward in 64-bit addressing: whole runs within a page at a time.
-        let bulk = repeated && !compares && step == UInt64(size) && asz == 8 && segment == 0
-            && (name.hasPrefix("movs") || name.hasPrefix("stos"))
+        let bulk = repeated && step == UInt64(size) && asz == 8 && segment == 0 && (kind == .move || kind == .store)
         while true {
             if repeated && state.gpr[1] & am == 0 { break }
-            if bulk, try moveRun(movs: name.hasPrefix("movs"), size: size) { continue }
+            if bulk, try moveRun(movs: kind == .move, size: size) { continue }
             let rsi = state.gpr[6] & am, rdi = state.gpr[7] & am
             if readsSource { try checkCanonical(segment &+ rsi, size, stack: false) }
             if usesDestination { try checkCanonical(rdi, size, stack: false) }
-            var advanceSI = false, advanceDI = false
-            switch op {
-            case .movsb, .movsw, .movsd, .movsq:
+            switch kind {
+            case .move:
                 try store(rdi, size: size, value: try memory.read(segment &+ rsi, size: size))
-                advanceSI = true; advanceDI = true
-            case .stosb, .stosw, .stosd, .stosq:
+            case .store:
                 try store(rdi, size: size, value: state.gpr[0] & sizeMask(size))
-                advanceDI = true
-            case .lodsb, .lodsw, .lodsd, .lodsq:
+            case .load:
                 try write(.gpr(0, size: size, high: false), try memory.read(segment &+ rsi, size: size))
-                advanceSI = true
-            case .cmpsb, .cmpsw, .cmpsd, .cmpsq:
+            case .compare:
                 let a = try memory.read(segment &+ rsi, size: size), b = try memory.read(rdi, size: size)
                 _ = arithmetic(.cmp, a, b, size: size)
-                advanceSI = true; advanceDI = true
-            default: // scas
+            case .scan:
                 let b = try memory.read(rdi, size: size)
                 _ = arithmetic(.cmp, state.gpr[0] & sizeMask(size), b, size: size)
-                advanceDI = true
             }
-            if advanceSI { setAddressRegister(6, (rsi &+ step) & am, asz) }
-            if advanceDI { setAddressRegister(7, (rdi &+ step) & am, asz) }
+            if readsSource { setAddressRegister(6, (rsi &+ step) & am, asz) }
+            if usesDestination { setAddressRegister(7, (rdi &+ step) & am, asz) }
             guard repeated else { break }
             setAddressRegister(1, (state.gpr[1] &- 1) & am, asz)
             if compares && state.flag(Flag.zf) != whileEqual { break }
