@@ -46,8 +46,9 @@ extension CPU {
         case .memory(let m):
             let a = try checkedAddress(m, size: max(m.size, 1), aligned16: aligned)
             if m.size == 16 {
-                // Both halves are checked before either is written: the second cannot fault
-                // after the first has landed (they share a 16-byte-aligned block or a page check).
+                // The second half is probed (read) before the first is written, so a missing
+                // second page faults before anything lands. A read probe does not check write
+                // permission: the MMU of issue 5 should offer a write probe for this.
                 _ = try memory.read(a &+ 8, size: 8)
                 try store(a, size: 8, value: v.lo)
                 try store(a &+ 8, size: 8, value: v.hi)
