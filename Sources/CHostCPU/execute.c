@@ -21,6 +21,7 @@ struct shared_out {
     int done;
     int signal;
     int si_code;
+    int trapno;
     uint8_t data[HOSTCPU_DATA_SIZE];
 };
 
@@ -52,16 +53,15 @@ static void exec_signal(int sig, siginfo_t *info, void *ctx) {
         for (int i = 0; i < 16; i++) out_page->state.gpr[i] = (uint64_t)g[order[i]];
         out_page->state.rflags = (uint64_t)g[REG_EFL] & ~(uint64_t)0x100;
         out_page->state.rip = rip;
-        if (uc->uc_mcontext.fpregs) {
-            memcpy(out_page->state.xmm, uc->uc_mcontext.fpregs->_xmm, sizeof out_page->state.xmm);
-            out_page->state.mxcsr = uc->uc_mcontext.fpregs->mxcsr;
-        }
+        if (uc->uc_mcontext.fpregs) memcpy(out_page->state.fx, uc->uc_mcontext.fpregs, sizeof out_page->state.fx);
         memcpy(out_page->data, (void *)HOSTCPU_DATA_BASE, HOSTCPU_DATA_SIZE);
         out_page->done = 1;
         _exit(0);
     }
     out_page->signal = sig;
     out_page->si_code = info->si_code;
+    out_page->trapno = (int)g[REG_TRAPNO];
+    if (sig == SIGFPE && uc->uc_mcontext.fpregs) memcpy(out_page->state.fx, uc->uc_mcontext.fpregs, sizeof out_page->state.fx);
     out_page->state.rip = rip;
     _exit(0);
 }
@@ -85,18 +85,11 @@ static void exec_child(const uint8_t *code, size_t count, const struct hostcpu_s
     static uint64_t regs[16];
     memcpy(regs, in->gpr, sizeof regs);
     regs[4] = rsp - 8;
-    // XMM registers and MXCSR first, while the C code may still use the stack.
-    static uint32_t mxcsr;
-    mxcsr = in->mxcsr;
-    __asm__ volatile(
-        "movdqu 0(%0), %%xmm0\n\t movdqu 16(%0), %%xmm1\n\t movdqu 32(%0), %%xmm2\n\t movdqu 48(%0), %%xmm3\n\t"
-        "movdqu 64(%0), %%xmm4\n\t movdqu 80(%0), %%xmm5\n\t movdqu 96(%0), %%xmm6\n\t movdqu 112(%0), %%xmm7\n\t"
-        "movdqu 128(%0), %%xmm8\n\t movdqu 144(%0), %%xmm9\n\t movdqu 160(%0), %%xmm10\n\t movdqu 176(%0), %%xmm11\n\t"
-        "movdqu 192(%0), %%xmm12\n\t movdqu 208(%0), %%xmm13\n\t movdqu 224(%0), %%xmm14\n\t movdqu 240(%0), %%xmm15\n\t"
-        "ldmxcsr (%1)\n\t"
-        :
-        : "r"(in->xmm), "r"(&mxcsr)
-        : "memory");
+    // The x87, MXCSR and XMM state first, while the C code may still use the stack (and
+    // from here on, no floating point in C).
+    static uint8_t fx[512] __attribute__((aligned(16)));
+    memcpy(fx, in->fx, sizeof fx);
+    __asm__ volatile("fxrstor64 (%0)" : : "r"(fx) : "memory");
     __asm__ volatile(
         "mov 32(%%rax), %%rsp\n\t"
         "mov 8(%%rax), %%rcx\n\t mov 16(%%rax), %%rdx\n\t mov 24(%%rax), %%rbx\n\t"
@@ -134,7 +127,9 @@ int hostcpu_execute(const uint8_t *code, size_t count, const struct hostcpu_stat
     } else if (rc == 0 && shared->signal) {
         result->signal = shared->signal;
         result->length = shared->si_code;
+        result->trapno = shared->trapno;
         out->rip = shared->state.rip;
+        memcpy(out->fx, shared->state.fx, sizeof out->fx);
         switch (shared->signal) {
         case SIGILL: result->outcome = HOSTCPU_UNDEFINED; break;
         case SIGFPE: result->outcome = HOSTCPU_ARITH; break;

@@ -57,8 +57,8 @@ public struct CPUCase: Sendable {
     public var gpr: [UInt64]
     public var rflags: UInt64
     public var data: [UInt8]
-    /// xmm0-15, low quadword first.
-    public var xmm: [UInt64] = []
+    /// The x87, MXCSR and XMM state, as an FXSAVE image.
+    public var fx: [UInt8]
 
     public var reproducer: String {
         var s = "bytes: " + bytes.map { String($0, radix: 16).leftPad(2) }.joined(separator: " ")
@@ -171,8 +171,93 @@ public struct CPUCaseGenerator {
                 continue
             }
             let flags = rng.next() & (Flag.status | Flag.df) | 0x202
-            let xmm = (0..<32).map { _ in random(4) == 0 ? UInt64(random(256)) : rng.next() }
-            return CPUCase(family: f, bytes: bytes, gpr: gpr, rflags: flags, data: data, xmm: xmm)
+            return CPUCase(family: f, bytes: bytes, gpr: gpr, rflags: flags, data: data, fx: floatState())
+        }
+    }
+}
+
+extension CPUCaseGenerator {
+    /// A random x87/SSE state as an FXSAVE image: values drawn from every class (normal
+    /// numbers near one and across the range, zeros, infinities, NaNs, denormals, and for the
+    /// x87 the unsupported encodings), random rounding and precision, usually masked
+    /// exceptions, random sticky flags.
+    mutating func floatState() -> [UInt8] {
+        var image = [UInt8](repeating: 0, count: 512)
+        func put(_ offset: Int, _ v: UInt64, _ size: Int) {
+            for i in 0..<size { image[offset + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) }
+        }
+        // MXCSR: flags, masks (all set three times in four), DAZ, RC, FTZ.
+        var mxcsr = UInt64(random(64)) | (random(4) == 0 ? UInt64(random(64)) : 0x3F) << 7
+        mxcsr |= UInt64(random(4)) << 13 | (random(4) == 0 ? 1 << 15 : 0) | (random(4) == 0 ? 1 << 6 : 0)
+        put(24, mxcsr, 4)
+        // FCW: masks (all set three times in four), PC, RC; FSW: flags consistent with the
+        // masks (ES and B set when an unmasked flag is), C0-C3, TOP.
+        let masks = random(4) == 0 ? UInt64(random(64)) : 0x3F
+        let fcw = masks | 0x40 | UInt64(random(4)) << 8 | UInt64(random(4)) << 10
+        var fsw = UInt64(random(128)) & 0x7F & ~0x40 | UInt64(random(16)) << 8 & 0x4700 | UInt64(random(8)) << 11
+        if fsw & ~masks & 0x3F != 0 { fsw |= 0x8080 }
+        put(0, fcw, 2)
+        put(2, fsw, 2)
+        put(4, UInt64(random(256)), 1)
+        for i in 0..<8 {
+            let (sig, se) = extendedValue()
+            put(32 + 16 * i, sig, 8)
+            put(40 + 16 * i, UInt64(se), 2)
+        }
+        for i in 0..<32 { put(160 + 8 * i, vectorQuadword(), 8) }
+        return image
+    }
+
+    /// A quadword of vector data: random bits, two singles, a double, or small integers.
+    mutating func vectorQuadword() -> UInt64 {
+        switch random(6) {
+        case 0: return rng.next()
+        case 1: return UInt64(random(256))
+        case 2, 3: return UInt64(single()) | UInt64(single()) << 32
+        default: return double()
+        }
+    }
+
+    mutating func single() -> UInt32 {
+        let sign = UInt32(random(2)) << 31
+        switch random(10) {
+        case 0: return sign                                    // zero
+        case 1: return sign | 0x7F80_0000                      // infinity
+        case 2: return sign | 0x7F80_0000 | UInt32(random(2)) << 22 | UInt32(truncatingIfNeeded: rng.next()) & 0x3F_FFFF | 1 // NaN
+        case 3: return sign | UInt32(truncatingIfNeeded: rng.next()) & 0x7F_FFFF  // denormal
+        case 4: return sign | UInt32(random(2) == 0 ? 1 + random(4) : 250 + random(5)) << 23 | UInt32(truncatingIfNeeded: rng.next()) & 0x7F_FFFF
+        default: return sign | UInt32(127 - 12 + random(24)) << 23 | UInt32(truncatingIfNeeded: rng.next()) & (random(2) == 0 ? 0x7F_FFFF : 0x7F_0000)
+        }
+    }
+
+    mutating func double() -> UInt64 {
+        let sign = UInt64(random(2)) << 63
+        let fraction = rng.next() & (random(2) == 0 ? 0xF_FFFF_FFFF_FFFF : 0xF_FF00_0000_0000)
+        switch random(10) {
+        case 0: return sign
+        case 1: return sign | 0x7FF0_0000_0000_0000
+        case 2: return sign | 0x7FF0_0000_0000_0000 | UInt64(random(2)) << 51 | rng.next() & 0x7_FFFF_FFFF_FFFF | 1
+        case 3: return sign | fraction
+        case 4: return sign | UInt64(random(2) == 0 ? 1 + random(4) : 2040 + random(7)) << 52 | fraction
+        case 5: return sign | UInt64(1023 + 31 + random(35)) << 52 | fraction     // beyond 32-bit integers
+        default: return sign | UInt64(1023 - 30 + random(60)) << 52 | fraction
+        }
+    }
+
+    /// An 80-bit value (significand, sign and exponent).
+    mutating func extendedValue() -> (UInt64, UInt16) {
+        let sign = UInt16(random(2)) << 15
+        let sig = rng.next() & (random(2) == 0 ? ~0 : 0xFFFF_FF00_0000_0000) | 1 << 63
+        switch random(12) {
+        case 0: return (0, sign)
+        case 1: return (1 << 63, sign | 0x7FFF)
+        case 2: return (sig | UInt64(random(2)) << 62 | 1, sign | 0x7FFF)             // NaN
+        case 3: return (sig & ~(1 << 63), sign)                                         // denormal
+        case 4: return (sig, sign)                                                      // pseudo-denormal
+        case 5: return (sig & ~(1 << 63), sign | UInt16(1 + random(0x7FFE)))            // unnormal
+        case 6: return (sig, sign | UInt16(1 + random(0x7FFE)))                         // anywhere
+        case 7: return (sig, sign | UInt16(random(2) == 0 ? 1 + random(8) : 0x7FF6 + random(9)))
+        default: return (sig, sign | UInt16(0x3FFF - 40 + random(80)))
         }
     }
 }
@@ -258,15 +343,13 @@ public func runInterpreter(_ c: CPUCase) -> CaseOutcome {
     let memory = FlatMemory(data: c.data, code: c.bytes)
     let cpu = CPU(memory: memory, vendor: hostVendor)
     for i in 0..<16 { cpu.state.gpr[i] = c.gpr[i] }
-    for i in 0..<16 { cpu.state.setXMM(i, (c.xmm[2 * i], c.xmm[2 * i + 1])) }
+    cpu.state.loadFXSAVEImage(c.fx)
     cpu.state.rflags = c.rflags
     cpu.state.rip = FlatMemory.codeBase
     switch cpu.step() {
     case .executed:
         return .stepped(IntegerState(gpr: (0..<16).map { cpu.state.gpr[$0] }, rflags: cpu.state.rflags,
-                                     rip: cpu.state.rip, data: memory.data,
-                                     xmm: (0..<16).flatMap { [cpu.state.xmm($0).lo, cpu.state.xmm($0).hi] },
-                                     mxcsr: cpu.state.mxcsr))
+                                     rip: cpu.state.rip, data: memory.data, fx: cpu.state.fxsaveImage()))
     case .exception(let e):
         switch e {
         case .divideError: return .divideError
@@ -274,13 +357,15 @@ public func runInterpreter(_ c: CPUCase) -> CaseOutcome {
         case .generalProtection: return .generalProtection
         case .stackFault: return .stackFault
         case .pageFault: return .pageFault
+        case .simdFloatingPoint: return .simdException(mxcsr: cpu.state.mxcsr)
+        case .x87FloatingPoint: return .x87Exception
         }
     }
 }
 
 /// Compares one case; nil when the host and softvmm agree.
 public func checkCase(_ c: CPUCase) -> CPUMismatch? {
-    let host = HostExecution.run(code: c.bytes, gpr: c.gpr, rflags: c.rflags, data: c.data, xmm: c.xmm)
+    let host = HostExecution.run(code: c.bytes, gpr: c.gpr, rflags: c.rflags, data: c.data, fx: c.fx)
     let ours = runInterpreter(c)
     switch (host, ours) {
     case (.stepped(var h), .stepped(var s)):
@@ -292,9 +377,8 @@ public func checkCase(_ c: CPUCase) -> CPUMismatch? {
             if o < h.data.count { h.data[o] &= ~0x01 }
         }
         if ins.mnemonic.hasPrefix("popf") { compared |= 1 << 14 | 1 << 18 | 1 << 21 } // NT, AC, ID
-        // MXCSR: the flag bits only matter where floating point runs (nothing yet sets them).
-        h.mxcsr &= 0xFFFF
-        s.mxcsr &= 0xFFFF
+        h.fx = FXImage.compared(h.fx)
+        s.fx = FXImage.compared(s.fx)
         h.rflags &= compared
         s.rflags &= compared
         return h == s ? nil : CPUMismatch(testCase: c, host: host, softvmm: ours)

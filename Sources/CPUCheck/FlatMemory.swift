@@ -71,9 +71,21 @@ public struct IntegerState: Equatable, Sendable {
     public var rflags: UInt64
     public var rip: UInt64
     public var data: [UInt8]
-    /// xmm0-15 as 32 quadwords (low first), and MXCSR.
-    public var xmm: [UInt64] = []
-    public var mxcsr: UInt32 = 0x1F80
+    /// The x87, MXCSR and XMM state in FXSAVE's layout (512 bytes).
+    public var fx: [UInt8]
+}
+
+/// The parts of an FXSAVE image the comparison looks at: FCW, FSW, the abridged tags, MXCSR,
+/// the eight x87 registers (10 bytes each) and the sixteen XMM registers. FOP, FIP and FDP
+/// are left out: AMD saves them only while an exception is pending, and softvmm models
+/// Intel's CPUID. MXCSR_MASK and the reserved and software-available bytes are left out too.
+public enum FXImage {
+    public static let comparedRanges: [Range<Int>] =
+        [0..<5, 24..<28] + (0..<8).map { 32 + 16 * $0 ..< 42 + 16 * $0 } + [160..<416]
+
+    public static func compared(_ fx: [UInt8]) -> [UInt8] { comparedRanges.flatMap { fx[$0] } }
+
+    public static func mxcsr(_ fx: [UInt8]) -> UInt32 { UInt32(fx[24]) | UInt32(fx[25]) << 8 | UInt32(fx[26]) << 16 | UInt32(fx[27]) << 24 }
 }
 
 /// What an instruction did: a new state, or an exception.
@@ -84,22 +96,23 @@ public enum CaseOutcome: Equatable, Sendable {
     case generalProtection  // natively SIGSEGV with si_code SI_KERNEL
     case pageFault          // natively SIGSEGV with SEGV_MAPERR or SEGV_ACCERR
     case stackFault         // natively SIGBUS
+    /// #XM, with MXCSR as the fault left it (its flags say which exceptions were raised).
+    case simdException(mxcsr: UInt32)
+    case x87Exception       // #MF
     case other(String)
 }
 
 /// Runs one instruction natively (Sources/CHostCPU/execute.c).
 public enum HostExecution {
-    public static func run(code: [UInt8], gpr: [UInt64], rflags: UInt64, data: [UInt8], xmm: [UInt64]) -> CaseOutcome {
+    public static func run(code: [UInt8], gpr: [UInt64], rflags: UInt64, data: [UInt8], fx: [UInt8]) -> CaseOutcome {
         var input = hostcpu_state()
         withUnsafeMutableBytes(of: &input.gpr) { raw in
             let p = raw.bindMemory(to: UInt64.self)
             for i in 0..<16 { p[i] = gpr[i] }
         }
-        withUnsafeMutableBytes(of: &input.xmm) { raw in
-            let p = raw.bindMemory(to: UInt64.self)
-            for i in 0..<32 { p[i] = xmm[i] }
+        withUnsafeMutableBytes(of: &input.fx) { raw in
+            for i in 0..<512 { raw[i] = fx[i] }
         }
-        input.mxcsr = 0x1F80
         input.rflags = rflags
         var output = hostcpu_state()
         var result = hostcpu_result()
@@ -115,11 +128,15 @@ public enum HostExecution {
         switch result.outcome {
         case Int32(HOSTCPU_STEPPED.rawValue):
             let regs = withUnsafeBytes(of: output.gpr) { Array($0.bindMemory(to: UInt64.self)) }
-            let vectors = withUnsafeBytes(of: output.xmm) { Array($0.bindMemory(to: UInt64.self)) }
-            return .stepped(IntegerState(gpr: regs, rflags: output.rflags, rip: output.rip, data: after,
-                                         xmm: vectors, mxcsr: output.mxcsr))
+            let image = withUnsafeBytes(of: output.fx) { Array($0) }
+            return .stepped(IntegerState(gpr: regs, rflags: output.rflags, rip: output.rip, data: after, fx: image))
         case Int32(HOSTCPU_ARITH.rawValue):
-            return result.length == 1 || result.length == 2 ? .divideError : .other("SIGFPE code \(result.length)")
+            switch result.trapno {
+            case 0: return .divideError
+            case 16: return .x87Exception
+            case 19: return .simdException(mxcsr: FXImage.mxcsr(withUnsafeBytes(of: output.fx) { Array($0) }))
+            default: return .other("SIGFPE, trap \(result.trapno)")
+            }
         case Int32(HOSTCPU_UNDEFINED.rawValue): return .invalidOpcode
         case Int32(HOSTCPU_FAULT.rawValue):
             if result.signal == 7 { return .stackFault } // SIGBUS

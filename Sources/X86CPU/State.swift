@@ -7,9 +7,13 @@ public enum CPUException: Error, Equatable, Sendable, CustomStringConvertible {
     case generalProtection(UInt32)   // #GP(error code)
     case stackFault(UInt32)          // #SS
     case pageFault(address: UInt64, errorCode: UInt32)
+    case x87FloatingPoint            // #MF
+    case simdFloatingPoint           // #XM
 
     public var vector: Int {
         switch self {
+        case .x87FloatingPoint: 16
+        case .simdFloatingPoint: 19
         case .divideError: 0
         case .invalidOpcode: 6
         case .stackFault: 12
@@ -25,6 +29,8 @@ public enum CPUException: Error, Equatable, Sendable, CustomStringConvertible {
         case .generalProtection(let c): "#GP(\(c))"
         case .stackFault(let c): "#SS(\(c))"
         case .pageFault(let a, let c): "#PF(\(hex(a)), \(c))"
+        case .x87FloatingPoint: "#MF"
+        case .simdFloatingPoint: "#XM"
         }
     }
 }
@@ -69,14 +75,20 @@ extension CPUMemory {
 /// pays no copy-on-write or exclusivity checks.
 public final class CPUState {
     /// rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15 (slots 0-15); then RIP, RFLAGS, FS and GS
-    /// bases; then the interpreter's own counters (slots 20-21); XMM0-15 (22-53); MXCSR (54).
+    /// bases; then the interpreter's own counters (slots 20-21); XMM0-15 (22-53); MXCSR (54);
+    /// the x87's physical registers R0-R7 (55-70: significand, then sign and exponent); its
+    /// control, status and full tag words (71-73); the last opcode, instruction and data
+    /// pointers (74-76).
     public let gpr: UnsafeMutablePointer<UInt64>
+    static let slots = 77
 
     public init() {
-        gpr = .allocate(capacity: 55)
-        gpr.initialize(repeating: 0, count: 55)
+        gpr = .allocate(capacity: CPUState.slots)
+        gpr.initialize(repeating: 0, count: CPUState.slots)
         gpr[17] = 0x2
         gpr[54] = 0x1F80
+        gpr[71] = 0x37F    // FNINIT's control word
+        gpr[73] = 0xFFFF   // every register empty
     }
 
     /// XMM register `n` (slots 22-53: low quadword, then high).
@@ -89,6 +101,111 @@ public final class CPUState {
     public var mxcsr: UInt32 {
         @inline(__always) get { UInt32(truncatingIfNeeded: gpr[54]) }
         @inline(__always) set { gpr[54] = UInt64(newValue) }
+    }
+
+    /// x87 physical register `n` (not stack-relative): its 64-bit significand and its sign and
+    /// 15-bit exponent.
+    public func x87Register(_ n: Int) -> (significand: UInt64, se: UInt16) {
+        (gpr[55 + 2 * n], UInt16(truncatingIfNeeded: gpr[56 + 2 * n]))
+    }
+    public func setX87Register(_ n: Int, _ v: (significand: UInt64, se: UInt16)) {
+        gpr[55 + 2 * n] = v.significand
+        gpr[56 + 2 * n] = UInt64(v.se)
+    }
+    /// The x87 control word (FNINIT: 0x37F).
+    public var fcw: UInt16 {
+        @inline(__always) get { UInt16(truncatingIfNeeded: gpr[71]) }
+        @inline(__always) set { gpr[71] = UInt64(newValue) }
+    }
+    /// The x87 status word, TOP (bits 11-13) included.
+    public var fsw: UInt16 {
+        @inline(__always) get { UInt16(truncatingIfNeeded: gpr[72]) }
+        @inline(__always) set { gpr[72] = UInt64(newValue) }
+    }
+    /// The full tag word: two bits per physical register (0 valid, 1 zero, 2 special, 3 empty).
+    public var ftw: UInt16 {
+        @inline(__always) get { UInt16(truncatingIfNeeded: gpr[73]) }
+        @inline(__always) set { gpr[73] = UInt64(newValue) }
+    }
+    /// The last non-control x87 instruction's opcode (11 bits), address and data address.
+    public var fop: UInt16 {
+        get { UInt16(truncatingIfNeeded: gpr[74]) }
+        set { gpr[74] = UInt64(newValue) }
+    }
+    public var fip: UInt64 {
+        get { gpr[75] }
+        set { gpr[75] = newValue }
+    }
+    public var fdp: UInt64 {
+        get { gpr[76] }
+        set { gpr[76] = newValue }
+    }
+
+    /// The tag a register's contents call for (for FXRSTOR's and FLDENV's tags of full registers).
+    static func tag(of v: (significand: UInt64, se: UInt16)) -> UInt16 {
+        let e = v.se & 0x7FFF
+        if e == 0 { return v.significand == 0 ? 1 : 2 }
+        if e == 0x7FFF || v.significand >> 63 == 0 { return 2 }
+        return 0
+    }
+
+    /// The x87, MXCSR and XMM state in FXSAVE's 64-bit layout (SDM vol. 1, table 10-2): 512
+    /// bytes, the abridged tag byte, FOP/FIP/FDP, and zeros where the layout is reserved.
+    public func fxsaveImage() -> [UInt8] {
+        var image = [UInt8](repeating: 0, count: 512)
+        func put(_ offset: Int, _ v: UInt64, _ size: Int) {
+            for i in 0..<size { image[offset + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) }
+        }
+        put(0, UInt64(fcw), 2)
+        put(2, UInt64(fsw), 2)
+        var abridged: UInt64 = 0
+        for i in 0..<8 where (ftw >> UInt16(2 * i)) & 3 != 3 { abridged |= 1 << UInt64(i) }
+        put(4, abridged, 1)
+        put(6, UInt64(fop), 2)
+        put(8, fip, 8)
+        put(16, fdp, 8)
+        put(24, UInt64(mxcsr), 4)
+        put(28, 0xFFFF, 4)   // MXCSR_MASK: DAZ and every defined bit are supported
+        let top = Int(fsw >> 11) & 7
+        for i in 0..<8 {
+            // Stack order: ST(i) is physical register (TOP + i) mod 8.
+            let r = x87Register((top + i) & 7)
+            put(32 + 16 * i, r.significand, 8)
+            put(40 + 16 * i, UInt64(r.se), 2)
+        }
+        for i in 0..<16 {
+            put(160 + 16 * i, xmm(i).lo, 8)
+            put(168 + 16 * i, xmm(i).hi, 8)
+        }
+        return image
+    }
+
+    /// Loads an FXSAVE image (the caller has checked MXCSR's reserved bits): full tags are
+    /// rebuilt from the abridged byte and the registers' contents.
+    public func loadFXSAVEImage(_ image: [UInt8]) {
+        func get(_ offset: Int, _ size: Int) -> UInt64 {
+            var v: UInt64 = 0
+            for i in 0..<size { v |= UInt64(image[offset + i]) << (8 * UInt64(i)) }
+            return v
+        }
+        fcw = UInt16(get(0, 2))
+        fsw = UInt16(get(2, 2))
+        fop = UInt16(get(6, 2) & 0x7FF)
+        fip = get(8, 8)
+        fdp = get(16, 8)
+        mxcsr = UInt32(get(24, 4))
+        let top = Int(fsw >> 11) & 7
+        for i in 0..<8 {
+            setX87Register((top + i) & 7, (get(32 + 16 * i, 8), UInt16(get(40 + 16 * i, 2))))
+        }
+        var tags: UInt16 = 0
+        let abridged = get(4, 1)
+        for i in 0..<8 {
+            let t = abridged >> UInt64(i) & 1 == 0 ? 3 : CPUState.tag(of: x87Register(i))
+            tags |= t << UInt16(2 * i)
+        }
+        ftw = tags
+        for i in 0..<16 { setXMM(i, (get(160 + 16 * i, 8), get(168 + 16 * i, 8))) }
     }
 
     /// Instructions retired (slot 20).

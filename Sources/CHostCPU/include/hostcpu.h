@@ -18,6 +18,7 @@ struct hostcpu_result {
     int outcome;
     int length;  // HOSTCPU_STEPPED only
     int signal;  // the signal that ended the child, when there was one
+    int trapno;  // the exception vector the kernel reported with the signal (0 #DE, 16 #MF, 19 #XM, ...)
 };
 
 /// Runs `bytes` (at most 15) as one instruction with every general register
@@ -47,9 +48,10 @@ struct hostcpu_state {
     uint64_t gpr[16];  // rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15
     uint64_t rflags;   // in: CF PF AF ZF SF TF-cleared DF OF are loaded; out: as the CPU left them (TF masked)
     uint64_t rip;      // out: where the instruction left RIP (or where it faulted)
-    uint64_t xmm[32];  // xmm0..xmm15, low quadword first
-    uint32_t mxcsr;    // in: loaded (exception flags and masks, rounding); out: as the CPU left it
-    uint32_t pad;
+    /// The x87, MXCSR and XMM state as FXSAVE lays it out (SDM vol. 1, 10.5.1): in, loaded
+    /// with FXRSTOR (MXCSR's reserved bits must be clear); out, as the CPU left it (also
+    /// after a SIGFPE, when the exception flags say what happened).
+    uint8_t fx[512] __attribute__((aligned(16)));
 };
 
 /// Runs the instruction at HOSTCPU_CODE_BASE in a child process, from state `in` and
@@ -57,7 +59,8 @@ struct hostcpu_state {
 /// into the data, at least 8 bytes above its start). When it steps, `out` and `data_out`
 /// receive the state after it and the outcome is HOSTCPU_STEPPED (`length` is then RIP's
 /// distance from the code base); a fault gives its outcome, `signal`, and in `length`
-/// the signal's si_code. Returns -1 if no child could be run.
+/// the signal's si_code, `trapno` the vector; after SIGFPE `out->fx` holds the FPU state
+/// the fault left. Returns -1 if no child could be run.
 int hostcpu_execute(const uint8_t *code, size_t count, const struct hostcpu_state *in, const uint8_t *data_in,
                     struct hostcpu_state *out, uint8_t *data_out, struct hostcpu_result *result);
 

@@ -1,0 +1,354 @@
+// IEEE 754 binary arithmetic in software, as x86 performs it for SSE (single and
+// double) and the x87 (double extended, with precision control): every result is
+// computed exactly and rounded once, and the exception flags come out in MXCSR's
+// order. Nothing here touches the host's floating-point unit, so results and flags
+// are the same on any host.
+//
+// x86 choices the standard leaves open, from the SDM (vol. 1, 4.8 and 11.5):
+// tininess is detected after rounding; a NaN result made from no NaN operand is the
+// "indefinite" QNaN (sign set, quiet bit only); the NaN operand chosen for a result is
+// the caller's business (SSE and the x87 choose differently).
+
+/// Exception flags, in MXCSR's and the x87 status word's bit order.
+struct FPFlags: OptionSet {
+    let rawValue: UInt32
+    static let invalid = FPFlags(rawValue: 1)      // IE
+    static let denormal = FPFlags(rawValue: 2)     // DE
+    static let divideByZero = FPFlags(rawValue: 4) // ZE
+    static let overflow = FPFlags(rawValue: 8)     // OE
+    static let underflow = FPFlags(rawValue: 16)   // UE
+    static let inexact = FPFlags(rawValue: 32)     // PE
+}
+
+/// Rounding control, as MXCSR.RC and the x87 control word's RC encode it.
+enum FPRounding: UInt32 {
+    case nearest = 0, down = 1, up = 2, towardZero = 3
+}
+
+/// A binary format: how many significand bits (the integer bit included) and the
+/// exponent range of its normal numbers.
+struct FPFormat {
+    /// Significand precision p.
+    let precision: Int
+    let exponentBits: Int
+    /// The x87 extended format stores its integer bit.
+    let explicitInteger: Bool
+    var bias: Int32 { (1 << Int32(exponentBits - 1)) - 1 }
+    var minExponent: Int32 { 1 - bias }
+    var maxExponent: Int32 { bias }
+    var fractionBits: Int { precision - 1 }
+
+    static let single = FPFormat(precision: 24, exponentBits: 8, explicitInteger: false)
+    static let double = FPFormat(precision: 53, exponentBits: 11, explicitInteger: false)
+    static let extended = FPFormat(precision: 64, exponentBits: 15, explicitInteger: true)
+    /// The x87's precision control narrows the significand and keeps the extended range.
+    static func extended(precision: Int) -> FPFormat {
+        FPFormat(precision: precision, exponentBits: 15, explicitInteger: true)
+    }
+}
+
+/// The environment one operation runs in.
+struct FPEnvironment {
+    var rounding: FPRounding = .nearest
+    /// MXCSR.FTZ: a tiny result becomes zero (with UE and PE) when underflow is masked.
+    var flushToZero = false
+    /// MXCSR.DAZ: denormal operands read as zero, and raise no DE.
+    var denormalsAreZero = false
+    /// Unmasked underflow: tininess alone signals UE (the result is then not delivered
+    /// as a denormal; the caller faults or, on the x87, rescales).
+    var underflowUnmasked = false
+}
+
+/// A floating-point value taken apart. A finite nonzero value is
+/// `significand × 2^(exponent − 63)` with the significand's bit 63 set; a NaN keeps its
+/// fraction left-aligned below bit 63 (bit 62 is the quiet bit).
+struct FPValue: Equatable {
+    enum Kind: Equatable { case zero, finite, infinity, quietNaN, signalingNaN, unsupported }
+    var kind: Kind
+    var sign: Bool
+    var exponent: Int32 = 0
+    var significand: UInt64 = 0
+
+    var isNaN: Bool { kind == .quietNaN || kind == .signalingNaN }
+    static func zero(_ sign: Bool) -> FPValue { FPValue(kind: .zero, sign: sign) }
+    static func infinity(_ sign: Bool) -> FPValue { FPValue(kind: .infinity, sign: sign) }
+    /// The QNaN "indefinite": sign set, quiet bit only.
+    static let indefinite = FPValue(kind: .quietNaN, sign: true, significand: 0xC000_0000_0000_0000)
+
+    /// The same NaN made quiet.
+    var quieted: FPValue {
+        FPValue(kind: .quietNaN, sign: sign, exponent: 0, significand: significand | 0xC000_0000_0000_0000)
+    }
+
+    /// Takes apart a single or double (in the low bits of `bits`); DE is reported in `flags`
+    /// for a denormal unless DAZ turns it into zero.
+    static func unpack(_ bits: UInt64, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPValue {
+        let f = format.fractionBits
+        let sign = (bits >> UInt64(f + format.exponentBits)) & 1 != 0
+        let e = Int32((bits >> UInt64(f)) & ((1 << UInt64(format.exponentBits)) - 1))
+        let fraction = bits & ((1 << UInt64(f)) - 1)
+        let aligned = fraction << UInt64(63 - f)
+        if e == (1 << Int32(format.exponentBits)) - 1 {
+            if fraction == 0 { return .infinity(sign) }
+            return FPValue(kind: aligned & (1 << 62) != 0 ? .quietNaN : .signalingNaN, sign: sign,
+                           significand: aligned | 1 << 63)
+        }
+        if e == 0 {
+            if fraction == 0 { return .zero(sign) }
+            if env.denormalsAreZero { return .zero(sign) }
+            flags.insert(.denormal)
+            let lz = Int32(aligned.leadingZeroBitCount)
+            return FPValue(kind: .finite, sign: sign, exponent: format.minExponent - lz, significand: aligned << UInt64(lz))
+        }
+        return FPValue(kind: .finite, sign: sign, exponent: e - format.bias, significand: aligned | 1 << 63)
+    }
+
+    /// Takes apart an 80-bit extended value. Encodings the 387 and later no longer support
+    /// (pseudo-NaN, pseudo-infinity, unnormal) are `.unsupported`; a pseudo-denormal reads as
+    /// the denormal it means.
+    static func unpack(extended sig: UInt64, _ se: UInt16, _ flags: inout FPFlags) -> FPValue {
+        let sign = se & 0x8000 != 0
+        let e = Int32(se & 0x7FFF)
+        let integer = sig >> 63 != 0
+        if e == 0x7FFF {
+            guard integer else { return FPValue(kind: .unsupported, sign: sign) }
+            if sig << 1 == 0 { return .infinity(sign) }
+            return FPValue(kind: sig & (1 << 62) != 0 ? .quietNaN : .signalingNaN, sign: sign, significand: sig)
+        }
+        if e == 0 {
+            if sig == 0 { return .zero(sign) }
+            flags.insert(.denormal)
+            let lz = Int32(sig.leadingZeroBitCount)
+            return FPValue(kind: .finite, sign: sign, exponent: FPFormat.extended.minExponent - lz, significand: sig << UInt64(lz))
+        }
+        guard integer else { return FPValue(kind: .unsupported, sign: sign) }
+        return FPValue(kind: .finite, sign: sign, exponent: e - FPFormat.extended.bias, significand: sig)
+    }
+
+    /// A single or double bit pattern: NaN fractions are cut to the format (quiet bit kept).
+    func pack(_ format: FPFormat) -> UInt64 {
+        let f = UInt64(format.fractionBits)
+        let s: UInt64 = sign ? 1 << (f + UInt64(format.exponentBits)) : 0
+        let top = UInt64((1 << Int32(format.exponentBits)) - 1) << f
+        switch kind {
+        case .zero: return s
+        case .infinity: return s | top
+        case .quietNaN, .signalingNaN, .unsupported:
+            return s | top | ((significand & ~(1 << 63)) >> (63 - f))
+        case .finite:
+            // Callers pack finite values through `round`; a value exact in the format packs directly.
+            let biased = Int64(exponent) + Int64(format.bias)
+            if biased >= 1 { return s | UInt64(biased) << f | ((significand & ~(1 << 63)) >> (63 - f)) }
+            return s | (significand >> UInt64(63 - Int64(f) + (1 - biased)))
+        }
+    }
+
+    /// An 80-bit pattern (significand, sign and exponent).
+    func packExtended() -> (significand: UInt64, se: UInt16) {
+        let s: UInt16 = sign ? 0x8000 : 0
+        switch kind {
+        case .zero: return (0, s)
+        case .infinity: return (1 << 63, s | 0x7FFF)
+        case .quietNaN, .signalingNaN, .unsupported: return (significand | 1 << 63, s | 0x7FFF)
+        case .finite:
+            let biased = Int64(exponent) + Int64(FPFormat.extended.bias)
+            if biased >= 1 { return (significand, s | UInt16(biased)) }
+            return (significand >> UInt64(1 - biased), s)
+        }
+    }
+}
+
+/// A rounded result, ready to pack: sign, biased exponent and significand with the
+/// integer bit at bit `precision − 1` (zero for denormals), or a special value.
+struct FPRounded {
+    var value: FPValue
+    /// The unmasked-exception cases: the exact result overflowed or was tiny, so the caller
+    /// decides (SSE faults; the x87 delivers it rescaled).
+    var overflowed = false
+    var tiny = false
+}
+
+enum SoftFloat {
+    /// Rounds `sig × 2^(exponent − 127)` (sig nonzero) to `format` under `env`, adding the
+    /// flags it raises (OE, UE, PE) to `flags`.
+    static func round(sign: Bool, exponent: Int32, sig: UInt128, _ format: FPFormat, _ env: FPEnvironment,
+                      _ flags: inout FPFlags) -> FPRounded {
+        let lz = Int32(sig.leadingZeroBitCount)
+        let sig = sig << UInt128(lz)
+        var exp = exponent - lz
+        let p = format.precision
+        // Round to p bits with the exponent unbounded: tininess is judged on this result.
+        var (keep, inexact) = roundBits(sig, drop: 128 - p, sign: sign, env.rounding)
+        if keep >> UInt128(p) != 0 { keep >>= 1; exp += 1 }
+        if exp > format.maxExponent {
+            flags.formUnion([.overflow, .inexact])
+            let toInfinity: Bool
+            switch env.rounding {
+            case .nearest: toInfinity = true
+            case .towardZero: toInfinity = false
+            case .up: toInfinity = !sign
+            case .down: toInfinity = sign
+            }
+            if toInfinity { return FPRounded(value: .infinity(sign), overflowed: true) }
+            let max: UInt64 = (p == 64 ? ~0 : (UInt64(1) << UInt64(p)) - 1) << UInt64(64 - p)
+            return FPRounded(value: FPValue(kind: .finite, sign: sign, exponent: format.maxExponent, significand: max),
+                             overflowed: true)
+        }
+        if exp < format.minExponent {
+            if env.underflowUnmasked {
+                flags.insert(.underflow)
+                if inexact { flags.insert(.inexact) }
+                return FPRounded(value: FPValue(kind: .finite, sign: sign, exponent: exp,
+                                                significand: UInt64(keep) << UInt64(64 - p)), tiny: true)
+            }
+            if env.flushToZero {
+                flags.formUnion([.underflow, .inexact])
+                return FPRounded(value: .zero(sign), tiny: true)
+            }
+            // Denormalize the exact value and round at the format's fixed point.
+            let shift = 128 - p + Int(format.minExponent - (exponent - lz))
+            (keep, inexact) = roundBits(sig, drop: shift, sign: sign, env.rounding)
+            if inexact { flags.formUnion([.underflow, .inexact]) }
+            if keep == 0 { return FPRounded(value: .zero(sign), tiny: true) }
+            let n = Int32(UInt64(keep).leadingZeroBitCount)
+            return FPRounded(value: FPValue(kind: .finite, sign: sign, exponent: format.minExponent - (n - Int32(64 - p)),
+                                            significand: UInt64(keep) << UInt64(n)), tiny: true)
+        }
+        if inexact { flags.insert(.inexact) }
+        return FPRounded(value: FPValue(kind: .finite, sign: sign, exponent: exp, significand: UInt64(keep) << UInt64(64 - p)))
+    }
+
+    /// Keeps the top `128 − drop` bits of `sig` (drop ≥ 0; beyond 128 every bit is below
+    /// the last kept place), rounded by `mode`; whether bits were lost. The kept value may
+    /// carry into one bit more than it had.
+    @inline(__always)
+    static func roundBits(_ sig: UInt128, drop: Int, sign: Bool, _ mode: FPRounding) -> (UInt128, Bool) {
+        let keep: UInt128, rest: UInt128, below: Bool
+        if drop > 128 {
+            // Less than half of the last kept place (and nonzero when sig is).
+            (keep, rest, below) = (0, sig, true)
+        } else if drop == 128 {
+            (keep, rest, below) = (0, sig, false)
+        } else {
+            (keep, rest, below) = (sig >> UInt128(drop), drop == 0 ? 0 : sig << UInt128(128 - drop), false)
+        }
+        if rest == 0 { return (keep, false) }
+        let half: UInt128 = 1 << 127
+        let increment: Bool
+        switch mode {
+        case .nearest: increment = !below && (rest > half || (rest == half && keep & 1 != 0))
+        case .towardZero: increment = false
+        case .up: increment = !sign
+        case .down: increment = sign
+        }
+        return (keep + (increment ? 1 : 0), true)
+    }
+
+    // MARK: operations on finite nonzero values (callers handle zeros, infinities, NaNs)
+
+    /// a + b (b's sign already flipped for a subtraction). Exact cancellation is +0, or −0
+    /// when rounding down.
+    static func add(_ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
+        var (x, y) = a.exponent >= b.exponent ? (a, b) : (b, a)
+        // The larger at bits 126..63; the smaller shifted right, its lost bits kept as a sticky bit.
+        let big = UInt128(x.significand) << 63
+        var small = UInt128(y.significand) << 63
+        let d = Int(x.exponent - y.exponent)
+        if d >= 127 { small = 1 } else if d > 0 {
+            let lost = small << UInt128(128 - d) != 0
+            small = small >> UInt128(d) | (lost ? 1 : 0)
+        }
+        let sum: UInt128
+        var sign = x.sign
+        if x.sign == y.sign {
+            sum = big + small
+        } else if big >= small {
+            sum = big - small
+        } else {
+            sum = small - big
+            sign = y.sign
+            swap(&x, &y)
+        }
+        if sum == 0 { return FPRounded(value: .zero(env.rounding == .down)) }
+        return round(sign: sign, exponent: x.exponent + 1, sig: sum, format, env, &flags)
+    }
+
+    static func multiply(_ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
+        let p = UInt128(a.significand) * UInt128(b.significand)
+        return round(sign: a.sign != b.sign, exponent: a.exponent + b.exponent + 1, sig: p, format, env, &flags)
+    }
+
+    static func divide(_ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
+        // Two 64-bit quotient digits and the remainder as a sticky bit.
+        let smaller = a.significand < b.significand
+        let n = UInt128(a.significand) << (smaller ? 64 : 63)
+        let d = UInt128(b.significand)
+        let q1 = n / d, r1 = n % d
+        let q2 = (r1 << 64) / d, r2 = (r1 << 64) % d
+        let q = q1 << 64 | q2 | (r2 != 0 ? 1 : 0)
+        return round(sign: a.sign != b.sign, exponent: a.exponent - b.exponent - (smaller ? 1 : 0), sig: q, format, env, &flags)
+    }
+
+    static func squareRoot(_ a: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
+        // value = m × 2^(e − 63); with N = m × 2^63 (e even) or m × 2^64 (e odd), √N has its
+        // leading bit at 63 and √value = √N × 2^(⌊e/2⌋ − 63).
+        let n = UInt128(a.significand) << (a.exponent & 1 == 0 ? 63 : 64)
+        let (r, rem) = integerSquareRoot(n)
+        // The next bit is set when rem > r (√N ≥ r + ½ ⇔ N − r² > r), and √N is never exactly r + ½.
+        let tail: UInt128 = rem > r ? (1 << 63) | 1 : (rem != 0 ? 1 : 0)
+        return round(sign: false, exponent: a.exponent >> 1, sig: UInt128(r) << 64 | tail, format, env, &flags)
+    }
+
+    /// ⌊√n⌋ and n − ⌊√n⌋² for n < 2^128.
+    static func integerSquareRoot(_ n: UInt128) -> (UInt64, UInt128) {
+        var rem = n
+        var root: UInt128 = 0
+        var bit: UInt128 = 1 << 126
+        while bit > n { bit >>= 2 }
+        while bit != 0 {
+            if rem >= root + bit {
+                rem -= root + bit
+                root = (root >> 1) + bit
+            } else {
+                root >>= 1
+            }
+            bit >>= 2
+        }
+        return (UInt64(truncatingIfNeeded: root), rem)
+    }
+
+    /// A signed integer's value, rounded to `format` (PE when inexact).
+    static func fromInteger(_ v: Int64, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPValue {
+        if v == 0 { return .zero(false) }
+        let magnitude = v.magnitude
+        return round(sign: v < 0, exponent: 63, sig: UInt128(magnitude) << 64, format, env, &flags).value
+    }
+
+    /// A finite value's nearest integer by `mode` (its magnitude, and whether it was inexact);
+    /// nil when the magnitude needs more than 64 bits.
+    static func integerPart(_ a: FPValue, _ mode: FPRounding) -> (magnitude: UInt64, inexact: Bool)? {
+        if a.kind == .zero { return (0, false) }
+        if a.exponent >= 64 { return nil }
+        // value = sig × 2^64 × 2^(exponent − 127): drop the bits below the units place.
+        let (keep, inexact) = roundBits(UInt128(a.significand) << 64, drop: 127 - Int(a.exponent), sign: a.sign, mode)
+        return (UInt64(truncatingIfNeeded: keep), inexact)
+    }
+
+    /// Converts to a signed integer of `bits` bits; NaN, infinity and out-of-range values are
+    /// invalid and give the "integer indefinite" (the most negative value).
+    static func toInteger(_ a: FPValue, bits: Int, _ mode: FPRounding, _ flags: inout FPFlags) -> UInt64 {
+        let indefinite: UInt64 = 1 << UInt64(bits - 1)
+        let mask: UInt64 = bits == 64 ? ~0 : (1 << UInt64(bits)) - 1
+        guard a.kind == .finite || a.kind == .zero, let (m, inexact) = integerPart(a, mode) else {
+            flags.insert(.invalid)
+            return indefinite
+        }
+        let limit: UInt64 = a.sign ? indefinite : indefinite - 1
+        if m > limit {
+            flags.insert(.invalid)
+            return indefinite
+        }
+        if inexact { flags.insert(.inexact) }
+        return (a.sign ? 0 &- m : m) & mask
+    }
+}
