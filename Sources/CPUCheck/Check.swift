@@ -5,7 +5,7 @@ import X86Decoder
 
 /// Instruction families of the cpu-check generator.
 public enum Family: String, CaseIterable, Sendable {
-    case alu, unary, move, stack, branch, condition, shift, muldiv, bits, misc, string, exchange, count, bmi, sse
+    case alu, unary, move, stack, branch, condition, shift, muldiv, bits, misc, string, exchange, count, bmi, sse, ssefloat
 
     /// Opcode heads (escape bytes and opcode); ModRM, SIB, displacement and immediates follow at random.
     var heads: [[UInt8]] {
@@ -38,6 +38,16 @@ public enum Family: String, CaseIterable, Sendable {
                                   0xF1, 0xF2, 0xF3, 0x6E, 0x7E, 0xD6, 0x28, 0x29, 0x10, 0x11, 0x54, 0x55, 0x56, 0x57]
             return ops66.map { [0x66, 0x0F, $0] } + [[0xF3, 0x0F, 0x6F], [0xF3, 0x0F, 0x7F], [0xF3, 0x0F, 0x7E]]
                 + [0x28, 0x29, 0x10, 0x11, 0x54, 0x55, 0x56, 0x57].map { [0x0F, $0] }
+        case .ssefloat:
+            let np: [UInt8] = [0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x28, 0x29, 0x2B, 0x2E, 0x2F, 0x50, 0x51,
+                               0x52, 0x53, 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F, 0xC2, 0xC6, 0xAE, 0xC3, 0x18]
+            let p66: [UInt8] = [0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x28, 0x29, 0x2B, 0x2E, 0x2F, 0x50, 0x51,
+                                0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F, 0xC2, 0xC6, 0x7C, 0x7D, 0xD0, 0xE6, 0xE7]
+            let f3: [UInt8] = [0x10, 0x11, 0x12, 0x16, 0x2A, 0x2C, 0x2D, 0x51, 0x52, 0x53, 0x58, 0x59, 0x5A, 0x5B, 0x5C,
+                               0x5D, 0x5E, 0x5F, 0xC2, 0xE6]
+            let f2: [UInt8] = [0x10, 0x11, 0x12, 0x2A, 0x2C, 0x2D, 0x51, 0x58, 0x59, 0x5A, 0x5C, 0x5D, 0x5E, 0x5F, 0xC2,
+                               0x7C, 0x7D, 0xD0, 0xE6, 0xF0]
+            return np.map { [0x0F, $0] } + p66.map { [0x66, 0x0F, $0] } + f3.map { [0xF3, 0x0F, $0] } + f2.map { [0xF2, 0x0F, $0] }
         case .bmi:
             // VEX.LZ.0F38 F2/F3/F5/F6/F7 and VEX.LZ.0F3A F0 with each pp and W; ADCX/ADOX.
             var h: [[UInt8]] = [[0x66, 0x0F, 0x38, 0xF6], [0xF3, 0x0F, 0x38, 0xF6]]
@@ -99,7 +109,7 @@ public struct CPUCaseGenerator {
                 if random(3) != 0 { bytes.append(random(2) == 0 ? 0xF3 : 0xF2) }
                 if random(4) == 0 { bytes.append(0x67) }
             }
-            if head[0] == 0x66 || head[0] == 0xF3 {
+            if head[0] == 0x66 || head[0] == 0xF3 || head[0] == 0xF2 {
                 // A mandatory prefix, then perhaps REX, then the escape and opcode.
                 bytes.append(head[0])
                 if random(2) == 0 { bytes.append(0x40 | UInt8(random(16))) }
@@ -321,12 +331,46 @@ public struct CPUMismatch: Sendable, CustomStringConvertible {
     public var host: CaseOutcome
     public var softvmm: CaseOutcome
     public var description: String {
-        "\(testCase.family): " + testCase.reproducer + "\n    host:    \(Self.show(host))\n    softvmm: \(Self.show(softvmm))"
+        var text = "\(testCase.family): " + testCase.reproducer + "\n    host:    \(Self.show(host))\n    softvmm: \(Self.show(softvmm))"
+        text += floatDifferences()
+        return text
     }
+
     static func show(_ o: CaseOutcome) -> String {
         guard case .stepped(let s) = o else { return "\(o)" }
         let names = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
         return zip(names, s.gpr).map { "\($0)=\(hex($1))" }.joined(separator: " ") + " rflags=\(hex(s.rflags)) rip=\(hex(s.rip))"
+    }
+
+    /// The x87/SSE state where it matters: MXCSR, FCW, FSW and tags before and after, every
+    /// XMM or x87 register an operand names or whose result differs.
+    func floatDifferences() -> String {
+        func image(_ o: CaseOutcome) -> [UInt8]? { if case .stepped(let s) = o { s.fx } else { nil } }
+        let before = testCase.fx
+        let h = image(host), s = image(softvmm)
+        func word(_ fx: [UInt8], _ o: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(fx[o + $1]) << (8 * UInt64($1)) } }
+        func column(_ o: Int, _ n: Int) -> String {
+            "in=\(hex(word(before, o, n)))" + (h.map { " host=\(hex(word($0, o, n)))" } ?? "") + (s.map { " softvmm=\(hex(word($0, o, n)))" } ?? "")
+        }
+        var lines = ["mxcsr " + column(24, 4), "fcw " + column(0, 2) + "  fsw " + column(2, 2) + "  ftw " + column(4, 1)]
+        let ins = X86Decoder(mode: .bits64, vendor: hostVendor).decode(testCase.bytes)
+        var named = Set<String>()
+        for case .register(let r) in ins.operands(address: FlatMemory.codeBase) { named.insert(r.name) }
+        for i in 0..<16 {
+            let o = 160 + 16 * i
+            let differs = h != nil && s != nil && h![o..<o + 16] != s![o..<o + 16]
+            if differs || named.contains("xmm\(i)") {
+                lines.append("xmm\(i).lo " + column(o, 8) + "\n        xmm\(i).hi " + column(o + 8, 8))
+            }
+        }
+        for i in 0..<8 {
+            let o = 32 + 16 * i
+            let differs = h != nil && s != nil && h![o..<o + 10] != s![o..<o + 10]
+            if differs || named.contains("st(\(i))") {
+                lines.append("st\(i) " + column(o, 8) + "  se " + column(o + 8, 2))
+            }
+        }
+        return "\n        " + lines.joined(separator: "\n        ")
     }
 }
 
@@ -377,6 +421,10 @@ public func checkCase(_ c: CPUCase) -> CPUMismatch? {
             if o < h.data.count { h.data[o] &= ~0x01 }
         }
         if ins.mnemonic.hasPrefix("popf") { compared |= 1 << 14 | 1 << 18 | 1 << 21 } // NT, AC, ID
+        if ["rcpps", "rcpss", "rsqrtps", "rsqrtss"].contains(ins.mnemonic),
+           case .register(let r)? = ins.operands(address: FlatMemory.codeBase).first {
+            FXImage.acceptEstimates(host: h.fx, softvmm: &s.fx, register: Int(r.number))
+        }
         h.fx = FXImage.compared(h.fx)
         s.fx = FXImage.compared(s.fx)
         h.rflags &= compared

@@ -85,6 +85,22 @@ public enum FXImage {
 
     public static func compared(_ fx: [UInt8]) -> [UInt8] { comparedRanges.flatMap { fx[$0] } }
 
+    /// RCPPS and RSQRTPS are approximations whose exact bits the SDM leaves to the
+    /// implementation (Intel's and AMD's differ): where softvmm's lane and the host's are both
+    /// finite, of one sign, and within the SDM's bound (relative error 1.5 × 2^−12 each, so
+    /// 3 × 2^−12 between them), softvmm's lane takes the host's value.
+    public static func acceptEstimates(host: [UInt8], softvmm: inout [UInt8], register: Int) {
+        for lane in 0..<4 {
+            let o = 160 + 16 * register + 4 * lane
+            func bits(_ fx: [UInt8]) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(fx[o + $1]) << (8 * UInt32($1)) } }
+            let h = Float(bitPattern: bits(host)), s = Float(bitPattern: bits(softvmm))
+            guard h.isFinite, s.isFinite, h.sign == s.sign, h != 0 else { continue }
+            if abs(Double(h) - Double(s)) <= abs(Double(h)) * 3 / 4096 {
+                for i in 0..<4 { softvmm[o + i] = host[o + i] }
+            }
+        }
+    }
+
     public static func mxcsr(_ fx: [UInt8]) -> UInt32 { UInt32(fx[24]) | UInt32(fx[25]) << 8 | UInt32(fx[26]) << 16 | UInt32(fx[27]) << 24 }
 }
 

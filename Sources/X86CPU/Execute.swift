@@ -31,8 +31,38 @@ enum Op: String {
     case pminub, pmaxub, pminsw, pmaxsw, pavgb, pavgw, pmullw, pmulhw, pmulhuw, pmuludq
     case punpcklbw, punpcklwd, punpckldq, punpcklqdq, punpckhbw, punpckhwd, punpckhdq, punpckhqdq
     case psllw, pslld, psllq, psrlw, psrld, psrlq, psraw, psrad, pslldq, psrldq
+    // SSE/SSE2/SSE3 floating point (SSEFloat.swift). MOVSD and CMPSD share their mnemonics
+    // with string instructions; decode() renames the 0F-map forms.
+    case addps, addss, addpd, addsd, subps, subss, subpd, subsd, mulps, mulss, mulpd, mulsd
+    case divps, divss, divpd, divsd, minps, minss, minpd, minsd, maxps, maxss, maxpd, maxsd
+    case sqrtps, sqrtss, sqrtpd, sqrtsd, rcpps, rcpss, rsqrtps, rsqrtss
+    case addsubps, addsubpd, haddps, haddpd, hsubps, hsubpd
+    case cmpps, cmpss, cmppd, cmpsdSSE = "cmpsd.sse", comiss, comisd, ucomiss, ucomisd
+    case cvtsi2ss, cvtsi2sd, cvtss2si, cvtsd2si, cvttss2si, cvttsd2si, cvtss2sd, cvtsd2ss
+    case cvtps2pd, cvtpd2ps, cvtdq2ps, cvtps2dq, cvttps2dq, cvtdq2pd, cvtpd2dq, cvttpd2dq
+    case movss, movsdSSE = "movsd.sse", movlps, movhps, movlpd, movhpd, movhlps, movlhps
+    case movsldup, movshdup, movddup, movmskps, movmskpd, movntps, movntpd, movntdq, movnti, lddqu
+    case unpcklps, unpckhps, unpcklpd, unpckhpd, shufps, shufpd
+    case ldmxcsr, stmxcsr, lfence, sfence, mfence, pause, clflush, clflushopt
+    case prefetchnta, prefetcht0, prefetcht1, prefetcht2, prefetch, prefetchw
 
-    var isSSE: Bool { Op.sseOps.contains(self) }
+    var isSSE: Bool { Op.sseOps.contains(self) || isSSEFloat }
+    /// Handled by SSEFloat.swift.
+    var isSSEFloat: Bool { Op.sseFloatOps.contains(self) }
+    static let sseFloatOps: Set<Op> = [
+        .addps, .addss, .addpd, .addsd, .subps, .subss, .subpd, .subsd, .mulps, .mulss, .mulpd, .mulsd,
+        .divps, .divss, .divpd, .divsd, .minps, .minss, .minpd, .minsd, .maxps, .maxss, .maxpd, .maxsd,
+        .sqrtps, .sqrtss, .sqrtpd, .sqrtsd, .rcpps, .rcpss, .rsqrtps, .rsqrtss,
+        .addsubps, .addsubpd, .haddps, .haddpd, .hsubps, .hsubpd,
+        .cmpps, .cmpss, .cmppd, .cmpsdSSE, .comiss, .comisd, .ucomiss, .ucomisd,
+        .cvtsi2ss, .cvtsi2sd, .cvtss2si, .cvtsd2si, .cvttss2si, .cvttsd2si, .cvtss2sd, .cvtsd2ss,
+        .cvtps2pd, .cvtpd2ps, .cvtdq2ps, .cvtps2dq, .cvttps2dq, .cvtdq2pd, .cvtpd2dq, .cvttpd2dq,
+        .movss, .movsdSSE, .movlps, .movhps, .movlpd, .movhpd, .movhlps, .movlhps,
+        .movsldup, .movshdup, .movddup, .movmskps, .movmskpd, .movntps, .movntpd, .movntdq, .movnti, .lddqu,
+        .unpcklps, .unpckhps, .unpcklpd, .unpckhpd, .shufps, .shufpd,
+        .ldmxcsr, .stmxcsr, .lfence, .sfence, .mfence, .pause, .clflush, .clflushopt,
+        .prefetchnta, .prefetcht0, .prefetcht1, .prefetcht2, .prefetch, .prefetchw,
+    ]
     static let sseOps: Set<Op> = [
         .movdqa, .movdqu, .movaps, .movups, .movapd, .movupd, .movd, .movq, .pshufd, .pmovmskb,
         .pxor, .por, .pand, .pandn, .xorps, .xorpd, .orps, .orpd, .andps, .andpd, .andnps, .andnpd,
@@ -457,7 +487,7 @@ extension CPU {
             }
         default:
             guard op.isSSE else { throw .invalidOpcode }
-            try sse(op, ins, ops)
+            if op.isSSEFloat { try sseFloat(op, ins, ops) } else { try sse(op, ins, ops) }
         }
     }
 

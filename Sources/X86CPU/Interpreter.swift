@@ -95,13 +95,13 @@ public final class CPU<Memory: CPUMemory> {
         guard interpreterImplements(ins) else { throw .invalidOpcode }
         let operandsList = ins.operands(address: rip)
         // The SSE mnemonics also name MMX forms (mm registers), which are not implemented.
-        if interpreterOps[Int(ins.mnemonicID)].isSSE, operandsList.contains(where: { if case .register(let r) = $0 { r.kind == .mmx } else { false } }) {
+        if interpreterOp(ins).isSSE, operandsList.contains(where: { if case .register(let r) = $0 { r.kind == .mmx } else { false } }) {
             throw .invalidOpcode
         }
         // Both pages an instruction spans count as code.
         markCode(rip)
         markCode(rip &+ UInt64(ins.length) &- 1)
-        let op = interpreterOps[Int(ins.mnemonicID)]
+        let op = interpreterOp(ins)
         let kind: UInt8 = op.rawValue.hasPrefix("cmov") ? 2 : (op.rawValue.hasPrefix("set") ? 1 : 0)
         let operands = operandsList
         let condition = Int8(op.condition ?? -1)
@@ -186,13 +186,20 @@ struct OperandList {
 /// Per mnemonic ID, the operation that executes it.
 let interpreterOps: [Op] = Instruction.mnemonicNames.map { Op(rawValue: $0) ?? .unimplemented }
 
+/// The operation for a decoded instruction: by mnemonic, except that MOVSD and CMPSD in the
+/// 0F map are SSE2's, not the string instructions.
+func interpreterOp(_ ins: Instruction) -> Op {
+    let op = interpreterOps[Int(ins.mnemonicID)]
+    if ins.map == .map0F && op == .movsd { return .movsdSSE }
+    if ins.map == .map0F && op == .cmpsd { return .cmpsdSSE }
+    return op
+}
+
 /// Whether the interpreter implements this decoded instruction.
 public func interpreterImplements(_ ins: Instruction) -> Bool {
     guard ins.status == .valid else { return false }
-    let op = interpreterOps[Int(ins.mnemonicID)]
+    let op = interpreterOp(ins)
     guard op != .unimplemented, ins.map != .amd3DNow, !ins.map.isEVEX, !ins.map.isXOP else { return false }
     if ins.map.isVEX { return op.isBMI }
-    // movsd and cmpsd are also SSE2 instructions (0F map).
-    if op.rawValue.hasPrefix("movs") || op.rawValue.hasPrefix("cmps") { return ins.map == .legacy || op == .movsx || op == .movsxd }
     return true
 }

@@ -18,6 +18,8 @@ struct FPFlags: OptionSet {
     static let overflow = FPFlags(rawValue: 8)     // OE
     static let underflow = FPFlags(rawValue: 16)   // UE
     static let inexact = FPFlags(rawValue: 32)     // PE
+    /// Not a flag of the architecture: an operand was a NaN (see SoftFloat.prioritized).
+    static let nanOperand = FPFlags(rawValue: 1 << 16)
 }
 
 /// Rounding control, as MXCSR.RC and the x87 control word's RC encode it.
@@ -244,6 +246,155 @@ enum SoftFloat {
         return (keep + (increment ? 1 : 0), true)
     }
 
+    /// One operation's flags as the SDM's precedence leaves them (vol. 1, 4.9.2): a NaN
+    /// operand, an invalid operation or a division by zero outranks a denormal operand, which
+    /// is then not reported.
+    static func prioritized(_ flags: FPFlags) -> FPFlags {
+        var f = flags
+        if f.contains(.nanOperand) || f.contains(.invalid) || f.contains(.divideByZero) { f.remove(.denormal) }
+        f.remove(.nanOperand)
+        return f
+    }
+
+    // MARK: whole operations on non-NaN operands (callers choose the NaN result)
+
+    /// a op b for add, sub, mul and div, the special cases included; neither may be a NaN.
+    static func arithmetic(_ op: LaneOp, _ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment,
+                           _ flags: inout FPFlags) -> FPValue {
+        var b = b
+        switch op {
+        case .add, .sub:
+            if op == .sub { b.sign.toggle() }
+            if a.kind == .infinity || b.kind == .infinity {
+                if a.kind == .infinity && b.kind == .infinity && a.sign != b.sign { return invalid(&flags) }
+                return a.kind == .infinity ? a : b
+            }
+            if a.kind == .zero && b.kind == .zero {
+                return .zero(a.sign == b.sign ? a.sign : env.rounding == .down)
+            }
+            if a.kind == .zero || b.kind == .zero {
+                let x = a.kind == .zero ? b : a
+                return round(sign: x.sign, exponent: x.exponent, sig: UInt128(x.significand) << 64, format, env, &flags).value
+            }
+            return add(a, b, format, env, &flags).value
+        case .mul:
+            let sign = a.sign != b.sign
+            if a.kind == .infinity || b.kind == .infinity {
+                if a.kind == .zero || b.kind == .zero { return invalid(&flags) }
+                return .infinity(sign)
+            }
+            if a.kind == .zero || b.kind == .zero { return .zero(sign) }
+            return multiply(a, b, format, env, &flags).value
+        case .div:
+            let sign = a.sign != b.sign
+            switch (a.kind, b.kind) {
+            case (.infinity, .infinity), (.zero, .zero): return invalid(&flags)
+            case (.infinity, _): return .infinity(sign)
+            case (_, .infinity), (.zero, _): return .zero(sign)
+            case (_, .zero):
+                flags.insert(.divideByZero)
+                return .infinity(sign)
+            default: return divide(a, b, format, env, &flags).value
+            }
+        case .min, .max:
+            preconditionFailure("min and max are compares")
+        }
+    }
+
+    /// IE, and the indefinite QNaN.
+    static func invalid(_ flags: inout FPFlags) -> FPValue {
+        flags.insert(.invalid)
+        return .indefinite
+    }
+
+    /// √a, special cases included (a NaN comes back quiet, IE if it was signaling).
+    static func squareRoot(_ a: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPValue {
+        switch a.kind {
+        case .signalingNaN, .unsupported: flags.insert(.invalid); return a.kind == .unsupported ? .indefinite : a.quieted
+        case .quietNaN: return a
+        case .zero: return a
+        case .infinity: return a.sign ? invalid(&flags) : a
+        case .finite: return a.sign ? invalid(&flags) : squareRootFinite(a, format, env, &flags).value
+        }
+    }
+
+    /// RCPSS's approximation of 1/x for a single's bits: the SDM fixes only its error
+    /// (|relative error| ≤ 1.5 × 2^−12) and its special cases (denormal operands read as
+    /// zero, tiny results are zero). softvmm gives 1/x rounded to 12 bits, the same on every host.
+    static func reciprocalEstimate(_ x: UInt32) -> UInt32 {
+        var flags = FPFlags()
+        let v = FPValue.unpack(UInt64(x), .single, FPEnvironment(denormalsAreZero: true), &flags)
+        switch v.kind {
+        case .zero: return UInt32(v.sign ? 0xFF80_0000 : 0x7F80_0000)
+        case .infinity: return v.sign ? 0x8000_0000 : 0
+        case .quietNaN, .signalingNaN, .unsupported: return x | 0x40_0000
+        case .finite:
+            let one = FPValue(kind: .finite, sign: false, exponent: 0, significand: 1 << 63)
+            return UInt32(divide(one, v, estimateFormat, FPEnvironment(flushToZero: true), &flags).value.pack(.single))
+        }
+    }
+
+    /// RSQRTSS's approximation of 1/√x, with the same error bound and rules as RCPSS's;
+    /// negative operands give the indefinite QNaN.
+    static func reciprocalSquareRootEstimate(_ x: UInt32) -> UInt32 {
+        var flags = FPFlags()
+        let v = FPValue.unpack(UInt64(x), .single, FPEnvironment(denormalsAreZero: true), &flags)
+        switch v.kind {
+        case .zero: return UInt32(v.sign ? 0xFF80_0000 : 0x7F80_0000)
+        case .infinity: return v.sign ? 0xFFC0_0000 : 0
+        case .quietNaN, .signalingNaN, .unsupported: return x | 0x40_0000
+        case .finite:
+            if v.sign { return 0xFFC0_0000 }
+            let root = squareRootFinite(v, .extended, FPEnvironment(), &flags).value
+            let one = FPValue(kind: .finite, sign: false, exponent: 0, significand: 1 << 63)
+            return UInt32(divide(one, root, estimateFormat, FPEnvironment(flushToZero: true), &flags).value.pack(.single))
+        }
+    }
+
+    /// Twelve significant bits in the single range.
+    static let estimateFormat = FPFormat(precision: 12, exponentBits: 8, explicitInteger: false)
+
+    enum Order { case less, equal, greater, unordered }
+
+    /// The order of two values (zeros equal whatever their signs; NaNs unordered).
+    static func compare(_ a: FPValue, _ b: FPValue) -> Order {
+        if a.isNaN || b.isNaN || a.kind == .unsupported || b.kind == .unsupported { return .unordered }
+        if a.kind == .zero && b.kind == .zero { return .equal }
+        // Magnitude order: zero < finite (by exponent, then significand) < infinity.
+        func rank(_ v: FPValue) -> (Int, Int32, UInt64) {
+            switch v.kind {
+            case .zero: return (0, 0, 0)
+            case .infinity: return (2, 0, 0)
+            default: return (1, v.exponent, v.significand)
+            }
+        }
+        if a.sign != b.sign { return a.sign ? .less : .greater }
+        let x = rank(a), y = rank(b)
+        if x == y { return .equal }
+        let magnitudeLess = x < y
+        return magnitudeLess != a.sign ? .less : .greater
+    }
+
+    /// CMPPS's eight predicates (imm8 bits 0-2): EQ, LT, LE, UNORD, NEQ, NLT, NLE, ORD. LT, LE,
+    /// NLT and NLE signal IE on any NaN, the others only on a signaling one.
+    static func predicate(_ p: Int, _ a: FPValue, _ b: FPValue, _ flags: inout FPFlags) -> Bool {
+        let signaling = p & 3 == 1 || p & 3 == 2
+        if a.kind == .signalingNaN || b.kind == .signalingNaN || (signaling && (a.isNaN || b.isNaN)) {
+            flags.insert(.invalid)
+        }
+        let o = compare(a, b)
+        switch p & 7 {
+        case 0: return o == .equal
+        case 1: return o == .less
+        case 2: return o == .less || o == .equal
+        case 3: return o == .unordered
+        case 4: return o != .equal
+        case 5: return o != .less
+        case 6: return !(o == .less || o == .equal)
+        default: return o != .unordered
+        }
+    }
+
     // MARK: operations on finite nonzero values (callers handle zeros, infinities, NaNs)
 
     /// a + b (b's sign already flipped for a subtraction). Exact cancellation is +0, or −0
@@ -289,7 +440,7 @@ enum SoftFloat {
         return round(sign: a.sign != b.sign, exponent: a.exponent - b.exponent - (smaller ? 1 : 0), sig: q, format, env, &flags)
     }
 
-    static func squareRoot(_ a: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
+    static func squareRootFinite(_ a: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
         // value = m × 2^(e − 63); with N = m × 2^63 (e even) or m × 2^64 (e odd), √N has its
         // leading bit at 63 and √value = √N × 2^(⌊e/2⌋ − 63).
         let n = UInt128(a.significand) << (a.exponent & 1 == 0 ? 63 : 64)

@@ -1,0 +1,374 @@
+import X86
+import X86Decoder
+
+// SSE, SSE2 and SSE3 floating point on XMM registers: arithmetic, compares, conversions,
+// and the moves and shuffles of single and double lanes. Arithmetic goes through
+// SoftFloat with MXCSR's rounding, DAZ and FTZ; the flags follow SDM vol. 1, 11.5.2: if a
+// pre-computation exception (IE, DE, ZE) is unmasked in any lane, those flags are set and
+// #XM is raised before anything else; otherwise if a post-computation one (OE, UE, PE) is
+// unmasked, every flag is set and #XM is raised; either way the destination is unchanged.
+
+/// One lane's binary operation.
+enum LaneOp {
+    case add, sub, mul, div, min, max
+}
+
+extension CPU {
+    /// The SoftFloat environment MXCSR describes.
+    var simdEnvironment: FPEnvironment {
+        let m = state.mxcsr
+        return FPEnvironment(rounding: FPRounding(rawValue: (m >> 13) & 3)!, flushToZero: m & 0x8000 != 0,
+                             denormalsAreZero: m & 0x40 != 0, underflowUnmasked: m & 0x800 == 0)
+    }
+
+    /// Records `flags` in MXCSR, or raises #XM for the unmasked ones (see the top of the file).
+    func commitSIMD(_ flags: FPFlags) throws(CPUException) {
+        let unmasked = FPFlags(rawValue: ~(state.mxcsr >> 7) & 0x3F)
+        let pre = flags.intersection([.invalid, .denormal, .divideByZero])
+        if !pre.intersection(unmasked).isEmpty {
+            state.mxcsr |= pre.rawValue
+            throw .simdFloatingPoint
+        }
+        state.mxcsr |= flags.rawValue
+        if !flags.intersection(unmasked).isEmpty { throw .simdFloatingPoint }
+    }
+
+    /// Applies `f` to `count` lanes of singles (`double` false) or doubles; lanes past
+    /// `count` keep `a`'s bits. Commits the flags (and may raise #XM) before returning.
+    func floatLanes(_ a: Vec, _ b: Vec, double: Bool, count: Int,
+                    _ f: (UInt64, UInt64, FPFormat, inout FPFlags) -> UInt64) throws(CPUException) -> Vec {
+        var flags = FPFlags()
+        var r = a
+        if double {
+            r.lo = f(a.lo, b.lo, .double, &flags)
+            if count > 1 { r.hi = f(a.hi, b.hi, .double, &flags) }
+        } else {
+            for i in 0..<count {
+                let x = lane32(a, i), y = lane32(b, i)
+                r = setLane32(r, i, f(x, y, .single, &flags))
+            }
+        }
+        try commitSIMD(flags)
+        return r
+    }
+
+    /// a op b on one lane, with SSE's choice of NaN: the first NaN operand, made quiet.
+    func laneArithmetic(_ op: LaneOp, _ x: UInt64, _ y: UInt64, _ format: FPFormat, _ flags: inout FPFlags) -> UInt64 {
+        let env = simdEnvironment
+        var laneFlags = FPFlags()
+        defer { flags.formUnion(SoftFloat.prioritized(laneFlags)) }
+        let a = FPValue.unpack(x, format, env, &laneFlags), b = FPValue.unpack(y, format, env, &laneFlags)
+        if a.isNaN || b.isNaN { laneFlags.insert(.nanOperand) }
+        if op == .min || op == .max {
+            // MIN/MAX: any NaN is invalid and gives the second operand, as do two zeros; under
+            // DAZ a denormal result is the zero it was read as.
+            if a.isNaN || b.isNaN {
+                laneFlags.insert(.invalid)
+                return b.pack(format)
+            }
+            let order = SoftFloat.compare(a, b)
+            return ((op == .min ? order == .less : order == .greater) ? a : b).pack(format)
+        }
+        if a.isNaN || b.isNaN {
+            if a.kind == .signalingNaN || b.kind == .signalingNaN { laneFlags.insert(.invalid) }
+            return (a.isNaN ? a : b).quieted.pack(format)
+        }
+        return SoftFloat.arithmetic(op, a, b, format, env, &laneFlags).pack(format)
+    }
+
+    /// SSE floating-point instructions.
+    func sseFloat(_ op: Op, _ ins: Instruction, _ ops: OperandList) throws(CPUException) {
+        switch op {
+        case .addps, .subps, .mulps, .divps, .minps, .maxps, .addss, .subss, .mulss, .divss, .minss, .maxss,
+             .addpd, .subpd, .mulpd, .divpd, .minpd, .maxpd, .addsd, .subsd, .mulsd, .divsd, .minsd, .maxsd:
+            let name = op.rawValue
+            let laneOp: LaneOp = [.add, .sub, .mul, .div, .min, .max][["add", "sub", "mul", "div", "min", "max"]
+                .firstIndex(of: String(name.prefix(3)))!]
+            let double = name.hasSuffix("d"), scalar = name.dropLast().hasSuffix("s")
+            let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
+            let r = try floatLanes(a, b, double: double, count: scalar ? 1 : (double ? 2 : 4)) { x, y, format, flags in
+                laneArithmetic(laneOp, x, y, format, &flags)
+            }
+            try writeVector(ops[0], r, aligned: true)
+        case .addsubps, .addsubpd, .haddps, .haddpd, .hsubps, .hsubpd:
+            try horizontal(op, ops)
+        case .sqrtps, .sqrtss, .sqrtpd, .sqrtsd:
+            let double = op == .sqrtpd || op == .sqrtsd, scalar = op == .sqrtss || op == .sqrtsd
+            let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
+            // Packed forms take every lane from the source; scalar ones keep the destination's upper lanes.
+            let r = try floatLanes(scalar ? a : b, b, double: double, count: scalar ? 1 : (double ? 2 : 4)) { _, y, format, flags in
+                let env = simdEnvironment
+                var laneFlags = FPFlags()
+                defer { flags.formUnion(SoftFloat.prioritized(laneFlags)) }
+                let v = FPValue.unpack(y, format, env, &laneFlags)
+                if v.isNaN { laneFlags.insert(.nanOperand) }
+                return SoftFloat.squareRoot(v, format, env, &laneFlags).pack(format)
+            }
+            try writeVector(ops[0], r, aligned: true)
+        case .rcpps, .rcpss, .rsqrtps, .rsqrtss:
+            let scalar = op == .rcpss || op == .rsqrtss
+            let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
+            var r = scalar ? a : b
+            for i in 0..<(scalar ? 1 : 4) {
+                let y = UInt32(truncatingIfNeeded: lane32(b, i))
+                r = setLane32(r, i, UInt64(op == .rcpps || op == .rcpss ? SoftFloat.reciprocalEstimate(y)
+                                                                         : SoftFloat.reciprocalSquareRootEstimate(y)))
+            }
+            try writeVector(ops[0], r, aligned: true)
+        case .cmpps, .cmpss, .cmppd, .cmpsdSSE:
+            guard case .immediate(let imm, _) = ops[2] else { throw .invalidOpcode }
+            let double = op == .cmppd || op == .cmpsdSSE, scalar = op == .cmpss || op == .cmpsdSSE
+            let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
+            let r = try floatLanes(a, b, double: double, count: scalar ? 1 : (double ? 2 : 4)) { x, y, format, flags in
+                let env = simdEnvironment
+                var laneFlags = FPFlags()
+                defer { flags.formUnion(SoftFloat.prioritized(laneFlags)) }
+                let p = FPValue.unpack(x, format, env, &laneFlags), q = FPValue.unpack(y, format, env, &laneFlags)
+                if p.isNaN || q.isNaN { laneFlags.insert(.nanOperand) }
+                return SoftFloat.predicate(Int(imm & 7), p, q, &laneFlags) ? (double ? ~0 : 0xFFFF_FFFF) : 0
+            }
+            try writeVector(ops[0], r, aligned: true)
+        case .comiss, .ucomiss, .comisd, .ucomisd:
+            let format: FPFormat = op == .comiss || op == .ucomiss ? .single : .double
+            let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
+            let env = simdEnvironment
+            var flags = FPFlags()
+            let mask = format.precision == 24 ? 0xFFFF_FFFF : ~UInt64(0)
+            let p = FPValue.unpack(a.lo & mask, format, env, &flags), q = FPValue.unpack(b.lo & mask, format, env, &flags)
+            let signaling = op == .comiss || op == .comisd
+            if p.isNaN || q.isNaN { flags.insert(.nanOperand) }
+            if p.kind == .signalingNaN || q.kind == .signalingNaN || (signaling && (p.isNaN || q.isNaN)) {
+                flags.insert(.invalid)
+            }
+            try commitSIMD(SoftFloat.prioritized(flags))
+            let zpc: UInt64
+            switch SoftFloat.compare(p, q) {
+            case .unordered: zpc = Flag.zf | Flag.pf | Flag.cf
+            case .less: zpc = Flag.cf
+            case .equal: zpc = Flag.zf
+            case .greater: zpc = 0
+            }
+            state.rflags = state.rflags & ~Flag.status | zpc
+        default:
+            try sseConvert(op, ins, ops)
+        }
+    }
+
+    /// ADDSUB, HADD and HSUB.
+    func horizontal(_ op: Op, _ ops: OperandList) throws(CPUException) {
+        let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
+        let double = op.rawValue.hasSuffix("d")
+        let n = double ? 2 : 4
+        func lane(_ v: Vec, _ i: Int) -> UInt64 { double ? (i == 0 ? v.lo : v.hi) : lane32(v, i) }
+        // Each result lane: (left, right, subtract).
+        var pairs: [(UInt64, UInt64, Bool)] = []
+        switch op {
+        case .addsubps, .addsubpd:
+            for i in 0..<n { pairs.append((lane(a, i), lane(b, i), i & 1 == 0)) }
+        default:
+            let sub = op == .hsubps || op == .hsubpd
+            for v in [a, b] { for i in stride(from: 0, to: n, by: 2) { pairs.append((lane(v, i), lane(v, i + 1), sub)) } }
+        }
+        var flags = FPFlags()
+        let format: FPFormat = double ? .double : .single
+        var r: Vec = (0, 0)
+        for (i, (x, y, sub)) in pairs.enumerated() {
+            let v = laneArithmetic(sub ? .sub : .add, x, y, format, &flags)
+            if double { if i == 0 { r.lo = v } else { r.hi = v } } else { r = setLane32(r, i, v) }
+        }
+        try commitSIMD(flags)
+        try writeVector(ops[0], r, aligned: true)
+    }
+
+    /// Conversions between singles, doubles and integers.
+    func sseConvert(_ op: Op, _ ins: Instruction, _ ops: OperandList) throws(CPUException) {
+        let env = simdEnvironment
+        var flags = FPFlags()
+        switch op {
+        case .cvtsi2ss, .cvtsi2sd:
+            let format: FPFormat = op == .cvtsi2ss ? .single : .double
+            let p = place(ops[1])
+            let v = signExtend(try read(p), size(p))
+            let a = try readVector(ops[0], aligned: true)
+            let bits = SoftFloat.fromInteger(Int64(bitPattern: v), format, env, &flags).pack(format)
+            try commitSIMD(flags)
+            try writeVector(ops[0], format.precision == 24 ? setLane32(a, 0, bits) : (bits, a.hi), aligned: true)
+        case .cvtss2si, .cvttss2si, .cvtsd2si, .cvttsd2si:
+            let format: FPFormat = op == .cvtss2si || op == .cvttss2si ? .single : .double
+            let truncate = op == .cvttss2si || op == .cvttsd2si
+            let v = try readVector(ops[1], aligned: true).lo & (format.precision == 24 ? 0xFFFF_FFFF : ~0)
+            let dest = place(ops[0])
+            var ignored = FPFlags()
+            let x = FPValue.unpack(v, format, env, &ignored) // no DE for these
+            let r = SoftFloat.toInteger(x, bits: size(dest) * 8, truncate ? .towardZero : env.rounding, &flags)
+            try commitSIMD(flags)
+            try write(dest, r)
+        case .cvtss2sd, .cvtsd2ss:
+            let (from, to): (FPFormat, FPFormat) = op == .cvtss2sd ? (.single, .double) : (.double, .single)
+            let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
+            let bits = convert(b.lo & (from.precision == 24 ? 0xFFFF_FFFF : ~0), from, to, env, &flags)
+            try commitSIMD(flags)
+            try writeVector(ops[0], to.precision == 24 ? setLane32(a, 0, bits) : (bits, a.hi), aligned: true)
+        case .cvtps2pd:
+            let b = try readVector(ops[1], aligned: true)
+            let r = (convert(lane32(b, 0), .single, .double, env, &flags), convert(lane32(b, 1), .single, .double, env, &flags))
+            try commitSIMD(flags)
+            try writeVector(ops[0], r, aligned: true)
+        case .cvtpd2ps:
+            let b = try readVector(ops[1], aligned: true)
+            let r = convert(b.lo, .double, .single, env, &flags) | convert(b.hi, .double, .single, env, &flags) << 32
+            try commitSIMD(flags)
+            try writeVector(ops[0], (r, 0), aligned: true)
+        case .cvtdq2ps:
+            let b = try readVector(ops[1], aligned: true)
+            var r: Vec = (0, 0)
+            for i in 0..<4 {
+                let v = Int64(Int32(truncatingIfNeeded: lane32(b, i)))
+                r = setLane32(r, i, SoftFloat.fromInteger(v, .single, env, &flags).pack(.single))
+            }
+            try commitSIMD(flags)
+            try writeVector(ops[0], r, aligned: true)
+        case .cvtdq2pd:
+            let b = try readVector(ops[1], aligned: true)
+            func d(_ i: Int) -> UInt64 {
+                SoftFloat.fromInteger(Int64(Int32(truncatingIfNeeded: lane32(b, i))), .double, env, &flags).pack(.double)
+            }
+            try writeVector(ops[0], (d(0), d(1)), aligned: true)
+        case .cvtps2dq, .cvttps2dq:
+            let b = try readVector(ops[1], aligned: true)
+            var r: Vec = (0, 0)
+            var ignored = FPFlags()
+            for i in 0..<4 {
+                let x = FPValue.unpack(lane32(b, i), .single, env, &ignored)
+                r = setLane32(r, i, SoftFloat.toInteger(x, bits: 32, op == .cvttps2dq ? .towardZero : env.rounding, &flags))
+            }
+            try commitSIMD(flags)
+            try writeVector(ops[0], r, aligned: true)
+        case .cvtpd2dq, .cvttpd2dq:
+            let b = try readVector(ops[1], aligned: true)
+            var ignored = FPFlags()
+            let mode = op == .cvttpd2dq ? FPRounding.towardZero : env.rounding
+            let lo = SoftFloat.toInteger(FPValue.unpack(b.lo, .double, env, &ignored), bits: 32, mode, &flags)
+            let hi = SoftFloat.toInteger(FPValue.unpack(b.hi, .double, env, &ignored), bits: 32, mode, &flags)
+            try commitSIMD(flags)
+            try writeVector(ops[0], (lo | hi << 32, 0), aligned: true)
+        default:
+            try sseFloatMove(op, ins, ops)
+        }
+    }
+
+    /// A single or double converted to the other format: NaNs are made quiet (IE for a
+    /// signaling one), finite values rounded.
+    func convert(_ bits: UInt64, _ from: FPFormat, _ to: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> UInt64 {
+        let x = FPValue.unpack(bits, from, env, &flags)
+        switch x.kind {
+        case .signalingNaN:
+            flags.insert(.invalid)
+            return x.quieted.pack(to)
+        case .finite:
+            return SoftFloat.round(sign: x.sign, exponent: x.exponent, sig: UInt128(x.significand) << 64, to, env, &flags).value.pack(to)
+        default:
+            return x.pack(to)
+        }
+    }
+
+    /// Moves, shuffles and unpacks of single and double lanes; MXCSR loads and stores.
+    func sseFloatMove(_ op: Op, _ ins: Instruction, _ ops: OperandList) throws(CPUException) {
+        let destIsRegister: Bool
+        if case .register = ops[0] { destIsRegister = true } else { destIsRegister = false }
+        switch op {
+        case .movss, .movsdSSE:
+            let size = op == .movss ? 4 : 8
+            let b = try readVector(ops[1], aligned: false)
+            if case .register(let r) = ops[0], case .register = ops[1] {
+                let a = state.xmm(Int(r.number))
+                state.setXMM(Int(r.number), size == 4 ? setLane32(a, 0, b.lo) : (b.lo, a.hi))
+            } else if destIsRegister {
+                try writeVector(ops[0], (b.lo & sizeMask(size), 0), aligned: false) // a load zeroes the rest
+            } else {
+                try writeVector(ops[0], (b.lo & sizeMask(size), 0), aligned: false)
+            }
+        case .movlps, .movlpd, .movhps, .movhpd, .movhlps, .movlhps:
+            let high = op == .movhps || op == .movhpd || op == .movlhps
+            if destIsRegister {
+                let a = try readVector(ops[0], aligned: false), b = try readVector(ops[1], aligned: false)
+                let v = op == .movhlps ? b.hi : b.lo
+                try writeVector(ops[0], high ? (a.lo, v) : (v, a.hi), aligned: false)
+            } else {
+                let a = try readVector(ops[1], aligned: false)
+                try writeVector(ops[0], (high ? a.hi : a.lo, 0), aligned: false)
+            }
+        case .movsldup, .movshdup:
+            let b = try readVector(ops[1], aligned: true)
+            let k = op == .movsldup ? 0 : 1
+            let x = lane32(b, k), y = lane32(b, k + 2)
+            try writeVector(ops[0], (x | x << 32, y | y << 32), aligned: true)
+        case .movddup:
+            let b = try readVector(ops[1], aligned: true)
+            try writeVector(ops[0], (b.lo, b.lo), aligned: true)
+        case .movmskps, .movmskpd:
+            let b = try readVector(ops[1], aligned: true)
+            let m = op == .movmskpd ? (b.lo >> 63) | (b.hi >> 63) << 1
+                : (0..<4).reduce(UInt64(0)) { $0 | ((lane32(b, $1) >> 31) & 1) << UInt64($1) }
+            try write(place(ops[0]), m)
+        case .movntps, .movntpd, .movntdq:
+            try writeVector(ops[0], try readVector(ops[1], aligned: true), aligned: true)
+        case .lddqu:
+            try writeVector(ops[0], try readVector(ops[1], aligned: false), aligned: false)
+        case .movnti:
+            let p = place(ops[0])
+            try write(p, try read(place(ops[1])))
+        case .unpcklps, .unpckhps, .unpcklpd, .unpckhpd:
+            let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
+            let r: Vec
+            switch op {
+            case .unpcklps: r = (lane32(a, 0) | lane32(b, 0) << 32, lane32(a, 1) | lane32(b, 1) << 32)
+            case .unpckhps: r = (lane32(a, 2) | lane32(b, 2) << 32, lane32(a, 3) | lane32(b, 3) << 32)
+            case .unpcklpd: r = (a.lo, b.lo)
+            default: r = (a.hi, b.hi)
+            }
+            try writeVector(ops[0], r, aligned: true)
+        case .shufps, .shufpd:
+            guard case .immediate(let imm, _) = ops[2] else { throw .invalidOpcode }
+            let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
+            let r: Vec
+            if op == .shufpd {
+                r = (imm & 1 == 0 ? a.lo : a.hi, imm & 2 == 0 ? b.lo : b.hi)
+            } else {
+                func pick(_ v: Vec, _ k: UInt64) -> UInt64 { lane32(v, Int((imm >> (2 * k)) & 3)) }
+                r = (pick(a, 0) | pick(a, 1) << 32, pick(b, 2) | pick(b, 3) << 32)
+            }
+            try writeVector(ops[0], r, aligned: true)
+        case .ldmxcsr:
+            guard case .memory(let m) = ops[0] else { throw .invalidOpcode }
+            let v = try memory.read(try checkedAddress(m, size: 4), size: 4)
+            if v & ~0xFFFF != 0 { throw .generalProtection(0) }
+            state.mxcsr = UInt32(v)
+        case .stmxcsr:
+            guard case .memory(let m) = ops[0] else { throw .invalidOpcode }
+            try store(try checkedAddress(m, size: 4), size: 4, value: UInt64(state.mxcsr))
+        case .lfence, .sfence, .mfence, .pause:
+            break
+        case .prefetchnta, .prefetcht0, .prefetcht1, .prefetcht2, .prefetch, .prefetchw:
+            break // hints: never fault
+        case .clflush, .clflushopt:
+            // Flushing a line is invisible at user level, but the address must translate.
+            guard case .memory(let m) = ops[0] else { throw .invalidOpcode }
+            _ = try memory.read(try checkedAddress(m, size: 1), size: 1)
+        default:
+            throw .invalidOpcode
+        }
+    }
+}
+
+/// 32-bit lane `i` (0-3) of a vector.
+@inline(__always) func lane32(_ v: Vec, _ i: Int) -> UInt64 {
+    ((i < 2 ? v.lo : v.hi) >> (32 * UInt64(i & 1))) & 0xFFFF_FFFF
+}
+
+@inline(__always) func setLane32(_ v: Vec, _ i: Int, _ x: UInt64) -> Vec {
+    let shift = 32 * UInt64(i & 1)
+    let m: UInt64 = 0xFFFF_FFFF << shift
+    if i < 2 { return ((v.lo & ~m) | (x & 0xFFFF_FFFF) << shift, v.hi) }
+    return (v.lo, (v.hi & ~m) | (x & 0xFFFF_FFFF) << shift)
+}
