@@ -5,7 +5,7 @@ import X86Decoder
 
 /// Instruction families of the cpu-check generator.
 public enum Family: String, CaseIterable, Sendable {
-    case alu, unary, move, stack, branch, condition, shift, muldiv, bits, misc, string, exchange, count, bmi, sse, ssefloat
+    case alu, unary, move, stack, branch, condition, shift, muldiv, bits, misc, string, exchange, count, bmi, sse, ssefloat, sse4
 
     /// Opcode heads (escape bytes and opcode); ModRM, SIB, displacement and immediates follow at random.
     var heads: [[UInt8]] {
@@ -48,6 +48,15 @@ public enum Family: String, CaseIterable, Sendable {
             let f2: [UInt8] = [0x10, 0x11, 0x12, 0x2A, 0x2C, 0x2D, 0x51, 0x58, 0x59, 0x5A, 0x5C, 0x5D, 0x5E, 0x5F, 0xC2,
                                0x7C, 0x7D, 0xD0, 0xE6, 0xF0]
             return np.map { [0x0F, $0] } + p66.map { [0x66, 0x0F, $0] } + f3.map { [0xF3, 0x0F, $0] } + f2.map { [0xF2, 0x0F, $0] }
+        case .sse4:
+            // SSE2's remaining integer forms, SSSE3, SSE4.1, SSE4.2, PCLMULQDQ.
+            let p66: [[UInt8]] = [0x63, 0x67, 0x6B, 0xF5, 0xF6, 0xC4, 0xC5, 0xF7].map { [0x66, 0x0F, $0] }
+            let map38: [UInt8] = Array(0x00...0x0B) + [0x1C, 0x1D, 0x1E, 0x10, 0x14, 0x15, 0x17] + Array(0x20...0x25)
+                + Array(0x28...0x2B) + Array(0x30...0x35) + Array(0x37...0x41)
+            let map3A: [UInt8] = Array(0x08...0x0F) + [0x14, 0x15, 0x16, 0x17, 0x20, 0x21, 0x22, 0x40, 0x41, 0x42, 0x44,
+                                                       0x60, 0x61, 0x62, 0x63]
+            return p66 + [[0xF2, 0x0F, 0x70], [0xF3, 0x0F, 0x70]] + map38.map { [0x66, 0x0F, 0x38, $0] }
+                + map3A.map { [0x66, 0x0F, 0x3A, $0] }
         case .bmi:
             // VEX.LZ.0F38 F2/F3/F5/F6/F7 and VEX.LZ.0F3A F0 with each pp and W; ADCX/ADOX.
             var h: [[UInt8]] = [[0x66, 0x0F, 0x38, 0xF6], [0xF3, 0x0F, 0x38, 0xF6]]
@@ -145,6 +154,9 @@ public struct CPUCaseGenerator {
                 guard case .immediate(let level, _) = operands.last ?? .immediate(0, size: 1),
                       ins.mnemonic == "leave" || level & 31 < 8 else { continue }
                 gpr[5] = FlatMemory.dataBase + 0x800 + UInt64(random(0x100)) * 8
+            }
+            if ins.mnemonic == "maskmovdqu" {
+                gpr[7] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
             }
             if f == .string {
                 gpr[1] = UInt64(random(4) == 0 ? random(600) : random(40))

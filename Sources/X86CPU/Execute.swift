@@ -45,8 +45,30 @@ enum Op: String {
     case unpcklps, unpckhps, unpcklpd, unpckhpd, shufps, shufpd
     case ldmxcsr, stmxcsr, lfence, sfence, mfence, pause, clflush, clflushopt
     case prefetchnta, prefetcht0, prefetcht1, prefetcht2, prefetch, prefetchw
+    case roundps, roundpd, roundss, roundsd, dpps, dppd
+    // SSE2 remainder, SSSE3, SSE4.1, SSE4.2 integer (SSEInteger.swift, SSE42Strings.swift).
+    case packsswb, packssdw, packuswb, packusdw, pmaddwd, psadbw, pshuflw, pshufhw
+    case pinsrw, pinsrb, pinsrd, pinsrq, pextrw, pextrb, pextrd, pextrq, extractps, maskmovdqu
+    case pshufb, phaddw, phaddd, phaddsw, phsubw, phsubd, phsubsw, pmaddubsw, psignb, psignw, psignd
+    case pmulhrsw, pabsb, pabsw, pabsd, palignr
+    case pblendvb, blendvps, blendvpd, pblendw, blendps, blendpd, ptest
+    case pmovsxbw, pmovsxbd, pmovsxbq, pmovsxwd, pmovsxwq, pmovsxdq
+    case pmovzxbw, pmovzxbd, pmovzxbq, pmovzxwd, pmovzxwq, pmovzxdq
+    case pmuldq, pcmpeqq, pcmpgtq, movntdqa, pminsb, pminsd, pminuw, pminud, pmaxsb, pmaxsd, pmaxuw, pmaxud
+    case pmulld, phminposuw, mpsadbw, insertps, pclmulqdq, pcmpestri, pcmpestrm, pcmpistri, pcmpistrm
 
-    var isSSE: Bool { Op.sseOps.contains(self) || isSSEFloat }
+    var isSSE: Bool { Op.sseOps.contains(self) || isSSEFloat || Op.sseIntegerOps.contains(self) }
+    static let sseIntegerOps: Set<Op> = [
+        .packsswb, .packssdw, .packuswb, .packusdw, .pmaddwd, .psadbw, .pshuflw, .pshufhw,
+        .pinsrw, .pinsrb, .pinsrd, .pinsrq, .pextrw, .pextrb, .pextrd, .pextrq, .extractps, .maskmovdqu,
+        .pshufb, .phaddw, .phaddd, .phaddsw, .phsubw, .phsubd, .phsubsw, .pmaddubsw, .psignb, .psignw, .psignd,
+        .pmulhrsw, .pabsb, .pabsw, .pabsd, .palignr,
+        .pblendvb, .blendvps, .blendvpd, .pblendw, .blendps, .blendpd, .ptest,
+        .pmovsxbw, .pmovsxbd, .pmovsxbq, .pmovsxwd, .pmovsxwq, .pmovsxdq,
+        .pmovzxbw, .pmovzxbd, .pmovzxbq, .pmovzxwd, .pmovzxwq, .pmovzxdq,
+        .pmuldq, .pcmpeqq, .pcmpgtq, .movntdqa, .pminsb, .pminsd, .pminuw, .pminud, .pmaxsb, .pmaxsd, .pmaxuw, .pmaxud,
+        .pmulld, .phminposuw, .mpsadbw, .insertps, .pclmulqdq, .pcmpestri, .pcmpestrm, .pcmpistri, .pcmpistrm,
+    ]
     /// Handled by SSEFloat.swift.
     var isSSEFloat: Bool { Op.sseFloatOps.contains(self) }
     static let sseFloatOps: Set<Op> = [
@@ -62,6 +84,7 @@ enum Op: String {
         .unpcklps, .unpckhps, .unpcklpd, .unpckhpd, .shufps, .shufpd,
         .ldmxcsr, .stmxcsr, .lfence, .sfence, .mfence, .pause, .clflush, .clflushopt,
         .prefetchnta, .prefetcht0, .prefetcht1, .prefetcht2, .prefetch, .prefetchw,
+        .roundps, .roundpd, .roundss, .roundsd, .dpps, .dppd,
     ]
     static let sseOps: Set<Op> = [
         .movdqa, .movdqu, .movaps, .movups, .movapd, .movupd, .movd, .movq, .pshufd, .pmovmskb,

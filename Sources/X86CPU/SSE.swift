@@ -92,6 +92,7 @@ extension CPU {
         case .psllw, .pslld, .psllq, .psrlw, .psrld, .psrlq, .psraw, .psrad, .pslldq, .psrldq:
             try vectorShift(op, ops)
         default:
+            if try sseInteger(op, ins, ops) { return }
             let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
             try writeVector(ops[0], vectorArithmetic(op, a, b), aligned: true)
         }

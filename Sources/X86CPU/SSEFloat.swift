@@ -18,7 +18,8 @@ extension CPU {
     var simdEnvironment: FPEnvironment {
         let m = state.mxcsr
         return FPEnvironment(rounding: FPRounding(rawValue: (m >> 13) & 3)!, flushToZero: m & 0x8000 != 0,
-                             denormalsAreZero: m & 0x40 != 0, underflowUnmasked: m & 0x800 == 0)
+                             denormalsAreZero: m & 0x40 != 0, underflowUnmasked: m & 0x800 == 0,
+                             overflowUnmasked: m & 0x400 == 0)
     }
 
     /// Records `flags` in MXCSR, or raises #XM for the unmasked ones (see the top of the file).
@@ -149,9 +150,54 @@ extension CPU {
             case .greater: zpc = 0
             }
             state.rflags = state.rflags & ~Flag.status | zpc
+        case .roundps, .roundpd, .roundss, .roundsd:
+            let imm = try immediate(ops, 2)
+            let double = op == .roundpd || op == .roundsd, scalar = op == .roundss || op == .roundsd
+            let mode = imm & 4 != 0 ? simdEnvironment.rounding : FPRounding(rawValue: UInt32(imm & 3))!
+            let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
+            let r = try floatLanes(scalar ? a : b, b, double: double, count: scalar ? 1 : (double ? 2 : 4)) { _, y, format, flags in
+                var laneFlags = FPFlags()
+                let v = FPValue.unpack(y, format, simdEnvironment, &laneFlags)
+                let r = SoftFloat.roundToIntegral(v, format, mode, &laneFlags)
+                laneFlags.remove(.denormal)
+                if imm & 8 != 0 { laneFlags.remove(.inexact) }
+                flags.formUnion(laneFlags)
+                return r.pack(format)
+            }
+            try writeVector(ops[0], r, aligned: true)
+        case .dpps, .dppd:
+            try dotProduct(op, ops)
         default:
             try sseConvert(op, ins, ops)
         }
+    }
+
+    /// DPPS and DPPD: products of the lanes imm8[7:4] selects (others +0.0), summed in pairs
+    /// as the SDM's pseudocode orders them, each step rounded; the sum goes to the lanes
+    /// imm8[3:0] selects, +0.0 to the others.
+    func dotProduct(_ op: Op, _ ops: OperandList) throws(CPUException) {
+        let imm = try immediate(ops, 2)
+        let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
+        let double = op == .dppd
+        let format: FPFormat = double ? .double : .single
+        let n = double ? 2 : 4
+        var flags = FPFlags()
+        func lane(_ v: Vec, _ i: Int) -> UInt64 { double ? (i == 0 ? v.lo : v.hi) : lane32(v, i) }
+        var products: [UInt64] = []
+        for i in 0..<n {
+            products.append((imm >> UInt64(4 + i)) & 1 != 0 ? laneArithmetic(.mul, lane(a, i), lane(b, i), format, &flags) : 0)
+        }
+        var sum = laneArithmetic(.add, products[0], products[1], format, &flags)
+        if !double {
+            let high = laneArithmetic(.add, products[2], products[3], format, &flags)
+            sum = laneArithmetic(.add, sum, high, format, &flags)
+        }
+        try commitSIMD(flags)
+        var r: Vec = (0, 0)
+        for i in 0..<n where (imm >> UInt64(i)) & 1 != 0 {
+            if double { if i == 0 { r.lo = sum } else { r.hi = sum } } else { r = setLane32(r, i, sum) }
+        }
+        try writeVector(ops[0], r, aligned: true)
     }
 
     /// ADDSUB, HADD and HSUB.

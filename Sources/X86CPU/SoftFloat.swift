@@ -59,6 +59,9 @@ struct FPEnvironment {
     /// Unmasked underflow: tininess alone signals UE (the result is then not delivered
     /// as a denormal; the caller faults or, on the x87, rescales).
     var underflowUnmasked = false
+    /// Unmasked overflow: OE, and PE only if the rounding itself was inexact (the caller
+    /// faults or rescales rather than delivering infinity).
+    var overflowUnmasked = false
 }
 
 /// A floating-point value taken apart. A finite nonzero value is
@@ -182,6 +185,12 @@ enum SoftFloat {
         // Round to p bits with the exponent unbounded: tininess is judged on this result.
         var (keep, inexact) = roundBits(sig, drop: 128 - p, sign: sign, env.rounding)
         if keep >> UInt128(p) != 0 { keep >>= 1; exp += 1 }
+        if exp > format.maxExponent && env.overflowUnmasked {
+            flags.insert(.overflow)
+            if inexact { flags.insert(.inexact) }
+            return FPRounded(value: FPValue(kind: .finite, sign: sign, exponent: exp, significand: UInt64(keep) << UInt64(64 - p)),
+                             overflowed: true)
+        }
         if exp > format.maxExponent {
             flags.formUnion([.overflow, .inexact])
             let toInfinity: Bool
@@ -353,6 +362,25 @@ enum SoftFloat {
 
     /// Twelve significant bits in the single range.
     static let estimateFormat = FPFormat(precision: 12, exponentBits: 8, explicitInteger: false)
+
+    /// The integer nearest `a` by `mode`, in a's format (ROUNDPS, FRNDINT): the sign is kept
+    /// (−0.3 rounds to −0), NaNs come back quiet (IE if signaling), PE when inexact.
+    static func roundToIntegral(_ a: FPValue, _ format: FPFormat, _ mode: FPRounding, _ flags: inout FPFlags) -> FPValue {
+        switch a.kind {
+        case .signalingNaN, .unsupported:
+            flags.insert(.invalid)
+            return a.kind == .unsupported ? .indefinite : a.quieted
+        case .finite:
+            if a.exponent >= 63 { return a }
+            let (m, inexact) = integerPart(a, mode)!
+            if inexact { flags.insert(.inexact) }
+            if m == 0 { return .zero(a.sign) }
+            let lz = Int32(m.leadingZeroBitCount)
+            return FPValue(kind: .finite, sign: a.sign, exponent: 63 - lz, significand: m << UInt64(lz))
+        default:
+            return a
+        }
+    }
 
     enum Order { case less, equal, greater, unordered }
 
