@@ -5,7 +5,7 @@ import X86Decoder
 
 /// Instruction families of the cpu-check generator.
 public enum Family: String, CaseIterable, Sendable {
-    case alu, unary, move, stack, branch, condition, shift, muldiv, bits, misc, string, exchange, count, bmi, sse, ssefloat, sse4
+    case alu, unary, move, stack, branch, condition, shift, muldiv, bits, misc, string, exchange, count, bmi, sse, ssefloat, sse4, x87
 
     /// Opcode heads (escape bytes and opcode); ModRM, SIB, displacement and immediates follow at random.
     var heads: [[UInt8]] {
@@ -48,6 +48,8 @@ public enum Family: String, CaseIterable, Sendable {
             let f2: [UInt8] = [0x10, 0x11, 0x12, 0x2A, 0x2C, 0x2D, 0x51, 0x58, 0x59, 0x5A, 0x5C, 0x5D, 0x5E, 0x5F, 0xC2,
                                0x7C, 0x7D, 0xD0, 0xE6, 0xF0]
             return np.map { [0x0F, $0] } + p66.map { [0x66, 0x0F, $0] } + f3.map { [0xF3, 0x0F, $0] } + f2.map { [0xF2, 0x0F, $0] }
+        case .x87:
+            return (0xD8...0xDF).map { [UInt8($0)] } + [[0x9B], [0x0F, 0xAE]]
         case .sse4:
             // SSE2's remaining integer forms, SSSE3, SSE4.1, SSE4.2, PCLMULQDQ.
             let p66: [[UInt8]] = [0x63, 0x67, 0x6B, 0xF5, 0xF6, 0xC4, 0xC5, 0xF7].map { [0x66, 0x0F, $0] }
@@ -368,6 +370,7 @@ public struct CPUMismatch: Sendable, CustomStringConvertible {
         let ins = X86Decoder(mode: .bits64, vendor: hostVendor).decode(testCase.bytes)
         var named = Set<String>()
         for case .register(let r) in ins.operands(address: FlatMemory.codeBase) { named.insert(r.name) }
+        if testCase.family == .x87 { named.formUnion(["st(0)", "st(1)"]) }
         for i in 0..<16 {
             let o = 160 + 16 * i
             let differs = h != nil && s != nil && h![o..<o + 16] != s![o..<o + 16]
@@ -380,6 +383,14 @@ public struct CPUMismatch: Sendable, CustomStringConvertible {
             let differs = h != nil && s != nil && h![o..<o + 10] != s![o..<o + 10]
             if differs || named.contains("st(\(i))") {
                 lines.append("st\(i) " + column(o, 8) + "  se " + column(o + 8, 2))
+            }
+        }
+        if case .stepped(let hs) = host, case .stepped(let ss) = softvmm, hs.data != ss.data {
+            let differing = (0..<hs.data.count).filter { hs.data[$0] != ss.data[$0] }
+            let first = differing[0] & ~15
+            for row in stride(from: first, to: min(first + 48, hs.data.count), by: 16) {
+                func bytes(_ d: [UInt8]) -> String { d[row..<min(row + 16, d.count)].map { String($0, radix: 16).leftPad(2) }.joined(separator: " ") }
+                lines.append("data+\(hex(UInt64(row))) in      \(bytes(testCase.data))\n        data+\(hex(UInt64(row))) host    \(bytes(hs.data))\n        data+\(hex(UInt64(row))) softvmm \(bytes(ss.data))")
             }
         }
         return "\n        " + lines.joined(separator: "\n        ")
@@ -436,6 +447,12 @@ public func checkCase(_ c: CPUCase) -> CPUMismatch? {
         if ["rcpps", "rcpss", "rsqrtps", "rsqrtss"].contains(ins.mnemonic),
            case .register(let r)? = ins.operands(address: FlatMemory.codeBase).first {
             FXImage.acceptEstimates(host: h.fx, softvmm: &s.fx, register: Int(r.number))
+        }
+        if ins.mnemonic.hasPrefix("fxsave"), let m = ins.operands(address: FlatMemory.codeBase).compactMap({ op -> MemoryOperand? in
+            if case .memory(let m) = op { return m } else { return nil } }).first {
+            // MXCSR_MASK is the host's (AMD adds bit 17, MM); FOP, FIP and FDP as in FXImage.
+            let a = Int(truncatingIfNeeded: HostExecution.effectiveAddress(m, gpr: c.gpr) &- FlatMemory.dataBase)
+            for o in [6..<24, 28..<32] { for i in o where a + i >= 0 && a + i < h.data.count { h.data[a + i] = 0; s.data[a + i] = 0 } }
         }
         h.fx = FXImage.compared(h.fx)
         s.fx = FXImage.compared(s.fx)

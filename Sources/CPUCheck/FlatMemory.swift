@@ -1,6 +1,7 @@
 import CHostCPU
 import X86
 import X86CPU
+import X86Decoder
 
 /// The memory of a cpu-check case, laid out as the host child has it: data pages at
 /// HOSTCPU_DATA_BASE (read-write) and the code page at HOSTCPU_CODE_BASE (read and
@@ -120,6 +121,15 @@ public enum CaseOutcome: Equatable, Sendable {
 
 /// Runs one instruction natively (Sources/CHostCPU/execute.c).
 public enum HostExecution {
+    /// A memory operand's address from the case's registers (no RIP-relative or segment forms:
+    /// the generator gives none).
+    public static func effectiveAddress(_ m: MemoryOperand, gpr: [UInt64]) -> UInt64 {
+        var ea = UInt64(bitPattern: m.displacement)
+        if let b = m.base { ea &+= gpr[Int(b.number)] }
+        if let i = m.index { ea &+= gpr[Int(i.number)] &* UInt64(m.scale) }
+        return m.addressSize == 4 ? ea & 0xFFFF_FFFF : ea
+    }
+
     public static func run(code: [UInt8], gpr: [UInt64], rflags: UInt64, data: [UInt8], fx: [UInt8]) -> CaseOutcome {
         var input = hostcpu_state()
         withUnsafeMutableBytes(of: &input.gpr) { raw in

@@ -57,6 +57,30 @@ enum Op: String {
     case pmuldq, pcmpeqq, pcmpgtq, movntdqa, pminsb, pminsd, pminuw, pminud, pmaxsb, pmaxsd, pmaxuw, pmaxud
     case pmulld, phminposuw, mpsadbw, insertps, pclmulqdq, pcmpestri, pcmpestrm, pcmpistri, pcmpistrm
 
+    // x87 (X87*.swift).
+    case fld, fst, fstp, fstpnce, fild, fist, fistp, fisttp, fbld, fbstp
+    case fadd, faddp, fiadd, fsub, fsubp, fisub, fsubr, fsubrp, fisubr, fmul, fmulp, fimul
+    case fdiv, fdivp, fidiv, fdivr, fdivrp, fidivr
+    case fcom, fcomp, fcompp, fucom, fucomp, fucompp, ficom, ficomp, fcomi, fcomip, fucomi, fucomip, ftst, fxam
+    case fchs, fabs, fld1, fldl2t, fldl2e, fldpi, fldlg2, fldln2, fldz, fxch, fsqrt, frndint, fscale, fxtract
+    case fprem, fprem1, fincstp, fdecstp, ffree, ffreep, fnstsw, fnstcw, fldcw, fnclex, fninit
+    case fnstenv, fldenv, fnsave, frstor, fxsave, fxsave64, fxrstor, fxrstor64
+    case fcmovb, fcmove, fcmovbe, fcmovu, fcmovnb, fcmovne, fcmovnbe, fcmovnu
+    case wait, fnop, feni8087_nop, fdisi8087_nop, fsetpm287_nop
+
+    var isX87: Bool { Op.x87Ops.contains(self) }
+    static let x87Ops: Set<Op> = [
+        .fld, .fst, .fstp, .fstpnce, .fild, .fist, .fistp, .fisttp, .fbld, .fbstp,
+        .fadd, .faddp, .fiadd, .fsub, .fsubp, .fisub, .fsubr, .fsubrp, .fisubr, .fmul, .fmulp, .fimul,
+        .fdiv, .fdivp, .fidiv, .fdivr, .fdivrp, .fidivr,
+        .fcom, .fcomp, .fcompp, .fucom, .fucomp, .fucompp, .ficom, .ficomp, .fcomi, .fcomip, .fucomi, .fucomip, .ftst, .fxam,
+        .fchs, .fabs, .fld1, .fldl2t, .fldl2e, .fldpi, .fldlg2, .fldln2, .fldz, .fxch, .fsqrt, .frndint, .fscale, .fxtract,
+        .fprem, .fprem1, .fincstp, .fdecstp, .ffree, .ffreep, .fnstsw, .fnstcw, .fldcw, .fnclex, .fninit,
+        .fnstenv, .fldenv, .fnsave, .frstor, .fxsave, .fxsave64, .fxrstor, .fxrstor64,
+        .fcmovb, .fcmove, .fcmovbe, .fcmovu, .fcmovnb, .fcmovne, .fcmovnbe, .fcmovnu,
+        .wait, .fnop, .feni8087_nop, .fdisi8087_nop, .fsetpm287_nop,
+    ]
+
     var isSSE: Bool { Op.sseOps.contains(self) || isSSEFloat || Op.sseIntegerOps.contains(self) }
     static let sseIntegerOps: Set<Op> = [
         .packsswb, .packssdw, .packuswb, .packusdw, .pmaddwd, .psadbw, .pshuflw, .pshufhw,
@@ -509,6 +533,7 @@ extension CPU {
                 do throws(CPUException) { try write(place(ops[0]), bit) } catch { state.rflags = saved; throw error }
             }
         default:
+            if op.isX87 { return try x87(op, ins, ops) }
             guard op.isSSE else { throw .invalidOpcode }
             if op.isSSEFloat { try sseFloat(op, ins, ops) } else { try sse(op, ins, ops) }
         }

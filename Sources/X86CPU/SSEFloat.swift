@@ -24,6 +24,7 @@ extension CPU {
 
     /// Records `flags` in MXCSR, or raises #XM for the unmasked ones (see the top of the file).
     func commitSIMD(_ flags: FPFlags) throws(CPUException) {
+        let flags = flags.architectural
         let unmasked = FPFlags(rawValue: ~(state.mxcsr >> 7) & 0x3F)
         let pre = flags.intersection([.invalid, .denormal, .divideByZero])
         if !pre.intersection(unmasked).isEmpty {
@@ -74,7 +75,7 @@ extension CPU {
             if a.kind == .signalingNaN || b.kind == .signalingNaN { laneFlags.insert(.invalid) }
             return (a.isNaN ? a : b).quieted.pack(format)
         }
-        return SoftFloat.arithmetic(op, a, b, format, env, &laneFlags).pack(format)
+        return SoftFloat.arithmetic(op, a, b, format, env, &laneFlags).value.pack(format)
     }
 
     /// SSE floating-point instructions.
@@ -142,14 +143,7 @@ extension CPU {
                 flags.insert(.invalid)
             }
             try commitSIMD(SoftFloat.prioritized(flags))
-            let zpc: UInt64
-            switch SoftFloat.compare(p, q) {
-            case .unordered: zpc = Flag.zf | Flag.pf | Flag.cf
-            case .less: zpc = Flag.cf
-            case .equal: zpc = Flag.zf
-            case .greater: zpc = 0
-            }
-            state.rflags = state.rflags & ~Flag.status | zpc
+            state.rflags = state.rflags & ~Flag.status | SoftFloat.compare(p, q).eflags
         case .roundps, .roundpd, .roundss, .roundsd:
             let imm = try immediate(ops, 2)
             let double = op == .roundpd || op == .roundsd, scalar = op == .roundss || op == .roundsd

@@ -20,6 +20,11 @@ struct FPFlags: OptionSet {
     static let inexact = FPFlags(rawValue: 32)     // PE
     /// Not a flag of the architecture: an operand was a NaN (see SoftFloat.prioritized).
     static let nanOperand = FPFlags(rawValue: 1 << 16)
+    /// Not a flag of the architecture: the last rounding increased the magnitude (the x87
+    /// reports it in C1).
+    static let roundedUp = FPFlags(rawValue: 1 << 17)
+    /// The six architectural flags.
+    var architectural: FPFlags { intersection(FPFlags(rawValue: 0x3F)) }
 }
 
 /// Rounding control, as MXCSR.RC and the x87 control word's RC encode it.
@@ -183,11 +188,12 @@ enum SoftFloat {
         var exp = exponent - lz
         let p = format.precision
         // Round to p bits with the exponent unbounded: tininess is judged on this result.
-        var (keep, inexact) = roundBits(sig, drop: 128 - p, sign: sign, env.rounding)
+        var (keep, inexact, up) = roundBitsReporting(sig, drop: 128 - p, sign: sign, env.rounding)
         if keep >> UInt128(p) != 0 { keep >>= 1; exp += 1 }
         if exp > format.maxExponent && env.overflowUnmasked {
             flags.insert(.overflow)
             if inexact { flags.insert(.inexact) }
+            if up { flags.insert(.roundedUp) }
             return FPRounded(value: FPValue(kind: .finite, sign: sign, exponent: exp, significand: UInt64(keep) << UInt64(64 - p)),
                              overflowed: true)
         }
@@ -200,7 +206,10 @@ enum SoftFloat {
             case .up: toInfinity = !sign
             case .down: toInfinity = sign
             }
-            if toInfinity { return FPRounded(value: .infinity(sign), overflowed: true) }
+            if toInfinity {
+                flags.insert(.roundedUp)
+                return FPRounded(value: .infinity(sign), overflowed: true)
+            }
             let max: UInt64 = (p == 64 ? ~0 : (UInt64(1) << UInt64(p)) - 1) << UInt64(64 - p)
             return FPRounded(value: FPValue(kind: .finite, sign: sign, exponent: format.maxExponent, significand: max),
                              overflowed: true)
@@ -209,6 +218,7 @@ enum SoftFloat {
             if env.underflowUnmasked {
                 flags.insert(.underflow)
                 if inexact { flags.insert(.inexact) }
+                if up { flags.insert(.roundedUp) }
                 return FPRounded(value: FPValue(kind: .finite, sign: sign, exponent: exp,
                                                 significand: UInt64(keep) << UInt64(64 - p)), tiny: true)
             }
@@ -218,14 +228,16 @@ enum SoftFloat {
             }
             // Denormalize the exact value and round at the format's fixed point.
             let shift = 128 - p + Int(format.minExponent - (exponent - lz))
-            (keep, inexact) = roundBits(sig, drop: shift, sign: sign, env.rounding)
+            (keep, inexact, up) = roundBitsReporting(sig, drop: shift, sign: sign, env.rounding)
             if inexact { flags.formUnion([.underflow, .inexact]) }
+            if up { flags.insert(.roundedUp) }
             if keep == 0 { return FPRounded(value: .zero(sign), tiny: true) }
             let n = Int32(UInt64(keep).leadingZeroBitCount)
             return FPRounded(value: FPValue(kind: .finite, sign: sign, exponent: format.minExponent - (n - Int32(64 - p)),
                                             significand: UInt64(keep) << UInt64(n)), tiny: true)
         }
         if inexact { flags.insert(.inexact) }
+        if up { flags.insert(.roundedUp) }
         return FPRounded(value: FPValue(kind: .finite, sign: sign, exponent: exp, significand: UInt64(keep) << UInt64(64 - p)))
     }
 
@@ -234,6 +246,13 @@ enum SoftFloat {
     /// carry into one bit more than it had.
     @inline(__always)
     static func roundBits(_ sig: UInt128, drop: Int, sign: Bool, _ mode: FPRounding) -> (UInt128, Bool) {
+        let (keep, inexact, _) = roundBitsReporting(sig, drop: drop, sign: sign, mode)
+        return (keep, inexact)
+    }
+
+    /// roundBits, and whether it rounded the magnitude up.
+    @inline(__always)
+    static func roundBitsReporting(_ sig: UInt128, drop: Int, sign: Bool, _ mode: FPRounding) -> (UInt128, Bool, Bool) {
         let keep: UInt128, rest: UInt128, below: Bool
         if drop > 128 {
             // Less than half of the last kept place (and nonzero when sig is).
@@ -243,7 +262,7 @@ enum SoftFloat {
         } else {
             (keep, rest, below) = (sig >> UInt128(drop), drop == 0 ? 0 : sig << UInt128(128 - drop), false)
         }
-        if rest == 0 { return (keep, false) }
+        if rest == 0 { return (keep, false, false) }
         let half: UInt128 = 1 << 127
         let increment: Bool
         switch mode {
@@ -252,7 +271,7 @@ enum SoftFloat {
         case .up: increment = !sign
         case .down: increment = sign
         }
-        return (keep + (increment ? 1 : 0), true)
+        return (keep + (increment ? 1 : 0), true, increment)
     }
 
     /// One operation's flags as the SDM's precedence leaves them (vol. 1, 4.9.2): a NaN
@@ -269,7 +288,34 @@ enum SoftFloat {
 
     /// a op b for add, sub, mul and div, the special cases included; neither may be a NaN.
     static func arithmetic(_ op: LaneOp, _ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment,
-                           _ flags: inout FPFlags) -> FPValue {
+                           _ flags: inout FPFlags) -> FPRounded {
+        let special: FPValue
+        switch op {
+        case .add, .sub, .mul, .div:
+            if let r = exactArithmetic(op, a, b, env, &flags) { special = r } else {
+                var b = b
+                if op == .sub { b.sign.toggle() }
+                if a.kind == .zero || b.kind == .zero {
+                    let x = a.kind == .zero ? b : a
+                    return round(sign: x.sign, exponent: x.exponent, sig: UInt128(x.significand) << 64, format, env, &flags)
+                }
+                switch op {
+                case .add, .sub: return add(a, b, format, env, &flags)
+                case .mul: return multiply(a, b, format, env, &flags)
+                default: return divide(a, b, format, env, &flags)
+                }
+            }
+        case .min, .max:
+            preconditionFailure("min and max are compares")
+        }
+        return FPRounded(value: special)
+    }
+
+    /// The cases of add, sub, mul and div whose result needs no rounding (infinities, zeros,
+    /// invalid operations); nil when both operands are finite and the result must be computed
+    /// (a zero operand of add/sub included: the other operand is then rounded).
+    static func exactArithmetic(_ op: LaneOp, _ a: FPValue, _ b: FPValue, _ env: FPEnvironment,
+                                _ flags: inout FPFlags) -> FPValue? {
         var b = b
         switch op {
         case .add, .sub:
@@ -281,11 +327,7 @@ enum SoftFloat {
             if a.kind == .zero && b.kind == .zero {
                 return .zero(a.sign == b.sign ? a.sign : env.rounding == .down)
             }
-            if a.kind == .zero || b.kind == .zero {
-                let x = a.kind == .zero ? b : a
-                return round(sign: x.sign, exponent: x.exponent, sig: UInt128(x.significand) << 64, format, env, &flags).value
-            }
-            return add(a, b, format, env, &flags).value
+            return nil
         case .mul:
             let sign = a.sign != b.sign
             if a.kind == .infinity || b.kind == .infinity {
@@ -293,7 +335,7 @@ enum SoftFloat {
                 return .infinity(sign)
             }
             if a.kind == .zero || b.kind == .zero { return .zero(sign) }
-            return multiply(a, b, format, env, &flags).value
+            return nil
         case .div:
             let sign = a.sign != b.sign
             switch (a.kind, b.kind) {
@@ -303,7 +345,7 @@ enum SoftFloat {
             case (_, .zero):
                 flags.insert(.divideByZero)
                 return .infinity(sign)
-            default: return divide(a, b, format, env, &flags).value
+            default: return nil
             }
         case .min, .max:
             preconditionFailure("min and max are compares")
@@ -373,7 +415,11 @@ enum SoftFloat {
         case .finite:
             if a.exponent >= 63 { return a }
             let (m, inexact) = integerPart(a, mode)!
-            if inexact { flags.insert(.inexact) }
+            if inexact {
+                flags.insert(.inexact)
+                let (_, _, up) = roundBitsReporting(UInt128(a.significand) << 64, drop: 127 - Int(a.exponent), sign: a.sign, mode)
+                if up { flags.insert(.roundedUp) }
+            }
             if m == 0 { return .zero(a.sign) }
             let lz = Int32(m.leadingZeroBitCount)
             return FPValue(kind: .finite, sign: a.sign, exponent: 63 - lz, significand: m << UInt64(lz))
@@ -509,7 +555,7 @@ enum SoftFloat {
         if a.kind == .zero { return (0, false) }
         if a.exponent >= 64 { return nil }
         // value = sig × 2^64 × 2^(exponent − 127): drop the bits below the units place.
-        let (keep, inexact) = roundBits(UInt128(a.significand) << 64, drop: 127 - Int(a.exponent), sign: a.sign, mode)
+        let (keep, inexact, _) = roundBitsReporting(UInt128(a.significand) << 64, drop: 127 - Int(a.exponent), sign: a.sign, mode)
         return (UInt64(truncatingIfNeeded: keep), inexact)
     }
 
@@ -527,7 +573,12 @@ enum SoftFloat {
             flags.insert(.invalid)
             return indefinite
         }
-        if inexact { flags.insert(.inexact) }
+        if inexact {
+            flags.insert(.inexact)
+            // The magnitude went up when it passed the exact value.
+            let (_, _, up) = roundBitsReporting(UInt128(a.significand) << 64, drop: 127 - Int(a.exponent), sign: a.sign, mode)
+            if up { flags.insert(.roundedUp) }
+        }
         return (a.sign ? 0 &- m : m) & mask
     }
 }
