@@ -21,15 +21,21 @@ public struct CPUModel: Sendable {
         switch leaf {
         case 0: return (7, word(0), word(8), word(4))
         case 1:
-            // Family 6: ECX: MOVBE (22), POPCNT (23), RDRAND (30); EDX: TSC (4), CX8 (8), CMOV (15).
-            return (0x0006_0600, 0, 1 << 22 | 1 << 23 | 1 << 30, 1 << 4 | 1 << 8 | 1 << 15)
+            // Family 6. EBX: CLFLUSH line size 8 × 8 bytes.
+            // ECX: SSE3 (0), PCLMULQDQ (1), SSSE3 (9), CX16 (13), SSE4.1 (19), SSE4.2 (20), MOVBE (22),
+            //      POPCNT (23), RDRAND (30). No XSAVE/OSXSAVE (27) or AVX (28): not implemented.
+            // EDX: FPU (0), TSC (4), CX8 (8), CMOV (15), CLFSH (19), FXSR (24), SSE (25), SSE2 (26).
+            //      No MMX (23): not implemented.
+            let ecx: UInt32 = 1 << 0 | 1 << 1 | 1 << 9 | 1 << 13 | 1 << 19 | 1 << 20 | 1 << 22 | 1 << 23 | 1 << 30
+            let edx: UInt32 = 1 << 0 | 1 << 4 | 1 << 8 | 1 << 15 | 1 << 19 | 1 << 24 | 1 << 25 | 1 << 26
+            return (0x0006_0600, 8 << 8, ecx, edx)
         case 7 where subleaf == 0:
-            // EBX: BMI1 (3), BMI2 (8), RDSEED (18), ADX (19).
-            return (0, 1 << 3 | 1 << 8 | 1 << 18 | 1 << 19, 0, 0)
+            // EBX: BMI1 (3), BMI2 (8), RDSEED (18), ADX (19), CLFLUSHOPT (23).
+            return (0, 1 << 3 | 1 << 8 | 1 << 18 | 1 << 19 | 1 << 23, 0, 0)
         case 0x8000_0000: return (0x8000_0001, 0, 0, 0)
         case 0x8000_0001:
-            // ECX: LZCNT (5); EDX: long mode (29).
-            return (0, 0, 1 << 5, 1 << 29)
+            // ECX: LAHF/SAHF in 64-bit mode (0), LZCNT (5), PREFETCHW (8); EDX: RDTSCP (27), long mode (29).
+            return (0, 0, 1 << 0 | 1 << 5 | 1 << 8, 1 << 27 | 1 << 29)
         default: return (0, 0, 0, 0)
         }
     }

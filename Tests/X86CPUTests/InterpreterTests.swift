@@ -145,18 +145,45 @@ final class ExecutableData: CPUMemory {
         #expect(run(code, steps: 1, model: other).state.gpr[0] != a.state.gpr[0])
     }
 
-    /// CPUID reports what the interpreter implements and nothing else.
+    /// CPUID reports what the interpreter implements and nothing else: each feature bit is
+    /// paired with an instruction that needs it, which must run when the bit is set and raise
+    /// #UD when it is clear.
     @Test func cpuidReportsImplementedFeatures() {
         let m = CPUModel()
         let (max, b, c, d) = m.cpuid(0, 0)
         #expect(max == 7)
         let vendor = [b, d, c].flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * UInt32($0))) } }
         #expect(String(decoding: vendor, as: UTF8.self) == "GenuineIntel")
-        let (_, _, ecx1, edx1) = m.cpuid(1, 0)
-        #expect(edx1 & (1 << 25 | 1 << 26 | 1 << 0) == 0, "no SSE, SSE2 or x87 until they are implemented")
-        #expect(ecx1 & (1 << 23) != 0, "POPCNT")
-        let (_, ebx7, _, _) = m.cpuid(7, 0)
-        #expect(ebx7 & (1 << 3 | 1 << 8) == 1 << 3 | 1 << 8, "BMI1 and BMI2")
-        #expect(ebx7 & (1 << 5) == 0, "no AVX2")
+        // (leaf, register index eax/ebx/ecx/edx, bit, an instruction using the feature)
+        let features: [(UInt32, Int, Int, [UInt8], String)] = [
+            (1, 3, 0, [0xD9, 0xE8], "x87 (fld1)"),
+            (1, 3, 15, [0x0F, 0x44, 0xC1], "CMOV"),
+            (1, 3, 24, [0x0F, 0xAE, 0x04, 0x24], "FXSR (fxsave [rsp])"),
+            (1, 3, 25, [0x0F, 0x58, 0xC1], "SSE (addps)"),
+            (1, 3, 26, [0x66, 0x0F, 0x58, 0xC1], "SSE2 (addpd)"),
+            (1, 3, 23, [0x0F, 0xFC, 0xC1], "MMX (paddb mm0, mm1)"),
+            (1, 2, 0, [0xF2, 0x0F, 0x7C, 0xC1], "SSE3 (haddps)"),
+            (1, 2, 1, [0x66, 0x0F, 0x3A, 0x44, 0xC1, 0x00], "PCLMULQDQ"),
+            (1, 2, 9, [0x66, 0x0F, 0x38, 0x00, 0xC1], "SSSE3 (pshufb)"),
+            (1, 2, 19, [0x66, 0x0F, 0x38, 0x40, 0xC1], "SSE4.1 (pmulld)"),
+            (1, 2, 20, [0x66, 0x0F, 0x38, 0x37, 0xC1], "SSE4.2 (pcmpgtq)"),
+            (1, 2, 23, [0xF3, 0x0F, 0xB8, 0xC1], "POPCNT"),
+            (1, 2, 28, [0xC5, 0xF4, 0x58, 0xC2], "AVX (vaddps)"),
+            (1, 2, 12, [0xC4, 0xE2, 0x71, 0xA8, 0xC2], "FMA (vfmadd213ps)"),
+            (1, 2, 25, [0x66, 0x0F, 0x38, 0xDC, 0xC1], "AES (aesenc)"),
+            (7, 1, 3, [0xC4, 0xE2, 0x70, 0xF2, 0xC2], "BMI1 (andn)"),
+            (7, 1, 5, [0xC5, 0xFD, 0xFE, 0xC1], "AVX2 (vpaddd ymm)"),
+            (7, 1, 16, [0x62, 0xF1, 0x7C, 0x48, 0x58, 0xC1], "AVX-512F (vaddps zmm)"),
+        ]
+        for (leaf, register, bit, bytes, name) in features {
+            let r = m.cpuid(leaf, 0)
+            let word = [r.0, r.1, r.2, r.3][register]
+            let reported = word >> UInt32(bit) & 1 != 0
+            let cpu = CPU(memory: FlatMemory(data: [UInt8](repeating: 0, count: FlatMemory.dataSize), code: bytes), model: m)
+            cpu.state.rip = FlatMemory.codeBase
+            cpu.state.gpr[4] = FlatMemory.dataBase + 0x1000
+            let ran = cpu.step() != .exception(.invalidOpcode)
+            #expect(reported == ran, "\(name): CPUID says \(reported), the interpreter \(ran ? "runs it" : "raises #UD")")
+        }
     }
 }
