@@ -286,6 +286,67 @@ extension CPUCaseGenerator {
     }
 }
 
+/// The x87 transcendental instructions: the SDM bounds their error (one ulp in the documented
+/// ranges) but not their bits, which differ between Intel and AMD. Where softvmm's result and
+/// the host's are both finite, of one sign, and within 4 ulps of each other, softvmm's is taken
+/// as the host's; C1 (the direction of rounding) is not compared. F2XM1 outside −1 ≤ x ≤ 1 and
+/// FYL2XP1 outside |x| < 1 − √2/2 are undefined: their result and flags are not compared.
+struct TranscendentalCheck {
+    let results: Int  // how many stack slots hold results after the instruction
+    let undefinedOutside: Double?  // the operand range beyond which the result is undefined
+
+    init?(_ mnemonic: String) {
+        switch mnemonic {
+        case "fsin", "fcos", "fpatan", "fyl2x": (results, undefinedOutside) = (1, nil)
+        case "fsincos", "fptan": (results, undefinedOutside) = (2, nil)
+        case "f2xm1": (results, undefinedOutside) = (1, 1)
+        case "fyl2xp1": (results, undefinedOutside) = (1, 1 - 2.0.squareRoot() / 2)
+        default: return nil
+        }
+    }
+
+    static func extended(_ fx: [UInt8], slot: Int) -> (UInt64, UInt16) {
+        let o = 32 + 16 * slot
+        let sig = (0..<8).reduce(UInt64(0)) { $0 | UInt64(fx[o + $1]) << (8 * UInt64($1)) }
+        return (sig, UInt16(fx[o + 8]) | UInt16(fx[o + 9]) << 8)
+    }
+
+    func reconcile(input: [UInt8], host: inout [UInt8], softvmm: inout [UInt8]) {
+        // C1 (status word bit 9) is the rounding direction.
+        host[3] &= ~0x02
+        softvmm[3] &= ~0x02
+        if let limit = undefinedOutside {
+            let (sig, se) = Self.extended(input, slot: 0)
+            let e = Int(se & 0x7FFF) - 16383
+            let magnitude = Double(sig) * pow2(e - 63)
+            if se & 0x7FFF == 0x7FFF || magnitude >= limit {
+                for o in 0..<2 { softvmm[o] = host[o] }      // flags
+                for o in 32..<42 { softvmm[o] = host[o] }    // ST(0)
+                return
+            }
+        }
+        for slot in 0..<results {
+            let h = Self.extended(host, slot: slot), s = Self.extended(softvmm, slot: slot)
+            guard h != s, h.1 == s.1 || h.1 &+ 1 == s.1 || h.1 == s.1 &+ 1 else { continue }
+            // Both finite and normal, one sign: the distance in units of the last place.
+            guard h.1 & 0x7FFF != 0x7FFF, h.1 & 0x7FFF != 0, h.0 >> 63 == 1, s.0 >> 63 == 1 else { continue }
+            let a = UInt128(h.1 & 0x7FFF) << 64 | UInt128(h.0), b = UInt128(s.1 & 0x7FFF) << 64 | UInt128(s.0)
+            // Consecutive exponents: step across the binade boundary counting ulps of the lower one.
+            let distance: UInt128
+            if h.1 == s.1 { distance = a > b ? a - b : b - a } else {
+                let (lo, hi) = a < b ? (h, s) : (s, h)
+                distance = (UInt128(UInt64.max) - UInt128(lo.0) + 1) + (UInt128(hi.0) - (1 << 63)) * 2
+            }
+            if distance <= 4 {
+                let o = 32 + 16 * slot
+                for i in 0..<10 { softvmm[o + i] = host[o + i] }
+            }
+        }
+    }
+}
+
+func pow2(_ e: Int) -> Double { e < -1074 ? 0 : (e > 1023 ? .infinity : Double(sign: .plus, exponent: e, significand: 1)) }
+
 /// Which instructions the interpreter runs, and which flags the SDM leaves undefined.
 public enum CPUOps {
     static func isImplemented(_ ins: Instruction) -> Bool { interpreterImplements(ins) }
@@ -453,6 +514,9 @@ public func checkCase(_ c: CPUCase) -> CPUMismatch? {
             // MXCSR_MASK is the host's (AMD adds bit 17, MM); FOP, FIP and FDP as in FXImage.
             let a = Int(truncatingIfNeeded: HostExecution.effectiveAddress(m, gpr: c.gpr) &- FlatMemory.dataBase)
             for o in [6..<24, 28..<32] { for i in o where a + i >= 0 && a + i < h.data.count { h.data[a + i] = 0; s.data[a + i] = 0 } }
+        }
+        if let kind = TranscendentalCheck(ins.mnemonic) {
+            kind.reconcile(input: c.fx, host: &h.fx, softvmm: &s.fx)
         }
         h.fx = FXImage.compared(h.fx)
         s.fx = FXImage.compared(s.fx)

@@ -67,6 +67,7 @@ enum Op: String {
     case fnstenv, fldenv, fnsave, frstor, fxsave, fxsave64, fxrstor, fxrstor64
     case fcmovb, fcmove, fcmovbe, fcmovu, fcmovnb, fcmovne, fcmovnbe, fcmovnu
     case wait, fnop, feni8087_nop, fdisi8087_nop, fsetpm287_nop
+    case fsin, fcos, fsincos, fptan, fpatan, f2xm1, fyl2x, fyl2xp1
 
     var isX87: Bool { Op.x87Ops.contains(self) }
     static let x87Ops: Set<Op> = [
@@ -79,6 +80,7 @@ enum Op: String {
         .fnstenv, .fldenv, .fnsave, .frstor, .fxsave, .fxsave64, .fxrstor, .fxrstor64,
         .fcmovb, .fcmove, .fcmovbe, .fcmovu, .fcmovnb, .fcmovne, .fcmovnbe, .fcmovnu,
         .wait, .fnop, .feni8087_nop, .fdisi8087_nop, .fsetpm287_nop,
+        .fsin, .fcos, .fsincos, .fptan, .fpatan, .f2xm1, .fyl2x, .fyl2xp1,
     ]
 
     var isSSE: Bool { Op.sseOps.contains(self) || isSSEFloat || Op.sseIntegerOps.contains(self) }

@@ -114,7 +114,7 @@ extension CPU {
             result = invalidResult(&flags)
             noQuotient = true
         } else if x.kind == .zero || y.kind == .infinity {
-            result = st(0)
+            result = x.packExtended() // a pseudo-denormal comes back normalized
         } else {
             // x = mx·2^(ex−63), y = my·2^(ey−63), d = ex − ey. Long division of mx·2^steps by my
             // gives the quotient and r, and the remainder is r·2^(ey + d − steps − 63).

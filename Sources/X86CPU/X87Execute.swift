@@ -47,6 +47,8 @@ extension CPU {
             try x87ConditionalMove(op, ops)
         case .wait, .fnop, .feni8087_nop, .fdisi8087_nop, .fsetpm287_nop:
             break
+        case .fsin, .fcos, .fsincos, .fptan, .fpatan, .f2xm1, .fyl2x, .fyl2xp1:
+            x87Transcendental(op)
         default:
             try x87Control(op, ins, ops)
         }
