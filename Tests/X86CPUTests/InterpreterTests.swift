@@ -40,6 +40,32 @@ import CPUCheck
         }
     }
 
+    /// Floating-point faults change nothing either: FSTP to the read-only code page leaves the
+    /// status word, TOP and tags as they were; an unmasked SSE exception (#XM) leaves the
+    /// destination as it was and records only the flags it raised.
+    @Test func floatingPointExceptionsChangeNothing() {
+        let codePage = FlatMemory.codeBase
+        // fld1; fstp qword [rax] with rax on the code page.
+        let c = cpu([0xD9, 0xE8, 0xDD, 0x18])
+        c.state.gpr[0] = codePage
+        #expect(c.step() == .executed)
+        let image = c.state.fxsaveImage()
+        #expect(c.step() == .exception(.pageFault(address: codePage, errorCode: 6)))
+        #expect(c.state.fxsaveImage() == image)
+        // divps xmm0, xmm1 with a zero divisor lane and ZE unmasked: #XM, xmm0 unchanged, ZE set.
+        let d = cpu([0x0F, 0x5E, 0xC1])
+        d.state.setXMM(0, (0x3F80_0000_3F80_0000, 0x3F80_0000_3F80_0000))
+        d.state.setXMM(1, (0x3F80_0000_0000_0000, 0x3F80_0000_3F80_0000))
+        d.state.mxcsr = 0x1F80 & ~0x200
+        #expect(d.step() == .exception(.simdFloatingPoint))
+        #expect(d.state.xmm(0).lo == 0x3F80_0000_3F80_0000 && d.state.mxcsr == 0x1D84)
+        // With ZE pending in the x87 status word and unmasked, the next FADD raises #MF first.
+        let e = cpu([0xD8, 0xC0])
+        e.state.fcw = 0x37B
+        e.state.fsw = 0x84 | 0x8000
+        #expect(e.step() == .exception(.x87FloatingPoint))
+    }
+
     /// A fixed-seed slice of the host-CPU comparison (the full runs: `softvmm cpu-check`).
     @Test func hostComparisonSlice() {
         let r = runCPUCampaign(count: 2000, seed: 42)
