@@ -190,6 +190,14 @@ public struct CPUCaseGenerator {
                     if m.addressSize == 8 && random(16) == 0 { gpr[Int(base.number)] ^= 0x8000_0000_0000_0000 }
                 }
             }
+            // FXRSTOR and LDMXCSR fault (#GP) on MXCSR's reserved bits, which random memory nearly
+            // always has: half the time the image holds a valid MXCSR, so the loads run too.
+            let mxcsrOffset = ["fxrstor": 24, "fxrstor64": 24, "ldmxcsr": 0][ins.mnemonic]
+            if let mxcsrOffset, random(2) == 0, let m = operands.compactMap({ op -> MemoryOperand? in
+                if case .memory(let m) = op { return m } else { return nil } }).first {
+                let o = Int(truncatingIfNeeded: HostExecution.effectiveAddress(m, gpr: gpr) &- FlatMemory.dataBase) + mxcsrOffset
+                if o >= 0 && o + 4 <= data.count { data[o + 2] = 0; data[o + 3] = 0 }
+            }
             // A 16-bit SHLD/SHRD by more than 16 is undefined.
             if ["shld", "shrd"].contains(ins.mnemonic) && ins.operandSize == 2 && CPUOps.shiftCount(ins, gpr: gpr).count > 16 {
                 continue
@@ -320,7 +328,7 @@ struct TranscendentalCheck {
             let e = Int(se & 0x7FFF) - 16383
             let magnitude = Double(sig) * pow2(e - 63)
             if se & 0x7FFF == 0x7FFF || magnitude >= limit {
-                for o in 0..<2 { softvmm[o] = host[o] }      // flags
+                for o in 2..<4 { softvmm[o] = host[o] }      // the status word
                 for o in 32..<42 { softvmm[o] = host[o] }    // ST(0)
                 return
             }

@@ -261,6 +261,8 @@ extension CPU {
             let mxcsr = UInt32(image[24]) | UInt32(image[25]) << 8 | UInt32(image[26]) << 16 | UInt32(image[27]) << 24
             if mxcsr & ~0xFFFF != 0 { throw .generalProtection(0) }
             state.loadFXSAVEImage(image)
+            state.fcw = x87ControlWord(state.fcw)
+            updateErrorSummary()
         default:
             throw .invalidOpcode
         }
