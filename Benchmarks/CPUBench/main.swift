@@ -88,7 +88,17 @@ let memoryLoop: [UInt8] = [0xB9] + imm32(4_000_000) + [0x48, 0x8D, 0x35, 0x00, 0
                                                       0x48, 0x8B, 0x44, 0xCE, 0xF8, 0x48, 0x01, 0x44, 0xCE, 0xF8,
                                                       0xFF, 0xC9, 0x75, 0xF2]
 
-for (name, code) in [("register-only", registerLoop), ("call-heavy", callLoop), ("memory-heavy", memoryLoop)] {
+// Floating point (2 million iterations). SSE2: mov ecx, N; L: cvtsi2sd xmm1, ecx; addsd xmm0, xmm1;
+// mulsd xmm1, xmm0; dec ecx; jnz L. x87: mov ecx, N; fld1; fldz; L: fadd st(0), st(1); fld st(0);
+// fstp st(0); dec ecx; jnz L.
+let sseLoop: [UInt8] = [0xB9] + imm32(2_000_000) + [0xF2, 0x0F, 0x2A, 0xC9, 0xF2, 0x0F, 0x58, 0xC1, 0xF2, 0x0F, 0x59, 0xC8,
+                                                    0xFF, 0xC9, 0x75, 0xF0]
+let x87Loop: [UInt8] = [0xB9] + imm32(2_000_000) + [0xD9, 0xE8, 0xD9, 0xEE, 0xD8, 0xC1, 0xD9, 0xC0, 0xDD, 0xD8,
+                                                    0xFF, 0xC9, 0x75, 0xF6]
+let loops = [("register-only", registerLoop), ("call-heavy", callLoop), ("memory-heavy", memoryLoop),
+             ("sse2-float", sseLoop), ("x87", x87Loop)]
+
+for (name, code) in loops {
     let (n, t) = run(name, code)
     print(String(format: "%-14@ %6.1f guest MIPS  (%d instructions, %.2f s)", name as NSString, Double(n) / t / 1e6, n, t))
 }
@@ -132,7 +142,7 @@ func qemuSeconds(_ code: [UInt8]) -> Double? {
 }
 
 if FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-x86_64") {
-    for (name, code) in [("register-only", registerLoop), ("call-heavy", callLoop), ("memory-heavy", memoryLoop)] {
+    for (name, code) in loops {
         let (n, t) = run(name, code)
         guard let q = qemuSeconds(code) else { print("\(name): qemu-x86_64 did not run the loop"); continue }
         print(String(format: "%-14@ softvmm %6.1f, qemu-x86_64 %7.1f guest MIPS: softvmm at %.2fx", name as NSString,

@@ -344,7 +344,12 @@ extension CPU {
             if decoded.condition >= 0 {
                 try conditional(Int(decoded.condition), decoded.conditionKind, ops, osz)
             } else {
-                try dispatch(op, ins, ops, osz)
+                switch entry.pointee.unit {
+                case .general: try dispatch(op, ins, ops, osz)
+                case .x87: try x87(op, ins, ops)
+                case .sseFloat: try sseFloat(op, ins, ops)
+                case .sse: try sse(op, ins, ops)
+                }
             }
         } catch {
             state.rip = savedRip

@@ -108,8 +108,9 @@ public final class CPU<Memory: CPUMemory> {
         // 66 on a near branch differs between vendors: such branches take the general path.
         let fast = ins.prefixes.contains(.operandSize) && condition >= 0 ? FastForm.none
             : FastForm(op, operands, condition: condition, conditionKind: kind)
+        let unit: ExecutionUnit = op.isX87 ? .x87 : op.isSSEFloat ? .sseFloat : op.isSSE ? .sse : .general
         return DecodedInstruction(rip: rip, ins: ins, operands: OperandList(operands), op: op,
-                                  condition: condition, conditionKind: kind, fast: fast)
+                                  condition: condition, conditionKind: kind, fast: fast, unit: unit)
     }
 
     @inline(__always) func markCode(_ address: UInt64) {
@@ -149,9 +150,16 @@ struct DecodedInstruction {
     var conditionKind: UInt8
     /// The shortcut for the commonest shapes, or `.none`.
     var fast: FastForm
+    /// Which handler runs it (decided once, at decode).
+    var unit: ExecutionUnit = .general
 
     static let empty = DecodedInstruction(rip: ~0, ins: Instruction(mode: .bits64), operands: OperandList([]), op: .unimplemented,
                                           condition: -1, conditionKind: 0, fast: .none)
+}
+
+/// The handler families an instruction can go to.
+enum ExecutionUnit: UInt8 {
+    case general, x87, sseFloat, sse
 }
 
 /// Up to four operands stored inline (plain values: copying one costs no reference counting).

@@ -13,6 +13,38 @@ enum LaneOp {
     case add, sub, mul, div, min, max
 }
 
+extension Op {
+    /// ADDPS and its kin: the operation, whether on doubles, whether scalar.
+    var laneForm: (LaneOp, double: Bool, scalar: Bool) {
+        switch self {
+        case .addps: (.add, false, false)
+        case .addss: (.add, false, true)
+        case .addpd: (.add, true, false)
+        case .addsd: (.add, true, true)
+        case .subps: (.sub, false, false)
+        case .subss: (.sub, false, true)
+        case .subpd: (.sub, true, false)
+        case .subsd: (.sub, true, true)
+        case .mulps: (.mul, false, false)
+        case .mulss: (.mul, false, true)
+        case .mulpd: (.mul, true, false)
+        case .mulsd: (.mul, true, true)
+        case .divps: (.div, false, false)
+        case .divss: (.div, false, true)
+        case .divpd: (.div, true, false)
+        case .divsd: (.div, true, true)
+        case .minps: (.min, false, false)
+        case .minss: (.min, false, true)
+        case .minpd: (.min, true, false)
+        case .minsd: (.min, true, true)
+        case .maxps: (.max, false, false)
+        case .maxss: (.max, false, true)
+        case .maxpd: (.max, true, false)
+        default: (.max, true, true) // maxsd
+        }
+    }
+}
+
 extension CPU {
     /// The SoftFloat environment MXCSR describes.
     var simdEnvironment: FPEnvironment {
@@ -83,10 +115,7 @@ extension CPU {
         switch op {
         case .addps, .subps, .mulps, .divps, .minps, .maxps, .addss, .subss, .mulss, .divss, .minss, .maxss,
              .addpd, .subpd, .mulpd, .divpd, .minpd, .maxpd, .addsd, .subsd, .mulsd, .divsd, .minsd, .maxsd:
-            let name = op.rawValue
-            let laneOp: LaneOp = [.add, .sub, .mul, .div, .min, .max][["add", "sub", "mul", "div", "min", "max"]
-                .firstIndex(of: String(name.prefix(3)))!]
-            let double = name.hasSuffix("d"), scalar = name.dropLast().hasSuffix("s")
+            let (laneOp, double, scalar) = op.laneForm
             let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
             let r = try floatLanes(a, b, double: double, count: scalar ? 1 : (double ? 2 : 4)) { x, y, format, flags in
                 laneArithmetic(laneOp, x, y, format, &flags)

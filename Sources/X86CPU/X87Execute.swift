@@ -16,6 +16,26 @@ extension Op {
     }
 }
 
+extension Op {
+    /// FADD and its kin: the operation, whether reversed (FSUBR, FDIVR), whether it pops.
+    var x87Form: (LaneOp, reverse: Bool, pop: Bool) {
+        switch self {
+        case .fadd, .fiadd: (.add, false, false)
+        case .faddp: (.add, false, true)
+        case .fsub, .fisub: (.sub, false, false)
+        case .fsubp: (.sub, false, true)
+        case .fsubr, .fisubr: (.sub, true, false)
+        case .fsubrp: (.sub, true, true)
+        case .fmul, .fimul: (.mul, false, false)
+        case .fmulp: (.mul, false, true)
+        case .fdiv, .fidiv: (.div, false, false)
+        case .fdivp: (.div, false, true)
+        case .fdivr, .fidivr: (.div, true, false)
+        default: (.div, true, true) // fdivrp
+        }
+    }
+}
+
 extension CPU {
     func x87(_ op: Op, _ ins: Instruction, _ ops: OperandList) throws(CPUException) {
         if !op.isNoWaitX87 && state.fsw & FSW.es != 0 { throw .x87FloatingPoint }
@@ -190,12 +210,7 @@ extension CPU {
     // MARK: arithmetic
 
     func x87Arithmetic(_ op: Op, _ ops: OperandList) throws(CPUException) {
-        let name = op.rawValue
-        let base = String(name.hasPrefix("fi") ? "f" + name.dropFirst(2) : name)
-        let pop = base.hasSuffix("p")
-        let kind = pop ? String(base.dropLast()) : base
-        let reverse = kind.hasSuffix("r")
-        let laneOp: LaneOp = kind.hasPrefix("fadd") ? .add : kind.hasPrefix("fsub") ? .sub : kind.hasPrefix("fmul") ? .mul : .div
+        let (laneOp, reverse, pop) = op.x87Form
         // The destination register and the other operand.
         var flags = FPFlags()
         let dest: Int
