@@ -75,6 +75,8 @@ static void exec_child(const uint8_t *code, size_t count, const struct hostcpu_s
     if (data != (void *)HOSTCPU_DATA_BASE || text != (void *)HOSTCPU_CODE_BASE) _exit(121);
     memcpy(data, data_in, HOSTCPU_DATA_SIZE);
     hostcpu_child_setup(text, code, count, exec_signal);
+    // Read and execute only, as softvmm's FlatMemory has it: a store there faults on both sides.
+    if (mprotect(text, 4096, PROT_READ | PROT_EXEC) != 0) _exit(121);
     // POPFQ takes RFLAGS (with TF) from the qword below the instruction's RSP, which must
     // lie in the data pages; the first trap puts the qword back.
     uint64_t rsp = in->gpr[4];

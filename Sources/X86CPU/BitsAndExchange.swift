@@ -35,8 +35,8 @@ extension CPU {
             guard case .memory(let m) = ops[0] else { throw .invalidOpcode }
             let wide = op == .cmpxchg16b
             let half = wide ? 8 : 4
-            let a = try checkedAddress(m, size: 2 * half)
-            if wide && a & 15 != 0 { throw .generalProtection(0) }
+            // CMPXCHG16B's alignment #GP comes before the canonical check (#SS through RBP).
+            let a = try checkedAddress(m, size: 2 * half, aligned16: wide)
             let lo = try memory.read(a, size: half), hi = try memory.read(a &+ UInt64(half), size: half)
             let m0 = sizeMask(half)
             let equal = lo == state.gpr[0] & m0 && hi == state.gpr[2] & m0

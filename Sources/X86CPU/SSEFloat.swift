@@ -206,14 +206,23 @@ extension CPU {
         let n = double ? 2 : 4
         var flags = FPFlags()
         func lane(_ v: Vec, _ i: Int) -> UInt64 { double ? (i == 0 ? v.lo : v.hi) : lane32(v, i) }
+        // Each stage's exceptions are taken before the next stage runs (the host shows the flags
+        // of a completed stage alongside an unmasked one from the next).
         var products: [UInt64] = []
         for i in 0..<n {
             products.append((imm >> UInt64(4 + i)) & 1 != 0 ? laneArithmetic(.mul, lane(a, i), lane(b, i), format, &flags) : 0)
         }
-        var sum = laneArithmetic(.add, products[0], products[1], format, &flags)
-        if !double {
+        try commitSIMD(flags)
+        flags = []
+        var sum: UInt64
+        if double {
+            sum = laneArithmetic(.add, products[0], products[1], format, &flags)
+        } else {
+            let low = laneArithmetic(.add, products[0], products[1], format, &flags)
             let high = laneArithmetic(.add, products[2], products[3], format, &flags)
-            sum = laneArithmetic(.add, sum, high, format, &flags)
+            try commitSIMD(flags)
+            flags = []
+            sum = laneArithmetic(.add, low, high, format, &flags)
         }
         try commitSIMD(flags)
         var r: Vec = (0, 0)

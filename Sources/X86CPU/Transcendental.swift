@@ -42,9 +42,13 @@ struct Wide {
 
     static func * (a: Wide, b: Wide) -> Wide {
         if a.isZero || b.isZero { return Wide(sign: a.sign != b.sign, exponent: 0, significand: 0) }
+        // The low half's bits dropped are kept as a sticky bit, as in + and /.
         let p = a.significand.multipliedFullWidth(by: b.significand)
-        if p.high >> 127 != 0 { return Wide(sign: a.sign != b.sign, exponent: a.exponent + b.exponent + 1, significand: p.high) }
-        return Wide(sign: a.sign != b.sign, exponent: a.exponent + b.exponent, significand: p.high << 1 | p.low >> 127)
+        if p.high >> 127 != 0 {
+            return Wide(sign: a.sign != b.sign, exponent: a.exponent + b.exponent + 1, significand: p.high | (p.low != 0 ? 1 : 0))
+        }
+        let sticky: UInt128 = p.low << 1 != 0 ? 1 : 0
+        return Wide(sign: a.sign != b.sign, exponent: a.exponent + b.exponent, significand: p.high << 1 | p.low >> 127 | sticky)
     }
 
     static func / (a: Wide, b: Wide) -> Wide {
@@ -59,7 +63,8 @@ struct Wide {
             carry = r >> 127 != 0
             r <<= 1
         }
-        return Wide(sign: a.sign != b.sign, exponent: e, significand: q)
+        // A remainder is a sticky bit: the quotient is inexact.
+        return Wide(sign: a.sign != b.sign, exponent: e, significand: q | (r != 0 || carry ? 1 : 0))
     }
 
     static func + (a: Wide, b: Wide) -> Wide {

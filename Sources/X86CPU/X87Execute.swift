@@ -106,7 +106,8 @@ extension CPU {
             value = st(i)
         }
         if !isEmpty(7) {
-            if x87Signal(flags, stackFault: true, overflowFault: true) { fpuPush(CPU.indefinite) }
+            // The stack overflow outranks what the operand would raise (DE, IE): seen on the host.
+            if x87Signal([], stackFault: true, overflowFault: true) { fpuPush(CPU.indefinite) }
             return
         }
         if x87Signal(flags) { fpuPush(value) }
