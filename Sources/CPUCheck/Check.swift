@@ -5,7 +5,7 @@ import X86Decoder
 
 /// Instruction families of the cpu-check generator.
 public enum Family: String, CaseIterable, Sendable {
-    case alu, unary, move, stack, branch, condition, shift, muldiv, bits, misc, string, exchange, count, bmi, sse, ssefloat, sse4, x87
+    case alu, unary, move, stack, branch, condition, shift, muldiv, bits, misc, string, exchange, count, bmi, sse, ssefloat, sse4, x87, mmx
 
     /// Opcode heads (escape bytes and opcode); ModRM, SIB, displacement and immediates follow at random.
     var heads: [[UInt8]] {
@@ -48,6 +48,14 @@ public enum Family: String, CaseIterable, Sendable {
             let f2: [UInt8] = [0x10, 0x11, 0x12, 0x2A, 0x2C, 0x2D, 0x51, 0x58, 0x59, 0x5A, 0x5C, 0x5D, 0x5E, 0x5F, 0xC2,
                                0x7C, 0x7D, 0xD0, 0xE6, 0xF0]
             return np.map { [0x0F, $0] } + p66.map { [0x66, 0x0F, $0] } + f3.map { [0xF3, 0x0F, $0] } + f2.map { [0xF2, 0x0F, $0] }
+        case .mmx:
+            // Every MMX opcode (no prefix), the SSSE3 forms on MMX registers, and the MMX/XMM
+            // conversions and moves.
+            let np: [UInt8] = Array(0x60...0x70) + Array(0x71...0x77) + [0x7E, 0x7F, 0xC4, 0xC5, 0x2A, 0x2C, 0x2D]
+                + Array(0xD1...0xFE).filter { $0 != 0xD6 && $0 != 0xE6 && $0 != 0xF0 }
+            return np.map { [0x0F, $0] } + (Array(0x00...0x0B) + [0x1C, 0x1D, 0x1E]).map { [0x0F, 0x38, $0] }
+                + [[0x0F, 0x3A, 0x0F], [0x66, 0x0F, 0x2A], [0x66, 0x0F, 0x2C], [0x66, 0x0F, 0x2D],
+                   [0xF3, 0x0F, 0xD6], [0xF2, 0x0F, 0xD6]]
         case .x87:
             return (0xD8...0xDF).map { [UInt8($0)] } + [[0x9B], [0x0F, 0xAE]]
         case .sse4:
@@ -157,7 +165,7 @@ public struct CPUCaseGenerator {
                       ins.mnemonic == "leave" || level & 31 < 8 else { continue }
                 gpr[5] = FlatMemory.dataBase + 0x800 + UInt64(random(0x100)) * 8
             }
-            if ins.mnemonic == "maskmovdqu" {
+            if ins.mnemonic == "maskmovdqu" || ins.mnemonic == "maskmovq" {
                 gpr[7] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
             }
             if f == .string {

@@ -68,6 +68,8 @@ enum Op: String {
     case fcmovb, fcmove, fcmovbe, fcmovu, fcmovnb, fcmovne, fcmovnbe, fcmovnu
     case wait, fnop, feni8087_nop, fdisi8087_nop, fsetpm287_nop
     case fsin, fcos, fsincos, fptan, fpatan, f2xm1, fyl2x, fyl2xp1
+    // MMX-only forms (MMX.swift); the shared mnemonics run there too when an operand is an MMX register.
+    case pshufw, movq2dq, movdq2q, maskmovq, movntq, emms, cvtpi2ps, cvtps2pi, cvttps2pi, cvtpi2pd, cvtpd2pi, cvttpd2pi
 
     var isX87: Bool { Op.x87Ops.contains(self) }
     static let x87Ops: Set<Op> = [
@@ -349,6 +351,7 @@ extension CPU {
                 case .x87: try x87(op, ins, ops)
                 case .sseFloat: try sseFloat(op, ins, ops)
                 case .sse: try sse(op, ins, ops)
+                case .mmx: try mmx(op, ins, ops)
                 }
             }
         } catch {

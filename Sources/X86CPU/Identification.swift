@@ -24,10 +24,9 @@ public struct CPUModel: Sendable {
             // Family 6. EBX: CLFLUSH line size 8 × 8 bytes.
             // ECX: SSE3 (0), PCLMULQDQ (1), SSSE3 (9), CX16 (13), SSE4.1 (19), SSE4.2 (20), MOVBE (22),
             //      POPCNT (23), RDRAND (30). No XSAVE/OSXSAVE (27) or AVX (28): not implemented.
-            // EDX: FPU (0), TSC (4), CX8 (8), CMOV (15), CLFSH (19), FXSR (24), SSE (25), SSE2 (26).
-            //      No MMX (23): not implemented.
+            // EDX: FPU (0), TSC (4), CX8 (8), CMOV (15), CLFSH (19), MMX (23), FXSR (24), SSE (25), SSE2 (26).
             let ecx: UInt32 = 1 << 0 | 1 << 1 | 1 << 9 | 1 << 13 | 1 << 19 | 1 << 20 | 1 << 22 | 1 << 23 | 1 << 30
-            let edx: UInt32 = 1 << 0 | 1 << 4 | 1 << 8 | 1 << 15 | 1 << 19 | 1 << 24 | 1 << 25 | 1 << 26
+            let edx: UInt32 = 1 << 0 | 1 << 4 | 1 << 8 | 1 << 15 | 1 << 19 | 1 << 23 | 1 << 24 | 1 << 25 | 1 << 26
             return (0x0006_0600, 8 << 8, ecx, edx)
         case 7 where subleaf == 0:
             // EBX: BMI1 (3), BMI2 (8), RDSEED (18), ADX (19), CLFLUSHOPT (23).

@@ -94,10 +94,8 @@ public final class CPU<Memory: CPUMemory> {
         // What the interpreter does not implement is #UD (and absent from its CPUID).
         guard interpreterImplements(ins) else { throw .invalidOpcode }
         let operandsList = ins.operands(address: rip)
-        // The SSE mnemonics also name MMX forms (mm registers), which are not implemented.
-        if interpreterOp(ins).isSSE, operandsList.contains(where: { if case .register(let r) = $0 { r.kind == .mmx } else { false } }) {
-            throw .invalidOpcode
-        }
+        // The SSE mnemonics also name MMX forms (an mm register operand): those run as MMX.
+        let onMMX = operandsList.contains(where: { if case .register(let r) = $0 { r.kind == .mmx } else { false } })
         // Both pages an instruction spans count as code.
         markCode(rip)
         markCode(rip &+ UInt64(ins.length) &- 1)
@@ -108,7 +106,8 @@ public final class CPU<Memory: CPUMemory> {
         // 66 on a near branch differs between vendors: such branches take the general path.
         let fast = ins.prefixes.contains(.operandSize) && condition >= 0 ? FastForm.none
             : FastForm(op, operands, condition: condition, conditionKind: kind)
-        let unit: ExecutionUnit = op.isX87 ? .x87 : op.isSSEFloat ? .sseFloat : op.isSSE ? .sse : .general
+        let unit: ExecutionUnit = op.isX87 ? .x87 : (op.isMMXOnly || (onMMX && op.isSSE)) ? .mmx
+            : op.isSSEFloat ? .sseFloat : op.isSSE ? .sse : .general
         return DecodedInstruction(rip: rip, ins: ins, operands: OperandList(operands), op: op,
                                   condition: condition, conditionKind: kind, fast: fast, unit: unit)
     }
@@ -159,7 +158,7 @@ struct DecodedInstruction {
 
 /// The handler families an instruction can go to.
 enum ExecutionUnit: UInt8 {
-    case general, x87, sseFloat, sse
+    case general, x87, sseFloat, sse, mmx
 }
 
 /// Up to four operands stored inline (plain values: copying one costs no reference counting).

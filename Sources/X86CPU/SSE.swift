@@ -182,13 +182,18 @@ extension CPU {
         case .immediate(let v, _): count = v & 0xFF
         default: count = try readVector(ops[1], aligned: true).lo
         }
-        let r: Vec
+        try writeVector(ops[0], shiftLanes(op, a, count), aligned: true)
+    }
+
+    /// The shifts' lanes (shared by the XMM and MMX forms): counts past the lane width give
+    /// zero, or the sign for arithmetic shifts.
+    func shiftLanes(_ op: Op, _ a: Vec, _ count: UInt64) -> Vec {
         switch op {
         case .pslldq, .psrldq:
             let n = min(count, 16) * 8
             let wide = (UInt128(a.hi) << 64) | UInt128(a.lo)
             let s = n >= 128 ? 0 : (op == .pslldq ? wide << n : wide >> n)
-            r = (UInt64(truncatingIfNeeded: s), UInt64(truncatingIfNeeded: s >> 64))
+            return (UInt64(truncatingIfNeeded: s), UInt64(truncatingIfNeeded: s >> 64))
         default:
             let width: Int
             switch op {
@@ -199,7 +204,7 @@ extension CPU {
             let bits = UInt64(width * 8)
             let arithmetic = op == .psraw || op == .psrad
             let left = op == .psllw || op == .pslld || op == .psllq
-            r = lanes(a, a, width) { x, _ in
+            return lanes(a, a, width) { x, _ in
                 if count >= bits {
                     return arithmetic ? (signExtend(x, width) >> 63 != 0 ? ~0 : 0) : 0
                 }
@@ -208,6 +213,5 @@ extension CPU {
                 return x >> count
             }
         }
-        try writeVector(ops[0], r, aligned: true)
     }
 }

@@ -51,32 +51,71 @@ extension CPU {
     func readWide(_ op: Operand) throws(CPUException) -> UInt128 { UInt128(try readVector(op, aligned: true)) }
     func writeWide(_ op: Operand, _ v: UInt128) throws(CPUException) { try writeVector(op, v.vec, aligned: true) }
 
-    /// SSE2 remainder, SSSE3 and SSE4.1/4.2 integer instructions. Returns false if `op` is not one.
-    func sseInteger(_ op: Op, _ ins: Instruction, _ ops: OperandList) throws(CPUException) -> Bool {
+    /// The lane-wise integer operations of two whole vectors (no immediate, no memory of their
+    /// own), shared by the XMM and MMX forms; nil for any other op.
+    func integerLanes(_ op: Op, _ a: UInt128, _ b: UInt128) -> UInt128? {
         switch op {
         case .packsswb, .packssdw, .packuswb, .packusdw:
-            let a = try readWide(ops[0]), b = try readWide(ops[1])
             let from = op == .packssdw || op == .packusdw ? 4 : 2, n = 16 / from
             let unsigned = op == .packuswb || op == .packusdw
             let r = UInt128.build(2 * n, from / 2) { i in
                 let v = (i < n ? a : b).signedElement(i % n, from)
                 return unsigned ? saturateUnsigned(v, from / 2) : saturateSigned(v, from / 2)
             }
-            try writeWide(ops[0], r)
+            return r
         case .pmaddwd:
-            let a = try readWide(ops[0]), b = try readWide(ops[1])
-            try writeWide(ops[0], UInt128.build(4, 4) { i in
+            return UInt128.build(4, 4) { i in
                 UInt64(bitPattern: a.signedElement(2 * i, 2) * b.signedElement(2 * i, 2)
                                    &+ a.signedElement(2 * i + 1, 2) * b.signedElement(2 * i + 1, 2))
-            })
+            }
         case .psadbw:
-            let a = try readWide(ops[0]), b = try readWide(ops[1])
-            try writeWide(ops[0], UInt128.build(2, 8) { h in
+            return UInt128.build(2, 8) { h in
                 (0..<8).reduce(UInt64(0)) { s, k in
                     let x = a.element(8 * h + k, 1), y = b.element(8 * h + k, 1)
                     return s + (x > y ? x - y : y - x)
                 }
-            })
+            }
+        case .phaddw, .phaddd, .phaddsw, .phsubw, .phsubd, .phsubsw:
+            let width = op == .phaddd || op == .phsubd ? 4 : 2, n = 16 / width
+            let subtract = op == .phsubw || op == .phsubd || op == .phsubsw
+            let saturate = op == .phaddsw || op == .phsubsw
+            return UInt128.build(n, width) { i in
+                let v = i < n / 2 ? a : b, k = 2 * (i % (n / 2))
+                let x = v.signedElement(k, width), y = v.signedElement(k + 1, width)
+                let r = subtract ? x - y : x + y
+                return saturate ? saturateSigned(r, width) : UInt64(bitPattern: r)
+            }
+        case .pmaddubsw:
+            return UInt128.build(8, 2) { i in
+                let p = Int64(a.element(2 * i, 1)) * b.signedElement(2 * i, 1)
+                let q = Int64(a.element(2 * i + 1, 1)) * b.signedElement(2 * i + 1, 1)
+                return saturateSigned(p + q, 2)
+            }
+        case .psignb, .psignw, .psignd:
+            let width = op == .psignb ? 1 : op == .psignw ? 2 : 4
+            return UInt128.build(16 / width, width) { i in
+                let s = b.signedElement(i, width)
+                return s < 0 ? 0 &- a.element(i, width) : (s == 0 ? 0 : a.element(i, width))
+            }
+        case .pmulhrsw:
+            return UInt128.build(8, 2) { i in
+                UInt64(bitPattern: (((a.signedElement(i, 2) * b.signedElement(i, 2)) >> 14) + 1) >> 1)
+            }
+        case .pabsb, .pabsw, .pabsd:
+            let width = op == .pabsb ? 1 : op == .pabsw ? 2 : 4
+            return UInt128.build(16 / width, width) { i in UInt64(b.signedElement(i, width).magnitude) }
+        default:
+            return nil
+        }
+    }
+
+    /// SSE2 remainder, SSSE3 and SSE4.1/4.2 integer instructions. Returns false if `op` is not one.
+    func sseInteger(_ op: Op, _ ins: Instruction, _ ops: OperandList) throws(CPUException) -> Bool {
+        switch op {
+        case .packsswb, .packssdw, .packuswb, .packusdw, .pmaddwd, .psadbw, .phaddw, .phaddd, .phaddsw, .phsubw,
+             .phsubd, .phsubsw, .pmaddubsw, .psignb, .psignw, .psignd, .pmulhrsw, .pabsb, .pabsw, .pabsd:
+            let a = try readWide(ops[0]), b = try readWide(ops[1])
+            try writeWide(ops[0], integerLanes(op, a, b)!)
         case .pshuflw, .pshufhw:
             let b = try readWide(ops[1]), imm = try immediate(ops, 2)
             let base = op == .pshuflw ? 0 : 4
@@ -123,40 +162,6 @@ extension CPU {
                 let s = b.element(i, 1)
                 return s & 0x80 != 0 ? 0 : a.element(Int(s & 15), 1)
             })
-        case .phaddw, .phaddd, .phaddsw, .phsubw, .phsubd, .phsubsw:
-            let a = try readWide(ops[0]), b = try readWide(ops[1])
-            let width = op == .phaddd || op == .phsubd ? 4 : 2, n = 16 / width
-            let subtract = op == .phsubw || op == .phsubd || op == .phsubsw
-            let saturate = op == .phaddsw || op == .phsubsw
-            try writeWide(ops[0], UInt128.build(n, width) { i in
-                let v = i < n / 2 ? a : b, k = 2 * (i % (n / 2))
-                let x = v.signedElement(k, width), y = v.signedElement(k + 1, width)
-                let r = subtract ? x - y : x + y
-                return saturate ? saturateSigned(r, width) : UInt64(bitPattern: r)
-            })
-        case .pmaddubsw:
-            let a = try readWide(ops[0]), b = try readWide(ops[1])
-            try writeWide(ops[0], UInt128.build(8, 2) { i in
-                let p = Int64(a.element(2 * i, 1)) * b.signedElement(2 * i, 1)
-                let q = Int64(a.element(2 * i + 1, 1)) * b.signedElement(2 * i + 1, 1)
-                return saturateSigned(p + q, 2)
-            })
-        case .psignb, .psignw, .psignd:
-            let width = op == .psignb ? 1 : op == .psignw ? 2 : 4
-            let a = try readWide(ops[0]), b = try readWide(ops[1])
-            try writeWide(ops[0], UInt128.build(16 / width, width) { i in
-                let s = b.signedElement(i, width)
-                return s < 0 ? 0 &- a.element(i, width) : (s == 0 ? 0 : a.element(i, width))
-            })
-        case .pmulhrsw:
-            let a = try readWide(ops[0]), b = try readWide(ops[1])
-            try writeWide(ops[0], UInt128.build(8, 2) { i in
-                UInt64(bitPattern: (((a.signedElement(i, 2) * b.signedElement(i, 2)) >> 14) + 1) >> 1)
-            })
-        case .pabsb, .pabsw, .pabsd:
-            let width = op == .pabsb ? 1 : op == .pabsw ? 2 : 4
-            let b = try readWide(ops[1])
-            try writeWide(ops[0], UInt128.build(16 / width, width) { i in UInt64(b.signedElement(i, width).magnitude) })
         case .palignr:
             let a = try readWide(ops[0]), b = try readWide(ops[1]), imm = try immediate(ops, 2)
             let r: UInt128
