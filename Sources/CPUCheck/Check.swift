@@ -343,16 +343,16 @@ struct TranscendentalCheck {
         }
         for slot in 0..<results {
             let h = Self.extended(host, slot: slot), s = Self.extended(softvmm, slot: slot)
-            guard h != s, h.1 == s.1 || h.1 &+ 1 == s.1 || h.1 == s.1 &+ 1 else { continue }
-            // Both finite and normal, one sign: the distance in units of the last place.
-            guard h.1 & 0x7FFF != 0x7FFF, h.1 & 0x7FFF != 0, h.0 >> 63 == 1, s.0 >> 63 == 1 else { continue }
-            let a = UInt128(h.1 & 0x7FFF) << 64 | UInt128(h.0), b = UInt128(s.1 & 0x7FFF) << 64 | UInt128(s.0)
-            // Consecutive exponents: step across the binade boundary counting ulps of the lower one.
-            let distance: UInt128
-            if h.1 == s.1 { distance = a > b ? a - b : b - a } else {
-                let (lo, hi) = a < b ? (h, s) : (s, h)
-                distance = (UInt128(UInt64.max) - UInt128(lo.0) + 1) + (UInt128(hi.0) - (1 << 63)) * 2
+            // Finite values of one sign, by ordinal: exponent and fraction read as one integer,
+            // so that neighbouring values differ by one, across binades and into the denormals.
+            guard h != s, h.1 & 0x8000 == s.1 & 0x8000, h.1 & 0x7FFF != 0x7FFF, s.1 & 0x7FFF != 0x7FFF else { continue }
+            func ordinal(_ v: (UInt64, UInt16)) -> UInt128? {
+                let e = UInt128(v.1 & 0x7FFF)
+                if e == 0 { return v.0 >> 63 == 0 ? UInt128(v.0) : nil }       // denormal (not pseudo-denormal)
+                return v.0 >> 63 == 1 ? e << 63 | UInt128(v.0 & ~(1 << 63)) : nil  // normal (not unnormal)
             }
+            guard let a = ordinal(h), let b = ordinal(s) else { continue }
+            let distance = a > b ? a - b : b - a
             if distance <= 4 {
                 let o = 32 + 16 * slot
                 for i in 0..<10 { softvmm[o + i] = host[o + i] }
