@@ -98,10 +98,13 @@ let x87Loop: [UInt8] = [0xB9] + imm32(2_000_000) + [0xD9, 0xE8, 0xD9, 0xEE, 0xD8
 let loops = [("register-only", registerLoop), ("call-heavy", callLoop), ("memory-heavy", memoryLoop),
              ("sse2-float", sseLoop), ("x87", x87Loop)]
 
-for (name, code) in loops {
+// `cpu-bench LOOP` runs one loop only (for perf and callgrind).
+let only = CommandLine.arguments.dropFirst().first
+for (name, code) in loops where only == nil || only == name {
     let (n, t) = run(name, code)
     print(String(format: "%-14@ %6.1f guest MIPS  (%d instructions, %.2f s)", name as NSString, Double(n) / t / 1e6, n, t))
 }
+if only != nil { exit(0) }
 // rep movsb / rep stosq of 16 MiB.
 let bytes = 16 << 20
 for (name, code) in [("rep movsb", [UInt8]([0xF3, 0xA4])), ("rep stosq", [UInt8]([0xF3, 0x48, 0xAB]))] {

@@ -152,8 +152,10 @@ enum Place {
     case immediate(UInt64, size: Int)
 }
 
-@inline(__always) func sizeMask(_ size: Int) -> UInt64 { size >= 8 ? ~0 : (1 << UInt64(size * 8)) - 1 }
-@inline(__always) func signBit(_ size: Int) -> UInt64 { 1 << UInt64(size * 8 - 1) }
+// Masking shifts (&<<): a plain << checks its amount against the width on every use, and these
+// run for every ALU instruction.
+@inline(__always) func sizeMask(_ size: Int) -> UInt64 { size >= 8 ? ~0 : (1 &<< UInt64(truncatingIfNeeded: size &* 8)) &- 1 }
+@inline(__always) func signBit(_ size: Int) -> UInt64 { 1 &<< UInt64(truncatingIfNeeded: size &* 8 &- 1) }
 @inline(__always) func signExtend(_ v: UInt64, _ size: Int) -> UInt64 {
     size >= 8 ? v : (v & signBit(size) != 0 ? v | ~sizeMask(size) : v & sizeMask(size))
 }
@@ -268,7 +270,7 @@ extension CPU {
         case .add, .adc:
             r = (a &+ b &+ carryIn) & m
             let wide = (a & m).addingReportingOverflow(b & m)
-            let carry = size == 8 ? wide.overflow || (wide.partialValue == ~0 && carryIn == 1) : (a & m) + (b & m) + carryIn > m
+            let carry = size == 8 ? wide.overflow || (wide.partialValue == ~0 && carryIn == 1) : (a & m) &+ (b & m) &+ carryIn > m
             if carry { f |= Flag.cf }
             if (a ^ r) & (b ^ r) & sb != 0 { f |= Flag.of }
             if (a ^ b ^ r) & 0x10 != 0 { f |= Flag.af }
