@@ -215,7 +215,7 @@ extension CPU {
         // The destination register and the other operand.
         var flags = FPFlags()
         let dest: Int
-        var other: FPValue
+        let other: FPValue
         var otherEmpty = false
         if case .memory(let m) = ops[0] {
             dest = 0
@@ -245,7 +245,6 @@ extension CPU {
             setST(dest, result)
             if pop { fpuPop() }
         }
-        _ = other
     }
 
     /// FCHS, FABS, FSQRT, FRNDINT on ST(0).
