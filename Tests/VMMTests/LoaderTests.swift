@@ -1,0 +1,74 @@
+import Testing
+@testable import VMM
+
+/// ELF images built field by field, as the ELF specification lays them out.
+func makeELF(is64: Bool, machine: UInt16? = nil, entry: UInt64,
+             segments: [(paddr: UInt64, bytes: [UInt8], memsz: UInt64)]) -> [UInt8] {
+    func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+    let ehsize = is64 ? 64 : 52, phentsize = is64 ? 56 : 32
+    let phoff = ehsize
+    var dataOffset = phoff + phentsize * segments.count
+    var header: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, is64 ? 2 : 1, 1, 1, 0] + [UInt8](repeating: 0, count: 8)
+    header += le(2, 2) + le(UInt64(machine ?? (is64 ? 62 : 3)), 2) + le(1, 4)
+    let w = is64 ? 8 : 4
+    header += le(entry, w) + le(UInt64(phoff), w) + le(0, w) + le(0, 4) + le(UInt64(ehsize), 2)
+    header += le(UInt64(phentsize), 2) + le(UInt64(segments.count), 2) + le(0, 2) + le(0, 2) + le(0, 2)
+    var tables: [UInt8] = [], contents: [UInt8] = []
+    for s in segments {
+        let offset = UInt64(dataOffset)
+        if is64 {
+            tables += le(1, 4) + le(7, 4) + le(offset, 8) + le(s.paddr, 8) + le(s.paddr, 8)
+                + le(UInt64(s.bytes.count), 8) + le(s.memsz, 8) + le(0x1000, 8)
+        } else {
+            tables += le(1, 4) + le(offset, 4) + le(s.paddr, 4) + le(s.paddr, 4)
+                + le(UInt64(s.bytes.count), 4) + le(s.memsz, 4) + le(7, 4) + le(0x1000, 4)
+        }
+        contents += s.bytes
+        dataOffset += s.bytes.count
+    }
+    return header + tables + contents
+}
+
+@Suite struct LoaderTests {
+    @Test func elf64SegmentsAndEntry() throws {
+        let image = makeELF(is64: true, entry: 0x10_0010, segments: [(0x10_0000, [1, 2, 3, 4], 4), (0x20_0000, [9], 0x1000)])
+        let plan = try GuestLoader.elf(image)
+        #expect(plan.mode == .long64 && plan.entry == 0x10_0010)
+        #expect(plan.segments == [LoadSegment(address: 0x10_0000, bytes: [1, 2, 3, 4], memorySize: 4),
+                                  LoadSegment(address: 0x20_0000, bytes: [9], memorySize: 0x1000)])
+        #expect(plan.end == 0x20_1000)
+    }
+
+    @Test func elf32IsProtectedMode() throws {
+        let plan = try GuestLoader.elf(makeELF(is64: false, entry: 0x10_0000, segments: [(0x10_0000, [0xF4], 1)]))
+        #expect(plan.mode == .protected32 && plan.segments.count == 1)
+    }
+
+    /// Every prefix of a valid image is refused with an error, never a crash or a plan.
+    @Test func everyTruncationIsAnError() {
+        let image = makeELF(is64: true, entry: 0x1000, segments: [(0x1000, [UInt8](repeating: 0x90, count: 40), 40)])
+        for n in 0..<image.count {
+            #expect(throws: LoaderError.self) { try GuestLoader.elf(Array(image.prefix(n))) }
+        }
+    }
+
+    @Test func badImagesAreNamed() {
+        func error(_ image: [UInt8]) -> String {
+            do { _ = try GuestLoader.elf(image); return "" } catch { return error.description }
+        }
+        #expect(error([0x4D, 0x5A, 0, 0] + [UInt8](repeating: 0, count: 60)).contains("not an ELF file"))
+        #expect(error(makeELF(is64: true, machine: 40, entry: 0, segments: [(0, [1], 1)])).contains("e_machine 40"))
+        #expect(error(makeELF(is64: true, entry: 0, segments: [(0, [1, 2], 1)])).contains("p_filesz"))
+        #expect(error(makeELF(is64: true, entry: 0, segments: [(0x1000, [1], 0x100), (0x1080, [2], 1)])).contains("overlap"))
+        #expect(error(makeELF(is64: true, entry: 0, segments: [])).contains("no loadable segments"))
+        var truncated = makeELF(is64: true, entry: 0, segments: [(0x1000, [1, 2, 3], 3)])
+        truncated.removeLast()
+        #expect(error(truncated).contains("truncated") && error(truncated).contains("segment 0"))
+    }
+
+    @Test func flatImage() throws {
+        let plan = try GuestLoader.flat([0xEB, 0xFE], at: 0x7C00)
+        #expect(plan.entry == 0x7C00 && plan.mode == .real && plan.end == 0x7C02)
+        #expect(throws: LoaderError.self) { try GuestLoader.flat([], at: 0) }
+    }
+}
