@@ -134,3 +134,120 @@ public enum GuestLoader {
         }
     }
 }
+
+/// A region for the Multiboot memory map: `available` RAM or not.
+public struct BootMemoryRegion: Equatable, Sendable {
+    public var base: UInt64
+    public var length: UInt64
+    public var available: Bool
+    public init(base: UInt64, length: UInt64, available: Bool) {
+        (self.base, self.length, self.available) = (base, length, available)
+    }
+}
+
+/// A Multiboot module: its contents and its command line.
+public struct BootModule: Equatable, Sendable {
+    public var bytes: [UInt8]
+    public var commandLine: String
+    public init(bytes: [UInt8], commandLine: String) { (self.bytes, self.commandLine) = (bytes, commandLine) }
+}
+
+extension GuestLoader {
+    /// The Multiboot v1 header's magic, and what the loader leaves in EAX.
+    public static let multibootMagic: UInt64 = 0x1BAD_B002
+    public static let multibootBootloaderMagic: UInt64 = 0x2BAD_B002
+
+    /// A Multiboot v1 kernel (the header in its first 8 KiB): loaded by the header's address
+    /// fields (flag 16) or as an ELF file; modules page-aligned after it; then the information
+    /// structure (memory sizes, command line, modules, memory map). Entered in 32-bit protected
+    /// mode with EAX = 0x2BADB002 and EBX = the information structure's address.
+    public static func multiboot(_ image: [UInt8], commandLine: String = "", modules: [BootModule] = [],
+                                 memory: [BootMemoryRegion]) throws(LoaderError) -> LoadPlan {
+        let r = ImageReader(bytes: image)
+        var headerOffset: Int?
+        var offset = 0
+        while offset + 12 <= min(image.count, 8192) {
+            if try r.u(offset, 4, "the Multiboot header") == multibootMagic {
+                let flags = try r.u(offset + 4, 4, "the Multiboot flags"), checksum = try r.u(offset + 8, 4, "the Multiboot checksum")
+                if (multibootMagic &+ flags &+ checksum) & 0xFFFF_FFFF == 0 { headerOffset = offset; break }
+            }
+            offset += 4
+        }
+        guard let h = headerOffset else { throw .badMagic(what: "a Multiboot kernel (no valid header in the first 8 KiB)") }
+        let flags = try r.u(h + 4, 4, "the Multiboot flags")
+        // Required features (bits 0-15): page-aligned modules (0) and memory information (1) are provided.
+        if flags & 0xFFFC != 0 {
+            throw .unsupported("Multiboot required flags \(hex(flags & 0xFFFC)) (video modes and later features)")
+        }
+        var plan: LoadPlan
+        if flags & (1 << 16) != 0 {
+            let headerAddr = try r.u(h + 12, 4, "header_addr"), loadAddr = try r.u(h + 16, 4, "load_addr")
+            let loadEnd = try r.u(h + 20, 4, "load_end_addr"), bssEnd = try r.u(h + 24, 4, "bss_end_addr")
+            let entry = try r.u(h + 28, 4, "entry_addr")
+            guard headerAddr >= loadAddr, headerAddr - loadAddr <= UInt64(h) else {
+                throw .badField(what: "header_addr (below load_addr, or before the file)", offset: h + 12, value: headerAddr)
+            }
+            let fileStart = UInt64(h) - (headerAddr - loadAddr)
+            let loadSize = loadEnd == 0 ? UInt64(image.count) - fileStart : loadEnd &- loadAddr
+            guard loadEnd == 0 || loadEnd > loadAddr else { throw .badField(what: "load_end_addr", offset: h + 20, value: loadEnd) }
+            let memorySize = bssEnd == 0 ? loadSize : bssEnd &- loadAddr
+            guard memorySize >= loadSize, memorySize <= 0xFFFF_FFFF else {
+                throw .badField(what: "bss_end_addr", offset: h + 24, value: bssEnd)
+            }
+            plan = LoadPlan(segments: [LoadSegment(address: loadAddr, bytes: try r.slice(fileStart, loadSize, "the load region"),
+                                                   memorySize: memorySize)], entry: entry, mode: .protected32)
+        } else {
+            plan = try elf(image)
+            plan.mode = .protected32
+        }
+        // Modules, then the information structure, page-aligned after the kernel.
+        func pageAlign(_ v: UInt64) -> UInt64 { (v + 0xFFF) & ~0xFFF }
+        var next = pageAlign(plan.end)
+        var moduleEntries: [(start: UInt64, end: UInt64)] = []
+        for m in modules {
+            plan.segments.append(LoadSegment(address: next, bytes: m.bytes, memorySize: UInt64(m.bytes.count)))
+            moduleEntries.append((next, next + UInt64(m.bytes.count)))
+            next = pageAlign(next + UInt64(max(m.bytes.count, 1)))
+        }
+        let info = next
+        var blob = [UInt8](repeating: 0, count: 88)
+        func put(_ offset: Int, _ v: UInt64) { for i in 0..<4 { blob[offset + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
+        func append(_ bytes: [UInt8]) -> UInt64 {
+            let address = info + UInt64(blob.count)
+            blob += bytes
+            return address
+        }
+        var infoFlags: UInt64 = 1 << 0 | 1 << 2 | 1 << 6
+        // mem_lower: KiB of RAM from 0 (at most 640); mem_upper: KiB of RAM from 1 MiB to the first hole.
+        let lower = memory.first { $0.available && $0.base == 0 }.map { min($0.length, 640 << 10) >> 10 } ?? 0
+        var upperEnd: UInt64 = 1 << 20
+        while let region = memory.first(where: { $0.available && $0.base <= upperEnd && $0.base + $0.length > upperEnd }) {
+            upperEnd = region.base + region.length
+        }
+        put(4, lower)
+        put(8, (upperEnd - (1 << 20)) >> 10)
+        put(16, append(Array(commandLine.utf8) + [0]))
+        if !modules.isEmpty {
+            infoFlags |= 1 << 3
+            var table: [UInt8] = []
+            let strings = modules.map { append(Array($0.commandLine.utf8) + [0]) }
+            for (i, m) in moduleEntries.enumerated() {
+                for v in [m.start, m.end, strings[i], 0] { for k in 0..<4 { table.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) } }
+            }
+            put(20, UInt64(modules.count))
+            put(24, append(table))
+        }
+        var mmap: [UInt8] = []
+        for region in memory {
+            let fields: [(UInt64, Int)] = [(20, 4), (region.base, 8), (region.length, 8), (region.available ? 1 : 2, 4)]
+            for (v, n) in fields { for k in 0..<n { mmap.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) } }
+        }
+        put(44, UInt64(mmap.count))
+        put(48, append(mmap))
+        put(0, infoFlags)
+        plan.segments.append(LoadSegment(address: info, bytes: blob, memorySize: UInt64(blob.count)))
+        try checkOverlaps(plan.segments)
+        plan.registers = [0: multibootBootloaderMagic, 3: info]
+        return plan
+    }
+}

@@ -72,3 +72,71 @@ func makeELF(is64: Bool, machine: UInt16? = nil, entry: UInt64,
         #expect(throws: LoaderError.self) { try GuestLoader.flat([], at: 0) }
     }
 }
+
+@Suite struct MultibootTests {
+    func le32(_ v: UInt64) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+
+    /// A kernel whose header carries its load addresses (flag 16), as small assembly kernels do;
+    /// load_end_addr is explicit, so a truncated file is detectable.
+    func kernel(flags: UInt64 = 0x1_0003, code: [UInt8] = [0xFA, 0xF4, 0xEB, 0xFD]) -> [UInt8] {
+        let checksum = (0 &- (GuestLoader.multibootMagic &+ flags)) & 0xFFFF_FFFF
+        let size = UInt64(32 + code.count)
+        return le32(GuestLoader.multibootMagic) + le32(flags) + le32(checksum)
+            + le32(0x10_0000) + le32(0x10_0000) + le32(0x10_0000 + size) + le32(0x10_0000 + size + 0x1000) + le32(0x10_0020) + code
+    }
+
+    let memory = [BootMemoryRegion(base: 0, length: 0x9_FC00, available: true),
+                  BootMemoryRegion(base: 0x9_FC00, length: 0x400, available: false),
+                  BootMemoryRegion(base: 0x10_0000, length: 0x3F0_0000, available: true)]
+
+    @Test func informationStructure() throws {
+        let image = kernel()
+        let plan = try GuestLoader.multiboot(image, commandLine: "console=ttyS0",
+                                             modules: [BootModule(bytes: [7, 7, 7], commandLine: "initrd")], memory: memory)
+        #expect(plan.mode == .protected32 && plan.entry == 0x10_0020)
+        #expect(plan.segments[0] == LoadSegment(address: 0x10_0000, bytes: image, memorySize: UInt64(image.count) + 0x1000))
+        // The module at the next page, the information structure at the page after it.
+        #expect(plan.segments[1].address == 0x10_2000 && plan.segments[1].bytes == [7, 7, 7])
+        let info = plan.segments[2]
+        #expect(plan.registers == [0: 0x2BAD_B002, 3: info.address] && info.address == 0x10_3000)
+        func u32(_ address: UInt64) -> UInt64 {
+            let o = Int(address - info.address)
+            return (0..<4).reduce(0) { $0 | UInt64(info.bytes[o + $1]) << (8 * UInt64($1)) }
+        }
+        func string(_ address: UInt64) -> String {
+            let o = Int(address - info.address)
+            return String(decoding: info.bytes[o...].prefix { $0 != 0 }, as: UTF8.self)
+        }
+        #expect(u32(info.address) == 1 << 0 | 1 << 2 | 1 << 3 | 1 << 6)
+        #expect(u32(info.address + 4) == 639 && u32(info.address + 8) == 0x3F0_0000 >> 10)
+        #expect(string(u32(info.address + 16)) == "console=ttyS0")
+        #expect(u32(info.address + 20) == 1)
+        let module = u32(info.address + 24)
+        #expect(u32(module) == 0x10_2000 && u32(module + 4) == 0x10_2003 && string(u32(module + 8)) == "initrd")
+        // The memory map: three 24-byte entries (size 20, base, length, type).
+        #expect(u32(info.address + 44) == 72)
+        let mmap = u32(info.address + 48)
+        #expect(u32(mmap) == 20 && u32(mmap + 20) == 1 && u32(mmap + 24 + 20) == 2 && u32(mmap + 48 + 4) == 0x10_0000)
+    }
+
+    @Test func elfKernel() throws {
+        // Flag 16 clear: the ELF program headers say where it goes (the header sits in the contents).
+        let flags: UInt64 = 0x3, checksum = (0 &- (GuestLoader.multibootMagic &+ flags)) & 0xFFFF_FFFF
+        let body = le32(GuestLoader.multibootMagic) + le32(flags) + le32(checksum) + [0xF4]
+        let plan = try GuestLoader.multiboot(makeELF(is64: false, entry: 0x20_000C, segments: [(0x20_0000, body, 0x100)]),
+                                             memory: memory)
+        #expect(plan.entry == 0x20_000C && plan.segments[0].address == 0x20_0000 && plan.segments.last!.address == 0x20_1000)
+    }
+
+    @Test func badKernelsAreNamed() {
+        func error(_ image: [UInt8]) -> String {
+            do { _ = try GuestLoader.multiboot(image, memory: memory); return "" } catch { return error.description }
+        }
+        #expect(error([UInt8](repeating: 0x90, count: 100)).contains("Multiboot"))
+        var badChecksum = kernel()
+        badChecksum[8] ^= 1
+        #expect(error(badChecksum).contains("no valid header"))
+        #expect(error(kernel(flags: 0x1_0007)).contains("video"))
+        for n in 0..<kernel().count { #expect(!error(Array(kernel().prefix(n))).isEmpty) }
+    }
+}
