@@ -1,0 +1,147 @@
+// The guest's own paging (issue 5, a first piece): 4- and 5-level long-mode walks from
+// CR3 to a guest physical address, with the SDM's checks (vol. 3, 4.5-4.6) and exact page
+// fault error codes (4.7): present, read/write, user/supervisor, execute-disable, WP,
+// SMEP, SMAP, protection keys, reserved bits, and the accessed/dirty updates a walk that
+// succeeds makes. The table reads go through `GuestPageTables` (each is itself a GPA that
+// the nested pmap translates).
+
+/// Where the walker reads and updates page-table entries (guest physical addresses).
+public protocol GuestPageTables: AnyObject {
+    /// The 8-byte entry at `gpa`, or nil if it cannot be read (an unbacked address: the VMM's
+    /// business, not a guest #PF).
+    func readEntry(_ gpa: UInt64) -> UInt64?
+    /// Sets bits in the entry at `gpa` (accessed and dirty).
+    func setEntryBits(_ gpa: UInt64, _ bits: UInt64)
+}
+
+/// The control state a walk depends on.
+public struct PagingControl: Equatable, Sendable {
+    public var cr3: UInt64
+    /// CR4.LA57: five levels instead of four.
+    public var fiveLevel = false
+    /// EFER.NXE: bit 63 is execute-disable (otherwise it is reserved).
+    public var executeDisable = true
+    /// CR0.WP: supervisor writes honour read-only pages.
+    public var writeProtect = true
+    public var smep = false, smap = false
+    /// CR4.PKE and PKRU (two bits per key: access-disable, write-disable).
+    public var protectionKeys = false
+    public var pkru: UInt32 = 0
+    /// MAXPHYADDR: physical-address bits above it are reserved in entries.
+    public var physicalAddressBits = 46
+    /// 1-GiB pages (CPUID.80000001H:EDX.Page1GB).
+    public var gigabytePages = true
+
+    public init(cr3: UInt64) { self.cr3 = cr3 }
+}
+
+/// One access to translate.
+public struct PagingAccess: Equatable, Sendable {
+    public enum Kind: Sendable { case read, write, fetch }
+    public var kind: Kind
+    /// A user-mode access (CPL 3 and not an implicit supervisor access such as a descriptor-table read).
+    public var user: Bool
+    /// EFLAGS.AC, which lets explicit supervisor accesses reach user pages under SMAP.
+    public var alignmentCheckFlag = false
+    /// An implicit supervisor access (GDT/IDT/TSS): SMAP applies whatever AC says.
+    public var implicitSupervisor = false
+
+    public init(_ kind: Kind, user: Bool) { (self.kind, self.user) = (kind, user) }
+}
+
+/// The outcome of a walk.
+public enum PagingResult: Equatable, Sendable {
+    /// The guest physical address and the size of the page it lies in.
+    case translated(gpa: UInt64, pageSize: UInt64)
+    /// A #PF with its error code (CR2 is the linear address).
+    case pageFault(errorCode: UInt32)
+    /// A table read hit memory the VMM cannot read (an exit, not a guest event).
+    case unreadable(gpa: UInt64)
+}
+
+/// Page-fault error code bits (SDM vol. 3, figure 4-12).
+public enum PageFaultCode {
+    public static let present: UInt32 = 1, write: UInt32 = 2, user: UInt32 = 4
+    public static let reserved: UInt32 = 8, fetch: UInt32 = 16, protectionKey: UInt32 = 32
+}
+
+public enum GuestPaging {
+    /// Translates `address` under `control` for `access`, setting accessed (and, for a
+    /// write, dirty) bits only when the access is allowed.
+    public static func translate(_ address: UInt64, _ control: PagingControl, _ access: PagingAccess,
+                                 tables: some GuestPageTables) -> PagingResult {
+        let levels = control.fiveLevel ? 5 : 4
+        let addressMask: UInt64 = ((1 << UInt64(control.physicalAddressBits)) - 1) & ~0xFFF
+        // Bits 51:MAXPHYADDR are reserved in every entry (62:52 are ignored, or the protection
+        // key in a leaf); bit 63 is reserved without NXE.
+        let reservedHigh: UInt64 = ((1 << 52) - 1) & ~((1 << UInt64(control.physicalAddressBits)) - 1)
+        let xdReserved: UInt64 = control.executeDisable ? 0 : 1 << 63
+        var code: UInt32 = 0
+        switch access.kind {
+        case .write: code |= PageFaultCode.write
+        case .fetch: if control.executeDisable || control.smep { code |= PageFaultCode.fetch }
+        case .read: break
+        }
+        if access.user { code |= PageFaultCode.user }
+
+        var table = control.cr3 & addressMask
+        var writable = true, userPage = true, executable = true
+        var visited: [UInt64] = []
+        for level in stride(from: levels, through: 1, by: -1) {
+            let index = (address >> UInt64(12 + 9 * (level - 1))) & 0x1FF
+            let entryAddress = table + index * 8
+            guard let entry = tables.readEntry(entryAddress) else { return .unreadable(gpa: entryAddress) }
+            if entry & 1 == 0 { return .pageFault(errorCode: code) }
+            let pageSize = entry & 0x80 != 0
+            // Reserved bits: beyond MAXPHYADDR, XD without NXE, PS where no large page can be,
+            // and a large page's address bits below its alignment.
+            var reserved = entry & (reservedHigh | xdReserved) != 0
+            if pageSize && (level >= 4 || (level == 3 && !control.gigabytePages)) { reserved = true }
+            if pageSize && (level == 2 || level == 3) {
+                let low: UInt64 = level == 2 ? 0x1F_E000 : 0x3FFF_E000
+                if entry & low != 0 { reserved = true }
+            }
+            if reserved { return .pageFault(errorCode: code | PageFaultCode.present | PageFaultCode.reserved) }
+            writable = writable && entry & 2 != 0
+            userPage = userPage && entry & 4 != 0
+            executable = executable && !(control.executeDisable && entry & (1 << 63) != 0)
+            visited.append(entryAddress)
+            if level == 1 || pageSize {
+                let size: UInt64 = 1 << UInt64(12 + 9 * (level - 1))
+                if let fault = protectionFault(control, access, writable: writable, userPage: userPage,
+                                               executable: executable, key: UInt32((entry >> 59) & 0xF)) {
+                    return .pageFault(errorCode: code | PageFaultCode.present | fault)
+                }
+                // Allowed: accessed on every entry used, dirty on the leaf for a write.
+                for a in visited.dropLast() { tables.setEntryBits(a, 0x20) }
+                tables.setEntryBits(entryAddress, access.kind == .write ? 0x60 : 0x20)
+                let base = entry & addressMask & ~(size - 1)
+                return .translated(gpa: base | (address & (size - 1)), pageSize: size)
+            }
+            table = entry & addressMask
+        }
+        preconditionFailure("a walk always ends at a leaf")
+    }
+
+    /// The protection checks of SDM vol. 3, 4.6 for a present leaf: extra error-code bits, or nil.
+    static func protectionFault(_ c: PagingControl, _ a: PagingAccess, writable: Bool, userPage: Bool,
+                                executable: Bool, key: UInt32) -> UInt32? {
+        if a.user {
+            if !userPage { return 0 }
+            if a.kind == .write && !writable { return 0 }
+            if a.kind == .fetch && !executable { return 0 }
+        } else {
+            if a.kind == .write && !writable && c.writeProtect { return 0 }
+            if a.kind == .fetch && (!executable || (c.smep && userPage)) { return 0 }
+            // SMAP: supervisor data access to a user page, unless explicit with EFLAGS.AC set.
+            if c.smap && userPage && a.kind != .fetch && (a.implicitSupervisor || !a.alignmentCheckFlag) { return 0 }
+        }
+        // Protection keys: user pages, data accesses only.
+        if c.protectionKeys && userPage && a.kind != .fetch {
+            let rights = (c.pkru >> (2 * key)) & 3
+            if rights & 1 != 0 { return PageFaultCode.protectionKey }
+            if a.kind == .write && rights & 2 != 0 && (a.user || c.writeProtect) { return PageFaultCode.protectionKey }
+        }
+        return nil
+    }
+}
