@@ -1,5 +1,5 @@
-// The guest's own paging (issue 5, a first piece): 4- and 5-level long-mode walks from
-// CR3 to a guest physical address, with the SDM's checks (vol. 3, 4.5-4.6) and exact page
+// The guest's own paging (issue 5, a first piece): 32-bit, PAE, and 4- and 5-level
+// long-mode walks from CR3 to a guest physical address, with the SDM's checks (vol. 3, 4.5-4.6) and exact page
 // fault error codes (4.7): present, read/write, user/supervisor, execute-disable, WP,
 // SMEP, SMAP, protection keys, reserved bits, and the accessed/dirty updates a walk that
 // succeeds makes. The table reads go through `GuestPageTables` (each is itself a GPA that
@@ -7,15 +7,26 @@
 
 /// Where the walker reads and updates page-table entries (guest physical addresses).
 public protocol GuestPageTables: AnyObject {
-    /// The 8-byte entry at `gpa`, or nil if it cannot be read (an unbacked address: the VMM's
-    /// business, not a guest #PF).
+    /// The 8-byte entry at `gpa` (4-byte for 32-bit paging: the low half is used), or nil if it
+    /// cannot be read (an unbacked address: the VMM's business, not a guest #PF).
     func readEntry(_ gpa: UInt64) -> UInt64?
     /// Sets bits in the entry at `gpa` (accessed and dirty).
     func setEntryBits(_ gpa: UInt64, _ bits: UInt64)
 }
 
+/// The paging structures in use (CR0.PG, CR4.PAE, EFER.LMA, CR4.LA57).
+public enum PagingStructure: Equatable, Sendable {
+    /// 32-bit paging: two levels of 4-byte entries; `pse`: 4-MiB pages (CR4.PSE).
+    case bits32(pse: Bool)
+    /// PAE paging: the four PDPTEs as MOV CR3 loaded them, then two levels of 8-byte entries.
+    case pae(pdptes: [UInt64])
+    /// Long mode: four levels, or five with LA57.
+    case long
+}
+
 /// The control state a walk depends on.
 public struct PagingControl: Equatable, Sendable {
+    public var structure: PagingStructure = .long
     public var cr3: UInt64
     /// CR4.LA57: five levels instead of four.
     public var fiveLevel = false
@@ -70,21 +81,78 @@ public enum GuestPaging {
     /// write, dirty) bits only when the access is allowed.
     public static func translate(_ address: UInt64, _ control: PagingControl, _ access: PagingAccess,
                                  tables: some GuestPageTables) -> PagingResult {
-        let levels = control.fiveLevel ? 5 : 4
+        switch control.structure {
+        case .long: return walk(address, control, access, tables: tables, levels: control.fiveLevel ? 5 : 4, root: control.cr3)
+        case .pae(let pdptes):
+            // The PDPTE registers stand for the top level: not present is a #PF; their reserved
+            // bits were checked when CR3 was loaded (#GP then).
+            let pdpte = pdptes[Int((address >> 30) & 3)]
+            if pdpte & 1 == 0 { return .pageFault(errorCode: errorCode(control, access)) }
+            return walk(address & 0xFFFF_FFFF, control, access, tables: tables, levels: 2, root: pdpte)
+        case .bits32(let pse):
+            return walk32(address & 0xFFFF_FFFF, control, access, tables: tables, pse: pse)
+        }
+    }
+
+    /// The error code's access bits: W for writes, U for user accesses, I/D for fetches when
+    /// execute-disable (NXE with PAE or long mode) or SMEP is on.
+    static func errorCode(_ control: PagingControl, _ access: PagingAccess) -> UInt32 {
+        var code: UInt32 = 0
+        var nx = control.executeDisable
+        if case .bits32 = control.structure { nx = false } // 32-bit paging has no execute-disable
+        switch access.kind {
+        case .write: code |= PageFaultCode.write
+        case .fetch: if nx || control.smep { code |= PageFaultCode.fetch }
+        case .read: break
+        }
+        if access.user { code |= PageFaultCode.user }
+        return code
+    }
+
+    /// 32-bit paging: a page directory and page tables of 4-byte entries; with PSE, 4-MiB pages
+    /// whose bits 20:13 hold physical-address bits 39:32 (bit 21 reserved).
+    static func walk32(_ address: UInt64, _ control: PagingControl, _ access: PagingAccess,
+                       tables: some GuestPageTables, pse: Bool) -> PagingResult {
+        let code = errorCode(control, access)
+        let pdeAddress = (control.cr3 & 0xFFFF_F000) + ((address >> 22) & 0x3FF) * 4
+        guard let pdeRaw = tables.readEntry(pdeAddress) else { return .unreadable(gpa: pdeAddress) }
+        let pde = pdeRaw & 0xFFFF_FFFF
+        if pde & 1 == 0 { return .pageFault(errorCode: code) }
+        if pse && pde & 0x80 != 0 {
+            let high = (pde >> 13) & 0xFF
+            if pde & (1 << 21) != 0 || high >> UInt64(max(0, control.physicalAddressBits - 32)) != 0 {
+                return .pageFault(errorCode: code | PageFaultCode.present | PageFaultCode.reserved)
+            }
+            if let fault = protectionFault(control, access, writable: pde & 2 != 0, userPage: pde & 4 != 0,
+                                           executable: true, key: 0) {
+                return .pageFault(errorCode: code | PageFaultCode.present | fault)
+            }
+            tables.setEntryBits(pdeAddress, access.kind == .write ? 0x60 : 0x20)
+            return .translated(gpa: high << 32 | pde & 0xFFC0_0000 | address & 0x3F_FFFF, pageSize: 4 << 20)
+        }
+        let pteAddress = (pde & 0xFFFF_F000) + ((address >> 12) & 0x3FF) * 4
+        guard let pteRaw = tables.readEntry(pteAddress) else { return .unreadable(gpa: pteAddress) }
+        let pte = pteRaw & 0xFFFF_FFFF
+        if pte & 1 == 0 { return .pageFault(errorCode: code) }
+        if let fault = protectionFault(control, access, writable: pde & pte & 2 != 0, userPage: pde & pte & 4 != 0,
+                                       executable: true, key: 0) {
+            return .pageFault(errorCode: code | PageFaultCode.present | fault)
+        }
+        tables.setEntryBits(pdeAddress, 0x20)
+        tables.setEntryBits(pteAddress, access.kind == .write ? 0x60 : 0x20)
+        return .translated(gpa: pte & 0xFFFF_F000 | address & 0xFFF, pageSize: 4096)
+    }
+
+    /// The 8-byte-entry walk of PAE (two levels below the PDPTEs) and long mode (four or five).
+    static func walk(_ address: UInt64, _ control: PagingControl, _ access: PagingAccess,
+                     tables: some GuestPageTables, levels: Int, root: UInt64) -> PagingResult {
         let addressMask: UInt64 = ((1 << UInt64(control.physicalAddressBits)) - 1) & ~0xFFF
         // Bits 51:MAXPHYADDR are reserved in every entry (62:52 are ignored, or the protection
         // key in a leaf); bit 63 is reserved without NXE.
         let reservedHigh: UInt64 = ((1 << 52) - 1) & ~((1 << UInt64(control.physicalAddressBits)) - 1)
         let xdReserved: UInt64 = control.executeDisable ? 0 : 1 << 63
-        var code: UInt32 = 0
-        switch access.kind {
-        case .write: code |= PageFaultCode.write
-        case .fetch: if control.executeDisable || control.smep { code |= PageFaultCode.fetch }
-        case .read: break
-        }
-        if access.user { code |= PageFaultCode.user }
-
-        var table = control.cr3 & addressMask
+        let code = errorCode(control, access)
+        var table = root & addressMask
         var writable = true, userPage = true, executable = true
         var visited: [UInt64] = []
         for level in stride(from: levels, through: 1, by: -1) {

@@ -117,3 +117,42 @@ final class TableMemory: GuestPageTables {
         #expect(walk(gone, .read, user: false) == .unreadable(gpa: 0x3010))
     }
 }
+
+@Suite struct LegacyPagingTests {
+    /// 32-bit paging: a 4 KiB page through a PDE and PTE of 4 bytes each, and a 4 MiB PSE page
+    /// with physical-address bits 39:32 in PDE bits 20:13.
+    @Test func thirtyTwoBit() {
+        let m = TableMemory()
+        let va: UInt64 = 0x0040_1234 // PDE 1, PTE 1
+        m.entries[0x1000 + 4] = 0x2000 | 7
+        m.entries[0x2000 + 4] = 0x5000 | 5 // user, read-only
+        var c = PagingControl(cr3: 0x1000)
+        c.structure = .bits32(pse: true)
+        #expect(GuestPaging.translate(va, c, PagingAccess(.read, user: true), tables: m) == .translated(gpa: 0x5234, pageSize: 4096))
+        #expect(GuestPaging.translate(va, c, PagingAccess(.write, user: true), tables: m) == .pageFault(errorCode: 7))
+        // No execute-disable in 32-bit paging: a fetch fault carries no I/D bit (SMEP off).
+        m.entries[0x2000 + 4] = 0
+        #expect(GuestPaging.translate(va, c, PagingAccess(.fetch, user: false), tables: m) == .pageFault(errorCode: 0))
+        m.entries[0x1000 + 8] = 0x80 | 0x3 << 13 | 0x0080_0000 | 3 // VA 0x800000: 4 MiB page at 0x3_00800000
+        #expect(GuestPaging.translate(0x0080_0010, c, PagingAccess(.read, user: false), tables: m)
+                == .translated(gpa: 0x3_0080_0010, pageSize: 4 << 20))
+        m.entries[0x1000 + 8]! |= 1 << 21
+        #expect(GuestPaging.translate(0x0080_0010, c, PagingAccess(.read, user: false), tables: m) == .pageFault(errorCode: 9))
+    }
+
+    /// PAE: the PDPTE registers pick the page directory; a not-present PDPTE is a #PF; 2 MiB pages.
+    @Test func pae() {
+        let m = TableMemory()
+        m.entries[0x3000 + 8 * 1] = 0x4000 | 7          // PD entry 1 -> PT at 0x4000
+        m.entries[0x4000 + 8 * 2] = 0x9000 | 7 | 1 << 63 // PT entry 2, execute-disable
+        m.entries[0x3000 + 8 * 3] = 0x60_0000 | 0x80 | 7 // PD entry 3: a 2 MiB page
+        var c = PagingControl(cr3: 0x1000)
+        c.structure = .pae(pdptes: [0x3000 | 1, 0, 0, 0])
+        let va: UInt64 = 0x0020_2345
+        #expect(GuestPaging.translate(va, c, PagingAccess(.read, user: true), tables: m) == .translated(gpa: 0x9345, pageSize: 4096))
+        #expect(GuestPaging.translate(va, c, PagingAccess(.fetch, user: true), tables: m) == .pageFault(errorCode: 0x15))
+        #expect(GuestPaging.translate(0x0060_0001, c, PagingAccess(.read, user: false), tables: m)
+                == .translated(gpa: 0x60_0001, pageSize: 2 << 20))
+        #expect(GuestPaging.translate(0x4000_0000, c, PagingAccess(.write, user: false), tables: m) == .pageFault(errorCode: 2))
+    }
+}
