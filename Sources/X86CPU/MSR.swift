@@ -1,0 +1,114 @@
+// The model-specific registers an operating system touches (issue 5, a first piece), with
+// the #GP(0) rules the SDM gives for RDMSR and WRMSR (vol. 4, table 2-2; vol. 3, 2.2.1 for
+// EFER, 11.11 for MTRRs, 11.12 for PAT): reserved bits, non-canonical bases, read-only
+// registers, and unknown indexes.
+
+public enum MSRIndex {
+    public static let tsc: UInt32 = 0x10
+    public static let apicBase: UInt32 = 0x1B
+    public static let mtrrCap: UInt32 = 0xFE
+    public static let sysenterCS: UInt32 = 0x174, sysenterESP: UInt32 = 0x175, sysenterEIP: UInt32 = 0x176
+    public static let miscEnable: UInt32 = 0x1A0
+    public static let mtrrPhysBase0: UInt32 = 0x200 // PHYSBASEn = 0x200 + 2n, PHYSMASKn = 0x201 + 2n
+    public static let mtrrFix64K: UInt32 = 0x250, mtrrFix16K: [UInt32] = [0x258, 0x259]
+    public static let mtrrFix4K: [UInt32] = Array(0x268...0x26F)
+    public static let pat: UInt32 = 0x277
+    public static let mtrrDefType: UInt32 = 0x2FF
+    public static let tscDeadline: UInt32 = 0x6E0
+    public static let efer: UInt32 = 0xC000_0080
+    public static let star: UInt32 = 0xC000_0081, lstar: UInt32 = 0xC000_0082, cstar: UInt32 = 0xC000_0083
+    public static let fmask: UInt32 = 0xC000_0084
+    public static let fsBase: UInt32 = 0xC000_0100, gsBase: UInt32 = 0xC000_0101, kernelGSBase: UInt32 = 0xC000_0102
+    public static let tscAux: UInt32 = 0xC000_0103
+}
+
+/// The MSR values of one vCPU. The TSC is not stored: it is guest time, supplied by the caller.
+public struct ModelSpecificRegisters: Equatable, Sendable {
+    public var values: [UInt32: UInt64]
+    /// MAXPHYADDR: physical-address bits above it are reserved in APIC_BASE and the MTRRs.
+    public var physicalAddressBits = 46
+    /// Variable-range MTRRs (MTRRcap.VCNT).
+    public static let variableRanges = 8
+
+    public init() {
+        values = [
+            MSRIndex.apicBase: 0xFEE0_0000 | 1 << 11 | 1 << 8, // enabled, bootstrap processor
+            MSRIndex.pat: 0x0007_0406_0007_0406,               // the power-on PAT
+            MSRIndex.miscEnable: 1 << 0,                       // fast strings
+            MSRIndex.mtrrDefType: 0,
+        ]
+    }
+
+    /// RDMSR: the value, or #GP(0) for an index this model does not have.
+    public func read(_ index: UInt32, tsc: UInt64) throws(CPUException) -> UInt64 {
+        if index == MSRIndex.tsc { return tsc }
+        if index == MSRIndex.mtrrCap { return UInt64(Self.variableRanges) | 1 << 8 | 1 << 10 } // VCNT, FIX, WC
+        guard isKnown(index) else { throw .generalProtection(0) }
+        return values[index] ?? 0
+    }
+
+    /// WRMSR: stores the value, or #GP(0) for a reserved bit, a non-canonical address, a
+    /// read-only or unknown register. A TSC write is returned for the caller (guest time).
+    public mutating func write(_ index: UInt32, _ value: UInt64, longModeActive: Bool) throws(CPUException) {
+        let physicalMask: UInt64 = (1 << UInt64(physicalAddressBits)) - 1
+        func canonical(_ v: UInt64) -> Bool { Int64(bitPattern: v << 16) >> 16 == Int64(bitPattern: v) }
+        func reserved(_ mask: UInt64) throws(CPUException) { if value & mask != 0 { throw .generalProtection(0) } }
+        switch index {
+        case MSRIndex.mtrrCap: throw .generalProtection(0)
+        case MSRIndex.efer:
+            // SCE (0), LME (8), LMA (10, read-only: the written value must match), NXE (11).
+            try reserved(~UInt64(1 << 0 | 1 << 8 | 1 << 10 | 1 << 11))
+            let current = values[index] ?? 0
+            if (value ^ current) & (1 << 10) != 0 { throw .generalProtection(0) }
+            // LME cannot change while paging is on in long mode.
+            if longModeActive && (value ^ current) & (1 << 8) != 0 { throw .generalProtection(0) }
+        case MSRIndex.lstar, MSRIndex.cstar, MSRIndex.fsBase, MSRIndex.gsBase, MSRIndex.kernelGSBase,
+             MSRIndex.sysenterESP, MSRIndex.sysenterEIP:
+            if !canonical(value) { throw .generalProtection(0) }
+        case MSRIndex.fmask, MSRIndex.tscAux:
+            try reserved(~0xFFFF_FFFF)
+        case MSRIndex.apicBase:
+            // BSP (8), x2APIC enable (10), global enable (11), the base (12 to MAXPHYADDR).
+            try reserved(~(physicalMask & ~0xFFF | 1 << 8 | 1 << 10 | 1 << 11))
+        case MSRIndex.pat:
+            // Each of the eight entries: 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-; bits 7:3 of each reserved.
+            for i in 0..<8 {
+                let t = (value >> UInt64(8 * i)) & 0xFF
+                if t > 7 || t == 2 || t == 3 { throw .generalProtection(0) }
+            }
+        case MSRIndex.mtrrDefType:
+            // Type (7:0: a valid memory type), FE (10), E (11).
+            try reserved(~UInt64(0xFF | 1 << 10 | 1 << 11))
+            if !Self.validMemoryType(value & 0xFF) { throw .generalProtection(0) }
+        case MSRIndex.miscEnable, MSRIndex.star, MSRIndex.sysenterCS, MSRIndex.tscDeadline:
+            break
+        case MSRIndex.tsc:
+            break // the caller adjusts guest time
+        default:
+            if isVariableMTRR(index) {
+                if index & 1 == 0 { // PHYSBASE: type (7:0), base (12 up to MAXPHYADDR)
+                    try reserved(~(physicalMask & ~0xFFF | 0xFF))
+                    if !Self.validMemoryType(value & 0xFF) { throw .generalProtection(0) }
+                } else {                   // PHYSMASK: valid (11), mask (12 up to MAXPHYADDR)
+                    try reserved(~(physicalMask & ~0xFFF | 1 << 11))
+                }
+            } else if isFixedMTRR(index) {
+                for i in 0..<8 where !Self.validMemoryType((value >> UInt64(8 * i)) & 0xFF) { throw .generalProtection(0) }
+            } else {
+                throw .generalProtection(0)
+            }
+        }
+        if index != MSRIndex.tsc { values[index] = value }
+    }
+
+    static func validMemoryType(_ t: UInt64) -> Bool { t == 0 || t == 1 || t == 4 || t == 5 || t == 6 }
+    func isVariableMTRR(_ i: UInt32) -> Bool { i >= 0x200 && i < 0x200 + UInt32(2 * Self.variableRanges) }
+    func isFixedMTRR(_ i: UInt32) -> Bool { i == MSRIndex.mtrrFix64K || MSRIndex.mtrrFix16K.contains(i) || MSRIndex.mtrrFix4K.contains(i) }
+
+    func isKnown(_ i: UInt32) -> Bool {
+        [MSRIndex.apicBase, MSRIndex.sysenterCS, MSRIndex.sysenterESP, MSRIndex.sysenterEIP, MSRIndex.miscEnable,
+         MSRIndex.pat, MSRIndex.mtrrDefType, MSRIndex.tscDeadline, MSRIndex.efer, MSRIndex.star, MSRIndex.lstar,
+         MSRIndex.cstar, MSRIndex.fmask, MSRIndex.fsBase, MSRIndex.gsBase, MSRIndex.kernelGSBase, MSRIndex.tscAux].contains(i)
+            || isVariableMTRR(i) || isFixedMTRR(i)
+    }
+}
