@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VMM
 
@@ -138,5 +139,21 @@ func makeELF(is64: Bool, machine: UInt16? = nil, entry: UInt64,
         #expect(error(badChecksum).contains("no valid header"))
         #expect(error(kernel(flags: 0x1_0007)).contains("video"))
         for n in 0..<kernel().count { #expect(!error(Array(kernel().prefix(n))).isEmpty) }
+    }
+}
+
+/// The committed fixture guests load: QEMU ran the same images to make their expectations.
+@Suite struct FixtureGuestLoading {
+    static let guests = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/guests")
+
+    @Test func helloIsAMultibootKernel() throws {
+        let image = try [UInt8](Data(contentsOf: Self.guests.appendingPathComponent("hello/hello.bin")))
+        let plan = try GuestLoader.multiboot(image, memory: [BootMemoryRegion(base: 0, length: 64 << 20, available: true)])
+        #expect(plan.mode == .protected32 && plan.entry == 0x10_0020)
+        #expect(plan.segments[0].address == 0x10_0000 && plan.segments[0].memorySize >= UInt64(plan.segments[0].bytes.count))
+        #expect(plan.registers[0] == 0x2BAD_B002)
+        let expected = try String(contentsOf: Self.guests.appendingPathComponent("hello/hello.expected"), encoding: .utf8)
+        #expect(expected == "hello from 32-bit protected mode\n")
     }
 }

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Regenerates each fixture guest's expected serial output (NAME.expected) and exit status
+# (NAME.status) with QEMU's TCG, where qemu-system-x86_64 is installed:
+#   qemu-system-x86_64 -accel tcg -kernel NAME.bin -serial file:... -display none
+#       -device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot
+# The status is QEMU's: (code << 1) | 1 for an exit through port 0xf4.
+set -e
+cd "$(dirname "$0")"
+command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 is not installed"; exit 1; }
+for image in */*.bin; do
+    out="${image%.bin}.expected"
+    status=0
+    timeout 60 qemu-system-x86_64 -accel tcg -m 64M -kernel "$image" -serial "file:$out" -display none \
+        -monitor none -device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot || status=$?
+    echo "$status" > "${image%.bin}.status"
+    echo "$image: status $status, $(wc -c < "$out") bytes of serial output"
+done
