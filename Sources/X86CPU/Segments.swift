@@ -44,7 +44,7 @@ public struct SegmentDescriptor: Equatable, Sendable {
 }
 
 /// What a segment load raises: #GP, #NP or #SS with the selector's error code.
-public enum SegmentFault: Equatable, Sendable {
+public enum SegmentFault: Error, Equatable, Sendable {
     case generalProtection(UInt16)
     case notPresent(UInt16)
     case stackFault(UInt16)
