@@ -175,9 +175,7 @@ public struct CPUCaseGenerator {
             }
             // Point a memory operand into the data pages.
             if ins.hasMemoryOperand {
-                guard let m = operands.compactMap({ op -> MemoryOperand? in
-                    if case .memory(let m) = op { return m } else { return nil }
-                }).first, let base = m.base, base.kind != .instructionPointer else { continue }
+                guard let m = firstMemoryOperand(operands), let base = m.base, base.kind != .instructionPointer else { continue }
                 var want = FlatMemory.dataBase + 0x200 + UInt64(random(0x1800))
                 if random(2) == 0 { want &= ~15 } // SSE forms fault on misaligned 16-byte operands
                 var rest = UInt64(bitPattern: m.displacement)
@@ -187,13 +185,12 @@ public struct CPUCaseGenerator {
                     rest &+= gpr[Int(i.number)] &* UInt64(m.scale)
                 }
                 if base.number == 4 {
-                    let ea = (gpr[4] &+ rest) & (m.addressSize == 4 ? 0xFFFF_FFFF : ~0)
+                    let ea = HostExecution.effectiveAddress(m, gpr: gpr)
                     guard ea >= FlatMemory.dataBase + 0x10, ea + 16 <= FlatMemory.dataBase + UInt64(FlatMemory.dataSize) else { continue }
                 } else {
                     gpr[Int(base.number)] = want &- rest
                     if m.addressSize == 4 { gpr[Int(base.number)] &= 0xFFFF_FFFF }
-                    let ea = (gpr[Int(base.number)] &+ rest) & (m.addressSize == 4 ? 0xFFFF_FFFF : ~0)
-                    guard ea == want else { continue }
+                    guard HostExecution.effectiveAddress(m, gpr: gpr) == want else { continue }
                     // Now and then a non-canonical address: #GP (or #SS through RBP) on both sides.
                     if m.addressSize == 8 && random(16) == 0 { gpr[Int(base.number)] ^= 0x8000_0000_0000_0000 }
                 }
@@ -201,8 +198,7 @@ public struct CPUCaseGenerator {
             // FXRSTOR and LDMXCSR fault (#GP) on MXCSR's reserved bits, which random memory nearly
             // always has: half the time the image holds a valid MXCSR, so the loads run too.
             let mxcsrOffset = ["fxrstor": 24, "fxrstor64": 24, "ldmxcsr": 0][ins.mnemonic]
-            if let mxcsrOffset, random(2) == 0, let m = operands.compactMap({ op -> MemoryOperand? in
-                if case .memory(let m) = op { return m } else { return nil } }).first {
+            if let mxcsrOffset, random(2) == 0, let m = firstMemoryOperand(operands) {
                 let o = Int(truncatingIfNeeded: HostExecution.effectiveAddress(m, gpr: gpr) &- FlatMemory.dataBase) + mxcsrOffset
                 if o >= 0 && o + 4 <= data.count { data[o + 2] = 0; data[o + 3] = 0 }
             }
@@ -362,6 +358,12 @@ struct TranscendentalCheck {
 }
 
 func pow2(_ e: Int) -> Double { e < -1074 ? 0 : (e > 1023 ? .infinity : Double(sign: .plus, exponent: e, significand: 1)) }
+
+/// An instruction's first memory operand, if it has one.
+func firstMemoryOperand(_ operands: [Operand]) -> MemoryOperand? {
+    for case .memory(let m) in operands { return m }
+    return nil
+}
 
 /// Which instructions the interpreter runs, and which flags the SDM leaves undefined.
 public enum CPUOps {
@@ -525,8 +527,7 @@ public func checkCase(_ c: CPUCase) -> CPUMismatch? {
            case .register(let r)? = ins.operands(address: FlatMemory.codeBase).first {
             FXImage.acceptEstimates(host: h.fx, softvmm: &s.fx, register: Int(r.number))
         }
-        if ins.mnemonic.hasPrefix("fxsave"), let m = ins.operands(address: FlatMemory.codeBase).compactMap({ op -> MemoryOperand? in
-            if case .memory(let m) = op { return m } else { return nil } }).first {
+        if ins.mnemonic.hasPrefix("fxsave"), let m = firstMemoryOperand(ins.operands(address: FlatMemory.codeBase)) {
             // MXCSR_MASK is the host's (AMD adds bit 17, MM); FOP, FIP and FDP as in FXImage.
             let a = Int(truncatingIfNeeded: HostExecution.effectiveAddress(m, gpr: c.gpr) &- FlatMemory.dataBase)
             for o in [6..<24, 28..<32] { for i in o where a + i >= 0 && a + i < h.data.count { h.data[a + i] = 0; s.data[a + i] = 0 } }

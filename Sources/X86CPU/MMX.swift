@@ -78,21 +78,9 @@ extension CPU {
             guard case .register(let r) = ops[0] else { throw .invalidOpcode }
             state.gpr[Int(r.number)] = (try readMMX(ops[1]) >> (16 * imm)) & 0xFFFF
         case .pmovmskb:
-            let b = try readMMX(ops[1])
-            var m: UInt64 = 0
-            for i in 0..<8 { m |= ((b >> (8 * UInt64(i) + 7)) & 1) << UInt64(i) }
-            try write(place(ops[0]), m)
+            try write(place(ops[0]), byteSignMask(UInt128(try readMMX(ops[1])), bytes: 8))
         case .maskmovq:
-            let a = try readMMX(ops[0]), mask = try readMMX(ops[1])
-            var base = state.gpr[7]
-            if ins.addressSize == 4 { base &= 0xFFFF_FFFF }
-            for i in 0..<8 where (mask >> (8 * UInt64(i) + 7)) & 1 != 0 {
-                try checkCanonical(base &+ UInt64(i), 1, stack: false)
-                _ = try memory.read(base &+ UInt64(i), size: 1)
-            }
-            for i in 0..<8 where (mask >> (8 * UInt64(i) + 7)) & 1 != 0 {
-                try store(base &+ UInt64(i), size: 1, value: (a >> (8 * UInt64(i))) & 0xFF)
-            }
+            try maskedStore(UInt128(try readMMX(ops[0])), mask: UInt128(try readMMX(ops[1])), bytes: 8, ins)
         case .psllw, .pslld, .psllq, .psrlw, .psrld, .psrlq, .psraw, .psrad:
             let a = try readMMX(ops[0])
             let count: UInt64

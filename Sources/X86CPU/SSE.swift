@@ -21,6 +21,13 @@ func lanes(_ a: Vec, _ b: Vec, _ width: Int, _ f: (UInt64, UInt64) -> UInt64) ->
     return (half(a.lo, b.lo), half(a.hi, b.hi))
 }
 
+/// PMOVMSKB: the top bit of each of the low `bytes` bytes, as a bit mask.
+func byteSignMask(_ v: UInt128, bytes: Int) -> UInt64 {
+    var mask: UInt64 = 0
+    for i in 0..<bytes { mask |= (v.element(i, 1) >> 7) << UInt64(i) }
+    return mask
+}
+
 extension CPU {
     /// Reads an XMM register or a 128-bit (or smaller) memory operand; `aligned`: a 16-byte
     /// memory operand must be 16-byte aligned (#GP(0)), as legacy SSE requires outside the
@@ -84,11 +91,7 @@ extension CPU {
             let d = (0..<4).map { dword((imm >> (2 * UInt64($0))) & 3) }
             try writeVector(ops[0], (d[0] | d[1] << 32, d[2] | d[3] << 32), aligned: true)
         case .pmovmskb:
-            let s = try readVector(ops[1], aligned: true)
-            var mask: UInt64 = 0
-            for i in 0..<8 { mask |= ((s.lo >> (8 * UInt64(i) + 7)) & 1) << UInt64(i) }
-            for i in 0..<8 { mask |= ((s.hi >> (8 * UInt64(i) + 7)) & 1) << UInt64(i + 8) }
-            try write(place(ops[0]), mask)
+            try write(place(ops[0]), byteSignMask(UInt128(try readVector(ops[1], aligned: true)), bytes: 16))
         case .psllw, .pslld, .psllq, .psrlw, .psrld, .psrlq, .psraw, .psrad, .pslldq, .psrldq:
             try vectorShift(op, ops)
         default:

@@ -68,19 +68,17 @@ extension CPU {
     }
 
     /// Applies `f` to `count` lanes of singles (`double` false) or doubles; lanes past
-    /// `count` keep `a`'s bits. Commits the flags (and may raise #XM) before returning.
+    /// `count` keep `a`'s bits. Each lane's flags are prioritized (SoftFloat.prioritized) on
+    /// their own, then all are committed (which may raise #XM) before returning.
     func floatLanes(_ a: Vec, _ b: Vec, double: Bool, count: Int,
                     _ f: (UInt64, UInt64, FPFormat, inout FPFlags) -> UInt64) throws(CPUException) -> Vec {
         var flags = FPFlags()
         var r = a
-        if double {
-            r.lo = f(a.lo, b.lo, .double, &flags)
-            if count > 1 { r.hi = f(a.hi, b.hi, .double, &flags) }
-        } else {
-            for i in 0..<count {
-                let x = lane32(a, i), y = lane32(b, i)
-                r = setLane32(r, i, f(x, y, .single, &flags))
-            }
+        let format: FPFormat = double ? .double : .single
+        for i in 0..<count {
+            var laneFlags = FPFlags()
+            r = settingFloatLane(r, i, double: double, f(floatLane(a, i, double: double), floatLane(b, i, double: double), format, &laneFlags))
+            flags.formUnion(SoftFloat.prioritized(laneFlags))
         }
         try commitSIMD(flags)
         return r
@@ -129,11 +127,9 @@ extension CPU {
             // Packed forms take every lane from the source; scalar ones keep the destination's upper lanes.
             let r = try floatLanes(scalar ? a : b, b, double: double, count: scalar ? 1 : (double ? 2 : 4)) { _, y, format, flags in
                 let env = simdEnvironment
-                var laneFlags = FPFlags()
-                defer { flags.formUnion(SoftFloat.prioritized(laneFlags)) }
-                let v = FPValue.unpack(y, format, env, &laneFlags)
-                if v.isNaN { laneFlags.insert(.nanOperand) }
-                return SoftFloat.squareRoot(v, format, env, &laneFlags).pack(format)
+                let v = FPValue.unpack(y, format, env, &flags)
+                if v.isNaN { flags.insert(.nanOperand) }
+                return SoftFloat.squareRoot(v, format, env, &flags).pack(format)
             }
             try writeVector(ops[0], r, aligned: true)
         case .rcpps, .rcpss, .rsqrtps, .rsqrtss:
@@ -152,11 +148,9 @@ extension CPU {
             let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
             let r = try floatLanes(a, b, double: double, count: scalar ? 1 : (double ? 2 : 4)) { x, y, format, flags in
                 let env = simdEnvironment
-                var laneFlags = FPFlags()
-                defer { flags.formUnion(SoftFloat.prioritized(laneFlags)) }
-                let p = FPValue.unpack(x, format, env, &laneFlags), q = FPValue.unpack(y, format, env, &laneFlags)
-                if p.isNaN || q.isNaN { laneFlags.insert(.nanOperand) }
-                return SoftFloat.predicate(Int(imm & 7), p, q, &laneFlags) ? (double ? ~0 : 0xFFFF_FFFF) : 0
+                let p = FPValue.unpack(x, format, env, &flags), q = FPValue.unpack(y, format, env, &flags)
+                if p.isNaN || q.isNaN { flags.insert(.nanOperand) }
+                return SoftFloat.predicate(Int(imm & 7), p, q, &flags) ? (double ? ~0 : 0xFFFF_FFFF) : 0
             }
             try writeVector(ops[0], r, aligned: true)
         case .comiss, .ucomiss, .comisd, .ucomisd:
@@ -179,12 +173,11 @@ extension CPU {
             let mode = imm & 4 != 0 ? simdEnvironment.rounding : FPRounding(rawValue: UInt32(imm & 3))!
             let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
             let r = try floatLanes(scalar ? a : b, b, double: double, count: scalar ? 1 : (double ? 2 : 4)) { _, y, format, flags in
-                var laneFlags = FPFlags()
-                let v = FPValue.unpack(y, format, simdEnvironment, &laneFlags)
-                let r = SoftFloat.roundToIntegral(v, format, mode, &laneFlags)
-                laneFlags.remove(.denormal)
-                if imm & 8 != 0 { laneFlags.remove(.inexact) }
-                flags.formUnion(laneFlags)
+                // ROUND* report no DE, and no PE when imm8 bit 3 says so (the flags are this lane's own).
+                let v = FPValue.unpack(y, format, simdEnvironment, &flags)
+                let r = SoftFloat.roundToIntegral(v, format, mode, &flags)
+                flags.remove(.denormal)
+                if imm & 8 != 0 { flags.remove(.inexact) }
                 return r.pack(format)
             }
             try writeVector(ops[0], r, aligned: true)
@@ -205,12 +198,11 @@ extension CPU {
         let format: FPFormat = double ? .double : .single
         let n = double ? 2 : 4
         var flags = FPFlags()
-        func lane(_ v: Vec, _ i: Int) -> UInt64 { double ? (i == 0 ? v.lo : v.hi) : lane32(v, i) }
         // Each stage's exceptions are taken before the next stage runs (the host shows the flags
         // of a completed stage alongside an unmasked one from the next).
         var products: [UInt64] = []
         for i in 0..<n {
-            products.append((imm >> UInt64(4 + i)) & 1 != 0 ? laneArithmetic(.mul, lane(a, i), lane(b, i), format, &flags) : 0)
+            products.append((imm >> UInt64(4 + i)) & 1 != 0 ? laneArithmetic(.mul, floatLane(a, i, double: double), floatLane(b, i, double: double), format, &flags) : 0)
         }
         try commitSIMD(flags)
         flags = []
@@ -227,7 +219,7 @@ extension CPU {
         try commitSIMD(flags)
         var r: Vec = (0, 0)
         for i in 0..<n where (imm >> UInt64(i)) & 1 != 0 {
-            if double { if i == 0 { r.lo = sum } else { r.hi = sum } } else { r = setLane32(r, i, sum) }
+            r = settingFloatLane(r, i, double: double, sum)
         }
         try writeVector(ops[0], r, aligned: true)
     }
@@ -235,24 +227,23 @@ extension CPU {
     /// ADDSUB, HADD and HSUB.
     func horizontal(_ op: Op, _ ops: OperandList) throws(CPUException) {
         let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
-        let double = op.rawValue.hasSuffix("d")
+        let double = op == .addsubpd || op == .haddpd || op == .hsubpd
         let n = double ? 2 : 4
-        func lane(_ v: Vec, _ i: Int) -> UInt64 { double ? (i == 0 ? v.lo : v.hi) : lane32(v, i) }
         // Each result lane: (left, right, subtract).
         var pairs: [(UInt64, UInt64, Bool)] = []
         switch op {
         case .addsubps, .addsubpd:
-            for i in 0..<n { pairs.append((lane(a, i), lane(b, i), i & 1 == 0)) }
+            for i in 0..<n { pairs.append((floatLane(a, i, double: double), floatLane(b, i, double: double), i & 1 == 0)) }
         default:
             let sub = op == .hsubps || op == .hsubpd
-            for v in [a, b] { for i in stride(from: 0, to: n, by: 2) { pairs.append((lane(v, i), lane(v, i + 1), sub)) } }
+            for v in [a, b] { for i in stride(from: 0, to: n, by: 2) { pairs.append((floatLane(v, i, double: double), floatLane(v, i + 1, double: double), sub)) } }
         }
         var flags = FPFlags()
         let format: FPFormat = double ? .double : .single
         var r: Vec = (0, 0)
         for (i, (x, y, sub)) in pairs.enumerated() {
             let v = laneArithmetic(sub ? .sub : .add, x, y, format, &flags)
-            if double { if i == 0 { r.lo = v } else { r.hi = v } } else { r = setLane32(r, i, v) }
+            r = settingFloatLane(r, i, double: double, v)
         }
         try commitSIMD(flags)
         try writeVector(ops[0], r, aligned: true)
@@ -344,7 +335,7 @@ extension CPU {
             flags.insert(.invalid)
             return x.quieted.pack(to)
         case .finite:
-            return SoftFloat.round(sign: x.sign, exponent: x.exponent, sig: UInt128(x.significand) << 64, to, env, &flags).value.pack(to)
+            return SoftFloat.round(x, to, env, &flags).value.pack(to)
         default:
             return x.pack(to)
         }
@@ -359,11 +350,11 @@ extension CPU {
             let size = op == .movss ? 4 : 8
             let b = try readVector(ops[1], aligned: false)
             if case .register(let r) = ops[0], case .register = ops[1] {
+                // Register to register: only the low lane changes.
                 let a = state.xmm(Int(r.number))
                 state.setXMM(Int(r.number), size == 4 ? setLane32(a, 0, b.lo) : (b.lo, a.hi))
-            } else if destIsRegister {
-                try writeVector(ops[0], (b.lo & sizeMask(size), 0), aligned: false) // a load zeroes the rest
             } else {
+                // A load zeroes the rest of the register; a store writes the low lane.
                 try writeVector(ops[0], (b.lo & sizeMask(size), 0), aligned: false)
             }
         case .movlps, .movlpd, .movhps, .movhpd, .movhlps, .movlhps:
@@ -437,6 +428,15 @@ extension CPU {
             throw .invalidOpcode
         }
     }
+}
+
+/// Lane `i` of a vector of singles (0-3) or doubles (0-1).
+@inline(__always) func floatLane(_ v: Vec, _ i: Int, double: Bool) -> UInt64 {
+    double ? (i == 0 ? v.lo : v.hi) : lane32(v, i)
+}
+
+@inline(__always) func settingFloatLane(_ v: Vec, _ i: Int, double: Bool, _ x: UInt64) -> Vec {
+    double ? (i == 0 ? (x, v.hi) : (v.lo, x)) : setLane32(v, i, x)
 }
 
 /// 32-bit lane `i` (0-3) of a vector.

@@ -109,6 +109,19 @@ extension CPU {
         }
     }
 
+    /// MASKMOVDQU and MASKMOVQ: the bytes of `value` whose mask byte has its top bit set go to
+    /// [RDI] (EDI with 67); every selected byte is checked before any is written.
+    func maskedStore(_ value: UInt128, mask: UInt128, bytes: Int, _ ins: Instruction) throws(CPUException) {
+        var base = state.gpr[7]
+        if ins.addressSize == 4 { base &= 0xFFFF_FFFF }
+        let selected = (0..<bytes).filter { mask.element($0, 1) & 0x80 != 0 }
+        for i in selected {
+            try checkCanonical(base &+ UInt64(i), 1, stack: false)
+            _ = try memory.read(base &+ UInt64(i), size: 1)
+        }
+        for i in selected { try store(base &+ UInt64(i), size: 1, value: value.element(i, 1)) }
+    }
+
     /// SSE2 remainder, SSSE3 and SSE4.1/4.2 integer instructions. Returns false if `op` is not one.
     func sseInteger(_ op: Op, _ ins: Instruction, _ ops: OperandList) throws(CPUException) -> Bool {
         switch op {
@@ -146,15 +159,7 @@ extension CPU {
                 state.gpr[Int(r.number)] = v
             }
         case .maskmovdqu:
-            let a = try readWide(ops[0]), mask = try readWide(ops[1])
-            var base = state.gpr[7]
-            if ins.addressSize == 4 { base &= 0xFFFF_FFFF }
-            // Every selected byte is checked before any is written.
-            for i in 0..<16 where mask.element(i, 1) & 0x80 != 0 {
-                try checkCanonical(base &+ UInt64(i), 1, stack: false)
-                _ = try memory.read(base &+ UInt64(i), size: 1)
-            }
-            for i in 0..<16 where mask.element(i, 1) & 0x80 != 0 { try store(base &+ UInt64(i), size: 1, value: a.element(i, 1)) }
+            try maskedStore(try readWide(ops[0]), mask: try readWide(ops[1]), bytes: 16, ins)
         // SSSE3
         case .pshufb:
             let a = try readWide(ops[0]), b = try readWide(ops[1])
@@ -188,12 +193,23 @@ extension CPU {
             state.rflags = state.rflags & ~Flag.status | (a & b == 0 ? Flag.zf : 0) | (~a & b == 0 ? Flag.cf : 0)
         case .pmovsxbw, .pmovsxbd, .pmovsxbq, .pmovsxwd, .pmovsxwq, .pmovsxdq,
              .pmovzxbw, .pmovzxbd, .pmovzxbq, .pmovzxwd, .pmovzxwq, .pmovzxdq:
-            let name = op.rawValue
-            let sizes: [Character: Int] = ["b": 1, "w": 2, "d": 4, "q": 8]
-            let from = sizes[name[name.index(name.startIndex, offsetBy: 6)]]!
-            let to = sizes[name.last!]!
+            // Source and destination element widths.
+            let (from, to, signed): (Int, Int, Bool)
+            switch op {
+            case .pmovsxbw: (from, to, signed) = (1, 2, true)
+            case .pmovsxbd: (from, to, signed) = (1, 4, true)
+            case .pmovsxbq: (from, to, signed) = (1, 8, true)
+            case .pmovsxwd: (from, to, signed) = (2, 4, true)
+            case .pmovsxwq: (from, to, signed) = (2, 8, true)
+            case .pmovsxdq: (from, to, signed) = (4, 8, true)
+            case .pmovzxbw: (from, to, signed) = (1, 2, false)
+            case .pmovzxbd: (from, to, signed) = (1, 4, false)
+            case .pmovzxbq: (from, to, signed) = (1, 8, false)
+            case .pmovzxwd: (from, to, signed) = (2, 4, false)
+            case .pmovzxwq: (from, to, signed) = (2, 8, false)
+            default: (from, to, signed) = (4, 8, false) // pmovzxdq
+            }
             let b = try readWide(ops[1])
-            let signed = name.hasPrefix("pmovsx")
             try writeWide(ops[0], UInt128.build(16 / to, to) { i in
                 signed ? UInt64(bitPattern: b.signedElement(i, from)) : b.element(i, from)
             })
@@ -210,9 +226,17 @@ extension CPU {
         case .movntdqa:
             try writeVector(ops[0], try readVector(ops[1], aligned: true), aligned: true)
         case .pminsb, .pminsd, .pminuw, .pminud, .pmaxsb, .pmaxsd, .pmaxuw, .pmaxud:
-            let name = op.rawValue
-            let width = name.hasSuffix("b") ? 1 : name.hasSuffix("w") ? 2 : 4
-            let signed = name.dropLast().hasSuffix("s"), isMin = name.hasPrefix("pmin")
+            let (width, signed, isMin): (Int, Bool, Bool)
+            switch op {
+            case .pminsb: (width, signed, isMin) = (1, true, true)
+            case .pminsd: (width, signed, isMin) = (4, true, true)
+            case .pminuw: (width, signed, isMin) = (2, false, true)
+            case .pminud: (width, signed, isMin) = (4, false, true)
+            case .pmaxsb: (width, signed, isMin) = (1, true, false)
+            case .pmaxsd: (width, signed, isMin) = (4, true, false)
+            case .pmaxuw: (width, signed, isMin) = (2, false, false)
+            default: (width, signed, isMin) = (4, false, false) // pmaxud
+            }
             let a = try readWide(ops[0]), b = try readWide(ops[1])
             try writeWide(ops[0], UInt128.build(16 / width, width) { i in
                 let less = signed ? a.signedElement(i, width) < b.signedElement(i, width) : a.element(i, width) < b.element(i, width)

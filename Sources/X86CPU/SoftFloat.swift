@@ -241,6 +241,11 @@ enum SoftFloat {
         return FPRounded(value: FPValue(kind: .finite, sign: sign, exponent: exp, significand: UInt64(keep) << UInt64(64 - p)))
     }
 
+    /// A finite nonzero value rounded to `format` (a conversion between formats).
+    static func round(_ x: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
+        round(sign: x.sign, exponent: x.exponent, sig: UInt128(x.significand) << 64, format, env, &flags)
+    }
+
     /// Keeps the top `128 − drop` bits of `sig` (drop ≥ 0; beyond 128 every bit is below
     /// the last kept place), rounded by `mode`; whether bits were lost. The kept value may
     /// carry into one bit more than it had.
@@ -297,7 +302,7 @@ enum SoftFloat {
                 if op == .sub { b.sign.toggle() }
                 if a.kind == .zero || b.kind == .zero {
                     let x = a.kind == .zero ? b : a
-                    return round(sign: x.sign, exponent: x.exponent, sig: UInt128(x.significand) << 64, format, env, &flags)
+                    return round(x, format, env, &flags)
                 }
                 switch op {
                 case .add, .sub: return add(a, b, format, env, &flags)
@@ -414,12 +419,8 @@ enum SoftFloat {
             return a.kind == .unsupported ? .indefinite : a.quieted
         case .finite:
             if a.exponent >= 63 { return a }
-            let (m, inexact) = integerPart(a, mode)!
-            if inexact {
-                flags.insert(.inexact)
-                let (_, _, up) = roundBitsReporting(UInt128(a.significand) << 64, drop: 127 - Int(a.exponent), sign: a.sign, mode)
-                if up { flags.insert(.roundedUp) }
-            }
+            let (m, rounding) = integerPart(a, mode)!
+            flags.formUnion(rounding)
             if m == 0 { return .zero(a.sign) }
             let lz = Int32(m.leadingZeroBitCount)
             return FPValue(kind: .finite, sign: a.sign, exponent: 63 - lz, significand: m << UInt64(lz))
@@ -549,14 +550,18 @@ enum SoftFloat {
         return round(sign: v < 0, exponent: 63, sig: UInt128(magnitude) << 64, format, env, &flags).value
     }
 
-    /// A finite value's nearest integer by `mode` (its magnitude, and whether it was inexact);
-    /// nil when the magnitude needs more than 64 bits.
-    static func integerPart(_ a: FPValue, _ mode: FPRounding) -> (magnitude: UInt64, inexact: Bool)? {
-        if a.kind == .zero { return (0, false) }
+    /// A finite value's nearest integer by `mode`: its magnitude, and the rounding's flags
+    /// (PE when inexact, with the roundedUp marker when the magnitude went up); nil when the
+    /// magnitude needs more than 64 bits.
+    static func integerPart(_ a: FPValue, _ mode: FPRounding) -> (magnitude: UInt64, flags: FPFlags)? {
+        if a.kind == .zero { return (0, []) }
         if a.exponent >= 64 { return nil }
         // value = sig × 2^64 × 2^(exponent − 127): drop the bits below the units place.
-        let (keep, inexact, _) = roundBitsReporting(UInt128(a.significand) << 64, drop: 127 - Int(a.exponent), sign: a.sign, mode)
-        return (UInt64(truncatingIfNeeded: keep), inexact)
+        let (keep, inexact, up) = roundBitsReporting(UInt128(a.significand) << 64, drop: 127 - Int(a.exponent), sign: a.sign, mode)
+        var flags = FPFlags()
+        if inexact { flags.insert(.inexact) }
+        if up { flags.insert(.roundedUp) }
+        return (UInt64(truncatingIfNeeded: keep), flags)
     }
 
     /// Converts to a signed integer of `bits` bits; NaN, infinity and out-of-range values are
@@ -564,7 +569,7 @@ enum SoftFloat {
     static func toInteger(_ a: FPValue, bits: Int, _ mode: FPRounding, _ flags: inout FPFlags) -> UInt64 {
         let indefinite: UInt64 = 1 << UInt64(bits - 1)
         let mask: UInt64 = bits == 64 ? ~0 : (1 << UInt64(bits)) - 1
-        guard a.kind == .finite || a.kind == .zero, let (m, inexact) = integerPart(a, mode) else {
+        guard a.kind == .finite || a.kind == .zero, let (m, rounding) = integerPart(a, mode) else {
             flags.insert(.invalid)
             return indefinite
         }
@@ -573,12 +578,7 @@ enum SoftFloat {
             flags.insert(.invalid)
             return indefinite
         }
-        if inexact {
-            flags.insert(.inexact)
-            // The magnitude went up when it passed the exact value.
-            let (_, _, up) = roundBitsReporting(UInt128(a.significand) << 64, drop: 127 - Int(a.exponent), sign: a.sign, mode)
-            if up { flags.insert(.roundedUp) }
-        }
+        flags.formUnion(rounding)
         return (a.sign ? 0 &- m : m) & mask
     }
 }

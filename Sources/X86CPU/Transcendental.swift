@@ -135,13 +135,16 @@ struct Wide {
         }
         return atanSmall(t)
     }
-    static func atanSmall(_ t: Wide) -> Wide {
-        let t2 = t * t
-        var power = t
-        var sum = t
-        var k = 1
+    static func atanSmall(_ t: Wide) -> Wide { oddPowerSeries(t, alternating: true) }
+
+    /// Σ z^(2k+1)/(2k+1) over k ≥ 0, with alternating signs for atan (atanh's are all +).
+    /// The first correction is always added, as in `series`.
+    static func oddPowerSeries(_ z: Wide, alternating: Bool) -> Wide {
+        let z2 = z * z
+        var power = z, sum = z, k = 1
         while k < 200 {
-            power = (power * t2).negated
+            power = power * z2
+            if alternating { power = power.negated }
             let term = power / Wide(2 * k + 1)
             sum = sum + term
             if term.isZero || term.exponent <= sum.exponent - 136 { break }
@@ -154,18 +157,7 @@ struct Wide {
     static func expm1(_ y: Wide) -> Wide { series(first: y) { t, k in t * y / Wide(k + 1) } }
 
     /// atanh(z) for |z| ≤ 1/3: ln((1+z)/(1−z)) / 2.
-    static func atanh(_ z: Wide) -> Wide {
-        let z2 = z * z
-        var power = z, sum = z, k = 1
-        while k < 200 {
-            power = power * z2
-            let term = power / Wide(2 * k + 1)
-            sum = sum + term
-            if term.isZero || term.exponent <= sum.exponent - 136 { break }
-            k += 1
-        }
-        return sum
-    }
+    static func atanh(_ z: Wide) -> Wide { oddPowerSeries(z, alternating: false) }
 
     /// log2 of a positive finite value.
     static func log2(_ v: FPValue) -> Wide {

@@ -129,7 +129,7 @@ extension CPU {
     // MARK: memory operands
 
     func x87MemoryFormat(_ op: Op, _ m: MemoryOperand) -> X87MemoryFormat {
-        let integer = op.rawValue.hasPrefix("fi")
+        let integer = op.hasIntegerOperand
         switch m.size {
         case 2: return .int16
         case 4: return integer ? .int32 : .single

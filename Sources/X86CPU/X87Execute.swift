@@ -36,6 +36,33 @@ extension Op {
     }
 }
 
+extension Op {
+    /// FCOM and its kin: how many pops, whether quiet (FUCOM: only SNaNs are invalid), whether
+    /// the result goes to ZF/PF/CF (FCOMI) rather than C3/C2/C0.
+    var x87CompareForm: (pops: Int, quiet: Bool, toEFLAGS: Bool) {
+        switch self {
+        case .fcomp, .ficomp: (1, false, false)
+        case .fcompp: (2, false, false)
+        case .fucom: (0, true, false)
+        case .fucomp: (1, true, false)
+        case .fucompp: (2, true, false)
+        case .fcomi: (0, false, true)
+        case .fcomip: (1, false, true)
+        case .fucomi: (0, true, true)
+        case .fucomip: (1, true, true)
+        default: (0, false, false) // fcom, ficom, ftst
+        }
+    }
+
+    /// FILD, FIST, FIADD and their kin take integer memory operands.
+    var hasIntegerOperand: Bool {
+        switch self {
+        case .fild, .fist, .fistp, .fisttp, .fiadd, .fisub, .fisubr, .fimul, .fidiv, .fidivr, .ficom, .ficomp: true
+        default: false
+        }
+    }
+}
+
 extension CPU {
     func x87(_ op: Op, _ ins: Instruction, _ ops: OperandList) throws(CPUException) {
         if !op.isNoWaitX87 && state.fsw & FSW.es != 0 { throw .x87FloatingPoint }
@@ -155,7 +182,7 @@ extension CPU {
             case .signalingNaN: flags.insert(.invalid); bits = v.quieted.pack(f)
             case .unsupported: flags.insert(.invalid); bits = FPValue.indefinite.pack(f)
             case .finite:
-                let r = SoftFloat.round(sign: v.sign, exponent: v.exponent, sig: UInt128(v.significand) << 64, f, env, &flags)
+                let r = SoftFloat.round(v, f, env, &flags)
                 noStore = (r.overflowed && env.overflowUnmasked) || (r.tiny && env.underflowUnmasked)
                 // Nothing is stored, so nothing was rounded: no PE, and C1 clear.
                 if noStore { flags.subtract([.inexact, .roundedUp]) }
@@ -192,16 +219,12 @@ extension CPU {
     /// an infinity is invalid and stores the BCD indefinite.
     func packedBCD(_ v: FPValue, _ mode: FPRounding, _ flags: inout FPFlags) -> (UInt64, UInt64) {
         let indefinite: (UInt64, UInt64) = (0xC000_0000_0000_0000, 0xFFFF)
-        guard v.kind == .finite || v.kind == .zero, let (m, inexact) = SoftFloat.integerPart(v, mode),
+        guard v.kind == .finite || v.kind == .zero, let (m, rounding) = SoftFloat.integerPart(v, mode),
               m < 1_000_000_000_000_000_000 else {
             flags.insert(.invalid)
             return indefinite
         }
-        if inexact {
-            flags.insert(.inexact)
-            let (_, _, up) = SoftFloat.roundBitsReporting(UInt128(v.significand) << 64, drop: 127 - Int(v.exponent), sign: v.sign, mode)
-            if up { flags.insert(.roundedUp) }
-        }
+        flags.formUnion(rounding)
         var n = m, low: UInt64 = 0
         for i in 0..<16 { low |= (n % 10) << UInt64(4 * i); n /= 10 }
         let high = (n % 10) | ((n / 10) % 10) << 4 | (v.sign ? 0x8000 : 0)
@@ -285,10 +308,7 @@ extension CPU {
 
     func x87Compare(_ op: Op, _ ops: OperandList) throws(CPUException) {
         var flags = FPFlags()
-        let name = op.rawValue
-        let pops = op == .fcompp || op == .fucompp ? 2 : (name.hasSuffix("p") ? 1 : 0)
-        let quiet = name.hasPrefix("fucom")
-        let toEFLAGS = name.hasPrefix("fcomi") || name.hasPrefix("fucomi")
+        let (pops, quiet, toEFLAGS) = op.x87CompareForm
         var other: FPValue
         var empty = isEmpty(0)
         switch op {
