@@ -21,11 +21,12 @@ let package = Package(
         .target(name: "X86Decoder", dependencies: ["X86"]),
         .target(name: "GuestMemory", dependencies: ["X86"]),
         .target(name: "NestedPaging", dependencies: ["X86", "GuestMemory"]),
-        .target(name: "X86CPU", dependencies: ["X86", "X86Decoder"]),
+        .target(name: "X86CPU", dependencies: ["X86", "X86Decoder", "GuestMemory", "NestedPaging"]),
         // The host CPU as the oracle for the interpreter (test support, like DecoderCheck).
         .target(name: "CPUCheck", dependencies: ["X86", "X86Decoder", "X86CPU", "CHostCPU"]),
         // The VMM: so far the kernel side of guest memory (nested faults, fault logs, teardown).
-        .target(name: "VMM", dependencies: ["X86", "GuestMemory", "NestedPaging"]),
+        .target(name: "Devices", dependencies: ["X86"]),
+        .target(name: "VMM", dependencies: ["X86", "X86Decoder", "GuestMemory", "NestedPaging", "X86CPU", "Devices"]),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
                        providers: [.apt(["libcapstone-dev"])]),
         // Zydis is the second reference that arbitrates where Capstone 4.0.2 is
@@ -35,7 +36,7 @@ let package = Package(
         .target(name: "CHostCPU"),
         .target(name: "DecoderCheck", dependencies: ["X86", "X86Decoder", "CCapstone", "CZydis", "CHostCPU"]),
         .executableTarget(name: "softvmm", dependencies: [
-            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM", "X86CPU", "CPUCheck",
+            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM", "X86CPU", "CPUCheck", "Devices",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks (release builds; not part of make test): see Benchmarks/RESULTS.md.
@@ -48,7 +49,7 @@ let package = Package(
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "X86"]),
         .testTarget(name: "NestedPagingTests", dependencies: ["NestedPaging", "GuestMemory", "X86"]),
         .testTarget(name: "X86CPUTests", dependencies: ["X86CPU", "CPUCheck", "X86"]),
-        .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86"]),
+        .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU", "Devices"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
     ]
 )

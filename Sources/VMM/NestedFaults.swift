@@ -40,6 +40,8 @@ public final class VMMemory: @unchecked Sendable {
     /// When set, every fault and its outcome is appended.
     public var recorder: FaultLog.Writer?
     public private(set) var isTornDown = false
+    /// Nested page faults handled.
+    public private(set) var faultCount = 0
 
     public init(map: MemoryMap, host: HostPhysicalMemory, format: PmapFormat,
                 adMode: AccessedDirtyMode = .hardware) throws {
@@ -50,6 +52,7 @@ public final class VMMemory: @unchecked Sendable {
     /// The nested page fault handler: classify the GPA by the memory map; RAM: fault the
     /// page in from its object and enter it; MMIO: MMIO assist; anything else: an error exit.
     public func handleNestedFault(_ gpa: GuestPhysicalAddress, _ access: AccessType) -> NestedFaultOutcome {
+        faultCount += 1
         let outcome = classify(gpa, access)
         recorder?.append(gpa: gpa, access: access, outcome: outcome)
         return outcome

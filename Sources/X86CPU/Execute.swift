@@ -21,8 +21,14 @@ enum Op: String {
     case movsb, movsw, movsd, movsq, cmpsb, cmpsw, cmpsd, cmpsq, stosb, stosw, stosd, stosq
     case lodsb, lodsw, lodsd, lodsq, scasb, scasw, scasd, scasq
     case xadd, cmpxchg, cmpxchg8b, cmpxchg16b, shld, shrd, popcnt, tzcnt, lzcnt, movbe, crc32, leave, enter
-    case pushf, pushfq, popf, popfq
+    case pushf, pushfd, pushfq, popf, popfd, popfq
     case cpuid, rdtsc, rdtscp, rdrand, rdseed
+    // System instructions (System.swift).
+    case lgdt, lidt, sgdt, sidt, lldt, sldt, ltr, str, lmsw, smsw, clts, invlpg, invd, wbinvd, rdmsr, wrmsr
+    case ljmp, lcall, retf, retfq, iret, iretd, iretq, int, int3, into, int1, hlt, cli, sti
+    case `in`, out, insb, insw, insd, outsb, outsw, outsd, syscall, sysret, sysenter, sysexit, swapgs
+    case lds, les, lss, lfs, lgs, pushaw, pushal, popaw, popal, xgetbv, xsetbv, xsave, xsave64, xsaveopt, xsaveopt64
+    case xrstor, xrstor64, ud2, ud0, ud1, lar, lsl, verr, verw, xlatb, rdpid, rdfsbase, rdgsbase, wrfsbase, wrgsbase
     // SSE/SSE2 (XMM forms; the MMX forms of the same mnemonics are not implemented).
     case movdqa, movdqu, movaps, movups, movapd, movupd, movd, movq, pshufd, pmovmskb
     case pxor, por, pand, pandn, xorps, xorpd, orps, orpd, andps, andpd, andnps, andnpd
@@ -187,10 +193,23 @@ extension CPU {
         }
         if let i = m.index { ea &+= state.gpr[Int(i.number)] &* UInt64(m.scale) }
         if m.addressSize == 4 { ea &= 0xFFFF_FFFF } else if m.addressSize == 2 { ea &= 0xFFFF }
-        if segmented, let s = m.segment {
-            if s.number == 4 { ea &+= state.fsBase } else if s.number == 5 { ea &+= state.gsBase }
+        guard segmented else { return ea }
+        if state.legacySegmentation {
+            let s = m.segment.map { Int($0.number) } ?? (isStackAddressed(m) ? 2 : 3)
+            return (state.segmentBase(s) &+ ea) & 0xFFFF_FFFF
         }
+        if let s = m.segment, s.number >= 4 { ea &+= state.segmentBase(Int(s.number)) }
         return ea
+    }
+
+    /// A segment's base as addressing uses it: in 64-bit mode only FS's and GS's apply.
+    @inline(__always) func base(of segment: Int) -> UInt64 {
+        state.legacySegmentation || segment >= 4 ? state.segmentBase(segment) : 0
+    }
+
+    /// The linear address of `offset` in `segment` (outside long mode it wraps at 4 GiB).
+    @inline(__always) func linear(_ segment: Int, _ offset: UInt64) -> UInt64 {
+        state.legacySegmentation ? (state.segmentBase(segment) &+ offset) & 0xFFFF_FFFF : base(of: segment) &+ offset
     }
 
     func read(_ p: Place) throws(CPUException) -> UInt64 {
@@ -317,18 +336,32 @@ extension CPU {
 
     // MARK: stack
 
+    // RSP has the stack's width (SP, ESP or RSP: SS.B outside 64-bit mode); the stack's linear
+    // address adds SS's base outside 64-bit mode.
+
     func push(_ v: UInt64, size: Int) throws(CPUException) {
-        let rsp = state.gpr[4] &- UInt64(size)
-        try checkCanonical(rsp, size, stack: true)
-        try store(rsp, size: size, value: v)
-        state.gpr[4] = rsp
+        let mask = state.stackMask
+        let sp = (state.gpr[4] &- UInt64(size)) & mask
+        let a = linear(2, sp)
+        try checkCanonical(a, size, stack: true)
+        try store(a, size: size, value: v)
+        state.gpr[4] = (state.gpr[4] & ~mask) | sp
     }
 
     func pop(size: Int) throws(CPUException) -> UInt64 {
-        try checkCanonical(state.gpr[4], size, stack: true)
-        let v = try memory.read(state.gpr[4], size: size)
-        state.gpr[4] &+= UInt64(size)
+        let mask = state.stackMask
+        let sp = state.gpr[4] & mask
+        let a = linear(2, sp)
+        try checkCanonical(a, size, stack: true)
+        let v = try memory.read(a, size: size)
+        state.gpr[4] = (state.gpr[4] & ~mask) | ((sp &+ UInt64(size)) & mask)
         return v
+    }
+
+    /// Sets the stack pointer at the stack's width.
+    @inline(__always) func setStackPointer(_ v: UInt64) {
+        let mask = state.stackMask
+        state.gpr[4] = (state.gpr[4] & ~mask) | (v & mask)
     }
 
     // MARK: execute
@@ -354,6 +387,8 @@ extension CPU {
                 case .sseFloat: try sseFloat(op, ins, ops)
                 case .sse: try sse(op, ins, ops)
                 case .mmx: try mmx(op, ins, ops)
+                case .system:
+                    if op == .mov || op == .push || op == .pop { try moveSystemRegister(op, ins, ops, osz) } else { try system(op, ins, ops, osz) }
                 }
             }
         } catch {
@@ -426,13 +461,13 @@ extension CPU {
             state.rip = try target(ops[0], osz)
         case .call:
             let t = try target(ops[0], osz)
-            try push(state.rip, size: osz == 2 ? 2 : 8)
+            try push(state.rip, size: osz)
             state.rip = t
         case .ret:
             let rsp = state.gpr[4]
-            let t = try pop(size: osz == 2 ? 2 : 8)
+            let t = try pop(size: osz)
             guard isCanonical(t) else { state.gpr[4] = rsp; throw .generalProtection(0) }
-            if let imm = ops.first, case .immediate(let n, _) = imm { state.gpr[4] &+= n & 0xFFFF }
+            if let imm = ops.first, case .immediate(let n, _) = imm { setStackPointer(state.gpr[4] &+ (n & 0xFFFF)) }
             state.rip = t
         case .jrcxz, .jecxz, .loop, .loope, .loopne:
             let asz = Int(ins.addressSize)
@@ -486,31 +521,24 @@ extension CPU {
             try crc32(ops)
         case .leave:
             let rsp = state.gpr[4]
-            state.gpr[4] = state.gpr[5]
+            setStackPointer(state.gpr[5])
             do throws(CPUException) {
-                let v = try pop(size: osz == 2 ? 2 : 8)
-                try write(.gpr(5, size: osz == 2 ? 2 : 8, high: false), v)
+                let v = try pop(size: osz)
+                try write(.gpr(5, size: osz, high: false), v)
             } catch { state.gpr[4] = rsp; throw error }
         case .andn, .bextr, .blsi, .blsmsk, .blsr, .bzhi, .pdep, .pext, .rorx, .sarx, .shlx, .shrx, .mulx, .adcx, .adox:
             try bitManipulation(op, ops)
         case .cpuid, .rdtsc, .rdtscp, .rdrand, .rdseed:
             try identification(op, ops)
-        case .pushf, .pushfq:
-            // The image has RF and VM clear.
-            try push(state.rflags & ~(UInt64(1) << 16 | UInt64(1) << 17) & sizeMask(osz == 2 ? 2 : 8), size: osz == 2 ? 2 : 8)
-        case .popf, .popfq:
-            // At CPL 3 with IOPL 0: CF, PF, AF, ZF, SF, TF, DF, OF, NT, AC and ID change; IF and IOPL
-            // stay (no fault); RF, VM, VIF, VIP stay as they are. A 16-bit POPF changes the low half only.
-            let width = osz == 2 ? 2 : 8
-            let v = try pop(size: width)
-            var writable: UInt64 = Flag.status | Flag.tf | Flag.df | 1 << 14 | 1 << 18 | 1 << 21
-            if width == 2 { writable &= 0xFFFF }
-            state.rflags = (state.rflags & ~writable) | (v & writable) | 2
+        case .pushf, .pushfd, .pushfq:
+            try pushFlags(osz)
+        case .popf, .popfd, .popfq:
+            try popFlags(osz)
         case .enter:
             // ENTER size, level (SDM vol. 2): push rBP, copy level - 1 frame pointers from the old
             // frame, push the new frame pointer, then allocate `size` bytes. 64-bit mode: 8 or 2 bytes.
             guard case .immediate(let allocation, _) = ops[0], case .immediate(let levelImm, _) = ops[1] else { throw .invalidOpcode }
-            let width = osz == 2 ? 2 : 8
+            let width = osz
             let level = Int(levelImm & 31)
             let rsp0 = state.gpr[4], rbp0 = state.gpr[5]
             do throws(CPUException) {
@@ -519,16 +547,22 @@ extension CPU {
                 if level > 0 {
                     var rbp = state.gpr[5]
                     for _ in 1..<max(level, 1) {
+                        if state.legacySegmentation {
+                            rbp = (rbp &- UInt64(width)) & state.stackMask
+                            try push(try memory.read(linear(2, rbp), size: width), size: width)
+                            continue
+                        }
                         rbp = width == 8 ? rbp &- 8 : (rbp & ~0xFFFF) | ((rbp &- 2) & 0xFFFF)
                         try push(try memory.read(width == 8 ? rbp : (rbp & 0xFFFF) | (state.gpr[5] & ~0xFFFF), size: width), size: width)
                     }
                     try push(frame & sizeMask(width), size: width)
                 }
                 // The host CPU checks that the new stack top can be written (a fault leaves ENTER undone).
-                let top = state.gpr[4] &- (allocation & 0xFFFF)
-                try store(top, size: width, value: try memory.read(top, size: width))
+                let top = (state.gpr[4] &- (allocation & 0xFFFF)) & state.stackMask
+                let topLinear = linear(2, top)
+                try store(topLinear, size: width, value: try memory.read(topLinear, size: width))
                 try write(.gpr(5, size: width, high: false), frame)
-                state.gpr[4] = top
+                setStackPointer(top)
             } catch {
                 state.gpr[4] = rsp0
                 state.gpr[5] = rbp0

@@ -11,6 +11,12 @@ public struct CPUModel: Sendable {
     public var tscPerInstruction: UInt64 = 1
     /// RDRAND and RDSEED draw from a SplitMix64 stream with this seed.
     public var entropySeed: UInt64 = 0x5EED
+    /// The CR4 bits MOV CR4 accepts (the rest are reserved: #GP).
+    public var supportedCR4: UInt64 = CR4Bit.vme | CR4Bit.pvi | CR4Bit.tsd | CR4Bit.de | CR4Bit.pse | CR4Bit.pae | CR4Bit.mce
+        | CR4Bit.pge | CR4Bit.pce | CR4Bit.osfxsr | CR4Bit.osxmmexcpt | CR4Bit.umip | CR4Bit.fsgsbase
+        | CR4Bit.osxsave | CR4Bit.smep | CR4Bit.smap
+    /// XCR0 bits XSETBV accepts: x87 and SSE.
+    public var xcr0Supported: UInt64 = 3
 
     public init() {}
 
@@ -45,6 +51,10 @@ extension CPU {
     func identification(_ op: Op, _ ops: OperandList) throws(CPUException) {
         switch op {
         case .cpuid:
+            let leaf = UInt32(truncatingIfNeeded: state.gpr[0])
+            if exitingCPUIDLeaves.contains(leaf) {
+                throw .exit(.cpuid(leaf: leaf, subleaf: UInt32(truncatingIfNeeded: state.gpr[1])))
+            }
             let (a, b, c, d) = model.cpuid(UInt32(truncatingIfNeeded: state.gpr[0]), UInt32(truncatingIfNeeded: state.gpr[1]))
             state.gpr[0] = UInt64(a); state.gpr[3] = UInt64(b); state.gpr[1] = UInt64(c); state.gpr[2] = UInt64(d)
         case .rdtsc, .rdtscp:

@@ -18,7 +18,8 @@ public final class CPU<Memory: CPUMemory> {
     public let memory: Memory
     /// Intel and AMD differ in a few places (66 on near branches); the decoder follows `vendor`.
     public let vendor: Vendor
-    let decoder: X86Decoder
+    /// One decoder per code-segment mode (16, 32, 64-bit).
+    let decoders: [X86Decoder]
     let fetchBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 16)
     /// Decoded instructions by guest RIP (direct-mapped), so each code location is decoded once.
     /// An entry whose `rip` does not match is empty or belongs to another location.
@@ -35,17 +36,47 @@ public final class CPU<Memory: CPUMemory> {
     /// Instructions retired: guest time (RDTSC) is derived from it.
     public var retired: UInt64 { state.retired }
     var entropy: SplitMix64
+    /// The MSRs that have no slot of their own (CPUState keeps FS/GS base and EFER).
+    public var msrs = ModelSpecificRegisters()
+    /// WRMSR to the TSC moves guest time by this much.
+    var tscOffset: UInt64 = 0
+    /// RDMSR/WRMSR of these indices exit to the VMM instead.
+    public var exitingMSRs: Set<UInt32> = []
+    /// CPUID leaves that exit to the VMM instead of answering from the model.
+    public var exitingCPUIDLeaves: Set<UInt32> = []
+    /// Port I/O goes here when set (the monitor's assist); otherwise it exits.
+    public var ioHandler: PortIOHandler?
+    /// An event injected by the VMM, delivered when `run` next starts.
+    public var pendingEvent: InjectedEvent?
+    /// The mode and CS base the decoded-instruction cache was filled under.
+    var decodedMode: CPUMode = .bits64
+    var decodedCSBase: UInt64 = 0
 
     public init(memory: Memory, vendor: Vendor = .intel, model: CPUModel = CPUModel()) {
         self.memory = memory
         self.vendor = vendor
         self.model = model
         entropy = SplitMix64(seed: model.entropySeed)
-        decoder = X86Decoder(mode: .bits64, vendor: vendor)
+        decoders = [X86Decoder(mode: .bits16, vendor: vendor), X86Decoder(mode: .bits32, vendor: vendor),
+                    X86Decoder(mode: .bits64, vendor: vendor)]
         cache = .allocate(capacity: CPU.cacheSize)
         cache.initialize(repeating: DecodedInstruction.empty, count: CPU.cacheSize)
         codePages = .allocate(capacity: CPU.codePageSlots)
         codePages.initialize(repeating: ~0, count: CPU.codePageSlots)
+        memory.attach(state)
+    }
+
+    /// After anything that may change the code segment's mode or base (far transfers, events,
+    /// MOV CR0, WRMSR EFER, the VMM setting state): decoded instructions belong to one mode and
+    /// one CS base, so a change drops them.
+    public func modeMaybeChanged() {
+        state.updateMode()
+        let mode = state.mode, base = state.mode == .bits64 ? 0 : state.segmentBase(1)
+        if mode != decodedMode || base != decodedCSBase {
+            decodedMode = mode
+            decodedCSBase = base
+            invalidateDecodedInstructions()
+        }
     }
 
     deinit {
@@ -84,11 +115,17 @@ public final class CPU<Memory: CPUMemory> {
 
     @inline(never)
     func decode(at rip: UInt64) throws(CPUException) -> DecodedInstruction {
-        let n = try memory.fetch(rip, into: fetchBuffer, max: 15)
-        let ins = decoder.decode(fetchBuffer, count: n)
+        let mode = state.mode
+        let linearRIP = mode == .bits64 ? rip : (decodedCSBase &+ rip) & 0xFFFF_FFFF
+        let n = try memory.fetch(linearRIP, into: fetchBuffer, max: 15)
+        let ins = decoders[mode == .bits16 ? 0 : (mode == .bits32 ? 1 : 2)].decode(fetchBuffer, count: n)
         switch ins.status {
         case .valid: break
-        case .truncated: throw .pageFault(address: rip &+ UInt64(n), errorCode: 0x14)
+        case .truncated:
+            // The bytes ran out at a page the fetch could not reach: fetch it again to raise its fault.
+            var byte: UInt8 = 0
+            _ = try memory.fetch(linearRIP &+ UInt64(n), into: &byte, max: 1)
+            throw .pageFault(address: linearRIP &+ UInt64(n), errorCode: 0x14)
         case .invalid: throw ins.length >= 15 ? .generalProtection(0) : .invalidOpcode
         }
         // What the interpreter does not implement is #UD (and absent from its CPUID).
@@ -97,17 +134,21 @@ public final class CPU<Memory: CPUMemory> {
         // The SSE mnemonics also name MMX forms (an mm register operand): those run as MMX.
         let onMMX = operandsList.contains(where: { if case .register(let r) = $0 { r.kind == .mmx } else { false } })
         // Both pages an instruction spans count as code.
-        markCode(rip)
-        markCode(rip &+ UInt64(ins.length) &- 1)
+        markCode(linearRIP)
+        markCode(linearRIP &+ UInt64(ins.length) &- 1)
         let op = interpreterOp(ins)
         let kind: UInt8 = op.rawValue.hasPrefix("cmov") ? 2 : (op.rawValue.hasPrefix("set") ? 1 : 0)
         let operands = operandsList
         let condition = Int8(op.condition ?? -1)
+        let onSystemRegister = operandsList.contains(where: {
+            if case .register(let r) = $0 { r.kind == .segment || r.kind == .control || r.kind == .debug } else { false }
+        })
         // 66 on a near branch differs between vendors: such branches take the general path.
-        let fast = ins.prefixes.contains(.operandSize) && condition >= 0 ? FastForm.none
+        let fast = (ins.prefixes.contains(.operandSize) && condition >= 0) || onSystemRegister ? FastForm.none
             : FastForm(op, operands, condition: condition, conditionKind: kind)
         let unit: ExecutionUnit = op.isX87 ? .x87 : (op.isMMXOnly || (onMMX && op.isSSE)) ? .mmx
-            : op.isSSEFloat ? .sseFloat : op.isSSE ? .sse : .general
+            : op.isSSEFloat ? .sseFloat : op.isSSE ? .sse
+            : (op.isSystem || (onSystemRegister && (op == .mov || op == .push || op == .pop))) ? .system : .general
         return DecodedInstruction(rip: rip, ins: ins, operands: OperandList(operands), op: op,
                                   condition: condition, conditionKind: kind, fast: fast, unit: unit)
     }
@@ -158,7 +199,7 @@ struct DecodedInstruction {
 
 /// The handler families an instruction can go to.
 enum ExecutionUnit: UInt8 {
-    case general, x87, sseFloat, sse, mmx
+    case general, x87, sseFloat, sse, mmx, system
 }
 
 /// Up to four operands stored inline (plain values: copying one costs no reference counting).

@@ -1,42 +1,167 @@
 import X86
 
-/// An exception an instruction raised: it changed no architectural state.
+/// An exception an instruction raised: it changed no architectural state. `exit` is not an
+/// exception: the instruction needs the VMM (an I/O port, an MMIO access, HLT, ...) and did not
+/// retire; the VMM handles the exit and resumes.
 public enum CPUException: Error, Equatable, Sendable, CustomStringConvertible {
     case divideError                 // #DE
+    case debug                       // #DB
+    case breakpoint                  // #BP
+    case overflow                    // #OF
+    case boundRange                  // #BR
     case invalidOpcode               // #UD
+    case deviceNotAvailable          // #NM
+    case doubleFault                 // #DF (error code 0)
+    case invalidTSS(UInt32)          // #TS
+    case segmentNotPresent(UInt32)   // #NP
+    case stackFault(UInt32)          // #SS(error code)
     case generalProtection(UInt32)   // #GP(error code)
-    case stackFault(UInt32)          // #SS
     case pageFault(address: UInt64, errorCode: UInt32)
     case x87FloatingPoint            // #MF
+    case alignmentCheck              // #AC (error code 0)
     case simdFloatingPoint           // #XM
+    case exit(CPUExit)
 
+    /// The vector (-1 for an exit).
     public var vector: Int {
         switch self {
-        case .x87FloatingPoint: 16
-        case .simdFloatingPoint: 19
         case .divideError: 0
+        case .debug: 1
+        case .breakpoint: 3
+        case .overflow: 4
+        case .boundRange: 5
         case .invalidOpcode: 6
+        case .deviceNotAvailable: 7
+        case .doubleFault: 8
+        case .invalidTSS: 10
+        case .segmentNotPresent: 11
         case .stackFault: 12
         case .generalProtection: 13
         case .pageFault: 14
+        case .x87FloatingPoint: 16
+        case .alignmentCheck: 17
+        case .simdFloatingPoint: 19
+        case .exit: -1
+        }
+    }
+
+    /// The error code delivery pushes, if the vector has one.
+    public var errorCode: UInt32? {
+        switch self {
+        case .invalidTSS(let c), .segmentNotPresent(let c), .stackFault(let c), .generalProtection(let c): c
+        case .pageFault(_, let c): c
+        case .doubleFault, .alignmentCheck: 0
+        default: nil
+        }
+    }
+
+    /// Contributory exceptions (SDM vol. 3, table 6-5): two in a row make a double fault.
+    public var isContributory: Bool {
+        switch self {
+        case .divideError, .invalidTSS, .segmentNotPresent, .stackFault, .generalProtection: true
+        default: false
         }
     }
 
     public var description: String {
         switch self {
         case .divideError: "#DE"
+        case .debug: "#DB"
+        case .breakpoint: "#BP"
+        case .overflow: "#OF"
+        case .boundRange: "#BR"
         case .invalidOpcode: "#UD"
-        case .generalProtection(let c): "#GP(\(c))"
+        case .deviceNotAvailable: "#NM"
+        case .doubleFault: "#DF"
+        case .invalidTSS(let c): "#TS(\(c))"
+        case .segmentNotPresent(let c): "#NP(\(c))"
         case .stackFault(let c): "#SS(\(c))"
+        case .generalProtection(let c): "#GP(\(c))"
         case .pageFault(let a, let c): "#PF(\(hex(a)), \(c))"
         case .x87FloatingPoint: "#MF"
+        case .alignmentCheck: "#AC"
         case .simdFloatingPoint: "#XM"
+        case .exit(let e): "exit: \(e)"
         }
+    }
+}
+
+/// Why the CPU stopped for the VMM. Like a hardware VM exit, the instruction that caused it
+/// (I/O, MMIO, HLT) has not retired: RIP still points at it. The VMM completes it (the I/O
+/// and MMIO assists) or advances past it.
+public enum CPUExit: Equatable, Sendable, CustomStringConvertible {
+    /// IN, OUT, INS, OUTS after the I/O permission checks.
+    case io(IOExit)
+    /// A load, store or fetch reached a guest-physical address the nested fault handler could
+    /// not back with RAM: a device's range (MMIO assist) or unbacked memory.
+    case nestedFault(gpa: UInt64, access: NestedAccess, linear: UInt64)
+    /// HLT at CPL 0.
+    case halt
+    /// A triple fault (or an exception while delivering a double fault).
+    case shutdown
+    /// RDMSR/WRMSR of an MSR configured to exit (`write` carries the value).
+    case msr(index: UInt32, write: UInt64?)
+    /// CPUID of a leaf configured to exit.
+    case cpuid(leaf: UInt32, subleaf: UInt32)
+
+    public var description: String {
+        switch self {
+        case .io(let e): "\(e)"
+        case .nestedFault(let g, let a, let l): "nested fault (\(a)) at GPA \(hex(g)), linear \(hex(l))"
+        case .halt: "hlt"
+        case .shutdown: "shutdown"
+        case .msr(let i, let w): w == nil ? "rdmsr \(hex(UInt64(i)))" : "wrmsr \(hex(UInt64(i))) = \(hex(w!))"
+        case .cpuid(let l, let s): "cpuid \(hex(UInt64(l))).\(s)"
+        }
+    }
+}
+
+/// An access that left the nested pmap.
+public enum NestedAccess: UInt8, Equatable, Sendable, CustomStringConvertible {
+    case read, write, fetch
+    public var description: String { ["read", "write", "fetch"][Int(rawValue)] }
+}
+
+/// A port I/O instruction, as the exit reports it (AMD's IOIO exit information, with the
+/// value of an OUT).
+public struct IOExit: Equatable, Sendable, CustomStringConvertible {
+    public var port: UInt16
+    /// 1, 2 or 4 bytes.
+    public var size: Int
+    public var isIn: Bool
+    /// INS/OUTS; `rep` with a REP prefix.
+    public var string: Bool
+    public var rep: Bool
+    /// The string instruction's address size (2, 4, 8) and source segment (OUTS: DS or override).
+    public var addressSize: Int
+    public var segment: Int
+    /// OUT's value (AL, AX or EAX).
+    public var value: UInt32
+    /// The instruction's length: the VMM advances RIP by it.
+    public var length: Int
+
+    public init(port: UInt16, size: Int, isIn: Bool, string: Bool = false, rep: Bool = false,
+                addressSize: Int = 8, segment: Int = 3, value: UInt32 = 0, length: Int) {
+        (self.port, self.size, self.isIn, self.string, self.rep) = (port, size, isIn, string, rep)
+        (self.addressSize, self.segment, self.value, self.length) = (addressSize, segment, value, length)
+    }
+
+    public var description: String {
+        let name = (isIn ? "in" : "out") + (string ? "s" : "")
+        return "\(rep ? "rep " : "")\(name) port \(hex(UInt64(port))) size \(size)" + (isIn || string ? "" : " value \(hex(UInt64(value)))")
     }
 }
 
 /// RFLAGS bits.
 public enum Flag {
+    public static let iopl: UInt64 = 3 << 12
+    public static let nt: UInt64 = 1 << 14
+    public static let rf: UInt64 = 1 << 16
+    public static let vm: UInt64 = 1 << 17
+    public static let ac: UInt64 = 1 << 18
+    public static let vif: UInt64 = 1 << 19
+    public static let vip: UInt64 = 1 << 20
+    public static let id: UInt64 = 1 << 21
     public static let cf: UInt64 = 1 << 0
     public static let pf: UInt64 = 1 << 2
     public static let af: UInt64 = 1 << 4
@@ -63,11 +188,20 @@ public protocol CPUMemory: AnyObject {
     /// block is plain memory that neither faults nor belongs to a device; returns false, having
     /// done nothing, otherwise. The blocks never overlap and never cross a 4 KiB page.
     func block(to destination: UInt64, from source: UInt64?, pattern: UInt64, size: Int, count: Int) -> Bool
+    /// The CPU hands its state to the memory once (paging depends on CR0, CR3, CR4, EFER, CPL).
+    func attach(_ state: CPUState)
+    /// Guest TLB maintenance: everything, or one page.
+    func flushTLB()
+    func flushTLB(page address: UInt64)
 }
 
 extension CPUMemory {
     /// Memories without a fast path: the interpreter moves element by element.
     public func block(to destination: UInt64, from source: UInt64?, pattern: UInt64, size: Int, count: Int) -> Bool { false }
+    /// Memories without paging (user-level checks) ignore the system state and TLB operations.
+    public func attach(_ state: CPUState) {}
+    public func flushTLB() {}
+    public func flushTLB(page address: UInt64) {}
 }
 
 /// The architectural state of one CPU: general registers, RIP, RFLAGS, segment bases.
@@ -78,9 +212,11 @@ public final class CPUState {
     /// bases; then the interpreter's own counters (slots 20-21); XMM0-15 (22-53); MXCSR (54);
     /// the x87's physical registers R0-R7 (55-70: significand, then sign and exponent); its
     /// control, status and full tag words (71-73); the last opcode, instruction and data
-    /// pointers (74-76).
+    /// pointers (74-76). The system state follows (SystemState.swift: slots 18-19, 77-140).
     public let gpr: UnsafeMutablePointer<UInt64>
-    static let slots = 77
+    static let slots = 141
+    /// How many slots a full copy of the state takes.
+    public static var slotCount: Int { slots }
 
     public init() {
         gpr = .allocate(capacity: CPUState.slots)
@@ -89,6 +225,7 @@ public final class CPUState {
         gpr[54] = 0x1F80
         gpr[71] = 0x37F    // FNINIT's control word
         gpr[73] = 0xFFFF   // every register empty
+        setUserMode64()
     }
 
     /// XMM register `n` (slots 22-53: low quadword, then high).
@@ -231,12 +368,12 @@ public final class CPUState {
         @inline(__always) set { gpr[17] = newValue }
     }
     public var fsBase: UInt64 {
-        @inline(__always) get { gpr[18] }
-        @inline(__always) set { gpr[18] = newValue }
+        @inline(__always) get { gpr[84] }
+        @inline(__always) set { gpr[84] = newValue }
     }
     public var gsBase: UInt64 {
-        @inline(__always) get { gpr[19] }
-        @inline(__always) set { gpr[19] = newValue }
+        @inline(__always) get { gpr[85] }
+        @inline(__always) set { gpr[85] = newValue }
     }
 
     @inline(__always) public func flag(_ f: UInt64) -> Bool { rflags & f != 0 }

@@ -41,32 +41,33 @@ extension CPU {
         let whileEqual = ins.lastRepeat == 0xF3
         let readsSource = kind == .move || kind == .load || kind == .compare
         let usesDestination = kind != .load
-        var segment: UInt64 = 0
-        if ins.segmentOverride == 4 { segment = state.fsBase } else if ins.segmentOverride == 5 { segment = state.gsBase }
+        // The source is DS or the override; the destination is always ES.
+        let source = ins.segmentOverride == 0xFF ? 3 : Int(ins.segmentOverride)
         // REP MOVS/STOS forward in 64-bit addressing: whole runs within a page at a time.
-        let bulk = repeated && step == UInt64(size) && asz == 8 && segment == 0 && (kind == .move || kind == .store)
+        let bulk = repeated && step == UInt64(size) && asz == 8 && base(of: source) == 0 && (kind == .move || kind == .store)
         while true {
             if repeated && state.gpr[1] & am == 0 { break }
             if bulk, try moveRun(movs: kind == .move, size: size) { continue }
-            let rsi = state.gpr[6] & am, rdi = state.gpr[7] & am
-            if readsSource { try checkCanonical(segment &+ rsi, size, stack: false) }
+            let si = state.gpr[6] & am, di = state.gpr[7] & am
+            let rsi = linear(source, si), rdi = linear(0, di)
+            if readsSource { try checkCanonical(rsi, size, stack: false) }
             if usesDestination { try checkCanonical(rdi, size, stack: false) }
             switch kind {
             case .move:
-                try store(rdi, size: size, value: try memory.read(segment &+ rsi, size: size))
+                try store(rdi, size: size, value: try memory.read(rsi, size: size))
             case .store:
                 try store(rdi, size: size, value: state.gpr[0] & sizeMask(size))
             case .load:
-                try write(.gpr(0, size: size, high: false), try memory.read(segment &+ rsi, size: size))
+                try write(.gpr(0, size: size, high: false), try memory.read(rsi, size: size))
             case .compare:
-                let a = try memory.read(segment &+ rsi, size: size), b = try memory.read(rdi, size: size)
+                let a = try memory.read(rsi, size: size), b = try memory.read(rdi, size: size)
                 _ = arithmetic(.cmp, a, b, size: size)
             case .scan:
                 let b = try memory.read(rdi, size: size)
                 _ = arithmetic(.cmp, state.gpr[0] & sizeMask(size), b, size: size)
             }
-            if readsSource { setAddressRegister(6, (rsi &+ step) & am, asz) }
-            if usesDestination { setAddressRegister(7, (rdi &+ step) & am, asz) }
+            if readsSource { setAddressRegister(6, (si &+ step) & am, asz) }
+            if usesDestination { setAddressRegister(7, (di &+ step) & am, asz) }
             guard repeated else { break }
             setAddressRegister(1, (state.gpr[1] &- 1) & am, asz)
             if compares && state.flag(Flag.zf) != whileEqual { break }

@@ -1,0 +1,103 @@
+import X86
+
+/// A device on the I/O-port bus: it sees offsets from the base it was inserted at.
+public protocol PortDevice: AnyObject {
+    func portRead(offset: UInt16, size: Int) -> UInt32
+    func portWrite(offset: UInt16, size: Int, value: UInt32)
+}
+
+/// A device on the MMIO bus: it sees offsets from its range's base.
+public protocol MMIODevice: AnyObject {
+    func mmioRead(offset: UInt64, size: Int) -> UInt64
+    func mmioWrite(offset: UInt64, size: Int, value: UInt64)
+}
+
+/// Host-side misuse of a bus.
+public enum BusError: Error, Equatable, CustomStringConvertible {
+    case overlap(name: String, base: UInt64, size: UInt64, existing: String)
+    case empty(name: String)
+
+    public var description: String {
+        switch self {
+        case .overlap(let n, let b, let s, let e):
+            "device \(n) at \(hex(b))-\(hex(b &+ s &- 1)) overlaps \(e)"
+        case .empty(let n): "device \(n) has an empty range"
+        }
+    }
+}
+
+/// Ranges to devices, checked for overlap at insertion; lookups by address.
+struct RangeTable<Device> {
+    struct Entry {
+        var name: String
+        var base: UInt64
+        var size: UInt64
+        var device: Device
+        func contains(_ a: UInt64) -> Bool { a >= base && a - base < size }
+    }
+    private(set) var entries: [Entry] = []
+
+    mutating func insert(_ name: String, base: UInt64, size: UInt64, _ device: Device) throws(BusError) {
+        guard size > 0 else { throw .empty(name: name) }
+        if let e = entries.first(where: { base < $0.base &+ $0.size && $0.base < base &+ size }) {
+            throw .overlap(name: name, base: base, size: size, existing: "\(e.name) at \(hex(e.base))-\(hex(e.base &+ e.size &- 1))")
+        }
+        entries.append(Entry(name: name, base: base, size: size, device: device))
+        entries.sort { $0.base < $1.base }
+    }
+
+    func find(_ a: UInt64) -> Entry? { entries.first { $0.contains(a) } }
+}
+
+/// The I/O-port bus. Unclaimed ports read as all ones and ignore writes, as on a PC.
+public final class PortBus {
+    var table = RangeTable<PortDevice>()
+    /// Accesses to ports no device claims (for `--stats` and debugging).
+    public private(set) var unclaimed = 0
+
+    public init() {}
+
+    public func insert(_ device: PortDevice, name: String, base: UInt16, count: UInt16) throws(BusError) {
+        try table.insert(name, base: UInt64(base), size: UInt64(count), device)
+    }
+
+    public func read(_ port: UInt16, size: Int) -> UInt32 {
+        guard let e = table.find(UInt64(port)) else {
+            unclaimed += 1
+            return size == 4 ? ~0 : (1 << UInt32(8 * size)) - 1
+        }
+        return e.device.portRead(offset: port - UInt16(e.base), size: size)
+    }
+
+    public func write(_ port: UInt16, size: Int, value: UInt32) {
+        guard let e = table.find(UInt64(port)) else { unclaimed += 1; return }
+        e.device.portWrite(offset: port - UInt16(e.base), size: size, value: value)
+    }
+}
+
+/// The MMIO bus: guest-physical ranges to devices.
+public final class MMIOBus {
+    var table = RangeTable<MMIODevice>()
+    public private(set) var unclaimed = 0
+
+    public init() {}
+
+    public func insert(_ device: MMIODevice, name: String, base: UInt64, size: UInt64) throws(BusError) {
+        try table.insert(name, base: base, size: size, device)
+    }
+
+    public func claims(_ gpa: UInt64) -> Bool { table.find(gpa) != nil }
+
+    public func read(_ gpa: UInt64, size: Int) -> UInt64 {
+        guard let e = table.find(gpa) else {
+            unclaimed += 1
+            return size == 8 ? ~0 : (1 << UInt64(8 * size)) - 1
+        }
+        return e.device.mmioRead(offset: gpa - e.base, size: size)
+    }
+
+    public func write(_ gpa: UInt64, size: Int, value: UInt64) {
+        guard let e = table.find(gpa) else { unclaimed += 1; return }
+        e.device.mmioWrite(offset: gpa - e.base, size: size, value: value)
+    }
+}

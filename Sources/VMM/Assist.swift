@@ -1,0 +1,190 @@
+import Devices
+import GuestMemory
+import X86
+import X86CPU
+
+/// The monitor's view of guest memory for the MMIO and I/O assists (NVMM's assist callbacks,
+/// vmd's MMIO emulation): linear addresses go through the guest's paging (read from guest RAM,
+/// not through the kernel's pmap), then RAM is read and written through the memory objects
+/// and a device's range through the MMIO bus. The instruction comes from the exit record.
+final class AssistMemory: CPUMemory, GuestPageTables {
+    let vm: VirtualMachine
+    let bus: MMIOBus
+    unowned(unsafe) var state: CPUState! = nil
+    /// The exit's instruction bytes, at the linear RIP they were fetched from.
+    var instruction: [UInt8] = []
+    var instructionAddress: UInt64 = 0
+    /// Device accesses this assist made (to count MMIO operations).
+    var deviceAccesses = 0
+
+    init(vm: VirtualMachine, bus: MMIOBus) {
+        self.vm = vm
+        self.bus = bus
+    }
+
+    func attach(_ state: CPUState) { self.state = state }
+
+    func physical(_ gpa: UInt64) -> Backing { vm.memory.memory.backing(GuestPhysicalAddress(gpa)) }
+
+    /// Linear to guest-physical, with the guest's paging if it is on.
+    func translate(_ address: UInt64, _ kind: PagingAccess.Kind) throws(CPUException) -> UInt64 {
+        guard state.pagingEnabled else { return address }
+        var access = PagingAccess(kind, user: state.cpl == 3 && !state.implicitSupervisor)
+        access.alignmentCheckFlag = state.rflags & Flag.ac != 0
+        access.implicitSupervisor = state.implicitSupervisor
+        var control = PagingControl(cr3: state.cr3 & ~0xFFF)
+        let cr4 = state.cr4
+        if state.longModeActive {
+            control.fiveLevel = cr4 & CR4Bit.la57 != 0
+        } else if cr4 & CR4Bit.pae != 0 {
+            let base = state.cr3 & 0xFFFF_FFE0
+            control.structure = .pae(pdptes: (0..<4).map { readEntry(base + UInt64($0) * 8) ?? 0 })
+        } else {
+            control.structure = .bits32(pse: cr4 & CR4Bit.pse != 0)
+            control.cr3 = state.cr3 & 0xFFFF_F000
+        }
+        control.executeDisable = state.efer & EFERBit.nxe != 0
+        control.writeProtect = state.cr0 & CR0Bit.wp != 0
+        control.smep = cr4 & CR4Bit.smep != 0
+        control.smap = cr4 & CR4Bit.smap != 0
+        control.protectionKeys = cr4 & CR4Bit.pke != 0 && state.longModeActive
+        control.pkru = state.pkru
+        switch GuestPaging.translate(address, control, access, tables: self) {
+        case .translated(let gpa, _): return gpa
+        case .pageFault(let code): throw .pageFault(address: address, errorCode: code)
+        case .unreadable(let g): throw .exit(.nestedFault(gpa: g, access: .read, linear: address))
+        }
+    }
+
+    func readByte(_ gpa: UInt64) throws(CPUException) -> UInt8 {
+        switch physical(gpa) {
+        case .ram(let object, let offset):
+            guard let b = try? object.read(at: offset, count: 1) else { throw .exit(.nestedFault(gpa: gpa, access: .read, linear: 0)) }
+            return b[0]
+        case .mmio:
+            deviceAccesses += 1
+            return UInt8(truncatingIfNeeded: bus.read(gpa, size: 1))
+        case .reserved:
+            throw .exit(.nestedFault(gpa: gpa, access: .read, linear: 0))
+        }
+    }
+
+    func read(_ address: UInt64, size: Int) throws(CPUException) -> UInt64 {
+        let gpa = try translate(address, .read)
+        let last = try translate(address &+ UInt64(size) &- 1, .read)
+        // Within one page and in a device: one access of the full size, as the device expects.
+        if last == gpa &+ UInt64(size) &- 1, case .mmio = physical(gpa) {
+            deviceAccesses += 1
+            return bus.read(gpa, size: size) & (size >= 8 ? ~0 : (1 << UInt64(8 * size)) - 1)
+        }
+        var v: UInt64 = 0
+        for i in 0..<size {
+            let g = try translate(address &+ UInt64(i), .read)
+            v |= UInt64(try readByte(g)) << UInt64(8 * i)
+        }
+        return v
+    }
+
+    func write(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
+        let gpa = try translate(address, .write)
+        let last = try translate(address &+ UInt64(size) &- 1, .write)
+        if last == gpa &+ UInt64(size) &- 1, case .mmio = physical(gpa) {
+            deviceAccesses += 1
+            bus.write(gpa, size: size, value: value)
+            return
+        }
+        // Translate every byte first, so a fault leaves memory untouched.
+        var targets: [UInt64] = []
+        for i in 0..<size { targets.append(try translate(address &+ UInt64(i), .write)) }
+        for (i, g) in targets.enumerated() {
+            let b = UInt8(truncatingIfNeeded: value >> UInt64(8 * i))
+            switch physical(g) {
+            case .ram(let object, let offset):
+                do { try object.write(at: offset, bytes: [b]) } catch { throw .exit(.nestedFault(gpa: g, access: .write, linear: address)) }
+            case .mmio:
+                deviceAccesses += 1
+                bus.write(g, size: 1, value: UInt64(b))
+            case .reserved:
+                throw .exit(.nestedFault(gpa: g, access: .write, linear: address))
+            }
+        }
+    }
+
+    func fetch(_ address: UInt64, into buffer: UnsafeMutablePointer<UInt8>, max: Int) throws(CPUException) -> Int {
+        guard address == instructionAddress, !instruction.isEmpty else { throw .exit(.nestedFault(gpa: address, access: .fetch, linear: address)) }
+        let n = min(max, instruction.count)
+        for i in 0..<n { buffer[i] = instruction[i] }
+        return n
+    }
+
+    func readEntry(_ gpa: UInt64) -> UInt64? {
+        var v: UInt64 = 0
+        for i in 0..<8 {
+            guard case .ram(let object, let offset) = physical(gpa + UInt64(i)), let b = try? object.read(at: offset, count: 1) else {
+                return i == 4 ? v : nil
+            }
+            v |= UInt64(b[0]) << UInt64(8 * i)
+        }
+        return v
+    }
+
+    func setEntryBits(_ gpa: UInt64, _ bits: UInt64) {
+        guard let e = readEntry(gpa) else { return }
+        let v = UInt32(truncatingIfNeeded: e | bits)
+        for i in 0..<4 {
+            if case .ram(let object, let offset) = physical(gpa + UInt64(i)) {
+                try? object.write(at: offset, bytes: [UInt8(truncatingIfNeeded: v >> UInt32(8 * i))])
+            }
+        }
+    }
+}
+
+/// Port I/O for the I/O assist's string instructions.
+final class PortAdapter: PortIOHandler {
+    let bus: PortBus
+    init(_ bus: PortBus) { self.bus = bus }
+    func portRead(_ port: UInt16, size: Int) -> UInt32 { bus.read(port, size: size) }
+    func portWrite(_ port: UInt16, size: Int, value: UInt32) { bus.write(port, size: size, value: value) }
+}
+
+/// The monitor's instruction emulator: softvmm's decoder and interpreter, run for one
+/// instruction against a copy of the vCPU's state, the MMIO bus and guest RAM.
+final class InstructionAssist {
+    let memory: AssistMemory
+    let cpu: CPU<AssistMemory>
+
+    init(vm: VirtualMachine, mmio: MMIOBus, ports: PortBus) {
+        memory = AssistMemory(vm: vm, bus: mmio)
+        cpu = CPU(memory: memory)
+        cpu.ioHandler = PortAdapter(ports)
+    }
+
+    enum Outcome {
+        case completed
+        /// The guest's own fault: deliver it.
+        case fault(CPUException)
+        /// Something the assist cannot do (an unbacked address, a bad instruction).
+        case failed(String)
+    }
+
+    /// Emulates the instruction at the vCPU's RIP (`bytes` from the exit) and writes the
+    /// resulting state back.
+    func emulate(_ vcpu: VirtualCPU, bytes: [UInt8]) -> Outcome {
+        let s = vcpu.state()
+        cpu.state.gpr.update(from: s.gpr, count: CPUState.slotCount)
+        cpu.invalidateDecodedInstructions()
+        cpu.modeMaybeChanged()
+        memory.instructionAddress = s.mode == .bits64 ? s.rip : (s.segmentBase(1) &+ s.rip) & 0xFFFF_FFFF
+        memory.instruction = bytes
+        let result = cpu.step()
+        // Partial progress of a REP string instruction stands even when an element faulted.
+        s.gpr.update(from: cpu.state.gpr, count: CPUState.slotCount)
+        vcpu.setState(s)
+        switch result {
+        case .executed: return .completed
+        case .exception(let e):
+            if case .exit(let x) = e { return .failed("the MMIO assist could not complete the instruction: \(x)") }
+            return .fault(e)
+        }
+    }
+}

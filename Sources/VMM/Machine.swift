@@ -1,0 +1,263 @@
+import Devices
+import GuestMemory
+import NestedPaging
+import X86
+import X86CPU
+
+/// How a run ended.
+public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
+    /// The guest wrote `code` to the debug-exit port.
+    case debugExit(code: UInt32)
+    /// A triple fault.
+    case shutdown
+    /// HLT with nothing that could wake the vCPU (no interrupt sources yet, or IF clear).
+    case halted(interruptsEnabled: Bool)
+    /// The instruction limit.
+    case limit
+    /// The guest did something the VMM cannot serve (unbacked memory, an exit nobody handles).
+    case error(String)
+
+    /// The process exit status, as QEMU reports it: (code << 1) | 1 for the debug-exit port,
+    /// 0 for a shutdown with -no-reboot; 2 and up for softvmm's own reasons.
+    public var status: Int32 {
+        switch self {
+        case .debugExit(let c): Int32(truncatingIfNeeded: (c & 0x7FFF_FFFF) << 1 | 1)
+        case .shutdown: 0
+        case .halted: 2
+        case .limit: 3
+        case .error: 4
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .debugExit(let c): "debug exit \(c) (status \(status))"
+        case .shutdown: "shutdown (triple fault)"
+        case .halted(let on): "halted with interrupts \(on ? "enabled and no interrupt source" : "disabled")"
+        case .limit: "instruction limit reached"
+        case .error(let e): "error: \(e)"
+        }
+    }
+}
+
+/// The guest-physical layout of the PC softvmm builds: RAM from 0 up to the size asked
+/// for (below the 3 GiB hole), and a test MMIO window.
+public struct MachineConfiguration: Sendable {
+    public var memorySize: UInt64 = 64 << 20
+    public var commandLine = ""
+    public var initrd: [UInt8]?
+    public var maxInstructions: UInt64 = .max
+    /// A test device's MMIO window (the MMIO fixture guest's target).
+    public var testDeviceBase: UInt64 = 0xFEB0_0000
+    public init() {}
+}
+
+/// The monitor side (vmd(8)): the devices, the exit loop and the assists.
+public final class Machine {
+    public let vm: VirtualMachine
+    public let ports = PortBus()
+    public let mmio = MMIOBus()
+    public let serial: UART16550
+    public let debugExit = DebugExit()
+    public let testDevice = TestDevice()
+    let assist: InstructionAssist
+    public var vcpu: VirtualCPU { vm.vcpus[0] }
+    public let configuration: MachineConfiguration
+    /// Statistics for `--stats`.
+    public private(set) var mmioOperations = 0
+    public private(set) var exits = 0
+    /// Called between slices of the run (about every 16 M instructions).
+    public var onProgress: ((VirtualCPU) -> Void)?
+
+    public init(configuration: MachineConfiguration, host: HostPhysicalMemory, serialOutput: @escaping (UInt8) -> Void) throws {
+        self.configuration = configuration
+        let map = try MemoryMap([
+            MemoryRange(.ram, base: 0, size: configuration.memorySize),
+            MemoryRange(.mmio, base: configuration.testDeviceBase, size: 0x1000),
+        ])
+        vm = try VirtualMachine(name: "softvmm", map: map, host: host)
+        serial = UART16550(output: serialOutput)
+        try ports.insert(serial, name: "com1", base: 0x3F8, count: 8)
+        try ports.insert(debugExit, name: "debug-exit", base: 0xF4, count: 4)
+        try mmio.insert(testDevice, name: "test-device", base: configuration.testDeviceBase, size: 0x1000)
+        assist = InstructionAssist(vm: vm, mmio: mmio, ports: ports)
+    }
+
+    /// Loads a plan and sets the vCPU to the protocol's entry state.
+    public func load(_ plan: LoadPlan) throws {
+        for s in plan.segments {
+            try vm.writePhysical(s.address, s.bytes)
+        }
+        let s = vcpu.state()
+        for (n, v) in plan.registers { s.gpr[n] = v }
+        s.rip = plan.entry
+        s.rflags = 2
+        switch plan.mode {
+        case .real:
+            s.setSegment(.cs, SegmentState.real(0, code: true))
+        case .protected32:
+            // Multiboot's state: flat 4 GiB 32-bit code and data segments, PE on, paging off.
+            s.cr0 = CR0Bit.pe | CR0Bit.et
+            let code = SegmentState(selector: 0x10, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC09B)
+            let data = SegmentState(selector: 0x18, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093)
+            for r in [SegmentRegister.ds, .es, .fs, .gs, .ss] { s.setSegment(r, data) }
+            s.setSegment(.cs, code)
+        case .long64:
+            try buildLongModeTables(s, above: plan.end)
+        }
+        vcpu.setState(s)
+    }
+
+    /// For ELF64: a GDT and identity-mapped page tables (4 GiB in 2 MiB pages) in the first
+    /// free pages after the image, and the vCPU in 64-bit mode at CPL 0.
+    func buildLongModeTables(_ s: CPUState, above end: UInt64) throws {
+        let base = (end + 0xFFF) & ~0xFFF
+        let gdt = base, pml4 = base + 0x1000, pdpt = base + 0x2000, pd = base + 0x3000
+        var tables = [UInt8](repeating: 0, count: 0x7000)
+        func put(_ offset: Int, _ v: UInt64) {
+            for i in 0..<8 { tables[offset + i] = UInt8(truncatingIfNeeded: v >> UInt64(8 * i)) }
+        }
+        put(0x08, 0x00AF_9B00_0000_FFFF) // 64-bit code
+        put(0x10, 0x00CF_9300_0000_FFFF) // data
+        put(0x1000, pdpt | 3)
+        for i in 0..<4 { put(0x2000 + 8 * i, (pd + UInt64(i) * 0x1000) | 3) }
+        for i in 0..<2048 { put(0x3000 + 8 * i, UInt64(i) << 21 | 0x83) }
+        try vm.writePhysical(base, tables)
+        s.gdtr = TableRegister(base: gdt, limit: 0x17)
+        s.cr3 = pml4
+        s.cr4 = CR4Bit.pae
+        s.efer = EFERBit.lme | EFERBit.lma
+        s.cr0 = CR0Bit.pe | CR0Bit.et | CR0Bit.pg
+        let data = SegmentState(selector: 0x10, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093)
+        for r in [SegmentRegister.ds, .es, .fs, .gs, .ss] { s.setSegment(r, data) }
+        s.setSegment(.cs, SegmentState(selector: 0x08, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B))
+    }
+
+    /// Runs the guest until it ends (debug exit, shutdown, a halt nothing can end, an error)
+    /// or the instruction limit.
+    public func run() -> MachineStop {
+        let limit = configuration.maxInstructions
+        while true {
+            let used = vcpu.retired
+            if used >= limit { return .limit }
+            let exit = vcpu.run(limit: min(limit - used, 1 << 24))
+            exits += 1
+            switch exit {
+            case .limit:
+                onProgress?(vcpu)
+                continue
+            case .io(let io):
+                if let stop = handleIO(io) { return stop }
+            case .mmio(let m):
+                mmioOperations += 1
+                switch assist.emulate(vcpu, bytes: m.instruction) {
+                case .completed: break
+                case .fault(let e):
+                    var event = InjectedEvent(.exception, vector: e.vector, errorCode: e.errorCode)
+                    if case .pageFault(let a, _) = e { event.faultAddress = a }
+                    vcpu.inject(event)
+                case .failed(let why): return .error(why)
+                }
+            case .unbacked(let gpa, let access, let linear):
+                return .error("the guest made a \(access) at guest-physical \(hex(gpa)) (linear \(hex(linear)), RIP \(hex(vcpu.rip))), which no RAM or device backs")
+            case .halt:
+                return .halted(interruptsEnabled: vcpu.rflags & Flag.if != 0)
+            case .shutdown:
+                return .shutdown
+            case .rdmsr, .wrmsr, .cpuid:
+                return .error("unexpected exit: \(exit)")
+            }
+        }
+    }
+
+    /// I/O exits: a single IN/OUT goes to the port bus here; INS/OUTS run in the assist (the
+    /// whole REP in one go, NVMM's batched string I/O).
+    func handleIO(_ io: IOExit) -> MachineStop? {
+        if io.string {
+            switch assist.emulate(vcpu, bytes: vcpu.instructionBytes()) {
+            case .completed: break
+            case .fault(let e):
+                var event = InjectedEvent(.exception, vector: e.vector, errorCode: e.errorCode)
+                if case .pageFault(let a, _) = e { event.faultAddress = a }
+                vcpu.inject(event)
+            case .failed(let why): return .error(why)
+            }
+        } else if io.isIn {
+            let v = ports.read(io.port, size: io.size)
+            let old = vcpu.register(0)
+            let merged: UInt64 = switch io.size {
+            case 1: old & ~0xFF | UInt64(v & 0xFF)
+            case 2: old & ~0xFFFF | UInt64(v & 0xFFFF)
+            default: UInt64(v)
+            }
+            vcpu.setRegister(0, merged)
+            vcpu.rip &+= UInt64(io.length)
+        } else {
+            ports.write(io.port, size: io.size, value: io.value)
+            vcpu.rip &+= UInt64(io.length)
+        }
+        if let code = debugExit.code { return .debugExit(code: code) }
+        return nil
+    }
+
+    /// Tears the VM down; the host frame count for it drops to zero.
+    public func teardown() { vm.teardown() }
+}
+
+/// A test device for the MMIO fixture: 4 KiB of registers that read back what was written,
+/// with a write counter and an access log at fixed offsets, so a guest can check that every
+/// instruction form reached the device with the right size and value.
+///   0x000-0xEFF: plain storage (reads return what was written, byte-addressable)
+///   0xF00: the number of writes (read-only), 0xF08: the number of reads before this one,
+///   0xF10: the size of the last write, 0xF18: the offset of the last write.
+public final class TestDevice: MMIODevice {
+    var storage = [UInt8](repeating: 0, count: 0xF00)
+    public private(set) var writes: UInt64 = 0
+    public private(set) var reads: UInt64 = 0
+    var lastSize: UInt64 = 0, lastOffset: UInt64 = 0
+
+    public init() {}
+
+    public func mmioRead(offset: UInt64, size: Int) -> UInt64 {
+        defer { reads += 1 }
+        switch offset {
+        case 0xF00: return writes
+        case 0xF08: return reads
+        case 0xF10: return lastSize
+        case 0xF18: return lastOffset
+        default:
+            var v: UInt64 = 0
+            for i in 0..<size where Int(offset) + i < storage.count { v |= UInt64(storage[Int(offset) + i]) << UInt64(8 * i) }
+            return v
+        }
+    }
+
+    public func mmioWrite(offset: UInt64, size: Int, value: UInt64) {
+        writes += 1
+        lastSize = UInt64(size)
+        lastOffset = offset
+        for i in 0..<size where Int(offset) + i < storage.count {
+            storage[Int(offset) + i] = UInt8(truncatingIfNeeded: value >> UInt64(8 * i))
+        }
+    }
+}
+
+extension Machine {
+    /// Loads a kernel image by what it is: a Multiboot kernel (header in the first 8 KiB), an
+    /// ELF file, or else a flat binary run as a boot sector (real mode at 0000:7C00).
+    public func boot(image: [UInt8]) throws {
+        let ramTop = configuration.memorySize
+        let memory = [BootMemoryRegion(base: 0, length: 0x9F000, available: true),
+                      BootMemoryRegion(base: 0x100000, length: ramTop - 0x100000, available: true)]
+        let modules = configuration.initrd.map { [BootModule(bytes: $0, commandLine: "initrd")] } ?? []
+        let plan: LoadPlan
+        if (try? GuestLoader.multiboot(image, commandLine: configuration.commandLine, modules: modules, memory: memory)) != nil {
+            plan = try GuestLoader.multiboot(image, commandLine: configuration.commandLine, modules: modules, memory: memory)
+        } else if image.starts(with: [0x7F, 0x45, 0x4C, 0x46]) {
+            plan = try GuestLoader.elf(image)
+        } else {
+            plan = try GuestLoader.flat(image, at: 0x7C00)
+        }
+        try load(plan)
+    }
+}

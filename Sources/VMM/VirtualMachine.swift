@@ -1,0 +1,285 @@
+import GuestMemory
+import NestedPaging
+import X86
+import X86CPU
+
+extension VMMemory: NestedFaultResolver {
+    /// The vCPU's MMU asks here when the pmap lacks a translation: RAM is entered (retry),
+    /// anything else leaves the CPU as an exit.
+    public func resolveNestedFault(_ gpa: GuestPhysicalAddress, _ access: AccessType) -> Bool {
+        switch handleNestedFault(gpa, access) {
+        case .entered, .accessedDirty, .spurious: true
+        case .mmioAssist, .protection, .unbacked: false
+        }
+    }
+}
+
+/// Why `VirtualCPU.run` returned: vmm(4)'s exit reasons, NVMM's exit types.
+public enum VMExit: Equatable, Sendable, CustomStringConvertible {
+    /// IN/OUT/INS/OUTS: RIP still points at the instruction.
+    case io(IOExit)
+    /// An access to a device's range: the GPA, whether it writes, and the instruction (bytes
+    /// at RIP, up to 15, as AMD's decode assist gives them).
+    case mmio(MMIOExit)
+    /// An access to guest-physical memory nothing backs.
+    case unbacked(gpa: UInt64, access: NestedAccess, linear: UInt64)
+    /// HLT (RIP already past it): the vCPU waits for an interrupt.
+    case halt
+    /// A triple fault.
+    case shutdown
+    case rdmsr(index: UInt32)
+    case wrmsr(index: UInt32, value: UInt64)
+    case cpuid(leaf: UInt32, subleaf: UInt32)
+    /// The instruction budget of this `run` ran out.
+    case limit
+
+    public var description: String {
+        switch self {
+        case .io(let e): "io: \(e)"
+        case .mmio(let m): "mmio: \(m)"
+        case .unbacked(let g, let a, let l): "unbacked memory: \(a) at GPA \(hex(g)) (linear \(hex(l)))"
+        case .halt: "hlt"
+        case .shutdown: "shutdown (triple fault)"
+        case .rdmsr(let i): "rdmsr \(hex(UInt64(i)))"
+        case .wrmsr(let i, let v): "wrmsr \(hex(UInt64(i))) = \(hex(v))"
+        case .cpuid(let l, let s): "cpuid \(hex(UInt64(l))).\(s)"
+        case .limit: "instruction limit"
+        }
+    }
+
+    /// A short name for statistics.
+    public var kind: String {
+        switch self {
+        case .io: "io"
+        case .mmio: "mmio"
+        case .unbacked: "unbacked"
+        case .halt: "hlt"
+        case .shutdown: "shutdown"
+        case .rdmsr: "rdmsr"
+        case .wrmsr: "wrmsr"
+        case .cpuid: "cpuid"
+        case .limit: "limit"
+        }
+    }
+}
+
+public struct MMIOExit: Equatable, Sendable, CustomStringConvertible {
+    public var gpa: UInt64
+    public var linear: UInt64
+    public var write: Bool
+    public var instruction: [UInt8]
+    public var description: String {
+        "\(write ? "write" : "read") at GPA \(hex(gpa)), instruction \(instruction.map { String($0, radix: 16) }.joined(separator: " "))"
+    }
+}
+
+/// Host-side errors creating or using a VM.
+public enum VMError: Error, Equatable, CustomStringConvertible {
+    case memory(GuestMemoryError)
+    case pmap(PmapError)
+    case badVCPUCount(Int)
+    case tornDown(String)
+    case notRAM(gpa: UInt64, count: Int)
+
+    public var description: String {
+        switch self {
+        case .memory(let e): "guest memory: \(e)"
+        case .pmap(let e): "nested page tables: \(e)"
+        case .badVCPUCount(let n): "a VM needs 1 to 64 vCPUs, not \(n)"
+        case .tornDown(let name): "VM \(name) has been torn down"
+        case .notRAM(let g, let n): "\(n) bytes at GPA \(hex(g)) do not lie in guest RAM"
+        }
+    }
+}
+
+/// A virtual machine, as vmm(4)'s vm_create makes one: a name, validated memory ranges
+/// with their memory objects, a nested pmap, and vCPUs.
+public final class VirtualMachine {
+    public let name: String
+    public let memory: VMMemory
+    public private(set) var vcpus: [VirtualCPU] = []
+    public private(set) var isTornDown = false
+
+    public init(name: String, map: MemoryMap, vcpuCount: Int = 1, host: HostPhysicalMemory,
+                format: PmapFormat = .ept, adMode: AccessedDirtyMode = .hardware, model: CPUModel = CPUModel()) throws(VMError) {
+        guard (1...64).contains(vcpuCount) else { throw .badVCPUCount(vcpuCount) }
+        self.name = name
+        do {
+            memory = try VMMemory(map: map, host: host, format: format, adMode: adMode)
+        } catch let e as GuestMemoryError {
+            throw .memory(e)
+        } catch let e as PmapError {
+            throw .pmap(e)
+        } catch {
+            throw .tornDown(name)
+        }
+        for i in 0..<vcpuCount { vcpus.append(VirtualCPU(id: i, vm: memory, model: model)) }
+    }
+
+    /// Copies bytes into guest-physical memory (RAM only), for loaders.
+    public func writePhysical(_ gpa: UInt64, _ bytes: [UInt8]) throws(VMError) {
+        var offset = 0
+        while offset < bytes.count {
+            let a = gpa + UInt64(offset)
+            guard case .ram(let object, let objectOffset) = memory.memory.backing(GuestPhysicalAddress(a)) else {
+                throw .notRAM(gpa: a, count: bytes.count - offset)
+            }
+            let n = min(bytes.count - offset, Int(object.size - objectOffset))
+            do {
+                try object.write(at: objectOffset, bytes: Array(bytes[offset..<offset + n]))
+            } catch { throw .memory(error) }
+            offset += n
+        }
+    }
+
+    /// Reads guest-physical RAM (device models and tests).
+    public func readPhysical(_ gpa: UInt64, count: Int) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        while out.count < count {
+            let a = gpa + UInt64(out.count)
+            guard case .ram(let object, let objectOffset) = memory.memory.backing(GuestPhysicalAddress(a)) else { return nil }
+            let n = min(count - out.count, Int(object.size - objectOffset))
+            guard let bytes = try? object.read(at: objectOffset, count: n) else { return nil }
+            out += bytes
+        }
+        return out
+    }
+
+    /// vmm(4)'s teardown: the vCPUs stop, the pmap is emptied and destroyed, the objects'
+    /// references dropped. Afterwards the host frame allocator counts no frame of this VM.
+    public func teardown() {
+        guard !isTornDown else { return }
+        isTornDown = true
+        vcpus.removeAll()
+        memory.teardown()
+    }
+
+    deinit { teardown() }
+}
+
+/// One vCPU: the interpreter over the VM's nested pmap. `run` executes until an exit.
+public final class VirtualCPU {
+    public let id: Int
+    let cpu: CPU<GuestMMU>
+    let mmu: GuestMMU
+    /// Exits by kind and nested faults, for `--stats`.
+    public private(set) var exitCounts: [String: Int] = [:]
+
+    init(id: Int, vm: VMMemory, model: CPUModel) {
+        self.id = id
+        mmu = GuestMMU(pmap: vm.pmap, host: vm.memory.host, resolver: vm)
+        cpu = CPU(memory: mmu, vendor: .intel, model: model)
+        cpu.state.resetToPowerOn()
+        cpu.modeMaybeChanged()
+    }
+
+    /// Runs until an exit or `limit` instructions.
+    public func run(limit: UInt64) -> VMExit {
+        let exit = translate(cpu.run(limit: limit))
+        exitCounts[exit.kind, default: 0] += 1
+        return exit
+    }
+
+    func translate(_ stop: RunStop) -> VMExit {
+        switch stop {
+        case .limit: return .limit
+        case .exit(let x):
+            switch x {
+            case .io(let io): return .io(io)
+            case .halt:
+                cpu.state.rip &+= 1
+                return .halt
+            case .shutdown: return .shutdown
+            case .msr(let i, let w): return w.map { .wrmsr(index: i, value: $0) } ?? .rdmsr(index: i)
+            case .cpuid(let l, let s): return .cpuid(leaf: l, subleaf: s)
+            case .nestedFault(let gpa, let access, let linear):
+                if case .mmioAssist = vmMemoryOutcome(gpa) {
+                    return .mmio(MMIOExit(gpa: gpa, linear: linear, write: access == .write, instruction: instructionBytes()))
+                }
+                return .unbacked(gpa: gpa, access: access, linear: linear)
+            }
+        }
+    }
+
+    /// How the memory map classifies a GPA (without faulting anything in).
+    func vmMemoryOutcome(_ gpa: UInt64) -> NestedFaultOutcome {
+        let vm = mmu.resolver as! VMMemory
+        switch vm.memory.backing(GuestPhysicalAddress(gpa)) {
+        case .mmio(let r, let o): return .mmioAssist(range: r, offset: o)
+        default: return .unbacked(gpa: GuestPhysicalAddress(gpa))
+        }
+    }
+
+    /// Up to 15 bytes at CS:RIP (fewer at the end of fetchable memory).
+    public func instructionBytes() -> [UInt8] {
+        let s = cpu.state
+        let linear = s.mode == .bits64 ? s.rip : (s.segmentBase(1) &+ s.rip) & 0xFFFF_FFFF
+        var buffer = [UInt8](repeating: 0, count: 15)
+        let n = buffer.withUnsafeMutableBufferPointer { b in (try? mmu.fetch(linear, into: b.baseAddress!, max: 15)) ?? 0 }
+        return Array(buffer[0..<n])
+    }
+
+    // MARK: state, as vmm(4)'s VMM_IOC_READREGS/WRITEREGS and NVMM's state get/set give it
+
+    /// The whole architectural state (registers, segments, control and debug registers, x87/SSE),
+    /// copied out: the monitor works on the copy and writes it back with `setState`.
+    public func state() -> CPUState {
+        let copy = CPUState()
+        copy.gpr.update(from: cpu.state.gpr, count: CPUState.slotCount)
+        return copy
+    }
+
+    public func setState(_ s: CPUState) {
+        cpu.state.gpr.update(from: s.gpr, count: CPUState.slotCount)
+        stateChanged()
+    }
+
+    public var msrs: ModelSpecificRegisters {
+        get { cpu.msrs }
+        set { cpu.msrs = newValue; stateChanged() }
+    }
+
+    /// Registers by encoding number (0 rax ... 15 r15), RIP and RFLAGS.
+    public func register(_ n: Int) -> UInt64 { cpu.state.gpr[n] }
+    public func setRegister(_ n: Int, _ v: UInt64) { cpu.state.gpr[n] = v }
+    public var rip: UInt64 {
+        get { cpu.state.rip }
+        set { cpu.state.rip = newValue }
+    }
+    public var rflags: UInt64 {
+        get { cpu.state.rflags }
+        set { cpu.state.rflags = newValue | 2; stateChanged() }
+    }
+    public func segment(_ r: SegmentRegister) -> SegmentState { cpu.state.segment(r) }
+    public func setSegment(_ r: SegmentRegister, _ s: SegmentState) {
+        cpu.state.setSegment(r, s)
+        stateChanged()
+    }
+    public var retired: UInt64 { cpu.retired }
+
+    /// After the monitor changed state behind the CPU's back: the TLB and decoded code may
+    /// no longer apply.
+    func stateChanged() {
+        mmu.flushTLB()
+        cpu.invalidateDecodedInstructions()
+        cpu.modeMaybeChanged()
+    }
+
+    // MARK: configuration and events
+
+    /// Injects an event, delivered before the next instruction.
+    public func inject(_ event: InjectedEvent) { cpu.pendingEvent = event }
+    public var exitingMSRs: Set<UInt32> {
+        get { cpu.exitingMSRs }
+        set { cpu.exitingMSRs = newValue }
+    }
+    public var exitingCPUIDLeaves: Set<UInt32> {
+        get { cpu.exitingCPUIDLeaves }
+        set { cpu.exitingCPUIDLeaves = newValue }
+    }
+
+    /// TLB statistics.
+    public var tlbMisses: UInt64 { mmu.misses }
+    public var tlbAccesses: UInt64 { mmu.accesses }
+}

@@ -1,0 +1,259 @@
+import X86
+
+/// An event the VMM injects (vmm(4)'s VMM_IOC_INTR, NVMM's nvmm_vcpu_inject): delivered
+/// through the IDT before the next instruction.
+public struct InjectedEvent: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable { case externalInterrupt, nmi, exception }
+    public var kind: Kind
+    public var vector: Int
+    public var errorCode: UInt32?
+    /// A #PF's linear address (CR2).
+    public var faultAddress: UInt64 = 0
+    public init(_ kind: Kind, vector: Int, errorCode: UInt32? = nil) {
+        (self.kind, self.vector, self.errorCode) = (kind, vector, errorCode)
+    }
+}
+
+/// Why `run` returned.
+public enum RunStop: Equatable, Sendable {
+    case exit(CPUExit)
+    /// The instruction budget ran out.
+    case limit
+}
+
+extension CPU {
+    /// Runs the guest until an exit or until `limit` more instructions have retired.
+    /// Exceptions are delivered through the guest's IDT (double fault, triple fault = shutdown
+    /// exit); a pending injected event is delivered first.
+    public func run(limit: UInt64) -> RunStop {
+        memory.attach(state)
+        if state.activity == .shutdown { return .exit(.shutdown) }
+        if let e = pendingEvent {
+            pendingEvent = nil
+            state.activity = .active
+            let exception: CPUException
+            switch e.kind {
+            case .exception:
+                exception = e.vector == 14 ? .pageFault(address: e.faultAddress, errorCode: e.errorCode ?? 0)
+                    : Self.exception(vector: e.vector, errorCode: e.errorCode)
+            case .externalInterrupt, .nmi:
+                if let x = deliverExternal(e.vector) { return .exit(x) }
+                exception = .exit(.halt) // unused
+            }
+            if e.kind == .exception, let x = raise(exception) { return .exit(x) }
+        }
+        if state.activity == .halted { return .exit(.halt) }
+        let end = state.retired &+ limit
+        while state.retired < end {
+            let singleStep = state.rflags & Flag.tf != 0
+            switch step() {
+            case .executed:
+                if _slowPath(singleStep) {
+                    state.setDR(6, state.dr(6) | 1 << 14) // BS
+                    if let x = raise(.debug) { return .exit(x) }
+                }
+            case .exception(let e):
+                if case .exit(let x) = e {
+                    if x == .halt { state.activity = .halted }
+                    return .exit(x)
+                }
+                if let x = raise(e) { return .exit(x) }
+            }
+        }
+        return .limit
+    }
+
+    /// The exception for an injected vector.
+    static func exception(vector: Int, errorCode: UInt32?) -> CPUException {
+        let c = errorCode ?? 0
+        switch vector {
+        case 0: return .divideError
+        case 1: return .debug
+        case 3: return .breakpoint
+        case 4: return .overflow
+        case 5: return .boundRange
+        case 6: return .invalidOpcode
+        case 7: return .deviceNotAvailable
+        case 8: return .doubleFault
+        case 10: return .invalidTSS(c)
+        case 11: return .segmentNotPresent(c)
+        case 12: return .stackFault(c)
+        case 14: return .pageFault(address: 0, errorCode: c)
+        case 16: return .x87FloatingPoint
+        case 17: return .alignmentCheck
+        case 19: return .simdFloatingPoint
+        default: return .generalProtection(c)
+        }
+    }
+
+    /// Delivers an exception, escalating as the SDM's table 6-5 says: a contributory fault (or
+    /// a #PF) while delivering a contributory fault or #PF is a double fault; any fault while
+    /// delivering a double fault is a triple fault, which shuts the CPU down (a shutdown exit).
+    /// Returns an exit when delivery needed the VMM (or shut down).
+    func raise(_ first: CPUException) -> CPUExit? {
+        var current = first
+        for _ in 0..<4 {
+            if case .pageFault(let a, _) = current { state.cr2 = a }
+            do throws(CPUException) {
+                try deliver(vector: current.vector, errorCode: current.errorCode, source: .external, returnRIP: state.rip)
+                return nil
+            } catch {
+                if case .exit(let x) = error { return x }
+                if current == .doubleFault { break }
+                let firstIsPF: Bool = if case .pageFault = current { true } else { false }
+                let secondIsPF: Bool = if case .pageFault = error { true } else { false }
+                let double = (current.isContributory && error.isContributory) || (firstIsPF && (error.isContributory || secondIsPF))
+                current = double ? .doubleFault : error
+            }
+        }
+        state.activity = .shutdown
+        return .shutdown
+    }
+
+    /// An external interrupt or NMI (no error code; EXT set in error codes delivery raises).
+    func deliverExternal(_ vector: Int) -> CPUExit? {
+        do throws(CPUException) {
+            try deliver(vector: vector, errorCode: nil, source: .external, returnRIP: state.rip)
+            return nil
+        } catch {
+            if case .exit(let x) = error { return x }
+            return raise(error)
+        }
+    }
+
+    /// Delivers `vector` through the IDT in the current mode, returning to `returnRIP`.
+    func deliver(vector: Int, errorCode: UInt32?, source: InterruptSource, returnRIP: UInt64) throws(CPUException) {
+        try transaction { () throws(CPUException) in
+            if !state.protectedMode {
+                try deliverReal(vector, returnRIP)
+            } else if state.longModeActive {
+                try deliverLong(vector, errorCode, source, returnRIP)
+            } else {
+                try deliverProtected(vector, errorCode, source, returnRIP)
+            }
+            state.interruptShadow = false
+            state.activity = .active
+        }
+    }
+
+    /// Real mode: the 4-byte vector at IDTR.base + 4·vector; FLAGS, CS and IP are pushed.
+    func deliverReal(_ vector: Int, _ returnRIP: UInt64) throws(CPUException) {
+        let idt = state.idtr
+        guard UInt64(vector) * 4 + 3 <= UInt64(idt.limit) else { throw .generalProtection(UInt32(vector * 8 + 2)) }
+        let entry = try systemRead(idt.base &+ UInt64(vector) * 4, 4)
+        try push(state.rflags & 0xFFFF, size: 2)
+        try push(UInt64(state.segment(.cs).selector), size: 2)
+        try push(returnRIP & 0xFFFF, size: 2)
+        state.rflags &= ~(Flag.if | Flag.tf | Flag.ac | Flag.rf)
+        var cs = state.segment(.cs)
+        cs.selector = UInt16(entry >> 16)
+        cs.base = (entry >> 16) << 4
+        setCodeSegment(cs, cpl: 0)
+        state.rip = entry & 0xFFFF
+    }
+
+    /// Protected mode (not IA-32e): 8-byte interrupt and trap gates, 16- or 32-bit; a change to
+    /// an inner privilege level takes SS:ESP from the 32-bit TSS. Task gates are not supported
+    /// (#GP with the IDT error code).
+    func deliverProtected(_ vector: Int, _ errorCode: UInt32?, _ source: InterruptSource, _ returnRIP: UInt64) throws(CPUException) {
+        let ext: UInt32 = source == .external ? 1 : 0
+        let idtCode = UInt32(vector * 8 + 2) + ext
+        let idt = state.idtr
+        guard UInt64(vector) * 8 + 7 <= UInt64(idt.limit) else { throw .generalProtection(idtCode) }
+        let gate = try systemRead(idt.base &+ UInt64(vector) * 8, 8)
+        let type = Int(gate >> 40) & 0xF, dpl = Int(gate >> 45) & 3
+        guard [0x6, 0x7, 0xE, 0xF].contains(type) else { throw .generalProtection(idtCode) }
+        if source == .software && dpl < state.cpl { throw .generalProtection(idtCode) }
+        guard gate & (1 << 47) != 0 else { throw .segmentNotPresent(idtCode) }
+        let wide = type >= 0xE
+        let offset = wide ? (gate & 0xFFFF) | ((gate >> 48) << 16) : gate & 0xFFFF
+        let sel = SegmentSelector(UInt16(truncatingIfNeeded: gate >> 16))
+        guard !sel.isNull else { throw .generalProtection(ext) }
+        guard let (d0, a) = try descriptor(sel) else { throw .generalProtection(UInt32(sel.errorCode) | ext) }
+        var d = d0
+        guard d.isCode, d.dpl <= state.cpl else { throw .generalProtection(UInt32(sel.errorCode) | ext) }
+        guard d.present else { throw .segmentNotPresent(UInt32(sel.errorCode) | ext) }
+        try markAccessed(&d, at: a)
+        let newCPL = d.isConforming ? state.cpl : d.dpl
+        let oldFlags = state.rflags, oldCS = UInt64(state.segment(.cs).selector)
+        let width = wide ? 4 : 2
+        if newCPL < state.cpl {
+            let oldSS = UInt64(state.segment(.ss).selector), oldESP = state.gpr[4] & state.stackMask
+            let tr = state.segment(.tr)
+            let ssOffset = UInt64(8 + 8 * newCPL), espOffset = UInt64(4 + 8 * newCPL)
+            guard UInt64(tr.limit) >= ssOffset + 1 else { throw .invalidTSS(UInt32(tr.selector & 0xFFFC) | ext) }
+            let newSS = UInt16(truncatingIfNeeded: try systemRead(tr.base &+ ssOffset, 2))
+            let newESP = try systemRead(tr.base &+ espOffset, 4)
+            let ss = SegmentSelector(newSS)
+            guard !ss.isNull else { throw .invalidTSS(ext) }
+            guard let (sd0, sa) = try descriptor(ss), ss.rpl == newCPL, sd0.dpl == newCPL, sd0.isWritable else {
+                throw .invalidTSS(UInt32(ss.errorCode) | ext)
+            }
+            var sd = sd0
+            guard sd.present else { throw .stackFault(UInt32(ss.errorCode) | ext) }
+            try markAccessed(&sd, at: sa)
+            state.cpl = newCPL
+            state.setSegment(.ss, SegmentState(selector: newSS, descriptor: sd))
+            state.gpr[4] = newESP
+            try push(oldSS, size: width)
+            try push(oldESP, size: width)
+        }
+        try push(oldFlags, size: width)
+        try push(oldCS, size: width)
+        try push(returnRIP, size: width)
+        if let errorCode { try push(UInt64(errorCode), size: width) }
+        state.rflags &= ~(Flag.tf | Flag.nt | Flag.rf | Flag.vm | (type & 1 == 0 ? Flag.if : 0))
+        setCodeSegment(SegmentState(selector: sel.value & ~3 | UInt16(newCPL), descriptor: d), cpl: newCPL)
+        state.rip = offset
+    }
+
+    /// IA-32e mode: 16-byte gates, IST and RSPn stacks from the 64-bit TSS, the 16-byte
+    /// aligned frame (InterruptDelivery.frame does the checks and builds it).
+    func deliverLong(_ vector: Int, _ errorCode: UInt32?, _ source: InterruptSource, _ returnRIP: UInt64) throws(CPUException) {
+        let idt = state.idtr
+        let gateAddress: UInt64
+        switch InterruptDelivery.gateAddress(vector: vector, idtBase: idt.base, idtLimit: UInt32(idt.limit), source: source) {
+        case .success(let a): gateAddress = a
+        case .failure(let f): throw f.exception
+        }
+        let gate = InterruptGate(low: try systemRead(gateAddress, 8), high: try systemRead(gateAddress &+ 8, 8))
+        var code: SegmentDescriptor?
+        if !gate.selector.isNull, let (d, _) = try descriptor(gate.selector) { code = d }
+        // The TSS's stacks: RSP0-2 at 4, IST1-7 at 0x24.
+        let tr = state.segment(.tr)
+        var rsps: [UInt64] = [], ists: [UInt64] = []
+        let cpl = state.cpl
+        let needsTSS = gate.ist != 0 || (code.map { !$0.isConforming && $0.dpl < cpl } ?? false)
+        if needsTSS {
+            for i in 0..<3 { rsps.append(try systemRead(tr.base &+ 4 &+ UInt64(8 * i), 8)) }
+            for i in 0..<7 { ists.append(try systemRead(tr.base &+ 0x24 &+ UInt64(8 * i), 8)) }
+        } else {
+            rsps = [0, 0, 0]
+            ists = [UInt64](repeating: 0, count: 7)
+        }
+        let frame: InterruptFrame
+        switch InterruptDelivery.frame(vector: vector, gate: gate, code: code, cpl: cpl, source: source,
+                                       errorCode: errorCode.map { UInt64($0) }, rip: returnRIP,
+                                       cs: state.segment(.cs).selector, rflags: state.rflags, rsp: state.gpr[4],
+                                       ss: state.segment(.ss).selector, rsp0to2: rsps, ist: ists) {
+        case .success(let f): frame = f
+        case .failure(let f): throw f.exception
+        }
+        guard isCanonical(frame.rsp) else { throw .stackFault(source == .external ? 1 : 0) }
+        state.cpl = frame.cpl
+        var a = frame.rsp &+ UInt64(8 * frame.pushed.count)
+        for v in frame.pushed {
+            a &-= 8
+            try store(a, size: 8, value: v)
+        }
+        if let ss = frame.ss {
+            state.setSegment(.ss, SegmentState(selector: ss.value, base: 0, limit: 0, attributes: UInt16(frame.cpl) << 5))
+        }
+        state.gpr[4] = frame.rsp
+        state.rflags &= ~frame.clearFlags
+        var cs = state.segment(.cs)
+        if let (d, _) = try descriptor(gate.selector) { cs = SegmentState(selector: frame.cs.value, descriptor: d) }
+        setCodeSegment(cs, cpl: frame.cpl)
+        state.rip = frame.rip
+    }
+}

@@ -1,0 +1,269 @@
+import GuestMemory
+import NestedPaging
+import X86
+
+/// The kernel side's nested page fault handler, as the MMU sees it: given a GPA the pmap has
+/// no translation for (or not with the rights asked), enter the page and say so, or refuse
+/// (a device's range, unbacked memory): then the access leaves the CPU as an exit.
+public protocol NestedFaultResolver: AnyObject {
+    func resolveNestedFault(_ gpa: GuestPhysicalAddress, _ access: AccessType) -> Bool
+}
+
+/// A vCPU's memory: linear address -> (guest paging) -> GPA -> (nested pmap) -> host frame,
+/// with a TLB that caches the combined translation per 4 KiB page. Three direct-mapped
+/// arrays (read, write, fetch) of 256 entries each: tag = linear page · 2 + user, and the host
+/// address of the page. A write entry exists only once a write walk set the guest's dirty bit
+/// and the nested entry allows writing, so a hit needs no further checks.
+///
+/// Flushed by the guest's TLB operations (MOV CR3/CR0/CR4, INVLPG, mode changes) and when the
+/// pmap's generation moves (the kernel side removed or protected something), as bhyve's
+/// eptgen check does on VM entry.
+public final class GuestMMU: CPUMemory, GuestPageTables {
+    public let pmap: Pmap
+    public let host: HostPhysicalMemory
+    public unowned let resolver: NestedFaultResolver
+    unowned(unsafe) var state: CPUState! = nil
+    static let entries = 256
+    /// Per kind (0 read, 1 write, 2 fetch): tags, then host page addresses.
+    let tags: UnsafeMutablePointer<UInt64>
+    let pages: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    var seenGeneration: UInt64
+    /// Statistics for `--stats`.
+    public private(set) var misses: UInt64 = 0
+    /// Data accesses (reads and writes) made: with `misses`, the hit rate.
+    let accessCount = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    public var accesses: UInt64 { accessCount.pointee }
+    public private(set) var flushes: UInt64 = 0
+
+    public init(pmap: Pmap, host: HostPhysicalMemory, resolver: NestedFaultResolver) {
+        self.pmap = pmap
+        self.host = host
+        self.resolver = resolver
+        tags = .allocate(capacity: 3 * GuestMMU.entries)
+        tags.initialize(repeating: ~0, count: 3 * GuestMMU.entries)
+        pages = .allocate(capacity: 3 * GuestMMU.entries)
+        pages.initialize(repeating: nil, count: 3 * GuestMMU.entries)
+        seenGeneration = pmap.generation
+        accessCount.initialize(to: 0)
+    }
+
+    deinit {
+        accessCount.deallocate()
+        tags.deallocate()
+        pages.deallocate()
+    }
+
+    public func attach(_ state: CPUState) { self.state = state }
+
+    // MARK: the hot path
+
+    /// 1 for a user access (CPL 3 and not an implicit supervisor access).
+    @inline(__always) var userBit: UInt64 {
+        state.cpl == 3 && !state.implicitSupervisor ? 1 : 0
+    }
+
+    /// The host address of `address` for an access of `kind` (0 read, 1 write, 2 fetch) that
+    /// stays within its page, or nil on a TLB miss.
+    @inline(__always) func hit(_ address: UInt64, _ size: Int, _ kind: Int) -> UnsafeMutableRawPointer? {
+        let page = address >> 12
+        let slot = kind &* GuestMMU.entries &+ (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
+        guard tags[slot] == (page << 1 | userBit), (address & 0xFFF) &+ UInt64(size) <= 4096 else { return nil }
+        return pages[slot].unsafelyUnwrapped + Int(address & 0xFFF)
+    }
+
+    @inline(__always)
+    public func read(_ address: UInt64, size: Int) throws(CPUException) -> UInt64 {
+        accessCount.pointee &+= 1
+        if _slowPath(state.rflags & Flag.ac != 0) { try checkAlignment(address, size) }
+        if let p = hit(address, size, 0) { return load(p, size) }
+        return try readSlow(address, size)
+    }
+
+    @inline(__always)
+    public func write(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
+        accessCount.pointee &+= 1
+        if _slowPath(state.rflags & Flag.ac != 0) { try checkAlignment(address, size) }
+        if let p = hit(address, size, 1) { return storeValue(p, size, value) }
+        try writeSlow(address, size, value)
+    }
+
+    @inline(__always) func load(_ p: UnsafeMutableRawPointer, _ size: Int) -> UInt64 {
+        switch size {
+        case 1: UInt64(p.load(as: UInt8.self))
+        case 2: UInt64(p.loadUnaligned(as: UInt16.self))
+        case 4: UInt64(p.loadUnaligned(as: UInt32.self))
+        default: p.loadUnaligned(as: UInt64.self)
+        }
+    }
+
+    @inline(__always) func storeValue(_ p: UnsafeMutableRawPointer, _ size: Int, _ v: UInt64) {
+        switch size {
+        case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: v), as: UInt8.self)
+        case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: v), as: UInt16.self)
+        case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: v), as: UInt32.self)
+        default: p.storeBytes(of: v, as: UInt64.self)
+        }
+    }
+
+    // MARK: the slow path
+
+    /// #AC: CR0.AM, EFLAGS.AC and CPL 3, for a misaligned data access.
+    @inline(never) func checkAlignment(_ address: UInt64, _ size: Int) throws(CPUException) {
+        guard state.cpl == 3, !state.implicitSupervisor, state.cr0 & CR0Bit.am != 0, size > 1 else { return }
+        let alignment = UInt64(min(size, 8))
+        if address & (alignment - 1) != 0 { throw .alignmentCheck }
+    }
+
+    @inline(never)
+    func readSlow(_ address: UInt64, _ size: Int) throws(CPUException) -> UInt64 {
+        let first = 4096 - Int(address & 0xFFF)
+        if size <= first { return load(try translate(address, 0), size) }
+        // Split across two pages: both translate before anything is read.
+        let p0 = try translate(address, 0), p1 = try translate(address &+ UInt64(first), 0)
+        var v: UInt64 = 0
+        for i in 0..<size {
+            let b = i < first ? p0.load(fromByteOffset: i, as: UInt8.self) : p1.load(fromByteOffset: i - first, as: UInt8.self)
+            v |= UInt64(b) << UInt64(8 * i)
+        }
+        return v
+    }
+
+    @inline(never)
+    func writeSlow(_ address: UInt64, _ size: Int, _ value: UInt64) throws(CPUException) {
+        let first = 4096 - Int(address & 0xFFF)
+        if size <= first { return storeValue(try translate(address, 1), size, value) }
+        let p0 = try translate(address, 1), p1 = try translate(address &+ UInt64(first), 1)
+        for i in 0..<size {
+            let b = UInt8(truncatingIfNeeded: value >> UInt64(8 * i))
+            if i < first { p0.storeBytes(of: b, toByteOffset: i, as: UInt8.self) } else { p1.storeBytes(of: b, toByteOffset: i - first, as: UInt8.self) }
+        }
+    }
+
+    public func fetch(_ address: UInt64, into buffer: UnsafeMutablePointer<UInt8>, max: Int) throws(CPUException) -> Int {
+        let first = min(max, 4096 - Int(address & 0xFFF))
+        let p0 = try translate(address, 2)
+        for i in 0..<first { buffer[i] = p0.load(fromByteOffset: i, as: UInt8.self) }
+        guard first < max else { return first }
+        // The rest lies on the next page: as much as can be fetched (a fault there is raised
+        // only if the instruction turns out to need those bytes).
+        guard let p1 = try? translate(address &+ UInt64(first), 2) else { return first }
+        for i in first..<max { buffer[i] = p1.load(fromByteOffset: i - first, as: UInt8.self) }
+        return max
+    }
+
+    public func block(to destination: UInt64, from source: UInt64?, pattern: UInt64, size: Int, count: Int) -> Bool {
+        guard state.rflags & Flag.ac == 0 || state.cpl != 3 else { return false }
+        guard let d = try? translate(destination, 1) else { return false }
+        if let source {
+            guard let s = try? translate(source, 0) else { return false }
+            d.copyMemory(from: s, byteCount: count)
+        } else {
+            var i = 0
+            while i < count { storeValue(d + i, size, pattern); i += size }
+        }
+        return true
+    }
+
+    /// Translates `address` for an access of `kind` and fills the TLB: the host address of
+    /// the byte, or the guest's #PF, or an exit for a GPA that is not RAM.
+    @inline(never)
+    public func translate(_ address: UInt64, _ kind: Int) throws(CPUException) -> UnsafeMutableRawPointer {
+        misses &+= 1
+        if pmap.generation != seenGeneration { flushTLB() }
+        let user = userBit
+        var gpa = address
+        if state.pagingEnabled {
+            var access = PagingAccess(kind == 0 ? .read : (kind == 1 ? .write : .fetch), user: user == 1)
+            access.alignmentCheckFlag = state.rflags & Flag.ac != 0
+            access.implicitSupervisor = state.implicitSupervisor
+            switch GuestPaging.translate(address, pagingControl(), access, tables: self) {
+            case .translated(let g, _): gpa = g
+            case .pageFault(let code): throw .pageFault(address: address, errorCode: code)
+            case .unreadable(let g): throw .exit(.nestedFault(gpa: g, access: .read, linear: address))
+            }
+        }
+        let access: AccessType = kind == 0 ? .read : (kind == 1 ? .write : .execute)
+        guard let hostPage = nested(gpa & ~0xFFF, access) else {
+            throw .exit(.nestedFault(gpa: gpa, access: NestedAccess(rawValue: UInt8(kind))!, linear: address))
+        }
+        let page = address >> 12
+        let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
+        tags[slot] = page << 1 | user
+        pages[slot] = hostPage
+        return hostPage + Int(address & 0xFFF)
+    }
+
+    /// GPA -> host address of the page through the pmap, asking the resolver on a violation.
+    func nested(_ gpaPage: UInt64, _ access: AccessType) -> UnsafeMutableRawPointer? {
+        for _ in 0..<3 {
+            switch pmap.translate(GuestPhysicalAddress(gpaPage), access) {
+            case .success(let t):
+                return host.pointer(HostPhysicalAddress(t.hpa.rawValue & ~0xFFF))
+            case .failure:
+                guard resolver.resolveNestedFault(GuestPhysicalAddress(gpaPage), access) else { return nil }
+            }
+        }
+        return nil
+    }
+
+    /// The paging controls from CR0, CR3, CR4, EFER and PKRU.
+    func pagingControl() -> PagingControl {
+        let cr4 = state.cr4
+        var c = PagingControl(cr3: state.cr3)
+        if state.longModeActive {
+            c.structure = .long
+            c.fiveLevel = cr4 & CR4Bit.la57 != 0
+            c.cr3 = state.cr3 & ~0xFFF
+        } else if cr4 & CR4Bit.pae != 0 {
+            // The PDPTEs are read at walk time (the SDM loads them at MOV CR3; a guest that
+            // changes them without reloading CR3 sees the difference).
+            let base = state.cr3 & 0xFFFF_FFE0
+            c.structure = .pae(pdptes: (0..<4).map { readEntry(base + UInt64($0) * 8) ?? 0 })
+        } else {
+            c.structure = .bits32(pse: cr4 & CR4Bit.pse != 0)
+            c.cr3 = state.cr3 & 0xFFFF_F000
+        }
+        c.executeDisable = state.efer & EFERBit.nxe != 0
+        c.writeProtect = state.cr0 & CR0Bit.wp != 0
+        c.smep = cr4 & CR4Bit.smep != 0
+        c.smap = cr4 & CR4Bit.smap != 0
+        c.protectionKeys = cr4 & CR4Bit.pke != 0 && state.longModeActive
+        c.pkru = state.pkru
+        return c
+    }
+
+    // MARK: guest page tables, read through the pmap
+
+    public func readEntry(_ gpa: UInt64) -> UInt64? {
+        guard let p = nested(gpa & ~0xFFF, .read) else { return nil }
+        let offset = Int(gpa & 0xFFF)
+        // 32-bit paging's entries are 4 bytes: the last one of a page has no upper half.
+        return offset <= 0xFF8 ? (p + offset).loadUnaligned(as: UInt64.self) : UInt64((p + offset).loadUnaligned(as: UInt32.self))
+    }
+
+    public func setEntryBits(_ gpa: UInt64, _ bits: UInt64) {
+        guard let p = nested(gpa & ~0xFFF, .write) else { return }
+        // Accessed and dirty are low bits: a 4-byte update serves both entry sizes.
+        let e = p + Int(gpa & 0xFFF)
+        e.storeBytes(of: e.loadUnaligned(as: UInt32.self) | UInt32(truncatingIfNeeded: bits), as: UInt32.self)
+    }
+
+    // MARK: flushing
+
+    public func flushTLB() {
+        flushes &+= 1
+        seenGeneration = pmap.generation
+        tags.update(repeating: ~0, count: 3 * GuestMMU.entries)
+    }
+
+    public func flushTLB(page address: UInt64) {
+        let page = address >> 12
+        for kind in 0..<3 {
+            let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
+            if tags[slot] >> 1 == page { tags[slot] = ~0 }
+        }
+    }
+
+    /// The fraction of accesses that hit (misses over the instructions retired is the other view).
+    public func resetStatistics() { misses = 0; flushes = 0; accessCount.pointee = 0 }
+}

@@ -1,0 +1,226 @@
+import X86
+
+/// Segment registers by number, as ModRM's reg field and the decoder name them; LDTR and TR
+/// follow, because their hidden parts are kept the same way.
+public enum SegmentRegister: Int, CaseIterable, Sendable, CustomStringConvertible {
+    case es = 0, cs, ss, ds, fs, gs, ldtr, tr
+    public var description: String { ["es", "cs", "ss", "ds", "fs", "gs", "ldtr", "tr"][rawValue] }
+}
+
+/// A segment register with its hidden part (the descriptor cache).
+public struct SegmentState: Equatable, Sendable, CustomStringConvertible {
+    public var selector: UInt16
+    public var base: UInt64
+    /// The limit in bytes (scaled by G).
+    public var limit: UInt32
+    /// Descriptor bits 40-55: type (0-3), S (4), DPL (5-6), P (7), AVL (12), L (13), D/B (14), G (15).
+    public var attributes: UInt16
+
+    public init(selector: UInt16, base: UInt64, limit: UInt32, attributes: UInt16) {
+        (self.selector, self.base, self.limit, self.attributes) = (selector, base, limit, attributes)
+    }
+
+    /// The hidden part a descriptor loads.
+    public init(selector: UInt16, descriptor d: SegmentDescriptor, baseHigh: UInt64 = 0) {
+        self.init(selector: selector, base: d.base | baseHigh << 32, limit: d.limit,
+                  attributes: UInt16(truncatingIfNeeded: d.raw >> 40) & 0xF0FF)
+    }
+
+    /// Real mode and virtual-8086: base = selector · 16, limit 64 KiB, a present read/write
+    /// data segment (code segments keep their cached attributes in real mode; the CPU uses these).
+    public static func real(_ selector: UInt16, code: Bool = false) -> SegmentState {
+        SegmentState(selector: selector, base: UInt64(selector) << 4, limit: 0xFFFF, attributes: code ? 0x9B : 0x93)
+    }
+
+    public var dpl: Int { Int(attributes >> 5) & 3 }
+    public var present: Bool { attributes & 0x80 != 0 }
+    public var longMode: Bool { attributes & 0x2000 != 0 }
+    public var defaultBig: Bool { attributes & 0x4000 != 0 }
+    public var type: Int { Int(attributes & 0xF) }
+    public var isCode: Bool { attributes & 0x18 == 0x18 }
+    /// A null or otherwise unusable data segment register (P clear).
+    public var usable: Bool { present }
+
+    public var description: String {
+        "\(hex(UInt64(selector))) base \(hex(base)) limit \(hex(UInt64(limit))) attr \(hex(UInt64(attributes)))"
+    }
+}
+
+/// A descriptor-table register (GDTR, IDTR).
+public struct TableRegister: Equatable, Sendable {
+    public var base: UInt64
+    public var limit: UInt16
+    public init(base: UInt64, limit: UInt16) { (self.base, self.limit) = (base, limit) }
+}
+
+/// The system state lives in the same slot block as the registers (State.swift), so that the
+/// hot path (segment bases in 32-bit code, the CPL for the TLB) reads it without reference
+/// counting or exclusivity checks. Slots:
+///   18 CPL, 19 implicit-supervisor access in progress,
+///   77 code-segment mode (16/32/64), 78 stack-pointer mask (SS.B / 64-bit), 79 legacy
+///   segmentation (1 outside 64-bit mode: every segment's base applies),
+///   80-87 segment bases (ES CS SS DS FS GS LDTR TR), 88-95 limits, 96-103 selectors,
+///   104-111 attributes, 112-115 GDTR and IDTR (base, limit), 116-121 CR0 CR2 CR3 CR4 EFER
+///   CR8, 122-129 DR0-DR7, 130 XCR0, 131 PKRU, 132 interrupt shadow (the retired count it
+///   covers, plus one; 0 when none), 133 activity (0 active, 1 halted, 2 shut down).
+extension CPUState {
+    public var cpl: Int {
+        @inline(__always) get { Int(truncatingIfNeeded: gpr[18]) }
+        set { gpr[18] = UInt64(newValue) }
+    }
+    /// Set while the CPU reads or writes descriptor tables, the TSS or an interrupt stack
+    /// on behalf of a privilege change: those accesses are supervisor accesses whatever the CPL.
+    public var implicitSupervisor: Bool {
+        @inline(__always) get { gpr[19] != 0 }
+        set { gpr[19] = newValue ? 1 : 0 }
+    }
+    /// The code segment's mode: what the decoder and the default sizes follow.
+    public var mode: CPUMode {
+        @inline(__always) get { CPUMode(rawValue: UInt8(truncatingIfNeeded: gpr[77])) ?? .bits64 }
+    }
+    /// RSP's width as a mask: 16 bits (SS.B clear), 32 (SS.B set) or 64 (64-bit mode).
+    public var stackMask: UInt64 {
+        @inline(__always) get { gpr[78] }
+    }
+    /// Outside 64-bit mode every segment's base applies (in 64-bit mode only FS's and GS's).
+    public var legacySegmentation: Bool {
+        @inline(__always) get { gpr[79] != 0 }
+    }
+
+    @inline(__always) public func segmentBase(_ n: Int) -> UInt64 { gpr[80 &+ n] }
+
+    public func segment(_ r: SegmentRegister) -> SegmentState {
+        let n = r.rawValue
+        return SegmentState(selector: UInt16(truncatingIfNeeded: gpr[96 + n]), base: gpr[80 + n],
+                            limit: UInt32(truncatingIfNeeded: gpr[88 + n]), attributes: UInt16(truncatingIfNeeded: gpr[104 + n]))
+    }
+
+    /// Sets a segment register's visible and hidden parts (the mode is recomputed by the CPU
+    /// after a CS or SS change: `updateMode`).
+    public func setSegment(_ r: SegmentRegister, _ s: SegmentState) {
+        let n = r.rawValue
+        gpr[96 + n] = UInt64(s.selector)
+        gpr[80 + n] = s.base
+        gpr[88 + n] = UInt64(s.limit)
+        gpr[104 + n] = UInt64(s.attributes)
+        if r == .cs || r == .ss { updateMode() }
+    }
+
+    public var gdtr: TableRegister {
+        get { TableRegister(base: gpr[112], limit: UInt16(truncatingIfNeeded: gpr[113])) }
+        set { gpr[112] = newValue.base; gpr[113] = UInt64(newValue.limit) }
+    }
+    public var idtr: TableRegister {
+        get { TableRegister(base: gpr[114], limit: UInt16(truncatingIfNeeded: gpr[115])) }
+        set { gpr[114] = newValue.base; gpr[115] = UInt64(newValue.limit) }
+    }
+
+    public var cr0: UInt64 {
+        @inline(__always) get { gpr[116] }
+        set { gpr[116] = newValue }
+    }
+    public var cr2: UInt64 {
+        get { gpr[117] }
+        set { gpr[117] = newValue }
+    }
+    public var cr3: UInt64 {
+        @inline(__always) get { gpr[118] }
+        set { gpr[118] = newValue }
+    }
+    public var cr4: UInt64 {
+        @inline(__always) get { gpr[119] }
+        set { gpr[119] = newValue }
+    }
+    public var efer: UInt64 {
+        @inline(__always) get { gpr[120] }
+        set { gpr[120] = newValue; updateMode() }
+    }
+    /// CR8: the task priority (bits 3:0).
+    public var cr8: UInt64 {
+        get { gpr[121] }
+        set { gpr[121] = newValue }
+    }
+    public func dr(_ n: Int) -> UInt64 { gpr[122 + n] }
+    public func setDR(_ n: Int, _ v: UInt64) { gpr[122 + n] = v }
+    public var xcr0: UInt64 {
+        get { gpr[130] }
+        set { gpr[130] = newValue }
+    }
+    public var pkru: UInt32 {
+        get { UInt32(truncatingIfNeeded: gpr[131]) }
+        set { gpr[131] = UInt64(newValue) }
+    }
+    /// Interrupts are blocked for one instruction after STI (from IF clear) or MOV/POP SS.
+    public var interruptShadow: Bool {
+        get { gpr[132] != 0 && gpr[132] == retired &+ 1 }
+        set { gpr[132] = newValue ? retired &+ 2 : 0 }
+    }
+    public enum Activity: UInt64, Sendable { case active = 0, halted, shutdown }
+    public var activity: Activity {
+        get { Activity(rawValue: gpr[133]) ?? .active }
+        set { gpr[133] = newValue.rawValue }
+    }
+
+    public var protectedMode: Bool { cr0 & CR0Bit.pe != 0 }
+    public var pagingEnabled: Bool { cr0 & CR0Bit.pg != 0 }
+    public var longModeActive: Bool { efer & EFERBit.lma != 0 }
+
+    /// Recomputes the code mode, the stack width and whether legacy segmentation applies from
+    /// CR0.PE, EFER.LMA, CS.L, CS.D and SS.B.
+    public func updateMode() {
+        let cs = UInt16(truncatingIfNeeded: gpr[104 + 1]), ss = UInt16(truncatingIfNeeded: gpr[104 + 2])
+        let m: CPUMode
+        if efer & EFERBit.lma != 0 && cs & 0x2000 != 0 {
+            m = .bits64
+        } else if cr0 & CR0Bit.pe != 0 && rflags & Flag.vm == 0 {
+            m = cs & 0x4000 != 0 ? .bits32 : .bits16
+        } else {
+            m = .bits16
+        }
+        gpr[77] = UInt64(m.rawValue)
+        gpr[79] = m == .bits64 ? 0 : 1
+        if m == .bits64 {
+            gpr[78] = ~0
+        } else {
+            gpr[78] = cr0 & CR0Bit.pe != 0 && rflags & Flag.vm == 0 && ss & 0x4000 != 0 ? 0xFFFF_FFFF : 0xFFFF
+        }
+    }
+
+    /// A 64-bit user process's view (the CPU's default, for user-level checks against the host):
+    /// long mode with paging, flat 64-bit CS at CPL 3, flat data segments.
+    public func setUserMode64() {
+        gpr[116] = CR0Bit.pe | CR0Bit.mp | CR0Bit.et | CR0Bit.ne | CR0Bit.wp | CR0Bit.am | CR0Bit.pg
+        gpr[119] = CR4Bit.pae | CR4Bit.osfxsr | CR4Bit.osxmmexcpt
+        gpr[120] = EFERBit.sce | EFERBit.lme | EFERBit.lma | EFERBit.nxe
+        gpr[130] = 3
+        cpl = 3
+        let data = SegmentState(selector: 0x2B, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0F3)
+        for r in [SegmentRegister.es, .ss, .ds] { setSegment(r, data) }
+        setSegment(.fs, SegmentState(selector: 0, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0F3))
+        setSegment(.gs, SegmentState(selector: 0, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0F3))
+        setSegment(.cs, SegmentState(selector: 0x33, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA0FB))
+    }
+
+    /// The state after RESET (SDM vol. 3, table 9-1): real mode at F000:FFF0 with CS's base
+    /// FFFF0000, CR0 = 60000010, every other system register clear; the general registers,
+    /// x87 and SSE state keep what `CPUState()` gave them, except RDX (the model's signature).
+    public func resetToPowerOn(signature: UInt64 = 0x600) {
+        for i in 0..<16 { gpr[i] = 0 }
+        gpr[2] = signature
+        rflags = 2
+        rip = 0xFFF0
+        for i in 18...19 { gpr[i] = 0 }
+        for i in 77...140 { gpr[i] = 0 }
+        gpr[116] = CR0Bit.cd | CR0Bit.nw | CR0Bit.et
+        gpr[130] = 1
+        gpr[122 + 6] = 0xFFFF_0FF0
+        gpr[122 + 7] = 0x400
+        for r in [SegmentRegister.es, .ss, .ds, .fs, .gs] { setSegment(r, .real(0)) }
+        setSegment(.cs, SegmentState(selector: 0xF000, base: 0xFFFF_0000, limit: 0xFFFF, attributes: 0x9B))
+        setSegment(.ldtr, SegmentState(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x82))
+        setSegment(.tr, SegmentState(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x8B))
+        gdtr = TableRegister(base: 0, limit: 0xFFFF)
+        idtr = TableRegister(base: 0, limit: 0xFFFF)
+        updateMode()
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import GuestMemory
+import VMM
+import X86
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Boot a guest (Multiboot, ELF or a flat boot sector) and run it to its end.",
+        discussion: """
+            The exit status is the guest's debug-exit status as QEMU reports it ((code << 1) | 1 \
+            for a write of code to port 0xf4), 0 after a triple fault (QEMU with -no-reboot), \
+            2 for a halt nothing can end, 3 at the instruction limit, 4 for an error.
+            """)
+
+    @Argument(help: "The kernel image.") var image: String
+    @Option(name: .customShort("m"), help: "Guest RAM (suffix K, M or G).") var memory = "64M"
+    @Option(help: "The kernel command line.") var append = ""
+    @Option(help: "An initial ramdisk (a Multiboot module).") var initrd: String?
+    @Option(help: "Where COM1's output goes: stdio or a file.") var serial = "stdio"
+    @Option(help: "Stop after this many instructions.") var maxInstructions: UInt64?
+    @Flag(help: "Print instructions, MIPS, exits by kind, nested faults and the TLB hit rate.") var stats = false
+
+    func run() throws {
+        guard let bytes = FileManager.default.contents(atPath: image) else { throw ValidationError("cannot read \(image)") }
+        guard let ram = Run.parseSize(memory), ram >= 2 << 20, ram <= 3 << 30 else {
+            throw ValidationError("-m \(memory): give a size from 2M to 3G, such as 256M")
+        }
+        var config = MachineConfiguration()
+        config.memorySize = ram
+        config.commandLine = append
+        if let initrd {
+            guard let d = FileManager.default.contents(atPath: initrd) else { throw ValidationError("cannot read \(initrd)") }
+            config.initrd = [UInt8](d)
+        }
+        if let maxInstructions { config.maxInstructions = maxInstructions }
+        let out: FileHandle
+        if serial == "stdio" {
+            out = FileHandle.standardOutput
+        } else {
+            guard FileManager.default.createFile(atPath: serial, contents: nil), let h = FileHandle(forWritingAtPath: serial) else {
+                throw ValidationError("cannot write \(serial)")
+            }
+            out = h
+        }
+        var pending: [UInt8] = []
+        let flush = { if !pending.isEmpty { out.write(Data(pending)); pending.removeAll(keepingCapacity: true) } }
+        let host = try HostPhysicalMemory(frames: Int(ram >> 12) + 4096)
+        let machine = try Machine(configuration: config, host: host) { byte in
+            pending.append(byte)
+            if byte == 10 || pending.count >= 4096 { flush() }
+        }
+        do {
+            try machine.boot(image: [UInt8](bytes))
+        } catch {
+            throw ValidationError("\(image): \(error)")
+        }
+        let terminal = isatty(2) != 0
+        let start = Date()
+        var lastStatus = start
+        machine.onProgress = { vcpu in
+            guard terminal, Date().timeIntervalSince(lastStatus) >= 1 else { return }
+            lastStatus = Date()
+            let seconds = lastStatus.timeIntervalSince(start)
+            FileHandle.standardError.write(Data(String(format: "\rsoftvmm: %.0f s, %llu instructions, %.0f MIPS ",
+                                                       seconds, vcpu.retired, Double(vcpu.retired) / seconds / 1e6).utf8))
+        }
+        let stop = machine.run()
+        flush()
+        let seconds = Date().timeIntervalSince(start)
+        if terminal && seconds >= 1 { FileHandle.standardError.write(Data("\n".utf8)) }
+        if stop.status != 1 || stats {
+            FileHandle.standardError.write(Data("softvmm: \(stop)\n".utf8))
+        }
+        if stats {
+            let v = machine.vcpu
+            var lines = ["instructions: \(v.retired)",
+                         String(format: "time: %.3f s, %.1f MIPS", seconds, Double(v.retired) / max(seconds, 1e-9) / 1e6)]
+            lines.append("exits: " + v.exitCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            lines.append("mmio operations: \(machine.mmioOperations)")
+            lines.append("nested faults: \(machine.vm.memory.faultCount)")
+            let accesses = max(v.tlbAccesses, 1)
+            lines.append(String(format: "tlb: %llu misses in %llu data accesses and fetches (%.3f%% hit rate)", v.tlbMisses, v.tlbAccesses,
+                                100 * (1 - min(Double(v.tlbMisses) / Double(accesses), 1))))
+            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+        machine.teardown()
+        if host.liveFrames != 0 {
+            FileHandle.standardError.write(Data("softvmm: teardown left \(host.liveFrames) frames live\n".utf8))
+            throw ExitCode(5)
+        }
+        throw ExitCode(stop.status)
+    }
+
+    static func parseSize(_ s: String) -> UInt64? {
+        let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        if let u = s.last.flatMap({ units[Character($0.uppercased())] }), let n = UInt64(s.dropLast()) { return n * u }
+        return UInt64(s).map { $0 << 20 }
+    }
+}
