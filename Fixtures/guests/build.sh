@@ -3,5 +3,5 @@
 set -e
 cd "$(dirname "$0")"
 for src in */*.asm; do
-    nasm -f bin -o "${src%.asm}.bin" "$src"
+    nasm -f bin -i lib/ -o "${src%.asm}.bin" "$src"
 done

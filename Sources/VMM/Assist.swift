@@ -29,26 +29,8 @@ final class AssistMemory: CPUMemory, GuestPageTables {
     /// Linear to guest-physical, with the guest's paging if it is on.
     func translate(_ address: UInt64, _ kind: PagingAccess.Kind) throws(CPUException) -> UInt64 {
         guard state.pagingEnabled else { return address }
-        var access = PagingAccess(kind, user: state.cpl == 3 && !state.implicitSupervisor)
-        access.alignmentCheckFlag = state.rflags & Flag.ac != 0
-        access.implicitSupervisor = state.implicitSupervisor
-        var control = PagingControl(cr3: state.cr3 & ~0xFFF)
-        let cr4 = state.cr4
-        if state.longModeActive {
-            control.fiveLevel = cr4 & CR4Bit.la57 != 0
-        } else if cr4 & CR4Bit.pae != 0 {
-            let base = state.cr3 & 0xFFFF_FFE0
-            control.structure = .pae(pdptes: (0..<4).map { readEntry(base + UInt64($0) * 8) ?? 0 })
-        } else {
-            control.structure = .bits32(pse: cr4 & CR4Bit.pse != 0)
-            control.cr3 = state.cr3 & 0xFFFF_F000
-        }
-        control.executeDisable = state.efer & EFERBit.nxe != 0
-        control.writeProtect = state.cr0 & CR0Bit.wp != 0
-        control.smep = cr4 & CR4Bit.smep != 0
-        control.smap = cr4 & CR4Bit.smap != 0
-        control.protectionKeys = cr4 & CR4Bit.pke != 0 && state.longModeActive
-        control.pkru = state.pkru
+        let access = state.pagingAccess(kind)
+        let control = state.pagingControl(tables: self)
         switch GuestPaging.translate(address, control, access, tables: self) {
         case .translated(let gpa, _): return gpa
         case .pageFault(let code): throw .pageFault(address: address, errorCode: code)

@@ -173,9 +173,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         let user = userBit
         var gpa = address
         if state.pagingEnabled {
-            var access = PagingAccess(kind == 0 ? .read : (kind == 1 ? .write : .fetch), user: user == 1)
-            access.alignmentCheckFlag = state.rflags & Flag.ac != 0
-            access.implicitSupervisor = state.implicitSupervisor
+            let access = state.pagingAccess(kind == 0 ? .read : (kind == 1 ? .write : .fetch))
             switch GuestPaging.translate(address, pagingControl(), access, tables: self) {
             case .translated(let g, _): gpa = g
             case .pageFault(let code): throw .pageFault(address: address, errorCode: code)
@@ -206,31 +204,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         return nil
     }
 
-    /// The paging controls from CR0, CR3, CR4, EFER and PKRU.
-    func pagingControl() -> PagingControl {
-        let cr4 = state.cr4
-        var c = PagingControl(cr3: state.cr3)
-        if state.longModeActive {
-            c.structure = .long
-            c.fiveLevel = cr4 & CR4Bit.la57 != 0
-            c.cr3 = state.cr3 & ~0xFFF
-        } else if cr4 & CR4Bit.pae != 0 {
-            // The PDPTEs are read at walk time (the SDM loads them at MOV CR3; a guest that
-            // changes them without reloading CR3 sees the difference).
-            let base = state.cr3 & 0xFFFF_FFE0
-            c.structure = .pae(pdptes: (0..<4).map { readEntry(base + UInt64($0) * 8) ?? 0 })
-        } else {
-            c.structure = .bits32(pse: cr4 & CR4Bit.pse != 0)
-            c.cr3 = state.cr3 & 0xFFFF_F000
-        }
-        c.executeDisable = state.efer & EFERBit.nxe != 0
-        c.writeProtect = state.cr0 & CR0Bit.wp != 0
-        c.smep = cr4 & CR4Bit.smep != 0
-        c.smap = cr4 & CR4Bit.smap != 0
-        c.protectionKeys = cr4 & CR4Bit.pke != 0 && state.longModeActive
-        c.pkru = state.pkru
-        return c
-    }
+    func pagingControl() -> PagingControl { state.pagingControl(tables: self) }
 
     // MARK: guest page tables, read through the pmap
 
@@ -266,4 +240,39 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     /// The fraction of accesses that hit (misses over the instructions retired is the other view).
     public func resetStatistics() { misses = 0; flushes = 0; accessCount.pointee = 0 }
+}
+
+extension CPUState {
+    /// The paging controls from CR0, CR3, CR4, EFER and PKRU. PAE paging's PDPTEs are read
+    /// through `tables` at walk time (the SDM loads them at MOV CR3; a guest that changes them
+    /// without reloading CR3 sees the difference).
+    public func pagingControl(tables: some GuestPageTables) -> PagingControl {
+        var c = PagingControl(cr3: cr3)
+        if longModeActive {
+            c.structure = .long
+            c.fiveLevel = cr4 & CR4Bit.la57 != 0
+            c.cr3 = cr3 & ~0xFFF
+        } else if cr4 & CR4Bit.pae != 0 {
+            let base = cr3 & 0xFFFF_FFE0
+            c.structure = .pae(pdptes: (0..<4).map { tables.readEntry(base + UInt64($0) * 8) ?? 0 })
+        } else {
+            c.structure = .bits32(pse: cr4 & CR4Bit.pse != 0)
+            c.cr3 = cr3 & 0xFFFF_F000
+        }
+        c.executeDisable = efer & EFERBit.nxe != 0
+        c.writeProtect = cr0 & CR0Bit.wp != 0
+        c.smep = cr4 & CR4Bit.smep != 0
+        c.smap = cr4 & CR4Bit.smap != 0
+        c.protectionKeys = cr4 & CR4Bit.pke != 0 && longModeActive
+        c.pkru = pkru
+        return c
+    }
+
+    /// How an access of `kind` is seen by paging: user or supervisor, EFLAGS.AC, implicit.
+    public func pagingAccess(_ kind: PagingAccess.Kind) -> PagingAccess {
+        var access = PagingAccess(kind, user: cpl == 3 && !implicitSupervisor)
+        access.alignmentCheckFlag = rflags & Flag.ac != 0
+        access.implicitSupervisor = implicitSupervisor
+        return access
+    }
 }

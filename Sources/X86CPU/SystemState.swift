@@ -190,7 +190,7 @@ extension CPUState {
     /// long mode with paging, flat 64-bit CS at CPL 3, flat data segments.
     public func setUserMode64() {
         gpr[116] = CR0Bit.pe | CR0Bit.mp | CR0Bit.et | CR0Bit.ne | CR0Bit.wp | CR0Bit.am | CR0Bit.pg
-        gpr[119] = CR4Bit.pae | CR4Bit.osfxsr | CR4Bit.osxmmexcpt
+        gpr[119] = CR4Bit.pae | CR4Bit.osfxsr | CR4Bit.osxmmexcpt | CR4Bit.osxsave
         gpr[120] = EFERBit.sce | EFERBit.lme | EFERBit.lma | EFERBit.nxe
         gpr[130] = 3
         cpl = 3
