@@ -47,8 +47,10 @@ public struct MachineConfiguration: Sendable {
     public var commandLine = ""
     public var initrd: [UInt8]?
     public var maxInstructions: UInt64 = .max
-    /// A test device's MMIO window (the MMIO fixture guest's target).
+    /// The test device's MMIO window (two pages; the MMIO fixture guest's target): by default
+    /// above the 3 GiB hole's start; a base inside RAM cuts a hole in RAM for it.
     public var testDeviceBase: UInt64 = 0xFEB0_0000
+    public static let testDeviceSize: UInt64 = 0x2000
     public init() {}
 }
 
@@ -71,15 +73,21 @@ public final class Machine {
 
     public init(configuration: MachineConfiguration, host: HostPhysicalMemory, serialOutput: @escaping (UInt8) -> Void) throws {
         self.configuration = configuration
-        let map = try MemoryMap([
-            MemoryRange(.ram, base: 0, size: configuration.memorySize),
-            MemoryRange(.mmio, base: configuration.testDeviceBase, size: 0x1000),
-        ])
+        let top = configuration.memorySize, test = configuration.testDeviceBase, testEnd = test + MachineConfiguration.testDeviceSize
+        var ranges: [MemoryRange] = []
+        if test >= top {
+            ranges = [MemoryRange(.ram, base: 0, size: top), MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize)]
+        } else {
+            if test > 0 { ranges.append(MemoryRange(.ram, base: 0, size: test)) }
+            ranges.append(MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize))
+            if testEnd < top { ranges.append(MemoryRange(.ram, base: testEnd, size: top - testEnd)) }
+        }
+        let map = try MemoryMap(ranges)
         vm = try VirtualMachine(name: "softvmm", map: map, host: host)
         serial = UART16550(output: serialOutput)
         try ports.insert(serial, name: "com1", base: 0x3F8, count: 8)
         try ports.insert(debugExit, name: "debug-exit", base: 0xF4, count: 4)
-        try mmio.insert(testDevice, name: "test-device", base: configuration.testDeviceBase, size: 0x1000)
+        try mmio.insert(testDevice, name: "test-device", base: configuration.testDeviceBase, size: MachineConfiguration.testDeviceSize)
         assist = InstructionAssist(vm: vm, mmio: mmio, ports: ports)
     }
 
@@ -204,38 +212,25 @@ public final class Machine {
     public func teardown() { vm.teardown() }
 }
 
-/// A test device for the MMIO fixture: 4 KiB of registers that read back what was written,
-/// with a write counter and an access log at fixed offsets, so a guest can check that every
-/// instruction form reached the device with the right size and value.
-///   0x000-0xEFF: plain storage (reads return what was written, byte-addressable)
-///   0xF00: the number of writes (read-only), 0xF08: the number of reads before this one,
-///   0xF10: the size of the last write, 0xF18: the offset of the last write.
+/// A test device for the MMIO fixture: storage that reads back what was written, as RAM
+/// would (so QEMU with RAM at the same addresses is the oracle for every instruction's
+/// result), counting the reads and writes that reached it.
 public final class TestDevice: MMIODevice {
-    var storage = [UInt8](repeating: 0, count: 0xF00)
+    var storage = [UInt8](repeating: 0, count: Int(MachineConfiguration.testDeviceSize))
     public private(set) var writes: UInt64 = 0
     public private(set) var reads: UInt64 = 0
-    var lastSize: UInt64 = 0, lastOffset: UInt64 = 0
 
     public init() {}
 
     public func mmioRead(offset: UInt64, size: Int) -> UInt64 {
-        defer { reads += 1 }
-        switch offset {
-        case 0xF00: return writes
-        case 0xF08: return reads
-        case 0xF10: return lastSize
-        case 0xF18: return lastOffset
-        default:
-            var v: UInt64 = 0
-            for i in 0..<size where Int(offset) + i < storage.count { v |= UInt64(storage[Int(offset) + i]) << UInt64(8 * i) }
-            return v
-        }
+        reads += 1
+        var v: UInt64 = 0
+        for i in 0..<size where Int(offset) + i < storage.count { v |= UInt64(storage[Int(offset) + i]) << UInt64(8 * i) }
+        return v
     }
 
     public func mmioWrite(offset: UInt64, size: Int, value: UInt64) {
         writes += 1
-        lastSize = UInt64(size)
-        lastOffset = offset
         for i in 0..<size where Int(offset) + i < storage.count {
             storage[Int(offset) + i] = UInt8(truncatingIfNeeded: value >> UInt64(8 * i))
         }

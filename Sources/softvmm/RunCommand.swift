@@ -19,6 +19,7 @@ struct Run: ParsableCommand {
     @Option(help: "An initial ramdisk (a Multiboot module).") var initrd: String?
     @Option(help: "Where COM1's output goes: stdio or a file.") var serial = "stdio"
     @Option(help: "Stop after this many instructions.") var maxInstructions: UInt64?
+    @Option(help: "Where the test MMIO device sits (two pages; inside RAM it cuts a hole).") var testDevice: String?
     @Flag(help: "Print instructions, MIPS, exits by kind, nested faults and the TLB hit rate.") var stats = false
 
     func run() throws {
@@ -34,6 +35,13 @@ struct Run: ParsableCommand {
             config.initrd = [UInt8](d)
         }
         if let maxInstructions { config.maxInstructions = maxInstructions }
+        if let testDevice {
+            let digits = testDevice.hasPrefix("0x") ? String(testDevice.dropFirst(2)) : testDevice
+            guard let base = UInt64(digits, radix: testDevice.hasPrefix("0x") ? 16 : 10), base & 0xFFF == 0 else {
+                throw ValidationError("--test-device \(testDevice): give a page-aligned address such as 0x3f00000")
+            }
+            config.testDeviceBase = base
+        }
         let out: FileHandle
         if serial == "stdio" {
             out = FileHandle.standardOutput
@@ -77,7 +85,7 @@ struct Run: ParsableCommand {
             var lines = ["instructions: \(v.retired)",
                          String(format: "time: %.3f s, %.1f MIPS", seconds, Double(v.retired) / max(seconds, 1e-9) / 1e6)]
             lines.append("exits: " + v.exitCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-            lines.append("mmio operations: \(machine.mmioOperations)")
+            lines.append("mmio: \(machine.mmioOperations) assisted instructions, test device \(machine.testDevice.reads) reads, \(machine.testDevice.writes) writes")
             lines.append("nested faults: \(machine.vm.memory.faultCount)")
             let accesses = max(v.tlbAccesses, 1)
             lines.append(String(format: "tlb: %llu misses in %llu data accesses and fetches (%.3f%% hit rate)", v.tlbMisses, v.tlbAccesses,
