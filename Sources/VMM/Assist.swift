@@ -16,6 +16,8 @@ final class AssistMemory: CPUMemory, GuestPageTables {
     var instructionAddress: UInt64 = 0
     /// Device accesses this assist made (to count MMIO operations).
     var deviceAccesses = 0
+    /// Accesses to guest-physical addresses nothing backs (open bus).
+    var unbackedAccesses = 0
 
     init(vm: VirtualMachine, bus: MMIOBus) {
         self.vm = vm
@@ -47,7 +49,10 @@ final class AssistMemory: CPUMemory, GuestPageTables {
             deviceAccesses += 1
             return UInt8(truncatingIfNeeded: bus.read(gpa, size: 1))
         case .reserved:
-            throw .exit(.nestedFault(gpa: gpa, access: .read, linear: 0))
+            // Open bus: nothing answers, the byte reads as all ones (as on a PC, and as the
+            // port bus does for unclaimed ports).
+            unbackedAccesses += 1
+            return 0xFF
         }
     }
 
@@ -87,7 +92,7 @@ final class AssistMemory: CPUMemory, GuestPageTables {
                 deviceAccesses += 1
                 bus.write(g, size: 1, value: UInt64(b))
             case .reserved:
-                throw .exit(.nestedFault(gpa: g, access: .write, linear: address))
+                unbackedAccesses += 1 // open bus: the write goes nowhere
             }
         }
     }
@@ -99,13 +104,13 @@ final class AssistMemory: CPUMemory, GuestPageTables {
         return n
     }
 
+    /// A paging-structure entry: RAM, a device (read as it answers) or open bus (all ones:
+    /// reserved bits set, so the walk ends in a #PF with RSVD).
     func readEntry(_ gpa: UInt64) -> UInt64? {
         var v: UInt64 = 0
         for i in 0..<8 {
-            guard case .ram(let object, let offset) = physical(gpa + UInt64(i)), let b = try? object.read(at: offset, count: 1) else {
-                return i == 4 ? v : nil
-            }
-            v |= UInt64(b[0]) << UInt64(8 * i)
+            let b: UInt8 = (try? readByte(gpa + UInt64(i))) ?? 0xFF
+            v |= UInt64(b) << UInt64(8 * i)
         }
         return v
     }
@@ -149,13 +154,27 @@ final class InstructionAssist {
         case failed(String)
     }
 
+    /// Finishes delivering an exception whose delivery left the vCPU (its frame or gate lies in a
+    /// device's range or in unbacked memory).
+    func deliver(_ vcpu: VirtualCPU, _ e: CPUException) -> Outcome {
+        let s = vcpu.state()
+        cpu.state.gpr.update(from: s.gpr, count: CPUState.slotCount)
+        cpu.modeMaybeChanged()
+        let exit = cpu.deliverException(e)
+        s.gpr.update(from: cpu.state.gpr, count: CPUState.slotCount)
+        vcpu.setState(s)
+        if exit == .shutdown { return .fault(.doubleFault) }
+        if let exit { return .failed("the assist could not deliver \(e): \(exit)") }
+        return .completed
+    }
+
     /// Emulates the instruction at the vCPU's RIP (`bytes` from the exit) and writes the
     /// resulting state back.
     func emulate(_ vcpu: VirtualCPU, bytes: [UInt8]) -> Outcome {
         let s = vcpu.state()
         cpu.state.gpr.update(from: s.gpr, count: CPUState.slotCount)
-        cpu.invalidateDecodedInstructions()
         cpu.modeMaybeChanged()
+        cpu.forgetDecoded(at: s.rip)
         memory.instructionAddress = s.mode == .bits64 ? s.rip : (s.segmentBase(1) &+ s.rip) & 0xFFFF_FFFF
         memory.instruction = bytes
         let result = cpu.step()

@@ -68,6 +68,10 @@ public final class Machine {
     /// Statistics for `--stats`.
     public private(set) var mmioOperations = 0
     public private(set) var exits = 0
+    /// Exits for guest-physical addresses nothing backs, and the first of them (for `--stats`
+    /// and a warning).
+    public private(set) var unbacked = 0
+    public private(set) var firstUnbacked: String?
     /// Called between slices of the run (about every 16 M instructions).
     public var onProgress: ((VirtualCPU) -> Void)?
 
@@ -146,7 +150,9 @@ public final class Machine {
     public func run() -> MachineStop {
         let limit = configuration.maxInstructions
         while true {
-            let used = vcpu.retired
+            // Exits count as work too: a guest can spin through exits and event deliveries
+            // without retiring an instruction (a handler address in unbacked memory).
+            let used = vcpu.retired &+ UInt64(exits)
             if used >= limit { return .limit }
             let exit = vcpu.run(limit: min(limit - used, 1 << 24))
             exits += 1
@@ -158,16 +164,26 @@ public final class Machine {
                 if let stop = handleIO(io) { return stop }
             case .mmio(let m):
                 mmioOperations += 1
-                switch assist.emulate(vcpu, bytes: m.instruction) {
-                case .completed: break
-                case .fault(let e):
-                    var event = InjectedEvent(.exception, vector: e.vector, errorCode: e.errorCode)
-                    if case .pageFault(let a, _) = e { event.faultAddress = a }
-                    vcpu.inject(event)
-                case .failed(let why): return .error(why)
+                if let e = m.duringDelivery {
+                    if let stop = finishDelivery(e) { return stop }
+                } else if let stop = emulate(m.instruction) { return stop }
+            case .unbacked(let gpa, let access, let linear, let delivering):
+                // Nothing backs the address: like a PC's open bus, reads return all ones and
+                // writes vanish (the assist does the instruction so); a fetch there runs into
+                // 0xFF bytes, an invalid instruction (#UD).
+                unbacked += 1
+                if firstUnbacked == nil {
+                    firstUnbacked = "\(access) at guest-physical \(hex(gpa)) (linear \(hex(linear)), RIP \(hex(vcpu.rip)))"
                 }
-            case .unbacked(let gpa, let access, let linear):
-                return .error("the guest made a \(access) at guest-physical \(hex(gpa)) (linear \(hex(linear)), RIP \(hex(vcpu.rip))), which no RAM or device backs")
+                if let e = delivering {
+                    if let stop = finishDelivery(e) { return stop }
+                    continue
+                }
+                if access == .fetch {
+                    vcpu.inject(InjectedEvent(.exception, vector: 6))
+                    continue
+                }
+                if let stop = emulate(vcpu.instructionBytes()) { return stop }
             case .halt:
                 return .halted(interruptsEnabled: vcpu.rflags & Flag.if != 0)
             case .shutdown:
@@ -182,14 +198,7 @@ public final class Machine {
     /// whole REP in one go, NVMM's batched string I/O).
     func handleIO(_ io: IOExit) -> MachineStop? {
         if io.string {
-            switch assist.emulate(vcpu, bytes: vcpu.instructionBytes()) {
-            case .completed: break
-            case .fault(let e):
-                var event = InjectedEvent(.exception, vector: e.vector, errorCode: e.errorCode)
-                if case .pageFault(let a, _) = e { event.faultAddress = a }
-                vcpu.inject(event)
-            case .failed(let why): return .error(why)
-            }
+            if let stop = emulate(vcpu.instructionBytes()) { return stop }
         } else if io.isIn {
             let v = ports.read(io.port, size: io.size)
             let old = vcpu.register(0)
@@ -206,6 +215,31 @@ public final class Machine {
         }
         if let code = debugExit.code { return .debugExit(code: code) }
         return nil
+    }
+
+    /// Runs the instruction at RIP in the assist; a guest fault it raises is injected.
+    func emulate(_ bytes: [UInt8]) -> MachineStop? {
+        switch assist.emulate(vcpu, bytes: bytes) {
+        case .completed: return nil
+        case .fault(let e):
+            var event = InjectedEvent(.exception, vector: e.vector, errorCode: e.errorCode)
+            if case .pageFault(let a, _) = e { event.faultAddress = a }
+            vcpu.inject(event)
+            return nil
+        case .failed(let why): return .error(why)
+        }
+    }
+
+    /// Completes an exception delivery the vCPU could not finish (its stack or IDT lies in a
+    /// device's range or in unbacked memory).
+    func finishDelivery(_ e: CPUException) -> MachineStop? {
+        switch assist.deliver(vcpu, e) {
+        case .completed: return nil
+        case .fault:
+            // The delivery escalated to a triple fault in the assist.
+            return .shutdown
+        case .failed(let why): return .error(why)
+        }
     }
 
     /// Tears the VM down; the host frame count for it drops to zero.

@@ -21,8 +21,9 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
     /// An access to a device's range: the GPA, whether it writes, and the instruction (bytes
     /// at RIP, up to 15, as AMD's decode assist gives them).
     case mmio(MMIOExit)
-    /// An access to guest-physical memory nothing backs.
-    case unbacked(gpa: UInt64, access: NestedAccess, linear: UInt64)
+    /// An access to guest-physical memory nothing backs (during the delivery of an exception,
+    /// if `duringDelivery` is set).
+    case unbacked(gpa: UInt64, access: NestedAccess, linear: UInt64, duringDelivery: CPUException?)
     /// HLT (RIP already past it): the vCPU waits for an interrupt.
     case halt
     /// A triple fault.
@@ -37,7 +38,7 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .io(let e): "io: \(e)"
         case .mmio(let m): "mmio: \(m)"
-        case .unbacked(let g, let a, let l): "unbacked memory: \(a) at GPA \(hex(g)) (linear \(hex(l)))"
+        case .unbacked(let g, let a, let l, let d): "unbacked memory: \(a) at GPA \(hex(g)) (linear \(hex(l)))" + (d.map { " delivering \($0)" } ?? "")
         case .halt: "hlt"
         case .shutdown: "shutdown (triple fault)"
         case .rdmsr(let i): "rdmsr \(hex(UInt64(i)))"
@@ -68,6 +69,9 @@ public struct MMIOExit: Equatable, Sendable, CustomStringConvertible {
     public var linear: UInt64
     public var write: Bool
     public var instruction: [UInt8]
+    /// The exception being delivered when the access happened (a frame pushed to a device's
+    /// range, a gate read from one), or nil for an instruction's own access.
+    public var duringDelivery: CPUException? = nil
     public var description: String {
         "\(write ? "write" : "read") at GPA \(hex(gpa)), instruction \(instruction.map { String($0, radix: 16) }.joined(separator: " "))"
     }
@@ -194,10 +198,12 @@ public final class VirtualCPU {
             case .msr(let i, let w): return w.map { .wrmsr(index: i, value: $0) } ?? .rdmsr(index: i)
             case .cpuid(let l, let s): return .cpuid(leaf: l, subleaf: s)
             case .nestedFault(let gpa, let access, let linear):
+                let delivering = cpu.interruptedDelivery
                 if case .mmioAssist = vmMemoryOutcome(gpa) {
-                    return .mmio(MMIOExit(gpa: gpa, linear: linear, write: access == .write, instruction: instructionBytes()))
+                    return .mmio(MMIOExit(gpa: gpa, linear: linear, write: access == .write,
+                                          instruction: delivering == nil ? instructionBytes() : [], duringDelivery: delivering))
                 }
-                return .unbacked(gpa: gpa, access: access, linear: linear)
+                return .unbacked(gpa: gpa, access: access, linear: linear, duringDelivery: delivering)
             }
         }
     }
@@ -230,9 +236,13 @@ public final class VirtualCPU {
         return copy
     }
 
+    /// Writes the state back; the TLB and decoded code are dropped only when something they
+    /// depend on (control registers, segments, descriptor tables, CPL, mode) changed.
     public func setState(_ s: CPUState) {
+        let system = CPUState.systemSlots
+        let same = system.allSatisfy { cpu.state.gpr[$0] == s.gpr[$0] }
         cpu.state.gpr.update(from: s.gpr, count: CPUState.slotCount)
-        stateChanged()
+        if !same { stateChanged() }
     }
 
     public var msrs: ModelSpecificRegisters {

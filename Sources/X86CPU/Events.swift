@@ -27,6 +27,7 @@ extension CPU {
     /// exit); a pending injected event is delivered first.
     public func run(limit: UInt64) -> RunStop {
         memory.attach(state)
+        interruptedDelivery = nil
         if state.activity == .shutdown { return .exit(.shutdown) }
         if let e = pendingEvent {
             pendingEvent = nil
@@ -98,7 +99,12 @@ extension CPU {
                 try deliver(vector: current.vector, errorCode: current.errorCode, source: .external, returnRIP: state.rip)
                 return nil
             } catch {
-                if case .exit(let x) = error { return x }
+                if case .exit(let x) = error {
+                    // Like VMX's IDT-vectoring information: the VMM learns which event was
+                    // being delivered when the access left the CPU, and finishes delivering it.
+                    interruptedDelivery = current
+                    return x
+                }
                 if current == .doubleFault { break }
                 let firstIsPF: Bool = if case .pageFault = current { true } else { false }
                 let secondIsPF: Bool = if case .pageFault = error { true } else { false }
@@ -116,9 +122,20 @@ extension CPU {
             try deliver(vector: vector, errorCode: nil, source: .external, returnRIP: state.rip)
             return nil
         } catch {
-            if case .exit(let x) = error { return x }
+            if case .exit(let x) = error {
+                pendingEvent = InjectedEvent(.externalInterrupt, vector: vector)
+                return x
+            }
             return raise(error)
         }
+    }
+
+    /// Delivers an exception through the IDT now (escalating as `raise` does): the monitor's
+    /// assist finishes a delivery the vCPU's exit interrupted. Returns an exit if this one
+    /// needs the VMM as well.
+    public func deliverException(_ e: CPUException) -> CPUExit? {
+        interruptedDelivery = nil
+        return raise(e)
     }
 
     /// Delivers `vector` through the IDT in the current mode, returning to `returnRIP`.

@@ -48,6 +48,9 @@ public final class CPU<Memory: CPUMemory> {
     public var ioHandler: PortIOHandler?
     /// An event injected by the VMM, delivered when `run` next starts.
     public var pendingEvent: InjectedEvent?
+    /// The exception whose delivery an exit interrupted (nil when the exit came from an
+    /// instruction): the VMM completes the delivery.
+    public internal(set) var interruptedDelivery: CPUException?
     /// The mode and CS base the decoded-instruction cache was filled under.
     var decodedMode: CPUMode = .bits64
     var decodedCSBase: UInt64 = 0
@@ -156,6 +159,12 @@ public final class CPU<Memory: CPUMemory> {
     @inline(__always) func markCode(_ address: UInt64) {
         let page = address >> 12
         codePages[Int(truncatingIfNeeded: page) & (CPU.codePageSlots - 1)] = page
+    }
+
+    /// Drops the decoded instruction cached for `rip`, if any (the monitor's assist, whose
+    /// instruction bytes come from each exit, decodes afresh).
+    public func forgetDecoded(at rip: UInt64) {
+        cache[Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1)] = .empty
     }
 
     /// Drops every decoded instruction (after the guest, or a device, wrote to code).

@@ -45,8 +45,17 @@ extension CPU {
         let source = ins.segmentOverride == 0xFF ? 3 : Int(ins.segmentOverride)
         // REP MOVS/STOS forward in 64-bit addressing: whole runs within a page at a time.
         let bulk = repeated && step == UInt64(size) && asz == 8 && base(of: source) == 0 && (kind == .move || kind == .store)
+        var iterations = 0
         while true {
             if repeated && state.gpr[1] & am == 0 { break }
+            // A long repetition is interruptible: after a slice it stops with RIP still at the
+            // instruction and the registers describing the progress, and the next step goes on
+            // (so a huge RCX cannot hold the host in one step).
+            if repeated && iterations == CPU.repeatSlice {
+                state.rip &-= UInt64(ins.length)
+                break
+            }
+            iterations &+= 1
             if bulk, try moveRun(movs: kind == .move, size: size) { continue }
             let si = state.gpr[6] & am, di = state.gpr[7] & am
             let rsi = linear(source, si), rdi = linear(0, di)
@@ -95,6 +104,9 @@ extension CPU {
         state.gpr[1] = rcx &- elements
         return true
     }
+
+    /// Elements (or page-sized runs) a REP string instruction does per step.
+    static var repeatSlice: Int { 1024 }
 
     /// Writes RSI/RDI/RCX at the address size (a 32-bit write clears the upper half).
     @inline(__always) func setAddressRegister(_ n: Int, _ v: UInt64, _ asz: Int) {

@@ -615,7 +615,13 @@ extension CPU {
                                    segment: isIn ? 0 : source, length: Int(ins.length))))
         }
         let step = state.flag(Flag.df) ? 0 &- UInt64(size) : UInt64(size)
+        var iterations = 0
         while !rep || state.gpr[1] & am != 0 {
+            if rep && iterations == CPU.repeatSlice {
+                state.rip &-= UInt64(ins.length) // interruptible, as in Strings.swift
+                break
+            }
+            iterations &+= 1
             if isIn {
                 let di = state.gpr[7] & am
                 let a = linear(0, di)

@@ -64,6 +64,10 @@ public struct TableRegister: Equatable, Sendable {
 ///   CR8, 122-129 DR0-DR7, 130 XCR0, 131 PKRU, 132 interrupt shadow (the retired count it
 ///   covers, plus one; 0 when none), 133 activity (0 active, 1 halted, 2 shut down).
 extension CPUState {
+    /// The slots translation and decoding depend on: CPL, mode, segments, descriptor tables,
+    /// control registers and EFER.
+    public static let systemSlots: [Int] = [18] + Array(77...120)
+
     public var cpl: Int {
         @inline(__always) get { Int(truncatingIfNeeded: gpr[18]) }
         set { gpr[18] = UInt64(newValue) }

@@ -80,6 +80,9 @@ struct Run: ParsableCommand {
         if stop.status != 1 || stats {
             FileHandle.standardError.write(Data("softvmm: \(stop)\n".utf8))
         }
+        if let first = machine.firstUnbacked {
+            FileHandle.standardError.write(Data("softvmm: warning: \(machine.unbacked) accesses to unbacked guest-physical memory (read as all ones, writes dropped); the first: \(first)\n".utf8))
+        }
         if stats {
             let v = machine.vcpu
             var lines = ["instructions: \(v.retired)",
