@@ -56,33 +56,34 @@ final class AssistMemory: CPUMemory, GuestPageTables {
         }
     }
 
+    /// The guest-physical address of each byte of an access: one translation per page it
+    /// touches, all made before any byte moves (so a fault leaves memory untouched).
+    func physicalBytes(_ address: UInt64, _ size: Int, _ kind: PagingAccess.Kind) throws(CPUException) -> [UInt64] {
+        let inFirstPage = min(size, 4096 - Int(address & 0xFFF))
+        let first = try translate(address, kind)
+        let second = inFirstPage < size ? try translate(address &+ UInt64(inFirstPage), kind) : 0
+        return (0..<size).map { $0 < inFirstPage ? first &+ UInt64($0) : second &+ UInt64($0 - inFirstPage) }
+    }
+
     func read(_ address: UInt64, size: Int) throws(CPUException) -> UInt64 {
-        let gpa = try translate(address, .read)
-        let last = try translate(address &+ UInt64(size) &- 1, .read)
+        let targets = try physicalBytes(address, size, .read)
         // Within one page and in a device: one access of the full size, as the device expects.
-        if last == gpa &+ UInt64(size) &- 1, case .mmio = physical(gpa) {
+        if (address & 0xFFF) + UInt64(size) <= 4096, case .mmio = physical(targets[0]) {
             deviceAccesses += 1
-            return bus.read(gpa, size: size) & (size >= 8 ? ~0 : (1 << UInt64(8 * size)) - 1)
+            return bus.read(targets[0], size: size) & (size >= 8 ? ~0 : (1 << UInt64(8 * size)) - 1)
         }
         var v: UInt64 = 0
-        for i in 0..<size {
-            let g = try translate(address &+ UInt64(i), .read)
-            v |= UInt64(try readByte(g)) << UInt64(8 * i)
-        }
+        for (i, g) in targets.enumerated() { v |= UInt64(try readByte(g)) << UInt64(8 * i) }
         return v
     }
 
     func write(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
-        let gpa = try translate(address, .write)
-        let last = try translate(address &+ UInt64(size) &- 1, .write)
-        if last == gpa &+ UInt64(size) &- 1, case .mmio = physical(gpa) {
+        let targets = try physicalBytes(address, size, .write)
+        if (address & 0xFFF) + UInt64(size) <= 4096, case .mmio = physical(targets[0]) {
             deviceAccesses += 1
-            bus.write(gpa, size: size, value: value)
+            bus.write(targets[0], size: size, value: value)
             return
         }
-        // Translate every byte first, so a fault leaves memory untouched.
-        var targets: [UInt64] = []
-        for i in 0..<size { targets.append(try translate(address &+ UInt64(i), .write)) }
         for (i, g) in targets.enumerated() {
             let b = UInt8(truncatingIfNeeded: value >> UInt64(8 * i))
             switch physical(g) {
@@ -150,37 +151,41 @@ final class InstructionAssist {
         case completed
         /// The guest's own fault: deliver it.
         case fault(CPUException)
+        /// The delivery escalated to a triple fault.
+        case shutdown
         /// Something the assist cannot do (an unbacked address, a bad instruction).
         case failed(String)
+    }
+
+    /// Runs `body` on a copy of the vCPU's state, then writes the state back (whatever the
+    /// outcome: a REP string instruction's partial progress stands even when an element faulted).
+    func onCopy<T>(of vcpu: VirtualCPU, _ body: (CPUState) -> T) -> T {
+        let s = vcpu.state()
+        cpu.state.gpr.update(from: s.gpr, count: CPUState.slotCount)
+        cpu.modeMaybeChanged()
+        let result = body(s)
+        s.gpr.update(from: cpu.state.gpr, count: CPUState.slotCount)
+        vcpu.setState(s)
+        return result
     }
 
     /// Finishes delivering an exception whose delivery left the vCPU (its frame or gate lies in a
     /// device's range or in unbacked memory).
     func deliver(_ vcpu: VirtualCPU, _ e: CPUException) -> Outcome {
-        let s = vcpu.state()
-        cpu.state.gpr.update(from: s.gpr, count: CPUState.slotCount)
-        cpu.modeMaybeChanged()
-        let exit = cpu.deliverException(e)
-        s.gpr.update(from: cpu.state.gpr, count: CPUState.slotCount)
-        vcpu.setState(s)
-        if exit == .shutdown { return .fault(.doubleFault) }
+        let exit = onCopy(of: vcpu) { _ in cpu.deliverException(e) }
+        if exit == .shutdown { return .shutdown }
         if let exit { return .failed("the assist could not deliver \(e): \(exit)") }
         return .completed
     }
 
-    /// Emulates the instruction at the vCPU's RIP (`bytes` from the exit) and writes the
-    /// resulting state back.
+    /// Emulates the instruction at the vCPU's RIP (`bytes` from the exit).
     func emulate(_ vcpu: VirtualCPU, bytes: [UInt8]) -> Outcome {
-        let s = vcpu.state()
-        cpu.state.gpr.update(from: s.gpr, count: CPUState.slotCount)
-        cpu.modeMaybeChanged()
-        cpu.forgetDecoded(at: s.rip)
-        memory.instructionAddress = s.mode == .bits64 ? s.rip : (s.segmentBase(1) &+ s.rip) & 0xFFFF_FFFF
-        memory.instruction = bytes
-        let result = cpu.step()
-        // Partial progress of a REP string instruction stands even when an element faulted.
-        s.gpr.update(from: cpu.state.gpr, count: CPUState.slotCount)
-        vcpu.setState(s)
+        let result = onCopy(of: vcpu) { s in
+            cpu.forgetDecoded(at: s.rip)
+            memory.instructionAddress = s.linearRIP
+            memory.instruction = bytes
+            return cpu.step()
+        }
         switch result {
         case .executed: return .completed
         case .exception(let e):

@@ -226,6 +226,7 @@ public final class Machine {
             if case .pageFault(let a, _) = e { event.faultAddress = a }
             vcpu.inject(event)
             return nil
+        case .shutdown: return .shutdown
         case .failed(let why): return .error(why)
         }
     }
@@ -235,9 +236,7 @@ public final class Machine {
     func finishDelivery(_ e: CPUException) -> MachineStop? {
         switch assist.deliver(vcpu, e) {
         case .completed: return nil
-        case .fault:
-            // The delivery escalated to a triple fault in the assist.
-            return .shutdown
+        case .shutdown, .fault: return .shutdown
         case .failed(let why): return .error(why)
         }
     }
@@ -280,8 +279,8 @@ extension Machine {
                       BootMemoryRegion(base: 0x100000, length: ramTop - 0x100000, available: true)]
         let modules = configuration.initrd.map { [BootModule(bytes: $0, commandLine: "initrd")] } ?? []
         let plan: LoadPlan
-        if (try? GuestLoader.multiboot(image, commandLine: configuration.commandLine, modules: modules, memory: memory)) != nil {
-            plan = try GuestLoader.multiboot(image, commandLine: configuration.commandLine, modules: modules, memory: memory)
+        if let multiboot = try? GuestLoader.multiboot(image, commandLine: configuration.commandLine, modules: modules, memory: memory) {
+            plan = multiboot
         } else if image.starts(with: [0x7F, 0x45, 0x4C, 0x46]) {
             plan = try GuestLoader.elf(image)
         } else {

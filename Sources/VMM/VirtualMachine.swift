@@ -167,11 +167,13 @@ public final class VirtualCPU {
     public let id: Int
     let cpu: CPU<GuestMMU>
     let mmu: GuestMMU
+    unowned let vm: VMMemory
     /// Exits by kind and nested faults, for `--stats`.
     public private(set) var exitCounts: [String: Int] = [:]
 
     init(id: Int, vm: VMMemory, model: CPUModel) {
         self.id = id
+        self.vm = vm
         mmu = GuestMMU(pmap: vm.pmap, host: vm.memory.host, resolver: vm)
         cpu = CPU(memory: mmu, vendor: .intel, model: model)
         cpu.state.resetToPowerOn()
@@ -210,7 +212,6 @@ public final class VirtualCPU {
 
     /// How the memory map classifies a GPA (without faulting anything in).
     func vmMemoryOutcome(_ gpa: UInt64) -> NestedFaultOutcome {
-        let vm = mmu.resolver as! VMMemory
         switch vm.memory.backing(GuestPhysicalAddress(gpa)) {
         case .mmio(let r, let o): return .mmioAssist(range: r, offset: o)
         default: return .unbacked(gpa: GuestPhysicalAddress(gpa))
@@ -219,8 +220,7 @@ public final class VirtualCPU {
 
     /// Up to 15 bytes at CS:RIP (fewer at the end of fetchable memory).
     public func instructionBytes() -> [UInt8] {
-        let s = cpu.state
-        let linear = s.mode == .bits64 ? s.rip : (s.segmentBase(1) &+ s.rip) & 0xFFFF_FFFF
+        let linear = cpu.state.linearRIP
         var buffer = [UInt8](repeating: 0, count: 15)
         let n = buffer.withUnsafeMutableBufferPointer { b in (try? mmu.fetch(linear, into: b.baseAddress!, max: 15)) ?? 0 }
         return Array(buffer[0..<n])

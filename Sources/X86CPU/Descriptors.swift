@@ -68,12 +68,8 @@ extension CPU {
 
     /// MOV/POP to a data segment register or SS, and LDS/LES/LFS/LGS/LSS.
     func loadSegment(_ r: SegmentRegister, _ selector: UInt16) throws(CPUException) {
-        if !state.protectedMode || state.rflags & Flag.vm != 0 {
-            // Real mode: the base follows the selector; the limit and attributes stay (unreal mode).
-            var s = state.segment(r)
-            s.selector = selector
-            s.base = UInt64(selector) << 4
-            state.setSegment(r, s)
+        if state.realAddressing {
+            state.setSegment(r, realSegment(r, selector))
             return
         }
         let s = SegmentSelector(selector)
@@ -90,6 +86,15 @@ extension CPU {
         }
         try markAccessed(&d, at: a)
         state.setSegment(r, SegmentState(selector: selector, descriptor: d))
+    }
+
+    /// A segment register loaded in real-address mode: the base follows the selector; the
+    /// limit and attributes stay as they were (unreal mode).
+    func realSegment(_ r: SegmentRegister, _ selector: UInt16) -> SegmentState {
+        var s = state.segment(r)
+        s.selector = selector
+        s.base = UInt64(selector) << 4
+        return s
     }
 
     /// The checks of a far JMP or CALL to a code segment (no gates or task switches: those are

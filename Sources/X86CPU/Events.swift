@@ -26,22 +26,20 @@ extension CPU {
     /// Exceptions are delivered through the guest's IDT (double fault, triple fault = shutdown
     /// exit); a pending injected event is delivered first.
     public func run(limit: UInt64) -> RunStop {
-        memory.attach(state)
         interruptedDelivery = nil
         if state.activity == .shutdown { return .exit(.shutdown) }
         if let e = pendingEvent {
             pendingEvent = nil
             state.activity = .active
-            let exception: CPUException
+            let exit: CPUExit?
             switch e.kind {
             case .exception:
-                exception = e.vector == 14 ? .pageFault(address: e.faultAddress, errorCode: e.errorCode ?? 0)
-                    : Self.exception(vector: e.vector, errorCode: e.errorCode)
+                exit = raise(e.vector == 14 ? .pageFault(address: e.faultAddress, errorCode: e.errorCode ?? 0)
+                             : Self.exception(vector: e.vector, errorCode: e.errorCode))
             case .externalInterrupt, .nmi:
-                if let x = deliverExternal(e.vector) { return .exit(x) }
-                exception = .exit(.halt) // unused
+                exit = deliverExternal(e.vector)
             }
-            if e.kind == .exception, let x = raise(exception) { return .exit(x) }
+            if let exit { return .exit(exit) }
         }
         if state.activity == .halted { return .exit(.halt) }
         let end = state.retired &+ limit
@@ -162,10 +160,7 @@ extension CPU {
         try push(UInt64(state.segment(.cs).selector), size: 2)
         try push(returnRIP & 0xFFFF, size: 2)
         state.rflags &= ~(Flag.if | Flag.tf | Flag.ac | Flag.rf)
-        var cs = state.segment(.cs)
-        cs.selector = UInt16(entry >> 16)
-        cs.base = (entry >> 16) << 4
-        setCodeSegment(cs, cpl: 0)
+        setCodeSegment(realSegment(.cs, UInt16(truncatingIfNeeded: entry >> 16)), cpl: 0)
         state.rip = entry & 0xFFFF
     }
 
@@ -268,9 +263,8 @@ extension CPU {
         }
         state.gpr[4] = frame.rsp
         state.rflags &= ~frame.clearFlags
-        var cs = state.segment(.cs)
-        if let (d, _) = try descriptor(gate.selector) { cs = SegmentState(selector: frame.cs.value, descriptor: d) }
-        setCodeSegment(cs, cpl: frame.cpl)
+        // The frame exists only for a present code descriptor: the one read above.
+        if let code { setCodeSegment(SegmentState(selector: frame.cs.value, descriptor: code), cpl: frame.cpl) }
         state.rip = frame.rip
     }
 }

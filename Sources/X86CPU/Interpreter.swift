@@ -119,7 +119,7 @@ public final class CPU<Memory: CPUMemory> {
     @inline(never)
     func decode(at rip: UInt64) throws(CPUException) -> DecodedInstruction {
         let mode = state.mode
-        let linearRIP = mode == .bits64 ? rip : (decodedCSBase &+ rip) & 0xFFFF_FFFF
+        let linearRIP = state.linearRIP
         let n = try memory.fetch(linearRIP, into: fetchBuffer, max: 15)
         let ins = decoders[mode == .bits16 ? 0 : (mode == .bits32 ? 1 : 2)].decode(fetchBuffer, count: n)
         switch ins.status {

@@ -164,11 +164,11 @@ extension CPU {
             try store(a, size: 2, value: UInt64(t.limit))
             try store(a &+ 2, size: width, value: t.base)
         case .lldt, .ltr:
-            guard state.protectedMode, state.rflags & Flag.vm == 0 else { throw .invalidOpcode }
+            guard !state.realAddressing else { throw .invalidOpcode }
             try requireCPL0()
             try loadSystemSegment(op == .ltr, UInt16(truncatingIfNeeded: try read(place(ops[0]))))
         case .sldt, .str:
-            guard state.protectedMode, state.rflags & Flag.vm == 0 else { throw .invalidOpcode }
+            guard !state.realAddressing else { throw .invalidOpcode }
             if state.cr4 & CR4Bit.umip != 0 && state.cpl > 0 { throw .generalProtection(0) }
             let v = UInt64(state.segment(op == .str ? .tr : .ldtr).selector)
             try write(place(ops[0]), v)
@@ -335,7 +335,7 @@ extension CPU {
     // MARK: LAR, LSL, VERR, VERW
 
     func descriptorQuery(_ op: Op, _ ops: OperandList) throws(CPUException) {
-        guard state.protectedMode, state.rflags & Flag.vm == 0 else { throw .invalidOpcode }
+        guard !state.realAddressing else { throw .invalidOpcode }
         let source = op == .lar || op == .lsl ? ops[1] : ops[0]
         let s = SegmentSelector(UInt16(truncatingIfNeeded: try read(place(source))))
         var ok = false
@@ -416,23 +416,11 @@ extension CPU {
         let (selector, offset) = try farPointer(ops, osz)
         let target = offset & sizeMask(osz)
         try transaction { () throws(CPUException) in
-            let oldCS = UInt64(state.segment(.cs).selector), returnRIP = state.rip
-            if !state.protectedMode || state.rflags & Flag.vm != 0 {
-                if call {
-                    try push(oldCS, size: osz)
-                    try push(returnRIP, size: osz)
-                }
-                var cs = state.segment(.cs)
-                cs.selector = selector
-                cs.base = UInt64(selector) << 4
-                setCodeSegment(cs, cpl: state.cpl)
-                state.rip = target
-                return
-            }
-            let cs = try farTarget(selector)
+            // The target's checks come before anything is pushed.
+            let cs = state.realAddressing ? realSegment(.cs, selector) : try farTarget(selector)
             if call {
-                try push(oldCS, size: osz)
-                try push(returnRIP, size: osz)
+                try push(UInt64(state.segment(.cs).selector), size: osz)
+                try push(state.rip, size: osz)
             }
             setCodeSegment(cs, cpl: state.cpl)
             if state.mode == .bits64 && !isCanonical(target) { throw .generalProtection(0) }
@@ -448,11 +436,8 @@ extension CPU {
             let ip = try pop(size: osz) & sizeMask(osz)
             let selector = UInt16(truncatingIfNeeded: try pop(size: osz))
             setStackPointer(state.gpr[4] &+ release)
-            if !state.protectedMode || state.rflags & Flag.vm != 0 {
-                var cs = state.segment(.cs)
-                cs.selector = selector
-                cs.base = UInt64(selector) << 4
-                setCodeSegment(cs, cpl: state.cpl)
+            if state.realAddressing {
+                setCodeSegment(realSegment(.cs, selector), cpl: state.cpl)
                 state.rip = ip
                 return
             }
@@ -508,10 +493,7 @@ extension CPU {
         try transaction { () throws(CPUException) in
             if !state.protectedMode {
                 let ip = try pop(size: osz), cs = UInt16(truncatingIfNeeded: try pop(size: osz)), flags = try pop(size: osz)
-                var seg = state.segment(.cs)
-                seg.selector = cs
-                seg.base = UInt64(cs) << 4
-                setCodeSegment(seg, cpl: 0)
+                setCodeSegment(realSegment(.cs, cs), cpl: 0)
                 let writable: UInt64 = osz == 2 ? 0x7FD5 : 0x25_7FD5
                 state.rflags = state.rflags & ~writable | flags & writable | 2
                 state.rip = ip & sizeMask(osz)

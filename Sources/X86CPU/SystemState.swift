@@ -165,7 +165,13 @@ extension CPUState {
         set { gpr[133] = newValue.rawValue }
     }
 
+    /// CS:RIP as a linear address (CS's base counts outside 64-bit mode).
+    public var linearRIP: UInt64 { mode == .bits64 ? rip : (segmentBase(1) &+ rip) & 0xFFFF_FFFF }
+
     public var protectedMode: Bool { cr0 & CR0Bit.pe != 0 }
+    /// Real mode or virtual-8086 mode: segment registers load selector · 16 as the base,
+    /// without descriptors.
+    public var realAddressing: Bool { cr0 & CR0Bit.pe == 0 || rflags & Flag.vm != 0 }
     public var pagingEnabled: Bool { cr0 & CR0Bit.pg != 0 }
     public var longModeActive: Bool { efer & EFERBit.lma != 0 }
 

@@ -3,18 +3,12 @@
 ; by polling the line status register, and exits through isa-debug-exit (port 0xf4) with
 ; code 0 (QEMU's status is then (0 << 1) | 1 = 1).
 ;
-; Build: nasm -f bin -o hello.bin hello.asm   (Fixtures/guests/build.sh does every guest)
+; Build: nasm -f bin -i lib/ -o hello/hello.bin hello/hello.asm (Fixtures/guests/build.sh does every guest)
 
 bits 32
 org 0x100000
 
-MB_MAGIC equ 0x1BADB002
-MB_FLAGS equ 0x00010002            ; memory information, address fields
-LOAD     equ 0x100000
-
-header:
-    dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
-    dd header, LOAD, load_end, bss_end, start
+%include "multiboot.inc"
 
 start:
     cli

@@ -20,14 +20,10 @@
 bits 32
 org 0x100000
 
-MB_MAGIC equ 0x1BADB002
-MB_FLAGS equ 0x00010002
 T        equ 0x3F00000           ; the test window (two pages)
 R        equ 0x300000            ; a RAM buffer
 
-header:
-    dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
-    dd header, header, load_end, bss_end, start
+%include "multiboot.inc"
 
 start:
 %include "longmode.inc"

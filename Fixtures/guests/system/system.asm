@@ -17,13 +17,9 @@
 bits 32
 org 0x100000
 
-MB_MAGIC equ 0x1BADB002
-MB_FLAGS equ 0x00010002
 RM_BASE  equ 0x7000              ; where the real-mode piece is copied (segment 0x0700)
 
-header:
-    dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
-    dd header, header, load_end, bss_end, start
+%include "multiboot.inc"
 
 start:
     cli
