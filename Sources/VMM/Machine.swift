@@ -51,7 +51,12 @@ public struct MachineConfiguration: Sendable {
     /// above the 3 GiB hole's start; a base inside RAM cuts a hole in RAM for it.
     public var testDeviceBase: UInt64 = 0xFEB0_0000
     public static let testDeviceSize: UInt64 = 0x2000
+    /// The vCPU's CPUID model (`--cpu max,-feature`).
+    public var cpu = CPUModel()
     public init() {}
+
+    /// Sets `cpu` from QEMU-style `-cpu` syntax (`max,-pcid,-invpcid`).
+    public mutating func setCPU(_ spec: String) throws(CPUModelError) { cpu = try CPUModel(parsing: spec) }
 }
 
 /// The monitor side (vmd(8)): the devices, the exit loop and the assists.
@@ -87,7 +92,7 @@ public final class Machine {
             if testEnd < top { ranges.append(MemoryRange(.ram, base: testEnd, size: top - testEnd)) }
         }
         let map = try MemoryMap(ranges)
-        vm = try VirtualMachine(name: "softvmm", map: map, host: host)
+        vm = try VirtualMachine(name: "softvmm", map: map, host: host, model: configuration.cpu)
         serial = UART16550(output: serialOutput)
         try ports.insert(serial, name: "com1", base: 0x3F8, count: 8)
         try ports.insert(debugExit, name: "debug-exit", base: 0xF4, count: 4)

@@ -284,6 +284,12 @@ public final class VirtualCPU {
         get { cpu.exitingMSRs }
         set { cpu.exitingMSRs = newValue }
     }
+    /// The CPUID model (hidden features, overridden leaves, the stated TSC frequency); the
+    /// CR4 bits of hidden features become reserved.
+    public var model: CPUModel {
+        get { cpu.model }
+        set { cpu.model = newValue }
+    }
     public var exitingCPUIDLeaves: Set<UInt32> {
         get { cpu.exitingCPUIDLeaves }
         set { cpu.exitingCPUIDLeaves = newValue }

@@ -78,7 +78,7 @@ extension CPU {
         if let f = Segmentation.checkLoad(s, found?.0, cpl: state.cpl, stack: r == .ss, sixtyFourBit: state.mode == .bits64) {
             throw f.exception
         }
-        guard var (d, a) = found else {
+        guard case (var d, let a)? = found else {
             // A null selector: the register becomes unusable (Intel clears the base).
             state.setSegment(r, SegmentState(selector: selector, base: 0, limit: 0,
                                              attributes: r == .ss ? UInt16(state.cpl) << 5 : 0))

@@ -43,20 +43,27 @@ extension CPU {
         }
         if state.activity == .halted { return .exit(.halt) }
         let end = state.retired &+ limit
+        // Events delivered without an instruction retiring count too, so a guest whose
+        // handler faults forever still ends at the limit.
+        var events: UInt64 = 0
         while state.retired < end {
-            let singleStep = state.rflags & Flag.tf != 0
+            if _slowPath(state.rflags & (Flag.tf | Flag.rf) != 0 || state.breakpointsEnabled) {
+                let before = state.retired
+                if let x = debugStep() { return .exit(x) }
+                if state.retired == before { events &+= 1; if events >= limit { return .limit } }
+                continue
+            }
             switch step() {
             case .executed:
-                if _slowPath(singleStep) {
-                    state.setDR(6, state.dr(6) | 1 << 14) // BS
-                    if let x = raise(.debug) { return .exit(x) }
-                }
+                break
             case .exception(let e):
                 if case .exit(let x) = e {
                     if x == .halt { state.activity = .halted }
                     return .exit(x)
                 }
                 if let x = raise(e) { return .exit(x) }
+                events &+= 1
+                if events >= limit { return .limit }
             }
         }
         return .limit

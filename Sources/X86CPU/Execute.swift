@@ -29,6 +29,7 @@ enum Op: String {
     case `in`, out, insb, insw, insd, outsb, outsw, outsd, syscall, sysret, sysenter, sysexit, swapgs
     case lds, les, lss, lfs, lgs, pushaw, pushal, popaw, popal, xgetbv, xsetbv, xsave, xsave64, xsaveopt, xsaveopt64
     case xrstor, xrstor64, ud2, ud0, ud1, lar, lsl, verr, verw, xlatb, rdpid, rdfsbase, rdgsbase, wrfsbase, wrgsbase
+    case invpcid, rdpkru, wrpkru, stac, clac
     // SSE/SSE2 (XMM forms; the MMX forms of the same mnemonics are not implemented).
     case movdqa, movdqu, movaps, movups, movapd, movupd, movd, movq, pshufd, pmovmskb
     case pxor, por, pand, pandn, xorps, xorpd, orps, orpd, andps, andpd, andnps, andnpd
@@ -614,9 +615,17 @@ extension CPU {
         return t
     }
 
-    /// 48-bit canonical: bits 63:47 all equal.
+    /// Canonical for the paging in use: bits 63:47 all equal, or 63:56 with CR4.LA57.
     @inline(__always) func isCanonical(_ a: UInt64) -> Bool {
-        let top = a >> 47
-        return top == 0 || top == 0x1FFFF
+        let k = 16 &- ((state.cr4 >> 12) & 1) &* 9
+        return Int64(bitPattern: a << k) >> k == Int64(bitPattern: a)
+    }
+
+    /// Canonical for the processor's widest linear address whatever CR4.LA57 says: what
+    /// WRMSR, WRFSBASE, LGDT/LIDT, system-descriptor bases and TLB invalidations check
+    /// (hardware with five-level paging accepts 57-bit addresses there even under 4-level paging).
+    func isCanonicalForProcessor(_ a: UInt64) -> Bool {
+        let k = UInt64(64 - linearBits)
+        return Int64(bitPattern: a << k) >> k == Int64(bitPattern: a)
     }
 }

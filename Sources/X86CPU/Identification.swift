@@ -1,61 +1,190 @@
 import X86
 import X86Decoder
 
+/// A CPUID leaf and subleaf (the subleaf is 0 for leaves that have none).
+public struct CPUIDLeaf: Hashable, Sendable {
+    public var leaf: UInt32, subleaf: UInt32
+    public init(_ leaf: UInt32, _ subleaf: UInt32 = 0) { (self.leaf, self.subleaf) = (leaf, subleaf) }
+}
+
+/// CPUID's four output registers.
+public struct CPUIDResult: Equatable, Sendable {
+    public var eax: UInt32, ebx: UInt32, ecx: UInt32, edx: UInt32
+    public init(_ eax: UInt32, _ ebx: UInt32, _ ecx: UInt32, _ edx: UInt32) { (self.eax, self.ebx, self.ecx, self.edx) = (eax, ebx, ecx, edx) }
+    public var tuple: (UInt32, UInt32, UInt32, UInt32) { (eax, ebx, ecx, edx) }
+}
+
 /// What CPUID reports, and the deterministic sources behind RDTSC and RDRAND.
 /// Only what the interpreter implements is reported; everything else reads as absent
-/// (and its encodings raise #UD).
+/// (and its encodings raise #UD). A monitor can hide features (`hidden`) or replace whole
+/// leaves (`overrides`), as KVM_SET_CPUID and bhyve's CPUID policy do: a hidden instruction
+/// still runs, as on hardware behind a masking hypervisor, but the CR4 bits of hidden
+/// features become reserved, so an OS cannot turn on what it was told is absent.
 public struct CPUModel: Sendable {
     /// CPUID leaf 0's vendor string (12 bytes).
     public var vendor = "GenuineIntel"
     /// The guest's time-stamp counter advances this much per retired instruction.
     public var tscPerInstruction: UInt64 = 1
+    /// The TSC frequency CPUID states (leaves 0x15 and 0x16). Guest time is the instruction
+    /// count, so with one tick per instruction the default makes an instruction last 1 ns.
+    public var tscFrequency: UInt64 = 1_000_000_000
+    /// The core crystal clock (leaf 0x15 ECX), the local APIC timer's input clock.
+    public var crystalFrequency: UInt64 = 25_000_000
     /// RDRAND and RDSEED draw from a SplitMix64 stream with this seed.
     public var entropySeed: UInt64 = 0x5EED
-    /// The CR4 bits MOV CR4 accepts (the rest are reserved: #GP).
-    public var supportedCR4: UInt64 = CR4Bit.vme | CR4Bit.pvi | CR4Bit.tsd | CR4Bit.de | CR4Bit.pse | CR4Bit.pae | CR4Bit.mce
-        | CR4Bit.pge | CR4Bit.pce | CR4Bit.osfxsr | CR4Bit.osxmmexcpt | CR4Bit.umip | CR4Bit.fsgsbase
-        | CR4Bit.osxsave | CR4Bit.smep | CR4Bit.smap
+    /// Feature bits cleared from CPUID's answers, by leaf.
+    public var hidden: [CPUIDLeaf: CPUIDResult] = [:]
+    /// Leaves answered with these values instead of the model's (applied before `hidden`).
+    public var overrides: [CPUIDLeaf: CPUIDResult] = [:]
     /// XCR0 bits XSETBV accepts: x87 and SSE.
     public var xcr0Supported: UInt64 = 3
+    /// The linear-address width of the implemented paging: 57 (five-level paging) or 48.
+    public var linearAddressBits: Int { reports(leaf: 7, register: 2, bit: 16) ? 57 : 48 }
 
     public init() {}
 
-    /// CPUID(leaf, subleaf) -> (eax, ebx, ecx, edx).
+    /// Hides one feature bit (register 0 = EAX ... 3 = EDX).
+    public mutating func hide(leaf: UInt32, subleaf: UInt32 = 0, register: Int, bit: Int) {
+        var m = hidden[CPUIDLeaf(leaf, subleaf)] ?? CPUIDResult(0, 0, 0, 0)
+        switch register {
+        case 0: m.eax |= 1 << UInt32(bit)
+        case 1: m.ebx |= 1 << UInt32(bit)
+        case 2: m.ecx |= 1 << UInt32(bit)
+        default: m.edx |= 1 << UInt32(bit)
+        }
+        hidden[CPUIDLeaf(leaf, subleaf)] = m
+    }
+
+    /// Whether CPUID reports a feature bit.
+    public func reports(leaf: UInt32, subleaf: UInt32 = 0, register: Int, bit: Int) -> Bool {
+        let r = cpuid(leaf, subleaf)
+        return [r.0, r.1, r.2, r.3][register] >> UInt32(bit) & 1 != 0
+    }
+
+    /// Each CR4 bit with the feature that makes it settable (leaf, register, bit); PCE needs none.
+    static let cr4Features: [(UInt64, UInt32, Int, Int)] = [
+        (CR4Bit.tsd, 1, 3, 4), (CR4Bit.de, 1, 3, 2), (CR4Bit.pse, 1, 3, 3), (CR4Bit.pae, 1, 3, 6),
+        (CR4Bit.mce, 1, 3, 7), (CR4Bit.pge, 1, 3, 13), (CR4Bit.osfxsr, 1, 3, 24), (CR4Bit.osxmmexcpt, 1, 3, 25),
+        (CR4Bit.umip, 7, 2, 2), (CR4Bit.la57, 7, 2, 16), (CR4Bit.fsgsbase, 7, 1, 0), (CR4Bit.pcide, 1, 2, 17),
+        (CR4Bit.osxsave, 1, 2, 26), (CR4Bit.smep, 7, 1, 7), (CR4Bit.smap, 7, 1, 20), (CR4Bit.pke, 7, 2, 3),
+    ]
+
+    /// The CR4 bits MOV CR4 accepts: those of the features CPUID reports (the rest are
+    /// reserved: #GP). VME and PVI stay reserved: virtual-8086 mode is not implemented.
+    public var supportedCR4: UInt64 {
+        Self.cr4Features.reduce(CR4Bit.pce) { bits, f in reports(leaf: f.1, register: f.2, bit: f.3) ? bits | f.0 : bits }
+    }
+
+    /// CPUID(leaf, subleaf) -> (eax, ebx, ecx, edx), after overrides and hidden bits. The bits
+    /// that follow the vCPU's state (OSXSAVE, OSPKE) are added by the CPU.
     public func cpuid(_ leaf: UInt32, _ subleaf: UInt32) -> (UInt32, UInt32, UInt32, UInt32) {
+        // Leaves without subleaves ignore ECX.
+        let key = CPUIDLeaf(leaf, leaf == 7 || leaf == 0xD ? subleaf : 0)
+        var r = overrides[key] ?? base(leaf, subleaf)
+        if let h = hidden[key] { r = CPUIDResult(r.eax & ~h.eax, r.ebx & ~h.ebx, r.ecx & ~h.ecx, r.edx & ~h.edx) }
+        return r.tuple
+    }
+
+    /// The model's own answer.
+    func base(_ leaf: UInt32, _ subleaf: UInt32) -> CPUIDResult {
         let v = Array(vendor.utf8.prefix(12)) + [UInt8](repeating: 0x20, count: max(0, 12 - vendor.utf8.count))
         func word(_ i: Int) -> UInt32 { UInt32(v[i]) | UInt32(v[i + 1]) << 8 | UInt32(v[i + 2]) << 16 | UInt32(v[i + 3]) << 24 }
         switch leaf {
-        case 0: return (0xD, word(0), word(8), word(4))
+        case 0: return CPUIDResult(0x16, word(0), word(8), word(4))
         case 1:
             // Family 6. EBX: CLFLUSH line size 8 × 8 bytes.
-            // ECX: SSE3 (0), PCLMULQDQ (1), SSSE3 (9), CX16 (13), SSE4.1 (19), SSE4.2 (20), MOVBE (22),
-            //      POPCNT (23), XSAVE (26), RDRAND (30); OSXSAVE (27) follows CR4 (the CPU adds it).
-            //      No AVX (28): not implemented.
-            // EDX: FPU (0), DE (2), PSE (3), TSC (4), MSR (5), PAE (6), CX8 (8), SEP (11), MTRR (12),
-            //      PGE (13), CMOV (15), PAT (16), CLFSH (19), MMX (23), FXSR (24), SSE (25), SSE2 (26).
+            // ECX: SSE3 (0), PCLMULQDQ (1), SSSE3 (9), CX16 (13), PCID (17), SSE4.1 (19), SSE4.2 (20),
+            //      MOVBE (22), POPCNT (23), XSAVE (26), RDRAND (30); OSXSAVE (27) follows CR4 (the
+            //      CPU adds it). No AVX (28): not implemented.
+            // EDX: FPU (0), DE (2), PSE (3), TSC (4), MSR (5), PAE (6), MCE (7: CR4.MCE, no #MC is
+            //      ever raised), CX8 (8), SEP (11), MTRR (12), PGE (13), CMOV (15), PAT (16),
+            //      CLFSH (19), MMX (23), FXSR (24), SSE (25), SSE2 (26).
             //      No APIC (9) until the interrupt controllers exist.
-            let ecx: UInt32 = 1 << 0 | 1 << 1 | 1 << 9 | 1 << 13 | 1 << 19 | 1 << 20 | 1 << 22 | 1 << 23 | 1 << 26 | 1 << 30
-            let edx: UInt32 = 1 << 0 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 8 | 1 << 11 | 1 << 12 | 1 << 13
-                | 1 << 15 | 1 << 16 | 1 << 19 | 1 << 23 | 1 << 24 | 1 << 25 | 1 << 26
-            return (0x0006_0600, 8 << 8, ecx, edx)
+            let ecx: UInt32 = 1 << 0 | 1 << 1 | 1 << 9 | 1 << 13 | 1 << 17 | 1 << 19 | 1 << 20 | 1 << 22 | 1 << 23
+                | 1 << 26 | 1 << 30
+            let edx: UInt32 = 1 << 0 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 11 | 1 << 12
+                | 1 << 13 | 1 << 15 | 1 << 16 | 1 << 19 | 1 << 23 | 1 << 24 | 1 << 25 | 1 << 26
+            return CPUIDResult(0x0006_0600, 8 << 8, ecx, edx)
         case 7 where subleaf == 0:
-            // EBX: FSGSBASE (0), BMI1 (3), SMEP (7), BMI2 (8), RDSEED (18), ADX (19), SMAP (20), CLFLUSHOPT (23).
-            // ECX: UMIP (2), RDPID (22).
-            return (0, 1 << 0 | 1 << 3 | 1 << 7 | 1 << 8 | 1 << 18 | 1 << 19 | 1 << 20 | 1 << 23, 1 << 2 | 1 << 22, 0)
+            // EBX: FSGSBASE (0), BMI1 (3), SMEP (7), BMI2 (8), INVPCID (10), RDSEED (18), ADX (19),
+            //      SMAP (20), CLFLUSHOPT (23).
+            // ECX: UMIP (2), PKU (3; OSPKE (4) follows CR4), LA57 (16), RDPID (22).
+            return CPUIDResult(0, 1 << 0 | 1 << 3 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 18 | 1 << 19 | 1 << 20 | 1 << 23,
+                               1 << 2 | 1 << 3 | 1 << 16 | 1 << 22, 0)
         case 0xD where subleaf == 0:
             // XSAVE: x87 and SSE (XCR0 bits 0-1); the legacy area and header take 576 bytes.
-            return (3, 576, 576, 0)
+            return CPUIDResult(3, 576, 576, 0)
         case 0xD where subleaf == 1:
-            return (1, 0, 0, 0) // XSAVEOPT
-        case 0x8000_0000: return (0x8000_0008, 0, 0, 0)
+            return CPUIDResult(1, 0, 0, 0) // XSAVEOPT
+        case 0x15:
+            // TSC / crystal ratio (EBX / EAX) and the crystal's frequency in Hz (ECX).
+            let g = gcd(tscFrequency, crystalFrequency)
+            return CPUIDResult(UInt32(truncatingIfNeeded: crystalFrequency / g), UInt32(truncatingIfNeeded: tscFrequency / g),
+                               UInt32(truncatingIfNeeded: crystalFrequency), 0)
+        case 0x16:
+            // Base and maximum frequency, and the bus (reference) frequency, in MHz.
+            let mhz = UInt32(truncatingIfNeeded: tscFrequency / 1_000_000)
+            return CPUIDResult(mhz, mhz, UInt32(truncatingIfNeeded: crystalFrequency / 1_000_000), 0)
+        case 0x8000_0000: return CPUIDResult(0x8000_0008, 0, 0, 0)
         case 0x8000_0001:
             // ECX: LAHF/SAHF in 64-bit mode (0), LZCNT (5), PREFETCHW (8);
             // EDX: SYSCALL (11), NX (20), 1-GiB pages (26), RDTSCP (27), long mode (29).
-            return (0, 0, 1 << 0 | 1 << 5 | 1 << 8, 1 << 11 | 1 << 20 | 1 << 26 | 1 << 27 | 1 << 29)
+            return CPUIDResult(0, 0, 1 << 0 | 1 << 5 | 1 << 8, 1 << 11 | 1 << 20 | 1 << 26 | 1 << 27 | 1 << 29)
         case 0x8000_0008:
-            // 46 physical and 48 linear address bits.
-            return (46 | 48 << 8, 0, 0, 0)
-        default: return (0, 0, 0, 0)
+            // 46 physical and 48 or 57 linear address bits.
+            return CPUIDResult(46 | UInt32(linearAddressBits) << 8, 0, 0, 0)
+        default: return CPUIDResult(0, 0, 0, 0)
+        }
+    }
+
+    func gcd(_ a: UInt64, _ b: UInt64) -> UInt64 { b == 0 ? max(a, 1) : gcd(b, a % b) }
+
+    /// Feature names as QEMU's `-cpu` and Linux's /proc/cpuinfo spell them: (leaf, register, bit).
+    public static let featureNames: [String: (UInt32, Int, Int)] = [
+        "fpu": (1, 3, 0), "de": (1, 3, 2), "pse": (1, 3, 3), "tsc": (1, 3, 4), "msr": (1, 3, 5), "pae": (1, 3, 6),
+        "mce": (1, 3, 7), "cx8": (1, 3, 8), "sep": (1, 3, 11), "mtrr": (1, 3, 12), "pge": (1, 3, 13), "cmov": (1, 3, 15),
+        "pat": (1, 3, 16), "clflush": (1, 3, 19), "mmx": (1, 3, 23), "fxsr": (1, 3, 24), "sse": (1, 3, 25), "sse2": (1, 3, 26),
+        "pni": (1, 2, 0), "sse3": (1, 2, 0), "pclmulqdq": (1, 2, 1), "ssse3": (1, 2, 9), "cx16": (1, 2, 13), "pcid": (1, 2, 17),
+        "sse4.1": (1, 2, 19), "sse4_1": (1, 2, 19), "sse4.2": (1, 2, 20), "sse4_2": (1, 2, 20), "movbe": (1, 2, 22),
+        "popcnt": (1, 2, 23), "xsave": (1, 2, 26), "rdrand": (1, 2, 30),
+        "fsgsbase": (7, 1, 0), "bmi1": (7, 1, 3), "smep": (7, 1, 7), "bmi2": (7, 1, 8), "invpcid": (7, 1, 10),
+        "rdseed": (7, 1, 18), "adx": (7, 1, 19), "smap": (7, 1, 20), "clflushopt": (7, 1, 23),
+        "umip": (7, 2, 2), "pku": (7, 2, 3), "la57": (7, 2, 16), "rdpid": (7, 2, 22),
+        "lahf_lm": (0x8000_0001, 2, 0), "abm": (0x8000_0001, 2, 5), "3dnowprefetch": (0x8000_0001, 2, 8),
+        "syscall": (0x8000_0001, 3, 11), "nx": (0x8000_0001, 3, 20), "pdpe1gb": (0x8000_0001, 3, 26),
+        "rdtscp": (0x8000_0001, 3, 27), "lm": (0x8000_0001, 3, 29),
+    ]
+
+    /// A model from QEMU-style `-cpu` syntax: `max` (everything implemented) followed by
+    /// `,-feature` to hide one; `,+feature` is accepted for what is already reported.
+    /// Throws a message naming the first part it does not understand.
+    public init(parsing spec: String) throws(CPUModelError) {
+        self.init()
+        let parts = spec.split(separator: ",").map(String.init)
+        guard let first = parts.first, first == "max" || first == "host" else { throw .unknownModel(parts.first ?? "") }
+        for part in parts.dropFirst() {
+            guard let sign = part.first, sign == "-" || sign == "+", let f = Self.featureNames[String(part.dropFirst())] else {
+                throw .unknownFeature(part)
+            }
+            if sign == "-" {
+                hide(leaf: f.0, register: f.1, bit: f.2)
+            } else if !reports(leaf: f.0, register: f.1, bit: f.2) {
+                throw .notImplemented(String(part.dropFirst()))
+            }
+        }
+    }
+}
+
+/// Why a `-cpu` string was refused.
+public enum CPUModelError: Error, Equatable, CustomStringConvertible {
+    case unknownModel(String)
+    case unknownFeature(String)
+    case notImplemented(String)
+    public var description: String {
+        switch self {
+        case .unknownModel(let m): "unknown CPU model \"\(m)\": use max, then ,-feature to hide features"
+        case .unknownFeature(let f): "\"\(f)\" is not +feature or -feature with a known feature name"
+        case .notImplemented(let f): "feature \(f) is not implemented, so it cannot be added"
         }
     }
 }
@@ -69,9 +198,11 @@ extension CPU {
             if exitingCPUIDLeaves.contains(leaf) {
                 throw .exit(.cpuid(leaf: leaf, subleaf: UInt32(truncatingIfNeeded: state.gpr[1])))
             }
-            let (a, b, c, d) = model.cpuid(UInt32(truncatingIfNeeded: state.gpr[0]), UInt32(truncatingIfNeeded: state.gpr[1]))
-            // OSXSAVE reflects CR4.
-            let c1 = leaf == 1 && state.cr4 & CR4Bit.osxsave != 0 ? c | 1 << 27 : c
+            let (a, b, c, d) = model.cpuid(leaf, UInt32(truncatingIfNeeded: state.gpr[1]))
+            // OSXSAVE and OSPKE reflect CR4.
+            var c1 = c
+            if leaf == 1 && state.cr4 & CR4Bit.osxsave != 0 { c1 |= 1 << 27 }
+            if leaf == 7 && state.gpr[1] & 0xFFFF_FFFF == 0 && state.cr4 & CR4Bit.pke != 0 { c1 |= 1 << 4 }
             state.gpr[0] = UInt64(a); state.gpr[3] = UInt64(b); state.gpr[1] = UInt64(c1); state.gpr[2] = UInt64(d)
         case .rdtsc, .rdtscp:
             // Guest time is the retired-instruction count: the same run reads the same values.

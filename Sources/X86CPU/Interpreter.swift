@@ -31,8 +31,15 @@ public final class CPU<Memory: CPUMemory> {
     static var cacheSize: Int { 4096 }
     static var codePageSlots: Int { 256 }
 
-    /// CPUID's answers and the deterministic time and entropy sources.
-    public let model: CPUModel
+    /// CPUID's answers and the deterministic time and entropy sources. The monitor may
+    /// change it (per-vCPU CPUID configuration) before or between runs.
+    public var model: CPUModel {
+        didSet { supportedCR4 = model.supportedCR4; linearBits = model.linearAddressBits }
+    }
+    /// What `model` allows, computed once: the settable CR4 bits and the processor's
+    /// linear-address width (the canonical checks of MSRs, bases and TLB invalidations).
+    var supportedCR4: UInt64
+    var linearBits: Int
     /// Instructions retired: guest time (RDTSC) is derived from it.
     public var retired: UInt64 { state.retired }
     var entropy: SplitMix64
@@ -51,6 +58,8 @@ public final class CPU<Memory: CPUMemory> {
     /// The exception whose delivery an exit interrupted (nil when the exit came from an
     /// instruction): the VMM completes the delivery.
     public internal(set) var interruptedDelivery: CPUException?
+    /// DR0-DR3 and DR7 as last handed to the MMU (Debug.swift).
+    var watchKey: [UInt64] = [0, 0, 0, 0, 0]
     /// The mode and CS base the decoded-instruction cache was filled under.
     var decodedMode: CPUMode = .bits64
     var decodedCSBase: UInt64 = 0
@@ -59,6 +68,8 @@ public final class CPU<Memory: CPUMemory> {
         self.memory = memory
         self.vendor = vendor
         self.model = model
+        supportedCR4 = model.supportedCR4
+        linearBits = model.linearAddressBits
         entropy = SplitMix64(seed: model.entropySeed)
         decoders = [X86Decoder(mode: .bits16, vendor: vendor), X86Decoder(mode: .bits32, vendor: vendor),
                     X86Decoder(mode: .bits64, vendor: vendor)]

@@ -55,6 +55,22 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     public func attach(_ state: CPUState) { self.state = state }
 
+    /// Data breakpoints: their pages stay out of the TLB, so every access to them comes
+    /// through the slow path, which checks them.
+    var watchpoints: [Watchpoint] = []
+    public func watch(_ points: [Watchpoint]) {
+        watchpoints = points
+        flushTLB()
+    }
+
+    @inline(never) func checkWatchpoints(_ address: UInt64, _ size: Int, write: Bool) {
+        for w in watchpoints where w.overlaps(address, size, write: write) { state.watchHits |= 1 << UInt64(w.index) }
+    }
+
+    func watched(_ page: UInt64) -> Bool {
+        watchpoints.contains { $0.address >> 12 == page || ($0.address &+ $0.length &- 1) >> 12 == page }
+    }
+
     // MARK: the hot path
 
     /// 1 for a user access (CPL 3 and not an implicit supervisor access).
@@ -116,6 +132,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     @inline(never)
     func readSlow(_ address: UInt64, _ size: Int) throws(CPUException) -> UInt64 {
+        if !watchpoints.isEmpty { checkWatchpoints(address, size, write: false) }
         let first = 4096 - Int(address & 0xFFF)
         if size <= first { return load(try translate(address, 0), size) }
         // Split across two pages: both translate before anything is read.
@@ -130,6 +147,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     @inline(never)
     func writeSlow(_ address: UInt64, _ size: Int, _ value: UInt64) throws(CPUException) {
+        if !watchpoints.isEmpty { checkWatchpoints(address, size, write: true) }
         let first = 4096 - Int(address & 0xFFF)
         if size <= first { return storeValue(try translate(address, 1), size, value) }
         let p0 = try translate(address, 1), p1 = try translate(address &+ UInt64(first), 1)
@@ -152,7 +170,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     }
 
     public func block(to destination: UInt64, from source: UInt64?, pattern: UInt64, size: Int, count: Int) -> Bool {
-        guard state.rflags & Flag.ac == 0 || state.cpl != 3 else { return false }
+        guard state.rflags & Flag.ac == 0 || state.cpl != 3, watchpoints.isEmpty else { return false }
         guard let d = try? translate(destination, 1) else { return false }
         if let source {
             guard let s = try? translate(source, 0) else { return false }
@@ -185,6 +203,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
             throw .exit(.nestedFault(gpa: gpa, access: NestedAccess(rawValue: UInt8(kind))!, linear: address))
         }
         let page = address >> 12
+        if kind != 2 && !watchpoints.isEmpty && watched(page) { return hostPage + Int(address & 0xFFF) }
         let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
         tags[slot] = page << 1 | user
         pages[slot] = hostPage

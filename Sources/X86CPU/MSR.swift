@@ -49,9 +49,12 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
 
     /// WRMSR: stores the value, or #GP(0) for a reserved bit, a non-canonical address, a
     /// read-only or unknown register. A TSC write is returned for the caller (guest time).
-    public mutating func write(_ index: UInt32, _ value: UInt64, longModeActive: Bool) throws(CPUException) {
+    /// `linearBits`: the processor's linear-address width (48, or 57 with five-level paging),
+    /// against which MSR addresses are canonical whatever CR4.LA57 says.
+    public mutating func write(_ index: UInt32, _ value: UInt64, longModeActive: Bool, linearBits: Int = 48) throws(CPUException) {
         let physicalMask: UInt64 = (1 << UInt64(physicalAddressBits)) - 1
-        func canonical(_ v: UInt64) -> Bool { Int64(bitPattern: v << 16) >> 16 == Int64(bitPattern: v) }
+        let k = UInt64(64 - linearBits)
+        func canonical(_ v: UInt64) -> Bool { Int64(bitPattern: v << k) >> k == Int64(bitPattern: v) }
         func reserved(_ mask: UInt64) throws(CPUException) { if value & mask != 0 { throw .generalProtection(0) } }
         switch index {
         case MSRIndex.mtrrCap: throw .generalProtection(0)

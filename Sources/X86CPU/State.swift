@@ -193,6 +193,9 @@ public protocol CPUMemory: AnyObject {
     /// Guest TLB maintenance: everything, or one page.
     func flushTLB()
     func flushTLB(page address: UInt64)
+    /// The data breakpoints to report (Debug.swift): accesses that overlap one set its bit in
+    /// `CPUState.watchHits`. Memories without a TLB may ignore them.
+    func watch(_ points: [Watchpoint])
 }
 
 extension CPUMemory {
@@ -202,6 +205,7 @@ extension CPUMemory {
     public func attach(_ state: CPUState) {}
     public func flushTLB() {}
     public func flushTLB(page address: UInt64) {}
+    public func watch(_ points: [Watchpoint]) {}
 }
 
 /// The architectural state of one CPU: general registers, RIP, RFLAGS, segment bases.

@@ -18,7 +18,7 @@ extension Op {
         .syscall, .sysret, .sysenter, .sysexit, .swapgs, .lds, .les, .lss, .lfs, .lgs,
         .pushaw, .pushal, .popaw, .popal, .xgetbv, .xsetbv, .xsave, .xsave64, .xsaveopt, .xsaveopt64,
         .xrstor, .xrstor64, .ud2, .ud0, .ud1, .lar, .lsl, .verr, .verw, .xlatb, .rdpid,
-        .rdfsbase, .rdgsbase, .wrfsbase, .wrgsbase,
+        .rdfsbase, .rdgsbase, .wrfsbase, .wrgsbase, .invpcid, .rdpkru, .wrpkru, .stac, .clac,
     ]
 }
 
@@ -61,6 +61,7 @@ extension CPU {
             try writeControlRegister(Int(d.number), state.gpr[Int(s.number)] & sizeMask(s.size))
         case .debug:
             try requireCPL0()
+            try generalDetect()
             guard case .register(let s) = ops[1] else { throw .invalidOpcode }
             let n = try debugRegisterNumber(Int(d.number))
             var v = state.gpr[Int(s.number)] & sizeMask(s.size)
@@ -87,10 +88,19 @@ extension CPU {
                 state.gpr[Int(d.number)] = v & sizeMask(d.size)
             case .debug:
                 try requireCPL0()
+                try generalDetect()
                 state.gpr[Int(d.number)] = state.dr(try debugRegisterNumber(Int(s.number))) & sizeMask(d.size)
             default: throw .invalidOpcode
             }
         }
+    }
+
+    /// DR7.GD: any MOV DR is a #DB fault with DR6.BD set, and GD clears for the handler.
+    func generalDetect() throws(CPUException) {
+        guard state.dr(7) & 1 << 13 != 0 else { return }
+        state.setDR(6, state.dr(6) | DR6Bit.bd)
+        state.setDR(7, state.dr(7) & ~(1 << 13))
+        throw .debug
     }
 
     /// DR4 and DR5 alias DR6 and DR7 unless CR4.DE makes them #UD.
@@ -108,7 +118,7 @@ extension CPU {
     func writeControlRegister(_ n: Int, _ value: UInt64) throws(CPUException) {
         var c = ControlRegisters()
         c.cr0 = state.cr0; c.cr2 = state.cr2; c.cr3 = state.cr3; c.cr4 = state.cr4; c.efer = state.efer
-        c.supportedCR4 = model.supportedCR4
+        c.supportedCR4 = supportedCR4
         switch n {
         case 0:
             try c.writeCR0(value, in64BitCode: state.mode == .bits64)
@@ -141,6 +151,34 @@ extension CPU {
         modeMaybeChanged()
     }
 
+    /// INVPCID (SDM vol. 2): type 0 invalidates one address in one PCID, 1 one PCID, 2 every
+    /// PCID including global translations, 3 every PCID except global ones. The TLB here is not
+    /// tagged by PCID, so every type drops at least what it must (type 0 the page, the others
+    /// everything: dropping more than asked is always allowed), after the #GP checks of each type.
+    func invalidatePCID(_ ops: OperandList) throws(CPUException) {
+        try requireCPL0() // virtual-8086 mode runs at CPL 3
+        guard case .register(let r) = ops[0], case .memory(let m) = ops[1] else { throw .invalidOpcode }
+        let type = state.gpr[Int(r.number)] & (state.mode == .bits64 ? ~0 : 0xFFFF_FFFF)
+        let a = try checkedAddress(m, size: 16)
+        let pcid = try memory.read(a, size: 8), address = try memory.read(a &+ 8, size: 8)
+        let pcide = state.cr4 & CR4Bit.pcide != 0
+        switch type {
+        case 0:
+            guard pcid <= 0xFFF, pcide || pcid == 0, isCanonicalForProcessor(address) else { throw .generalProtection(0) }
+            memory.flushTLB(page: address)
+            if codePages[Int(truncatingIfNeeded: address >> 12) & (CPU.codePageSlots - 1)] == address >> 12 {
+                state.invalidationPending = true
+            }
+        case 1:
+            guard pcid <= 0xFFF, pcide || pcid == 0 else { throw .generalProtection(0) }
+            memory.flushTLB()
+        case 2, 3:
+            memory.flushTLB()
+        default:
+            throw .generalProtection(0)
+        }
+    }
+
     /// The instructions of System.swift.
     func system(_ op: Op, _ ins: Instruction, _ ops: OperandList, _ osz: Int) throws(CPUException) {
         switch op {
@@ -151,7 +189,7 @@ extension CPU {
             let limit = try memory.read(a, size: 2)
             var base = try memory.read(a &+ 2, size: state.mode == .bits64 ? 8 : 4)
             if state.mode != .bits64 && osz == 2 { base &= 0xFF_FFFF }
-            if state.mode == .bits64 && !isCanonical(base) { throw .generalProtection(0) }
+            if state.mode == .bits64 && !isCanonicalForProcessor(base) { throw .generalProtection(0) }
             let t = TableRegister(base: base, limit: UInt16(limit))
             if op == .lgdt { state.gdtr = t } else { state.idtr = t }
         case .sgdt, .sidt:
@@ -190,6 +228,25 @@ extension CPU {
             let a = linearAddress(m)
             memory.flushTLB(page: a)
             if codePages[Int(truncatingIfNeeded: a >> 12) & (CPU.codePageSlots - 1)] == a >> 12 { state.invalidationPending = true }
+        case .stac, .clac:
+            // SMAP's override: EFLAGS.AC, set or cleared at CPL 0 only (#UD elsewhere).
+            if state.cpl != 0 { throw .invalidOpcode }
+            if op == .stac { state.rflags |= Flag.ac } else { state.rflags &= ~Flag.ac }
+        case .invpcid:
+            try invalidatePCID(ops)
+        case .rdpkru, .wrpkru:
+            // #UD without CR4.PKE; ECX (and EDX for WRPKRU) must be zero.
+            if state.cr4 & CR4Bit.pke == 0 { throw .invalidOpcode }
+            if state.gpr[1] & 0xFFFF_FFFF != 0 || (op == .wrpkru && state.gpr[2] & 0xFFFF_FFFF != 0) {
+                throw .generalProtection(0)
+            }
+            if op == .rdpkru {
+                state.gpr[0] = UInt64(state.pkru)
+                state.gpr[2] = 0
+            } else {
+                state.pkru = UInt32(truncatingIfNeeded: state.gpr[0])
+                memory.flushTLB() // the TLB caches access rights that PKRU decides
+            }
         case .invd, .wbinvd:
             try requireCPL0()
         case .rdmsr, .wrmsr:
@@ -247,7 +304,7 @@ extension CPU {
                 try write(d, op == .rdfsbase ? state.fsBase : state.gsBase)
             } else {
                 let v = try read(d)
-                guard isCanonical(v) else { throw .generalProtection(0) }
+                guard isCanonicalForProcessor(v) else { throw .generalProtection(0) }
                 if op == .wrfsbase { state.fsBase = v } else { state.gsBase = v }
             }
         case .rdpid:
@@ -319,7 +376,7 @@ extension CPU {
             let upper = try systemRead(a &+ 8, 8)
             if (upper >> 8) & 0x1F != 0 { throw .generalProtection(UInt32(s.errorCode)) }
             high = upper & 0xFFFF_FFFF
-            guard isCanonical(d.base | high << 32) else { throw .generalProtection(UInt32(s.errorCode)) }
+            guard isCanonicalForProcessor(d.base | high << 32) else { throw .generalProtection(UInt32(s.errorCode)) }
         }
         if task {
             // The TSS becomes busy.
@@ -367,20 +424,20 @@ extension CPU {
         if write {
             switch index {
             case MSRIndex.fsBase, MSRIndex.gsBase:
-                guard isCanonical(value) else { throw .generalProtection(0) }
+                guard isCanonicalForProcessor(value) else { throw .generalProtection(0) }
                 if index == MSRIndex.fsBase { state.fsBase = value } else { state.gsBase = value }
             case MSRIndex.efer:
                 // LME cannot change while paging is on; LMA is read-only.
                 let lmaBit = state.efer & EFERBit.lma
                 let requested = value & ~EFERBit.lma | lmaBit
                 if state.pagingEnabled && (requested ^ state.efer) & EFERBit.lme != 0 { throw .generalProtection(0) }
-                try msrs.write(index, requested, longModeActive: state.longModeActive)
+                try msrs.write(index, requested, longModeActive: state.longModeActive, linearBits: linearBits)
                 state.efer = requested
                 memory.flushTLB()
             case MSRIndex.tsc:
                 tscOffset = value &- retired &* model.tscPerInstruction
             default:
-                try msrs.write(index, value, longModeActive: state.longModeActive)
+                try msrs.write(index, value, longModeActive: state.longModeActive, linearBits: linearBits)
             }
         } else {
             let v: UInt64

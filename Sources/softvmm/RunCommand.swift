@@ -20,6 +20,7 @@ struct Run: ParsableCommand {
     @Option(help: "Where COM1's output goes: stdio or a file.") var serial = "stdio"
     @Option(help: "Stop after this many instructions.") var maxInstructions: UInt64?
     @Option(help: "Where the test MMIO device sits (two pages; inside RAM it cuts a hole).") var testDevice: String?
+    @Option(help: "The CPU model, as QEMU's -cpu: max, then ,-feature to hide one (such as max,-la57,-pcid).") var cpu = "max"
     @Flag(help: "Print instructions, MIPS, exits by kind, nested faults and the TLB hit rate.") var stats = false
 
     func run() throws {
@@ -35,6 +36,7 @@ struct Run: ParsableCommand {
             config.initrd = [UInt8](d)
         }
         if let maxInstructions { config.maxInstructions = maxInstructions }
+        do { try config.setCPU(cpu) } catch { throw ValidationError("--cpu \(cpu): \(error)") }
         if let testDevice {
             let digits = testDevice.hasPrefix("0x") ? String(testDevice.dropFirst(2)) : testDevice
             guard let base = UInt64(digits, radix: testDevice.hasPrefix("0x") ? 16 : 10), base & 0xFFF == 0 else {

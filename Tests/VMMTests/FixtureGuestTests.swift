@@ -35,6 +35,7 @@ import VMM
                let base = UInt64(words[i + 1].dropFirst(2), radix: 16) {
                 config.testDeviceBase = base
             }
+            if let i = words.firstIndex(of: "--cpu"), i + 1 < words.count { try config.setCPU(String(words[i + 1])) }
         }
         let host = try HostPhysicalMemory(frames: 32768)
         var output: [UInt8] = []

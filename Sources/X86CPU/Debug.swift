@@ -1,0 +1,106 @@
+import X86
+
+// The debug registers (SDM vol. 3, chapter 18): instruction breakpoints (a fault before the
+// instruction at DRn's linear address, unless RFLAGS.RF is set), data breakpoints on writes
+// or on reads and writes (a trap after the instruction that touched DRn's 1, 2, 4 or 8
+// bytes), single-step (TF: a trap after the instruction), and general detect (DR7.GD: a fault
+// on the next MOV DR). DR6 reports which condition fired (B0-B3, BD, BS); its bits are sticky.
+// I/O breakpoints (R/W = 10 with CR4.DE) are not implemented: that combination never fires.
+//
+// None of this costs the common path more than one test of RFLAGS.TF/RF and DR7's enable bits
+// per instruction: `debugStep` runs the instruction when any is set. Data breakpoints keep
+// their pages out of the TLB (`CPUMemory.watch`), so the accesses to them take the MMU's slow
+// path, which records hits in the slot block (slot 134).
+
+/// A data breakpoint as the MMU checks it.
+public struct Watchpoint: Equatable, Sendable {
+    /// DR0-DR3.
+    public var index: Int
+    /// The first byte and the length (1, 2, 4 or 8, aligned).
+    public var address: UInt64, length: UInt64
+    /// Only writes trigger (R/W = 01), or reads and writes (11).
+    public var writesOnly: Bool
+    public init(index: Int, address: UInt64, length: UInt64, writesOnly: Bool) {
+        (self.index, self.address, self.length, self.writesOnly) = (index, address, length, writesOnly)
+    }
+    public func overlaps(_ a: UInt64, _ size: Int, write: Bool) -> Bool {
+        (write || !writesOnly) && a < address &+ length && address < a &+ UInt64(size)
+    }
+}
+
+extension CPUState {
+    /// DR6's B0-B3 for data breakpoints hit by the current instruction (slot 134).
+    public var watchHits: UInt64 {
+        @inline(__always) get { gpr[134] }
+        set { gpr[134] = newValue }
+    }
+    /// Any breakpoint enabled (DR7's L0-L3, G0-G3).
+    @inline(__always) var breakpointsEnabled: Bool { gpr[122 + 7] & 0xFF != 0 }
+}
+
+public enum DR6Bit {
+    public static let bd: UInt64 = 1 << 13, bs: UInt64 = 1 << 14
+}
+
+extension CPU {
+    /// The breakpoints DR7 enables: (index, R/W, length in bytes, address).
+    func enabledBreakpoints() -> [(Int, UInt64, UInt64, UInt64)] {
+        let dr7 = state.dr(7)
+        return (0..<4).compactMap { n in
+            guard dr7 >> UInt64(2 * n) & 3 != 0 else { return nil }
+            let rw = dr7 >> UInt64(16 + 4 * n) & 3
+            let len: UInt64 = [1, 2, 8, 4][Int(dr7 >> UInt64(18 + 4 * n) & 3)]
+            return (n, rw, len, state.dr(n) & ~(len - 1))
+        }
+    }
+
+    /// Hands the data breakpoints to the MMU when DR0-DR3 or DR7 changed (by MOV DR or by
+    /// the VMM setting state).
+    func syncWatchpoints() {
+        let key = (0..<4).map { state.dr($0) } + [state.breakpointsEnabled ? state.dr(7) : 0]
+        guard key != watchKey else { return }
+        watchKey = key
+        let w = enabledBreakpoints().compactMap { b -> Watchpoint? in
+            b.1 == 1 || b.1 == 3 ? Watchpoint(index: b.0, address: b.3, length: b.2, writesOnly: b.1 == 1) : nil
+        }
+        memory.watch(w)
+    }
+
+    /// Runs one instruction with the debug conditions checked: RF, instruction breakpoints
+    /// before it, data breakpoints and single-step after it. Returns an exit when one is needed.
+    @inline(never)
+    func debugStep() -> CPUExit? {
+        syncWatchpoints()
+        let flags = state.rflags
+        if flags & Flag.rf == 0 && state.breakpointsEnabled {
+            let rip = state.linearRIP
+            var hits: UInt64 = 0
+            for b in enabledBreakpoints() where b.1 == 0 && b.3 == rip { hits |= 1 << UInt64(b.0) }
+            if hits != 0 {
+                state.setDR(6, state.dr(6) | hits)
+                return raise(.debug) // a fault: RIP stays at the instruction
+            }
+        }
+        state.watchHits = 0
+        switch step() {
+        case .executed:
+            // RF lets one instruction past its breakpoint; an instruction that set it (IRET) keeps it.
+            if flags & Flag.rf != 0 { state.rflags &= ~Flag.rf }
+            var status = state.watchHits
+            state.watchHits = 0
+            if flags & Flag.tf != 0 { status |= DR6Bit.bs }
+            if status != 0 {
+                state.setDR(6, state.dr(6) | status)
+                return raise(.debug)
+            }
+            return nil
+        case .exception(let e):
+            state.watchHits = 0
+            if case .exit(let x) = e {
+                if x == .halt { state.activity = .halted }
+                return x
+            }
+            return raise(e)
+        }
+    }
+}
