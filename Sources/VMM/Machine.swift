@@ -1,4 +1,5 @@
 import Devices
+import Foundation
 import GuestMemory
 import NestedPaging
 import X86
@@ -53,6 +54,12 @@ public struct MachineConfiguration: Sendable {
     public static let testDeviceSize: UInt64 = 0x2000
     /// The vCPU's CPUID model (`--cpu max,-feature`).
     public var cpu = CPUModel()
+    /// Guest time from the host's clock (`--realtime`) instead of the instruction count: the
+    /// guest's timers then follow the wall clock, and runs are no longer repeatable.
+    public var realtime = false
+    /// Guest time one port access takes, in nanoseconds: about an ISA bus cycle, so that a
+    /// guest polling a device through ports sees time pass as on hardware.
+    public var portAccessTime: UInt64 = 1000
     public init() {}
 
     /// Sets `cpu` from QEMU-style `-cpu` syntax (`max,-pcid,-invpcid`).
@@ -66,6 +73,18 @@ public final class Machine {
     public let mmio = MMIOBus()
     public let serial: UART16550
     public let debugExit = DebugExit()
+    /// Guest time, as the timer devices read it.
+    public let clock = GuestClock()
+    public let pic = PICPair()
+    public private(set) var pit: PIT8254!
+    /// The devices with timed events.
+    var timed: [TimedDevice] = []
+    /// Host time at the start, for `--realtime`.
+    let hostStart = DispatchTime.now().uptimeNanoseconds
+    /// `portAccessTime` in TSC ticks.
+    lazy var portAccessTicks = vcpu.ticks(nanoseconds: configuration.portAccessTime)
+    /// External interrupts delivered (for `--stats`).
+    public private(set) var interruptsDelivered = 0
     public let testDevice = TestDevice()
     let assist: InstructionAssist
     public var vcpu: VirtualCPU { vm.vcpus[0] }
@@ -98,6 +117,73 @@ public final class Machine {
         try ports.insert(debugExit, name: "debug-exit", base: 0xF4, count: 4)
         try mmio.insert(testDevice, name: "test-device", base: configuration.testDeviceBase, size: MachineConfiguration.testDeviceSize)
         assist = InstructionAssist(vm: vm, mmio: mmio, ports: ports)
+        try attachPlatform()
+    }
+
+    /// The PC's interrupt controllers and timers on the port bus, with their IRQ lines.
+    func attachPlatform() throws {
+        let pic = self.pic
+        pit = PIT8254(clock: clock, irq0: IRQLine { pic.setIRQ(0, $0) })
+        timed = [pit]
+        try ports.insert(pic.chip(slave: false), name: "pic-master", base: 0x20, count: 2)
+        try ports.insert(pic.chip(slave: true), name: "pic-slave", base: 0xA0, count: 2)
+        try ports.insert(pic.edgeLevelControl, name: "elcr", base: 0x4D0, count: 2)
+        try ports.insert(pit, name: "pit", base: 0x40, count: 4)
+        try ports.insert(pit.systemControlPortB, name: "port-b", base: 0x61, count: 1)
+    }
+
+    // MARK: time and interrupts
+
+    /// Brings the clock to the vCPU's time (or the host's, with `--realtime`) and the timer
+    /// devices up to it.
+    func advanceTime() {
+        if configuration.realtime {
+            let host = DispatchTime.now().uptimeNanoseconds - hostStart
+            if host > vcpu.nanoseconds { vcpu.idle(ticks: vcpu.ticks(nanoseconds: host - vcpu.nanoseconds)) }
+        }
+        clock.now = vcpu.nanoseconds
+        for d in timed { d.advance() }
+    }
+
+    /// The earliest timer event, in guest nanoseconds.
+    func nextEvent() -> UInt64? {
+        timed.compactMap { $0.nextEvent() }.min()
+    }
+
+    /// An interrupt the controllers present: injected if the vCPU can take it now, or an
+    /// interrupt window asked for (the INTA cycle happens only at injection).
+    func offerInterrupt() {
+        guard pic.interruptRequested else {
+            vcpu.cancelInterruptWindow()
+            return
+        }
+        if vcpu.interruptible {
+            vcpu.inject(InjectedEvent(.externalInterrupt, vector: Int(pic.acknowledge())))
+            interruptsDelivered += 1
+        } else {
+            vcpu.requestInterruptWindow()
+        }
+    }
+
+    /// How many instructions the vCPU may run before the next timer event is due.
+    func instructionsUntil(_ event: UInt64) -> UInt64 {
+        let now = clock.now
+        guard event > now else { return 1 }
+        let ticks = vcpu.ticks(nanoseconds: event - now)
+        return max(1, (ticks + vcpu.ticksPerInstruction - 1) / vcpu.ticksPerInstruction)
+    }
+
+    /// A halted vCPU: guest time jumps to the next timer event (or, with `--realtime`, waits
+    /// for it). Returns false when nothing can ever wake it.
+    func idleUntilNextEvent() -> Bool {
+        guard vcpu.rflags & Flag.if != 0, let next = nextEvent() else { return false }
+        if configuration.realtime {
+            let host = DispatchTime.now().uptimeNanoseconds - hostStart
+            if next > host { usleep(UInt32(min((next - host) / 1000, 1_000_000))) }
+        }
+        let now = vcpu.nanoseconds
+        if next > now { vcpu.idle(ticks: max(1, vcpu.ticks(nanoseconds: next - now))) }
+        return true
     }
 
     /// Loads a plan and sets the vCPU to the protocol's entry state.
@@ -159,11 +245,17 @@ public final class Machine {
             // without retiring an instruction (a handler address in unbacked memory).
             let used = vcpu.retired &+ UInt64(exits)
             if used >= limit { return .limit }
-            let exit = vcpu.run(limit: min(limit - used, 1 << 24))
+            advanceTime()
+            offerInterrupt()
+            var slice = min(limit - used, 1 << 24)
+            if let next = nextEvent() { slice = min(slice, instructionsUntil(next)) }
+            let exit = vcpu.run(limit: slice)
             exits += 1
             switch exit {
             case .limit:
                 onProgress?(vcpu)
+                continue
+            case .interruptWindow:
                 continue
             case .io(let io):
                 if let stop = handleIO(io) { return stop }
@@ -190,7 +282,9 @@ public final class Machine {
                 }
                 if let stop = emulate(vcpu.instructionBytes()) { return stop }
             case .halt:
-                return .halted(interruptsEnabled: vcpu.rflags & Flag.if != 0)
+                advanceTime()
+                if pic.interruptRequested && vcpu.rflags & Flag.if != 0 { continue }
+                if !idleUntilNextEvent() { return .halted(interruptsEnabled: vcpu.rflags & Flag.if != 0) }
             case .shutdown:
                 return .shutdown
             case .rdmsr, .wrmsr, .cpuid:
@@ -202,6 +296,8 @@ public final class Machine {
     /// I/O exits: a single IN/OUT goes to the port bus here; INS/OUTS run in the assist (the
     /// whole REP in one go, NVMM's batched string I/O).
     func handleIO(_ io: IOExit) -> MachineStop? {
+        vcpu.idle(ticks: portAccessTicks)
+        clock.now = vcpu.nanoseconds
         if io.string {
             if let stop = emulate(vcpu.instructionBytes()) { return stop }
         } else if io.isIn {

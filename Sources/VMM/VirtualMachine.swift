@@ -33,6 +33,9 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
     case cpuid(leaf: UInt32, subleaf: UInt32)
     /// The instruction budget of this `run` ran out.
     case limit
+    /// The vCPU can take an external interrupt now (after `requestInterruptWindow`), or the
+    /// monitor asked for it back (`requestExit`).
+    case interruptWindow
 
     public var description: String {
         switch self {
@@ -45,6 +48,7 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
         case .wrmsr(let i, let v): "wrmsr \(hex(UInt64(i))) = \(hex(v))"
         case .cpuid(let l, let s): "cpuid \(hex(UInt64(l))).\(s)"
         case .limit: "instruction limit"
+        case .interruptWindow: "interrupt window"
         }
     }
 
@@ -60,6 +64,7 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
         case .wrmsr: "wrmsr"
         case .cpuid: "cpuid"
         case .limit: "limit"
+        case .interruptWindow: "interrupt-window"
         }
     }
 }
@@ -182,23 +187,27 @@ public final class VirtualCPU {
 
     /// Runs until an exit or `limit` instructions.
     public func run(limit: UInt64) -> VMExit {
-        let exit = translate(cpu.run(limit: limit))
+        let wasHalted = cpu.state.activity == .halted
+        let exit = translate(cpu.run(limit: limit), wasHalted: wasHalted)
         exitCounts[exit.kind, default: 0] += 1
         return exit
     }
 
-    func translate(_ stop: RunStop) -> VMExit {
+    /// `wasHalted`: the vCPU was halted before the run (a HLT exit then comes from no
+    /// instruction, and RIP is already past the HLT).
+    func translate(_ stop: RunStop, wasHalted: Bool) -> VMExit {
         switch stop {
         case .limit: return .limit
         case .exit(let x):
             switch x {
             case .io(let io): return .io(io)
             case .halt:
-                cpu.state.rip &+= 1
+                if !wasHalted { cpu.state.rip &+= 1 } // HLT leaves RIP at itself
                 return .halt
             case .shutdown: return .shutdown
             case .msr(let i, let w): return w.map { .wrmsr(index: i, value: $0) } ?? .rdmsr(index: i)
             case .cpuid(let l, let s): return .cpuid(leaf: l, subleaf: s)
+            case .interruptWindow: return .interruptWindow
             case .nestedFault(let gpa, let access, let linear):
                 let delivering = cpu.interruptedDelivery
                 if case .mmioAssist = vmMemoryOutcome(gpa) {
@@ -280,6 +289,38 @@ public final class VirtualCPU {
 
     /// Injects an event, delivered before the next instruction.
     public func inject(_ event: InjectedEvent) { cpu.pendingEvent = event }
+
+    /// Whether an external interrupt injected now would be taken before the next instruction:
+    /// RFLAGS.IF set, no STI or MOV SS shadow, no event already waiting.
+    public var interruptible: Bool {
+        cpu.state.rflags & Flag.if != 0 && !cpu.state.interruptShadow && cpu.pendingEvent == nil
+    }
+    /// Interrupt-window exiting: `run` returns `.interruptWindow` once the guest can take an
+    /// external interrupt (at once if it already can).
+    public func requestInterruptWindow() { cpu.state.exitRequests |= 1 }
+    public func cancelInterruptWindow() { cpu.state.exitRequests &= ~1 }
+    /// `run` returns `.interruptWindow` before the next instruction.
+    public func requestExit() { cpu.state.exitRequests |= 2 }
+    /// Whether the vCPU is halted (HLT), waiting for an interrupt.
+    public var halted: Bool { cpu.state.activity == .halted }
+
+    // MARK: guest time
+
+    /// Guest time in TSC ticks: the retired instructions and the idle time the monitor let pass.
+    public var guestTicks: UInt64 { cpu.guestTicks }
+    /// Lets guest time pass without instructions (a halted vCPU waiting for a timer).
+    public func idle(ticks: UInt64) { cpu.idleTicks &+= ticks }
+    /// Guest time in nanoseconds, at the model's stated TSC frequency.
+    public var nanoseconds: UInt64 {
+        let (h, l) = cpu.guestTicks.multipliedFullWidth(by: 1_000_000_000)
+        return cpu.model.tscFrequency.dividingFullWidth((h, l)).quotient
+    }
+    /// The TSC ticks that make up `ns` nanoseconds of guest time.
+    public func ticks(nanoseconds ns: UInt64) -> UInt64 {
+        let (h, l) = ns.multipliedFullWidth(by: cpu.model.tscFrequency)
+        return UInt64(1_000_000_000).dividingFullWidth((h, l)).quotient
+    }
+    public var ticksPerInstruction: UInt64 { cpu.model.tscPerInstruction }
     public var exitingMSRs: Set<UInt32> {
         get { cpu.exitingMSRs }
         set { cpu.exitingMSRs = newValue }

@@ -29,6 +29,12 @@ public struct Watchpoint: Equatable, Sendable {
 }
 
 extension CPUState {
+    /// What the VMM asked the run loop to stop for (slot 135): bit 0, the interrupt window
+    /// (RFLAGS.IF set and no interrupt shadow); bit 1, before the next instruction.
+    public var exitRequests: UInt64 {
+        @inline(__always) get { gpr[135] }
+        set { gpr[135] = newValue }
+    }
     /// DR6's B0-B3 for data breakpoints hit by the current instruction (slot 134).
     public var watchHits: UInt64 {
         @inline(__always) get { gpr[134] }
@@ -97,7 +103,7 @@ extension CPU {
         case .exception(let e):
             state.watchHits = 0
             if case .exit(let x) = e {
-                if x == .halt { state.activity = .halted }
+                if x == .halt { state.halt() }
                 return x
             }
             return raise(e)

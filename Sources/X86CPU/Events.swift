@@ -47,26 +47,55 @@ extension CPU {
         // handler faults forever still ends at the limit.
         var events: UInt64 = 0
         while state.retired < end {
-            if _slowPath(state.rflags & (Flag.tf | Flag.rf) != 0 || state.breakpointsEnabled) {
+            // One test for everything the loop must look at between instructions: the VMM's
+            // requests, single-step and RF, enabled breakpoints.
+            if _slowPath(state.exitRequests | (state.rflags & (Flag.tf | Flag.rf)) | (state.dr(7) & 0xFF) != 0) {
+                if let x = requestedExit() { return .exit(x) }
+                guard state.rflags & (Flag.tf | Flag.rf) != 0 || state.breakpointsEnabled else {
+                    if case .exit(let x) = stepAndDeliver(&events, limit) { return .exit(x) }
+                    if events >= limit { return .limit }
+                    continue
+                }
                 let before = state.retired
                 if let x = debugStep() { return .exit(x) }
                 if state.retired == before { events &+= 1; if events >= limit { return .limit } }
                 continue
             }
-            switch step() {
-            case .executed:
-                break
-            case .exception(let e):
-                if case .exit(let x) = e {
-                    if x == .halt { state.activity = .halted }
-                    return .exit(x)
-                }
-                if let x = raise(e) { return .exit(x) }
-                events &+= 1
-                if events >= limit { return .limit }
-            }
+            if case .exit(let x) = stepAndDeliver(&events, limit) { return .exit(x) }
+            if _slowPath(events >= limit) { return .limit }
         }
         return .limit
+    }
+
+    /// The interrupt window or an immediate stop, when the VMM asked for one.
+    func requestedExit() -> CPUExit? {
+        let r = state.exitRequests
+        if r & 2 != 0 {
+            state.exitRequests = r & ~2
+            return .interruptWindow
+        }
+        if r & 1 != 0 && state.rflags & Flag.if != 0 && !state.interruptShadow {
+            state.exitRequests = r & ~1
+            return .interruptWindow
+        }
+        return nil
+    }
+
+    /// One instruction without the debug checks, delivering what it raises; `events` counts
+    /// deliveries (`.limit` means go on).
+    @inline(__always) func stepAndDeliver(_ events: inout UInt64, _ limit: UInt64) -> RunStop {
+        switch step() {
+        case .executed:
+            return .limit
+        case .exception(let e):
+            if case .exit(let x) = e {
+                if x == .halt { state.halt() }
+                return .exit(x)
+            }
+            if let x = raise(e) { return .exit(x) }
+            events &+= 1
+            return .limit
+        }
     }
 
     /// The exception for an injected vector.

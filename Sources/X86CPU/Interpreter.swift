@@ -47,6 +47,8 @@ public final class CPU<Memory: CPUMemory> {
     public var msrs = ModelSpecificRegisters()
     /// WRMSR to the TSC moves guest time by this much.
     var tscOffset: UInt64 = 0
+    /// Guest time that passed without instructions (a halted vCPU waiting for a timer).
+    public var idleTicks: UInt64 = 0
     /// RDMSR/WRMSR of these indices exit to the VMM instead.
     public var exitingMSRs: Set<UInt32> = []
     /// CPUID leaves that exit to the VMM instead of answering from the model.

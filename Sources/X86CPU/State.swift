@@ -103,6 +103,9 @@ public enum CPUExit: Equatable, Sendable, CustomStringConvertible {
     case msr(index: UInt32, write: UInt64?)
     /// CPUID of a leaf configured to exit.
     case cpuid(leaf: UInt32, subleaf: UInt32)
+    /// The VMM asked for it: interrupts became deliverable (interrupt-window exiting), or
+    /// the VMM wanted the vCPU back before the next instruction.
+    case interruptWindow
 
     public var description: String {
         switch self {
@@ -112,6 +115,7 @@ public enum CPUExit: Equatable, Sendable, CustomStringConvertible {
         case .shutdown: "shutdown"
         case .msr(let i, let w): w == nil ? "rdmsr \(hex(UInt64(i)))" : "wrmsr \(hex(UInt64(i))) = \(hex(w!))"
         case .cpuid(let l, let s): "cpuid \(hex(UInt64(l))).\(s)"
+        case .interruptWindow: "interrupt window"
         }
     }
 }

@@ -435,7 +435,7 @@ extension CPU {
                 state.efer = requested
                 memory.flushTLB()
             case MSRIndex.tsc:
-                tscOffset = value &- retired &* model.tscPerInstruction
+                tscOffset = value &- guestTicks
             default:
                 try msrs.write(index, value, longModeActive: state.longModeActive, linearBits: linearBits)
             }
@@ -453,7 +453,10 @@ extension CPU {
     }
 
     /// The guest's TSC: the retired-instruction count scaled, plus what WRMSR set.
-    public var timeStampCounter: UInt64 { retired &* model.tscPerInstruction &+ tscOffset }
+    public var timeStampCounter: UInt64 { guestTicks &+ tscOffset }
+    /// Guest time in TSC ticks: the retired instructions, plus the time the VMM let pass while
+    /// the vCPU was halted (`idleTicks`); the TSC adds the guest's own offset (WRMSR TSC).
+    public var guestTicks: UInt64 { retired &* model.tscPerInstruction &+ idleTicks }
 
     // MARK: far transfers
 

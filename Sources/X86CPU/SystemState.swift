@@ -165,6 +165,13 @@ extension CPUState {
         set { gpr[133] = newValue.rawValue }
     }
 
+    /// HLT: the CPU waits for an interrupt. The STI or MOV SS shadow HLT ran in is over:
+    /// a halted CPU takes interrupts.
+    public func halt() {
+        activity = .halted
+        interruptShadow = false
+    }
+
     /// CS:RIP as a linear address (CS's base counts outside 64-bit mode).
     public var linearRIP: UInt64 { mode == .bits64 ? rip : (segmentBase(1) &+ rip) & 0xFFFF_FFFF }
 

@@ -21,6 +21,8 @@ import VMM
         var liveFrames: Int
         var mmioAssists: Int
         var deviceAccesses: UInt64
+        var instructions: UInt64
+        var interrupts: Int
     }
 
     /// Runs a guest (with the `softvmm run` options in NAME.options, if any); returns its serial
@@ -43,9 +45,10 @@ import VMM
         try machine.boot(image: [UInt8](image))
         let stop = machine.run()
         let assists = machine.mmioOperations, device = machine.testDevice.reads + machine.testDevice.writes
+        let instructions = machine.vcpu.retired, interrupts = machine.interruptsDelivered
         machine.teardown()
         return Run(output: String(decoding: output, as: UTF8.self), stop: stop, liveFrames: host.liveFrames,
-                   mmioAssists: assists, deviceAccesses: device)
+                   mmioAssists: assists, deviceAccesses: device, instructions: instructions, interrupts: interrupts)
     }
 
     @Test func thereAreFixtureGuests() {
@@ -70,6 +73,17 @@ import VMM
         #expect(ours.count == theirs.count, "\(name): \(ours.count) lines, QEMU printed \(theirs.count)")
         #expect(stop.status == status, "\(name): \(stop), QEMU's status was \(status.map(String.init) ?? "?")")
         #expect(live == 0, "\(name): \(live) host frames live after teardown")
+    }
+
+    /// Guest time is the instruction count: a guest driven by timer interrupts gives the same
+    /// output, instruction count and interrupt count every time.
+    @Test(arguments: ["pit"])
+    func interruptDrivenGuestsAreDeterministic(_ name: String) throws {
+        let a = try FixtureGuests.run(name), b = try FixtureGuests.run(name)
+        #expect(a.interrupts > 0, "\(name) took no interrupts")
+        #expect(a.output == b.output)
+        #expect(a.instructions == b.instructions, "\(a.instructions) then \(b.instructions) instructions")
+        #expect(a.interrupts == b.interrupts)
     }
 
     /// The MMIO guest's accesses really left the CPU as MMIO-assist exits and reached the device
