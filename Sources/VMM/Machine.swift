@@ -77,6 +77,8 @@ public final class Machine {
     public let clock = GuestClock()
     public let pic = PICPair()
     public private(set) var pit: PIT8254!
+    public private(set) var lapic: LocalAPIC!
+    public let ioapic = IOAPIC()
     /// The devices with timed events.
     var timed: [TimedDevice] = []
     /// Host time at the start, for `--realtime`.
@@ -102,15 +104,16 @@ public final class Machine {
     public init(configuration: MachineConfiguration, host: HostPhysicalMemory, serialOutput: @escaping (UInt8) -> Void) throws {
         self.configuration = configuration
         let top = configuration.memorySize, test = configuration.testDeviceBase, testEnd = test + MachineConfiguration.testDeviceSize
-        var ranges: [MemoryRange] = []
+        var ranges: [MemoryRange] = [MemoryRange(.mmio, base: IOAPIC.defaultBase, size: 0x1000),
+                                     MemoryRange(.mmio, base: LocalAPIC.defaultBase, size: 0x1000)]
         if test >= top {
-            ranges = [MemoryRange(.ram, base: 0, size: top), MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize)]
+            ranges += [MemoryRange(.ram, base: 0, size: top), MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize)]
         } else {
             if test > 0 { ranges.append(MemoryRange(.ram, base: 0, size: test)) }
             ranges.append(MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize))
             if testEnd < top { ranges.append(MemoryRange(.ram, base: testEnd, size: top - testEnd)) }
         }
-        let map = try MemoryMap(ranges)
+        let map = try MemoryMap(ranges.sorted { $0.base < $1.base })
         vm = try VirtualMachine(name: "softvmm", map: map, host: host, model: configuration.cpu)
         serial = UART16550(output: serialOutput)
         try ports.insert(serial, name: "com1", base: 0x3F8, count: 8)
@@ -122,9 +125,18 @@ public final class Machine {
 
     /// The PC's interrupt controllers and timers on the port bus, with their IRQ lines.
     func attachPlatform() throws {
-        let pic = self.pic
-        pit = PIT8254(clock: clock, irq0: IRQLine { pic.setIRQ(0, $0) })
-        timed = [pit]
+        pit = PIT8254(clock: clock, irq0: isaIRQ(0))
+        lapic = LocalAPIC(clock: clock, busFrequency: configuration.cpu.crystalFrequency)
+        timed = [pit, lapic]
+        let lapic = self.lapic!, ioapic = self.ioapic, vcpu = self.vcpu
+        ioapic.deliver = { vector, level in lapic.accept(vector: vector, level: level) }
+        ioapic.deliverExtINT = { [unowned self] in extINTRequested = true }
+        ioapic.deliverNMI = { vcpu.inject(InjectedEvent(.nmi, vector: 2)) }
+        lapic.onEOI = { ioapic.endOfInterrupt($0) }
+        try mmio.insert(lapic, name: "local-apic", base: LocalAPIC.defaultBase, size: 0x1000)
+        try mmio.insert(ioapic, name: "ioapic", base: IOAPIC.defaultBase, size: 0x1000)
+        // IA32_APIC_BASE, the TSC deadline and the x2APIC registers are the local APIC's.
+        vcpu.exitingMSRs = Set([MSRIndex.apicBase, MSRIndex.tscDeadline] + Array(0x800...0x8FF))
         try ports.insert(pic.chip(slave: false), name: "pic-master", base: 0x20, count: 2)
         try ports.insert(pic.chip(slave: true), name: "pic-slave", base: 0xA0, count: 2)
         try ports.insert(pic.edgeLevelControl, name: "elcr", base: 0x4D0, count: 2)
@@ -133,6 +145,37 @@ public final class Machine {
     }
 
     // MARK: time and interrupts
+
+    /// The platform as a PC's firmware (SeaBIOS, under QEMU) leaves it for a boot loader:
+    /// the 8259As at vectors 0x08 and 0x70 with IRQs 0, 1, 2, 6, 8, 12 and 14 unmasked; the
+    /// PIT's counter 0 as an 18.2 Hz square wave; the local APIC software-enabled (spurious
+    /// vector 0xFF) in virtual-wire mode: LINT0 ExtINT, LINT1 NMI.
+    func setFirmwareState() {
+        // The timer first: the PICs' initialization then clears the request its start made
+        // (the firmware took its interrupts before it handed over).
+        for (offset, value) in [(3, 0x36), (0, 0), (0, 0)] as [(UInt16, UInt32)] { pit.portWrite(offset: offset, size: 1, value: value) }
+        let master = pic.chip(slave: false), slave = pic.chip(slave: true)
+        for (chip, bytes) in [(master, [0x11, 0x08, 0x04, 0x01, 0xB8]), (slave, [0x11, 0x70, 0x02, 0x01, 0x8E])] {
+            chip.portWrite(offset: 0, size: 1, value: UInt32(bytes[0]))
+            for b in bytes.dropFirst() { chip.portWrite(offset: 1, size: 1, value: UInt32(b)) }
+        }
+        lapic.mmioWrite(offset: 0xF0, size: 4, value: 0x1FF)
+        lapic.mmioWrite(offset: 0x350, size: 4, value: 0x8700)
+        lapic.mmioWrite(offset: 0x360, size: 4, value: 0x8400)
+    }
+
+    /// An ISA interrupt line: to the 8259A pair and to the IOAPIC (IRQ 0 on pin 2, as on
+    /// QEMU's PC and in the interrupt source override a firmware would describe).
+    func isaIRQ(_ n: Int) -> IRQLine {
+        IRQLine { [unowned self] level in
+            pic.setIRQ(n, level)
+            ioapic.setPin(n == 0 ? 2 : n, level)
+        }
+    }
+    /// CR8 as the machine last set it from the TPR.
+    var cr8Shown: UInt64 = 0
+    /// An IOAPIC entry in ExtINT mode fired: the 8259A's vector goes to the CPU.
+    var extINTRequested = false
 
     /// Brings the clock to the vCPU's time (or the host's, with `--realtime`) and the timer
     /// devices up to it.
@@ -153,17 +196,71 @@ public final class Machine {
     /// An interrupt the controllers present: injected if the vCPU can take it now, or an
     /// interrupt window asked for (the INTA cycle happens only at injection).
     func offerInterrupt() {
-        guard pic.interruptRequested else {
+        // CR8 and the local APIC's TPR are one register: a CR8 the guest changed sets the TPR
+        // (its low nibble clears); otherwise CR8 shows the TPR (written through the APIC).
+        if vcpu.cr8 != cr8Shown { lapic.tpr = UInt32(vcpu.cr8) << 4 }
+        cr8Shown = UInt64(lapic.tpr >> 4)
+        vcpu.cr8 = cr8Shown
+        let fromAPIC = lapic.deliverableVector != nil
+        let fromPIC = !fromAPIC && pic.interruptRequested && (lapic.acceptsPICInterrupts || extINTRequested)
+        guard fromAPIC || fromPIC else {
             vcpu.cancelInterruptWindow()
             return
         }
         if vcpu.interruptible {
-            vcpu.inject(InjectedEvent(.externalInterrupt, vector: Int(pic.acknowledge())))
+            let vector = fromAPIC ? lapic.acknowledge() : pic.acknowledge()
+            if fromPIC { extINTRequested = false }
+            vcpu.inject(InjectedEvent(.externalInterrupt, vector: Int(vector)))
             interruptsDelivered += 1
         } else {
             vcpu.requestInterruptWindow()
         }
     }
+
+    /// Whether an interrupt is waiting for the vCPU (a halted one wakes for it).
+    var interruptWaiting: Bool {
+        lapic.deliverableVector != nil || (pic.interruptRequested && (lapic.acceptsPICInterrupts || extINTRequested))
+    }
+
+    /// RDMSR/WRMSR of the local APIC's MSRs; a refused access is #GP(0).
+    func handleMSR(_ index: UInt32, write value: UInt64?) {
+        var result: UInt64? = nil
+        var ok = true
+        switch index {
+        case MSRIndex.apicBase:
+            var msrs = vcpu.msrs
+            if let value {
+                // BSP (8), EXTD (10), EN (11), the base (12 up to MAXPHYADDR).
+                let allowed: UInt64 = ((1 << UInt64(msrs.physicalAddressBits)) - 1) & ~0xFFF | 1 << 8 | 1 << 10 | 1 << 11
+                let old = msrs.values[index] ?? 0
+                ok = value & ~allowed == 0 && (value ^ old) & (1 << 8) == 0
+                    && lapic.setBase(enabled: value & 1 << 11 != 0, x2APIC: value & 1 << 10 != 0)
+                if ok { msrs.values[index] = value; vcpu.msrs = msrs }
+            } else {
+                result = msrs.values[index] ?? 0
+            }
+        case MSRIndex.tscDeadline:
+            if let value {
+                let tsc = vcpu.timeStampCounter
+                let wait = value > tsc ? value - tsc : 0
+                lapic.setTSCDeadline(value, at: clock.now &+ vcpu.nanoseconds(ticks: wait))
+            } else {
+                result = lapic.tscDeadline
+            }
+        default:
+            if let value { ok = lapic.writeMSR(index, value) } else { result = lapic.readMSR(index); ok = result != nil }
+        }
+        guard ok else {
+            vcpu.inject(InjectedEvent(.exception, vector: 13, errorCode: 0))
+            return
+        }
+        if let result {
+            vcpu.setRegister(0, result & 0xFFFF_FFFF)
+            vcpu.setRegister(2, result >> 32)
+        }
+        vcpu.rip &+= 2
+    }
+
 
     /// How many instructions the vCPU may run before the next timer event is due.
     func instructionsUntil(_ event: UInt64) -> UInt64 {
@@ -250,6 +347,7 @@ public final class Machine {
             var slice = min(limit - used, 1 << 24)
             if let next = nextEvent() { slice = min(slice, instructionsUntil(next)) }
             let exit = vcpu.run(limit: slice)
+            clock.now = vcpu.nanoseconds
             exits += 1
             switch exit {
             case .limit:
@@ -283,11 +381,15 @@ public final class Machine {
                 if let stop = emulate(vcpu.instructionBytes()) { return stop }
             case .halt:
                 advanceTime()
-                if pic.interruptRequested && vcpu.rflags & Flag.if != 0 { continue }
+                if interruptWaiting && vcpu.rflags & Flag.if != 0 { continue }
                 if !idleUntilNextEvent() { return .halted(interruptsEnabled: vcpu.rflags & Flag.if != 0) }
             case .shutdown:
                 return .shutdown
-            case .rdmsr, .wrmsr, .cpuid:
+            case .rdmsr(let index):
+                handleMSR(index, write: nil)
+            case .wrmsr(let index, let value):
+                handleMSR(index, write: value)
+            case .cpuid:
                 return .error("unexpected exit: \(exit)")
             }
         }
@@ -388,5 +490,6 @@ extension Machine {
             plan = try GuestLoader.flat(image, at: 0x7C00)
         }
         try load(plan)
+        setFirmwareState()
     }
 }

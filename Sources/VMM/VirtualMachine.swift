@@ -301,6 +301,11 @@ public final class VirtualCPU {
     public func cancelInterruptWindow() { cpu.state.exitRequests &= ~1 }
     /// `run` returns `.interruptWindow` before the next instruction.
     public func requestExit() { cpu.state.exitRequests |= 2 }
+    /// CR8, the task priority the local APIC mirrors.
+    public var cr8: UInt64 {
+        get { cpu.state.cr8 }
+        set { cpu.state.cr8 = newValue }
+    }
     /// Whether the vCPU is halted (HLT), waiting for an interrupt.
     public var halted: Bool { cpu.state.activity == .halted }
 
@@ -311,16 +316,20 @@ public final class VirtualCPU {
     /// Lets guest time pass without instructions (a halted vCPU waiting for a timer).
     public func idle(ticks: UInt64) { cpu.idleTicks &+= ticks }
     /// Guest time in nanoseconds, at the model's stated TSC frequency.
-    public var nanoseconds: UInt64 {
-        let (h, l) = cpu.guestTicks.multipliedFullWidth(by: 1_000_000_000)
-        return cpu.model.tscFrequency.dividingFullWidth((h, l)).quotient
-    }
+    public var nanoseconds: UInt64 { nanoseconds(ticks: cpu.guestTicks) }
     /// The TSC ticks that make up `ns` nanoseconds of guest time.
     public func ticks(nanoseconds ns: UInt64) -> UInt64 {
         let (h, l) = ns.multipliedFullWidth(by: cpu.model.tscFrequency)
         return UInt64(1_000_000_000).dividingFullWidth((h, l)).quotient
     }
     public var ticksPerInstruction: UInt64 { cpu.model.tscPerInstruction }
+    /// The nanoseconds `ticks` TSC ticks last.
+    public func nanoseconds(ticks: UInt64) -> UInt64 {
+        let (h, l) = ticks.multipliedFullWidth(by: 1_000_000_000)
+        return cpu.model.tscFrequency.dividingFullWidth((h, l)).quotient
+    }
+    /// The guest's TSC (guest time plus its own WRMSR offset).
+    public var timeStampCounter: UInt64 { cpu.timeStampCounter }
     public var exitingMSRs: Set<UInt32> {
         get { cpu.exitingMSRs }
         set { cpu.exitingMSRs = newValue }

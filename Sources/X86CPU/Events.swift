@@ -49,7 +49,9 @@ extension CPU {
         while state.retired < end {
             // One test for everything the loop must look at between instructions: the VMM's
             // requests, single-step and RF, enabled breakpoints.
-            if _slowPath(state.exitRequests | (state.rflags & (Flag.tf | Flag.rf)) | (state.dr(7) & 0xFF) != 0) {
+            // (The interrupt-window request, bit 0, counts only while RFLAGS.IF is set.)
+            let flags = state.rflags
+            if _slowPath(state.exitRequests & ((flags >> 9) & 1 | 2) | (flags & (Flag.tf | Flag.rf)) | (state.dr(7) & 0xFF) != 0) {
                 if let x = requestedExit() { return .exit(x) }
                 guard state.rflags & (Flag.tf | Flag.rf) != 0 || state.breakpointsEnabled else {
                     if case .exit(let x) = stepAndDeliver(&events, limit) { return .exit(x) }

@@ -99,12 +99,16 @@ public struct CPUModel: Sendable {
             // EDX: FPU (0), DE (2), PSE (3), TSC (4), MSR (5), PAE (6), MCE (7: CR4.MCE, no #MC is
             //      ever raised), CX8 (8), SEP (11), MTRR (12), PGE (13), CMOV (15), PAT (16),
             //      CLFSH (19), MMX (23), FXSR (24), SSE (25), SSE2 (26).
-            //      No APIC (9) until the interrupt controllers exist.
-            let ecx: UInt32 = 1 << 0 | 1 << 1 | 1 << 9 | 1 << 13 | 1 << 17 | 1 << 19 | 1 << 20 | 1 << 22 | 1 << 23
-                | 1 << 26 | 1 << 30
-            let edx: UInt32 = 1 << 0 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 11 | 1 << 12
-                | 1 << 13 | 1 << 15 | 1 << 16 | 1 << 19 | 1 << 23 | 1 << 24 | 1 << 25 | 1 << 26
+            //      APIC (9): the machine's local APIC, with x2APIC (ECX 21) and the TSC-deadline
+            //      timer (ECX 24).
+            let ecx: UInt32 = 1 << 0 | 1 << 1 | 1 << 9 | 1 << 13 | 1 << 17 | 1 << 19 | 1 << 20 | 1 << 21 | 1 << 22
+                | 1 << 23 | 1 << 24 | 1 << 26 | 1 << 30
+            let edx: UInt32 = 1 << 0 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 9 | 1 << 11
+                | 1 << 12 | 1 << 13 | 1 << 15 | 1 << 16 | 1 << 19 | 1 << 23 | 1 << 24 | 1 << 25 | 1 << 26
             return CPUIDResult(0x0006_0600, 8 << 8, ecx, edx)
+        case 6:
+            // ARAT (EAX 2): the APIC timer runs in every power state.
+            return CPUIDResult(1 << 2, 0, 0, 0)
         case 7 where subleaf == 0:
             // EBX: FSGSBASE (0), BMI1 (3), SMEP (7), BMI2 (8), INVPCID (10), RDSEED (18), ADX (19),
             //      SMAP (20), CLFLUSHOPT (23).
@@ -146,7 +150,8 @@ public struct CPUModel: Sendable {
         "pat": (1, 3, 16), "clflush": (1, 3, 19), "mmx": (1, 3, 23), "fxsr": (1, 3, 24), "sse": (1, 3, 25), "sse2": (1, 3, 26),
         "pni": (1, 2, 0), "sse3": (1, 2, 0), "pclmulqdq": (1, 2, 1), "ssse3": (1, 2, 9), "cx16": (1, 2, 13), "pcid": (1, 2, 17),
         "sse4.1": (1, 2, 19), "sse4_1": (1, 2, 19), "sse4.2": (1, 2, 20), "sse4_2": (1, 2, 20), "movbe": (1, 2, 22),
-        "popcnt": (1, 2, 23), "xsave": (1, 2, 26), "rdrand": (1, 2, 30),
+        "popcnt": (1, 2, 23), "xsave": (1, 2, 26), "rdrand": (1, 2, 30), "apic": (1, 3, 9), "x2apic": (1, 2, 21),
+        "tsc-deadline": (1, 2, 24), "arat": (6, 0, 2),
         "fsgsbase": (7, 1, 0), "bmi1": (7, 1, 3), "smep": (7, 1, 7), "bmi2": (7, 1, 8), "invpcid": (7, 1, 10),
         "rdseed": (7, 1, 18), "adx": (7, 1, 19), "smap": (7, 1, 20), "clflushopt": (7, 1, 23),
         "umip": (7, 2, 2), "pku": (7, 2, 3), "la57": (7, 2, 16), "rdpid": (7, 2, 22),

@@ -129,6 +129,7 @@ extension CPU {
         case 8:
             if value >> 4 != 0 { throw .generalProtection(0) }
             state.cr8 = value
+            state.exitRequests |= 2 // the VMM's local APIC takes the new priority
             return
         default: throw .invalidOpcode
         }

@@ -1,0 +1,338 @@
+// The local APIC of a single-vCPU machine (SDM vol. 3, chapter 11): the xAPIC register page
+// at 0xFEE00000 and the x2APIC MSRs (0x800-0x8FF), with IRR/ISR/TMR, the task and processor
+// priorities, EOI (broadcast to the IOAPIC for level-triggered vectors), the spurious-
+// interrupt vector register's software enable, the LVT (timer, LINT0/LINT1, error, thermal,
+// performance, CMCI), the error status register, self-IPIs through the ICR or the x2APIC
+// SELF IPI register, and the timer in one-shot, periodic and TSC-deadline modes.
+//
+// The timer counts at `busFrequency` (the core crystal clock CPUID leaf 0x15 states) divided
+// by the divide configuration; its expiries are timed events (TimedDevice), so the vCPU runs
+// exactly up to them. Only what one vCPU can observe is modelled: IPIs to other processors,
+// INIT and startup IPIs go nowhere.
+
+public final class LocalAPIC: MMIODevice, TimedDevice {
+    public static let defaultBase: UInt64 = 0xFEE0_0000
+    let clock: GuestClock
+    /// The timer's input clock, in Hz.
+    public let busFrequency: UInt64
+    public var id: UInt32 = 0
+
+    /// IA32_APIC_BASE's enable bits: global enable (EN, bit 11) and x2APIC mode (EXTD, bit 10).
+    public private(set) var globallyEnabled = true
+    public private(set) var x2APIC = false
+
+    var irr = [UInt32](repeating: 0, count: 8)
+    var isr = [UInt32](repeating: 0, count: 8)
+    var tmr = [UInt32](repeating: 0, count: 8)
+    public var tpr: UInt32 = 0
+    var ldr: UInt32 = 0, dfr: UInt32 = 0xFFFF_FFFF
+    var svr: UInt32 = 0xFF
+    var esr: UInt32 = 0, pendingErrors: UInt32 = 0
+    var icr: UInt64 = 0
+    /// LVT: CMCI, timer, thermal, performance, LINT0, LINT1, error (all masked at reset).
+    var lvt = [UInt32](repeating: 0x1_0000, count: 7)
+    static let lvtCMCI = 0, lvtTimer = 1, lvtThermal = 2, lvtPerformance = 3, lvtLINT0 = 4, lvtLINT1 = 5, lvtError = 6
+    var initialCount: UInt32 = 0, divideConfiguration: UInt32 = 0
+    /// When the current count was loaded (guest ns), and the next expiry (nil: stopped).
+    var timerStart: UInt64 = 0
+    var timerExpiry: UInt64?
+    /// TSC-deadline mode: the armed deadline (TSC value; 0 = disarmed) and its guest time.
+    public private(set) var tscDeadline: UInt64 = 0
+    var tscDeadlineTime: UInt64?
+
+    /// A level-triggered vector's EOI, for the IOAPIC's remote IRR.
+    public var onEOI: (UInt8) -> Void = { _ in }
+    /// The TPR changed (the machine mirrors it in CR8).
+    public var onTPRChange: (UInt32) -> Void = { _ in }
+    /// Fixed interrupts taken from the IRR (for `--stats`).
+    public private(set) var delivered = 0
+
+    public init(clock: GuestClock, busFrequency: UInt64) {
+        self.clock = clock
+        self.busFrequency = busFrequency
+    }
+
+    // MARK: accepting and delivering interrupts
+
+    static func bit(_ v: UInt8) -> (Int, UInt32) { (Int(v >> 5), UInt32(1) << UInt32(v & 31)) }
+
+    /// A fixed interrupt arrives (from the IOAPIC, an LVT entry or a self-IPI).
+    public func accept(vector: UInt8, level: Bool = false) {
+        guard vector >= 16 else {
+            raiseError(1 << 6) // received an illegal vector
+            return
+        }
+        let (w, m) = Self.bit(vector)
+        irr[w] |= m
+        if level { tmr[w] |= m } else { tmr[w] &= ~m }
+    }
+
+    func highest(_ r: [UInt32]) -> UInt8? {
+        for w in stride(from: 7, through: 0, by: -1) where r[w] != 0 {
+            return UInt8(w * 32 + 31 - r[w].leadingZeroBitCount)
+        }
+        return nil
+    }
+
+    /// PPR: the TPR, or the class of the highest vector in service if that is higher.
+    public var ppr: UInt32 {
+        let isrv = UInt32(highest(isr) ?? 0)
+        return (tpr & 0xF0) >= (isrv & 0xF0) ? tpr : isrv & 0xF0
+    }
+
+    /// The vector the CPU would take now from the IRR: above the processor priority's class.
+    public var deliverableVector: UInt8? {
+        guard globallyEnabled, svr & 0x100 != 0, let v = highest(irr) else { return nil }
+        return UInt32(v) & 0xF0 > ppr & 0xF0 ? v : nil
+    }
+
+    /// The INTA cycle: the vector moves from IRR to ISR; the spurious vector if nothing is
+    /// deliverable any more.
+    public func acknowledge() -> UInt8 {
+        guard let v = deliverableVector else { return UInt8(truncatingIfNeeded: svr) }
+        let (w, m) = Self.bit(v)
+        irr[w] &= ~m
+        isr[w] |= m
+        delivered += 1
+        return v
+    }
+
+    /// Whether the 8259A's INTR reaches the CPU: the APIC is globally disabled, or LINT0 is
+    /// unmasked (virtual-wire mode, QEMU's rule).
+    public var acceptsPICInterrupts: Bool {
+        !globallyEnabled || lvt[Self.lvtLINT0] & 0x1_0000 == 0
+    }
+
+    func eoi() {
+        guard let v = highest(isr) else { return }
+        let (w, m) = Self.bit(v)
+        isr[w] &= ~m
+        if tmr[w] & m != 0 && svr & 0x1000 == 0 { onEOI(v) }
+    }
+
+    func raiseError(_ bits: UInt32) {
+        pendingErrors |= bits
+        let e = lvt[Self.lvtError]
+        if e & 0x1_0000 == 0 { accept(vector: UInt8(truncatingIfNeeded: e)) }
+    }
+
+    // MARK: the timer
+
+    var divisor: UInt64 {
+        let v = (divideConfiguration & 3) | (divideConfiguration & 8) >> 1
+        return v == 7 ? 1 : 2 << UInt64(v)
+    }
+    var timerMode: UInt32 { (lvt[Self.lvtTimer] >> 17) & 3 }
+    /// The nanoseconds one count lasts, as a fraction: divisor · 10^9 / busFrequency.
+    func countsToNanoseconds(_ counts: UInt64) -> UInt64 {
+        mulDiv(counts * divisor, 1_000_000_000, busFrequency)
+    }
+
+    func startTimer() {
+        timerStart = clock.now
+        timerExpiry = initialCount == 0 || timerMode == 2 ? nil : timerStart &+ max(1, countsToNanoseconds(UInt64(initialCount)))
+    }
+
+    var currentCount: UInt32 {
+        guard timerMode != 2, initialCount != 0, let expiry = timerExpiry else { return 0 }
+        let now = clock.now
+        guard now < expiry else { return 0 }
+        let elapsed = mulDiv(now - timerStart, busFrequency, divisor * 1_000_000_000)
+        return UInt32(min(UInt64(initialCount), UInt64(initialCount) - min(elapsed, UInt64(initialCount))))
+    }
+
+    /// Arms (or, with 0, disarms) the TSC deadline; `time` is when the TSC reaches it.
+    public func setTSCDeadline(_ deadline: UInt64, at time: UInt64) {
+        guard timerMode == 2 else { return }
+        tscDeadline = deadline
+        tscDeadlineTime = deadline == 0 ? nil : time
+    }
+
+    public func nextEvent() -> UInt64? {
+        timerMode == 2 ? tscDeadlineTime : timerExpiry
+    }
+
+    public func advance() {
+        let now = clock.now
+        if timerMode == 2 {
+            guard let t = tscDeadlineTime, now >= t else { return }
+            tscDeadlineTime = nil
+            tscDeadline = 0
+            fireTimer()
+            return
+        }
+        guard let expiry = timerExpiry, now >= expiry else { return }
+        if timerMode == 1 {
+            // Periodic: the next period starts at the expiry (periods the vCPU ran past merge).
+            let period = max(1, countsToNanoseconds(UInt64(initialCount)))
+            let missed = (now - expiry) / period
+            timerStart = expiry &+ missed * period
+            timerExpiry = timerStart &+ period
+        } else {
+            timerExpiry = nil
+        }
+        fireTimer()
+    }
+
+    func fireTimer() {
+        let e = lvt[Self.lvtTimer]
+        if e & 0x1_0000 == 0 { accept(vector: UInt8(truncatingIfNeeded: e)) }
+    }
+
+    // MARK: registers (offsets in the xAPIC page; x2APIC MSR 0x800 + offset / 16)
+
+    /// A register read, or nil for one that does not exist (or is write-only).
+    func readRegister(_ offset: UInt32) -> UInt64? {
+        switch offset {
+        case 0x20: return UInt64(x2APIC ? id : id << 24)
+        case 0x30: return 0x0005_0014 // version 0x14, six LVT entries
+        case 0x80: return UInt64(tpr)
+        case 0x90: return x2APIC ? nil : 0
+        case 0xA0: return UInt64(ppr)
+        case 0xB0: return x2APIC ? nil : 0
+        case 0xD0: return UInt64(x2APIC ? (id >> 4) << 16 | 1 << (id & 15) : ldr)
+        case 0xE0: return x2APIC ? nil : UInt64(dfr)
+        case 0xF0: return UInt64(svr)
+        case 0x100...0x170: return UInt64(isr[Int(offset - 0x100) >> 4])
+        case 0x180...0x1F0: return UInt64(tmr[Int(offset - 0x180) >> 4])
+        case 0x200...0x270: return UInt64(irr[Int(offset - 0x200) >> 4])
+        case 0x280: return UInt64(esr)
+        case 0x2F0: return UInt64(lvt[Self.lvtCMCI])
+        case 0x300: return x2APIC ? icr : icr & 0xFFFF_FFFF
+        case 0x310: return x2APIC ? nil : icr >> 32
+        case 0x320...0x370: return UInt64(lvt[Int(offset - 0x320) / 16 + 1])
+        case 0x380: return UInt64(initialCount)
+        case 0x390: return UInt64(currentCount)
+        case 0x3E0: return UInt64(divideConfiguration)
+        default: return nil
+        }
+    }
+
+    /// A register write; false for one that does not exist or is read-only (x2APIC: #GP).
+    func writeRegister(_ offset: UInt32, _ value: UInt64) -> Bool {
+        let v = UInt32(truncatingIfNeeded: value)
+        let softwareDisabled = svr & 0x100 == 0
+        switch offset {
+        case 0x20:
+            if x2APIC { return false }
+            id = v >> 24
+        case 0x80:
+            tpr = v & 0xFF
+            onTPRChange(tpr)
+        case 0xB0:
+            if x2APIC && v != 0 { return false }
+            eoi()
+        case 0xD0:
+            if x2APIC { return false }
+            ldr = v & 0xFF00_0000
+        case 0xE0:
+            if x2APIC { return false }
+            dfr = v | 0x0FFF_FFFF
+        case 0xF0:
+            svr = v & 0x11FF
+            if svr & 0x100 == 0 { for i in 0..<lvt.count { lvt[i] |= 0x1_0000 } }
+        case 0x280:
+            if x2APIC && v != 0 { return false }
+            esr = pendingErrors
+            pendingErrors = 0
+        case 0x300:
+            icr = x2APIC ? value : (icr & ~0xFFFF_FFFF) | UInt64(v)
+            sendIPI()
+        case 0x310:
+            if x2APIC { return false }
+            icr = (icr & 0xFFFF_FFFF) | UInt64(v) << 32
+        case 0x2F0, 0x320...0x370:
+            let n = offset == 0x2F0 ? Self.lvtCMCI : Int(offset - 0x320) / 16 + 1
+            // Writable bits: vector, delivery mode, polarity/trigger (LINT only), mask, timer mode.
+            var mask: UInt32 = 0x1_00FF
+            switch n {
+            case Self.lvtTimer: mask = 0x7_00FF
+            case Self.lvtLINT0, Self.lvtLINT1: mask = 0x1_A7FF
+            case Self.lvtError: mask = 0x1_00FF
+            default: mask = 0x1_07FF
+            }
+            let oldMode = timerMode
+            lvt[n] = v & mask | (softwareDisabled ? 0x1_0000 : 0)
+            if n == Self.lvtTimer && timerMode != oldMode {
+                // Changing modes stops the timer (and disarms a TSC deadline).
+                timerExpiry = nil
+                tscDeadline = 0
+                tscDeadlineTime = nil
+            }
+        case 0x380:
+            initialCount = v
+            startTimer()
+        case 0x3E0:
+            divideConfiguration = v & 0xB
+        case 0x3F0:
+            // x2APIC SELF IPI.
+            guard x2APIC else { return false }
+            accept(vector: UInt8(truncatingIfNeeded: v))
+        default:
+            return offset == 0x90 || offset == 0xA0 || offset == 0x390 || offset == 0x30 ? !x2APIC : false
+        }
+        return true
+    }
+
+    /// The ICR's fixed interrupts to this processor (self, all including self, or its own
+    /// ID); the rest have no destination in a one-vCPU machine.
+    func sendIPI() {
+        let mode = (icr >> 8) & 7, shorthand = (icr >> 18) & 3
+        guard mode == 0 else { return }
+        let destination = x2APIC ? UInt32(truncatingIfNeeded: icr >> 32) : UInt32(truncatingIfNeeded: icr >> 56)
+        let toSelf = shorthand == 1 || shorthand == 2 || (shorthand == 0 && (destination == id || destination == (x2APIC ? ~0 : 0xFF)))
+        if toSelf { accept(vector: UInt8(truncatingIfNeeded: icr)) }
+    }
+
+    // MARK: xAPIC page
+
+    public func mmioRead(offset: UInt64, size: Int) -> UInt64 {
+        guard !x2APIC, globallyEnabled else { return 0 }
+        let v = readRegister(UInt32(offset & 0xFF0)) ?? 0
+        return v >> UInt64(8 * (offset & 3))
+    }
+
+    public func mmioWrite(offset: UInt64, size: Int, value: UInt64) {
+        guard !x2APIC, globallyEnabled else { return }
+        if !writeRegister(UInt32(offset & 0xFF0), value & 0xFFFF_FFFF) { raiseError(1 << 7) } // illegal register address
+    }
+
+    // MARK: x2APIC MSRs and IA32_APIC_BASE
+
+    /// RDMSR 0x800-0x8FF; nil is #GP (xAPIC mode, or no such register).
+    public func readMSR(_ index: UInt32) -> UInt64? {
+        guard x2APIC, index != 0x83F else { return nil }
+        return readRegister((index - 0x800) << 4)
+    }
+
+    /// WRMSR 0x800-0x8FF; false is #GP.
+    public func writeMSR(_ index: UInt32, _ value: UInt64) -> Bool {
+        guard x2APIC else { return false }
+        let offset = (index - 0x800) << 4
+        if offset != 0x300 && value >> 32 != 0 { return false }
+        return writeRegister(offset, value)
+    }
+
+    /// A write to IA32_APIC_BASE's EN and EXTD bits; false for a transition the SDM forbids
+    /// (x2APIC without EN, x2APIC straight back to xAPIC): #GP.
+    public func setBase(enabled: Bool, x2APIC extd: Bool) -> Bool {
+        if extd && !enabled { return false }
+        if x2APIC && enabled && !extd { return false }
+        if !enabled {
+            // Global disable: the APIC returns to its reset state.
+            reset()
+        }
+        globallyEnabled = enabled
+        x2APIC = extd
+        return true
+    }
+
+    func reset() {
+        for i in 0..<8 { irr[i] = 0; isr[i] = 0; tmr[i] = 0 }
+        tpr = 0; ldr = 0; dfr = 0xFFFF_FFFF; svr = 0xFF; esr = 0; pendingErrors = 0; icr = 0
+        for i in 0..<lvt.count { lvt[i] = 0x1_0000 }
+        initialCount = 0; divideConfiguration = 0; timerExpiry = nil
+        tscDeadline = 0; tscDeadlineTime = nil
+        onTPRChange(0)
+    }
+}
