@@ -11,7 +11,9 @@ public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
     case debugExit(code: UInt32)
     /// A triple fault.
     case shutdown
-    /// HLT with nothing that could wake the vCPU (no interrupt sources yet, or IF clear).
+    /// The guest reset the machine (the i8042's reset line); with no reboot, the run ends.
+    case reset
+    /// HLT with nothing that could wake the vCPU (no timer armed, or IF clear).
     case halted(interruptsEnabled: Bool)
     /// The instruction limit.
     case limit
@@ -23,7 +25,7 @@ public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
     public var status: Int32 {
         switch self {
         case .debugExit(let c): Int32(truncatingIfNeeded: (c & 0x7FFF_FFFF) << 1 | 1)
-        case .shutdown: 0
+        case .shutdown, .reset: 0
         case .halted: 2
         case .limit: 3
         case .error: 4
@@ -34,6 +36,7 @@ public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .debugExit(let c): "debug exit \(c) (status \(status))"
         case .shutdown: "shutdown (triple fault)"
+        case .reset: "reset by the guest (i8042)"
         case .halted(let on): "halted with interrupts \(on ? "enabled and no interrupt source" : "disabled")"
         case .limit: "instruction limit reached"
         case .error(let e): "error: \(e)"
@@ -79,6 +82,11 @@ public final class Machine {
     public private(set) var pit: PIT8254!
     public private(set) var lapic: LocalAPIC!
     public let ioapic = IOAPIC()
+    public private(set) var rtc: RTC!
+    public let pci = PCIConfigurationSpace()
+    public let keyboardController = I8042()
+    /// The i8042 pulsed the reset line: the run ends as QEMU's does with -no-reboot.
+    var resetRequested = false
     /// The devices with timed events.
     var timed: [TimedDevice] = []
     /// Host time at the start, for `--realtime`.
@@ -127,7 +135,13 @@ public final class Machine {
     func attachPlatform() throws {
         pit = PIT8254(clock: clock, irq0: isaIRQ(0))
         lapic = LocalAPIC(clock: clock, busFrequency: configuration.cpu.crystalFrequency)
-        timed = [pit, lapic]
+        rtc = RTC(clock: clock, irq: isaIRQ(8))
+        timed = [pit, lapic, rtc]
+        try ports.insert(rtc, name: "rtc", base: 0x70, count: 2)
+        try ports.insert(pci, name: "pci-config", base: 0xCF8, count: 8)
+        try ports.insert(keyboardController.dataPort, name: "i8042-data", base: 0x60, count: 1)
+        try ports.insert(keyboardController.commandPort, name: "i8042-command", base: 0x64, count: 1)
+        keyboardController.onReset = { [unowned self] in resetRequested = true }
         let lapic = self.lapic!, ioapic = self.ioapic, vcpu = self.vcpu
         ioapic.deliver = { vector, level in lapic.accept(vector: vector, level: level) }
         ioapic.deliverExtINT = { [unowned self] in extINTRequested = true }
@@ -417,6 +431,7 @@ public final class Machine {
             vcpu.rip &+= UInt64(io.length)
         }
         if let code = debugExit.code { return .debugExit(code: code) }
+        if resetRequested { return .reset }
         return nil
     }
 

@@ -77,7 +77,7 @@ import VMM
 
     /// Guest time is the instruction count: a guest driven by timer interrupts gives the same
     /// output, instruction count and interrupt count every time.
-    @Test(arguments: ["pit", "apic"])
+    @Test(arguments: ["pit", "apic", "platform"])
     func interruptDrivenGuestsAreDeterministic(_ name: String) throws {
         let a = try FixtureGuests.run(name), b = try FixtureGuests.run(name)
         #expect(a.interrupts > 0, "\(name) took no interrupts")
