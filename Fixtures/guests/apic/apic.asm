@@ -14,16 +14,9 @@ org 0x100000
 APIC    equ 0xFEE00000
 IOAPIC  equ 0xFEC00000
 
-start:
-    cli
-    mov esp, stack_top
-    lgdt [gdt_ptr]
-    jmp 0x08:pm32
-pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
+%include "entry32.inc"
+
+main:
     ; IDT: vectors 0x40-0x6f count into `hits` (by vector) and remember the ISR word they
     ; saw; 0xFF is the spurious vector; everything else is unexpected.
     xor ecx, ecx
@@ -422,25 +415,8 @@ unexpected:
     out 0xF4, al
     hlt
 
-print_eax:
-    call print32
-    call hex32
-    push eax
-    mov al, 10
-    call putc32
-    pop eax
-    ret
-
 %include "serial32.inc"
 
-align 8
-gdt:
-    dq 0
-    dq 0x00CF9B000000FFFF
-    dq 0x00CF93000000FFFF
-gdt_ptr:
-    dw 23
-    dd gdt
 idt_ptr:
     dw 256 * 8 - 1
     dd idt

@@ -16,16 +16,9 @@ org 0x100000
 
 %include "multiboot.inc"
 
-start:
-    cli
-    mov esp, stack_top
-    lgdt [gdt_ptr]
-    jmp 0x08:pm32
-pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
+%include "entry32.inc"
+
+main:
     ; IDT: every vector goes to `unexpected`, 0x20 to the timer handler, 0x27 to `spurious`.
     xor ecx, ecx
 .idt:
@@ -294,27 +287,8 @@ unexpected:
     hlt
 
 ; "text: " AL as 8 hex digits, a newline.
-print_al:
-    movzx eax, al
-print_eax:
-    call print32
-    call hex32
-    push eax
-    mov al, 10
-    call putc32
-    pop eax
-    ret
-
 %include "serial32.inc"
 
-align 8
-gdt:
-    dq 0
-    dq 0x00CF9B000000FFFF
-    dq 0x00CF93000000FFFF
-gdt_ptr:
-    dw 23
-    dd gdt
 idt_ptr:
     dw 256 * 8 - 1
     dd idt
