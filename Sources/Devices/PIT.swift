@@ -100,7 +100,7 @@ public final class PIT8254: PortDevice, TimedDevice {
         let c = counters[0]
         guard let t = c.nextTransitionTicks(clock.now) else { return nil }
         // The first nanosecond at or after tick t.
-        let ns = c.loadTime &+ (t * PIT8254.nanoseconds + PIT8254.frequency - 1) / PIT8254.frequency
+        let ns = c.loadTime &+ mulDiv(t, PIT8254.nanoseconds, PIT8254.frequency) &+ 1
         return max(ns, clock.now &+ 1)
     }
 

@@ -60,6 +60,9 @@ public struct MachineConfiguration: Sendable {
     /// Guest time from the host's clock (`--realtime`) instead of the instruction count: the
     /// guest's timers then follow the wall clock, and runs are no longer repeatable.
     public var realtime = false
+    /// Bytes for COM1's receiver, there from the start (`--serial-input FILE`): they enter
+    /// as the guest makes room, at points fixed by the guest's own reads, so runs repeat.
+    public var serialInput: [UInt8] = []
     /// Guest time one port access takes, in nanoseconds: about an ISA bus cycle, so that a
     /// guest polling a device through ports sees time pass as on hardware.
     public var portAccessTime: UInt64 = 1000
@@ -135,8 +138,10 @@ public final class Machine {
     func attachPlatform() throws {
         pit = PIT8254(clock: clock, irq0: isaIRQ(0))
         lapic = LocalAPIC(clock: clock, busFrequency: configuration.cpu.crystalFrequency)
+        serial.irq = isaIRQ(4)
+        serial.clock = clock
         rtc = RTC(clock: clock, irq: isaIRQ(8))
-        timed = [pit, lapic, rtc]
+        timed = [pit, lapic, rtc, serial]
         try ports.insert(rtc, name: "rtc", base: 0x70, count: 2)
         try ports.insert(pci, name: "pci-config", base: 0xCF8, count: 8)
         try ports.insert(keyboardController.dataPort, name: "i8042-data", base: 0x60, count: 1)
@@ -506,5 +511,6 @@ extension Machine {
         }
         try load(plan)
         setFirmwareState()
+        if !configuration.serialInput.isEmpty { serial.receive(configuration.serialInput) }
     }
 }

@@ -18,6 +18,7 @@ struct Run: ParsableCommand {
     @Option(help: "The kernel command line.") var append = ""
     @Option(help: "An initial ramdisk (a Multiboot module).") var initrd: String?
     @Option(help: "Where COM1's output goes: stdio or a file.") var serial = "stdio"
+    @Option(help: "A file whose bytes COM1 receives (there from the start: runs repeat).") var serialInput: String?
     @Option(help: "Stop after this many instructions.") var maxInstructions: UInt64?
     @Option(help: "Where the test MMIO device sits (two pages; inside RAM it cuts a hole).") var testDevice: String?
     @Option(help: "The CPU model, as QEMU's -cpu: max, then ,-feature to hide one (such as max,-la57,-pcid).") var cpu = "max"
@@ -36,6 +37,10 @@ struct Run: ParsableCommand {
             config.initrd = [UInt8](d)
         }
         if let maxInstructions { config.maxInstructions = maxInstructions }
+        if let serialInput {
+            guard let d = FileManager.default.contents(atPath: serialInput) else { throw ValidationError("cannot read \(serialInput)") }
+            config.serialInput = [UInt8](d)
+        }
         do { try config.setCPU(cpu) } catch { throw ValidationError("--cpu \(cpu): \(error)") }
         if let testDevice {
             let digits = testDevice.hasPrefix("0x") ? String(testDevice.dropFirst(2)) : testDevice

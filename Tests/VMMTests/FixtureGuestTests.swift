@@ -39,6 +39,9 @@ import VMM
             }
             if let i = words.firstIndex(of: "--cpu"), i + 1 < words.count { try config.setCPU(String(words[i + 1])) }
         }
+        if let input = try? Data(contentsOf: directory.appendingPathComponent("\(name)/\(name).input")) {
+            config.serialInput = [UInt8](input)
+        }
         let host = try HostPhysicalMemory(frames: 32768)
         var output: [UInt8] = []
         let machine = try Machine(configuration: config, host: host) { output.append($0) }
@@ -77,7 +80,7 @@ import VMM
 
     /// Guest time is the instruction count: a guest driven by timer interrupts gives the same
     /// output, instruction count and interrupt count every time.
-    @Test(arguments: ["pit", "apic", "platform"])
+    @Test(arguments: ["pit", "apic", "platform", "serial"])
     func interruptDrivenGuestsAreDeterministic(_ name: String) throws {
         let a = try FixtureGuests.run(name), b = try FixtureGuests.run(name)
         #expect(a.interrupts > 0, "\(name) took no interrupts")
