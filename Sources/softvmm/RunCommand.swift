@@ -20,6 +20,7 @@ struct Run: ParsableCommand {
     @Option(help: "Where COM1's output goes: stdio or a file.") var serial = "stdio"
     @Option(help: "A file whose bytes COM1 receives (there from the start: runs repeat).") var serialInput: String?
     @Option(help: "Stop after this many instructions.") var maxInstructions: UInt64?
+    @Flag(help: "Guest time from the host's clock instead of the instruction count (runs no longer repeat).") var realtime = false
     @Option(help: "Where the test MMIO device sits (two pages; inside RAM it cuts a hole).") var testDevice: String?
     @Option(help: "The CPU model, as QEMU's -cpu: max, then ,-feature to hide one (such as max,-la57,-pcid).") var cpu = "max"
     @Flag(help: "Print instructions, MIPS, exits by kind, nested faults and the TLB hit rate.") var stats = false
@@ -37,6 +38,7 @@ struct Run: ParsableCommand {
             config.initrd = [UInt8](d)
         }
         if let maxInstructions { config.maxInstructions = maxInstructions }
+        config.realtime = realtime
         if let serialInput {
             guard let d = FileManager.default.contents(atPath: serialInput) else { throw ValidationError("cannot read \(serialInput)") }
             config.serialInput = [UInt8](d)
