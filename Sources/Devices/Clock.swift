@@ -1,3 +1,5 @@
+import X86
+
 /// Guest time in nanoseconds, as every timer device reads it. The machine sets it before it
 /// hands a device an access or asks for its next event: by default from the vCPU's retired
 /// instructions (deterministic), or from the host clock with `--realtime`.
@@ -25,10 +27,4 @@ public protocol TimedDevice: AnyObject {
     func nextEvent() -> UInt64?
     /// Brings the device up to the clock's time, raising or lowering its lines.
     func advance()
-}
-
-/// a · b / c without overflow (for the tick and nanosecond conversions).
-@inline(__always) func mulDiv(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
-    let (high, low) = a.multipliedFullWidth(by: b)
-    return c.dividingFullWidth((high, low)).quotient
 }

@@ -1,3 +1,5 @@
+import X86
+
 // The local APIC of a single-vCPU machine (SDM vol. 3, chapter 11): the xAPIC register page
 // at 0xFEE00000 and the x2APIC MSRs (0x800-0x8FF), with IRR/ISR/TMR, the task and processor
 // priorities, EOI (broadcast to the IOAPIC for level-triggered vectors), the spurious-

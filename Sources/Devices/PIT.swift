@@ -1,3 +1,5 @@
+import X86
+
 // The 8254 programmable interval timer (Intel's 8254 data sheet) at ports 0x40-0x43, clocked
 // at 1.193182 MHz: three counters in modes 0-5 (interrupt on terminal count, hardware
 // one-shot, rate generator, square wave, software and hardware strobe), binary or BCD,
@@ -89,9 +91,7 @@ public final class PIT8254: PortDevice, TimedDevice {
     public init(clock: GuestClock, irq0: IRQLine) {
         self.clock = clock
         self.irq0 = irq0
-        counters[0].gate = true
-        counters[1].gate = true
-        counters[2].gate = false
+        counters[2].gate = false // counters 0 and 1 are gated on; port 0x61 gates counter 2
     }
 
     // MARK: timed events

@@ -200,7 +200,7 @@ public final class Machine {
     /// devices up to it.
     func advanceTime() {
         if configuration.realtime {
-            let host = DispatchTime.now().uptimeNanoseconds - hostStart
+            let host = hostElapsed
             if host > vcpu.nanoseconds { vcpu.idle(ticks: vcpu.ticks(nanoseconds: host - vcpu.nanoseconds)) }
         }
         clock.now = vcpu.nanoseconds
@@ -220,15 +220,13 @@ public final class Machine {
         if vcpu.cr8 != cr8Shown { lapic.tpr = UInt32(vcpu.cr8) << 4 }
         cr8Shown = UInt64(lapic.tpr >> 4)
         vcpu.cr8 = cr8Shown
-        let fromAPIC = lapic.deliverableVector != nil
-        let fromPIC = !fromAPIC && pic.interruptRequested && (lapic.acceptsPICInterrupts || extINTRequested)
-        guard fromAPIC || fromPIC else {
+        guard let source = interruptSource else {
             vcpu.cancelInterruptWindow()
             return
         }
         if vcpu.interruptible {
-            let vector = fromAPIC ? lapic.acknowledge() : pic.acknowledge()
-            if fromPIC { extINTRequested = false }
+            let vector = source == .localAPIC ? lapic.acknowledge() : pic.acknowledge()
+            if source == .pic { extINTRequested = false }
             vcpu.inject(InjectedEvent(.externalInterrupt, vector: Int(vector)))
             interruptsDelivered += 1
         } else {
@@ -236,10 +234,16 @@ public final class Machine {
         }
     }
 
-    /// Whether an interrupt is waiting for the vCPU (a halted one wakes for it).
-    var interruptWaiting: Bool {
-        lapic.deliverableVector != nil || (pic.interruptRequested && (lapic.acceptsPICInterrupts || extINTRequested))
+    enum InterruptSource { case localAPIC, pic }
+    /// Where the interrupt waiting for the vCPU comes from (a halted one wakes for it): the
+    /// local APIC's IRR first, then the 8259A's INTR if it reaches the CPU (as QEMU orders them).
+    var interruptSource: InterruptSource? {
+        if lapic.deliverableVector != nil { return .localAPIC }
+        return pic.interruptRequested && (lapic.acceptsPICInterrupts || extINTRequested) ? .pic : nil
     }
+
+    /// Host nanoseconds since the machine was made (`--realtime`).
+    var hostElapsed: UInt64 { DispatchTime.now().uptimeNanoseconds - hostStart }
 
     /// RDMSR/WRMSR of the local APIC's MSRs; a refused access is #GP(0).
     func handleMSR(_ index: UInt32, write value: UInt64?) {
@@ -280,7 +284,6 @@ public final class Machine {
         vcpu.rip &+= 2
     }
 
-
     /// How many instructions the vCPU may run before the next timer event is due.
     func instructionsUntil(_ event: UInt64) -> UInt64 {
         let now = clock.now
@@ -294,7 +297,7 @@ public final class Machine {
     func idleUntilNextEvent() -> Bool {
         guard vcpu.rflags & Flag.if != 0, let next = nextEvent() else { return false }
         if configuration.realtime {
-            let host = DispatchTime.now().uptimeNanoseconds - hostStart
+            let host = hostElapsed
             if next > host { usleep(UInt32(min((next - host) / 1000, 1_000_000))) }
         }
         let now = vcpu.nanoseconds
@@ -400,7 +403,7 @@ public final class Machine {
                 if let stop = emulate(vcpu.instructionBytes()) { return stop }
             case .halt:
                 advanceTime()
-                if interruptWaiting && vcpu.rflags & Flag.if != 0 { continue }
+                if interruptSource != nil && vcpu.rflags & Flag.if != 0 { continue }
                 if !idleUntilNextEvent() { return .halted(interruptsEnabled: vcpu.rflags & Flag.if != 0) }
             case .shutdown:
                 return .shutdown

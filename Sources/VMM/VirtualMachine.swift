@@ -252,6 +252,7 @@ public final class VirtualCPU {
         let same = system.allSatisfy { cpu.state.gpr[$0] == s.gpr[$0] }
         cpu.state.gpr.update(from: s.gpr, count: CPUState.slotCount)
         if !same { stateChanged() }
+        cpu.syncWatchpoints()
     }
 
     public var msrs: ModelSpecificRegisters {
@@ -318,16 +319,10 @@ public final class VirtualCPU {
     /// Guest time in nanoseconds, at the model's stated TSC frequency.
     public var nanoseconds: UInt64 { nanoseconds(ticks: cpu.guestTicks) }
     /// The TSC ticks that make up `ns` nanoseconds of guest time.
-    public func ticks(nanoseconds ns: UInt64) -> UInt64 {
-        let (h, l) = ns.multipliedFullWidth(by: cpu.model.tscFrequency)
-        return UInt64(1_000_000_000).dividingFullWidth((h, l)).quotient
-    }
+    public func ticks(nanoseconds ns: UInt64) -> UInt64 { mulDiv(ns, cpu.model.tscFrequency, 1_000_000_000) }
     public var ticksPerInstruction: UInt64 { cpu.model.tscPerInstruction }
     /// The nanoseconds `ticks` TSC ticks last.
-    public func nanoseconds(ticks: UInt64) -> UInt64 {
-        let (h, l) = ticks.multipliedFullWidth(by: 1_000_000_000)
-        return cpu.model.tscFrequency.dividingFullWidth((h, l)).quotient
-    }
+    public func nanoseconds(ticks: UInt64) -> UInt64 { mulDiv(ticks, 1_000_000_000, cpu.model.tscFrequency) }
     /// The guest's TSC (guest time plus its own WRMSR offset).
     public var timeStampCounter: UInt64 { cpu.timeStampCounter }
     public var exitingMSRs: Set<UInt32> {

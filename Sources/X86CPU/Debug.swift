@@ -9,8 +9,9 @@ import X86
 //
 // None of this costs the common path more than one test of RFLAGS.TF/RF and DR7's enable bits
 // per instruction: `debugStep` runs the instruction when any is set. Data breakpoints keep
-// their pages out of the TLB (`CPUMemory.watch`), so the accesses to them take the MMU's slow
-// path, which records hits in the slot block (slot 134).
+// their pages out of the TLB (`CPUMemory.watch`, kept current by `syncWatchpoints` whenever
+// a debug register changes), so the accesses to them take the MMU's slow path, which records
+// hits in the slot block (slot 134).
 
 /// A data breakpoint as the MMU checks it.
 public struct Watchpoint: Equatable, Sendable {
@@ -60,10 +61,11 @@ extension CPU {
         }
     }
 
-    /// Hands the data breakpoints to the MMU when DR0-DR3 or DR7 changed (by MOV DR or by
-    /// the VMM setting state).
-    func syncWatchpoints() {
-        let key = (0..<4).map { state.dr($0) } + [state.breakpointsEnabled ? state.dr(7) : 0]
+    /// Hands the data breakpoints to the MMU when DR0-DR3 or DR7 changed: MOV DR calls it, and
+    /// the VMM after setting state (the comparison keeps a state write-back that changed no
+    /// debug register from flushing the TLB).
+    public func syncWatchpoints() {
+        let key = (state.dr(0), state.dr(1), state.dr(2), state.dr(3), state.breakpointsEnabled ? state.dr(7) : 0)
         guard key != watchKey else { return }
         watchKey = key
         let w = enabledBreakpoints().compactMap { b -> Watchpoint? in
@@ -76,7 +78,6 @@ extension CPU {
     /// before it, data breakpoints and single-step after it. Returns an exit when one is needed.
     @inline(never)
     func debugStep() -> CPUExit? {
-        syncWatchpoints()
         let flags = state.rflags
         if flags & Flag.rf == 0 && state.breakpointsEnabled {
             let rip = state.linearRIP
@@ -102,11 +103,7 @@ extension CPU {
             return nil
         case .exception(let e):
             state.watchHits = 0
-            if case .exit(let x) = e {
-                if x == .halt { state.halt() }
-                return x
-            }
-            return raise(e)
+            return deliverOrExit(e)
         }
     }
 }

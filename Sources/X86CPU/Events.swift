@@ -53,17 +53,14 @@ extension CPU {
             let flags = state.rflags
             if _slowPath(state.exitRequests & ((flags >> 9) & 1 | 2) | (flags & (Flag.tf | Flag.rf)) | (state.dr(7) & 0xFF) != 0) {
                 if let x = requestedExit() { return .exit(x) }
-                guard state.rflags & (Flag.tf | Flag.rf) != 0 || state.breakpointsEnabled else {
-                    if case .exit(let x) = stepAndDeliver(&events, limit) { return .exit(x) }
-                    if events >= limit { return .limit }
+                if state.rflags & (Flag.tf | Flag.rf) != 0 || state.breakpointsEnabled {
+                    let before = state.retired
+                    if let x = debugStep() { return .exit(x) }
+                    if state.retired == before { events &+= 1; if events >= limit { return .limit } }
                     continue
                 }
-                let before = state.retired
-                if let x = debugStep() { return .exit(x) }
-                if state.retired == before { events &+= 1; if events >= limit { return .limit } }
-                continue
             }
-            if case .exit(let x) = stepAndDeliver(&events, limit) { return .exit(x) }
+            if case .exit(let x) = stepAndDeliver(&events) { return .exit(x) }
             if _slowPath(events >= limit) { return .limit }
         }
         return .limit
@@ -85,19 +82,25 @@ extension CPU {
 
     /// One instruction without the debug checks, delivering what it raises; `events` counts
     /// deliveries (`.limit` means go on).
-    @inline(__always) func stepAndDeliver(_ events: inout UInt64, _ limit: UInt64) -> RunStop {
+    @inline(__always) func stepAndDeliver(_ events: inout UInt64) -> RunStop {
         switch step() {
         case .executed:
             return .limit
         case .exception(let e):
-            if case .exit(let x) = e {
-                if x == .halt { state.halt() }
-                return .exit(x)
-            }
-            if let x = raise(e) { return .exit(x) }
+            if let x = deliverOrExit(e) { return .exit(x) }
             events &+= 1
             return .limit
         }
+    }
+
+    /// What an instruction's exception leads to: its exit (HLT halts the CPU), or delivery
+    /// through the IDT, which returns an exit only when it needed the VMM or shut down.
+    func deliverOrExit(_ e: CPUException) -> CPUExit? {
+        if case .exit(let x) = e {
+            if x == .halt { state.halt() }
+            return x
+        }
+        return raise(e)
     }
 
     /// The exception for an injected vector.

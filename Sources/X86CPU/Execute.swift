@@ -617,15 +617,11 @@ extension CPU {
 
     /// Canonical for the paging in use: bits 63:47 all equal, or 63:56 with CR4.LA57.
     @inline(__always) func isCanonical(_ a: UInt64) -> Bool {
-        let k = 16 &- ((state.cr4 >> 12) & 1) &* 9
-        return Int64(bitPattern: a << k) >> k == Int64(bitPattern: a)
+        X86.isCanonical(a, bits: 48 &+ Int(truncatingIfNeeded: (state.cr4 >> 12) & 1) &* 9)
     }
 
     /// Canonical for the processor's widest linear address whatever CR4.LA57 says: what
     /// WRMSR, WRFSBASE, LGDT/LIDT, system-descriptor bases and TLB invalidations check
     /// (hardware with five-level paging accepts 57-bit addresses there even under 4-level paging).
-    func isCanonicalForProcessor(_ a: UInt64) -> Bool {
-        let k = UInt64(64 - linearBits)
-        return Int64(bitPattern: a << k) >> k == Int64(bitPattern: a)
-    }
+    func isCanonicalForProcessor(_ a: UInt64) -> Bool { X86.isCanonical(a, bits: linearBits) }
 }

@@ -61,7 +61,7 @@ public final class CPU<Memory: CPUMemory> {
     /// instruction): the VMM completes the delivery.
     public internal(set) var interruptedDelivery: CPUException?
     /// DR0-DR3 and DR7 as last handed to the MMU (Debug.swift).
-    var watchKey: [UInt64] = [0, 0, 0, 0, 0]
+    var watchKey: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
     /// The mode and CS base the decoded-instruction cache was filled under.
     var decodedMode: CPUMode = .bits64
     var decodedCSBase: UInt64 = 0

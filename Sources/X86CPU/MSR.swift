@@ -3,6 +3,8 @@
 // EFER, 11.11 for MTRRs, 11.12 for PAT): reserved bits, non-canonical bases, read-only
 // registers, and unknown indexes.
 
+import X86
+
 public enum MSRIndex {
     public static let tsc: UInt32 = 0x10
     public static let apicBase: UInt32 = 0x1B
@@ -53,8 +55,7 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
     /// against which MSR addresses are canonical whatever CR4.LA57 says.
     public mutating func write(_ index: UInt32, _ value: UInt64, longModeActive: Bool, linearBits: Int = 48) throws(CPUException) {
         let physicalMask: UInt64 = (1 << UInt64(physicalAddressBits)) - 1
-        let k = UInt64(64 - linearBits)
-        func canonical(_ v: UInt64) -> Bool { Int64(bitPattern: v << k) >> k == Int64(bitPattern: v) }
+        func canonical(_ v: UInt64) -> Bool { isCanonical(v, bits: linearBits) }
         func reserved(_ mask: UInt64) throws(CPUException) { if value & mask != 0 { throw .generalProtection(0) } }
         switch index {
         case MSRIndex.mtrrCap: throw .generalProtection(0)

@@ -69,6 +69,7 @@ extension CPU {
             if n == 7 { v = v & ~0xD000 | 0x400 }
             if n >= 6 && v >> 32 != 0 { throw .generalProtection(0) }
             state.setDR(n, v)
+            syncWatchpoints()
         default:
             guard case .register(let s) = ops[1] else { throw .invalidOpcode }
             switch s.kind {
