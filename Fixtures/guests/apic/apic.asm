@@ -19,35 +19,19 @@ IOAPIC  equ 0xFEC00000
 main:
     ; IDT: vectors 0x40-0x6f count into `hits` (by vector) and remember the ISR word they
     ; saw; 0xFF is the spurious vector; everything else is unexpected.
-    xor ecx, ecx
-.idt:
-    mov eax, unexpected
-    cmp ecx, 0x40
-    jb .set
-    cmp ecx, 0x70
-    jae .set
+    call idt_init
+    mov ecx, 0x40
+.handlers:
     mov eax, ecx
     sub eax, 0x40
     shl eax, 3
     add eax, handlers
-.set:
-    cmp ecx, 13
-    jne .not_gp
-    mov eax, gp
-.not_gp:
-    cmp ecx, 0xFF
-    jne .not_spurious
-    mov eax, spurious
-.not_spurious:
-    mov [idt + ecx * 8], ax
-    mov word [idt + ecx * 8 + 2], 0x08
-    mov word [idt + ecx * 8 + 4], 0x8E00
-    shr eax, 16
-    mov [idt + ecx * 8 + 6], ax
+    call idt_set
     inc ecx
-    cmp ecx, 256
-    jb .idt
-    lidt [idt_ptr]
+    cmp ecx, 0x70
+    jb .handlers
+    gate 13, gp
+    gate 0xFF, spurious
     ; The 8259As stay out of the way.
     mov al, 0xFF
     out 0x21, al
@@ -326,26 +310,6 @@ main:
     out 0xF4, al
     hlt
 
-; Counter 2 in mode 0 for 10 ms, polled through port 0x61.
-delay_counter2:
-    push eax
-    in al, 0x61
-    and al, 0xFC
-    or al, 0x01
-    out 0x61, al
-    mov al, 0xB0
-    out 0x43, al
-    mov ax, 11932
-    out 0x42, al
-    mov al, ah
-    out 0x42, al
-.poll:
-    in al, 0x61
-    test al, 0x20
-    jz .poll
-    pop eax
-    ret
-
 ; Vectors 0x40-0x6f: count, record the order and the ISR word of the vector, EOI (unless
 ; `no_eoi`).
 %macro handler 1
@@ -408,18 +372,9 @@ gp:
     pop eax
     iretd
 
-unexpected:
-    mov esi, msg_unexpected
-    call print32
-    mov al, 1
-    out 0xF4, al
-    hlt
-
 %include "serial32.inc"
+%include "pc32.inc"
 
-idt_ptr:
-    dw 256 * 8 - 1
-    dd idt
 
 msg_cpuid_apic:     db "CPUID APIC: ", 0
 msg_arat:           db "CPUID ARAT: ", 0
@@ -456,7 +411,6 @@ msg_x2_self:        db "x2APIC self-IPI taken: ", 0
 msg_gp:             db "#GP", 10, 0
 msg_done:           db "apic: all checks ran", 10, 0
 msg_spurious:       db "spurious vector", 10, 0
-msg_unexpected:     db "unexpected interrupt", 10, 0
 
 load_end:
 

@@ -19,29 +19,13 @@ org 0x100000
 %include "entry32.inc"
 
 main:
-    ; IDT: every vector goes to `unexpected`, 0x20 to the timer handler, 0x27 to `spurious`.
-    xor ecx, ecx
-.idt:
-    mov eax, unexpected
-    cmp ecx, 0x20
-    jne .not_timer
-    mov eax, timer
-.not_timer:
-    cmp ecx, 0x27
-    jne .not_spurious
-    mov eax, spurious
-.not_spurious:
-    mov [idt + ecx * 8], ax
-    mov word [idt + ecx * 8 + 2], 0x08
-    mov word [idt + ecx * 8 + 4], 0x8E00
-    shr eax, 16
-    mov [idt + ecx * 8 + 6], ax
-    inc ecx
-    cmp ecx, 256
-    jb .idt
-    lidt [idt_ptr]
+    ; IDT: 0x20 to the timer handler, 0x27 to `spurious`, the rest to `unexpected`.
+    call idt_init
+    gate 0x20, timer
+    gate 0x27, spurious
 
     ; --- the PICs ---
+    mov al, 0x01                      ; ICW4: 8086 mode
     call pic_init
     mov al, 0xFE                      ; only IRQ 0
     out 0x21, al
@@ -127,7 +111,7 @@ main:
     call print_al
 
     ; --- automatic EOI: nothing stays in service ---
-    mov byte [icw4], 0x03
+    mov al, 0x03                      ; ICW4: 8086 mode, automatic EOI
     call pic_init
     mov al, 0xFE
     out 0x21, al
@@ -141,7 +125,7 @@ main:
     mov al, [isr_seen]
     mov esi, msg_isr_aeoi
     call print_al
-    mov byte [icw4], 0x01
+    mov al, 0x01
     call pic_init
     mov al, 0xFE
     out 0x21, al
@@ -224,42 +208,6 @@ main:
     out 0xF4, al
     hlt
 
-; Counter 2 in mode 0 for 10 ms: gate on (port 0x61 bit 0, speaker off), wait for OUT (bit 5).
-delay_counter2:
-    in al, 0x61
-    and al, 0xFC
-    or al, 0x01
-    out 0x61, al
-    mov al, 0xB0                      ; counter 2, LSB then MSB, mode 0
-    out 0x43, al
-    mov ax, 11932
-    out 0x42, al
-    mov al, ah
-    out 0x42, al
-.poll:
-    in al, 0x61
-    test al, 0x20
-    jz .poll
-    ret
-
-; ICW1-ICW4 for both chips (ICW4 from `icw4`): vectors 0x20 and 0x28, the slave on IRQ 2.
-pic_init:
-    mov al, 0x11
-    out 0x20, al
-    out 0xA0, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x28
-    out 0xA1, al
-    mov al, 4
-    out 0x21, al
-    mov al, 2
-    out 0xA1, al
-    mov al, [icw4]
-    out 0x21, al
-    out 0xA1, al
-    ret
-
 timer:
     push eax
     mov al, 0x0B
@@ -279,20 +227,10 @@ spurious:
     pop esi
     iretd
 
-unexpected:
-    mov esi, msg_unexpected
-    call print32
-    mov al, 1
-    out 0xF4, al
-    hlt
-
 ; "text: " AL as 8 hex digits, a newline.
 %include "serial32.inc"
+%include "pc32.inc"
 
-idt_ptr:
-    dw 256 * 8 - 1
-    dd idt
-icw4: db 0x01
 
 msg_imr:            db "IMR: ", 0
 msg_elcr0:          db "ELCR master after writing ff: ", 0
@@ -310,7 +248,6 @@ msg_status2:        db "counter 2 status: ", 0
 msg_latch:          db "second latched count no higher: ", 0
 msg_done:           db "pit: all checks ran", 10, 0
 msg_spurious:       db "spurious IRQ 7", 10, 0
-msg_unexpected:     db "unexpected interrupt", 10, 0
 
 load_end:
 

@@ -15,37 +15,11 @@ org 0x100000
 %include "entry32.inc"
 
 main:
-    xor ecx, ecx
-.idt:
-    mov eax, unexpected
-    cmp ecx, 0x28
-    jne .set
-    mov eax, rtc_irq
-.set:
-    mov [idt + ecx * 8], ax
-    mov word [idt + ecx * 8 + 2], 0x08
-    mov word [idt + ecx * 8 + 4], 0x8E00
-    shr eax, 16
-    mov [idt + ecx * 8 + 6], ax
-    inc ecx
-    cmp ecx, 256
-    jb .idt
-    lidt [idt_ptr]
+    call idt_init
+    gate 0x28, rtc_irq
     ; PICs: vectors 0x20 and 0x28; only the cascade and IRQ 8 unmasked.
-    mov al, 0x11
-    out 0x20, al
-    out 0xA0, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x28
-    out 0xA1, al
-    mov al, 4
-    out 0x21, al
-    mov al, 2
-    out 0xA1, al
-    mov al, 1
-    out 0x21, al
-    out 0xA1, al
+    mov al, 0x01
+    call pic_init
     mov al, 0xFB
     out 0x21, al
     mov al, 0xFE
@@ -228,18 +202,9 @@ rtc_irq:
     pop eax
     iretd
 
-unexpected:
-    mov esi, msg_unexpected
-    call print32
-    mov al, 1
-    out 0xF4, al
-    hlt
-
 %include "serial32.inc"
+%include "pc32.inc"
 
-idt_ptr:
-    dw 256 * 8 - 1
-    dd idt
 
 msg_rtc_a:        db "RTC register A: ", 0
 msg_rtc_b:        db "RTC register B: ", 0
@@ -258,7 +223,6 @@ msg_pci_word:     db "PCI 00:00.0 device ID by a 16-bit read: ", 0
 msg_selftest:     db "i8042 self-test: ", 0
 msg_reset:        db "i8042 reset", 10, 0
 msg_still_here:   db "still running after the reset", 10, 0
-msg_unexpected:   db "unexpected interrupt", 10, 0
 
 load_end:
 

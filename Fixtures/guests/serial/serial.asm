@@ -16,39 +16,11 @@ IOAPIC  equ 0xFEC00000
 APIC    equ 0xFEE00000
 
 main:
-    xor ecx, ecx
-.idt:
-    mov eax, unexpected
-    cmp ecx, 0x24
-    je .com
-    cmp ecx, 0x64
-    jne .set
-.com:
-    mov eax, com1_irq
-.set:
-    mov [idt + ecx * 8], ax
-    mov word [idt + ecx * 8 + 2], 0x08
-    mov word [idt + ecx * 8 + 4], 0x8E00
-    shr eax, 16
-    mov [idt + ecx * 8 + 6], ax
-    inc ecx
-    cmp ecx, 256
-    jb .idt
-    lidt [idt_ptr]
-    mov al, 0x11
-    out 0x20, al
-    out 0xA0, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x28
-    out 0xA1, al
-    mov al, 4
-    out 0x21, al
-    mov al, 2
-    out 0xA1, al
-    mov al, 1
-    out 0x21, al
-    out 0xA1, al
+    call idt_init
+    gate 0x24, com1_irq
+    gate 0x64, com1_irq
+    mov al, 0x01
+    call pic_init
     mov al, 0xEF                      ; IRQ 4 only
     out 0x21, al
     mov al, 0xFF
@@ -169,18 +141,9 @@ com1_irq:
     pop eax
     iretd
 
-unexpected:
-    mov esi, msg_unexpected
-    call print32
-    mov al, 1
-    out 0xF4, al
-    hlt
-
 %include "serial32.inc"
+%include "pc32.inc"
 
-idt_ptr:
-    dw 256 * 8 - 1
-    dd idt
 
 input_length equ 16
 msg_thre:       db "IIR in the THR-empty interrupt: ", 0
@@ -188,7 +151,6 @@ msg_thre_count: db "THR-empty interrupts: ", 0
 msg_received:   db "received: ", 0
 msg_count:      db "bytes received: ", 0
 msg_done:       db "serial: all checks ran", 10, 0
-msg_unexpected: db "unexpected interrupt", 10, 0
 
 load_end:
 
