@@ -281,7 +281,7 @@ public final class Machine {
             vcpu.setRegister(0, result & 0xFFFF_FFFF)
             vcpu.setRegister(2, result >> 32)
         }
-        vcpu.rip &+= 2
+        vcpu.completeInstruction(length: 2)
     }
 
     /// How many instructions the vCPU may run before the next timer event is due.
@@ -433,10 +433,10 @@ public final class Machine {
             default: UInt64(v)
             }
             vcpu.setRegister(0, merged)
-            vcpu.rip &+= UInt64(io.length)
+            vcpu.completeInstruction(length: io.length)
         } else {
             ports.write(io.port, size: io.size, value: io.value)
-            vcpu.rip &+= UInt64(io.length)
+            vcpu.completeInstruction(length: io.length)
         }
         if let code = debugExit.code { return .debugExit(code: code) }
         if resetRequested { return .reset }

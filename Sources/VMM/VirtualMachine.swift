@@ -202,7 +202,7 @@ public final class VirtualCPU {
             switch x {
             case .io(let io): return .io(io)
             case .halt:
-                if !wasHalted { cpu.state.rip &+= 1 } // HLT leaves RIP at itself
+                if !wasHalted { completeInstruction(length: 1) } // HLT leaves RIP at itself
                 return .halt
             case .shutdown: return .shutdown
             case .msr(let i, let w): return w.map { .wrmsr(index: i, value: $0) } ?? .rdmsr(index: i)
@@ -277,6 +277,14 @@ public final class VirtualCPU {
         stateChanged()
     }
     public var retired: UInt64 { cpu.retired }
+
+    /// Completes the instruction that exited (an I/O port access, an MSR access, HLT) the way
+    /// a VMM's "skip the emulated instruction" does: RIP moves past it and it counts as
+    /// retired, as the hardware's instruction counter counts it (guest time includes it).
+    public func completeInstruction(length: Int) {
+        cpu.state.rip &+= UInt64(length)
+        cpu.state.retired &+= 1
+    }
 
     /// After the monitor changed state behind the CPU's back: the TLB and decoded code may
     /// no longer apply.
