@@ -25,6 +25,7 @@ extension CPU {
     /// Runs the guest until an exit or until `limit` more instructions have retired.
     /// Exceptions are delivered through the guest's IDT (double fault, triple fault = shutdown
     /// exit); a pending injected event is delivered first.
+    @_specialize(exported: true, where Memory == GuestMMU)
     public func run(limit: UInt64) -> RunStop {
         interruptedDelivery = nil
         if state.activity == .shutdown { return .exit(.shutdown) }

@@ -1,54 +1,184 @@
 import X86
 import X86Decoder
 
+/// A memory operand resolved at decode, for 64-bit mode: displacement (a RIP-relative
+/// address already made absolute: the cache entry belongs to one RIP), base and index register
+/// numbers (`none` when absent), the index's scale as a shift, FS or GS (4, 5) or 0 for a
+/// segment without a base, a 32-bit address size, and whether the SS segment applies (RSP or
+/// RBP base: a non-canonical address is then #SS, not #GP).
+struct FastAddress {
+    static let none: UInt8 = 16
+    var displacement: UInt64
+    var base: UInt8
+    var index: UInt8
+    var scale: UInt8
+    var segment: UInt8
+    var address32: Bool
+    var stack: Bool
+
+    /// Nil for what the fast path does not resolve (16-bit addressing).
+    init?(_ m: MemoryOperand, rip: UInt64, length: Int) {
+        guard m.addressSize == 8 || m.addressSize == 4 else { return nil }
+        displacement = UInt64(bitPattern: m.displacement)
+        base = FastAddress.none
+        index = FastAddress.none
+        if let b = m.base {
+            if b.kind == .instructionPointer {
+                displacement &+= rip &+ UInt64(length)
+            } else {
+                base = b.number
+            }
+        }
+        if let i = m.index { index = i.number }
+        scale = UInt8(m.scale.trailingZeroBitCount)
+        segment = m.segment.map { $0.number >= 4 ? $0.number : 0 } ?? 0
+        address32 = m.addressSize == 4
+        if address32 { displacement &= 0xFFFF_FFFF }
+        stack = base == 4 || base == 5
+    }
+}
+
 /// The commonest instruction shapes, resolved at decode so that executing them needs no
-/// operand resolution: 32/64-bit register and immediate forms of the ALU family, MOV,
-/// INC/DEC, and relative Jcc/JMP. Everything else takes the general path.
+/// operand resolution: register, immediate and (in 64-bit mode) memory forms of the ALU
+/// family, MOV, MOVZX/MOVSX, LEA, INC/DEC, shifts and rotates by a constant, PUSH/POP of a
+/// register, near CALL/RET, and relative Jcc/JMP. Everything else takes the general path.
+///
+/// Register numbers carry their size: an operand size of 1, 2, 4 or 8 bytes (8-bit forms
+/// only with the low-byte registers; AH-BH take the general path).
 enum FastForm {
     case none
-    /// op, destination, source register, operand size (4 or 8).
+    /// op, destination, source register, operand size.
     case aluRegReg(Op, UInt8, UInt8, UInt8)
     /// op, destination, immediate (already sign-extended), operand size.
     case aluRegImm(Op, UInt8, UInt64, UInt8)
+    /// op, destination register, memory source, operand size.
+    case aluRegMem(Op, UInt8, FastAddress, UInt8)
+    /// op, memory destination, source register, operand size.
+    case aluMemReg(Op, FastAddress, UInt8, UInt8)
+    /// op, memory destination, immediate, operand size.
+    case aluMemImm(Op, FastAddress, UInt64, UInt8)
     case movRegReg(UInt8, UInt8, UInt8)
     case movRegImm(UInt8, UInt64, UInt8)
+    /// MOV/MOVZX/MOVSX/MOVSXD register, memory: destination, its size, source, source size,
+    /// sign-extend.
+    case load(UInt8, UInt8, FastAddress, UInt8, Bool)
+    /// MOVZX/MOVSX/MOVSXD register, register: the same with a register source.
+    case extend(UInt8, UInt8, UInt8, UInt8, Bool)
+    /// MOV memory, register: source, size.
+    case store(FastAddress, UInt8, UInt8)
+    case storeImm(FastAddress, UInt64, UInt8)
+    /// LEA: destination, address (unsegmented), operand size.
+    case lea(UInt8, FastAddress, UInt8)
     case incDec(inc: Bool, UInt8, UInt8)
+    /// SHL/SHR/SAR/ROL/ROR register, constant: op, register, masked count (not 0), size.
+    case shift(Op, UInt8, UInt8, UInt8)
+    /// 64-bit PUSH/POP of a register.
+    case push(UInt8)
+    case pop(UInt8)
+    /// 64-bit near CALL rel32 (target) and RET.
+    case call(UInt64)
+    case ret
     /// Condition, target (not taken: fall through).
     case jcc(UInt8, UInt64)
     case jmp(UInt64)
 
-    init(_ op: Op, _ operands: [Operand], condition: Int8, conditionKind: UInt8) {
+    init(_ op: Op, _ operands: [Operand], ins: Instruction, rip: UInt64, condition: Int8, conditionKind: UInt8) {
+        self = .none
+        let bits64 = ins.mode == .bits64
         func gpr(_ o: Operand) -> (UInt8, UInt8)? {
             guard case .register(let r) = o else { return nil }
             switch r.kind {
+            case .gpr8: return (r.number, 1)
+            case .gpr16: return (r.number, 2)
             case .gpr32: return (r.number, 4)
             case .gpr64: return (r.number, 8)
             default: return nil
             }
         }
-        self = .none
+        // Memory forms: 64-bit mode only (no segment limits or bases but FS's and GS's).
+        func mem(_ o: Operand) -> (FastAddress, UInt8)? {
+            guard bits64, case .memory(let m) = o, let a = FastAddress(m, rip: rip, length: Int(ins.length)) else { return nil }
+            return (a, UInt8(m.size))
+        }
         if condition >= 0 && conditionKind == 0, operands.count == 1, case .relative(let t) = operands[0] {
             self = .jcc(UInt8(condition), t)
             return
         }
+        let two = operands.count == 2
         switch op {
         case .add, .or, .adc, .sbb, .and, .sub, .xor, .cmp, .test:
-            guard operands.count == 2, let (d, size) = gpr(operands[0]) else { return }
-            if let (s, size2) = gpr(operands[1]), size2 == size {
-                self = .aluRegReg(op, d, s, size)
-            } else if case .immediate(let v, let isz) = operands[1] {
-                self = .aluRegImm(op, d, signExtend(v, isz) & sizeMask(Int(size)), size)
+            guard two else { return }
+            if let (d, size) = gpr(operands[0]) {
+                if let (s, size2) = gpr(operands[1]), size2 == size {
+                    self = .aluRegReg(op, d, s, size)
+                } else if case .immediate(let v, let isz) = operands[1] {
+                    self = .aluRegImm(op, d, signExtend(v, isz) & sizeMask(Int(size)), size)
+                } else if let (a, size2) = mem(operands[1]), size2 == size {
+                    self = .aluRegMem(op, d, a, size)
+                }
+            } else if let (a, size) = mem(operands[0]) {
+                if let (s, size2) = gpr(operands[1]), size2 == size {
+                    self = .aluMemReg(op, a, s, size)
+                } else if case .immediate(let v, let isz) = operands[1] {
+                    self = .aluMemImm(op, a, signExtend(v, isz) & sizeMask(Int(size)), size)
+                }
             }
         case .mov:
-            guard operands.count == 2, let (d, size) = gpr(operands[0]) else { return }
-            if let (s, size2) = gpr(operands[1]), size2 == size {
-                self = .movRegReg(d, s, size)
-            } else if case .immediate(let v, let isz) = operands[1] {
-                self = .movRegImm(d, signExtend(v, isz) & sizeMask(Int(size)), size)
+            guard two else { return }
+            if let (d, size) = gpr(operands[0]) {
+                if let (s, size2) = gpr(operands[1]), size2 == size, size >= 4 {
+                    self = .movRegReg(d, s, size)
+                } else if case .immediate(let v, let isz) = operands[1], size >= 4 {
+                    self = .movRegImm(d, signExtend(v, isz) & sizeMask(Int(size)), size)
+                } else if let (a, size2) = mem(operands[1]), size2 == size {
+                    self = .load(d, size, a, size, false)
+                }
+            } else if let (a, size) = mem(operands[0]) {
+                if let (s, size2) = gpr(operands[1]), size2 == size {
+                    self = .store(a, s, size)
+                } else if case .immediate(let v, let isz) = operands[1] {
+                    self = .storeImm(a, signExtend(v, isz) & sizeMask(Int(size)), size)
+                }
             }
+        case .movzx, .movsx, .movsxd:
+            guard two, let (d, size) = gpr(operands[0]), size >= 4 else { return }
+            let signed = op != .movzx
+            if let (s, size2) = gpr(operands[1]), size2 < size || (size2 == 4 && size == 4) {
+                self = .extend(d, size, s, size2, signed && size2 < size)
+            } else if let (a, size2) = mem(operands[1]) {
+                self = .load(d, size, a, size2, signed && size2 < size)
+            }
+        case .lea:
+            guard two, let (d, size) = gpr(operands[0]), size >= 4, case .memory(let m) = operands[1],
+                  let a = FastAddress(m, rip: rip, length: Int(ins.length)) else { return }
+            var plain = a
+            plain.segment = 0
+            self = .lea(d, plain, size)
         case .inc, .dec:
             guard operands.count == 1, let (d, size) = gpr(operands[0]) else { return }
             self = .incDec(inc: op == .inc, d, size)
+        case .shl, .sal, .shr, .sar, .rol, .ror:
+            guard let (d, size) = gpr(operands[0]), size >= 4 else { return }
+            var count: UInt64 = 1
+            if two {
+                guard case .immediate(let v, _) = operands[1] else { return }
+                count = v
+            }
+            let c = count & (size == 8 ? 0x3F : 0x1F)
+            guard c != 0 else { return }
+            self = .shift(op == .sal ? .shl : op, d, UInt8(c), size)
+        case .push:
+            guard bits64, ins.operandSize == 8, operands.count == 1, let (r, size) = gpr(operands[0]), size == 8 else { return }
+            self = .push(r)
+        case .pop:
+            guard bits64, ins.operandSize == 8, operands.count == 1, let (r, size) = gpr(operands[0]), size == 8 else { return }
+            self = .pop(r)
+        case .call:
+            guard bits64, ins.operandSize == 8, operands.count == 1, case .relative(let t) = operands[0] else { return }
+            self = .call(t)
+        case .ret:
+            guard bits64, ins.operandSize == 8, operands.isEmpty else { return }
+            self = .ret
         case .jmp:
             if operands.count == 1, case .relative(let t) = operands[0] { self = .jmp(t) }
         default:
@@ -58,6 +188,42 @@ enum FastForm {
 }
 
 extension CPU {
+    /// A register's value at `size` bytes (the low byte, word, dword or all of it).
+    @inline(__always) func gpr(_ n: UInt8, _ size: UInt8) -> UInt64 {
+        state.gpr[Int(n)] & sizeMask(Int(size))
+    }
+
+    /// Writes a register at `size` bytes: 8- and 16-bit writes keep the rest, 32-bit writes
+    /// clear the upper half.
+    @inline(__always) func setGPR(_ n: UInt8, _ v: UInt64, _ size: UInt8) {
+        let g = state.gpr, i = Int(n)
+        switch size {
+        case 8: g[i] = v
+        case 4: g[i] = v & 0xFFFF_FFFF
+        default:
+            let m = sizeMask(Int(size))
+            g[i] = (g[i] & ~m) | (v & m)
+        }
+    }
+
+    /// The linear address of a resolved memory operand for a `size`-byte access, checked for
+    /// canonical form (#SS through RSP/RBP, #GP otherwise).
+    @inline(__always) func address(_ a: FastAddress, _ size: UInt8) throws(CPUException) -> UInt64 {
+        var ea = effectiveAddress(a)
+        if a.segment != 0 { ea &+= state.segmentBase(Int(a.segment)) }
+        try checkCanonical(ea, Int(size), stack: a.stack)
+        return ea
+    }
+
+    /// The effective address (the offset, before any segment base).
+    @inline(__always) func effectiveAddress(_ a: FastAddress) -> UInt64 {
+        let g = state.gpr
+        var ea = a.displacement
+        if a.base != FastAddress.none { ea &+= g[Int(a.base)] }
+        if a.index != FastAddress.none { ea &+= g[Int(a.index)] &<< UInt64(a.scale) }
+        return a.address32 ? ea & 0xFFFF_FFFF : ea
+    }
+
     /// Runs a fast form; false when the instruction has none. Same semantics as the general
     /// path (the host comparison runs both: cpu-check steps each case through `step`).
     @inline(__always)
@@ -67,22 +233,73 @@ extension CPU {
         case .none:
             return false
         case .aluRegReg(let op, let d, let s, let size):
-            let m = sizeMask(Int(size))
-            let r = arithmetic(op, g[Int(d)] & m, g[Int(s)] & m, size: Int(size))
-            if op != .cmp && op != .test { g[Int(d)] = r }
+            let r = arithmetic(op, gpr(d, size), gpr(s, size), size: Int(size))
+            if op != .cmp && op != .test { setGPR(d, r, size) }
         case .aluRegImm(let op, let d, let imm, let size):
-            let m = sizeMask(Int(size))
-            let r = arithmetic(op, g[Int(d)] & m, imm, size: Int(size))
-            if op != .cmp && op != .test { g[Int(d)] = r }
+            let r = arithmetic(op, gpr(d, size), imm, size: Int(size))
+            if op != .cmp && op != .test { setGPR(d, r, size) }
+        case .aluRegMem(let op, let d, let a, let size):
+            let v = try memory.read(try address(a, size), size: Int(size))
+            let r = arithmetic(op, gpr(d, size), v, size: Int(size))
+            if op != .cmp && op != .test { setGPR(d, r, size) }
+        case .aluMemReg(let op, let a, let s, let size):
+            try aluMemory(op, a, gpr(s, size), size)
+        case .aluMemImm(let op, let a, let imm, let size):
+            try aluMemory(op, a, imm, size)
         case .movRegReg(let d, let s, let size):
             g[Int(d)] = g[Int(s)] & sizeMask(Int(size))
         case .movRegImm(let d, let imm, _):
             g[Int(d)] = imm
+        case .load(let d, let size, let a, let sourceSize, let signed):
+            var v = try memory.read(try address(a, sourceSize), size: Int(sourceSize))
+            if signed { v = signExtend(v, Int(sourceSize)) }
+            setGPR(d, v, size)
+        case .extend(let d, let size, let s, let sourceSize, let signed):
+            var v = gpr(s, sourceSize)
+            if signed { v = signExtend(v, Int(sourceSize)) }
+            setGPR(d, v, size)
+        case .store(let a, let s, let size):
+            let ea = try address(a, size)
+            try store(ea, size: Int(size), value: gpr(s, size))
+        case .storeImm(let a, let imm, let size):
+            let ea = try address(a, size)
+            try store(ea, size: Int(size), value: imm)
+        case .lea(let d, let a, let size):
+            setGPR(d, effectiveAddress(a), size)
         case .incDec(let inc, let d, let size):
             let cf = state.rflags & Flag.cf
-            let m = sizeMask(Int(size))
-            g[Int(d)] = arithmetic(inc ? .add : .sub, g[Int(d)] & m, 1, size: Int(size))
+            let r = arithmetic(inc ? .add : .sub, gpr(d, size), 1, size: Int(size))
             state.rflags = (state.rflags & ~Flag.cf) | cf
+            setGPR(d, r, size)
+        case .shift(let op, let d, let c, let size):
+            setGPR(d, shiftResult(op, gpr(d, size), UInt64(c), Int(size)), size)
+        case .push(let r):
+            let sp = g[4] &- 8
+            try checkCanonical(sp, 8, stack: true)
+            try store(sp, size: 8, value: g[Int(r)])
+            g[4] = sp
+        case .pop(let r):
+            let sp = g[4]
+            try checkCanonical(sp, 8, stack: true)
+            let v = try memory.read(sp, size: 8)
+            g[4] = sp &+ 8
+            g[Int(r)] = v
+        case .call(let target):
+            guard isCanonical(target) else { throw .generalProtection(0) }
+            let sp = g[4] &- 8
+            try checkCanonical(sp, 8, stack: true)
+            try store(sp, size: 8, value: state.rip &+ UInt64(entry.pointee.ins.length))
+            g[4] = sp
+            state.rip = target
+            return true
+        case .ret:
+            let sp = g[4]
+            try checkCanonical(sp, 8, stack: true)
+            let target = try memory.read(sp, size: 8)
+            guard isCanonical(target) else { throw .generalProtection(0) }
+            g[4] = sp &+ 8
+            state.rip = target
+            return true
         case .jcc(let cc, let target):
             if condition(Int(cc)) {
                 guard isCanonical(target) else { throw .generalProtection(0) }
@@ -96,5 +313,17 @@ extension CPU {
         }
         state.rip &+= UInt64(entry.pointee.ins.length)
         return true
+    }
+
+    /// An ALU operation on memory: CMP and TEST only read; the others write the result, and
+    /// if that write faults the flags go back (the instruction changed nothing).
+    @inline(__always)
+    func aluMemory(_ op: Op, _ a: FastAddress, _ b: UInt64, _ size: UInt8) throws(CPUException) {
+        let ea = try address(a, size)
+        let v = try memory.read(ea, size: Int(size))
+        let saved = state.rflags
+        let r = arithmetic(op, v, b, size: Int(size))
+        if op == .cmp || op == .test { return }
+        do throws(CPUException) { try store(ea, size: Int(size), value: r) } catch { state.rflags = saved; throw error }
     }
 }

@@ -161,7 +161,7 @@ public final class CPU<Memory: CPUMemory> {
         })
         // 66 on a near branch differs between vendors: such branches take the general path.
         let fast = (ins.prefixes.contains(.operandSize) && condition >= 0) || onSystemRegister ? FastForm.none
-            : FastForm(op, operands, condition: condition, conditionKind: kind)
+            : FastForm(op, operands, ins: ins, rip: rip, condition: condition, conditionKind: kind)
         let unit: ExecutionUnit = op.isX87 ? .x87 : (op.isMMXOnly || (onMMX && op.isSSE)) ? .mmx
             : op.isSSEFloat ? .sseFloat : op.isSSE ? .sse
             : (op.isSystem || (onSystemRegister && (op == .mov || op == .push || op == .pop))) ? .system : .general

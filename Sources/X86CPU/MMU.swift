@@ -11,19 +11,32 @@ public protocol NestedFaultResolver: AnyObject {
 
 /// A vCPU's memory: linear address -> (guest paging) -> GPA -> (nested pmap) -> host frame,
 /// with a TLB that caches the combined translation per 4 KiB page. Three direct-mapped
-/// arrays (read, write, fetch) of 256 entries each: tag = linear page · 2 + user, and the host
-/// address of the page. A write entry exists only once a write walk set the guest's dirty bit
-/// and the nested entry allows writing, so a hit needs no further checks.
+/// arrays (read, write, fetch) of 32,768 entries each (128 MiB of pages, as QEMU's TLB grows
+/// to hold a large working set): tag = epoch · 2^46 + linear page (address bits 12-56, which
+/// tell canonical addresses apart) · 2 + user, and the host address of the page. A write entry
+/// exists only once a write walk set the guest's dirty bit and the nested entry allows writing,
+/// so a hit needs no further checks.
 ///
 /// Flushed by the guest's TLB operations (MOV CR3/CR0/CR4, INVLPG, mode changes) and when the
 /// pmap's generation moves (the kernel side removed or protected something), as bhyve's
-/// eptgen check does on VM entry.
+/// eptgen check does on VM entry. A full flush only moves the epoch (an entry of another
+/// epoch never matches), so a guest switching address spaces pays nothing per entry; every
+/// 2^18 - 1 flushes the tags are cleared and the epoch starts again.
 public final class GuestMMU: CPUMemory, GuestPageTables {
     public let pmap: Pmap
     public let host: HostPhysicalMemory
     public unowned let resolver: NestedFaultResolver
     unowned(unsafe) var state: CPUState! = nil
-    static let entries = 256
+    static let entries = 32768
+    /// Linear-address bits 12-56 of a page (its tag, with the user bit below and the epoch above).
+    static let pageBits: UInt64 = (1 << 45) - 1
+    static let epochShift: UInt64 = 46
+    static let lastEpoch: UInt64 = (1 << 18) - 1
+    /// The current epoch, shifted into place (tags of ~0 belong to the last epoch, never used).
+    var epoch: UInt64 = 0
+    /// Some entry since the last full flush came from a page larger than 4 KiB: INVLPG of one
+    /// address must then drop the whole large page, which a full flush does.
+    var holdsLargePages = false
     /// Per kind (0 read, 1 write, 2 fetch): tags, then host page addresses.
     let tags: UnsafeMutablePointer<UInt64>
     let pages: UnsafeMutablePointer<UnsafeMutableRawPointer?>
@@ -45,15 +58,27 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         pages.initialize(repeating: nil, count: 3 * GuestMMU.entries)
         seenGeneration = pmap.generation
         accessCount.initialize(to: 0)
+        detachedRegs.initialize(repeating: 0, count: 20)
+        regs = detachedRegs
     }
 
     deinit {
+        detachedRegs.deallocate()
         accessCount.deallocate()
         tags.deallocate()
         pages.deallocate()
     }
 
-    public func attach(_ state: CPUState) { self.state = state }
+    public func attach(_ state: CPUState) {
+        self.state = state
+        regs = state.gpr
+    }
+
+    /// The attached state's slots, for the hot path (loading `state` itself costs a retain and
+    /// a release per access): 17 RFLAGS, 18 CPL, 19 implicit supervisor.
+    var regs: UnsafeMutablePointer<UInt64>
+    /// What `regs` points at until a state is attached.
+    let detachedRegs = UnsafeMutablePointer<UInt64>.allocate(capacity: 20)
 
     /// Data breakpoints: their pages stay out of the TLB, so every access to them comes
     /// through the slow path, which checks them.
@@ -75,7 +100,11 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     /// 1 for a user access (CPL 3 and not an implicit supervisor access).
     @inline(__always) var userBit: UInt64 {
-        state.cpl == 3 && !state.implicitSupervisor ? 1 : 0
+        regs[18] == 3 && regs[19] == 0 ? 1 : 0
+    }
+
+    @inline(__always) func tag(_ page: UInt64, _ user: UInt64) -> UInt64 {
+        (page & GuestMMU.pageBits) << 1 | user | epoch
     }
 
     /// The host address of `address` for an access of `kind` (0 read, 1 write, 2 fetch) that
@@ -83,14 +112,14 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     @inline(__always) func hit(_ address: UInt64, _ size: Int, _ kind: Int) -> UnsafeMutableRawPointer? {
         let page = address >> 12
         let slot = kind &* GuestMMU.entries &+ (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
-        guard tags[slot] == (page << 1 | userBit), (address & 0xFFF) &+ UInt64(size) <= 4096 else { return nil }
+        guard tags[slot] == tag(page, userBit), (address & 0xFFF) &+ UInt64(size) <= 4096 else { return nil }
         return pages[slot].unsafelyUnwrapped + Int(address & 0xFFF)
     }
 
     @inline(__always)
     public func read(_ address: UInt64, size: Int) throws(CPUException) -> UInt64 {
         accessCount.pointee &+= 1
-        if _slowPath(state.rflags & Flag.ac != 0) { try checkAlignment(address, size) }
+        if _slowPath(regs[17] & Flag.ac != 0) { try checkAlignment(address, size) }
         if let p = hit(address, size, 0) { return load(p, size) }
         return try readSlow(address, size)
     }
@@ -98,7 +127,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     @inline(__always)
     public func write(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
         accessCount.pointee &+= 1
-        if _slowPath(state.rflags & Flag.ac != 0) { try checkAlignment(address, size) }
+        if _slowPath(regs[17] & Flag.ac != 0) { try checkAlignment(address, size) }
         if let p = hit(address, size, 1) { return storeValue(p, size, value) }
         try writeSlow(address, size, value)
     }
@@ -193,7 +222,9 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         if state.pagingEnabled {
             let access = state.pagingAccess(kind == 0 ? .read : (kind == 1 ? .write : .fetch))
             switch GuestPaging.translate(address, pagingControl(), access, tables: self) {
-            case .translated(let g, _): gpa = g
+            case .translated(let g, let size):
+                gpa = g
+                if size > 4096 { holdsLargePages = true }
             case .pageFault(let code): throw .pageFault(address: address, errorCode: code)
             case .unreadable(let g): throw .exit(.nestedFault(gpa: g, access: .read, linear: address))
             }
@@ -205,7 +236,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         let page = address >> 12
         if kind != 2 && !watchpoints.isEmpty && watched(page) { return hostPage + Int(address & 0xFFF) }
         let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
-        tags[slot] = page << 1 | user
+        tags[slot] = tag(page, user)
         pages[slot] = hostPage
         return hostPage + Int(address & 0xFFF)
     }
@@ -246,14 +277,20 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     public func flushTLB() {
         flushes &+= 1
         seenGeneration = pmap.generation
-        tags.update(repeating: ~0, count: 3 * GuestMMU.entries)
+        holdsLargePages = false
+        epoch &+= 1 << GuestMMU.epochShift
+        if epoch >> GuestMMU.epochShift == GuestMMU.lastEpoch {
+            tags.update(repeating: ~0, count: 3 * GuestMMU.entries)
+            epoch = 0
+        }
     }
 
     public func flushTLB(page address: UInt64) {
+        if holdsLargePages { return flushTLB() }
         let page = address >> 12
         for kind in 0..<3 {
             let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
-            if tags[slot] >> 1 == page { tags[slot] = ~0 }
+            if (tags[slot] >> 1) & GuestMMU.pageBits == page & GuestMMU.pageBits { tags[slot] = ~0 }
         }
     }
 

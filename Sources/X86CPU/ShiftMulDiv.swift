@@ -8,13 +8,22 @@ extension CPU {
         let d = place(ops[0]), size = self.size(d), w = UInt64(size * 8)
         let count = ops.count > 1 ? try read(place(ops[1])) & 0xFF : 1
         let c = count & (size == 8 ? 0x3F : 0x1F)
-        let a = try read(d), m = sizeMask(size), msb = signBit(size)
+        let a = try read(d)
         guard c != 0 else {
             // No flags change, but a 32-bit register is still written: its upper half clears
             // (the host CPU does so for every shift and rotate by 0).
             if case .gpr = d, size == 4 { try write(d, a) }
             return
         }
+        let saved = state.rflags
+        let r = shiftResult(op, a, c, size)
+        try writeKeepingFlags(d, r, saved: saved)
+    }
+
+    /// The result of a shift or rotate of `a` by a masked count `c` (not 0), setting the flags.
+    @inline(__always)
+    func shiftResult(_ op: Op, _ a: UInt64, _ c: UInt64, _ size: Int) -> UInt64 {
+        let w = UInt64(size * 8), m = sizeMask(size), msb = signBit(size)
         var r: UInt64
         var cf: Bool
         var of = state.flag(Flag.of)
@@ -67,11 +76,10 @@ extension CPU {
             cf = carry
             if op == .rcl { of = (r & msb != 0) != cf }
         }
-        let saved = state.rflags
         let cleared = setsResultFlags ? Flag.cf | Flag.of | Flag.af : Flag.cf | Flag.of
-        state.rflags = (saved & ~cleared) | (cf ? Flag.cf : 0) | (of ? Flag.of : 0)
+        state.rflags = (state.rflags & ~cleared) | (cf ? Flag.cf : 0) | (of ? Flag.of : 0)
         if setsResultFlags { setResultFlags(r, size) }
-        try writeKeepingFlags(d, r, saved: saved)
+        return r
     }
 
     /// Writes a result whose flags are already set; if the write faults, the flags go back.
