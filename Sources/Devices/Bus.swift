@@ -46,7 +46,17 @@ struct RangeTable<Device> {
         entries.sort { $0.base < $1.base }
     }
 
-    func find(_ a: UInt64) -> Entry? { entries.first { $0.contains(a) } }
+    func find(_ a: UInt64) -> Entry? { index(of: a).map { entries[$0] } }
+
+    /// The entry holding `a`, by binary search (the entries are sorted and do not overlap).
+    func index(of a: UInt64) -> Int? {
+        var low = 0, high = entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if entries[mid].base &+ entries[mid].size <= a { low = mid + 1 } else { high = mid }
+        }
+        return low < entries.count && entries[low].contains(a) ? low : nil
+    }
 }
 
 /// The I/O-port bus. Unclaimed ports read as all ones and ignore writes, as on a PC.
@@ -54,24 +64,34 @@ public final class PortBus {
     var table = RangeTable<PortDevice>()
     /// Accesses to ports no device claims (for `--stats` and debugging).
     public private(set) var unclaimed = 0
+    /// Per port, the claiming device (an index into `devices`) or -1: one load per access.
+    let owner = UnsafeMutablePointer<Int16>.allocate(capacity: 65536)
+    var devices: [(device: PortDevice, base: UInt16)] = []
 
-    public init() {}
+    public init() { owner.initialize(repeating: -1, count: 65536) }
+    deinit { owner.deallocate() }
 
     public func insert(_ device: PortDevice, name: String, base: UInt16, count: UInt16) throws(BusError) {
         try table.insert(name, base: UInt64(base), size: UInt64(count), device)
+        devices.append((device, base))
+        for p in Int(base)..<Int(base) + Int(count) where p < 65536 { owner[p] = Int16(devices.count - 1) }
     }
 
     public func read(_ port: UInt16, size: Int) -> UInt32 {
-        guard let e = table.find(UInt64(port)) else {
+        let i = Int(owner[Int(port)])
+        guard i >= 0 else {
             unclaimed += 1
             return size == 4 ? ~0 : (1 << UInt32(8 * size)) - 1
         }
-        return e.device.portRead(offset: port - UInt16(e.base), size: size)
+        let d = devices[i]
+        return d.device.portRead(offset: port &- d.base, size: size)
     }
 
     public func write(_ port: UInt16, size: Int, value: UInt32) {
-        guard let e = table.find(UInt64(port)) else { unclaimed += 1; return }
-        e.device.portWrite(offset: port - UInt16(e.base), size: size, value: value)
+        let i = Int(owner[Int(port)])
+        guard i >= 0 else { unclaimed += 1; return }
+        let d = devices[i]
+        d.device.portWrite(offset: port &- d.base, size: size, value: value)
     }
 }
 

@@ -90,8 +90,6 @@ public final class Machine {
     public let keyboardController = I8042()
     /// The i8042 pulsed the reset line: the run ends as QEMU's does with -no-reboot.
     var resetRequested = false
-    /// The devices with timed events.
-    var timed: [TimedDevice] = []
     /// Host time at the start, for `--realtime`.
     let hostStart = DispatchTime.now().uptimeNanoseconds
     /// `portAccessTime` in TSC ticks.
@@ -141,7 +139,6 @@ public final class Machine {
         serial.irq = isaIRQ(4)
         serial.clock = clock
         rtc = RTC(clock: clock, irq: isaIRQ(8))
-        timed = [pit, lapic, rtc, serial]
         try ports.insert(rtc, name: "rtc", base: 0x70, count: 2)
         try ports.insert(pci, name: "pci-config", base: 0xCF8, count: 8)
         try ports.insert(keyboardController.dataPort, name: "i8042-data", base: 0x60, count: 1)
@@ -204,12 +201,21 @@ public final class Machine {
             if host > vcpu.nanoseconds { vcpu.idle(ticks: vcpu.ticks(nanoseconds: host - vcpu.nanoseconds)) }
         }
         clock.now = vcpu.nanoseconds
-        for d in timed { d.advance() }
+        pit.advance()
+        lapic.advance()
+        rtc.advance()
+        serial.advance()
     }
 
-    /// The earliest timer event, in guest nanoseconds.
+    /// The earliest timer event, in guest nanoseconds (the timed devices called directly, not
+    /// through an array of existentials: this runs on every exit).
     func nextEvent() -> UInt64? {
-        timed.compactMap { $0.nextEvent() }.min()
+        var next = UInt64.max
+        if let t = pit.nextEvent() { next = min(next, t) }
+        if let t = lapic.nextEvent() { next = min(next, t) }
+        if let t = rtc.nextEvent() { next = min(next, t) }
+        if let t = serial.nextEvent() { next = min(next, t) }
+        return next == .max ? nil : next
     }
 
     /// An interrupt the controllers present: injected if the vCPU can take it now, or an

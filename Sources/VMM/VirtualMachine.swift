@@ -53,18 +53,25 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// A short name for statistics.
-    public var kind: String {
+    public var kind: String { VMExit.kindNames[kindIndex] }
+
+    /// The names of the exit kinds, in `kindIndex` order.
+    public static let kindNames = ["io", "mmio", "unbacked", "hlt", "shutdown", "rdmsr", "wrmsr", "cpuid", "limit",
+                                   "interrupt-window"]
+
+    /// The exit's kind as a number (an index into `kindNames`).
+    public var kindIndex: Int {
         switch self {
-        case .io: "io"
-        case .mmio: "mmio"
-        case .unbacked: "unbacked"
-        case .halt: "hlt"
-        case .shutdown: "shutdown"
-        case .rdmsr: "rdmsr"
-        case .wrmsr: "wrmsr"
-        case .cpuid: "cpuid"
-        case .limit: "limit"
-        case .interruptWindow: "interrupt-window"
+        case .io: 0
+        case .mmio: 1
+        case .unbacked: 2
+        case .halt: 3
+        case .shutdown: 4
+        case .rdmsr: 5
+        case .wrmsr: 6
+        case .cpuid: 7
+        case .limit: 8
+        case .interruptWindow: 9
         }
     }
 }
@@ -174,7 +181,14 @@ public final class VirtualCPU {
     let mmu: GuestMMU
     unowned let vm: VMMemory
     /// Exits by kind and nested faults, for `--stats`.
-    public private(set) var exitCounts: [String: Int] = [:]
+    /// Exits by kind (`VMExit.kindNames`), counted in a fixed array: the count costs nothing
+    /// on the exit path.
+    var exitsByKind = [Int](repeating: 0, count: VMExit.kindNames.count)
+    public var exitCounts: [String: Int] {
+        var counts: [String: Int] = [:]
+        for (i, n) in exitsByKind.enumerated() where n > 0 { counts[VMExit.kindNames[i]] = n }
+        return counts
+    }
 
     init(id: Int, vm: VMMemory, model: CPUModel) {
         self.id = id
@@ -189,7 +203,7 @@ public final class VirtualCPU {
     public func run(limit: UInt64) -> VMExit {
         let wasHalted = cpu.state.activity == .halted
         let exit = translate(cpu.run(limit: limit), wasHalted: wasHalted)
-        exitCounts[exit.kind, default: 0] += 1
+        exitsByKind[exit.kindIndex] &+= 1
         return exit
     }
 
@@ -327,10 +341,16 @@ public final class VirtualCPU {
     /// Guest time in nanoseconds, at the model's stated TSC frequency.
     public var nanoseconds: UInt64 { nanoseconds(ticks: cpu.guestTicks) }
     /// The TSC ticks that make up `ns` nanoseconds of guest time.
-    public func ticks(nanoseconds ns: UInt64) -> UInt64 { mulDiv(ns, cpu.model.tscFrequency, 1_000_000_000) }
+    public func ticks(nanoseconds ns: UInt64) -> UInt64 {
+        let f = cpu.model.tscFrequency
+        return f == 1_000_000_000 ? ns : mulDiv(ns, f, 1_000_000_000)
+    }
     public var ticksPerInstruction: UInt64 { cpu.model.tscPerInstruction }
     /// The nanoseconds `ticks` TSC ticks last.
-    public func nanoseconds(ticks: UInt64) -> UInt64 { mulDiv(ticks, 1_000_000_000, cpu.model.tscFrequency) }
+    public func nanoseconds(ticks: UInt64) -> UInt64 {
+        let f = cpu.model.tscFrequency
+        return f == 1_000_000_000 ? ticks : mulDiv(ticks, 1_000_000_000, f)
+    }
     /// The guest's TSC (guest time plus its own WRMSR offset).
     public var timeStampCounter: UInt64 { cpu.timeStampCounter }
     public var exitingMSRs: Set<UInt32> {
