@@ -61,6 +61,24 @@ extension CPU {
                     continue
                 }
             }
+            // The fast forms run here, inlined into the loop; everything else through `step`.
+            let rip = state.rip
+            let entry = cache + (Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1))
+            if _fastPath(entry.pointee.rip == rip) {
+                do throws(CPUException) {
+                    if try executeFast(entry) {
+                        state.retired &+= 1
+                        if _slowPath(state.invalidationPending) { invalidateDecodedInstructions() }
+                        continue
+                    }
+                } catch {
+                    if state.invalidationPending { invalidateDecodedInstructions() }
+                    if let x = deliverOrExit(error) { return .exit(x) }
+                    events &+= 1
+                    if _slowPath(events >= limit) { return .limit }
+                    continue
+                }
+            }
             if case .exit(let x) = stepAndDeliver(&events) { return .exit(x) }
             if _slowPath(events >= limit) { return .limit }
         }

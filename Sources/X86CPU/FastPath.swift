@@ -49,6 +49,11 @@ enum FastForm {
     case none
     /// op, destination, source register, operand size.
     case aluRegReg(Op, UInt8, UInt8, UInt8)
+    /// The same for 64- and 32-bit operands (the size a constant in the executed code).
+    case alu64(Op, UInt8, UInt8)
+    case alu32(Op, UInt8, UInt8)
+    case alu64Imm(Op, UInt8, UInt64)
+    case alu32Imm(Op, UInt8, UInt64)
     /// op, destination, immediate (already sign-extended), operand size.
     case aluRegImm(Op, UInt8, UInt64, UInt8)
     /// op, destination register, memory source, operand size.
@@ -110,9 +115,10 @@ enum FastForm {
             guard two else { return }
             if let (d, size) = gpr(operands[0]) {
                 if let (s, size2) = gpr(operands[1]), size2 == size {
-                    self = .aluRegReg(op, d, s, size)
+                    self = size == 8 ? .alu64(op, d, s) : size == 4 ? .alu32(op, d, s) : .aluRegReg(op, d, s, size)
                 } else if case .immediate(let v, let isz) = operands[1] {
-                    self = .aluRegImm(op, d, signExtend(v, isz) & sizeMask(Int(size)), size)
+                    let imm = signExtend(v, isz) & sizeMask(Int(size))
+                    self = size == 8 ? .alu64Imm(op, d, imm) : size == 4 ? .alu32Imm(op, d, imm) : .aluRegImm(op, d, imm, size)
                 } else if let (a, size2) = mem(operands[1]), size2 == size {
                     self = .aluRegMem(op, d, a, size)
                 }
@@ -224,6 +230,12 @@ extension CPU {
         return a.address32 ? ea & 0xFFFF_FFFF : ea
     }
 
+    /// `executeFast` for `step` (the run loop has its own copy inlined).
+    @inline(never)
+    func executeFastOutlined(_ entry: UnsafeMutablePointer<DecodedInstruction>) throws(CPUException) -> Bool {
+        try executeFast(entry)
+    }
+
     /// Runs a fast form; false when the instruction has none. Same semantics as the general
     /// path (the host comparison runs both: cpu-check steps each case through `step`).
     @inline(__always)
@@ -233,14 +245,26 @@ extension CPU {
         case .none:
             return false
         case .aluRegReg(let op, let d, let s, let size):
-            let r = arithmetic(op, gpr(d, size), gpr(s, size), size: Int(size))
+            let r = alu(op, gpr(d, size), gpr(s, size), size)
             if op != .cmp && op != .test { setGPR(d, r, size) }
+        case .alu64(let op, let d, let s):
+            let r = alu(op, g[Int(d)], g[Int(s)], 8)
+            if op != .cmp && op != .test { g[Int(d)] = r }
+        case .alu32(let op, let d, let s):
+            let r = alu(op, g[Int(d)] & 0xFFFF_FFFF, g[Int(s)] & 0xFFFF_FFFF, 4)
+            if op != .cmp && op != .test { g[Int(d)] = r }
+        case .alu64Imm(let op, let d, let imm):
+            let r = alu(op, g[Int(d)], imm, 8)
+            if op != .cmp && op != .test { g[Int(d)] = r }
+        case .alu32Imm(let op, let d, let imm):
+            let r = alu(op, g[Int(d)] & 0xFFFF_FFFF, imm, 4)
+            if op != .cmp && op != .test { g[Int(d)] = r }
         case .aluRegImm(let op, let d, let imm, let size):
-            let r = arithmetic(op, gpr(d, size), imm, size: Int(size))
+            let r = alu(op, gpr(d, size), imm, size)
             if op != .cmp && op != .test { setGPR(d, r, size) }
         case .aluRegMem(let op, let d, let a, let size):
             let v = try memory.read(try address(a, size), size: Int(size))
-            let r = arithmetic(op, gpr(d, size), v, size: Int(size))
+            let r = alu(op, gpr(d, size), v, size)
             if op != .cmp && op != .test { setGPR(d, r, size) }
         case .aluMemReg(let op, let a, let s, let size):
             try aluMemory(op, a, gpr(s, size), size)
@@ -268,7 +292,7 @@ extension CPU {
             setGPR(d, effectiveAddress(a), size)
         case .incDec(let inc, let d, let size):
             let cf = state.rflags & Flag.cf
-            let r = arithmetic(inc ? .add : .sub, gpr(d, size), 1, size: Int(size))
+            let r = alu(inc ? .add : .sub, gpr(d, size), 1, size)
             state.rflags = (state.rflags & ~Flag.cf) | cf
             setGPR(d, r, size)
         case .shift(let op, let d, let c, let size):
@@ -288,7 +312,7 @@ extension CPU {
             guard isCanonical(target) else { throw .generalProtection(0) }
             let sp = g[4] &- 8
             try checkCanonical(sp, 8, stack: true)
-            try store(sp, size: 8, value: state.rip &+ UInt64(entry.pointee.ins.length))
+            try store(sp, size: 8, value: state.rip &+ UInt64(entry.pointee.length))
             g[4] = sp
             state.rip = target
             return true
@@ -311,8 +335,50 @@ extension CPU {
             state.rip = target
             return true
         }
-        state.rip &+= UInt64(entry.pointee.ins.length)
+        state.rip &+= UInt64(entry.pointee.length)
         return true
+    }
+
+    /// The ALU family's result and flags for operands already masked to `size` (the same as
+    /// `arithmetic`, which the general path uses, in fewer host instructions: the parity from a
+    /// 16-entry bit table, the carries from the sum's bits).
+    @inline(__always)
+    func alu(_ op: Op, _ a: UInt64, _ b: UInt64, _ size: UInt8) -> UInt64 {
+        let bits = UInt64(size) &* 8
+        let m = sizeMask(Int(size)), sb: UInt64 = 1 &<< (bits &- 1)
+        let old = state.rflags
+        var f = old & ~Flag.status
+        let r: UInt64
+        switch op {
+        case .add, .adc:
+            let c: UInt64 = op == .adc ? old & Flag.cf : 0
+            let (sum, o1) = a.addingReportingOverflow(b)
+            let (full, o2) = sum.addingReportingOverflow(c)
+            r = full & m
+            // Carry out of the top bit: the bit above the result, or the 64-bit overflow.
+            let carry = size == 8 ? (o1 || o2 ? 1 : 0) : (full >> bits) & 1
+            f |= carry * Flag.cf
+            f |= ((a ^ r) & (b ^ r) & sb) != 0 ? Flag.of : 0
+            f |= (a ^ b ^ r) & Flag.af
+        case .sub, .sbb, .cmp:
+            let c: UInt64 = op == .sbb ? old & Flag.cf : 0
+            let full = a &- b &- c
+            r = full & m
+            let borrow = a < b || (a == b && c != 0)
+            f |= borrow ? Flag.cf : 0
+            f |= ((a ^ b) & (a ^ r) & sb) != 0 ? Flag.of : 0
+            f |= (a ^ b ^ r) & Flag.af
+        case .and, .test: r = a & b
+        case .or: r = a | b
+        default: r = a ^ b
+        }
+        f |= r == 0 ? Flag.zf : 0
+        f |= (r & sb) != 0 ? Flag.sf : 0
+        // PF: set for an even number of ones in the low byte (0x6996: odd parity of a nibble).
+        let nibble = (r ^ (r >> 4)) & 0xF
+        f |= ((0x9669 &>> nibble) & 1) &* Flag.pf
+        state.rflags = f
+        return r
     }
 
     /// An ALU operation on memory: CMP and TEST only read; the others write the result, and
@@ -322,7 +388,7 @@ extension CPU {
         let ea = try address(a, size)
         let v = try memory.read(ea, size: Int(size))
         let saved = state.rflags
-        let r = arithmetic(op, v, b, size: Int(size))
+        let r = alu(op, v, b, size)
         if op == .cmp || op == .test { return }
         do throws(CPUException) { try store(ea, size: Int(size), value: r) } catch { state.rflags = saved; throw error }
     }

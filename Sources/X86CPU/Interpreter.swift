@@ -109,7 +109,7 @@ public final class CPU<Memory: CPUMemory> {
             let entry = cache + (Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1))
             if entry.pointee.rip != rip { entry.pointee = try decode(at: rip) }
             defer { if state.invalidationPending { invalidateDecodedInstructions() } }
-            if try !executeFast(entry) { try execute(entry) }
+            if try !executeFastOutlined(entry) { try execute(entry) }
             state.retired &+= 1
             return .executed
         } catch {
@@ -202,18 +202,28 @@ public final class CPU<Memory: CPUMemory> {
 
 /// One decoded instruction, with its operands resolved once (a register, a memory
 /// operand's parts, an immediate, a branch target for this RIP).
+///
+/// What the fast path reads (the tag, the fast form, the length) comes first, in the entry's
+/// first cache line; the general path's instruction and operands follow.
 struct DecodedInstruction {
     var rip: UInt64
+    /// The shortcut for the commonest shapes, or `.none`.
+    var fast: FastForm
+    var length: UInt8
     var ins: Instruction
     var operands: OperandList
     var op: Op
     /// Jcc/SETcc/CMOVcc: the condition (0-15) and which of the three (0, 1, 2); -1 otherwise.
     var condition: Int8
     var conditionKind: UInt8
-    /// The shortcut for the commonest shapes, or `.none`.
-    var fast: FastForm
     /// Which handler runs it (decided once, at decode).
     var unit: ExecutionUnit = .general
+
+    init(rip: UInt64, ins: Instruction, operands: OperandList, op: Op, condition: Int8, conditionKind: UInt8,
+         fast: FastForm, unit: ExecutionUnit = .general) {
+        (self.rip, self.fast, self.length, self.ins, self.operands) = (rip, fast, UInt8(ins.length), ins, operands)
+        (self.op, self.condition, self.conditionKind, self.unit) = (op, condition, conditionKind, unit)
+    }
 
     static let empty = DecodedInstruction(rip: ~0, ins: Instruction(mode: .bits64), operands: OperandList([]), op: .unimplemented,
                                           condition: -1, conditionKind: 0, fast: .none)
