@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libcapstone-dev libzydis-dev pkg-config
 export SWIFT_BACKTRACE ?= enable=no
 
-.PHONY: deps build release test run check fuzz bench clean
+.PHONY: deps build release test run check fuzz bench bench-guests clean
 
 deps:
 	@sh scripts/ensure-packages.sh $(DEB_PACKAGES)
@@ -56,6 +56,11 @@ bench: deps
 	.build/release/pmap-bench
 	$(SWIFT) build -c release --product cpu-bench
 	.build/release/cpu-bench
+
+# The benchmark guest under softvmm and QEMU's TCG side by side (Benchmarks/run-guests.sh).
+bench-guests: deps
+	$(SWIFT) build -c release --product softvmm
+	Benchmarks/run-guests.sh
 
 clean:
 	rm -rf .build
