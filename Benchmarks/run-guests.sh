@@ -41,8 +41,8 @@ spec() {
         reg)   echo 50000000 8 0 MIPS 150 ;;
         sweep) echo 1000 98308 0 MIPS 60 ;;
         call)  echo 500000 251 0 MIPS 100 ;;
-        movs)  echo 4000 6 1048576 MB/s 1000 ;;
-        stos)  echo 4000 6 1048576 MB/s 1000 ;;
+        movs)  echo 2000 6 1048576 MB/s 1000 ;;
+        stos)  echo 2000 6 1048576 MB/s 1000 ;;
         io)    echo 5000000 3 0 exits/s 5000000 ;;
         *) echo "unknown loop $1" >&2; exit 2 ;;
     esac
