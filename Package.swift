@@ -35,6 +35,9 @@ let package = Package(
         .target(name: "Devices", dependencies: ["X86"], swiftSettings: uncheckedExclusivity),
         .target(name: "VMM", dependencies: ["X86", "X86Decoder", "GuestMemory", "NestedPaging", "X86CPU", "Devices"],
                 swiftSettings: uncheckedExclusivity),
+        // Record and replay: the trace format (Trace.swift documents it) and, on top of the VMM's
+        // seam, the recorder and the replayer.
+        .target(name: "Replay", dependencies: ["X86", "VMM"]),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
                        providers: [.apt(["libcapstone-dev"])]),
         // Zydis is the second reference that arbitrates where Capstone 4.0.2 is
@@ -44,7 +47,7 @@ let package = Package(
         .target(name: "CHostCPU"),
         .target(name: "DecoderCheck", dependencies: ["X86", "X86Decoder", "CCapstone", "CZydis", "CHostCPU"]),
         .executableTarget(name: "softvmm", dependencies: [
-            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM", "X86CPU", "CPUCheck", "Devices",
+            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM", "X86CPU", "CPUCheck", "Devices", "Replay",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks (release builds; not part of make test): see Benchmarks/RESULTS.md.
@@ -58,6 +61,7 @@ let package = Package(
         .testTarget(name: "NestedPagingTests", dependencies: ["NestedPaging", "GuestMemory", "X86"]),
         .testTarget(name: "X86CPUTests", dependencies: ["X86CPU", "CPUCheck", "X86"]),
         .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU", "Devices"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
     ]
 )

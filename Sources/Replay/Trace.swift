@@ -1,0 +1,287 @@
+/// softvmm's trace format, version 1: what a recorded run needs to be replayed and checked.
+///
+///     header
+///       magic          8 bytes   "SVMTRACE"
+///       version        2 bytes   little-endian, 1
+///       configuration  varint length, then UTF-8: the run's settings in `softvmm run`'s
+///                                spelling (memory, CPU model, command line, ...), which replay
+///                                uses to rebuild the same machine
+///       images         1 byte count, then per image: varint name length, UTF-8 name,
+///                                32-byte SHA-256 of its contents (kernel, initrd)
+///     events, one after another, each a tag byte then unsigned LEB128 varints:
+///       1 input        icount, source (0: COM1 receive), byte
+///       2 exit         icount, kind (VMExit.kindNames index), RIP, a, b
+///                      (io: a = port | size << 16 | in << 24, b = OUT's value;
+///                       mmio/unbacked: a = GPA, b = 1 for a write; rdmsr/wrmsr: a = index,
+///                       b = WRMSR's value; others: 0, 0)
+///       3 fault        icount, GPA, access (0 read, 1 write, 2 fetch), outcome (0 entered,
+///                      1 accessed/dirty, 2 spurious, 3 MMIO assist, 4 protection, 5 unbacked)
+///       255 end        event count (the events before it), final icount
+///
+/// The icount is the vCPU's retired-instruction count when the event happened: guest time, so
+/// an input fed back at the same count lands at the same point of the guest's execution.
+/// A trace without its end record was cut short; every reading error names the byte offset.
+public enum TraceFormat {
+    public static let magic: [UInt8] = Array("SVMTRACE".utf8)
+    public static let version: UInt16 = 1
+}
+
+public struct TraceImage: Equatable, Sendable {
+    public var name: String
+    public var sha256: [UInt8]
+    public init(name: String, sha256: [UInt8]) { (self.name, self.sha256) = (name, sha256) }
+    public init(name: String, contents: [UInt8]) { self.init(name: name, sha256: SHA256.hash(contents)) }
+}
+
+public struct TraceHeader: Equatable, Sendable {
+    public var configuration: String
+    public var images: [TraceImage]
+    public init(configuration: String, images: [TraceImage]) { (self.configuration, self.images) = (configuration, images) }
+}
+
+public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
+    case input(icount: UInt64, source: UInt64, byte: UInt8)
+    case exit(icount: UInt64, kind: UInt64, rip: UInt64, a: UInt64, b: UInt64)
+    case fault(icount: UInt64, gpa: UInt64, access: UInt64, outcome: UInt64)
+
+    public var icount: UInt64 {
+        switch self {
+        case .input(let i, _, _), .exit(let i, _, _, _, _), .fault(let i, _, _, _): i
+        }
+    }
+
+    public static let exitKinds = ["io", "mmio", "unbacked", "hlt", "shutdown", "rdmsr", "wrmsr", "cpuid", "limit", "interrupt-window"]
+    public static let accesses = ["read", "write", "fetch"]
+    public static let outcomes = ["entered", "accessed-dirty", "spurious", "mmio-assist", "protection", "unbacked"]
+
+    static func name(_ table: [String], _ i: UInt64) -> String { i < table.count ? table[Int(i)] : "#\(i)" }
+
+    public var description: String {
+        switch self {
+        case .input(let i, let s, let b):
+            return "\(i) input \(s == 0 ? "com1" : "source \(s)") \(hex(UInt64(b), 2))"
+        case .exit(let i, let k, let rip, let a, let b):
+            let kind = TraceEvent.name(TraceEvent.exitKinds, k)
+            var text = "\(i) exit \(kind) rip \(hex(rip))"
+            switch kind {
+            case "io":
+                let port = a & 0xFFFF, size = (a >> 16) & 0xFF, isIn = (a >> 24) & 1 != 0
+                text += isIn ? " in port \(hex(port, 4)) size \(size)" : " out port \(hex(port, 4)) size \(size) value \(hex(b))"
+            case "mmio", "unbacked": text += " gpa \(hex(a)) \(b != 0 ? "write" : "read")"
+            case "rdmsr": text += " msr \(hex(a))"
+            case "wrmsr": text += " msr \(hex(a)) value \(hex(b))"
+            default: break
+            }
+            return text
+        case .fault(let i, let g, let a, let o):
+            return "\(i) fault gpa \(hex(g)) \(TraceEvent.name(TraceEvent.accesses, a)) \(TraceEvent.name(TraceEvent.outcomes, o))"
+        }
+    }
+
+    /// The event as one JSON object (for `softvmm trace show --json`).
+    public var json: String {
+        switch self {
+        case .input(let i, let s, let b): "{\"icount\":\(i),\"event\":\"input\",\"source\":\(s),\"byte\":\(b)}"
+        case .exit(let i, let k, let rip, let a, let b):
+            "{\"icount\":\(i),\"event\":\"exit\",\"kind\":\"\(TraceEvent.name(TraceEvent.exitKinds, k))\",\"rip\":\(rip),\"a\":\(a),\"b\":\(b)}"
+        case .fault(let i, let g, let a, let o):
+            "{\"icount\":\(i),\"event\":\"fault\",\"gpa\":\(g),\"access\":\"\(TraceEvent.name(TraceEvent.accesses, a))\",\"outcome\":\"\(TraceEvent.name(TraceEvent.outcomes, o))\"}"
+        }
+    }
+}
+
+func hex(_ v: UInt64, _ digits: Int = 0) -> String {
+    let s = String(v, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, digits - s.count)) + s
+}
+
+/// A trace that cannot be read, with the byte offset where reading stopped.
+public enum TraceError: Error, Equatable, CustomStringConvertible {
+    case badMagic
+    case unsupportedVersion(UInt16)
+    case truncated(what: String, offset: Int)
+    case badVarint(offset: Int)
+    case badTag(UInt8, offset: Int)
+    case badText(what: String, offset: Int)
+    case badEnd(recorded: UInt64, read: Int, offset: Int)
+    case trailingBytes(offset: Int)
+    case imageMismatch(name: String, expected: String, actual: String)
+
+    public var description: String {
+        switch self {
+        case .badMagic: "not a softvmm trace: the first 8 bytes are not \"SVMTRACE\" (offset 0)"
+        case .unsupportedVersion(let v): "trace format version \(v) at offset 8: this softvmm reads version \(TraceFormat.version)"
+        case .truncated(let what, let o): "the trace ends inside \(what) at offset \(o) (cut short?)"
+        case .badVarint(let o): "a number longer than 64 bits at offset \(o)"
+        case .badTag(let t, let o): "unknown event tag \(t) at offset \(o)"
+        case .badText(let what, let o): "\(what) at offset \(o) is not UTF-8"
+        case .badEnd(let r, let n, let o): "the end record at offset \(o) counts \(r) events, but \(n) precede it"
+        case .trailingBytes(let o): "bytes after the end record, from offset \(o)"
+        case .imageMismatch(let name, let e, let a): "\(name) differs from the recorded one: SHA-256 \(a), the trace has \(e)"
+        }
+    }
+}
+
+/// Builds a trace in memory.
+public struct TraceWriter {
+    public private(set) var bytes: [UInt8] = []
+    public private(set) var count = 0
+
+    public init(header: TraceHeader) {
+        bytes = TraceFormat.magic
+        bytes += [UInt8(TraceFormat.version & 0xFF), UInt8(TraceFormat.version >> 8)]
+        text(header.configuration)
+        bytes.append(UInt8(header.images.count))
+        for image in header.images {
+            text(image.name)
+            bytes += image.sha256
+        }
+    }
+
+    mutating func varint(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    mutating func text(_ s: String) {
+        let utf8 = Array(s.utf8)
+        varint(UInt64(utf8.count))
+        bytes += utf8
+    }
+
+    public mutating func append(_ event: TraceEvent) {
+        count += 1
+        switch event {
+        case .input(let i, let s, let b):
+            bytes.append(1)
+            for v in [i, s, UInt64(b)] { varint(v) }
+        case .exit(let i, let k, let rip, let a, let b):
+            bytes.append(2)
+            for v in [i, k, rip, a, b] { varint(v) }
+        case .fault(let i, let g, let a, let o):
+            bytes.append(3)
+            for v in [i, g, a, o] { varint(v) }
+        }
+    }
+
+    /// The trace with its end record.
+    public func finished(icount: UInt64) -> [UInt8] {
+        var w = self
+        w.bytes.append(255)
+        w.varint(UInt64(count))
+        w.varint(icount)
+        return w.bytes
+    }
+}
+
+/// A trace read back: header, events and the final instruction count.
+public struct Trace: Equatable, Sendable {
+    public var header: TraceHeader
+    public var events: [TraceEvent]
+    public var finalICount: UInt64
+
+    public init(header: TraceHeader, events: [TraceEvent], finalICount: UInt64) {
+        (self.header, self.events, self.finalICount) = (header, events, finalICount)
+    }
+
+    public init(bytes: [UInt8]) throws(TraceError) {
+        var r = Reader(bytes: bytes)
+        guard bytes.count >= 8 else {
+            if Array(bytes) == Array(TraceFormat.magic.prefix(bytes.count)) { throw .truncated(what: "the magic number", offset: bytes.count) }
+            throw .badMagic
+        }
+        guard Array(bytes[0..<8]) == TraceFormat.magic else { throw .badMagic }
+        r.offset = 8
+        let version = UInt16(try r.byte("the version")) | UInt16(try r.byte("the version")) << 8
+        guard version == TraceFormat.version else { throw .unsupportedVersion(version) }
+        let configuration = try r.text("the configuration")
+        let imageCount = try r.byte("the image count")
+        var images: [TraceImage] = []
+        for _ in 0..<imageCount {
+            let name = try r.text("an image name")
+            images.append(TraceImage(name: name, sha256: try r.take(32, "an image hash")))
+        }
+        header = TraceHeader(configuration: configuration, images: images)
+        events = []
+        while true {
+            let at = r.offset
+            let tag = try r.byte("an event tag (no end record)")
+            switch tag {
+            case 1:
+                let i = try r.varint("an input event"), s = try r.varint("an input event"), b = try r.varint("an input event")
+                events.append(.input(icount: i, source: s, byte: UInt8(truncatingIfNeeded: b)))
+            case 2:
+                let i = try r.varint("an exit event"), k = try r.varint("an exit event"), rip = try r.varint("an exit event")
+                let a = try r.varint("an exit event"), b = try r.varint("an exit event")
+                events.append(.exit(icount: i, kind: k, rip: rip, a: a, b: b))
+            case 3:
+                let i = try r.varint("a fault event"), g = try r.varint("a fault event")
+                let a = try r.varint("a fault event"), o = try r.varint("a fault event")
+                events.append(.fault(icount: i, gpa: g, access: a, outcome: o))
+            case 255:
+                let n = try r.varint("the end record")
+                finalICount = try r.varint("the end record")
+                guard n == UInt64(events.count) else { throw .badEnd(recorded: n, read: events.count, offset: at) }
+                guard r.offset == bytes.count else { throw .trailingBytes(offset: r.offset) }
+                return
+            default:
+                throw .badTag(tag, offset: at)
+            }
+        }
+    }
+
+    /// Checks that `images` (name, contents) are the ones the trace was recorded with.
+    public func check(images: [(name: String, contents: [UInt8])]) throws(TraceError) {
+        for (recorded, given) in zip(header.images, images) {
+            let actual = SHA256.hash(given.contents)
+            if actual != recorded.sha256 {
+                throw .imageMismatch(name: given.name, expected: SHA256.hex(recorded.sha256), actual: SHA256.hex(actual))
+            }
+        }
+        if header.images.count != images.count {
+            throw .imageMismatch(name: "the image list", expected: "\(header.images.count) images", actual: "\(images.count)")
+        }
+    }
+
+    struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+
+        mutating func byte(_ what: String) throws(TraceError) -> UInt8 {
+            guard offset < bytes.count else { throw .truncated(what: what, offset: offset) }
+            offset += 1
+            return bytes[offset - 1]
+        }
+
+        mutating func varint(_ what: String) throws(TraceError) -> UInt64 {
+            let start = offset
+            var v: UInt64 = 0, shift: UInt64 = 0
+            while true {
+                let b = try byte(what)
+                if shift == 63 && b > 1 || shift > 63 { throw .badVarint(offset: start) }
+                v |= UInt64(b & 0x7F) << shift
+                if b & 0x80 == 0 { return v }
+                shift += 7
+            }
+        }
+
+        mutating func take(_ n: Int, _ what: String) throws(TraceError) -> [UInt8] {
+            guard bytes.count - offset >= n else { throw .truncated(what: what, offset: bytes.count) }
+            offset += n
+            return Array(bytes[offset - n..<offset])
+        }
+
+        mutating func text(_ what: String) throws(TraceError) -> String {
+            let n = try varint(what)
+            guard n <= UInt64(bytes.count - offset) else { throw .truncated(what: what, offset: bytes.count) }
+            let at = offset
+            let raw = try take(Int(n), what)
+            guard let s = String(validating: raw, as: UTF8.self) else { throw .badText(what: what, offset: at) }
+            return s
+        }
+    }
+}
