@@ -37,7 +37,7 @@ let package = Package(
                 swiftSettings: uncheckedExclusivity),
         // Record and replay: the trace format (Trace.swift documents it) and, on top of the VMM's
         // seam, the recorder and the replayer.
-        .target(name: "Replay", dependencies: ["X86", "VMM"]),
+        .target(name: "Replay", dependencies: ["X86", "VMM", "X86CPU"]),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
                        providers: [.apt(["libcapstone-dev"])]),
         // Zydis is the second reference that arbitrates where Capstone 4.0.2 is
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "NestedPagingTests", dependencies: ["NestedPaging", "GuestMemory", "X86"]),
         .testTarget(name: "X86CPUTests", dependencies: ["X86CPU", "CPUCheck", "X86"]),
         .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU", "Devices"]),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "VMM", "GuestMemory"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
     ]
 )

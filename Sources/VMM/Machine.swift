@@ -361,6 +361,10 @@ public final class Machine {
         s.setSegment(.cs, SegmentState(selector: 0x08, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B))
     }
 
+    /// Sees every exit (but the instruction-budget ones, which only slice the run): the seam a
+    /// recorder or a replayer plugs into.
+    public var observer: MachineObserver?
+
     /// Runs the guest until it ends (debug exit, shutdown, a halt nothing can end, an error)
     /// or the instruction limit.
     public func run() -> MachineStop {
@@ -377,6 +381,7 @@ public final class Machine {
             let exit = vcpu.run(limit: slice)
             clock.now = vcpu.nanoseconds
             exits += 1
+            if let observer, exit != .limit { observer.exit(exit, icount: vcpu.retired, rip: vcpu.rip) }
             switch exit {
             case .limit:
                 onProgress?(vcpu)
@@ -475,6 +480,12 @@ public final class Machine {
 
     /// Tears the VM down; the host frame count for it drops to zero.
     public func teardown() { vm.teardown() }
+}
+
+/// What the machine reports to a recorder or a replayer (the seam of DESIGN.md's "Determinism
+/// by default"): each exit, with the retired-instruction count and RIP at which it happened.
+public protocol MachineObserver: AnyObject {
+    func exit(_ exit: VMExit, icount: UInt64, rip: UInt64)
 }
 
 /// A test device for the MMIO fixture: storage that reads back what was written, as RAM
