@@ -1,3 +1,6 @@
+import VMM
+import X86
+
 /// softvmm's trace format, version 1: what a recorded run needs to be replayed and checked.
 ///
 ///     header
@@ -50,7 +53,8 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    public static let exitKinds = ["io", "mmio", "unbacked", "hlt", "shutdown", "rdmsr", "wrmsr", "cpuid", "limit", "interrupt-window"]
+    /// Exit kinds by their number in the trace (the VMM's own order).
+    public static var exitKinds: [String] { VMExit.kindNames }
     public static let accesses = ["read", "write", "fetch"]
     public static let outcomes = ["entered", "accessed-dirty", "spurious", "mmio-assist", "protection", "unbacked"]
 
@@ -59,14 +63,14 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .input(let i, let s, let b):
-            return "\(i) input \(s == 0 ? "com1" : "source \(s)") \(hex(UInt64(b), 2))"
+            return "\(i) input \(s == 0 ? "com1" : "source \(s)") \(paddedHex(UInt64(b), 2))"
         case .exit(let i, let k, let rip, let a, let b):
             let kind = TraceEvent.name(TraceEvent.exitKinds, k)
             var text = "\(i) exit \(kind) rip \(hex(rip))"
             switch kind {
             case "io":
                 let port = a & 0xFFFF, size = (a >> 16) & 0xFF, isIn = (a >> 24) & 1 != 0
-                text += isIn ? " in port \(hex(port, 4)) size \(size)" : " out port \(hex(port, 4)) size \(size) value \(hex(b))"
+                text += isIn ? " in port \(paddedHex(port, 4)) size \(size)" : " out port \(paddedHex(port, 4)) size \(size) value \(hex(b))"
             case "mmio", "unbacked": text += " gpa \(hex(a)) \(b != 0 ? "write" : "read")"
             case "rdmsr": text += " msr \(hex(a))"
             case "wrmsr": text += " msr \(hex(a)) value \(hex(b))"
@@ -90,7 +94,8 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-func hex(_ v: UInt64, _ digits: Int = 0) -> String {
+/// X86's `hex`, zero-padded to `digits` (bytes and ports line up in `trace show`).
+func paddedHex(_ v: UInt64, _ digits: Int) -> String {
     let s = String(v, radix: 16)
     return "0x" + String(repeating: "0", count: max(0, digits - s.count)) + s
 }

@@ -341,16 +341,10 @@ public final class VirtualCPU {
     /// Guest time in nanoseconds, at the model's stated TSC frequency.
     public var nanoseconds: UInt64 { nanoseconds(ticks: cpu.guestTicks) }
     /// The TSC ticks that make up `ns` nanoseconds of guest time.
-    public func ticks(nanoseconds ns: UInt64) -> UInt64 {
-        let f = cpu.model.tscFrequency
-        return f == 1_000_000_000 ? ns : mulDiv(ns, f, 1_000_000_000)
-    }
+    public func ticks(nanoseconds ns: UInt64) -> UInt64 { mulDiv(ns, cpu.model.tscFrequency, 1_000_000_000) }
     public var ticksPerInstruction: UInt64 { cpu.model.tscPerInstruction }
     /// The nanoseconds `ticks` TSC ticks last.
-    public func nanoseconds(ticks: UInt64) -> UInt64 {
-        let f = cpu.model.tscFrequency
-        return f == 1_000_000_000 ? ticks : mulDiv(ticks, 1_000_000_000, f)
-    }
+    public func nanoseconds(ticks: UInt64) -> UInt64 { mulDiv(ticks, 1_000_000_000, cpu.model.tscFrequency) }
     /// The guest's TSC (guest time plus its own WRMSR offset).
     public var timeStampCounter: UInt64 { cpu.timeStampCounter }
     public var exitingMSRs: Set<UInt32> {

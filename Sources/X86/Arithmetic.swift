@@ -2,7 +2,9 @@
 /// ticks to nanoseconds and back). The quotient must fit 64 bits.
 @inlinable @inline(__always)
 public func mulDiv(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
-    c.dividingFullWidth(a.multipliedFullWidth(by: b)).quotient
+    // The identity scale (TSC ticks to nanoseconds at 1 GHz) on every exit: no 128-bit division.
+    if b == c { return a }
+    return c.dividingFullWidth(a.multipliedFullWidth(by: b)).quotient
 }
 
 /// Whether `address` is canonical for a `bits`-wide linear address (48 or 57): bits 63 down

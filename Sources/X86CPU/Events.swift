@@ -61,7 +61,8 @@ extension CPU {
                     continue
                 }
             }
-            // The fast forms run here, inlined into the loop; everything else through `step`.
+            // A cached fast form runs from here (no call to `step`, its frame and its checks);
+            // everything else goes through `step`.
             let rip = state.rip
             let entry = cache + (Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1))
             if _fastPath(entry.pointee.rip == rip) {

@@ -282,30 +282,49 @@ extension CPU {
     /// ADD/ADC/SUB/SBB/CMP and the logic operations: result and flags.
     @inline(__always)
     func arithmetic(_ op: Op, _ a: UInt64, _ b: UInt64, size: Int) -> UInt64 {
-        let m = sizeMask(size), sb = signBit(size)
-        let carryIn: UInt64 = (op == .adc || op == .sbb) && state.flag(Flag.cf) ? 1 : 0
-        var r: UInt64
-        var f = state.rflags & ~Flag.status
+        let m = sizeMask(size)
+        return alu(op, a & m, b & m, UInt8(size))
+    }
+
+    /// ADD/ADC/SUB/SBB/CMP and the logic operations on operands already masked to `size`:
+    /// result and flags (the parity from a 16-entry bit table, the carry from the sum's bits).
+    /// The fast forms call it with a constant size; `arithmetic` masks for the general path.
+    @inline(__always)
+    func alu(_ op: Op, _ a: UInt64, _ b: UInt64, _ size: UInt8) -> UInt64 {
+        let bits = UInt64(size) &* 8
+        let m = sizeMask(Int(size)), sb: UInt64 = 1 &<< (bits &- 1)
+        let old = state.rflags
+        var f = old & ~Flag.status
+        let r: UInt64
         switch op {
         case .add, .adc:
-            r = (a &+ b &+ carryIn) & m
-            let wide = (a & m).addingReportingOverflow(b & m)
-            let carry = size == 8 ? wide.overflow || (wide.partialValue == ~0 && carryIn == 1) : (a & m) &+ (b & m) &+ carryIn > m
-            if carry { f |= Flag.cf }
-            if (a ^ r) & (b ^ r) & sb != 0 { f |= Flag.of }
-            if (a ^ b ^ r) & 0x10 != 0 { f |= Flag.af }
+            let c: UInt64 = op == .adc ? old & Flag.cf : 0
+            let (sum, o1) = a.addingReportingOverflow(b)
+            let (full, o2) = sum.addingReportingOverflow(c)
+            r = full & m
+            // Carry out of the top bit: the bit above the result, or the 64-bit overflow.
+            let carry = size == 8 ? (o1 || o2 ? 1 : 0) : (full >> bits) & 1
+            f |= carry * Flag.cf
+            f |= ((a ^ r) & (b ^ r) & sb) != 0 ? Flag.of : 0
+            f |= (a ^ b ^ r) & Flag.af
         case .sub, .sbb, .cmp:
-            r = (a &- b &- carryIn) & m
-            let borrow = (a & m) < (b & m) || ((a & m) == (b & m) && carryIn == 1)
-            if borrow { f |= Flag.cf }
-            if (a ^ b) & (a ^ r) & sb != 0 { f |= Flag.of }
-            if (a ^ b ^ r) & 0x10 != 0 { f |= Flag.af }
-        case .and, .test: r = a & b & m
-        case .or: r = (a | b) & m
-        default: r = (a ^ b) & m // xor
+            let c: UInt64 = op == .sbb ? old & Flag.cf : 0
+            let full = a &- b &- c
+            r = full & m
+            let borrow = a < b || (a == b && c != 0)
+            f |= borrow ? Flag.cf : 0
+            f |= ((a ^ b) & (a ^ r) & sb) != 0 ? Flag.of : 0
+            f |= (a ^ b ^ r) & Flag.af
+        case .and, .test: r = a & b
+        case .or: r = a | b
+        default: r = a ^ b
         }
+        f |= r == 0 ? Flag.zf : 0
+        f |= (r & sb) != 0 ? Flag.sf : 0
+        // PF: set for an even number of ones in the low byte (0x6996: odd parity of a nibble).
+        let nibble = (r ^ (r >> 4)) & 0xF
+        f |= ((0x9669 &>> nibble) & 1) &* Flag.pf
         state.rflags = f
-        setResultFlags(r, size)
         return r
     }
 

@@ -230,12 +230,6 @@ extension CPU {
         return a.address32 ? ea & 0xFFFF_FFFF : ea
     }
 
-    /// `executeFast` for `step` (the run loop has its own copy inlined).
-    @inline(never)
-    func executeFastOutlined(_ entry: UnsafeMutablePointer<DecodedInstruction>) throws(CPUException) -> Bool {
-        try executeFast(entry)
-    }
-
     /// Runs a fast form; false when the instruction has none. Same semantics as the general
     /// path (the host comparison runs both: cpu-check steps each case through `step`).
     @inline(__always)
@@ -337,48 +331,6 @@ extension CPU {
         }
         state.rip &+= UInt64(entry.pointee.length)
         return true
-    }
-
-    /// The ALU family's result and flags for operands already masked to `size` (the same as
-    /// `arithmetic`, which the general path uses, in fewer host instructions: the parity from a
-    /// 16-entry bit table, the carries from the sum's bits).
-    @inline(__always)
-    func alu(_ op: Op, _ a: UInt64, _ b: UInt64, _ size: UInt8) -> UInt64 {
-        let bits = UInt64(size) &* 8
-        let m = sizeMask(Int(size)), sb: UInt64 = 1 &<< (bits &- 1)
-        let old = state.rflags
-        var f = old & ~Flag.status
-        let r: UInt64
-        switch op {
-        case .add, .adc:
-            let c: UInt64 = op == .adc ? old & Flag.cf : 0
-            let (sum, o1) = a.addingReportingOverflow(b)
-            let (full, o2) = sum.addingReportingOverflow(c)
-            r = full & m
-            // Carry out of the top bit: the bit above the result, or the 64-bit overflow.
-            let carry = size == 8 ? (o1 || o2 ? 1 : 0) : (full >> bits) & 1
-            f |= carry * Flag.cf
-            f |= ((a ^ r) & (b ^ r) & sb) != 0 ? Flag.of : 0
-            f |= (a ^ b ^ r) & Flag.af
-        case .sub, .sbb, .cmp:
-            let c: UInt64 = op == .sbb ? old & Flag.cf : 0
-            let full = a &- b &- c
-            r = full & m
-            let borrow = a < b || (a == b && c != 0)
-            f |= borrow ? Flag.cf : 0
-            f |= ((a ^ b) & (a ^ r) & sb) != 0 ? Flag.of : 0
-            f |= (a ^ b ^ r) & Flag.af
-        case .and, .test: r = a & b
-        case .or: r = a | b
-        default: r = a ^ b
-        }
-        f |= r == 0 ? Flag.zf : 0
-        f |= (r & sb) != 0 ? Flag.sf : 0
-        // PF: set for an even number of ones in the low byte (0x6996: odd parity of a nibble).
-        let nibble = (r ^ (r >> 4)) & 0xF
-        f |= ((0x9669 &>> nibble) & 1) &* Flag.pf
-        state.rflags = f
-        return r
     }
 
     /// An ALU operation on memory: CMP and TEST only read; the others write the result, and

@@ -109,7 +109,7 @@ public final class CPU<Memory: CPUMemory> {
             let entry = cache + (Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1))
             if entry.pointee.rip != rip { entry.pointee = try decode(at: rip) }
             defer { if state.invalidationPending { invalidateDecodedInstructions() } }
-            if try !executeFastOutlined(entry) { try execute(entry) }
+            if try !executeFast(entry) { try execute(entry) }
             state.retired &+= 1
             return .executed
         } catch {

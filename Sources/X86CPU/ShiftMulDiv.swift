@@ -5,7 +5,7 @@ extension CPU {
     /// SHL/SAL/SHR/SAR/ROL/ROR/RCL/RCR by 1, CL or an immediate (SDM vol. 2, "RCL/RCR/ROL/ROR"
     /// and "SAL/SAR/SHL/SHR"). A masked count of 0 changes nothing, flags included.
     func shift(_ op: Op, _ ops: OperandList) throws(CPUException) {
-        let d = place(ops[0]), size = self.size(d), w = UInt64(size * 8)
+        let d = place(ops[0]), size = self.size(d)
         let count = ops.count > 1 ? try read(place(ops[1])) & 0xFF : 1
         let c = count & (size == 8 ? 0x3F : 0x1F)
         let a = try read(d)

@@ -43,12 +43,10 @@ import VMM
         let machine = try Machine(configuration: config, host: host) { output.append($0) }
         try machine.boot(image: [UInt8](image))
         let stop = machine.run()
-        let result = Result(output: String(decoding: output, as: UTF8.self), status: stop.status,
-                            instructions: machine.vcpu.retired, ioExits: machine.vcpu.exitCounts["io"] ?? 0, liveFrames: 0)
+        let instructions = machine.vcpu.retired, ioExits = machine.vcpu.exitCounts["io"] ?? 0
         machine.teardown()
-        var r = result
-        r.liveFrames = host.liveFrames
-        return r
+        return Result(output: String(decoding: output, as: UTF8.self), status: stop.status,
+                      instructions: instructions, ioExits: ioExits, liveFrames: host.liveFrames)
     }
 
     @Test func everyLoopHasAnExpectation() {
