@@ -4,6 +4,9 @@ import PackageDescription
 // Layers and import rules: ../shared/DESIGN.md. Modules are added as their
 // issues land; the boundaries are the ones DESIGN.md draws.
 let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+// The interpreter and what it runs on are optimized in debug builds too: the tests run whole
+// guests hundreds of times (record and replay), and unoptimized they run ~20x slower.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "softvmm",
@@ -19,12 +22,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        .target(name: "X86"),
-        .target(name: "X86Decoder", dependencies: ["X86"]),
-        .target(name: "GuestMemory", dependencies: ["X86"]),
-        .target(name: "NestedPaging", dependencies: ["X86", "GuestMemory"]),
+        .target(name: "X86", swiftSettings: optimizedInDebug),
+        .target(name: "X86Decoder", dependencies: ["X86"], swiftSettings: optimizedInDebug),
+        .target(name: "GuestMemory", dependencies: ["X86"], swiftSettings: optimizedInDebug),
+        .target(name: "NestedPaging", dependencies: ["X86", "GuestMemory"], swiftSettings: optimizedInDebug),
         .target(name: "X86CPU", dependencies: ["X86", "X86Decoder", "GuestMemory", "NestedPaging"],
-                swiftSettings: uncheckedExclusivity),
+                swiftSettings: uncheckedExclusivity + optimizedInDebug),
         // The host CPU as the oracle for the interpreter (test support, like DecoderCheck).
         .target(name: "CPUCheck", dependencies: ["X86", "X86Decoder", "X86CPU", "CHostCPU"]),
         // The VMM: so far the kernel side of guest memory (nested faults, fault logs, teardown).
@@ -32,12 +35,12 @@ let package = Package(
         // properties of the machine, its devices and the CPU on every exit; their dynamic
         // exclusivity checks were half of an I/O exit's cost (Benchmarks/RESULTS.md). The
         // static checks stay.
-        .target(name: "Devices", dependencies: ["X86"], swiftSettings: uncheckedExclusivity),
+        .target(name: "Devices", dependencies: ["X86"], swiftSettings: uncheckedExclusivity + optimizedInDebug),
         .target(name: "VMM", dependencies: ["X86", "X86Decoder", "GuestMemory", "NestedPaging", "X86CPU", "Devices"],
-                swiftSettings: uncheckedExclusivity),
+                swiftSettings: uncheckedExclusivity + optimizedInDebug),
         // Record and replay: the trace format (Trace.swift documents it) and, on top of the VMM's
         // seam, the recorder and the replayer.
-        .target(name: "Replay", dependencies: ["X86", "VMM", "X86CPU"]),
+        .target(name: "Replay", dependencies: ["X86", "VMM", "X86CPU", "NestedPaging", "GuestMemory"], swiftSettings: optimizedInDebug),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
                        providers: [.apt(["libcapstone-dev"])]),
         // Zydis is the second reference that arbitrates where Capstone 4.0.2 is
@@ -60,8 +63,10 @@ let package = Package(
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "X86"]),
         .testTarget(name: "NestedPagingTests", dependencies: ["NestedPaging", "GuestMemory", "X86"]),
         .testTarget(name: "X86CPUTests", dependencies: ["X86CPU", "CPUCheck", "X86"]),
-        .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU", "Devices"]),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "VMM", "GuestMemory"]),
+        // The fixture guests' images and configurations, for the tests that run them.
+        .target(name: "FixtureSupport", dependencies: ["VMM"], path: "Tests/FixtureSupport"),
+        .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU", "Devices", "FixtureSupport"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "VMM", "GuestMemory", "X86", "FixtureSupport"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
     ]
 )

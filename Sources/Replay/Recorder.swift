@@ -1,22 +1,34 @@
+import GuestMemory
+import NestedPaging
 import VMM
+import X86
 import X86CPU
 
-/// Records a run through the machine's seam: every exit, stamped with the instruction count
-/// and RIP at which it happened, into a trace (Trace.swift).
+/// Records a run through the machine's seam (VMM's Seam.swift) into a trace (Trace.swift):
+/// every input with the point it arrived at, every exit with its instruction count and RIP,
+/// every nested fault with its outcome.
 public final class Recorder: MachineObserver {
     public private(set) var writer: TraceWriter
 
     public init(header: TraceHeader) { writer = TraceWriter(header: header) }
 
     public func exit(_ exit: VMExit, icount: UInt64, rip: UInt64) {
-        writer.append(Recorder.event(exit, icount: icount, rip: rip))
+        writer.append(TraceEvent(exit, icount: icount, rip: rip))
     }
+
+    public func fault(gpa: GuestPhysicalAddress, access: AccessType, outcome: NestedFaultOutcome, icount: UInt64) {
+        writer.append(TraceEvent(gpa: gpa, access: access, outcome: outcome, icount: icount))
+    }
+
+    public func input(_ input: ExternalInput) { writer.append(TraceEvent(input)) }
 
     /// The trace, ended at the run's final instruction count.
     public func finished(icount: UInt64) -> [UInt8] { writer.finished(icount: icount) }
+}
 
+extension TraceEvent {
     /// An exit as a trace event: its kind and the fields that tell two exits of a kind apart.
-    public static func event(_ exit: VMExit, icount: UInt64, rip: UInt64) -> TraceEvent {
+    public init(_ exit: VMExit, icount: UInt64, rip: UInt64) {
         var a: UInt64 = 0, b: UInt64 = 0
         switch exit {
         case .io(let io):
@@ -33,6 +45,23 @@ public final class Recorder: MachineObserver {
         case .cpuid(let leaf, let subleaf): (a, b) = (UInt64(leaf), UInt64(subleaf))
         case .halt, .shutdown, .limit, .interruptWindow: break
         }
-        return .exit(icount: icount, kind: UInt64(exit.kindIndex), rip: rip, a: a, b: b)
+        self = .exit(icount: icount, kind: UInt64(exit.kindIndex), rip: rip, a: a, b: b)
+    }
+
+    public init(gpa: GuestPhysicalAddress, access: AccessType, outcome: NestedFaultOutcome, icount: UInt64) {
+        let code: UInt64, detail: UInt64
+        switch outcome {
+        case .entered(let hpa): (code, detail) = (0, hpa.rawValue)
+        case .accessedDirty: (code, detail) = (1, 0)
+        case .spurious: (code, detail) = (2, 0)
+        case .mmioAssist(_, let offset): (code, detail) = (3, offset)
+        case .protection: (code, detail) = (4, 0)
+        case .unbacked: (code, detail) = (5, 0)
+        }
+        self = .fault(icount: icount, gpa: gpa.rawValue, access: UInt64(access.rawValue), outcome: code, detail: detail)
+    }
+
+    public init(_ input: ExternalInput) {
+        self = .input(icount: input.point.icount, ticks: input.point.ticks, device: UInt64(input.device.rawValue), byte: input.byte)
     }
 }

@@ -12,13 +12,17 @@ import X86
 ///       images         1 byte count, then per image: varint name length, UTF-8 name,
 ///                                32-byte SHA-256 of its contents (kernel, initrd)
 ///     events, one after another, each a tag byte then unsigned LEB128 varints:
-///       1 input        icount, source (0: COM1 receive), byte
+///       1 input        icount, TSC, device (0: COM1's receiver), byte: an input through the
+///                      machine's seam and the point it arrived at (a halted vCPU's count
+///                      stands still while time passes, so the point needs both)
 ///       2 exit         icount, kind (VMExit.kindNames index), RIP, a, b
 ///                      (io: a = port | size << 16 | in << 24, b = OUT's value;
 ///                       mmio/unbacked: a = GPA, b = 1 for a write; rdmsr/wrmsr: a = index,
 ///                       b = WRMSR's value; others: 0, 0)
 ///       3 fault        icount, GPA, access (0 read, 1 write, 2 fetch), outcome (0 entered,
-///                      1 accessed/dirty, 2 spurious, 3 MMIO assist, 4 protection, 5 unbacked)
+///                      1 accessed/dirty, 2 spurious, 3 MMIO assist, 4 protection, 5 unbacked),
+///                      detail (entered: the host-physical address; MMIO: the offset in the
+///                      device's range; others: 0)
 ///       255 end        event count (the events before it), final icount
 ///
 /// The icount is the vCPU's retired-instruction count when the event happened: guest time, so
@@ -43,13 +47,13 @@ public struct TraceHeader: Equatable, Sendable {
 }
 
 public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
-    case input(icount: UInt64, source: UInt64, byte: UInt8)
+    case input(icount: UInt64, ticks: UInt64, device: UInt64, byte: UInt8)
     case exit(icount: UInt64, kind: UInt64, rip: UInt64, a: UInt64, b: UInt64)
-    case fault(icount: UInt64, gpa: UInt64, access: UInt64, outcome: UInt64)
+    case fault(icount: UInt64, gpa: UInt64, access: UInt64, outcome: UInt64, detail: UInt64)
 
     public var icount: UInt64 {
         switch self {
-        case .input(let i, _, _), .exit(let i, _, _, _, _), .fault(let i, _, _, _): i
+        case .input(let i, _, _, _), .exit(let i, _, _, _, _), .fault(let i, _, _, _, _): i
         }
     }
 
@@ -62,8 +66,9 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .input(let i, let s, let b):
-            return "\(i) input \(s == 0 ? "com1" : "source \(s)") \(paddedHex(UInt64(b), 2))"
+        case .input(let i, let t, let d, let b):
+            let device = InputDevice(rawValue: UInt8(truncatingIfNeeded: d)).map { "\($0)" } ?? "device \(d)"
+            return "\(i) input \(device) \(paddedHex(UInt64(b), 2)) tsc \(t)"
         case .exit(let i, let k, let rip, let a, let b):
             let kind = TraceEvent.name(TraceEvent.exitKinds, k)
             var text = "\(i) exit \(kind) rip \(hex(rip))"
@@ -77,19 +82,20 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
             default: break
             }
             return text
-        case .fault(let i, let g, let a, let o):
-            return "\(i) fault gpa \(hex(g)) \(TraceEvent.name(TraceEvent.accesses, a)) \(TraceEvent.name(TraceEvent.outcomes, o))"
+        case .fault(let i, let g, let a, let o, let d):
+            let detail = o == 0 ? " hpa \(hex(d))" : o == 3 ? " offset \(hex(d))" : ""
+            return "\(i) fault gpa \(hex(g)) \(TraceEvent.name(TraceEvent.accesses, a)) \(TraceEvent.name(TraceEvent.outcomes, o))\(detail)"
         }
     }
 
     /// The event as one JSON object (for `softvmm trace show --json`).
     public var json: String {
         switch self {
-        case .input(let i, let s, let b): "{\"icount\":\(i),\"event\":\"input\",\"source\":\(s),\"byte\":\(b)}"
+        case .input(let i, let t, let d, let b): "{\"icount\":\(i),\"event\":\"input\",\"tsc\":\(t),\"device\":\(d),\"byte\":\(b)}"
         case .exit(let i, let k, let rip, let a, let b):
             "{\"icount\":\(i),\"event\":\"exit\",\"kind\":\"\(TraceEvent.name(TraceEvent.exitKinds, k))\",\"rip\":\(rip),\"a\":\(a),\"b\":\(b)}"
-        case .fault(let i, let g, let a, let o):
-            "{\"icount\":\(i),\"event\":\"fault\",\"gpa\":\(g),\"access\":\"\(TraceEvent.name(TraceEvent.accesses, a))\",\"outcome\":\"\(TraceEvent.name(TraceEvent.outcomes, o))\"}"
+        case .fault(let i, let g, let a, let o, let d):
+            "{\"icount\":\(i),\"event\":\"fault\",\"gpa\":\(g),\"access\":\"\(TraceEvent.name(TraceEvent.accesses, a))\",\"outcome\":\"\(TraceEvent.name(TraceEvent.outcomes, o))\",\"detail\":\(d)}"
         }
     }
 }
@@ -110,7 +116,9 @@ public enum TraceError: Error, Equatable, CustomStringConvertible {
     case badText(what: String, offset: Int)
     case badEnd(recorded: UInt64, read: Int, offset: Int)
     case trailingBytes(offset: Int)
-    case imageMismatch(name: String, expected: String, actual: String)
+    case imageMismatch(name: String, expected: String, actual: String, offset: Int)
+    case imageCount(recorded: Int, given: Int, offset: Int)
+    case badConfiguration(String, offset: Int)
 
     public var description: String {
         switch self {
@@ -122,7 +130,10 @@ public enum TraceError: Error, Equatable, CustomStringConvertible {
         case .badText(let what, let o): "\(what) at offset \(o) is not UTF-8"
         case .badEnd(let r, let n, let o): "the end record at offset \(o) counts \(r) events, but \(n) precede it"
         case .trailingBytes(let o): "bytes after the end record, from offset \(o)"
-        case .imageMismatch(let name, let e, let a): "\(name) differs from the recorded one: SHA-256 \(a), the trace has \(e)"
+        case .imageMismatch(let name, let e, let a, let o):
+            "\(name) is not the image the trace was recorded with: its SHA-256 is \(a), the trace's (at offset \(o)) is \(e)"
+        case .imageCount(let r, let g, let o): "the trace names \(r) images (count at offset \(o)), but \(g) were given"
+        case .badConfiguration(let why, let o): "the machine configuration at offset \(o) cannot be read: \(why)"
         }
     }
 }
@@ -161,15 +172,15 @@ public struct TraceWriter {
     public mutating func append(_ event: TraceEvent) {
         count += 1
         switch event {
-        case .input(let i, let s, let b):
+        case .input(let i, let t, let d, let b):
             bytes.append(1)
-            for v in [i, s, UInt64(b)] { varint(v) }
+            for v in [i, t, d, UInt64(b)] { varint(v) }
         case .exit(let i, let k, let rip, let a, let b):
             bytes.append(2)
             for v in [i, k, rip, a, b] { varint(v) }
-        case .fault(let i, let g, let a, let o):
+        case .fault(let i, let g, let a, let o, let d):
             bytes.append(3)
-            for v in [i, g, a, o] { varint(v) }
+            for v in [i, g, a, o, d] { varint(v) }
         }
     }
 
@@ -188,6 +199,11 @@ public struct Trace: Equatable, Sendable {
     public var header: TraceHeader
     public var events: [TraceEvent]
     public var finalICount: UInt64
+    /// Where each image's SHA-256 lies in the file, and the image count (for error messages).
+    public private(set) var imageHashOffsets: [Int] = []
+    public private(set) var imageCountOffset = 0
+    /// The configuration text's offset (its length varint): right after the magic and version.
+    public static let configurationOffset = 10
 
     public init(header: TraceHeader, events: [TraceEvent], finalICount: UInt64) {
         (self.header, self.events, self.finalICount) = (header, events, finalICount)
@@ -204,10 +220,12 @@ public struct Trace: Equatable, Sendable {
         let version = UInt16(try r.byte("the version")) | UInt16(try r.byte("the version")) << 8
         guard version == TraceFormat.version else { throw .unsupportedVersion(version) }
         let configuration = try r.text("the configuration")
+        imageCountOffset = r.offset
         let imageCount = try r.byte("the image count")
         var images: [TraceImage] = []
         for _ in 0..<imageCount {
             let name = try r.text("an image name")
+            imageHashOffsets.append(r.offset)
             images.append(TraceImage(name: name, sha256: try r.take(32, "an image hash")))
         }
         header = TraceHeader(configuration: configuration, images: images)
@@ -217,16 +235,17 @@ public struct Trace: Equatable, Sendable {
             let tag = try r.byte("an event tag (no end record)")
             switch tag {
             case 1:
-                let i = try r.varint("an input event"), s = try r.varint("an input event"), b = try r.varint("an input event")
-                events.append(.input(icount: i, source: s, byte: UInt8(truncatingIfNeeded: b)))
+                let i = try r.varint("an input event"), t = try r.varint("an input event")
+                let d = try r.varint("an input event"), b = try r.varint("an input event")
+                events.append(.input(icount: i, ticks: t, device: d, byte: UInt8(truncatingIfNeeded: b)))
             case 2:
                 let i = try r.varint("an exit event"), k = try r.varint("an exit event"), rip = try r.varint("an exit event")
                 let a = try r.varint("an exit event"), b = try r.varint("an exit event")
                 events.append(.exit(icount: i, kind: k, rip: rip, a: a, b: b))
             case 3:
                 let i = try r.varint("a fault event"), g = try r.varint("a fault event")
-                let a = try r.varint("a fault event"), o = try r.varint("a fault event")
-                events.append(.fault(icount: i, gpa: g, access: a, outcome: o))
+                let a = try r.varint("a fault event"), o = try r.varint("a fault event"), d = try r.varint("a fault event")
+                events.append(.fault(icount: i, gpa: g, access: a, outcome: o, detail: d))
             case 255:
                 let n = try r.varint("the end record")
                 finalICount = try r.varint("the end record")
@@ -241,14 +260,15 @@ public struct Trace: Equatable, Sendable {
 
     /// Checks that `images` (name, contents) are the ones the trace was recorded with.
     public func check(images: [(name: String, contents: [UInt8])]) throws(TraceError) {
-        for (recorded, given) in zip(header.images, images) {
+        if header.images.count != images.count {
+            throw .imageCount(recorded: header.images.count, given: images.count, offset: imageCountOffset)
+        }
+        for (i, (recorded, given)) in zip(header.images, images).enumerated() {
             let actual = SHA256.hash(given.contents)
             if actual != recorded.sha256 {
-                throw .imageMismatch(name: given.name, expected: SHA256.hex(recorded.sha256), actual: SHA256.hex(actual))
+                throw .imageMismatch(name: given.name, expected: SHA256.hex(recorded.sha256), actual: SHA256.hex(actual),
+                                     offset: i < imageHashOffsets.count ? imageHashOffsets[i] : 0)
             }
-        }
-        if header.images.count != images.count {
-            throw .imageMismatch(name: "the image list", expected: "\(header.images.count) images", actual: "\(images.count)")
         }
     }
 

@@ -19,6 +19,8 @@ public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
     case limit
     /// The guest did something the VMM cannot serve (unbacked memory, an exit nobody handles).
     case error(String)
+    /// The monitor's user asked the run to stop (a replayer that found a divergence).
+    case stopped(String)
 
     /// The process exit status, as QEMU reports it: (code << 1) | 1 for the debug-exit port,
     /// 0 for a shutdown with -no-reboot; 2 and up for softvmm's own reasons.
@@ -29,6 +31,7 @@ public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
         case .halted: 2
         case .limit: 3
         case .error: 4
+        case .stopped: 6
         }
     }
 
@@ -40,6 +43,7 @@ public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
         case .halted(let on): "halted with interrupts \(on ? "enabled and no interrupt source" : "disabled")"
         case .limit: "instruction limit reached"
         case .error(let e): "error: \(e)"
+        case .stopped(let why): "stopped: \(why)"
         }
     }
 }
@@ -68,8 +72,60 @@ public struct MachineConfiguration: Sendable {
     public var portAccessTime: UInt64 = 1000
     public init() {}
 
+    /// `cpu` in QEMU-style `-cpu` syntax, as `setCPU` was given it.
+    public private(set) var cpuSpec = "max"
+
     /// Sets `cpu` from QEMU-style `-cpu` syntax (`max,-pcid,-invpcid`).
-    public mutating func setCPU(_ spec: String) throws(CPUModelError) { cpu = try CPUModel(parsing: spec) }
+    public mutating func setCPU(_ spec: String) throws(CPUModelError) {
+        cpu = try CPUModel(parsing: spec)
+        cpuSpec = spec
+    }
+
+    /// The settings that make the machine, as text (one `key=value` a line; `%` escapes
+    /// newlines and itself): what a trace's or a snapshot's header records, and `init(encoded:)`
+    /// reads back. The images and the input are not settings: a trace hashes the images, and
+    /// input goes through the seam.
+    public var encoded: String {
+        func escape(_ s: String) -> String {
+            s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\n", with: "%0A")
+        }
+        return ["memory=\(memorySize)", "command-line=\(escape(commandLine))", "max-instructions=\(maxInstructions)",
+                "test-device=\(testDeviceBase)", "cpu=\(escape(cpuSpec))", "realtime=\(realtime ? 1 : 0)",
+                "port-access-ns=\(portAccessTime)"].joined(separator: "\n")
+    }
+
+    /// Reads `encoded`'s text back; the error names the line and what is wrong with it.
+    public init(encoded text: String) throws(ConfigurationError) {
+        self.init()
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard let eq = line.firstIndex(of: "=") else { throw ConfigurationError(line: n + 1, problem: "no '=' in \"\(line)\"") }
+            let key = String(line[..<eq])
+            let value = String(line[line.index(after: eq)...]).replacingOccurrences(of: "%0A", with: "\n")
+                .replacingOccurrences(of: "%25", with: "%")
+            func number() throws(ConfigurationError) -> UInt64 {
+                guard let v = UInt64(value) else { throw ConfigurationError(line: n + 1, problem: "\(key): \"\(value)\" is not a number") }
+                return v
+            }
+            switch key {
+            case "memory": memorySize = try number()
+            case "command-line": commandLine = value
+            case "max-instructions": maxInstructions = try number()
+            case "test-device": testDeviceBase = try number()
+            case "realtime": realtime = try number() != 0
+            case "port-access-ns": portAccessTime = try number()
+            case "cpu":
+                do { try setCPU(value) } catch { throw ConfigurationError(line: n + 1, problem: "cpu \(value): \(error)") }
+            default: throw ConfigurationError(line: n + 1, problem: "unknown setting \"\(key)\"")
+            }
+        }
+    }
+}
+
+/// A machine configuration's text that cannot be read.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    public var line: Int
+    public var problem: String
+    public var description: String { "configuration line \(line): \(problem)" }
 }
 
 /// The monitor side (vmd(8)): the devices, the exit loop and the assists.
@@ -298,16 +354,26 @@ public final class Machine {
         return max(1, (ticks + vcpu.ticksPerInstruction - 1) / vcpu.ticksPerInstruction)
     }
 
-    /// A halted vCPU: guest time jumps to the next timer event (or, with `--realtime`, waits
-    /// for it). Returns false when nothing can ever wake it.
+    /// A halted vCPU: guest time jumps to the next timer event or input (or, with `--realtime`,
+    /// waits for it). Returns false when nothing can ever wake it.
     func idleUntilNextEvent() -> Bool {
-        guard vcpu.rflags & Flag.if != 0, let next = nextEvent() else { return false }
-        if configuration.realtime {
-            let host = hostElapsed
-            if next > host { usleep(UInt32(min((next - host) / 1000, 1_000_000))) }
+        guard vcpu.rflags & Flag.if != 0 else { return false }
+        let now = vcpu.guestTicks
+        var wait: UInt64?
+        if let next = nextEvent() {
+            if configuration.realtime {
+                let host = hostElapsed
+                if next > host { usleep(UInt32(min((next - host) / 1000, 1_000_000))) }
+            }
+            let ns = vcpu.nanoseconds
+            wait = next > ns ? max(1, vcpu.ticks(nanoseconds: next - ns)) : 0
         }
-        let now = vcpu.nanoseconds
-        if next > now { vcpu.idle(ticks: max(1, vcpu.ticks(nanoseconds: next - now))) }
+        if let due = input?.nextDue {
+            let ticks = due.ticks > now ? due.ticks - now : 0
+            wait = min(wait ?? ticks, ticks)
+        }
+        guard let wait else { return false }
+        vcpu.idle(ticks: wait)
         return true
     }
 
@@ -361,27 +427,76 @@ public final class Machine {
         s.setSegment(.cs, SegmentState(selector: 0x08, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B))
     }
 
-    /// Sees every exit (but the instruction-budget ones, which only slice the run): the seam a
-    /// recorder or a replayer plugs into.
-    public var observer: MachineObserver?
+    /// Sees every exit (but the instruction-budget ones, which only slice the run), every
+    /// nested fault and every input: the seam a recorder or a replayer plugs into (Seam.swift).
+    public var observer: MachineObserver? {
+        didSet {
+            guard let observer else { vm.memory.onFault = nil; return }
+            vm.memory.onFault = { [unowned self, unowned observer] gpa, access, outcome in
+                observer.fault(gpa: gpa, access: access, outcome: outcome, icount: vcpu.retired)
+            }
+        }
+    }
+    /// Where input from outside comes from (Seam.swift); `boot` makes `--serial-input`'s bytes
+    /// a feed when none is set.
+    public var input: InputFeed?
+    /// The run stops (as at its limit) once the vCPU has retired this many instructions,
+    /// exactly; `run` again continues from there.
+    public var stopAt: UInt64?
+    var stopRequest: String?
+    /// Ends the run before the next instruction (an observer's request).
+    public func requestStop(_ reason: String) {
+        stopRequest = reason
+        vcpu.requestExit()
+    }
 
-    /// Runs the guest until it ends (debug exit, shutdown, a halt nothing can end, an error)
-    /// or the instruction limit.
+    /// The run's current point.
+    public var point: RunPoint { RunPoint(icount: vcpu.retired, ticks: vcpu.guestTicks) }
+
+    /// Delivers every input whose point the run has reached (a halted vCPU's count aside).
+    func deliverInputs() {
+        guard let feed = input else { return }
+        while let due = feed.nextDue, due.ticks <= vcpu.guestTicks, vcpu.halted || due.icount <= vcpu.retired,
+              var e = feed.take() {
+            switch e.device {
+            case .serial: serial.receive([e.byte])
+            }
+            e.point = point
+            observer?.input(e)
+        }
+    }
+
+    /// How many instructions the vCPU may run before the next input is due.
+    func instructionsUntilInput() -> UInt64? {
+        guard let due = input?.nextDue else { return nil }
+        let byCount = due.icount > vcpu.retired ? due.icount - vcpu.retired : 0
+        let now = vcpu.guestTicks, perInstruction = max(vcpu.ticksPerInstruction, 1)
+        let byTime = due.ticks > now ? (due.ticks - now + perInstruction - 1) / perInstruction : 0
+        return max(1, byCount, byTime)
+    }
+
+    /// Runs the guest until it ends (debug exit, shutdown, a halt nothing can end, an error),
+    /// the instruction limit, `stopAt` or a stop an observer asked for.
     public func run() -> MachineStop {
         let limit = configuration.maxInstructions
         while true {
+            if let why = stopRequest { return .stopped(why) }
             // Exits count as work too: a guest can spin through exits and event deliveries
             // without retiring an instruction (a handler address in unbacked memory).
             let used = vcpu.retired &+ UInt64(exits)
             if used >= limit { return .limit }
+            if let stopAt, vcpu.retired >= stopAt { return .limit }
             advanceTime()
+            deliverInputs()
             offerInterrupt()
             var slice = min(limit - used, 1 << 24)
+            if let stopAt { slice = min(slice, stopAt - vcpu.retired) }
             if let next = nextEvent() { slice = min(slice, instructionsUntil(next)) }
+            if let n = instructionsUntilInput() { slice = min(slice, n) }
             let exit = vcpu.run(limit: slice)
             clock.now = vcpu.nanoseconds
             exits += 1
-            if let observer, exit != .limit { observer.exit(exit, icount: vcpu.retired, rip: vcpu.rip) }
+            if let observer, exit != .limit, stopRequest == nil { observer.exit(exit, icount: vcpu.retired, rip: vcpu.rip) }
             switch exit {
             case .limit:
                 onProgress?(vcpu)
@@ -482,12 +597,6 @@ public final class Machine {
     public func teardown() { vm.teardown() }
 }
 
-/// What the machine reports to a recorder or a replayer (the seam of DESIGN.md's "Determinism
-/// by default"): each exit, with the retired-instruction count and RIP at which it happened.
-public protocol MachineObserver: AnyObject {
-    func exit(_ exit: VMExit, icount: UInt64, rip: UInt64)
-}
-
 /// A test device for the MMIO fixture: storage that reads back what was written, as RAM
 /// would (so QEMU with RAM at the same addresses is the oracle for every instruction's
 /// result), counting the reads and writes that reached it.
@@ -531,6 +640,6 @@ extension Machine {
         }
         try load(plan)
         setFirmwareState()
-        if !configuration.serialInput.isEmpty { serial.receive(configuration.serialInput) }
+        if input == nil && !configuration.serialInput.isEmpty { input = ScheduledInput(serial: configuration.serialInput) }
     }
 }

@@ -39,6 +39,8 @@ public final class VMMemory: @unchecked Sendable {
     public let ramProtection: Protection = .all
     /// When set, every fault and its outcome is appended.
     public var recorder: FaultLog.Writer?
+    /// When set, told of every fault and its outcome (the machine's seam: a whole-run trace).
+    public var onFault: ((GuestPhysicalAddress, AccessType, NestedFaultOutcome) -> Void)?
     public private(set) var isTornDown = false
     /// Nested page faults handled.
     public private(set) var faultCount = 0
@@ -55,6 +57,7 @@ public final class VMMemory: @unchecked Sendable {
         faultCount += 1
         let outcome = classify(gpa, access)
         recorder?.append(gpa: gpa, access: access, outcome: outcome)
+        onFault?(gpa, access, outcome)
         return outcome
     }
 

@@ -329,6 +329,8 @@ public final class VirtualCPU {
         get { cpu.state.cr8 }
         set { cpu.state.cr8 = newValue }
     }
+    /// The code segment's mode (what the decoder needs for the bytes at RIP).
+    public var mode: CPUMode { cpu.state.mode }
     /// Whether the vCPU is halted (HLT), waiting for an interrupt.
     public var halted: Bool { cpu.state.activity == .halted }
 
@@ -365,4 +367,31 @@ public final class VirtualCPU {
     /// TLB statistics.
     public var tlbMisses: UInt64 { mmu.misses }
     public var tlbAccesses: UInt64 { mmu.accesses }
+}
+
+extension VirtualCPU {
+    /// The architectural state as text, one group a line (`softvmm replay --to`).
+    public var stateDump: String {
+        let s = cpu.state
+        func r(_ name: String, _ v: UInt64) -> String { name.padding(toLength: 4, withPad: " ", startingAt: 0) + "=" + paddedHex16(v) }
+        let names = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
+        var lines = ["icount \(retired), tsc \(guestTicks), \(s.activity == .active ? "running" : "\(s.activity)"), CPL \(s.cpl), \(s.mode)"]
+        for row in stride(from: 0, to: 16, by: 4) { lines.append((row..<row + 4).map { r(names[$0], s.gpr[$0]) }.joined(separator: " ")) }
+        lines.append(r("rip", s.rip) + " " + r("rfl", s.rflags))
+        for seg in [SegmentRegister.es, .cs, .ss, .ds, .fs, .gs, .ldtr, .tr] {
+            let x = s.segment(seg)
+            lines.append("\(seg)".padding(toLength: 4, withPad: " ", startingAt: 0)
+                         + " selector \(paddedHex16(UInt64(x.selector), 4)) base \(paddedHex16(x.base)) limit \(paddedHex16(UInt64(x.limit), 8)) attributes \(paddedHex16(UInt64(x.attributes), 4))")
+        }
+        lines.append("gdtr base \(paddedHex16(s.gdtr.base)) limit \(paddedHex16(UInt64(s.gdtr.limit), 4)); idtr base \(paddedHex16(s.idtr.base)) limit \(paddedHex16(UInt64(s.idtr.limit), 4))")
+        lines.append(r("cr0", s.cr0) + " " + r("cr2", s.cr2) + " " + r("cr3", s.cr3) + " " + r("cr4", s.cr4))
+        lines.append(r("cr8", s.cr8) + " " + r("efer", s.efer))
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Hex zero-padded to `digits` (16 by default): register dumps line up.
+func paddedHex16(_ v: UInt64, _ digits: Int = 16) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: max(0, digits - s.count)) + s
 }

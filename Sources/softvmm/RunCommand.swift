@@ -25,9 +25,8 @@ struct Run: ParsableCommand {
     @Option(help: "Where the test MMIO device sits (two pages; inside RAM it cuts a hole).") var testDevice: String?
     @Option(help: "The CPU model, as QEMU's -cpu: max, then ,-feature to hide one (such as max,-la57,-pcid).") var cpu = "max"
     @Flag(help: "Print instructions, MIPS, exits by kind, nested faults and the TLB hit rate.") var stats = false
+    /// Set by `softvmm record`: the trace to write.
     @Option(help: .hidden) var record: String?
-    /// The arguments as given (the trace header's configuration), set by `softvmm record`.
-    @Option(help: .hidden) var recordArguments: String = ""
 
     func run() throws {
         guard let bytes = FileManager.default.contents(atPath: image) else { throw ValidationError("cannot read \(image)") }
@@ -75,7 +74,7 @@ struct Run: ParsableCommand {
         if record != nil {
             var images = [TraceImage(name: image, contents: [UInt8](bytes))]
             if let i = config.initrd, let initrd { images.append(TraceImage(name: initrd, contents: i)) }
-            recorder = Recorder(header: TraceHeader(configuration: recordArguments, images: images))
+            recorder = Recorder(header: TraceHeader(configuration: config.encoded, images: images))
             machine.observer = recorder
         }
         do {
@@ -133,50 +132,5 @@ struct Run: ParsableCommand {
         let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
         if let u = s.last.flatMap({ units[Character($0.uppercased())] }), let n = UInt64(s.dropLast()) { return n * u }
         return UInt64(s).map { $0 << 20 }
-    }
-}
-
-struct Record: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run a guest as `softvmm run` does and write a trace of the run (Sources/Replay/Trace.swift).",
-        discussion: "softvmm record -o TRACE -- IMAGE [run options]. The trace holds the run's settings, the images' SHA-256 and every exit with its instruction count and RIP.")
-
-    @Option(name: .short, help: "The trace file to write.") var output: String
-    @Argument(parsing: .captureForPassthrough, help: "The image and `softvmm run`'s options.") var arguments: [String] = []
-
-    func run() throws {
-        let args = arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
-        var command = try Run.parse(args + ["--record", output])
-        command.recordArguments = args.joined(separator: " ")
-        try command.run()
-    }
-}
-
-struct TraceCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "trace", abstract: "Read traces.", subcommands: [Show.self])
-
-    struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a trace: its header, then one event a line.")
-        @Argument(help: "The trace file.") var trace: String
-        @Flag(help: "One JSON object a line.") var json = false
-
-        func run() throws {
-            guard let data = FileManager.default.contents(atPath: trace) else { throw ValidationError("cannot read \(trace)") }
-            let t: Trace
-            do { t = try Trace(bytes: [UInt8](data)) } catch { throw ValidationError("\(trace): \(error)") }
-            if json {
-                func quoted(_ s: String) -> String {
-                    "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-                }
-                let images = t.header.images.map { "{\"name\":\(quoted($0.name)),\"sha256\":\"\(SHA256.hex($0.sha256))\"}" }
-                print("{\"version\":\(TraceFormat.version),\"configuration\":\(quoted(t.header.configuration)),\"images\":[\(images.joined(separator: ","))],\"events\":\(t.events.count),\"icount\":\(t.finalICount)}")
-                for e in t.events { print(e.json) }
-            } else {
-                print("trace version \(TraceFormat.version): \(t.events.count) events, \(t.finalICount) instructions")
-                print("configuration: \(t.header.configuration)")
-                for image in t.header.images { print("image \(image.name): sha256 \(SHA256.hex(image.sha256))") }
-                for e in t.events { print(e) }
-            }
-        }
     }
 }

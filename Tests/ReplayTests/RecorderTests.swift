@@ -1,43 +1,63 @@
+import FixtureSupport
 import Foundation
 import GuestMemory
 import Replay
 import Testing
 import VMM
+import X86
 
-/// Recording through the machine's seam: a fixture guest's trace holds every exit (the
-/// instruction-budget slices aside), and two recordings of the same run are the same bytes.
+/// Recording through the machine's seam, and the recordings of fixture guests used by the
+/// replay tests.
 @Suite struct RecorderTests {
-    static let guests = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/guests")
-
-    static func record(_ name: String) throws -> (trace: [UInt8], exits: [String: Int], retired: UInt64) {
-        let image = [UInt8](try Data(contentsOf: guests.appendingPathComponent("\(name)/\(name).bin")))
-        var config = MachineConfiguration()
-        if let input = try? Data(contentsOf: guests.appendingPathComponent("\(name)/\(name).input")) {
-            config.serialInput = [UInt8](input)
-        }
-        let host = try HostPhysicalMemory(frames: 32768)
-        let machine = try Machine(configuration: config, host: host) { _ in }
-        let recorder = Recorder(header: TraceHeader(configuration: "-m 64M", images: [TraceImage(name: name, contents: image)]))
-        machine.observer = recorder
-        try machine.boot(image: image)
-        _ = machine.run()
-        let retired = machine.vcpu.retired, exits = machine.vcpu.exitCounts
-        machine.teardown()
-        return (recorder.finished(icount: retired), exits, retired)
+    struct Recording {
+        var trace: [UInt8]
+        var output: [UInt8]
+        var stop: MachineStop
+        var retired: UInt64
+        var exits: [String: Int]
+        var faults: Int
     }
 
-    @Test(arguments: ["serial", "pit"])
-    func traceHoldsEveryExitAndRepeats(_ name: String) throws {
-        let a = try RecorderTests.record(name), b = try RecorderTests.record(name)
+    /// Records a fixture guest; `input`, when given, is its whole input schedule (in place of
+    /// NAME.input at the start).
+    static func record(_ guest: FixtureGuest, input: [ExternalInput]? = nil) throws -> Recording {
+        var config = guest.configuration
+        config.maxInstructions = 50_000_000
+        if input != nil { config.serialInput = [] }
+        let host = try HostPhysicalMemory(frames: 32768)
+        var output: [UInt8] = []
+        let machine = try Machine(configuration: config, host: host) { output.append($0) }
+        let recorder = Recorder(header: TraceHeader(configuration: config.encoded, images: [TraceImage(name: guest.name, contents: guest.image)]))
+        machine.observer = recorder
+        if let input { machine.input = ScheduledInput(input) }
+        try machine.boot(image: guest.image)
+        let stop = machine.run()
+        let retired = machine.vcpu.retired, exits = machine.vcpu.exitCounts, faults = machine.vm.memory.faultCount
+        machine.teardown()
+        #expect(host.liveFrames == 0)
+        return Recording(trace: recorder.finished(icount: retired), output: output, stop: stop, retired: retired, exits: exits, faults: faults)
+    }
+
+    @Test(arguments: ["serial", "pit", "paging"])
+    func traceHoldsEveryExitFaultAndInputAndRepeats(_ name: String) throws {
+        let guest = try FixtureGuest(name)
+        let a = try RecorderTests.record(guest), b = try RecorderTests.record(guest)
         #expect(a.trace == b.trace)
         let trace = try Trace(bytes: a.trace)
         #expect(trace.finalICount == a.retired)
-        var byKind: [String: Int] = [:]
-        for case .exit(_, let kind, _, _, _) in trace.events { byKind[TraceEvent.exitKinds[Int(kind)], default: 0] += 1 }
+        var byKind: [String: Int] = [:], faults = 0, inputs: [UInt8] = []
+        for e in trace.events {
+            switch e {
+            case .exit(_, let kind, _, _, _): byKind[TraceEvent.exitKinds[Int(kind)], default: 0] += 1
+            case .fault: faults += 1
+            case .input(_, _, _, let byte): inputs.append(byte)
+            }
+        }
         var expected = a.exits
         expected["limit"] = nil
         #expect(byKind == expected)
+        #expect(faults == a.faults && faults > 0)
+        #expect(inputs == guest.configuration.serialInput)
         // Instruction counts never go backwards.
         let counts = trace.events.map(\.icount)
         #expect(counts == counts.sorted())

@@ -6,9 +6,9 @@ import Testing
     static let header = TraceHeader(configuration: "-m 64M --cpu max --append console=ttyS0",
                                     images: [TraceImage(name: "kernel", contents: Array("kernel bytes".utf8))])
     static let events: [TraceEvent] = [
-        .input(icount: 1234, source: 0, byte: 0x41),
+        .input(icount: 1234, ticks: 9_000_000, device: 0, byte: 0x41),
         .exit(icount: 5000, kind: 0, rip: 0x100020, a: 0x3F8 | 1 << 16, b: 0x41),
-        .fault(icount: 5001, gpa: 0xFEE0_0000, access: 1, outcome: 3),
+        .fault(icount: 5001, gpa: 0xFEE0_0000, access: 1, outcome: 3, detail: 0x30),
         .exit(icount: UInt64.max, kind: 6, rip: 0xFFFF_FFFF_8100_0000, a: 0x6E0, b: UInt64.max),
     ]
 
@@ -74,9 +74,18 @@ import Testing
         let t = try Trace(bytes: TraceFormatTests.bytes)
         try t.check(images: [("kernel", Array("kernel bytes".utf8))])
         #expect(throws: TraceError.self) { try t.check(images: [("kernel", Array("other bytes".utf8))]) }
-        let message = (try? t.check(images: [("kernel", [1, 2, 3])])).map { "no error" }
-            ?? { do { try t.check(images: [("kernel", [1, 2, 3])]); return "" } catch { return "\(error)" } }()
-        #expect(message.contains("kernel differs from the recorded one"))
+        // The error names the image and the offset of the recorded hash, which is there.
+        let offset = try #require(t.imageHashOffsets.first)
+        #expect(Array(TraceFormatTests.bytes[offset..<offset + 32]) == SHA256.hash(Array("kernel bytes".utf8)))
+        #expect(throws: TraceError.imageMismatch(name: "kernel", expected: SHA256.hex(SHA256.hash(Array("kernel bytes".utf8))),
+                                                 actual: SHA256.hex(SHA256.hash([1, 2, 3])), offset: offset)) {
+            try t.check(images: [("kernel", [1, 2, 3])])
+        }
+        #expect(throws: TraceError.imageCount(recorded: 1, given: 2, offset: t.imageCountOffset)) {
+            try t.check(images: [("kernel", Array("kernel bytes".utf8)), ("initrd", [])])
+        }
+        let message = "\(TraceError.imageMismatch(name: "kernel", expected: "aa", actual: "bb", offset: offset))"
+        #expect(message.contains("kernel") && message.contains("offset \(offset)"))
     }
 
     /// Random corruption of any byte is read or refused with a typed error, never a crash.

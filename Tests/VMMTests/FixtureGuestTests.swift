@@ -1,3 +1,4 @@
+import FixtureSupport
 import Foundation
 import GuestMemory
 import Testing
@@ -7,13 +8,8 @@ import VMM
 /// exit status must equal what QEMU's TCG produced (NAME.expected, NAME.status, made by
 /// Fixtures/guests/expect.sh), and teardown must leave no host frame live.
 @Suite struct FixtureGuests {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/guests")
-
-    static var names: [String] {
-        let all = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return all.filter { FileManager.default.fileExists(atPath: directory.appendingPathComponent("\($0)/\($0).bin").path) }.sorted()
-    }
+    static var directory: URL { FixtureGuest.directory }
+    static var names: [String] { FixtureGuest.names }
 
     struct Run {
         var output: String
@@ -28,24 +24,13 @@ import VMM
     /// Runs a guest (with the `softvmm run` options in NAME.options, if any); returns its serial
     /// output, the stop, the frames live after teardown and the MMIO traffic.
     static func run(_ name: String, maxInstructions: UInt64 = 200_000_000, options: Bool = true) throws -> Run {
-        let image = try Data(contentsOf: directory.appendingPathComponent("\(name)/\(name).bin"))
-        var config = MachineConfiguration()
+        let guest = try FixtureGuest(name, options: options)
+        var config = guest.configuration
         config.maxInstructions = maxInstructions
-        if options, let options = try? String(contentsOf: directory.appendingPathComponent("\(name)/\(name).options"), encoding: .utf8) {
-            let words = options.split(whereSeparator: { $0 == " " || $0 == "\n" })
-            if let i = words.firstIndex(of: "--test-device"), i + 1 < words.count,
-               let base = UInt64(words[i + 1].dropFirst(2), radix: 16) {
-                config.testDeviceBase = base
-            }
-            if let i = words.firstIndex(of: "--cpu"), i + 1 < words.count { try config.setCPU(String(words[i + 1])) }
-        }
-        if let input = try? Data(contentsOf: directory.appendingPathComponent("\(name)/\(name).input")) {
-            config.serialInput = [UInt8](input)
-        }
         let host = try HostPhysicalMemory(frames: 32768)
         var output: [UInt8] = []
         let machine = try Machine(configuration: config, host: host) { output.append($0) }
-        try machine.boot(image: [UInt8](image))
+        try machine.boot(image: guest.image)
         let stop = machine.run()
         let assists = machine.mmioOperations, device = machine.testDevice.reads + machine.testDevice.writes
         let instructions = machine.vcpu.retired, interrupts = machine.interruptsDelivered

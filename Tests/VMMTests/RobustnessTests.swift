@@ -95,7 +95,7 @@ import X86CPU
             let stop = machine.run()
             switch stop {
             case .halted, .shutdown, .reset, .limit, .debugExit: break
-            case .error(let why): Issue.record("\(variant) seed \(seed): \(why)")
+            case .error(let why), .stopped(let why): Issue.record("\(variant) seed \(seed): \(why)")
             }
             outcomes[String(describing: stop).prefix(8).description, default: 0] += 1
             machine.teardown()

@@ -1,0 +1,161 @@
+import GuestMemory
+import NestedPaging
+import VMM
+import X86
+import X86CPU
+
+/// Where a replay first differed from its trace.
+public struct Divergence: Equatable, Sendable, CustomStringConvertible {
+    /// The trace event that was expected (its index; the event count for the end record).
+    public var index: Int
+    /// The run's point and RIP when the difference showed.
+    public var icount: UInt64
+    public var rip: UInt64
+    /// The trace's event, or nil where the trace had ended.
+    public var expected: TraceEvent?
+    /// What the run did instead, or nil where it ended without doing it.
+    public var actual: TraceEvent?
+    /// How the run ended, where it ended before the trace did (or at another count).
+    public var ending: String?
+
+    public var description: String {
+        let e = expected.map { "\($0)" } ?? "the end of the trace"
+        let a = actual.map { "\($0)" } ?? "the run ended" + (ending.map { " (\($0))" } ?? "")
+        return "divergence at event \(index), icount \(icount), RIP \(hex(rip)):\n  expected: \(e)\n  actual:   \(a)"
+    }
+}
+
+/// Replays a trace through the machine's seam: it is the machine's input feed (each recorded
+/// input at its recorded point) and its observer (each exit, fault and input checked against
+/// the next event in the trace). The first difference stops the run.
+public final class Replayer: MachineObserver, InputFeed {
+    public let trace: Trace
+    /// The next trace event to match.
+    public private(set) var position = 0
+    public private(set) var divergence: Divergence?
+    unowned let machine: Machine
+
+    /// Plugs into `machine` as its observer and input feed.
+    public init(trace: Trace, machine: Machine) {
+        self.trace = trace
+        self.machine = machine
+        machine.observer = self
+        machine.input = self
+    }
+
+    func check(_ actual: TraceEvent) {
+        guard divergence == nil else { return }
+        if position < trace.events.count && trace.events[position] == actual {
+            position += 1
+            return
+        }
+        divergence = Divergence(index: position, icount: machine.vcpu.retired, rip: machine.vcpu.rip,
+                                expected: position < trace.events.count ? trace.events[position] : nil, actual: actual)
+        machine.requestStop("the run differs from the trace at event \(position)")
+    }
+
+    public func exit(_ exit: VMExit, icount: UInt64, rip: UInt64) { check(TraceEvent(exit, icount: icount, rip: rip)) }
+
+    public func fault(gpa: GuestPhysicalAddress, access: AccessType, outcome: NestedFaultOutcome, icount: UInt64) {
+        check(TraceEvent(gpa: gpa, access: access, outcome: outcome, icount: icount))
+    }
+
+    public func input(_ input: ExternalInput) { check(TraceEvent(input)) }
+
+    /// The next input in the trace (the machine ends its slices there), and whether every
+    /// event recorded before it has been matched (only then may it be delivered: events
+    /// before it can share its point).
+    var nextInput: (index: Int, point: RunPoint)? {
+        guard divergence == nil else { return nil }
+        if inputIndex < position {
+            // Each event is scanned once: the index moves on only past a consumed input.
+            inputIndex = position
+            while inputIndex < trace.events.count {
+                if case .input = trace.events[inputIndex] { break }
+                inputIndex += 1
+            }
+        }
+        guard inputIndex < trace.events.count, case .input(let icount, let ticks, _, _) = trace.events[inputIndex] else { return nil }
+        return (inputIndex, RunPoint(icount: icount, ticks: ticks))
+    }
+    var inputIndex = -1
+
+    public var nextDue: RunPoint? { nextInput?.point }
+
+    public func take() -> ExternalInput? {
+        guard let next = nextInput, next.index == position,
+              case .input(let i, let t, let d, let b) = trace.events[position] else { return nil }
+        // An unknown device number is delivered to COM1; the check then finds the input the
+        // machine reports different from the trace's.
+        return ExternalInput(point: RunPoint(icount: i, ticks: t), device: InputDevice(rawValue: UInt8(truncatingIfNeeded: d)) ?? .serial, byte: b)
+    }
+
+    /// After the run: a trace with events left over, or with another final count, diverged
+    /// where the run ended. Returns the divergence, if any.
+    public func finish(_ stop: MachineStop) -> Divergence? {
+        if divergence == nil {
+            let icount = machine.vcpu.retired
+            if position < trace.events.count || icount != trace.finalICount {
+                divergence = Divergence(index: position, icount: icount, rip: machine.vcpu.rip,
+                                        expected: position < trace.events.count ? trace.events[position] : nil,
+                                        actual: nil, ending: "\(stop) at icount \(icount); the trace ends at \(trace.finalICount)")
+            }
+        }
+        return divergence
+    }
+}
+
+/// One instruction of the run up to a divergence: its count (retired before it), RIP and bytes.
+public struct ExecutedInstruction: Equatable, Sendable {
+    public var icount: UInt64
+    public var rip: UInt64
+    public var bytes: [UInt8]
+    public var mode: CPUMode
+}
+
+/// A trace and the images it names, checked against the recorded hashes: builds machines that
+/// replay it.
+public struct ReplaySession {
+    public let trace: Trace
+    public let configuration: MachineConfiguration
+    let images: [[UInt8]]
+
+    /// `images` in the trace's order (the kernel, then the initrd if there was one).
+    public init(trace: Trace, images: [(name: String, contents: [UInt8])]) throws(TraceError) {
+        try trace.check(images: images)
+        self.trace = trace
+        do { configuration = try MachineConfiguration(encoded: trace.header.configuration) } catch {
+            throw .badConfiguration("\(error)", offset: Trace.configurationOffset)
+        }
+        self.images = images.map(\.contents)
+    }
+
+    /// A machine booted as the recorded one was, with a replayer plugged in.
+    public func makeMachine(host: HostPhysicalMemory, serialOutput: @escaping (UInt8) -> Void) throws -> (Machine, Replayer) {
+        var config = configuration
+        config.initrd = images.count > 1 ? images[1] : nil
+        let machine = try Machine(configuration: config, host: host, serialOutput: serialOutput)
+        let replayer = Replayer(trace: trace, machine: machine)
+        try machine.boot(image: images[0])
+        return (machine, replayer)
+    }
+
+    /// The `count` instructions up to and including the one at `icount` (retired before it),
+    /// found by replaying again: the run is deterministic, so a second replay passes the same
+    /// points; it steps one instruction at a time over the last stretch.
+    public func instructions(upTo icount: UInt64, count: Int) throws -> [ExecutedInstruction] {
+        let host = try HostPhysicalMemory(frames: Int(configuration.memorySize >> 12) + 4096)
+        let (machine, _) = try makeMachine(host: host) { _ in }
+        defer { machine.teardown() }
+        var out: [ExecutedInstruction] = []
+        machine.stopAt = icount > UInt64(count - 1) ? icount - UInt64(count - 1) : 0
+        while true {
+            guard machine.run() == .limit, machine.vcpu.retired == machine.stopAt else { break }
+            let v = machine.vcpu
+            out.append(ExecutedInstruction(icount: v.retired, rip: v.rip, bytes: v.instructionBytes(), mode: v.mode))
+            if v.retired >= icount { break }
+            machine.stopAt = v.retired + 1
+        }
+        return out
+    }
+}

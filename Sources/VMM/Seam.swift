@@ -1,0 +1,82 @@
+import GuestMemory
+import NestedPaging
+import X86
+
+// The seam of DESIGN.md's "Determinism by default": everything from outside the guest enters
+// the machine here (an `InputFeed`), and everything a recorder or replayer needs to see
+// leaves it here (a `MachineObserver`). Guest time is the retired-instruction count plus the
+// idle time the monitor let pass, so a run whose feed gives the same inputs at the same
+// points is the same run.
+
+/// A point in a run: the retired-instruction count and guest time in TSC ticks (which also
+/// advances while the vCPU is halted, when the count does not).
+public struct RunPoint: Equatable, Hashable, Sendable, CustomStringConvertible {
+    public var icount: UInt64
+    public var ticks: UInt64
+    public init(icount: UInt64, ticks: UInt64 = 0) { (self.icount, self.ticks) = (icount, ticks) }
+    public var description: String { "icount \(icount), tsc \(ticks)" }
+}
+
+/// Where an input from outside goes.
+public enum InputDevice: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// COM1's receiver.
+    case serial = 0
+    public var description: String { self == .serial ? "com1" : "device \(rawValue)" }
+}
+
+/// One byte from outside, and the point at which it arrives (a feed's schedule) or arrived
+/// (what the observer is told).
+public struct ExternalInput: Equatable, Sendable {
+    public var point: RunPoint
+    public var device: InputDevice
+    public var byte: UInt8
+    public init(point: RunPoint, device: InputDevice = .serial, byte: UInt8) {
+        (self.point, self.device, self.byte) = (point, device, byte)
+    }
+}
+
+/// The one way input from outside reaches the guest. The machine asks for the next input's
+/// point between slices of the run, ends a slice there, and delivers the input once the run
+/// has reached it: once both its instruction count and its time have come. A halted vCPU's
+/// count does not advance, so an input whose count lies ahead of a halted vCPU arrives
+/// during the halt, once its time has come (a byte typed while the guest waits for it).
+public protocol InputFeed: AnyObject {
+    /// The point the next input is due, or nil if none is (now, or ever).
+    var nextDue: RunPoint? { get }
+    /// The next input (the one `nextDue` described), once the run has reached its point; nil
+    /// when it may not be delivered yet (a replayer waits for the events recorded before it,
+    /// which can share its point).
+    func take() -> ExternalInput?
+}
+
+/// Inputs fixed in advance, in order of their points: `--serial-input FILE` (every byte at
+/// the start) or a test's random schedule.
+public final class ScheduledInput: InputFeed {
+    public private(set) var inputs: [ExternalInput]
+    var next = 0
+
+    public init(_ inputs: [ExternalInput]) {
+        self.inputs = inputs.sorted { ($0.point.icount, $0.point.ticks) < ($1.point.icount, $1.point.ticks) }
+    }
+
+    /// Every byte at the start of the run, into COM1.
+    public convenience init(serial bytes: [UInt8]) {
+        self.init(bytes.map { ExternalInput(point: RunPoint(icount: 0), byte: $0) })
+    }
+
+    public var nextDue: RunPoint? { next < inputs.count ? inputs[next].point : nil }
+
+    public func take() -> ExternalInput? {
+        next += 1
+        return inputs[next - 1]
+    }
+}
+
+/// Sees what the machine does, for a recorder or a replayer: each exit (but the ones that only
+/// slice the run at an instruction budget), each nested page fault and each input delivered,
+/// with the instruction count (and RIP, for exits) at which it happened.
+public protocol MachineObserver: AnyObject {
+    func exit(_ exit: VMExit, icount: UInt64, rip: UInt64)
+    func fault(gpa: GuestPhysicalAddress, access: AccessType, outcome: NestedFaultOutcome, icount: UInt64)
+    func input(_ input: ExternalInput)
+}
