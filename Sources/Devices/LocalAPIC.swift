@@ -20,8 +20,8 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
     public var id: UInt32 = 0
 
     /// IA32_APIC_BASE's enable bits: global enable (EN, bit 11) and x2APIC mode (EXTD, bit 10).
-    public private(set) var globallyEnabled = true
-    public private(set) var x2APIC = false
+    public internal(set) var globallyEnabled = true
+    public internal(set) var x2APIC = false
 
     var irr = [UInt32](repeating: 0, count: 8)
     var isr = [UInt32](repeating: 0, count: 8)
@@ -39,7 +39,7 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
     var timerStart: UInt64 = 0
     var timerExpiry: UInt64?
     /// TSC-deadline mode: the armed deadline (TSC value; 0 = disarmed) and its guest time.
-    public private(set) var tscDeadline: UInt64 = 0
+    public internal(set) var tscDeadline: UInt64 = 0
     var tscDeadlineTime: UInt64?
 
     /// A level-triggered vector's EOI, for the IOAPIC's remote IRR.
@@ -47,7 +47,7 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
     /// The TPR changed (the machine mirrors it in CR8).
     public var onTPRChange: (UInt32) -> Void = { _ in }
     /// Fixed interrupts taken from the IRR (for `--stats`).
-    public private(set) var delivered = 0
+    public internal(set) var delivered = 0
 
     public init(clock: GuestClock, busFrequency: UInt64) {
         self.clock = clock

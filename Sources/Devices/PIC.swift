@@ -141,7 +141,7 @@ public final class PICPair {
     var master = PIC8259(master: true)
     var slave = PIC8259(master: false)
     /// INTR: a request is waiting for an acknowledge.
-    public private(set) var interruptRequested = false
+    public internal(set) var interruptRequested = false
     /// Called when INTR changes.
     public var onChange: (Bool) -> Void = { _ in }
 

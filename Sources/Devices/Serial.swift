@@ -9,7 +9,7 @@ public final class UART16550: PortDevice, TimedDevice {
     public var output: (UInt8) -> Void
     /// Bytes from outside waiting for room in the receiver: the FIFO's 16 bytes with FIFOs
     /// enabled, else the one receive buffer register (QEMU's chardev holds the rest back so).
-    public private(set) var input: [UInt8] = []
+    public internal(set) var input: [UInt8] = []
     var received: [UInt8] = []
     /// The interrupt line (the machine connects COM1's to IRQ 4).
     public var irq: IRQLine = .none
@@ -18,7 +18,7 @@ public final class UART16550: PortDevice, TimedDevice {
     var loopback: [UInt8] = []
     var thrEmptyPending = false
     var irqLevel = false
-    public private(set) var transmitted = 0
+    public internal(set) var transmitted = 0
 
     /// Guest time: a received byte takes a character time (10 bits at the divisor's baud
     /// rate) to arrive after the one before, as on the wire. Without a clock, bytes arrive at once.
@@ -142,7 +142,7 @@ public final class UART16550: PortDevice, TimedDevice {
 
 /// QEMU's isa-debug-exit: a write of `code` asks to end the run with status (code << 1) | 1.
 public final class DebugExit: PortDevice {
-    public private(set) var code: UInt32?
+    public internal(set) var code: UInt32?
     public init() {}
     public func portRead(offset: UInt16, size: Int) -> UInt32 { ~0 }
     public func portWrite(offset: UInt16, size: Int, value: UInt32) { code = value }

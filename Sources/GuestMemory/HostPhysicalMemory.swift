@@ -67,9 +67,26 @@ public final class HostPhysicalMemory: @unchecked Sendable {
         return HostPhysicalAddress(UInt64(frame) << Page.shift)
     }
 
-    /// Returns a frame. Freeing a frame that is not live is a host bug (a trap in debug builds).
+    /// Extra holders of shared frames (copy-on-write memory objects), by frame: a frame is
+    /// freed when its last holder releases it.
+    private var shares: [UInt32: Int] = [:]
+
+    /// One more holder of a live frame (a frozen copy of a memory object shares its frames).
+    public func share(_ hpa: HostPhysicalAddress) {
+        shares[UInt32(hpa.rawValue >> Page.shift), default: 0] += 1
+    }
+
+    /// Whether more than one holder has the frame.
+    public func isShared(_ hpa: HostPhysicalAddress) -> Bool { shares[UInt32(hpa.rawValue >> Page.shift)] != nil }
+
+    /// Returns a frame (or one holder's share of it). Freeing a frame that is not live is a
+    /// host bug (a trap in debug builds).
     public func release(_ hpa: HostPhysicalAddress) {
         let frame = Int(hpa.rawValue >> Page.shift)
+        if let n = shares[UInt32(frame)] {
+            shares[UInt32(frame)] = n > 1 ? n - 1 : nil
+            return
+        }
         precondition(Page.isAligned(hpa.rawValue) && frame < next, "release of \(hpa), which was never allocated")
         #if DEBUG
         precondition(allocated[frame], "double release of \(hpa)")

@@ -56,8 +56,13 @@ public final class MemoryObject: ByteAccessible, @unchecked Sendable {
     public private(set) var referenceCount = 1
     /// Pages that have a frame.
     public private(set) var residentPages = 0
-    /// Per page: its frame's HPA + 1, or 0 while the page does not exist.
+    /// Per page: its frame's HPA + 1, or 0 while the page does not exist; bit 63 marks a
+    /// frame shared with a frozen copy (copy-on-write: the first write copies it).
     private var frames: [UInt64]
+    static let sharedBit: UInt64 = 1 << 63
+    /// Called with a page's offset when a write gave it a frame of its own (copy-on-write):
+    /// whoever mapped the old frame (the nested pmap) must drop that mapping.
+    public var onCopy: ((UInt64) -> Void)?
 
     public init(size: UInt64, host: HostPhysicalMemory) throws(GuestMemoryError) {
         guard size > 0, Page.isAligned(size), size >> Page.shift < UInt64(Int32.max) else {
@@ -80,7 +85,7 @@ public final class MemoryObject: ByteAccessible, @unchecked Sendable {
         referenceCount -= 1
         guard referenceCount == 0 else { return }
         for i in frames.indices where frames[i] != 0 {
-            host.release(HostPhysicalAddress(frames[i] - 1))
+            host.release(HostPhysicalAddress((frames[i] & ~MemoryObject.sharedBit) - 1))
             frames[i] = 0
         }
         residentPages = 0
@@ -92,13 +97,55 @@ public final class MemoryObject: ByteAccessible, @unchecked Sendable {
         guard referenceCount > 0 else { throw .objectDetached }
         guard offset < size else { throw .outsideObject(offset: offset, length: 1, size: size) }
         let page = Int(offset >> Page.shift)
-        if frames[page] != 0 { return HostPhysicalAddress(frames[page] - 1) }
+        if frames[page] != 0 { return HostPhysicalAddress((frames[page] & ~MemoryObject.sharedBit) - 1) }
         guard create else { return nil }
         let hpa = try host.allocate()
         frames[page] = hpa.rawValue + 1
         residentPages += 1
         return hpa
     }
+
+    /// The frame for a write to the page at `offset`: created if it does not exist, and, if it
+    /// is shared with a frozen copy, first copied to a frame of this object's own (`onCopy`
+    /// hears of it). Returns the frame and whether it was copied.
+    public func writableFrame(at offset: UInt64) throws(GuestMemoryError) -> (hpa: HostPhysicalAddress, copied: Bool) {
+        let hpa = try frame(at: offset)!
+        let page = Int(offset >> Page.shift)
+        guard frames[page] & MemoryObject.sharedBit != 0 else { return (hpa, false) }
+        frames[page] &= ~MemoryObject.sharedBit
+        guard host.isShared(hpa) else { return (hpa, false) } // the copy let go of it already
+        let own = try host.allocate()
+        host.pointer(own).copyMemory(from: host.pointer(hpa), byteCount: Int(Page.size))
+        host.release(hpa)
+        frames[page] = own.rawValue + 1
+        onCopy?(UInt64(page) << Page.shift)
+        return (own, true)
+    }
+
+    /// Whether the page at `offset` shares its frame with a frozen copy.
+    public func isCopyOnWrite(at offset: UInt64) -> Bool {
+        let page = Int(offset >> Page.shift)
+        return page < frames.count && frames[page] & MemoryObject.sharedBit != 0
+    }
+
+    /// A copy of the object as it is now, made without copying a page: both share every
+    /// frame, and the first write to a page on either side gives that side its own copy
+    /// (a snapshot of a running VM costs a reference per resident page). The copy holds the
+    /// first reference of its own.
+    public func frozenCopy() throws(GuestMemoryError) -> MemoryObject {
+        guard referenceCount > 0 else { throw .objectDetached }
+        let copy = try MemoryObject(size: size, host: host)
+        for i in frames.indices where frames[i] != 0 {
+            frames[i] |= MemoryObject.sharedBit
+            host.share(HostPhysicalAddress((frames[i] & ~MemoryObject.sharedBit) - 1))
+            copy.frames[i] = frames[i]
+        }
+        copy.residentPages = residentPages
+        return copy
+    }
+
+    /// The offsets of the pages that have frames, in order.
+    public var residentOffsets: [UInt64] { frames.indices.filter { frames[$0] != 0 }.map { UInt64($0) << Page.shift } }
 
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(GuestMemoryError) {
         try forEachPage(offset, buffer.count) { (at, done, n) throws(GuestMemoryError) in
@@ -113,7 +160,7 @@ public final class MemoryObject: ByteAccessible, @unchecked Sendable {
 
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(GuestMemoryError) {
         try forEachPage(offset, buffer.count) { (at, done, n) throws(GuestMemoryError) in
-            let hpa = try frame(at: at)!
+            let hpa = try writableFrame(at: at).hpa
             (host.pointer(hpa) + Int(at & Page.mask)).copyMemory(from: buffer.baseAddress! + done, byteCount: n)
         }
     }

@@ -114,6 +114,20 @@ extension Pmap {
         return true
     }
 
+    /// Sets the page's accessed and dirty state as a snapshot recorded it (hardware A/D: the
+    /// bits; emulated: the permissions a fault would have opened). Returns whether `gpa` is mapped.
+    @discardableResult
+    public func setAccessedDirty(_ gpa: GuestPhysicalAddress, accessed: Bool, dirty: Bool) -> Bool {
+        guard let p = leafPointer(gpa) else { return false }
+        if adMode == .hardware {
+            p.pointee |= (accessed ? bits.accessed : 0) | (dirty ? bits.dirty : 0)
+        } else {
+            if accessed { emulateAccessedDirty(gpa, .read) }
+            if dirty { emulateAccessedDirty(gpa, .write) }
+        }
+        return true
+    }
+
     /// The leaf entry mapping `gpa`, if any.
     func leafPointer(_ gpa: GuestPhysicalAddress) -> UnsafeMutablePointer<UInt64>? {
         guard !isDestroyed, gpa.rawValue >> UInt64(addressWidth) == 0 else { return nil }

@@ -57,6 +57,7 @@ extension TraceEvent {
         case .mmioAssist(_, let offset): (code, detail) = (3, offset)
         case .protection: (code, detail) = (4, 0)
         case .unbacked: (code, detail) = (5, 0)
+        case .copied(let hpa): (code, detail) = (6, hpa.rawValue)
         }
         self = .fault(icount: icount, gpa: gpa.rawValue, access: UInt64(access.rawValue), outcome: code, detail: detail)
     }

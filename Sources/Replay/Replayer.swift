@@ -130,11 +130,21 @@ public struct ReplaySession {
         self.images = images.map(\.contents)
     }
 
-    /// A machine booted as the recorded one was, with a replayer plugged in.
+    /// A trace recorded from a restored snapshot names the snapshot file as its one image,
+    /// with this prefix.
+    public static let snapshotPrefix = "snapshot:"
+
+    /// A machine booted (or restored from its snapshot) as the recorded one was, with a
+    /// replayer plugged in.
     public func makeMachine(host: HostPhysicalMemory, serialOutput: @escaping (UInt8) -> Void) throws -> (Machine, Replayer) {
+        let machine: Machine
+        if trace.header.images.first?.name.hasPrefix(ReplaySession.snapshotPrefix) == true {
+            machine = try SnapshotFile.restore(images[0], host: host, serialOutput: serialOutput).0
+            return (machine, Replayer(trace: trace, machine: machine))
+        }
         var config = configuration
         config.initrd = images.count > 1 ? images[1] : nil
-        let machine = try Machine(configuration: config, host: host, serialOutput: serialOutput)
+        machine = try Machine(configuration: config, host: host, serialOutput: serialOutput)
         let replayer = Replayer(trace: trace, machine: machine)
         try machine.boot(image: images[0])
         return (machine, replayer)

@@ -20,9 +20,9 @@ import X86
 ///                       mmio/unbacked: a = GPA, b = 1 for a write; rdmsr/wrmsr: a = index,
 ///                       b = WRMSR's value; others: 0, 0)
 ///       3 fault        icount, GPA, access (0 read, 1 write, 2 fetch), outcome (0 entered,
-///                      1 accessed/dirty, 2 spurious, 3 MMIO assist, 4 protection, 5 unbacked),
-///                      detail (entered: the host-physical address; MMIO: the offset in the
-///                      device's range; others: 0)
+///                      1 accessed/dirty, 2 spurious, 3 MMIO assist, 4 protection, 5 unbacked,
+///                      6 copied on write), detail (entered, copied: the host-physical
+///                      address; MMIO: the offset in the device's range; others: 0)
 ///       255 end        event count (the events before it), final icount
 ///
 /// The icount is the vCPU's retired-instruction count when the event happened: guest time, so
@@ -60,7 +60,7 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
     /// Exit kinds by their number in the trace (the VMM's own order).
     public static var exitKinds: [String] { VMExit.kindNames }
     public static let accesses = ["read", "write", "fetch"]
-    public static let outcomes = ["entered", "accessed-dirty", "spurious", "mmio-assist", "protection", "unbacked"]
+    public static let outcomes = ["entered", "accessed-dirty", "spurious", "mmio-assist", "protection", "unbacked", "copied"]
 
     static func name(_ table: [String], _ i: UInt64) -> String { i < table.count ? table[Int(i)] : "#\(i)" }
 
@@ -83,7 +83,7 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
             }
             return text
         case .fault(let i, let g, let a, let o, let d):
-            let detail = o == 0 ? " hpa \(hex(d))" : o == 3 ? " offset \(hex(d))" : ""
+            let detail = o == 0 || o == 6 ? " hpa \(hex(d))" : o == 3 ? " offset \(hex(d))" : ""
             return "\(i) fault gpa \(hex(g)) \(TraceEvent.name(TraceEvent.accesses, a)) \(TraceEvent.name(TraceEvent.outcomes, o))\(detail)"
         }
     }

@@ -14,7 +14,7 @@ import X86
 ///     end <count> <state hash hex> <crc>
 ///
 /// `<ranges>` is `kind:base:size` joined with commas (`ram:0:a0000,mmio:fee00000:1000`).
-/// Outcomes: `entered:<hpa>`, `ad`, `spurious`, `mmio:<range>:<offset>`,
+/// Outcomes: `entered:<hpa>`, `copied:<hpa>` (copy-on-write), `ad`, `spurious`, `mmio:<range>:<offset>`,
 /// `prot:<gpa>`, `unbacked:<gpa>` (hex without 0x).
 public enum FaultLog {
     public static let version = 1
@@ -144,6 +144,7 @@ public enum FaultLog {
     static func encode(_ o: NestedFaultOutcome) -> String {
         switch o {
         case .entered(let hpa): "entered:\(h(hpa.rawValue))"
+        case .copied(let hpa): "copied:\(h(hpa.rawValue))"
         case .accessedDirty: "ad"
         case .spurious: "spurious"
         case .mmioAssist(let r, let off): "mmio:\(r):\(h(off))"
@@ -157,6 +158,7 @@ public enum FaultLog {
         func n(_ i: Int) -> UInt64? { i < p.count ? UInt64(p[i], radix: 16) : nil }
         switch p.first {
         case "entered": return n(1).map { .entered(hpa: HostPhysicalAddress($0)) }
+        case "copied": return n(1).map { .copied(hpa: HostPhysicalAddress($0)) }
         case "ad": return p.count == 1 ? .accessedDirty : nil
         case "spurious": return p.count == 1 ? .spurious : nil
         case "mmio": guard let r = n(1), let o = n(2) else { return nil }; return .mmioAssist(range: Int(r), offset: o)

@@ -151,17 +151,17 @@ public final class Machine {
     /// `portAccessTime` in TSC ticks.
     lazy var portAccessTicks = vcpu.ticks(nanoseconds: configuration.portAccessTime)
     /// External interrupts delivered (for `--stats`).
-    public private(set) var interruptsDelivered = 0
+    public internal(set) var interruptsDelivered = 0
     public let testDevice = TestDevice()
     let assist: InstructionAssist
     public var vcpu: VirtualCPU { vm.vcpus[0] }
     public let configuration: MachineConfiguration
     /// Statistics for `--stats`.
-    public private(set) var mmioOperations = 0
-    public private(set) var exits = 0
+    public internal(set) var mmioOperations = 0
+    public internal(set) var exits = 0
     /// Exits for guest-physical addresses nothing backs, and the first of them (for `--stats`
     /// and a warning).
-    public private(set) var unbacked = 0
+    public internal(set) var unbacked = 0
     public private(set) var firstUnbacked: String?
     /// Called between slices of the run (about every 16 M instructions).
     public var onProgress: ((VirtualCPU) -> Void)?
@@ -602,8 +602,8 @@ public final class Machine {
 /// result), counting the reads and writes that reached it.
 public final class TestDevice: MMIODevice {
     var storage = [UInt8](repeating: 0, count: Int(MachineConfiguration.testDeviceSize))
-    public private(set) var writes: UInt64 = 0
-    public private(set) var reads: UInt64 = 0
+    public internal(set) var writes: UInt64 = 0
+    public internal(set) var reads: UInt64 = 0
 
     public init() {}
 

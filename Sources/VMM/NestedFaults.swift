@@ -6,6 +6,9 @@ import X86
 public enum NestedFaultOutcome: Equatable, Sendable, CustomStringConvertible {
     /// RAM: the page was faulted in from its object and entered; the access can be retried.
     case entered(hpa: HostPhysicalAddress)
+    /// A write to a page shared with a snapshot (copy-on-write): the page got a frame of its
+    /// own, entered writable; retry.
+    case copied(hpa: HostPhysicalAddress)
     /// Emulated A/D: the fault only recorded accessed/dirty; retry.
     case accessedDirty
     /// The page was already mapped with the rights asked for (another vCPU got there first).
@@ -20,6 +23,7 @@ public enum NestedFaultOutcome: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .entered(let h): "entered \(h)"
+        case .copied(let h): "copied \(h)"
         case .accessedDirty: "accessed-dirty"
         case .spurious: "spurious"
         case .mmioAssist(let r, let o): "mmio \(r) \(hex(o))"
@@ -72,20 +76,52 @@ public final class VMMemory: @unchecked Sendable {
             // (No walk here: in hardware A/D mode a walk would set accessed and dirty.)
             if let rights = pmap.rights(gpa) {
                 if rights.current.contains(access.needs) { return .spurious }
+                if access == .write && object.isCopyOnWrite(at: offset) { return copyOnWrite(gpa, object, offset) }
                 if rights.intended.contains(access.needs) && pmap.emulateAccessedDirty(gpa, access) { return .accessedDirty }
                 return .protection(gpa: gpa)
             }
             guard ramProtection.contains(access.needs) else { return .protection(gpa: gpa) }
             do {
-                let hpa = try object.frame(at: offset & ~Page.mask)!
                 let page = GuestPhysicalAddress(gpa.rawValue & ~Page.mask)
-                try pmap.enter(page, hpa, ramProtection)
+                if access == .write && object.isCopyOnWrite(at: offset) { return copyOnWrite(gpa, object, offset) }
+                let hpa = try object.frame(at: offset & ~Page.mask)!
+                // A page shared with a snapshot is entered without write: the first write copies it.
+                try pmap.enter(page, hpa, object.isCopyOnWrite(at: offset) ? ramProtection.subtracting(.write) : ramProtection)
                 return .entered(hpa: hpa)
             } catch {
                 // Host memory ran out: the guest cannot be given the page.
                 return .unbacked(gpa: gpa)
             }
         }
+    }
+
+    /// A write to a page shared with a snapshot: the object gives it a frame of its own
+    /// (its `onCopy` drops the old mapping), which is entered writable.
+    private func copyOnWrite(_ gpa: GuestPhysicalAddress, _ object: MemoryObject, _ offset: UInt64) -> NestedFaultOutcome {
+        do {
+            let hpa = try object.writableFrame(at: offset & ~Page.mask).hpa
+            try pmap.enter(GuestPhysicalAddress(gpa.rawValue & ~Page.mask), hpa, ramProtection)
+            return .copied(hpa: hpa)
+        } catch {
+            return .unbacked(gpa: gpa)
+        }
+    }
+
+    /// Takes a copy-on-write copy of every RAM object (`MemoryObject.frozenCopy`) and closes
+    /// write access in the pmap, so that the first write to each page faults and copies it.
+    /// Returns the copies by range (nil for MMIO and reserved ones).
+    public func freeze() throws -> [MemoryObject?] {
+        var copies: [MemoryObject?] = []
+        for (i, r) in memory.map.ranges.enumerated() {
+            guard let object = memory.objects[i] else { copies.append(nil); continue }
+            copies.append(try object.frozenCopy())
+            try pmap.protect(r.base, length: r.size, ramProtection.subtracting(.write))
+            if object.onCopy == nil {
+                let base = r.base.rawValue
+                object.onCopy = { [unowned self] offset in try? pmap.remove(GuestPhysicalAddress(base + offset), length: Page.size) }
+            }
+        }
+        return copies
     }
 
     /// vmm(4)'s teardown: remove every range from the pmap, drop the VM's object
@@ -112,6 +148,26 @@ public final class VMMemory: @unchecked Sendable {
                 guard let hpa = try? object.frame(at: page, create: false) else { continue }
                 h.add(page)
                 h.add(bytes: UnsafeRawBufferPointer(start: memory.host.pointer(hpa), count: Int(Page.size)))
+            }
+        }
+        return h.value
+    }
+}
+
+extension VMMemory {
+    /// A hash of guest RAM's contents by guest-physical address (FNV-1a, 64-bit), pages of
+    /// zeros left out: equal for two machines whose guests see the same memory, however
+    /// their host frames and pmaps differ (a restored snapshot against the original run).
+    public func contentHash() -> UInt64 {
+        var h = FNV1a()
+        for (i, r) in memory.map.ranges.enumerated() {
+            guard let object = memory.objects[i], object.referenceCount > 0 else { continue }
+            for offset in object.residentOffsets {
+                guard let hpa = try? object.frame(at: offset, create: false) else { continue }
+                let page = UnsafeRawBufferPointer(start: memory.host.pointer(hpa), count: Int(Page.size))
+                guard page.contains(where: { $0 != 0 }) else { continue }
+                h.add(r.base.rawValue + offset)
+                h.add(bytes: page)
             }
         }
         return h.value

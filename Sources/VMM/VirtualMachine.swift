@@ -8,7 +8,7 @@ extension VMMemory: NestedFaultResolver {
     /// anything else leaves the CPU as an exit.
     public func resolveNestedFault(_ gpa: GuestPhysicalAddress, _ access: AccessType) -> Bool {
         switch handleNestedFault(gpa, access) {
-        case .entered, .accessedDirty, .spurious: true
+        case .entered, .copied, .accessedDirty, .spurious: true
         case .mmioAssist, .protection, .unbacked: false
         }
     }
@@ -202,6 +202,7 @@ public final class VirtualCPU {
     /// Runs until an exit or `limit` instructions.
     public func run(limit: UInt64) -> VMExit {
         let wasHalted = cpu.state.activity == .halted
+        mmu.syncWithPmap()
         let exit = translate(cpu.run(limit: limit), wasHalted: wasHalted)
         exitsByKind[exit.kindIndex] &+= 1
         return exit

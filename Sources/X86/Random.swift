@@ -3,7 +3,8 @@
 
 /// A small seeded PRNG (SplitMix64): the same seed gives the same sequence everywhere.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The generator's whole state (a snapshot saves it).
+    public var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

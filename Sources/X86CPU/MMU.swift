@@ -274,6 +274,14 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     // MARK: flushing
 
+    /// Drops the TLB if the pmap changed since it was filled (entries that hit never look at
+    /// the pmap): the VMM calls this on every entry to the guest, as a hardware VMM compares
+    /// the EPT generation on VM entry.
+    @inline(__always)
+    public func syncWithPmap() {
+        if pmap.generation != seenGeneration { flushTLB() }
+    }
+
     public func flushTLB() {
         flushes &+= 1
         seenGeneration = pmap.generation

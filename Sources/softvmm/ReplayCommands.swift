@@ -76,7 +76,9 @@ struct ReplayCommand: ParsableCommand {
             guard images.isEmpty || images.count == t.header.images.count else {
                 throw ValidationError("the trace names \(t.header.images.count) images; --image was given \(images.count) times")
             }
-            let paths = images.isEmpty ? t.header.images.map(\.name) : images
+            let paths = images.isEmpty ? t.header.images.map { name in
+                name.name.hasPrefix(ReplaySession.snapshotPrefix) ? String(name.name.dropFirst(ReplaySession.snapshotPrefix.count)) : name.name
+            } : images
             let contents = try paths.map { path in
                 guard let d = FileManager.default.contents(atPath: path) else {
                     throw ValidationError("cannot read the image \(path) (give its path with --image)")

@@ -27,6 +27,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Print instructions, MIPS, exits by kind, nested faults and the TLB hit rate.") var stats = false
     /// Set by `softvmm record`: the trace to write.
     @Option(help: .hidden) var record: String?
+    @Option(help: "Take a snapshot once this many instructions have retired (with --snapshot), then run on.") var snapshotAt: UInt64?
+    @Option(help: "The snapshot file --snapshot-at writes (softvmm restore runs it on).") var snapshot: String?
+    @Option(help: "At the end, write the vCPU's state and a hash of guest memory to this file.") var dumpState: String?
 
     func run() throws {
         guard let bytes = FileManager.default.contents(atPath: image) else { throw ValidationError("cannot read \(image)") }
@@ -54,33 +57,75 @@ struct Run: ParsableCommand {
             }
             config.testDeviceBase = base
         }
-        let out: FileHandle
-        if serial == "stdio" {
-            out = FileHandle.standardOutput
-        } else {
-            guard FileManager.default.createFile(atPath: serial, contents: nil), let h = FileHandle(forWritingAtPath: serial) else {
-                throw ValidationError("cannot write \(serial)")
-            }
-            out = h
-        }
-        var pending: [UInt8] = []
-        let flush = { if !pending.isEmpty { out.write(Data(pending)); pending.removeAll(keepingCapacity: true) } }
+        let sink = try SerialSink(serial)
         let host = try HostPhysicalMemory(frames: Int(ram >> 12) + 4096)
-        let machine = try Machine(configuration: config, host: host) { byte in
-            pending.append(byte)
-            if byte == 10 || pending.count >= 4096 { flush() }
-        }
-        var recorder: Recorder?
-        if record != nil {
-            var images = [TraceImage(name: image, contents: [UInt8](bytes))]
-            if let i = config.initrd, let initrd { images.append(TraceImage(name: initrd, contents: i)) }
-            recorder = Recorder(header: TraceHeader(configuration: config.encoded, images: images))
-            machine.observer = recorder
-        }
+        let machine = try Machine(configuration: config, host: host, serialOutput: sink.put)
+        var images = [TraceImage(name: image, contents: [UInt8](bytes))]
+        if let i = config.initrd, let initrd { images.append(TraceImage(name: initrd, contents: i)) }
         do {
             try machine.boot(image: [UInt8](bytes))
         } catch {
             throw ValidationError("\(image): \(error)")
+        }
+        try RunSession(machine: machine, host: host, sink: sink, images: images, record: record, stats: stats,
+                       snapshotAt: snapshotAt, snapshotFile: snapshot, dumpState: dumpState).run()
+    }
+
+    static func parseSize(_ s: String) -> UInt64? {
+        let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        if let u = s.last.flatMap({ units[Character($0.uppercased())] }), let n = UInt64(s.dropLast()) { return n * u }
+        return UInt64(s).map { $0 << 20 }
+    }
+}
+
+/// Where COM1's output goes (stdio, none or a file), line-buffered.
+final class SerialSink {
+    let handle: FileHandle?
+    var pending: [UInt8] = []
+
+    init(_ spec: String) throws {
+        switch spec {
+        case "stdio": handle = FileHandle.standardOutput
+        case "none": handle = nil
+        default:
+            guard FileManager.default.createFile(atPath: spec, contents: nil), let h = FileHandle(forWritingAtPath: spec) else {
+                throw ValidationError("cannot write \(spec)")
+            }
+            handle = h
+        }
+    }
+
+    func put(_ byte: UInt8) {
+        guard handle != nil else { return }
+        pending.append(byte)
+        if byte == 10 || pending.count >= 4096 { flush() }
+    }
+
+    func flush() {
+        if !pending.isEmpty { handle?.write(Data(pending)); pending.removeAll(keepingCapacity: true) }
+    }
+}
+
+/// Runs a booted or restored machine to its end as `softvmm run` does: progress on a
+/// terminal, an optional trace and snapshot, the stop and statistics on stderr, the exit
+/// status, and the teardown check.
+struct RunSession {
+    var machine: Machine
+    var host: HostPhysicalMemory
+    var sink: SerialSink
+    /// The images for a trace's or snapshot's header.
+    var images: [TraceImage]
+    var record: String?
+    var stats: Bool
+    var snapshotAt: UInt64?
+    var snapshotFile: String?
+    var dumpState: String?
+
+    func run() throws {
+        var recorder: Recorder?
+        if record != nil {
+            recorder = Recorder(header: TraceHeader(configuration: machine.configuration.encoded, images: images))
+            machine.observer = recorder
         }
         let terminal = isatty(2) != 0
         let start = Date()
@@ -92,8 +137,30 @@ struct Run: ParsableCommand {
             FileHandle.standardError.write(Data(String(format: "\rsoftvmm: %.0f s, %llu instructions, %.0f MIPS ",
                                                        seconds, vcpu.retired, Double(vcpu.retired) / seconds / 1e6).utf8))
         }
-        let stop = machine.run()
-        flush()
+        var stop: MachineStop
+        if let snapshotAt {
+            guard let snapshotFile else { throw ValidationError("--snapshot-at needs --snapshot FILE") }
+            machine.stopAt = snapshotAt
+            stop = machine.run()
+            if stop == .limit && machine.vcpu.retired == snapshotAt {
+                let snapshot = try machine.snapshot()
+                let bytes = SnapshotFile.encode(snapshot, images: images)
+                snapshot.release()
+                guard FileManager.default.createFile(atPath: snapshotFile, contents: Data(bytes)) else {
+                    throw ValidationError("cannot write the snapshot to \(snapshotFile)")
+                }
+                machine.stopAt = nil
+                stop = machine.run()
+            } else {
+                FileHandle.standardError.write(Data("softvmm: the run ended before icount \(snapshotAt): no snapshot\n".utf8))
+            }
+        } else {
+            stop = machine.run()
+        }
+        sink.flush()
+        if let dumpState, !FileManager.default.createFile(atPath: dumpState, contents: Data(machine.finalState.utf8)) {
+            throw ValidationError("cannot write \(dumpState)")
+        }
         if let recorder, let record {
             let trace = recorder.finished(icount: machine.vcpu.retired)
             guard FileManager.default.createFile(atPath: record, contents: Data(trace)) else {
@@ -127,10 +194,35 @@ struct Run: ParsableCommand {
         }
         throw ExitCode(stop.status)
     }
+}
 
-    static func parseSize(_ s: String) -> UInt64? {
-        let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
-        if let u = s.last.flatMap({ units[Character($0.uppercased())] }), let n = UInt64(s.dropLast()) { return n * u }
-        return UInt64(s).map { $0 << 20 }
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Restore a snapshot (softvmm run --snapshot-at N --snapshot FILE) in this process and run it to its end.",
+        discussion: "The exit status is softvmm run's. With --record, the trace starts from the snapshot (softvmm replay restores it again).")
+
+    @Argument(help: "The snapshot file.") var snapshot: String
+    @Option(help: "Where COM1's output goes: stdio, none or a file.") var serial = "stdio"
+    @Flag(help: "Print instructions, MIPS, exits by kind, nested faults and the TLB hit rate.") var stats = false
+    @Option(help: "Write a trace of the restored run.") var record: String?
+    @Option(help: "At the end, write the vCPU's state and a hash of guest memory to this file.") var dumpState: String?
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: snapshot) else { throw ValidationError("cannot read \(snapshot)") }
+        let bytes = [UInt8](data)
+        let sink = try SerialSink(serial)
+        let host: HostPhysicalMemory
+        let machine: Machine
+        do {
+            let contents = try SnapshotFile.decode(bytes)
+            host = try HostPhysicalMemory(frames: Int(contents.configuration.memorySize >> 12) + 4096)
+            (machine, _) = try SnapshotFile.restore(bytes, host: host, serialOutput: sink.put)
+        } catch let e as StateError {
+            FileHandle.standardError.write(Data("softvmm: \(snapshot): \(e)\n".utf8))
+            throw ExitCode(2)
+        }
+        try RunSession(machine: machine, host: host, sink: sink,
+                       images: [TraceImage(name: ReplaySession.snapshotPrefix + snapshot, contents: bytes)],
+                       record: record, stats: stats, snapshotAt: nil, snapshotFile: nil, dumpState: dumpState).run()
     }
 }
