@@ -8,12 +8,16 @@ import X86CPU
 /// every input with the point it arrived at, every exit with its instruction count and RIP,
 /// every nested fault with its outcome.
 public final class Recorder: MachineObserver {
-    public private(set) var writer: TraceWriter
+    public let writer: TraceWriter
 
-    public init(header: TraceHeader) { writer = TraceWriter(header: header) }
+    /// With a `sink`, the trace is written out in chunks as the run goes (`TraceWriter`).
+    public init(header: TraceHeader, sink: ((UnsafeRawBufferPointer) -> Void)? = nil) {
+        writer = TraceWriter(header: header, sink: sink)
+    }
 
     public func exit(_ exit: VMExit, icount: UInt64, rip: UInt64) {
-        writer.append(TraceEvent(exit, icount: icount, rip: rip))
+        let (a, b) = TraceEvent.fields(exit)
+        writer.appendExit(icount: icount, kind: UInt64(exit.kindIndex), rip: rip, a: a, b: b)
     }
 
     public func fault(gpa: GuestPhysicalAddress, access: AccessType, outcome: NestedFaultOutcome, icount: UInt64) {
@@ -29,6 +33,13 @@ public final class Recorder: MachineObserver {
 extension TraceEvent {
     /// An exit as a trace event: its kind and the fields that tell two exits of a kind apart.
     public init(_ exit: VMExit, icount: UInt64, rip: UInt64) {
+        let (a, b) = TraceEvent.fields(exit)
+        self = .exit(icount: icount, kind: UInt64(exit.kindIndex), rip: rip, a: a, b: b)
+    }
+
+    /// The two fields that tell two exits of a kind apart.
+    @inline(__always)
+    static func fields(_ exit: VMExit) -> (UInt64, UInt64) {
         var a: UInt64 = 0, b: UInt64 = 0
         switch exit {
         case .io(let io):
@@ -45,7 +56,7 @@ extension TraceEvent {
         case .cpuid(let leaf, let subleaf): (a, b) = (UInt64(leaf), UInt64(subleaf))
         case .halt, .shutdown, .limit, .interruptWindow: break
         }
-        self = .exit(icount: icount, kind: UInt64(exit.kindIndex), rip: rip, a: a, b: b)
+        return (a, b)
     }
 
     public init(gpa: GuestPhysicalAddress, access: AccessType, outcome: NestedFaultOutcome, icount: UInt64) {

@@ -169,3 +169,33 @@ public struct ReplaySession {
         return out
     }
 }
+
+extension Trace {
+    /// The nested-fault events of a whole-run trace as a fault sequence for the paging layer
+    /// (`FaultLog.replay`): a fresh memory system on the recorded machine's map, driven
+    /// through the same faults, must give the same outcomes (host addresses aside: the run
+    /// also took frames for the images it loaded).
+    public func faultSequence() throws(TraceError) -> FaultLog.Contents {
+        let map: MemoryMap
+        do { map = try MachineConfiguration(encoded: header.configuration).memoryMap() } catch {
+            throw .badConfiguration("\(error)", offset: Trace.configurationOffset)
+        }
+        let faults = events.compactMap { e -> (gpa: GuestPhysicalAddress, access: AccessType, outcome: NestedFaultOutcome)? in
+            guard case .fault(_, let g, let a, let o, let d) = e, let access = AccessType(rawValue: UInt8(truncatingIfNeeded: a)) else { return nil }
+            let gpa = GuestPhysicalAddress(g)
+            let outcome: NestedFaultOutcome
+            switch o {
+            case 0: outcome = .entered(hpa: HostPhysicalAddress(d))
+            case 1: outcome = .accessedDirty
+            case 2: outcome = .spurious
+            case 3: outcome = .mmioAssist(range: map.rangeIndex(of: gpa) ?? -1, offset: d)
+            case 4: outcome = .protection(gpa: gpa)
+            case 6: outcome = .copied(hpa: HostPhysicalAddress(d))
+            default: outcome = .unbacked(gpa: gpa)
+            }
+            return (gpa, access, outcome)
+        }
+        // The machine's pmap: EPT format, hardware accessed/dirty bits (VirtualMachine's defaults).
+        return FaultLog.Contents(map: map, format: .ept, adMode: .hardware, faults: faults, stateHash: nil, compareHostAddresses: false)
+    }
+}

@@ -15,7 +15,7 @@ import X86
 ///       1 input        icount, TSC, device (0: COM1's receiver), byte: an input through the
 ///                      machine's seam and the point it arrived at (a halted vCPU's count
 ///                      stands still while time passes, so the point needs both)
-///       2 exit         icount, kind (VMExit.kindNames index), RIP, a, b
+///       2 exit         icount, kind (VMExit.kindNames index), RIP (see below), a, b
 ///                      (io: a = port | size << 16 | in << 24, b = OUT's value;
 ///                       mmio/unbacked: a = GPA, b = 1 for a write; rdmsr/wrmsr: a = index,
 ///                       b = WRMSR's value; others: 0, 0)
@@ -25,6 +25,10 @@ import X86
 ///                      address; MMIO: the offset in the device's range; others: 0)
 ///       255 end        event count (the events before it), final icount
 ///
+/// Each event's icount is written as its difference from the previous event's (wrapping, the
+/// first from 0): a byte or two where the count itself takes three or more. An exit's RIP is
+/// written as its difference from the previous exit's, zigzag-encoded ((d << 1) ^ (d >> 63),
+/// so that small steps either way are small numbers): a loop's exits repeat their RIP.
 /// The icount is the vCPU's retired-instruction count when the event happened: guest time, so
 /// an input fed back at the same count lands at the same point of the guest's execution.
 /// A trace without its end record was cut short; every reading error names the byte offset.
@@ -138,59 +142,145 @@ public enum TraceError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Builds a trace in memory.
-public struct TraceWriter {
-    public private(set) var bytes: [UInt8] = []
+/// Builds a trace in memory. Bytes are appended through a raw pointer, with room made once
+/// per event: a recorder writes several varints on every exit, and an array's uniqueness
+/// and capacity checks per byte were most of recording's cost.
+public final class TraceWriter {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity = 1 << 16
+    private var length = 0
     public private(set) var count = 0
+    var lastICount: UInt64 = 0
+    /// Where full chunks go (a file), or nil to keep the whole trace in memory.
+    let sink: ((UnsafeRawBufferPointer) -> Void)?
+    /// The trace so far, or what `sink` has not been given yet (without the end record).
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: length)) }
 
-    public init(header: TraceHeader) {
-        bytes = TraceFormat.magic
-        bytes += [UInt8(TraceFormat.version & 0xFF), UInt8(TraceFormat.version >> 8)]
+    /// With a `sink`, the trace leaves in chunks of 1 MiB as it is recorded (the memory
+    /// stays small); `finished` returns what is left.
+    public init(header: TraceHeader, sink: ((UnsafeRawBufferPointer) -> Void)? = nil) {
+        self.sink = sink
+        if sink != nil { capacity = TraceWriter.chunk + 4096 }
+        base = .allocate(capacity: capacity)
+        append(contentsOf: TraceFormat.magic)
+        append(contentsOf: [UInt8(TraceFormat.version & 0xFF), UInt8(TraceFormat.version >> 8)])
         text(header.configuration)
-        bytes.append(UInt8(header.images.count))
+        append(contentsOf: [UInt8(header.images.count)])
         for image in header.images {
             text(image.name)
-            bytes += image.sha256
+            append(contentsOf: image.sha256)
         }
     }
 
-    mutating func varint(_ v: UInt64) {
-        var v = v
+    deinit { base.deallocate() }
+
+    /// Room for `n` more bytes.
+    @inline(__always)
+    func reserve(_ n: Int) {
+        if _slowPath(capacity - length < n) { grow(n) }
+    }
+
+    /// Gives the sink what has been recorded (a recorder about to stop, or at a checkpoint).
+    public func flush() {
+        if let sink, length > 0 {
+            sink(UnsafeRawBufferPointer(start: base, count: length))
+            length = 0
+        }
+    }
+
+    static let chunk = 1 << 20
+
+    @inline(never)
+    func grow(_ n: Int) {
+        if let sink, length > 0 {
+            sink(UnsafeRawBufferPointer(start: base, count: length))
+            length = 0
+            if capacity >= n { return }
+        }
+        while capacity - length < n { capacity *= 2 }
+        let b = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        b.update(from: base, count: length)
+        base.deallocate()
+        base = b
+    }
+
+    func append(contentsOf bytes: [UInt8]) {
+        reserve(bytes.count)
+        (base + length).update(from: bytes, count: bytes.count)
+        length += bytes.count
+    }
+
+    /// Unsigned LEB128 at `p` (room already made: at most 10 bytes); returns the next byte.
+    @inline(__always)
+    static func varint(_ v: UInt64, at p: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        var v = v, p = p
         while v >= 0x80 {
-            bytes.append(UInt8(v & 0x7F) | 0x80)
+            p.pointee = UInt8(truncatingIfNeeded: v) | 0x80
+            p += 1
             v >>= 7
         }
-        bytes.append(UInt8(v))
+        p.pointee = UInt8(truncatingIfNeeded: v)
+        return p + 1
     }
 
-    mutating func text(_ s: String) {
-        let utf8 = Array(s.utf8)
-        varint(UInt64(utf8.count))
-        bytes += utf8
-    }
-
-    public mutating func append(_ event: TraceEvent) {
+    /// An event: its tag, then its fields as varints, the first (the icount) as the difference
+    /// from the previous event's.
+    @inline(__always)
+    func record(_ tag: UInt8, _ icount: UInt64, _ f1: UInt64, _ f2: UInt64, _ f3: UInt64, _ f4: UInt64?) {
+        reserve(1 + 5 * 10)
+        var p = base + length
+        p.pointee = tag
+        p = TraceWriter.varint(icount &- lastICount, at: p + 1)
+        p = TraceWriter.varint(f1, at: p)
+        p = TraceWriter.varint(f2, at: p)
+        p = TraceWriter.varint(f3, at: p)
+        if let f4 { p = TraceWriter.varint(f4, at: p) }
+        length = p - base
+        lastICount = icount
         count += 1
+    }
+
+    func text(_ s: String) {
+        let utf8 = Array(s.utf8)
+        reserve(10)
+        length = TraceWriter.varint(UInt64(utf8.count), at: base + length) - base
+        append(contentsOf: utf8)
+    }
+
+    /// An exit event, written field by field (the recorder's path: no event value built).
+    @inline(__always)
+    public func appendExit(icount: UInt64, kind: UInt64, rip: UInt64, a: UInt64, b: UInt64) {
+        record(2, icount, kind, zigzag(rip &- lastRIP), a, b)
+        lastRIP = rip
+    }
+    var lastRIP: UInt64 = 0
+
+    @inline(__always)
+    func zigzag(_ d: UInt64) -> UInt64 { d << 1 ^ UInt64(bitPattern: Int64(bitPattern: d) >> 63) }
+
+    public func append(_ event: TraceEvent) {
         switch event {
-        case .input(let i, let t, let d, let b):
-            bytes.append(1)
-            for v in [i, t, d, UInt64(b)] { varint(v) }
-        case .exit(let i, let k, let rip, let a, let b):
-            bytes.append(2)
-            for v in [i, k, rip, a, b] { varint(v) }
-        case .fault(let i, let g, let a, let o, let d):
-            bytes.append(3)
-            for v in [i, g, a, o, d] { varint(v) }
+        case .input(let i, let t, let d, let b): record(1, i, t, d, UInt64(b), nil)
+        case .exit(let i, let k, let rip, let a, let b): appendExit(icount: i, kind: k, rip: rip, a: a, b: b)
+        case .fault(let i, let g, let a, let o, let d): record(3, i, g, a, o, d)
         }
     }
 
     /// The trace with its end record.
     public func finished(icount: UInt64) -> [UInt8] {
-        var w = self
-        w.bytes.append(255)
-        w.varint(UInt64(count))
-        w.varint(icount)
-        return w.bytes
+        var end = [UInt8](repeating: 0, count: 21)
+        let n = end.withUnsafeMutableBufferPointer { b in
+            var p = b.baseAddress!
+            p.pointee = 255
+            p = TraceWriter.varint(UInt64(count), at: p + 1)
+            p = TraceWriter.varint(icount, at: p)
+            return p - b.baseAddress!
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(length + n)
+        out.append(contentsOf: UnsafeBufferPointer(start: base, count: length))
+        out.append(contentsOf: end[0..<n])
+        return out
     }
 }
 
@@ -230,20 +320,25 @@ public struct Trace: Equatable, Sendable {
         }
         header = TraceHeader(configuration: configuration, images: images)
         events = []
+        var last: UInt64 = 0, lastRIP: UInt64 = 0
         while true {
+            if let e = events.last { last = e.icount }
             let at = r.offset
             let tag = try r.byte("an event tag (no end record)")
             switch tag {
             case 1:
-                let i = try r.varint("an input event"), t = try r.varint("an input event")
+                let i = last &+ (try r.varint("an input event")), t = try r.varint("an input event")
                 let d = try r.varint("an input event"), b = try r.varint("an input event")
                 events.append(.input(icount: i, ticks: t, device: d, byte: UInt8(truncatingIfNeeded: b)))
             case 2:
-                let i = try r.varint("an exit event"), k = try r.varint("an exit event"), rip = try r.varint("an exit event")
+                let i = last &+ (try r.varint("an exit event")), k = try r.varint("an exit event")
+                let z = try r.varint("an exit event")
+                let rip = lastRIP &+ (z >> 1 ^ (0 &- (z & 1)))
+                lastRIP = rip
                 let a = try r.varint("an exit event"), b = try r.varint("an exit event")
                 events.append(.exit(icount: i, kind: k, rip: rip, a: a, b: b))
             case 3:
-                let i = try r.varint("a fault event"), g = try r.varint("a fault event")
+                let i = last &+ (try r.varint("a fault event")), g = try r.varint("a fault event")
                 let a = try r.varint("a fault event"), o = try r.varint("a fault event"), d = try r.varint("a fault event")
                 events.append(.fault(icount: i, gpa: g, access: a, outcome: o, detail: d))
             case 255:

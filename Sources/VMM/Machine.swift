@@ -72,6 +72,22 @@ public struct MachineConfiguration: Sendable {
     public var portAccessTime: UInt64 = 1000
     public init() {}
 
+    /// The guest-physical map the machine is built on: RAM from 0 (with a hole where the test
+    /// device lies inside it), the IOAPIC's and local APIC's pages, the test device's window.
+    public func memoryMap() throws -> MemoryMap {
+        let top = memorySize, test = testDeviceBase, testEnd = test + MachineConfiguration.testDeviceSize
+        var ranges: [MemoryRange] = [MemoryRange(.mmio, base: IOAPIC.defaultBase, size: 0x1000),
+                                     MemoryRange(.mmio, base: LocalAPIC.defaultBase, size: 0x1000)]
+        if test >= top {
+            ranges += [MemoryRange(.ram, base: 0, size: top), MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize)]
+        } else {
+            if test > 0 { ranges.append(MemoryRange(.ram, base: 0, size: test)) }
+            ranges.append(MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize))
+            if testEnd < top { ranges.append(MemoryRange(.ram, base: testEnd, size: top - testEnd)) }
+        }
+        return try MemoryMap(ranges.sorted { $0.base < $1.base })
+    }
+
     /// `cpu` in QEMU-style `-cpu` syntax, as `setCPU` was given it.
     public private(set) var cpuSpec = "max"
 
@@ -168,18 +184,7 @@ public final class Machine {
 
     public init(configuration: MachineConfiguration, host: HostPhysicalMemory, serialOutput: @escaping (UInt8) -> Void) throws {
         self.configuration = configuration
-        let top = configuration.memorySize, test = configuration.testDeviceBase, testEnd = test + MachineConfiguration.testDeviceSize
-        var ranges: [MemoryRange] = [MemoryRange(.mmio, base: IOAPIC.defaultBase, size: 0x1000),
-                                     MemoryRange(.mmio, base: LocalAPIC.defaultBase, size: 0x1000)]
-        if test >= top {
-            ranges += [MemoryRange(.ram, base: 0, size: top), MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize)]
-        } else {
-            if test > 0 { ranges.append(MemoryRange(.ram, base: 0, size: test)) }
-            ranges.append(MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize))
-            if testEnd < top { ranges.append(MemoryRange(.ram, base: testEnd, size: top - testEnd)) }
-        }
-        let map = try MemoryMap(ranges.sorted { $0.base < $1.base })
-        vm = try VirtualMachine(name: "softvmm", map: map, host: host, model: configuration.cpu)
+        vm = try VirtualMachine(name: "softvmm", map: try configuration.memoryMap(), host: host, model: configuration.cpu)
         serial = UART16550(output: serialOutput)
         try ports.insert(serial, name: "com1", base: 0x3F8, count: 8)
         try ports.insert(debugExit, name: "debug-exit", base: 0xF4, count: 4)
@@ -479,6 +484,8 @@ public final class Machine {
     /// the instruction limit, `stopAt` or a stop an observer asked for.
     public func run() -> MachineStop {
         let limit = configuration.maxInstructions
+        // Held for the run (set before it): no retain and release of it on every exit.
+        let observer = self.observer
         while true {
             if let why = stopRequest { return .stopped(why) }
             // Exits count as work too: a guest can spin through exits and event deliveries
@@ -496,7 +503,9 @@ public final class Machine {
             let exit = vcpu.run(limit: slice)
             clock.now = vcpu.nanoseconds
             exits += 1
-            if let observer, exit != .limit, stopRequest == nil { observer.exit(exit, icount: vcpu.retired, rip: vcpu.rip) }
+            if let observer, stopRequest == nil {
+                if case .limit = exit {} else { observer.exit(exit, icount: vcpu.retired, rip: vcpu.rip) }
+            }
             switch exit {
             case .limit:
                 onProgress?(vcpu)

@@ -123,8 +123,22 @@ struct RunSession {
 
     func run() throws {
         var recorder: Recorder?
-        if record != nil {
-            recorder = Recorder(header: TraceHeader(configuration: machine.configuration.encoded, images: images))
+        var traceFile: FileHandle?
+        if let record {
+            guard FileManager.default.createFile(atPath: record, contents: nil), let h = FileHandle(forWritingAtPath: record) else {
+                throw ValidationError("cannot write the trace to \(record)")
+            }
+            traceFile = h
+            let fd = h.fileDescriptor
+            // Chunks go straight to the file as the run records them.
+            recorder = Recorder(header: TraceHeader(configuration: machine.configuration.encoded, images: images)) { chunk in
+                var done = 0
+                while done < chunk.count {
+                    let n = write(fd, chunk.baseAddress! + done, chunk.count - done)
+                    if n <= 0 { break }
+                    done += n
+                }
+            }
             machine.observer = recorder
         }
         let terminal = isatty(2) != 0
@@ -161,11 +175,10 @@ struct RunSession {
         if let dumpState, !FileManager.default.createFile(atPath: dumpState, contents: Data(machine.finalState.utf8)) {
             throw ValidationError("cannot write \(dumpState)")
         }
-        if let recorder, let record {
-            let trace = recorder.finished(icount: machine.vcpu.retired)
-            guard FileManager.default.createFile(atPath: record, contents: Data(trace)) else {
-                throw ValidationError("cannot write the trace to \(record)")
-            }
+        if let recorder, let traceFile {
+            recorder.writer.flush()
+            traceFile.write(Data(recorder.finished(icount: machine.vcpu.retired)))
+            try traceFile.close()
         }
         let seconds = Date().timeIntervalSince(start)
         if terminal && seconds >= 1 { FileHandle.standardError.write(Data("\n".utf8)) }

@@ -63,3 +63,21 @@ import X86
         #expect(counts == counts.sorted())
     }
 }
+
+/// The paging layer's fault-sequence replay reads a whole-run trace's nested faults: a fresh
+/// memory system on the recorded map gives the same outcomes, and a changed one is found.
+@Suite struct FaultSequenceFromTraceTests {
+    @Test(arguments: ["paging", "mmio", "system"])
+    func wholeRunFaultsReplayAtThePagingLayer(_ name: String) throws {
+        let recording = try RecorderTests.record(try FixtureGuest(name))
+        let trace = try Trace(bytes: recording.trace)
+        let sequence = try trace.faultSequence()
+        #expect(sequence.faults.count == recording.faults)
+        #expect(try FaultLog.replay(sequence, hostFrames: 32768) == nil)
+        // The first fault's outcome changed: the replay names it.
+        var changed = sequence
+        let first = try #require(changed.faults.first)
+        changed.faults[0].outcome = first.outcome == .spurious ? .accessedDirty : .spurious
+        #expect(try FaultLog.replay(changed, hostFrames: 32768)?.index == 0)
+    }
+}

@@ -98,7 +98,7 @@ import X86
     func expectReported(_ changed: Trace, _ guest: FixtureGuest, oracle: Trace, file: String) throws {
         let expectedIndex = DivergenceTests.firstDifference(changed.events, oracle.events)
         try #require(expectedIndex < changed.events.count, "\(file): the change made no difference")
-        var writer = TraceWriter(header: changed.header)
+        let writer = TraceWriter(header: changed.header)
         for e in changed.events { writer.append(e) }
         let replayed = try ReplayTests.replay(writer.finished(icount: changed.finalICount), guest)
         let d = try #require(replayed.divergence, "\(file): no divergence reported")
@@ -150,7 +150,7 @@ import X86
         var changed = trace
         guard case .exit(let i, let kind, let rip, let a, let b) = changed.events[k] else { return }
         changed.events[k] = .exit(icount: i, kind: kind, rip: rip, a: a, b: b ^ 1)
-        var writer = TraceWriter(header: changed.header)
+        let writer = TraceWriter(header: changed.header)
         for e in changed.events { writer.append(e) }
         let bytes = writer.finished(icount: changed.finalICount)
         let d = try #require(try ReplayTests.replay(bytes, guest).divergence)

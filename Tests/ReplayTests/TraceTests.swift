@@ -13,7 +13,7 @@ import Testing
     ]
 
     static var bytes: [UInt8] {
-        var w = TraceWriter(header: header)
+        let w = TraceWriter(header: header)
         for e in events { w.append(e) }
         return w.finished(icount: 99_999)
     }
