@@ -23,6 +23,8 @@ import X86
 ///                      1 accessed/dirty, 2 spurious, 3 MMIO assist, 4 protection, 5 unbacked,
 ///                      6 copied on write), detail (entered, copied: the host-physical
 ///                      address; MMIO: the offset in the device's range; others: 0)
+///       4 repeat       icount: an exit like the previous exit in every field but the count
+///                      (a polling loop's exits: one or two bytes each)
 ///       255 end        event count (the events before it), final icount
 ///
 /// Each event's icount is written as its difference from the previous event's (wrapping, the
@@ -250,10 +252,21 @@ public final class TraceWriter {
     /// An exit event, written field by field (the recorder's path: no event value built).
     @inline(__always)
     public func appendExit(icount: UInt64, kind: UInt64, rip: UInt64, a: UInt64, b: UInt64) {
+        if kind == lastExit.kind && rip == lastRIP && a == lastExit.a && b == lastExit.b && count > 0 {
+            reserve(11)
+            (base + length).pointee = 4
+            length = TraceWriter.varint(icount &- lastICount, at: base + length + 1) - base
+            lastICount = icount
+            count += 1
+            return
+        }
         record(2, icount, kind, zigzag(rip &- lastRIP), a, b)
         lastRIP = rip
+        lastExit = (kind, a, b)
     }
     var lastRIP: UInt64 = 0
+    /// The previous exit's fields (a repeat of it is written short); kind ~0 before the first.
+    var lastExit: (kind: UInt64, a: UInt64, b: UInt64) = (~0, 0, 0)
 
     @inline(__always)
     func zigzag(_ d: UInt64) -> UInt64 { d << 1 ^ UInt64(bitPattern: Int64(bitPattern: d) >> 63) }
@@ -321,6 +334,7 @@ public struct Trace: Equatable, Sendable {
         header = TraceHeader(configuration: configuration, images: images)
         events = []
         var last: UInt64 = 0, lastRIP: UInt64 = 0
+        var lastExitEvent: TraceEvent?
         while true {
             if let e = events.last { last = e.icount }
             let at = r.offset
@@ -337,10 +351,17 @@ public struct Trace: Equatable, Sendable {
                 lastRIP = rip
                 let a = try r.varint("an exit event"), b = try r.varint("an exit event")
                 events.append(.exit(icount: i, kind: k, rip: rip, a: a, b: b))
+                lastExitEvent = events.last
             case 3:
                 let i = last &+ (try r.varint("a fault event")), g = try r.varint("a fault event")
                 let a = try r.varint("a fault event"), o = try r.varint("a fault event"), d = try r.varint("a fault event")
                 events.append(.fault(icount: i, gpa: g, access: a, outcome: o, detail: d))
+            case 4:
+                let i = last &+ (try r.varint("a repeated exit"))
+                guard let previous = lastExitEvent, case .exit(_, let k, let rip, let a, let b) = previous else {
+                    throw .badTag(tag, offset: at)
+                }
+                events.append(.exit(icount: i, kind: k, rip: rip, a: a, b: b))
             case 255:
                 let n = try r.varint("the end record")
                 finalICount = try r.varint("the end record")

@@ -9,6 +9,11 @@ import Testing
         .input(icount: 1234, ticks: 9_000_000, device: 0, byte: 0x41),
         .exit(icount: 5000, kind: 0, rip: 0x100020, a: 0x3F8 | 1 << 16, b: 0x41),
         .fault(icount: 5001, gpa: 0xFEE0_0000, access: 1, outcome: 3, detail: 0x30),
+        // The same exit again (a repeat record), then once more after a lower RIP (a negative
+        // difference) and a differing value.
+        .exit(icount: 5007, kind: 0, rip: 0x100020, a: 0x3F8 | 1 << 16, b: 0x41),
+        .exit(icount: 5007, kind: 0, rip: 0x100020, a: 0x3F8 | 1 << 16, b: 0x41),
+        .exit(icount: 5020, kind: 0, rip: 0xFFF0, a: 0x3F8 | 1 << 16, b: 0x42),
         .exit(icount: UInt64.max, kind: 6, rip: 0xFFFF_FFFF_8100_0000, a: 0x6E0, b: UInt64.max),
     ]
 
@@ -23,6 +28,17 @@ import Testing
         #expect(t.header == TraceFormatTests.header)
         #expect(t.events == TraceFormatTests.events)
         #expect(t.finalICount == 99_999)
+    }
+
+    /// A polling loop's exits: each repeat of the previous exit takes two bytes.
+    @Test func repeatedExitsAreShort() throws {
+        let w = TraceWriter(header: TraceFormatTests.header)
+        let start = w.bytes.count
+        var events: [TraceEvent] = []
+        for i in 0..<1000 { events.append(.exit(icount: 100 + 3 * UInt64(i), kind: 0, rip: 0x1000E1, a: 0x3F8 | 1 << 16, b: 10)) }
+        for e in events { w.append(e) }
+        #expect(w.bytes.count - start <= 12 + 999 * 2)
+        #expect(try Trace(bytes: w.finished(icount: 5000)).events == events)
     }
 
     /// The oracle: coreutils' sha256sum on the same bytes.
