@@ -44,6 +44,9 @@ public enum EntryMode: Equatable, Sendable {
     case protected32
     /// 64-bit long mode with identity-mapped paging set up by the loader (ELF64).
     case long64
+    /// The Linux 64-bit boot protocol: long mode, identity-mapped paging, CS = __BOOT_CS
+    /// (0x10) and DS = ES = SS = __BOOT_DS (0x18), interrupts off, tables in low memory.
+    case linux64
 }
 
 /// What to place in guest memory and how to start.

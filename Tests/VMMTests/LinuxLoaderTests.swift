@@ -1,0 +1,80 @@
+import Testing
+import VMM
+import X86
+
+/// The Linux boot protocol's bzImage loader, on a synthetic image built to the protocol
+/// (Documentation/arch/x86/boot.rst): the header's checks, the zero page's loader fields,
+/// the initrd's place and the 64-bit entry.
+@Suite struct LinuxLoaderTests {
+    /// A bzImage: 4 setup sectors (plus the boot sector), protocol 2.15, a 64-bit entry, a
+    /// "payload" of `payload` bytes after the setup.
+    static func image(version: UInt16 = 0x20F, xloadflags: UInt16 = 1, payload: Int = 8192) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: 5 * 512 + payload)
+        func put(_ o: Int, _ v: UInt64, _ n: Int) { for i in 0..<n { b[o + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
+        put(0x1F1, 4, 1)                     // setup_sects
+        put(0x1FE, 0xAA55, 2)
+        put(0x201, 0x6A, 1)                  // the header runs to 0x26c
+        put(0x202, 0x5372_6448, 4)           // "HdrS"
+        put(0x206, UInt64(version), 2)
+        put(0x211, 1, 1)                     // LOADED_HIGH
+        put(0x22C, 0x7FFF_FFFF, 4)           // initrd_addr_max
+        put(0x230, 0x20_0000, 4)             // kernel_alignment
+        put(0x234, 1, 1)                     // relocatable
+        put(0x236, UInt64(xloadflags), 2)
+        put(0x238, 2047, 4)                  // cmdline_size
+        put(0x248, 0x100, 4); put(0x24C, UInt64(payload - 0x100), 4)
+        put(0x258, 0x100_0000, 8)            // pref_address
+        put(0x260, 0x80_0000, 4)             // init_size
+        return b
+    }
+
+    static let memory = [BootMemoryRegion(base: 0, length: 0x9F000, available: true),
+                         BootMemoryRegion(base: 0x9F000, length: 0x61000, available: false),
+                         BootMemoryRegion(base: 0x100000, length: (64 << 20) - 0x100000, available: true)]
+
+    @Test func planFollowsTheProtocol() throws {
+        let image = LinuxLoaderTests.image()
+        #expect(GuestLoader.isBzImage(image))
+        let initrd = [UInt8](repeating: 7, count: 10_000)
+        let plan = try GuestLoader.linux(image, commandLine: "console=ttyS0", initrd: initrd, memory: LinuxLoaderTests.memory)
+        #expect(plan.mode == .linux64 && plan.entry == 0x100_0200 && plan.registers[6] == GuestLoader.zeroPage)
+        let kernel = try #require(plan.segments.first { $0.address == 0x100_0000 })
+        #expect(kernel.bytes == [UInt8](image[(5 * 512)...]))
+        let zero = try #require(plan.segments.first { $0.address == GuestLoader.zeroPage }).bytes
+        func u(_ o: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(zero[o + $1]) << (8 * UInt64($1)) } }
+        #expect(u(0x202, 4) == 0x5372_6448 && u(0x206, 2) == 0x20F)   // the header, copied
+        #expect(u(0x210, 1) == 0xFF && u(0x228, 4) == GuestLoader.linuxCommandLine)
+        // The initrd: page-aligned, as high as RAM allows, above the kernel's init_size.
+        let at = u(0x218, 4)
+        #expect(u(0x21C, 4) == 10_000 && at & 0xFFF == 0 && at + 10_000 <= 64 << 20 && at + 10_000 + 0x1000 > 64 << 20)
+        #expect(plan.segments.contains { $0.address == at && $0.bytes == initrd })
+        // The e820 map: three entries, RAM type 1, the hole type 2.
+        #expect(u(0x1E8, 1) == 3 && u(0x2D0 + 20, 8) == 0x9F000 && u(0x2E0 + 20, 4) == 2 && u(0x2E0 + 40, 4) == 1)
+        let command = try #require(plan.segments.first { $0.address == GuestLoader.linuxCommandLine })
+        #expect(command.bytes == Array("console=ttyS0".utf8) + [0])
+    }
+
+    @Test func badKernelsAreNamedBeforeTheGuestStarts() {
+        let good = LinuxLoaderTests.image()
+        #expect(!GuestLoader.isBzImage(Array("#!/bin/sh\necho not a kernel\n".utf8)))
+        #expect(throws: LoaderError.unsupported("boot protocol 2.11: the 64-bit entry needs 2.12 or later")) {
+            try GuestLoader.linuxHeader(LinuxLoaderTests.image(version: 0x20B))
+        }
+        #expect(throws: LoaderError.unsupported("a kernel without the 64-bit entry (xloadflags bit 0)")) {
+            try GuestLoader.linuxHeader(LinuxLoaderTests.image(xloadflags: 0))
+        }
+        // Cut anywhere before the payload's end: a truncation error, never a plan.
+        for cut in stride(from: 0x210, to: good.count, by: 97) {
+            #expect(throws: LoaderError.self) { try GuestLoader.linux(Array(good[0..<cut]), commandLine: "", initrd: nil, memory: LinuxLoaderTests.memory) }
+        }
+        // Too little RAM for init_size, a command line too long, an initrd with no room.
+        let small = [BootMemoryRegion(base: 0, length: 0x9F000, available: true), BootMemoryRegion(base: 0x100000, length: 0x80_0000, available: true)]
+        #expect(throws: LoaderError.self) { try GuestLoader.linux(good, commandLine: "", initrd: nil, memory: small) }
+        #expect(throws: LoaderError.self) {
+            try GuestLoader.linux(good, commandLine: String(repeating: "x", count: 3000), initrd: nil, memory: LinuxLoaderTests.memory)
+        }
+        #expect(throws: LoaderError.self) {
+            try GuestLoader.linux(good, commandLine: "", initrd: [UInt8](repeating: 0, count: 60 << 20), memory: LinuxLoaderTests.memory)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Fetches Debian's stock kernel and busybox (apt-get download: no other download) and builds
+# the Linux guest for issue 8 into a cache outside the tracked files:
+#
+#   .cache/linux-guest/vmlinuz     the bzImage of Debian's current linux-image-*-amd64
+#   .cache/linux-guest/initrd.gz   cpio newc (gzip): busybox-static and Fixtures/linux/init
+#
+# Run again, it does nothing unless a file is missing.
+set -e
+cd "$(dirname "$0")/.."
+out=.cache/linux-guest
+mkdir -p "$out"
+[ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ] && { echo "$out: up to date"; exit 0; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+# The metapackage names the versioned image package it depends on.
+apt-get download linux-image-amd64 busybox-static >/dev/null 2>&1
+image=$(dpkg-deb -f linux-image-amd64_*.deb Depends | tr ',' '\n' | sed -n 's/^ *\(linux-image-[0-9][^ ]*\).*/\1/p' | head -1)
+[ -n "$image" ] || { echo "fetch-linux-guest: no versioned image in linux-image-amd64's Depends" >&2; exit 1; }
+apt-get download "$image" >/dev/null 2>&1
+mkdir kernel busybox
+dpkg-deb -x "$image"_*.deb kernel
+dpkg-deb -x busybox-static_*.deb busybox
+cd - >/dev/null
+cp "$work"/kernel/boot/vmlinuz-* "$out/vmlinuz"
+python3 scripts/make-initramfs.py "$work/busybox/bin/busybox" Fixtures/linux/init "$out/initrd.gz"
+echo "$out: $(basename "$work"/kernel/boot/vmlinuz-*) and busybox $(ls "$work"/busybox/usr/share/doc 2>/dev/null | head -1)"

@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Builds the Linux guest's initramfs: a cpio archive in the "newc" format (the kernel's
+Documentation/driver-api/early-userspace/buffer-format.rst), gzip-compressed, with fixed
+times and owners so that the same inputs give the same bytes.
+
+    make-initramfs.py BUSYBOX INIT OUTPUT.gz
+"""
+import gzip, sys
+
+def entry(name, mode, data=b"", ino=[1]):
+    ino[0] += 1
+    header = "070701" + "".join("%08x" % v for v in (
+        ino[0], mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name) + 1, 0))
+    out = header.encode() + name.encode() + b"\0"
+    out += b"\0" * (-len(out) % 4)
+    out += data + b"\0" * (-len(data) % 4)
+    return out
+
+busybox, init, output = sys.argv[1:4]
+archive = b"".join([
+    entry("bin", 0o040755), entry("dev", 0o040755), entry("proc", 0o040755), entry("sys", 0o040755),
+    entry("dev/console", 0o020600),  # character device 5:1 set below
+    entry("bin/busybox", 0o100755, open(busybox, "rb").read()),
+    entry("bin/sh", 0o120777, b"busybox"),
+    entry("init", 0o100755, open(init, "rb").read()),
+    entry("TRAILER!!!", 0),
+])
+# /dev/console needs its device numbers (rdevmajor 5, rdevminor 1): patch its header.
+marker = b"dev/console\0"
+i = archive.index(marker) - 110
+head = archive[i:i + 110].decode()
+fields = [head[6 + 8 * k: 14 + 8 * k] for k in range(13)]
+fields[9], fields[10] = "%08x" % 5, "%08x" % 1
+archive = archive[:i] + ("070701" + "".join(fields)).encode() + archive[i + 110:]
+with open(output, "wb") as f:
+    f.write(gzip.compress(archive, mtime=0))
