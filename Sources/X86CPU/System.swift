@@ -433,6 +433,10 @@ extension CPU {
                 let lmaBit = state.efer & EFERBit.lma
                 let requested = value & ~EFERBit.lma | lmaBit
                 if state.pagingEnabled && (requested ^ state.efer) & EFERBit.lme != 0 { throw .generalProtection(0) }
+                // EFER lives in the state slots (MOV CR0 sets LMA there): the MSR checks compare
+                // against it, not against a value they last stored (which a loader that set
+                // EFER directly never gave them: Linux's WRMSR EFER with LMA set was a #GP).
+                msrs.values[index] = state.efer
                 try msrs.write(index, requested, longModeActive: state.longModeActive, linearBits: linearBits)
                 state.efer = requested
                 memory.flushTLB()
