@@ -376,7 +376,9 @@ extension CPU {
         var high: UInt64 = 0
         if state.longModeActive {
             let upper = try systemRead(a &+ 8, 8)
-            if (upper >> 8) & 0x1F != 0 { throw .generalProtection(UInt32(s.errorCode)) }
+            // The upper half's type field (bits 44:40 of the quadword) must be 0; its low dword is
+            // the base's bits 63:32, whatever they are.
+            if (upper >> 40) & 0x1F != 0 { throw .generalProtection(UInt32(s.errorCode)) }
             high = upper & 0xFFFF_FFFF
             guard isCanonicalForProcessor(d.base | high << 32) else { throw .generalProtection(UInt32(s.errorCode)) }
         }

@@ -95,13 +95,45 @@ import X86
             0x0F, 0x32,                      // rdmsr
             0xE6, 0xF4,                      // out 0xf4, al: the debug exit reports EFER's low byte
         ]
-        let image = makeELF(is64: true, entry: 0x100000, segments: [(0x100000, code, UInt64(code.count))])
-        let host = try HostPhysicalMemory(frames: 8192)
-        let machine = try Machine(configuration: MachineConfiguration(), host: host) { _ in }
-        try machine.boot(image: image)
-        let stop = machine.run()
-        machine.teardown()
         // EFER = SCE | LME | LMA | NXE = 0xd01: its low byte 0x01.
-        #expect(stop == .debugExit(code: 0x01))
+        #expect(try runLongMode(code) == .debugExit(code: 0x01))
     }
+}
+
+/// LTR in 64-bit mode of a TSS whose base lies high (Linux's cpu_entry_area, 0xfffffe...):
+/// the descriptor's upper half holds the base's bits 63:32, and only that half's type field
+/// (bits 44:40) must be zero. Checking bits 12:8 instead made Linux's LTR a #GP.
+@Suite struct LongModeLTRTests {
+    @Test func ltrOfAHighTSSBase() throws {
+        var image = [UInt8](repeating: 0, count: 0xD0)
+        let code: [UInt8] = [
+            0x0F, 0x01, 0x14, 0x25, 0x40, 0x00, 0x10, 0x00,   // lgdt [0x100040]
+            0x66, 0xB8, 0x40, 0x00,                           // mov ax, 0x40
+            0x0F, 0x00, 0xD8,                                 // ltr ax
+            0x0F, 0x00, 0xC8,                                 // str ax
+            0xE6, 0xF4,                                       // out 0xf4, al
+        ]
+        image.replaceSubrange(0..<code.count, with: code)
+        func put(_ o: Int, _ v: UInt64, _ n: Int) { for i in 0..<n { image[o + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
+        put(0x40, 0x4F, 2); put(0x42, 0x100080, 8)            // GDTR: 10 entries at 0x100080
+        put(0x80 + 0x08, 0x00AF_9B00_0000_FFFF, 8)            // 64-bit code
+        put(0x80 + 0x10, 0x00AF_9B00_0000_FFFF, 8)
+        put(0x80 + 0x18, 0x00CF_9300_0000_FFFF, 8)            // data
+        // The TSS at 0xfffffe0000003000, limit 0x67, type 9 (available), present.
+        put(0x80 + 0x40, 0x0000_8900_3000_0067, 8)
+        put(0x80 + 0x48, 0xFFFF_FE00, 8)
+        #expect(try runLongMode(image) == .debugExit(code: 0x40))
+    }
+}
+
+/// Runs `bytes` at 0x100000 as a 64-bit ELF guest (the loader sets up long mode) to its end.
+func runLongMode(_ bytes: [UInt8]) throws -> MachineStop {
+    let image = makeELF(is64: true, entry: 0x100000, segments: [(0x100000, bytes, UInt64(bytes.count))])
+    let host = try HostPhysicalMemory(frames: 8192)
+    let machine = try Machine(configuration: MachineConfiguration(), host: host) { _ in }
+    try machine.boot(image: image)
+    let stop = machine.run()
+    machine.teardown()
+    #expect(host.liveFrames == 0)
+    return stop
 }
