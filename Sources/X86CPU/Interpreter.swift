@@ -263,8 +263,12 @@ struct OperandList {
     var last: Operand? { count > 0 ? self[count - 1] : nil }
 }
 
-/// Per mnemonic ID, the operation that executes it.
-let interpreterOps: [Op] = Instruction.mnemonicNames.map { Op(rawValue: $0) ?? .unimplemented }
+/// Per mnemonic ID, the operation that executes it. ENDBR32/ENDBR64 are hint NOPs on a
+/// processor without CET (CPUID.7.0:EDX[20] clear): compilers put them at every indirect
+/// branch target (Debian's busybox starts its functions with them).
+let interpreterOps: [Op] = Instruction.mnemonicNames.map {
+    Op(rawValue: $0) ?? ($0 == "endbr64" || $0 == "endbr32" ? .nop : .unimplemented)
+}
 
 /// The operation for a decoded instruction: by mnemonic, except that MOVSD and CMPSD in the
 /// 0F map are SSE2's, not the string instructions.

@@ -126,6 +126,15 @@ import X86
     }
 }
 
+/// ENDBR64 and ENDBR32 are hint NOPs without CET (which the CPUID model does not offer):
+/// Debian's busybox starts its functions with them, and #UD there killed init.
+@Suite struct HintNOPTests {
+    @Test func endbrIsANop() throws {
+        let code: [UInt8] = [0xF3, 0x0F, 0x1E, 0xFA, 0xF3, 0x0F, 0x1E, 0xFB, 0xB0, 0x5A, 0xE6, 0xF4]  // endbr64; endbr32; mov al, 0x5a; out 0xf4, al
+        #expect(try runLongMode(code) == .debugExit(code: 0x5A))
+    }
+}
+
 /// Runs `bytes` at 0x100000 as a 64-bit ELF guest (the loader sets up long mode) to its end.
 func runLongMode(_ bytes: [UInt8]) throws -> MachineStop {
     let image = makeELF(is64: true, entry: 0x100000, segments: [(0x100000, bytes, UInt64(bytes.count))])
