@@ -9,6 +9,9 @@ public enum MSRIndex {
     public static let tsc: UInt32 = 0x10
     public static let apicBase: UInt32 = 0x1B
     public static let mtrrCap: UInt32 = 0xFE
+    /// IA32_BIOS_SIGN_ID: the microcode update signature. An OS writes 0 and executes CPUID to
+    /// read the revision in bits 63:32; with no microcode it reads 0.
+    public static let biosSignID: UInt32 = 0x8B
     public static let sysenterCS: UInt32 = 0x174, sysenterESP: UInt32 = 0x175, sysenterEIP: UInt32 = 0x176
     public static let miscEnable: UInt32 = 0x1A0
     public static let mtrrPhysBase0: UInt32 = 0x200 // PHYSBASEn = 0x200 + 2n, PHYSMASKn = 0x201 + 2n
@@ -84,7 +87,7 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
             // Type (7:0: a valid memory type), FE (10), E (11).
             try reserved(~UInt64(0xFF | 1 << 10 | 1 << 11))
             if !Self.validMemoryType(value & 0xFF) { throw .generalProtection(0) }
-        case MSRIndex.miscEnable, MSRIndex.star, MSRIndex.sysenterCS, MSRIndex.tscDeadline:
+        case MSRIndex.miscEnable, MSRIndex.star, MSRIndex.sysenterCS, MSRIndex.tscDeadline, MSRIndex.biosSignID:
             break
         case MSRIndex.tsc:
             break // the caller adjusts guest time
@@ -112,7 +115,8 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
     func isKnown(_ i: UInt32) -> Bool {
         [MSRIndex.apicBase, MSRIndex.sysenterCS, MSRIndex.sysenterESP, MSRIndex.sysenterEIP, MSRIndex.miscEnable,
          MSRIndex.pat, MSRIndex.mtrrDefType, MSRIndex.tscDeadline, MSRIndex.efer, MSRIndex.star, MSRIndex.lstar,
-         MSRIndex.cstar, MSRIndex.fmask, MSRIndex.fsBase, MSRIndex.gsBase, MSRIndex.kernelGSBase, MSRIndex.tscAux].contains(i)
+         MSRIndex.cstar, MSRIndex.fmask, MSRIndex.fsBase, MSRIndex.gsBase, MSRIndex.kernelGSBase, MSRIndex.tscAux,
+         MSRIndex.biosSignID].contains(i)
             || isVariableMTRR(i) || isFixedMTRR(i)
     }
 }

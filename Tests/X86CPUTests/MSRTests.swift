@@ -25,6 +25,14 @@ import X86CPU
         #expect(throws: gp) { try m.write(MSRIndex.fmask, 1 << 40, longModeActive: true) }
     }
 
+    /// Linux's early_init_intel writes 0 to IA32_BIOS_SIGN_ID and reads the microcode
+    /// revision back (SDM vol. 3, 9.11.7.1): no #GP, and 0 with no microcode loaded.
+    @Test func microcodeSignature() throws {
+        var m = ModelSpecificRegisters()
+        try m.write(MSRIndex.biosSignID, 0, longModeActive: true)
+        #expect(try m.read(MSRIndex.biosSignID, tsc: 0) == 0)
+    }
+
     @Test func timeStampCounterIsGuestTime() throws {
         var m = ModelSpecificRegisters()
         #expect(try m.read(MSRIndex.tsc, tsc: 12345) == 12345)
