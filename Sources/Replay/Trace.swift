@@ -106,12 +106,6 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// X86's `hex`, zero-padded to `digits` (bytes and ports line up in `trace show`).
-func paddedHex(_ v: UInt64, _ digits: Int) -> String {
-    let s = String(v, radix: 16)
-    return "0x" + String(repeating: "0", count: max(0, digits - s.count)) + s
-}
-
 /// A trace that cannot be read, with the byte offset where reading stopped.
 public enum TraceError: Error, Equatable, CustomStringConvertible {
     case badMagic

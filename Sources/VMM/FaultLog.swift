@@ -191,11 +191,7 @@ public enum FaultLog {
     }
 
     /// FNV-1a, 32-bit, of a record's text.
-    static func checksum(_ s: String) -> UInt32 {
-        var v: UInt32 = 0x811C_9DC5
-        for b in s.utf8 { v = (v ^ UInt32(b)) &* 0x0100_0193 }
-        return v
-    }
+    static func checksum(_ s: String) -> UInt32 { fnv1a32(s.utf8) }
 }
 
 extension FaultLog {

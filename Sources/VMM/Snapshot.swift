@@ -56,20 +56,18 @@ public final class MachineSnapshot {
             var gpa = leaf.gpa.rawValue, prot = leaf.protection.rawValue, a = leaf.accessed, d = leaf.dirty
             s.field(&gpa); s.field(&prot); s.field(&a); s.field(&d)
         }
-        var pages: [(UInt64, [UInt8])] = []
-        forEachPage { gpa, bytes in pages.append((gpa, Array(bytes))) }
-        var count = pages.count
+        var count = memory.reduce(0) { $0 + ($1?.residentPages ?? 0) }
         s.count(&count)
-        for (gpa, bytes) in pages {
-            var g = gpa, b = bytes, sum = UInt64(checksum(bytes))
+        forEachPage { gpa, page in
+            var g = gpa, b = Array(page), sum = UInt64(fnv1a32(page))
             s.field(&g); s.field(&sum); s.raw(&b)
         }
         return s.bytes
     }
 }
 
-/// FNV-1a, 32-bit (a snapshot page's checksum).
-func checksum(_ bytes: [UInt8]) -> UInt32 {
+/// FNV-1a, 32-bit: a fault log record's checksum and a snapshot page's.
+func fnv1a32<S: Sequence<UInt8>>(_ bytes: S) -> UInt32 {
     var v: UInt32 = 0x811C_9DC5
     for b in bytes { v = (v ^ UInt32(b)) &* 0x0100_0193 }
     return v
@@ -125,7 +123,7 @@ extension Machine {
             let at = base + s.offset
             s.field(&gpa); s.field(&sum); s.raw(&bytes)
             if let e = s.error { throw e }
-            guard bytes.count == Int(Page.size), UInt64(checksum(bytes)) == sum else {
+            guard bytes.count == Int(Page.size), UInt64(fnv1a32(bytes)) == sum else {
                 throw StateError(offset: at, problem: "the page at guest-physical \(hex(gpa)) is damaged (its checksum does not match)")
             }
             do { try vm.writePhysical(gpa, bytes) } catch {

@@ -374,7 +374,7 @@ extension VirtualCPU {
     /// The architectural state as text, one group a line (`softvmm replay --to`).
     public var stateDump: String {
         let s = cpu.state
-        func r(_ name: String, _ v: UInt64) -> String { name.padding(toLength: 4, withPad: " ", startingAt: 0) + "=" + paddedHex16(v) }
+        func r(_ name: String, _ v: UInt64) -> String { name.padding(toLength: 4, withPad: " ", startingAt: 0) + "=" + paddedHex(v, 16, prefix: false) }
         let names = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
         var lines = ["icount \(retired), tsc \(guestTicks), \(s.activity == .active ? "running" : "\(s.activity)"), CPL \(s.cpl), \(s.mode)"]
         for row in stride(from: 0, to: 16, by: 4) { lines.append((row..<row + 4).map { r(names[$0], s.gpr[$0]) }.joined(separator: " ")) }
@@ -382,17 +382,11 @@ extension VirtualCPU {
         for seg in [SegmentRegister.es, .cs, .ss, .ds, .fs, .gs, .ldtr, .tr] {
             let x = s.segment(seg)
             lines.append("\(seg)".padding(toLength: 4, withPad: " ", startingAt: 0)
-                         + " selector \(paddedHex16(UInt64(x.selector), 4)) base \(paddedHex16(x.base)) limit \(paddedHex16(UInt64(x.limit), 8)) attributes \(paddedHex16(UInt64(x.attributes), 4))")
+                         + " selector \(paddedHex(UInt64(x.selector), 4, prefix: false)) base \(paddedHex(x.base, 16, prefix: false)) limit \(paddedHex(UInt64(x.limit), 8, prefix: false)) attributes \(paddedHex(UInt64(x.attributes), 4, prefix: false))")
         }
-        lines.append("gdtr base \(paddedHex16(s.gdtr.base)) limit \(paddedHex16(UInt64(s.gdtr.limit), 4)); idtr base \(paddedHex16(s.idtr.base)) limit \(paddedHex16(UInt64(s.idtr.limit), 4))")
+        lines.append("gdtr base \(paddedHex(s.gdtr.base, 16, prefix: false)) limit \(paddedHex(UInt64(s.gdtr.limit), 4, prefix: false)); idtr base \(paddedHex(s.idtr.base, 16, prefix: false)) limit \(paddedHex(UInt64(s.idtr.limit), 4, prefix: false))")
         lines.append(r("cr0", s.cr0) + " " + r("cr2", s.cr2) + " " + r("cr3", s.cr3) + " " + r("cr4", s.cr4))
         lines.append(r("cr8", s.cr8) + " " + r("efer", s.efer))
         return lines.joined(separator: "\n")
     }
-}
-
-/// Hex zero-padded to `digits` (16 by default): register dumps line up.
-func paddedHex16(_ v: UInt64, _ digits: Int = 16) -> String {
-    let s = String(v, radix: 16)
-    return String(repeating: "0", count: max(0, digits - s.count)) + s
 }

@@ -44,3 +44,9 @@ public struct HostPhysicalAddress: RawRepresentable, Hashable, Comparable, Senda
 
 /// `0x`-prefixed lowercase hexadecimal.
 public func hex<T: BinaryInteger>(_ value: T) -> String { "0x" + String(value, radix: 16) }
+/// Hexadecimal zero-padded to `digits`, with or without "0x" (register dumps and trace lines
+/// that line up).
+public func paddedHex(_ value: UInt64, _ digits: Int, prefix: Bool = true) -> String {
+    let s = String(value, radix: 16)
+    return (prefix ? "0x" : "") + String(repeating: "0", count: max(0, digits - s.count)) + s
+}

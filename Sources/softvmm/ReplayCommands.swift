@@ -94,28 +94,13 @@ struct ReplayCommand: ParsableCommand {
             FileHandle.standardError.write(Data("softvmm: \(trace): \(e)\n".utf8))
             throw ExitCode(2)
         }
-        var out: FileHandle?
-        switch serial {
-        case "none": out = nil
-        case "stdio": out = FileHandle.standardOutput
-        default:
-            guard FileManager.default.createFile(atPath: serial, contents: nil), let h = FileHandle(forWritingAtPath: serial) else {
-                throw ValidationError("cannot write \(serial)")
-            }
-            out = h
-        }
-        var pending: [UInt8] = []
-        let flush = { if !pending.isEmpty { out?.write(Data(pending)); pending.removeAll(keepingCapacity: true) } }
+        let sink = try SerialSink(serial)
         let host = try HostPhysicalMemory(frames: Int(session.configuration.memorySize >> 12) + 4096)
-        let (machine, replayer) = try session.makeMachine(host: host) { byte in
-            guard out != nil else { return }
-            pending.append(byte)
-            if byte == 10 || pending.count >= 4096 { flush() }
-        }
+        let (machine, replayer) = try session.makeMachine(host: host, serialOutput: sink.put)
         defer { machine.teardown() }
         machine.stopAt = to
         let stop = machine.run()
-        flush()
+        sink.flush()
         let err = FileHandle.standardError
         if let to, stop == .limit, machine.vcpu.retired == to, replayer.divergence == nil {
             print("softvmm: replay reached icount \(to) (\(replayer.position) of \(session.trace.events.count) events matched)")
