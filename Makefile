@@ -2,7 +2,7 @@
 # they need (as root, with apt-get) or stop and print the command to run.
 
 SWIFT ?= swift
-DEB_PACKAGES := libcapstone-dev libzydis-dev pkg-config
+DEB_PACKAGES := libcapstone-dev libzydis-dev liblzma-dev pkg-config python3
 export SWIFT_BACKTRACE ?= enable=no
 
 .PHONY: deps build release test run check fuzz bench bench-guests clean
@@ -32,6 +32,9 @@ test: deps
 	.build/release/softvmm decoder-corpus /lib/x86_64-linux-gnu/libc.so.6 --show 3 --max-unexplained 0
 	.build/release/softvmm cpu-check --count 50000 --seed 1 --show 5
 	Benchmarks/check-hot-path.sh .build/release/softvmm
+	# Debian's stock kernel to the busybox initramfs: vmlinux twice (one recorded and
+	# replayed), then the bzImage; times and MIPS beside the issue's limits.
+	sh scripts/linux-check.sh
 
 # Boots the bundled demo guest (Fixtures/guests/system: real, protected and long mode,
 # exceptions, paging, ring 3) and prints its serial output and the run's statistics.

@@ -48,11 +48,13 @@ let package = Package(
         // Zydis is the second reference that arbitrates where Capstone 4.0.2 is
         // wrong. Debian ships no .pc file for it, so the module map links it.
         .systemLibrary(name: "CZydis", providers: [.apt(["libzydis-dev"])]),
+        // liblzma: `softvmm extract-vmlinux` takes the kernel out of a bzImage's XZ payload.
+        .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
         // The host CPU as an oracle: run one instruction natively in a child process.
         .target(name: "CHostCPU"),
         .target(name: "DecoderCheck", dependencies: ["X86", "X86Decoder", "CCapstone", "CZydis", "CHostCPU"]),
         .executableTarget(name: "softvmm", dependencies: [
-            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM", "X86CPU", "CPUCheck", "Devices", "Replay",
+            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM", "X86CPU", "CPUCheck", "Devices", "Replay", "CLZMA",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks (release builds; not part of make test): see Benchmarks/RESULTS.md.

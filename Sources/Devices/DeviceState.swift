@@ -84,6 +84,7 @@ extension PCIConfigurationSpace: StateCoding {
 
 extension I8042: StateCoding {
     public func state(_ s: inout StateCoder) {
-        s.field(&output); s.field(&commandByte); s.field(&pendingCommand)
+        s.field(&output); s.field(&commandByte); s.field(&pendingCommand); s.field(&pendingDeviceCommand)
+        s.field(&outputPort); s.field(&lastWasCommand); s.field(&keyboardLevel); s.field(&mouseLevel)
     }
 }

@@ -179,8 +179,9 @@ public final class Machine {
     /// and a warning).
     public internal(set) var unbacked = 0
     public private(set) var firstUnbacked: String?
-    /// Called between slices of the run (about every 16 M instructions).
+    /// Called between slices of the run, at least every `progressInterval` instructions.
     public var onProgress: ((VirtualCPU) -> Void)?
+    public var progressInterval: UInt64 = 1 << 24
 
     public init(configuration: MachineConfiguration, host: HostPhysicalMemory, serialOutput: @escaping (UInt8) -> Void) throws {
         self.configuration = configuration
@@ -205,6 +206,8 @@ public final class Machine {
         try ports.insert(keyboardController.dataPort, name: "i8042-data", base: 0x60, count: 1)
         try ports.insert(keyboardController.commandPort, name: "i8042-command", base: 0x64, count: 1)
         keyboardController.onReset = { [unowned self] in resetRequested = true }
+        keyboardController.keyboardIRQ = isaIRQ(1)
+        keyboardController.mouseIRQ = isaIRQ(12)
         let lapic = self.lapic!, ioapic = self.ioapic, vcpu = self.vcpu
         ioapic.deliver = { vector, level in lapic.accept(vector: vector, level: level) }
         ioapic.deliverExtINT = { [unowned self] in extINTRequested = true }
@@ -500,7 +503,7 @@ public final class Machine {
             advanceTime()
             deliverInputs()
             offerInterrupt()
-            var slice = min(limit - used, 1 << 24)
+            var slice = min(limit - used, progressInterval)
             if let stopAt { slice = min(slice, stopAt - vcpu.retired) }
             if let next = nextEvent() { slice = min(slice, instructionsUntil(next)) }
             if let n = instructionsUntilInput() { slice = min(slice, n) }
@@ -636,15 +639,15 @@ public final class TestDevice: MMIODevice {
 }
 
 extension Machine {
-    /// Loads a kernel image by what it is: a Multiboot kernel (header in the first 8 KiB), an
-    /// ELF file, or else a flat binary run as a boot sector (real mode at 0000:7C00).
+    /// Loads a kernel image by what it is: a Linux kernel (a bzImage or a vmlinux ELF file), a
+    /// Multiboot kernel (header in the first 8 KiB), another ELF file, or else a flat binary run as a boot sector (real mode at 0000:7C00).
     public func boot(image: [UInt8]) throws {
         let ramTop = configuration.memorySize
         let memory = [BootMemoryRegion(base: 0, length: 0x9F000, available: true),
                       BootMemoryRegion(base: 0x100000, length: ramTop - 0x100000, available: true)]
         let modules = configuration.initrd.map { [BootModule(bytes: $0, commandLine: "initrd")] } ?? []
         let plan: LoadPlan
-        if GuestLoader.isBzImage(image) {
+        if GuestLoader.isBzImage(image) || GuestLoader.isLinuxELF(image) {
             // The e820 map: low RAM, the legacy hole (VGA, option ROMs, BIOS), RAM above 1 MiB.
             let e820 = [memory[0], BootMemoryRegion(base: 0x9F000, length: 0x100000 - 0x9F000, available: false), memory[1]]
             plan = try GuestLoader.linux(image, commandLine: configuration.commandLine, initrd: configuration.initrd, memory: e820)

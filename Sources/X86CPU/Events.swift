@@ -64,16 +64,16 @@ extension CPU {
             // A cached fast form runs from here (no call to `step`, its frame and its checks);
             // everything else goes through `step`.
             let rip = state.rip
-            let entry = cache + (Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1))
-            if _fastPath(entry.pointee.rip == rip) {
+            let entry = cacheEntry(rip)
+            if _fastPath(entry.pointee.rip == rip && entry.pointee.key == state.codeKey) {
                 do throws(CPUException) {
                     if try executeFast(entry) {
                         state.retired &+= 1
-                        if _slowPath(state.invalidationPending) { invalidateDecodedInstructions() }
+                        if _slowPath(state.invalidationPending) { applyCodeWrites() }
                         continue
                     }
                 } catch {
-                    if state.invalidationPending { invalidateDecodedInstructions() }
+                    if state.invalidationPending { applyCodeWrites() }
                     if let x = deliverOrExit(error) { return .exit(x) }
                     events &+= 1
                     if _slowPath(events >= limit) { return .limit }

@@ -113,8 +113,9 @@ public struct CPUModel: Sendable {
             // EBX: FSGSBASE (0), BMI1 (3), SMEP (7), BMI2 (8), INVPCID (10), RDSEED (18), ADX (19),
             //      SMAP (20), CLFLUSHOPT (23).
             // ECX: UMIP (2), PKU (3; OSPKE (4) follows CR4), LA57 (16), RDPID (22).
+            // EDX: IA32_ARCH_CAPABILITIES (29).
             return CPUIDResult(0, 1 << 0 | 1 << 3 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 18 | 1 << 19 | 1 << 20 | 1 << 23,
-                               1 << 2 | 1 << 3 | 1 << 16 | 1 << 22, 0)
+                               1 << 2 | 1 << 3 | 1 << 16 | 1 << 22, 1 << 29)
         case 0xD where subleaf == 0:
             // XSAVE: x87 and SSE (XCR0 bits 0-1); the legacy area and header take 576 bytes.
             return CPUIDResult(3, 576, 576, 0)
@@ -155,6 +156,7 @@ public struct CPUModel: Sendable {
         "fsgsbase": (7, 1, 0), "bmi1": (7, 1, 3), "smep": (7, 1, 7), "bmi2": (7, 1, 8), "invpcid": (7, 1, 10),
         "rdseed": (7, 1, 18), "adx": (7, 1, 19), "smap": (7, 1, 20), "clflushopt": (7, 1, 23),
         "umip": (7, 2, 2), "pku": (7, 2, 3), "la57": (7, 2, 16), "rdpid": (7, 2, 22),
+        "arch-capabilities": (7, 3, 29),
         "lahf_lm": (0x8000_0001, 2, 0), "abm": (0x8000_0001, 2, 5), "3dnowprefetch": (0x8000_0001, 2, 8),
         "syscall": (0x8000_0001, 3, 11), "nx": (0x8000_0001, 3, 20), "pdpe1gb": (0x8000_0001, 3, 26),
         "rdtscp": (0x8000_0001, 3, 27), "lm": (0x8000_0001, 3, 29),

@@ -28,7 +28,14 @@ public final class CPU<Memory: CPUMemory> {
     /// of them drops the cache (after the instruction that wrote), so self-modifying code
     /// sees its new bytes.
     let codePages: UnsafeMutablePointer<UInt64>
-    static var cacheSize: Int { 4096 }
+    static var cacheSize: Int { 32768 }
+    /// The entry for `rip`: the low bits with the next ones folded in, so that a hot loop and
+    /// a function it calls rarely share a slot, and 32 KiB of straight-line code has no conflict.
+    @inline(__always) func cacheEntry(_ rip: UInt64) -> UnsafeMutablePointer<DecodedInstruction> {
+        cache + (Int(truncatingIfNeeded: rip ^ (rip >> 15)) & (CPU.cacheSize - 1))
+    }
+    /// Frame-level code writes seen (`--stats`).
+    public internal(set) var codeWrites: UInt64 = 0
     static var codePageSlots: Int { 256 }
 
     /// CPUID's answers and the deterministic time and entropy sources. The monitor may
@@ -65,6 +72,10 @@ public final class CPU<Memory: CPUMemory> {
     /// The mode and CS base the decoded-instruction cache was filled under.
     var decodedMode: CPUMode = .bits64
     var decodedCSBase: UInt64 = 0
+    /// Statistics for `--stats`: instructions decoded (misses of the decoded-instruction cache)
+    /// and drops of the whole cache.
+    public internal(set) var decodes: UInt64 = 0
+    public internal(set) var cacheDrops: UInt64 = 0
 
     public init(memory: Memory, vendor: Vendor = .intel, model: CPUModel = CPUModel()) {
         self.memory = memory
@@ -106,9 +117,13 @@ public final class CPU<Memory: CPUMemory> {
     public func step() -> StepResult {
         do throws(CPUException) {
             let rip = state.rip
-            let entry = cache + (Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1))
-            if entry.pointee.rip != rip { entry.pointee = try decode(at: rip) }
-            defer { if state.invalidationPending { invalidateDecodedInstructions() } }
+            let entry = cacheEntry(rip)
+            if entry.pointee.rip != rip {
+                entry.pointee = try decode(at: rip)
+            } else if entry.pointee.key != state.codeKey, try !stillValid(entry) {
+                entry.pointee = try decode(at: rip)
+            }
+            defer { if state.invalidationPending { applyCodeWrites() } }
             if try !executeFast(entry) { try execute(entry) }
             state.retired &+= 1
             return .executed
@@ -131,6 +146,7 @@ public final class CPU<Memory: CPUMemory> {
 
     @inline(never)
     func decode(at rip: UInt64) throws(CPUException) -> DecodedInstruction {
+        decodes &+= 1
         let mode = state.mode
         let linearRIP = state.linearRIP
         let n = try memory.fetch(linearRIP, into: fetchBuffer, max: 15)
@@ -152,24 +168,52 @@ public final class CPU<Memory: CPUMemory> {
         // Both pages an instruction spans count as code.
         markCode(linearRIP)
         markCode(linearRIP &+ UInt64(ins.length) &- 1)
+        let frame0 = try memory.codeFrame(linearRIP), frame1 = try memory.codeFrame(linearRIP &+ UInt64(ins.length) &- 1)
         let op = interpreterOp(ins)
-        let kind: UInt8 = op.rawValue.hasPrefix("cmov") ? 2 : (op.rawValue.hasPrefix("set") ? 1 : 0)
+        let id = Int(ins.mnemonicID)
+        let traits = op == interpreterOps[id] ? interpreterTraits[id] : OpTraits(op)
+        let kind = traits.conditionKind
         let operands = operandsList
-        let condition = Int8(op.condition ?? -1)
+        let condition = traits.condition
         let onSystemRegister = operandsList.contains(where: {
             if case .register(let r) = $0 { r.kind == .segment || r.kind == .control || r.kind == .debug } else { false }
         })
         // 66 on a near branch differs between vendors: such branches take the general path.
         let fast = (ins.prefixes.contains(.operandSize) && condition >= 0) || onSystemRegister ? FastForm.none
             : FastForm(op, operands, ins: ins, rip: rip, condition: condition, conditionKind: kind)
-        let unit: ExecutionUnit = op.isX87 ? .x87 : (op.isMMXOnly || (onMMX && op.isSSE)) ? .mmx
-            : op.isSSEFloat ? .sseFloat : op.isSSE ? .sse
-            : (op.isSystem || (onSystemRegister && (op == .mov || op == .push || op == .pop))) ? .system : .general
-        return DecodedInstruction(rip: rip, ins: ins, operands: OperandList(operands), op: op,
-                                  condition: condition, conditionKind: kind, fast: fast, unit: unit)
+        let unit: ExecutionUnit = traits.x87 ? .x87 : (traits.mmxOnly || (onMMX && traits.sse)) ? .mmx
+            : traits.sseFloat ? .sseFloat : traits.sse ? .sse
+            : (traits.system || (onSystemRegister && (op == .mov || op == .push || op == .pop))) ? .system : .general
+        var d = DecodedInstruction(rip: rip, ins: ins, operands: OperandList(operands), op: op,
+                                   condition: condition, conditionKind: kind, fast: fast, unit: unit)
+        (d.key, d.frame0, d.frame1) = (state.codeKey, frame0, frame1)
+        return d
+    }
+
+    /// After a TLB flush or a change of privilege: whether the entry's bytes are still the ones
+    /// at its RIP (the same frames, still executable at this CPL, by a fetch through the TLB).
+    @inline(never)
+    func stillValid(_ entry: UnsafeMutablePointer<DecodedInstruction>) throws(CPUException) -> Bool {
+        let linear = state.linearRIP
+        guard try memory.codeFrame(linear) == entry.pointee.frame0,
+              try memory.codeFrame(linear &+ UInt64(entry.pointee.length) &- 1) == entry.pointee.frame1 else { return false }
+        entry.pointee.key = state.codeKey
+        return true
+    }
+
+    /// At the end of an instruction that stored to code: drops the entries of the frame it
+    /// wrote, or all of them.
+    func applyCodeWrites() {
+        let v = state.gpr[21]
+        guard v & 2 != 0 else { return invalidateDecodedInstructions() }
+        state.gpr[21] = 0
+        codeWrites &+= 1
+        let frame = v >> 2
+        for i in 0..<CPU.cacheSize where cache[i].frame0 == frame || cache[i].frame1 == frame { cache[i] = .empty }
     }
 
     @inline(__always) func markCode(_ address: UInt64) {
+        if Memory.tracksCodeFrames { return }
         let page = address >> 12
         codePages[Int(truncatingIfNeeded: page) & (CPU.codePageSlots - 1)] = page
     }
@@ -177,12 +221,14 @@ public final class CPU<Memory: CPUMemory> {
     /// Drops the decoded instruction cached for `rip`, if any (the monitor's assist, whose
     /// instruction bytes come from each exit, decodes afresh).
     public func forgetDecoded(at rip: UInt64) {
-        cache[Int(truncatingIfNeeded: rip) & (CPU.cacheSize - 1)] = .empty
+        cacheEntry(rip).pointee = .empty
     }
 
     /// Drops every decoded instruction (after the guest, or a device, wrote to code).
     public func invalidateDecodedInstructions() {
+        cacheDrops &+= 1
         state.invalidationPending = false
+        state.refreshCodeKey()
         for i in 0..<CPU.cacheSize { cache[i] = .empty }
         for i in 0..<CPU.codePageSlots { codePages[i] = ~0 }
     }
@@ -190,6 +236,7 @@ public final class CPU<Memory: CPUMemory> {
     /// Called for every store the CPU makes: a store into a page holding decoded code drops the
     /// cache once the current instruction is done (it may still be reading its own entry).
     @inline(__always) func noteStore(_ address: UInt64, _ size: Int) {
+        if Memory.tracksCodeFrames { return }
         let first = address >> 12, last = (address &+ UInt64(size) &- 1) >> 12
         if codePages[Int(truncatingIfNeeded: first) & (CPU.codePageSlots - 1)] == first
             || codePages[Int(truncatingIfNeeded: last) & (CPU.codePageSlots - 1)] == last {
@@ -207,6 +254,10 @@ public final class CPU<Memory: CPUMemory> {
 /// first cache line; the general path's instruction and operands follow.
 struct DecodedInstruction {
     var rip: UInt64
+    /// `CPUState.codeKey` when the entry was last known to hold the bytes at `rip`.
+    var key: UInt64 = 0
+    /// The frames of the first and last byte (`CPUMemory.codeFrame`).
+    var frame0: UInt64 = ~0, frame1: UInt64 = ~0
     /// The shortcut for the commonest shapes, or `.none`.
     var fast: FastForm
     var length: UInt8
@@ -269,6 +320,25 @@ struct OperandList {
 let interpreterOps: [Op] = Instruction.mnemonicNames.map {
     Op(rawValue: $0) ?? ($0 == "endbr64" || $0 == "endbr32" ? .nop : .unimplemented)
 }
+
+/// What decoding derives from an operation (its condition and handler family), worked out
+/// once per mnemonic: the names' string tests and the family sets' hashing cost more than the
+/// rest of a decode.
+struct OpTraits {
+    let condition: Int8
+    /// Jcc 0, SETcc 1, CMOVcc 2.
+    let conditionKind: UInt8
+    let x87, mmxOnly, sse, sseFloat, system: Bool
+
+    init(_ op: Op) {
+        condition = Int8(op.condition ?? -1)
+        conditionKind = op.rawValue.hasPrefix("cmov") ? 2 : (op.rawValue.hasPrefix("set") ? 1 : 0)
+        (x87, mmxOnly, sse, sseFloat, system) = (op.isX87, op.isMMXOnly, op.isSSE, op.isSSEFloat, op.isSystem)
+    }
+}
+
+/// `OpTraits` of `interpreterOps`, by mnemonic ID.
+let interpreterTraits: [OpTraits] = interpreterOps.map(OpTraits.init)
 
 /// The operation for a decoded instruction: by mnemonic, except that MOVSD and CMPSD in the
 /// 0F map are SSE2's, not the string instructions.

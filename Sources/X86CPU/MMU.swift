@@ -47,6 +47,13 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     let accessCount = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
     public var accesses: UInt64 { accessCount.pointee }
     public private(set) var flushes: UInt64 = 0
+    /// One bit per host frame: the frame holds instructions the CPU has decoded. Such a frame
+    /// never has a write entry in the TLB, so every store to it comes through `translate`,
+    /// which reports it (`CPUState.codeWritten`) and clears the bit (as QEMU's TLB_NOTDIRTY
+    /// sends stores to translated code to the slow path). By frame, not by linear address: a
+    /// kernel patching its text through another mapping (Linux's text_poke) is caught.
+    let codeFrames: UnsafeMutablePointer<UInt64>
+    let codeFrameWords: Int
 
     public init(pmap: Pmap, host: HostPhysicalMemory, resolver: NestedFaultResolver) {
         self.pmap = pmap
@@ -58,6 +65,9 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         pages.initialize(repeating: nil, count: 3 * GuestMMU.entries)
         seenGeneration = pmap.generation
         accessCount.initialize(to: 0)
+        codeFrameWords = (host.capacity + 63) / 64
+        codeFrames = .allocate(capacity: codeFrameWords)
+        codeFrames.initialize(repeating: 0, count: codeFrameWords)
         detachedRegs.initialize(repeating: 0, count: 20)
         regs = detachedRegs
     }
@@ -65,6 +75,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     deinit {
         detachedRegs.deallocate()
         accessCount.deallocate()
+        codeFrames.deallocate()
         tags.deallocate()
         pages.deallocate()
     }
@@ -188,12 +199,13 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     public func fetch(_ address: UInt64, into buffer: UnsafeMutablePointer<UInt8>, max: Int) throws(CPUException) -> Int {
         let first = min(max, 4096 - Int(address & 0xFFF))
-        let p0 = try translate(address, 2)
+        let p0: UnsafeMutableRawPointer
+        if let p = hit(address, 1, 2) { p0 = p } else { p0 = try translate(address, 2) }
         for i in 0..<first { buffer[i] = p0.load(fromByteOffset: i, as: UInt8.self) }
         guard first < max else { return first }
         // The rest lies on the next page: as much as can be fetched (a fault there is raised
         // only if the instruction turns out to need those bytes).
-        guard let p1 = try? translate(address &+ UInt64(first), 2) else { return first }
+        guard let p1 = hit(address &+ UInt64(first), 1, 2) ?? (try? translate(address &+ UInt64(first), 2)) else { return first }
         for i in first..<max { buffer[i] = p1.load(fromByteOffset: i - first, as: UInt8.self) }
         return max
     }
@@ -235,6 +247,15 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         }
         let page = address >> 12
         if kind != 2 && !watchpoints.isEmpty && watched(page) { return hostPage + Int(address & 0xFFF) }
+        if kind == 1 {
+            let frame = UInt64(hostPage - host.base) >> 12
+            let word = Int(frame >> 6), bit: UInt64 = 1 << (frame & 63)
+            if codeFrames[word] & bit != 0 {
+                codeFrames[word] &= ~bit
+                state.codeWritten(frame: frame)
+                return hostPage + Int(address & 0xFFF)
+            }
+        }
         let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
         tags[slot] = tag(page, user)
         pages[slot] = hostPage
@@ -284,6 +305,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     public func flushTLB() {
         flushes &+= 1
+        state?.newCodeEpoch()
         seenGeneration = pmap.generation
         holdsLargePages = false
         epoch &+= 1 << GuestMMU.epochShift
@@ -300,6 +322,24 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
             let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
             if (tags[slot] >> 1) & GuestMMU.pageBits == page & GuestMMU.pageBits { tags[slot] = ~0 }
         }
+    }
+
+    public static var tracksCodeFrames: Bool { true }
+
+    /// The host frame of the instruction byte at `address`, now marked as holding code: write
+    /// entries for it leave the TLB (any linear page may map it).
+    public func codeFrame(_ address: UInt64) throws(CPUException) -> UInt64 {
+        let p: UnsafeMutableRawPointer
+        if let h = hit(address, 1, 2) { p = h } else { p = try translate(address, 2) }
+        let frame = UInt64(p - host.base) >> 12
+        let word = Int(frame >> 6), bit: UInt64 = 1 << (frame & 63)
+        if codeFrames[word] & bit == 0 {
+            codeFrames[word] |= bit
+            let page = UnsafeMutableRawPointer(host.base + Int(frame << 12))
+            let writes = pages + GuestMMU.entries
+            for i in 0..<GuestMMU.entries where writes[i] == page { tags[GuestMMU.entries + i] = ~0 }
+        }
+        return frame
     }
 
     /// The fraction of accesses that hit (misses over the instructions retired is the other view).

@@ -12,6 +12,9 @@ public enum MSRIndex {
     /// IA32_BIOS_SIGN_ID: the microcode update signature. An OS writes 0 and executes CPUID to
     /// read the revision in bits 63:32; with no microcode it reads 0.
     public static let biosSignID: UInt32 = 0x8B
+    /// IA32_ARCH_CAPABILITIES (read-only; CPUID.7.0:EDX[29]): which speculative-execution
+    /// weaknesses the processor lacks.
+    public static let archCapabilities: UInt32 = 0x10A
     public static let sysenterCS: UInt32 = 0x174, sysenterESP: UInt32 = 0x175, sysenterEIP: UInt32 = 0x176
     public static let miscEnable: UInt32 = 0x1A0
     public static let mtrrPhysBase0: UInt32 = 0x200 // PHYSBASEn = 0x200 + 2n, PHYSMASKn = 0x201 + 2n
@@ -44,9 +47,19 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
         ]
     }
 
+    /// An interpreter never executes speculatively, so it has none of the weaknesses that
+    /// IA32_ARCH_CAPABILITIES can deny (SDM vol. 4, table 2-2): RDCL_NO (0: Meltdown), SSB_NO
+    /// (4), MDS_NO (5), IF_PSCHANGE_MC_NO (6), TAA_NO (8), SBDR_SSDP_NO (13), FBSDP_NO (14),
+    /// PSDP_NO (15), BHI_NO (20), PBRSB_NO (24), GDS_NO (26), RFDS_NO (27). Saying so spares a
+    /// guest kernel the mitigations (Linux's page-table isolation switches CR3, and flushes the
+    /// TLB, on every entry and exit).
+    public static let archCapabilitiesValue: UInt64 = 1 << 0 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 8 | 1 << 13 | 1 << 14 | 1 << 15
+        | 1 << 20 | 1 << 24 | 1 << 26 | 1 << 27
+
     /// RDMSR: the value, or #GP(0) for an index this model does not have.
     public func read(_ index: UInt32, tsc: UInt64) throws(CPUException) -> UInt64 {
         if index == MSRIndex.tsc { return tsc }
+        if index == MSRIndex.archCapabilities { return Self.archCapabilitiesValue }
         if index == MSRIndex.mtrrCap { return UInt64(Self.variableRanges) | 1 << 8 | 1 << 10 } // VCNT, FIX, WC
         guard isKnown(index) else { throw .generalProtection(0) }
         return values[index] ?? 0
@@ -61,7 +74,7 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
         func canonical(_ v: UInt64) -> Bool { isCanonical(v, bits: linearBits) }
         func reserved(_ mask: UInt64) throws(CPUException) { if value & mask != 0 { throw .generalProtection(0) } }
         switch index {
-        case MSRIndex.mtrrCap: throw .generalProtection(0)
+        case MSRIndex.mtrrCap, MSRIndex.archCapabilities: throw .generalProtection(0)
         case MSRIndex.efer:
             // SCE (0), LME (8), LMA (10, read-only: the written value must match), NXE (11).
             try reserved(~UInt64(1 << 0 | 1 << 8 | 1 << 10 | 1 << 11))

@@ -200,6 +200,15 @@ public protocol CPUMemory: AnyObject {
     /// The data breakpoints to report (Debug.swift): accesses that overlap one set its bit in
     /// `CPUState.watchHits`. Memories without a TLB may ignore them.
     func watch(_ points: [Watchpoint])
+    /// Whether the memory notices stores to code itself, by host frame (a store to a frame
+    /// holding decoded code sets `CPUState.codeWritten`), so that decoded instructions survive
+    /// address-space switches and aliases are caught; otherwise the CPU compares each store's
+    /// linear page with the code's.
+    static var tracksCodeFrames: Bool { get }
+    /// The frame holding the instruction byte at `address` (fetched through the TLB, with its
+    /// faults): the identity a decoded instruction is checked against after a TLB flush.
+    /// Memories that track frames mark it as holding code.
+    func codeFrame(_ address: UInt64) throws(CPUException) -> UInt64
 }
 
 extension CPUMemory {
@@ -210,6 +219,9 @@ extension CPUMemory {
     public func flushTLB() {}
     public func flushTLB(page address: UInt64) {}
     public func watch(_ points: [Watchpoint]) {}
+    public static var tracksCodeFrames: Bool { false }
+    /// Without paging, the linear page is the frame.
+    public func codeFrame(_ address: UInt64) throws(CPUException) -> UInt64 { address >> 12 }
 }
 
 /// The architectural state of one CPU: general registers, RIP, RFLAGS, segment bases.
@@ -227,6 +239,8 @@ public final class CPUState {
     public static var slotCount: Int { slots }
 
     public init() {
+        codeKeyStorage = .allocate(capacity: 1)
+        codeKeyStorage.initialize(to: 0)
         gpr = .allocate(capacity: CPUState.slots)
         gpr.initialize(repeating: 0, count: CPUState.slots)
         gpr[17] = 0x2
@@ -359,12 +373,36 @@ public final class CPUState {
         @inline(__always) set { gpr[20] = newValue }
     }
     /// A store hit a page holding decoded code (slot 21): drop the cache after this instruction.
+    /// 1 drops everything; `frame << 2 | 2` (set by `codeWritten`) drops one frame's entries.
     var invalidationPending: Bool {
         @inline(__always) get { gpr[21] != 0 }
         @inline(__always) set { gpr[21] = newValue ? 1 : 0 }
     }
 
-    deinit { gpr.deallocate() }
+    /// A store went to `frame`, which holds decoded code: its entries go after this instruction
+    /// (a second frame in the same instruction drops everything).
+    public func codeWritten(frame: UInt64) {
+        let v = frame << 2 | 2
+        gpr[21] = gpr[21] == 0 || gpr[21] == v ? v : 1
+    }
+
+    /// What a decoded instruction must carry to run without a check: the code epoch (bits 1
+    /// and up: moved by every TLB flush, after which an entry is checked against its frame
+    /// once) and whether it runs at CPL 3 (bit 0: a supervisor page's instruction is checked
+    /// again before user code runs it).
+    public var codeKey: UInt64 {
+        @inline(__always) get { codeKeyStorage.pointee }
+    }
+    let codeKeyStorage: UnsafeMutablePointer<UInt64>
+    /// A TLB flush: every decoded instruction is checked against its frame before it runs again.
+    @inline(__always) public func newCodeEpoch() { codeKeyStorage.pointee &+= 2 }
+    /// The key's CPL bit from the current CPL (after anything that set slot 18 directly).
+    func refreshCodeKey() { codeKeyStorage.pointee = codeKeyStorage.pointee & ~1 | (gpr[18] == 3 ? 1 : 0) }
+
+    deinit {
+        gpr.deallocate()
+        codeKeyStorage.deallocate()
+    }
 
     public var rip: UInt64 {
         @inline(__always) get { gpr[16] }

@@ -148,7 +148,9 @@ extension CPU {
         if n == 3 || changed.0 & (CR0Bit.pg | CR0Bit.wp | CR0Bit.pe) != 0
             || changed.2 & (CR4Bit.pae | CR4Bit.pse | CR4Bit.pge | CR4Bit.smep | CR4Bit.smap | CR4Bit.pke | CR4Bit.la57 | CR4Bit.pcide) != 0 {
             memory.flushTLB()
-            invalidateDecodedInstructions()
+            // Frame-tracking memories keep decoded code across address spaces (each entry is
+            // checked against its frame before it runs again); others drop it.
+            if Memory.tracksCodeFrames { state.newCodeEpoch() } else { invalidateDecodedInstructions() }
         }
         modeMaybeChanged()
     }
@@ -168,9 +170,7 @@ extension CPU {
         case 0:
             guard pcid <= 0xFFF, pcide || pcid == 0, isCanonicalForProcessor(address) else { throw .generalProtection(0) }
             memory.flushTLB(page: address)
-            if codePages[Int(truncatingIfNeeded: address >> 12) & (CPU.codePageSlots - 1)] == address >> 12 {
-                state.invalidationPending = true
-            }
+            codeMappingChanged(address)
         case 1:
             guard pcid <= 0xFFF, pcide || pcid == 0 else { throw .generalProtection(0) }
             memory.flushTLB()
@@ -229,7 +229,7 @@ extension CPU {
             guard case .memory(let m) = ops[0] else { throw .invalidOpcode }
             let a = linearAddress(m)
             memory.flushTLB(page: a)
-            if codePages[Int(truncatingIfNeeded: a >> 12) & (CPU.codePageSlots - 1)] == a >> 12 { state.invalidationPending = true }
+            codeMappingChanged(a)
         case .stac, .clac:
             // SMAP's override: EFLAGS.AC, set or cleared at CPL 0 only (#UD elsewhere).
             if state.cpl != 0 { throw .invalidOpcode }
@@ -453,6 +453,7 @@ extension CPU {
             case MSRIndex.fsBase: v = state.fsBase
             case MSRIndex.gsBase: v = state.gsBase
             case MSRIndex.efer: v = state.efer
+            case MSRIndex.archCapabilities where !model.reports(leaf: 7, register: 3, bit: 29): throw .generalProtection(0)
             default: v = try msrs.read(index, tsc: timeStampCounter)
             }
             state.gpr[0] = v & 0xFFFF_FFFF
@@ -805,6 +806,17 @@ extension CPU {
             state.loadFXSAVEImage(image)
             state.fcw = x87ControlWord(state.fcw)
             updateErrorSummary()
+        }
+    }
+}
+
+extension CPU {
+    /// INVLPG or INVPCID of one address: decoded code from it must be checked again.
+    func codeMappingChanged(_ address: UInt64) {
+        if Memory.tracksCodeFrames {
+            state.newCodeEpoch()
+        } else if codePages[Int(truncatingIfNeeded: address >> 12) & (CPU.codePageSlots - 1)] == address >> 12 {
+            state.invalidationPending = true
         }
     }
 }

@@ -70,7 +70,10 @@ extension CPUState {
 
     public var cpl: Int {
         @inline(__always) get { Int(truncatingIfNeeded: gpr[18]) }
-        set { gpr[18] = UInt64(newValue) }
+        set {
+            gpr[18] = UInt64(newValue)
+            codeKeyStorage.pointee = codeKeyStorage.pointee & ~1 | (newValue == 3 ? 1 : 0)
+        }
     }
     /// Set while the CPU reads or writes descriptor tables, the TSS or an interrupt stack
     /// on behalf of a privilege change: those accesses are supervisor accesses whatever the CPL.

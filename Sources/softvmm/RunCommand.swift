@@ -30,6 +30,8 @@ struct Run: ParsableCommand {
     @Option(help: "Take a snapshot once this many instructions have retired (with --snapshot), then run on.") var snapshotAt: UInt64?
     @Option(help: "The snapshot file --snapshot-at writes (softvmm restore runs it on).") var snapshot: String?
     @Option(help: "At the end, write the vCPU's state and a hash of guest memory to this file.") var dumpState: String?
+    @Option(help: "Sample RIP every 9,973 instructions and write the guest's hottest places to this file.") var profile: String?
+    @Option(help: "Name the profile's places by this symbol table (a System.map: address, type, name).") var symbols: String?
 
     func run() throws {
         guard let bytes = FileManager.default.contents(atPath: image) else { throw ValidationError("cannot read \(image)") }
@@ -68,7 +70,8 @@ struct Run: ParsableCommand {
             throw ValidationError("\(image): \(error)")
         }
         try RunSession(machine: machine, host: host, sink: sink, images: images, record: record, stats: stats,
-                       snapshotAt: snapshotAt, snapshotFile: snapshot, dumpState: dumpState).run()
+                       snapshotAt: snapshotAt, snapshotFile: snapshot, dumpState: dumpState,
+                       profile: try profile.map { try GuestProfile(output: $0, symbols: symbols) }).run()
     }
 
     static func parseSize(_ s: String) -> UInt64? {
@@ -120,6 +123,7 @@ struct RunSession {
     var snapshotAt: UInt64?
     var snapshotFile: String?
     var dumpState: String?
+    var profile: GuestProfile?
 
     func run() throws {
         var recorder: Recorder?
@@ -144,7 +148,9 @@ struct RunSession {
         let terminal = isatty(2) != 0
         let start = Date()
         var lastStatus = start
+        if let profile { machine.progressInterval = GuestProfile.interval }
         machine.onProgress = { vcpu in
+            profile?.sample(vcpu.rip)
             guard terminal, Date().timeIntervalSince(lastStatus) >= 1 else { return }
             lastStatus = Date()
             let seconds = lastStatus.timeIntervalSince(start)
@@ -172,6 +178,7 @@ struct RunSession {
             stop = machine.run()
         }
         sink.flush()
+        try profile?.write()
         if let dumpState, !FileManager.default.createFile(atPath: dumpState, contents: Data(machine.finalState.utf8)) {
             throw ValidationError("cannot write \(dumpState)")
         }
@@ -197,7 +204,8 @@ struct RunSession {
             lines.append("nested faults: \(machine.vm.memory.faultCount)")
             let accesses = max(v.tlbAccesses, 1)
             lines.append(String(format: "tlb: %llu misses in %llu data accesses and fetches (%.3f%% hit rate)", v.tlbMisses, v.tlbAccesses,
-                                100 * (1 - min(Double(v.tlbMisses) / Double(accesses), 1))))
+                                100 * (1 - min(Double(v.tlbMisses) / Double(accesses), 1))) + ", \(v.tlbFlushes) flushes")
+            lines.append("decoded-instruction cache: \(v.decodes) decodes, \(v.decodedCacheDrops) drops, \(v.codeWrites) writes to code")
             FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
         machine.teardown()
@@ -236,6 +244,6 @@ struct Restore: ParsableCommand {
         }
         try RunSession(machine: machine, host: host, sink: sink,
                        images: [TraceImage(name: ReplaySession.snapshotPrefix + snapshot, contents: bytes)],
-                       record: record, stats: stats, snapshotAt: nil, snapshotFile: nil, dumpState: dumpState).run()
+                       record: record, stats: stats, snapshotAt: nil, snapshotFile: nil, dumpState: dumpState, profile: nil).run()
     }
 }

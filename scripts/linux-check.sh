@@ -1,0 +1,63 @@
+#!/bin/sh
+# The Linux guest's checks in `make test` (issue 8). Debian's stock kernel boots with the
+# busybox initramfs (scripts/fetch-linux-guest.sh) in test mode:
+#
+#   1. the vmlinux (softvmm extract-vmlinux) twice, the second time recorded: both reach the
+#      ready marker and the commands' output is right; serial output and instruction counts
+#      are identical; the trace replays with zero divergence;
+#   2. the bzImage once, through the kernel's own decompressor.
+#
+# Each boot's time and guest MIPS are printed beside the issue's limits (20 s for the vmlinux,
+# 90 s for the bzImage, release build): a limit missed is reported, not failed, because this
+# machine is shared and its speed varies (Benchmarks/RESULTS.md has the measured figures).
+set -e
+cd "$(dirname "$0")/.."
+bin=.build/release/softvmm
+guest=.cache/linux-guest
+sh scripts/fetch-linux-guest.sh
+[ -s "$guest/vmlinux" ] && [ "$guest/vmlinux" -nt "$guest/vmlinuz" ] || "$bin" extract-vmlinux "$guest/vmlinuz" -o "$guest/vmlinux"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+append="console=ttyS0 softvmm.mode=test"
+# The sum the init script's shell loop prints, computed here.
+expected_sum=$(awk 'BEGIN { s = 0; for (i = 0; i < 1000; i++) s += i * i; printf "%d", s }')
+
+fail() { echo "linux-check: $*" >&2; exit 1; }
+
+# boot NAME LIMIT KERNEL [softvmm prefix...]: runs a test-mode boot, checks what the guest
+# printed, and prints the time, instructions and MIPS.
+boot() {
+    name=$1 limit=$2 kernel=$3
+    shift 3
+    status=0
+    "$@" "$kernel" --initrd "$guest/initrd.gz" --append "$append" -m 256M --serial "$out/$name.serial" --stats \
+        2>"$out/$name.stats" || status=$?
+    [ "$status" = 1 ] || { cat "$out/$name.stats" >&2; tail -20 "$out/$name.serial" >&2; fail "$name: exit status $status, not 1 (debug exit 0)"; }
+    s=$out/$name.serial
+    grep -q '^SOFTVMM-READY' "$s" || fail "$name: no ready marker"
+    # uname -a, the line after the marker: its release is the version the kernel's banner gave.
+    version=$(sed -n 's/.*Linux version \([^ ]*\).*/\1/p' "$s" | head -1)
+    uname=$(sed -n '/^SOFTVMM-READY/{n;p;}' "$s" | tr -d '\r')
+    [ -n "$version" ] && [ "$(echo "$uname" | cut -d' ' -f1,3)" = "Linux $version" ] ||
+        fail "$name: uname -a printed \"$uname\", the kernel's banner says $version"
+    grep -q '^processor[[:space:]]*: 0' "$s" && grep -q '^flags[[:space:]]*:.* lm ' "$s" ||
+        fail "$name: /proc/cpuinfo lacks processor 0 or the lm flag"
+    grep -q "^sum of squares below 1000: $expected_sum" "$s" || fail "$name: the shell loop's sum is not $expected_sum"
+    grep -q '^SOFTVMM-DONE' "$s" || fail "$name: no done marker"
+    n=$(sed -n 's/^instructions: //p' "$out/$name.stats")
+    t=$(sed -n 's/^time: \([0-9.]*\) s, \([0-9.]*\) MIPS/\1/p' "$out/$name.stats")
+    mips=$(sed -n 's/^time: \([0-9.]*\) s, \([0-9.]*\) MIPS/\2/p' "$out/$name.stats")
+    verdict=$(awk -v t="$t" -v l="$limit" 'BEGIN { print (t <= l) ? "within" : "OVER" }')
+    echo "linux-check: $name: $uname"
+    echo "linux-check: $name: $n instructions in $t s, $mips MIPS ($verdict the $limit s limit)"
+}
+
+boot vmlinux 20 "$guest/vmlinux" "$bin" run
+boot vmlinux-recorded 20 "$guest/vmlinux" "$bin" record -o "$out/boot.trace" -- 
+cmp -s "$out/vmlinux.serial" "$out/vmlinux-recorded.serial" || fail "two boots printed different serial output"
+[ "$(sed -n 's/^instructions: //p' "$out/vmlinux.stats")" = "$(sed -n 's/^instructions: //p' "$out/vmlinux-recorded.stats")" ] ||
+    fail "two boots retired different instruction counts"
+echo "linux-check: two boots: identical serial output ($(wc -c < "$out/vmlinux.serial") bytes) and instruction counts"
+"$bin" replay "$out/boot.trace" --serial none 2>"$out/replay.log" || { cat "$out/replay.log" >&2; fail "the recorded boot diverged on replay"; }
+echo "linux-check: replay: $(cat "$out/replay.log") ($(wc -c < "$out/boot.trace") bytes of trace)"
+boot bzImage 90 "$guest/vmlinuz" "$bin" run
