@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libcapstone-dev libzydis-dev liblzma-dev pkg-config python3
 export SWIFT_BACKTRACE ?= enable=no
 
-.PHONY: deps build release test run check fuzz bench bench-guests clean
+.PHONY: deps build release test run demo check fuzz bench bench-guests clean
 
 deps:
 	@sh scripts/ensure-packages.sh $(DEB_PACKAGES)
@@ -36,9 +36,19 @@ test: deps
 	# replayed), then the bzImage; times and MIPS beside the issue's limits.
 	sh scripts/linux-check.sh
 
+# Debian's stock kernel with a busybox shell on the console (fetched and built on first use
+# into .cache/linux-guest): type commands; `poweroff` ends it (status 0), Ctrl-A X quits.
+run: deps
+	$(SWIFT) build -c release --product softvmm
+	sh scripts/fetch-linux-guest.sh
+	[ -s .cache/linux-guest/vmlinux ] && [ .cache/linux-guest/vmlinux -nt .cache/linux-guest/vmlinuz ] || \
+		.build/release/softvmm extract-vmlinux .cache/linux-guest/vmlinuz -o .cache/linux-guest/vmlinux
+	.build/release/softvmm run --kernel .cache/linux-guest/vmlinux --initrd .cache/linux-guest/initrd.gz \
+		--append "console=ttyS0" -m 256M
+
 # Boots the bundled demo guest (Fixtures/guests/system: real, protected and long mode,
 # exceptions, paging, ring 3) and prints its serial output and the run's statistics.
-run: deps
+demo: deps
 	$(SWIFT) build -c release --product softvmm
 	.build/release/softvmm run Fixtures/guests/system/system.bin --stats; test $$? -eq 1  # the guest's debug exit 0
 

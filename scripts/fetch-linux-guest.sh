@@ -4,13 +4,24 @@
 #
 #   .cache/linux-guest/vmlinuz     the bzImage of Debian's current linux-image-*-amd64
 #   .cache/linux-guest/initrd.gz   cpio newc (gzip): busybox-static and Fixtures/linux/init
+#   .cache/linux-guest/busybox     busybox-static's binary (the initramfs is rebuilt from it)
 #
 # Run again, it does nothing unless a file is missing.
 set -e
 cd "$(dirname "$0")/.."
 out=.cache/linux-guest
 mkdir -p "$out"
-[ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ] && { echo "$out: up to date"; exit 0; }
+# The initramfs is built again whenever its init script or builder changed.
+initramfs() { python3 scripts/make-initramfs.py "$out/busybox" Fixtures/linux/init "$out/initrd.gz"; }
+if [ -s "$out/vmlinuz" ] && [ -s "$out/busybox" ]; then
+    if [ ! -s "$out/initrd.gz" ] || [ Fixtures/linux/init -nt "$out/initrd.gz" ] || [ scripts/make-initramfs.py -nt "$out/initrd.gz" ]; then
+        initramfs
+        echo "$out: initrd.gz built again"
+    else
+        echo "$out: up to date"
+    fi
+    exit 0
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -24,5 +35,6 @@ dpkg-deb -x "$image"_*.deb kernel
 dpkg-deb -x busybox-static_*.deb busybox
 cd - >/dev/null
 cp "$work"/kernel/boot/vmlinuz-* "$out/vmlinuz"
-python3 scripts/make-initramfs.py "$work/busybox/bin/busybox" Fixtures/linux/init "$out/initrd.gz"
+cp "$work"/busybox/bin/busybox "$out/busybox"
+initramfs
 echo "$out: $(basename "$work"/kernel/boot/vmlinuz-*) and busybox $(ls "$work"/busybox/usr/share/doc 2>/dev/null | head -1)"

@@ -5,7 +5,9 @@
 #   1. the vmlinux (softvmm extract-vmlinux) twice, the second time recorded: both reach the
 #      ready marker and the commands' output is right; serial output and instruction counts
 #      are identical; the trace replays with zero divergence;
-#   2. the bzImage once, through the kernel's own decompressor.
+#   2. the interactive console through a pseudo-terminal (scripts/linux-console-check.py):
+#      `uname -a` typed at the shell, then `poweroff`, which ends softvmm with status 0;
+#   3. the bzImage once, through the kernel's own decompressor.
 #
 # Each boot's time and guest MIPS are printed beside the issue's limits (20 s for the vmlinux,
 # 90 s for the bzImage, release build): a limit missed is reported, not failed, because this
@@ -31,7 +33,7 @@ boot() {
     shift 3
     status=0
     "$@" "$kernel" --initrd "$guest/initrd.gz" --append "$append" -m 256M --serial "$out/$name.serial" --stats \
-        2>"$out/$name.stats" || status=$?
+        2>"$out/$name.stats" </dev/null || status=$?
     [ "$status" = 1 ] || { cat "$out/$name.stats" >&2; tail -20 "$out/$name.serial" >&2; fail "$name: exit status $status, not 1 (debug exit 0)"; }
     s=$out/$name.serial
     grep -q '^SOFTVMM-READY' "$s" || fail "$name: no ready marker"
@@ -52,6 +54,23 @@ boot() {
     echo "linux-check: $name: $n instructions in $t s, $mips MIPS ($verdict the $limit s limit)"
 }
 
+# Bad input is named before the guest starts: a file that is not a kernel, a cut-short
+# kernel of each kind, an initrd that is not there.
+refuse() {
+    want=$1
+    shift
+    status=0
+    "$bin" run "$@" --append "$append" -m 256M </dev/null >"$out/refused" 2>&1 || status=$?
+    [ "$status" != 0 ] && [ "$status" != 1 ] && grep -q "$want" "$out/refused" || { cat "$out/refused" >&2; fail "expected \"$want\" from softvmm run $*"; }
+    echo "linux-check: refused: $(head -1 "$out/refused")"
+}
+head -c 3000000 "$guest/vmlinuz" > "$out/vmlinuz.cut"
+head -c 30000000 "$guest/vmlinux" > "$out/vmlinux.cut"
+refuse "not a kernel that takes an initrd" Fixtures/linux/init --initrd "$guest/initrd.gz"
+refuse "truncated: the compressed kernel" "$out/vmlinuz.cut" --initrd "$guest/initrd.gz"
+refuse "truncated: the contents of segment" "$out/vmlinux.cut" --initrd "$guest/initrd.gz"
+refuse "cannot read the initrd $out/none: no such file" "$guest/vmlinux" --initrd "$out/none"
+
 boot vmlinux 20 "$guest/vmlinux" "$bin" run
 boot vmlinux-recorded 20 "$guest/vmlinux" "$bin" record -o "$out/boot.trace" -- 
 cmp -s "$out/vmlinux.serial" "$out/vmlinux-recorded.serial" || fail "two boots printed different serial output"
@@ -60,4 +79,5 @@ cmp -s "$out/vmlinux.serial" "$out/vmlinux-recorded.serial" || fail "two boots p
 echo "linux-check: two boots: identical serial output ($(wc -c < "$out/vmlinux.serial") bytes) and instruction counts"
 "$bin" replay "$out/boot.trace" --serial none 2>"$out/replay.log" || { cat "$out/replay.log" >&2; fail "the recorded boot diverged on replay"; }
 echo "linux-check: replay: $(cat "$out/replay.log") ($(wc -c < "$out/boot.trace") bytes of trace)"
+python3 scripts/linux-console-check.py "$bin" "$guest/vmlinux" "$guest/initrd.gz"
 boot bzImage 90 "$guest/vmlinuz" "$bin" run

@@ -88,3 +88,9 @@ extension I8042: StateCoding {
         s.field(&outputPort); s.field(&lastWasCommand); s.field(&keyboardLevel); s.field(&mouseLevel)
     }
 }
+
+extension ACPIPower: StateCoding {
+    public func state(_ s: inout StateCoder) {
+        s.field(&status); s.field(&enable); s.field(&control)
+    }
+}

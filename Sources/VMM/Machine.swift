@@ -13,6 +13,8 @@ public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
     case shutdown
     /// The guest reset the machine (the i8042's reset line); with no reboot, the run ends.
     case reset
+    /// The guest turned the machine off (ACPI soft off, S5).
+    case poweredOff
     /// HLT with nothing that could wake the vCPU (no timer armed, or IF clear).
     case halted(interruptsEnabled: Bool)
     /// The instruction limit.
@@ -27,7 +29,7 @@ public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
     public var status: Int32 {
         switch self {
         case .debugExit(let c): Int32(truncatingIfNeeded: (c & 0x7FFF_FFFF) << 1 | 1)
-        case .shutdown, .reset: 0
+        case .shutdown, .reset, .poweredOff: 0
         case .halted: 2
         case .limit: 3
         case .error: 4
@@ -40,6 +42,7 @@ public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
         case .debugExit(let c): "debug exit \(c) (status \(status))"
         case .shutdown: "shutdown (triple fault)"
         case .reset: "reset by the guest (i8042)"
+        case .poweredOff: "powered off by the guest (ACPI S5)"
         case .halted(let on): "halted with interrupts \(on ? "enabled and no interrupt source" : "disabled")"
         case .limit: "instruction limit reached"
         case .error(let e): "error: \(e)"
@@ -162,6 +165,8 @@ public final class Machine {
     public let keyboardController = I8042()
     /// The i8042 pulsed the reset line: the run ends as QEMU's does with -no-reboot.
     var resetRequested = false
+    var powerOffRequested = false
+    public let acpiPower = ACPIPower()
     /// Host time at the start, for `--realtime`.
     let hostStart = DispatchTime.now().uptimeNanoseconds
     /// `portAccessTime` in TSC ticks.
@@ -206,6 +211,8 @@ public final class Machine {
         try ports.insert(keyboardController.dataPort, name: "i8042-data", base: 0x60, count: 1)
         try ports.insert(keyboardController.commandPort, name: "i8042-command", base: 0x64, count: 1)
         keyboardController.onReset = { [unowned self] in resetRequested = true }
+        try ports.insert(acpiPower, name: "acpi-pm1", base: ACPITables.pm1EventBlock, count: 6)
+        acpiPower.onPowerOff = { [unowned self] in powerOffRequested = true }
         keyboardController.keyboardIRQ = isaIRQ(1)
         keyboardController.mouseIRQ = isaIRQ(12)
         let lapic = self.lapic!, ioapic = self.ioapic, vcpu = self.vcpu
@@ -375,6 +382,11 @@ public final class Machine {
             }
             let ns = vcpu.nanoseconds
             wait = next > ns ? max(1, vcpu.ticks(nanoseconds: next - ns)) : 0
+        }
+        if let feed = input, feed.nextDue == nil,
+           feed.wait(nanoseconds: wait.map { vcpu.nanoseconds(ticks: $0) }) {
+            // A live feed's input came during the halt: it is due now.
+            return true
         }
         if let due = input?.nextDue {
             let ticks = due.ticks > now ? due.ticks - now : 0
@@ -582,6 +594,7 @@ public final class Machine {
         }
         if let code = debugExit.code { return .debugExit(code: code) }
         if resetRequested { return .reset }
+        if powerOffRequested { return .poweredOff }
         return nil
     }
 
@@ -641,6 +654,8 @@ public final class TestDevice: MMIODevice {
 extension Machine {
     /// Loads a kernel image by what it is: a Linux kernel (a bzImage or a vmlinux ELF file), a
     /// Multiboot kernel (header in the first 8 KiB), another ELF file, or else a flat binary run as a boot sector (real mode at 0000:7C00).
+    static let takesInitrd = "a kernel that takes an initrd (a Linux bzImage or vmlinux, or a Multiboot kernel)"
+
     public func boot(image: [UInt8]) throws {
         let ramTop = configuration.memorySize
         let memory = [BootMemoryRegion(base: 0, length: 0x9F000, available: true),
@@ -650,11 +665,19 @@ extension Machine {
         if GuestLoader.isBzImage(image) || GuestLoader.isLinuxELF(image) {
             // The e820 map: low RAM, the legacy hole (VGA, option ROMs, BIOS), RAM above 1 MiB.
             let e820 = [memory[0], BootMemoryRegion(base: 0x9F000, length: 0x100000 - 0x9F000, available: false), memory[1]]
-            plan = try GuestLoader.linux(image, commandLine: configuration.commandLine, initrd: configuration.initrd, memory: e820)
+            var linux = try GuestLoader.linux(image, commandLine: configuration.commandLine, initrd: configuration.initrd, memory: e820)
+            // Firmware's part: the ACPI tables in the reserved BIOS area, for power-off.
+            let tables = ACPITables.build()
+            linux.segments.append(LoadSegment(address: ACPITables.base, bytes: tables, memorySize: UInt64(tables.count)))
+            plan = linux
         } else if let multiboot = try? GuestLoader.multiboot(image, commandLine: configuration.commandLine, modules: modules, memory: memory) {
             plan = multiboot
         } else if image.starts(with: [0x7F, 0x45, 0x4C, 0x46]) {
             plan = try GuestLoader.elf(image)
+            if configuration.initrd != nil { throw LoaderError.badMagic(what: Self.takesInitrd) }
+        } else if configuration.initrd != nil {
+            // Only a Linux or Multiboot kernel takes an initrd: anything else given one is a mistake.
+            throw LoaderError.badMagic(what: Self.takesInitrd)
         } else {
             plan = try GuestLoader.flat(image, at: 0x7C00)
         }

@@ -47,6 +47,16 @@ public protocol InputFeed: AnyObject {
     /// when it may not be delivered yet (a replayer waits for the events recorded before it,
     /// which can share its point).
     func take() -> ExternalInput?
+    /// A live feed (a terminal) waits here while the vCPU is halted, up to `nanoseconds` of host
+    /// time (nil: until input comes), so that an idle guest's time passes at the host's pace
+    /// and a keystroke ends the wait; returns whether input is due now. A feed fixed in advance
+    /// (a schedule, a replayed trace) returns false at once: the machine then jumps to its
+    /// next event, and what a live run delivered at a point, a replay delivers at that point.
+    func wait(nanoseconds: UInt64?) -> Bool
+}
+
+extension InputFeed {
+    public func wait(nanoseconds: UInt64?) -> Bool { false }
 }
 
 /// Inputs fixed in advance, in order of their points: `--serial-input FILE` (every byte at

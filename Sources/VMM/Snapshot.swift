@@ -84,7 +84,7 @@ extension Machine {
         s.section("vcpu") { s in vcpu.cpu.state(&s) }
         let devices: [(String, StateCoding)] = [("clock", clock), ("com1", serial), ("debug-exit", debugExit), ("pic", pic),
                                                 ("pit", pit), ("rtc", rtc), ("local-apic", lapic), ("ioapic", ioapic),
-                                                ("pci", pci), ("i8042", keyboardController), ("test-device", testDevice)]
+                                                ("pci", pci), ("i8042", keyboardController), ("acpi-pm1", acpiPower), ("test-device", testDevice)]
         for (name, device) in devices { s.section(name) { s in device.state(&s) } }
     }
 

@@ -14,7 +14,8 @@ struct Run: ParsableCommand {
             2 for a halt nothing can end, 3 at the instruction limit, 4 for an error.
             """)
 
-    @Argument(help: "The kernel image.") var image: String
+    @Argument(help: "The kernel image (or give it with --kernel).") var image: String?
+    @Option(help: "The kernel image: a bzImage or vmlinux (Linux), Multiboot, ELF or a flat boot sector.") var kernel: String?
     @Option(name: .customShort("m"), help: "Guest RAM (suffix K, M or G).") var memory = "64M"
     @Option(help: "The kernel command line.") var append = ""
     @Option(help: "An initial ramdisk (a Multiboot module).") var initrd: String?
@@ -34,6 +35,8 @@ struct Run: ParsableCommand {
     @Option(help: "Name the profile's places by this symbol table (a System.map: address, type, name).") var symbols: String?
 
     func run() throws {
+        guard let image = kernel ?? image else { throw ValidationError("give the kernel image (an argument, or --kernel FILE)") }
+        guard kernel == nil || self.image == nil else { throw ValidationError("give the kernel image once: an argument or --kernel") }
         guard let bytes = FileManager.default.contents(atPath: image) else { throw ValidationError("cannot read \(image)") }
         guard let ram = Run.parseSize(memory), ram >= 2 << 20, ram <= 3 << 30 else {
             throw ValidationError("-m \(memory): give a size from 2M to 3G, such as 256M")
@@ -42,7 +45,9 @@ struct Run: ParsableCommand {
         config.memorySize = ram
         config.commandLine = append
         if let initrd {
-            guard let d = FileManager.default.contents(atPath: initrd) else { throw ValidationError("cannot read \(initrd)") }
+            guard let d = FileManager.default.contents(atPath: initrd) else {
+                throw ValidationError("cannot read the initrd \(initrd): \(FileManager.default.fileExists(atPath: initrd) ? "permission denied" : "no such file")")
+            }
             config.initrd = [UInt8](d)
         }
         if let maxInstructions { config.maxInstructions = maxInstructions }
@@ -60,6 +65,9 @@ struct Run: ParsableCommand {
             config.testDeviceBase = base
         }
         let sink = try SerialSink(serial)
+        // A terminal on standard input, COM1 on standard output, and no scripted input: the
+        // interactive console.
+        let interactive = isatty(0) != 0 && serial == "stdio" && serialInput == nil
         let host = try HostPhysicalMemory(frames: Int(ram >> 12) + 4096)
         let machine = try Machine(configuration: config, host: host, serialOutput: sink.put)
         var images = [TraceImage(name: image, contents: [UInt8](bytes))]
@@ -69,9 +77,27 @@ struct Run: ParsableCommand {
         } catch {
             throw ValidationError("\(image): \(error)")
         }
-        try RunSession(machine: machine, host: host, sink: sink, images: images, record: record, stats: stats,
-                       snapshotAt: snapshotAt, snapshotFile: snapshot, dumpState: dumpState,
-                       profile: try profile.map { try GuestProfile(output: $0, symbols: symbols) }).run()
+        var console: TerminalInput?
+        if interactive {
+            let c = TerminalInput(now: { [unowned machine] in machine.point },
+                                  quit: { [unowned machine] in machine.requestStop("quit from the console (Ctrl-A X)") })
+            machine.input = c
+            sink.immediate = true
+            c.enterRawMode()
+            console = c
+        }
+        defer { console?.restore() }
+        var session = RunSession(machine: machine, host: host, sink: sink, images: images, record: record, stats: stats,
+                                 snapshotAt: snapshotAt, snapshotFile: snapshot, dumpState: dumpState,
+                                 profile: try profile.map { try GuestProfile(output: $0, symbols: symbols) })
+        if let console {
+            // Keys reach the guest within about 10 ms of guest work; no progress line on the
+            // console; the terminal back to normal before the stop is reported.
+            machine.progressInterval = 1 << 20
+            session.showProgress = false
+            session.afterRun = { console.restore() }
+        }
+        try session.run()
     }
 
     static func parseSize(_ s: String) -> UInt64? {
@@ -85,6 +111,8 @@ struct Run: ParsableCommand {
 final class SerialSink {
     let handle: FileHandle?
     var pending: [UInt8] = []
+    /// Every byte at once (a console: prompts end without a newline).
+    var immediate = false
 
     init(_ spec: String) throws {
         switch spec {
@@ -101,7 +129,7 @@ final class SerialSink {
     func put(_ byte: UInt8) {
         guard handle != nil else { return }
         pending.append(byte)
-        if byte == 10 || pending.count >= 4096 { flush() }
+        if byte == 10 || immediate || pending.count >= 4096 { flush() }
     }
 
     func flush() {
@@ -124,6 +152,8 @@ struct RunSession {
     var snapshotFile: String?
     var dumpState: String?
     var profile: GuestProfile?
+    var showProgress = true
+    var afterRun: () -> Void = {}
 
     func run() throws {
         var recorder: Recorder?
@@ -145,7 +175,7 @@ struct RunSession {
             }
             machine.observer = recorder
         }
-        let terminal = isatty(2) != 0
+        let terminal = showProgress && isatty(2) != 0
         let start = Date()
         var lastStatus = start
         if let profile { machine.progressInterval = GuestProfile.interval }
@@ -178,6 +208,7 @@ struct RunSession {
             stop = machine.run()
         }
         sink.flush()
+        afterRun()
         try profile?.write()
         if let dumpState, !FileManager.default.createFile(atPath: dumpState, contents: Data(machine.finalState.utf8)) {
             throw ValidationError("cannot write \(dumpState)")

@@ -94,7 +94,7 @@ import X86CPU
             try RandomGuests.setUp(machine, variant, &rng)
             let stop = machine.run()
             switch stop {
-            case .halted, .shutdown, .reset, .limit, .debugExit: break
+            case .halted, .shutdown, .reset, .poweredOff, .limit, .debugExit: break
             case .error(let why), .stopped(let why): Issue.record("\(variant) seed \(seed): \(why)")
             }
             outcomes[String(describing: stop).prefix(8).description, default: 0] += 1

@@ -1,0 +1,62 @@
+import Devices
+import X86
+
+/// The smallest ACPI description with which a kernel can turn the machine off (ACPI 6.5,
+/// chapter 5): an RSDP in the BIOS area (where a kernel booted without EFI searches, 0xE0000 to
+/// 0xFFFFF), an RSDT listing one FADT (revision 1), the FACS, and a DSDT whose only object is
+/// \_S5 (soft off, SLP_TYP 5 in PM1a_CNT). The FADT names the fixed-hardware ports of
+/// `ACPIPower` and has no SMI_CMD (always in ACPI mode), no PM timer and no GPE blocks. No MADT:
+/// the kernel keeps finding no IOAPIC and uses the 8259 pair, as without ACPI.
+public enum ACPITables {
+    /// Where the tables go (the e820 map reserves it) and the PM1a event and control blocks.
+    public static let base: UInt64 = 0xE0000
+    public static let pm1EventBlock: UInt16 = 0x600
+    public static let pm1ControlBlock: UInt16 = 0x604
+    /// The interrupt the FADT gives for SCI (which never fires: no fixed event is offered).
+    public static let sciInterrupt: UInt16 = 9
+
+    static let rsdt = 0x40, fadt = 0x80, facs = 0x100, dsdt = 0x140
+
+    /// The tables, to be placed at `base`.
+    public static func build() -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: 0x200)
+        func put(_ at: Int, _ v: UInt64, _ n: Int) { for i in 0..<n { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
+        func text(_ at: Int, _ s: String) { for (i, c) in s.utf8.enumerated() { b[at + i] = c } }
+        func checksum(_ at: Int, _ length: Int, _ field: Int) {
+            b[field] = 0
+            b[field] = UInt8(truncatingIfNeeded: 0 &- b[at..<at + length].reduce(0) { $0 &+ Int($1) })
+        }
+        /// A system description table's header (signature, length, revision, OEM fields); the
+        /// checksum is filled last.
+        func header(_ at: Int, _ signature: String, _ length: Int, _ revision: UInt8) {
+            text(at, signature); put(at + 4, UInt64(length), 4); b[at + 8] = revision
+            text(at + 10, "SOFTVM"); text(at + 16, "SOFTVMM "); put(at + 24, 1, 4); text(at + 28, "SVMM"); put(at + 32, 1, 4)
+        }
+        // RSDP (ACPI 1.0 form, 20 bytes): signature, checksum, OEM, revision 0, the RSDT.
+        text(0, "RSD PTR "); text(9, "SOFTVM"); put(16, base + UInt64(rsdt), 4)
+        checksum(0, 20, 8)
+        // RSDT: one entry, the FADT.
+        header(rsdt, "RSDT", 40, 1); put(rsdt + 36, base + UInt64(fadt), 4)
+        checksum(rsdt, 40, rsdt + 9)
+        // FADT revision 1 (116 bytes).
+        header(fadt, "FACP", 116, 1)
+        put(fadt + 36, base + UInt64(facs), 4)                  // FIRMWARE_CTRL
+        put(fadt + 40, base + UInt64(dsdt), 4)                  // DSDT
+        put(fadt + 46, UInt64(sciInterrupt), 2)                 // SCI_INT
+        put(fadt + 56, UInt64(pm1EventBlock), 4)                // PM1a_EVT_BLK
+        put(fadt + 64, UInt64(pm1ControlBlock), 4)              // PM1a_CNT_BLK
+        b[fadt + 88] = 4; b[fadt + 89] = 2                      // PM1_EVT_LEN, PM1_CNT_LEN
+        put(fadt + 96, 101, 2); put(fadt + 98, 1001, 2)         // P_LVL2/3_LAT: no C2, no C3
+        put(fadt + 112, 1 << 0 | 1 << 4 | 1 << 5, 4)            // WBINVD; power and sleep buttons not fixed features
+        checksum(fadt, 116, fadt + 9)
+        // FACS: signature, length, no hardware signature, no waking vector.
+        text(facs, "FACS"); put(facs + 4, 64, 4)
+        // DSDT: Name (_S5, Package (4) { 5, 5, Zero, Zero }).
+        let aml: [UInt8] = [0x08, 0x5F, 0x53, 0x35, 0x5F, 0x12, 0x08, 0x04, 0x0A, UInt8(ACPIPower.softOffType),
+                            0x0A, UInt8(ACPIPower.softOffType), 0x00, 0x00]
+        header(dsdt, "DSDT", 36 + aml.count, 1)
+        for (i, v) in aml.enumerated() { b[dsdt + 36 + i] = v }
+        checksum(dsdt, 36 + aml.count, dsdt + 9)
+        return b
+    }
+}
