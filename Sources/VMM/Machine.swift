@@ -383,12 +383,12 @@ public final class Machine {
             let ns = vcpu.nanoseconds
             wait = next > ns ? max(1, vcpu.ticks(nanoseconds: next - ns)) : 0
         }
-        if let feed = input, feed.nextDue == nil,
-           feed.wait(nanoseconds: wait.map { vcpu.nanoseconds(ticks: $0) }) {
+        let due = input?.nextDue
+        if due == nil, let feed = input, feed.wait(nanoseconds: wait.map { vcpu.nanoseconds(ticks: $0) }) {
             // A live feed's input came during the halt: it is due now.
             return true
         }
-        if let due = input?.nextDue {
+        if let due {
             let ticks = due.ticks > now ? due.ticks - now : 0
             wait = min(wait ?? ticks, ticks)
         }

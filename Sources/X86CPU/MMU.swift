@@ -248,8 +248,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         let page = address >> 12
         if kind != 2 && !watchpoints.isEmpty && watched(page) { return hostPage + Int(address & 0xFFF) }
         if kind == 1 {
-            let frame = UInt64(hostPage - host.base) >> 12
-            let word = Int(frame >> 6), bit: UInt64 = 1 << (frame & 63)
+            let (frame, word, bit) = codeFrameBit(hostPage)
             if codeFrames[word] & bit != 0 {
                 codeFrames[word] &= ~bit
                 state.codeWritten(frame: frame)
@@ -317,6 +316,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     public func flushTLB(page address: UInt64) {
         if holdsLargePages { return flushTLB() }
+        state?.newCodeEpoch()
         let page = address >> 12
         for kind in 0..<3 {
             let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
@@ -331,8 +331,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     public func codeFrame(_ address: UInt64) throws(CPUException) -> UInt64 {
         let p: UnsafeMutableRawPointer
         if let h = hit(address, 1, 2) { p = h } else { p = try translate(address, 2) }
-        let frame = UInt64(p - host.base) >> 12
-        let word = Int(frame >> 6), bit: UInt64 = 1 << (frame & 63)
+        let (frame, word, bit) = codeFrameBit(p)
         if codeFrames[word] & bit == 0 {
             codeFrames[word] |= bit
             let page = UnsafeMutableRawPointer(host.base + Int(frame << 12))
@@ -340,6 +339,12 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
             for i in 0..<GuestMMU.entries where writes[i] == page { tags[GuestMMU.entries + i] = ~0 }
         }
         return frame
+    }
+
+    /// The host frame of a host address, and its word and bit in `codeFrames`.
+    @inline(__always) func codeFrameBit(_ p: UnsafeMutableRawPointer) -> (frame: UInt64, word: Int, bit: UInt64) {
+        let frame = UInt64(p - host.base) >> 12
+        return (frame, Int(frame >> 6), 1 << (frame & 63))
     }
 
     /// The fraction of accesses that hit (misses over the instructions retired is the other view).

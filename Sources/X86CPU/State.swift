@@ -201,9 +201,10 @@ public protocol CPUMemory: AnyObject {
     /// `CPUState.watchHits`. Memories without a TLB may ignore them.
     func watch(_ points: [Watchpoint])
     /// Whether the memory notices stores to code itself, by host frame (a store to a frame
-    /// holding decoded code sets `CPUState.codeWritten`), so that decoded instructions survive
-    /// address-space switches and aliases are caught; otherwise the CPU compares each store's
-    /// linear page with the code's.
+    /// holding decoded code sets `CPUState.codeWritten`) and moves the code epoch on every TLB
+    /// flush, whole or of one page (`CPUState.newCodeEpoch`), so that decoded instructions
+    /// survive address-space switches and aliases are caught; otherwise the CPU compares each
+    /// store's linear page with the code's and drops decoded code when paging changes.
     static var tracksCodeFrames: Bool { get }
     /// The frame holding the instruction byte at `address` (fetched through the TLB, with its
     /// faults): the identity a decoded instruction is checked against after a TLB flush.

@@ -148,9 +148,9 @@ extension CPU {
         if n == 3 || changed.0 & (CR0Bit.pg | CR0Bit.wp | CR0Bit.pe) != 0
             || changed.2 & (CR4Bit.pae | CR4Bit.pse | CR4Bit.pge | CR4Bit.smep | CR4Bit.smap | CR4Bit.pke | CR4Bit.la57 | CR4Bit.pcide) != 0 {
             memory.flushTLB()
-            // Frame-tracking memories keep decoded code across address spaces (each entry is
-            // checked against its frame before it runs again); others drop it.
-            if Memory.tracksCodeFrames { state.newCodeEpoch() } else { invalidateDecodedInstructions() }
+            // Frame-tracking memories keep decoded code across address spaces (their flush moved
+            // the code epoch: each entry is checked against its frame before it runs again).
+            if !Memory.tracksCodeFrames { invalidateDecodedInstructions() }
         }
         modeMaybeChanged()
     }
@@ -811,11 +811,10 @@ extension CPU {
 }
 
 extension CPU {
-    /// INVLPG or INVPCID of one address: decoded code from it must be checked again.
+    /// INVLPG or INVPCID of one address: decoded code from it must go (a frame-tracking
+    /// memory's flush of the page already moved the code epoch).
     func codeMappingChanged(_ address: UInt64) {
-        if Memory.tracksCodeFrames {
-            state.newCodeEpoch()
-        } else if codePages[Int(truncatingIfNeeded: address >> 12) & (CPU.codePageSlots - 1)] == address >> 12 {
+        if !Memory.tracksCodeFrames && codePages[Int(truncatingIfNeeded: address >> 12) & (CPU.codePageSlots - 1)] == address >> 12 {
             state.invalidationPending = true
         }
     }

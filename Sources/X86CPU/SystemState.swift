@@ -72,7 +72,7 @@ extension CPUState {
         @inline(__always) get { Int(truncatingIfNeeded: gpr[18]) }
         set {
             gpr[18] = UInt64(newValue)
-            codeKeyStorage.pointee = codeKeyStorage.pointee & ~1 | (newValue == 3 ? 1 : 0)
+            refreshCodeKey()
         }
     }
     /// Set while the CPU reads or writes descriptor tables, the TSS or an interrupt stack

@@ -13,6 +13,7 @@ final class TerminalInput: InputFeed {
     var afterEscape = false
     let now: () -> RunPoint
     let quit: () -> Void
+    var quitting = false
     private var saved = termios()
     private var raw = false
 
@@ -42,11 +43,17 @@ final class TerminalInput: InputFeed {
         return ExternalInput(point: now(), device: .serial, byte: pending.removeFirst())
     }
 
+    /// Waits the whole time (nil: until a key comes); a key, or Ctrl-A X, ends it early. True
+    /// on a key or quit: the machine goes round again and delivers it, or stops.
     func wait(nanoseconds: UInt64?) -> Bool {
-        // At most 100 ms at a time, so that a slow host clock check never stalls a timer long.
-        let ms = nanoseconds.map { Int32(min($0 / 1_000_000, 100)) } ?? 100
-        read(timeoutMilliseconds: ms)
-        return !pending.isEmpty
+        var left = nanoseconds.map { $0 / 1_000_000 }
+        repeat {
+            let ms = min(left ?? 1000, 1000)
+            read(timeoutMilliseconds: Int32(ms))
+            if !pending.isEmpty || quitting { return true }
+            left = left.map { $0 - ms }
+        } while left != 0
+        return false
     }
 
     /// Reads what the terminal has (waiting up to `timeoutMilliseconds` for the first byte)
@@ -61,7 +68,9 @@ final class TerminalInput: InputFeed {
             if afterEscape {
                 afterEscape = false
                 switch b {
-                case UInt8(ascii: "x"), UInt8(ascii: "X"): quit()
+                case UInt8(ascii: "x"), UInt8(ascii: "X"):
+                    quitting = true
+                    quit()
                 case 0x01: pending.append(0x01)
                 default: pending += [0x01, b]
                 }
