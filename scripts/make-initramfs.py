@@ -3,7 +3,9 @@
 Documentation/driver-api/early-userspace/buffer-format.rst), gzip-compressed, with fixed
 times and owners so that the same inputs give the same bytes.
 
-    make-initramfs.py BUSYBOX INIT OUTPUT.gz
+    make-initramfs.py BUSYBOX INIT OUTPUT.gz [NAME=FILE ...]
+
+Each NAME=FILE adds FILE as /checks/NAME (an executable).
 """
 import gzip, sys
 
@@ -17,12 +19,16 @@ def entry(name, mode, data=b"", ino=[1]):
     return out
 
 busybox, init, output = sys.argv[1:4]
+extra = [arg.split("=", 1) for arg in sys.argv[4:]]
+checks = [entry("checks", 0o040755)] if extra else []
+checks += [entry("checks/" + name, 0o100755, open(path, "rb").read()) for name, path in extra]
 archive = b"".join([
     entry("bin", 0o040755), entry("dev", 0o040755), entry("proc", 0o040755), entry("sys", 0o040755),
     entry("dev/console", 0o020600),  # character device 5:1 set below
     entry("bin/busybox", 0o100755, open(busybox, "rb").read()),
     entry("bin/sh", 0o120777, b"busybox"),
     entry("init", 0o100755, open(init, "rb").read()),
+] + checks + [
     entry("TRAILER!!!", 0),
 ])
 # /dev/console needs its device numbers (rdevmajor 5, rdevminor 1): patch its header.

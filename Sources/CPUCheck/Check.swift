@@ -491,7 +491,7 @@ public let hostVendor: Vendor = {
 /// Runs a case in softvmm's interpreter.
 public func runInterpreter(_ c: CPUCase) -> CaseOutcome {
     let memory = FlatMemory(data: c.data, code: c.bytes)
-    let cpu = CPU(memory: memory, vendor: hostVendor)
+    let cpu = CPU(memory: memory, model: CPUModel(vendor: hostVendor))
     for i in 0..<16 { cpu.state.gpr[i] = c.gpr[i] }
     cpu.state.loadFXSAVEImage(c.fx)
     cpu.state.rflags = c.rflags
@@ -558,11 +558,19 @@ public struct CPUCampaignReport: Sendable {
     public var mismatchCount: Int { perFamily.values.reduce(0) { $0 + $1.mismatches } }
 }
 
-public func runCPUCampaign(count: Int, seed: UInt64, family: Family? = nil, keep: Int = 10) -> CPUCampaignReport {
+/// Runs `count` cases of `seed`; with `matching`, only those whose bytes begin with it (each
+/// shown, agreeing or not, through `show`).
+public func runCPUCampaign(count: Int, seed: UInt64, family: Family? = nil, keep: Int = 10,
+                           matching: [UInt8]? = nil, show: ((CPUMismatch) -> Void)? = nil) -> CPUCampaignReport {
     var gen = CPUCaseGenerator(seed: seed)
     var report = CPUCampaignReport()
     for _ in 0..<count {
         let c = gen.next(family: family)
+        if let matching {
+            guard c.bytes.starts(with: matching) else { continue }
+            show?(CPUMismatch(testCase: c, host: HostExecution.run(code: c.bytes, gpr: c.gpr, rflags: c.rflags, data: c.data, fx: c.fx),
+                              softvmm: runInterpreter(c)))
+        }
         let m = checkCase(c)
         var row = report.perFamily[c.family] ?? (0, 0)
         row.cases += 1

@@ -29,8 +29,9 @@ public struct CampaignReport: Sendable {
 }
 
 public func runCampaign(mode: CPUMode, seed: UInt64, count: Int, keep: Int = 20, keepClass: String? = nil,
-                        reference: DecoderChecker.Reference = .capstone, onlyMap: String? = nil) -> CampaignReport {
-    let checker = DecoderChecker(mode: mode, reference: reference)
+                        reference: DecoderChecker.Reference = .capstone, onlyMap: String? = nil,
+                        vendor: Vendor = HostCPU.vendor) -> CampaignReport {
+    let checker = DecoderChecker(mode: mode, reference: reference, vendor: vendor)
     var gen = CaseGenerator(seed: seed, mode: mode)
     var report = CampaignReport(mode: mode, seed: seed, count: count)
     let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: CaseGenerator.caseLength)
@@ -87,8 +88,8 @@ func hexByte(_ b: UInt8) -> String {
 }
 
 /// softvmm, Capstone and Zydis on one input, with the verdict.
-public func explainCase(_ bytes: [UInt8], mode: CPUMode) -> String {
-    let checker = DecoderChecker(mode: mode)
+public func explainCase(_ bytes: [UInt8], mode: CPUMode, vendor: Vendor = HostCPU.vendor) -> String {
+    let checker = DecoderChecker(mode: mode, vendor: vendor)
     return bytes.withUnsafeBufferPointer { buf in
         let c = checker.check(buf)
         let z = ZydisOracle(mode: mode).decode(buf, address: DecoderChecker.address)

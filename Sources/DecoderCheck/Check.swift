@@ -21,6 +21,8 @@ public struct CheckedCase: Sendable {
     public var mapName: String
     /// The decoder `capstone` holds the reading of ("capstone", or "zydis" with --reference zydis).
     public var referenceName = "capstone"
+    /// Whose reading softvmm's decoder gave (and so which host CPU may settle a class).
+    public var vendor: Vendor = .intel
 }
 
 /// Compares softvmm's decoder with Capstone, and classifies disagreements.
@@ -35,11 +37,12 @@ public final class DecoderChecker {
     public enum Reference: String, Sendable { case capstone, zydis }
     public let reference: Reference
 
-    public init(mode: CPUMode, reference: Reference = .capstone) {
+    /// Checks the decoder as `vendor` reads the bytes: by default the host's vendor, so that
+    /// the host CPU can settle the classes it is the reference for.
+    public init(mode: CPUMode, reference: Reference = .capstone, vendor: Vendor = HostCPU.vendor) {
         self.mode = mode
         self.reference = reference
-        // Capstone follows AMD for 66-prefixed near branches; softvmm defaults to Intel.
-        decoder = X86Decoder(mode: mode, vendor: .intel)
+        decoder = X86Decoder(mode: mode, vendor: vendor)
         capstone = CapstoneOracle(mode: mode)
         zydis = ZydisOracle(mode: mode)
     }
@@ -50,7 +53,8 @@ public final class DecoderChecker {
                                         : zydis.decode(bytes, address: DecoderChecker.address)
                                             .map { KnownClasses.withoutDefaultSegments($0, ours: ours) }
         var c = CheckedCase(bytes: Array(bytes), mode: mode, ours: ours, oursNormalized: nil, capstone: cs,
-                            verdict: .agree, mapName: mapName(bytes), referenceName: reference.rawValue)
+                            verdict: .agree, mapName: mapName(bytes), referenceName: reference.rawValue,
+                            vendor: decoder.vendor)
         if ours.status == .valid {
             c.oursNormalized = NormalizedInstruction(ours, address: DecoderChecker.address)
         }

@@ -18,6 +18,14 @@ public enum HostCPU {
         public var signal: Int32
     }
 
+    /// The host's vendor. Where Intel and AMD decode alike the host settles any question; where
+    /// they differ it speaks only for its own vendor's reading.
+    public static let vendor: Vendor = {
+        var id = [CChar](repeating: 0, count: 13)
+        hostcpu_vendor(&id)
+        return String(decoding: id.prefix(12).map { UInt8(bitPattern: $0) }, as: UTF8.self) == "AuthenticAMD" ? .amd : .intel
+    }()
+
     /// Whether the host can run code of `mode`: 64-bit, and 32-bit in compatibility mode
     /// (Linux offers no 16-bit code segment by default).
     public static func runs(_ mode: CPUMode) -> Bool { mode != .bits16 }

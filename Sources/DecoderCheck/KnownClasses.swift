@@ -94,6 +94,14 @@ public enum KnownClasses {
             c.mode == .bits64 && c.ours.prefixes.contains(.operandSize)
                 && (c.ours.formFlags.contains(.force64) || isNearBranchOpcode(c.ours))
         },
+        Class(id: "near-branch-66-amd", .hostCPU) { c in
+            // softvmm's AMD reading: 66 before a near branch in 64-bit mode makes it 16-bit: an
+            // indirect one (FF /2, FF /4) reads a word, where Capstone and Zydis read 64 bits as
+            // Intel does; a relative one at the 15-byte limit fits with its rel16, where Capstone
+            // (with F2/F3 too) and Zydis reject it.
+            c.vendor == .amd && c.mode == .bits64 && c.ours.prefixes.contains(.operandSize)
+                && (c.ours.formFlags.contains(.force64) || isNearBranchOpcode(c.ours))
+        },
         Class(id: "memory-operand-size") { c in
             // Capstone gives some memory operands a size the SDM does not (scalar SSE m32/m64,
             // MMX unpack m32, far pointers, x87 control words, ...).
@@ -249,6 +257,12 @@ public enum KnownClasses {
             bothValidSameLength(c) && c.oursNormalized?.mnemonic == "xchg" && c.ours.map == .legacy
                 && c.ours.opcode == 0x90 && c.ours.ext & 1 != 0 && hasRepeatPrefix(c)
         },
+        Class(id: "movsxd-66-word-intel", .hostCPU) { c in
+            // 66 63 with a memory operand: Intel reads a word (the SDM's MOVSXD r16, r/m16), where
+            // Capstone and Zydis read a dword, as AMD does. Only an Intel host settles it.
+            c.vendor == .intel && bothValidSameLength(c) && c.ours.map == .legacy && c.ours.opcode == 0x63
+                && c.mode == .bits64 && c.ours.operandSize == 2 && hasMemory(c)
+        },
         Class(id: "vpermil2-w1-order") { c in
             // VPERMIL2PS/PD with VEX.W1, and the XOP rotates, shifts, VPCMOV and VPPERM with XOP.W1,
             // swap the r/m source with the vvvv or imm8[7:4] one; Capstone prints the W0 order.
@@ -288,14 +302,17 @@ public enum KnownClasses {
     static func classify(_ c: CheckedCase, zydis: ZydisOracle, bytes: UnsafeBufferPointer<UInt8>) -> String? {
         // Each reference is asked at most once per input (the host CPU costs a fork).
         var verdicts: [Reference: Bool] = [:]
+        // The host speaks for its own vendor's reading only; for the other's, Zydis settles.
+        let hostMayAnswer = c.vendor == HostCPU.vendor
         for cls in all where cls.matches(c) {
             if let effect = cls.hostEffect {
-                if c.mode == .bits64 && effect(c, bytes) { return cls.id }
+                if hostMayAnswer && c.mode == .bits64 && effect(c, bytes) { return cls.id }
                 continue
             }
             // The host runs 64- and 32-bit code; for 16-bit inputs Zydis settles the class, unless
             // the class is the same in every mode, when the host runs the bytes as 32-bit code.
-            let asked: Reference = cls.reference == .hostCPU && (HostCPU.runs(c.mode) || cls.modeIndependent(c)) ? .hostCPU : .zydis
+            let asked: Reference = cls.reference == .hostCPU && hostMayAnswer && (HostCPU.runs(c.mode) || cls.modeIndependent(c))
+                ? .hostCPU : .zydis
             if verdicts[asked] == nil {
                 verdicts[asked] = switch asked {
                 case .zydis: zydisAgrees(c, zydis: zydis, bytes: bytes)

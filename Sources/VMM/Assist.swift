@@ -161,6 +161,8 @@ final class InstructionAssist {
     /// outcome: a REP string instruction's partial progress stands even when an element faulted).
     func onCopy<T>(of vcpu: VirtualCPU, _ body: (CPUState) -> T) -> T {
         let s = vcpu.state()
+        // The vCPU's model decides the vendor's readings and semantics here too.
+        if cpu.vendor != vcpu.model.vendor { cpu.model = vcpu.model }
         cpu.state.gpr.update(from: s.gpr, count: CPUState.slotCount)
         cpu.modeMaybeChanged()
         let result = body(s)

@@ -194,7 +194,7 @@ public final class VirtualCPU {
         self.id = id
         self.vm = vm
         mmu = GuestMMU(pmap: vm.pmap, host: vm.memory.host, resolver: vm)
-        cpu = CPU(memory: mmu, vendor: .intel, model: model)
+        cpu = CPU(memory: mmu, model: model)
         cpu.state.resetToPowerOn()
         cpu.modeMaybeChanged()
     }

@@ -41,6 +41,13 @@ extension CPUState {
         @inline(__always) get { gpr[134] }
         set { gpr[134] = newValue }
     }
+    /// A single-step trap the last instruction owes and has not taken (slot 136): SYSCALL and
+    /// SYSRET trap when TF is set at their end, which SYSRET may have set; the trap is taken
+    /// before the next instruction.
+    public var pendingSingleStep: Bool {
+        get { gpr[136] != 0 }
+        set { gpr[136] = newValue ? 1 : 0 }
+    }
     /// Any breakpoint enabled (DR7's L0-L3, G0-G3).
     @inline(__always) var breakpointsEnabled: Bool { gpr[122 + 7] & 0xFF != 0 }
 }
@@ -79,6 +86,11 @@ extension CPU {
     @inline(never)
     func debugStep() -> CPUExit? {
         let flags = state.rflags
+        if state.pendingSingleStep {
+            state.pendingSingleStep = false
+            state.setDR(6, state.dr(6) | DR6Bit.bs)
+            return raise(.debug)
+        }
         if flags & Flag.rf == 0 && state.breakpointsEnabled {
             let rip = state.linearRIP
             var hits: UInt64 = 0
@@ -89,13 +101,18 @@ extension CPU {
             }
         }
         state.watchHits = 0
+        tfSampledAtEnd = false
         switch step() {
         case .executed:
             // RF lets one instruction past its breakpoint; an instruction that set it (IRET) keeps it.
             if flags & Flag.rf != 0 { state.rflags &= ~Flag.rf }
             var status = state.watchHits
             state.watchHits = 0
-            if flags & Flag.tf != 0 { status |= DR6Bit.bs }
+            // Single-step: TF as the instruction began, except for SYSCALL and SYSRET, which
+            // trap when TF is set at their end (they leave `pendingSingleStep` saying so).
+            if state.pendingSingleStep || (flags & Flag.tf != 0 && !tfSampledAtEnd) { status |= DR6Bit.bs }
+            state.pendingSingleStep = false
+            tfSampledAtEnd = false
             if status != 0 {
                 state.setDR(6, state.dr(6) | status)
                 return raise(.debug)

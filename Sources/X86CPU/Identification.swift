@@ -21,8 +21,19 @@ public struct CPUIDResult: Equatable, Sendable {
 /// still runs, as on hardware behind a masking hypervisor, but the CR4 bits of hidden
 /// features become reserved, so an OS cannot turn on what it was told is absent.
 public struct CPUModel: Sendable {
+    /// Whose processor this is: CPUID's vendor string, family and brand, and every behaviour
+    /// where Intel and AMD differ (decoding, SYSCALL outside 64-bit mode, NaN propagation in
+    /// DPPS, the x87 details in X87*.swift, ...). The host's vendor plays no part.
+    public var vendor: Vendor = .intel
     /// CPUID leaf 0's vendor string (12 bytes).
-    public var vendor = "GenuineIntel"
+    public var vendorString: String { vendor == .amd ? "AuthenticAMD" : "GenuineIntel" }
+    /// CPUID leaves 0x80000002-4: the processor brand string (at most 47 bytes), which Linux
+    /// shows as /proc/cpuinfo's "model name".
+    public var brand: String {
+        let ghz = tscFrequency / 10_000_000
+        let frequency = "\(ghz / 100).\(ghz % 100 < 10 ? "0" : "")\(ghz % 100)GHz"
+        return "softvmm \(vendor == .amd ? "AMD" : "Intel")-model virtual CPU @ " + frequency
+    }
     /// The guest's time-stamp counter advances this much per retired instruction.
     public var tscPerInstruction: UInt64 = 1
     /// The TSC frequency CPUID states (leaves 0x15 and 0x16). Guest time is the instruction
@@ -42,6 +53,11 @@ public struct CPUModel: Sendable {
     public var linearAddressBits: Int { reports(leaf: 7, register: 2, bit: 16) ? 57 : 48 }
 
     public init() {}
+
+    /// The model of `vendor`'s processors with every implemented feature.
+    public init(vendor: Vendor) {
+        self.vendor = vendor
+    }
 
     /// Hides one feature bit (register 0 = EAX ... 3 = EDX).
     public mutating func hide(leaf: UInt32, subleaf: UInt32 = 0, register: Int, bit: Int) {
@@ -87,10 +103,13 @@ public struct CPUModel: Sendable {
 
     /// The model's own answer.
     func base(_ leaf: UInt32, _ subleaf: UInt32) -> CPUIDResult {
-        let v = Array(vendor.utf8.prefix(12)) + [UInt8](repeating: 0x20, count: max(0, 12 - vendor.utf8.count))
-        func word(_ i: Int) -> UInt32 { UInt32(v[i]) | UInt32(v[i + 1]) << 8 | UInt32(v[i + 2]) << 16 | UInt32(v[i + 3]) << 24 }
+        let v = Array(vendorString.utf8)
+        func word(_ bytes: [UInt8], _ i: Int) -> UInt32 {
+            (0..<4).reduce(0) { $0 | UInt32(i + $1 < bytes.count ? bytes[i + $1] : 0) << (8 * UInt32($1)) }
+        }
+        let amd = vendor == .amd
         switch leaf {
-        case 0: return CPUIDResult(0x16, word(0), word(8), word(4))
+        case 0: return CPUIDResult(0x16, word(v, 0), word(v, 8), word(v, 4))
         case 1:
             // Family 6. EBX: CLFLUSH line size 8 × 8 bytes.
             // ECX: SSE3 (0), PCLMULQDQ (1), SSSE3 (9), CX16 (13), PCID (17), SSE4.1 (19), SSE4.2 (20),
@@ -105,7 +124,8 @@ public struct CPUModel: Sendable {
                 | 1 << 23 | 1 << 24 | 1 << 26 | 1 << 30
             let edx: UInt32 = 1 << 0 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 9 | 1 << 11
                 | 1 << 12 | 1 << 13 | 1 << 15 | 1 << 16 | 1 << 19 | 1 << 23 | 1 << 24 | 1 << 25 | 1 << 26
-            return CPUIDResult(0x0006_0600, 8 << 8, ecx, edx)
+            // EAX: Intel family 6, model 0x60; AMD family 0x17 (0xF + extended 8), model 1, stepping 2.
+            return CPUIDResult(amd ? 0x0080_0F12 : 0x0006_0600, 8 << 8, ecx, edx)
         case 6:
             // ARAT (EAX 2): the APIC timer runs in every power state.
             return CPUIDResult(1 << 2, 0, 0, 0)
@@ -113,9 +133,9 @@ public struct CPUModel: Sendable {
             // EBX: FSGSBASE (0), BMI1 (3), SMEP (7), BMI2 (8), INVPCID (10), RDSEED (18), ADX (19),
             //      SMAP (20), CLFLUSHOPT (23).
             // ECX: UMIP (2), PKU (3; OSPKE (4) follows CR4), LA57 (16), RDPID (22).
-            // EDX: IA32_ARCH_CAPABILITIES (29).
+            // EDX: IA32_ARCH_CAPABILITIES (29), an Intel MSR.
             return CPUIDResult(0, 1 << 0 | 1 << 3 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 18 | 1 << 19 | 1 << 20 | 1 << 23,
-                               1 << 2 | 1 << 3 | 1 << 16 | 1 << 22, 1 << 29)
+                               1 << 2 | 1 << 3 | 1 << 16 | 1 << 22, amd ? 0 : 1 << 29)
         case 0xD where subleaf == 0:
             // XSAVE: x87 and SSE (XCR0 bits 0-1); the legacy area and header take 576 bytes.
             return CPUIDResult(3, 576, 576, 0)
@@ -130,11 +150,20 @@ public struct CPUModel: Sendable {
             // Base and maximum frequency, and the bus (reference) frequency, in MHz.
             let mhz = UInt32(truncatingIfNeeded: tscFrequency / 1_000_000)
             return CPUIDResult(mhz, mhz, UInt32(truncatingIfNeeded: crystalFrequency / 1_000_000), 0)
-        case 0x8000_0000: return CPUIDResult(0x8000_0008, 0, 0, 0)
+        case 0x8000_0000:
+            // AMD repeats the vendor string here.
+            return CPUIDResult(0x8000_0008, amd ? word(v, 0) : 0, amd ? word(v, 8) : 0, amd ? word(v, 4) : 0)
         case 0x8000_0001:
             // ECX: LAHF/SAHF in 64-bit mode (0), LZCNT (5), PREFETCHW (8);
-            // EDX: SYSCALL (11), NX (20), 1-GiB pages (26), RDTSCP (27), long mode (29).
-            return CPUIDResult(0, 0, 1 << 0 | 1 << 5 | 1 << 8, 1 << 11 | 1 << 20 | 1 << 26 | 1 << 27 | 1 << 29)
+            // EDX: SYSCALL (11), NX (20), 1-GiB pages (26), RDTSCP (27), long mode (29). AMD also
+            // repeats leaf 1's EDX bits 0-9, 12-17, 23 and 24 here, and gives the family in EAX.
+            let mirrored: UInt32 = amd ? base(1, 0).edx & 0x0183_F3FF : 0
+            return CPUIDResult(amd ? base(1, 0).eax : 0, 0, 1 << 0 | 1 << 5 | 1 << 8,
+                               mirrored | 1 << 11 | 1 << 20 | 1 << 26 | 1 << 27 | 1 << 29)
+        case 0x8000_0002...0x8000_0004:
+            // The brand string, 16 bytes a leaf, NUL-padded.
+            let b = Array(brand.utf8.prefix(47)), o = Int(leaf - 0x8000_0002) * 16
+            return CPUIDResult(word(b, o), word(b, o + 4), word(b, o + 8), word(b, o + 12))
         case 0x8000_0008:
             // 46 physical and 48 or 57 linear address bits.
             return CPUIDResult(46 | UInt32(linearAddressBits) << 8, 0, 0, 0)
@@ -162,13 +191,22 @@ public struct CPUModel: Sendable {
         "rdtscp": (0x8000_0001, 3, 27), "lm": (0x8000_0001, 3, 29),
     ]
 
-    /// A model from QEMU-style `-cpu` syntax: `max` (everything implemented) followed by
+    /// The model names `-cpu` accepts and the vendor each stands for: `max` is the Intel model
+    /// with everything implemented; QEMU's EPYC models select the AMD one. (`host` is resolved
+    /// by the command line to one of these, from the host's vendor.)
+    public static func vendor(ofModel name: String) -> Vendor? {
+        if name == "max" || name == "Intel" { return .intel }
+        if name == "EPYC" || name.hasPrefix("EPYC-") || name == "AMD" { return .amd }
+        return nil
+    }
+
+    /// A model from QEMU-style `-cpu` syntax: a model name (`max`, `EPYC`) followed by
     /// `,-feature` to hide one; `,+feature` is accepted for what is already reported.
     /// Throws a message naming the first part it does not understand.
     public init(parsing spec: String) throws(CPUModelError) {
-        self.init()
         let parts = spec.split(separator: ",").map(String.init)
-        guard let first = parts.first, first == "max" || first == "host" else { throw .unknownModel(parts.first ?? "") }
+        guard let first = parts.first, let vendor = Self.vendor(ofModel: first) else { throw .unknownModel(parts.first ?? "") }
+        self.init(vendor: vendor)
         for part in parts.dropFirst() {
             guard let sign = part.first, sign == "-" || sign == "+", let f = Self.featureNames[String(part.dropFirst())] else {
                 throw .unknownFeature(part)
@@ -189,7 +227,7 @@ public enum CPUModelError: Error, Equatable, CustomStringConvertible {
     case notImplemented(String)
     public var description: String {
         switch self {
-        case .unknownModel(let m): "unknown CPU model \"\(m)\": use max, then ,-feature to hide features"
+        case .unknownModel(let m): "unknown CPU model \"\(m)\": use max (Intel), EPYC (AMD) or host, then ,-feature to hide features"
         case .unknownFeature(let f): "\"\(f)\" is not +feature or -feature with a known feature name"
         case .notImplemented(let f): "feature \(f) is not implemented, so it cannot be added"
         }

@@ -16,10 +16,11 @@ public enum StepResult: Equatable, Sendable {
 public final class CPU<Memory: CPUMemory> {
     public let state = CPUState()
     public let memory: Memory
-    /// Intel and AMD differ in a few places (66 on near branches); the decoder follows `vendor`.
-    public let vendor: Vendor
-    /// One decoder per code-segment mode (16, 32, 64-bit).
-    let decoders: [X86Decoder]
+    /// Whose processor the CPU is, where Intel and AMD differ: the model's vendor.
+    public var vendor: Vendor { model.vendor }
+    /// One decoder per code-segment mode (16, 32, 64-bit), reading the encodings the vendors
+    /// decode differently (66 on near branches, F3 REX.B 90, 66 63) as `vendor` does.
+    private(set) var decoders: [X86Decoder]
     let fetchBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 16)
     /// Decoded instructions by guest RIP (direct-mapped), so each code location is decoded once.
     /// An entry whose `rip` does not match is empty or belongs to another location.
@@ -41,7 +42,14 @@ public final class CPU<Memory: CPUMemory> {
     /// CPUID's answers and the deterministic time and entropy sources. The monitor may
     /// change it (per-vCPU CPUID configuration) before or between runs.
     public var model: CPUModel {
-        didSet { supportedCR4 = model.supportedCR4; linearBits = model.linearAddressBits }
+        didSet {
+            supportedCR4 = model.supportedCR4
+            linearBits = model.linearAddressBits
+            if model.vendor != oldValue.vendor {
+                decoders = CPU.decoders(model.vendor)
+                invalidateDecodedInstructions()
+            }
+        }
     }
     /// What `model` allows, computed once: the settable CR4 bits and the processor's
     /// linear-address width (the canonical checks of MSRs, bases and TLB invalidations).
@@ -67,6 +75,8 @@ public final class CPU<Memory: CPUMemory> {
     /// The exception whose delivery an exit interrupted (nil when the exit came from an
     /// instruction): the VMM completes the delivery.
     public internal(set) var interruptedDelivery: CPUException?
+    /// The instruction just executed decides single-step by TF at its end (SYSCALL, SYSRET).
+    var tfSampledAtEnd = false
     /// DR0-DR3 and DR7 as last handed to the MMU (Debug.swift).
     var watchKey: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
     /// The mode and CS base the decoded-instruction cache was filled under.
@@ -77,15 +87,17 @@ public final class CPU<Memory: CPUMemory> {
     public internal(set) var decodes: UInt64 = 0
     public internal(set) var cacheDrops: UInt64 = 0
 
-    public init(memory: Memory, vendor: Vendor = .intel, model: CPUModel = CPUModel()) {
+    static func decoders(_ vendor: Vendor) -> [X86Decoder] {
+        [X86Decoder(mode: .bits16, vendor: vendor), X86Decoder(mode: .bits32, vendor: vendor), X86Decoder(mode: .bits64, vendor: vendor)]
+    }
+
+    public init(memory: Memory, model: CPUModel = CPUModel()) {
         self.memory = memory
-        self.vendor = vendor
         self.model = model
         supportedCR4 = model.supportedCR4
         linearBits = model.linearAddressBits
         entropy = SplitMix64(seed: model.entropySeed)
-        decoders = [X86Decoder(mode: .bits16, vendor: vendor), X86Decoder(mode: .bits32, vendor: vendor),
-                    X86Decoder(mode: .bits64, vendor: vendor)]
+        decoders = CPU.decoders(model.vendor)
         cache = .allocate(capacity: CPU.cacheSize)
         cache.initialize(repeating: DecodedInstruction.empty, count: CPU.cacheSize)
         codePages = .allocate(capacity: CPU.codePageSlots)

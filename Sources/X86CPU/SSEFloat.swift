@@ -191,6 +191,12 @@ extension CPU {
     /// DPPS and DPPD: products of the lanes imm8[7:4] selects (others +0.0), summed in pairs
     /// as the SDM's pseudocode orders them, each step rounded; the sum goes to the lanes
     /// imm8[3:0] selects, +0.0 to the others.
+    ///
+    /// The order of the operands only matters when two are NaNs (the first one propagates).
+    /// AMD computes lane 0's sum, (p0 + p1) + (p2 + p3), for every lane. Intel sums each lane
+    /// by butterfly, its own element first: lane i is (pi + pi^1) + (pi^2 + pi^3), so a NaN in
+    /// the upper half reaches the upper lanes (seen on an Intel host: DPPS 0xEF with NaNs in
+    /// products 1 and 2 gives product 1's NaN in lanes 0-1 and product 2's in lanes 2-3).
     func dotProduct(_ op: Op, _ ops: OperandList) throws(CPUException) {
         let imm = try immediate(ops, 2)
         let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
@@ -206,20 +212,24 @@ extension CPU {
         }
         try commitSIMD(flags)
         flags = []
-        var sum: UInt64
-        if double {
-            sum = laneArithmetic(.add, products[0], products[1], format, &flags)
-        } else {
-            let low = laneArithmetic(.add, products[0], products[1], format, &flags)
-            let high = laneArithmetic(.add, products[2], products[3], format, &flags)
+        // The pair sums, each lane's own element first (the flags are those of lane 0's order;
+        // exchanging the operands of an addition changes only which NaN propagates).
+        var pairs = (0..<n).map { i in laneArithmetic(.add, products[i], products[i ^ 1], format, &flags) }
+        flags = []
+        pairs[0] = laneArithmetic(.add, products[0], products[1], format, &flags)
+        if !double { pairs[2] = laneArithmetic(.add, products[2], products[3], format, &flags) }
+        var sums = pairs
+        if !double {
             try commitSIMD(flags)
             flags = []
-            sum = laneArithmetic(.add, low, high, format, &flags)
+            sums = (0..<n).map { i in laneArithmetic(.add, pairs[i], pairs[i ^ 2], format, &flags) }
+            flags = []
+            sums[0] = laneArithmetic(.add, pairs[0], pairs[2], format, &flags)
         }
         try commitSIMD(flags)
         var r: Vec = (0, 0)
         for i in 0..<n where (imm >> UInt64(i)) & 1 != 0 {
-            r = settingFloatLane(r, i, double: double, sum)
+            r = settingFloatLane(r, i, double: double, vendor == .intel ? sums[i] : sums[0])
         }
         try writeVector(ops[0], r, aligned: true)
     }

@@ -691,8 +691,20 @@ extension CPU {
 
     // MARK: SYSCALL, SYSRET, SYSENTER, SYSEXIT
 
+    /// SYSCALL and SYSRET take a single-step trap when TF is set at their end, not at their
+    /// start (so a SYSCALL whose FMASK clears TF traps nowhere, and a SYSRET that sets TF traps
+    /// before the first user instruction).
+    func singleStepByFinalTF() {
+        tfSampledAtEnd = true
+        state.pendingSingleStep = state.rflags & Flag.tf != 0
+    }
+
+    /// SYSCALL. Intel: #UD outside 64-bit mode. AMD: also from compatibility mode (to CSTAR)
+    /// and legacy mode (to STAR's EIP).
     func systemCall() throws(CPUException) {
         guard state.efer & EFERBit.sce != 0 else { throw .invalidOpcode }
+        if vendor == .intel && state.mode != .bits64 { throw .invalidOpcode }
+        defer { singleStepByFinalTF() }
         let star = msrs.values[MSRIndex.star] ?? 0
         let selector = UInt16(truncatingIfNeeded: star >> 32) & 0xFFFC
         if state.longModeActive {
@@ -712,13 +724,26 @@ extension CPU {
         }
     }
 
+    /// SYSRET. Intel: #UD outside 64-bit mode, and #GP(0) in ring 0 for a non-canonical RCX.
+    /// AMD: also from legacy mode (to a flat 32-bit ring 3, IF set), and a non-canonical RCX is
+    /// loaded as it is (the fetch at CPL 3 then faults).
     func systemReturn(_ ins: Instruction) throws(CPUException) {
-        guard state.efer & EFERBit.sce != 0, state.longModeActive, state.mode == .bits64 else { throw .invalidOpcode }
+        guard state.efer & EFERBit.sce != 0, state.protectedMode else { throw .invalidOpcode }
+        if vendor == .intel && state.mode != .bits64 { throw .invalidOpcode }
         try requireCPL0()
         let star = msrs.values[MSRIndex.star] ?? 0
         let base = UInt16(truncatingIfNeeded: star >> 48)
-        let to64 = ins.ext & 8 != 0
-        if to64 && !isCanonical(state.gpr[1]) { throw .generalProtection(0) }
+        if !state.longModeActive {
+            defer { singleStepByFinalTF() }
+            state.rflags |= Flag.if
+            setCodeSegment(SegmentState(selector: base | 3, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0FB), cpl: 3)
+            state.setSegment(.ss, SegmentState(selector: (base &+ 8) | 3, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0F3))
+            state.rip = state.gpr[1] & 0xFFFF_FFFF
+            return
+        }
+        let to64 = ins.ext & 8 != 0 && state.mode == .bits64
+        if to64 && vendor == .intel && !isCanonical(state.gpr[1]) { throw .generalProtection(0) }
+        defer { singleStepByFinalTF() }
         state.rflags = state.gpr[11] & 0x3C_7FD7 | 2
         if to64 {
             setCodeSegment(SegmentState(selector: (base &+ 16) | 3, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA0FB), cpl: 3)
@@ -731,7 +756,9 @@ extension CPU {
         state.setSegment(.ss, SegmentState(selector: (base &+ 8) | 3, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0F3))
     }
 
+    /// SYSENTER. AMD: #UD in long mode.
     func sysenter() throws(CPUException) {
+        if vendor == .amd && state.longModeActive { throw .invalidOpcode }
         guard state.protectedMode else { throw .generalProtection(0) }
         let cs = UInt16(truncatingIfNeeded: msrs.values[MSRIndex.sysenterCS] ?? 0) & 0xFFFC
         guard cs != 0 else { throw .generalProtection(0) }
@@ -744,7 +771,9 @@ extension CPU {
         state.gpr[4] = long ? esp : esp & 0xFFFF_FFFF
     }
 
+    /// SYSEXIT. AMD: #UD in long mode.
     func sysexit(_ ins: Instruction) throws(CPUException) {
+        if vendor == .amd && state.longModeActive { throw .invalidOpcode }
         guard state.protectedMode else { throw .generalProtection(0) }
         try requireCPL0()
         let base = UInt16(truncatingIfNeeded: msrs.values[MSRIndex.sysenterCS] ?? 0)

@@ -159,6 +159,7 @@ public struct X86Decoder: Sendable {
         var key: UInt32 = (pclass << KeyBit.pclassShift) | (is64 ? KeyBit.mode64 : 0)
         if ext & 8 != 0 { key |= KeyBit.w }
         if ext & 1 != 0 { key |= KeyBit.rexB }
+        if vendor == .amd { key |= KeyBit.amd }
         key |= UInt32(vectorLength) << KeyBit.lShift
 
         let addressSize: UInt8

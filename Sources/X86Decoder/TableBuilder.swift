@@ -9,6 +9,7 @@
 //   bit 6     ModRM.mod == 3     bit 12     64-bit mode
 //   bits 7-8  mandatory prefix   bit 13     REX.B
 //             (0 none, 1 66, 2 F3, 3 F2; the last of F2/F3 wins over 66)
+//                                bit 14     the vendor is AMD (flags `intel`, `amd`)
 //
 // The first matching candidate, in spec order, is the instruction.
 
@@ -48,6 +49,7 @@ enum KeyBit {
     static let lShift: UInt32 = 10
     static let mode64: UInt32 = 1 << 12
     static let rexB: UInt32 = 1 << 13
+    static let amd: UInt32 = 1 << 14
 }
 
 /// Attributes of a form.
@@ -354,6 +356,8 @@ struct SpecParser {
             case "i64": try constrain(KeyBit.mode64, 0)
             case "o64": try constrain(KeyBit.mode64, KeyBit.mode64)
             case "norexb": try constrain(KeyBit.rexB, 0)
+            case "intel": try constrain(KeyBit.amd, 0)
+            case "amd": try constrain(KeyBit.amd, KeyBit.amd)
             case "vx", "vx2", "v1", "v12", "vs", "vs2": vexDerivation.append(f)
             case "k": flags.insert(.mergeMask)
             case "kz": flags.formUnion([.mergeMask, .zeroMask])

@@ -11,11 +11,21 @@ struct CPUCheckCommand: ParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Option(help: "Only this family (\(Family.allCases.map(\.rawValue).joined(separator: ", "))).") var family: Family?
     @Option(help: "How many mismatches to print.") var show = 10
+    @Option(help: "Only the cases whose bytes begin with these (hex), each printed with the host's and softvmm's results.")
+    var matching: String?
 
     func run() throws {
         let start = Date()
-        let r = runCPUCampaign(count: count, seed: seed, family: family, keep: show)
+        let prefix = matching.map { hex in
+            stride(from: 0, to: hex.filter { !$0.isWhitespace }.count - 1, by: 2).compactMap { i -> UInt8? in
+                let digits = Array(hex.filter { !$0.isWhitespace })
+                return UInt8(String(digits[i...i + 1]), radix: 16)
+            }
+        }
+        let r = runCPUCampaign(count: count, seed: seed, family: family, keep: show, matching: prefix) { print("case " + $0.description) }
         print("cpu-check: \(count) cases, seed \(seed), \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        print("against the \(hostVendor == .amd ? "AMD" : "Intel") model (the host is \(hostVendor == .amd ? "an AMD" : "an Intel") CPU: " +
+              "the host settles only its own vendor's behaviour)")
         print("family       cases  mismatches")
         for f in Family.allCases {
             guard let row = r.perFamily[f] else { continue }

@@ -27,21 +27,23 @@ struct DecoderCheckCommand: ParsableCommand {
     var reference: DecoderChecker.Reference = .capstone
     @Option(help: "Only check the generated inputs that address this map (for example EVEX).")
     var map: String?
+    @Option(help: "Whose reading to check: intel or amd (default: the host's vendor, which the host CPU can settle).")
+    var vendor: Vendor = HostCPU.vendor
 
     func run() throws {
         if let bytes {
             var raw = bytes.filter { !$0.isWhitespace }[...]
             var buf: [UInt8] = []
             while raw.count >= 2, let b = UInt8(raw.prefix(2), radix: 16) { buf.append(b); raw = raw.dropFirst(2) }
-            print(explainCase(buf, mode: mode))
+            print(explainCase(buf, mode: mode, vendor: vendor))
             return
         }
         let start = Date()
         let r = runCampaign(mode: mode, seed: seed, count: count, keep: show, keepClass: showClass,
-                            reference: reference, onlyMap: map)
+                            reference: reference, onlyMap: map, vendor: vendor)
         let seconds = Date().timeIntervalSince(start)
         let against = reference == .capstone ? "Capstone \(CapstoneOracle.version)" : "Zydis"
-        print("decoder-check: \(count) cases, seed \(seed), \(mode), \(against), \(String(format: "%.1f", seconds)) s")
+        print("decoder-check: \(count) cases, seed \(seed), \(mode), \(vendor == .amd ? "AMD" : "Intel") reading, \(against), \(String(format: "%.1f", seconds)) s")
         print("map        agree      known  unexplained")
         for (name, row) in r.perMap.sorted(by: { $0.key < $1.key }) {
             print(name.padding(toLength: 8, withPad: " ", startingAt: 0)
@@ -123,5 +125,15 @@ struct DecoderCases: ParsableCommand {
     func run() throws {
         var gen = FixtureCandidates(mode: mode, modeSpecific: modeSpecific)
         for line in gen.generate() { print(line) }
+    }
+}
+
+extension Vendor: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "intel": self = .intel
+        case "amd": self = .amd
+        default: return nil
+        }
     }
 }

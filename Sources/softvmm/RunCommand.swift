@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPUCheck
 import Foundation
 import GuestMemory
 import Replay
@@ -24,7 +25,7 @@ struct Run: ParsableCommand {
     @Option(help: "Stop after this many instructions.") var maxInstructions: UInt64?
     @Flag(help: "Guest time from the host's clock instead of the instruction count (runs no longer repeat).") var realtime = false
     @Option(help: "Where the test MMIO device sits (two pages; inside RAM it cuts a hole).") var testDevice: String?
-    @Option(help: "The CPU model, as QEMU's -cpu: max, then ,-feature to hide one (such as max,-la57,-pcid).") var cpu = "max"
+    @Option(help: "The CPU model, as QEMU's -cpu: max (Intel), EPYC (AMD) or host (the host's vendor), then ,-feature to hide one (such as max,-la57,-pcid).") var cpu = "max"
     @Flag(help: "Print instructions, MIPS, exits by kind, nested faults and the TLB hit rate.") var stats = false
     /// Set by `softvmm record`: the trace to write.
     @Option(help: .hidden) var record: String?
@@ -56,7 +57,7 @@ struct Run: ParsableCommand {
             guard let d = FileManager.default.contents(atPath: serialInput) else { throw ValidationError("cannot read \(serialInput)") }
             config.serialInput = [UInt8](d)
         }
-        do { try config.setCPU(cpu) } catch { throw ValidationError("--cpu \(cpu): \(error)") }
+        do { try config.setCPU(Run.resolvingHost(cpu)) } catch { throw ValidationError("--cpu \(cpu): \(error)") }
         if let testDevice {
             let digits = testDevice.hasPrefix("0x") ? String(testDevice.dropFirst(2)) : testDevice
             guard let base = UInt64(digits, radix: testDevice.hasPrefix("0x") ? 16 : 10), base & 0xFFF == 0 else {
@@ -98,6 +99,13 @@ struct Run: ParsableCommand {
             session.afterRun = { console.restore() }
         }
         try session.run()
+    }
+
+    /// `-cpu host...` names the model of the host's vendor (max or EPYC), resolved here so that a
+    /// trace or snapshot records the model itself and replays alike on any host.
+    static func resolvingHost(_ spec: String) -> String {
+        guard spec == "host" || spec.hasPrefix("host,") else { return spec }
+        return (hostVendor == .amd ? "EPYC" : "max") + spec.dropFirst(4)
     }
 
     static func parseSize(_ s: String) -> UInt64? {

@@ -5,7 +5,7 @@ import CPUCheck
 
 @Suite struct InterpreterTests {
     func cpu(_ code: [UInt8]) -> CPU<FlatMemory> {
-        let cpu = CPU(memory: FlatMemory(data: [UInt8](repeating: 0, count: FlatMemory.dataSize), code: code), vendor: hostVendor)
+        let cpu = CPU(memory: FlatMemory(data: [UInt8](repeating: 0, count: FlatMemory.dataSize), code: code), model: CPUModel(vendor: hostVendor))
         cpu.state.rip = FlatMemory.codeBase
         cpu.state.gpr[4] = FlatMemory.dataBase + 0x1000
         return cpu

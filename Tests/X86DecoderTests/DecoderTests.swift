@@ -111,6 +111,20 @@ enum Fixtures {
         #expect(X86Decoder(mode: .bits64, vendor: .intel).decode(bytes).length == 6)
         #expect(X86Decoder(mode: .bits64, vendor: .amd).decode(bytes).length == 4)
     }
+
+    /// The other readings that differ (each seen on an Intel and an AMD host): F3 REX.B 90 is
+    /// PAUSE on Intel and XCHG r8, rAX on AMD; MOVSXD with 66 reads a word on Intel, a dword on AMD.
+    @Test func vendorSelectsForm() {
+        let intel = X86Decoder(mode: .bits64, vendor: .intel), amd = X86Decoder(mode: .bits64, vendor: .amd)
+        let f3REXB90: [UInt8] = [0xF3, 0x41, 0x90]
+        #expect(IntelFormatter().format(intel.decode(f3REXB90)) == "pause")
+        #expect(IntelFormatter().format(amd.decode(f3REXB90)) == "xchg eax, r8d")
+        #expect(IntelFormatter().format(intel.decode([0x41, 0x90])) == "xchg eax, r8d")
+        let movsxd: [UInt8] = [0x66, 0x63, 0x03]
+        #expect(IntelFormatter().format(intel.decode(movsxd)) == "movsxd ax, word ptr [rbx]")
+        #expect(IntelFormatter().format(amd.decode(movsxd)) == "movsxd ax, dword ptr [rbx]")
+        #expect(IntelFormatter().format(amd.decode([0x63, 0x03])) == "movsxd eax, dword ptr [rbx]")
+    }
 }
 
 extension SystemRandomNumberGenerator {

@@ -8,7 +8,9 @@
 // prefixes), d64 (64-bit default operand size), f64 (64-bit operand size in
 // 64-bit mode), i64 (invalid in 64-bit mode), o64 (64-bit mode only),
 // nomod (ModRM.mod is ignored: the r/m field names a register), byaddr
-// (mnemonic variants chosen by address size instead of operand size).
+// (mnemonic variants chosen by address size instead of operand size), intel /
+// amd (the form is that vendor's reading; the first matching line wins).
+// Lines starting with # are comments.
 // A mnemonic "a|b|c" is chosen by operand size 16|32|64.
 
 let oneByteSpec = """
@@ -79,6 +81,9 @@ let oneByteSpec = """
 61 : popaw|popal|popal ; i64
 62 /r : bound Gv, Ma ; i64
 63 /r : arpl Ew, Gw ; i64
+# MOVSXD with 66: Intel reads a word from memory, AMD a dword (each host faults at a page end
+# accordingly); the register forms agree.
+63 /r : movsxd Gv, Ez ; o64 intel
 63 /r : movsxd Gv, Ezd ; o64
 68 : push Iz ; d64
 69 /r : imul Gv, Ev, Iz
@@ -148,6 +153,8 @@ let oneByteSpec = """
 8D /r : lea Gv, M
 8E /r : mov Sw, Ew
 8F /0 : pop Ev ; d64
+# F3 REX.B 90: Intel ignores REX.B and pauses; AMD exchanges r8 and rAX (seen on each host).
+F3 90 : pause ; intel
 F3 90 : pause ; norexb
 90 : nop ; norexb
 90+r : xchg rAX, Zv

@@ -1,0 +1,154 @@
+import CPUCheck
+import Testing
+import X86
+@testable import X86CPU
+
+/// Where Intel and AMD differ, the CPU model's vendor decides, whatever the host is. The
+/// values are those each vendor's manual gives or an Intel and an AMD host showed (the
+/// host-CPU comparison, cpu-check, settles the host's own vendor on every run).
+@Suite struct VendorTests {
+    func cpu(_ code: [UInt8], _ vendor: Vendor) -> CPU<FlatMemory> {
+        let cpu = CPU(memory: FlatMemory(data: [UInt8](repeating: 0, count: FlatMemory.dataSize), code: code),
+                      model: CPUModel(vendor: vendor))
+        cpu.state.rip = FlatMemory.codeBase
+        return cpu
+    }
+
+    func string(_ words: [UInt32]) -> String {
+        String(decoding: words.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * UInt32($0))) } }.filter { $0 != 0 },
+               as: UTF8.self)
+    }
+
+    @Test func identification() throws {
+        let intel = CPUModel(), amd = CPUModel(vendor: .amd)
+        let (_, b, c, d) = intel.cpuid(0, 0)
+        #expect(string([b, d, c]) == "GenuineIntel")
+        let (_, b2, c2, d2) = amd.cpuid(0, 0)
+        #expect(string([b2, d2, c2]) == "AuthenticAMD")
+        // Family: Intel 6; AMD 0xF + extended 8 = 0x17 (Zen), as Linux computes it.
+        func family(_ eax: UInt32) -> UInt32 { eax >> 8 & 0xF == 0xF ? 0xF + (eax >> 20 & 0xFF) : eax >> 8 & 0xF }
+        #expect(family(intel.cpuid(1, 0).0) == 6 && family(amd.cpuid(1, 0).0) == 0x17)
+        // The brand string (Linux's "model name"), NUL-terminated within the 48 bytes.
+        for m in [intel, amd] {
+            #expect(m.cpuid(0x8000_0000, 0).0 >= 0x8000_0004)
+            let words = (0x8000_0002...0x8000_0004).flatMap { l -> [UInt32] in let r = m.cpuid(UInt32(l), 0); return [r.0, r.1, r.2, r.3] }
+            #expect(string(words) == m.brand)
+            #expect(m.brand.utf8.count < 48 && m.brand.hasSuffix("@ 1.00GHz"))
+        }
+        #expect(intel.brand.contains("Intel") && amd.brand.contains("AMD"))
+        // AMD repeats leaf 1's EDX features in 0x80000001 (FPU, TSC, CMOV, MMX, FXSR); Intel does not.
+        #expect(amd.cpuid(0x8000_0001, 0).3 & (1 << 0 | 1 << 4 | 1 << 15 | 1 << 23 | 1 << 24) == 1 << 0 | 1 << 4 | 1 << 15 | 1 << 23 | 1 << 24)
+        #expect(intel.cpuid(0x8000_0001, 0).3 & 1 == 0)
+        #expect(try CPUModel(parsing: "EPYC,-pcid").vendor == .amd && CPUModel.vendor(ofModel: "EPYC-Rome") == .amd)
+        #expect(try CPUModel(parsing: "max").vendor == .intel)
+    }
+
+    /// F3 REX.B 90: Intel pauses (REX.B ignored); AMD exchanges r8 and rAX.
+    @Test func pauseWithREXB() {
+        for vendor in [Vendor.intel, .amd] {
+            let c = cpu([0xF3, 0x41, 0x90], vendor)
+            c.state.gpr[0] = 0x1111
+            c.state.gpr[8] = 0x0123_4567_89AB_CDEF
+            #expect(c.step() == .executed)
+            #expect(c.state.gpr[0] == (vendor == .amd ? 0x89AB_CDEF : 0x1111))
+            #expect(c.state.gpr[8] == (vendor == .amd ? 0x1111 : 0x0123_4567_89AB_CDEF))
+        }
+    }
+
+    /// A CPU in compatibility mode (a 32-bit code segment under long mode) at CPL 3, SYSCALL enabled.
+    func compatibilityMode(_ code: [UInt8], _ vendor: Vendor) -> CPU<FlatMemory> {
+        let c = cpu(code, vendor)
+        c.state.setSegment(.cs, SegmentState(selector: 0x23, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0FB))
+        c.modeMaybeChanged()
+        c.msrs.values[MSRIndex.star] = 0x0023_0010_0000_0000
+        c.msrs.values[MSRIndex.lstar] = 0xFFFF_FFFF_8000_1000
+        c.msrs.values[MSRIndex.cstar] = 0xFFFF_FFFF_8000_2000
+        c.msrs.values[MSRIndex.fmask] = Flag.tf | Flag.if
+        return c
+    }
+
+    /// SYSCALL outside 64-bit mode: #UD on Intel (Linux leaves CSTAR 0 there, and a 32-bit
+    /// program's SYSCALL must not reach ring 0); AMD enters at CSTAR in 64-bit mode.
+    @Test func syscallInCompatibilityMode() {
+        let intel = compatibilityMode([0x0F, 0x05], .intel)
+        #expect(intel.step() == .exception(.invalidOpcode))
+        #expect(intel.state.rip == FlatMemory.codeBase && intel.state.cpl == 3)
+        let amd = compatibilityMode([0x0F, 0x05], .amd)
+        #expect(amd.step() == .executed)
+        #expect(amd.state.rip == 0xFFFF_FFFF_8000_2000 && amd.state.cpl == 0 && amd.state.mode == .bits64)
+        #expect(amd.state.gpr[1] == FlatMemory.codeBase + 2)
+        // SYSRET back to compatibility mode works on both; from compatibility mode only on AMD.
+        let sysret32: [UInt8] = [0x0F, 0x07]
+        let back = compatibilityMode(sysret32, .intel)
+        #expect(back.step() == .exception(.invalidOpcode), "SYSRET outside 64-bit mode")
+    }
+
+    /// SYSRET with a non-canonical RCX: Intel raises #GP(0) in ring 0; AMD returns and the
+    /// fetch faults in ring 3.
+    @Test func sysretNonCanonical() {
+        for vendor in [Vendor.intel, .amd] {
+            let c = cpu([0x48, 0x0F, 0x07], vendor)
+            c.state.cpl = 0
+            c.msrs.values[MSRIndex.star] = 0x0023_0010_0000_0000
+            c.state.gpr[1] = 0x0000_8000_0000_0000
+            c.state.gpr[11] = 0x202
+            let r = c.step()
+            if vendor == .intel {
+                #expect(r == .exception(.generalProtection(0)) && c.state.cpl == 0)
+            } else {
+                #expect(r == .executed && c.state.cpl == 3 && c.state.rip == 0x0000_8000_0000_0000)
+            }
+        }
+    }
+
+    /// SYSENTER and SYSEXIT are #UD in long mode on AMD.
+    @Test func sysenterInLongMode() {
+        for vendor in [Vendor.intel, .amd] {
+            let c = cpu([0x0F, 0x34], vendor)
+            c.msrs.values[MSRIndex.sysenterCS] = 0x10
+            let r = c.step()
+            #expect(vendor == .amd ? r == .exception(.invalidOpcode) : r == .executed)
+        }
+    }
+
+    /// Single-step around SYSCALL and SYSRET: the trap follows TF at the end of the instruction
+    /// (kvm-unit-tests x86/syscall.c): a SYSCALL whose FMASK clears TF does not trap, one whose
+    /// FMASK keeps it does; a SYSRET that sets TF traps before the next instruction.
+    @Test func singleStepOverSyscallAndSysret() {
+        for (mask, traps) in [(Flag.tf, false), (0, true)] {
+            let c = cpu([0x0F, 0x05], .intel)
+            c.msrs.values[MSRIndex.star] = 0x0023_0010_0000_0000
+            c.msrs.values[MSRIndex.lstar] = FlatMemory.codeBase + 0x100
+            c.msrs.values[MSRIndex.fmask] = mask
+            c.state.rflags |= Flag.tf
+            _ = c.debugStep()
+            #expect((c.state.dr(6) & DR6Bit.bs != 0) == traps, "FMASK \(mask)")
+        }
+        // SYSRET to 64-bit mode with R11.TF set, entered with TF clear.
+        let c = cpu([0x48, 0x0F, 0x07, 0x90], .intel)
+        c.state.cpl = 0
+        c.msrs.values[MSRIndex.star] = 0x0023_0010_0000_0000
+        c.state.gpr[1] = FlatMemory.codeBase + 3
+        c.state.gpr[11] = 0x202 | Flag.tf
+        #expect(c.step() == .executed)
+        #expect(c.state.pendingSingleStep && c.state.rip == FlatMemory.codeBase + 3)
+        _ = c.debugStep()
+        #expect(c.state.dr(6) & DR6Bit.bs != 0, "the trap comes before the NOP runs")
+        #expect(!c.state.pendingSingleStep)
+    }
+
+    /// DPPS with NaN products in both halves (the case an Intel host found): AMD gives lane 0's
+    /// sum, (p0 + p1) + (p2 + p3), to every lane; Intel sums each lane from its own half first.
+    @Test func dppsNaNPropagation() {
+        // dpps xmm14, xmm0, 0xef: products of lanes 1-3, written to every lane.
+        for vendor in [Vendor.intel, .amd] {
+            let c = cpu([0x66, 0x4C, 0x0F, 0x3A, 0x40, 0xF0, 0xEF], vendor)
+            c.state.setXMM(14, (lo: 0x36E6_3B6F_6A9E_F3AD, hi: 0xBC02_B6B0_7FF7_9805))
+            c.state.setXMM(0, (lo: 0x7FF4_867B_0000_0000, hi: 0x3E13_4CF3_7695_B329))
+            #expect(c.step() == .executed)
+            let (lo, hi) = c.state.xmm(14)
+            #expect(lo == 0x7FF4_867B_7FF4_867B)
+            #expect(hi == (vendor == .intel ? 0x7FF7_9805_7FF7_9805 : 0x7FF4_867B_7FF4_867B))
+        }
+    }
+}
