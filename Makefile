@@ -13,14 +13,19 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# softvmm-system-x86_64: softvmm under QEMU's name and options (QEMU=that ACCEL=tcg ./run_tests.sh).
+FRONT_END := .build/release/softvmm-system-x86_64
+
 release: deps
 	$(SWIFT) build -c release
+	ln -sf softvmm $(FRONT_END)
 
 # The unit tests, then a fixed-seed slice of the Capstone cross-check. The
 # slice is a ratchet: the decoder issue is open until these limits are 0, and
 # a change that adds an unexplained disagreement fails here.
 test: deps
 	$(SWIFT) build -c release --product softvmm
+	ln -sf softvmm $(FRONT_END)
 	# Two runs: the replay tests make thousands of machines, and beside the host-CPU oracle's
 	# fork() per instruction every page they write becomes a copy-on-write fault (8 minutes
 	# together, under 2 apart).
@@ -34,6 +39,7 @@ test: deps
 	Benchmarks/check-hot-path.sh .build/release/softvmm
 	# Debian's stock kernel to the busybox initramfs: vmlinux twice (one recorded and
 	# replayed), then the bzImage; times and MIPS beside the issue's limits.
+	sh scripts/front-end-check.sh
 	sh scripts/linux-check.sh
 
 # Debian's stock kernel with a busybox shell on the console (fetched and built on first use

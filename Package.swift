@@ -72,5 +72,6 @@ let package = Package(
         .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU", "Devices", "FixtureSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "VMM", "GuestMemory", "X86", "FixtureSupport"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "X86"]),
     ]
 )

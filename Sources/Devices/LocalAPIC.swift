@@ -199,7 +199,7 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
         case 0x180...0x1F0: return UInt64(tmr[Int(offset - 0x180) >> 4])
         case 0x200...0x270: return UInt64(irr[Int(offset - 0x200) >> 4])
         case 0x280: return UInt64(esr)
-        case 0x2F0: return UInt64(lvt[Self.lvtCMCI])
+        case 0x2F0: return x2APIC ? nil : UInt64(lvt[Self.lvtCMCI]) // beyond the version's MaxLVT: no x2APIC MSR
         case 0x300: return x2APIC ? icr : icr & 0xFFFF_FFFF
         case 0x310: return x2APIC ? nil : icr >> 32
         case 0x320...0x370: return UInt64(lvt[Int(offset - 0x320) / 16 + 1])
@@ -243,6 +243,8 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
         case 0x310:
             if x2APIC { return false }
             icr = (icr & 0xFFFF_FFFF) | UInt64(v) << 32
+        case 0x2F0 where x2APIC:
+            return false
         case 0x2F0, 0x320...0x370:
             let n = offset == 0x2F0 ? Self.lvtCMCI : Int(offset - 0x320) / 16 + 1
             // Writable bits: vector, delivery mode, polarity/trigger (LINT only), mask, timer mode.
@@ -268,7 +270,8 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
             divideConfiguration = v & 0xB
         case 0x3F0:
             // x2APIC SELF IPI.
-            guard x2APIC else { return false }
+            // x2APIC SELF IPI: bits 31:8 are reserved.
+            guard x2APIC, v & ~0xFF == 0 else { return false }
             accept(vector: UInt8(truncatingIfNeeded: v))
         default:
             return offset == 0x90 || offset == 0xA0 || offset == 0x390 || offset == 0x30 ? !x2APIC : false
@@ -280,11 +283,19 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
     /// ID); the rest have no destination in a one-vCPU machine.
     func sendIPI() {
         let mode = (icr >> 8) & 7, shorthand = (icr >> 18) & 3
-        guard mode == 0 else { return }
+        guard mode == DeliveryMode.fixed || mode == DeliveryMode.nmi else { return }
         let destination = x2APIC ? UInt32(truncatingIfNeeded: icr >> 32) : UInt32(truncatingIfNeeded: icr >> 56)
         let toSelf = shorthand == 1 || shorthand == 2 || (shorthand == 0 && (destination == id || destination == (x2APIC ? ~0 : 0xFF)))
-        if toSelf { accept(vector: UInt8(truncatingIfNeeded: icr)) }
+        guard toSelf else { return }
+        if mode == DeliveryMode.nmi { onNMI() } else { accept(vector: UInt8(truncatingIfNeeded: icr)) }
     }
+
+    /// ICR delivery modes (bits 10:8).
+    enum DeliveryMode {
+        static let fixed: UInt64 = 0, nmi: UInt64 = 4
+    }
+    /// An NMI sent to this processor (the ICR's NMI delivery mode): the machine latches it.
+    public var onNMI: () -> Void = {}
 
     // MARK: xAPIC page
 

@@ -105,21 +105,32 @@ public final class PIT8254: PortDevice, TimedDevice {
     }
 
     /// Drives IRQ 0 from counter 0's output. Edges the vCPU ran past (it was busy longer than
-    /// a period) are not replayed one by one: the output's level now is what the line shows,
-    /// with a low-high pulse for a periodic rate that wrapped since the last look.
+    /// a period, or a port access's time stepped over a strobe) are not replayed one by one:
+    /// the output's level now is what the line shows, with a low-high pulse for a periodic rate
+    /// that wrapped, or a one-tick strobe (modes 4 and 5) that came and went, since the last look.
     public func advance() {
         let now = clock.now
         let out = counters[0].output(now)
         if out != out0 {
             out0 = out
             irq0(out)
-        } else if out && wrapped(since: lastLook, now) {
+        } else if out && (wrapped(since: lastLook, now) || strobed(since: lastLook, now)) {
             irq0(false)
             irq0(true)
         }
         lastLook = now
     }
     var lastLook: UInt64 = 0
+
+    /// Whether counter 0, in mode 4 or 5, ended its one-tick low strobe (OUT rises at tick
+    /// count + 1) after `then` and by `now`. The strobe lasts 838 ns, less than a port access
+    /// takes in guest time, so a look at either side of it is common (Linux's one-shot PIT).
+    func strobed(since then: UInt64, _ now: UInt64) -> Bool {
+        let c = counters[0]
+        guard c.counting, c.mode == 4 || c.mode == 5 else { return false }
+        let before = then > c.loadTime ? c.ticks(then) : 0
+        return before <= c.count && c.ticks(now) > c.count
+    }
 
     /// Whether counter 0, periodic, began a new period between `then` and `now`.
     func wrapped(since then: UInt64, _ now: UInt64) -> Bool {

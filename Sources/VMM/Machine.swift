@@ -73,6 +73,8 @@ public struct MachineConfiguration: Sendable {
     /// Guest time one port access takes, in nanoseconds: about an ISA bus cycle, so that a
     /// guest polling a device through ports sees time pass as on hardware.
     public var portAccessTime: UInt64 = 1000
+    /// QEMU's pc-testdev (`--device pc-testdev`): its ports and the IORAM window at 0xFF000000.
+    public var pcTestDevice = false
     public init() {}
 
     /// The guest-physical map the machine is built on: RAM from 0 (with a hole where the test
@@ -81,6 +83,9 @@ public struct MachineConfiguration: Sendable {
         let top = memorySize, test = testDeviceBase, testEnd = test + MachineConfiguration.testDeviceSize
         var ranges: [MemoryRange] = [MemoryRange(.mmio, base: IOAPIC.defaultBase, size: 0x1000),
                                      MemoryRange(.mmio, base: LocalAPIC.defaultBase, size: 0x1000)]
+        if pcTestDevice {
+            ranges.append(MemoryRange(.mmio, base: PCTestDevice.Layout.ioMemoryBase, size: PCTestDevice.Layout.ioMemorySize))
+        }
         if test >= top {
             ranges += [MemoryRange(.ram, base: 0, size: top), MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize)]
         } else {
@@ -110,7 +115,7 @@ public struct MachineConfiguration: Sendable {
         }
         return ["memory=\(memorySize)", "command-line=\(escape(commandLine))", "max-instructions=\(maxInstructions)",
                 "test-device=\(testDeviceBase)", "cpu=\(escape(cpuSpec))", "realtime=\(realtime ? 1 : 0)",
-                "port-access-ns=\(portAccessTime)"].joined(separator: "\n")
+                "port-access-ns=\(portAccessTime)", "pc-testdev=\(pcTestDevice ? 1 : 0)"].joined(separator: "\n")
     }
 
     /// Reads `encoded`'s text back; the error names the line and what is wrong with it.
@@ -132,6 +137,7 @@ public struct MachineConfiguration: Sendable {
             case "test-device": testDeviceBase = try number()
             case "realtime": realtime = try number() != 0
             case "port-access-ns": portAccessTime = try number()
+            case "pc-testdev": pcTestDevice = try number() != 0
             case "cpu":
                 do { try setCPU(value) } catch { throw ConfigurationError(line: n + 1, problem: "cpu \(value): \(error)") }
             default: throw ConfigurationError(line: n + 1, problem: "unknown setting \"\(key)\"")
@@ -163,10 +169,16 @@ public final class Machine {
     public private(set) var rtc: RTC!
     public let pci = PCIConfigurationSpace()
     public let keyboardController = I8042()
+    /// An NMI (the IOAPIC's NMI delivery, the local APIC's ICR) waiting to be taken.
+    var nmiPending = false
     /// The i8042 pulsed the reset line: the run ends as QEMU's does with -no-reboot.
     var resetRequested = false
     var powerOffRequested = false
     public let acpiPower = ACPIPower()
+    /// QEMU's fw_cfg: the RAM size and the CPU count, as kvm-unit-tests reads them.
+    public private(set) lazy var firmwareConfig = FirmwareConfig(ramSize: configuration.memorySize, cpus: 1)
+    /// QEMU's pc-testdev, when the configuration asks for it.
+    public private(set) var pcTestDevice: PCTestDevice?
     /// Host time at the start, for `--realtime`.
     let hostStart = DispatchTime.now().uptimeNanoseconds
     /// `portAccessTime` in TSC ticks.
@@ -218,7 +230,8 @@ public final class Machine {
         let lapic = self.lapic!, ioapic = self.ioapic, vcpu = self.vcpu
         ioapic.deliver = { vector, level in lapic.accept(vector: vector, level: level) }
         ioapic.deliverExtINT = { [unowned self] in extINTRequested = true }
-        ioapic.deliverNMI = { vcpu.inject(InjectedEvent(.nmi, vector: 2)) }
+        ioapic.deliverNMI = { [unowned self] in nmiPending = true }
+        lapic.onNMI = { [unowned self] in nmiPending = true }
         lapic.onEOI = { ioapic.endOfInterrupt($0) }
         try mmio.insert(lapic, name: "local-apic", base: LocalAPIC.defaultBase, size: 0x1000)
         try mmio.insert(ioapic, name: "ioapic", base: IOAPIC.defaultBase, size: 0x1000)
@@ -229,6 +242,17 @@ public final class Machine {
         try ports.insert(pic.edgeLevelControl, name: "elcr", base: 0x4D0, count: 2)
         try ports.insert(pit, name: "pit", base: 0x40, count: 4)
         try ports.insert(pit.systemControlPortB, name: "port-b", base: 0x61, count: 1)
+        try ports.insert(firmwareConfig, name: "fw-cfg", base: FirmwareConfig.Port.selector, count: 2)
+        if configuration.pcTestDevice {
+            let testdev = PCTestDevice()
+            testdev.setIRQ = { [unowned self] line, level in isaIRQ(line)(level) }
+            try ports.insert(testdev.registerPorts, name: "pc-testdev", base: PCTestDevice.Layout.registerPort, count: 12)
+            try ports.insert(testdev.irqPorts, name: "pc-testdev-irq", base: PCTestDevice.Layout.irqLinePort,
+                             count: UInt16(PCTestDevice.Layout.irqLines))
+            try mmio.insert(testdev.ioMemoryWindow, name: "pc-testdev-ioram", base: PCTestDevice.Layout.ioMemoryBase,
+                            size: PCTestDevice.Layout.ioMemorySize)
+            pcTestDevice = testdev
+        }
     }
 
     // MARK: time and interrupts
@@ -297,6 +321,18 @@ public final class Machine {
         if vcpu.cr8 != cr8Shown { lapic.tpr = UInt32(vcpu.cr8) << 4 }
         cr8Shown = UInt64(lapic.tpr >> 4)
         vcpu.cr8 = cr8Shown
+        // An NMI first: it waits only for the previous NMI's handler (its IRET) and the shadow.
+        if nmiPending {
+            if vcpu.nmiDeliverable {
+                vcpu.inject(InjectedEvent(.nmi, vector: 2))
+                nmiPending = false
+                interruptsDelivered += 1
+            } else if vcpu.nmiBlocked {
+                vcpu.requestNMIWindow()
+            } else {
+                vcpu.requestExit()
+            }
+        }
         guard let source = interruptSource else {
             vcpu.cancelInterruptWindow()
             return
@@ -557,7 +593,7 @@ public final class Machine {
                 if let stop = emulate(vcpu.instructionBytes()) { return stop }
             case .halt:
                 advanceTime()
-                if interruptSource != nil && vcpu.rflags & Flag.if != 0 { continue }
+                if (interruptSource != nil && vcpu.rflags & Flag.if != 0) || nmiPending { continue }
                 if !idleUntilNextEvent() { return .halted(interruptsEnabled: vcpu.rflags & Flag.if != 0) }
             case .shutdown:
                 return .shutdown
@@ -600,8 +636,11 @@ public final class Machine {
 
     /// Runs the instruction at RIP in the assist; a guest fault it raises is injected.
     func emulate(_ bytes: [UInt8]) -> MachineStop? {
+        let flags = vcpu.rflags
         switch assist.emulate(vcpu, bytes: bytes) {
-        case .completed: return nil
+        case .completed:
+            vcpu.instructionCompletedOutside(rflagsBefore: flags)
+            return nil
         case .fault(let e):
             var event = InjectedEvent(.exception, vector: e.vector, errorCode: e.errorCode)
             if case .pageFault(let a, _) = e { event.faultAddress = a }

@@ -299,6 +299,16 @@ public final class VirtualCPU {
     public func completeInstruction(length: Int) {
         cpu.state.rip &+= UInt64(length)
         cpu.state.retired &+= 1
+        instructionCompletedOutside()
+    }
+
+    /// An instruction the monitor completed (port I/O, MSR, CPUID, an MMIO assist) ends as the
+    /// CPU's own do: RF set as it began lets only that one instruction past a breakpoint, and
+    /// TF set as it began owes a single-step trap, taken before the next instruction.
+    public func instructionCompletedOutside(rflagsBefore: UInt64? = nil) {
+        let flags = rflagsBefore ?? cpu.state.rflags
+        if flags & Flag.rf != 0 { cpu.state.rflags &= ~Flag.rf }
+        if flags & Flag.tf != 0 { cpu.state.pendingSingleStep = true }
     }
 
     /// After the monitor changed state behind the CPU's back: the TLB and decoded code may
@@ -325,6 +335,14 @@ public final class VirtualCPU {
     public func cancelInterruptWindow() { cpu.state.exitRequests &= ~1 }
     /// `run` returns `.interruptWindow` before the next instruction.
     public func requestExit() { cpu.state.exitRequests |= 2 }
+    /// NMIs are blocked (an NMI handler runs until its IRET).
+    public var nmiBlocked: Bool { cpu.state.nmiBlocked }
+    /// Whether an NMI injected now would be taken before the next instruction: not blocked by
+    /// an NMI handler or a MOV SS/STI shadow, no event already waiting.
+    public var nmiDeliverable: Bool { !cpu.state.nmiBlocked && !cpu.state.interruptShadow && cpu.pendingEvent == nil }
+    /// NMI-window exiting: `run` returns `.interruptWindow` when the IRET that ends NMI
+    /// blocking completes.
+    public func requestNMIWindow() { cpu.state.exitRequests |= 4 }
     /// CR8, the task priority the local APIC mirrors.
     public var cr8: UInt64 {
         get { cpu.state.cr8 }

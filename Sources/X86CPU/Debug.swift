@@ -48,6 +48,30 @@ extension CPUState {
         get { gpr[136] != 0 }
         set { gpr[136] = newValue ? 1 : 0 }
     }
+    /// NMIs are blocked (slot 137): from an NMI's delivery until the next IRET completes.
+    public var nmiBlocked: Bool {
+        get { gpr[137] != 0 }
+        set { gpr[137] = newValue ? 1 : 0 }
+    }
+    /// The instruction after MOV SS or POP SS (slot 138, as `interruptShadow` encodes it): debug
+    /// exceptions are blocked there. The single-step trap and data breakpoints of the MOV SS
+    /// itself are delivered after the next instruction, and Intel drops an instruction
+    /// breakpoint on that next instruction (AMD takes it).
+    public var movSSShadow: Bool {
+        get { gpr[138] != 0 && gpr[138] == retired &+ 1 }
+        set { gpr[138] = newValue ? retired &+ 2 : 0 }
+    }
+    /// Debug conditions the MOV SS blocking held back (slot 139): DR6's B0-B3 and BS, raised
+    /// with the next instruction's.
+    var deferredDebugStatus: UInt64 {
+        get { gpr[139] }
+        set { gpr[139] = newValue }
+    }
+    /// Records a #DB's conditions in DR6: B0-B3 say which breakpoints this one matched (earlier
+    /// ones are cleared), BD, BS and BT stay set until software clears them.
+    func reportDebug(_ status: UInt64) {
+        setDR(6, dr(6) & ~0xF | status)
+    }
     /// Any breakpoint enabled (DR7's L0-L3, G0-G3).
     @inline(__always) var breakpointsEnabled: Bool { gpr[122 + 7] & 0xFF != 0 }
 }
@@ -88,15 +112,16 @@ extension CPU {
         let flags = state.rflags
         if state.pendingSingleStep {
             state.pendingSingleStep = false
-            state.setDR(6, state.dr(6) | DR6Bit.bs)
+            state.reportDebug(DR6Bit.bs)
             return raise(.debug)
         }
-        if flags & Flag.rf == 0 && state.breakpointsEnabled {
+        let blocked = state.movSSShadow
+        if flags & Flag.rf == 0 && state.breakpointsEnabled && !(blocked && vendor == .intel) {
             let rip = state.linearRIP
             var hits: UInt64 = 0
             for b in enabledBreakpoints() where b.1 == 0 && b.3 == rip { hits |= 1 << UInt64(b.0) }
             if hits != 0 {
-                state.setDR(6, state.dr(6) | hits)
+                state.reportDebug(hits)
                 return raise(.debug) // a fault: RIP stays at the instruction
             }
         }
@@ -106,15 +131,21 @@ extension CPU {
         case .executed:
             // RF lets one instruction past its breakpoint; an instruction that set it (IRET) keeps it.
             if flags & Flag.rf != 0 { state.rflags &= ~Flag.rf }
-            var status = state.watchHits
+            var status = state.watchHits | state.deferredDebugStatus
             state.watchHits = 0
+            state.deferredDebugStatus = 0
             // Single-step: TF as the instruction began, except for SYSCALL and SYSRET, which
             // trap when TF is set at their end (they leave `pendingSingleStep` saying so).
             if state.pendingSingleStep || (flags & Flag.tf != 0 && !tfSampledAtEnd) { status |= DR6Bit.bs }
             state.pendingSingleStep = false
             tfSampledAtEnd = false
+            if status != 0 && state.movSSShadow {
+                // This was MOV SS or POP SS: its traps wait for the next instruction's end.
+                state.deferredDebugStatus = status
+                return nil
+            }
             if status != 0 {
-                state.setDR(6, state.dr(6) | status)
+                state.reportDebug(status)
                 return raise(.debug)
             }
             return nil

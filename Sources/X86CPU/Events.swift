@@ -37,8 +37,11 @@ extension CPU {
             case .exception:
                 exit = raise(e.vector == 14 ? .pageFault(address: e.faultAddress, errorCode: e.errorCode ?? 0)
                              : Self.exception(vector: e.vector, errorCode: e.errorCode))
-            case .externalInterrupt, .nmi:
+            case .externalInterrupt:
                 exit = deliverExternal(e.vector)
+            case .nmi:
+                state.nmiBlocked = true
+                exit = deliverExternal(e.vector, nmi: true)
             }
             if let exit { return .exit(exit) }
         }
@@ -123,6 +126,13 @@ extension CPU {
         return raise(e)
     }
 
+    /// The exceptions that are faults (their frame's RIP is the faulting instruction): #DE, #BR,
+    /// #UD, #NM, #TS, #NP, #SS, #GP, #PF, #MF, #AC, #XM, #VE, #CP.
+    static var faultVectors: UInt32 {
+        1 << 0 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 10 | 1 << 11 | 1 << 12 | 1 << 13 | 1 << 14 | 1 << 16 | 1 << 17 | 1 << 19
+            | 1 << 20 | 1 << 21
+    }
+
     /// The exception for an injected vector.
     static func exception(vector: Int, errorCode: UInt32?) -> CPUException {
         let c = errorCode ?? 0
@@ -150,10 +160,15 @@ extension CPU {
     /// a #PF) while delivering a contributory fault or #PF is a double fault; any fault while
     /// delivering a double fault is a triple fault, which shuts the CPU down (a shutdown exit).
     /// Returns an exit when delivery needed the VMM (or shut down).
+    ///
+    /// A fault's frame holds RFLAGS with RF set (SDM vol. 3, 18.3.1.1: every fault but an
+    /// instruction breakpoint), so that the IRET back to the faulting instruction does not
+    /// stop at an instruction breakpoint there again; traps and aborts push RF as it was.
     func raise(_ first: CPUException) -> CPUExit? {
         var current = first
         for _ in 0..<4 {
             if case .pageFault(let a, _) = current { state.cr2 = a }
+            if Self.faultVectors & 1 << UInt32(current.vector) != 0 { state.rflags |= Flag.rf }
             do throws(CPUException) {
                 try deliver(vector: current.vector, errorCode: current.errorCode, source: .external, returnRIP: state.rip)
                 return nil
@@ -176,13 +191,13 @@ extension CPU {
     }
 
     /// An external interrupt or NMI (no error code; EXT set in error codes delivery raises).
-    func deliverExternal(_ vector: Int) -> CPUExit? {
+    func deliverExternal(_ vector: Int, nmi: Bool = false) -> CPUExit? {
         do throws(CPUException) {
             try deliver(vector: vector, errorCode: nil, source: .external, returnRIP: state.rip)
             return nil
         } catch {
             if case .exit(let x) = error {
-                pendingEvent = InjectedEvent(.externalInterrupt, vector: vector)
+                pendingEvent = InjectedEvent(nmi ? .nmi : .externalInterrupt, vector: vector)
                 return x
             }
             return raise(error)

@@ -250,6 +250,8 @@ extension CPU {
             if leaf == 7 && state.gpr[1] & 0xFFFF_FFFF == 0 && state.cr4 & CR4Bit.pke != 0 { c1 |= 1 << 4 }
             state.gpr[0] = UInt64(a); state.gpr[3] = UInt64(b); state.gpr[1] = UInt64(c1); state.gpr[2] = UInt64(d)
         case .rdtsc, .rdtscp:
+            // A hidden RDTSCP is #UD (VMX's "enable RDTSCP" control).
+            if op == .rdtscp && !model.reports(leaf: 0x8000_0001, register: 3, bit: 27) { throw .invalidOpcode }
             // Guest time is the retired-instruction count: the same run reads the same values.
             if state.cr4 & CR4Bit.tsd != 0 && state.cpl > 0 && state.protectedMode { throw .generalProtection(0) }
             let tsc = timeStampCounter

@@ -46,7 +46,9 @@ public final class CPU<Memory: CPUMemory> {
             supportedCR4 = model.supportedCR4
             linearBits = model.linearAddressBits
             if model.vendor != oldValue.vendor {
+                msrs.vendor = model.vendor
                 decoders = CPU.decoders(model.vendor)
+        msrs.vendor = model.vendor
                 invalidateDecodedInstructions()
             }
         }
@@ -59,7 +61,9 @@ public final class CPU<Memory: CPUMemory> {
     public var retired: UInt64 { state.retired }
     var entropy: SplitMix64
     /// The MSRs that have no slot of their own (CPUState keeps FS/GS base and EFER).
-    public var msrs = ModelSpecificRegisters()
+    public var msrs = ModelSpecificRegisters() {
+        didSet { if msrs.vendor != model.vendor { msrs.vendor = model.vendor } }
+    }
     /// WRMSR to the TSC moves guest time by this much.
     var tscOffset: UInt64 = 0
     /// Guest time that passed without instructions (a halted vCPU waiting for a timer).

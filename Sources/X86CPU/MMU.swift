@@ -231,12 +231,21 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         if pmap.generation != seenGeneration { flushTLB() }
         let user = userBit
         var gpa = address
+        // A supervisor data access that SMAP allows only because EFLAGS.AC is set must not
+        // leave an entry that an access with AC clear would hit: the tag has no AC bit.
+        var dependsOnAC = false
         if state.pagingEnabled {
             let access = state.pagingAccess(kind == 0 ? .read : (kind == 1 ? .write : .fetch))
-            switch GuestPaging.translate(address, pagingControl(), access, tables: self) {
+            let control = pagingControl()
+            switch GuestPaging.translate(address, control, access, tables: self) {
             case .translated(let g, let size):
                 gpa = g
                 if size > 4096 { holdsLargePages = true }
+                if control.smap && access.alignmentCheckFlag && !access.user && kind != 2 {
+                    var withoutAC = access
+                    withoutAC.alignmentCheckFlag = false
+                    if case .pageFault = GuestPaging.translate(address, control, withoutAC, tables: self) { dependsOnAC = true }
+                }
             case .pageFault(let code): throw .pageFault(address: address, errorCode: code)
             case .unreadable(let g): throw .exit(.nestedFault(gpa: g, access: .read, linear: address))
             }
@@ -246,7 +255,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
             throw .exit(.nestedFault(gpa: gpa, access: NestedAccess(rawValue: UInt8(kind))!, linear: address))
         }
         let page = address >> 12
-        if kind != 2 && !watchpoints.isEmpty && watched(page) { return hostPage + Int(address & 0xFFF) }
+        if dependsOnAC || (kind != 2 && !watchpoints.isEmpty && watched(page)) { return hostPage + Int(address & 0xFFF) }
         if kind == 1 {
             let (frame, word, bit) = codeFrameBit(hostPage)
             if codeFrames[word] & bit != 0 {

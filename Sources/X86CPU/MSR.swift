@@ -7,6 +7,8 @@ import X86
 
 public enum MSRIndex {
     public static let tsc: UInt32 = 0x10
+    /// IA32_PLATFORM_ID (Intel, read-only): the platform's bits for microcode; 0 here.
+    public static let platformID: UInt32 = 0x17
     public static let apicBase: UInt32 = 0x1B
     public static let mtrrCap: UInt32 = 0xFE
     /// IA32_BIOS_SIGN_ID: the microcode update signature. An OS writes 0 and executes CPUID to
@@ -16,6 +18,9 @@ public enum MSRIndex {
     /// weaknesses the processor lacks.
     public static let archCapabilities: UInt32 = 0x10A
     public static let sysenterCS: UInt32 = 0x174, sysenterESP: UInt32 = 0x175, sysenterEIP: UInt32 = 0x176
+    /// IA32_MCG_CAP (read-only) and IA32_MCG_STATUS: machine-check architecture, which CPUID's
+    /// MCE bit promises. No banks: no machine check is ever raised.
+    public static let mcgCap: UInt32 = 0x179, mcgStatus: UInt32 = 0x17A
     public static let miscEnable: UInt32 = 0x1A0
     public static let mtrrPhysBase0: UInt32 = 0x200 // PHYSBASEn = 0x200 + 2n, PHYSMASKn = 0x201 + 2n
     public static let mtrrFix64K: UInt32 = 0x250, mtrrFix16K: [UInt32] = [0x258, 0x259]
@@ -28,6 +33,10 @@ public enum MSRIndex {
     public static let fmask: UInt32 = 0xC000_0084
     public static let fsBase: UInt32 = 0xC000_0100, gsBase: UInt32 = 0xC000_0101, kernelGSBase: UInt32 = 0xC000_0102
     public static let tscAux: UInt32 = 0xC000_0103
+    /// AMD's legacy performance counters (every AMD64 processor): four event selects at
+    /// 0xC0010000-3 and their counters at 0xC0010004-7. They hold what is written; no event
+    /// is counted.
+    public static let k7EventSelect0: UInt32 = 0xC001_0000, k7Counter0: UInt32 = 0xC001_0004
 }
 
 /// The MSR values of one vCPU. The TSC is not stored: it is guest time, supplied by the caller.
@@ -37,6 +46,8 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
     public var physicalAddressBits = 46
     /// Variable-range MTRRs (MTRRcap.VCNT).
     public static let variableRanges = 8
+    /// Whose MSRs these are: some exist on one vendor only.
+    public var vendor: Vendor = .intel
 
     public init() {
         values = [
@@ -61,6 +72,8 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
         if index == MSRIndex.tsc { return tsc }
         if index == MSRIndex.archCapabilities { return Self.archCapabilitiesValue }
         if index == MSRIndex.mtrrCap { return UInt64(Self.variableRanges) | 1 << 8 | 1 << 10 } // VCNT, FIX, WC
+        if index == MSRIndex.mcgCap { return 0 }                                               // no banks
+        if index == MSRIndex.platformID && vendor == .intel { return 0 }
         guard isKnown(index) else { throw .generalProtection(0) }
         return values[index] ?? 0
     }
@@ -74,7 +87,9 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
         func canonical(_ v: UInt64) -> Bool { isCanonical(v, bits: linearBits) }
         func reserved(_ mask: UInt64) throws(CPUException) { if value & mask != 0 { throw .generalProtection(0) } }
         switch index {
-        case MSRIndex.mtrrCap, MSRIndex.archCapabilities: throw .generalProtection(0)
+        case MSRIndex.mtrrCap, MSRIndex.archCapabilities, MSRIndex.mcgCap, MSRIndex.platformID: throw .generalProtection(0)
+        case MSRIndex.mcgStatus:
+            try reserved(~0)   // only 0 may be written (SDM vol. 3, 16.3.1.2)
         case MSRIndex.efer:
             // SCE (0), LME (8), LMA (10, read-only: the written value must match), NXE (11).
             try reserved(~UInt64(1 << 0 | 1 << 8 | 1 << 10 | 1 << 11))
@@ -114,6 +129,9 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
                 }
             } else if isFixedMTRR(index) {
                 for i in 0..<8 where !Self.validMemoryType((value >> UInt64(8 * i)) & 0xFF) { throw .generalProtection(0) }
+            } else if isK7PerformanceCounter(index) {
+                // Event selects: bits 63:32 reserved; counters are 48 bits wide.
+                try reserved(index < MSRIndex.k7Counter0 ? ~0xFFFF_FFFF : ~((1 << 48) - 1))
             } else {
                 throw .generalProtection(0)
             }
@@ -125,11 +143,13 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
     func isVariableMTRR(_ i: UInt32) -> Bool { i >= 0x200 && i < 0x200 + UInt32(2 * Self.variableRanges) }
     func isFixedMTRR(_ i: UInt32) -> Bool { i == MSRIndex.mtrrFix64K || MSRIndex.mtrrFix16K.contains(i) || MSRIndex.mtrrFix4K.contains(i) }
 
+    func isK7PerformanceCounter(_ i: UInt32) -> Bool { vendor == .amd && i >= MSRIndex.k7EventSelect0 && i < MSRIndex.k7Counter0 + 4 }
+
     func isKnown(_ i: UInt32) -> Bool {
         [MSRIndex.apicBase, MSRIndex.sysenterCS, MSRIndex.sysenterESP, MSRIndex.sysenterEIP, MSRIndex.miscEnable,
          MSRIndex.pat, MSRIndex.mtrrDefType, MSRIndex.tscDeadline, MSRIndex.efer, MSRIndex.star, MSRIndex.lstar,
          MSRIndex.cstar, MSRIndex.fmask, MSRIndex.fsBase, MSRIndex.gsBase, MSRIndex.kernelGSBase, MSRIndex.tscAux,
-         MSRIndex.biosSignID].contains(i)
-            || isVariableMTRR(i) || isFixedMTRR(i)
+         MSRIndex.biosSignID, MSRIndex.mcgStatus].contains(i)
+            || isVariableMTRR(i) || isFixedMTRR(i) || isK7PerformanceCounter(i)
     }
 }

@@ -41,7 +41,7 @@ extension CPU {
             do throws(CPUException) {
                 try loadSegment(SegmentRegister(rawValue: Int(r.number))!, UInt16(truncatingIfNeeded: v))
             } catch { state.gpr[4] = sp; throw error }
-            if r.number == 2 { state.interruptShadow = true }
+            if r.number == 2 { state.interruptShadow = true; state.movSSShadow = true }
             return
         }
         guard case .register(let d) = ops[0] else {
@@ -54,7 +54,7 @@ extension CPU {
             guard d.number != 1 && d.number < 6 else { throw .invalidOpcode }
             let v = try read(place(ops[1]))
             try loadSegment(SegmentRegister(rawValue: Int(d.number))!, UInt16(truncatingIfNeeded: v))
-            if d.number == 2 { state.interruptShadow = true }
+            if d.number == 2 { state.interruptShadow = true; state.movSSShadow = true }
         case .control:
             try requireCPL0()
             guard case .register(let s) = ops[1] else { throw .invalidOpcode }
@@ -235,6 +235,8 @@ extension CPU {
             if state.cpl != 0 { throw .invalidOpcode }
             if op == .stac { state.rflags |= Flag.ac } else { state.rflags &= ~Flag.ac }
         case .invpcid:
+            // A VMM that hides INVPCID turns it off (VMX's "enable INVPCID" control): #UD.
+            guard model.reports(leaf: 7, register: 1, bit: 10) else { throw .invalidOpcode }
             try invalidatePCID(ops)
         case .rdpkru, .wrpkru:
             // #UD without CR4.PKE; ECX (and EDX for WRPKRU) must be zero.
@@ -260,6 +262,12 @@ extension CPU {
             try farReturn(ops, osz)
         case .iret, .iretd, .iretq:
             try interruptReturn(osz)
+            // IRET ends NMI blocking; a VMM waiting to inject an NMI (the NMI window, exit
+            // request bit 2) gets its exit before the next instruction.
+            if state.nmiBlocked {
+                state.nmiBlocked = false
+                if state.exitRequests & 4 != 0 { state.exitRequests = state.exitRequests & ~4 | 2 }
+            }
         case .int, .int3, .into, .int1:
             var vector = 3
             if op == .int, case .immediate(let v, _) = ops[0] { vector = Int(v & 0xFF) }
@@ -267,7 +275,13 @@ extension CPU {
                 guard state.flag(Flag.of) else { return }
                 vector = 4
             }
+            // The delivery clears TF, so no single-step trap follows (stepping resumes after
+            // the handler's IRET). A #DB that MOV SS blocking held back is still taken, after
+            // the delivery, except after ICEBP, whose own #DB it merges with.
+            tfSampledAtEnd = true
+            state.pendingSingleStep = false
             if op == .int1 {
+                state.deferredDebugStatus = 0
                 try deliver(vector: 1, errorCode: nil, source: .external, returnRIP: state.rip)
                 return
             }
@@ -310,6 +324,9 @@ extension CPU {
                 if op == .wrfsbase { state.fsBase = v } else { state.gsBase = v }
             }
         case .rdpid:
+            // Hidden RDPID is #UD (VMX's "enable RDTSCP" control covers it, and #UD is what a
+            // processor without it does).
+            guard model.reports(leaf: 7, register: 2, bit: 22) else { throw .invalidOpcode }
             try write(place(ops[0]), msrs.values[MSRIndex.tscAux] ?? 0)
         case .lds, .les, .lss, .lfs, .lgs:
             guard case .memory(let m) = ops[1] else { throw .invalidOpcode }

@@ -34,6 +34,7 @@ struct Run: ParsableCommand {
     @Option(help: "At the end, write the vCPU's state and a hash of guest memory to this file.") var dumpState: String?
     @Option(help: "Sample RIP every 9,973 instructions and write the guest's hottest places to this file.") var profile: String?
     @Option(help: "Name the profile's places by this symbol table (a System.map: address, type, name).") var symbols: String?
+    @Option(help: "Add a device: pc-testdev (QEMU's test device, which kvm-unit-tests drives). Repeatable.") var device: [String] = []
 
     func run() throws {
         guard let image = kernel ?? image else { throw ValidationError("give the kernel image (an argument, or --kernel FILE)") }
@@ -64,6 +65,12 @@ struct Run: ParsableCommand {
                 throw ValidationError("--test-device \(testDevice): give a page-aligned address such as 0x3f00000")
             }
             config.testDeviceBase = base
+        }
+        for d in device {
+            switch d {
+            case "pc-testdev": config.pcTestDevice = true
+            default: throw ValidationError("--device \(d): unknown device (softvmm has pc-testdev)")
+            }
         }
         let sink = try SerialSink(serial)
         // A terminal on standard input, COM1 on standard output, and no scripted input: the
