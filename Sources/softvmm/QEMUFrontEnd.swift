@@ -154,6 +154,9 @@ enum QEMUFrontEnd {
             i += 1
         }
         guard let kernel else { throw Failure("no -kernel given: softvmm boots a kernel image (-kernel FILE)") }
+        // Every option is checked before the kernel is loaded, as QEMU does: a runner that probes
+        // with a missing kernel tells "cannot start at all" from "started and found no kernel".
+        let (model, warnings) = try cpuModel(cpu)
         guard FileManager.default.fileExists(atPath: kernel) else {
             throw Failure("could not load kernel '\(kernel)': No such file or directory")
         }
@@ -161,7 +164,6 @@ enum QEMUFrontEnd {
         // its arguments from the words after the first); Linux gets APPEND alone.
         if isMultiboot(kernel) { append = kernel + " " + append }
         if !append.isEmpty { run.append("--append=" + append) } // one argument, even when it starts with -
-        let (model, warnings) = try cpuModel(cpu)
         for w in warnings { FileHandle.standardError.write(Data("\(program): warning: \(w)\n".utf8)) }
         return run + ["--cpu", model, kernel]
     }
@@ -187,7 +189,10 @@ enum QEMUFrontEnd {
         var s = v.split(separator: ",").first.map(String.init) ?? v
         if s.hasPrefix("size=") { s = String(s.dropFirst(5)) }
         if let last = s.last, last.isNumber { s += "M" }
-        guard Run.parseSize(s) != nil else { throw Failure("-m \(v): invalid RAM size") }
+        guard let bytes = Run.parseSize(s) else { throw Failure("-m \(v): invalid RAM size") }
+        guard bytes >= 2 << 20, bytes <= 3 << 30 else {
+            throw Failure("-m \(v): softvmm's RAM is from 2 MiB to 3 GiB (below the PCI hole; nothing above 4 GiB yet)")
+        }
         return s
     }
 
