@@ -2,10 +2,10 @@ import GuestMemory
 import VMM
 import X86
 
-/// softvmm's snapshot file, version 1: a whole machine, to be restored in another process.
+/// softvmm's snapshot file, version 2: a whole machine, to be restored in another process.
 ///
 ///     magic          8 bytes   "SVMSNAPS"
-///     version        varint    1
+///     version        varint    2
 ///     configuration  varint length, UTF-8: `MachineConfiguration.encoded`
 ///     images         varint count, then per image: varint name length, UTF-8 name, a
 ///                              varint 32 and the 32-byte SHA-256 of its contents (what the
@@ -21,7 +21,7 @@ import X86
 /// page whose checksum fails, or the whole file's hash.
 public enum SnapshotFile {
     public static let magic: [UInt8] = Array("SVMSNAPS".utf8)
-    public static let version: UInt64 = 1
+    public static let version: UInt64 = 2 // 2: the machine section holds a latched NMI
 
     public static func encode(_ snapshot: MachineSnapshot, images: [TraceImage]) -> [UInt8] {
         var s = StateCoder()

@@ -78,7 +78,7 @@ extension Machine {
     func stateCoding(_ s: inout StateCoder) {
         s.section("machine") { s in
             s.field(&interruptsDelivered); s.field(&mmioOperations); s.field(&exits); s.field(&unbacked)
-            s.field(&cr8Shown); s.field(&extINTRequested); s.field(&resetRequested)
+            s.field(&cr8Shown); s.field(&extINTRequested); s.field(&resetRequested); s.field(&nmiPending)
             s.field(&vcpu.exitsByKind)
         }
         s.section("vcpu") { s in vcpu.cpu.state(&s) }
