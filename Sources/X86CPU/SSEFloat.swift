@@ -212,19 +212,15 @@ extension CPU {
         }
         try commitSIMD(flags)
         flags = []
-        // The pair sums, each lane's own element first (the flags are those of lane 0's order;
-        // exchanging the operands of an addition changes only which NaN propagates).
-        var pairs = (0..<n).map { i in laneArithmetic(.add, products[i], products[i ^ 1], format, &flags) }
-        flags = []
-        pairs[0] = laneArithmetic(.add, products[0], products[1], format, &flags)
-        if !double { pairs[2] = laneArithmetic(.add, products[2], products[3], format, &flags) }
+        // The pair sums, each lane's own element first. Exchanging an addition's operands
+        // changes only which NaN propagates, never the flags, so the lanes' flags together are
+        // the SDM order's.
+        let pairs = (0..<n).map { i in laneArithmetic(.add, products[i], products[i ^ 1], format, &flags) }
         var sums = pairs
         if !double {
             try commitSIMD(flags)
             flags = []
             sums = (0..<n).map { i in laneArithmetic(.add, pairs[i], pairs[i ^ 2], format, &flags) }
-            flags = []
-            sums[0] = laneArithmetic(.add, pairs[0], pairs[2], format, &flags)
         }
         try commitSIMD(flags)
         var r: Vec = (0, 0)
