@@ -3,6 +3,8 @@
 // state, and jumps to the instruction with EFLAGS.TF set. The first single-step trap
 // lands on the instruction (it repairs the stack slot POPFQ used); the second reports
 // the registers, flags, RIP and data pages through a shared page, and the child exits.
+// In 32-bit mode the jump is a far return to Linux's 32-bit user code segment
+// (compatibility mode), with DS and ES holding its flat user data segment.
 #define _GNU_SOURCE
 #include "hostcpu.h"
 #include "child.h"
@@ -27,8 +29,10 @@ struct shared_out {
 
 static struct shared_out *out_page;     // child only
 static volatile int exec_steps;
-static uint64_t saved_slot, slot_address; // the qword POPFQ's stack slot held before
+static uint64_t saved_slots[3], slot_address; // what the stack slots POPFQ (and LRETQ) used held before
+static int slot_count;
 __attribute__((used)) static uint64_t exec_target = HOSTCPU_CODE_BASE;
+__attribute__((used)) static int exec_bits;
 
 static void exec_signal(int sig, siginfo_t *info, void *ctx) {
     ucontext_t *uc = ctx;
@@ -37,7 +41,7 @@ static void exec_signal(int sig, siginfo_t *info, void *ctx) {
     if (sig == SIGTRAP && exec_steps == 0) {
         if (rip == HOSTCPU_CODE_BASE) {
             exec_steps = 1;
-            *(uint64_t *)slot_address = saved_slot;
+            memcpy((void *)slot_address, saved_slots, (size_t)slot_count * 8);
         }
         return;
     }
@@ -66,7 +70,12 @@ static void exec_signal(int sig, siginfo_t *info, void *ctx) {
     _exit(0);
 }
 
-static void exec_child(const uint8_t *code, size_t count, const struct hostcpu_state *in, const uint8_t *data_in) {
+// Linux's 32-bit user code segment and its flat user data segment.
+#define EXEC_USER32_CS 0x23
+#define EXEC_USER_DS 0x2b
+
+static void exec_child(const uint8_t *code, size_t count, int bits, const struct hostcpu_state *in,
+                       const uint8_t *data_in) {
     alarm(2);
     void *data = mmap((void *)HOSTCPU_DATA_BASE, HOSTCPU_DATA_SIZE, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -77,30 +86,44 @@ static void exec_child(const uint8_t *code, size_t count, const struct hostcpu_s
     hostcpu_child_setup(text, code, count, exec_signal);
     // Read and execute only, as softvmm's FlatMemory has it: a store there faults on both sides.
     if (mprotect(text, 4096, PROT_READ | PROT_EXEC) != 0) _exit(121);
-    // POPFQ takes RFLAGS (with TF) from the qword below the instruction's RSP, which must
-    // lie in the data pages; the first trap puts the qword back.
+    // POPFQ takes RFLAGS (with TF) from the qword below the instruction's RSP (in 32-bit
+    // mode LRETQ's frame follows it), which must lie in the data pages; the first trap
+    // puts the qwords back.
     uint64_t rsp = in->gpr[4];
-    if (rsp < HOSTCPU_DATA_BASE + 8 || rsp > HOSTCPU_DATA_BASE + HOSTCPU_DATA_SIZE) _exit(122);
-    slot_address = rsp - 8;
-    saved_slot = *(uint64_t *)slot_address;
-    *(uint64_t *)slot_address = (in->rflags & 0xCD5) | 0x2 | 0x100;
+    exec_bits = bits;
+    slot_count = bits == 32 ? 3 : 1;
+    if (rsp < HOSTCPU_DATA_BASE + 8 * (uint64_t)slot_count || rsp > HOSTCPU_DATA_BASE + HOSTCPU_DATA_SIZE) _exit(122);
+    slot_address = rsp - 8 * (uint64_t)slot_count;
+    uint64_t *slots = (uint64_t *)slot_address;
+    memcpy(saved_slots, slots, (size_t)slot_count * 8);
+    slots[0] = (in->rflags & 0xCD5) | 0x2 | 0x100;
+    if (bits == 32) { slots[1] = HOSTCPU_CODE_BASE; slots[2] = EXEC_USER32_CS; }
     static uint64_t regs[16];
     memcpy(regs, in->gpr, sizeof regs);
-    regs[4] = rsp - 8;
+    regs[4] = slot_address;
     // The x87, MXCSR and XMM state first, while the C code may still use the stack (and
     // from here on, no floating point in C).
     static uint8_t fx[512] __attribute__((aligned(16)));
     memcpy(fx, in->fx, sizeof fx);
     __asm__ volatile("fxrstor64 (%0)" : : "r"(fx) : "memory");
+    if (bits == 32) {
+        uint16_t ds = EXEC_USER_DS;
+        __asm__ volatile("mov %0, %%ds\n\t mov %0, %%es" : : "r"(ds));
+    }
     __asm__ volatile(
         "mov 32(%%rax), %%rsp\n\t"
         "mov 8(%%rax), %%rcx\n\t mov 16(%%rax), %%rdx\n\t mov 24(%%rax), %%rbx\n\t"
         "mov 40(%%rax), %%rbp\n\t mov 48(%%rax), %%rsi\n\t mov 56(%%rax), %%rdi\n\t"
         "mov 64(%%rax), %%r8\n\t mov 72(%%rax), %%r9\n\t mov 80(%%rax), %%r10\n\t mov 88(%%rax), %%r11\n\t"
         "mov 96(%%rax), %%r12\n\t mov 104(%%rax), %%r13\n\t mov 112(%%rax), %%r14\n\t mov 120(%%rax), %%r15\n\t"
+        "cmpl $32, exec_bits(%%rip)\n\t"
         "mov 0(%%rax), %%rax\n\t"
+        "je 1f\n\t"
         "popfq\n\t"
-        "jmp *exec_target(%%rip)\n\t"
+        "jmp *exec_target(%%rip)\n"
+        "1:\n\t"
+        "popfq\n\t"
+        "lretq\n\t"
         :
         : "a"(regs)
         : "memory");
@@ -109,7 +132,14 @@ static void exec_child(const uint8_t *code, size_t count, const struct hostcpu_s
 
 int hostcpu_execute(const uint8_t *code, size_t count, const struct hostcpu_state *in, const uint8_t *data_in,
                     struct hostcpu_state *out, uint8_t *data_out, struct hostcpu_result *result) {
+    return hostcpu_execute_mode(code, count, 64, in, data_in, out, data_out, result);
+}
+
+int hostcpu_execute_mode(const uint8_t *code, size_t count, int bits, const struct hostcpu_state *in,
+                         const uint8_t *data_in, struct hostcpu_state *out, uint8_t *data_out,
+                         struct hostcpu_result *result) {
     if (count > 15) count = 15;
+    if (bits != 32 && bits != 64) return -1;
     result->outcome = HOSTCPU_OTHER;
     result->length = 0;
     result->signal = 0;
@@ -118,7 +148,7 @@ int hostcpu_execute(const uint8_t *code, size_t count, const struct hostcpu_stat
     memset(shared, 0, sizeof *shared);
     pid_t pid = fork();
     if (pid < 0) { munmap(shared, sizeof *shared); return -1; }
-    if (pid == 0) { out_page = shared; exec_child(code, count, in, data_in); }
+    if (pid == 0) { out_page = shared; exec_child(code, count, bits, in, data_in); }
     int status = 0;
     int rc = waitpid(pid, &status, 0) < 0 ? -1 : 0;
     if (rc == 0 && shared->done) {
@@ -158,5 +188,11 @@ int hostcpu_execute(const uint8_t *code, size_t count, const struct hostcpu_stat
     (void)code; (void)count; (void)in; (void)data_in; (void)out; (void)data_out;
     result->outcome = HOSTCPU_OTHER;
     return -1;
+}
+int hostcpu_execute_mode(const uint8_t *code, size_t count, int bits, const struct hostcpu_state *in,
+                         const uint8_t *data_in, struct hostcpu_state *out, uint8_t *data_out,
+                         struct hostcpu_result *result) {
+    (void)bits;
+    return hostcpu_execute(code, count, in, data_in, out, data_out, result);
 }
 #endif

@@ -89,6 +89,15 @@ public struct CPUCase: Sendable {
     /// The x87, MXCSR and XMM state, as an FXSAVE image.
     public var fx: [UInt8]
 
+    public init(family: Family, bytes: [UInt8], gpr: [UInt64], rflags: UInt64, data: [UInt8], fx: [UInt8]) {
+        self.family = family
+        self.bytes = bytes
+        self.gpr = gpr
+        self.rflags = rflags
+        self.data = data
+        self.fx = fx
+    }
+
     public var reproducer: String {
         var s = "bytes: " + bytes.map { String($0, radix: 16).leftPad(2) }.joined(separator: " ")
         s += "  (" + IntelFormatter().format(X86Decoder(mode: .bits64).decode(bytes), address: FlatMemory.codeBase) + ")"
@@ -488,10 +497,18 @@ public let hostVendor: Vendor = {
     return String(decoding: name, as: UTF8.self) == "AuthenticAMD" ? .amd : .intel
 }()
 
-/// Runs a case in softvmm's interpreter.
-public func runInterpreter(_ c: CPUCase) -> CaseOutcome {
+/// Runs a case in softvmm's interpreter, in 64-bit mode or (`bits` 32) in compatibility mode
+/// at CPL 3, as the host runs it.
+public func runInterpreter(_ c: CPUCase, bits: Int = 64) -> CaseOutcome {
     let memory = FlatMemory(data: c.data, code: c.bytes)
     let cpu = CPU(memory: memory, model: CPUModel(vendor: hostVendor))
+    if bits == 32 {
+        cpu.state.setSegment(.cs, SegmentState(selector: 0x23, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0FB))
+        for r in [SegmentRegister.ss, .ds, .es] {
+            cpu.state.setSegment(r, SegmentState(selector: 0x2B, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0F3))
+        }
+        cpu.modeMaybeChanged()
+    }
     for i in 0..<16 { cpu.state.gpr[i] = c.gpr[i] }
     cpu.state.loadFXSAVEImage(c.fx)
     cpu.state.rflags = c.rflags
@@ -509,6 +526,7 @@ public func runInterpreter(_ c: CPUCase) -> CaseOutcome {
         case .pageFault: return .pageFault
         case .simdFloatingPoint: return .simdException(mxcsr: cpu.state.mxcsr)
         case .x87FloatingPoint: return .x87Exception
+        case .boundRange: return .boundRange
         default: return .other("\(e)")
         }
     }

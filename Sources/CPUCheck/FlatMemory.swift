@@ -116,6 +116,7 @@ public enum CaseOutcome: Equatable, Sendable {
     /// #XM, with MXCSR as the fault left it (its flags say which exceptions were raised).
     case simdException(mxcsr: UInt32)
     case x87Exception       // #MF
+    case boundRange         // #BR (natively SIGSEGV with trap number 5)
     case other(String)
 }
 
@@ -130,7 +131,8 @@ public enum HostExecution {
         return m.addressSize == 4 ? ea & 0xFFFF_FFFF : ea
     }
 
-    public static func run(code: [UInt8], gpr: [UInt64], rflags: UInt64, data: [UInt8], fx: [UInt8]) -> CaseOutcome {
+    /// `bits` 32 runs the instruction in compatibility mode (Linux's 32-bit user code segment).
+    public static func run(code: [UInt8], gpr: [UInt64], rflags: UInt64, data: [UInt8], fx: [UInt8], bits: Int = 64) -> CaseOutcome {
         var input = hostcpu_state()
         withUnsafeMutableBytes(of: &input.gpr) { raw in
             let p = raw.bindMemory(to: UInt64.self)
@@ -146,7 +148,7 @@ public enum HostExecution {
         let rc = code.withUnsafeBufferPointer { c in
             data.withUnsafeBufferPointer { d in
                 after.withUnsafeMutableBufferPointer { a in
-                    hostcpu_execute(c.baseAddress, c.count, &input, d.baseAddress, &output, a.baseAddress, &result)
+                    hostcpu_execute_mode(c.baseAddress, c.count, Int32(bits), &input, d.baseAddress, &output, a.baseAddress, &result)
                 }
             }
         }
@@ -166,6 +168,7 @@ public enum HostExecution {
         case Int32(HOSTCPU_UNDEFINED.rawValue): return .invalidOpcode
         case Int32(HOSTCPU_FAULT.rawValue):
             if result.signal == 7 { return .stackFault } // SIGBUS
+            if result.trapno == 5 { return .boundRange }
             return result.length == 0x80 ? .generalProtection : .pageFault
         default: return .other("signal \(result.signal)")
         }

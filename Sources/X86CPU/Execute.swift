@@ -12,10 +12,11 @@ enum Op: String {
     case jo, jno, jb, jae, je, jne, jbe, ja, js, jns, jp, jnp, jl, jge, jle, jg
     case seto, setno, setb, setae, sete, setne, setbe, seta, sets, setns, setp, setnp, setl, setge, setle, setg
     case cmovo, cmovno, cmovb, cmovae, cmove, cmovne, cmovbe, cmova, cmovs, cmovns, cmovp, cmovnp, cmovl, cmovge, cmovle, cmovg
-    case jmp, call, ret, jrcxz, jecxz, loop, loope, loopne
+    case jmp, call, ret, jcxz, jecxz, jrcxz, loop, loope, loopne
     case rol, ror, rcl, rcr, shl, sal, shr, sar
     case mul, imul, div, idiv
     case cbw, cwde, cdqe, cwd, cdq, cqo
+    case daa, das, aaa, aas, aam, aad, salc  // outside 64-bit mode only (Decimal.swift)
     case clc, stc, cmc, cld, std, lahf, sahf
     case bt, bts, btr, btc, bsf, bsr
     case movsb, movsw, movsd, movsq, cmpsb, cmpsw, cmpsd, cmpsq, stosb, stosw, stosd, stosq
@@ -29,7 +30,7 @@ enum Op: String {
     case `in`, out, insb, insw, insd, outsb, outsw, outsd, syscall, sysret, sysenter, sysexit, swapgs
     case lds, les, lss, lfs, lgs, pushaw, pushal, popaw, popal, xgetbv, xsetbv, xsave, xsave64, xsaveopt, xsaveopt64
     case xrstor, xrstor64, ud2, ud0, ud1, lar, lsl, verr, verw, xlatb, rdpid, rdfsbase, rdgsbase, wrfsbase, wrgsbase
-    case invpcid, rdpkru, wrpkru, stac, clac
+    case invpcid, rdpkru, wrpkru, stac, clac, bound, arpl
     // SSE/SSE2 (XMM forms; the MMX forms of the same mnemonics are not implemented).
     case movdqa, movdqu, movaps, movups, movapd, movupd, movd, movq, pshufd, pmovmskb
     case pxor, por, pand, pandn, xorps, xorpd, orps, orpd, andps, andpd, andnps, andnpd
@@ -489,10 +490,10 @@ extension CPU {
             guard isCanonical(t) else { state.gpr[4] = rsp; throw .generalProtection(0) }
             if let imm = ops.first, case .immediate(let n, _) = imm { setStackPointer(state.gpr[4] &+ (n & 0xFFFF)) }
             state.rip = t
-        case .jrcxz, .jecxz, .loop, .loope, .loopne:
+        case .jcxz, .jecxz, .jrcxz, .loop, .loope, .loopne:
             let asz = Int(ins.addressSize)
             var count = state.gpr[1] & sizeMask(asz)
-            if op != .jrcxz && op != .jecxz {
+            if op == .loop || op == .loope || op == .loopne {
                 count = (count &- 1) & sizeMask(asz)
                 try write(.gpr(1, size: asz, high: false), count)
             }
@@ -514,6 +515,10 @@ extension CPU {
         case .cwd: state.gpr[2] = (state.gpr[2] & ~0xFFFF) | (state.gpr[0] & 0x8000 != 0 ? 0xFFFF : 0)
         case .cdq: state.gpr[2] = state.gpr[0] & 0x8000_0000 != 0 ? 0xFFFF_FFFF : 0
         case .cqo: state.gpr[2] = state.gpr[0] & (1 << 63) != 0 ? ~0 : 0
+        case .daa, .das, .aaa, .aas, .aam, .aad:
+            try decimalAdjust(op, ops)
+        case .salc:
+            setALFromCarry()
         case .clc: state.set(Flag.cf, false)
         case .stc: state.set(Flag.cf, true)
         case .cmc: state.set(Flag.cf, !state.flag(Flag.cf))

@@ -18,7 +18,7 @@ extension Op {
         .syscall, .sysret, .sysenter, .sysexit, .swapgs, .lds, .les, .lss, .lfs, .lgs,
         .pushaw, .pushal, .popaw, .popal, .xgetbv, .xsetbv, .xsave, .xsave64, .xsaveopt, .xsaveopt64,
         .xrstor, .xrstor64, .ud2, .ud0, .ud1, .lar, .lsl, .verr, .verw, .xlatb, .rdpid,
-        .rdfsbase, .rdgsbase, .wrfsbase, .wrgsbase, .invpcid, .rdpkru, .wrpkru, .stac, .clac,
+        .rdfsbase, .rdgsbase, .wrfsbase, .wrgsbase, .invpcid, .rdpkru, .wrpkru, .stac, .clac, .bound, .arpl,
     ]
 }
 
@@ -336,6 +336,25 @@ extension CPU {
             let r: SegmentRegister = op == .lds ? .ds : op == .les ? .es : op == .lss ? .ss : op == .lfs ? .fs : .gs
             try loadSegment(r, selector)
             try write(place(ops[0]), offset)
+        case .bound:
+            // The signed index against the two bounds at the memory operand: #BR outside them.
+            guard case .memory(let m) = ops[1] else { throw .invalidOpcode }
+            let a = try checkedAddress(m, size: 2 * osz)
+            let lower = signExtend(try memory.read(a, size: osz), osz)
+            let upper = signExtend(try memory.read(a &+ UInt64(osz), size: osz), osz)
+            let index = Int64(bitPattern: signExtend(try read(place(ops[0])), osz))
+            if index < Int64(bitPattern: lower) || index > Int64(bitPattern: upper) { throw .boundRange }
+        case .arpl:
+            // Protected mode only: raise the destination selector's RPL to the source's (ZF=1).
+            guard state.cr0 & CR0Bit.pe != 0, state.rflags & Flag.vm == 0 else { throw .invalidOpcode }
+            let d = place(ops[0])
+            let destination = try read(d), source = try read(place(ops[1]))
+            if destination & 3 < source & 3 {
+                try write(d, destination & ~3 | source & 3)
+                state.set(Flag.zf, true)
+            } else {
+                state.set(Flag.zf, false)
+            }
         case .pushaw, .pushal:
             let width = op == .pushaw ? 2 : 4
             let sp = state.gpr[4]

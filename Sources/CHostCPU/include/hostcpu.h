@@ -64,6 +64,13 @@ struct hostcpu_state {
 int hostcpu_execute(const uint8_t *code, size_t count, const struct hostcpu_state *in, const uint8_t *data_in,
                     struct hostcpu_state *out, uint8_t *data_out, struct hostcpu_result *result);
 
+/// The same in 64-bit (`bits` = 64) or 32-bit compatibility mode (`bits` = 32: Linux's
+/// 32-bit user code segment, DS and ES its flat data segment; registers above bit 31 are
+/// not meaningful afterwards). Returns -1 for any other `bits`.
+int hostcpu_execute_mode(const uint8_t *code, size_t count, int bits, const struct hostcpu_state *in,
+                         const uint8_t *data_in, struct hostcpu_state *out, uint8_t *data_out,
+                         struct hostcpu_result *result);
+
 /// The host's CPUID vendor string ("GenuineIntel", "AuthenticAMD"), NUL-terminated.
 void hostcpu_vendor(char out[13]);
 

@@ -1,0 +1,132 @@
+import CPUCheck
+import Testing
+import X86
+import X86CPU
+
+/// The instructions that exist only outside 64-bit mode (DAA, DAS, AAA, AAS, AAM, AAD, SALC,
+/// BOUND, ARPL) and JCXZ (address size 16), each input run natively in compatibility mode and in the interpreter (with
+/// the host's vendor as its model) and compared: the registers' low 32 bits, RIP, and the
+/// flags. The flags the SDM leaves undefined are compared where the interpreter's reading
+/// was taken from that vendor's hardware (AMD); on an Intel host only the defined ones.
+struct LegacyModeTests {
+    static let statusFlags: UInt64 = Flag.cf | Flag.pf | Flag.af | Flag.zf | Flag.sf | Flag.of
+
+    /// The flags the SDM defines after `op`.
+    static func definedFlags(_ op: String) -> UInt64 {
+        switch op {
+        case "daa", "das": statusFlags & ~Flag.of
+        case "aaa", "aas": Flag.cf | Flag.af
+        case "aam", "aad": Flag.sf | Flag.zf | Flag.pf
+        case "arpl": Flag.zf
+        default: statusFlags
+        }
+    }
+
+    static var fxImage: [UInt8] {
+        var fx = [UInt8](repeating: 0, count: 512)
+        fx[0] = 0x7F; fx[1] = 0x03            // FCW
+        fx[24] = 0x80; fx[25] = 0x1F          // MXCSR
+        return fx
+    }
+
+    /// Runs `bytes` from `eax`, `flags` (and ECX, EDX, EBX, the data) both ways; a description
+    /// of the difference, or nil.
+    func difference(_ name: String, _ bytes: [UInt8], eax: UInt64, flags: UInt64, ecx: UInt64 = 0, edx: UInt64 = 0,
+                    ebx: UInt64 = 0, data: [UInt8] = [UInt8](repeating: 0, count: FlatMemory.dataSize)) -> String? {
+        var gpr = [UInt64](repeating: 0, count: 16)
+        gpr[0] = eax; gpr[1] = ecx; gpr[2] = edx; gpr[3] = ebx
+        gpr[4] = FlatMemory.dataBase + 0x1000
+        let c = CPUCase(family: .misc, bytes: bytes, gpr: gpr, rflags: flags | 2, data: data, fx: Self.fxImage)
+        let host = HostExecution.run(code: bytes, gpr: gpr, rflags: c.rflags, data: data, fx: c.fx, bits: 32)
+        let ours = runInterpreter(c, bits: 32)
+        let compared = hostVendor == .amd ? Self.statusFlags : Self.definedFlags(name)
+        switch (host, ours) {
+        case (.stepped(let h), .stepped(let s)):
+            let hr = (0..<8).map { h.gpr[$0] & 0xFFFF_FFFF }, sr = (0..<8).map { s.gpr[$0] & 0xFFFF_FFFF }
+            if hr == sr && h.rip == s.rip && h.rflags & compared == s.rflags & compared { return nil }
+            return "\(name) eax=\(hex(eax)) flags=\(hex(flags)): host eax=\(hex(hr[0])) ecx=\(hex(hr[1])) flags=\(hex(h.rflags & compared)) rip=\(hex(h.rip)); "
+                + "softvmm eax=\(hex(sr[0])) ecx=\(hex(sr[1])) flags=\(hex(s.rflags & compared)) rip=\(hex(s.rip))"
+        default:
+            return host == ours ? nil : "\(name) eax=\(hex(eax)) flags=\(hex(flags)): host \(host), softvmm \(ours)"
+        }
+    }
+
+    func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+    /// Every AL with every AF and CF; AH varies with AL, so AAA/AAS carry into and borrow from it.
+    @Test(arguments: [("daa", [UInt8(0x27)]), ("das", [0x2F]), ("aaa", [0x37]), ("aas", [0x3F])])
+    func adjustments(_ name: String, _ bytes: [UInt8]) {
+        var failures: [String] = []
+        for al in UInt64(0)..<256 {
+            for flags in [0, Flag.af, Flag.cf, Flag.af | Flag.cf] {
+                let eax = 0x1234_0000 | ((al &* 37 &+ 0xF0) & 0xFF) << 8 | al
+                if let d = difference(name, bytes, eax: eax, flags: flags | (al & 1 == 0 ? Flag.zf | Flag.of : Flag.sf)) {
+                    failures.append(d)
+                }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count) of 1024: \(failures.prefix(4))")
+    }
+
+    /// AAM and AAD with their usual base, others, and 0 (AAM: #DE).
+    @Test func asciiMultiplyDivide() {
+        var failures: [String] = []
+        for base: UInt8 in [10, 16, 7, 1, 255, 0] {
+            for al in stride(from: UInt64(0), to: 256, by: base == 10 ? 1 : 5) {
+                let eax = 0xABCD_0000 | ((al &* 91) & 0xFF) << 8 | al
+                for (name, opcode) in [("aam", UInt8(0xD4)), ("aad", 0xD5)] {
+                    if let d = difference(name, [opcode, base], eax: eax, flags: al & 1 == 0 ? Flag.cf | Flag.af | Flag.of : 0) {
+                        failures.append(d)
+                    }
+                }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count): \(failures.prefix(4))")
+    }
+
+    @Test func salc() {
+        for flags in [0, Flag.cf] {
+            let d = difference("salc", [0xD6], eax: 0x1234_5678, flags: flags)
+            #expect(d == nil, "\(d ?? "")")
+        }
+    }
+
+    /// BOUND with 16- and 32-bit operands: inside, at both bounds, and outside (#BR).
+    @Test func bound() {
+        var data = [UInt8](repeating: 0, count: FlatMemory.dataSize)
+        func put(_ v: UInt32, at o: Int, _ size: Int) { for i in 0..<size { data[o + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) } }
+        put(0xFFFF_FFF0, at: 0x100, 4); put(0x0000_0100, at: 0x104, 4)   // dword bounds [-16, 256]
+        put(0xFFF0, at: 0x200, 2); put(0x0100, at: 0x202, 2)             // word bounds
+        let ebx = FlatMemory.dataBase
+        var failures: [String] = []
+        for index: UInt64 in [0, 0xFFFF_FFF0, 0xFFFF_FFEF, 0x100, 0x101, 0x7FFF_FFFF, 0x8000_0000, 0xFFF0, 0x1234_0100] {
+            // bound eax, [ebx + 0x100]; bound ax, [ebx + 0x200]
+            if let d = difference("bound", [0x62, 0x83, 0x00, 0x01, 0x00, 0x00], eax: index, flags: 0, ebx: ebx, data: data) { failures.append(d) }
+            if let d = difference("bound", [0x66, 0x62, 0x83, 0x00, 0x02, 0x00, 0x00], eax: index, flags: 0, ebx: ebx, data: data) { failures.append(d) }
+        }
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
+    /// JCXZ (67 E3) tests CX alone, JECXZ (E3) all of ECX; taken and not.
+    @Test func jumpIfCXZero() {
+        var failures: [String] = []
+        for ecx: UInt64 in [0, 1, 0x10000, 0xFFFF_0000, 0xFFFF] {
+            if let d = difference("jcxz", [0x67, 0xE3, 0x05], eax: 0, flags: 0, ecx: ecx) { failures.append(d) }
+            if let d = difference("jecxz", [0xE3, 0x05], eax: 0, flags: 0, ecx: ecx) { failures.append(d) }
+        }
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
+    /// ARPL with every pair of RPLs, register and memory destinations.
+    @Test func arpl() {
+        var failures: [String] = []
+        for destination: UInt64 in [0x0010, 0x0011, 0x0012, 0x0013, 0xFFFF_FFF8] {
+            for source: UInt64 in [0x20, 0x21, 0x22, 0x23] {
+                // arpl ax, cx
+                if let d = difference("arpl", [0x63, 0xC8], eax: destination, flags: Flag.zf, ecx: source) { failures.append(d) }
+                if let d = difference("arpl", [0x63, 0xC8], eax: destination, flags: 0, ecx: source) { failures.append(d) }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures)")
+    }
+}
