@@ -31,6 +31,11 @@ public final class RTC: PortDevice, TimedDevice {
 
     var registerB: UInt8 { cmos[0x0B] }
 
+    /// Register C's alarm flag (AF): the alarm time has come since register C was last read.
+    public var alarmFlag: Bool { cmos[0x0C] & 0x20 != 0 }
+    /// Register B's alarm interrupt enable (AIE): the alarm reaches IRQ 8 (and ACPI's RTC_STS).
+    public var alarmInterruptEnabled: Bool { registerB & 0x20 != 0 }
+
     /// The date and time now: (second, minute, hour, weekday 1-7, day, month, year).
     func dateTime() -> (Int, Int, Int, Int, Int, Int, Int) {
         let t = epoch + clock.now / 1_000_000_000

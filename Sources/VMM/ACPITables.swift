@@ -4,7 +4,9 @@ import X86
 /// The smallest ACPI description with which a kernel can turn the machine off (ACPI 6.5,
 /// chapter 5): an RSDP in the BIOS area (where a kernel booted without EFI searches, 0xE0000 to
 /// 0xFFFFF), an RSDT listing one FADT (revision 1), the FACS, and a DSDT whose only object is
-/// \_S5 (soft off, SLP_TYP 5 in PM1a_CNT). The FADT names the fixed-hardware ports of
+/// \_S5 (soft off, SLP_TYP 5 in PM1a_CNT) and \_S3 (suspend to RAM, SLP_TYP 1: the machine
+/// resumes in real mode at the waking vector the kernel writes into the FACS, as firmware
+/// does; `Machine.suspendToRAM`). The FADT names the fixed-hardware ports of
 /// `ACPIPower` and has no SMI_CMD (always in ACPI mode), no PM timer and no GPE blocks. No MADT:
 /// the kernel keeps finding no IOAPIC and uses the 8259 pair, as without ACPI.
 public enum ACPITables {
@@ -16,6 +18,10 @@ public enum ACPITables {
     public static let sciInterrupt: UInt16 = 9
 
     static let rsdt = 0x40, fadt = 0x80, facs = 0x100, dsdt = 0x140
+    /// The FACS's FIRMWARE_WAKING_VECTOR (a 32-bit physical address; real-mode CS:IP is
+    /// vector >> 4 : vector & 0xF) and X_FIRMWARE_WAKING_VECTOR (64-bit; unused when 0).
+    public static let wakingVector = base + UInt64(facs) + 12
+    public static let extendedWakingVector = base + UInt64(facs) + 24
 
     /// The tables, to be placed at `base`.
     public static func build() -> [UInt8] {
@@ -49,11 +55,13 @@ public enum ACPITables {
         put(fadt + 96, 101, 2); put(fadt + 98, 1001, 2)         // P_LVL2/3_LAT: no C2, no C3
         put(fadt + 112, 1 << 0 | 1 << 4 | 1 << 5, 4)            // WBINVD; power and sleep buttons not fixed features
         checksum(fadt, 116, fadt + 9)
-        // FACS: signature, length, no hardware signature, no waking vector.
+        // FACS: signature, length, no hardware signature, no waking vector until the kernel writes one.
         text(facs, "FACS"); put(facs + 4, 64, 4)
-        // DSDT: Name (_S5, Package (4) { 5, 5, Zero, Zero }).
-        let aml: [UInt8] = [0x08, 0x5F, 0x53, 0x35, 0x5F, 0x12, 0x08, 0x04, 0x0A, UInt8(ACPIPower.softOffType),
-                            0x0A, UInt8(ACPIPower.softOffType), 0x00, 0x00]
+        // DSDT: Name (_S3, Package (4) { 1, 1, Zero, Zero }), Name (_S5, Package (4) { 5, 5, Zero, Zero }).
+        func sleepState(_ digit: UInt8, _ type: UInt16) -> [UInt8] {
+            [0x08, 0x5F, 0x53, digit, 0x5F, 0x12, 0x08, 0x04, 0x0A, UInt8(type), 0x0A, UInt8(type), 0x00, 0x00]
+        }
+        let aml = sleepState(0x33, ACPIPower.suspendType) + sleepState(0x35, ACPIPower.softOffType)
         header(dsdt, "DSDT", 36 + aml.count, 1)
         for (i, v) in aml.enumerated() { b[dsdt + 36 + i] = v }
         checksum(dsdt, 36 + aml.count, dsdt + 9)

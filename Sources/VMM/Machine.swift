@@ -174,6 +174,8 @@ public final class Machine {
     /// The i8042 pulsed the reset line: the run ends as QEMU's does with -no-reboot.
     var resetRequested = false
     var powerOffRequested = false
+    /// SLP_TYP \_S3 with SLP_EN was written: the machine suspends to RAM after the write.
+    var suspendRequested = false
     public let acpiPower = ACPIPower()
     /// QEMU's fw_cfg: the RAM size and the CPU count, as kvm-unit-tests reads them.
     public private(set) lazy var firmwareConfig = FirmwareConfig(ramSize: configuration.memorySize, cpus: 1)
@@ -225,6 +227,7 @@ public final class Machine {
         keyboardController.onReset = { [unowned self] in resetRequested = true }
         try ports.insert(acpiPower, name: "acpi-pm1", base: ACPITables.pm1EventBlock, count: 6)
         acpiPower.onPowerOff = { [unowned self] in powerOffRequested = true }
+        acpiPower.onSuspend = { [unowned self] in suspendRequested = true }
         keyboardController.keyboardIRQ = isaIRQ(1)
         keyboardController.mouseIRQ = isaIRQ(12)
         let lapic = self.lapic!, ioapic = self.ioapic, vcpu = self.vcpu
@@ -631,6 +634,32 @@ public final class Machine {
         if let code = debugExit.code { return .debugExit(code: code) }
         if resetRequested { return .reset }
         if powerOffRequested { return .poweredOff }
+        if suspendRequested { return suspendToRAM() }
+        return nil
+    }
+
+    /// S3 (ACPI 6.5, 16.1.3): the processor loses its context and RAM keeps its contents.
+    /// The only wake event modelled is the RTC alarm (register B's AIE with PM1_EN.RTC_EN):
+    /// guest time runs on, from one RTC event to the next, until the alarm; then, as firmware
+    /// does on resume, the vCPU starts from RESET in real mode at the FACS waking vector (CS:IP
+    /// = vector >> 4 : vector & 0xF) with PM1_STS.WAK_STS and RTC_STS set. With no wake event
+    /// enabled the machine sleeps for good: the run ends as a halt nothing can end.
+    func suspendToRAM() -> MachineStop? {
+        suspendRequested = false
+        guard acpiPower.alarmWakes, rtc.alarmInterruptEnabled else { return .halted(interruptsEnabled: false) }
+        advanceTime()
+        while !rtc.alarmFlag {
+            guard let next = rtc.nextEvent() else { return .halted(interruptsEnabled: false) }
+            let ns = vcpu.nanoseconds
+            vcpu.idle(ticks: next > ns ? max(1, vcpu.ticks(nanoseconds: next - ns)) : 1)
+            advanceTime()
+        }
+        acpiPower.wake(byAlarm: true)
+        let vector = vm.readPhysical(ACPITables.wakingVector, count: 4).map {
+            $0.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        } ?? 0
+        vcpu.resetToRealMode(selector: UInt16(truncatingIfNeeded: vector >> 4), ip: vector & 0xF)
+        nmiPending = false
         return nil
     }
 
@@ -704,11 +733,7 @@ extension Machine {
         if GuestLoader.isBzImage(image) || GuestLoader.isLinuxELF(image) {
             // The e820 map: low RAM, the legacy hole (VGA, option ROMs, BIOS), RAM above 1 MiB.
             let e820 = [memory[0], BootMemoryRegion(base: 0x9F000, length: 0x100000 - 0x9F000, available: false), memory[1]]
-            var linux = try GuestLoader.linux(image, commandLine: configuration.commandLine, initrd: configuration.initrd, memory: e820)
-            // Firmware's part: the ACPI tables in the reserved BIOS area, for power-off.
-            let tables = ACPITables.build()
-            linux.segments.append(LoadSegment(address: ACPITables.base, bytes: tables, memorySize: UInt64(tables.count)))
-            plan = linux
+            plan = try GuestLoader.linux(image, commandLine: configuration.commandLine, initrd: configuration.initrd, memory: e820)
         } else if let multiboot = try? GuestLoader.multiboot(image, commandLine: configuration.commandLine, modules: modules, memory: memory) {
             plan = multiboot
         } else if image.starts(with: [0x7F, 0x45, 0x4C, 0x46]) {
@@ -720,6 +745,9 @@ extension Machine {
         } else {
             plan = try GuestLoader.flat(image, at: 0x7C00)
         }
+        // Firmware's part: the ACPI tables in the BIOS area, for power-off and suspend.
+        let tables = ACPITables.build()
+        try vm.writePhysical(ACPITables.base, tables)
         try load(plan)
         setFirmwareState()
         if input == nil && !configuration.serialInput.isEmpty { input = ScheduledInput(serial: configuration.serialInput) }

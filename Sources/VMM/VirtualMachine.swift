@@ -313,6 +313,17 @@ public final class VirtualCPU {
 
     /// After the monitor changed state behind the CPU's back: the TLB and decoded code may
     /// no longer apply.
+    /// The state after RESET (SDM vol. 3, 9.1.1), then real mode at `selector`:`ip`: where
+    /// firmware hands control to a kernel's waking vector on resume from S3. Pending events
+    /// are dropped; the local APIC and the devices are the monitor's to reset.
+    public func resetToRealMode(selector: UInt16, ip: UInt64) {
+        cpu.state.resetToPowerOn(signature: UInt64(cpu.model.cpuid(1, 0).0))
+        cpu.state.setSegment(.cs, .real(selector, code: true))
+        cpu.state.rip = ip
+        cpu.pendingEvent = nil
+        stateChanged()
+    }
+
     func stateChanged() {
         mmu.flushTLB()
         cpu.invalidateDecodedInstructions()
