@@ -88,6 +88,16 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
         return UInt32(v) & 0xF0 > ppr & 0xF0 ? v : nil
     }
 
+    /// The TPR threshold a monitor gives the CPU (VMX's, SDM vol. 3, 30.1.2): the priority
+    /// class of the highest requested vector when only the TPR holds it back, so that a
+    /// MOV to CR8 below it exits and the interrupt is offered; 0 when no CR8 write can let an
+    /// interrupt through (none requested, or the in-service one outranks it).
+    public var tprThreshold: UInt32 {
+        guard globallyEnabled, svr & 0x100 != 0, let v = highest(irr) else { return 0 }
+        let requested = UInt32(v) >> 4, inService = UInt32(highest(isr) ?? 0) >> 4
+        return requested > inService ? requested : 0
+    }
+
     /// The INTA cycle: the vector moves from IRR to ISR; the spurious vector if nothing is
     /// deliverable any more.
     public func acknowledge() -> UInt8 {

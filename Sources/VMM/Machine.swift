@@ -319,11 +319,8 @@ public final class Machine {
     /// An interrupt the controllers present: injected if the vCPU can take it now, or an
     /// interrupt window asked for (the INTA cycle happens only at injection).
     func offerInterrupt() {
-        // CR8 and the local APIC's TPR are one register: a CR8 the guest changed sets the TPR
-        // (its low nibble clears); otherwise CR8 shows the TPR (written through the APIC).
-        if vcpu.cr8 != cr8Shown { lapic.tpr = UInt32(vcpu.cr8) << 4 }
-        cr8Shown = UInt64(lapic.tpr >> 4)
-        vcpu.cr8 = cr8Shown
+        synchronizeTPR()
+        vcpu.tprThreshold = UInt64(lapic.tprThreshold)
         // An NMI first: it waits only for the previous NMI's handler (its IRET) and the shadow.
         if nmiPending {
             if vcpu.nmiDeliverable {
@@ -348,6 +345,16 @@ public final class Machine {
         } else {
             vcpu.requestInterruptWindow()
         }
+    }
+
+    /// CR8 and the local APIC's TPR are one register: a CR8 the guest changed sets the TPR
+    /// (its low nibble clears); otherwise CR8 shows the TPR (written through the APIC). A MOV
+    /// to CR8 exits only below the TPR threshold, so this runs after every exit, before the
+    /// exit's handler can read the TPR.
+    @inline(__always) func synchronizeTPR() {
+        if vcpu.cr8 != cr8Shown { lapic.tpr = UInt32(vcpu.cr8) << 4 }
+        cr8Shown = UInt64(lapic.tpr >> 4)
+        vcpu.cr8 = cr8Shown
     }
 
     enum InterruptSource { case localAPIC, pic }
@@ -560,6 +567,7 @@ public final class Machine {
             if let n = instructionsUntilInput() { slice = min(slice, n) }
             let exit = vcpu.run(limit: slice)
             clock.now = vcpu.nanoseconds
+            synchronizeTPR()
             exits += 1
             if let observer, stopRequest == nil {
                 if case .limit = exit {} else { observer.exit(exit, icount: vcpu.retired, rip: vcpu.rip) }

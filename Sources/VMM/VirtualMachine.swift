@@ -359,6 +359,11 @@ public final class VirtualCPU {
         get { cpu.state.cr8 }
         set { cpu.state.cr8 = newValue }
     }
+    /// A MOV to CR8 below this class exits (the TPR threshold).
+    public var tprThreshold: UInt64 {
+        get { cpu.tprThreshold }
+        set { cpu.tprThreshold = newValue }
+    }
     /// The code segment's mode (what the decoder needs for the bytes at RIP).
     public var mode: CPUMode { cpu.state.mode }
     /// Whether the vCPU is halted (HLT), waiting for an interrupt.

@@ -234,16 +234,42 @@ public enum CPUModelError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// A model's CPUID answers for leaves 0-0x1F and 0x80000000-0x8000001F at subleaf 0 (and
+/// leaves 7 and 0xD at subleaf 1), computed once: CPUID then reads an array instead of the
+/// model's dictionaries and strings. Other leaves and subleaves ask the model.
+struct CPUIDTable {
+    var basic: [CPUIDResult] = [], extended: [CPUIDResult] = [], subleafOne: [CPUIDResult] = []
+
+    init(_ model: CPUModel) {
+        func result(_ l: UInt32, _ s: UInt32) -> CPUIDResult {
+            let (a, b, c, d) = model.cpuid(l, s)
+            return CPUIDResult(a, b, c, d)
+        }
+        basic = (0..<32).map { result($0, 0) }
+        extended = (0..<32).map { result(0x8000_0000 + $0, 0) }
+        subleafOne = [result(7, 1), result(0xD, 1)]
+    }
+
+    @inline(__always) func answer(_ leaf: UInt32, _ subleaf: UInt32) -> (UInt32, UInt32, UInt32, UInt32)? {
+        let perSubleaf = leaf == 7 || leaf == 0xD
+        if perSubleaf && subleaf > 1 { return nil }
+        if perSubleaf && subleaf == 1 { return subleafOne[leaf == 7 ? 0 : 1].tuple }
+        if leaf < 32 { return basic[Int(leaf)].tuple }
+        let e = leaf &- 0x8000_0000
+        return e < 32 ? extended[Int(e)].tuple : nil
+    }
+}
+
 extension CPU {
     /// CPUID, RDTSC, RDTSCP, RDRAND, RDSEED.
     func identification(_ op: Op, _ ops: OperandList) throws(CPUException) {
         switch op {
         case .cpuid:
-            let leaf = UInt32(truncatingIfNeeded: state.gpr[0])
-            if exitingCPUIDLeaves.contains(leaf) {
-                throw .exit(.cpuid(leaf: leaf, subleaf: UInt32(truncatingIfNeeded: state.gpr[1])))
+            let leaf = UInt32(truncatingIfNeeded: state.gpr[0]), subleaf = UInt32(truncatingIfNeeded: state.gpr[1])
+            if !exitingCPUIDLeaves.isEmpty && exitingCPUIDLeaves.contains(leaf) {
+                throw .exit(.cpuid(leaf: leaf, subleaf: subleaf))
             }
-            let (a, b, c, d) = model.cpuid(leaf, UInt32(truncatingIfNeeded: state.gpr[1]))
+            let (a, b, c, d) = cpuidTable.answer(leaf, subleaf) ?? model.cpuid(leaf, subleaf)
             // OSXSAVE and OSPKE reflect CR4.
             var c1 = c
             if leaf == 1 && state.cr4 & CR4Bit.osxsave != 0 { c1 |= 1 << 27 }

@@ -45,14 +45,16 @@ public final class CPU<Memory: CPUMemory> {
         didSet {
             supportedCR4 = model.supportedCR4
             linearBits = model.linearAddressBits
+            cpuidTable = CPUIDTable(model)
             if model.vendor != oldValue.vendor {
                 msrs.vendor = model.vendor
                 decoders = CPU.decoders(model.vendor)
-        msrs.vendor = model.vendor
                 invalidateDecodedInstructions()
             }
         }
     }
+    /// The model's CPUID answers for the common leaves, computed when the model is set.
+    var cpuidTable: CPUIDTable
     /// What `model` allows, computed once: the settable CR4 bits and the processor's
     /// linear-address width (the canonical checks of MSRs, bases and TLB invalidations).
     var supportedCR4: UInt64
@@ -72,6 +74,9 @@ public final class CPU<Memory: CPUMemory> {
     public var exitingMSRs: Set<UInt32> = []
     /// CPUID leaves that exit to the VMM instead of answering from the model.
     public var exitingCPUIDLeaves: Set<UInt32> = []
+    /// A MOV to CR8 of a value below this exits (VMX's TPR threshold: the monitor sets the
+    /// priority class of an interrupt the TPR holds back; 0 lets every CR8 write run on).
+    public var tprThreshold: UInt64 = 0
     /// Port I/O goes here when set (the monitor's assist); otherwise it exits.
     public var ioHandler: PortIOHandler?
     /// An event injected by the VMM, delivered when `run` next starts.
@@ -100,6 +105,7 @@ public final class CPU<Memory: CPUMemory> {
         self.model = model
         supportedCR4 = model.supportedCR4
         linearBits = model.linearAddressBits
+        cpuidTable = CPUIDTable(model)
         entropy = SplitMix64(seed: model.entropySeed)
         decoders = CPU.decoders(model.vendor)
         cache = .allocate(capacity: CPU.cacheSize)

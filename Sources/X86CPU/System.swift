@@ -130,7 +130,8 @@ extension CPU {
         case 8:
             if value >> 4 != 0 { throw .generalProtection(0) }
             state.cr8 = value
-            state.exitRequests |= 2 // the VMM's local APIC takes the new priority
+            // Below the monitor's TPR threshold an interrupt it holds may now be taken.
+            if value < tprThreshold { state.exitRequests |= 2 }
             return
         default: throw .invalidOpcode
         }

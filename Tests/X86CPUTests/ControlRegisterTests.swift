@@ -1,4 +1,5 @@
 import Testing
+import CPUCheck
 import X86CPU
 
 /// MOV to CR0, CR3 and CR4: the SDM's #GP(0) conditions and the switch into long mode.
@@ -44,5 +45,28 @@ import X86CPU
         try c.writeCR3(1 << 63 | 0x2000 | 7)                                       // bit 63: no-flush, not stored
         #expect(c.cr3 == 0x2007)
         #expect(throws: gp) { try c.writeCR3(1 << 50) }                            // beyond MAXPHYADDR
+    }
+}
+
+/// MOV to CR8 exits to the monitor only below its TPR threshold (VMX's TPR threshold): the
+/// monitor's local APIC holds an interrupt of that priority class back, and the lower TPR
+/// lets it through; any other CR8 write runs on without an exit.
+@Suite struct TPRThresholdTests {
+    @Test(arguments: [(UInt64(4), UInt64(5), true), (5, 5, false), (9, 5, false), (0, 0, false), (15, 0, false), (0, 1, true)])
+    func cr8WritesExitBelowTheThreshold(_ value: UInt64, _ threshold: UInt64, _ exits: Bool) {
+        // mov cr8, rax; nop; nop
+        let c = CPU(memory: FlatMemory(data: [UInt8](repeating: 0, count: FlatMemory.dataSize), code: [0x44, 0x0F, 0x22, 0xC0, 0x90, 0x90]),
+                    model: CPUModel())
+        c.state.rip = FlatMemory.codeBase
+        c.state.setSegment(.cs, SegmentState(selector: 0x08, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B))
+        c.state.cpl = 0
+        c.modeMaybeChanged()
+        c.state.cr8 = 15
+        c.state.gpr[0] = value
+        c.tprThreshold = threshold
+        let stop = c.run(limit: 3)
+        #expect(stop == (exits ? .exit(.interruptWindow) : .limit))
+        #expect(c.state.cr8 == value)
+        #expect(c.state.rip == FlatMemory.codeBase + (exits ? 4 : 6))
     }
 }
