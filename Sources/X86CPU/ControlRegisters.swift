@@ -15,6 +15,8 @@ public enum CR4Bit {
     public static let pce: UInt64 = 1 << 8, osfxsr: UInt64 = 1 << 9, osxmmexcpt: UInt64 = 1 << 10, umip: UInt64 = 1 << 11
     public static let la57: UInt64 = 1 << 12, fsgsbase: UInt64 = 1 << 16, pcide: UInt64 = 1 << 17
     public static let osxsave: UInt64 = 1 << 18, smep: UInt64 = 1 << 20, smap: UInt64 = 1 << 21, pke: UInt64 = 1 << 22
+    /// Protection keys for supervisor pages (IA32_PKRS).
+    public static let pks: UInt64 = 1 << 24
 }
 
 public enum EFERBit {
@@ -32,7 +34,7 @@ public struct ControlRegisters: Equatable, Sendable {
     /// The CR4 bits this model implements (others are reserved: #GP on setting them).
     public var supportedCR4: UInt64 = CR4Bit.vme | CR4Bit.pvi | CR4Bit.tsd | CR4Bit.de | CR4Bit.pse | CR4Bit.pae | CR4Bit.mce
         | CR4Bit.pge | CR4Bit.pce | CR4Bit.osfxsr | CR4Bit.osxmmexcpt | CR4Bit.umip | CR4Bit.la57 | CR4Bit.fsgsbase
-        | CR4Bit.pcide | CR4Bit.osxsave | CR4Bit.smep | CR4Bit.smap | CR4Bit.pke
+        | CR4Bit.pcide | CR4Bit.osxsave | CR4Bit.smep | CR4Bit.smap | CR4Bit.pke | CR4Bit.pks
     public var physicalAddressBits = 46
 
     public init() {}

@@ -38,6 +38,9 @@ public struct PagingControl: Equatable, Sendable {
     /// CR4.PKE and PKRU (two bits per key: access-disable, write-disable).
     public var protectionKeys = false
     public var pkru: UInt32 = 0
+    /// CR4.PKS and IA32_PKRS: the same checks for supervisor pages.
+    public var supervisorProtectionKeys = false
+    public var pkrs: UInt32 = 0
     /// MAXPHYADDR: physical-address bits above it are reserved in entries.
     public var physicalAddressBits = 46
     /// 1-GiB pages (CPUID.80000001H:EDX.Page1GB).
@@ -204,9 +207,11 @@ public enum GuestPaging {
             // SMAP: supervisor data access to a user page, unless explicit with EFLAGS.AC set.
             if c.smap && userPage && a.kind != .fetch && (a.implicitSupervisor || !a.alignmentCheckFlag) { return 0 }
         }
-        // Protection keys: user pages, data accesses only.
-        if c.protectionKeys && userPage && a.kind != .fetch {
-            let rights = (c.pkru >> (2 * key)) & 3
+        // Protection keys: data accesses only; PKRU for user pages, PKRS for supervisor pages
+        // (reached here only by supervisor-mode accesses). A write-disabled key stops a
+        // supervisor-mode write only with CR0.WP.
+        if a.kind != .fetch && (userPage ? c.protectionKeys : c.supervisorProtectionKeys) {
+            let rights = ((userPage ? c.pkru : c.pkrs) >> (2 * key)) & 3
             if rights & 1 != 0 { return PageFaultCode.protectionKey }
             if a.kind == .write && rights & 2 != 0 && (a.user || c.writeProtect) { return PageFaultCode.protectionKey }
         }

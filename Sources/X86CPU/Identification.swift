@@ -83,6 +83,7 @@ public struct CPUModel: Sendable {
         (CR4Bit.mce, 1, 3, 7), (CR4Bit.pge, 1, 3, 13), (CR4Bit.osfxsr, 1, 3, 24), (CR4Bit.osxmmexcpt, 1, 3, 25),
         (CR4Bit.umip, 7, 2, 2), (CR4Bit.la57, 7, 2, 16), (CR4Bit.fsgsbase, 7, 1, 0), (CR4Bit.pcide, 1, 2, 17),
         (CR4Bit.osxsave, 1, 2, 26), (CR4Bit.smep, 7, 1, 7), (CR4Bit.smap, 7, 1, 20), (CR4Bit.pke, 7, 2, 3),
+        (CR4Bit.pks, 7, 2, 31),
     ]
 
     /// The CR4 bits MOV CR4 accepts: those of the features CPUID reports (the rest are
@@ -132,10 +133,11 @@ public struct CPUModel: Sendable {
         case 7 where subleaf == 0:
             // EBX: FSGSBASE (0), BMI1 (3), SMEP (7), BMI2 (8), INVPCID (10), RDSEED (18), ADX (19),
             //      SMAP (20), CLFLUSHOPT (23).
-            // ECX: UMIP (2), PKU (3; OSPKE (4) follows CR4), LA57 (16), RDPID (22).
+            // ECX: UMIP (2), PKU (3; OSPKE (4) follows CR4), LA57 (16), RDPID (22), PKS (31: Intel
+            //      only, supervisor protection keys).
             // EDX: IA32_ARCH_CAPABILITIES (29), an Intel MSR.
             return CPUIDResult(0, 1 << 0 | 1 << 3 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 18 | 1 << 19 | 1 << 20 | 1 << 23,
-                               1 << 2 | 1 << 3 | 1 << 16 | 1 << 22, amd ? 0 : 1 << 29)
+                               1 << 2 | 1 << 3 | 1 << 16 | 1 << 22 | (amd ? 0 : 1 << 31), amd ? 0 : 1 << 29)
         case 0xD where subleaf == 0:
             // XSAVE: x87 and SSE (XCR0 bits 0-1); the legacy area and header take 576 bytes.
             return CPUIDResult(3, 576, 576, 0)

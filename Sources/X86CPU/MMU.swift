@@ -383,6 +383,8 @@ extension CPUState {
         c.smap = cr4 & CR4Bit.smap != 0
         c.protectionKeys = cr4 & CR4Bit.pke != 0 && longModeActive
         c.pkru = pkru
+        c.supervisorProtectionKeys = cr4 & CR4Bit.pks != 0 && longModeActive
+        c.pkrs = pkrs
         return c
     }
 

@@ -17,6 +17,9 @@ public enum MSRIndex {
     /// IA32_ARCH_CAPABILITIES (read-only; CPUID.7.0:EDX[29]): which speculative-execution
     /// weaknesses the processor lacks.
     public static let archCapabilities: UInt32 = 0x10A
+    /// IA32_PKRS (CPUID.7.0:ECX[31]): the supervisor protection keys' rights, as PKRU is the
+    /// user keys'. Bits 63:32 are reserved. The CPU keeps it in its state.
+    public static let pkrs: UInt32 = 0x6E1
     public static let sysenterCS: UInt32 = 0x174, sysenterESP: UInt32 = 0x175, sysenterEIP: UInt32 = 0x176
     /// IA32_MCG_CAP (read-only) and IA32_MCG_STATUS: machine-check architecture, which CPUID's
     /// MCE bit promises. No banks: no machine check is ever raised.

@@ -481,6 +481,10 @@ extension CPU {
                 memory.flushTLB()
             case MSRIndex.tsc:
                 tscOffset = value &- guestTicks
+            case MSRIndex.pkrs:
+                guard model.reports(leaf: 7, register: 2, bit: 31), value >> 32 == 0 else { throw .generalProtection(0) }
+                state.pkrs = UInt32(value)
+                memory.flushTLB() // the TLB caches access rights that PKRS decides
             default:
                 try msrs.write(index, value, longModeActive: state.longModeActive, linearBits: linearBits)
             }
@@ -490,6 +494,9 @@ extension CPU {
             case MSRIndex.fsBase: v = state.fsBase
             case MSRIndex.gsBase: v = state.gsBase
             case MSRIndex.efer: v = state.efer
+            case MSRIndex.pkrs:
+                guard model.reports(leaf: 7, register: 2, bit: 31) else { throw .generalProtection(0) }
+                v = UInt64(state.pkrs)
             case MSRIndex.archCapabilities where !model.reports(leaf: 7, register: 3, bit: 29): throw .generalProtection(0)
             default: v = try msrs.read(index, tsc: timeStampCounter)
             }

@@ -157,6 +157,11 @@ extension CPUState {
         get { UInt32(truncatingIfNeeded: gpr[131]) }
         set { gpr[131] = UInt64(newValue) }
     }
+    /// IA32_PKRS: the supervisor-page protection keys' rights (two bits a key, as PKRU).
+    public var pkrs: UInt32 {
+        get { UInt32(truncatingIfNeeded: gpr[140]) }
+        set { gpr[140] = UInt64(newValue) }
+    }
     /// Interrupts are blocked for one instruction after STI (from IF clear) or MOV/POP SS.
     public var interruptShadow: Bool {
         get { gpr[132] != 0 && gpr[132] == retired &+ 1 }

@@ -131,6 +131,28 @@ import X86CPU
         #expect(bad.step() == .exception(gp), "ECX must be 0")
     }
 
+    /// IA32_PKRS: read and written at CPL 0 where the model reports PKS (the Intel one); bits
+    /// 63:32 reserved; #GP on the AMD model, which has no PKS. CR4.PKS follows the same bit.
+    @Test func supervisorProtectionKeyRegister() {
+        let wrmsr: [UInt8] = [0x0F, 0x30], rdmsr: [UInt8] = [0x0F, 0x32]
+        let cpu = kernelCPU(wrmsr + rdmsr)
+        cpu.state.gpr[1] = UInt64(MSRIndex.pkrs)
+        cpu.state.gpr[0] = 0x30
+        cpu.state.gpr[2] = 0
+        #expect(cpu.step() == .executed)
+        cpu.state.gpr[0] = 0
+        #expect(cpu.step() == .executed)
+        #expect(cpu.state.pkrs == 0x30 && cpu.state.gpr[0] == 0x30)
+        let reserved = kernelCPU(wrmsr)
+        reserved.state.gpr[1] = UInt64(MSRIndex.pkrs)
+        reserved.state.gpr[2] = 1
+        #expect(reserved.step() == .exception(gp))
+        let amd = kernelCPU(rdmsr, model: CPUModel(vendor: .amd))
+        amd.state.gpr[1] = UInt64(MSRIndex.pkrs)
+        #expect(amd.step() == .exception(gp))
+        #expect(CPUModel().supportedCR4 & CR4Bit.pks != 0 && CPUModel(vendor: .amd).supportedCR4 & CR4Bit.pks == 0)
+    }
+
     @Test func stacAndClac() {
         let cpu = kernelCPU([0x0F, 0x01, 0xCB, 0x0F, 0x01, 0xCA])
         #expect(cpu.step() == .executed)

@@ -101,6 +101,23 @@ final class TableMemory: GuestPageTables {
         #expect(walk(keyed, .read, user: true, pk) == .translated(gpa: 0x8123, pageSize: 4096))
     }
 
+    /// CR4.PKS: supervisor pages' keys in IA32_PKRS, for data accesses; write-disable stops a
+    /// supervisor write only with CR0.WP (kvm-unit-tests' pks checks the same on a guest).
+    @Test func supervisorProtectionKeys() {
+        var pks = control
+        pks.supervisorProtectionKeys = true
+        pks.pkrs = 0b01 << 2 // key 1: access disabled
+        let supervisorPage = tables(leaf: 0x8000 | 3 | 1 << 59), userPage = tables(leaf: 0x8000 | 7 | 1 << 59)
+        #expect(walk(supervisorPage, .read, user: false, pks) == .pageFault(errorCode: 0x21))
+        #expect(walk(supervisorPage, .fetch, user: false, pks) == .translated(gpa: 0x8123, pageSize: 4096))
+        #expect(walk(userPage, .read, user: true, pks) == .translated(gpa: 0x8123, pageSize: 4096), "PKRS is not PKRU")
+        pks.pkrs = 0b10 << 2 // write disabled
+        #expect(walk(supervisorPage, .write, user: false, pks) == .pageFault(errorCode: 0x23))
+        #expect(walk(supervisorPage, .read, user: false, pks) == .translated(gpa: 0x8123, pageSize: 4096))
+        pks.writeProtect = false
+        #expect(walk(supervisorPage, .write, user: false, pks) == .translated(gpa: 0x8123, pageSize: 4096))
+    }
+
     @Test func fiveLevelsAndUnreadableTables() {
         // With LA57, CR3 points at the PML5; VA bit 48 selects PML5 entry 1.
         let m = TableMemory()
