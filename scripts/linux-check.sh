@@ -10,7 +10,8 @@
 #   3. the bzImage once, through the kernel's own decompressor;
 #   4. the checks initramfs (scripts/make-linux-checks.sh): a 32-bit program's SYSCALL is
 #      SIGILL and the guest goes on; a thread sleeping 2 us a thousand times beside a
-#      spinning one finishes (the PIT's one-shot strobe must not be lost).
+#      spinning one finishes (the PIT's one-shot strobe must not be lost); suspend to RAM
+#      (ACPI S3) with an RTC wake alarm comes back.
 #
 # Each boot's time and guest MIPS are printed beside the issue's limits (20 s for the vmlinux,
 # 90 s for the bzImage, release build): a limit missed is reported, not failed, because this
@@ -97,4 +98,5 @@ c=$out/checks.serial
 [ "$status" = 1 ] && grep -q '^SOFTVMM-DONE' "$c" || { cat "$out/checks.stats" >&2; tail -20 "$c" >&2; fail "checks: exit status $status, no done marker"; }
 grep -q '^syscall32: status 132' "$c" && ! grep -q '^syscall32: after' "$c" || fail "checks: a 32-bit SYSCALL was not SIGILL (status 132)"
 grep -q '^spin-usleep: 1000 sleeps' "$c" && grep -q '^spin-usleep: status 0' "$c" || fail "checks: spin-usleep did not finish"
-echo "linux-check: checks: 32-bit SYSCALL is SIGILL; spin-usleep finished; $(sed -n 's/^instructions: //p' "$out/checks.stats") instructions"
+grep -q '^s3: status 0, suspends 1' "$c" && grep -q 'ACPI: PM: Waking up from system sleep state S3' "$c" || fail "checks: no resume from S3"
+echo "linux-check: checks: 32-bit SYSCALL is SIGILL; spin-usleep finished; S3 and back; $(sed -n 's/^instructions: //p' "$out/checks.stats") instructions"
