@@ -502,6 +502,7 @@ public let hostVendor: Vendor = {
 public func runInterpreter(_ c: CPUCase, bits: Int = 64) -> CaseOutcome {
     let memory = FlatMemory(data: c.data, code: c.bytes)
     let cpu = CPU(memory: memory, model: CPUModel(vendor: hostVendor))
+    cpu.state.gdtr = TableRegister(base: FlatMemory.gdtBase, limit: FlatMemory.gdtLimit)
     if bits == 32 {
         cpu.state.setSegment(.cs, SegmentState(selector: 0x23, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0FB))
         for r in [SegmentRegister.ss, .ds, .es] {

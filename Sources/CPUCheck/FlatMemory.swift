@@ -11,6 +11,18 @@ public final class FlatMemory: CPUMemory {
     public static let dataSize = Int(HOSTCPU_DATA_SIZE)
     public static let codeBase = UInt64(HOSTCPU_CODE_BASE)
     public static let codeSize = 4096
+    /// Linux's x86-64 GDT (arch/x86/include/asm/segment.h), read-only at `gdtBase`: kernel code
+    /// and data (DPL 0), the 32-bit and 64-bit user code and the user data segments (DPL 3,
+    /// accessed), the TSS and the per-CPU segment. A far JMP or CALL through memory whose random
+    /// selector names one of them meets the same descriptor in softvmm as on the host.
+    public static let gdtBase: UInt64 = 0x3000_0000
+    static let gdt: [UInt64] = [
+        0, 0x00CF_9B00_0000_FFFF, 0x00AF_9B00_0000_FFFF, 0x00CF_9300_0000_FFFF,  // 0x08 KERNEL32_CS, 0x10 KERNEL_CS, 0x18 KERNEL_DS
+        0x00CF_FB00_0000_FFFF, 0x00CF_F300_0000_FFFF, 0x00AF_FB00_0000_FFFF, 0, // 0x23 USER32_CS, 0x2B USER_DS, 0x33 USER_CS
+        0x0000_8B00_0000_0067, 0, 0, 0, 0, 0, 0,                                 // 0x40 TSS (busy), LDT and TLS slots empty
+        0x0040_F300_0000_0000,                                                    // 0x7B CPUNODE (CPU 0)
+    ]
+    public static let gdtLimit = UInt16(gdt.count * 8 - 1)
     public var data: [UInt8]
     public var code: [UInt8]
 
@@ -35,6 +47,15 @@ public final class FlatMemory: CPUMemory {
         if !borrow && o + UInt64(size) <= UInt64(Self.codeSize) {
             var v: UInt64 = 0
             for i in 0..<size { v |= UInt64(code[Int(o) + i]) << (8 * UInt64(i)) }
+            return v
+        }
+        let (g, below) = address.subtractingReportingOverflow(Self.gdtBase)
+        if !below && g + UInt64(size) <= UInt64(Self.gdt.count * 8) {
+            var v: UInt64 = 0
+            for i in 0..<size {
+                let at = Int(g) + i
+                v |= (Self.gdt[at / 8] >> (8 * UInt64(at % 8)) & 0xFF) << (8 * UInt64(i))
+            }
             return v
         }
         throw .pageFault(address: address, errorCode: 0x4)

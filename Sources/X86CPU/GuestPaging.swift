@@ -195,17 +195,20 @@ public enum GuestPaging {
     }
 
     /// The protection checks of SDM vol. 3, 4.6 for a present leaf: extra error-code bits, or nil.
+    /// A protection-key violation sets PK even when the access also breaks the page's other
+    /// rights (a user write to a read-only page whose key is access-disabled: 0x27).
     static func protectionFault(_ c: PagingControl, _ a: PagingAccess, writable: Bool, userPage: Bool,
                                 executable: Bool, key: UInt32) -> UInt32? {
+        var violation = false
         if a.user {
             if !userPage { return 0 }
-            if a.kind == .write && !writable { return 0 }
-            if a.kind == .fetch && !executable { return 0 }
+            if a.kind == .write && !writable { violation = true }
+            if a.kind == .fetch && !executable { violation = true }
         } else {
-            if a.kind == .write && !writable && c.writeProtect { return 0 }
-            if a.kind == .fetch && (!executable || (c.smep && userPage)) { return 0 }
+            if a.kind == .write && !writable && c.writeProtect { violation = true }
+            if a.kind == .fetch && (!executable || (c.smep && userPage)) { violation = true }
             // SMAP: supervisor data access to a user page, unless explicit with EFLAGS.AC set.
-            if c.smap && userPage && a.kind != .fetch && (a.implicitSupervisor || !a.alignmentCheckFlag) { return 0 }
+            if c.smap && userPage && a.kind != .fetch && (a.implicitSupervisor || !a.alignmentCheckFlag) { violation = true }
         }
         // Protection keys: data accesses only; PKRU for user pages, PKRS for supervisor pages
         // (reached here only by supervisor-mode accesses). A write-disabled key stops a
@@ -215,6 +218,6 @@ public enum GuestPaging {
             if rights & 1 != 0 { return PageFaultCode.protectionKey }
             if a.kind == .write && rights & 2 != 0 && (a.user || c.writeProtect) { return PageFaultCode.protectionKey }
         }
-        return nil
+        return violation ? 0 : nil
     }
 }

@@ -526,6 +526,9 @@ extension CPU {
     }
 
     func farTransfer(call: Bool, _ ops: OperandList, _ osz: Int) throws(CPUException) {
+        // AMD has no m16:64 far pointer: REX.W leaves the indirect forms at 32 bits (the APM's
+        // JMP (Far)/CALL (Far); the host shows it). Intel reads the 64-bit offset.
+        let osz = vendor == .amd ? min(osz, 4) : osz
         let (selector, offset) = try farPointer(ops, osz)
         let target = offset & sizeMask(osz)
         try transaction { () throws(CPUException) in

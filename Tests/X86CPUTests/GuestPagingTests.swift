@@ -96,6 +96,8 @@ final class TableMemory: GuestPageTables {
         let keyed = tables(leaf: 0x8000 | 7 | 1 << 59)
         #expect(walk(keyed, .read, user: true, pk) == .pageFault(errorCode: 0x25))
         #expect(walk(keyed, .fetch, user: true, pk) == .translated(gpa: 0x8123, pageSize: 4096), "keys do not apply to fetches")
+        // A write that also breaks the page's rights still reports PK (kvm-unit-tests' access).
+        #expect(walk(tables(leaf: 0x8000 | 5 | 1 << 59), .write, user: true, pk) == .pageFault(errorCode: 0x27))
         pk.pkru = 0b10 << 2 // write disabled
         #expect(walk(keyed, .write, user: true, pk) == .pageFault(errorCode: 0x27))
         #expect(walk(keyed, .read, user: true, pk) == .translated(gpa: 0x8123, pageSize: 4096))

@@ -130,3 +130,30 @@ struct LegacyModeTests {
         #expect(failures.isEmpty, "\(failures)")
     }
 }
+
+/// Far JMP and CALL through memory in 64-bit mode against the host, with selectors that name
+/// each kind of descriptor in Linux's GDT (user code, 32-bit user code, kernel code, data,
+/// the TSS, none): the interpreter sees the same GDT (FlatMemory.gdt), so the outcome is the
+/// host's. (cpu-check's 1M-case seed-4 campaign drew two such selectors.)
+struct FarTransferTests {
+    @Test(arguments: [UInt16(0x33), 0x30, 0x23, 0x20, 0x2B, 0x10, 0x43, 0x7B, 0x80, 0x00, 0x37])
+    func throughLinuxGDT(_ selector: UInt16) {
+        var data = [UInt8](repeating: 0, count: FlatMemory.dataSize)
+        let offset: UInt64 = 0x1234_5678_9ABC
+        for i in 0..<8 { data[0x100 + i] = UInt8(truncatingIfNeeded: offset >> (8 * UInt64(i))) }
+        var fx = [UInt8](repeating: 0, count: 512)
+        fx[0] = 0x7F; fx[1] = 0x03; fx[24] = 0x80; fx[25] = 0x1F
+        for bytes: [UInt8] in [[0xFF, 0x2B], [0xFF, 0x1B], [0x48, 0xFF, 0x2B], [0x48, 0xFF, 0x1B]] {
+            var d = data
+            let wide = bytes[0] == 0x48
+            let at = 0x100 + (wide ? 8 : 4)
+            d[at] = UInt8(selector & 0xFF); d[at + 1] = UInt8(selector >> 8)
+            var gpr = [UInt64](repeating: 0, count: 16)
+            gpr[3] = FlatMemory.dataBase + 0x100
+            gpr[4] = FlatMemory.dataBase + 0x1000
+            let c = CPUCase(family: .unary, bytes: bytes, gpr: gpr, rflags: 2, data: d, fx: fx)
+            let mismatch = checkCase(c)
+            #expect(mismatch == nil, "\(bytes) selector \(selector): \(mismatch.map { "host \($0.host), softvmm \($0.softvmm)" } ?? "")")
+        }
+    }
+}
