@@ -540,6 +540,9 @@ extension CPU {
             }
             setCodeSegment(cs, cpl: state.cpl)
             if state.mode == .bits64 && !isCanonical(target) { throw .generalProtection(0) }
+            // Outside 64-bit code the offset must lie within the new CS (a 64-bit offset into a
+            // 32-bit segment, Intel's REX.W form, is #GP(0)).
+            if state.mode != .bits64 && target > UInt64(cs.limit) { throw .generalProtection(0) }
             state.rip = target
         }
     }

@@ -157,3 +157,25 @@ struct FarTransferTests {
         }
     }
 }
+
+extension FarTransferTests {
+    /// The indirect far JMP's REX.W form by vendor: Intel reads m16:64, so a selector after a
+    /// 64-bit offset reaches the 32-bit user code segment (and an offset past its limit is
+    /// #GP(0)); AMD reads m16:32 and finds the offset's upper half as the selector (0: #GP).
+    @Test(arguments: [(Vendor.intel, UInt64(0x1000), true), (.intel, 0x1_0000_0000, false), (.amd, 0x1000, false)])
+    func wideFarJumpByVendor(_ vendor: Vendor, _ offset: UInt64, _ jumps: Bool) {
+        var data = [UInt8](repeating: 0, count: FlatMemory.dataSize)
+        for i in 0..<8 { data[0x100 + i] = UInt8(truncatingIfNeeded: offset >> (8 * UInt64(i))) }
+        data[0x108] = 0x23
+        let c = CPU(memory: FlatMemory(data: data, code: [0x48, 0xFF, 0x2B]), model: CPUModel(vendor: vendor))
+        c.state.gdtr = TableRegister(base: FlatMemory.gdtBase, limit: FlatMemory.gdtLimit)
+        c.state.rip = FlatMemory.codeBase
+        c.state.gpr[3] = FlatMemory.dataBase + 0x100
+        let result = c.step()
+        if jumps {
+            #expect(result == .executed && c.state.rip == offset && c.state.mode == .bits32)
+        } else {
+            #expect(result == .exception(.generalProtection(0)) && c.state.rip == FlatMemory.codeBase)
+        }
+    }
+}
