@@ -19,9 +19,8 @@ public enum ACPITables {
 
     static let rsdt = 0x40, fadt = 0x80, facs = 0x100, dsdt = 0x140
     /// The FACS's FIRMWARE_WAKING_VECTOR (a 32-bit physical address; real-mode CS:IP is
-    /// vector >> 4 : vector & 0xF) and X_FIRMWARE_WAKING_VECTOR (64-bit; unused when 0).
+    /// vector >> 4 : vector & 0xF). X_FIRMWARE_WAKING_VECTOR is not honoured.
     public static let wakingVector = base + UInt64(facs) + 12
-    public static let extendedWakingVector = base + UInt64(facs) + 24
 
     /// The tables, to be placed at `base`.
     public static func build() -> [UInt8] {
