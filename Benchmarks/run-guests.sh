@@ -29,7 +29,7 @@ shift $((OPTIND - 1))
 loops=${*:-reg sweep call movs stos io}
 
 image=Benchmarks/guests/bench.bin
-softvmm=.build/release/softvmm
+softvmm=${SOFTVMM:-.build/release/softvmm}
 [ -x "$softvmm" ] || swift build -c release --product softvmm >&2
 qemu=$(command -v qemu-system-x86_64 || true)
 tmp=$(mktemp -d)

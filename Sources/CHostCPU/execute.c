@@ -29,8 +29,8 @@ struct shared_out {
 
 static struct shared_out *out_page;     // child only
 static volatile int exec_steps;
-static uint64_t saved_slots[3], slot_address; // what the stack slots POPFQ (and LRETQ) used held before
-static int slot_count;
+static uint64_t saved_frame[3], frame_address; // what the stack words POPFQ (and LRETQ) use held before
+static int frame_words;
 __attribute__((used)) static uint64_t exec_target = HOSTCPU_CODE_BASE;
 __attribute__((used)) static int exec_bits;
 
@@ -41,7 +41,7 @@ static void exec_signal(int sig, siginfo_t *info, void *ctx) {
     if (sig == SIGTRAP && exec_steps == 0) {
         if (rip == HOSTCPU_CODE_BASE) {
             exec_steps = 1;
-            memcpy((void *)slot_address, saved_slots, (size_t)slot_count * 8);
+            memcpy((void *)frame_address, saved_frame, (size_t)frame_words * 8);
         }
         return;
     }
@@ -89,18 +89,18 @@ static void exec_child(const uint8_t *code, size_t count, int bits, const struct
     // POPFQ takes RFLAGS (with TF) from the qword below the instruction's RSP (in 32-bit
     // mode LRETQ's frame follows it), which must lie in the data pages; the first trap
     // puts the qwords back.
-    uint64_t rsp = in->gpr[4];
+    uint64_t rsp = in->gpr[HOSTCPU_RSP];
     exec_bits = bits;
-    slot_count = bits == 32 ? 3 : 1;
-    if (rsp < HOSTCPU_DATA_BASE + 8 * (uint64_t)slot_count || rsp > HOSTCPU_DATA_BASE + HOSTCPU_DATA_SIZE) _exit(122);
-    slot_address = rsp - 8 * (uint64_t)slot_count;
-    uint64_t *slots = (uint64_t *)slot_address;
-    memcpy(saved_slots, slots, (size_t)slot_count * 8);
-    slots[0] = (in->rflags & 0xCD5) | 0x2 | 0x100;
-    if (bits == 32) { slots[1] = HOSTCPU_CODE_BASE; slots[2] = EXEC_USER32_CS; }
-    static uint64_t regs[16];
-    memcpy(regs, in->gpr, sizeof regs);
-    regs[4] = slot_address;
+    frame_words = bits == 32 ? 3 : 1;
+    if (rsp < HOSTCPU_DATA_BASE + 8 * (uint64_t)frame_words || rsp > HOSTCPU_DATA_BASE + HOSTCPU_DATA_SIZE) _exit(122);
+    frame_address = rsp - 8 * (uint64_t)frame_words;
+    uint64_t *frame = (uint64_t *)frame_address;
+    memcpy(saved_frame, frame, (size_t)frame_words * 8);
+    frame[0] = (in->rflags & 0xCD5) | 0x2 | 0x100;
+    if (bits == 32) { frame[1] = HOSTCPU_CODE_BASE; frame[2] = EXEC_USER32_CS; }
+    static uint64_t start_gprs[HOSTCPU_GPRS];
+    memcpy(start_gprs, in->gpr, sizeof start_gprs);
+    start_gprs[HOSTCPU_RSP] = frame_address;
     // The x87, MXCSR and XMM state first, while the C code may still use the stack (and
     // from here on, no floating point in C).
     static uint8_t fx[512] __attribute__((aligned(16)));
@@ -125,7 +125,7 @@ static void exec_child(const uint8_t *code, size_t count, int bits, const struct
         "popfq\n\t"
         "lretq\n\t"
         :
-        : "a"(regs)
+        : "a"(start_gprs)
         : "memory");
     __builtin_unreachable();
 }

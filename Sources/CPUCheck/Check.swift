@@ -160,27 +160,27 @@ public struct CPUCaseGenerator {
             // A branch to itself looks like a REP iteration to the host harness (RIP stays on it).
             if operands.contains(.relative(target: FlatMemory.codeBase)) { continue }
             var gpr = (0..<16).map { _ in random(4) == 0 ? UInt64(random(256)) : rng.next() }
-            gpr[4] = FlatMemory.dataBase + 0x1000 + UInt64(random(32)) * 8
+            gpr[GPR.rsp] = FlatMemory.dataBase + 0x1000 + UInt64(random(32)) * 8
             var data = (0..<FlatMemory.dataSize).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             if ins.mnemonic.hasPrefix("popf") {
                 // The host harness single-steps with TF: a POPF image without TF would end the tracing.
                 // AC stays clear: with Linux's CR0.AM, AC set would make the harness's own handler
                 // raise alignment checks.
-                data[Int(gpr[4] - FlatMemory.dataBase) + 1] |= 0x01
-                data[Int(gpr[4] - FlatMemory.dataBase) + 2] &= ~0x04
+                data[Int(gpr[GPR.rsp] - FlatMemory.dataBase) + 1] |= 0x01
+                data[Int(gpr[GPR.rsp] - FlatMemory.dataBase) + 2] &= ~0x04
             }
             if ins.mnemonic == "enter" || ins.mnemonic == "leave" {
                 guard case .immediate(let level, _) = operands.last ?? .immediate(0, size: 1),
                       ins.mnemonic == "leave" || level & 31 < 8 else { continue }
-                gpr[5] = FlatMemory.dataBase + 0x800 + UInt64(random(0x100)) * 8
+                gpr[GPR.rbp] = FlatMemory.dataBase + 0x800 + UInt64(random(0x100)) * 8
             }
             if ins.mnemonic == "maskmovdqu" || ins.mnemonic == "maskmovq" {
-                gpr[7] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
+                gpr[GPR.rdi] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
             }
             if f == .string {
-                gpr[1] = UInt64(random(4) == 0 ? random(600) : random(40))
-                gpr[6] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
-                gpr[7] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
+                gpr[GPR.rcx] = UInt64(random(4) == 0 ? random(600) : random(40))
+                gpr[GPR.rsi] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
+                gpr[GPR.rdi] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
             }
             // Point a memory operand into the data pages.
             if ins.hasMemoryOperand {
@@ -394,7 +394,7 @@ public enum CPUOps {
         }
         var count: UInt64 = 1
         if ops.count > 1 {
-            if case .immediate(let v, _) = ops[ops.count - 1] { count = v & 0xFF } else { count = gpr[1] & 0xFF }
+            if case .immediate(let v, _) = ops[ops.count - 1] { count = v & 0xFF } else { count = gpr[GPR.rcx] & 0xFF }
         }
         return (count & (bits == 64 ? 0x3F : 0x1F), bits)
     }
@@ -543,7 +543,7 @@ public func checkCase(_ c: CPUCase) -> CPUMismatch? {
         var compared = (Flag.status | Flag.df) & ~CPUOps.undefinedFlags(ins, gpr: c.gpr)
         if ins.mnemonic.hasPrefix("pushf") {
             // The harness runs with TF set, and PUSHF saves it: clear it in the host's image.
-            let o = Int(h.gpr[4] - FlatMemory.dataBase) + 1
+            let o = Int(h.gpr[GPR.rsp] - FlatMemory.dataBase) + 1
             if o < h.data.count { h.data[o] &= ~0x01 }
         }
         if ins.mnemonic.hasPrefix("popf") { compared |= 1 << 14 | 1 << 18 | 1 << 21 } // NT, AC, ID

@@ -163,10 +163,10 @@ final class InstructionAssist {
         let s = vcpu.state()
         // The vCPU's model decides the vendor's readings and semantics here too.
         if cpu.vendor != vcpu.model.vendor { cpu.model = vcpu.model }
-        cpu.state.gpr.update(from: s.gpr, count: CPUState.slotCount)
+        cpu.state.copy(from: s)
         cpu.modeMaybeChanged()
         let result = body(s)
-        s.gpr.update(from: cpu.state.gpr, count: CPUState.slotCount)
+        s.copy(from: cpu.state)
         vcpu.setState(s)
         return result
     }

@@ -256,16 +256,15 @@ public final class VirtualCPU {
     /// copied out: the monitor works on the copy and writes it back with `setState`.
     public func state() -> CPUState {
         let copy = CPUState()
-        copy.gpr.update(from: cpu.state.gpr, count: CPUState.slotCount)
+        copy.copy(from: cpu.state)
         return copy
     }
 
     /// Writes the state back; the TLB and decoded code are dropped only when something they
     /// depend on (control registers, segments, descriptor tables, CPL, mode) changed.
     public func setState(_ s: CPUState) {
-        let system = CPUState.systemSlots
-        let same = system.allSatisfy { cpu.state.gpr[$0] == s.gpr[$0] }
-        cpu.state.gpr.update(from: s.gpr, count: CPUState.slotCount)
+        let same = cpu.state.sameSystemState(as: s)
+        cpu.state.copy(from: s)
         if !same { stateChanged() }
         cpu.syncWatchpoints()
     }

@@ -82,3 +82,10 @@ public struct Register: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+/// The general registers' encoding numbers (ModRM, SIB, REX), for code that indexes a
+/// register file by number.
+public enum GPR {
+    public static let rax = 0, rcx = 1, rdx = 2, rbx = 3, rsp = 4, rbp = 5, rsi = 6, rdi = 7
+    public static let r8 = 8, r9 = 9, r10 = 10, r11 = 11, r12 = 12, r13 = 13, r14 = 14, r15 = 15
+}

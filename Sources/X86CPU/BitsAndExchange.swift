@@ -17,7 +17,7 @@ extension CPU {
             } catch { state.rflags = saved; throw error }
         case .cmpxchg:
             let d = place(ops[0]), s = place(ops[1]), size = self.size(d)
-            let acc = Place.gpr(0, size: size, high: false)
+            let acc = Place.gpr(GPR.rax, size: size, high: false)
             let current = try read(d), expected = try read(acc)
             let saved = state.rflags
             _ = arithmetic(.cmp, expected, current, size: size)
@@ -39,15 +39,15 @@ extension CPU {
             let a = try checkedAddress(m, size: 2 * half, aligned16: wide)
             let lo = try memory.read(a, size: half), hi = try memory.read(a &+ UInt64(half), size: half)
             let m0 = sizeMask(half)
-            let equal = lo == state.gpr[0] & m0 && hi == state.gpr[2] & m0
+            let equal = lo == state.rax & m0 && hi == state.rdx & m0
             if equal {
-                try store(a, size: half, value: state.gpr[3] & m0)
-                try store(a &+ UInt64(half), size: half, value: state.gpr[1] & m0)
+                try store(a, size: half, value: state.rbx & m0)
+                try store(a &+ UInt64(half), size: half, value: state.rcx & m0)
             } else {
                 try store(a, size: half, value: lo)
                 try store(a &+ UInt64(half), size: half, value: hi)
-                try write(.gpr(0, size: half, high: false), lo)
-                try write(.gpr(2, size: half, high: false), hi)
+                try write(.gpr(GPR.rax, size: half, high: false), lo)
+                try write(.gpr(GPR.rdx, size: half, high: false), hi)
             }
             state.set(Flag.zf, equal)
         }
@@ -171,7 +171,7 @@ extension CPU {
         case .mulx:
             // MULX r1, r2, r/m: r1:r2 = rDX * r/m, flags untouched (the high half wins if r1 == r2).
             let hiD = d, loD = place(ops[1])
-            let a = state.gpr[2] & m, b = try read(place(ops[2]))
+            let a = state.rdx & m, b = try read(place(ops[2]))
             let (hi, lo): (UInt64, UInt64)
             if size == 8 { let p = a.multipliedFullWidth(by: b); (hi, lo) = (p.high, p.low) } else {
                 let p = a * b; (hi, lo) = (p >> 32, p & 0xFFFF_FFFF)

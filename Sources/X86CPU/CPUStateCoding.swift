@@ -2,12 +2,13 @@ import X86
 
 extension CPU: StateCoding {
     /// The whole architectural state and what makes the CPU's future deterministic: every
-    /// state slot (registers, segments, control, debug, x87 and SSE state, the retired count),
+    /// word of the register file (registers, segments, control, debug, x87 and SSE state, the
+    /// retired count),
     /// the MSRs, the TSC offset and idle time, the entropy generator and a pending injected
     /// event. Decoded instructions and TLB entries are derived: a restore drops them.
     public func state(_ s: inout StateCoder) {
-        var slots = (0..<CPUState.slots).map { state.gpr[$0] }
-        s.field(&slots)
+        var words = withUnsafeBytes(of: state.file.pointee) { Array($0.bindMemory(to: UInt64.self)) }
+        s.field(&words)
         var values = msrs.values.keys.sorted().flatMap { [UInt64($0), msrs.values[$0]!] }
         s.field(&values)
         s.field(&tscOffset); s.field(&idleTicks); s.field(&entropy.state)
@@ -21,11 +22,14 @@ extension CPU: StateCoding {
         } ?? []
         s.field(&event)
         guard !s.isSaving else { return }
-        guard slots.count == CPUState.slots, values.count % 2 == 0, event.isEmpty || event.count == 4 else {
-            s.fail("the vCPU state has \(slots.count) slots (\(CPUState.slots) expected) or a malformed MSR or event list")
+        guard words.count == RegisterFile.words, values.count % 2 == 0, event.isEmpty || event.count == 4 else {
+            s.fail("the vCPU state has \(words.count) words (\(RegisterFile.words) expected) or a malformed MSR or event list")
             return
         }
-        state.gpr.update(from: slots, count: CPUState.slots)
+        withUnsafeMutableBytes(of: &state.file.pointee) { raw in
+            for (i, v) in words.enumerated() { raw.storeBytes(of: v, toByteOffset: 8 * i, as: UInt64.self) }
+        }
+        state.refreshCodeKey()
         msrs.values = [:]
         for i in stride(from: 0, to: values.count, by: 2) { msrs.values[UInt32(truncatingIfNeeded: values[i])] = values[i + 1] }
         pendingEvent = event.isEmpty ? nil : {

@@ -11,7 +11,7 @@ import X86
 // per instruction: `debugStep` runs the instruction when any is set. Data breakpoints keep
 // their pages out of the TLB (`CPUMemory.watch`, kept current by `syncWatchpoints` whenever
 // a debug register changes), so the accesses to them take the MMU's slow path, which records
-// hits in the slot block (slot 134).
+// hits in the register file.
 
 /// A data breakpoint as the MMU checks it.
 public struct Watchpoint: Equatable, Sendable {
@@ -30,42 +30,42 @@ public struct Watchpoint: Equatable, Sendable {
 }
 
 extension CPUState {
-    /// What the VMM asked the run loop to stop for (slot 135): bit 0, the interrupt window
+    /// What the VMM asked the run loop to stop for: bit 0, the interrupt window
     /// (RFLAGS.IF set and no interrupt shadow); bit 1, before the next instruction.
     public var exitRequests: UInt64 {
-        @inline(__always) get { gpr[135] }
-        set { gpr[135] = newValue }
+        @inline(__always) get { file.pointee.exitRequests }
+        set { file.pointee.exitRequests = newValue }
     }
-    /// DR6's B0-B3 for data breakpoints hit by the current instruction (slot 134).
+    /// DR6's B0-B3 for data breakpoints hit by the current instruction.
     public var watchHits: UInt64 {
-        @inline(__always) get { gpr[134] }
-        set { gpr[134] = newValue }
+        @inline(__always) get { file.pointee.watchHits }
+        set { file.pointee.watchHits = newValue }
     }
-    /// A single-step trap the last instruction owes and has not taken (slot 136): SYSCALL and
+    /// A single-step trap the last instruction owes and has not taken: SYSCALL and
     /// SYSRET trap when TF is set at their end, which SYSRET may have set; the trap is taken
     /// before the next instruction.
     public var pendingSingleStep: Bool {
-        get { gpr[136] != 0 }
-        set { gpr[136] = newValue ? 1 : 0 }
+        get { file.pointee.pendingSingleStep != 0 }
+        set { file.pointee.pendingSingleStep = newValue ? 1 : 0 }
     }
-    /// NMIs are blocked (slot 137): from an NMI's delivery until the next IRET completes.
+    /// NMIs are blocked: from an NMI's delivery until the next IRET completes.
     public var nmiBlocked: Bool {
-        get { gpr[137] != 0 }
-        set { gpr[137] = newValue ? 1 : 0 }
+        get { file.pointee.nmiBlocked != 0 }
+        set { file.pointee.nmiBlocked = newValue ? 1 : 0 }
     }
-    /// The instruction after MOV SS or POP SS (slot 138, as `interruptShadow` encodes it): debug
+    /// The instruction after MOV SS or POP SS (encoded as `interruptShadow` is): debug
     /// exceptions are blocked there. The single-step trap and data breakpoints of the MOV SS
     /// itself are delivered after the next instruction, and Intel drops an instruction
     /// breakpoint on that next instruction (AMD takes it).
     public var movSSShadow: Bool {
-        get { gpr[138] != 0 && gpr[138] == retired &+ 1 }
-        set { gpr[138] = newValue ? retired &+ 2 : 0 }
+        get { file.pointee.movSSShadowEnd != 0 && file.pointee.movSSShadowEnd == retired &+ 1 }
+        set { file.pointee.movSSShadowEnd = newValue ? retired &+ 2 : 0 }
     }
-    /// Debug conditions the MOV SS blocking held back (slot 139): DR6's B0-B3 and BS, raised
+    /// Debug conditions the MOV SS blocking held back: DR6's B0-B3 and BS, raised
     /// with the next instruction's.
     var deferredDebugStatus: UInt64 {
-        get { gpr[139] }
-        set { gpr[139] = newValue }
+        get { file.pointee.deferredDebugStatus }
+        set { file.pointee.deferredDebugStatus = newValue }
     }
     /// Records a #DB's conditions in DR6: B0-B3 say which breakpoints this one matched (earlier
     /// ones are cleared), BD, BS and BT stay set until software clears them.

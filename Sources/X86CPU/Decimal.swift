@@ -15,7 +15,7 @@ import X86Decoder
 /// AAM is the same on both: SF, ZF and PF from AL, OF, AF and CF clear.
 extension CPU {
     func decimalAdjust(_ op: Op, _ ops: OperandList) throws(CPUException) {
-        let ax = state.gpr[0] & 0xFFFF
+        let ax = state.rax & 0xFFFF
         let al = ax & 0xFF
         let cf = state.flag(Flag.cf), af = state.flag(Flag.af)
         let amd = vendor == .amd
@@ -61,13 +61,13 @@ extension CPU {
             let product = ((ax >> 8) &* (base & 0xFF)) & 0xFF
             result = amd ? alu(.add, al, product, 1) : alu(.or, (al &+ product) & 0xFF, 0, 1)
         }
-        state.gpr[0] = state.gpr[0] & ~0xFFFF | result & 0xFFFF
+        state.rax = state.rax & ~0xFFFF | result & 0xFFFF
         if op == .aam || op == .aad { return }
         state.rflags = state.rflags & ~(Flag.cf | Flag.af) | (carry ? Flag.cf : 0) | (adjust ? Flag.af : 0)
     }
 
     /// SALC: AL = CF ? 0xFF : 0, flags unchanged.
     func setALFromCarry() {
-        state.gpr[0] = state.gpr[0] & ~0xFF | (state.flag(Flag.cf) ? 0xFF : 0)
+        state.rax = state.rax & ~0xFF | (state.flag(Flag.cf) ? 0xFF : 0)
     }
 }

@@ -30,13 +30,11 @@ extension CPU {
     /// Runs `body`; if it throws, every register (general and system) is put back as it was,
     /// so a multi-step system operation (a far transfer, an event delivery) is all or nothing.
     func transaction<T>(_ body: () throws(CPUException) -> T) throws(CPUException) -> T {
-        let saved = UnsafeMutablePointer<UInt64>.allocate(capacity: CPUState.slots)
-        defer { saved.deallocate() }
-        saved.update(from: state.gpr, count: CPUState.slots)
+        let saved = state.file.pointee
         do throws(CPUException) {
             return try body()
         } catch {
-            state.gpr.update(from: saved, count: CPUState.slots)
+            state.file.pointee = saved
             throw error
         }
     }

@@ -266,7 +266,7 @@ extension CPU {
         let oldFlags = state.rflags, oldCS = UInt64(state.segment(.cs).selector)
         let width = wide ? 4 : 2
         if newCPL < state.cpl {
-            let oldSS = UInt64(state.segment(.ss).selector), oldESP = state.gpr[4] & state.stackMask
+            let oldSS = UInt64(state.segment(.ss).selector), oldESP = state.rsp & state.stackMask
             let tr = state.segment(.tr)
             let ssOffset = UInt64(8 + 8 * newCPL), espOffset = UInt64(4 + 8 * newCPL)
             guard UInt64(tr.limit) >= ssOffset + 1 else { throw .invalidTSS(UInt32(tr.selector & 0xFFFC) | ext) }
@@ -282,7 +282,7 @@ extension CPU {
             try markAccessed(&sd, at: sa)
             state.cpl = newCPL
             state.setSegment(.ss, SegmentState(selector: newSS, descriptor: sd))
-            state.gpr[4] = newESP
+            state.rsp = newESP
             try push(oldSS, size: width)
             try push(oldESP, size: width)
         }
@@ -322,7 +322,7 @@ extension CPU {
         let frame: InterruptFrame
         switch InterruptDelivery.frame(vector: vector, gate: gate, code: code, cpl: cpl, source: source,
                                        errorCode: errorCode.map { UInt64($0) }, rip: returnRIP,
-                                       cs: state.segment(.cs).selector, rflags: state.rflags, rsp: state.gpr[4],
+                                       cs: state.segment(.cs).selector, rflags: state.rflags, rsp: state.rsp,
                                        ss: state.segment(.ss).selector, rsp0to2: rsps, ist: ists) {
         case .success(let f): frame = f
         case .failure(let f): throw f.exception
@@ -337,7 +337,7 @@ extension CPU {
         if let ss = frame.ss {
             state.setSegment(.ss, SegmentState(selector: ss.value, base: 0, limit: 0, attributes: UInt16(frame.cpl) << 5))
         }
-        state.gpr[4] = frame.rsp
+        state.rsp = frame.rsp
         state.rflags &= ~frame.clearFlags
         // The frame exists only for a present code descriptor: the one read above.
         if let code { setCodeSegment(SegmentState(selector: frame.cs.value, descriptor: code), cpl: frame.cpl) }

@@ -362,27 +362,27 @@ extension CPU {
 
     func push(_ v: UInt64, size: Int) throws(CPUException) {
         let mask = state.stackMask
-        let sp = (state.gpr[4] &- UInt64(size)) & mask
+        let sp = (state.rsp &- UInt64(size)) & mask
         let a = linear(2, sp)
         try checkCanonical(a, size, stack: true)
         try store(a, size: size, value: v)
-        state.gpr[4] = (state.gpr[4] & ~mask) | sp
+        state.rsp = (state.rsp & ~mask) | sp
     }
 
     func pop(size: Int) throws(CPUException) -> UInt64 {
         let mask = state.stackMask
-        let sp = state.gpr[4] & mask
+        let sp = state.rsp & mask
         let a = linear(2, sp)
         try checkCanonical(a, size, stack: true)
         let v = try memory.read(a, size: size)
-        state.gpr[4] = (state.gpr[4] & ~mask) | ((sp &+ UInt64(size)) & mask)
+        state.rsp = (state.rsp & ~mask) | ((sp &+ UInt64(size)) & mask)
         return v
     }
 
     /// Sets the stack pointer at the stack's width.
     @inline(__always) func setStackPointer(_ v: UInt64) {
         let mask = state.stackMask
-        state.gpr[4] = (state.gpr[4] & ~mask) | (v & mask)
+        state.rsp = (state.rsp & ~mask) | (v & mask)
     }
 
     // MARK: execute
@@ -474,10 +474,10 @@ extension CPU {
             try push(v, size: osz)
         case .pop:
             // A memory destination based on RSP is addressed with RSP already incremented.
-            let rsp = state.gpr[4]
+            let rsp = state.rsp
             let v = try pop(size: osz)
             let d = place(ops[0])
-            do throws(CPUException) { try write(d, v) } catch { state.gpr[4] = rsp; throw error }
+            do throws(CPUException) { try write(d, v) } catch { state.rsp = rsp; throw error }
         case .jmp:
             state.rip = try target(ops[0], osz)
         case .call:
@@ -485,17 +485,17 @@ extension CPU {
             try push(state.rip, size: osz)
             state.rip = t
         case .ret:
-            let rsp = state.gpr[4]
+            let rsp = state.rsp
             let t = try pop(size: osz)
-            guard isCanonical(t) else { state.gpr[4] = rsp; throw .generalProtection(0) }
-            if let imm = ops.first, case .immediate(let n, _) = imm { setStackPointer(state.gpr[4] &+ (n & 0xFFFF)) }
+            guard isCanonical(t) else { state.rsp = rsp; throw .generalProtection(0) }
+            if let imm = ops.first, case .immediate(let n, _) = imm { setStackPointer(state.rsp &+ (n & 0xFFFF)) }
             state.rip = t
         case .jcxz, .jecxz, .jrcxz, .loop, .loope, .loopne:
             let asz = Int(ins.addressSize)
-            var count = state.gpr[1] & sizeMask(asz)
+            var count = state.rcx & sizeMask(asz)
             if op == .loop || op == .loope || op == .loopne {
                 count = (count &- 1) & sizeMask(asz)
-                try write(.gpr(1, size: asz, high: false), count)
+                try write(.gpr(GPR.rcx, size: asz, high: false), count)
             }
             let taken: Bool
             switch op {
@@ -509,12 +509,12 @@ extension CPU {
             try shift(op, ops)
         case .mul, .imul, .div, .idiv:
             try multiplyDivide(op, ops, osz)
-        case .cbw: state.gpr[0] = (state.gpr[0] & ~0xFFFF) | (signExtend(state.gpr[0] & 0xFF, 1) & 0xFFFF)
-        case .cwde: state.gpr[0] = signExtend(state.gpr[0] & 0xFFFF, 2) & 0xFFFF_FFFF
-        case .cdqe: state.gpr[0] = signExtend(state.gpr[0] & 0xFFFF_FFFF, 4)
-        case .cwd: state.gpr[2] = (state.gpr[2] & ~0xFFFF) | (state.gpr[0] & 0x8000 != 0 ? 0xFFFF : 0)
-        case .cdq: state.gpr[2] = state.gpr[0] & 0x8000_0000 != 0 ? 0xFFFF_FFFF : 0
-        case .cqo: state.gpr[2] = state.gpr[0] & (1 << 63) != 0 ? ~0 : 0
+        case .cbw: state.rax = (state.rax & ~0xFFFF) | (signExtend(state.rax & 0xFF, 1) & 0xFFFF)
+        case .cwde: state.rax = signExtend(state.rax & 0xFFFF, 2) & 0xFFFF_FFFF
+        case .cdqe: state.rax = signExtend(state.rax & 0xFFFF_FFFF, 4)
+        case .cwd: state.rdx = (state.rdx & ~0xFFFF) | (state.rax & 0x8000 != 0 ? 0xFFFF : 0)
+        case .cdq: state.rdx = state.rax & 0x8000_0000 != 0 ? 0xFFFF_FFFF : 0
+        case .cqo: state.rdx = state.rax & (1 << 63) != 0 ? ~0 : 0
         case .daa, .das, .aaa, .aas, .aam, .aad:
             try decimalAdjust(op, ops)
         case .salc:
@@ -524,8 +524,8 @@ extension CPU {
         case .cmc: state.set(Flag.cf, !state.flag(Flag.cf))
         case .cld: state.set(Flag.df, false)
         case .std: state.set(Flag.df, true)
-        case .lahf: state.gpr[0] = (state.gpr[0] & ~0xFF00) | ((state.rflags & 0xD5) | 2) << 8
-        case .sahf: state.rflags = (state.rflags & ~0xD5) | ((state.gpr[0] >> 8) & 0xD5)
+        case .lahf: state.rax = (state.rax & ~0xFF00) | ((state.rflags & 0xD5) | 2) << 8
+        case .sahf: state.rflags = (state.rflags & ~0xD5) | ((state.rax >> 8) & 0xD5)
         case .bt, .bts, .btr, .btc:
             try bitTest(op, ops)
         case .movsb, .movsw, .movsd, .movsq, .cmpsb, .cmpsw, .cmpsd, .cmpsq, .stosb, .stosw, .stosd, .stosq,
@@ -545,12 +545,12 @@ extension CPU {
         case .crc32:
             try crc32(ops)
         case .leave:
-            let rsp = state.gpr[4]
-            setStackPointer(state.gpr[5])
+            let rsp = state.rsp
+            setStackPointer(state.rbp)
             do throws(CPUException) {
                 let v = try pop(size: osz)
-                try write(.gpr(5, size: osz, high: false), v)
-            } catch { state.gpr[4] = rsp; throw error }
+                try write(.gpr(GPR.rbp, size: osz, high: false), v)
+            } catch { state.rsp = rsp; throw error }
         case .andn, .bextr, .blsi, .blsmsk, .blsr, .bzhi, .pdep, .pext, .rorx, .sarx, .shlx, .shrx, .mulx, .adcx, .adox:
             try bitManipulation(op, ops)
         case .cpuid, .rdtsc, .rdtscp, .rdrand, .rdseed:
@@ -565,12 +565,12 @@ extension CPU {
             guard case .immediate(let allocation, _) = ops[0], case .immediate(let levelImm, _) = ops[1] else { throw .invalidOpcode }
             let width = osz
             let level = Int(levelImm & 31)
-            let rsp0 = state.gpr[4], rbp0 = state.gpr[5]
+            let rsp0 = state.rsp, rbp0 = state.rbp
             do throws(CPUException) {
-                try push(state.gpr[5] & sizeMask(width), size: width)
-                let frame = state.gpr[4]
+                try push(state.rbp & sizeMask(width), size: width)
+                let frame = state.rsp
                 if level > 0 {
-                    var rbp = state.gpr[5]
+                    var rbp = state.rbp
                     for _ in 1..<max(level, 1) {
                         if state.legacySegmentation {
                             rbp = (rbp &- UInt64(width)) & state.stackMask
@@ -578,19 +578,19 @@ extension CPU {
                             continue
                         }
                         rbp = width == 8 ? rbp &- 8 : (rbp & ~0xFFFF) | ((rbp &- 2) & 0xFFFF)
-                        try push(try memory.read(width == 8 ? rbp : (rbp & 0xFFFF) | (state.gpr[5] & ~0xFFFF), size: width), size: width)
+                        try push(try memory.read(width == 8 ? rbp : (rbp & 0xFFFF) | (state.rbp & ~0xFFFF), size: width), size: width)
                     }
                     try push(frame & sizeMask(width), size: width)
                 }
                 // The host CPU checks that the new stack top can be written (a fault leaves ENTER undone).
-                let top = (state.gpr[4] &- (allocation & 0xFFFF)) & state.stackMask
+                let top = (state.rsp &- (allocation & 0xFFFF)) & state.stackMask
                 let topLinear = linear(2, top)
                 try store(topLinear, size: width, value: try memory.read(topLinear, size: width))
-                try write(.gpr(5, size: width, high: false), frame)
+                try write(.gpr(GPR.rbp, size: width, high: false), frame)
                 setStackPointer(top)
             } catch {
-                state.gpr[4] = rsp0
-                state.gpr[5] = rbp0
+                state.rsp = rsp0
+                state.rbp = rbp0
                 throw error
             }
         case .bsf, .bsr:

@@ -267,7 +267,7 @@ extension CPU {
     func identification(_ op: Op, _ ops: OperandList) throws(CPUException) {
         switch op {
         case .cpuid:
-            let leaf = UInt32(truncatingIfNeeded: state.gpr[0]), subleaf = UInt32(truncatingIfNeeded: state.gpr[1])
+            let leaf = UInt32(truncatingIfNeeded: state.rax), subleaf = UInt32(truncatingIfNeeded: state.rcx)
             if !exitingCPUIDLeaves.isEmpty && exitingCPUIDLeaves.contains(leaf) {
                 throw .exit(.cpuid(leaf: leaf, subleaf: subleaf))
             }
@@ -275,17 +275,17 @@ extension CPU {
             // OSXSAVE and OSPKE reflect CR4.
             var c1 = c
             if leaf == 1 && state.cr4 & CR4Bit.osxsave != 0 { c1 |= 1 << 27 }
-            if leaf == 7 && state.gpr[1] & 0xFFFF_FFFF == 0 && state.cr4 & CR4Bit.pke != 0 { c1 |= 1 << 4 }
-            state.gpr[0] = UInt64(a); state.gpr[3] = UInt64(b); state.gpr[1] = UInt64(c1); state.gpr[2] = UInt64(d)
+            if leaf == 7 && state.rcx & 0xFFFF_FFFF == 0 && state.cr4 & CR4Bit.pke != 0 { c1 |= 1 << 4 }
+            state.rax = UInt64(a); state.rbx = UInt64(b); state.rcx = UInt64(c1); state.rdx = UInt64(d)
         case .rdtsc, .rdtscp:
             // A hidden RDTSCP is #UD (VMX's "enable RDTSCP" control).
             if op == .rdtscp && !model.reports(leaf: 0x8000_0001, register: 3, bit: 27) { throw .invalidOpcode }
             // Guest time is the retired-instruction count: the same run reads the same values.
             if state.cr4 & CR4Bit.tsd != 0 && state.cpl > 0 && state.protectedMode { throw .generalProtection(0) }
             let tsc = timeStampCounter
-            state.gpr[0] = tsc & 0xFFFF_FFFF
-            state.gpr[2] = tsc >> 32
-            if op == .rdtscp { state.gpr[1] = (msrs.values[MSRIndex.tscAux] ?? 0) & 0xFFFF_FFFF }
+            state.rax = tsc & 0xFFFF_FFFF
+            state.rdx = tsc >> 32
+            if op == .rdtscp { state.rcx = (msrs.values[MSRIndex.tscAux] ?? 0) & 0xFFFF_FFFF }
         default: // rdrand, rdseed: always succeed (CF = 1), from the seeded stream.
             let d = place(ops[0])
             try write(d, entropy.next())

@@ -62,7 +62,7 @@ public final class CPU<Memory: CPUMemory> {
     /// Instructions retired: guest time (RDTSC) is derived from it.
     public var retired: UInt64 { state.retired }
     var entropy: SplitMix64
-    /// The MSRs that have no slot of their own (CPUState keeps FS/GS base and EFER).
+    /// The MSRs that have no field of their own (RegisterFile keeps FS/GS base and EFER).
     public var msrs = ModelSpecificRegisters() {
         didSet { if msrs.vendor != model.vendor { msrs.vendor = model.vendor } }
     }
@@ -226,9 +226,9 @@ public final class CPU<Memory: CPUMemory> {
     /// At the end of an instruction that stored to code: drops the entries of the frame it
     /// wrote, or all of them.
     func applyCodeWrites() {
-        let v = state.gpr[21]
+        let v = state.file.pointee.codeInvalidation
         guard v & 2 != 0 else { return invalidateDecodedInstructions() }
-        state.gpr[21] = 0
+        state.file.pointee.codeInvalidation = 0
         codeWrites &+= 1
         let frame = v >> 2
         for i in 0..<CPU.cacheSize where cache[i].frame0 == frame || cache[i].frame1 == frame { cache[i] = .empty }

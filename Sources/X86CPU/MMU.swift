@@ -68,7 +68,6 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         codeFrameWords = (host.capacity + 63) / 64
         codeFrames = .allocate(capacity: codeFrameWords)
         codeFrames.initialize(repeating: 0, count: codeFrameWords)
-        detachedRegs.initialize(repeating: 0, count: 20)
         regs = detachedRegs
     }
 
@@ -82,14 +81,18 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     public func attach(_ state: CPUState) {
         self.state = state
-        regs = state.gpr
+        regs = state.file
     }
 
-    /// The attached state's slots, for the hot path (loading `state` itself costs a retain and
-    /// a release per access): 17 RFLAGS, 18 CPL, 19 implicit supervisor.
-    var regs: UnsafeMutablePointer<UInt64>
+    /// The attached state's register file, for the hot path (loading `state` itself costs a
+    /// retain and a release per access): RFLAGS, CPL, implicit supervisor.
+    var regs: UnsafeMutablePointer<RegisterFile>
     /// What `regs` points at until a state is attached.
-    let detachedRegs = UnsafeMutablePointer<UInt64>.allocate(capacity: 20)
+    let detachedRegs: UnsafeMutablePointer<RegisterFile> = {
+        let p = UnsafeMutablePointer<RegisterFile>.allocate(capacity: 1)
+        p.initialize(to: RegisterFile())
+        return p
+    }()
 
     /// Data breakpoints: their pages stay out of the TLB, so every access to them comes
     /// through the slow path, which checks them.
@@ -111,7 +114,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     /// 1 for a user access (CPL 3 and not an implicit supervisor access).
     @inline(__always) var userBit: UInt64 {
-        regs[18] == 3 && regs[19] == 0 ? 1 : 0
+        regs.pointee.cpl == 3 && regs.pointee.implicitSupervisor == 0 ? 1 : 0
     }
 
     @inline(__always) func tag(_ page: UInt64, _ user: UInt64) -> UInt64 {
@@ -130,7 +133,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     @inline(__always)
     public func read(_ address: UInt64, size: Int) throws(CPUException) -> UInt64 {
         accessCount.pointee &+= 1
-        if _slowPath(regs[17] & Flag.ac != 0) { try checkAlignment(address, size) }
+        if _slowPath(regs.pointee.rflags & Flag.ac != 0) { try checkAlignment(address, size) }
         if let p = hit(address, size, 0) { return load(p, size) }
         return try readSlow(address, size)
     }
@@ -138,7 +141,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     @inline(__always)
     public func write(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
         accessCount.pointee &+= 1
-        if _slowPath(regs[17] & Flag.ac != 0) { try checkAlignment(address, size) }
+        if _slowPath(regs.pointee.rflags & Flag.ac != 0) { try checkAlignment(address, size) }
         if let p = hit(address, size, 1) { return storeValue(p, size, value) }
         try writeSlow(address, size, value)
     }

@@ -74,7 +74,7 @@ extension CPU {
         if result & 1 != 0 { flags |= Flag.of }
         if op == .pcmpestri || op == .pcmpistri {
             let index = result == 0 ? n : (imm & 0x40 != 0 ? 31 - result.leadingZeroBitCount : result.trailingZeroBitCount)
-            state.gpr[1] = UInt64(index)
+            state.rcx = UInt64(index)
         } else {
             let mask: UInt128 = imm & 0x40 == 0 ? UInt128(result)
                 : UInt128.build(n, width) { i in (result >> UInt32(i)) & 1 != 0 ? ~0 : 0 }

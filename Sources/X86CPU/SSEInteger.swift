@@ -112,7 +112,7 @@ extension CPU {
     /// MASKMOVDQU and MASKMOVQ: the bytes of `value` whose mask byte has its top bit set go to
     /// [RDI] (EDI with 67); every selected byte is checked before any is written.
     func maskedStore(_ value: UInt128, mask: UInt128, bytes: Int, _ ins: Instruction) throws(CPUException) {
-        var base = state.gpr[7]
+        var base = state.rdi
         if ins.addressSize == 4 { base &= 0xFFFF_FFFF }
         let selected = (0..<bytes).filter { mask.element($0, 1) & 0x80 != 0 }
         for i in selected {

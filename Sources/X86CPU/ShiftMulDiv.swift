@@ -106,8 +106,8 @@ extension CPU {
         let src = try read(s)
         let m = sizeMask(size)
         // The implicit operands: AL/AX, DX:AX, EDX:EAX, RDX:RAX.
-        let lowReg = Place.gpr(0, size: size, high: false)
-        let highReg = size == 1 ? Place.gpr(0, size: 1, high: true) : Place.gpr(2, size: size, high: false)
+        let lowReg = Place.gpr(GPR.rax, size: size, high: false)
+        let highReg = size == 1 ? Place.gpr(GPR.rax, size: 1, high: true) : Place.gpr(GPR.rdx, size: size, high: false)
         switch op {
         case .mul, .imul:
             let a = try read(lowReg)
@@ -131,7 +131,7 @@ extension CPU {
                 setMulFlags(!fits, lo, size)
             }
             if size == 1 {
-                state.gpr[0] = (state.gpr[0] & ~0xFFFF) | (hi << 8) | lo
+                state.rax = (state.rax & ~0xFFFF) | (hi << 8) | lo
             } else {
                 try write(lowReg, lo)
                 try write(highReg, hi)
@@ -177,7 +177,7 @@ extension CPU {
                 }
             }
             if size == 1 {
-                state.gpr[0] = (state.gpr[0] & ~0xFFFF) | ((r & 0xFF) << 8) | (q & 0xFF)
+                state.rax = (state.rax & ~0xFFFF) | ((r & 0xFF) << 8) | (q & 0xFF)
             } else {
                 try write(lowReg, q)
                 try write(highReg, r)

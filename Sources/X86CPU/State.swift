@@ -225,82 +225,134 @@ extension CPUMemory {
     public func codeFrame(_ address: UInt64) throws(CPUException) -> UInt64 { address >> 12 }
 }
 
-/// The architectural state of one CPU: general registers, RIP, RFLAGS, segment bases.
-/// Everything lives in one block of unsafe storage owned by the object, so the hot path
-/// pays no copy-on-write or exclusivity checks.
+/// The state of one CPU: a `RegisterFile` in unsafe storage owned by the object, with typed
+/// views of its fields. The hot path pays no copy-on-write or exclusivity checks.
 public final class CPUState {
-    /// rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15 (slots 0-15); then RIP, RFLAGS, FS and GS
-    /// bases; then the interpreter's own counters (slots 20-21); XMM0-15 (22-53); MXCSR (54);
-    /// the x87's physical registers R0-R7 (55-70: significand, then sign and exponent); its
-    /// control, status and full tag words (71-73); the last opcode, instruction and data
-    /// pointers (74-76). The system state follows (SystemState.swift: slots 18-19, 77-140).
+    /// The whole block (RegisterFile.swift).
+    public let file: UnsafeMutablePointer<RegisterFile>
+    /// The general registers by encoding number (0 RAX ... 15 R15): `file`'s first words.
     public let gpr: UnsafeMutablePointer<UInt64>
-    static let slots = 141
-    /// How many slots a full copy of the state takes.
-    public static var slotCount: Int { slots }
+    /// The block's indexed fields as words: segment bases, limits, selectors and attributes
+    /// (by `SegmentRegister`), DR0-7, XMM halves, x87 halves.
+    let segmentBases, segmentLimits, selectors, segmentAttributes: UnsafeMutablePointer<UInt64>
+    let debugRegisters, xmmWords, x87Words: UnsafeMutablePointer<UInt64>
 
     public init() {
         codeKeyStorage = .allocate(capacity: 1)
         codeKeyStorage.initialize(to: 0)
-        gpr = .allocate(capacity: CPUState.slots)
-        gpr.initialize(repeating: 0, count: CPUState.slots)
-        gpr[17] = 0x2
-        gpr[54] = 0x1F80
-        gpr[71] = 0x37F    // FNINIT's control word
-        gpr[73] = 0xFFFF   // every register empty
+        let file = UnsafeMutablePointer<RegisterFile>.allocate(capacity: 1)
+        file.initialize(to: RegisterFile())
+        self.file = file
+        func field<T>(_ path: KeyPath<RegisterFile, T>) -> UnsafeMutablePointer<UInt64> {
+            (UnsafeMutableRawPointer(file) + MemoryLayout<RegisterFile>.offset(of: path)!).assumingMemoryBound(to: UInt64.self)
+        }
+        gpr = field(\.gprs)
+        (segmentBases, segmentLimits) = (field(\.segmentBases), field(\.segmentLimits))
+        (selectors, segmentAttributes) = (field(\.selectors), field(\.segmentAttributes))
+        (debugRegisters, xmmWords, x87Words) = (field(\.dr), field(\.xmm), field(\.x87))
         setUserMode64()
     }
 
-    /// XMM register `n` (slots 22-53: low quadword, then high).
-    public func xmm(_ n: Int) -> (lo: UInt64, hi: UInt64) { (gpr[22 + 2 * n], gpr[23 + 2 * n]) }
-    public func setXMM(_ n: Int, _ v: (lo: UInt64, hi: UInt64)) {
-        gpr[22 + 2 * n] = v.lo
-        gpr[23 + 2 * n] = v.hi
+    /// Copies another CPU's whole state into this one (the code key follows the CPL).
+    public func copy(from other: CPUState) {
+        file.pointee = other.file.pointee
+        refreshCodeKey()
     }
-    /// MXCSR (slot 54); 0x1F80 at reset.
+
+    /// Whether everything translation and decoding depend on (CPL, mode, segments, descriptor
+    /// tables, CR0, CR2, CR3, CR4, EFER) is the same in `other`.
+    public func sameSystemState(as other: CPUState) -> Bool {
+        RegisterFile.systemWordsEqual(file, other.file)
+    }
+
+    // MARK: the general registers by name
+
+    public var rax: UInt64 {
+        @inline(__always) get { file.pointee.gprs.0 }
+        @inline(__always) set { file.pointee.gprs.0 = newValue }
+    }
+    public var rcx: UInt64 {
+        @inline(__always) get { file.pointee.gprs.1 }
+        @inline(__always) set { file.pointee.gprs.1 = newValue }
+    }
+    public var rdx: UInt64 {
+        @inline(__always) get { file.pointee.gprs.2 }
+        @inline(__always) set { file.pointee.gprs.2 = newValue }
+    }
+    public var rbx: UInt64 {
+        @inline(__always) get { file.pointee.gprs.3 }
+        @inline(__always) set { file.pointee.gprs.3 = newValue }
+    }
+    public var rsp: UInt64 {
+        @inline(__always) get { file.pointee.gprs.4 }
+        @inline(__always) set { file.pointee.gprs.4 = newValue }
+    }
+    public var rbp: UInt64 {
+        @inline(__always) get { file.pointee.gprs.5 }
+        @inline(__always) set { file.pointee.gprs.5 = newValue }
+    }
+    public var rsi: UInt64 {
+        @inline(__always) get { file.pointee.gprs.6 }
+        @inline(__always) set { file.pointee.gprs.6 = newValue }
+    }
+    public var rdi: UInt64 {
+        @inline(__always) get { file.pointee.gprs.7 }
+        @inline(__always) set { file.pointee.gprs.7 = newValue }
+    }
+    public var r11: UInt64 {
+        @inline(__always) get { file.pointee.gprs.11 }
+        @inline(__always) set { file.pointee.gprs.11 = newValue }
+    }
+
+    /// XMM register `n`: its low quadword, then its high one.
+    public func xmm(_ n: Int) -> (lo: UInt64, hi: UInt64) { (xmmWords[2 * n], xmmWords[2 * n + 1]) }
+    public func setXMM(_ n: Int, _ v: (lo: UInt64, hi: UInt64)) {
+        xmmWords[2 * n] = v.lo
+        xmmWords[2 * n + 1] = v.hi
+    }
+    /// MXCSR; 0x1F80 at reset.
     public var mxcsr: UInt32 {
-        @inline(__always) get { UInt32(truncatingIfNeeded: gpr[54]) }
-        @inline(__always) set { gpr[54] = UInt64(newValue) }
+        @inline(__always) get { UInt32(truncatingIfNeeded: file.pointee.mxcsr) }
+        @inline(__always) set { file.pointee.mxcsr = UInt64(newValue) }
     }
 
     /// x87 physical register `n` (not stack-relative): its 64-bit significand and its sign and
     /// 15-bit exponent.
     public func x87Register(_ n: Int) -> (significand: UInt64, se: UInt16) {
-        (gpr[55 + 2 * n], UInt16(truncatingIfNeeded: gpr[56 + 2 * n]))
+        (x87Words[2 * n], UInt16(truncatingIfNeeded: x87Words[2 * n + 1]))
     }
     public func setX87Register(_ n: Int, _ v: (significand: UInt64, se: UInt16)) {
-        gpr[55 + 2 * n] = v.significand
-        gpr[56 + 2 * n] = UInt64(v.se)
+        x87Words[2 * n] = v.significand
+        x87Words[2 * n + 1] = UInt64(v.se)
     }
     /// The x87 control word (FNINIT: 0x37F).
     public var fcw: UInt16 {
-        @inline(__always) get { UInt16(truncatingIfNeeded: gpr[71]) }
-        @inline(__always) set { gpr[71] = UInt64(newValue) }
+        @inline(__always) get { UInt16(truncatingIfNeeded: file.pointee.fcw) }
+        @inline(__always) set { file.pointee.fcw = UInt64(newValue) }
     }
     /// The x87 status word, TOP (bits 11-13) included.
     public var fsw: UInt16 {
-        @inline(__always) get { UInt16(truncatingIfNeeded: gpr[72]) }
-        @inline(__always) set { gpr[72] = UInt64(newValue) }
+        @inline(__always) get { UInt16(truncatingIfNeeded: file.pointee.fsw) }
+        @inline(__always) set { file.pointee.fsw = UInt64(newValue) }
     }
     /// The full tag word: two bits per physical register (0 valid, 1 zero, 2 special, 3 empty).
     public var ftw: UInt16 {
-        @inline(__always) get { UInt16(truncatingIfNeeded: gpr[73]) }
-        @inline(__always) set { gpr[73] = UInt64(newValue) }
+        @inline(__always) get { UInt16(truncatingIfNeeded: file.pointee.ftw) }
+        @inline(__always) set { file.pointee.ftw = UInt64(newValue) }
     }
     /// The last non-control x87 instruction's opcode (11 bits), address and data address.
     public var fop: UInt16 {
-        get { UInt16(truncatingIfNeeded: gpr[74]) }
-        set { gpr[74] = UInt64(newValue) }
+        get { UInt16(truncatingIfNeeded: file.pointee.fop) }
+        set { file.pointee.fop = UInt64(newValue) }
     }
     public var fip: UInt64 {
-        get { gpr[75] }
-        set { gpr[75] = newValue }
+        get { file.pointee.fip }
+        set { file.pointee.fip = newValue }
     }
     public var fdp: UInt64 {
-        get { gpr[76] }
-        set { gpr[76] = newValue }
+        get { file.pointee.fdp }
+        set { file.pointee.fdp = newValue }
     }
-
     /// The tag a register's contents call for (for FXRSTOR's and FLDENV's tags of full registers).
     static func tag(of v: (significand: UInt64, se: UInt16)) -> UInt16 {
         let e = v.se & 0x7FFF
@@ -368,23 +420,23 @@ public final class CPUState {
         for i in 0..<16 { setXMM(i, (get(160 + 16 * i, 8), get(168 + 16 * i, 8))) }
     }
 
-    /// Instructions retired (slot 20).
+    /// Instructions retired.
     public var retired: UInt64 {
-        @inline(__always) get { gpr[20] }
-        @inline(__always) set { gpr[20] = newValue }
+        @inline(__always) get { file.pointee.retired }
+        @inline(__always) set { file.pointee.retired = newValue }
     }
-    /// A store hit a page holding decoded code (slot 21): drop the cache after this instruction.
+    /// A store hit a page holding decoded code: drop the cache after this instruction.
     /// 1 drops everything; `frame << 2 | 2` (set by `codeWritten`) drops one frame's entries.
     var invalidationPending: Bool {
-        @inline(__always) get { gpr[21] != 0 }
-        @inline(__always) set { gpr[21] = newValue ? 1 : 0 }
+        @inline(__always) get { file.pointee.codeInvalidation != 0 }
+        @inline(__always) set { file.pointee.codeInvalidation = newValue ? 1 : 0 }
     }
 
     /// A store went to `frame`, which holds decoded code: its entries go after this instruction
     /// (a second frame in the same instruction drops everything).
     public func codeWritten(frame: UInt64) {
         let v = frame << 2 | 2
-        gpr[21] = gpr[21] == 0 || gpr[21] == v ? v : 1
+        file.pointee.codeInvalidation = file.pointee.codeInvalidation == 0 || file.pointee.codeInvalidation == v ? v : 1
     }
 
     /// What a decoded instruction must carry to run without a check: the code epoch (bits 1
@@ -397,30 +449,30 @@ public final class CPUState {
     let codeKeyStorage: UnsafeMutablePointer<UInt64>
     /// A TLB flush: every decoded instruction is checked against its frame before it runs again.
     @inline(__always) public func newCodeEpoch() { codeKeyStorage.pointee &+= 2 }
-    /// The key's CPL bit from the current CPL (after anything that set slot 18 directly).
-    func refreshCodeKey() { codeKeyStorage.pointee = codeKeyStorage.pointee & ~1 | (gpr[18] == 3 ? 1 : 0) }
+    /// The key's CPL bit from the current CPL (after anything that set `file.pointee.cpl` directly).
+    func refreshCodeKey() { codeKeyStorage.pointee = codeKeyStorage.pointee & ~1 | (file.pointee.cpl == 3 ? 1 : 0) }
 
     deinit {
-        gpr.deallocate()
+        file.deallocate()
         codeKeyStorage.deallocate()
     }
 
     public var rip: UInt64 {
-        @inline(__always) get { gpr[16] }
-        @inline(__always) set { gpr[16] = newValue }
+        @inline(__always) get { file.pointee.rip }
+        @inline(__always) set { file.pointee.rip = newValue }
     }
     /// Always has bit 1 set.
     public var rflags: UInt64 {
-        @inline(__always) get { gpr[17] }
-        @inline(__always) set { gpr[17] = newValue }
+        @inline(__always) get { file.pointee.rflags }
+        @inline(__always) set { file.pointee.rflags = newValue }
     }
     public var fsBase: UInt64 {
-        @inline(__always) get { gpr[84] }
-        @inline(__always) set { gpr[84] = newValue }
+        @inline(__always) get { segmentBases[4] }
+        @inline(__always) set { segmentBases[4] = newValue }
     }
     public var gsBase: UInt64 {
-        @inline(__always) get { gpr[85] }
-        @inline(__always) set { gpr[85] = newValue }
+        @inline(__always) get { segmentBases[5] }
+        @inline(__always) set { segmentBases[5] = newValue }
     }
 
     @inline(__always) public func flag(_ f: UInt64) -> Bool { rflags & f != 0 }

@@ -47,7 +47,7 @@ extension CPU {
         let bulk = repeated && step == UInt64(size) && asz == 8 && base(of: source) == 0 && (kind == .move || kind == .store)
         var iterations = 0
         while true {
-            if repeated && state.gpr[1] & am == 0 { break }
+            if repeated && state.rcx & am == 0 { break }
             // A long repetition is interruptible: after a slice it stops with RIP still at the
             // instruction and the registers describing the progress, and the next step goes on
             // (so a huge RCX cannot hold the host in one step).
@@ -57,7 +57,7 @@ extension CPU {
             }
             iterations &+= 1
             if bulk, try moveRun(movs: kind == .move, size: size) { continue }
-            let si = state.gpr[6] & am, di = state.gpr[7] & am
+            let si = state.rsi & am, di = state.rdi & am
             let rsi = linear(source, si), rdi = linear(0, di)
             if readsSource { try checkCanonical(rsi, size, stack: false) }
             if usesDestination { try checkCanonical(rdi, size, stack: false) }
@@ -65,20 +65,20 @@ extension CPU {
             case .move:
                 try store(rdi, size: size, value: try memory.read(rsi, size: size))
             case .store:
-                try store(rdi, size: size, value: state.gpr[0] & sizeMask(size))
+                try store(rdi, size: size, value: state.rax & sizeMask(size))
             case .load:
-                try write(.gpr(0, size: size, high: false), try memory.read(rsi, size: size))
+                try write(.gpr(GPR.rax, size: size, high: false), try memory.read(rsi, size: size))
             case .compare:
                 let a = try memory.read(rsi, size: size), b = try memory.read(rdi, size: size)
                 _ = arithmetic(.cmp, a, b, size: size)
             case .scan:
                 let b = try memory.read(rdi, size: size)
-                _ = arithmetic(.cmp, state.gpr[0] & sizeMask(size), b, size: size)
+                _ = arithmetic(.cmp, state.rax & sizeMask(size), b, size: size)
             }
-            if readsSource { setAddressRegister(6, (si &+ step) & am, asz) }
-            if usesDestination { setAddressRegister(7, (di &+ step) & am, asz) }
+            if readsSource { setAddressRegister(GPR.rsi, (si &+ step) & am, asz) }
+            if usesDestination { setAddressRegister(GPR.rdi, (di &+ step) & am, asz) }
             guard repeated else { break }
-            setAddressRegister(1, (state.gpr[1] &- 1) & am, asz)
+            setAddressRegister(GPR.rcx, (state.rcx &- 1) & am, asz)
             if compares && state.flag(Flag.zf) != whileEqual { break }
         }
     }
@@ -88,7 +88,7 @@ extension CPU {
     /// (overlap, a fault, a device: the element-by-element path takes over).
     @inline(__always)
     func moveRun(movs: Bool, size: Int) throws(CPUException) -> Bool {
-        let rsi = state.gpr[6], rdi = state.gpr[7], rcx = state.gpr[1]
+        let rsi = state.rsi, rdi = state.rdi, rcx = state.rcx
         var room = Int(4096 - (rdi & 4095))
         if movs { room = min(room, Int(4096 - (rsi & 4095))) }
         let elements = min(UInt64(room / size), rcx)
@@ -96,12 +96,12 @@ extension CPU {
         let bytes = Int(elements) * size
         if movs, rdi > rsi, rdi < rsi &+ UInt64(bytes) { return false } // overlap replicates: element by element
         guard isCanonical(rdi), isCanonical(rdi &+ UInt64(bytes) &- 1) else { return false }
-        guard memory.block(to: rdi, from: movs ? rsi : nil, pattern: state.gpr[0] & sizeMask(size),
+        guard memory.block(to: rdi, from: movs ? rsi : nil, pattern: state.rax & sizeMask(size),
                            size: size, count: bytes) else { return false }
         noteStore(rdi, bytes)
-        if movs { state.gpr[6] = rsi &+ UInt64(bytes) }
-        state.gpr[7] = rdi &+ UInt64(bytes)
-        state.gpr[1] = rcx &- elements
+        if movs { state.rsi = rsi &+ UInt64(bytes) }
+        state.rdi = rdi &+ UInt64(bytes)
+        state.rcx = rcx &- elements
         return true
     }
 

@@ -36,11 +36,11 @@ extension CPU {
             return try push(UInt64(state.segment(SegmentRegister(rawValue: Int(r.number))!).selector), size: osz)
         }
         if op == .pop, case .register(let r) = ops[0] {
-            let sp = state.gpr[4]
+            let sp = state.rsp
             let v = try pop(size: osz)
             do throws(CPUException) {
                 try loadSegment(SegmentRegister(rawValue: Int(r.number))!, UInt16(truncatingIfNeeded: v))
-            } catch { state.gpr[4] = sp; throw error }
+            } catch { state.rsp = sp; throw error }
             if r.number == 2 { state.interruptShadow = true; state.movSSShadow = true }
             return
         }
@@ -242,14 +242,14 @@ extension CPU {
         case .rdpkru, .wrpkru:
             // #UD without CR4.PKE; ECX (and EDX for WRPKRU) must be zero.
             if state.cr4 & CR4Bit.pke == 0 { throw .invalidOpcode }
-            if state.gpr[1] & 0xFFFF_FFFF != 0 || (op == .wrpkru && state.gpr[2] & 0xFFFF_FFFF != 0) {
+            if state.rcx & 0xFFFF_FFFF != 0 || (op == .wrpkru && state.rdx & 0xFFFF_FFFF != 0) {
                 throw .generalProtection(0)
             }
             if op == .rdpkru {
-                state.gpr[0] = UInt64(state.pkru)
-                state.gpr[2] = 0
+                state.rax = UInt64(state.pkru)
+                state.rdx = 0
             } else {
-                state.pkru = UInt32(truncatingIfNeeded: state.gpr[0])
+                state.pkru = UInt32(truncatingIfNeeded: state.rax)
                 memory.flushTLB() // the TLB caches access rights that PKRU decides
             }
         case .invd, .wbinvd:
@@ -358,34 +358,34 @@ extension CPU {
             }
         case .pushaw, .pushal:
             let width = op == .pushaw ? 2 : 4
-            let sp = state.gpr[4]
+            let sp = state.rsp
             do throws(CPUException) {
                 for i in 0..<8 { try push((i == 4 ? sp : state.gpr[i]) & sizeMask(width), size: width) }
-            } catch { state.gpr[4] = sp; throw error }
+            } catch { state.rsp = sp; throw error }
         case .popaw, .popal:
             let width = op == .popaw ? 2 : 4
             var values = [UInt64](repeating: 0, count: 8)
-            let sp = state.gpr[4]
+            let sp = state.rsp
             do throws(CPUException) {
                 for i in (0..<8).reversed() { values[i] = try pop(size: width) }
-            } catch { state.gpr[4] = sp; throw error }
+            } catch { state.rsp = sp; throw error }
             for i in 0..<8 where i != 4 { try write(.gpr(i, size: width, high: false), values[i]) }
         case .xlatb:
             let asz = Int(ins.addressSize)
             let seg = ins.segmentOverride == 0xFF ? 3 : Int(ins.segmentOverride)
-            let offset = (state.gpr[3] &+ (state.gpr[0] & 0xFF)) & sizeMask(asz)
+            let offset = (state.rbx &+ (state.rax & 0xFF)) & sizeMask(asz)
             let v = try memory.read(linear(seg, offset), size: 1)
-            state.gpr[0] = state.gpr[0] & ~0xFF | v
+            state.rax = state.rax & ~0xFF | v
         case .xgetbv:
             guard state.cr4 & CR4Bit.osxsave != 0 else { throw .invalidOpcode }
-            guard state.gpr[1] & 0xFFFF_FFFF == 0 else { throw .generalProtection(0) }
-            state.gpr[0] = state.xcr0 & 0xFFFF_FFFF
-            state.gpr[2] = state.xcr0 >> 32
+            guard state.rcx & 0xFFFF_FFFF == 0 else { throw .generalProtection(0) }
+            state.rax = state.xcr0 & 0xFFFF_FFFF
+            state.rdx = state.xcr0 >> 32
         case .xsetbv:
             guard state.cr4 & CR4Bit.osxsave != 0 else { throw .invalidOpcode }
             try requireCPL0()
-            let v = (state.gpr[2] & 0xFFFF_FFFF) << 32 | state.gpr[0] & 0xFFFF_FFFF
-            guard state.gpr[1] & 0xFFFF_FFFF == 0, v & 1 == 1, v & ~model.xcr0Supported == 0 else { throw .generalProtection(0) }
+            let v = (state.rdx & 0xFFFF_FFFF) << 32 | state.rax & 0xFFFF_FFFF
+            guard state.rcx & 0xFFFF_FFFF == 0, v & 1 == 1, v & ~model.xcr0Supported == 0 else { throw .generalProtection(0) }
             state.xcr0 = v
         case .xsave, .xsave64, .xsaveopt, .xsaveopt64, .xrstor, .xrstor64:
             try extendedState(save: op != .xrstor && op != .xrstor64, ops)
@@ -459,8 +459,8 @@ extension CPU {
     // MARK: MSRs
 
     func modelSpecificRegister(write: Bool) throws(CPUException) {
-        let index = UInt32(truncatingIfNeeded: state.gpr[1])
-        let value = (state.gpr[2] & 0xFFFF_FFFF) << 32 | state.gpr[0] & 0xFFFF_FFFF
+        let index = UInt32(truncatingIfNeeded: state.rcx)
+        let value = (state.rdx & 0xFFFF_FFFF) << 32 | state.rax & 0xFFFF_FFFF
         if exitingMSRs.contains(index) { throw .exit(.msr(index: index, write: write ? value : nil)) }
         if write {
             switch index {
@@ -472,7 +472,7 @@ extension CPU {
                 let lmaBit = state.efer & EFERBit.lma
                 let requested = value & ~EFERBit.lma | lmaBit
                 if state.pagingEnabled && (requested ^ state.efer) & EFERBit.lme != 0 { throw .generalProtection(0) }
-                // EFER lives in the state slots (MOV CR0 sets LMA there): the MSR checks compare
+                // EFER lives in the register file (MOV CR0 sets LMA there): the MSR checks compare
                 // against it, not against a value they last stored (which a loader that set
                 // EFER directly never gave them: Linux's WRMSR EFER with LMA set was a #GP).
                 msrs.values[index] = state.efer
@@ -500,8 +500,8 @@ extension CPU {
             case MSRIndex.archCapabilities where !model.reports(leaf: 7, register: 3, bit: 29): throw .generalProtection(0)
             default: v = try msrs.read(index, tsc: timeStampCounter)
             }
-            state.gpr[0] = v & 0xFFFF_FFFF
-            state.gpr[2] = v >> 32
+            state.rax = v & 0xFFFF_FFFF
+            state.rdx = v >> 32
         }
     }
 
@@ -554,7 +554,7 @@ extension CPU {
         try transaction { () throws(CPUException) in
             let ip = try pop(size: osz) & sizeMask(osz)
             let selector = UInt16(truncatingIfNeeded: try pop(size: osz))
-            setStackPointer(state.gpr[4] &+ release)
+            setStackPointer(state.rsp &+ release)
             if state.realAddressing {
                 setCodeSegment(realSegment(.cs, selector), cpl: state.cpl)
                 state.rip = ip
@@ -602,7 +602,7 @@ extension CPU {
             try markAccessed(&d, at: a)
             state.setSegment(.ss, SegmentState(selector: selector, descriptor: d))
         }
-        state.gpr[4] = sp
+        state.rsp = sp
     }
 
     /// IRET/IRETD/IRETQ: real mode, protected mode (same or outer level), IA-32e mode (64-bit
@@ -631,7 +631,7 @@ extension CPU {
                     try loadReturnStack(ss, sp, rpl: rpl, to64: cs.longMode)
                 } else {
                     state.setSegment(.ss, SegmentState(selector: ss, base: 0, limit: 0, attributes: UInt16(rpl) << 5))
-                    state.gpr[4] = sp
+                    state.rsp = sp
                 }
             }
             // Which flags the image may change: IF needs CPL <= IOPL, IOPL (and VIF/VIP) CPL 0.
@@ -685,7 +685,7 @@ extension CPU {
     func portIO(isIn: Bool, _ ops: OperandList, _ ins: Instruction) throws(CPUException) {
         let portOperand = isIn ? ops[1] : ops[0], dataOperand = isIn ? ops[0] : ops[1]
         let port: UInt16
-        if case .immediate(let v, _) = portOperand { port = UInt16(v & 0xFF) } else { port = UInt16(truncatingIfNeeded: state.gpr[2]) }
+        if case .immediate(let v, _) = portOperand { port = UInt16(v & 0xFF) } else { port = UInt16(truncatingIfNeeded: state.rdx) }
         guard case .register(let r) = dataOperand else { throw .invalidOpcode }
         let size = r.size
         try checkIOPermission(port, size)
@@ -693,11 +693,11 @@ extension CPU {
             if isIn {
                 try write(place(dataOperand), UInt64(io.portRead(port, size: size)))
             } else {
-                io.portWrite(port, size: size, value: UInt32(truncatingIfNeeded: state.gpr[0] & sizeMask(size)))
+                io.portWrite(port, size: size, value: UInt32(truncatingIfNeeded: state.rax & sizeMask(size)))
             }
             return
         }
-        throw .exit(.io(IOExit(port: port, size: size, isIn: isIn, value: UInt32(truncatingIfNeeded: state.gpr[0] & sizeMask(size)),
+        throw .exit(.io(IOExit(port: port, size: size, isIn: isIn, value: UInt32(truncatingIfNeeded: state.rax & sizeMask(size)),
                                length: Int(ins.length))))
     }
 
@@ -706,7 +706,7 @@ extension CPU {
     func stringIO(_ op: Op, _ ins: Instruction) throws(CPUException) {
         let isIn = op == .insb || op == .insw || op == .insd
         let size = op == .insb || op == .outsb ? 1 : (op == .insw || op == .outsw ? 2 : 4)
-        let port = UInt16(truncatingIfNeeded: state.gpr[2])
+        let port = UInt16(truncatingIfNeeded: state.rdx)
         try checkIOPermission(port, size)
         let asz = Int(ins.addressSize), am = sizeMask(asz)
         let rep = ins.prefixes.contains(.repe) || ins.prefixes.contains(.repne)
@@ -717,25 +717,25 @@ extension CPU {
         }
         let step = state.flag(Flag.df) ? 0 &- UInt64(size) : UInt64(size)
         var iterations = 0
-        while !rep || state.gpr[1] & am != 0 {
+        while !rep || state.rcx & am != 0 {
             if rep && iterations == CPU.repeatSlice {
                 state.rip &-= UInt64(ins.length) // interruptible, as in Strings.swift
                 break
             }
             iterations &+= 1
             if isIn {
-                let di = state.gpr[7] & am
+                let di = state.rdi & am
                 let a = linear(0, di)
                 _ = try memory.read(a, size: size) // the destination must be writable before the port is read
                 try store(a, size: size, value: UInt64(io.portRead(port, size: size)))
-                setAddressRegister(7, (di &+ step) & am, asz)
+                setAddressRegister(GPR.rdi, (di &+ step) & am, asz)
             } else {
-                let si = state.gpr[6] & am
+                let si = state.rsi & am
                 io.portWrite(port, size: size, value: UInt32(truncatingIfNeeded: try memory.read(linear(source, si), size: size)))
-                setAddressRegister(6, (si &+ step) & am, asz)
+                setAddressRegister(GPR.rsi, (si &+ step) & am, asz)
             }
             guard rep else { break }
-            setAddressRegister(1, (state.gpr[1] &- 1) & am, asz)
+            setAddressRegister(GPR.rcx, (state.rcx &- 1) & am, asz)
         }
     }
 
@@ -758,15 +758,15 @@ extension CPU {
         let star = msrs.values[MSRIndex.star] ?? 0
         let selector = UInt16(truncatingIfNeeded: star >> 32) & 0xFFFC
         if state.longModeActive {
-            state.gpr[1] = state.rip
-            state.gpr[11] = state.rflags & ~Flag.rf
+            state.rcx = state.rip
+            state.r11 = state.rflags & ~Flag.rf
             let target = state.mode == .bits64 ? (msrs.values[MSRIndex.lstar] ?? 0) : (msrs.values[MSRIndex.cstar] ?? 0)
             state.rflags = (state.rflags & ~(msrs.values[MSRIndex.fmask] ?? 0) & ~Flag.rf) | 2
             setCodeSegment(SegmentState(selector: selector, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B), cpl: 0)
             state.setSegment(.ss, SegmentState(selector: selector &+ 8, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093))
             state.rip = target
         } else {
-            state.gpr[1] = state.rip & 0xFFFF_FFFF
+            state.rcx = state.rip & 0xFFFF_FFFF
             state.rflags &= ~(Flag.vm | Flag.if | Flag.rf)
             setCodeSegment(SegmentState(selector: selector, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC09B), cpl: 0)
             state.setSegment(.ss, SegmentState(selector: selector &+ 8, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093))
@@ -788,19 +788,19 @@ extension CPU {
             state.rflags |= Flag.if
             setCodeSegment(SegmentState(selector: base | 3, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0FB), cpl: 3)
             state.setSegment(.ss, SegmentState(selector: (base &+ 8) | 3, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0F3))
-            state.rip = state.gpr[1] & 0xFFFF_FFFF
+            state.rip = state.rcx & 0xFFFF_FFFF
             return
         }
         let to64 = ins.ext & 8 != 0 && state.mode == .bits64
-        if to64 && vendor == .intel && !isCanonical(state.gpr[1]) { throw .generalProtection(0) }
+        if to64 && vendor == .intel && !isCanonical(state.rcx) { throw .generalProtection(0) }
         defer { singleStepByFinalTF() }
-        state.rflags = state.gpr[11] & 0x3C_7FD7 | 2
+        state.rflags = state.r11 & 0x3C_7FD7 | 2
         if to64 {
             setCodeSegment(SegmentState(selector: (base &+ 16) | 3, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA0FB), cpl: 3)
-            state.rip = state.gpr[1]
+            state.rip = state.rcx
         } else {
             setCodeSegment(SegmentState(selector: base | 3, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0FB), cpl: 3)
-            state.rip = state.gpr[1] & 0xFFFF_FFFF
+            state.rip = state.rcx & 0xFFFF_FFFF
         }
         // SS's selector changes; its cached attributes are a flat writable DPL-3 segment.
         state.setSegment(.ss, SegmentState(selector: (base &+ 8) | 3, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0F3))
@@ -818,7 +818,7 @@ extension CPU {
         state.setSegment(.ss, SegmentState(selector: cs &+ 8, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093))
         let eip = msrs.values[MSRIndex.sysenterEIP] ?? 0, esp = msrs.values[MSRIndex.sysenterESP] ?? 0
         state.rip = long ? eip : eip & 0xFFFF_FFFF
-        state.gpr[4] = long ? esp : esp & 0xFFFF_FFFF
+        state.rsp = long ? esp : esp & 0xFFFF_FFFF
     }
 
     /// SYSEXIT. AMD: #UD in long mode.
@@ -829,12 +829,12 @@ extension CPU {
         let base = UInt16(truncatingIfNeeded: msrs.values[MSRIndex.sysenterCS] ?? 0)
         guard base & 0xFFFC != 0 else { throw .generalProtection(0) }
         let to64 = ins.ext & 8 != 0
-        if to64 && (!isCanonical(state.gpr[2]) || !isCanonical(state.gpr[1])) { throw .generalProtection(0) }
+        if to64 && (!isCanonical(state.rdx) || !isCanonical(state.rcx)) { throw .generalProtection(0) }
         let cs = (to64 ? base &+ 32 : base &+ 16) | 3
         setCodeSegment(SegmentState(selector: cs, base: 0, limit: 0xFFFF_FFFF, attributes: to64 ? 0xA0FB : 0xC0FB), cpl: 3)
         state.setSegment(.ss, SegmentState(selector: (cs &+ 8) | 3, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0F3))
-        state.rip = to64 ? state.gpr[2] : state.gpr[2] & 0xFFFF_FFFF
-        state.gpr[4] = to64 ? state.gpr[1] : state.gpr[1] & 0xFFFF_FFFF
+        state.rip = to64 ? state.rdx : state.rdx & 0xFFFF_FFFF
+        state.rsp = to64 ? state.rcx : state.rcx & 0xFFFF_FFFF
     }
 
     // MARK: XSAVE, XRSTOR (the x87 and SSE components, standard format)
@@ -844,7 +844,7 @@ extension CPU {
         guard case .memory(let m) = ops[0] else { throw .invalidOpcode }
         let a = try checkedAddress(m, size: 576)
         if a & 63 != 0 { throw .generalProtection(0) }
-        let rfbm = ((state.gpr[2] & 0xFFFF_FFFF) << 32 | state.gpr[0] & 0xFFFF_FFFF) & state.xcr0
+        let rfbm = ((state.rdx & 0xFFFF_FFFF) << 32 | state.rax & 0xFFFF_FFFF) & state.xcr0
         if save {
             let image = state.fxsaveImage()
             var header = try loadBytes(a &+ 512, 8)

@@ -53,124 +53,111 @@ public struct TableRegister: Equatable, Sendable {
     public init(base: UInt64, limit: UInt16) { (self.base, self.limit) = (base, limit) }
 }
 
-/// The system state lives in the same slot block as the registers (State.swift), so that the
-/// hot path (segment bases in 32-bit code, the CPL for the TLB) reads it without reference
-/// counting or exclusivity checks. Slots:
-///   18 CPL, 19 implicit-supervisor access in progress,
-///   77 code-segment mode (16/32/64), 78 stack-pointer mask (SS.B / 64-bit), 79 legacy
-///   segmentation (1 outside 64-bit mode: every segment's base applies),
-///   80-87 segment bases (ES CS SS DS FS GS LDTR TR), 88-95 limits, 96-103 selectors,
-///   104-111 attributes, 112-115 GDTR and IDTR (base, limit), 116-121 CR0 CR2 CR3 CR4 EFER
-///   CR8, 122-129 DR0-DR7, 130 XCR0, 131 PKRU, 132 interrupt shadow (the retired count it
-///   covers, plus one; 0 when none), 133 activity (0 active, 1 halted, 2 shut down).
+/// The system state: typed views of `RegisterFile`'s mode, segment and control fields.
 extension CPUState {
-    /// The slots translation and decoding depend on: CPL, mode, segments, descriptor tables,
-    /// control registers and EFER.
-    public static let systemSlots: [Int] = [18] + Array(77...120)
-
     public var cpl: Int {
-        @inline(__always) get { Int(truncatingIfNeeded: gpr[18]) }
+        @inline(__always) get { Int(truncatingIfNeeded: file.pointee.cpl) }
         set {
-            gpr[18] = UInt64(newValue)
+            file.pointee.cpl = UInt64(newValue)
             refreshCodeKey()
         }
     }
     /// Set while the CPU reads or writes descriptor tables, the TSS or an interrupt stack
     /// on behalf of a privilege change: those accesses are supervisor accesses whatever the CPL.
     public var implicitSupervisor: Bool {
-        @inline(__always) get { gpr[19] != 0 }
-        set { gpr[19] = newValue ? 1 : 0 }
+        @inline(__always) get { file.pointee.implicitSupervisor != 0 }
+        set { file.pointee.implicitSupervisor = newValue ? 1 : 0 }
     }
     /// The code segment's mode: what the decoder and the default sizes follow.
     public var mode: CPUMode {
-        @inline(__always) get { CPUMode(rawValue: UInt8(truncatingIfNeeded: gpr[77])) ?? .bits64 }
+        @inline(__always) get { CPUMode(rawValue: UInt8(truncatingIfNeeded: file.pointee.mode)) ?? .bits64 }
     }
     /// RSP's width as a mask: 16 bits (SS.B clear), 32 (SS.B set) or 64 (64-bit mode).
     public var stackMask: UInt64 {
-        @inline(__always) get { gpr[78] }
+        @inline(__always) get { file.pointee.stackMask }
     }
     /// Outside 64-bit mode every segment's base applies (in 64-bit mode only FS's and GS's).
     public var legacySegmentation: Bool {
-        @inline(__always) get { gpr[79] != 0 }
+        @inline(__always) get { file.pointee.legacySegmentation != 0 }
     }
 
-    @inline(__always) public func segmentBase(_ n: Int) -> UInt64 { gpr[80 &+ n] }
+    @inline(__always) public func segmentBase(_ n: Int) -> UInt64 { segmentBases[n] }
 
     public func segment(_ r: SegmentRegister) -> SegmentState {
         let n = r.rawValue
-        return SegmentState(selector: UInt16(truncatingIfNeeded: gpr[96 + n]), base: gpr[80 + n],
-                            limit: UInt32(truncatingIfNeeded: gpr[88 + n]), attributes: UInt16(truncatingIfNeeded: gpr[104 + n]))
+        return SegmentState(selector: UInt16(truncatingIfNeeded: selectors[n]), base: segmentBases[n],
+                            limit: UInt32(truncatingIfNeeded: segmentLimits[n]), attributes: UInt16(truncatingIfNeeded: segmentAttributes[n]))
     }
 
     /// Sets a segment register's visible and hidden parts (the mode is recomputed by the CPU
     /// after a CS or SS change: `updateMode`).
     public func setSegment(_ r: SegmentRegister, _ s: SegmentState) {
         let n = r.rawValue
-        gpr[96 + n] = UInt64(s.selector)
-        gpr[80 + n] = s.base
-        gpr[88 + n] = UInt64(s.limit)
-        gpr[104 + n] = UInt64(s.attributes)
+        selectors[n] = UInt64(s.selector)
+        segmentBases[n] = s.base
+        segmentLimits[n] = UInt64(s.limit)
+        segmentAttributes[n] = UInt64(s.attributes)
         if r == .cs || r == .ss { updateMode() }
     }
 
     public var gdtr: TableRegister {
-        get { TableRegister(base: gpr[112], limit: UInt16(truncatingIfNeeded: gpr[113])) }
-        set { gpr[112] = newValue.base; gpr[113] = UInt64(newValue.limit) }
+        get { TableRegister(base: file.pointee.gdtrBase, limit: UInt16(truncatingIfNeeded: file.pointee.gdtrLimit)) }
+        set { file.pointee.gdtrBase = newValue.base; file.pointee.gdtrLimit = UInt64(newValue.limit) }
     }
     public var idtr: TableRegister {
-        get { TableRegister(base: gpr[114], limit: UInt16(truncatingIfNeeded: gpr[115])) }
-        set { gpr[114] = newValue.base; gpr[115] = UInt64(newValue.limit) }
+        get { TableRegister(base: file.pointee.idtrBase, limit: UInt16(truncatingIfNeeded: file.pointee.idtrLimit)) }
+        set { file.pointee.idtrBase = newValue.base; file.pointee.idtrLimit = UInt64(newValue.limit) }
     }
 
     public var cr0: UInt64 {
-        @inline(__always) get { gpr[116] }
-        set { gpr[116] = newValue }
+        @inline(__always) get { file.pointee.cr0 }
+        set { file.pointee.cr0 = newValue }
     }
     public var cr2: UInt64 {
-        get { gpr[117] }
-        set { gpr[117] = newValue }
+        get { file.pointee.cr2 }
+        set { file.pointee.cr2 = newValue }
     }
     public var cr3: UInt64 {
-        @inline(__always) get { gpr[118] }
-        set { gpr[118] = newValue }
+        @inline(__always) get { file.pointee.cr3 }
+        set { file.pointee.cr3 = newValue }
     }
     public var cr4: UInt64 {
-        @inline(__always) get { gpr[119] }
-        set { gpr[119] = newValue }
+        @inline(__always) get { file.pointee.cr4 }
+        set { file.pointee.cr4 = newValue }
     }
     public var efer: UInt64 {
-        @inline(__always) get { gpr[120] }
-        set { gpr[120] = newValue; updateMode() }
+        @inline(__always) get { file.pointee.efer }
+        set { file.pointee.efer = newValue; updateMode() }
     }
     /// CR8: the task priority (bits 3:0).
     public var cr8: UInt64 {
-        get { gpr[121] }
-        set { gpr[121] = newValue }
+        get { file.pointee.cr8 }
+        set { file.pointee.cr8 = newValue }
     }
-    public func dr(_ n: Int) -> UInt64 { gpr[122 + n] }
-    public func setDR(_ n: Int, _ v: UInt64) { gpr[122 + n] = v }
+    public func dr(_ n: Int) -> UInt64 { debugRegisters[n] }
+    public func setDR(_ n: Int, _ v: UInt64) { debugRegisters[n] = v }
     public var xcr0: UInt64 {
-        get { gpr[130] }
-        set { gpr[130] = newValue }
+        get { file.pointee.xcr0 }
+        set { file.pointee.xcr0 = newValue }
     }
     public var pkru: UInt32 {
-        get { UInt32(truncatingIfNeeded: gpr[131]) }
-        set { gpr[131] = UInt64(newValue) }
+        get { UInt32(truncatingIfNeeded: file.pointee.pkru) }
+        set { file.pointee.pkru = UInt64(newValue) }
     }
     /// IA32_PKRS: the supervisor-page protection keys' rights (two bits a key, as PKRU).
     public var pkrs: UInt32 {
-        get { UInt32(truncatingIfNeeded: gpr[140]) }
-        set { gpr[140] = UInt64(newValue) }
+        get { UInt32(truncatingIfNeeded: file.pointee.pkrs) }
+        set { file.pointee.pkrs = UInt64(newValue) }
     }
     /// Interrupts are blocked for one instruction after STI (from IF clear) or MOV/POP SS.
     public var interruptShadow: Bool {
-        get { gpr[132] != 0 && gpr[132] == retired &+ 1 }
-        set { gpr[132] = newValue ? retired &+ 2 : 0 }
+        get { file.pointee.interruptShadowEnd != 0 && file.pointee.interruptShadowEnd == retired &+ 1 }
+        set { file.pointee.interruptShadowEnd = newValue ? retired &+ 2 : 0 }
     }
     public enum Activity: UInt64, Sendable { case active = 0, halted, shutdown }
     public var activity: Activity {
-        get { Activity(rawValue: gpr[133]) ?? .active }
-        set { gpr[133] = newValue.rawValue }
+        get { Activity(rawValue: file.pointee.activity) ?? .active }
+        set { file.pointee.activity = newValue.rawValue }
     }
 
     /// HLT: the CPU waits for an interrupt. The STI or MOV SS shadow HLT ran in is over:
@@ -193,7 +180,7 @@ extension CPUState {
     /// Recomputes the code mode, the stack width and whether legacy segmentation applies from
     /// CR0.PE, EFER.LMA, CS.L, CS.D and SS.B.
     public func updateMode() {
-        let cs = UInt16(truncatingIfNeeded: gpr[104 + 1]), ss = UInt16(truncatingIfNeeded: gpr[104 + 2])
+        let cs = UInt16(truncatingIfNeeded: file.pointee.segmentAttributes.1), ss = UInt16(truncatingIfNeeded: file.pointee.segmentAttributes.2)
         let m: CPUMode
         if efer & EFERBit.lma != 0 && cs & 0x2000 != 0 {
             m = .bits64
@@ -202,22 +189,22 @@ extension CPUState {
         } else {
             m = .bits16
         }
-        gpr[77] = UInt64(m.rawValue)
-        gpr[79] = m == .bits64 ? 0 : 1
+        file.pointee.mode = UInt64(m.rawValue)
+        file.pointee.legacySegmentation = m == .bits64 ? 0 : 1
         if m == .bits64 {
-            gpr[78] = ~0
+            file.pointee.stackMask = ~0
         } else {
-            gpr[78] = cr0 & CR0Bit.pe != 0 && rflags & Flag.vm == 0 && ss & 0x4000 != 0 ? 0xFFFF_FFFF : 0xFFFF
+            file.pointee.stackMask = cr0 & CR0Bit.pe != 0 && rflags & Flag.vm == 0 && ss & 0x4000 != 0 ? 0xFFFF_FFFF : 0xFFFF
         }
     }
 
     /// A 64-bit user process's view (the CPU's default, for user-level checks against the host):
     /// long mode with paging, flat 64-bit CS at CPL 3, flat data segments.
     public func setUserMode64() {
-        gpr[116] = CR0Bit.pe | CR0Bit.mp | CR0Bit.et | CR0Bit.ne | CR0Bit.wp | CR0Bit.am | CR0Bit.pg
-        gpr[119] = CR4Bit.pae | CR4Bit.osfxsr | CR4Bit.osxmmexcpt | CR4Bit.osxsave
-        gpr[120] = EFERBit.sce | EFERBit.lme | EFERBit.lma | EFERBit.nxe
-        gpr[130] = 3
+        file.pointee.cr0 = CR0Bit.pe | CR0Bit.mp | CR0Bit.et | CR0Bit.ne | CR0Bit.wp | CR0Bit.am | CR0Bit.pg
+        file.pointee.cr4 = CR4Bit.pae | CR4Bit.osfxsr | CR4Bit.osxmmexcpt | CR4Bit.osxsave
+        file.pointee.efer = EFERBit.sce | EFERBit.lme | EFERBit.lma | EFERBit.nxe
+        file.pointee.xcr0 = 3
         cpl = 3
         let data = SegmentState(selector: 0x2B, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0F3)
         for r in [SegmentRegister.es, .ss, .ds] { setSegment(r, data) }
@@ -230,16 +217,21 @@ extension CPUState {
     /// FFFF0000, CR0 = 60000010, every other system register clear; the general registers,
     /// x87 and SSE state keep what `CPUState()` gave them, except RDX (the model's signature).
     public func resetToPowerOn(signature: UInt64 = 0x600) {
-        for i in 0..<16 { gpr[i] = 0 }
-        gpr[2] = signature
-        rflags = 2
+        // Everything but the SSE and x87 state and the retired count goes back to RegisterFile's
+        // reset values.
+        let kept = file.pointee
+        file.pointee = RegisterFile()
+        (file.pointee.xmm, file.pointee.mxcsr, file.pointee.x87) = (kept.xmm, kept.mxcsr, kept.x87)
+        (file.pointee.fcw, file.pointee.fsw, file.pointee.ftw) = (kept.fcw, kept.fsw, kept.ftw)
+        (file.pointee.fop, file.pointee.fip, file.pointee.fdp) = (kept.fop, kept.fip, kept.fdp)
+        (file.pointee.retired, file.pointee.codeInvalidation) = (kept.retired, kept.codeInvalidation)
+        rdx = signature
         rip = 0xFFF0
-        for i in 18...19 { gpr[i] = 0 }
-        for i in 77...140 { gpr[i] = 0 }
-        gpr[116] = CR0Bit.cd | CR0Bit.nw | CR0Bit.et
-        gpr[130] = 1
-        gpr[122 + 6] = 0xFFFF_0FF0
-        gpr[122 + 7] = 0x400
+        refreshCodeKey()
+        file.pointee.cr0 = CR0Bit.cd | CR0Bit.nw | CR0Bit.et
+        file.pointee.xcr0 = 1
+        file.pointee.dr.6 = 0xFFFF_0FF0
+        file.pointee.dr.7 = 0x400
         for r in [SegmentRegister.es, .ss, .ds, .fs, .gs] { setSegment(r, .real(0)) }
         setSegment(.cs, SegmentState(selector: 0xF000, base: 0xFFFF_0000, limit: 0xFFFF, attributes: 0x9B))
         setSegment(.ldtr, SegmentState(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x82))

@@ -177,7 +177,7 @@ extension CPU {
             if case .memory(let m) = ops[0] {
                 try store(try checkedAddress(m, size: 2), size: 2, value: UInt64(state.fsw))
             } else {
-                state.gpr[0] = state.gpr[0] & ~0xFFFF | UInt64(state.fsw)
+                state.rax = state.rax & ~0xFFFF | UInt64(state.fsw)
             }
         case .fnstcw:
             guard case .memory(let m) = ops[0] else { throw .invalidOpcode }

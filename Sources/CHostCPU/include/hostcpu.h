@@ -43,9 +43,13 @@ int hostcpu_probe_registers(const uint8_t *bytes, size_t count, const uint64_t h
 #define HOSTCPU_DATA_SIZE 0x2000
 #define HOSTCPU_CODE_BASE 0x20000000ULL
 
+/// The general registers, by encoding number; RSP is number 4.
+#define HOSTCPU_GPRS 16
+#define HOSTCPU_RSP 4
+
 /// The user-visible integer state around one instruction.
 struct hostcpu_state {
-    uint64_t gpr[16];  // rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15
+    uint64_t gpr[HOSTCPU_GPRS];  // rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15
     uint64_t rflags;   // in: CF PF AF ZF SF TF-cleared DF OF are loaded; out: as the CPU left them (TF masked)
     uint64_t rip;      // out: where the instruction left RIP (or where it faulted)
     /// The x87, MXCSR and XMM state as FXSAVE lays it out (SDM vol. 1, 10.5.1): in, loaded
@@ -55,7 +59,7 @@ struct hostcpu_state {
 };
 
 /// Runs the instruction at HOSTCPU_CODE_BASE in a child process, from state `in` and
-/// HOSTCPU_DATA_SIZE bytes of data at HOSTCPU_DATA_BASE (in->gpr[4], RSP, must point
+/// HOSTCPU_DATA_SIZE bytes of data at HOSTCPU_DATA_BASE (in->gpr[HOSTCPU_RSP] must point
 /// into the data, at least 8 bytes above its start). When it steps, `out` and `data_out`
 /// receive the state after it and the outcome is HOSTCPU_STEPPED (`length` is then RIP's
 /// distance from the code base); a fault gives its outcome, `signal`, and in `length`
