@@ -5,13 +5,21 @@ SWIFT ?= swift
 DEB_PACKAGES := libcapstone-dev libzydis-dev liblzma-dev pkg-config python3
 export SWIFT_BACKTRACE ?= enable=no
 
-.PHONY: deps build release test run demo check fuzz bench bench-guests clean
+.PHONY: deps build release test run demo check fuzz bench bench-guests clean isa
 
 deps:
 	@sh scripts/ensure-packages.sh $(DEB_PACKAGES)
 
 build: deps
 	$(SWIFT) build
+
+# Regenerates Sources/X86ISA/Generated/ from the instruction-set description (Semantics.swift,
+# Encodings/): X86ISA alone, compiled with scripts/isa/main.swift, so it works while the rest
+# of the package does not yet build against a new mnemonic.
+isa:
+	mkdir -p .build/isa
+	$(SWIFT)c -module-name X86ISA -o .build/isa/generate-isa $$(ls Sources/X86ISA/*.swift Sources/X86ISA/*/*.swift) scripts/isa/main.swift
+	.build/isa/generate-isa Sources/X86ISA/Generated/Mnemonic.swift
 
 # softvmm-system-x86_64: softvmm under QEMU's name and options (QEMU=that ACCEL=tcg ./run_tests.sh).
 FRONT_END := .build/release/softvmm-system-x86_64

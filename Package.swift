@@ -23,13 +23,14 @@ let package = Package(
     ],
     targets: [
         .target(name: "X86", swiftSettings: optimizedInDebug),
-        .target(name: "X86Decoder", dependencies: ["X86"], swiftSettings: optimizedInDebug),
+        .target(name: "X86ISA", swiftSettings: optimizedInDebug),
+        .target(name: "X86Decoder", dependencies: ["X86", "X86ISA"], swiftSettings: optimizedInDebug),
         .target(name: "GuestMemory", dependencies: ["X86"], swiftSettings: optimizedInDebug),
         .target(name: "NestedPaging", dependencies: ["X86", "GuestMemory"], swiftSettings: optimizedInDebug),
-        .target(name: "X86CPU", dependencies: ["X86", "X86Decoder", "GuestMemory", "NestedPaging"],
+        .target(name: "X86CPU", dependencies: ["X86", "X86ISA", "X86Decoder", "GuestMemory", "NestedPaging"],
                 swiftSettings: uncheckedExclusivity + optimizedInDebug),
         // The host CPU as the oracle for the interpreter (test support, like DecoderCheck).
-        .target(name: "CPUCheck", dependencies: ["X86", "X86Decoder", "X86CPU", "CHostCPU"]),
+        .target(name: "CPUCheck", dependencies: ["X86", "X86ISA", "X86Decoder", "X86CPU", "CHostCPU"]),
         // The VMM: so far the kernel side of guest memory (nested faults, fault logs, teardown).
         // The monitor's per-exit path (and the CPU's run entry) reads and writes class
         // properties of the machine, its devices and the CPU on every exit; their dynamic
@@ -63,10 +64,11 @@ let package = Package(
         .executableTarget(name: "cpu-bench", dependencies: ["X86", "X86CPU"], path: "Benchmarks/CPUBench"),
         .executableTarget(name: "pmap-bench", dependencies: ["X86", "GuestMemory", "NestedPaging", "VMM"],
                           path: "Benchmarks/PmapBench"),
+        .testTarget(name: "X86ISATests", dependencies: ["X86ISA", "X86Decoder"]),
         .testTarget(name: "X86DecoderTests", dependencies: ["X86Decoder"]),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "X86"]),
         .testTarget(name: "NestedPagingTests", dependencies: ["NestedPaging", "GuestMemory", "X86"]),
-        .testTarget(name: "X86CPUTests", dependencies: ["X86CPU", "CPUCheck", "X86"]),
+        .testTarget(name: "X86CPUTests", dependencies: ["X86CPU", "CPUCheck", "X86", "X86ISA"]),
         // The fixture guests' images and configurations, for the tests that run them.
         .target(name: "FixtureSupport", dependencies: ["VMM"], path: "Tests/FixtureSupport"),
         .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU", "Devices", "FixtureSupport"]),

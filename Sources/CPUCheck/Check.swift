@@ -1,5 +1,6 @@
 import CHostCPU
 import X86
+import X86ISA
 import X86CPU
 import X86Decoder
 
@@ -154,7 +155,7 @@ public struct CPUCaseGenerator {
             let ins = decoder.decode(bytes)
             guard ins.status == .valid, implemented(ins), !ins.prefixes.contains(.segment) else { continue }
             // Time, entropy and identification are softvmm's own model, not the host's.
-            if ["rdrand", "rdseed", "cpuid", "rdtsc", "rdtscp"].contains(ins.mnemonic) { continue }
+            if [.rdrand, .rdseed, .cpuid, .rdtsc, .rdtscp].contains(ins.op) { continue }
             bytes = Array(bytes.prefix(Int(ins.length)))
             let operands = ins.operands(address: FlatMemory.codeBase)
             // A branch to itself looks like a REP iteration to the host harness (RIP stays on it).
@@ -162,19 +163,19 @@ public struct CPUCaseGenerator {
             var gpr = (0..<16).map { _ in random(4) == 0 ? UInt64(random(256)) : rng.next() }
             gpr[GPR.rsp] = FlatMemory.dataBase + 0x1000 + UInt64(random(32)) * 8
             var data = (0..<FlatMemory.dataSize).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            if ins.mnemonic.hasPrefix("popf") {
+            if [.popf, .popfd, .popfq].contains(ins.op) {
                 // The host harness single-steps with TF: a POPF image without TF would end the tracing.
                 // AC stays clear: with Linux's CR0.AM, AC set would make the harness's own handler
                 // raise alignment checks.
                 data[Int(gpr[GPR.rsp] - FlatMemory.dataBase) + 1] |= 0x01
                 data[Int(gpr[GPR.rsp] - FlatMemory.dataBase) + 2] &= ~0x04
             }
-            if ins.mnemonic == "enter" || ins.mnemonic == "leave" {
+            if ins.op == .enter || ins.op == .leave {
                 guard case .immediate(let level, _) = operands.last ?? .immediate(0, size: 1),
-                      ins.mnemonic == "leave" || level & 31 < 8 else { continue }
+                      ins.op == .leave || level & 31 < 8 else { continue }
                 gpr[GPR.rbp] = FlatMemory.dataBase + 0x800 + UInt64(random(0x100)) * 8
             }
-            if ins.mnemonic == "maskmovdqu" || ins.mnemonic == "maskmovq" {
+            if ins.op == .maskmovdqu || ins.op == .maskmovq {
                 gpr[GPR.rdi] = FlatMemory.dataBase + 0x600 + UInt64(random(0xC00))
             }
             if f == .string {
@@ -206,13 +207,17 @@ public struct CPUCaseGenerator {
             }
             // FXRSTOR and LDMXCSR fault (#GP) on MXCSR's reserved bits, which random memory nearly
             // always has: half the time the image holds a valid MXCSR, so the loads run too.
-            let mxcsrOffset = ["fxrstor": 24, "fxrstor64": 24, "ldmxcsr": 0][ins.mnemonic]
+            let mxcsrOffset: Int? = switch ins.op {
+            case .fxrstor, .fxrstor64: 24
+            case .ldmxcsr: 0
+            default: nil
+            }
             if let mxcsrOffset, random(2) == 0, let m = firstMemoryOperand(operands) {
                 let o = Int(truncatingIfNeeded: HostExecution.effectiveAddress(m, gpr: gpr) &- FlatMemory.dataBase) + mxcsrOffset
                 if o >= 0 && o + 4 <= data.count { data[o + 2] = 0; data[o + 3] = 0 }
             }
             // A 16-bit SHLD/SHRD by more than 16 is undefined.
-            if ["shld", "shrd"].contains(ins.mnemonic) && ins.operandSize == 2 && CPUOps.shiftCount(ins, gpr: gpr).count > 16 {
+            if (ins.op == .shld || ins.op == .shrd) && ins.operandSize == 2 && CPUOps.shiftCount(ins, gpr: gpr).count > 16 {
                 continue
             }
             let flags = rng.next() & (Flag.status | Flag.df) | 0x202
@@ -316,12 +321,12 @@ struct TranscendentalCheck {
     let results: Int  // how many stack slots hold results after the instruction
     let undefinedOutside: Double?  // the operand range beyond which the result is undefined
 
-    init?(_ mnemonic: String) {
-        switch mnemonic {
-        case "fsin", "fcos", "fpatan", "fyl2x": (results, undefinedOutside) = (1, nil)
-        case "fsincos", "fptan": (results, undefinedOutside) = (2, nil)
-        case "f2xm1": (results, undefinedOutside) = (1, 1)
-        case "fyl2xp1": (results, undefinedOutside) = (1, 1 - 2.0.squareRoot() / 2)
+    init?(_ op: Mnemonic) {
+        switch op {
+        case .fsin, .fcos, .fpatan, .fyl2x: (results, undefinedOutside) = (1, nil)
+        case .fsincos, .fptan: (results, undefinedOutside) = (2, nil)
+        case .f2xm1: (results, undefinedOutside) = (1, 1)
+        case .fyl2xp1: (results, undefinedOutside) = (1, 1 - 2.0.squareRoot() / 2)
         default: return nil
         }
     }
@@ -374,12 +379,13 @@ func firstMemoryOperand(_ operands: [Operand]) -> MemoryOperand? {
     return nil
 }
 
-/// Which instructions the interpreter runs, and which flags the SDM leaves undefined.
+/// Which instructions the interpreter runs, and which flags the SDM leaves undefined (from
+/// X86ISA's description).
 public enum CPUOps {
     /// XSAVE and XRSTOR are left out: what they do depends on XCR0, and the host's (with AVX
     /// and more) is not the guest's; the fixture guests check them.
     static func isImplemented(_ ins: Instruction) -> Bool {
-        interpreterImplements(ins) && !ins.mnemonic.hasPrefix("xsave") && !ins.mnemonic.hasPrefix("xrstor")
+        interpreterImplements(ins) && ![.xsave, .xsave64, .xsaveopt, .xsaveopt64, .xrstor, .xrstor64].contains(ins.op)
     }
 
     /// A shift's or rotate's count as the CPU masks it (an immediate last operand, else CL,
@@ -401,33 +407,14 @@ public enum CPUOps {
 
     /// RFLAGS bits the SDM calls undefined after `ins` from `gpr` (not compared).
     static func undefinedFlags(_ ins: Instruction, gpr: [UInt64]) -> UInt64 {
-        let m = ins.mnemonic
-        switch m {
-        case "and", "or", "xor", "test": return Flag.af
-        case "mul", "imul": return Flag.sf | Flag.zf | Flag.af | Flag.pf
-        case "div", "idiv": return Flag.status
-        case "bsf", "bsr": return Flag.cf | Flag.of | Flag.sf | Flag.af | Flag.pf
-        case "bt", "bts", "btr", "btc": return Flag.of | Flag.sf | Flag.af | Flag.pf
-        case "popcnt": return 0
-        case "tzcnt", "lzcnt": return Flag.of | Flag.sf | Flag.pf | Flag.af
-        case "bextr": return Flag.af | Flag.pf | Flag.sf  // SDM: ZF from the result, CF and OF cleared
-        case "bzhi": return Flag.af | Flag.pf
-        case "andn": return Flag.af | Flag.pf
-        case "blsi", "blsmsk", "blsr": return Flag.af | Flag.pf
-        case "shld", "shrd":
-            let (c, _) = shiftCount(ins, gpr: gpr)
-            return c == 0 ? 0 : (c == 1 ? Flag.af : Flag.af | Flag.of)
-        case "rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar":
-            let (c, bits) = shiftCount(ins, gpr: gpr)
-            if c == 0 { return 0 }
-            var u: UInt64 = c == 1 ? 0 : Flag.of
-            if ["shl", "sal", "shr", "sar"].contains(m) {
-                u |= Flag.af
-                if c > bits { u |= Flag.cf | Flag.of }
-            }
-            return u
-        default: return 0
-        }
+        let facts = ins.op.facts
+        var undefined = UInt64(facts.undefined)
+        guard facts.countRule != .none else { return undefined }
+        let (count, bits) = shiftCount(ins, gpr: gpr)
+        if count == 0 { return 0 }
+        if count == 1 { undefined &= ~Flag.of }
+        if facts.countRule == .countWide && count > bits { undefined |= Flag.cf | Flag.of }
+        return undefined
     }
 }
 
@@ -541,22 +528,22 @@ public func checkCase(_ c: CPUCase) -> CPUMismatch? {
     case (.stepped(var h), .stepped(var s)):
         let ins = X86Decoder(mode: .bits64, vendor: hostVendor).decode(c.bytes)
         var compared = (Flag.status | Flag.df) & ~CPUOps.undefinedFlags(ins, gpr: c.gpr)
-        if ins.mnemonic.hasPrefix("pushf") {
+        if [.pushf, .pushfd, .pushfq].contains(ins.op) {
             // The harness runs with TF set, and PUSHF saves it: clear it in the host's image.
             let o = Int(h.gpr[GPR.rsp] - FlatMemory.dataBase) + 1
             if o < h.data.count { h.data[o] &= ~0x01 }
         }
-        if ins.mnemonic.hasPrefix("popf") { compared |= 1 << 14 | 1 << 18 | 1 << 21 } // NT, AC, ID
-        if ["rcpps", "rcpss", "rsqrtps", "rsqrtss"].contains(ins.mnemonic),
+        if [.popf, .popfd, .popfq].contains(ins.op) { compared |= 1 << 14 | 1 << 18 | 1 << 21 } // NT, AC, ID
+        if [.rcpps, .rcpss, .rsqrtps, .rsqrtss].contains(ins.op),
            case .register(let r)? = ins.operands(address: FlatMemory.codeBase).first {
             FXImage.acceptEstimates(host: h.fx, softvmm: &s.fx, register: Int(r.number))
         }
-        if ins.mnemonic.hasPrefix("fxsave"), let m = firstMemoryOperand(ins.operands(address: FlatMemory.codeBase)) {
+        if ins.op == .fxsave || ins.op == .fxsave64, let m = firstMemoryOperand(ins.operands(address: FlatMemory.codeBase)) {
             // MXCSR_MASK is the host's (AMD adds bit 17, MM); FOP, FIP and FDP as in FXImage.
             let a = Int(truncatingIfNeeded: HostExecution.effectiveAddress(m, gpr: c.gpr) &- FlatMemory.dataBase)
             for o in [6..<24, 28..<32] { for i in o where a + i >= 0 && a + i < h.data.count { h.data[a + i] = 0; s.data[a + i] = 0 } }
         }
-        if let kind = TranscendentalCheck(ins.mnemonic) {
+        if let kind = TranscendentalCheck(ins.op) {
             kind.reconcile(input: c.fx, host: &h.fx, softvmm: &s.fx)
         }
         h.fx = FXImage.compared(h.fx)

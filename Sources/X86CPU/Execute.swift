@@ -1,154 +1,25 @@
 import X86
+import X86ISA
 import X86Decoder
 
-/// The operations the interpreter implements, named by their mnemonics.
-enum Op: String {
-    case unimplemented
-    // ALU family: one handler, the operation selected by the op.
-    case add, or, adc, sbb, and, sub, xor, cmp, test
-    case inc, dec, neg, not
-    case mov, movzx, movsx, movsxd, lea, xchg, bswap, nop
-    case push, pop
-    case jo, jno, jb, jae, je, jne, jbe, ja, js, jns, jp, jnp, jl, jge, jle, jg
-    case seto, setno, setb, setae, sete, setne, setbe, seta, sets, setns, setp, setnp, setl, setge, setle, setg
-    case cmovo, cmovno, cmovb, cmovae, cmove, cmovne, cmovbe, cmova, cmovs, cmovns, cmovp, cmovnp, cmovl, cmovge, cmovle, cmovg
-    case jmp, call, ret, jcxz, jecxz, jrcxz, loop, loope, loopne
-    case rol, ror, rcl, rcr, shl, sal, shr, sar
-    case mul, imul, div, idiv
-    case cbw, cwde, cdqe, cwd, cdq, cqo
-    case daa, das, aaa, aas, aam, aad, salc  // outside 64-bit mode only (Decimal.swift)
-    case clc, stc, cmc, cld, std, lahf, sahf
-    case bt, bts, btr, btc, bsf, bsr
-    case movsb, movsw, movsd, movsq, cmpsb, cmpsw, cmpsd, cmpsq, stosb, stosw, stosd, stosq
-    case lodsb, lodsw, lodsd, lodsq, scasb, scasw, scasd, scasq
-    case xadd, cmpxchg, cmpxchg8b, cmpxchg16b, shld, shrd, popcnt, tzcnt, lzcnt, movbe, crc32, leave, enter
-    case pushf, pushfd, pushfq, popf, popfd, popfq
-    case cpuid, rdtsc, rdtscp, rdrand, rdseed
-    // System instructions (System.swift).
-    case lgdt, lidt, sgdt, sidt, lldt, sldt, ltr, str, lmsw, smsw, clts, invlpg, invd, wbinvd, rdmsr, wrmsr
-    case ljmp, lcall, retf, retfq, iret, iretd, iretq, int, int3, into, int1, hlt, cli, sti
-    case `in`, out, insb, insw, insd, outsb, outsw, outsd, syscall, sysret, sysenter, sysexit, swapgs
-    case lds, les, lss, lfs, lgs, pushaw, pushal, popaw, popal, xgetbv, xsetbv, xsave, xsave64, xsaveopt, xsaveopt64
-    case xrstor, xrstor64, ud2, ud0, ud1, lar, lsl, verr, verw, xlatb, rdpid, rdfsbase, rdgsbase, wrfsbase, wrgsbase
-    case invpcid, rdpkru, wrpkru, stac, clac, bound, arpl
-    // SSE/SSE2 (XMM forms; the MMX forms of the same mnemonics are not implemented).
-    case movdqa, movdqu, movaps, movups, movapd, movupd, movd, movq, pshufd, pmovmskb
-    case pxor, por, pand, pandn, xorps, xorpd, orps, orpd, andps, andpd, andnps, andnpd
-    case paddb, paddw, paddd, paddq, psubb, psubw, psubd, psubq, paddsb, paddsw, psubsb, psubsw
-    case paddusb, paddusw, psubusb, psubusw, pcmpeqb, pcmpeqw, pcmpeqd, pcmpgtb, pcmpgtw, pcmpgtd
-    case pminub, pmaxub, pminsw, pmaxsw, pavgb, pavgw, pmullw, pmulhw, pmulhuw, pmuludq
-    case punpcklbw, punpcklwd, punpckldq, punpcklqdq, punpckhbw, punpckhwd, punpckhdq, punpckhqdq
-    case psllw, pslld, psllq, psrlw, psrld, psrlq, psraw, psrad, pslldq, psrldq
-    // SSE/SSE2/SSE3 floating point (SSEFloat.swift). MOVSD and CMPSD share their mnemonics
-    // with string instructions; decode() renames the 0F-map forms.
-    case addps, addss, addpd, addsd, subps, subss, subpd, subsd, mulps, mulss, mulpd, mulsd
-    case divps, divss, divpd, divsd, minps, minss, minpd, minsd, maxps, maxss, maxpd, maxsd
-    case sqrtps, sqrtss, sqrtpd, sqrtsd, rcpps, rcpss, rsqrtps, rsqrtss
-    case addsubps, addsubpd, haddps, haddpd, hsubps, hsubpd
-    case cmpps, cmpss, cmppd, cmpsdSSE = "cmpsd.sse", comiss, comisd, ucomiss, ucomisd
-    case cvtsi2ss, cvtsi2sd, cvtss2si, cvtsd2si, cvttss2si, cvttsd2si, cvtss2sd, cvtsd2ss
-    case cvtps2pd, cvtpd2ps, cvtdq2ps, cvtps2dq, cvttps2dq, cvtdq2pd, cvtpd2dq, cvttpd2dq
-    case movss, movsdSSE = "movsd.sse", movlps, movhps, movlpd, movhpd, movhlps, movlhps
-    case movsldup, movshdup, movddup, movmskps, movmskpd, movntps, movntpd, movntdq, movnti, lddqu
-    case unpcklps, unpckhps, unpcklpd, unpckhpd, shufps, shufpd
-    case ldmxcsr, stmxcsr, lfence, sfence, mfence, pause, clflush, clflushopt
-    case prefetchnta, prefetcht0, prefetcht1, prefetcht2, prefetch, prefetchw
-    case roundps, roundpd, roundss, roundsd, dpps, dppd
-    // SSE2 remainder, SSSE3, SSE4.1, SSE4.2 integer (SSEInteger.swift, SSE42Strings.swift).
-    case packsswb, packssdw, packuswb, packusdw, pmaddwd, psadbw, pshuflw, pshufhw
-    case pinsrw, pinsrb, pinsrd, pinsrq, pextrw, pextrb, pextrd, pextrq, extractps, maskmovdqu
-    case pshufb, phaddw, phaddd, phaddsw, phsubw, phsubd, phsubsw, pmaddubsw, psignb, psignw, psignd
-    case pmulhrsw, pabsb, pabsw, pabsd, palignr
-    case pblendvb, blendvps, blendvpd, pblendw, blendps, blendpd, ptest
-    case pmovsxbw, pmovsxbd, pmovsxbq, pmovsxwd, pmovsxwq, pmovsxdq
-    case pmovzxbw, pmovzxbd, pmovzxbq, pmovzxwd, pmovzxwq, pmovzxdq
-    case pmuldq, pcmpeqq, pcmpgtq, movntdqa, pminsb, pminsd, pminuw, pminud, pmaxsb, pmaxsd, pmaxuw, pmaxud
-    case pmulld, phminposuw, mpsadbw, insertps, pclmulqdq, pcmpestri, pcmpestrm, pcmpistri, pcmpistrm
+/// The interpreter's operations are the instruction-set description's mnemonics (X86ISA:
+/// Semantics.swift says which family's handler runs each; Generated/Mnemonic.swift lists them).
+typealias Op = Mnemonic
 
-    // x87 (X87*.swift).
-    case fld, fst, fstp, fstpnce, fild, fist, fistp, fisttp, fbld, fbstp
-    case fadd, faddp, fiadd, fsub, fsubp, fisub, fsubr, fsubrp, fisubr, fmul, fmulp, fimul
-    case fdiv, fdivp, fidiv, fdivr, fdivrp, fidivr
-    case fcom, fcomp, fcompp, fucom, fucomp, fucompp, ficom, ficomp, fcomi, fcomip, fucomi, fucomip, ftst, fxam
-    case fchs, fabs, fld1, fldl2t, fldl2e, fldpi, fldlg2, fldln2, fldz, fxch, fsqrt, frndint, fscale, fxtract
-    case fprem, fprem1, fincstp, fdecstp, ffree, ffreep, fnstsw, fnstcw, fldcw, fnclex, fninit
-    case fnstenv, fldenv, fnsave, frstor, fxsave, fxsave64, fxrstor, fxrstor64
-    case fcmovb, fcmove, fcmovbe, fcmovu, fcmovnb, fcmovne, fcmovnbe, fcmovnu
-    case wait, fnop, feni8087_nop, fdisi8087_nop, fsetpm287_nop
-    case fsin, fcos, fsincos, fptan, fpatan, f2xm1, fyl2x, fyl2xp1
-    // MMX-only forms (MMX.swift); the shared mnemonics run there too when an operand is an MMX register.
-    case pshufw, movq2dq, movdq2q, maskmovq, movntq, emms, cvtpi2ps, cvtps2pi, cvttps2pi, cvtpi2pd, cvtpd2pi, cvttpd2pi
-
-    var isX87: Bool { Op.x87Ops.contains(self) }
-    static let x87Ops: Set<Op> = [
-        .fld, .fst, .fstp, .fstpnce, .fild, .fist, .fistp, .fisttp, .fbld, .fbstp,
-        .fadd, .faddp, .fiadd, .fsub, .fsubp, .fisub, .fsubr, .fsubrp, .fisubr, .fmul, .fmulp, .fimul,
-        .fdiv, .fdivp, .fidiv, .fdivr, .fdivrp, .fidivr,
-        .fcom, .fcomp, .fcompp, .fucom, .fucomp, .fucompp, .ficom, .ficomp, .fcomi, .fcomip, .fucomi, .fucomip, .ftst, .fxam,
-        .fchs, .fabs, .fld1, .fldl2t, .fldl2e, .fldpi, .fldlg2, .fldln2, .fldz, .fxch, .fsqrt, .frndint, .fscale, .fxtract,
-        .fprem, .fprem1, .fincstp, .fdecstp, .ffree, .ffreep, .fnstsw, .fnstcw, .fldcw, .fnclex, .fninit,
-        .fnstenv, .fldenv, .fnsave, .frstor, .fxsave, .fxsave64, .fxrstor, .fxrstor64,
-        .fcmovb, .fcmove, .fcmovbe, .fcmovu, .fcmovnb, .fcmovne, .fcmovnbe, .fcmovnu,
-        .wait, .fnop, .feni8087_nop, .fdisi8087_nop, .fsetpm287_nop,
-        .fsin, .fcos, .fsincos, .fptan, .fpatan, .f2xm1, .fyl2x, .fyl2xp1,
-    ]
-
-    var isSSE: Bool { Op.sseOps.contains(self) || isSSEFloat || Op.sseIntegerOps.contains(self) }
-    static let sseIntegerOps: Set<Op> = [
-        .packsswb, .packssdw, .packuswb, .packusdw, .pmaddwd, .psadbw, .pshuflw, .pshufhw,
-        .pinsrw, .pinsrb, .pinsrd, .pinsrq, .pextrw, .pextrb, .pextrd, .pextrq, .extractps, .maskmovdqu,
-        .pshufb, .phaddw, .phaddd, .phaddsw, .phsubw, .phsubd, .phsubsw, .pmaddubsw, .psignb, .psignw, .psignd,
-        .pmulhrsw, .pabsb, .pabsw, .pabsd, .palignr,
-        .pblendvb, .blendvps, .blendvpd, .pblendw, .blendps, .blendpd, .ptest,
-        .pmovsxbw, .pmovsxbd, .pmovsxbq, .pmovsxwd, .pmovsxwq, .pmovsxdq,
-        .pmovzxbw, .pmovzxbd, .pmovzxbq, .pmovzxwd, .pmovzxwq, .pmovzxdq,
-        .pmuldq, .pcmpeqq, .pcmpgtq, .movntdqa, .pminsb, .pminsd, .pminuw, .pminud, .pmaxsb, .pmaxsd, .pmaxuw, .pmaxud,
-        .pmulld, .phminposuw, .mpsadbw, .insertps, .pclmulqdq, .pcmpestri, .pcmpestrm, .pcmpistri, .pcmpistrm,
-    ]
+extension Mnemonic {
+    var isX87: Bool { family == .x87 }
+    /// SSE forms on XMM registers, integer or floating point.
+    var isSSE: Bool { family == .sseInteger || family == .sseFloat }
     /// Handled by SSEFloat.swift.
-    var isSSEFloat: Bool { Op.sseFloatOps.contains(self) }
-    static let sseFloatOps: Set<Op> = [
-        .addps, .addss, .addpd, .addsd, .subps, .subss, .subpd, .subsd, .mulps, .mulss, .mulpd, .mulsd,
-        .divps, .divss, .divpd, .divsd, .minps, .minss, .minpd, .minsd, .maxps, .maxss, .maxpd, .maxsd,
-        .sqrtps, .sqrtss, .sqrtpd, .sqrtsd, .rcpps, .rcpss, .rsqrtps, .rsqrtss,
-        .addsubps, .addsubpd, .haddps, .haddpd, .hsubps, .hsubpd,
-        .cmpps, .cmpss, .cmppd, .cmpsdSSE, .comiss, .comisd, .ucomiss, .ucomisd,
-        .cvtsi2ss, .cvtsi2sd, .cvtss2si, .cvtsd2si, .cvttss2si, .cvttsd2si, .cvtss2sd, .cvtsd2ss,
-        .cvtps2pd, .cvtpd2ps, .cvtdq2ps, .cvtps2dq, .cvttps2dq, .cvtdq2pd, .cvtpd2dq, .cvttpd2dq,
-        .movss, .movsdSSE, .movlps, .movhps, .movlpd, .movhpd, .movhlps, .movlhps,
-        .movsldup, .movshdup, .movddup, .movmskps, .movmskpd, .movntps, .movntpd, .movntdq, .movnti, .lddqu,
-        .unpcklps, .unpckhps, .unpcklpd, .unpckhpd, .shufps, .shufpd,
-        .ldmxcsr, .stmxcsr, .lfence, .sfence, .mfence, .pause, .clflush, .clflushopt,
-        .prefetchnta, .prefetcht0, .prefetcht1, .prefetcht2, .prefetch, .prefetchw,
-        .roundps, .roundpd, .roundss, .roundsd, .dpps, .dppd,
-    ]
-    static let sseOps: Set<Op> = [
-        .movdqa, .movdqu, .movaps, .movups, .movapd, .movupd, .movd, .movq, .pshufd, .pmovmskb,
-        .pxor, .por, .pand, .pandn, .xorps, .xorpd, .orps, .orpd, .andps, .andpd, .andnps, .andnpd,
-        .paddb, .paddw, .paddd, .paddq, .psubb, .psubw, .psubd, .psubq, .paddsb, .paddsw, .psubsb, .psubsw,
-        .paddusb, .paddusw, .psubusb, .psubusw, .pcmpeqb, .pcmpeqw, .pcmpeqd, .pcmpgtb, .pcmpgtw, .pcmpgtd,
-        .pminub, .pmaxub, .pminsw, .pmaxsw, .pavgb, .pavgw, .pmullw, .pmulhw, .pmulhuw, .pmuludq,
-        .punpcklbw, .punpcklwd, .punpckldq, .punpcklqdq, .punpckhbw, .punpckhwd, .punpckhdq, .punpckhqdq,
-        .psllw, .pslld, .psllq, .psrlw, .psrld, .psrlq, .psraw, .psrad, .pslldq, .psrldq,
-    ]
-    case andn, bextr, blsi, blsmsk, blsr, bzhi, pdep, pext, rorx, sarx, shlx, shrx, mulx, adcx, adox
-
+    var isSSEFloat: Bool { family == .sseFloat }
     /// The general-register instructions that are VEX-encoded.
-    var isBMI: Bool {
-        switch self {
-        case .andn, .bextr, .blsi, .blsmsk, .blsr, .bzhi, .pdep, .pext, .rorx, .sarx, .shlx, .shrx, .mulx: true
-        default: false
-        }
-    }
-
+    var isBMI: Bool { family == .bmi }
+    /// Handled by System.swift (privileged and mode-dependent instructions).
+    var isSystem: Bool { family == .system }
+    /// The instructions that exist only in MMX forms (MMX.swift).
+    var isMMXOnly: Bool { family == .mmx }
     /// The condition code (0-15, as in Jcc's low nibble) of a Jcc/SETcc/CMOVcc.
-    var condition: Int? {
-        let names = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"]
-        for prefix in ["cmov", "set", "j"] where rawValue.hasPrefix(prefix) {
-            if let i = names.firstIndex(of: String(rawValue.dropFirst(prefix.count))) { return i }
-        }
-        return nil
-    }
+    var condition: Int? { facts.condition >= 0 ? Int(facts.condition) : nil }
 }
 
 /// A resolved operand: a register (number and byte size, and whether it is AH-BH), or

@@ -77,6 +77,12 @@ public struct CPUModel: Sendable {
         return [r.0, r.1, r.2, r.3][register] >> UInt32(bit) & 1 != 0
     }
 
+    /// Whether CPUID reports the feature `featureNames` calls `name`.
+    public func reports(feature name: String) -> Bool {
+        guard let (leaf, register, bit) = Self.featureNames[name] else { return false }
+        return reports(leaf: leaf, register: register, bit: bit)
+    }
+
     /// Each CR4 bit with the feature that makes it settable (leaf, register, bit); PCE needs none.
     static let cr4Features: [(UInt64, UInt32, Int, Int)] = [
         (CR4Bit.tsd, 1, 3, 4), (CR4Bit.de, 1, 3, 2), (CR4Bit.pse, 1, 3, 3), (CR4Bit.pae, 1, 3, 6),
@@ -185,7 +191,7 @@ public struct CPUModel: Sendable {
         "popcnt": (1, 2, 23), "xsave": (1, 2, 26), "rdrand": (1, 2, 30), "apic": (1, 3, 9), "x2apic": (1, 2, 21),
         "tsc-deadline": (1, 2, 24), "arat": (6, 0, 2),
         "fsgsbase": (7, 1, 0), "bmi1": (7, 1, 3), "smep": (7, 1, 7), "bmi2": (7, 1, 8), "invpcid": (7, 1, 10),
-        "rdseed": (7, 1, 18), "adx": (7, 1, 19), "smap": (7, 1, 20), "clflushopt": (7, 1, 23),
+        "rdseed": (7, 1, 18), "adx": (7, 1, 19), "smap": (7, 1, 20), "clflushopt": (7, 1, 23), "clwb": (7, 1, 24),
         "umip": (7, 2, 2), "pku": (7, 2, 3), "la57": (7, 2, 16), "rdpid": (7, 2, 22),
         "arch-capabilities": (7, 3, 29),
         "lahf_lm": (0x8000_0001, 2, 0), "abm": (0x8000_0001, 2, 5), "3dnowprefetch": (0x8000_0001, 2, 8),

@@ -1,4 +1,5 @@
 import X86
+import X86ISA
 import X86Decoder
 
 /// What one step did.
@@ -336,12 +337,11 @@ struct OperandList {
     var last: Operand? { count > 0 ? self[count - 1] : nil }
 }
 
-/// Per mnemonic ID, the operation that executes it. ENDBR32/ENDBR64 are hint NOPs on a
-/// processor without CET (CPUID.7.0:EDX[20] clear): compilers put them at every indirect
-/// branch target (Debian's busybox starts its functions with them).
-let interpreterOps: [Op] = Instruction.mnemonicNames.map {
-    Op(rawValue: $0) ?? ($0 == "endbr64" || $0 == "endbr32" ? .nop : .unimplemented)
-}
+/// Per mnemonic ID, the operation that executes it: the description's mnemonic, or the one it
+/// runs as. ENDBR32/ENDBR64 are hint NOPs on a processor without CET (CPUID.7.0:EDX[20]
+/// clear): compilers put them at every indirect branch target (Debian's busybox starts its
+/// functions with them).
+let interpreterOps: [Op] = Instruction.mnemonicCodes.map { $0.facts.executes }
 
 /// What decoding derives from an operation (its condition and handler family), worked out
 /// once per mnemonic: the names' string tests and the family sets' hashing cost more than the
@@ -354,7 +354,7 @@ struct OpTraits {
 
     init(_ op: Op) {
         condition = Int8(op.condition ?? -1)
-        conditionKind = op.rawValue.hasPrefix("cmov") ? 2 : (op.rawValue.hasPrefix("set") ? 1 : 0)
+        conditionKind = op.facts.conditionKind.rawValue
         (x87, mmxOnly, sse, sseFloat, system) = (op.isX87, op.isMMXOnly, op.isSSE, op.isSSEFloat, op.isSystem)
     }
 }
@@ -362,14 +362,8 @@ struct OpTraits {
 /// `OpTraits` of `interpreterOps`, by mnemonic ID.
 let interpreterTraits: [OpTraits] = interpreterOps.map(OpTraits.init)
 
-/// The operation for a decoded instruction: by mnemonic, except that MOVSD and CMPSD in the
-/// 0F map are SSE2's, not the string instructions.
-func interpreterOp(_ ins: Instruction) -> Op {
-    let op = interpreterOps[Int(ins.mnemonicID)]
-    if ins.map == .map0F && op == .movsd { return .movsdSSE }
-    if ins.map == .map0F && op == .cmpsd { return .cmpsdSSE }
-    return op
-}
+/// The operation for a decoded instruction.
+@inline(__always) func interpreterOp(_ ins: Instruction) -> Op { interpreterOps[Int(ins.mnemonicID)] }
 
 /// Whether the interpreter implements this decoded instruction.
 public func interpreterImplements(_ ins: Instruction) -> Bool {

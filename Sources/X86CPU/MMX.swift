@@ -7,17 +7,6 @@ import X86Decoder
 // (#MF), and when it completes leaves TOP at 0 and every tag valid; EMMS empties them all.
 // CVTPI2PS and CVTPI2PD from memory touch no MMX register: no #MF, no transition.
 
-extension Op {
-    /// The instructions that exist only in MMX forms.
-    var isMMXOnly: Bool {
-        switch self {
-        case .pshufw, .movq2dq, .movdq2q, .maskmovq, .movntq, .emms,
-             .cvtpi2ps, .cvtps2pi, .cvttps2pi, .cvtpi2pd, .cvtpd2pi, .cvttpd2pi: true
-        default: false
-        }
-    }
-}
-
 extension CPU {
     func mmxRegister(_ n: Int) -> UInt64 { state.x87Register(n).significand }
     func setMMXRegister(_ n: Int, _ v: UInt64) { state.setX87Register(n, (v, 0xFFFF)) }

@@ -426,8 +426,9 @@ extension CPU {
             break
         case .prefetchnta, .prefetcht0, .prefetcht1, .prefetcht2, .prefetch, .prefetchw:
             break // hints: never fault
-        case .clflush, .clflushopt:
-            // Flushing a line is invisible at user level, but the address must translate.
+        case .clflush, .clflushopt, .clwb:
+            // Flushing or writing back a line is invisible at user level, but the address must
+            // translate (as a load: CLWB on a read-only page does not fault).
             guard case .memory(let m) = ops[0] else { throw .invalidOpcode }
             _ = try memory.read(try checkedAddress(m, size: 1), size: 1)
         default:

@@ -8,20 +8,6 @@ public protocol PortIOHandler: AnyObject {
     func portWrite(_ port: UInt16, size: Int, value: UInt32)
 }
 
-extension Op {
-    /// Handled by System.swift (privileged and mode-dependent instructions).
-    var isSystem: Bool { Op.systemOps.contains(self) }
-    static let systemOps: Set<Op> = [
-        .lgdt, .lidt, .sgdt, .sidt, .lldt, .sldt, .ltr, .str, .lmsw, .smsw, .clts, .invlpg, .invd, .wbinvd,
-        .rdmsr, .wrmsr, .ljmp, .lcall, .retf, .retfq, .iret, .iretd, .iretq, .int, .int3, .into, .int1,
-        .hlt, .cli, .sti, .in, .out, .insb, .insw, .insd, .outsb, .outsw, .outsd,
-        .syscall, .sysret, .sysenter, .sysexit, .swapgs, .lds, .les, .lss, .lfs, .lgs,
-        .pushaw, .pushal, .popaw, .popal, .xgetbv, .xsetbv, .xsave, .xsave64, .xsaveopt, .xsaveopt64,
-        .xrstor, .xrstor64, .ud2, .ud0, .ud1, .lar, .lsl, .verr, .verw, .xlatb, .rdpid,
-        .rdfsbase, .rdgsbase, .wrfsbase, .wrgsbase, .invpcid, .rdpkru, .wrpkru, .stac, .clac, .bound, .arpl,
-    ]
-}
-
 extension CPU {
     /// #GP(0) unless at CPL 0 (and in protected mode where the instruction needs it).
     func requireCPL0() throws(CPUException) {
@@ -184,6 +170,10 @@ extension CPU {
 
     /// The instructions of System.swift.
     func system(_ op: Op, _ ins: Instruction, _ ops: OperandList, _ osz: Int) throws(CPUException) {
+        // Instructions a VMM can turn off (Semantics.swift's `gated`: VMX's "enable INVPCID"
+        // and "enable RDTSCP" controls): hidden from CPUID, they are #UD, as on a processor
+        // without them.
+        if op.facts.gated, !model.reports(feature: op.facts.feature) { throw .invalidOpcode }
         switch op {
         case .lgdt, .lidt:
             try requireCPL0()
@@ -236,8 +226,6 @@ extension CPU {
             if state.cpl != 0 { throw .invalidOpcode }
             if op == .stac { state.rflags |= Flag.ac } else { state.rflags &= ~Flag.ac }
         case .invpcid:
-            // A VMM that hides INVPCID turns it off (VMX's "enable INVPCID" control): #UD.
-            guard model.reports(leaf: 7, register: 1, bit: 10) else { throw .invalidOpcode }
             try invalidatePCID(ops)
         case .rdpkru, .wrpkru:
             // #UD without CR4.PKE; ECX (and EDX for WRPKRU) must be zero.
@@ -325,9 +313,6 @@ extension CPU {
                 if op == .wrfsbase { state.fsBase = v } else { state.gsBase = v }
             }
         case .rdpid:
-            // Hidden RDPID is #UD (VMX's "enable RDTSCP" control covers it, and #UD is what a
-            // processor without it does).
-            guard model.reports(leaf: 7, register: 2, bit: 22) else { throw .invalidOpcode }
             try write(place(ops[0]), msrs.values[MSRIndex.tscAux] ?? 0)
         case .lds, .les, .lss, .lfs, .lgs:
             guard case .memory(let m) = ops[1] else { throw .invalidOpcode }

@@ -1,4 +1,5 @@
 import X86
+import X86ISA
 
 /// Outcome of decoding.
 public enum DecodeStatus: UInt8, Sendable {
@@ -111,8 +112,13 @@ public struct Instruction: Sendable {
     }
 
     public var mnemonic: String { DecoderTables.shared.mnemonics[Int(mnemonicID)] }
-    /// Every mnemonic the tables use, indexed by `mnemonicID` (for per-mnemonic dispatch tables).
+    /// Every mnemonic the tables use, indexed by `mnemonicID`.
     public static var mnemonicNames: [String] { DecoderTables.shared.mnemonics }
+    /// The instruction-set description's mnemonic (X86ISA), `.unimplemented` for one it does
+    /// not describe: what code that acts on an instruction switches on, never the text.
+    public var op: Mnemonic { DecoderTables.shared.mnemonicCodes[Int(mnemonicID)] }
+    /// The description's mnemonic for each `mnemonicID` (for per-mnemonic dispatch tables).
+    public static var mnemonicCodes: [Mnemonic] { DecoderTables.shared.mnemonicCodes }
     public var formFlags: FormFlags { status == .valid ? DecoderTables.shared.formPtr[Int(form)].flags : [] }
     /// The spec line that decoded this instruction ("file:line: text").
     public var specLine: String { DecoderTables.shared.formLines[Int(form)] }

@@ -1,5 +1,7 @@
-// Builds the decoder's lookup tables from the instruction-set spec text in
-// Tables/. The spec is the single source of truth; this file only parses it.
+import X86ISA
+// Builds the decoder's lookup tables from the instruction-set description's encodings
+// (X86ISA's Encodings/). The description is the single source of truth; this file only
+// parses it.
 //
 // Each opcode of each map owns a short list of candidate forms. A candidate
 // matches when (key & mask) == value, where the key packs what selects a form:
@@ -114,6 +116,8 @@ final class DecoderTables: @unchecked Sendable {
     /// The spec line each form came from ("file:line: text"), for diagnostics.
     let formLines: [String]
     let mnemonics: [String]
+    /// The description's mnemonic for each ID (`.unimplemented` where it describes none).
+    let mnemonicCodes: [Mnemonic]
     /// Per (map, opcode): start index into `candidates` (bits 0-19), count
     /// (bits 20-30), and bit 31 set if the opcode has a ModRM byte.
     let slots: UnsafeMutablePointer<UInt32>
@@ -126,11 +130,7 @@ final class DecoderTables: @unchecked Sendable {
 
     static let slotCount = OpcodeMap.allCases.count * 256
 
-    static let specs: [(String, String)] = [
-        ("OneByte", oneByteSpec), ("X87", x87Spec), ("TwoByte", twoByteSpec),
-        ("ThreeByte38", threeByte38Spec), ("ThreeByte3A", threeByte3ASpec), ("VEX", vexSpec),
-        ("3DNow", amd3DNowSpec), ("XOP", xopSpec), ("EVEX", evexSpec),
-    ]
+    static var specs: [(name: String, text: String)] { ISAGenerator.encodingSpecs }
 
     private init() {
         var acc = Accumulator()
@@ -174,6 +174,7 @@ final class DecoderTables: @unchecked Sendable {
         forms = acc.forms
         formLines = acc.lines
         mnemonics = acc.mnemonics
+        mnemonicCodes = acc.codes
         formPtr = .allocate(capacity: acc.forms.count)
         formPtr.initialize(from: acc.forms, count: acc.forms.count)
         operandPtr = .allocate(capacity: max(acc.operands.count, 1))
@@ -186,12 +187,15 @@ final class DecoderTables: @unchecked Sendable {
         var lines: [String] = []
         var operands: [OperandSpec] = []
         var mnemonics: [String] = []
+        var codes: [Mnemonic] = []
         var mnemonicIDs: [String: UInt16] = [:]
 
         mutating func intern(_ s: String) -> UInt16 {
             if let id = mnemonicIDs[s] { return id }
             let id = UInt16(mnemonics.count)
-            mnemonics.append(s)
+            // "movsd.sse" prints as "movsd" but is a mnemonic of its own.
+            mnemonics.append(String(s.prefix { $0 != "." }))
+            codes.append(Mnemonic(spelling: s))
             mnemonicIDs[s] = id
             return id
         }
@@ -440,7 +444,7 @@ struct SpecParser {
         case .map0F3A: v.map = .vex0F3A
         default: throw SpecError(description: "VEX derivation outside 0F maps")
         }
-        v.mnemonic = e.mnemonic.split(separator: "|").map { "v" + $0 }.joined(separator: "|")
+        v.mnemonic = e.mnemonic.split(separator: "|").map { "v" + $0.prefix { $0 != "." } }.joined(separator: "|")
         v.flags.insert(.vex)
         v.flags.remove(.mandatory66)
         v.flags.remove(.mandatoryF2F3)

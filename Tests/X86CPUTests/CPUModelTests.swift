@@ -2,6 +2,7 @@ import CPUCheck
 import Testing
 import X86
 import X86CPU
+import X86ISA
 
 /// The configurable CPUID model and the supervisor features it reports: PCIDs and INVPCID,
 /// protection keys, SMAP's STAC/CLAC, five-level paging's canonical addresses. QEMU's TCG
@@ -190,5 +191,16 @@ import X86CPU
         narrow.state.cr4 |= CR4Bit.fsgsbase
         narrow.state.gpr[0] = 1 << 48
         #expect(narrow.step() == .exception(gp))
+    }
+}
+
+/// The instruction-set description's CPUID features are ones the model knows by name, and a
+/// gated instruction is #UD once its feature is hidden.
+@Suite struct DescriptionFeatureTests {
+    @Test func everyFeatureIsKnown() {
+        for m in Mnemonic.allCases where !m.facts.feature.isEmpty {
+            #expect(CPUModel.featureNames[m.facts.feature] != nil, "\(m.spelling): cpuid=\(m.facts.feature)")
+        }
+        #expect(Mnemonic.allCases.filter { $0.facts.gated }.map(\.spelling).sorted() == ["invpcid", "rdpid"])
     }
 }

@@ -2,7 +2,7 @@
 // Encoding and operand notation as in VEX.swift. W1 swaps the r/m and the vvvv or
 // /is4 source of the rotate, shift, CMOV and PERM forms.
 
-let xopSpec = """
+public let xopSpec = """
 XOP.128.NP.08.W0 85 /r : vpmacssww Vdq, Hdq, Wdq, Ldq
 XOP.128.NP.08.W0 86 /r : vpmacsswd Vdq, Hdq, Wdq, Ldq
 XOP.128.NP.08.W0 87 /r : vpmacssdql Vdq, Hdq, Wdq, Ldq

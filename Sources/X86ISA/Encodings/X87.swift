@@ -1,7 +1,7 @@
 // The x87 escape opcodes D8-DF (SDM vol. 2, appendix A.4). Memory forms are
 // selected by ModRM.reg; register forms by reg, or by the whole ModRM byte.
 
-let x87Spec = """
+public let x87Spec = """
 D8 /0 m : fadd Md
 D8 /1 m : fmul Md
 D8 /2 m : fcom Md

@@ -8,7 +8,7 @@
 // imm8[7:4]; VSIB memory operands: Mvd (dword indices) and Mvq (qword indices),
 // with the index register's width set by the next letter's size rule.
 
-let vexSpec = """
+public let vexSpec = """
 VEX.128.NP.0F.WIG 77 : vzeroupper
 VEX.256.NP.0F.WIG 77 : vzeroall
 VEX.LZ.NP.0F.WIG AE /2 m : vldmxcsr Md

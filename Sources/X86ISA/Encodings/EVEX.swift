@@ -19,7 +19,7 @@
 // displacement is scaled by the size of the memory access (disp8*N), which for
 // every tuple type is the memory operand's size, or the element with broadcast.
 
-let evexSpec = """
+public let evexSpec = """
 # ---- 0F map ----
 EVEX.L.NP.0F.W0 10 /r : vmovups Vx, Wx ; kz
 EVEX.L.66.0F.W1 10 /r : vmovupd Vx, Wx ; kz

@@ -1,7 +1,7 @@
 // AMD 3DNow! (0F 0F /r ib): the byte after ModRM, SIB and displacement
 // selects the operation, so the "opcode" of this map is that suffix byte.
 
-let amd3DNowSpec = """
+public let amd3DNowSpec = """
 0F 0F 0C : pi2fw Pq, Qq
 0F 0F 0D : pi2fd Pq, Qq
 0F 0F 1C : pf2iw Pq, Qq

@@ -1,6 +1,7 @@
 // The one-byte opcode map (SDM vol. 2, appendix A, table A-2).
 //
-// Notation (parsed by TableBuilder.swift):
+// The encodings half of X86ISA's description (the other half, what each mnemonic does, is
+// Semantics.swift). Notation (parsed by X86Decoder's TableBuilder.swift and ISAGenerator):
 //   [NP|66|F3|F2] [0F [38|3A]] OPCODE[+r] [MODRM] [/r|/0../7] [m|r] [W0|W1] : mnemonic operands ; flags
 // A literal ModRM byte after the opcode fixes mod = 11, reg and rm.
 // Operand codes follow appendix A.2 (Eb, Gv, Iz, Jb, ...); see OperandSpec.swift.
@@ -11,9 +12,10 @@
 // (mnemonic variants chosen by address size instead of operand size), intel /
 // amd (the form is that vendor's reading; the first matching line wins).
 // Lines starting with # are comments.
-// A mnemonic "a|b|c" is chosen by operand size 16|32|64.
+// A mnemonic "a|b|c" is chosen by operand size 16|32|64. A mnemonic "name.tag" prints as
+// "name" but is a mnemonic of its own (movsd.sse, SSE2's MOVSD, is not the string MOVSD).
 
-let oneByteSpec = """
+public let oneByteSpec = """
 00 /r : add Eb, Gb ; lock
 01 /r : add Ev, Gv ; lock
 02 /r : add Gb, Eb

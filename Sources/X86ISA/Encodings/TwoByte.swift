@@ -7,7 +7,7 @@
 //   vs   VEX.LIG (scalar), with H    vs2  VEX.LIG, no H
 // Size "x" is 16 bytes in legacy and VEX.128 forms, 32 in VEX.256 forms.
 
-let twoByteSpec = """
+public let twoByteSpec = """
 0F 00 /0 : sldt Evw
 0F 00 /1 : str Evw
 0F 00 /2 : lldt Ew
@@ -91,14 +91,14 @@ NP 0F 10 /r : movups Vx, Wx ; vx2
 66 0F 10 /r : movupd Vx, Wx ; vx2
 F3 0F 10 /r m : movss Vdq, Md ; vs2
 F3 0F 10 /r r : movss Vdq, Udq ; vs
-F2 0F 10 /r m : movsd Vdq, Mq ; vs2
-F2 0F 10 /r r : movsd Vdq, Udq ; vs
+F2 0F 10 /r m : movsd.sse Vdq, Mq ; vs2
+F2 0F 10 /r r : movsd.sse Vdq, Udq ; vs
 NP 0F 11 /r : movups Wx, Vx ; vx2
 66 0F 11 /r : movupd Wx, Vx ; vx2
 F3 0F 11 /r m : movss Md, Vdq ; vs2
 F3 0F 11 /r r : movss Udq, Vdq ; vs
-F2 0F 11 /r m : movsd Mq, Vdq ; vs2
-F2 0F 11 /r r : movsd Udq, Vdq ; vs
+F2 0F 11 /r m : movsd.sse Mq, Vdq ; vs2
+F2 0F 11 /r r : movsd.sse Udq, Vdq ; vs
 NP 0F 12 /r r : movhlps Vdq, Udq ; v1
 NP 0F 12 /r m : movlps Vdq, Mq ; v1
 66 0F 12 /r m : movlpd Vdq, Mq ; v1
@@ -413,7 +413,7 @@ F3 0F BD /r : lzcnt Gv, Ev
 NP 0F C2 /r : cmpps Vx, Wx, Ib ; vx
 66 0F C2 /r : cmppd Vx, Wx, Ib ; vx
 F3 0F C2 /r : cmpss Vdq, Wd, Ib ; vs
-F2 0F C2 /r : cmpsd Vdq, Wq, Ib ; vs
+F2 0F C2 /r : cmpsd.sse Vdq, Wq, Ib ; vs
 NP 0F C3 /r m : movnti My, Gy
 NP 0F C4 /r : pinsrw Pq, Edw, Ib
 66 0F C4 /r : pinsrw Vdq, Edw, Ib ; v1

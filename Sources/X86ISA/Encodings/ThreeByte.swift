@@ -1,7 +1,7 @@
 // The three-byte opcode maps 0F 38 xx and 0F 3A xx (SDM vol. 2, appendix A,
 // tables A-4 and A-5). VEX derivation flags as in TwoByte.swift.
 
-let threeByte38Spec = """
+public let threeByte38Spec = """
 NP 0F 38 00 /r : pshufb Pq, Qq
 66 0F 38 00 /r : pshufb Vx, Wx ; vx
 NP 0F 38 01 /r : phaddw Pq, Qq
@@ -100,7 +100,7 @@ F3 0F 38 FA /r r : encodekey128 Gd, Rd
 F3 0F 38 FB /r r : encodekey256 Gd, Rd
 """
 
-let threeByte3ASpec = """
+public let threeByte3ASpec = """
 66 0F 3A 08 /r : roundps Vx, Wx, Ib ; vx2
 66 0F 3A 09 /r : roundpd Vx, Wx, Ib ; vx2
 66 0F 3A 0A /r : roundss Vdq, Wd, Ib ; vs
