@@ -94,3 +94,9 @@ extension ACPIPower: StateCoding {
         s.field(&status); s.field(&enable); s.field(&control)
     }
 }
+
+extension TestDevice: StateCoding {
+    public func state(_ s: inout StateCoder) {
+        s.raw(&storage); s.field(&reads); s.field(&writes)
+    }
+}

@@ -153,9 +153,3 @@ extension Machine {
     /// snapshot must reach to count as the same run (`softvmm run --dump-state`).
     public var finalState: String { vcpu.stateDump + "\nmemory contents fnv1a \(String(vm.memory.contentHash(), radix: 16))\n" }
 }
-
-extension TestDevice: StateCoding {
-    public func state(_ s: inout StateCoder) {
-        s.raw(&storage); s.field(&reads); s.field(&writes)
-    }
-}

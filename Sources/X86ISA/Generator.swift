@@ -10,7 +10,7 @@ public enum ISAGenerator {
     public static let encodingSpecs: [(name: String, text: String)] = [
         ("OneByte", oneByteSpec), ("X87", x87Spec), ("TwoByte", twoByteSpec),
         ("ThreeByte38", threeByte38Spec), ("ThreeByte3A", threeByte3ASpec), ("VEX", vexSpec),
-        ("3DNow", amd3DNowSpec), ("XOP", xopSpec), ("EVEX", evexSpec),
+        ("3DNow", amd3DNowSpec), ("XOP", xopSpec), ("EVEX", evexSpec), ("EVEX0F38", evex0F38Spec),
     ]
 
     /// The meaningful lines of a spec text (comments and blank lines dropped), with their numbers.

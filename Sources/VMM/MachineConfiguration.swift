@@ -1,0 +1,157 @@
+import Devices
+import Foundation
+import GuestMemory
+import NestedPaging
+import X86
+import X86CPU
+
+// What a machine is made of (MachineConfiguration, its text form for traces and snapshots)
+// and how a run ends (MachineStop).
+
+/// How a run ended.
+public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
+    /// The guest wrote `code` to the debug-exit port.
+    case debugExit(code: UInt32)
+    /// A triple fault.
+    case shutdown
+    /// The guest reset the machine (the i8042's reset line); with no reboot, the run ends.
+    case reset
+    /// The guest turned the machine off (ACPI soft off, S5).
+    case poweredOff
+    /// HLT with nothing that could wake the vCPU (no timer armed, or IF clear).
+    case halted(interruptsEnabled: Bool)
+    /// The instruction limit.
+    case limit
+    /// The guest did something the VMM cannot serve (unbacked memory, an exit nobody handles).
+    case error(String)
+    /// The monitor's user asked the run to stop (a replayer that found a divergence).
+    case stopped(String)
+
+    /// The process exit status, as QEMU reports it: (code << 1) | 1 for the debug-exit port,
+    /// 0 for a shutdown with -no-reboot; 2 and up for softvmm's own reasons.
+    public var status: Int32 {
+        switch self {
+        case .debugExit(let c): Int32(truncatingIfNeeded: (c & 0x7FFF_FFFF) << 1 | 1)
+        case .shutdown, .reset, .poweredOff: 0
+        case .halted: 2
+        case .limit: 3
+        case .error: 4
+        case .stopped: 6
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .debugExit(let c): "debug exit \(c) (status \(status))"
+        case .shutdown: "shutdown (triple fault)"
+        case .reset: "reset by the guest (i8042)"
+        case .poweredOff: "powered off by the guest (ACPI S5)"
+        case .halted(let on): "halted with interrupts \(on ? "enabled and no interrupt source" : "disabled")"
+        case .limit: "instruction limit reached"
+        case .error(let e): "error: \(e)"
+        case .stopped(let why): "stopped: \(why)"
+        }
+    }
+}
+
+/// The guest-physical layout of the PC softvmm builds: RAM from 0 up to the size asked
+/// for (below the 3 GiB hole), and a test MMIO window.
+public struct MachineConfiguration: Sendable {
+    public var memorySize: UInt64 = 64 << 20
+    public var commandLine = ""
+    public var initrd: [UInt8]?
+    public var maxInstructions: UInt64 = .max
+    /// The test device's MMIO window (two pages; the MMIO fixture guest's target): by default
+    /// above the 3 GiB hole's start; a base inside RAM cuts a hole in RAM for it.
+    public var testDeviceBase: UInt64 = 0xFEB0_0000
+    public static let testDeviceSize: UInt64 = TestDevice.size
+    /// The vCPU's CPUID model (`--cpu max,-feature`).
+    public var cpu = CPUModel()
+    /// Guest time from the host's clock (`--realtime`) instead of the instruction count: the
+    /// guest's timers then follow the wall clock, and runs are no longer repeatable.
+    public var realtime = false
+    /// Bytes for COM1's receiver, there from the start (`--serial-input FILE`): they enter
+    /// as the guest makes room, at points fixed by the guest's own reads, so runs repeat.
+    public var serialInput: [UInt8] = []
+    /// Guest time one port access takes, in nanoseconds: about an ISA bus cycle, so that a
+    /// guest polling a device through ports sees time pass as on hardware.
+    public var portAccessTime: UInt64 = 1000
+    /// QEMU's pc-testdev (`--device pc-testdev`): its ports and the IORAM window at 0xFF000000.
+    public var pcTestDevice = false
+    public init() {}
+
+    /// The guest-physical map the machine is built on: RAM from 0 (with a hole where the test
+    /// device lies inside it), the IOAPIC's and local APIC's pages, the test device's window.
+    public func memoryMap() throws -> MemoryMap {
+        let top = memorySize, test = testDeviceBase, testEnd = test + MachineConfiguration.testDeviceSize
+        var ranges: [MemoryRange] = [MemoryRange(.mmio, base: IOAPIC.defaultBase, size: 0x1000),
+                                     MemoryRange(.mmio, base: LocalAPIC.defaultBase, size: 0x1000)]
+        if pcTestDevice {
+            ranges.append(MemoryRange(.mmio, base: PCTestDevice.Layout.ioMemoryBase, size: PCTestDevice.Layout.ioMemorySize))
+        }
+        if test >= top {
+            ranges += [MemoryRange(.ram, base: 0, size: top), MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize)]
+        } else {
+            if test > 0 { ranges.append(MemoryRange(.ram, base: 0, size: test)) }
+            ranges.append(MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize))
+            if testEnd < top { ranges.append(MemoryRange(.ram, base: testEnd, size: top - testEnd)) }
+        }
+        return try MemoryMap(ranges.sorted { $0.base < $1.base })
+    }
+
+    /// `cpu` in QEMU-style `-cpu` syntax, as `setCPU` was given it.
+    public private(set) var cpuSpec = "max"
+
+    /// Sets `cpu` from QEMU-style `-cpu` syntax (`max,-pcid,-invpcid`).
+    public mutating func setCPU(_ spec: String) throws(CPUModelError) {
+        cpu = try CPUModel(parsing: spec)
+        cpuSpec = spec
+    }
+
+    /// The settings that make the machine, as text (one `key=value` a line; `%` escapes
+    /// newlines and itself): what a trace's or a snapshot's header records, and `init(encoded:)`
+    /// reads back. The images and the input are not settings: a trace hashes the images, and
+    /// input goes through the seam.
+    public var encoded: String {
+        func escape(_ s: String) -> String {
+            s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\n", with: "%0A")
+        }
+        return ["memory=\(memorySize)", "command-line=\(escape(commandLine))", "max-instructions=\(maxInstructions)",
+                "test-device=\(testDeviceBase)", "cpu=\(escape(cpuSpec))", "realtime=\(realtime ? 1 : 0)",
+                "port-access-ns=\(portAccessTime)", "pc-testdev=\(pcTestDevice ? 1 : 0)"].joined(separator: "\n")
+    }
+
+    /// Reads `encoded`'s text back; the error names the line and what is wrong with it.
+    public init(encoded text: String) throws(ConfigurationError) {
+        self.init()
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard let eq = line.firstIndex(of: "=") else { throw ConfigurationError(line: n + 1, problem: "no '=' in \"\(line)\"") }
+            let key = String(line[..<eq])
+            let value = String(line[line.index(after: eq)...]).replacingOccurrences(of: "%0A", with: "\n")
+                .replacingOccurrences(of: "%25", with: "%")
+            func number() throws(ConfigurationError) -> UInt64 {
+                guard let v = UInt64(value) else { throw ConfigurationError(line: n + 1, problem: "\(key): \"\(value)\" is not a number") }
+                return v
+            }
+            switch key {
+            case "memory": memorySize = try number()
+            case "command-line": commandLine = value
+            case "max-instructions": maxInstructions = try number()
+            case "test-device": testDeviceBase = try number()
+            case "realtime": realtime = try number() != 0
+            case "port-access-ns": portAccessTime = try number()
+            case "pc-testdev": pcTestDevice = try number() != 0
+            case "cpu":
+                do { try setCPU(value) } catch { throw ConfigurationError(line: n + 1, problem: "cpu \(value): \(error)") }
+            default: throw ConfigurationError(line: n + 1, problem: "unknown setting \"\(key)\"")
+            }
+        }
+    }
+}
+
+/// A machine configuration's text that cannot be read.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    public var line: Int
+    public var problem: String
+    public var description: String { "configuration line \(line): \(problem)" }
+}
