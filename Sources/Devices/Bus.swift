@@ -108,6 +108,13 @@ public final class MMIOBus {
 
     public func claims(_ gpa: UInt64) -> Bool { table.find(gpa) != nil }
 
+    /// The device whose range starts exactly at `base` (how the monitor binds the memory map's
+    /// MMIO ranges to devices once, so that an exit's range names its device).
+    public func device(at base: UInt64) -> MMIODevice? {
+        guard let e = table.find(base), e.base == base else { return nil }
+        return e.device
+    }
+
     public func read(_ gpa: UInt64, size: Int) -> UInt64 {
         guard let e = table.find(gpa) else {
             unclaimed += 1

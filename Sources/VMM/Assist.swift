@@ -18,6 +18,10 @@ final class AssistMemory: CPUMemory, GuestPageTables {
     var deviceAccesses = 0
     /// Accesses to guest-physical addresses nothing backs (open bus).
     var unbackedAccesses = 0
+    /// The exit's access, as the kernel side classified it: its linear address, the device
+    /// whose range holds it and the offset there. The instruction's access at that address
+    /// goes straight to the device, with no second walk or lookup.
+    var exitAccess: (linear: UInt64, device: MMIODevice, offset: UInt64)?
 
     init(vm: VirtualMachine, bus: MMIOBus) {
         self.vm = vm
@@ -36,7 +40,7 @@ final class AssistMemory: CPUMemory, GuestPageTables {
         switch GuestPaging.translate(address, control, access, tables: self) {
         case .translated(let gpa, _): return gpa
         case .pageFault(let code): throw .pageFault(address: address, errorCode: code)
-        case .unreadable(let g): throw .exit(.nestedFault(gpa: g, access: .read, linear: address))
+        case .unreadable(let g): throw .exit(.nestedFault(gpa: g, access: .read, linear: address, walk: true))
         }
     }
 
@@ -66,6 +70,10 @@ final class AssistMemory: CPUMemory, GuestPageTables {
     }
 
     func read(_ address: UInt64, size: Int) throws(CPUException) -> UInt64 {
+        if let a = exitAccess, a.linear == address, (address & 0xFFF) + UInt64(size) <= 4096 {
+            deviceAccesses += 1
+            return a.device.mmioRead(offset: a.offset, size: size) & (size >= 8 ? ~0 : (1 << UInt64(8 * size)) - 1)
+        }
         let targets = try physicalBytes(address, size, .read)
         // Within one page and in a device: one access of the full size, as the device expects.
         if (address & 0xFFF) + UInt64(size) <= 4096, case .mmio = physical(targets[0]) {
@@ -78,6 +86,11 @@ final class AssistMemory: CPUMemory, GuestPageTables {
     }
 
     func write(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
+        if let a = exitAccess, a.linear == address, (address & 0xFFF) + UInt64(size) <= 4096 {
+            deviceAccesses += 1
+            a.device.mmioWrite(offset: a.offset, size: size, value: value)
+            return
+        }
         let targets = try physicalBytes(address, size, .write)
         if (address & 0xFFF) + UInt64(size) <= 4096, case .mmio = physical(targets[0]) {
             deviceAccesses += 1
@@ -188,6 +201,21 @@ final class InstructionAssist {
             memory.instruction = bytes
             return cpu.step()
         }
+        return outcome(result)
+    }
+
+    /// Emulates an MMIO exit's instruction: decoded by the vCPU when it could hand over its
+    /// copy, and its faulting access sent to `device` (the one whose range the kernel side
+    /// found) at the exit's offset.
+    func emulate(_ vcpu: VirtualCPU, exit: MMIOExit, device: MMIODevice?) -> Outcome {
+        // A page walk's entry read in the device's range says nothing of where the access goes.
+        memory.exitAccess = exit.walk ? nil : device.map { (exit.linear, $0, exit.offset) }
+        defer { memory.exitAccess = nil }
+        guard let decoded = exit.decoded else { return emulate(vcpu, bytes: exit.instruction) }
+        return outcome(onCopy(of: vcpu) { _ in cpu.emulate(decoded) })
+    }
+
+    func outcome(_ result: StepResult) -> Outcome {
         switch result {
         case .executed: return .completed
         case .exception(let e):

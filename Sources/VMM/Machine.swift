@@ -41,6 +41,9 @@ public final class Machine {
     public internal(set) var interruptsDelivered = 0
     public let testDevice = TestDevice()
     let assist: InstructionAssist
+    /// The device of each of the memory map's MMIO ranges, by range index (nil for other
+    /// ranges): an MMIO exit names its range, so its device is found without a lookup.
+    var mmioDevices: [MMIODevice?] = []
     public var vcpu: VirtualCPU { vm.vcpus[0] }
     public let configuration: MachineConfiguration
     /// Statistics for `--stats`.
@@ -63,6 +66,7 @@ public final class Machine {
         try mmio.insert(testDevice, name: "test-device", base: configuration.testDeviceBase, size: MachineConfiguration.testDeviceSize)
         assist = InstructionAssist(vm: vm, mmio: mmio, ports: ports)
         try attachPlatform()
+        mmioDevices = vm.memory.memory.map.ranges.map { $0.kind == .mmio ? mmio.device(at: $0.base.rawValue) : nil }
     }
 
     /// The PC's interrupt controllers and timers on the port bus, with their IRQ lines.
@@ -201,7 +205,7 @@ public final class Machine {
                 mmioOperations += 1
                 if let e = m.duringDelivery {
                     if let stop = finishDelivery(e) { return stop }
-                } else if let stop = emulate(m.instruction) { return stop }
+                } else if let stop = emulate(m) { return stop }
             case .unbacked(let gpa, let access, let linear, let delivering):
                 // Nothing backs the address: like a PC's open bus, reads return all ones and
                 // writes vanish (the assist does the instruction so); a fetch there runs into
@@ -291,7 +295,19 @@ public final class Machine {
     /// Runs the instruction at RIP in the assist; a guest fault it raises is injected.
     func emulate(_ bytes: [UInt8]) -> MachineStop? {
         let flags = vcpu.rflags
-        switch assist.emulate(vcpu, bytes: bytes) {
+        return finish(assist.emulate(vcpu, bytes: bytes), rflagsBefore: flags)
+    }
+
+    /// Runs an MMIO exit's instruction in the assist against the device of the exit's range.
+    func emulate(_ exit: MMIOExit) -> MachineStop? {
+        let flags = vcpu.rflags
+        let device = exit.range >= 0 && exit.range < mmioDevices.count ? mmioDevices[exit.range] : nil
+        return finish(assist.emulate(vcpu, exit: exit, device: device), rflagsBefore: flags)
+    }
+
+    /// Completes the instruction the assist ran, or injects the guest fault it raised.
+    func finish(_ outcome: InstructionAssist.Outcome, rflagsBefore flags: UInt64) -> MachineStop? {
+        switch outcome {
         case .completed:
             vcpu.instructionCompletedOutside(rflagsBefore: flags)
             return nil

@@ -57,6 +57,10 @@ public final class VMMemory: @unchecked Sendable {
 
     /// The nested page fault handler: classify the GPA by the memory map; RAM: fault the
     /// page in from its object and enter it; MMIO: MMIO assist; anything else: an error exit.
+    /// The last fault the vCPU's MMU could not resolve (a device's range, unbacked memory, a
+    /// protection violation) and what `classify` found: the exit it becomes carries it.
+    var unresolved: (gpa: UInt64, outcome: NestedFaultOutcome)?
+
     public func handleNestedFault(_ gpa: GuestPhysicalAddress, _ access: AccessType) -> NestedFaultOutcome {
         faultCount += 1
         let outcome = classify(gpa, access)

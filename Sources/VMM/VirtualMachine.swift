@@ -7,9 +7,13 @@ extension VMMemory: NestedFaultResolver {
     /// The vCPU's MMU asks here when the pmap lacks a translation: RAM is entered (retry),
     /// anything else leaves the CPU as an exit.
     public func resolveNestedFault(_ gpa: GuestPhysicalAddress, _ access: AccessType) -> Bool {
-        switch handleNestedFault(gpa, access) {
-        case .entered, .copied, .accessedDirty, .spurious: true
-        case .mmioAssist, .protection, .unbacked: false
+        let outcome = handleNestedFault(gpa, access)
+        switch outcome {
+        case .entered, .copied, .accessedDirty, .spurious: return true
+        case .mmioAssist, .protection, .unbacked:
+            // The exit this becomes carries the classification (VirtualCPU.translate).
+            unresolved = (gpa.rawValue, outcome)
+            return false
         }
     }
 }
@@ -80,12 +84,25 @@ public struct MMIOExit: Equatable, Sendable, CustomStringConvertible {
     public var gpa: UInt64
     public var linear: UInt64
     public var write: Bool
+    /// The access was the guest page walk's read of a paging-structure entry (at `gpa`), on
+    /// the way to `linear`.
+    public var walk: Bool
+    /// What the fault handler found: the memory map's range (its index) and the offset of the
+    /// GPA in it. The monitor finds the device by the range; nothing classifies the GPA again.
+    public var range: Int
+    public var offset: UInt64
+    /// The instruction as the vCPU decoded it (nil when its decoded copy is gone, or during a
+    /// delivery): the assist executes it without fetching or decoding it again.
+    public var decoded: PreparedInstruction?
+    /// The instruction's bytes at RIP, fetched only when `decoded` is nil (up to 15, as AMD's
+    /// decode assist gives them).
     public var instruction: [UInt8]
     /// The exception being delivered when the access happened (a frame pushed to a device's
     /// range, a gate read from one), or nil for an instruction's own access.
     public var duringDelivery: CPUException? = nil
     public var description: String {
-        "\(write ? "write" : "read") at GPA \(hex(gpa)), instruction \(instruction.map { String($0, radix: 16) }.joined(separator: " "))"
+        "\(write ? "write" : "read") at GPA \(hex(gpa)) (range \(range) offset \(hex(offset))), instruction "
+            + (decoded.map { "\($0)" } ?? instruction.map { String($0, radix: 16) }.joined(separator: " "))
     }
 }
 
@@ -223,22 +240,20 @@ public final class VirtualCPU {
             case .msr(let i, let w): return w.map { .wrmsr(index: i, value: $0) } ?? .rdmsr(index: i)
             case .cpuid(let l, let s): return .cpuid(leaf: l, subleaf: s)
             case .interruptWindow: return .interruptWindow
-            case .nestedFault(let gpa, let access, let linear):
+            case .nestedFault(let gpa, let access, let linear, let walk):
                 let delivering = cpu.interruptedDelivery
-                if case .mmioAssist = vmMemoryOutcome(gpa) {
-                    return .mmio(MMIOExit(gpa: gpa, linear: linear, write: access == .write,
-                                          instruction: delivering == nil ? instructionBytes() : [], duringDelivery: delivering))
+                // The fault handler classified the GPA's page when the access faulted: the exit
+                // carries what it found.
+                if let (faulted, outcome) = vm.unresolved, faulted & ~0xFFF == gpa & ~0xFFF,
+                   case .mmioAssist(let range, let faultedOffset) = outcome {
+                    let decoded = delivering == nil ? cpu.decodedInstruction(at: cpu.state.rip) : nil
+                    return .mmio(MMIOExit(gpa: gpa, linear: linear, write: access == .write, walk: walk, range: range,
+                                          offset: faultedOffset &+ (gpa &- faulted), decoded: decoded,
+                                          instruction: delivering == nil && decoded == nil ? instructionBytes() : [],
+                                          duringDelivery: delivering))
                 }
                 return .unbacked(gpa: gpa, access: access, linear: linear, duringDelivery: delivering)
             }
-        }
-    }
-
-    /// How the memory map classifies a GPA (without faulting anything in).
-    func vmMemoryOutcome(_ gpa: UInt64) -> NestedFaultOutcome {
-        switch vm.memory.backing(GuestPhysicalAddress(gpa)) {
-        case .mmio(let r, let o): return .mmioAssist(range: r, offset: o)
-        default: return .unbacked(gpa: GuestPhysicalAddress(gpa))
         }
     }
 

@@ -146,12 +146,43 @@ public final class CPU<Memory: CPUMemory> {
             } else if entry.pointee.key != state.codeKey, try !stillValid(entry) {
                 entry.pointee = try decode(at: rip)
             }
-            defer { if state.invalidationPending { applyCodeWrites() } }
-            if try !executeFast(entry) { try execute(entry) }
-            state.retired &+= 1
+            try executeAndRetire(entry)
             return .executed
         } catch {
             return .exception(error)
+        }
+    }
+
+    /// Executes a decoded instruction and retires it; a store to decoded code drops what it
+    /// wrote, whether the instruction completed or faulted.
+    @inline(__always) func executeAndRetire(_ entry: UnsafeMutablePointer<DecodedInstruction>) throws(CPUException) {
+        defer { if state.invalidationPending { applyCodeWrites() } }
+        if try !executeFast(entry) { try execute(entry) }
+        state.retired &+= 1
+    }
+
+    /// The instruction at `rip` as this CPU decoded it, if its decoded-instruction cache still
+    /// holds it and it is valid for the current code key: what an exit hands the monitor, so
+    /// that its assist need not fetch and decode the instruction again.
+    public func decodedInstruction(at rip: UInt64) -> PreparedInstruction? {
+        let entry = cacheEntry(rip)
+        guard entry.pointee.rip == rip, entry.pointee.key == state.codeKey else { return nil }
+        return PreparedInstruction(decoded: entry.pointee)
+    }
+
+    /// The one-instruction emulation API (the monitor's MMIO assist): executes an instruction
+    /// another CPU decoded at this CPU's RIP, with this CPU's state and memory, exactly as
+    /// `step` would have executed it.
+    public func emulate(_ instruction: PreparedInstruction) -> StepResult {
+        guard instruction.decoded.rip == state.rip else { return step() }
+        var decoded = instruction.decoded
+        return withUnsafeMutablePointer(to: &decoded) { entry in
+            do throws(CPUException) {
+                try executeAndRetire(entry)
+                return .executed
+            } catch {
+                return .exception(error)
+            }
         }
     }
 
@@ -301,6 +332,19 @@ struct DecodedInstruction {
 
     static let empty = DecodedInstruction(rip: ~0, ins: Instruction(mode: .bits64), operands: OperandList([]), op: .unimplemented,
                                           condition: -1, conditionKind: 0, fast: .none)
+}
+
+/// An instruction decoded by one CPU, for another to execute (`CPU.emulate`).
+public struct PreparedInstruction: Equatable, @unchecked Sendable, CustomStringConvertible {
+    let decoded: DecodedInstruction
+    /// Where it was decoded, and its length.
+    public var rip: UInt64 { decoded.rip }
+    public var length: Int { Int(decoded.length) }
+    public var instruction: Instruction { decoded.ins }
+    public var description: String { "\(decoded.ins.mnemonic) (\(length) bytes at \(hex(rip)))" }
+    public static func == (a: PreparedInstruction, b: PreparedInstruction) -> Bool {
+        a.decoded.rip == b.decoded.rip && a.decoded.length == b.decoded.length && a.decoded.ins.mnemonicID == b.decoded.ins.mnemonicID
+    }
 }
 
 /// The handler families an instruction can go to.

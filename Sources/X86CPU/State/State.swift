@@ -94,7 +94,9 @@ public enum CPUExit: Equatable, Sendable, CustomStringConvertible {
     case io(IOExit)
     /// A load, store or fetch reached a guest-physical address the nested fault handler could
     /// not back with RAM: a device's range (MMIO assist) or unbacked memory.
-    case nestedFault(gpa: UInt64, access: NestedAccess, linear: UInt64)
+    /// `walk`: the access was the guest page walk's read of a paging-structure entry at `gpa`
+    /// on the way to `linear`, not the access to `linear` itself.
+    case nestedFault(gpa: UInt64, access: NestedAccess, linear: UInt64, walk: Bool = false)
     /// HLT at CPL 0.
     case halt
     /// A triple fault (or an exception while delivering a double fault).
@@ -110,7 +112,7 @@ public enum CPUExit: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .io(let e): "\(e)"
-        case .nestedFault(let g, let a, let l): "nested fault (\(a)) at GPA \(hex(g)), linear \(hex(l))"
+        case .nestedFault(let g, let a, let l, let w): "nested fault (\(a)\(w ? ", page walk" : "")) at GPA \(hex(g)), linear \(hex(l))"
         case .halt: "hlt"
         case .shutdown: "shutdown"
         case .msr(let i, let w): w == nil ? "rdmsr \(hex(UInt64(i)))" : "wrmsr \(hex(UInt64(i))) = \(hex(w!))"
