@@ -1,8 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers and import rules: ../shared/DESIGN.md. Modules are added as their
-// issues land; the boundaries are the ones DESIGN.md draws.
+// Layers and import rules: docs/ARCHITECTURE.md. Modules are added as their issues land.
 let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
 // The interpreter and what it runs on are optimized in debug builds too: the tests run whole
 // guests hundreds of times (record and replay), and unoptimized they run ~20x slower.
@@ -25,9 +24,10 @@ let package = Package(
         .target(name: "X86", swiftSettings: optimizedInDebug),
         .target(name: "X86ISA", swiftSettings: optimizedInDebug),
         .target(name: "X86Decoder", dependencies: ["X86", "X86ISA"], swiftSettings: optimizedInDebug),
+        .target(name: "SoftFloat", swiftSettings: optimizedInDebug),
         .target(name: "GuestMemory", dependencies: ["X86"], swiftSettings: optimizedInDebug),
         .target(name: "NestedPaging", dependencies: ["X86", "GuestMemory"], swiftSettings: optimizedInDebug),
-        .target(name: "X86CPU", dependencies: ["X86", "X86ISA", "X86Decoder", "GuestMemory", "NestedPaging"],
+        .target(name: "X86CPU", dependencies: ["X86", "X86ISA", "X86Decoder", "SoftFloat", "GuestMemory", "NestedPaging"],
                 swiftSettings: uncheckedExclusivity + optimizedInDebug),
         // The host CPU as the oracle for the interpreter (test support, like DecoderCheck).
         .target(name: "CPUCheck", dependencies: ["X86", "X86ISA", "X86Decoder", "X86CPU", "CHostCPU"]),
@@ -65,6 +65,7 @@ let package = Package(
         .executableTarget(name: "pmap-bench", dependencies: ["X86", "GuestMemory", "NestedPaging", "VMM"],
                           path: "Benchmarks/PmapBench"),
         .testTarget(name: "X86ISATests", dependencies: ["X86ISA", "X86Decoder"]),
+        .testTarget(name: "SoftFloatTests", dependencies: ["SoftFloat"]),
         .testTarget(name: "X86DecoderTests", dependencies: ["X86Decoder"]),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "X86"]),
         .testTarget(name: "NestedPagingTests", dependencies: ["NestedPaging", "GuestMemory", "X86"]),

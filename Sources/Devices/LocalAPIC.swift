@@ -14,6 +14,26 @@ import X86
 
 public final class LocalAPIC: MMIODevice, TimedDevice {
     public static let defaultBase: UInt64 = 0xFEE0_0000
+
+    /// Register offsets in the xAPIC page (SDM vol. 3, table 11-1); the x2APIC MSR of each is
+    /// `x2APICMSRBase` + offset / 16.
+    public enum Register {
+        public static let id: UInt32 = 0x20, version: UInt32 = 0x30, tpr: UInt32 = 0x80, apr: UInt32 = 0x90
+        public static let ppr: UInt32 = 0xA0, eoi: UInt32 = 0xB0, ldr: UInt32 = 0xD0, dfr: UInt32 = 0xE0
+        public static let svr: UInt32 = 0xF0
+        /// The first of eight 32-bit words each (every 16 bytes).
+        public static let isr: UInt32 = 0x100, tmr: UInt32 = 0x180, irr: UInt32 = 0x200
+        public static let esr: UInt32 = 0x280, lvtCMCI: UInt32 = 0x2F0, icrLow: UInt32 = 0x300, icrHigh: UInt32 = 0x310
+        /// LVT timer, thermal, performance, LINT0, LINT1, error: 0x320-0x370.
+        public static let lvtTimer: UInt32 = 0x320, lvtLINT0: UInt32 = 0x350, lvtLINT1: UInt32 = 0x360, lvtLast: UInt32 = 0x370
+        public static let initialCount: UInt32 = 0x380, currentCount: UInt32 = 0x390
+        public static let divideConfiguration: UInt32 = 0x3E0, selfIPI: UInt32 = 0x3F0
+    }
+    /// The x2APIC MSRs: 0x800-0x8FF.
+    public static let x2APICMSRBase: UInt32 = 0x800
+    /// SVR's APIC software enable and EOI-broadcast suppression; an LVT entry's mask bit.
+    static let svrEnable: UInt32 = 0x100, svrSuppressEOIBroadcast: UInt32 = 0x1000
+    static let lvtMasked: UInt32 = 0x1_0000
     let clock: GuestClock
     /// The timer's input clock, in Hz.
     public let busFrequency: UInt64
@@ -32,7 +52,7 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
     var esr: UInt32 = 0, pendingErrors: UInt32 = 0
     var icr: UInt64 = 0
     /// LVT: CMCI, timer, thermal, performance, LINT0, LINT1, error (all masked at reset).
-    var lvt = [UInt32](repeating: 0x1_0000, count: 7)
+    var lvt = [UInt32](repeating: LocalAPIC.lvtMasked, count: 7)
     static let lvtCMCI = 0, lvtTimer = 1, lvtThermal = 2, lvtPerformance = 3, lvtLINT0 = 4, lvtLINT1 = 5, lvtError = 6
     var initialCount: UInt32 = 0, divideConfiguration: UInt32 = 0
     /// When the current count was loaded (guest ns), and the next expiry (nil: stopped).
@@ -84,7 +104,7 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
 
     /// The vector the CPU would take now from the IRR: above the processor priority's class.
     public var deliverableVector: UInt8? {
-        guard globallyEnabled, svr & 0x100 != 0, let v = highest(irr) else { return nil }
+        guard globallyEnabled, svr & Self.svrEnable != 0, let v = highest(irr) else { return nil }
         return UInt32(v) & 0xF0 > ppr & 0xF0 ? v : nil
     }
 
@@ -93,7 +113,7 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
     /// MOV to CR8 below it exits and the interrupt is offered; 0 when no CR8 write can let an
     /// interrupt through (none requested, or the in-service one outranks it).
     public var tprThreshold: UInt32 {
-        guard globallyEnabled, svr & 0x100 != 0, let v = highest(irr) else { return 0 }
+        guard globallyEnabled, svr & Self.svrEnable != 0, let v = highest(irr) else { return 0 }
         let requested = UInt32(v) >> 4, inService = UInt32(highest(isr) ?? 0) >> 4
         return requested > inService ? requested : 0
     }
@@ -112,20 +132,20 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
     /// Whether the 8259A's INTR reaches the CPU: the APIC is globally disabled, or LINT0 is
     /// unmasked (virtual-wire mode, QEMU's rule).
     public var acceptsPICInterrupts: Bool {
-        !globallyEnabled || lvt[Self.lvtLINT0] & 0x1_0000 == 0
+        !globallyEnabled || lvt[Self.lvtLINT0] & Self.lvtMasked == 0
     }
 
     func eoi() {
         guard let v = highest(isr) else { return }
         let (w, m) = Self.bit(v)
         isr[w] &= ~m
-        if tmr[w] & m != 0 && svr & 0x1000 == 0 { onEOI(v) }
+        if tmr[w] & m != 0 && svr & Self.svrSuppressEOIBroadcast == 0 { onEOI(v) }
     }
 
     func raiseError(_ bits: UInt32) {
         pendingErrors |= bits
         let e = lvt[Self.lvtError]
-        if e & 0x1_0000 == 0 { accept(vector: UInt8(truncatingIfNeeded: e)) }
+        if e & Self.lvtMasked == 0 { accept(vector: UInt8(truncatingIfNeeded: e)) }
     }
 
     // MARK: the timer
@@ -188,7 +208,7 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
 
     func fireTimer() {
         let e = lvt[Self.lvtTimer]
-        if e & 0x1_0000 == 0 { accept(vector: UInt8(truncatingIfNeeded: e)) }
+        if e & Self.lvtMasked == 0 { accept(vector: UInt8(truncatingIfNeeded: e)) }
     }
 
     // MARK: registers (offsets in the xAPIC page; x2APIC MSR 0x800 + offset / 16)
@@ -196,26 +216,26 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
     /// A register read, or nil for one that does not exist (or is write-only).
     func readRegister(_ offset: UInt32) -> UInt64? {
         switch offset {
-        case 0x20: return UInt64(x2APIC ? id : id << 24)
-        case 0x30: return 0x0005_0014 // version 0x14, six LVT entries
-        case 0x80: return UInt64(tpr)
-        case 0x90: return x2APIC ? nil : 0
-        case 0xA0: return UInt64(ppr)
-        case 0xB0: return x2APIC ? nil : 0
-        case 0xD0: return UInt64(x2APIC ? (id >> 4) << 16 | 1 << (id & 15) : ldr)
-        case 0xE0: return x2APIC ? nil : UInt64(dfr)
-        case 0xF0: return UInt64(svr)
-        case 0x100...0x170: return UInt64(isr[Int(offset - 0x100) >> 4])
-        case 0x180...0x1F0: return UInt64(tmr[Int(offset - 0x180) >> 4])
-        case 0x200...0x270: return UInt64(irr[Int(offset - 0x200) >> 4])
-        case 0x280: return UInt64(esr)
-        case 0x2F0: return x2APIC ? nil : UInt64(lvt[Self.lvtCMCI]) // beyond the version's MaxLVT: no x2APIC MSR
-        case 0x300: return x2APIC ? icr : icr & 0xFFFF_FFFF
-        case 0x310: return x2APIC ? nil : icr >> 32
-        case 0x320...0x370: return UInt64(lvt[Int(offset - 0x320) / 16 + 1])
-        case 0x380: return UInt64(initialCount)
-        case 0x390: return UInt64(currentCount)
-        case 0x3E0: return UInt64(divideConfiguration)
+        case Register.id: return UInt64(x2APIC ? id : id << 24)
+        case Register.version: return 0x0005_0014 // version 0x14, six LVT entries
+        case Register.tpr: return UInt64(tpr)
+        case Register.apr: return x2APIC ? nil : 0
+        case Register.ppr: return UInt64(ppr)
+        case Register.eoi: return x2APIC ? nil : 0
+        case Register.ldr: return UInt64(x2APIC ? (id >> 4) << 16 | 1 << (id & 15) : ldr)
+        case Register.dfr: return x2APIC ? nil : UInt64(dfr)
+        case Register.svr: return UInt64(svr)
+        case Register.isr...Register.isr + 0x70: return UInt64(isr[Int(offset - Register.isr) >> 4])
+        case Register.tmr...Register.tmr + 0x70: return UInt64(tmr[Int(offset - Register.tmr) >> 4])
+        case Register.irr...Register.irr + 0x70: return UInt64(irr[Int(offset - Register.irr) >> 4])
+        case Register.esr: return UInt64(esr)
+        case Register.lvtCMCI: return x2APIC ? nil : UInt64(lvt[Self.lvtCMCI]) // beyond the version's MaxLVT: no x2APIC MSR
+        case Register.icrLow: return x2APIC ? icr : icr & 0xFFFF_FFFF
+        case Register.icrHigh: return x2APIC ? nil : icr >> 32
+        case Register.lvtTimer...Register.lvtLast: return UInt64(lvt[Int(offset - Register.lvtTimer) / 16 + 1])
+        case Register.initialCount: return UInt64(initialCount)
+        case Register.currentCount: return UInt64(currentCount)
+        case Register.divideConfiguration: return UInt64(divideConfiguration)
         default: return nil
         }
     }
@@ -223,40 +243,40 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
     /// A register write; false for one that does not exist or is read-only (x2APIC: #GP).
     func writeRegister(_ offset: UInt32, _ value: UInt64) -> Bool {
         let v = UInt32(truncatingIfNeeded: value)
-        let softwareDisabled = svr & 0x100 == 0
+        let softwareDisabled = svr & Self.svrEnable == 0
         switch offset {
-        case 0x20:
+        case Register.id:
             if x2APIC { return false }
             id = v >> 24
-        case 0x80:
+        case Register.tpr:
             tpr = v & 0xFF
             onTPRChange(tpr)
-        case 0xB0:
+        case Register.eoi:
             if x2APIC && v != 0 { return false }
             eoi()
-        case 0xD0:
+        case Register.ldr:
             if x2APIC { return false }
             ldr = v & 0xFF00_0000
-        case 0xE0:
+        case Register.dfr:
             if x2APIC { return false }
             dfr = v | 0x0FFF_FFFF
-        case 0xF0:
+        case Register.svr:
             svr = v & 0x11FF
-            if svr & 0x100 == 0 { for i in 0..<lvt.count { lvt[i] |= 0x1_0000 } }
-        case 0x280:
+            if svr & Self.svrEnable == 0 { for i in 0..<lvt.count { lvt[i] |= Self.lvtMasked } }
+        case Register.esr:
             if x2APIC && v != 0 { return false }
             esr = pendingErrors
             pendingErrors = 0
-        case 0x300:
+        case Register.icrLow:
             icr = x2APIC ? value : (icr & ~0xFFFF_FFFF) | UInt64(v)
             sendIPI()
-        case 0x310:
+        case Register.icrHigh:
             if x2APIC { return false }
             icr = (icr & 0xFFFF_FFFF) | UInt64(v) << 32
-        case 0x2F0 where x2APIC:
+        case Register.lvtCMCI where x2APIC:
             return false
-        case 0x2F0, 0x320...0x370:
-            let n = offset == 0x2F0 ? Self.lvtCMCI : Int(offset - 0x320) / 16 + 1
+        case Register.lvtCMCI, Register.lvtTimer...Register.lvtLast:
+            let n = offset == Register.lvtCMCI ? Self.lvtCMCI : Int(offset - Register.lvtTimer) / 16 + 1
             // Writable bits: vector, delivery mode, polarity/trigger (LINT only), mask, timer mode.
             var mask: UInt32 = 0x1_00FF
             switch n {
@@ -266,25 +286,25 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
             default: mask = 0x1_07FF
             }
             let oldMode = timerMode
-            lvt[n] = v & mask | (softwareDisabled ? 0x1_0000 : 0)
+            lvt[n] = v & mask | (softwareDisabled ? Self.lvtMasked : 0)
             if n == Self.lvtTimer && timerMode != oldMode {
                 // Changing modes stops the timer (and disarms a TSC deadline).
                 timerExpiry = nil
                 tscDeadline = 0
                 tscDeadlineTime = nil
             }
-        case 0x380:
+        case Register.initialCount:
             initialCount = v
             startTimer()
-        case 0x3E0:
+        case Register.divideConfiguration:
             divideConfiguration = v & 0xB
-        case 0x3F0:
+        case Register.selfIPI:
             // x2APIC SELF IPI.
             // x2APIC SELF IPI: bits 31:8 are reserved.
             guard x2APIC, v & ~0xFF == 0 else { return false }
             accept(vector: UInt8(truncatingIfNeeded: v))
         default:
-            return offset == 0x90 || offset == 0xA0 || offset == 0x390 || offset == 0x30 ? !x2APIC : false
+            return [Register.apr, Register.ppr, Register.currentCount, Register.version].contains(offset) ? !x2APIC : false
         }
         return true
     }
@@ -324,15 +344,15 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
 
     /// RDMSR 0x800-0x8FF; nil is #GP (xAPIC mode, or no such register).
     public func readMSR(_ index: UInt32) -> UInt64? {
-        guard x2APIC, index != 0x83F else { return nil }
-        return readRegister((index - 0x800) << 4)
+        guard x2APIC, index != Self.x2APICMSRBase + Register.selfIPI >> 4 else { return nil }
+        return readRegister((index - Self.x2APICMSRBase) << 4)
     }
 
     /// WRMSR 0x800-0x8FF; false is #GP.
     public func writeMSR(_ index: UInt32, _ value: UInt64) -> Bool {
         guard x2APIC else { return false }
-        let offset = (index - 0x800) << 4
-        if offset != 0x300 && value >> 32 != 0 { return false }
+        let offset = (index - Self.x2APICMSRBase) << 4
+        if offset != Register.icrLow && value >> 32 != 0 { return false }
         return writeRegister(offset, value)
     }
 
@@ -353,7 +373,7 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
     func reset() {
         for i in 0..<8 { irr[i] = 0; isr[i] = 0; tmr[i] = 0 }
         tpr = 0; ldr = 0; dfr = 0xFFFF_FFFF; svr = 0xFF; esr = 0; pendingErrors = 0; icr = 0
-        for i in 0..<lvt.count { lvt[i] = 0x1_0000 }
+        for i in 0..<lvt.count { lvt[i] = Self.lvtMasked }
         initialCount = 0; divideConfiguration = 0; timerExpiry = nil
         tscDeadline = 0; tscDeadlineTime = nil
         onTPRChange(0)

@@ -23,9 +23,9 @@ extension Machine {
             chip.portWrite(offset: 0, size: 1, value: UInt32(bytes[0]))
             for b in bytes.dropFirst() { chip.portWrite(offset: 1, size: 1, value: UInt32(b)) }
         }
-        lapic.mmioWrite(offset: 0xF0, size: 4, value: 0x1FF)
-        lapic.mmioWrite(offset: 0x350, size: 4, value: 0x8700)
-        lapic.mmioWrite(offset: 0x360, size: 4, value: 0x8400)
+        lapic.mmioWrite(offset: UInt64(LocalAPIC.Register.svr), size: 4, value: 0x1FF)
+        lapic.mmioWrite(offset: UInt64(LocalAPIC.Register.lvtLINT0), size: 4, value: 0x8700)
+        lapic.mmioWrite(offset: UInt64(LocalAPIC.Register.lvtLINT1), size: 4, value: 0x8400)
     }
 
     /// An ISA interrupt line: to the 8259A pair and to the IOAPIC (IRQ 0 on pin 2, as on

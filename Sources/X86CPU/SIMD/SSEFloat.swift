@@ -1,3 +1,4 @@
+import SoftFloat
 import X86
 import X86Decoder
 
@@ -9,10 +10,6 @@ import X86Decoder
 // unmasked, every flag is set and #XM is raised; either way the destination is unchanged.
 
 /// One lane's binary operation.
-enum LaneOp {
-    case add, sub, mul, div, min, max
-}
-
 extension Op {
     /// ADDPS and its kin: the operation, whether on doubles, whether scalar.
     var laneForm: (LaneOp, double: Bool, scalar: Bool) {

@@ -1,3 +1,4 @@
+import SoftFloat
 import X86
 import X86Decoder
 

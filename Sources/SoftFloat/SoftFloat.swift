@@ -10,89 +10,100 @@
 // the caller's business (SSE and the x87 choose differently).
 
 /// Exception flags, in MXCSR's and the x87 status word's bit order.
-struct FPFlags: OptionSet {
-    let rawValue: UInt32
-    static let invalid = FPFlags(rawValue: 1)      // IE
-    static let denormal = FPFlags(rawValue: 2)     // DE
-    static let divideByZero = FPFlags(rawValue: 4) // ZE
-    static let overflow = FPFlags(rawValue: 8)     // OE
-    static let underflow = FPFlags(rawValue: 16)   // UE
-    static let inexact = FPFlags(rawValue: 32)     // PE
+public struct FPFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let invalid = FPFlags(rawValue: 1)      // IE
+    public static let denormal = FPFlags(rawValue: 2)     // DE
+    public static let divideByZero = FPFlags(rawValue: 4) // ZE
+    public static let overflow = FPFlags(rawValue: 8)     // OE
+    public static let underflow = FPFlags(rawValue: 16)   // UE
+    public static let inexact = FPFlags(rawValue: 32)     // PE
     /// Not a flag of the architecture: an operand was a NaN (see SoftFloat.prioritized).
-    static let nanOperand = FPFlags(rawValue: 1 << 16)
+    public static let nanOperand = FPFlags(rawValue: 1 << 16)
     /// Not a flag of the architecture: the last rounding increased the magnitude (the x87
     /// reports it in C1).
-    static let roundedUp = FPFlags(rawValue: 1 << 17)
+    public static let roundedUp = FPFlags(rawValue: 1 << 17)
     /// The six architectural flags.
-    var architectural: FPFlags { intersection(FPFlags(rawValue: 0x3F)) }
+    public var architectural: FPFlags { intersection(FPFlags(rawValue: 0x3F)) }
 }
 
 /// Rounding control, as MXCSR.RC and the x87 control word's RC encode it.
-enum FPRounding: UInt32 {
+public enum FPRounding: UInt32, Sendable {
     case nearest = 0, down = 1, up = 2, towardZero = 3
 }
 
 /// A binary format: how many significand bits (the integer bit included) and the
 /// exponent range of its normal numbers.
-struct FPFormat {
+public struct FPFormat: Sendable {
     /// Significand precision p.
-    let precision: Int
-    let exponentBits: Int
+    public let precision: Int
+    public let exponentBits: Int
     /// The x87 extended format stores its integer bit.
-    let explicitInteger: Bool
-    var bias: Int32 { (1 << Int32(exponentBits - 1)) - 1 }
-    var minExponent: Int32 { 1 - bias }
-    var maxExponent: Int32 { bias }
-    var fractionBits: Int { precision - 1 }
+    public let explicitInteger: Bool
+    public var bias: Int32 { (1 << Int32(exponentBits - 1)) - 1 }
+    public var minExponent: Int32 { 1 - bias }
+    public var maxExponent: Int32 { bias }
+    public var fractionBits: Int { precision - 1 }
 
-    static let single = FPFormat(precision: 24, exponentBits: 8, explicitInteger: false)
-    static let double = FPFormat(precision: 53, exponentBits: 11, explicitInteger: false)
-    static let extended = FPFormat(precision: 64, exponentBits: 15, explicitInteger: true)
+    public static let single = FPFormat(precision: 24, exponentBits: 8, explicitInteger: false)
+    public static let double = FPFormat(precision: 53, exponentBits: 11, explicitInteger: false)
+    public static let extended = FPFormat(precision: 64, exponentBits: 15, explicitInteger: true)
     /// The x87's precision control narrows the significand and keeps the extended range.
-    static func extended(precision: Int) -> FPFormat {
+    public static func extended(precision: Int) -> FPFormat {
         FPFormat(precision: precision, exponentBits: 15, explicitInteger: true)
     }
 }
 
 /// The environment one operation runs in.
-struct FPEnvironment {
-    var rounding: FPRounding = .nearest
+public struct FPEnvironment: Sendable {
+    public var rounding: FPRounding = .nearest
     /// MXCSR.FTZ: a tiny result becomes zero (with UE and PE) when underflow is masked.
-    var flushToZero = false
+    public var flushToZero = false
     /// MXCSR.DAZ: denormal operands read as zero, and raise no DE.
-    var denormalsAreZero = false
+    public var denormalsAreZero = false
     /// Unmasked underflow: tininess alone signals UE (the result is then not delivered
     /// as a denormal; the caller faults or, on the x87, rescales).
-    var underflowUnmasked = false
+    public var underflowUnmasked = false
     /// Unmasked overflow: OE, and PE only if the rounding itself was inexact (the caller
     /// faults or rescales rather than delivering infinity).
-    var overflowUnmasked = false
+    public var overflowUnmasked = false
+
+    @inlinable public init(rounding: FPRounding = .nearest, flushToZero: Bool = false, denormalsAreZero: Bool = false,
+                           underflowUnmasked: Bool = false, overflowUnmasked: Bool = false) {
+        (self.rounding, self.flushToZero, self.denormalsAreZero) = (rounding, flushToZero, denormalsAreZero)
+        (self.underflowUnmasked, self.overflowUnmasked) = (underflowUnmasked, overflowUnmasked)
+    }
 }
 
 /// A floating-point value taken apart. A finite nonzero value is
 /// `significand × 2^(exponent − 63)` with the significand's bit 63 set; a NaN keeps its
 /// fraction left-aligned below bit 63 (bit 62 is the quiet bit).
-struct FPValue: Equatable {
-    enum Kind: Equatable { case zero, finite, infinity, quietNaN, signalingNaN, unsupported }
-    var kind: Kind
-    var sign: Bool
-    var exponent: Int32 = 0
-    var significand: UInt64 = 0
+public struct FPValue: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable { case zero, finite, infinity, quietNaN, signalingNaN, unsupported }
+    public var kind: Kind
+    public var sign: Bool
+    public var exponent: Int32 = 0
+    public var significand: UInt64 = 0
 
-    var isNaN: Bool { kind == .quietNaN || kind == .signalingNaN }
-    static func zero(_ sign: Bool) -> FPValue { FPValue(kind: .zero, sign: sign) }
-    static func infinity(_ sign: Bool) -> FPValue { FPValue(kind: .infinity, sign: sign) }
+    @inlinable public init(kind: Kind, sign: Bool, exponent: Int32 = 0, significand: UInt64 = 0) {
+        (self.kind, self.sign, self.exponent, self.significand) = (kind, sign, exponent, significand)
+    }
+
+    public var isNaN: Bool { kind == .quietNaN || kind == .signalingNaN }
+    public static func zero(_ sign: Bool) -> FPValue { FPValue(kind: .zero, sign: sign) }
+    public static func infinity(_ sign: Bool) -> FPValue { FPValue(kind: .infinity, sign: sign) }
     /// The QNaN "indefinite": sign set, quiet bit only.
-    static let indefinite = FPValue(kind: .quietNaN, sign: true, significand: 0xC000_0000_0000_0000)
+    public static let indefinite = FPValue(kind: .quietNaN, sign: true, significand: 0xC000_0000_0000_0000)
 
     /// The same NaN made quiet.
-    var quieted: FPValue {
+    public var quieted: FPValue {
         FPValue(kind: .quietNaN, sign: sign, exponent: 0, significand: significand | 0xC000_0000_0000_0000)
     }
 
     /// Takes apart a single or double (in the low bits of `bits`); DE is reported in `flags`
     /// for a denormal unless DAZ turns it into zero.
-    static func unpack(_ bits: UInt64, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPValue {
+    public static func unpack(_ bits: UInt64, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPValue {
         let f = format.fractionBits
         let sign = (bits >> UInt64(f + format.exponentBits)) & 1 != 0
         let e = Int32((bits >> UInt64(f)) & ((1 << UInt64(format.exponentBits)) - 1))
@@ -116,7 +127,7 @@ struct FPValue: Equatable {
     /// Takes apart an 80-bit extended value. Encodings the 387 and later no longer support
     /// (pseudo-NaN, pseudo-infinity, unnormal) are `.unsupported`; a pseudo-denormal reads as
     /// the denormal it means.
-    static func unpack(extended sig: UInt64, _ se: UInt16, _ flags: inout FPFlags) -> FPValue {
+    public static func unpack(extended sig: UInt64, _ se: UInt16, _ flags: inout FPFlags) -> FPValue {
         let sign = se & 0x8000 != 0
         let e = Int32(se & 0x7FFF)
         let integer = sig >> 63 != 0
@@ -136,7 +147,7 @@ struct FPValue: Equatable {
     }
 
     /// A single or double bit pattern: NaN fractions are cut to the format (quiet bit kept).
-    func pack(_ format: FPFormat) -> UInt64 {
+    public func pack(_ format: FPFormat) -> UInt64 {
         let f = UInt64(format.fractionBits)
         let s: UInt64 = sign ? 1 << (f + UInt64(format.exponentBits)) : 0
         let top = UInt64((1 << Int32(format.exponentBits)) - 1) << f
@@ -154,7 +165,7 @@ struct FPValue: Equatable {
     }
 
     /// An 80-bit pattern (significand, sign and exponent).
-    func packExtended() -> (significand: UInt64, se: UInt16) {
+    public func packExtended() -> (significand: UInt64, se: UInt16) {
         let s: UInt16 = sign ? 0x8000 : 0
         switch kind {
         case .zero: return (0, s)
@@ -170,18 +181,23 @@ struct FPValue: Equatable {
 
 /// A rounded result, ready to pack: sign, biased exponent and significand with the
 /// integer bit at bit `precision − 1` (zero for denormals), or a special value.
-struct FPRounded {
-    var value: FPValue
+public struct FPRounded: Sendable {
+    public var value: FPValue
     /// The unmasked-exception cases: the exact result overflowed or was tiny, so the caller
     /// decides (SSE faults; the x87 delivers it rescaled).
-    var overflowed = false
-    var tiny = false
+    public var overflowed = false
+    public var tiny = false
 }
 
-enum SoftFloat {
+/// A lane operation of SSE's arithmetic (and the x87's four basic ones).
+public enum LaneOp: Sendable {
+    case add, sub, mul, div, min, max
+}
+
+public enum SoftFloat {
     /// Rounds `sig × 2^(exponent − 127)` (sig nonzero) to `format` under `env`, adding the
     /// flags it raises (OE, UE, PE) to `flags`.
-    static func round(sign: Bool, exponent: Int32, sig: UInt128, _ format: FPFormat, _ env: FPEnvironment,
+    public static func round(sign: Bool, exponent: Int32, sig: UInt128, _ format: FPFormat, _ env: FPEnvironment,
                       _ flags: inout FPFlags) -> FPRounded {
         let lz = Int32(sig.leadingZeroBitCount)
         let sig = sig << UInt128(lz)
@@ -242,7 +258,7 @@ enum SoftFloat {
     }
 
     /// A finite nonzero value rounded to `format` (a conversion between formats).
-    static func round(_ x: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
+    public static func round(_ x: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
         round(sign: x.sign, exponent: x.exponent, sig: UInt128(x.significand) << 64, format, env, &flags)
     }
 
@@ -250,14 +266,14 @@ enum SoftFloat {
     /// the last kept place), rounded by `mode`; whether bits were lost. The kept value may
     /// carry into one bit more than it had.
     @inline(__always)
-    static func roundBits(_ sig: UInt128, drop: Int, sign: Bool, _ mode: FPRounding) -> (UInt128, Bool) {
+    public static func roundBits(_ sig: UInt128, drop: Int, sign: Bool, _ mode: FPRounding) -> (UInt128, Bool) {
         let (keep, inexact, _) = roundBitsReporting(sig, drop: drop, sign: sign, mode)
         return (keep, inexact)
     }
 
     /// roundBits, and whether it rounded the magnitude up.
     @inline(__always)
-    static func roundBitsReporting(_ sig: UInt128, drop: Int, sign: Bool, _ mode: FPRounding) -> (UInt128, Bool, Bool) {
+    public static func roundBitsReporting(_ sig: UInt128, drop: Int, sign: Bool, _ mode: FPRounding) -> (UInt128, Bool, Bool) {
         let keep: UInt128, rest: UInt128, below: Bool
         if drop > 128 {
             // Less than half of the last kept place (and nonzero when sig is).
@@ -282,7 +298,7 @@ enum SoftFloat {
     /// One operation's flags as the SDM's precedence leaves them (vol. 1, 4.9.2): a NaN
     /// operand, an invalid operation or a division by zero outranks a denormal operand, which
     /// is then not reported.
-    static func prioritized(_ flags: FPFlags) -> FPFlags {
+    public static func prioritized(_ flags: FPFlags) -> FPFlags {
         var f = flags
         if f.contains(.nanOperand) || f.contains(.invalid) || f.contains(.divideByZero) { f.remove(.denormal) }
         f.remove(.nanOperand)
@@ -292,7 +308,7 @@ enum SoftFloat {
     // MARK: whole operations on non-NaN operands (callers choose the NaN result)
 
     /// a op b for add, sub, mul and div, the special cases included; neither may be a NaN.
-    static func arithmetic(_ op: LaneOp, _ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment,
+    public static func arithmetic(_ op: LaneOp, _ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment,
                            _ flags: inout FPFlags) -> FPRounded {
         let special: FPValue
         switch op {
@@ -319,7 +335,7 @@ enum SoftFloat {
     /// The cases of add, sub, mul and div whose result needs no rounding (infinities, zeros,
     /// invalid operations); nil when both operands are finite and the result must be computed
     /// (a zero operand of add/sub included: the other operand is then rounded).
-    static func exactArithmetic(_ op: LaneOp, _ a: FPValue, _ b: FPValue, _ env: FPEnvironment,
+    public static func exactArithmetic(_ op: LaneOp, _ a: FPValue, _ b: FPValue, _ env: FPEnvironment,
                                 _ flags: inout FPFlags) -> FPValue? {
         var b = b
         switch op {
@@ -358,13 +374,13 @@ enum SoftFloat {
     }
 
     /// IE, and the indefinite QNaN.
-    static func invalid(_ flags: inout FPFlags) -> FPValue {
+    public static func invalid(_ flags: inout FPFlags) -> FPValue {
         flags.insert(.invalid)
         return .indefinite
     }
 
     /// √a, special cases included (a NaN comes back quiet, IE if it was signaling).
-    static func squareRoot(_ a: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPValue {
+    public static func squareRoot(_ a: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPValue {
         switch a.kind {
         case .signalingNaN, .unsupported: flags.insert(.invalid); return a.kind == .unsupported ? .indefinite : a.quieted
         case .quietNaN: return a
@@ -377,7 +393,7 @@ enum SoftFloat {
     /// RCPSS's approximation of 1/x for a single's bits: the SDM fixes only its error
     /// (|relative error| ≤ 1.5 × 2^−12) and its special cases (denormal operands read as
     /// zero, tiny results are zero). softvmm gives 1/x rounded to 12 bits, the same on every host.
-    static func reciprocalEstimate(_ x: UInt32) -> UInt32 {
+    public static func reciprocalEstimate(_ x: UInt32) -> UInt32 {
         var flags = FPFlags()
         let v = FPValue.unpack(UInt64(x), .single, FPEnvironment(denormalsAreZero: true), &flags)
         switch v.kind {
@@ -392,7 +408,7 @@ enum SoftFloat {
 
     /// RSQRTSS's approximation of 1/√x, with the same error bound and rules as RCPSS's;
     /// negative operands give the indefinite QNaN.
-    static func reciprocalSquareRootEstimate(_ x: UInt32) -> UInt32 {
+    public static func reciprocalSquareRootEstimate(_ x: UInt32) -> UInt32 {
         var flags = FPFlags()
         let v = FPValue.unpack(UInt64(x), .single, FPEnvironment(denormalsAreZero: true), &flags)
         switch v.kind {
@@ -408,11 +424,11 @@ enum SoftFloat {
     }
 
     /// Twelve significant bits in the single range.
-    static let estimateFormat = FPFormat(precision: 12, exponentBits: 8, explicitInteger: false)
+    public static let estimateFormat = FPFormat(precision: 12, exponentBits: 8, explicitInteger: false)
 
     /// The integer nearest `a` by `mode`, in a's format (ROUNDPS, FRNDINT): the sign is kept
     /// (−0.3 rounds to −0), NaNs come back quiet (IE if signaling), PE when inexact.
-    static func roundToIntegral(_ a: FPValue, _ format: FPFormat, _ mode: FPRounding, _ flags: inout FPFlags) -> FPValue {
+    public static func roundToIntegral(_ a: FPValue, _ format: FPFormat, _ mode: FPRounding, _ flags: inout FPFlags) -> FPValue {
         switch a.kind {
         case .signalingNaN, .unsupported:
             flags.insert(.invalid)
@@ -429,10 +445,10 @@ enum SoftFloat {
         }
     }
 
-    enum Order { case less, equal, greater, unordered }
+    public enum Order: Sendable { case less, equal, greater, unordered }
 
     /// The order of two values (zeros equal whatever their signs; NaNs unordered).
-    static func compare(_ a: FPValue, _ b: FPValue) -> Order {
+    public static func compare(_ a: FPValue, _ b: FPValue) -> Order {
         if a.isNaN || b.isNaN || a.kind == .unsupported || b.kind == .unsupported { return .unordered }
         if a.kind == .zero && b.kind == .zero { return .equal }
         // Magnitude order: zero < finite (by exponent, then significand) < infinity.
@@ -452,7 +468,7 @@ enum SoftFloat {
 
     /// CMPPS's eight predicates (imm8 bits 0-2): EQ, LT, LE, UNORD, NEQ, NLT, NLE, ORD. LT, LE,
     /// NLT and NLE signal IE on any NaN, the others only on a signaling one.
-    static func predicate(_ p: Int, _ a: FPValue, _ b: FPValue, _ flags: inout FPFlags) -> Bool {
+    public static func predicate(_ p: Int, _ a: FPValue, _ b: FPValue, _ flags: inout FPFlags) -> Bool {
         let signaling = p & 3 == 1 || p & 3 == 2
         if a.kind == .signalingNaN || b.kind == .signalingNaN || (signaling && (a.isNaN || b.isNaN)) {
             flags.insert(.invalid)
@@ -474,7 +490,7 @@ enum SoftFloat {
 
     /// a + b (b's sign already flipped for a subtraction). Exact cancellation is +0, or −0
     /// when rounding down.
-    static func add(_ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
+    public static func add(_ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
         var (x, y) = a.exponent >= b.exponent ? (a, b) : (b, a)
         // The larger at bits 126..63; the smaller shifted right, its lost bits kept as a sticky bit.
         let big = UInt128(x.significand) << 63
@@ -499,12 +515,12 @@ enum SoftFloat {
         return round(sign: sign, exponent: x.exponent + 1, sig: sum, format, env, &flags)
     }
 
-    static func multiply(_ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
+    public static func multiply(_ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
         let p = UInt128(a.significand) * UInt128(b.significand)
         return round(sign: a.sign != b.sign, exponent: a.exponent + b.exponent + 1, sig: p, format, env, &flags)
     }
 
-    static func divide(_ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
+    public static func divide(_ a: FPValue, _ b: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
         // Two 64-bit quotient digits and the remainder as a sticky bit.
         let smaller = a.significand < b.significand
         let n = UInt128(a.significand) << (smaller ? 64 : 63)
@@ -515,7 +531,7 @@ enum SoftFloat {
         return round(sign: a.sign != b.sign, exponent: a.exponent - b.exponent - (smaller ? 1 : 0), sig: q, format, env, &flags)
     }
 
-    static func squareRootFinite(_ a: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
+    public static func squareRootFinite(_ a: FPValue, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
         // value = m × 2^(e − 63); with N = m × 2^63 (e even) or m × 2^64 (e odd), √N has its
         // leading bit at 63 and √value = √N × 2^(⌊e/2⌋ − 63).
         let n = UInt128(a.significand) << (a.exponent & 1 == 0 ? 63 : 64)
@@ -526,7 +542,7 @@ enum SoftFloat {
     }
 
     /// ⌊√n⌋ and n − ⌊√n⌋² for n < 2^128.
-    static func integerSquareRoot(_ n: UInt128) -> (UInt64, UInt128) {
+    public static func integerSquareRoot(_ n: UInt128) -> (UInt64, UInt128) {
         var rem = n
         var root: UInt128 = 0
         var bit: UInt128 = 1 << 126
@@ -544,7 +560,7 @@ enum SoftFloat {
     }
 
     /// A signed integer's value, rounded to `format` (PE when inexact).
-    static func fromInteger(_ v: Int64, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPValue {
+    public static func fromInteger(_ v: Int64, _ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPValue {
         if v == 0 { return .zero(false) }
         let magnitude = v.magnitude
         return round(sign: v < 0, exponent: 63, sig: UInt128(magnitude) << 64, format, env, &flags).value
@@ -553,7 +569,7 @@ enum SoftFloat {
     /// A finite value's nearest integer by `mode`: its magnitude, and the rounding's flags
     /// (PE when inexact, with the roundedUp marker when the magnitude went up); nil when the
     /// magnitude needs more than 64 bits.
-    static func integerPart(_ a: FPValue, _ mode: FPRounding) -> (magnitude: UInt64, flags: FPFlags)? {
+    public static func integerPart(_ a: FPValue, _ mode: FPRounding) -> (magnitude: UInt64, flags: FPFlags)? {
         if a.kind == .zero { return (0, []) }
         if a.exponent >= 64 { return nil }
         // value = sig × 2^64 × 2^(exponent − 127): drop the bits below the units place.
@@ -566,7 +582,7 @@ enum SoftFloat {
 
     /// Converts to a signed integer of `bits` bits; NaN, infinity and out-of-range values are
     /// invalid and give the "integer indefinite" (the most negative value).
-    static func toInteger(_ a: FPValue, bits: Int, _ mode: FPRounding, _ flags: inout FPFlags) -> UInt64 {
+    public static func toInteger(_ a: FPValue, bits: Int, _ mode: FPRounding, _ flags: inout FPFlags) -> UInt64 {
         let indefinite: UInt64 = 1 << UInt64(bits - 1)
         let mask: UInt64 = bits == 64 ? ~0 : (1 << UInt64(bits)) - 1
         guard a.kind == .finite || a.kind == .zero, let (m, rounding) = integerPart(a, mode) else {

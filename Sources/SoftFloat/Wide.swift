@@ -6,17 +6,17 @@
 
 /// A wide binary value for intermediate results: `significand × 2^(exponent − 127)`, the
 /// significand normalized to bit 127 (or zero).
-struct Wide {
-    var sign: Bool
-    var exponent: Int
-    var significand: UInt128
+public struct Wide: Sendable {
+    public var sign: Bool
+    public var exponent: Int
+    public var significand: UInt128
 
-    static let zero = Wide(sign: false, exponent: 0, significand: 0)
-    var isZero: Bool { significand == 0 }
-    var negated: Wide { Wide(sign: !sign, exponent: exponent, significand: significand) }
-    var magnitude: Wide { Wide(sign: false, exponent: exponent, significand: significand) }
+    public static let zero = Wide(sign: false, exponent: 0, significand: 0)
+    public var isZero: Bool { significand == 0 }
+    public var negated: Wide { Wide(sign: !sign, exponent: exponent, significand: significand) }
+    public var magnitude: Wide { Wide(sign: false, exponent: exponent, significand: significand) }
 
-    init(sign: Bool, exponent: Int, significand: UInt128) {
+    public init(sign: Bool, exponent: Int, significand: UInt128) {
         if significand == 0 {
             (self.sign, self.exponent, self.significand) = (sign, 0, 0)
             return
@@ -25,22 +25,22 @@ struct Wide {
         (self.sign, self.exponent, self.significand) = (sign, exponent - lz, significand << UInt128(lz))
     }
 
-    init(_ n: Int) {
+    public init(_ n: Int) {
         self.init(sign: n < 0, exponent: 127, significand: UInt128(n.magnitude))
     }
 
     /// A finite value exactly.
-    init(_ v: FPValue) {
+    public init(_ v: FPValue) {
         self.init(sign: v.sign, exponent: Int(v.exponent), significand: v.kind == .zero ? 0 : UInt128(v.significand) << 64)
     }
 
     /// Rounded once to `format` by `env`.
-    func rounded(_ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
+    public func rounded(_ format: FPFormat, _ env: FPEnvironment, _ flags: inout FPFlags) -> FPRounded {
         if isZero { return FPRounded(value: .zero(sign)) }
         return SoftFloat.round(sign: sign, exponent: Int32(clamping: exponent), sig: significand, format, env, &flags)
     }
 
-    static func * (a: Wide, b: Wide) -> Wide {
+    public static func * (a: Wide, b: Wide) -> Wide {
         if a.isZero || b.isZero { return Wide(sign: a.sign != b.sign, exponent: 0, significand: 0) }
         // The low half's bits dropped are kept as a sticky bit, as in + and /.
         let p = a.significand.multipliedFullWidth(by: b.significand)
@@ -51,7 +51,7 @@ struct Wide {
         return Wide(sign: a.sign != b.sign, exponent: a.exponent + b.exponent, significand: p.high << 1 | p.low >> 127 | sticky)
     }
 
-    static func / (a: Wide, b: Wide) -> Wide {
+    public static func / (a: Wide, b: Wide) -> Wide {
         if a.isZero { return a }
         var r = a.significand, carry = false, e = a.exponent - b.exponent
         if r < b.significand { carry = r >> 127 != 0; r <<= 1; e -= 1 }
@@ -67,7 +67,7 @@ struct Wide {
         return Wide(sign: a.sign != b.sign, exponent: e, significand: q | (r != 0 || carry ? 1 : 0))
     }
 
-    static func + (a: Wide, b: Wide) -> Wide {
+    public static func + (a: Wide, b: Wide) -> Wide {
         if a.isZero { return b }
         if b.isZero { return a }
         let (x, y) = (a.exponent, a.significand) >= (b.exponent, b.significand) ? (a, b) : (b, a)
@@ -84,16 +84,16 @@ struct Wide {
         return Wide(sign: x.sign, exponent: x.exponent + 1, significand: s)
     }
 
-    static func - (a: Wide, b: Wide) -> Wide { a + b.negated }
+    public static func - (a: Wide, b: Wide) -> Wide { a + b.negated }
 
     /// 2^k times the value.
-    func scaled(_ k: Int) -> Wide { isZero ? self : Wide(sign: sign, exponent: exponent + k, significand: significand) }
+    public func scaled(_ k: Int) -> Wide { isZero ? self : Wide(sign: sign, exponent: exponent + k, significand: significand) }
 
-    static let one = Wide(1)
-    static let pi = Wide(sign: false, exponent: 1, significand: 0xC90F_DAA2_2168_C234_C4C6_628B_80DC_1CD1)
-    static let halfPi = pi.scaled(-1)
-    static let ln2 = Wide(sign: false, exponent: -1, significand: 0xB172_17F7_D1CF_79AB_C9E3_B398_03F2_F6AF)
-    static let sqrt3: Wide = {
+    public static let one = Wide(1)
+    public static let pi = Wide(sign: false, exponent: 1, significand: 0xC90F_DAA2_2168_C234_C4C6_628B_80DC_1CD1)
+    public static let halfPi = pi.scaled(-1)
+    public static let ln2 = Wide(sign: false, exponent: -1, significand: 0xB172_17F7_D1CF_79AB_C9E3_B398_03F2_F6AF)
+    public static let sqrt3: Wide = {
         var s = Wide(sign: false, exponent: 0, significand: 0xDDB3_D742_C265_5000_0000_0000_0000_0000) // ≈ 1.732
         for _ in 0..<4 { s = (s + Wide(3) / s).scaled(-1) }
         return s
@@ -101,7 +101,7 @@ struct Wide {
 
     /// Σ over a power series: term(k) from the previous term, until terms no longer matter.
     /// The first correction is always added, so that its sticky bit marks the sum inexact.
-    static func series(first: Wide, next: (Wide, Int) -> Wide) -> Wide {
+    public static func series(first: Wide, next: (Wide, Int) -> Wide) -> Wide {
         var sum = first, term = first, k = 1
         repeat {
             term = next(term, k)
@@ -112,17 +112,17 @@ struct Wide {
     }
 
     /// sin and cos of |r| ≤ π/4.
-    static func sinSeries(_ r: Wide) -> Wide {
+    public static func sinSeries(_ r: Wide) -> Wide {
         let r2 = r * r
         return series(first: r) { t, k in (t * r2 / Wide((2 * k) * (2 * k + 1))).negated }
     }
-    static func cosSeries(_ r: Wide) -> Wide {
+    public static func cosSeries(_ r: Wide) -> Wide {
         let r2 = r * r
         return series(first: one) { t, k in (t * r2 / Wide((2 * k - 1) * (2 * k))).negated }
     }
 
     /// atan(t) for t ≥ 0, reduced to |t| ≤ tan(π/12).
-    static func atan(_ t: Wide) -> Wide {
+    public static func atan(_ t: Wide) -> Wide {
         if t.isZero { return t }
         if t.exponent >= 0 && !(t.exponent == 0 && t.significand == 1 << 127) {
             return halfPi - atan(one / t)
@@ -135,11 +135,11 @@ struct Wide {
         }
         return atanSmall(t)
     }
-    static func atanSmall(_ t: Wide) -> Wide { oddPowerSeries(t, alternating: true) }
+    public static func atanSmall(_ t: Wide) -> Wide { oddPowerSeries(t, alternating: true) }
 
     /// Σ z^(2k+1)/(2k+1) over k ≥ 0, with alternating signs for atan (atanh's are all +).
     /// The first correction is always added, as in `series`.
-    static func oddPowerSeries(_ z: Wide, alternating: Bool) -> Wide {
+    public static func oddPowerSeries(_ z: Wide, alternating: Bool) -> Wide {
         let z2 = z * z
         var power = z, sum = z, k = 1
         while k < 200 {
@@ -154,13 +154,13 @@ struct Wide {
     }
 
     /// e^y − 1 for |y| ≤ 1.
-    static func expm1(_ y: Wide) -> Wide { series(first: y) { t, k in t * y / Wide(k + 1) } }
+    public static func expm1(_ y: Wide) -> Wide { series(first: y) { t, k in t * y / Wide(k + 1) } }
 
     /// atanh(z) for |z| ≤ 1/3: ln((1+z)/(1−z)) / 2.
-    static func atanh(_ z: Wide) -> Wide { oddPowerSeries(z, alternating: false) }
+    public static func atanh(_ z: Wide) -> Wide { oddPowerSeries(z, alternating: false) }
 
     /// log2 of a positive finite value.
-    static func log2(_ v: FPValue) -> Wide {
+    public static func log2(_ v: FPValue) -> Wide {
         // v = m × 2^e with m in [1, 2); with m > √2 use m/2 so that |z| stays below 0.18.
         var e = Int(v.exponent)
         var m = Wide(sign: false, exponent: 0, significand: UInt128(v.significand) << 64)
@@ -174,7 +174,7 @@ struct Wide {
     /// The reduction is exact against the 66-bit π the SDM documents for FSIN and its kin
     /// (vol. 1, 8.3.10: 0xC90FDAA22168C234C × 2^−66), so large arguments lose accuracy the
     /// way the hardware's do; the host CPU (AMD here) agrees.
-    static func reduceHalfPi(_ v: FPValue) -> (Wide, Int) {
+    public static func reduceHalfPi(_ v: FPValue) -> (Wide, Int) {
         // (π₆₆ / 2) × 2^192.
         let qHigh: UInt128 = 0x1_921F_B544_42D1_8469
         let qLow: UInt128 = 1 << 127

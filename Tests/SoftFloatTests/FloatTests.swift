@@ -1,5 +1,5 @@
 import Testing
-@testable import X86CPU
+@testable import SoftFloat
 
 /// The software floating point's own invariants. Its results are checked against the host
 /// CPU by cpu-check (families ssefloat, sse4 and x87); these tests pin what the host cannot
