@@ -14,11 +14,13 @@ build: deps
 	$(SWIFT) build
 
 # Regenerates Sources/X86ISA/Generated/ from the instruction-set description (Semantics.swift,
-# Encodings/): X86ISA alone, compiled with scripts/isa/main.swift, so it works while the rest
-# of the package does not yet build against a new mnemonic.
+# Encodings/): X86ISA alone, compiled with scripts/isa/main.swift and a stand-in for the
+# generated file (scripts/isa/Bootstrap.swift), so it works whatever state that file and the
+# rest of the package are in.
 isa:
 	mkdir -p .build/isa
-	$(SWIFT)c -module-name X86ISA -o .build/isa/generate-isa $$(ls Sources/X86ISA/*.swift Sources/X86ISA/*/*.swift) scripts/isa/main.swift
+	$(SWIFT)c -module-name X86ISA -o .build/isa/generate-isa $$(ls Sources/X86ISA/*.swift Sources/X86ISA/Encodings/*.swift) \
+		scripts/isa/Bootstrap.swift scripts/isa/main.swift
 	.build/isa/generate-isa Sources/X86ISA/Generated/Mnemonic.swift
 
 # softvmm-system-x86_64: softvmm under QEMU's name and options (QEMU=that ACCEL=tcg ./run_tests.sh).

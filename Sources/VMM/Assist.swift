@@ -40,7 +40,7 @@ final class AssistMemory: CPUMemory, GuestPageTables {
         switch GuestPaging.translate(address, control, access, tables: self) {
         case .translated(let gpa, _): return gpa
         case .pageFault(let code): throw .pageFault(address: address, errorCode: code)
-        case .unreadable(let g): throw .exit(.nestedFault(gpa: g, access: .read, linear: address, walk: true))
+        case .unreadable(let g): throw .exit(.nestedFault(gpa: g, access: .walk, linear: address))
         }
     }
 

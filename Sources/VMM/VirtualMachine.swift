@@ -240,14 +240,14 @@ public final class VirtualCPU {
             case .msr(let i, let w): return w.map { .wrmsr(index: i, value: $0) } ?? .rdmsr(index: i)
             case .cpuid(let l, let s): return .cpuid(leaf: l, subleaf: s)
             case .interruptWindow: return .interruptWindow
-            case .nestedFault(let gpa, let access, let linear, let walk):
+            case .nestedFault(let gpa, let access, let linear):
                 let delivering = cpu.interruptedDelivery
                 // The fault handler classified the GPA's page when the access faulted: the exit
                 // carries what it found.
                 if let (faulted, outcome) = vm.unresolved, faulted & ~0xFFF == gpa & ~0xFFF,
                    case .mmioAssist(let range, let faultedOffset) = outcome {
                     let decoded = delivering == nil ? cpu.decodedInstruction(at: cpu.state.rip) : nil
-                    return .mmio(MMIOExit(gpa: gpa, linear: linear, write: access == .write, walk: walk, range: range,
+                    return .mmio(MMIOExit(gpa: gpa, linear: linear, write: access == .write, walk: access == .walk, range: range,
                                           offset: faultedOffset &+ (gpa &- faulted), decoded: decoded,
                                           instruction: delivering == nil && decoded == nil ? instructionBytes() : [],
                                           duringDelivery: delivering))

@@ -36,7 +36,8 @@ public enum ISAFlag {
     public static let conditionSuffixes = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"]
 }
 
-/// What the description says of one mnemonic.
+/// What the description says of one mnemonic: plain values only (no strings or references),
+/// so that reading it on the interpreter's paths copies a few words and nothing else.
 public struct MnemonicFacts: Sendable {
     public let family: InstructionFamily
     /// RFLAGS bits read, written with a defined value, and left undefined.
@@ -47,26 +48,31 @@ public struct MnemonicFacts: Sendable {
     /// The condition code (0-15) of a Jcc/SETcc/CMOVcc, else -1; its kind.
     public let condition: Int8
     public let conditionKind: ConditionKind
-    /// The CPUID feature (Identification.swift's names), "" for none; whether the CPU gates on it.
-    public let feature: String
+    /// The CPUID feature, as an index into `Mnemonic.featureNames` (0: none); whether the
+    /// CPU gates on it.
+    public let featureIndex: UInt8
     public let gated: Bool
     /// The mnemonic it runs as (itself, or a NOP for hint forms).
     public let executes: Mnemonic
 
+    /// The CPUID feature by its name (Identification.swift's names), "" for none.
+    public var feature: String { Mnemonic.featureNames[Int(featureIndex)] }
+
     public init(_ family: InstructionFamily, reads: UInt32 = 0, writes: UInt32 = 0, undefined: UInt32 = 0,
                 countRule: FlagCountRule = .none, condition: Int8 = -1, conditionKind: ConditionKind = .jump,
-                feature: String = "", gated: Bool = false, executes: Mnemonic) {
+                feature: UInt8 = 0, gated: Bool = false, executes: Mnemonic) {
         (self.family, self.reads, self.writes, self.undefined, self.countRule) = (family, reads, writes, undefined, countRule)
-        (self.condition, self.conditionKind, self.feature, self.gated, self.executes) = (condition, conditionKind, feature, gated, executes)
+        (self.condition, self.conditionKind, self.featureIndex, self.gated, self.executes) = (condition, conditionKind, feature, gated, executes)
     }
 }
 
 extension Mnemonic {
-    @inline(__always) public var facts: MnemonicFacts { Mnemonic.table[Int(rawValue)] }
+    /// Inlinable, so that the interpreter's checks of a fact cost a table load, not a call.
+    @inlinable public var facts: MnemonicFacts { Mnemonic.table[Int(rawValue)] }
     /// How the encodings spell it (`movsd.sse`); `name` is how it prints (`movsd`).
     public var spelling: String { Mnemonic.spellings[Int(rawValue)] }
     public var name: String { String(spelling.prefix { $0 != "." }) }
-    public var family: InstructionFamily { facts.family }
+    @inlinable public var family: InstructionFamily { facts.family }
 
     /// The mnemonic the encodings spell `spelling`, or `.unimplemented` for one the semantic
     /// table does not describe.

@@ -334,9 +334,11 @@ struct DecodedInstruction {
                                           condition: -1, conditionKind: 0, fast: .none)
 }
 
-/// An instruction decoded by one CPU, for another to execute (`CPU.emulate`).
-public struct PreparedInstruction: Equatable, @unchecked Sendable, CustomStringConvertible {
+/// An instruction decoded by one CPU, for another to execute (`CPU.emulate`). A reference,
+/// so that the exit records carrying one stay a few words long.
+public final class PreparedInstruction: Equatable, @unchecked Sendable, CustomStringConvertible {
     let decoded: DecodedInstruction
+    init(decoded: DecodedInstruction) { self.decoded = decoded }
     /// Where it was decoded, and its length.
     public var rip: UInt64 { decoded.rip }
     public var length: Int { Int(decoded.length) }

@@ -250,7 +250,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
                     if case .pageFault = GuestPaging.translate(address, control, withoutAC, tables: self) { dependsOnAC = true }
                 }
             case .pageFault(let code): throw .pageFault(address: address, errorCode: code)
-            case .unreadable(let g): throw .exit(.nestedFault(gpa: g, access: .read, linear: address, walk: true))
+            case .unreadable(let g): throw .exit(.nestedFault(gpa: g, access: .walk, linear: address))
             }
         }
         let access: AccessType = kind == 0 ? .read : (kind == 1 ? .write : .execute)

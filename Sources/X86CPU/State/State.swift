@@ -94,9 +94,9 @@ public enum CPUExit: Equatable, Sendable, CustomStringConvertible {
     case io(IOExit)
     /// A load, store or fetch reached a guest-physical address the nested fault handler could
     /// not back with RAM: a device's range (MMIO assist) or unbacked memory.
-    /// `walk`: the access was the guest page walk's read of a paging-structure entry at `gpa`
-    /// on the way to `linear`, not the access to `linear` itself.
-    case nestedFault(gpa: UInt64, access: NestedAccess, linear: UInt64, walk: Bool = false)
+    /// With `access` `.walk`, the guest page walk's read of a paging-structure entry at `gpa`
+    /// on the way to `linear` faulted, not the access to `linear` itself.
+    case nestedFault(gpa: UInt64, access: NestedAccess, linear: UInt64)
     /// HLT at CPL 0.
     case halt
     /// A triple fault (or an exception while delivering a double fault).
@@ -112,7 +112,7 @@ public enum CPUExit: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .io(let e): "\(e)"
-        case .nestedFault(let g, let a, let l, let w): "nested fault (\(a)\(w ? ", page walk" : "")) at GPA \(hex(g)), linear \(hex(l))"
+        case .nestedFault(let g, let a, let l): "nested fault (\(a)) at GPA \(hex(g)), linear \(hex(l))"
         case .halt: "hlt"
         case .shutdown: "shutdown"
         case .msr(let i, let w): w == nil ? "rdmsr \(hex(UInt64(i)))" : "wrmsr \(hex(UInt64(i))) = \(hex(w!))"
@@ -124,8 +124,9 @@ public enum CPUExit: Equatable, Sendable, CustomStringConvertible {
 
 /// An access that left the nested pmap.
 public enum NestedAccess: UInt8, Equatable, Sendable, CustomStringConvertible {
-    case read, write, fetch
-    public var description: String { ["read", "write", "fetch"][Int(rawValue)] }
+    /// `walk`: a read of a paging-structure entry by the guest page walk.
+    case read, write, fetch, walk
+    public var description: String { ["read", "write", "fetch", "page-walk read"][Int(rawValue)] }
 }
 
 /// A port I/O instruction, as the exit reports it (AMD's IOIO exit information, with the
@@ -233,25 +234,31 @@ public final class CPUState {
     /// The whole block (RegisterFile.swift).
     public let file: UnsafeMutablePointer<RegisterFile>
     /// The general registers by encoding number (0 RAX ... 15 R15): `file`'s first words.
-    public let gpr: UnsafeMutablePointer<UInt64>
+    public var gpr: UnsafeMutablePointer<UInt64> {
+        @inline(__always) get { words(MemoryLayout<RegisterFile>.offset(of: \.gprs)!) }
+    }
     /// The block's indexed fields as words: segment bases, limits, selectors and attributes
-    /// (by `SegmentRegister`), DR0-7, XMM halves, x87 halves.
-    let segmentBases, segmentLimits, selectors, segmentAttributes: UnsafeMutablePointer<UInt64>
-    let debugRegisters, xmmWords, x87Words: UnsafeMutablePointer<UInt64>
+    /// (by `SegmentRegister`), DR0-7, XMM halves, x87 halves. Each is `file` plus an offset the
+    /// compiler folds to a constant: no pointer of its own to load.
+    var segmentBases: UnsafeMutablePointer<UInt64> { @inline(__always) get { words(MemoryLayout<RegisterFile>.offset(of: \.segmentBases)!) } }
+    var segmentLimits: UnsafeMutablePointer<UInt64> { @inline(__always) get { words(MemoryLayout<RegisterFile>.offset(of: \.segmentLimits)!) } }
+    var selectors: UnsafeMutablePointer<UInt64> { @inline(__always) get { words(MemoryLayout<RegisterFile>.offset(of: \.selectors)!) } }
+    var segmentAttributes: UnsafeMutablePointer<UInt64> {
+        @inline(__always) get { words(MemoryLayout<RegisterFile>.offset(of: \.segmentAttributes)!) }
+    }
+    var debugRegisters: UnsafeMutablePointer<UInt64> { @inline(__always) get { words(MemoryLayout<RegisterFile>.offset(of: \.dr)!) } }
+    var xmmWords: UnsafeMutablePointer<UInt64> { @inline(__always) get { words(MemoryLayout<RegisterFile>.offset(of: \.xmm)!) } }
+    var x87Words: UnsafeMutablePointer<UInt64> { @inline(__always) get { words(MemoryLayout<RegisterFile>.offset(of: \.x87)!) } }
+    /// The block's word at a byte offset (every field is made of UInt64 words).
+    @inline(__always) func words(_ offset: Int) -> UnsafeMutablePointer<UInt64> {
+        (UnsafeMutableRawPointer(file) + offset).assumingMemoryBound(to: UInt64.self)
+    }
 
     public init() {
         codeKeyStorage = .allocate(capacity: 1)
         codeKeyStorage.initialize(to: 0)
-        let file = UnsafeMutablePointer<RegisterFile>.allocate(capacity: 1)
+        file = .allocate(capacity: 1)
         file.initialize(to: RegisterFile())
-        self.file = file
-        func field<T>(_ path: KeyPath<RegisterFile, T>) -> UnsafeMutablePointer<UInt64> {
-            (UnsafeMutableRawPointer(file) + MemoryLayout<RegisterFile>.offset(of: path)!).assumingMemoryBound(to: UInt64.self)
-        }
-        gpr = field(\.gprs)
-        (segmentBases, segmentLimits) = (field(\.segmentBases), field(\.segmentLimits))
-        (selectors, segmentAttributes) = (field(\.selectors), field(\.segmentAttributes))
-        (debugRegisters, xmmWords, x87Words) = (field(\.dr), field(\.xmm), field(\.x87))
         setUserMode64()
     }
 

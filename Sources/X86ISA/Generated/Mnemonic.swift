@@ -627,6 +627,9 @@ public enum Mnemonic: UInt16, CaseIterable, Sendable {
 }
 
 extension Mnemonic {
+    /// The CPUID features the description names (`MnemonicFacts.featureIndex`).
+    public static let featureNames: [String] = ["", "cmov", "cx8", "cx16", "popcnt", "bmi1", "abm", "movbe", "sse4.2", "rdtscp", "rdrand", "rdseed", "adx", "bmi2", "msr", "syscall", "sep", "lm", "xsave", "rdpid", "fsgsbase", "invpcid", "pku", "smap", "sse2", "sse", "sse4.1", "ssse3", "pclmulqdq", "sse3", "clflush", "clflushopt", "clwb", "3dnowprefetch", "fpu", "fxsr", "mmx"]
+
     /// How the encodings spell each mnemonic, by raw value.
     static let spellings: [String] = [
         "",
@@ -1253,7 +1256,7 @@ extension Mnemonic {
     ]
 
     /// What the description says of each mnemonic, by raw value.
-    static let table: [MnemonicFacts] = [
+    @usableFromInline static let table: [MnemonicFacts] = [
         MnemonicFacts(.unimplemented, executes: .unimplemented),
         MnemonicFacts(.integer, writes: 0x8D5, executes: .add),  // add
         MnemonicFacts(.integer, writes: 0x8D5, executes: .sub),  // sub
@@ -1314,22 +1317,22 @@ extension Mnemonic {
         MnemonicFacts(.integer, reads: 0x880, condition: 13, conditionKind: .set, executes: .setge),  // setge
         MnemonicFacts(.integer, reads: 0x8C0, condition: 14, conditionKind: .set, executes: .setle),  // setle
         MnemonicFacts(.integer, reads: 0x8C0, condition: 15, conditionKind: .set, executes: .setg),  // setg
-        MnemonicFacts(.integer, reads: 0x800, condition: 0, conditionKind: .move, feature: "cmov", executes: .cmovo),  // cmovo
-        MnemonicFacts(.integer, reads: 0x800, condition: 1, conditionKind: .move, feature: "cmov", executes: .cmovno),  // cmovno
-        MnemonicFacts(.integer, reads: 0x1, condition: 2, conditionKind: .move, feature: "cmov", executes: .cmovb),  // cmovb
-        MnemonicFacts(.integer, reads: 0x1, condition: 3, conditionKind: .move, feature: "cmov", executes: .cmovae),  // cmovae
-        MnemonicFacts(.integer, reads: 0x40, condition: 4, conditionKind: .move, feature: "cmov", executes: .cmove),  // cmove
-        MnemonicFacts(.integer, reads: 0x40, condition: 5, conditionKind: .move, feature: "cmov", executes: .cmovne),  // cmovne
-        MnemonicFacts(.integer, reads: 0x41, condition: 6, conditionKind: .move, feature: "cmov", executes: .cmovbe),  // cmovbe
-        MnemonicFacts(.integer, reads: 0x41, condition: 7, conditionKind: .move, feature: "cmov", executes: .cmova),  // cmova
-        MnemonicFacts(.integer, reads: 0x80, condition: 8, conditionKind: .move, feature: "cmov", executes: .cmovs),  // cmovs
-        MnemonicFacts(.integer, reads: 0x80, condition: 9, conditionKind: .move, feature: "cmov", executes: .cmovns),  // cmovns
-        MnemonicFacts(.integer, reads: 0x4, condition: 10, conditionKind: .move, feature: "cmov", executes: .cmovp),  // cmovp
-        MnemonicFacts(.integer, reads: 0x4, condition: 11, conditionKind: .move, feature: "cmov", executes: .cmovnp),  // cmovnp
-        MnemonicFacts(.integer, reads: 0x880, condition: 12, conditionKind: .move, feature: "cmov", executes: .cmovl),  // cmovl
-        MnemonicFacts(.integer, reads: 0x880, condition: 13, conditionKind: .move, feature: "cmov", executes: .cmovge),  // cmovge
-        MnemonicFacts(.integer, reads: 0x8C0, condition: 14, conditionKind: .move, feature: "cmov", executes: .cmovle),  // cmovle
-        MnemonicFacts(.integer, reads: 0x8C0, condition: 15, conditionKind: .move, feature: "cmov", executes: .cmovg),  // cmovg
+        MnemonicFacts(.integer, reads: 0x800, condition: 0, conditionKind: .move, feature: 1, executes: .cmovo),  // cmovo
+        MnemonicFacts(.integer, reads: 0x800, condition: 1, conditionKind: .move, feature: 1, executes: .cmovno),  // cmovno
+        MnemonicFacts(.integer, reads: 0x1, condition: 2, conditionKind: .move, feature: 1, executes: .cmovb),  // cmovb
+        MnemonicFacts(.integer, reads: 0x1, condition: 3, conditionKind: .move, feature: 1, executes: .cmovae),  // cmovae
+        MnemonicFacts(.integer, reads: 0x40, condition: 4, conditionKind: .move, feature: 1, executes: .cmove),  // cmove
+        MnemonicFacts(.integer, reads: 0x40, condition: 5, conditionKind: .move, feature: 1, executes: .cmovne),  // cmovne
+        MnemonicFacts(.integer, reads: 0x41, condition: 6, conditionKind: .move, feature: 1, executes: .cmovbe),  // cmovbe
+        MnemonicFacts(.integer, reads: 0x41, condition: 7, conditionKind: .move, feature: 1, executes: .cmova),  // cmova
+        MnemonicFacts(.integer, reads: 0x80, condition: 8, conditionKind: .move, feature: 1, executes: .cmovs),  // cmovs
+        MnemonicFacts(.integer, reads: 0x80, condition: 9, conditionKind: .move, feature: 1, executes: .cmovns),  // cmovns
+        MnemonicFacts(.integer, reads: 0x4, condition: 10, conditionKind: .move, feature: 1, executes: .cmovp),  // cmovp
+        MnemonicFacts(.integer, reads: 0x4, condition: 11, conditionKind: .move, feature: 1, executes: .cmovnp),  // cmovnp
+        MnemonicFacts(.integer, reads: 0x880, condition: 12, conditionKind: .move, feature: 1, executes: .cmovl),  // cmovl
+        MnemonicFacts(.integer, reads: 0x880, condition: 13, conditionKind: .move, feature: 1, executes: .cmovge),  // cmovge
+        MnemonicFacts(.integer, reads: 0x8C0, condition: 14, conditionKind: .move, feature: 1, executes: .cmovle),  // cmovle
+        MnemonicFacts(.integer, reads: 0x8C0, condition: 15, conditionKind: .move, feature: 1, executes: .cmovg),  // cmovg
         MnemonicFacts(.integer, executes: .jmp),  // jmp
         MnemonicFacts(.integer, executes: .call),  // call
         MnemonicFacts(.integer, executes: .ret),  // ret
@@ -1399,13 +1402,13 @@ extension Mnemonic {
         MnemonicFacts(.integer, reads: 0x400, writes: 0x8D5, executes: .scasw),  // scasw
         MnemonicFacts(.integer, reads: 0x400, writes: 0x8D5, executes: .scasd),  // scasd
         MnemonicFacts(.integer, reads: 0x400, writes: 0x8D5, executes: .scasq),  // scasq
-        MnemonicFacts(.integer, writes: 0x40, feature: "cx8", executes: .cmpxchg8b),  // cmpxchg8b
-        MnemonicFacts(.integer, writes: 0x40, feature: "cx16", executes: .cmpxchg16b),  // cmpxchg16b
-        MnemonicFacts(.integer, writes: 0x8D5, feature: "popcnt", executes: .popcnt),  // popcnt
-        MnemonicFacts(.integer, writes: 0x41, undefined: 0x894, feature: "bmi1", executes: .tzcnt),  // tzcnt
-        MnemonicFacts(.integer, writes: 0x41, undefined: 0x894, feature: "abm", executes: .lzcnt),  // lzcnt
-        MnemonicFacts(.integer, feature: "movbe", executes: .movbe),  // movbe
-        MnemonicFacts(.integer, feature: "sse4.2", executes: .crc32),  // crc32
+        MnemonicFacts(.integer, writes: 0x40, feature: 2, executes: .cmpxchg8b),  // cmpxchg8b
+        MnemonicFacts(.integer, writes: 0x40, feature: 3, executes: .cmpxchg16b),  // cmpxchg16b
+        MnemonicFacts(.integer, writes: 0x8D5, feature: 4, executes: .popcnt),  // popcnt
+        MnemonicFacts(.integer, writes: 0x41, undefined: 0x894, feature: 5, executes: .tzcnt),  // tzcnt
+        MnemonicFacts(.integer, writes: 0x41, undefined: 0x894, feature: 6, executes: .lzcnt),  // lzcnt
+        MnemonicFacts(.integer, feature: 7, executes: .movbe),  // movbe
+        MnemonicFacts(.integer, feature: 8, executes: .crc32),  // crc32
         MnemonicFacts(.integer, executes: .leave),  // leave
         MnemonicFacts(.integer, executes: .enter),  // enter
         MnemonicFacts(.integer, reads: 0x3F7FD5, executes: .pushf),  // pushf
@@ -1416,24 +1419,24 @@ extension Mnemonic {
         MnemonicFacts(.integer, writes: 0x3F7FD5, executes: .popfq),  // popfq
         MnemonicFacts(.integer, executes: .cpuid),  // cpuid
         MnemonicFacts(.integer, executes: .rdtsc),  // rdtsc
-        MnemonicFacts(.integer, feature: "rdtscp", executes: .rdtscp),  // rdtscp
-        MnemonicFacts(.integer, writes: 0x8D5, feature: "rdrand", executes: .rdrand),  // rdrand
-        MnemonicFacts(.integer, writes: 0x8D5, feature: "rdseed", executes: .rdseed),  // rdseed
-        MnemonicFacts(.integer, reads: 0x1, writes: 0x1, feature: "adx", executes: .adcx),  // adcx
-        MnemonicFacts(.integer, reads: 0x800, writes: 0x800, feature: "adx", executes: .adox),  // adox
-        MnemonicFacts(.bmi, writes: 0x8C1, undefined: 0x14, feature: "bmi1", executes: .andn),  // andn
-        MnemonicFacts(.bmi, writes: 0x8C1, undefined: 0x14, feature: "bmi1", executes: .blsi),  // blsi
-        MnemonicFacts(.bmi, writes: 0x8C1, undefined: 0x14, feature: "bmi1", executes: .blsmsk),  // blsmsk
-        MnemonicFacts(.bmi, writes: 0x8C1, undefined: 0x14, feature: "bmi1", executes: .blsr),  // blsr
-        MnemonicFacts(.bmi, writes: 0x841, undefined: 0x94, feature: "bmi1", executes: .bextr),  // bextr
-        MnemonicFacts(.bmi, writes: 0x8C1, undefined: 0x14, feature: "bmi2", executes: .bzhi),  // bzhi
-        MnemonicFacts(.bmi, feature: "bmi2", executes: .pdep),  // pdep
-        MnemonicFacts(.bmi, feature: "bmi2", executes: .pext),  // pext
-        MnemonicFacts(.bmi, feature: "bmi2", executes: .rorx),  // rorx
-        MnemonicFacts(.bmi, feature: "bmi2", executes: .sarx),  // sarx
-        MnemonicFacts(.bmi, feature: "bmi2", executes: .shlx),  // shlx
-        MnemonicFacts(.bmi, feature: "bmi2", executes: .shrx),  // shrx
-        MnemonicFacts(.bmi, feature: "bmi2", executes: .mulx),  // mulx
+        MnemonicFacts(.integer, feature: 9, executes: .rdtscp),  // rdtscp
+        MnemonicFacts(.integer, writes: 0x8D5, feature: 10, executes: .rdrand),  // rdrand
+        MnemonicFacts(.integer, writes: 0x8D5, feature: 11, executes: .rdseed),  // rdseed
+        MnemonicFacts(.integer, reads: 0x1, writes: 0x1, feature: 12, executes: .adcx),  // adcx
+        MnemonicFacts(.integer, reads: 0x800, writes: 0x800, feature: 12, executes: .adox),  // adox
+        MnemonicFacts(.bmi, writes: 0x8C1, undefined: 0x14, feature: 5, executes: .andn),  // andn
+        MnemonicFacts(.bmi, writes: 0x8C1, undefined: 0x14, feature: 5, executes: .blsi),  // blsi
+        MnemonicFacts(.bmi, writes: 0x8C1, undefined: 0x14, feature: 5, executes: .blsmsk),  // blsmsk
+        MnemonicFacts(.bmi, writes: 0x8C1, undefined: 0x14, feature: 5, executes: .blsr),  // blsr
+        MnemonicFacts(.bmi, writes: 0x841, undefined: 0x94, feature: 5, executes: .bextr),  // bextr
+        MnemonicFacts(.bmi, writes: 0x8C1, undefined: 0x14, feature: 13, executes: .bzhi),  // bzhi
+        MnemonicFacts(.bmi, feature: 13, executes: .pdep),  // pdep
+        MnemonicFacts(.bmi, feature: 13, executes: .pext),  // pext
+        MnemonicFacts(.bmi, feature: 13, executes: .rorx),  // rorx
+        MnemonicFacts(.bmi, feature: 13, executes: .sarx),  // sarx
+        MnemonicFacts(.bmi, feature: 13, executes: .shlx),  // shlx
+        MnemonicFacts(.bmi, feature: 13, executes: .shrx),  // shrx
+        MnemonicFacts(.bmi, feature: 13, executes: .mulx),  // mulx
         MnemonicFacts(.system, executes: .lgdt),  // lgdt
         MnemonicFacts(.system, executes: .lidt),  // lidt
         MnemonicFacts(.system, executes: .sgdt),  // sgdt
@@ -1448,8 +1451,8 @@ extension Mnemonic {
         MnemonicFacts(.system, executes: .invlpg),  // invlpg
         MnemonicFacts(.system, executes: .invd),  // invd
         MnemonicFacts(.system, executes: .wbinvd),  // wbinvd
-        MnemonicFacts(.system, feature: "msr", executes: .rdmsr),  // rdmsr
-        MnemonicFacts(.system, feature: "msr", executes: .wrmsr),  // wrmsr
+        MnemonicFacts(.system, feature: 14, executes: .rdmsr),  // rdmsr
+        MnemonicFacts(.system, feature: 14, executes: .wrmsr),  // wrmsr
         MnemonicFacts(.system, executes: .ljmp),  // ljmp
         MnemonicFacts(.system, executes: .lcall),  // lcall
         MnemonicFacts(.system, executes: .retf),  // retf
@@ -1472,11 +1475,11 @@ extension Mnemonic {
         MnemonicFacts(.system, reads: 0x400, executes: .outsd),  // outsd
         MnemonicFacts(.system, executes: .in),  // in
         MnemonicFacts(.system, executes: .out),  // out
-        MnemonicFacts(.system, writes: 0x3F7FD5, feature: "syscall", executes: .syscall),  // syscall
-        MnemonicFacts(.system, writes: 0x3F7FD5, feature: "syscall", executes: .sysret),  // sysret
-        MnemonicFacts(.system, writes: 0x200, feature: "sep", executes: .sysenter),  // sysenter
-        MnemonicFacts(.system, feature: "sep", executes: .sysexit),  // sysexit
-        MnemonicFacts(.system, feature: "lm", executes: .swapgs),  // swapgs
+        MnemonicFacts(.system, writes: 0x3F7FD5, feature: 15, executes: .syscall),  // syscall
+        MnemonicFacts(.system, writes: 0x3F7FD5, feature: 15, executes: .sysret),  // sysret
+        MnemonicFacts(.system, writes: 0x200, feature: 16, executes: .sysenter),  // sysenter
+        MnemonicFacts(.system, feature: 16, executes: .sysexit),  // sysexit
+        MnemonicFacts(.system, feature: 17, executes: .swapgs),  // swapgs
         MnemonicFacts(.system, executes: .lds),  // lds
         MnemonicFacts(.system, executes: .les),  // les
         MnemonicFacts(.system, executes: .lss),  // lss
@@ -1496,384 +1499,384 @@ extension Mnemonic {
         MnemonicFacts(.system, writes: 0x40, executes: .lsl),  // lsl
         MnemonicFacts(.system, writes: 0x40, executes: .verr),  // verr
         MnemonicFacts(.system, writes: 0x40, executes: .verw),  // verw
-        MnemonicFacts(.system, feature: "xsave", executes: .xgetbv),  // xgetbv
-        MnemonicFacts(.system, feature: "xsave", executes: .xsetbv),  // xsetbv
-        MnemonicFacts(.system, feature: "xsave", executes: .xsave),  // xsave
-        MnemonicFacts(.system, feature: "xsave", executes: .xsave64),  // xsave64
-        MnemonicFacts(.system, feature: "xsave", executes: .xsaveopt),  // xsaveopt
-        MnemonicFacts(.system, feature: "xsave", executes: .xsaveopt64),  // xsaveopt64
-        MnemonicFacts(.system, feature: "xsave", executes: .xrstor),  // xrstor
-        MnemonicFacts(.system, feature: "xsave", executes: .xrstor64),  // xrstor64
-        MnemonicFacts(.system, feature: "rdpid", gated: true, executes: .rdpid),  // rdpid
-        MnemonicFacts(.system, feature: "fsgsbase", executes: .rdfsbase),  // rdfsbase
-        MnemonicFacts(.system, feature: "fsgsbase", executes: .rdgsbase),  // rdgsbase
-        MnemonicFacts(.system, feature: "fsgsbase", executes: .wrfsbase),  // wrfsbase
-        MnemonicFacts(.system, feature: "fsgsbase", executes: .wrgsbase),  // wrgsbase
-        MnemonicFacts(.system, feature: "invpcid", gated: true, executes: .invpcid),  // invpcid
-        MnemonicFacts(.system, feature: "pku", executes: .rdpkru),  // rdpkru
-        MnemonicFacts(.system, feature: "pku", executes: .wrpkru),  // wrpkru
-        MnemonicFacts(.system, writes: 0x40000, feature: "smap", executes: .stac),  // stac
-        MnemonicFacts(.system, writes: 0x40000, feature: "smap", executes: .clac),  // clac
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .movdqa),  // movdqa
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .movdqu),  // movdqu
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .movapd),  // movapd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .movupd),  // movupd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .movd),  // movd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .movq),  // movq
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pshufd),  // pshufd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pmovmskb),  // pmovmskb
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pxor),  // pxor
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .por),  // por
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pand),  // pand
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pandn),  // pandn
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .xorpd),  // xorpd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .orpd),  // orpd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .andpd),  // andpd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .andnpd),  // andnpd
-        MnemonicFacts(.sseInteger, feature: "sse", executes: .movaps),  // movaps
-        MnemonicFacts(.sseInteger, feature: "sse", executes: .movups),  // movups
-        MnemonicFacts(.sseInteger, feature: "sse", executes: .xorps),  // xorps
-        MnemonicFacts(.sseInteger, feature: "sse", executes: .orps),  // orps
-        MnemonicFacts(.sseInteger, feature: "sse", executes: .andps),  // andps
-        MnemonicFacts(.sseInteger, feature: "sse", executes: .andnps),  // andnps
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .paddb),  // paddb
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .paddw),  // paddw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .paddd),  // paddd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .paddq),  // paddq
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psubb),  // psubb
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psubw),  // psubw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psubd),  // psubd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psubq),  // psubq
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .paddsb),  // paddsb
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .paddsw),  // paddsw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psubsb),  // psubsb
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psubsw),  // psubsw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .paddusb),  // paddusb
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .paddusw),  // paddusw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psubusb),  // psubusb
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psubusw),  // psubusw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pcmpeqb),  // pcmpeqb
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pcmpeqw),  // pcmpeqw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pcmpeqd),  // pcmpeqd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pcmpgtb),  // pcmpgtb
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pcmpgtw),  // pcmpgtw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pcmpgtd),  // pcmpgtd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pminub),  // pminub
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pmaxub),  // pmaxub
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pminsw),  // pminsw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pmaxsw),  // pmaxsw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pavgb),  // pavgb
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pavgw),  // pavgw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pmullw),  // pmullw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pmulhw),  // pmulhw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pmulhuw),  // pmulhuw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pmuludq),  // pmuludq
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .punpcklbw),  // punpcklbw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .punpcklwd),  // punpcklwd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .punpckldq),  // punpckldq
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .punpcklqdq),  // punpcklqdq
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .punpckhbw),  // punpckhbw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .punpckhwd),  // punpckhwd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .punpckhdq),  // punpckhdq
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .punpckhqdq),  // punpckhqdq
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psllw),  // psllw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pslld),  // pslld
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psllq),  // psllq
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psrlw),  // psrlw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psrld),  // psrld
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psrlq),  // psrlq
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psraw),  // psraw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psrad),  // psrad
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pslldq),  // pslldq
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psrldq),  // psrldq
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .packsswb),  // packsswb
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .packssdw),  // packssdw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .packuswb),  // packuswb
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pmaddwd),  // pmaddwd
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .psadbw),  // psadbw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pshuflw),  // pshuflw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pshufhw),  // pshufhw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pinsrw),  // pinsrw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .pextrw),  // pextrw
-        MnemonicFacts(.sseInteger, feature: "sse2", executes: .maskmovdqu),  // maskmovdqu
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .packusdw),  // packusdw
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pinsrb),  // pinsrb
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pinsrd),  // pinsrd
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pinsrq),  // pinsrq
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pextrb),  // pextrb
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pextrd),  // pextrd
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pextrq),  // pextrq
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .extractps),  // extractps
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .pshufb),  // pshufb
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .phaddw),  // phaddw
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .phaddd),  // phaddd
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .phaddsw),  // phaddsw
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .phsubw),  // phsubw
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .phsubd),  // phsubd
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .phsubsw),  // phsubsw
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .pmaddubsw),  // pmaddubsw
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .psignb),  // psignb
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .psignw),  // psignw
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .psignd),  // psignd
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .pmulhrsw),  // pmulhrsw
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .pabsb),  // pabsb
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .pabsw),  // pabsw
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .pabsd),  // pabsd
-        MnemonicFacts(.sseInteger, feature: "ssse3", executes: .palignr),  // palignr
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pblendvb),  // pblendvb
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .blendvps),  // blendvps
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .blendvpd),  // blendvpd
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pblendw),  // pblendw
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .blendps),  // blendps
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .blendpd),  // blendpd
-        MnemonicFacts(.sseInteger, writes: 0x8D5, feature: "sse4.1", executes: .ptest),  // ptest
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmovsxbw),  // pmovsxbw
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmovsxbd),  // pmovsxbd
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmovsxbq),  // pmovsxbq
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmovsxwd),  // pmovsxwd
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmovsxwq),  // pmovsxwq
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmovsxdq),  // pmovsxdq
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmovzxbw),  // pmovzxbw
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmovzxbd),  // pmovzxbd
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmovzxbq),  // pmovzxbq
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmovzxwd),  // pmovzxwd
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmovzxwq),  // pmovzxwq
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmovzxdq),  // pmovzxdq
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmuldq),  // pmuldq
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pcmpeqq),  // pcmpeqq
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .movntdqa),  // movntdqa
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pminsb),  // pminsb
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pminsd),  // pminsd
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pminuw),  // pminuw
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pminud),  // pminud
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmaxsb),  // pmaxsb
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmaxsd),  // pmaxsd
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmaxuw),  // pmaxuw
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmaxud),  // pmaxud
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .pmulld),  // pmulld
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .phminposuw),  // phminposuw
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .mpsadbw),  // mpsadbw
-        MnemonicFacts(.sseInteger, feature: "sse4.1", executes: .insertps),  // insertps
-        MnemonicFacts(.sseInteger, feature: "sse4.2", executes: .pcmpgtq),  // pcmpgtq
-        MnemonicFacts(.sseInteger, feature: "pclmulqdq", executes: .pclmulqdq),  // pclmulqdq
-        MnemonicFacts(.sseInteger, writes: 0x8D5, feature: "sse4.2", executes: .pcmpestri),  // pcmpestri
-        MnemonicFacts(.sseInteger, writes: 0x8D5, feature: "sse4.2", executes: .pcmpestrm),  // pcmpestrm
-        MnemonicFacts(.sseInteger, writes: 0x8D5, feature: "sse4.2", executes: .pcmpistri),  // pcmpistri
-        MnemonicFacts(.sseInteger, writes: 0x8D5, feature: "sse4.2", executes: .pcmpistrm),  // pcmpistrm
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .addps),  // addps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .addss),  // addss
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .subps),  // subps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .subss),  // subss
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .mulps),  // mulps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .mulss),  // mulss
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .divps),  // divps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .divss),  // divss
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .minps),  // minps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .minss),  // minss
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .maxps),  // maxps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .maxss),  // maxss
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .addpd),  // addpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .addsd),  // addsd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .subpd),  // subpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .subsd),  // subsd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .mulpd),  // mulpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .mulsd),  // mulsd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .divpd),  // divpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .divsd),  // divsd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .minpd),  // minpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .minsd),  // minsd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .maxpd),  // maxpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .maxsd),  // maxsd
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .sqrtps),  // sqrtps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .sqrtss),  // sqrtss
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .rcpps),  // rcpps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .rcpss),  // rcpss
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .rsqrtps),  // rsqrtps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .rsqrtss),  // rsqrtss
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .cmpps),  // cmpps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .cmpss),  // cmpss
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .sqrtpd),  // sqrtpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .sqrtsd),  // sqrtsd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cmppd),  // cmppd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cmpsdSSE),  // cmpsd.sse
-        MnemonicFacts(.sseFloat, feature: "sse3", executes: .addsubps),  // addsubps
-        MnemonicFacts(.sseFloat, feature: "sse3", executes: .addsubpd),  // addsubpd
-        MnemonicFacts(.sseFloat, feature: "sse3", executes: .haddps),  // haddps
-        MnemonicFacts(.sseFloat, feature: "sse3", executes: .haddpd),  // haddpd
-        MnemonicFacts(.sseFloat, feature: "sse3", executes: .hsubps),  // hsubps
-        MnemonicFacts(.sseFloat, feature: "sse3", executes: .hsubpd),  // hsubpd
-        MnemonicFacts(.sseFloat, feature: "sse3", executes: .movsldup),  // movsldup
-        MnemonicFacts(.sseFloat, feature: "sse3", executes: .movshdup),  // movshdup
-        MnemonicFacts(.sseFloat, feature: "sse3", executes: .movddup),  // movddup
-        MnemonicFacts(.sseFloat, feature: "sse3", executes: .lddqu),  // lddqu
-        MnemonicFacts(.sseFloat, writes: 0x8D5, feature: "sse", executes: .comiss),  // comiss
-        MnemonicFacts(.sseFloat, writes: 0x8D5, feature: "sse", executes: .ucomiss),  // ucomiss
-        MnemonicFacts(.sseFloat, writes: 0x8D5, feature: "sse2", executes: .comisd),  // comisd
-        MnemonicFacts(.sseFloat, writes: 0x8D5, feature: "sse2", executes: .ucomisd),  // ucomisd
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .cvtsi2ss),  // cvtsi2ss
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .cvtss2si),  // cvtss2si
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .cvttss2si),  // cvttss2si
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvtsi2sd),  // cvtsi2sd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvtsd2si),  // cvtsd2si
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvttsd2si),  // cvttsd2si
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvtss2sd),  // cvtss2sd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvtsd2ss),  // cvtsd2ss
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvtps2pd),  // cvtps2pd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvtpd2ps),  // cvtpd2ps
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvtdq2ps),  // cvtdq2ps
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvtps2dq),  // cvtps2dq
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvttps2dq),  // cvttps2dq
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvtdq2pd),  // cvtdq2pd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvtpd2dq),  // cvtpd2dq
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .cvttpd2dq),  // cvttpd2dq
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .movss),  // movss
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .movlps),  // movlps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .movhps),  // movhps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .movhlps),  // movhlps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .movlhps),  // movlhps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .movmskps),  // movmskps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .movntps),  // movntps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .unpcklps),  // unpcklps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .unpckhps),  // unpckhps
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .shufps),  // shufps
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .movsdSSE),  // movsd.sse
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .movlpd),  // movlpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .movhpd),  // movhpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .movmskpd),  // movmskpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .movntpd),  // movntpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .movntdq),  // movntdq
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .movnti),  // movnti
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .unpcklpd),  // unpcklpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .unpckhpd),  // unpckhpd
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .shufpd),  // shufpd
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .ldmxcsr),  // ldmxcsr
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .stmxcsr),  // stmxcsr
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .sfence),  // sfence
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .prefetchnta),  // prefetchnta
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .prefetcht0),  // prefetcht0
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .prefetcht1),  // prefetcht1
-        MnemonicFacts(.sseFloat, feature: "sse", executes: .prefetcht2),  // prefetcht2
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .lfence),  // lfence
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .mfence),  // mfence
-        MnemonicFacts(.sseFloat, feature: "sse2", executes: .pause),  // pause
-        MnemonicFacts(.sseFloat, feature: "clflush", executes: .clflush),  // clflush
-        MnemonicFacts(.sseFloat, feature: "clflushopt", executes: .clflushopt),  // clflushopt
-        MnemonicFacts(.sseFloat, feature: "clwb", executes: .clwb),  // clwb
-        MnemonicFacts(.sseFloat, feature: "3dnowprefetch", executes: .prefetch),  // prefetch
-        MnemonicFacts(.sseFloat, feature: "3dnowprefetch", executes: .prefetchw),  // prefetchw
-        MnemonicFacts(.sseFloat, feature: "sse4.1", executes: .roundps),  // roundps
-        MnemonicFacts(.sseFloat, feature: "sse4.1", executes: .roundpd),  // roundpd
-        MnemonicFacts(.sseFloat, feature: "sse4.1", executes: .roundss),  // roundss
-        MnemonicFacts(.sseFloat, feature: "sse4.1", executes: .roundsd),  // roundsd
-        MnemonicFacts(.sseFloat, feature: "sse4.1", executes: .dpps),  // dpps
-        MnemonicFacts(.sseFloat, feature: "sse4.1", executes: .dppd),  // dppd
-        MnemonicFacts(.x87, feature: "fpu", executes: .fld),  // fld
-        MnemonicFacts(.x87, feature: "fpu", executes: .fst),  // fst
-        MnemonicFacts(.x87, feature: "fpu", executes: .fstp),  // fstp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fstpnce),  // fstpnce
-        MnemonicFacts(.x87, feature: "fpu", executes: .fild),  // fild
-        MnemonicFacts(.x87, feature: "fpu", executes: .fist),  // fist
-        MnemonicFacts(.x87, feature: "fpu", executes: .fistp),  // fistp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fbld),  // fbld
-        MnemonicFacts(.x87, feature: "fpu", executes: .fbstp),  // fbstp
-        MnemonicFacts(.x87, feature: "sse3", executes: .fisttp),  // fisttp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fadd),  // fadd
-        MnemonicFacts(.x87, feature: "fpu", executes: .faddp),  // faddp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fiadd),  // fiadd
-        MnemonicFacts(.x87, feature: "fpu", executes: .fsub),  // fsub
-        MnemonicFacts(.x87, feature: "fpu", executes: .fsubp),  // fsubp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fisub),  // fisub
-        MnemonicFacts(.x87, feature: "fpu", executes: .fsubr),  // fsubr
-        MnemonicFacts(.x87, feature: "fpu", executes: .fsubrp),  // fsubrp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fisubr),  // fisubr
-        MnemonicFacts(.x87, feature: "fpu", executes: .fmul),  // fmul
-        MnemonicFacts(.x87, feature: "fpu", executes: .fmulp),  // fmulp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fimul),  // fimul
-        MnemonicFacts(.x87, feature: "fpu", executes: .fdiv),  // fdiv
-        MnemonicFacts(.x87, feature: "fpu", executes: .fdivp),  // fdivp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fidiv),  // fidiv
-        MnemonicFacts(.x87, feature: "fpu", executes: .fdivr),  // fdivr
-        MnemonicFacts(.x87, feature: "fpu", executes: .fdivrp),  // fdivrp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fidivr),  // fidivr
-        MnemonicFacts(.x87, feature: "fpu", executes: .fcom),  // fcom
-        MnemonicFacts(.x87, feature: "fpu", executes: .fcomp),  // fcomp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fcompp),  // fcompp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fucom),  // fucom
-        MnemonicFacts(.x87, feature: "fpu", executes: .fucomp),  // fucomp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fucompp),  // fucompp
-        MnemonicFacts(.x87, feature: "fpu", executes: .ficom),  // ficom
-        MnemonicFacts(.x87, feature: "fpu", executes: .ficomp),  // ficomp
-        MnemonicFacts(.x87, feature: "fpu", executes: .ftst),  // ftst
-        MnemonicFacts(.x87, feature: "fpu", executes: .fxam),  // fxam
-        MnemonicFacts(.x87, writes: 0x8D5, feature: "cmov", executes: .fcomi),  // fcomi
-        MnemonicFacts(.x87, writes: 0x8D5, feature: "cmov", executes: .fcomip),  // fcomip
-        MnemonicFacts(.x87, writes: 0x8D5, feature: "cmov", executes: .fucomi),  // fucomi
-        MnemonicFacts(.x87, writes: 0x8D5, feature: "cmov", executes: .fucomip),  // fucomip
-        MnemonicFacts(.x87, feature: "fpu", executes: .fchs),  // fchs
-        MnemonicFacts(.x87, feature: "fpu", executes: .fabs),  // fabs
-        MnemonicFacts(.x87, feature: "fpu", executes: .fld1),  // fld1
-        MnemonicFacts(.x87, feature: "fpu", executes: .fldl2t),  // fldl2t
-        MnemonicFacts(.x87, feature: "fpu", executes: .fldl2e),  // fldl2e
-        MnemonicFacts(.x87, feature: "fpu", executes: .fldpi),  // fldpi
-        MnemonicFacts(.x87, feature: "fpu", executes: .fldlg2),  // fldlg2
-        MnemonicFacts(.x87, feature: "fpu", executes: .fldln2),  // fldln2
-        MnemonicFacts(.x87, feature: "fpu", executes: .fldz),  // fldz
-        MnemonicFacts(.x87, feature: "fpu", executes: .fxch),  // fxch
-        MnemonicFacts(.x87, feature: "fpu", executes: .fsqrt),  // fsqrt
-        MnemonicFacts(.x87, feature: "fpu", executes: .frndint),  // frndint
-        MnemonicFacts(.x87, feature: "fpu", executes: .fscale),  // fscale
-        MnemonicFacts(.x87, feature: "fpu", executes: .fxtract),  // fxtract
-        MnemonicFacts(.x87, feature: "fpu", executes: .fprem),  // fprem
-        MnemonicFacts(.x87, feature: "fpu", executes: .fprem1),  // fprem1
-        MnemonicFacts(.x87, feature: "fpu", executes: .fincstp),  // fincstp
-        MnemonicFacts(.x87, feature: "fpu", executes: .fdecstp),  // fdecstp
-        MnemonicFacts(.x87, feature: "fpu", executes: .ffree),  // ffree
-        MnemonicFacts(.x87, feature: "fpu", executes: .ffreep),  // ffreep
-        MnemonicFacts(.x87, feature: "fpu", executes: .fnstsw),  // fnstsw
-        MnemonicFacts(.x87, feature: "fpu", executes: .fnstcw),  // fnstcw
-        MnemonicFacts(.x87, feature: "fpu", executes: .fldcw),  // fldcw
-        MnemonicFacts(.x87, feature: "fpu", executes: .fnclex),  // fnclex
-        MnemonicFacts(.x87, feature: "fpu", executes: .fninit),  // fninit
-        MnemonicFacts(.x87, feature: "fpu", executes: .fnstenv),  // fnstenv
-        MnemonicFacts(.x87, feature: "fpu", executes: .fldenv),  // fldenv
-        MnemonicFacts(.x87, feature: "fpu", executes: .fnsave),  // fnsave
-        MnemonicFacts(.x87, feature: "fpu", executes: .frstor),  // frstor
-        MnemonicFacts(.x87, feature: "fxsr", executes: .fxsave),  // fxsave
-        MnemonicFacts(.x87, feature: "fxsr", executes: .fxsave64),  // fxsave64
-        MnemonicFacts(.x87, feature: "fxsr", executes: .fxrstor),  // fxrstor
-        MnemonicFacts(.x87, feature: "fxsr", executes: .fxrstor64),  // fxrstor64
-        MnemonicFacts(.x87, reads: 0x1, feature: "cmov", executes: .fcmovb),  // fcmovb
-        MnemonicFacts(.x87, reads: 0x1, feature: "cmov", executes: .fcmovnb),  // fcmovnb
-        MnemonicFacts(.x87, reads: 0x40, feature: "cmov", executes: .fcmove),  // fcmove
-        MnemonicFacts(.x87, reads: 0x40, feature: "cmov", executes: .fcmovne),  // fcmovne
-        MnemonicFacts(.x87, reads: 0x41, feature: "cmov", executes: .fcmovbe),  // fcmovbe
-        MnemonicFacts(.x87, reads: 0x41, feature: "cmov", executes: .fcmovnbe),  // fcmovnbe
-        MnemonicFacts(.x87, reads: 0x4, feature: "cmov", executes: .fcmovu),  // fcmovu
-        MnemonicFacts(.x87, reads: 0x4, feature: "cmov", executes: .fcmovnu),  // fcmovnu
-        MnemonicFacts(.x87, feature: "fpu", executes: .wait),  // wait
-        MnemonicFacts(.x87, feature: "fpu", executes: .fnop),  // fnop
-        MnemonicFacts(.x87, feature: "fpu", executes: .feni8087_nop),  // feni8087_nop
-        MnemonicFacts(.x87, feature: "fpu", executes: .fdisi8087_nop),  // fdisi8087_nop
-        MnemonicFacts(.x87, feature: "fpu", executes: .fsetpm287_nop),  // fsetpm287_nop
-        MnemonicFacts(.x87, feature: "fpu", executes: .fsin),  // fsin
-        MnemonicFacts(.x87, feature: "fpu", executes: .fcos),  // fcos
-        MnemonicFacts(.x87, feature: "fpu", executes: .fsincos),  // fsincos
-        MnemonicFacts(.x87, feature: "fpu", executes: .fptan),  // fptan
-        MnemonicFacts(.x87, feature: "fpu", executes: .fpatan),  // fpatan
-        MnemonicFacts(.x87, feature: "fpu", executes: .f2xm1),  // f2xm1
-        MnemonicFacts(.x87, feature: "fpu", executes: .fyl2x),  // fyl2x
-        MnemonicFacts(.x87, feature: "fpu", executes: .fyl2xp1),  // fyl2xp1
-        MnemonicFacts(.mmx, feature: "sse", executes: .pshufw),  // pshufw
-        MnemonicFacts(.mmx, feature: "sse", executes: .maskmovq),  // maskmovq
-        MnemonicFacts(.mmx, feature: "sse", executes: .movntq),  // movntq
-        MnemonicFacts(.mmx, feature: "sse", executes: .cvtpi2ps),  // cvtpi2ps
-        MnemonicFacts(.mmx, feature: "sse", executes: .cvtps2pi),  // cvtps2pi
-        MnemonicFacts(.mmx, feature: "sse", executes: .cvttps2pi),  // cvttps2pi
-        MnemonicFacts(.mmx, feature: "sse2", executes: .movq2dq),  // movq2dq
-        MnemonicFacts(.mmx, feature: "sse2", executes: .movdq2q),  // movdq2q
-        MnemonicFacts(.mmx, feature: "sse2", executes: .cvtpi2pd),  // cvtpi2pd
-        MnemonicFacts(.mmx, feature: "sse2", executes: .cvtpd2pi),  // cvtpd2pi
-        MnemonicFacts(.mmx, feature: "sse2", executes: .cvttpd2pi),  // cvttpd2pi
-        MnemonicFacts(.mmx, feature: "mmx", executes: .emms),  // emms
+        MnemonicFacts(.system, feature: 18, executes: .xgetbv),  // xgetbv
+        MnemonicFacts(.system, feature: 18, executes: .xsetbv),  // xsetbv
+        MnemonicFacts(.system, feature: 18, executes: .xsave),  // xsave
+        MnemonicFacts(.system, feature: 18, executes: .xsave64),  // xsave64
+        MnemonicFacts(.system, feature: 18, executes: .xsaveopt),  // xsaveopt
+        MnemonicFacts(.system, feature: 18, executes: .xsaveopt64),  // xsaveopt64
+        MnemonicFacts(.system, feature: 18, executes: .xrstor),  // xrstor
+        MnemonicFacts(.system, feature: 18, executes: .xrstor64),  // xrstor64
+        MnemonicFacts(.system, feature: 19, gated: true, executes: .rdpid),  // rdpid
+        MnemonicFacts(.system, feature: 20, executes: .rdfsbase),  // rdfsbase
+        MnemonicFacts(.system, feature: 20, executes: .rdgsbase),  // rdgsbase
+        MnemonicFacts(.system, feature: 20, executes: .wrfsbase),  // wrfsbase
+        MnemonicFacts(.system, feature: 20, executes: .wrgsbase),  // wrgsbase
+        MnemonicFacts(.system, feature: 21, gated: true, executes: .invpcid),  // invpcid
+        MnemonicFacts(.system, feature: 22, executes: .rdpkru),  // rdpkru
+        MnemonicFacts(.system, feature: 22, executes: .wrpkru),  // wrpkru
+        MnemonicFacts(.system, writes: 0x40000, feature: 23, executes: .stac),  // stac
+        MnemonicFacts(.system, writes: 0x40000, feature: 23, executes: .clac),  // clac
+        MnemonicFacts(.sseInteger, feature: 24, executes: .movdqa),  // movdqa
+        MnemonicFacts(.sseInteger, feature: 24, executes: .movdqu),  // movdqu
+        MnemonicFacts(.sseInteger, feature: 24, executes: .movapd),  // movapd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .movupd),  // movupd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .movd),  // movd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .movq),  // movq
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pshufd),  // pshufd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pmovmskb),  // pmovmskb
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pxor),  // pxor
+        MnemonicFacts(.sseInteger, feature: 24, executes: .por),  // por
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pand),  // pand
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pandn),  // pandn
+        MnemonicFacts(.sseInteger, feature: 24, executes: .xorpd),  // xorpd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .orpd),  // orpd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .andpd),  // andpd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .andnpd),  // andnpd
+        MnemonicFacts(.sseInteger, feature: 25, executes: .movaps),  // movaps
+        MnemonicFacts(.sseInteger, feature: 25, executes: .movups),  // movups
+        MnemonicFacts(.sseInteger, feature: 25, executes: .xorps),  // xorps
+        MnemonicFacts(.sseInteger, feature: 25, executes: .orps),  // orps
+        MnemonicFacts(.sseInteger, feature: 25, executes: .andps),  // andps
+        MnemonicFacts(.sseInteger, feature: 25, executes: .andnps),  // andnps
+        MnemonicFacts(.sseInteger, feature: 24, executes: .paddb),  // paddb
+        MnemonicFacts(.sseInteger, feature: 24, executes: .paddw),  // paddw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .paddd),  // paddd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .paddq),  // paddq
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psubb),  // psubb
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psubw),  // psubw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psubd),  // psubd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psubq),  // psubq
+        MnemonicFacts(.sseInteger, feature: 24, executes: .paddsb),  // paddsb
+        MnemonicFacts(.sseInteger, feature: 24, executes: .paddsw),  // paddsw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psubsb),  // psubsb
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psubsw),  // psubsw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .paddusb),  // paddusb
+        MnemonicFacts(.sseInteger, feature: 24, executes: .paddusw),  // paddusw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psubusb),  // psubusb
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psubusw),  // psubusw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pcmpeqb),  // pcmpeqb
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pcmpeqw),  // pcmpeqw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pcmpeqd),  // pcmpeqd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pcmpgtb),  // pcmpgtb
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pcmpgtw),  // pcmpgtw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pcmpgtd),  // pcmpgtd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pminub),  // pminub
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pmaxub),  // pmaxub
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pminsw),  // pminsw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pmaxsw),  // pmaxsw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pavgb),  // pavgb
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pavgw),  // pavgw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pmullw),  // pmullw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pmulhw),  // pmulhw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pmulhuw),  // pmulhuw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pmuludq),  // pmuludq
+        MnemonicFacts(.sseInteger, feature: 24, executes: .punpcklbw),  // punpcklbw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .punpcklwd),  // punpcklwd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .punpckldq),  // punpckldq
+        MnemonicFacts(.sseInteger, feature: 24, executes: .punpcklqdq),  // punpcklqdq
+        MnemonicFacts(.sseInteger, feature: 24, executes: .punpckhbw),  // punpckhbw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .punpckhwd),  // punpckhwd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .punpckhdq),  // punpckhdq
+        MnemonicFacts(.sseInteger, feature: 24, executes: .punpckhqdq),  // punpckhqdq
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psllw),  // psllw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pslld),  // pslld
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psllq),  // psllq
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psrlw),  // psrlw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psrld),  // psrld
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psrlq),  // psrlq
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psraw),  // psraw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psrad),  // psrad
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pslldq),  // pslldq
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psrldq),  // psrldq
+        MnemonicFacts(.sseInteger, feature: 24, executes: .packsswb),  // packsswb
+        MnemonicFacts(.sseInteger, feature: 24, executes: .packssdw),  // packssdw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .packuswb),  // packuswb
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pmaddwd),  // pmaddwd
+        MnemonicFacts(.sseInteger, feature: 24, executes: .psadbw),  // psadbw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pshuflw),  // pshuflw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pshufhw),  // pshufhw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pinsrw),  // pinsrw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .pextrw),  // pextrw
+        MnemonicFacts(.sseInteger, feature: 24, executes: .maskmovdqu),  // maskmovdqu
+        MnemonicFacts(.sseInteger, feature: 26, executes: .packusdw),  // packusdw
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pinsrb),  // pinsrb
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pinsrd),  // pinsrd
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pinsrq),  // pinsrq
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pextrb),  // pextrb
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pextrd),  // pextrd
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pextrq),  // pextrq
+        MnemonicFacts(.sseInteger, feature: 26, executes: .extractps),  // extractps
+        MnemonicFacts(.sseInteger, feature: 27, executes: .pshufb),  // pshufb
+        MnemonicFacts(.sseInteger, feature: 27, executes: .phaddw),  // phaddw
+        MnemonicFacts(.sseInteger, feature: 27, executes: .phaddd),  // phaddd
+        MnemonicFacts(.sseInteger, feature: 27, executes: .phaddsw),  // phaddsw
+        MnemonicFacts(.sseInteger, feature: 27, executes: .phsubw),  // phsubw
+        MnemonicFacts(.sseInteger, feature: 27, executes: .phsubd),  // phsubd
+        MnemonicFacts(.sseInteger, feature: 27, executes: .phsubsw),  // phsubsw
+        MnemonicFacts(.sseInteger, feature: 27, executes: .pmaddubsw),  // pmaddubsw
+        MnemonicFacts(.sseInteger, feature: 27, executes: .psignb),  // psignb
+        MnemonicFacts(.sseInteger, feature: 27, executes: .psignw),  // psignw
+        MnemonicFacts(.sseInteger, feature: 27, executes: .psignd),  // psignd
+        MnemonicFacts(.sseInteger, feature: 27, executes: .pmulhrsw),  // pmulhrsw
+        MnemonicFacts(.sseInteger, feature: 27, executes: .pabsb),  // pabsb
+        MnemonicFacts(.sseInteger, feature: 27, executes: .pabsw),  // pabsw
+        MnemonicFacts(.sseInteger, feature: 27, executes: .pabsd),  // pabsd
+        MnemonicFacts(.sseInteger, feature: 27, executes: .palignr),  // palignr
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pblendvb),  // pblendvb
+        MnemonicFacts(.sseInteger, feature: 26, executes: .blendvps),  // blendvps
+        MnemonicFacts(.sseInteger, feature: 26, executes: .blendvpd),  // blendvpd
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pblendw),  // pblendw
+        MnemonicFacts(.sseInteger, feature: 26, executes: .blendps),  // blendps
+        MnemonicFacts(.sseInteger, feature: 26, executes: .blendpd),  // blendpd
+        MnemonicFacts(.sseInteger, writes: 0x8D5, feature: 26, executes: .ptest),  // ptest
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmovsxbw),  // pmovsxbw
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmovsxbd),  // pmovsxbd
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmovsxbq),  // pmovsxbq
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmovsxwd),  // pmovsxwd
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmovsxwq),  // pmovsxwq
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmovsxdq),  // pmovsxdq
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmovzxbw),  // pmovzxbw
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmovzxbd),  // pmovzxbd
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmovzxbq),  // pmovzxbq
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmovzxwd),  // pmovzxwd
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmovzxwq),  // pmovzxwq
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmovzxdq),  // pmovzxdq
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmuldq),  // pmuldq
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pcmpeqq),  // pcmpeqq
+        MnemonicFacts(.sseInteger, feature: 26, executes: .movntdqa),  // movntdqa
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pminsb),  // pminsb
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pminsd),  // pminsd
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pminuw),  // pminuw
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pminud),  // pminud
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmaxsb),  // pmaxsb
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmaxsd),  // pmaxsd
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmaxuw),  // pmaxuw
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmaxud),  // pmaxud
+        MnemonicFacts(.sseInteger, feature: 26, executes: .pmulld),  // pmulld
+        MnemonicFacts(.sseInteger, feature: 26, executes: .phminposuw),  // phminposuw
+        MnemonicFacts(.sseInteger, feature: 26, executes: .mpsadbw),  // mpsadbw
+        MnemonicFacts(.sseInteger, feature: 26, executes: .insertps),  // insertps
+        MnemonicFacts(.sseInteger, feature: 8, executes: .pcmpgtq),  // pcmpgtq
+        MnemonicFacts(.sseInteger, feature: 28, executes: .pclmulqdq),  // pclmulqdq
+        MnemonicFacts(.sseInteger, writes: 0x8D5, feature: 8, executes: .pcmpestri),  // pcmpestri
+        MnemonicFacts(.sseInteger, writes: 0x8D5, feature: 8, executes: .pcmpestrm),  // pcmpestrm
+        MnemonicFacts(.sseInteger, writes: 0x8D5, feature: 8, executes: .pcmpistri),  // pcmpistri
+        MnemonicFacts(.sseInteger, writes: 0x8D5, feature: 8, executes: .pcmpistrm),  // pcmpistrm
+        MnemonicFacts(.sseFloat, feature: 25, executes: .addps),  // addps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .addss),  // addss
+        MnemonicFacts(.sseFloat, feature: 25, executes: .subps),  // subps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .subss),  // subss
+        MnemonicFacts(.sseFloat, feature: 25, executes: .mulps),  // mulps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .mulss),  // mulss
+        MnemonicFacts(.sseFloat, feature: 25, executes: .divps),  // divps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .divss),  // divss
+        MnemonicFacts(.sseFloat, feature: 25, executes: .minps),  // minps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .minss),  // minss
+        MnemonicFacts(.sseFloat, feature: 25, executes: .maxps),  // maxps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .maxss),  // maxss
+        MnemonicFacts(.sseFloat, feature: 24, executes: .addpd),  // addpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .addsd),  // addsd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .subpd),  // subpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .subsd),  // subsd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .mulpd),  // mulpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .mulsd),  // mulsd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .divpd),  // divpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .divsd),  // divsd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .minpd),  // minpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .minsd),  // minsd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .maxpd),  // maxpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .maxsd),  // maxsd
+        MnemonicFacts(.sseFloat, feature: 25, executes: .sqrtps),  // sqrtps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .sqrtss),  // sqrtss
+        MnemonicFacts(.sseFloat, feature: 25, executes: .rcpps),  // rcpps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .rcpss),  // rcpss
+        MnemonicFacts(.sseFloat, feature: 25, executes: .rsqrtps),  // rsqrtps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .rsqrtss),  // rsqrtss
+        MnemonicFacts(.sseFloat, feature: 25, executes: .cmpps),  // cmpps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .cmpss),  // cmpss
+        MnemonicFacts(.sseFloat, feature: 24, executes: .sqrtpd),  // sqrtpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .sqrtsd),  // sqrtsd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cmppd),  // cmppd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cmpsdSSE),  // cmpsd.sse
+        MnemonicFacts(.sseFloat, feature: 29, executes: .addsubps),  // addsubps
+        MnemonicFacts(.sseFloat, feature: 29, executes: .addsubpd),  // addsubpd
+        MnemonicFacts(.sseFloat, feature: 29, executes: .haddps),  // haddps
+        MnemonicFacts(.sseFloat, feature: 29, executes: .haddpd),  // haddpd
+        MnemonicFacts(.sseFloat, feature: 29, executes: .hsubps),  // hsubps
+        MnemonicFacts(.sseFloat, feature: 29, executes: .hsubpd),  // hsubpd
+        MnemonicFacts(.sseFloat, feature: 29, executes: .movsldup),  // movsldup
+        MnemonicFacts(.sseFloat, feature: 29, executes: .movshdup),  // movshdup
+        MnemonicFacts(.sseFloat, feature: 29, executes: .movddup),  // movddup
+        MnemonicFacts(.sseFloat, feature: 29, executes: .lddqu),  // lddqu
+        MnemonicFacts(.sseFloat, writes: 0x8D5, feature: 25, executes: .comiss),  // comiss
+        MnemonicFacts(.sseFloat, writes: 0x8D5, feature: 25, executes: .ucomiss),  // ucomiss
+        MnemonicFacts(.sseFloat, writes: 0x8D5, feature: 24, executes: .comisd),  // comisd
+        MnemonicFacts(.sseFloat, writes: 0x8D5, feature: 24, executes: .ucomisd),  // ucomisd
+        MnemonicFacts(.sseFloat, feature: 25, executes: .cvtsi2ss),  // cvtsi2ss
+        MnemonicFacts(.sseFloat, feature: 25, executes: .cvtss2si),  // cvtss2si
+        MnemonicFacts(.sseFloat, feature: 25, executes: .cvttss2si),  // cvttss2si
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvtsi2sd),  // cvtsi2sd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvtsd2si),  // cvtsd2si
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvttsd2si),  // cvttsd2si
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvtss2sd),  // cvtss2sd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvtsd2ss),  // cvtsd2ss
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvtps2pd),  // cvtps2pd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvtpd2ps),  // cvtpd2ps
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvtdq2ps),  // cvtdq2ps
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvtps2dq),  // cvtps2dq
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvttps2dq),  // cvttps2dq
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvtdq2pd),  // cvtdq2pd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvtpd2dq),  // cvtpd2dq
+        MnemonicFacts(.sseFloat, feature: 24, executes: .cvttpd2dq),  // cvttpd2dq
+        MnemonicFacts(.sseFloat, feature: 25, executes: .movss),  // movss
+        MnemonicFacts(.sseFloat, feature: 25, executes: .movlps),  // movlps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .movhps),  // movhps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .movhlps),  // movhlps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .movlhps),  // movlhps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .movmskps),  // movmskps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .movntps),  // movntps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .unpcklps),  // unpcklps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .unpckhps),  // unpckhps
+        MnemonicFacts(.sseFloat, feature: 25, executes: .shufps),  // shufps
+        MnemonicFacts(.sseFloat, feature: 24, executes: .movsdSSE),  // movsd.sse
+        MnemonicFacts(.sseFloat, feature: 24, executes: .movlpd),  // movlpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .movhpd),  // movhpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .movmskpd),  // movmskpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .movntpd),  // movntpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .movntdq),  // movntdq
+        MnemonicFacts(.sseFloat, feature: 24, executes: .movnti),  // movnti
+        MnemonicFacts(.sseFloat, feature: 24, executes: .unpcklpd),  // unpcklpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .unpckhpd),  // unpckhpd
+        MnemonicFacts(.sseFloat, feature: 24, executes: .shufpd),  // shufpd
+        MnemonicFacts(.sseFloat, feature: 25, executes: .ldmxcsr),  // ldmxcsr
+        MnemonicFacts(.sseFloat, feature: 25, executes: .stmxcsr),  // stmxcsr
+        MnemonicFacts(.sseFloat, feature: 25, executes: .sfence),  // sfence
+        MnemonicFacts(.sseFloat, feature: 25, executes: .prefetchnta),  // prefetchnta
+        MnemonicFacts(.sseFloat, feature: 25, executes: .prefetcht0),  // prefetcht0
+        MnemonicFacts(.sseFloat, feature: 25, executes: .prefetcht1),  // prefetcht1
+        MnemonicFacts(.sseFloat, feature: 25, executes: .prefetcht2),  // prefetcht2
+        MnemonicFacts(.sseFloat, feature: 24, executes: .lfence),  // lfence
+        MnemonicFacts(.sseFloat, feature: 24, executes: .mfence),  // mfence
+        MnemonicFacts(.sseFloat, feature: 24, executes: .pause),  // pause
+        MnemonicFacts(.sseFloat, feature: 30, executes: .clflush),  // clflush
+        MnemonicFacts(.sseFloat, feature: 31, executes: .clflushopt),  // clflushopt
+        MnemonicFacts(.sseFloat, feature: 32, executes: .clwb),  // clwb
+        MnemonicFacts(.sseFloat, feature: 33, executes: .prefetch),  // prefetch
+        MnemonicFacts(.sseFloat, feature: 33, executes: .prefetchw),  // prefetchw
+        MnemonicFacts(.sseFloat, feature: 26, executes: .roundps),  // roundps
+        MnemonicFacts(.sseFloat, feature: 26, executes: .roundpd),  // roundpd
+        MnemonicFacts(.sseFloat, feature: 26, executes: .roundss),  // roundss
+        MnemonicFacts(.sseFloat, feature: 26, executes: .roundsd),  // roundsd
+        MnemonicFacts(.sseFloat, feature: 26, executes: .dpps),  // dpps
+        MnemonicFacts(.sseFloat, feature: 26, executes: .dppd),  // dppd
+        MnemonicFacts(.x87, feature: 34, executes: .fld),  // fld
+        MnemonicFacts(.x87, feature: 34, executes: .fst),  // fst
+        MnemonicFacts(.x87, feature: 34, executes: .fstp),  // fstp
+        MnemonicFacts(.x87, feature: 34, executes: .fstpnce),  // fstpnce
+        MnemonicFacts(.x87, feature: 34, executes: .fild),  // fild
+        MnemonicFacts(.x87, feature: 34, executes: .fist),  // fist
+        MnemonicFacts(.x87, feature: 34, executes: .fistp),  // fistp
+        MnemonicFacts(.x87, feature: 34, executes: .fbld),  // fbld
+        MnemonicFacts(.x87, feature: 34, executes: .fbstp),  // fbstp
+        MnemonicFacts(.x87, feature: 29, executes: .fisttp),  // fisttp
+        MnemonicFacts(.x87, feature: 34, executes: .fadd),  // fadd
+        MnemonicFacts(.x87, feature: 34, executes: .faddp),  // faddp
+        MnemonicFacts(.x87, feature: 34, executes: .fiadd),  // fiadd
+        MnemonicFacts(.x87, feature: 34, executes: .fsub),  // fsub
+        MnemonicFacts(.x87, feature: 34, executes: .fsubp),  // fsubp
+        MnemonicFacts(.x87, feature: 34, executes: .fisub),  // fisub
+        MnemonicFacts(.x87, feature: 34, executes: .fsubr),  // fsubr
+        MnemonicFacts(.x87, feature: 34, executes: .fsubrp),  // fsubrp
+        MnemonicFacts(.x87, feature: 34, executes: .fisubr),  // fisubr
+        MnemonicFacts(.x87, feature: 34, executes: .fmul),  // fmul
+        MnemonicFacts(.x87, feature: 34, executes: .fmulp),  // fmulp
+        MnemonicFacts(.x87, feature: 34, executes: .fimul),  // fimul
+        MnemonicFacts(.x87, feature: 34, executes: .fdiv),  // fdiv
+        MnemonicFacts(.x87, feature: 34, executes: .fdivp),  // fdivp
+        MnemonicFacts(.x87, feature: 34, executes: .fidiv),  // fidiv
+        MnemonicFacts(.x87, feature: 34, executes: .fdivr),  // fdivr
+        MnemonicFacts(.x87, feature: 34, executes: .fdivrp),  // fdivrp
+        MnemonicFacts(.x87, feature: 34, executes: .fidivr),  // fidivr
+        MnemonicFacts(.x87, feature: 34, executes: .fcom),  // fcom
+        MnemonicFacts(.x87, feature: 34, executes: .fcomp),  // fcomp
+        MnemonicFacts(.x87, feature: 34, executes: .fcompp),  // fcompp
+        MnemonicFacts(.x87, feature: 34, executes: .fucom),  // fucom
+        MnemonicFacts(.x87, feature: 34, executes: .fucomp),  // fucomp
+        MnemonicFacts(.x87, feature: 34, executes: .fucompp),  // fucompp
+        MnemonicFacts(.x87, feature: 34, executes: .ficom),  // ficom
+        MnemonicFacts(.x87, feature: 34, executes: .ficomp),  // ficomp
+        MnemonicFacts(.x87, feature: 34, executes: .ftst),  // ftst
+        MnemonicFacts(.x87, feature: 34, executes: .fxam),  // fxam
+        MnemonicFacts(.x87, writes: 0x8D5, feature: 1, executes: .fcomi),  // fcomi
+        MnemonicFacts(.x87, writes: 0x8D5, feature: 1, executes: .fcomip),  // fcomip
+        MnemonicFacts(.x87, writes: 0x8D5, feature: 1, executes: .fucomi),  // fucomi
+        MnemonicFacts(.x87, writes: 0x8D5, feature: 1, executes: .fucomip),  // fucomip
+        MnemonicFacts(.x87, feature: 34, executes: .fchs),  // fchs
+        MnemonicFacts(.x87, feature: 34, executes: .fabs),  // fabs
+        MnemonicFacts(.x87, feature: 34, executes: .fld1),  // fld1
+        MnemonicFacts(.x87, feature: 34, executes: .fldl2t),  // fldl2t
+        MnemonicFacts(.x87, feature: 34, executes: .fldl2e),  // fldl2e
+        MnemonicFacts(.x87, feature: 34, executes: .fldpi),  // fldpi
+        MnemonicFacts(.x87, feature: 34, executes: .fldlg2),  // fldlg2
+        MnemonicFacts(.x87, feature: 34, executes: .fldln2),  // fldln2
+        MnemonicFacts(.x87, feature: 34, executes: .fldz),  // fldz
+        MnemonicFacts(.x87, feature: 34, executes: .fxch),  // fxch
+        MnemonicFacts(.x87, feature: 34, executes: .fsqrt),  // fsqrt
+        MnemonicFacts(.x87, feature: 34, executes: .frndint),  // frndint
+        MnemonicFacts(.x87, feature: 34, executes: .fscale),  // fscale
+        MnemonicFacts(.x87, feature: 34, executes: .fxtract),  // fxtract
+        MnemonicFacts(.x87, feature: 34, executes: .fprem),  // fprem
+        MnemonicFacts(.x87, feature: 34, executes: .fprem1),  // fprem1
+        MnemonicFacts(.x87, feature: 34, executes: .fincstp),  // fincstp
+        MnemonicFacts(.x87, feature: 34, executes: .fdecstp),  // fdecstp
+        MnemonicFacts(.x87, feature: 34, executes: .ffree),  // ffree
+        MnemonicFacts(.x87, feature: 34, executes: .ffreep),  // ffreep
+        MnemonicFacts(.x87, feature: 34, executes: .fnstsw),  // fnstsw
+        MnemonicFacts(.x87, feature: 34, executes: .fnstcw),  // fnstcw
+        MnemonicFacts(.x87, feature: 34, executes: .fldcw),  // fldcw
+        MnemonicFacts(.x87, feature: 34, executes: .fnclex),  // fnclex
+        MnemonicFacts(.x87, feature: 34, executes: .fninit),  // fninit
+        MnemonicFacts(.x87, feature: 34, executes: .fnstenv),  // fnstenv
+        MnemonicFacts(.x87, feature: 34, executes: .fldenv),  // fldenv
+        MnemonicFacts(.x87, feature: 34, executes: .fnsave),  // fnsave
+        MnemonicFacts(.x87, feature: 34, executes: .frstor),  // frstor
+        MnemonicFacts(.x87, feature: 35, executes: .fxsave),  // fxsave
+        MnemonicFacts(.x87, feature: 35, executes: .fxsave64),  // fxsave64
+        MnemonicFacts(.x87, feature: 35, executes: .fxrstor),  // fxrstor
+        MnemonicFacts(.x87, feature: 35, executes: .fxrstor64),  // fxrstor64
+        MnemonicFacts(.x87, reads: 0x1, feature: 1, executes: .fcmovb),  // fcmovb
+        MnemonicFacts(.x87, reads: 0x1, feature: 1, executes: .fcmovnb),  // fcmovnb
+        MnemonicFacts(.x87, reads: 0x40, feature: 1, executes: .fcmove),  // fcmove
+        MnemonicFacts(.x87, reads: 0x40, feature: 1, executes: .fcmovne),  // fcmovne
+        MnemonicFacts(.x87, reads: 0x41, feature: 1, executes: .fcmovbe),  // fcmovbe
+        MnemonicFacts(.x87, reads: 0x41, feature: 1, executes: .fcmovnbe),  // fcmovnbe
+        MnemonicFacts(.x87, reads: 0x4, feature: 1, executes: .fcmovu),  // fcmovu
+        MnemonicFacts(.x87, reads: 0x4, feature: 1, executes: .fcmovnu),  // fcmovnu
+        MnemonicFacts(.x87, feature: 34, executes: .wait),  // wait
+        MnemonicFacts(.x87, feature: 34, executes: .fnop),  // fnop
+        MnemonicFacts(.x87, feature: 34, executes: .feni8087_nop),  // feni8087_nop
+        MnemonicFacts(.x87, feature: 34, executes: .fdisi8087_nop),  // fdisi8087_nop
+        MnemonicFacts(.x87, feature: 34, executes: .fsetpm287_nop),  // fsetpm287_nop
+        MnemonicFacts(.x87, feature: 34, executes: .fsin),  // fsin
+        MnemonicFacts(.x87, feature: 34, executes: .fcos),  // fcos
+        MnemonicFacts(.x87, feature: 34, executes: .fsincos),  // fsincos
+        MnemonicFacts(.x87, feature: 34, executes: .fptan),  // fptan
+        MnemonicFacts(.x87, feature: 34, executes: .fpatan),  // fpatan
+        MnemonicFacts(.x87, feature: 34, executes: .f2xm1),  // f2xm1
+        MnemonicFacts(.x87, feature: 34, executes: .fyl2x),  // fyl2x
+        MnemonicFacts(.x87, feature: 34, executes: .fyl2xp1),  // fyl2xp1
+        MnemonicFacts(.mmx, feature: 25, executes: .pshufw),  // pshufw
+        MnemonicFacts(.mmx, feature: 25, executes: .maskmovq),  // maskmovq
+        MnemonicFacts(.mmx, feature: 25, executes: .movntq),  // movntq
+        MnemonicFacts(.mmx, feature: 25, executes: .cvtpi2ps),  // cvtpi2ps
+        MnemonicFacts(.mmx, feature: 25, executes: .cvtps2pi),  // cvtps2pi
+        MnemonicFacts(.mmx, feature: 25, executes: .cvttps2pi),  // cvttps2pi
+        MnemonicFacts(.mmx, feature: 24, executes: .movq2dq),  // movq2dq
+        MnemonicFacts(.mmx, feature: 24, executes: .movdq2q),  // movdq2q
+        MnemonicFacts(.mmx, feature: 24, executes: .cvtpi2pd),  // cvtpi2pd
+        MnemonicFacts(.mmx, feature: 24, executes: .cvtpd2pi),  // cvtpd2pi
+        MnemonicFacts(.mmx, feature: 24, executes: .cvttpd2pi),  // cvttpd2pi
+        MnemonicFacts(.mmx, feature: 36, executes: .emms),  // emms
     ]
 }
