@@ -42,7 +42,7 @@ let package = Package(
         // Record and replay: the trace format (Trace.swift documents it) and, on top of the VMM's
         // seam, the recorder and the replayer.
         // The recorder runs on every exit: no dynamic exclusivity checks there either.
-        .target(name: "Replay", dependencies: ["X86", "VMM", "X86CPU", "NestedPaging", "GuestMemory"],
+        .target(name: "Replay", dependencies: ["X86", "VMM"],
                 swiftSettings: uncheckedExclusivity + optimizedInDebug),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
                        providers: [.apt(["libcapstone-dev"])]),

@@ -1,8 +1,5 @@
-import GuestMemory
-import NestedPaging
 import VMM
 import X86
-import X86CPU
 
 /// Records a run through the machine's seam (VMM's Seam.swift) into a trace (Trace.swift):
 /// every input with the point it arrived at, every exit with its instruction count and RIP,

@@ -1,8 +1,5 @@
-import GuestMemory
-import NestedPaging
 import VMM
 import X86
-import X86CPU
 
 /// Where a replay first differed from its trace.
 public struct Divergence: Equatable, Sendable, CustomStringConvertible {

@@ -1,4 +1,3 @@
-import GuestMemory
 import VMM
 import X86
 
