@@ -69,16 +69,26 @@ final class AssistMemory: CPUMemory, GuestPageTables {
         return (0..<size).map { $0 < inFirstPage ? first &+ UInt64($0) : second &+ UInt64($0 - inFirstPage) }
     }
 
+    /// The device and offset of the exit's own access: at the exit's linear address and within
+    /// one page (counted as a device access).
+    func exitDevice(_ address: UInt64, _ size: Int) -> (device: MMIODevice, offset: UInt64)? {
+        guard let a = exitAccess, a.linear == address, (address & 0xFFF) + UInt64(size) <= 4096 else { return nil }
+        deviceAccesses += 1
+        return (a.device, a.offset)
+    }
+
+    /// The low `size` bytes of a device's answer.
+    static func mask(_ size: Int) -> UInt64 { size >= 8 ? ~0 : (1 << UInt64(8 * size)) - 1 }
+
     func read(_ address: UInt64, size: Int) throws(CPUException) -> UInt64 {
-        if let a = exitAccess, a.linear == address, (address & 0xFFF) + UInt64(size) <= 4096 {
-            deviceAccesses += 1
-            return a.device.mmioRead(offset: a.offset, size: size) & (size >= 8 ? ~0 : (1 << UInt64(8 * size)) - 1)
+        if let (device, offset) = exitDevice(address, size) {
+            return device.mmioRead(offset: offset, size: size) & Self.mask(size)
         }
         let targets = try physicalBytes(address, size, .read)
         // Within one page and in a device: one access of the full size, as the device expects.
         if (address & 0xFFF) + UInt64(size) <= 4096, case .mmio = physical(targets[0]) {
             deviceAccesses += 1
-            return bus.read(targets[0], size: size) & (size >= 8 ? ~0 : (1 << UInt64(8 * size)) - 1)
+            return bus.read(targets[0], size: size) & Self.mask(size)
         }
         var v: UInt64 = 0
         for (i, g) in targets.enumerated() { v |= UInt64(try readByte(g)) << UInt64(8 * i) }
@@ -86,9 +96,8 @@ final class AssistMemory: CPUMemory, GuestPageTables {
     }
 
     func write(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
-        if let a = exitAccess, a.linear == address, (address & 0xFFF) + UInt64(size) <= 4096 {
-            deviceAccesses += 1
-            a.device.mmioWrite(offset: a.offset, size: size, value: value)
+        if let (device, offset) = exitDevice(address, size) {
+            device.mmioWrite(offset: offset, size: size, value: value)
             return
         }
         let targets = try physicalBytes(address, size, .write)

@@ -138,22 +138,20 @@ final class DecoderTables: @unchecked Sendable {
         var hasModRM = [Bool?](repeating: nil, count: DecoderTables.slotCount)
         var parser = SpecParser()
         for (name, text) in DecoderTables.specs {
-            for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let trimmed = line.trimmed
-                if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            for (n, trimmed) in ISAGenerator.lines(text) {
                 let entries: [SpecEntry]
                 do {
                     entries = try parser.parse(trimmed)
                 } catch {
-                    fatalError("spec \(name):\(n + 1): \(error): \(trimmed)")
+                    fatalError("spec \(name):\(n): \(error): \(trimmed)")
                 }
                 for entry in entries {
                     let formID = UInt16(acc.forms.count)
-                    acc.add(entry, line: "\(name):\(n + 1): \(trimmed)")
+                    acc.add(entry, line: "\(name):\(n): \(trimmed)")
                     for opcode in entry.opcodes {
                         let slot = Int(entry.map.rawValue) * 256 + Int(opcode)
                         if let existing = hasModRM[slot], existing != entry.hasModRM {
-                            fatalError("spec \(name):\(n + 1): ModRM presence disagrees with earlier forms of this opcode")
+                            fatalError("spec \(name):\(n): ModRM presence disagrees with earlier forms of this opcode")
                         }
                         hasModRM[slot] = entry.hasModRM
                         perSlot[slot].append(Candidate(mask: entry.mask, value: entry.value, form: formID))

@@ -13,10 +13,13 @@ public enum ISAGenerator {
         ("3DNow", amd3DNowSpec), ("XOP", xopSpec), ("EVEX", evexSpec), ("EVEX0F38", evex0F38Spec),
     ]
 
-    /// The meaningful lines of a spec text (comments and blank lines dropped), with their numbers.
+    /// The meaningful lines of a spec text, spaces and tabs trimmed (comments and blank lines
+    /// dropped), with their numbers: what the decoder's table builder and the generator read.
     public static func lines(_ text: String) -> [(number: Int, text: String)] {
         text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { n, line in
-            let t = line.drop { $0 == " " }
+            var t = line[...]
+            while let c = t.first, c == " " || c == "\t" { t.removeFirst() }
+            while let c = t.last, c == " " || c == "\t" { t.removeLast() }
             return t.isEmpty || t.hasPrefix("#") ? nil : (n + 1, String(t))
         }
     }
