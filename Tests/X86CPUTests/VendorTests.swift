@@ -83,6 +83,34 @@ import X86
         #expect(back.step() == .exception(.invalidOpcode), "SYSRET outside 64-bit mode")
     }
 
+    /// The flags the SDM leaves undefined after the decimal adjustments, as each vendor's
+    /// host sets them (LegacyModeTests compares every input on the host's own vendor).
+    @Test func decimalAdjustFlags() {
+        let status = Flag.cf | Flag.pf | Flag.af | Flag.zf | Flag.sf | Flag.of
+        for vendor in [Vendor.intel, .amd] {
+            // DAA with AL = 0x7A: AL + 6 = 0x80. AMD: the flags of that addition (OF set);
+            // Intel: SF, ZF, PF of the result, OF clear.
+            let daa = compatibilityMode([0x27], vendor)
+            daa.state.gpr[0] = 0x7A
+            #expect(daa.step() == .executed)
+            #expect(daa.state.gpr[0] & 0xFF == 0x80)
+            #expect(daa.state.rflags & status == Flag.af | Flag.sf | (vendor == .amd ? Flag.of : 0))
+            // AAA with AX = 0x00FA: AX + 0x106 = 0x0200, then AL's high digit cleared. AMD: SF,
+            // ZF and PF of 0x0200 (PF from its low byte: set); Intel: of AL = 0 (ZF and PF).
+            let aaa = compatibilityMode([0x37], vendor)
+            aaa.state.gpr[0] = 0x00FA
+            #expect(aaa.step() == .executed)
+            #expect(aaa.state.gpr[0] & 0xFFFF == 0x0200)
+            #expect(aaa.state.rflags & status == Flag.af | Flag.cf | Flag.pf | (vendor == .amd ? 0 : Flag.zf))
+            // AAD on both: the byte addition AL + AH·10 = 9 + 0xFE (from 0x33·10), CF and AF set.
+            let aad = compatibilityMode([0xD5, 0x0A], vendor)
+            aad.state.gpr[0] = 0x3309
+            #expect(aad.step() == .executed)
+            #expect(aad.state.gpr[0] & 0xFFFF == 0x0007)
+            #expect(aad.state.rflags & status == Flag.cf | Flag.af)
+        }
+    }
+
     /// SYSRET with a non-canonical RCX: Intel raises #GP(0) in ring 0; AMD returns and the
     /// fetch faults in ring 3.
     @Test func sysretNonCanonical() {

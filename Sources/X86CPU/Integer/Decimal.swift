@@ -4,15 +4,16 @@ import X86Decoder
 /// The decimal-arithmetic adjustments (DAA, DAS, AAA, AAS, AAM, AAD) and SALC: one-byte
 /// opcodes that exist outside 64-bit mode only (the decoder reads them as invalid there).
 ///
-/// The flags the SDM leaves undefined follow the CPU model's vendor:
-/// - AMD (read from an EPYC host, every AL with every AF and CF: LegacyModeTests): each
-///   adjustment sets the flags of the addition or subtraction it amounts to. DAA/DAS: AL ±
-///   the whole correction (0x06, 0x60 or 0x66), so OF is that operation's overflow; AAA/AAS:
-///   the 16-bit AX ± 0x106 before AL's high digit is cleared (SF and ZF from AX, PF from its
-///   low byte); AAD: AL + AH·base. CF and AF are the ones the SDM defines.
-/// - Intel (as Bochs and QEMU model the P6 and later; no Intel host has checked it here):
-///   the result's SF, ZF and PF with OF clear; AAA/AAS read them from the final AL.
-/// AAM is the same on both: SF, ZF and PF from AL, OF, AF and CF clear.
+/// The flags the SDM leaves undefined follow the CPU model's vendor, each read from a host of
+/// that vendor (every AL with every AF and CF: LegacyModeTests):
+/// - AMD (EPYC): each adjustment sets the flags of the addition or subtraction it amounts to.
+///   DAA/DAS: AL ± the whole correction (0x06, 0x60 or 0x66), so OF is that operation's
+///   overflow; AAA/AAS: the 16-bit AX ± 0x106 before AL's high digit is cleared (SF and ZF from
+///   AX, PF from its low byte). CF and AF are the ones the SDM defines.
+/// - Intel (Xeon, Sapphire Rapids class; the P6 reading Bochs and QEMU use): the result's SF,
+///   ZF and PF with OF clear; AAA/AAS read them from the final AL.
+/// Both vendors: AAD sets the flags of the byte addition AL + AH·base (CF, AF and OF
+/// included); AAM sets SF, ZF and PF from AL and clears OF, AF and CF.
 extension CPU {
     func decimalAdjust(_ op: Op, _ ops: OperandList) throws(CPUException) {
         let ax = state.rax & 0xFFFF
@@ -59,7 +60,7 @@ extension CPU {
         default: // aad
             guard case .immediate(let base, _) = ops[0] else { throw .invalidOpcode }
             let product = ((ax >> 8) &* (base & 0xFF)) & 0xFF
-            result = amd ? alu(.add, al, product, 1) : alu(.or, (al &+ product) & 0xFF, 0, 1)
+            result = alu(.add, al, product, 1)
         }
         state.rax = state.rax & ~0xFFFF | result & 0xFFFF
         if op == .aam || op == .aad { return }

@@ -32,10 +32,12 @@ extension CPU {
             }
             setCodeSegment(cs, cpl: state.cpl)
             if state.mode == .bits64 && !isCanonical(target) { throw .generalProtection(0) }
-            // Outside 64-bit code the offset must lie within the new CS (a 64-bit offset into a
-            // 32-bit segment, Intel's REX.W form, is #GP(0)).
-            if state.mode != .bits64 && target > UInt64(cs.limit) { throw .generalProtection(0) }
-            state.rip = target
+            // Outside 64-bit code EIP takes the offset's low 32 bits (Intel's REX.W form into a
+            // 32-bit segment: an Intel host jumps to 0x56789ABC from 0x1234_5678_9ABC), which
+            // must lie within the new CS.
+            let rip = state.mode == .bits64 ? target : target & 0xFFFF_FFFF
+            if state.mode != .bits64 && rip > UInt64(cs.limit) { throw .generalProtection(0) }
+            state.rip = rip
         }
     }
 
