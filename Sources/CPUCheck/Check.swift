@@ -347,6 +347,7 @@ struct TranscendentalCheck {
             let magnitude = Double(sig) * pow2(e - 63)
             if se & 0x7FFF == 0x7FFF || magnitude >= limit {
                 for o in 2..<4 { softvmm[o] = host[o] }      // the status word
+                for o in 6..<24 { softvmm[o] = host[o] }     // FOP, FIP, FDP: they follow its exceptions
                 for o in 32..<42 { softvmm[o] = host[o] }    // ST(0)
                 return
             }
@@ -541,7 +542,7 @@ public func checkCase(_ c: CPUCase) -> CPUMismatch? {
         if ins.op == .fxsave || ins.op == .fxsave64, let m = firstMemoryOperand(ins.operands(address: FlatMemory.codeBase)) {
             // MXCSR_MASK is the host's (AMD adds bit 17, MM); FOP, FIP and FDP as in FXImage.
             let a = Int(truncatingIfNeeded: HostExecution.effectiveAddress(m, gpr: c.gpr) &- FlatMemory.dataBase)
-            for o in [6..<24, 28..<32] { for i in o where a + i >= 0 && a + i < h.data.count { h.data[a + i] = 0; s.data[a + i] = 0 } }
+            for o in hostVendor == .intel ? [28..<32] : [6..<24, 28..<32] { for i in o where a + i >= 0 && a + i < h.data.count { h.data[a + i] = 0; s.data[a + i] = 0 } }
         }
         if let kind = TranscendentalCheck(ins.op) {
             kind.reconcile(input: c.fx, host: &h.fx, softvmm: &s.fx)

@@ -111,6 +111,97 @@ import X86
         }
     }
 
+    /// The x87's last-instruction pointers, as an Intel host keeps them (FIP for every
+    /// non-control instruction; FOP and FDP only when one takes an unmasked exception, and
+    /// kept until the next: X87Execute.swift), and as AMD does (all three every time, stored
+    /// by FXSAVE only while an exception is pending).
+    @Test func x87Pointers() {
+        for vendor in [Vendor.intel, .amd] {
+            // FLD1; then FDIV dword [rbx] by zero with ZE unmasked; then FNOP; then FXSAVE64 [rbx + 0x200].
+            let c = cpu([0xD9, 0xE8, 0xD8, 0x33, 0xD9, 0xD0, 0x48, 0x0F, 0xAE, 0x83, 0x00, 0x02, 0x00, 0x00], vendor)
+            c.state.gpr[3] = FlatMemory.dataBase + 0x40
+            c.state.fcw = 0x37B
+            #expect(c.step() == .executed)
+            #expect(c.state.fip == FlatMemory.codeBase)
+            #expect(c.state.fop == (vendor == .amd ? 0x1E8 : 0) && c.state.fdp == 0)
+            #expect(c.step() == .executed)
+            #expect(c.state.fsw & FSW.es != 0)
+            #expect(c.state.fip == FlatMemory.codeBase + 2 && c.state.fop == 0x033 && c.state.fdp == FlatMemory.dataBase + 0x40)
+            // FNCLEX is a control instruction: the pointers stay; FNOP is not, but takes no exception.
+            c.state.fsw &= ~0x80FF
+            c.state.rip = FlatMemory.codeBase + 4
+            #expect(c.step() == .executed)
+            #expect(c.state.fip == FlatMemory.codeBase + 4)
+            #expect(c.state.fop == (vendor == .amd ? 0x1D0 : 0x033) && c.state.fdp == FlatMemory.dataBase + 0x40)
+            #expect(c.step() == .executed)
+            let image = c.memory.data[0x240..<0x240 + 24].map { $0 }
+            let fip = (0..<8).reduce(UInt64(0)) { $0 | UInt64(image[8 + $1]) << (8 * UInt64($1)) }
+            // No exception is pending: AMD stores zeros; Intel stores what it holds.
+            #expect(fip == (vendor == .amd ? 0 : FlatMemory.codeBase + 4))
+        }
+        // CPUID.7.0:EBX: FDP_EXCPTN_ONLY (6) and FCS/FDS deprecated (13) on the Intel model only.
+        #expect(CPUModel().cpuid(7, 0).1 & (1 << 6 | 1 << 13) == 1 << 6 | 1 << 13)
+        #expect(CPUModel(vendor: .amd).cpuid(7, 0).1 & (1 << 6 | 1 << 13) == 0)
+    }
+
+    /// FXRSTOR's reading of FIP and FDP, as an Intel host (LA57) shows it: with REX.W, FDP whole
+    /// and FIP sign-extended from bit 56; without, both cut to their low halves.
+    @Test func x87PointerWidths() {
+        for vendor in [Vendor.intel, .amd] {
+            for wide in [true, false] {
+                var data = [UInt8](repeating: 0, count: FlatMemory.dataSize)
+                data[0] = 0x7F; data[1] = 0x03; data[24] = 0x80; data[25] = 0x1F
+                for i in 0..<8 {
+                    data[8 + i] = UInt8(truncatingIfNeeded: UInt64(0x0100_0000_0000_5678) >> (8 * UInt64(i)))
+                    data[16 + i] = UInt8(truncatingIfNeeded: UInt64(0x8000_0000_0000_1234) >> (8 * UInt64(i)))
+                }
+                let c = CPU(memory: FlatMemory(data: data, code: (wide ? [0x48] : []) + [0x0F, 0xAE, 0x0B]), model: CPUModel(vendor: vendor))
+                c.state.rip = FlatMemory.codeBase
+                c.state.gpr[3] = FlatMemory.dataBase
+                #expect(c.step() == .executed)
+                if wide {
+                    #expect(c.state.fip == (vendor == .intel ? 0xFF00_0000_0000_5678 : 0x0100_0000_0000_5678))
+                    #expect(c.state.fdp == 0x8000_0000_0000_1234)
+                } else {
+                    #expect(c.state.fip == 0x5678 && c.state.fdp == 0x1234)
+                }
+            }
+        }
+    }
+
+    /// FPREM stopped by an unmasked exception (here 1 rem 0, invalid): an Intel host clears C1
+    /// and C2 and keeps C0 and C3 (cpu-check, seed 4, found it with an unnormal divisor); AMD
+    /// keeps C2 (no AMD host has contradicted it), C1 cleared as by any other unmasked exception.
+    @Test func remainderStoppedByAnUnmaskedException() {
+        for vendor in [Vendor.intel, .amd] {
+            let c = cpu([0xD9, 0xEE, 0xD9, 0xE8, 0xD9, 0xF8], vendor) // fldz; fld1; fprem
+            c.state.fcw = 0x37E
+            #expect(c.step() == .executed && c.step() == .executed)
+            c.state.fsw |= FSW.conditions
+            #expect(c.step() == .executed)
+            #expect(c.state.fsw & FSW.es != 0)
+            #expect(c.state.fsw & FSW.conditions == (vendor == .intel ? FSW.c0 | FSW.c3 : FSW.c0 | FSW.c2 | FSW.c3))
+        }
+    }
+
+    /// FST to a non-canonical address with an unmasked invalid operation (ST(0) empty): an
+    /// Intel host stores nothing and raises no #GP (cpu-check, x87 seed 21); AMD checks the
+    /// address first.
+    @Test func x87StoreFaultOrder() {
+        for vendor in [Vendor.intel, .amd] {
+            let c = cpu([0xD9, 0x13], vendor) // fst dword [rbx]
+            c.state.gpr[3] = 0x8000_0000_1000_0000
+            c.state.fcw = 0x37E
+            c.state.ftw = 0xFFFF
+            let r = c.step()
+            if vendor == .intel {
+                #expect(r == .executed && c.state.fsw & (FSW.es | 0x41) == FSW.es | 0x41)
+            } else {
+                #expect(r == .exception(.generalProtection(0)) && c.state.fsw == 0)
+            }
+        }
+    }
+
     /// SYSRET with a non-canonical RCX: Intel raises #GP(0) in ring 0; AMD returns and the
     /// fetch faults in ring 3.
     @Test func sysretNonCanonical() {
@@ -166,7 +257,7 @@ import X86
     }
 
     /// DPPS with NaN products in both halves (the case an Intel host found): AMD gives lane 0's
-    /// sum, (p0 + p1) + (p2 + p3), to every lane; Intel sums each lane from its own half first.
+    /// sum, (p0 + p1) + (p2 + p3), to every lane; Intel sums each lane from its own pair first.
     @Test func dppsNaNPropagation() {
         // dpps xmm14, xmm0, 0xef: products of lanes 1-3, written to every lane.
         for vendor in [Vendor.intel, .amd] {
@@ -177,6 +268,40 @@ import X86
             let (lo, hi) = c.state.xmm(14)
             #expect(lo == 0x7FF4_867B_7FF4_867B)
             #expect(hi == (vendor == .intel ? 0x7FF7_9805_7FF7_9805 : 0x7FF4_867B_7FF4_867B))
+        }
+    }
+
+    /// Which product's NaN each lane of DPPS 0xFF gets, for every set of NaN products (1.0
+    /// elsewhere), as an Intel host (Sapphire Rapids class) gives it: lane i is
+    /// (pi^1 + pi) + (pi^3 + pi^2). AMD gives every lane (p0 + p1) + (p2 + p3): the lowest.
+    /// DPPD 0x33: Intel lane i is pi + pi^1; AMD p0 + p1 in both.
+    @Test func dotProductNaNOrder() {
+        let intel: [Int: [Int]] = [
+            0b0001: [0, 0, 0, 0], 0b0010: [1, 1, 1, 1], 0b0011: [1, 0, 1, 0], 0b0100: [2, 2, 2, 2],
+            0b0101: [0, 0, 2, 2], 0b0110: [1, 1, 2, 2], 0b0111: [1, 0, 2, 2], 0b1000: [3, 3, 3, 3],
+            0b1001: [0, 0, 3, 3], 0b1010: [1, 1, 3, 3], 0b1011: [1, 0, 3, 3], 0b1100: [3, 2, 3, 2],
+            0b1101: [0, 0, 3, 2], 0b1110: [1, 1, 3, 2], 0b1111: [1, 0, 3, 2],
+        ]
+        for vendor in [Vendor.intel, .amd] {
+            for (set, lanes) in intel {
+                // dpps xmm1, xmm2, 0xff
+                let c = cpu([0x66, 0x0F, 0x3A, 0x40, 0xCA, 0xFF], vendor)
+                let a = (0..<4).map { UInt64(set >> $0 & 1 != 0 ? 0x7FC0_0000 | UInt32($0 + 1) << 4 : 0x3F80_0000) }
+                c.state.setXMM(1, (lo: a[0] | a[1] << 32, hi: a[2] | a[3] << 32))
+                c.state.setXMM(2, (lo: 0x3F80_0000_3F80_0000, hi: 0x3F80_0000_3F80_0000))
+                #expect(c.step() == .executed)
+                let (lo, hi) = c.state.xmm(1)
+                let got = [lo & 0xFFFF_FFFF, lo >> 32, hi & 0xFFFF_FFFF, hi >> 32].map { Int($0 >> 4 & 0xF) - 1 }
+                let expected = vendor == .intel ? lanes : [Int](repeating: set.trailingZeroBitCount, count: 4)
+                #expect(got == expected, "\(vendor) NaN products \(String(set, radix: 2))")
+            }
+            // dppd xmm1, xmm2, 0x33 with NaNs in both products.
+            let c = cpu([0x66, 0x0F, 0x3A, 0x41, 0xCA, 0x33], vendor)
+            c.state.setXMM(1, (lo: 0x7FF8_0000_0000_0010, hi: 0x7FF8_0000_0000_0020))
+            c.state.setXMM(2, (lo: 0x3FF0_0000_0000_0000, hi: 0x3FF0_0000_0000_0000))
+            #expect(c.step() == .executed)
+            let (lo, hi) = c.state.xmm(1)
+            #expect(lo == 0x7FF8_0000_0000_0010 && hi == (vendor == .intel ? 0x7FF8_0000_0000_0020 : 0x7FF8_0000_0000_0010))
         }
     }
 }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import X86
 import X86ISA
 import X86Decoder
@@ -31,6 +36,7 @@ public final class CPU<Memory: CPUMemory> {
     /// sees its new bytes.
     let codePages: UnsafeMutablePointer<UInt64>
     static var cacheSize: Int { 32768 }
+    static var cacheBytes: Int { cacheSize * MemoryLayout<DecodedInstruction>.stride }
     /// The entry for `rip`: the low bits with the next ones folded in, so that a hot loop and
     /// a function it calls rarely share a slot, and 32 KiB of straight-line code has no conflict.
     @inline(__always) func cacheEntry(_ rip: UInt64) -> UnsafeMutablePointer<DecodedInstruction> {
@@ -109,10 +115,16 @@ public final class CPU<Memory: CPUMemory> {
         cpuidTable = CPUIDTable(model)
         entropy = SplitMix64(seed: model.entropySeed)
         decoders = CPU.decoders(model.vendor)
-        cache = .allocate(capacity: CPU.cacheSize)
-        cache.initialize(repeating: DecodedInstruction.empty, count: CPU.cacheSize)
+        // Zeroed memory the kernel hands out page by page as entries are first used, so that
+        // a CPU costs no megabytes of stores to make (cpu-check makes one per case). A zero entry
+        // holds RIP 0 and so misses every lookup but RIP 0's, whose slot gets the empty entry.
+        precondition(_isPOD(DecodedInstruction.self), "a zeroed entry must be a valid one")
+        let mapped = mmap(nil, CPU.cacheBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        precondition(mapped != MAP_FAILED, "no memory for the decoded-instruction cache")
+        cache = mapped!.bindMemory(to: DecodedInstruction.self, capacity: CPU.cacheSize)
         codePages = .allocate(capacity: CPU.codePageSlots)
         codePages.initialize(repeating: ~0, count: CPU.codePageSlots)
+        cacheEntry(0).pointee = .empty
         memory.attach(state)
     }
 
@@ -131,8 +143,7 @@ public final class CPU<Memory: CPUMemory> {
 
     deinit {
         fetchBuffer.deallocate()
-        cache.deinitialize(count: CPU.cacheSize)
-        cache.deallocate()
+        munmap(cache, CPU.cacheBytes)
         codePages.deallocate()
     }
 

@@ -190,10 +190,10 @@ extension CPU {
     /// imm8[3:0] selects, +0.0 to the others.
     ///
     /// The order of the operands only matters when two are NaNs (the first one propagates).
-    /// AMD computes lane 0's sum, (p0 + p1) + (p2 + p3), for every lane. Intel sums each lane
-    /// by butterfly, its own element first: lane i is (pi + pi^1) + (pi^2 + pi^3), so a NaN in
-    /// the upper half reaches the upper lanes (seen on an Intel host: DPPS 0xEF with NaNs in
-    /// products 1 and 2 gives product 1's NaN in lanes 0-1 and product 2's in lanes 2-3).
+    /// AMD computes lane 0's sum, (p0 + p1) + (p2 + p3), for every lane (DPPD: p0 + p1). Intel
+    /// sums each lane by butterfly, its own pair first: DPPS lane i is (pi^1 + pi) + (pi^3 + pi^2)
+    /// and DPPD lane i is pi + pi^1, as an Intel host (Sapphire Rapids class) shows for every
+    /// set of NaN products (VendorTests.dppsNaNPropagation).
     func dotProduct(_ op: Op, _ ops: OperandList) throws(CPUException) {
         let imm = try immediate(ops, 2)
         let a = try readVector(ops[0], aligned: true), b = try readVector(ops[1], aligned: true)
@@ -209,10 +209,13 @@ extension CPU {
         }
         try commitSIMD(flags)
         flags = []
-        // The pair sums, each lane's own element first. Exchanging an addition's operands
-        // changes only which NaN propagates, never the flags, so the lanes' flags together are
-        // the SDM order's.
-        let pairs = (0..<n).map { i in laneArithmetic(.add, products[i], products[i ^ 1], format, &flags) }
+        // The pair sums, in each lane's order. Exchanging an addition's operands changes only
+        // which NaN propagates, never the flags, so the lanes' flags together are the SDM
+        // order's.
+        let swapped = !double && vendor == .intel
+        let pairs = (0..<n).map { i in
+            laneArithmetic(.add, products[swapped ? i ^ 1 : i], products[swapped ? i : i ^ 1], format, &flags)
+        }
         var sums = pairs
         if !double {
             try commitSIMD(flags)

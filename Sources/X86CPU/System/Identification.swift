@@ -138,11 +138,13 @@ public struct CPUModel: Sendable {
             return CPUIDResult(1 << 2, 0, 0, 0)
         case 7 where subleaf == 0:
             // EBX: FSGSBASE (0), BMI1 (3), SMEP (7), BMI2 (8), INVPCID (10), RDSEED (18), ADX (19),
-            //      SMAP (20), CLFLUSHOPT (23).
+            //      SMAP (20), CLFLUSHOPT (23); Intel only, as its hosts report: FDP_EXCPTN_ONLY (6)
+            //      and FCS/FDS deprecated (13), how the x87 keeps its pointers (X87Execute.swift).
             // ECX: UMIP (2), PKU (3; OSPKE (4) follows CR4), LA57 (16), RDPID (22), PKS (31: Intel
             //      only, supervisor protection keys).
             // EDX: IA32_ARCH_CAPABILITIES (29), an Intel MSR.
-            return CPUIDResult(0, 1 << 0 | 1 << 3 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 18 | 1 << 19 | 1 << 20 | 1 << 23,
+            return CPUIDResult(0, 1 << 0 | 1 << 3 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 18 | 1 << 19 | 1 << 20 | 1 << 23
+                                   | (amd ? 0 : 1 << 6 | 1 << 13),
                                1 << 2 | 1 << 3 | 1 << 16 | 1 << 22 | (amd ? 0 : 1 << 31), amd ? 0 : 1 << 29)
         case 0xD where subleaf == 0:
             // XSAVE: x87 and SSE (XCR0 bits 0-1); the legacy area and header take 576 bytes.
@@ -191,7 +193,7 @@ public struct CPUModel: Sendable {
         "popcnt": (1, 2, 23), "xsave": (1, 2, 26), "rdrand": (1, 2, 30), "apic": (1, 3, 9), "x2apic": (1, 2, 21),
         "tsc-deadline": (1, 2, 24), "arat": (6, 0, 2),
         "fsgsbase": (7, 1, 0), "bmi1": (7, 1, 3), "smep": (7, 1, 7), "bmi2": (7, 1, 8), "invpcid": (7, 1, 10),
-        "rdseed": (7, 1, 18), "adx": (7, 1, 19), "smap": (7, 1, 20), "clflushopt": (7, 1, 23), "clwb": (7, 1, 24),
+        "fdp-excptn-only": (7, 1, 6), "zero-fcs-fds": (7, 1, 13), "rdseed": (7, 1, 18), "adx": (7, 1, 19), "smap": (7, 1, 20), "clflushopt": (7, 1, 23), "clwb": (7, 1, 24),
         "umip": (7, 2, 2), "pku": (7, 2, 3), "la57": (7, 2, 16), "rdpid": (7, 2, 22),
         "arch-capabilities": (7, 3, 29),
         "lahf_lm": (0x8000_0001, 2, 0), "abm": (0x8000_0001, 2, 5), "3dnowprefetch": (0x8000_0001, 2, 8),

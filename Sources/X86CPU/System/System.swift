@@ -370,7 +370,7 @@ extension CPU {
             guard state.rcx & 0xFFFF_FFFF == 0, v & 1 == 1, v & ~model.xcr0Supported == 0 else { throw .generalProtection(0) }
             state.xcr0 = v
         case .xsave, .xsave64, .xsaveopt, .xsaveopt64, .xrstor, .xrstor64:
-            try extendedState(save: op != .xrstor && op != .xrstor64, ops)
+            try extendedState(save: op != .xrstor && op != .xrstor64, wide: op == .xsave64 || op == .xsaveopt64 || op == .xrstor64, ops)
         case .lar, .lsl, .verr, .verw:
             try descriptorQuery(op, ops)
         default: // ud0, ud1, ud2

@@ -4,14 +4,14 @@ import X86
 import X86Decoder
 
 extension CPU {
-    func extendedState(save: Bool, _ ops: OperandList) throws(CPUException) {
+    func extendedState(save: Bool, wide: Bool, _ ops: OperandList) throws(CPUException) {
         guard state.cr4 & CR4Bit.osxsave != 0 else { throw .invalidOpcode }
         guard case .memory(let m) = ops[0] else { throw .invalidOpcode }
         let a = try checkedAddress(m, size: 576)
         if a & 63 != 0 { throw .generalProtection(0) }
         let rfbm = ((state.rdx & 0xFFFF_FFFF) << 32 | state.rax & 0xFFFF_FFFF) & state.xcr0
         if save {
-            let image = state.fxsaveImage()
+            let image = legacySaveImage(wide: wide)
             var header = try loadBytes(a &+ 512, 8)
             var ranges: [Range<Int>] = []
             if rfbm & 1 != 0 { ranges += [0..<24, 32..<160] }
@@ -48,6 +48,7 @@ extension CPU {
                 if bv & 2 != 0 { image.replaceSubrange(160..<416, with: saved[160..<416]) } else { for i in 160..<416 { image[i] = 0 } }
             }
             state.loadFXSAVEImage(image)
+            if rfbm & bv & 1 != 0 { restoredX87Pointers(wide: wide) }
             state.fcw = x87ControlWord(state.fcw)
             updateErrorSummary()
         }

@@ -167,6 +167,10 @@ extension CPU {
                 if quotient & 1 != 0 { sw |= FSW.c1 }
             }
             state.fsw = sw
+        } else if vendor == .intel {
+            // An unmasked exception stores nothing; an Intel host still clears C1 and C2 (C0
+            // and C3 stay). The AMD model keeps C2 (no AMD host has contradicted it).
+            state.fsw &= ~(FSW.c1 | FSW.c2)
         }
     }
 
@@ -244,12 +248,13 @@ extension CPU {
                 full |= t << UInt16(2 * p)
             }
             state.ftw = full
+            loadEnvironmentPointers(env, small: small)
             updateErrorSummary()
         case .fxsave, .fxsave64:
             guard case .memory(let m) = ops[0] else { throw .invalidOpcode }
             let a = try checkedAddress(m, size: 512)
             if a & 15 != 0 { throw .generalProtection(0) }
-            var image = state.fxsaveImage()
+            var image = legacySaveImage(wide: op == .fxsave64)
             // The reserved and available bytes (288-511 beyond the XMM registers) are left as they were.
             let old = try loadBytes(a &+ 416, 96)
             image.replaceSubrange(416..<512, with: old)
@@ -262,6 +267,7 @@ extension CPU {
             let mxcsr = UInt32(image[24]) | UInt32(image[25]) << 8 | UInt32(image[26]) << 16 | UInt32(image[27]) << 24
             if mxcsr & ~0xFFFF != 0 { throw .generalProtection(0) }
             state.loadFXSAVEImage(image)
+            restoredX87Pointers(wide: op == .fxrstor64)
             state.fcw = x87ControlWord(state.fcw)
             updateErrorSummary()
         default:
@@ -277,20 +283,50 @@ extension CPU {
         if state.fsw & ~state.fcw & 0x3F != 0 { state.fsw |= FSW.es | FSW.busy } else { state.fsw &= ~(FSW.es | FSW.busy) }
     }
 
-    /// FNSTENV's image in protected or long mode: 28 bytes (32-bit operand size) or 14 (16-bit).
-    /// The tag word is the full one; the instruction and data pointers are zero (softvmm does
-    /// not keep them).
+    /// FNSTENV's image (SDM vol. 1, figures 8-9 to 8-12): 28 bytes (32-bit operand size) or 14
+    /// (16-bit). The tag word is the full one. Outside real mode the instruction and data
+    /// pointers are offsets beside their selectors, which the model deprecates (zero); in real
+    /// mode they are 20- or 32-bit linear addresses split around FOP.
     func environmentImage(small: Bool) -> [UInt8] {
         let unit = small ? 2 : 4
         var image = [UInt8](repeating: 0, count: 7 * unit)
-        for (k, v) in [state.fcw, state.fsw, state.ftw].enumerated() {
-            image[unit * k] = UInt8(v & 0xFF)
-            image[unit * k + 1] = UInt8(v >> 8)
-            if !small { image[unit * k + 2] = 0xFF; image[unit * k + 3] = 0xFF }
+        func put(_ k: Int, _ v: UInt64) {
+            for b in 0..<unit { image[unit * k + b] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(b))) }
         }
-        // The upper half of the data selector's doubleword is reserved and reads as ones.
-        if !small { image[26] = 0xFF; image[27] = 0xFF }
+        // The upper halves of the 32-bit layout's control, status, tag and data-selector
+        // doublewords are reserved and read as ones.
+        for (k, v) in [state.fcw, state.fsw, state.ftw].enumerated() { put(k, small ? UInt64(v) : 0xFFFF_0000 | UInt64(v)) }
+        let fop = UInt64(state.fop & 0x7FF)
+        if state.realAddressing {
+            let ipHigh = small ? state.fip >> 16 & 0xF : state.fip >> 16 & 0xFFFF
+            let dpHigh = small ? state.fdp >> 16 & 0xF : state.fdp >> 16 & 0xFFFF
+            put(3, state.fip & 0xFFFF)
+            put(4, ipHigh << 12 | fop)
+            put(5, state.fdp & 0xFFFF)
+            put(6, dpHigh << 12)
+        } else {
+            put(3, state.fip)
+            put(4, small ? 0 : fop << 16)
+            put(5, state.fdp)
+            put(6, small ? 0 : 0xFFFF_0000)
+        }
         return image
+    }
+
+    /// FLDENV's and FRSTOR's reading of the pointers in `environmentImage`'s layouts.
+    func loadEnvironmentPointers(_ env: [UInt8], small: Bool) {
+        let unit = small ? 2 : 4
+        func get(_ k: Int) -> UInt64 { (0..<unit).reduce(0) { $0 | UInt64(env[unit * k + $1]) << (8 * UInt64($1)) } }
+        if state.realAddressing {
+            let highMask: UInt64 = small ? 0xF : 0xFFFF
+            state.fip = (get(4) >> 12 & highMask) << 16 | get(3) & 0xFFFF
+            state.fdp = (get(6) >> 12 & highMask) << 16 | get(5) & 0xFFFF
+            state.fop = UInt16(get(4) & 0x7FF)
+        } else {
+            state.fip = get(3)
+            state.fdp = get(5)
+            if !small { state.fop = UInt16(get(4) >> 16 & 0x7FF) }
+        }
     }
 
     /// Bytes at a checked address: all of them are read (so a fault comes first) before use.

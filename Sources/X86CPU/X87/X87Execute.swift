@@ -18,6 +18,18 @@ extension Op {
 }
 
 extension Op {
+    /// The x87 control instructions (SDM vol. 1, 8.1.8 and 8.3.12) and WAIT: they leave the
+    /// last instruction's pointers (FIP, FOP, FDP) as they are.
+    var isX87Control: Bool {
+        switch self {
+        case .fnstsw, .fnstcw, .fldcw, .fnclex, .fninit, .fnstenv, .fldenv, .fnsave, .frstor,
+             .fxsave, .fxsave64, .fxrstor, .fxrstor64, .wait, .feni8087_nop, .fdisi8087_nop, .fsetpm287_nop: true
+        default: false
+        }
+    }
+}
+
+extension Op {
     /// FADD and its kin: the operation, whether reversed (FSUBR, FDIVR), whether it pops.
     var x87Form: (LaneOp, reverse: Bool, pop: Bool) {
         switch self {
@@ -67,6 +79,54 @@ extension Op {
 extension CPU {
     func x87(_ op: Op, _ ins: Instruction, _ ops: OperandList) throws(CPUException) {
         if !op.isNoWaitX87 && state.fsw & FSW.es != 0 { throw .x87FloatingPoint }
+        if op.isX87Control { return try x87Operation(op, ins, ops) }
+        try x87Operation(op, ins, ops)
+        recordX87Pointers(ins, ops, excepted: state.fsw & FSW.es != 0)
+    }
+
+    /// The last non-control instruction's pointers, by vendor. Intel (an Intel host, Sapphire
+    /// Rapids class, shows it; the model reports FDP_EXCPTN_ONLY and deprecated FCS/FDS in
+    /// CPUID.7.0:EBX bits 6 and 13): FIP is every such instruction's offset; FOP and FDP change
+    /// only when it takes an unmasked exception, FDP then becoming its memory operand's offset
+    /// or 0. AMD keeps all three for every such instruction (FDP only from memory forms) and
+    /// FXSAVE/XSAVE store them only while an exception is pending (legacySaveImage).
+    func recordX87Pointers(_ ins: Instruction, _ ops: OperandList, excepted: Bool) {
+        state.fip = state.rip &- UInt64(ins.length)
+        guard excepted || vendor == .amd else { return }
+        state.fop = UInt16(ins.opcode & 7) << 8 | UInt16(ins.modrm)
+        var memory: MemoryOperand?
+        for i in 0..<ops.count { if case .memory(let m) = ops[i] { memory = m } }
+        if let m = memory {
+            state.fdp = linearAddress(m, segmented: false)
+        } else if vendor == .intel {
+            state.fdp = 0
+        }
+    }
+
+    /// The legacy region of FXSAVE and XSAVE: AMD stores FOP, FIP and FDP only while an
+    /// unmasked exception is pending (ES), zeros otherwise (Linux's X86_BUG_FXSAVE_LEAK).
+    /// Without REX.W the layout is the 32-bit one: FIP's and FDP's low halves, each beside a
+    /// selector (FCS, FDS), which the model deprecates (zero).
+    func legacySaveImage(wide: Bool) -> [UInt8] {
+        var image = state.fxsaveImage()
+        if vendor == .amd && state.fsw & FSW.es == 0 { for i in 6..<24 { image[i] = 0 } }
+        if !wide { for i in [12, 13, 14, 15, 20, 21, 22, 23] { image[i] = 0 } }
+        return image
+    }
+
+    /// FXRSTOR's and XRSTOR's reading of FIP and FDP, as an Intel host shows it: without REX.W
+    /// their low halves (the selectors are ignored); with it FDP whole and FIP sign-extended
+    /// from bit 56, the model's linear-address width (LA57).
+    func restoredX87Pointers(wide: Bool) {
+        if !wide {
+            state.fip &= 0xFFFF_FFFF
+            state.fdp &= 0xFFFF_FFFF
+        } else if vendor == .intel {
+            state.fip = UInt64(bitPattern: Int64(bitPattern: state.fip << 7) >> 7)
+        }
+    }
+
+    func x87Operation(_ op: Op, _ ins: Instruction, _ ops: OperandList) throws(CPUException) {
         switch op {
         case .fld, .fild, .fbld: try x87LoadInstruction(op, ops)
         case .fst, .fstp, .fstpnce, .fist, .fistp, .fisttp, .fbstp: try x87Store(op, ops)
@@ -166,7 +226,11 @@ extension CPU {
         }
         guard case .memory(let m) = ops[0] else { throw .invalidOpcode }
         let format = x87MemoryFormat(op, m)
-        let a = try checkedAddress(m, size: m.size)
+        // Which comes first, the address's segment and canonical checks or an unmasked
+        // exception that stores nothing: AMD checks the address first (its host's campaigns);
+        // an Intel host stores nothing and raises no #GP for a non-canonical address.
+        let addressFirst = vendor == .amd
+        var a: UInt64 = addressFirst ? try checkedAddress(m, size: m.size) : 0
         var flags = FPFlags()
         let empty = isEmpty(0)
         let v = empty ? FPValue.indefinite : stValue(0, &flags)
@@ -202,6 +266,7 @@ extension CPU {
         // An unmasked overflow or underflow stores nothing and leaves the stack as it was.
         if noStore { return }
         do throws(CPUException) {
+            if !addressFirst { a = try checkedAddress(m, size: m.size) }
             if format == .extended || format == .bcd {
                 _ = try memory.read(a &+ 8, size: 2) // both parts are checked before either is written
                 try store(a, size: 8, value: bits)
@@ -210,7 +275,7 @@ extension CPU {
                 try store(a, size: m.size, value: bits)
             }
         } catch {
-            state.fsw = savedStatus // a faulting store changes nothing
+            state.fsw = savedStatus // a faulting address or store changes nothing
             throw error
         }
         if pop { fpuPop() }
