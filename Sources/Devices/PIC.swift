@@ -212,15 +212,15 @@ public final class PICPair {
                 pair.update()
                 return UInt32(v)
             }
-            return UInt32(offset == 0 ? (c.readISR ? c.isr : c.irr) : c.imr)
+            return UInt32(offset == PIC8259Register.command ? (c.readISR ? c.isr : c.irr) : c.imr)
         }
 
         func portWrite(offset: UInt16, size: Int, value: UInt32) {
             let v = UInt8(truncatingIfNeeded: value)
             if isSlave {
-                if offset == 0 { pair.slave.writeCommand(v) } else { pair.slave.writeData(v) }
+                if offset == PIC8259Register.command { pair.slave.writeCommand(v) } else { pair.slave.writeData(v) }
             } else {
-                if offset == 0 { pair.master.writeCommand(v) } else { pair.master.writeData(v) }
+                if offset == PIC8259Register.command { pair.master.writeCommand(v) } else { pair.master.writeData(v) }
             }
             pair.update()
         }
@@ -230,12 +230,20 @@ public final class PICPair {
         unowned let pair: PICPair
         init(pair: PICPair) { self.pair = pair }
         func portRead(offset: UInt16, size: Int) -> UInt32 {
-            UInt32(offset == 0 ? pair.master.elcr : pair.slave.elcr)
+            UInt32(offset == PIC8259Register.masterELCR ? pair.master.elcr : pair.slave.elcr)
         }
         func portWrite(offset: UInt16, size: Int, value: UInt32) {
             let v = UInt8(truncatingIfNeeded: value)
-            if offset == 0 { pair.master.elcr = v & pair.master.elcrMask } else { pair.slave.elcr = v & pair.slave.elcrMask }
+            if offset == PIC8259Register.masterELCR { pair.master.elcr = v & pair.master.elcrMask } else { pair.slave.elcr = v & pair.slave.elcrMask }
             pair.update()
         }
     }
+}
+
+/// The 8259A's two ports, as offsets from its base (0x20, 0xA0): command (ICW1, OCW2, OCW3;
+/// reads IRR or ISR) and data (ICW2-4, OCW1; reads IMR). The ELCR pair (0x4D0) is one port per
+/// controller, master's first.
+public enum PIC8259Register {
+    public static let command: UInt16 = 0, data: UInt16 = 1
+    public static let masterELCR: UInt16 = 0, slaveELCR: UInt16 = 1
 }

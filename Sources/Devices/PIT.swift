@@ -12,6 +12,22 @@ import X86
 // edges (`nextEvent`).
 
 public final class PIT8254: PortDevice, TimedDevice {
+    /// The ports' offsets: counters 0-2, then the control word register (write-only).
+    public enum Register { public static let counter0: UInt16 = 0, control: UInt16 = 3 }
+    /// The control word: SC (bits 7-6; 3 is read-back), RW (bits 5-4; 0 latches the count),
+    /// M (bits 3-1), BCD (bit 0).
+    public enum ControlWord {
+        public static let readBack = 3
+        /// Read-back's bits: 0 in these latch the count and the status of the counters selected
+        /// by bits 1-3.
+        public static let readBackNoCount: UInt8 = 0x20, readBackNoStatus: UInt8 = 0x10
+        public static let bcd: UInt8 = 0x01
+    }
+    /// A latched status byte: the output, null count, then the control word's RW, M and BCD.
+    public enum Status { public static let output: UInt8 = 0x80, nullCount: UInt8 = 0x40 }
+    /// Port 0x61: counter 2's gate, the speaker data enable, the refresh toggle, counter 2's output.
+    public enum PortB { public static let gate2: UInt32 = 0x01, speakerData: UInt32 = 0x02, refresh: UInt32 = 0x10, out2: UInt32 = 0x20 }
+
     public static let frequency: UInt64 = 1_193_182
     static let nanoseconds: UInt64 = 1_000_000_000
 
@@ -157,7 +173,7 @@ public final class PIT8254: PortDevice, TimedDevice {
     }
 
     public func portRead(offset: UInt16, size: Int) -> UInt32 {
-        guard offset < 3 else { return 0xFF } // the control word register is write-only
+        guard offset < Register.control else { return 0xFF } // the control word register is write-only
         let n = Int(offset), now = clock.now
         var c = counters[n]
         defer { counters[n] = c }
@@ -184,15 +200,14 @@ public final class PIT8254: PortDevice, TimedDevice {
 
     public func portWrite(offset: UInt16, size: Int, value: UInt32) {
         let v = UInt8(truncatingIfNeeded: value), now = clock.now
-        if offset == 3 {
+        if offset == Register.control {
             let n = Int(v >> 6)
-            if n == 3 {
-                // Read-back: bits 1-3 select counters; bit 5 clear latches counts, bit 4 clear status.
+            if n == ControlWord.readBack {
                 for i in 0..<3 where v & (2 << UInt8(i)) != 0 {
-                    if v & 0x20 == 0 { counters[i].latch(now) }
-                    if v & 0x10 == 0 && !counters[i].statusLatched {
+                    if v & ControlWord.readBackNoCount == 0 { counters[i].latch(now) }
+                    if v & ControlWord.readBackNoStatus == 0 && !counters[i].statusLatched {
                         let c = counters[i]
-                        counters[i].status = (c.output(now) ? 0x80 : 0) | (c.nullCount ? 0x40 : 0)
+                        counters[i].status = (c.output(now) ? Status.output : 0) | (c.nullCount ? Status.nullCount : 0)
                             | UInt8(c.access << 4) | UInt8(c.mode << 1) | (c.bcd ? 1 : 0)
                         counters[i].statusLatched = true
                     }
@@ -210,7 +225,7 @@ public final class PIT8254: PortDevice, TimedDevice {
             c.writeState = access
             c.mode = Int(v >> 1) & 7
             if c.mode > 5 { c.mode -= 4 } // 6 and 7 are modes 2 and 3
-            c.bcd = v & 1 != 0
+            c.bcd = v & ControlWord.bcd != 0
             c.counting = false
             c.nullCount = true
             counters[n] = c
@@ -237,20 +252,21 @@ public final class PIT8254: PortDevice, TimedDevice {
 
     /// Port 0x61 (system control port B): counter 2's gate and output, the speaker enable, and
     /// the refresh toggle (bit 4, every 15 µs).
-    public var systemControlPortB: PortDevice { PortB(pit: self) }
+    public var systemControlPortB: PortDevice { SystemControlPortB(pit: self) }
 
-    final class PortB: PortDevice {
+    final class SystemControlPortB: PortDevice {
         unowned let pit: PIT8254
         init(pit: PIT8254) { self.pit = pit }
         func portRead(offset: UInt16, size: Int) -> UInt32 {
             let now = pit.clock.now, c = pit.counters[2]
             let out = c.output(now)
             let refresh = (now / 15_000) & 1 != 0
-            return (c.gate ? 1 : 0) | (pit.speakerData ? 2 : 0) | (refresh ? 0x10 : 0) | (out ? 0x20 : 0)
+            return (c.gate ? PortB.gate2 : 0) | (pit.speakerData ? PortB.speakerData : 0) | (refresh ? PortB.refresh : 0)
+                | (out ? PortB.out2 : 0)
         }
         func portWrite(offset: UInt16, size: Int, value: UInt32) {
-            pit.setGate2(value & 1 != 0)
-            pit.speakerData = value & 2 != 0
+            pit.setGate2(value & PortB.gate2 != 0)
+            pit.speakerData = value & PortB.speakerData != 0
         }
     }
 }

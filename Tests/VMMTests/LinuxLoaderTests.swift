@@ -83,6 +83,7 @@ import X86
 /// Linux's secondary_startup_64 reads EFER and writes it back with SCE and NXE set (LMA
 /// included, as read). The loader entered long mode by setting EFER directly; the WRMSR
 /// must not #GP (it did: the MSR checks compared LMA against a value they had never stored).
+/// The CPU alone: X86CPUTests' LongModeKernelTests, with the LTR and ENDBR regressions.
 @Suite struct EFERWriteAfterLoaderTests {
     @Test func linuxEFERSequenceDoesNotFault() throws {
         let code: [UInt8] = [
@@ -97,41 +98,6 @@ import X86
         ]
         // EFER = SCE | LME | LMA | NXE = 0xd01: its low byte 0x01.
         #expect(try runLongMode(code) == .debugExit(code: 0x01))
-    }
-}
-
-/// LTR in 64-bit mode of a TSS whose base lies high (Linux's cpu_entry_area, 0xfffffe...):
-/// the descriptor's upper half holds the base's bits 63:32, and only that half's type field
-/// (bits 44:40) must be zero. Checking bits 12:8 instead made Linux's LTR a #GP.
-@Suite struct LongModeLTRTests {
-    @Test func ltrOfAHighTSSBase() throws {
-        var image = [UInt8](repeating: 0, count: 0xD0)
-        let code: [UInt8] = [
-            0x0F, 0x01, 0x14, 0x25, 0x40, 0x00, 0x10, 0x00,   // lgdt [0x100040]
-            0x66, 0xB8, 0x40, 0x00,                           // mov ax, 0x40
-            0x0F, 0x00, 0xD8,                                 // ltr ax
-            0x0F, 0x00, 0xC8,                                 // str ax
-            0xE6, 0xF4,                                       // out 0xf4, al
-        ]
-        image.replaceSubrange(0..<code.count, with: code)
-        func put(_ o: Int, _ v: UInt64, _ n: Int) { for i in 0..<n { image[o + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
-        put(0x40, 0x4F, 2); put(0x42, 0x100080, 8)            // GDTR: 10 entries at 0x100080
-        put(0x80 + 0x08, 0x00AF_9B00_0000_FFFF, 8)            // 64-bit code
-        put(0x80 + 0x10, 0x00AF_9B00_0000_FFFF, 8)
-        put(0x80 + 0x18, 0x00CF_9300_0000_FFFF, 8)            // data
-        // The TSS at 0xfffffe0000003000, limit 0x67, type 9 (available), present.
-        put(0x80 + 0x40, 0x0000_8900_3000_0067, 8)
-        put(0x80 + 0x48, 0xFFFF_FE00, 8)
-        #expect(try runLongMode(image) == .debugExit(code: 0x40))
-    }
-}
-
-/// ENDBR64 and ENDBR32 are hint NOPs without CET (which the CPUID model does not offer):
-/// Debian's busybox starts its functions with them, and #UD there killed init.
-@Suite struct HintNOPTests {
-    @Test func endbrIsANop() throws {
-        let code: [UInt8] = [0xF3, 0x0F, 0x1E, 0xFA, 0xF3, 0x0F, 0x1E, 0xFB, 0xB0, 0x5A, 0xE6, 0xF4]  // endbr64; endbr32; mov al, 0x5a; out 0xf4, al
-        #expect(try runLongMode(code) == .debugExit(code: 0x5A))
     }
 }
 
