@@ -80,27 +80,6 @@ import X86
     }
 }
 
-/// Linux's secondary_startup_64 reads EFER and writes it back with SCE and NXE set (LMA
-/// included, as read). The loader entered long mode by setting EFER directly; the WRMSR
-/// must not #GP (it did: the MSR checks compared LMA against a value they had never stored).
-/// The CPU alone: X86CPUTests' LongModeKernelTests, with the LTR and ENDBR regressions.
-@Suite struct EFERWriteAfterLoaderTests {
-    @Test func linuxEFERSequenceDoesNotFault() throws {
-        let code: [UInt8] = [
-            0xB9, 0x80, 0x00, 0x00, 0xC0,    // mov ecx, 0xc0000080
-            0x0F, 0x32,                      // rdmsr
-            0x0F, 0xBA, 0xE8, 0x00,          // bts eax, 0 (SCE)
-            0x0F, 0xBA, 0xE8, 0x0B,          // bts eax, 11 (NXE)
-            0x31, 0xD2,                      // xor edx, edx
-            0x0F, 0x30,                      // wrmsr
-            0x0F, 0x32,                      // rdmsr
-            0xE6, 0xF4,                      // out 0xf4, al: the debug exit reports EFER's low byte
-        ]
-        // EFER = SCE | LME | LMA | NXE = 0xd01: its low byte 0x01.
-        #expect(try runLongMode(code) == .debugExit(code: 0x01))
-    }
-}
-
 /// Runs `bytes` at 0x100000 as a 64-bit ELF guest (the loader sets up long mode) to its end.
 func runLongMode(_ bytes: [UInt8]) throws -> MachineStop {
     let image = makeELF(is64: true, entry: 0x100000, segments: [(0x100000, bytes, UInt64(bytes.count))])

@@ -3,8 +3,8 @@ import Testing
 import X86
 @testable import X86CPU
 
-/// CPU faults a real kernel found, each at CPL 0 in 64-bit mode on the CPU alone (the EFER one
-/// also runs as a whole machine started by the loader: VMMTests' LinuxLoaderTests).
+/// CPU faults a real kernel found, each at CPL 0 in 64-bit mode on the CPU alone (they were
+/// whole-machine tests started by the loader; every Linux boot in linux-check runs them too).
 @Suite struct LongModeKernelTests {
     /// A CPL-0 CPU in 64-bit code with a GDT at the data area's start: null, 64-bit code (0x08),
     /// data (0x10), `extra` descriptors from 0x18 on.
