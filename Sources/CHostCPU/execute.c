@@ -169,6 +169,9 @@ int hostcpu_execute_mode(const uint8_t *code, size_t count, int bits, const stru
         }
     } else if (rc == 0 && WIFEXITED(status)) {
         result->signal = -WEXITSTATUS(status);
+    } else if (rc == 0 && WIFSIGNALED(status)) {
+        // Killed before its handler could report (SIGALRM: the 2 s alarm ran out).
+        result->signal = HOSTCPU_KILLED + WTERMSIG(status);
     }
     munmap(shared, sizeof *shared);
     return rc;

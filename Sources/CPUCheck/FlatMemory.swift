@@ -154,7 +154,18 @@ public enum HostExecution {
     }
 
     /// `bits` 32 runs the instruction in compatibility mode (Linux's 32-bit user code segment).
+    /// A run the host took longer than the child's 2 s alarm over is no result: it is tried
+    /// again, up to three times in all (on a loaded host, a locked access split across cache
+    /// lines is slowed by the kernel's bus-lock detection).
     public static func run(code: [UInt8], gpr: [UInt64], rflags: UInt64, data: [UInt8], fx: [UInt8], bits: Int = 64) -> CaseOutcome {
+        var outcome = runOnce(code: code, gpr: gpr, rflags: rflags, data: data, fx: fx, bits: bits)
+        for _ in 0..<2 where outcome == timedOut { outcome = runOnce(code: code, gpr: gpr, rflags: rflags, data: data, fx: fx, bits: bits) }
+        return outcome
+    }
+
+    static let timedOut = CaseOutcome.other("killed by signal 14 (SIGALRM: over 2 s)")
+
+    static func runOnce(code: [UInt8], gpr: [UInt64], rflags: UInt64, data: [UInt8], fx: [UInt8], bits: Int) -> CaseOutcome {
         var input = hostcpu_state()
         withUnsafeMutableBytes(of: &input.gpr) { raw in
             let p = raw.bindMemory(to: UInt64.self)
@@ -192,7 +203,10 @@ public enum HostExecution {
             if result.signal == 7 { return .stackFault } // SIGBUS
             if result.trapno == 5 { return .boundRange }
             return result.length == 0x80 ? .generalProtection : .pageFault
-        default: return .other("signal \(result.signal)")
+        default:
+            if result.signal == HOSTCPU_KILLED + 14 { return timedOut }
+            if result.signal > HOSTCPU_KILLED { return .other("killed by signal \(result.signal - HOSTCPU_KILLED)") }
+            return .other("signal \(result.signal)")
         }
     }
 }

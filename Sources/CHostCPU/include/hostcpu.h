@@ -44,6 +44,8 @@ int hostcpu_probe_registers(const uint8_t *bytes, size_t count, const uint64_t h
 #define HOSTCPU_CODE_BASE 0x20000000ULL
 
 /// The general registers, by encoding number; RSP is number 4.
+/// `signal` of a child killed before its handler reported: this plus the signal's number.
+#define HOSTCPU_KILLED 1000
 #define HOSTCPU_GPRS 16
 #define HOSTCPU_RSP 4
 
