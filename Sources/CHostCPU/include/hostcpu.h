@@ -43,9 +43,10 @@ int hostcpu_probe_registers(const uint8_t *bytes, size_t count, const uint64_t h
 #define HOSTCPU_DATA_SIZE 0x2000
 #define HOSTCPU_CODE_BASE 0x20000000ULL
 
-/// The general registers, by encoding number; RSP is number 4.
 /// `signal` of a child killed before its handler reported: this plus the signal's number.
 #define HOSTCPU_KILLED 1000
+
+/// The general registers, by encoding number; RSP is number 4.
 #define HOSTCPU_GPRS 16
 #define HOSTCPU_RSP 4
 

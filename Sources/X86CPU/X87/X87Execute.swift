@@ -19,13 +19,10 @@ extension Op {
 
 extension Op {
     /// The x87 control instructions (SDM vol. 1, 8.1.8 and 8.3.12) and WAIT: they leave the
-    /// last instruction's pointers (FIP, FOP, FDP) as they are.
+    /// last instruction's pointers (FIP, FOP, FDP) as they are. The no-wait ones and the
+    /// waiting loads of control state.
     var isX87Control: Bool {
-        switch self {
-        case .fnstsw, .fnstcw, .fldcw, .fnclex, .fninit, .fnstenv, .fldenv, .fnsave, .frstor,
-             .fxsave, .fxsave64, .fxrstor, .fxrstor64, .wait, .feni8087_nop, .fdisi8087_nop, .fsetpm287_nop: true
-        default: false
-        }
+        isNoWaitX87 || self == .fldcw || self == .fldenv || self == .frstor || self == .wait
     }
 }
 
@@ -79,9 +76,8 @@ extension Op {
 extension CPU {
     func x87(_ op: Op, _ ins: Instruction, _ ops: OperandList) throws(CPUException) {
         if !op.isNoWaitX87 && state.fsw & FSW.es != 0 { throw .x87FloatingPoint }
-        if op.isX87Control { return try x87Operation(op, ins, ops) }
         try x87Operation(op, ins, ops)
-        recordX87Pointers(ins, ops, excepted: state.fsw & FSW.es != 0)
+        if !op.isX87Control { recordX87Pointers(ins, ops, excepted: state.fsw & FSW.es != 0) }
     }
 
     /// The last non-control instruction's pointers, by vendor. Intel (an Intel host, Sapphire
