@@ -31,18 +31,22 @@ let package = Package(
                 swiftSettings: uncheckedExclusivity + optimizedInDebug),
         // The host CPU as the oracle for the interpreter (test support, like DecoderCheck).
         .target(name: "CPUCheck", dependencies: ["X86", "X86ISA", "X86Decoder", "X86CPU", "CHostCPU"]),
-        // The VMM: so far the kernel side of guest memory (nested faults, fault logs, teardown).
+        // The VMM, the kernel side: VirtualMachine, VirtualCPU, the nested-fault handler, exits
+        // and register sets as its own types. The monitor, the user side: the platform, the run
+        // loop, exit handlers, assists, loaders, ACPI, the seam.
         // The monitor's per-exit path (and the CPU's run entry) reads and writes class
         // properties of the machine, its devices and the CPU on every exit; their dynamic
         // exclusivity checks were half of an I/O exit's cost (Benchmarks/RESULTS.md). The
         // static checks stay.
         .target(name: "Devices", dependencies: ["X86"], swiftSettings: uncheckedExclusivity + optimizedInDebug),
-        .target(name: "VMM", dependencies: ["X86", "X86Decoder", "GuestMemory", "NestedPaging", "X86CPU", "Devices"],
+        .target(name: "VMM", dependencies: ["X86", "GuestMemory", "NestedPaging", "X86CPU"],
                 swiftSettings: uncheckedExclusivity + optimizedInDebug),
-        // Record and replay: the trace format (Trace.swift documents it) and, on top of the VMM's
-        // seam, the recorder and the replayer.
+        .target(name: "Monitor", dependencies: ["X86", "X86Decoder", "VMM", "Devices", "X86CPU"],
+                swiftSettings: uncheckedExclusivity + optimizedInDebug),
+        // Record and replay: the trace format (Trace.swift documents it) and, on top of the
+        // monitor's seam, the recorder and the replayer.
         // The recorder runs on every exit: no dynamic exclusivity checks there either.
-        .target(name: "Replay", dependencies: ["X86", "VMM"],
+        .target(name: "Replay", dependencies: ["X86", "VMM", "Monitor"],
                 swiftSettings: uncheckedExclusivity + optimizedInDebug),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
                        providers: [.apt(["libcapstone-dev"])]),
@@ -55,14 +59,14 @@ let package = Package(
         .target(name: "CHostCPU"),
         .target(name: "DecoderCheck", dependencies: ["X86", "X86Decoder", "CCapstone", "CZydis", "CHostCPU"]),
         .executableTarget(name: "softvmm", dependencies: [
-            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM", "X86CPU", "CPUCheck", "Devices", "Replay", "CLZMA",
+            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM", "Monitor", "X86CPU", "CPUCheck", "Devices", "Replay", "CLZMA",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks (release builds; not part of make test): see Benchmarks/RESULTS.md.
         .executableTarget(name: "decoder-bench", dependencies: ["X86", "X86Decoder", "DecoderCheck", "CCapstone"],
                           path: "Benchmarks/DecoderBench"),
         .executableTarget(name: "cpu-bench", dependencies: ["X86", "X86CPU"], path: "Benchmarks/CPUBench"),
-        .executableTarget(name: "pmap-bench", dependencies: ["X86", "GuestMemory", "NestedPaging", "VMM"],
+        .executableTarget(name: "pmap-bench", dependencies: ["X86", "GuestMemory", "NestedPaging", "VMM", "Monitor"],
                           path: "Benchmarks/PmapBench"),
         .testTarget(name: "X86ISATests", dependencies: ["X86ISA", "X86Decoder"]),
         .testTarget(name: "SoftFloatTests", dependencies: ["SoftFloat"]),
@@ -71,9 +75,10 @@ let package = Package(
         .testTarget(name: "NestedPagingTests", dependencies: ["NestedPaging", "GuestMemory", "X86"]),
         .testTarget(name: "X86CPUTests", dependencies: ["X86CPU", "CPUCheck", "X86", "X86ISA"]),
         // The fixture guests' images and configurations, for the tests that run them.
-        .target(name: "FixtureSupport", dependencies: ["VMM"], path: "Tests/FixtureSupport"),
-        .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU", "Devices", "FixtureSupport"]),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "VMM", "GuestMemory", "X86", "FixtureSupport"]),
+        .target(name: "FixtureSupport", dependencies: ["VMM", "Monitor"], path: "Tests/FixtureSupport"),
+        .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU", "Devices", "FixtureSupport"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "VMM", "Monitor", "GuestMemory", "X86", "FixtureSupport"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "X86"]),
     ]

@@ -4,6 +4,7 @@ import Foundation
 import GuestMemory
 import NestedPaging
 import VMM
+import Monitor
 import X86
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {

@@ -1,4 +1,5 @@
 import VMM
+import Monitor
 import X86
 
 /// Records a run through the machine's seam (VMM's Seam.swift) into a trace (Trace.swift):

@@ -1,4 +1,5 @@
 import VMM
+import Monitor
 import X86
 
 /// Where a replay first differed from its trace.

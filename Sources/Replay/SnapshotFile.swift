@@ -1,4 +1,5 @@
 import VMM
+import Monitor
 import X86
 
 /// softvmm's snapshot file, version 2: a whole machine, to be restored in another process.

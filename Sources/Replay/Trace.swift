@@ -1,4 +1,5 @@
 import VMM
+import Monitor
 import X86
 
 /// softvmm's trace format, version 1: what a recorded run needs to be replayed and checked.

@@ -10,3 +10,5 @@ public typealias HostPhysicalMemory = GuestMemory.HostPhysicalMemory
 public typealias MemoryMap = GuestMemory.MemoryMap
 /// What a nested page fault was doing: read, write or execute (NestedPaging).
 public typealias AccessType = NestedPaging.AccessType
+/// One range of the guest-physical map: RAM, a device's (MMIO) or reserved (GuestMemory).
+public typealias MemoryRange = GuestMemory.MemoryRange

@@ -225,3 +225,10 @@ extension FaultLog {
         return writer.finish(stateHash: vm.stateHash())
     }
 }
+
+/// FNV-1a, 32-bit: a fault log record's checksum and a snapshot page's.
+public func fnv1a32<S: Sequence<UInt8>>(_ bytes: S) -> UInt32 {
+    var v: UInt32 = 0x811C_9DC5
+    for b in bytes { v = (v ^ UInt32(b)) &* 0x0100_0193 }
+    return v
+}

@@ -106,6 +106,15 @@ public struct MMIOExit: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+/// What backs a guest-physical address.
+public enum PhysicalBacking: Equatable, Sendable {
+    case ram
+    /// A device's range: the map's range index and the offset in it.
+    case device(range: Int, offset: UInt64)
+    /// Reserved, or a hole in the map (open bus).
+    case none
+}
+
 /// Host-side errors creating or using a VM.
 public enum VMError: Error, Equatable, CustomStringConvertible {
     case memory(GuestMemoryError)
@@ -179,6 +188,30 @@ public final class VirtualMachine {
         return out
     }
 
+    /// What backs a guest-physical address, as the memory map says (the assists' view of
+    /// memory: RAM through the objects, a device's range by its index and offset).
+    public func backing(of gpa: UInt64) -> PhysicalBacking {
+        switch memory.memory.backing(GuestPhysicalAddress(gpa)) {
+        case .ram: .ram
+        case .mmio(let range, let offset): .device(range: range, offset: offset)
+        case .reserved: .none
+        }
+    }
+
+    /// One byte of guest RAM (nil where no RAM is).
+    public func loadPhysicalByte(_ gpa: UInt64) -> UInt8? {
+        guard case .ram(let object, let offset) = memory.memory.backing(GuestPhysicalAddress(gpa)),
+              let b = try? object.read(at: offset, count: 1) else { return nil }
+        return b[0]
+    }
+
+    /// Writes one byte of guest RAM; false where no RAM is (or the page cannot be had).
+    @discardableResult
+    public func storePhysicalByte(_ gpa: UInt64, _ byte: UInt8) -> Bool {
+        guard case .ram(let object, let offset) = memory.memory.backing(GuestPhysicalAddress(gpa)) else { return false }
+        return (try? object.write(at: offset, bytes: [byte])) != nil
+    }
+
     /// vmm(4)'s teardown: the vCPUs stop, the pmap is emptied and destroyed, the objects'
     /// references dropped. Afterwards the host frame allocator counts no frame of this VM.
     public func teardown() {
@@ -200,7 +233,7 @@ public final class VirtualCPU {
     /// Exits by kind and nested faults, for `--stats`.
     /// Exits by kind (`VMExit.kindNames`), counted in a fixed array: the count costs nothing
     /// on the exit path.
-    var exitsByKind = [Int](repeating: 0, count: VMExit.kindNames.count)
+    public var exitsByKind = [Int](repeating: 0, count: VMExit.kindNames.count)
     public var exitCounts: [String: Int] {
         var counts: [String: Int] = [:]
         for (i, n) in exitsByKind.enumerated() where n > 0 { counts[VMExit.kindNames[i]] = n }
@@ -423,18 +456,24 @@ public final class VirtualCPU {
     public var codeWrites: UInt64 { cpu.codeWrites }
 }
 
+extension VirtualCPU: StateCoding {
+    /// The vCPU's whole state, for snapshots.
+    public func state(_ s: inout StateCoder) { cpu.state(&s) }
+}
+
 extension VirtualCPU {
     /// The architectural state as text, one group a line (`softvmm replay --to`).
     public var stateDump: String {
         let s = cpu.state
-        func r(_ name: String, _ v: UInt64) -> String { name.padding(toLength: 4, withPad: " ", startingAt: 0) + "=" + paddedHex(v, 16, prefix: false) }
+        func pad(_ name: String) -> String { name + String(repeating: " ", count: max(0, 4 - name.count)) }
+        func r(_ name: String, _ v: UInt64) -> String { pad(name) + "=" + paddedHex(v, 16, prefix: false) }
         let names = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
         var lines = ["icount \(retired), tsc \(guestTicks), \(s.activity == .active ? "running" : "\(s.activity)"), CPL \(s.cpl), \(s.mode)"]
         for row in stride(from: 0, to: 16, by: 4) { lines.append((row..<row + 4).map { r(names[$0], s.gpr[$0]) }.joined(separator: " ")) }
         lines.append(r("rip", s.rip) + " " + r("rfl", s.rflags))
         for seg in [SegmentRegister.es, .cs, .ss, .ds, .fs, .gs, .ldtr, .tr] {
             let x = s.segment(seg)
-            lines.append("\(seg)".padding(toLength: 4, withPad: " ", startingAt: 0)
+            lines.append(pad("\(seg)")
                          + " selector \(paddedHex(UInt64(x.selector), 4, prefix: false)) base \(paddedHex(x.base, 16, prefix: false)) limit \(paddedHex(UInt64(x.limit), 8, prefix: false)) attributes \(paddedHex(UInt64(x.attributes), 4, prefix: false))")
         }
         lines.append("gdtr base \(paddedHex(s.gdtr.base, 16, prefix: false)) limit \(paddedHex(UInt64(s.gdtr.limit), 4, prefix: false)); idtr base \(paddedHex(s.idtr.base, 16, prefix: false)) limit \(paddedHex(UInt64(s.idtr.limit), 4, prefix: false))")

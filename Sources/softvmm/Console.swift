@@ -1,5 +1,6 @@
 import Foundation
 import VMM
+import Monitor
 
 /// The interactive console of `softvmm run` when standard input is a terminal, as QEMU's
 /// `-nographic` behaves: the terminal is put in raw mode (every key, Ctrl-C included, goes to

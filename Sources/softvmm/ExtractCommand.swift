@@ -2,6 +2,7 @@ import ArgumentParser
 import CLZMA
 import Foundation
 import VMM
+import Monitor
 
 /// `softvmm extract-vmlinux`: the uncompressed kernel out of a bzImage, so that `softvmm run`
 /// can start it at startup_64 and skip the in-guest decompressor (which retires billions of

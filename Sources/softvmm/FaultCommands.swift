@@ -4,6 +4,7 @@ import GuestMemory
 import NestedPaging
 import Replay
 import VMM
+import Monitor
 import X86
 
 struct Faults: ParsableCommand {

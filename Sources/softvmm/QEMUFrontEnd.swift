@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VMM
+import Monitor
 import X86CPU
 
 /// `qemu-system-x86_64` as CI scripts and kvm-unit-tests' `x86/run` call it: the softvmm

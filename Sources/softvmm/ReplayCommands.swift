@@ -3,6 +3,7 @@ import Foundation
 import GuestMemory
 import Replay
 import VMM
+import Monitor
 import X86
 import X86Decoder
 

@@ -4,6 +4,7 @@ import Foundation
 import GuestMemory
 import Replay
 import VMM
+import Monitor
 import X86
 
 struct Run: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import VMM
+import Monitor
 
 /// A fixture guest (Fixtures/guests/NAME): its image, and the machine configuration its
 /// NAME.options (`softvmm run` options) and NAME.input (COM1's input) ask for. Shared by the

@@ -4,6 +4,7 @@ import GuestMemory
 import Replay
 import Testing
 import VMM
+import Monitor
 import X86
 
 /// Recording through the machine's seam, and the recordings of fixture guests used by the

@@ -4,6 +4,7 @@ import GuestMemory
 import Replay
 import Testing
 import VMM
+import Monitor
 import X86
 
 /// Replay against recordings: fixture guests with random input replay without divergence,

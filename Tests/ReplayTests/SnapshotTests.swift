@@ -4,6 +4,7 @@ import GuestMemory
 import Replay
 import Testing
 import VMM
+import Monitor
 import X86
 
 /// Snapshots: taken mid-run (copy-on-write, so the run goes on unchanged), written to a file,

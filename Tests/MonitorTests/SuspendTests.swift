@@ -1,6 +1,7 @@
 import GuestMemory
 import Testing
 import VMM
+import Monitor
 import X86
 import X86CPU
 

@@ -2,6 +2,7 @@ import Foundation
 import GuestMemory
 import Testing
 import VMM
+import Monitor
 
 /// The benchmark guest (Benchmarks/guests/bench.bin) at small counts: each loop's report equals
 /// QEMU's (bench.expected, from Benchmarks/guests/expect.sh), and the loop retires exactly the

@@ -1,6 +1,7 @@
 import Devices
 import GuestMemory
 import Testing
+import Monitor
 import VMM
 import X86
 

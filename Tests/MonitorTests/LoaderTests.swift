@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VMM
+import VMM
+@testable import Monitor
 
 /// ELF images built field by field, as the ELF specification lays them out.
 func makeELF(is64: Bool, machine: UInt16? = nil, entry: UInt64,

@@ -3,6 +3,7 @@ import Foundation
 import GuestMemory
 import Testing
 import VMM
+import Monitor
 
 /// Every fixture guest in Fixtures/guests/NAME/NAME.bin runs in softvmm; its serial output and
 /// exit status must equal what QEMU's TCG produced (NAME.expected, NAME.status, made by

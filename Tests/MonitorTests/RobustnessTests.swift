@@ -2,6 +2,7 @@ import Foundation
 import GuestMemory
 import Testing
 import VMM
+import Monitor
 import X86
 import X86CPU
 

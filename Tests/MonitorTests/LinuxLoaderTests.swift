@@ -1,6 +1,7 @@
 import GuestMemory
 import Testing
 import VMM
+import Monitor
 import X86
 
 /// The Linux boot protocol's bzImage loader, on a synthetic image built to the protocol

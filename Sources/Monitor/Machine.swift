@@ -1,7 +1,6 @@
 import Devices
 import Foundation
-import GuestMemory
-import NestedPaging
+import VMM
 import X86
 import X86CPU
 

@@ -1,5 +1,4 @@
-import GuestMemory
-import NestedPaging
+import VMM
 import X86
 
 // The seam of DESIGN.md's "Determinism by default": everything from outside the guest enters

@@ -1,4 +1,5 @@
 import Devices
+import VMM
 import X86
 
 /// The smallest ACPI description with which a kernel can turn the machine off (ACPI 6.5,

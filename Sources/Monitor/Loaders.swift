@@ -1,3 +1,4 @@
+import VMM
 import X86
 
 // Guest image loaders (issue 5): a flat binary, an ELF file (32- or 64-bit), or a

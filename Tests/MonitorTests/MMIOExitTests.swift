@@ -3,6 +3,7 @@ import GuestMemory
 import NestedPaging
 import Testing
 import VMM
+import Monitor
 import X86
 
 /// An MMIO access is classified once, by the kernel side's fault handler: its exit carries

@@ -1,3 +1,4 @@
+import VMM
 import X86
 
 // The Linux x86 boot protocol (the kernel's Documentation/arch/x86/boot.rst), as a boot loader

@@ -1,5 +1,5 @@
 import Devices
-import GuestMemory
+import VMM
 import X86
 import X86CPU
 
@@ -30,7 +30,7 @@ final class AssistMemory: CPUMemory, GuestPageTables {
 
     func attach(_ state: CPUState) { self.state = state }
 
-    func physical(_ gpa: UInt64) -> Backing { vm.memory.memory.backing(GuestPhysicalAddress(gpa)) }
+    func physical(_ gpa: UInt64) -> PhysicalBacking { vm.backing(of: gpa) }
 
     /// Linear to guest-physical, with the guest's paging if it is on.
     func translate(_ address: UInt64, _ kind: PagingAccess.Kind) throws(CPUException) -> UInt64 {
@@ -46,13 +46,13 @@ final class AssistMemory: CPUMemory, GuestPageTables {
 
     func readByte(_ gpa: UInt64) throws(CPUException) -> UInt8 {
         switch physical(gpa) {
-        case .ram(let object, let offset):
-            guard let b = try? object.read(at: offset, count: 1) else { throw .exit(.nestedFault(gpa: gpa, access: .read, linear: 0)) }
-            return b[0]
-        case .mmio:
+        case .ram:
+            guard let b = vm.loadPhysicalByte(gpa) else { throw .exit(.nestedFault(gpa: gpa, access: .read, linear: 0)) }
+            return b
+        case .device:
             deviceAccesses += 1
             return UInt8(truncatingIfNeeded: bus.read(gpa, size: 1))
-        case .reserved:
+        case .none:
             // Open bus: nothing answers, the byte reads as all ones (as on a PC, and as the
             // port bus does for unclaimed ports).
             unbackedAccesses += 1
@@ -86,7 +86,7 @@ final class AssistMemory: CPUMemory, GuestPageTables {
         }
         let targets = try physicalBytes(address, size, .read)
         // Within one page and in a device: one access of the full size, as the device expects.
-        if (address & 0xFFF) + UInt64(size) <= 4096, case .mmio = physical(targets[0]) {
+        if (address & 0xFFF) + UInt64(size) <= 4096, case .device = physical(targets[0]) {
             deviceAccesses += 1
             return bus.read(targets[0], size: size) & Self.mask(size)
         }
@@ -101,7 +101,7 @@ final class AssistMemory: CPUMemory, GuestPageTables {
             return
         }
         let targets = try physicalBytes(address, size, .write)
-        if (address & 0xFFF) + UInt64(size) <= 4096, case .mmio = physical(targets[0]) {
+        if (address & 0xFFF) + UInt64(size) <= 4096, case .device = physical(targets[0]) {
             deviceAccesses += 1
             bus.write(targets[0], size: size, value: value)
             return
@@ -109,12 +109,12 @@ final class AssistMemory: CPUMemory, GuestPageTables {
         for (i, g) in targets.enumerated() {
             let b = UInt8(truncatingIfNeeded: value >> UInt64(8 * i))
             switch physical(g) {
-            case .ram(let object, let offset):
-                do { try object.write(at: offset, bytes: [b]) } catch { throw .exit(.nestedFault(gpa: g, access: .write, linear: address)) }
-            case .mmio:
+            case .ram:
+                guard vm.storePhysicalByte(g, b) else { throw .exit(.nestedFault(gpa: g, access: .write, linear: address)) }
+            case .device:
                 deviceAccesses += 1
                 bus.write(g, size: 1, value: UInt64(b))
-            case .reserved:
+            case .none:
                 unbackedAccesses += 1 // open bus: the write goes nowhere
             }
         }
@@ -142,9 +142,7 @@ final class AssistMemory: CPUMemory, GuestPageTables {
         guard let e = readEntry(gpa) else { return }
         let v = UInt32(truncatingIfNeeded: e | bits)
         for i in 0..<4 {
-            if case .ram(let object, let offset) = physical(gpa + UInt64(i)) {
-                try? object.write(at: offset, bytes: [UInt8(truncatingIfNeeded: v >> UInt32(8 * i))])
-            }
+            vm.storePhysicalByte(gpa + UInt64(i), UInt8(truncatingIfNeeded: v >> UInt32(8 * i)))
         }
     }
 }

@@ -1,0 +1,78 @@
+import Devices
+import VMM
+import X86
+import X86CPU
+
+/// A whole machine as it was between two slices of its run: the vCPU, the devices, the
+/// machine's own counters and guest memory (the VMM's `GuestMemorySnapshot`: the nested
+/// pmap's leaves and a copy-on-write copy of RAM). Taking one costs no page copies.
+/// `release` (or deinit) gives the shared frames back.
+public final class MachineSnapshot {
+    public let configuration: MachineConfiguration
+    public let point: RunPoint
+    /// The vCPU, the machine and every device, in `StateCoder`'s encoding.
+    public let state: [UInt8]
+    public let memory: GuestMemorySnapshot
+
+    init(configuration: MachineConfiguration, point: RunPoint, state: [UInt8], memory: GuestMemorySnapshot) {
+        (self.configuration, self.point, self.state, self.memory) = (configuration, point, state, memory)
+    }
+
+    /// Drops the snapshot's share of guest memory.
+    public func release() { memory.release() }
+
+    /// The snapshot's body: state, then the pmap's leaves and pages (`Machine.restore(body:)`
+    /// reads it).
+    public func body() -> [UInt8] {
+        var s = StateCoder()
+        var state = self.state
+        s.raw(&state)
+        memory.encode(&s)
+        return s.bytes
+    }
+}
+
+extension Machine {
+    /// The machine's own state and every device's, as one description (StateCoder).
+    func stateCoding(_ s: inout StateCoder) {
+        s.section("machine") { s in
+            s.field(&interruptsDelivered); s.field(&mmioOperations); s.field(&exits); s.field(&unbacked)
+            s.field(&cr8Shown); s.field(&extINTRequested); s.field(&resetRequested); s.field(&nmiPending)
+            s.field(&vcpu.exitsByKind)
+        }
+        s.section("vcpu") { s in vcpu.state(&s) }
+        let devices: [(String, StateCoding)] = [("clock", clock), ("com1", serial), ("debug-exit", debugExit), ("pic", pic),
+                                                ("pit", pit), ("rtc", rtc), ("local-apic", lapic), ("ioapic", ioapic),
+                                                ("pci", pci), ("i8042", keyboardController), ("acpi-pm1", acpiPower), ("test-device", testDevice)]
+        for (name, device) in devices { s.section(name) { s in device.state(&s) } }
+    }
+
+    /// A snapshot of the machine now (between runs): cheap, see `MachineSnapshot`.
+    public func snapshot() throws -> MachineSnapshot {
+        var s = StateCoder()
+        stateCoding(&s)
+        return MachineSnapshot(configuration: configuration, point: point, state: s.bytes, memory: try vm.memorySnapshot())
+    }
+
+    /// Restores a snapshot's body (`MachineSnapshot.body`) into this machine, freshly made
+    /// from the snapshot's configuration and not yet run. `base` is the body's offset in its
+    /// file, for error messages.
+    public func restore(body: [UInt8], base: Int = 0) throws(StateError) {
+        var s = StateCoder(restoring: body, base: base)
+        var state: [UInt8] = []
+        let stateOffset = base + s.offset
+        s.raw(&state)
+        try vm.restoreMemory(&s, base: base)
+        var inner = StateCoder(restoring: state, base: stateOffset)
+        stateCoding(&inner)
+        if let e = inner.error { throw e }
+        guard inner.atEnd else { throw StateError(offset: stateOffset + inner.offset, problem: "state left over (another layout?)") }
+        cr8Shown = vcpu.cr8
+    }
+}
+
+extension Machine {
+    /// The vCPU's state and a hash of guest memory's contents, as text: what a restored
+    /// snapshot must reach to count as the same run (`softvmm run --dump-state`).
+    public var finalState: String { vcpu.stateDump + "\nmemory contents fnv1a \(String(vm.memory.contentHash(), radix: 16))\n" }
+}
