@@ -63,7 +63,7 @@ public final class Machine {
         try ports.insert(serial, name: "com1", base: 0x3F8, count: 8)
         try ports.insert(debugExit, name: "debug-exit", base: 0xF4, count: 4)
         try mmio.insert(testDevice, name: "test-device", base: configuration.testDeviceBase, size: MachineConfiguration.testDeviceSize)
-        assist = InstructionAssist(vm: vm, mmio: mmio, ports: ports)
+        assist = InstructionAssist(vcpu: vm.vcpus[0], vm: vm, mmio: mmio, ports: ports)
         try attachPlatform()
         mmioDevices = vm.memory.memory.map.ranges.map { $0.kind == .mmio ? mmio.device(at: $0.base.rawValue) : nil }
     }
@@ -218,7 +218,7 @@ public final class Machine {
                     continue
                 }
                 if access == .fetch {
-                    vcpu.inject(InjectedEvent(.exception, vector: 6))
+                    vcpu.inject(VCPUEvent(.exception, vector: 6))
                     continue
                 }
                 if let stop = emulate(vcpu.instructionBytes()) { return stop }
@@ -240,7 +240,7 @@ public final class Machine {
 
     /// I/O exits: a single IN/OUT goes to the port bus here; INS/OUTS run in the assist (the
     /// whole REP in one go, NVMM's batched string I/O).
-    func handleIO(_ io: IOExit) -> MachineStop? {
+    func handleIO(_ io: PortIOExit) -> MachineStop? {
         vcpu.idle(ticks: portAccessTicks)
         clock.now = vcpu.nanoseconds
         if io.string {
@@ -294,26 +294,24 @@ public final class Machine {
     /// Runs the instruction at RIP in the assist; a guest fault it raises is injected.
     func emulate(_ bytes: [UInt8]) -> MachineStop? {
         let flags = vcpu.rflags
-        return finish(assist.emulate(vcpu, bytes: bytes), rflagsBefore: flags)
+        return finish(assist.emulate(bytes: bytes), rflagsBefore: flags)
     }
 
     /// Runs an MMIO exit's instruction in the assist against the device of the exit's range.
     func emulate(_ exit: MMIOExit) -> MachineStop? {
         let flags = vcpu.rflags
         let device = exit.range >= 0 && exit.range < mmioDevices.count ? mmioDevices[exit.range] : nil
-        return finish(assist.emulate(vcpu, exit: exit, device: device), rflagsBefore: flags)
+        return finish(assist.emulate(exit: exit, device: device), rflagsBefore: flags)
     }
 
     /// Completes the instruction the assist ran, or injects the guest fault it raised.
-    func finish(_ outcome: InstructionAssist.Outcome, rflagsBefore flags: UInt64) -> MachineStop? {
+    func finish(_ outcome: EmulationOutcome, rflagsBefore flags: UInt64) -> MachineStop? {
         switch outcome {
         case .completed:
             vcpu.instructionCompletedOutside(rflagsBefore: flags)
             return nil
         case .fault(let e):
-            var event = InjectedEvent(.exception, vector: e.vector, errorCode: e.errorCode)
-            if case .pageFault(let a, _) = e { event.faultAddress = a }
-            vcpu.inject(event)
+            vcpu.inject(VCPUEvent(e))
             return nil
         case .shutdown: return .shutdown
         case .failed(let why): return .error(why)
@@ -322,8 +320,8 @@ public final class Machine {
 
     /// Completes an exception delivery the vCPU could not finish (its stack or IDT lies in a
     /// device's range or in unbacked memory).
-    func finishDelivery(_ e: CPUException) -> MachineStop? {
-        switch assist.deliver(vcpu, e) {
+    func finishDelivery(_ e: VCPUEvent) -> MachineStop? {
+        switch assist.deliver(e) {
         case .completed: return nil
         case .shutdown, .fault: return .shutdown
         case .failed(let why): return .error(why)

@@ -13,24 +13,24 @@ extension Machine {
         for s in plan.segments {
             try vm.writePhysical(s.address, s.bytes)
         }
-        let s = vcpu.state()
-        for (n, v) in plan.registers { s.gpr[n] = v }
+        var s = vcpu.getState()
+        for (n, v) in plan.registers { s.gprs[n] = v }
         s.rip = plan.entry
         s.rflags = 2
         switch plan.mode {
         case .real:
-            s.setSegment(.cs, SegmentState.real(0, code: true))
+            s[.cs] = .real(0, code: true)
         case .protected32:
             // Multiboot's state: flat 4 GiB 32-bit code and data segments, PE on, paging off.
             s.cr0 = CR0Bit.pe | CR0Bit.et
-            let code = SegmentState(selector: 0x10, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC09B)
-            let data = SegmentState(selector: 0x18, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093)
-            for r in [SegmentRegister.ds, .es, .fs, .gs, .ss] { s.setSegment(r, data) }
-            s.setSegment(.cs, code)
+            let code = VCPUSegment(selector: 0x10, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC09B)
+            let data = VCPUSegment(selector: 0x18, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093)
+            for r in [SegmentRegister.ds, .es, .fs, .gs, .ss] { s[r] = data }
+            s[.cs] = code
         case .long64:
-            try buildLongModeTables(s, at: (plan.end + 0xFFF) & ~0xFFF)
+            try buildLongModeTables(&s, at: (plan.end + 0xFFF) & ~0xFFF)
         case .linux64:
-            try buildLongModeTables(s, at: GuestLoader.linuxTables, linux: true)
+            try buildLongModeTables(&s, at: GuestLoader.linuxTables, linux: true)
         }
         vcpu.setState(s)
     }
@@ -38,7 +38,7 @@ extension Machine {
     /// A GDT and identity-mapped page tables (4 GiB in 2 MiB pages) in seven pages at `base`,
     /// and the vCPU in 64-bit mode at CPL 0. ELF64 puts them after the image, with code at
     /// selector 0x08 and data at 0x10; Linux's protocol wants __BOOT_CS 0x10 and __BOOT_DS 0x18.
-    func buildLongModeTables(_ s: CPUState, at base: UInt64, linux: Bool = false) throws {
+    func buildLongModeTables(_ s: inout VCPUState, at base: UInt64, linux: Bool = false) throws {
         let gdt = base, pml4 = base + 0x1000, pdpt = base + 0x2000, pd = base + 0x3000
         var tables = [UInt8](repeating: 0, count: 0x7000)
         func put(_ offset: Int, _ v: UInt64) {
@@ -52,14 +52,14 @@ extension Machine {
         for i in 0..<4 { put(0x2000 + 8 * i, (pd + UInt64(i) * 0x1000) | 3) }
         for i in 0..<2048 { put(0x3000 + 8 * i, UInt64(i) << 21 | 0x83) }
         try vm.writePhysical(base, tables)
-        s.gdtr = TableRegister(base: gdt, limit: UInt16(dataSelector + 7))
+        s.gdtr = VCPUTableRegister(base: gdt, limit: UInt16(dataSelector + 7))
         s.cr3 = pml4
         s.cr4 = CR4Bit.pae
         s.efer = EFERBit.lme | EFERBit.lma
         s.cr0 = CR0Bit.pe | CR0Bit.et | CR0Bit.pg
-        let data = SegmentState(selector: dataSelector, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093)
-        for r in [SegmentRegister.ds, .es, .fs, .gs, .ss] { s.setSegment(r, data) }
-        s.setSegment(.cs, SegmentState(selector: codeSelector, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B))
+        let data = VCPUSegment(selector: dataSelector, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093)
+        for r in [SegmentRegister.ds, .es, .fs, .gs, .ss] { s[r] = data }
+        s[.cs] = VCPUSegment(selector: codeSelector, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B)
     }
 
     /// Loads a kernel image by what it is: a Linux kernel (a bzImage or a vmlinux ELF file), a

@@ -69,7 +69,7 @@ extension Machine {
         // An NMI first: it waits only for the previous NMI's handler (its IRET) and the shadow.
         if nmiPending {
             if vcpu.nmiDeliverable {
-                vcpu.inject(InjectedEvent(.nmi, vector: 2))
+                vcpu.inject(VCPUEvent(.nmi, vector: 2))
                 nmiPending = false
                 interruptsDelivered += 1
             } else if vcpu.nmiBlocked {
@@ -85,7 +85,7 @@ extension Machine {
         if vcpu.interruptible {
             let vector = source == .localAPIC ? lapic.acknowledge() : pic.acknowledge()
             if source == .pic { extINTRequested = false }
-            vcpu.inject(InjectedEvent(.externalInterrupt, vector: Int(vector)))
+            vcpu.inject(VCPUEvent(.externalInterrupt, vector: UInt8(truncatingIfNeeded: vector)))
             interruptsDelivered += 1
         } else {
             vcpu.requestInterruptWindow()
@@ -119,16 +119,15 @@ extension Machine {
         var ok = true
         switch index {
         case MSRIndex.apicBase:
-            var msrs = vcpu.msrs
             if let value {
                 // BSP (8), EXTD (10), EN (11), the base (12 up to MAXPHYADDR).
-                let allowed: UInt64 = ((1 << UInt64(msrs.physicalAddressBits)) - 1) & ~0xFFF | 1 << 8 | 1 << 10 | 1 << 11
-                let old = msrs.values[index] ?? 0
+                let allowed: UInt64 = ((1 << UInt64(vcpu.physicalAddressBits)) - 1) & ~0xFFF | 1 << 8 | 1 << 10 | 1 << 11
+                let old = vcpu.msr(index) ?? 0
                 ok = value & ~allowed == 0 && (value ^ old) & (1 << 8) == 0
                     && lapic.setBase(enabled: value & 1 << 11 != 0, x2APIC: value & 1 << 10 != 0)
-                if ok { msrs.values[index] = value; vcpu.msrs = msrs }
+                if ok { vcpu.setMSR(index, value) }
             } else {
-                result = msrs.values[index] ?? 0
+                result = vcpu.msr(index) ?? 0
             }
         case MSRIndex.tscDeadline:
             if let value {
@@ -142,7 +141,7 @@ extension Machine {
             if let value { ok = lapic.writeMSR(index, value) } else { result = lapic.readMSR(index); ok = result != nil }
         }
         guard ok else {
-            vcpu.inject(InjectedEvent(.exception, vector: 13, errorCode: 0))
+            vcpu.inject(VCPUEvent(.exception, vector: 13, errorCode: 0))
             return
         }
         if let result {

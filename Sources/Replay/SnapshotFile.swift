@@ -2,26 +2,29 @@ import VMM
 import Monitor
 import X86
 
-/// softvmm's snapshot file, version 2: a whole machine, to be restored in another process.
+/// softvmm's snapshot file, version 3: a whole machine, to be restored in another process.
 ///
 ///     magic          8 bytes   "SVMSNAPS"
-///     version        varint    2
+///     version        varint    3
 ///     configuration  varint length, UTF-8: `MachineConfiguration.encoded`
 ///     images         varint count, then per image: varint name length, UTF-8 name, a
 ///                              varint 32 and the 32-byte SHA-256 of its contents (what the
 ///                              machine was booted from; a trace recorded from the snapshot
 ///                              names the snapshot itself)
 ///     point          varint icount, varint TSC
-///     body           varint length, then `MachineSnapshot.body`: the state (vCPU, machine,
-///                              devices, each a length-framed section), the pmap's leaves,
-///                              and every resident page with its FNV-1a checksum
+///     body           varint length, then `MachineSnapshot.body`: the state (the machine, the
+///                              vCPU as the VMM's `VCPUState` in named parts, the devices,
+///                              each a length-framed section), the pmap's leaves, and every
+///                              resident page with its FNV-1a checksum
 ///     SHA-256        varint 32, then the SHA-256 of every byte before it
 ///
 /// Reading names the offset of what is wrong: a header field, a section of the state, a
 /// page whose checksum fails, or the whole file's hash.
 public enum SnapshotFile {
     public static let magic: [UInt8] = Array("SVMSNAPS".utf8)
-    public static let version: UInt64 = 2 // 2: the machine section holds a latched NMI
+    // 2: the machine section holds a latched NMI. 3: the vCPU is the VMM's `VCPUState` (named
+    // parts), no longer the interpreter's register file word by word.
+    public static let version: UInt64 = 3
 
     public static func encode(_ snapshot: MachineSnapshot, images: [TraceImage]) -> [UInt8] {
         var s = StateCoder()
@@ -70,7 +73,8 @@ public enum SnapshotFile {
         var version: UInt64 = 0
         s.field(&version)
         if s.error == nil && version != self.version {
-            throw StateError(offset: magic.count, problem: "snapshot format version \(version): this softvmm reads version \(self.version)")
+            let why = version < self.version ? " (an older softvmm wrote it: take the snapshot again with this one)" : ""
+            throw StateError(offset: magic.count, problem: "snapshot format version \(version): this softvmm reads version \(self.version)\(why)")
         }
         let configOffset = magic.count + s.offset
         var config: [UInt8] = []

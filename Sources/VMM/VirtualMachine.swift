@@ -21,13 +21,13 @@ extension VMMemory: NestedFaultResolver {
 /// Why `VirtualCPU.run` returned: vmm(4)'s exit reasons, NVMM's exit types.
 public enum VMExit: Equatable, Sendable, CustomStringConvertible {
     /// IN/OUT/INS/OUTS: RIP still points at the instruction.
-    case io(IOExit)
+    case io(PortIOExit)
     /// An access to a device's range: the GPA, whether it writes, and the instruction (bytes
     /// at RIP, up to 15, as AMD's decode assist gives them).
     case mmio(MMIOExit)
     /// An access to guest-physical memory nothing backs (during the delivery of an exception,
     /// if `duringDelivery` is set).
-    case unbacked(gpa: UInt64, access: NestedAccess, linear: UInt64, duringDelivery: CPUException?)
+    case unbacked(gpa: UInt64, access: MemoryAccess, linear: UInt64, duringDelivery: VCPUEvent?)
     /// HLT (RIP already past it): the vCPU waits for an interrupt.
     case halt
     /// A triple fault.
@@ -80,6 +80,51 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A port I/O instruction, as the exit reports it (AMD's IOIO exit information, with the
+/// value of an OUT).
+public struct PortIOExit: Equatable, Sendable, CustomStringConvertible {
+    public var port: UInt16
+    /// 1, 2 or 4 bytes.
+    public var size: Int
+    public var isIn: Bool
+    /// INS/OUTS; `rep` with a REP prefix.
+    public var string: Bool
+    public var rep: Bool
+    /// OUT's value (AL, AX or EAX).
+    public var value: UInt32
+    /// The instruction's length: the monitor advances RIP by it.
+    public var length: Int
+
+    public init(port: UInt16, size: Int, isIn: Bool, string: Bool = false, rep: Bool = false, value: UInt32 = 0, length: Int) {
+        (self.port, self.size, self.isIn, self.string, self.rep, self.value, self.length) = (port, size, isIn, string, rep, value, length)
+    }
+
+    init(_ io: IOExit) {
+        self.init(port: io.port, size: io.size, isIn: io.isIn, string: io.string, rep: io.rep, value: io.value, length: io.length)
+    }
+
+    public var description: String {
+        let name = (isIn ? "in" : "out") + (string ? "s" : "")
+        return "\(rep ? "rep " : "")\(name) port \(hex(UInt64(port))) size \(size)" + (isIn || string ? "" : " value \(hex(UInt64(value)))")
+    }
+}
+
+/// What a guest access that left the vCPU was doing.
+public enum MemoryAccess: UInt8, Equatable, Sendable, CustomStringConvertible {
+    /// `walk`: a read of a paging-structure entry by the guest page walk.
+    case read, write, fetch, walk
+    public var description: String { ["read", "write", "fetch", "page-walk read"][Int(rawValue)] }
+
+    init(_ a: NestedAccess) {
+        self = switch a {
+        case .read: .read
+        case .write: .write
+        case .fetch: .fetch
+        case .walk: .walk
+        }
+    }
+}
+
 public struct MMIOExit: Equatable, Sendable, CustomStringConvertible {
     public var gpa: UInt64
     public var linear: UInt64
@@ -99,7 +144,7 @@ public struct MMIOExit: Equatable, Sendable, CustomStringConvertible {
     public var instruction: [UInt8]
     /// The exception being delivered when the access happened (a frame pushed to a device's
     /// range, a gate read from one), or nil for an instruction's own access.
-    public var duringDelivery: CPUException? = nil
+    public var duringDelivery: VCPUEvent? = nil
     public var description: String {
         "\(write ? "write" : "read") at GPA \(hex(gpa)) (range \(range) offset \(hex(offset))), instruction "
             + (decoded.map { "\($0)" } ?? instruction.map { String($0, radix: 16) }.joined(separator: " "))
@@ -265,7 +310,7 @@ public final class VirtualCPU {
         case .limit: return .limit
         case .exit(let x):
             switch x {
-            case .io(let io): return .io(io)
+            case .io(let io): return .io(PortIOExit(io))
             case .halt:
                 if !wasHalted { completeInstruction(length: 1) } // HLT leaves RIP at itself
                 return .halt
@@ -274,7 +319,7 @@ public final class VirtualCPU {
             case .cpuid(let l, let s): return .cpuid(leaf: l, subleaf: s)
             case .interruptWindow: return .interruptWindow
             case .nestedFault(let gpa, let access, let linear):
-                let delivering = cpu.interruptedDelivery
+                let delivering = cpu.interruptedDelivery.map(VCPUEvent.init)
                 // The fault handler classified the GPA's page when the access faulted: the exit
                 // carries what it found.
                 if let (faulted, outcome) = vm.unresolved, faulted & ~0xFFF == gpa & ~0xFFF,
@@ -285,7 +330,7 @@ public final class VirtualCPU {
                                           instruction: delivering == nil && decoded == nil ? instructionBytes() : [],
                                           duringDelivery: delivering))
                 }
-                return .unbacked(gpa: gpa, access: access, linear: linear, duringDelivery: delivering)
+                return .unbacked(gpa: gpa, access: MemoryAccess(access), linear: linear, duringDelivery: delivering)
             }
         }
     }
@@ -298,29 +343,25 @@ public final class VirtualCPU {
         return Array(buffer[0..<n])
     }
 
+    /// X86CPU's one-instruction emulator over this vCPU's state, for the monitor's assists:
+    /// it works on the vCPU's registers in place and drops the TLB and decoded code when an
+    /// emulated instruction changed what they depend on.
+    public func makeEmulator<P: AssistPhysicalMemory>(physical: P, ports: PortIOHandler) -> InstructionEmulator<P> {
+        cpu.makeEmulator(physical: physical, ports: ports)
+    }
+
     // MARK: state, as vmm(4)'s VMM_IOC_READREGS/WRITEREGS and NVMM's state get/set give it
 
-    /// The whole architectural state (registers, segments, control and debug registers, x87/SSE),
-    /// copied out: the monitor works on the copy and writes it back with `setState`.
-    public func state() -> CPUState {
-        let copy = CPUState()
-        copy.copy(from: cpu.state)
-        return copy
+    /// An MSR the vCPU holds in its table (not EFER, the FS/GS bases or PKRS, which are state
+    /// words), nil if never written.
+    public func msr(_ index: UInt32) -> UInt64? { cpu.msrs.values[index] }
+    /// Sets an MSR in the vCPU's table, as the monitor's MSR handlers do.
+    public func setMSR(_ index: UInt32, _ value: UInt64) {
+        cpu.msrs.values[index] = value
+        stateChanged()
     }
-
-    /// Writes the state back; the TLB and decoded code are dropped only when something they
-    /// depend on (control registers, segments, descriptor tables, CPL, mode) changed.
-    public func setState(_ s: CPUState) {
-        let same = cpu.state.sameSystemState(as: s)
-        cpu.state.copy(from: s)
-        if !same { stateChanged() }
-        cpu.syncWatchpoints()
-    }
-
-    public var msrs: ModelSpecificRegisters {
-        get { cpu.msrs }
-        set { cpu.msrs = newValue; stateChanged() }
-    }
+    /// MAXPHYADDR, the width of guest-physical addresses.
+    public var physicalAddressBits: Int { cpu.msrs.physicalAddressBits }
 
     /// Registers by encoding number (0 rax ... 15 r15), RIP and RFLAGS.
     public func register(_ n: Int) -> UInt64 { cpu.state.gpr[n] }
@@ -380,7 +421,7 @@ public final class VirtualCPU {
     // MARK: configuration and events
 
     /// Injects an event, delivered before the next instruction.
-    public func inject(_ event: InjectedEvent) { cpu.pendingEvent = event }
+    public func inject(_ event: VCPUEvent) { cpu.pendingEvent = event.injected }
 
     /// Whether an external interrupt injected now would be taken before the next instruction:
     /// RFLAGS.IF set, no STI or MOV SS shadow, no event already waiting.
@@ -457,22 +498,30 @@ public final class VirtualCPU {
 }
 
 extension VirtualCPU: StateCoding {
-    /// The vCPU's whole state, for snapshots.
-    public func state(_ s: inout StateCoder) { cpu.state(&s) }
+    /// The vCPU's whole state (`VCPUState`'s encoding), for snapshots. A restore replaces
+    /// everything: decoded code and TLB entries are derived, and go.
+    public func state(_ s: inout StateCoder) {
+        var v = s.isSaving ? getState() : VCPUState()
+        v.encode(&s)
+        guard !s.isSaving, s.error == nil else { return }
+        setState(v)
+        cpu.stateWasReplaced()
+    }
 }
 
 extension VirtualCPU {
     /// The architectural state as text, one group a line (`softvmm replay --to`).
     public var stateDump: String {
-        let s = cpu.state
+        let s = getState()
         func pad(_ name: String) -> String { name + String(repeating: " ", count: max(0, 4 - name.count)) }
         func r(_ name: String, _ v: UInt64) -> String { pad(name) + "=" + paddedHex(v, 16, prefix: false) }
         let names = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
-        var lines = ["icount \(retired), tsc \(guestTicks), \(s.activity == .active ? "running" : "\(s.activity)"), CPL \(s.cpl), \(s.mode)"]
-        for row in stride(from: 0, to: 16, by: 4) { lines.append((row..<row + 4).map { r(names[$0], s.gpr[$0]) }.joined(separator: " ")) }
+        let activity = ["running", "halted", "shutdown"][Int(min(s.activity, 2))]
+        var lines = ["icount \(retired), tsc \(guestTicks), \(activity), CPL \(s.cpl), \(mode)"]
+        for row in stride(from: 0, to: 16, by: 4) { lines.append((row..<row + 4).map { r(names[$0], s.gprs[$0]) }.joined(separator: " ")) }
         lines.append(r("rip", s.rip) + " " + r("rfl", s.rflags))
         for seg in [SegmentRegister.es, .cs, .ss, .ds, .fs, .gs, .ldtr, .tr] {
-            let x = s.segment(seg)
+            let x = s[seg]
             lines.append(pad("\(seg)")
                          + " selector \(paddedHex(UInt64(x.selector), 4, prefix: false)) base \(paddedHex(x.base, 16, prefix: false)) limit \(paddedHex(UInt64(x.limit), 8, prefix: false)) attributes \(paddedHex(UInt64(x.attributes), 4, prefix: false))")
         }

@@ -57,26 +57,26 @@ import X86CPU
         for i in 0..<code.count { code[i] = UInt8(truncatingIfNeeded: rng.next()) }
         try machine.vm.writePhysical(0x100000, code)
 
-        let s = machine.vcpu.state()
-        s.gdtr = TableRegister(base: 0x1000, limit: 0x2F)
-        s.idtr = TableRegister(base: 0x2000, limit: 0xFFF)
-        s.setSegment(.tr, SegmentState(selector: 0x28, base: 0x3000, limit: 0x67, attributes: 0x8B))
+        var s = machine.vcpu.getState()
+        s.gdtr = VCPUTableRegister(base: 0x1000, limit: 0x2F)
+        s.idtr = VCPUTableRegister(base: 0x2000, limit: 0xFFF)
+        s[.tr] = VCPUSegment(selector: 0x28, base: 0x3000, limit: 0x67, attributes: 0x8B)
         s.cr3 = 0x4000
         s.cr4 = CR4Bit.pae | CR4Bit.osfxsr | CR4Bit.osxmmexcpt
         s.efer = EFERBit.lme | EFERBit.lma | EFERBit.nxe | EFERBit.sce
         s.cr0 = CR0Bit.pe | CR0Bit.et | CR0Bit.pg | CR0Bit.ne
         let user = variant == .ring3
-        let data = SegmentState(selector: user ? 0x1B : 0x10, base: 0, limit: 0xFFFF_FFFF, attributes: user ? 0xC0F3 : 0xC093)
-        for r in [SegmentRegister.ds, .es, .fs, .gs, .ss] { s.setSegment(r, data) }
-        s.setSegment(.cs, SegmentState(selector: user ? 0x23 : 0x08, base: 0, limit: 0xFFFF_FFFF, attributes: user ? 0xA0FB : 0xA09B))
+        let data = VCPUSegment(selector: user ? 0x1B : 0x10, base: 0, limit: 0xFFFF_FFFF, attributes: user ? 0xC0F3 : 0xC093)
+        for r in [SegmentRegister.ds, .es, .fs, .gs, .ss] { s[r] = data }
+        s[.cs] = VCPUSegment(selector: user ? 0x23 : 0x08, base: 0, limit: 0xFFFF_FFFF, attributes: user ? 0xA0FB : 0xA09B)
         s.cpl = user ? 3 : 0
         // Registers point into the tables, the code, RAM's end or anywhere.
         for r in 0..<16 {
             let choice = rng.next() % 4
-            s.gpr[r] = choice == 0 ? rng.next() % 0xB000 : choice == 1 ? 0x100000 + rng.next() % 0x10000
+            s.gprs[r] = choice == 0 ? rng.next() % 0xB000 : choice == 1 ? 0x100000 + rng.next() % 0x10000
                 : choice == 2 ? 0xFF0000 + rng.next() % 0x20000 : rng.next()
         }
-        s.gpr[4] = 0x90000
+        s.gprs[4] = 0x90000
         s.rip = 0x100000 + rng.next() % 0xF000
         s.rflags = 2 | (rng.next() & 1 != 0 ? Flag.if : 0)
         machine.vcpu.setState(s)

@@ -156,8 +156,9 @@ import X86
         wrongMagic[0] = 0x58
         #expect(refusal(wrongMagic) == StateError(offset: 0, problem: "not a softvmm snapshot: the first 8 bytes are not \"SVMSNAPS\""))
         var wrongVersion = good
-        wrongVersion[8] = 1   // a file of the previous format
-        #expect(refusal(wrongVersion)?.problem == "snapshot format version 1: this softvmm reads version 2")
+        wrongVersion[8] = 2   // a file of the previous format (the interpreter's register file, word by word)
+        #expect(refusal(wrongVersion)?.problem
+                == "snapshot format version 2: this softvmm reads version 3 (an older softvmm wrote it: take the snapshot again with this one)")
         // A byte inside the last page: the page's checksum names where it starts.
         var damagedPage = good
         damagedPage[good.count - 40 - 100] ^= 0xFF

@@ -133,8 +133,8 @@ extension CPU {
             | 1 << 20 | 1 << 21
     }
 
-    /// The exception for an injected vector.
-    static func exception(vector: Int, errorCode: UInt32?) -> CPUException {
+    /// The exception for an injected vector (a #PF's with its linear address).
+    public static func exception(vector: Int, errorCode: UInt32?, faultAddress: UInt64 = 0) -> CPUException {
         let c = errorCode ?? 0
         switch vector {
         case 0: return .divideError
@@ -148,7 +148,7 @@ extension CPU {
         case 10: return .invalidTSS(c)
         case 11: return .segmentNotPresent(c)
         case 12: return .stackFault(c)
-        case 14: return .pageFault(address: 0, errorCode: c)
+        case 14: return .pageFault(address: faultAddress, errorCode: c)
         case 16: return .x87FloatingPoint
         case 17: return .alignmentCheck
         case 19: return .simdFloatingPoint

@@ -20,7 +20,7 @@ public enum StepResult: Equatable, Sendable {
 /// An instruction that raises an exception changes no architectural state: results
 /// are computed first and written back only when every access has succeeded.
 public final class CPU<Memory: CPUMemory> {
-    public let state = CPUState()
+    public let state: CPUState
     public let memory: Memory
     /// Whose processor the CPU is, where Intel and AMD differ: the model's vendor.
     public var vendor: Vendor { model.vendor }
@@ -69,12 +69,17 @@ public final class CPU<Memory: CPUMemory> {
     /// Instructions retired: guest time (RDTSC) is derived from it.
     public var retired: UInt64 { state.retired }
     var entropy: SplitMix64
+    /// The entropy generator's whole state (RDRAND, RDSEED): a snapshot saves it.
+    public var entropyState: UInt64 {
+        get { entropy.state }
+        set { entropy.state = newValue }
+    }
     /// The MSRs that have no field of their own (RegisterFile keeps FS/GS base and EFER).
     public var msrs = ModelSpecificRegisters() {
         didSet { if msrs.vendor != model.vendor { msrs.vendor = model.vendor } }
     }
     /// WRMSR to the TSC moves guest time by this much.
-    var tscOffset: UInt64 = 0
+    public var tscOffset: UInt64 = 0
     /// Guest time that passed without instructions (a halted vCPU waiting for a timer).
     public var idleTicks: UInt64 = 0
     /// RDMSR/WRMSR of these indices exit to the VMM instead.
@@ -107,7 +112,14 @@ public final class CPU<Memory: CPUMemory> {
         [X86Decoder(mode: .bits16, vendor: vendor), X86Decoder(mode: .bits32, vendor: vendor), X86Decoder(mode: .bits64, vendor: vendor)]
     }
 
-    public init(memory: Memory, model: CPUModel = CPUModel()) {
+    public convenience init(memory: Memory, model: CPUModel = CPUModel()) {
+        self.init(memory: memory, model: model, state: CPUState())
+    }
+
+    /// A CPU over `state`: its own, or another CPU's when it emulates for that one
+    /// (`InstructionEmulator`).
+    init(memory: Memory, model: CPUModel, state: CPUState) {
+        self.state = state
         self.memory = memory
         self.model = model
         supportedCR4 = model.supportedCR4

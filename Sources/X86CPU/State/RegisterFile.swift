@@ -112,7 +112,7 @@ public struct RegisterFile {
 
     /// The words that translation and decoding depend on, from `cpl`'s through `efer`'s except
     /// the hot, SSE and x87 ones in between: equal ranges mean the TLB and decoded code stand.
-    static func systemWordsEqual(_ a: UnsafePointer<RegisterFile>, _ b: UnsafePointer<RegisterFile>) -> Bool {
+    public static func systemWordsEqual(_ a: UnsafePointer<RegisterFile>, _ b: UnsafePointer<RegisterFile>) -> Bool {
         guard a.pointee.cpl == b.pointee.cpl else { return false }
         let first = MemoryLayout<RegisterFile>.offset(of: \RegisterFile.mode)! / 8
         let end = MemoryLayout<RegisterFile>.offset(of: \RegisterFile.efer)! / 8 + 1

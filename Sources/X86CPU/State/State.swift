@@ -459,7 +459,7 @@ public final class CPUState {
     /// A TLB flush: every decoded instruction is checked against its frame before it runs again.
     @inline(__always) public func newCodeEpoch() { codeKeyStorage.pointee &+= 2 }
     /// The key's CPL bit from the current CPL (after anything that set `file.pointee.cpl` directly).
-    func refreshCodeKey() { codeKeyStorage.pointee = codeKeyStorage.pointee & ~1 | (file.pointee.cpl == 3 ? 1 : 0) }
+    public func refreshCodeKey() { codeKeyStorage.pointee = codeKeyStorage.pointee & ~1 | (file.pointee.cpl == 3 ? 1 : 0) }
 
     deinit {
         file.deallocate()
