@@ -6,6 +6,10 @@ let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=
 // The interpreter and what it runs on are optimized in debug builds too: the tests run whole
 // guests hundreds of times (record and replay), and unoptimized they run ~20x slower.
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+// The VMM's small accessors (the retired count, guest time, RIP, the interrupt checks) are
+// called across the module line on every exit; serialised for inlining into the monitor
+// they cost what they did when both sides were one module (Benchmarks/RESULTS.md, issue 20).
+let inlinableAcrossModules: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
     name: "softvmm",
@@ -40,7 +44,7 @@ let package = Package(
         // static checks stay.
         .target(name: "Devices", dependencies: ["X86"], swiftSettings: uncheckedExclusivity + optimizedInDebug),
         .target(name: "VMM", dependencies: ["X86", "GuestMemory", "NestedPaging", "X86CPU"],
-                swiftSettings: uncheckedExclusivity + optimizedInDebug),
+                swiftSettings: uncheckedExclusivity + optimizedInDebug + inlinableAcrossModules),
         .target(name: "Monitor", dependencies: ["X86", "X86Decoder", "VMM", "Devices", "X86CPU"],
                 swiftSettings: uncheckedExclusivity + optimizedInDebug),
         // Record and replay: the trace format (Trace.swift documents it) and, on top of the

@@ -47,11 +47,16 @@ final class AssistMemory: AssistPhysicalMemory {
             deviceAccesses += 1
             return a.device.mmioRead(offset: a.offset, size: size) & Self.mask(size)
         }
-        // In a device: one access of the full size, as the device expects.
-        if case .device = vm.backing(of: gpa) {
+        switch vm.backing(of: gpa) {
+        case .device:
+            // In a device: one access of the full size, as the device expects.
             deviceAccesses += 1
             return bus.read(gpa, size: size) & Self.mask(size)
+        case .ram:
+            if let v = vm.loadPhysical(gpa, size: size) { return v }
+        case .none: break
         }
+        // Byte by byte where the access leaves RAM for open bus or a device.
         var v: UInt64 = 0
         for i in 0..<size {
             guard let b = readByte(gpa + UInt64(i)) else { return nil }
@@ -66,10 +71,14 @@ final class AssistMemory: AssistPhysicalMemory {
             a.device.mmioWrite(offset: a.offset, size: size, value: value)
             return true
         }
-        if case .device = vm.backing(of: gpa) {
+        switch vm.backing(of: gpa) {
+        case .device:
             deviceAccesses += 1
             bus.write(gpa, size: size, value: value)
             return true
+        case .ram:
+            if vm.storePhysical(gpa, size: size, value: value) { return true }
+        case .none: break
         }
         for i in 0..<size {
             let g = gpa + UInt64(i), b = UInt8(truncatingIfNeeded: value >> UInt64(8 * i))
@@ -89,6 +98,7 @@ final class AssistMemory: AssistPhysicalMemory {
     /// A paging-structure entry: RAM, a device (read as it answers) or open bus (all ones:
     /// reserved bits set, so the walk ends in a #PF with RSVD).
     func readEntry(_ gpa: UInt64) -> UInt64? {
+        if let v = vm.loadPhysical(gpa, size: 8) { return v }
         var v: UInt64 = 0
         for i in 0..<8 {
             let b: UInt8 = readByte(gpa + UInt64(i)) ?? 0xFF
@@ -100,6 +110,7 @@ final class AssistMemory: AssistPhysicalMemory {
     func setEntryBits(_ gpa: UInt64, _ bits: UInt64) {
         guard let e = readEntry(gpa) else { return }
         let v = UInt32(truncatingIfNeeded: e | bits)
+        if vm.storePhysical(gpa, size: 4, value: UInt64(v)) { return }
         for i in 0..<4 {
             vm.storePhysicalByte(gpa + UInt64(i), UInt8(truncatingIfNeeded: v >> UInt32(8 * i)))
         }

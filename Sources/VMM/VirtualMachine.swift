@@ -243,6 +243,29 @@ public final class VirtualMachine {
         }
     }
 
+    /// `size` bytes (1-8) of guest RAM at `gpa`, little-endian; nil unless they all lie in one
+    /// RAM range.
+    public func loadPhysical(_ gpa: UInt64, size: Int) -> UInt64? {
+        guard size <= 8, case .ram(let object, let offset) = memory.memory.backing(GuestPhysicalAddress(gpa)),
+              offset + UInt64(size) <= object.size else { return nil }
+        var v: UInt64 = 0
+        let ok = withUnsafeMutableBytes(of: &v) { raw in
+            (try? object.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<size]))) != nil
+        }
+        return ok ? v : nil
+    }
+
+    /// Writes `size` bytes (1-8) of guest RAM at `gpa`; false unless they all lie in one RAM
+    /// range (then nothing is written).
+    public func storePhysical(_ gpa: UInt64, size: Int, value: UInt64) -> Bool {
+        guard size <= 8, case .ram(let object, let offset) = memory.memory.backing(GuestPhysicalAddress(gpa)),
+              offset + UInt64(size) <= object.size else { return false }
+        var v = value
+        return withUnsafeBytes(of: &v) { raw in
+            (try? object.write(at: offset, from: UnsafeRawBufferPointer(rebasing: raw[0..<size]))) != nil
+        }
+    }
+
     /// One byte of guest RAM (nil where no RAM is).
     public func loadPhysicalByte(_ gpa: UInt64) -> UInt8? {
         guard case .ram(let object, let offset) = memory.memory.backing(GuestPhysicalAddress(gpa)),
@@ -374,10 +397,10 @@ public final class VirtualCPU {
         get { cpu.state.rflags }
         set { cpu.state.rflags = newValue | 2; stateChanged() }
     }
-    public func segment(_ r: SegmentRegister) -> SegmentState { cpu.state.segment(r) }
-    public func setSegment(_ r: SegmentRegister, _ s: SegmentState) {
-        cpu.state.setSegment(r, s)
-        stateChanged()
+    /// One segment register (the whole set: `getState(.segments)`).
+    public func segment(_ r: SegmentRegister) -> VCPUSegment {
+        let x = cpu.state.segment(r)
+        return VCPUSegment(selector: x.selector, base: x.base, limit: x.limit, attributes: x.attributes)
     }
     public var retired: UInt64 { cpu.retired }
 
