@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libcapstone-dev libzydis-dev liblzma-dev pkg-config python3
 export SWIFT_BACKTRACE ?= enable=no
 
-.PHONY: deps build release test run demo check fuzz bench bench-guests clean isa
+.PHONY: deps build release test run demo check fuzz bench bench-guests bench-linux clean isa
 
 deps:
 	@sh scripts/ensure-packages.sh $(DEB_PACKAGES)
@@ -92,8 +92,15 @@ bench: deps
 
 # The benchmark guest under softvmm and QEMU's TCG side by side (Benchmarks/run-guests.sh).
 bench-guests: deps
+	@sh scripts/ensure-packages.sh qemu-system-x86
 	$(SWIFT) build -c release --product softvmm
 	Benchmarks/run-guests.sh
+
+# The Linux guest's boot and workloads (syscalls, processes, sha256sum, gzip) beside QEMU TCG.
+bench-linux: deps
+	@sh scripts/ensure-packages.sh qemu-system-x86
+	$(SWIFT) build -c release --product softvmm
+	Benchmarks/run-linux.py
 
 clean:
 	rm -rf .build

@@ -3,7 +3,7 @@
 # when it is installed, under qemu-system-x86_64 -accel tcg, in the same run, and prints
 # MIPS, MB/s and exits/s side by side, with issue 6's targets.
 #
-#   Benchmarks/run-guests.sh [-r ROUNDS] [-s SCALE] [LOOP...]     (LOOP: reg sweep call movs stos io)
+#   Benchmarks/run-guests.sh [-r ROUNDS] [-s SCALE] [LOOP...]     (LOOP: reg sweep call movs stos io mul)
 #
 # Each loop runs twice per round: with COUNT iterations and with the same number of digits
 # all zero (the guest parses its command line, so the set-up costs the same). The time of
@@ -26,7 +26,7 @@ while getopts r:s: opt; do
     esac
 done
 shift $((OPTIND - 1))
-loops=${*:-reg sweep call movs stos io}
+loops=${*:-reg sweep call movs stos io mul}
 
 image=Benchmarks/guests/bench.bin
 softvmm=${SOFTVMM:-.build/release/softvmm}
@@ -44,6 +44,7 @@ spec() {
         movs)  echo 2000 6 1048576 MB/s 1000 ;;
         stos)  echo 2000 6 1048576 MB/s 1000 ;;
         io)    echo 5000000 3 0 exits/s 5000000 ;;
+        mul)   echo 10000000 21 0 MIPS 150 ;;
         *) echo "unknown loop $1" >&2; exit 2 ;;
     esac
 }

@@ -32,7 +32,7 @@ for image in Fixtures/guests/*/*.bin; do
     line "guest/$name"
 done
 
-for run in "reg 100000" "sweep 20" "call 1000" "movs 30" "stos 30" "io 10000"; do
+for run in "reg 100000" "sweep 20" "call 1000" "movs 30" "stos 30" "io 10000" "mul 100000"; do
     status=0
     "$bin" run -m 128M Benchmarks/guests/bench.bin --append "$run" --stats > "$tmp/serial" 2> "$tmp/stats" || status=$?
     line "bench/$(echo "$run" | tr ' ' '-')"

@@ -12,6 +12,8 @@
 ;   movs   COUNT copies of 1 MiB with REP MOVSB (6 instructions, 1 MiB per copy)
 ;   stos   COUNT fills of 1 MiB with REP STOSQ (6 instructions, 1 MiB per fill)
 ;   io     COUNT writes to port 0x80 (3 instructions, one port-I/O exit per write)
+;   mul    COUNT iterations of integer arithmetic: a xorshift step, IMUL, MUL, ADD/ADC/SBB
+;          and a branch on the xorshift's low bit (21 instructions either way)
 ;
 ; The instruction counts are exact: Benchmarks/run-guests.sh checks softvmm's against them.
 ; At the end the guest prints "NAME COUNT CHECKSUM" on COM1 (the same under softvmm and QEMU)
@@ -82,6 +84,8 @@ long_start:
     je bench_stos
     cmp eax, 'io'
     je bench_io
+    cmp eax, 'mu'
+    je bench_mul
     call print64
     mov al, 1
     out 0xf4, al
@@ -319,9 +323,59 @@ bench_io:
     mov rsi, msg_io
     jmp report
 
+; The integer core the kernel's bignum and hash code leans on: a 64-bit xorshift state (R11)
+; drives IMUL and MUL into an ADD/ADC/SBB chain, and its low bit picks one of two paths of the
+; same length (the branch is taken about half the time, unpredictably).
+bench_mul:
+    mov r14, r15
+    mov rcx, r15
+    mov r11, 0x9E3779B97F4A7C15
+    mov ebx, 1
+    xor r9d, r9d
+    xor r10d, r10d
+    xor r12d, r12d
+    xor r13d, r13d
+    test rcx, rcx
+    jz .done
+.loop:
+    mov rdx, r11                     ; x ^= x << 13; x ^= x >> 7; x ^= x << 17
+    shl rdx, 13
+    xor r11, rdx
+    mov rdx, r11
+    shr rdx, 7
+    xor r11, rdx
+    mov rdx, r11
+    shl rdx, 17
+    xor r11, rdx
+    imul rbx, r11                    ; acc *= x
+    mov rax, r11
+    mul rbx                          ; RDX:RAX = x * acc
+    add r9, rax
+    adc r10, rdx
+    sbb r12, r9
+    test r11b, 1
+    jz .even
+    add r13, r11
+    jmp .next
+.even:
+    sub r13, r11
+    nop
+.next:
+    dec rcx
+    jnz .loop
+.done:
+    mov rax, rbx
+    xor rax, r9
+    add rax, r10
+    xor rax, r12
+    add rax, r13
+    mov rsi, msg_mul
+    jmp report
+
 hex_digits: db "0123456789abcdef"
-msg_unknown: db "bench: the command line must end in NAME COUNT (reg, sweep, call, movs, stos or io)", 10, 0
+msg_unknown: db "bench: the command line must end in NAME COUNT (reg, sweep, call, movs, stos, io or mul)", 10, 0
 msg_reg:   db "reg ", 0
+msg_mul:   db "mul ", 0
 msg_sweep: db "sweep ", 0
 msg_call:  db "call ", 0
 msg_movs:  db "movs ", 0

@@ -14,7 +14,7 @@ import Monitor
 
     /// Instructions per iteration (bench.asm's header), and I/O exits per iteration.
     static let perIteration: [String: (instructions: UInt64, exits: Int)] = [
-        "reg": (8, 0), "sweep": (98_308, 0), "call": (251, 0), "movs": (6, 0), "stos": (6, 0), "io": (3, 1),
+        "reg": (8, 0), "sweep": (98_308, 0), "call": (251, 0), "movs": (6, 0), "stos": (6, 0), "io": (3, 1), "mul": (21, 0),
     ]
 
     static var expected: [(commandLine: String, report: String)] {

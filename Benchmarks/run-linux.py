@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Times the Linux guest under softvmm and under QEMU's TCG in one run, on the same vmlinux
+and the same initramfs (scripts/make-linux-bench.sh: Fixtures/linux/bench-init):
+
+    Benchmarks/run-linux.py [-r ROUNDS] [WORKLOAD ...]    (syscalls processes sha compress)
+
+Each run boots the stock command line (console=ttyS0, plus BENCH=... naming the workloads
+for the guest's init) and the host timestamps the serial lines as they arrive: `boot` is the
+time from launch to the init's SOFTVMM-READY line, each workload the time between its
+BENCH-START and BENCH-END lines. Guest clocks are not used (under softvmm guest time is the
+instruction count). Each figure is the best of ROUNDS runs (default 1); softvmm and QEMU
+alternate. The workloads' result lines must be the same under both, or the run fails.
+softvmm is .build/release/softvmm unless SOFTVMM names another binary.
+"""
+import os, subprocess, sys, time
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+os.chdir(root)
+args = sys.argv[1:]
+rounds = 1
+if args[:1] == ["-r"]:
+    rounds, args = int(args[1]), args[2:]
+workloads = args or ["syscalls", "processes", "sha", "compress"]
+guest = ".cache/linux-guest"
+softvmm = os.environ.get("SOFTVMM", ".build/release/softvmm")
+if not os.access(softvmm, os.X_OK):
+    subprocess.run(["swift", "build", "-c", "release", "--product", "softvmm"], check=True)
+subprocess.run(["sh", "scripts/make-linux-bench.sh"], check=True, stdout=sys.stderr)
+vmlinux = f"{guest}/vmlinux"
+if not os.path.exists(vmlinux) or os.path.getmtime(vmlinux) < os.path.getmtime(f"{guest}/vmlinuz"):
+    subprocess.run([softvmm, "extract-vmlinux", f"{guest}/vmlinuz", "-o", vmlinux], check=True)
+append = "console=ttyS0 BENCH=" + ",".join(workloads)
+initrd = f"{guest}/bench.gz"
+commands = {
+    "softvmm": [softvmm, "run", vmlinux, "--initrd", initrd, "--append", append, "-m", "256M",
+                "--max-instructions", "1000000000000"],
+    "qemu-tcg": ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256M", "-kernel", vmlinux,
+                 "-initrd", initrd, "-append", append, "-nographic", "-no-reboot",
+                 "-device", "isa-debug-exit,iobase=0xf4,iosize=4"],
+}
+
+
+def run(name):
+    """One boot: {figure: seconds}, {workload: result lines}."""
+    start = time.monotonic()
+    p = subprocess.Popen(commands[name], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    times, results, current, began = {}, {}, None, 0.0
+    for raw in p.stdout:
+        now = time.monotonic() - start
+        line = raw.decode(errors="replace").strip()
+        if line.endswith("SOFTVMM-READY") and "boot" not in times:
+            times["boot"] = now
+        elif line.startswith("BENCH-START "):
+            current, began = line.split()[1], now
+            results[current] = []
+        elif line == "BENCH-END" and current:
+            times[current] = now - began
+            current = None
+        elif current:
+            results[current].append(line)
+    p.wait()
+    times["total"] = time.monotonic() - start
+    missing = [w for w in ["boot"] + workloads if w not in times]
+    if missing:
+        sys.exit(f"{name}: no figure for {', '.join(missing)} (exit status {p.returncode})")
+    return times, results
+
+
+best, outputs = {}, {}
+for r in range(rounds):
+    for name in commands:
+        if name == "qemu-tcg" and subprocess.run(["sh", "-c", "command -v qemu-system-x86_64"], stdout=subprocess.DEVNULL).returncode:
+            continue
+        times, results = run(name)
+        outputs.setdefault(name, results)
+        for k, v in times.items():
+            best.setdefault(name, {})
+            best[name][k] = min(v, best[name].get(k, v))
+if "qemu-tcg" in outputs and outputs["qemu-tcg"] != outputs["softvmm"]:
+    sys.exit(f"the workloads' results differ:\n  softvmm  {outputs['softvmm']}\n  qemu-tcg {outputs['qemu-tcg']}")
+print(f"{'figure':<12} {'softvmm s':>10} {'qemu-tcg s':>11} {'softvmm/qemu':>13}  result")
+for k in ["boot"] + workloads + ["total"]:
+    s = best["softvmm"][k]
+    q = best.get("qemu-tcg", {}).get(k)
+    ratio = f"{s / q:.1f}x" if q else "n/a"
+    print(f"{k:<12} {s:>10.2f} {q if q is not None else float('nan'):>11.2f} {ratio:>13}  {' | '.join(outputs['softvmm'].get(k, []))}")
