@@ -79,8 +79,13 @@ struct Run: ParsableCommand {
         let interactive = isatty(0) != 0 && serial == "stdio" && serialInput == nil
         let host = try HostPhysicalMemory(frames: Int(ram >> 12) + 4096)
         let machine = try Machine(configuration: config, host: host, serialOutput: sink.put)
-        var images = [TraceImage(name: image, contents: [UInt8](bytes))]
-        if let i = config.initrd, let initrd { images.append(TraceImage(name: initrd, contents: i)) }
+        // The images' SHA-256 goes into a trace's or a snapshot's header; hashing a 65 MB vmlinux
+        // takes most of a second, so only a run that writes one pays for it.
+        var images: [TraceImage] = []
+        if record != nil || snapshot != nil {
+            images.append(TraceImage(name: image, contents: [UInt8](bytes)))
+            if let i = config.initrd, let initrd { images.append(TraceImage(name: initrd, contents: i)) }
+        }
         do {
             try machine.boot(image: [UInt8](bytes))
         } catch {
