@@ -77,6 +77,12 @@ enum FastForm {
     case incDec(inc: Bool, UInt8, UInt8)
     /// SHL/SHR/SAR/ROL/ROR register, constant: op, register, masked count (not 0), size.
     case shift(Op, UInt8, UInt8, UInt8)
+    /// IMUL register, register (two operands) and IMUL register, register, immediate (the
+    /// immediate sign-extended): destination, source, operand size (4 or 8).
+    case imul(UInt8, UInt8, UInt8)
+    case imulImm(UInt8, UInt8, UInt64, UInt8)
+    /// MUL of a register into EDX:EAX or RDX:RAX: source, operand size (4 or 8).
+    case mul(UInt8, UInt8)
     /// 64-bit PUSH/POP of a register.
     case push(UInt8)
     case pop(UInt8)
@@ -173,6 +179,17 @@ enum FastForm {
             let c = count & (size == 8 ? 0x3F : 0x1F)
             guard c != 0 else { return }
             self = .shift(op == .sal ? .shl : op, d, UInt8(c), size)
+        case .imul:
+            guard operands.count >= 2, let (d, size) = gpr(operands[0]), size >= 4,
+                  let (s, size2) = gpr(operands[1]), size2 == size else { return }
+            if operands.count == 2 {
+                self = .imul(d, s, size)
+            } else if case .immediate(let v, let isz) = operands[2] {
+                self = .imulImm(d, s, signExtend(v, isz), size)
+            }
+        case .mul:
+            guard operands.count == 1, let (s, size) = gpr(operands[0]), size >= 4 else { return }
+            self = .mul(s, size)
         case .push:
             guard bits64, ins.operandSize == 8, operands.count == 1, let (r, size) = gpr(operands[0]), size == 8 else { return }
             self = .push(r)
@@ -290,7 +307,24 @@ extension CPU {
             state.rflags = (state.rflags & ~Flag.cf) | cf
             setGPR(d, r, size)
         case .shift(let op, let d, let c, let size):
-            setGPR(d, shiftResult(op, gpr(d, size), UInt64(c), Int(size)), size)
+            let a = gpr(d, size)
+            setGPR(d, op == .rol || op == .ror ? shiftResult(op, a, UInt64(c), Int(size)) : shift(op, a, UInt64(c), Int(size)), size)
+        case .imul(let d, let s, let size):
+            setGPR(d, signedProduct(gpr(d, size), gpr(s, size), size), size)
+        case .imulImm(let d, let s, let imm, let size):
+            setGPR(d, signedProduct(gpr(s, size), imm, size), size)
+        case .mul(let s, let size):
+            let a = g[0] & sizeMask(Int(size)), b = gpr(s, size)
+            let hi: UInt64, lo: UInt64
+            if size == 8 {
+                (hi, lo) = a.multipliedFullWidth(by: b)
+            } else {
+                let full = a &* b
+                (hi, lo) = (full >> 32, full & 0xFFFF_FFFF)
+            }
+            setMulFlags(hi != 0, lo, Int(size))
+            g[0] = lo
+            g[2] = hi
         case .push(let r):
             let sp = g[4] &- 8
             try checkCanonical(sp, 8, stack: true)
@@ -331,6 +365,49 @@ extension CPU {
         }
         state.rip &+= UInt64(entry.pointee.length)
         return true
+    }
+
+    /// SHL, SHR and SAR of a 32- or 64-bit register by a constant count (masked, not 0):
+    /// `shiftResult`'s arithmetic and flags for these three, small enough to inline.
+    @inline(__always)
+    func shift(_ op: Op, _ a: UInt64, _ c: UInt64, _ size: Int) -> UInt64 {
+        let w = UInt64(size * 8), m = sizeMask(size), msb = signBit(size)
+        let r: UInt64, cf: Bool, of: Bool
+        switch op {
+        case .shr:
+            r = a >> c
+            cf = (a >> (c - 1)) & 1 != 0
+            of = a & msb != 0
+        case .sar:
+            let s = Int64(bitPattern: signExtend(a, size))
+            r = UInt64(bitPattern: s >> Int64(c)) & m
+            cf = (s >> Int64(c - 1)) & 1 != 0
+            of = false
+        default: // shl
+            r = (a << c) & m
+            cf = (a >> (w - c)) & 1 != 0
+            of = (r & msb != 0) != cf
+        }
+        var f = state.rflags & ~(Flag.cf | Flag.of | Flag.af | Flag.zf | Flag.sf | Flag.pf)
+        if cf { f |= Flag.cf }
+        if of { f |= Flag.of }
+        if r == 0 { f |= Flag.zf }
+        if r & msb != 0 { f |= Flag.sf }
+        if (r & 0xFF).nonzeroBitCount & 1 == 0 { f |= Flag.pf }
+        state.rflags = f
+        return r
+    }
+
+    /// IMUL's truncated signed product of two `size`-byte values (32 or 64 bits); CF = OF = it
+    /// did not fit, SF, ZF and PF from the result (`multiplyDivide`'s reading).
+    @inline(__always)
+    func signedProduct(_ a: UInt64, _ b: UInt64, _ size: UInt8) -> UInt64 {
+        let x = Int64(bitPattern: signExtend(a, Int(size))), y = Int64(bitPattern: signExtend(b, Int(size)))
+        let (hi, lo) = x.multipliedFullWidth(by: y)
+        let r = lo & sizeMask(Int(size))
+        let fits = size == 8 ? hi == Int64(bitPattern: lo) >> 63 : signExtend(r, 4) == lo
+        setMulFlags(!fits, r, Int(size))
+        return r
     }
 
     /// An ALU operation on memory: CMP and TEST only read; the others write the result, and
