@@ -30,7 +30,7 @@ final class AssistMemory: AssistPhysicalMemory {
     func readByte(_ gpa: UInt64) -> UInt8? {
         switch vm.backing(of: gpa) {
         case .ram:
-            return vm.loadPhysicalByte(gpa)
+            return vm.loadPhysical(gpa, size: 1).map { UInt8(truncatingIfNeeded: $0) }
         case .device:
             deviceAccesses += 1
             return UInt8(truncatingIfNeeded: bus.read(gpa, size: 1))
@@ -40,6 +40,20 @@ final class AssistMemory: AssistPhysicalMemory {
             unbackedAccesses += 1
             return 0xFF
         }
+    }
+
+    /// One byte to RAM, a device or open bus; false if RAM could not be written.
+    func writeByte(_ gpa: UInt64, _ byte: UInt8) -> Bool {
+        switch vm.backing(of: gpa) {
+        case .ram:
+            return vm.storePhysical(gpa, size: 1, value: UInt64(byte))
+        case .device:
+            deviceAccesses += 1
+            bus.write(gpa, size: 1, value: UInt64(byte))
+        case .none:
+            unbackedAccesses += 1 // open bus: the write goes nowhere
+        }
+        return true
     }
 
     func readPhysical(_ gpa: UInt64, size: Int) -> UInt64? {
@@ -80,17 +94,9 @@ final class AssistMemory: AssistPhysicalMemory {
             if vm.storePhysical(gpa, size: size, value: value) { return true }
         case .none: break
         }
+        // Byte by byte where the access leaves RAM for open bus or a device.
         for i in 0..<size {
-            let g = gpa + UInt64(i), b = UInt8(truncatingIfNeeded: value >> UInt64(8 * i))
-            switch vm.backing(of: g) {
-            case .ram:
-                guard vm.storePhysicalByte(g, b) else { return false }
-            case .device:
-                deviceAccesses += 1
-                bus.write(g, size: 1, value: UInt64(b))
-            case .none:
-                unbackedAccesses += 1 // open bus: the write goes nowhere
-            }
+            guard writeByte(gpa + UInt64(i), UInt8(truncatingIfNeeded: value >> UInt64(8 * i))) else { return false }
         }
         return true
     }
@@ -111,8 +117,9 @@ final class AssistMemory: AssistPhysicalMemory {
         guard let e = readEntry(gpa) else { return }
         let v = UInt32(truncatingIfNeeded: e | bits)
         if vm.storePhysical(gpa, size: 4, value: UInt64(v)) { return }
+        // Only the bytes in RAM take the bits (a device's or open bus's entry stays as it reads).
         for i in 0..<4 {
-            vm.storePhysicalByte(gpa + UInt64(i), UInt8(truncatingIfNeeded: v >> UInt32(8 * i)))
+            _ = vm.storePhysical(gpa + UInt64(i), size: 1, value: UInt64(v >> UInt32(8 * i)) & 0xFF)
         }
     }
 }

@@ -266,20 +266,6 @@ public final class VirtualMachine {
         }
     }
 
-    /// One byte of guest RAM (nil where no RAM is).
-    public func loadPhysicalByte(_ gpa: UInt64) -> UInt8? {
-        guard case .ram(let object, let offset) = memory.memory.backing(GuestPhysicalAddress(gpa)),
-              let b = try? object.read(at: offset, count: 1) else { return nil }
-        return b[0]
-    }
-
-    /// Writes one byte of guest RAM; false where no RAM is (or the page cannot be had).
-    @discardableResult
-    public func storePhysicalByte(_ gpa: UInt64, _ byte: UInt8) -> Bool {
-        guard case .ram(let object, let offset) = memory.memory.backing(GuestPhysicalAddress(gpa)) else { return false }
-        return (try? object.write(at: offset, bytes: [byte])) != nil
-    }
-
     /// vmm(4)'s teardown: the vCPUs stop, the pmap is emptied and destroyed, the objects'
     /// references dropped. Afterwards the host frame allocator counts no frame of this VM.
     public func teardown() {

@@ -109,7 +109,7 @@ public final class InstructionEmulator<Physical: AssistPhysicalMemory> {
     /// Finishes delivering an exception whose delivery left the vCPU: its vector, error code
     /// and (for a #PF) linear address.
     public func deliverException(vector: Int, errorCode: UInt32?, faultAddress: UInt64) -> EmulationOutcome {
-        let e = CPU<GuestMMU>.exception(vector: vector, errorCode: errorCode, faultAddress: faultAddress)
+        let e = type(of: cpu).exception(vector: vector, errorCode: errorCode, faultAddress: faultAddress)
         let exit = run { cpu.deliverException(e) }
         if exit == .shutdown { return .shutdown }
         if let exit { return .failed("the assist could not deliver \(e): \(exit)") }
