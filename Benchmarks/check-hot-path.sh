@@ -7,7 +7,7 @@ set -e
 binary=${1:-.build/release/softvmm}
 status=0
 checked=0
-for fn in step dispatch conditional place read write arithmetic setResultFlags push pop store target linearAddress; do
+for fn in run runBlock stepOne executeFast step dispatch conditional place read write arithmetic setResultFlags push pop store target linearAddress; do
     symbols=$(nm "$binary" | awk '{print $3}' | grep -E "^\\\$s6X86CPU0B0C[0-9]+${fn}[A-Z_0-9y]" | grep -v "Tf\|TW\|Wl" || true)
     for s in $symbols; do
         checked=$((checked + 1))
@@ -21,7 +21,7 @@ for fn in step dispatch conditional place read write arithmetic setResultFlags p
     done
 done
 # Inlining may fold some of them into step; step and dispatch themselves must be there.
-for required in step dispatch; do
+for required in step dispatch runBlock; do
     if ! nm "$binary" | awk '{print $3}' | grep -qE "^\\\$s6X86CPU0B0C[0-9]+${required}[A-Z_0-9y]"; then
         echo "hot path: $required not found in $binary (renamed?)"
         exit 1

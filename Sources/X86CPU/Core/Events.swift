@@ -63,27 +63,28 @@ extension CPU {
                     if state.retired == before { events &+= 1; if events >= limit { return .limit } }
                     continue
                 }
+                // An interrupt window held back by a shadow: one instruction, then look again.
+                if case .exit(let x) = stepOne(&events) { return .exit(x) }
+                if _slowPath(events >= limit) { return .limit }
+                continue
             }
-            // A cached fast form runs from here (no call to `step`, its frame and its checks);
-            // everything else goes through `step`.
             let rip = state.rip
-            let entry = cacheEntry(rip)
-            if _fastPath(entry.pointee.rip == rip && entry.pointee.key == state.codeKey) {
-                do throws(CPUException) {
-                    if try executeFast(entry) {
-                        state.retired &+= 1
-                        if _slowPath(state.invalidationPending) { applyCodeWrites() }
+            // 64-bit code runs in blocks; other modes one instruction at a time.
+            if _fastPath(!state.legacySegmentation) {
+                let slot = blockSlot(rip), b = blocks + slot
+                if _fastPath(b.pointee.rip == rip && b.pointee.key == state.codeKey) || prepareBlock(slot, rip) {
+                    do throws(CPUException) {
+                        if try !runBlock(slot, budget: end &- state.retired) { continue }
+                    } catch {
+                        if state.invalidationPending { applyCodeWrites() }
+                        if let x = deliverOrExit(error) { return .exit(x) }
+                        events &+= 1
+                        if _slowPath(events >= limit) { return .limit }
                         continue
                     }
-                } catch {
-                    if state.invalidationPending { applyCodeWrites() }
-                    if let x = deliverOrExit(error) { return .exit(x) }
-                    events &+= 1
-                    if _slowPath(events >= limit) { return .limit }
-                    continue
                 }
             }
-            if case .exit(let x) = stepAndDeliver(&events) { return .exit(x) }
+            if case .exit(let x) = stepOne(&events) { return .exit(x) }
             if _slowPath(events >= limit) { return .limit }
         }
         return .limit
@@ -101,6 +102,28 @@ extension CPU {
             return .interruptWindow
         }
         return nil
+    }
+
+    /// One instruction without the debug checks, delivering what it raises; `events` counts
+    /// deliveries (`.limit` means go on). A cached fast form runs without `step`'s frame.
+    @inline(__always) func stepOne(_ events: inout UInt64) -> RunStop {
+        let rip = state.rip
+        let entry = cacheEntry(rip)
+        if _fastPath(entry.pointee.rip == rip && entry.pointee.key == state.codeKey) {
+            do throws(CPUException) {
+                if try executeFast(entry.pointee.fast, entry.pointee.length) {
+                    state.retired &+= 1
+                    if _slowPath(state.invalidationPending) { applyCodeWrites() }
+                    return .limit
+                }
+            } catch {
+                if state.invalidationPending { applyCodeWrites() }
+                if let x = deliverOrExit(error) { return .exit(x) }
+                events &+= 1
+                return .limit
+            }
+        }
+        return stepAndDeliver(&events)
     }
 
     /// One instruction without the debug checks, delivering what it raises; `events` counts

@@ -200,6 +200,21 @@ extension CPU {
         return r
     }
 
+    /// `alu`'s result without its flags (they are dead: `FastForm.flagEffect`).
+    @inline(__always)
+    func aluValue(_ op: Op, _ a: UInt64, _ b: UInt64, _ size: UInt8) -> UInt64 {
+        let m = sizeMask(Int(size))
+        switch op {
+        case .add: return (a &+ b) & m
+        case .adc: return (a &+ b &+ (state.rflags & Flag.cf)) & m
+        case .sub, .cmp: return (a &- b) & m
+        case .sbb: return (a &- b &- (state.rflags & Flag.cf)) & m
+        case .and, .test: return a & b
+        case .or: return a | b
+        default: return a ^ b
+        }
+    }
+
     /// Addressed through RSP or RBP (the SS segment): a non-canonical address is #SS, not #GP.
     @inline(__always) func isStackAddressed(_ m: MemoryOperand) -> Bool { m.base?.number == 4 || m.base?.number == 5 }
 

@@ -92,6 +92,8 @@ enum FastForm {
     /// Condition, target (not taken: fall through).
     case jcc(UInt8, UInt64)
     case jmp(UInt64)
+    /// NOP in any of its lengths (ENDBR32/ENDBR64 run as NOP too).
+    case nop
 
     init(_ op: Op, _ operands: [Operand], ins: Instruction, rip: UInt64, condition: Int8, conditionKind: UInt8) {
         self = .none
@@ -204,6 +206,8 @@ enum FastForm {
             self = .ret
         case .jmp:
             if operands.count == 1, case .relative(let t) = operands[0] { self = .jmp(t) }
+        case .nop:
+            self = .nop
         default:
             break
         }
@@ -250,28 +254,32 @@ extension CPU {
     /// Runs a fast form; false when the instruction has none. Same semantics as the general
     /// path (the host comparison runs both: cpu-check steps each case through `step`).
     @inline(__always)
-    func executeFast(_ entry: UnsafeMutablePointer<DecodedInstruction>) throws(CPUException) -> Bool {
+    ///
+    /// `flags` false: no later instruction reads the flags this one writes before another
+    /// overwrites them (`FastForm.flagEffect`, decided for a block), so only its result is
+    /// computed.
+    func executeFast(_ form: FastForm, _ length: UInt8, flags: Bool = true) throws(CPUException) -> Bool {
         let g = state.gpr
-        switch entry.pointee.fast {
+        switch form {
         case .none:
             return false
         case .aluRegReg(let op, let d, let s, let size):
-            let r = alu(op, gpr(d, size), gpr(s, size), size)
+            let r = alu(op, gpr(d, size), gpr(s, size), size, flags: flags)
             if op != .cmp && op != .test { setGPR(d, r, size) }
         case .alu64(let op, let d, let s):
-            let r = alu(op, g[Int(d)], g[Int(s)], 8)
+            let r = alu(op, g[Int(d)], g[Int(s)], 8, flags: flags)
             if op != .cmp && op != .test { g[Int(d)] = r }
         case .alu32(let op, let d, let s):
-            let r = alu(op, g[Int(d)] & 0xFFFF_FFFF, g[Int(s)] & 0xFFFF_FFFF, 4)
+            let r = alu(op, g[Int(d)] & 0xFFFF_FFFF, g[Int(s)] & 0xFFFF_FFFF, 4, flags: flags)
             if op != .cmp && op != .test { g[Int(d)] = r }
         case .alu64Imm(let op, let d, let imm):
-            let r = alu(op, g[Int(d)], imm, 8)
+            let r = alu(op, g[Int(d)], imm, 8, flags: flags)
             if op != .cmp && op != .test { g[Int(d)] = r }
         case .alu32Imm(let op, let d, let imm):
-            let r = alu(op, g[Int(d)] & 0xFFFF_FFFF, imm, 4)
+            let r = alu(op, g[Int(d)] & 0xFFFF_FFFF, imm, 4, flags: flags)
             if op != .cmp && op != .test { g[Int(d)] = r }
         case .aluRegImm(let op, let d, let imm, let size):
-            let r = alu(op, gpr(d, size), imm, size)
+            let r = alu(op, gpr(d, size), imm, size, flags: flags)
             if op != .cmp && op != .test { setGPR(d, r, size) }
         case .aluRegMem(let op, let d, let a, let size):
             let v = try memory.read(try address(a, size), size: Int(size))
@@ -301,6 +309,8 @@ extension CPU {
             try store(ea, size: Int(size), value: imm)
         case .lea(let d, let a, let size):
             setGPR(d, effectiveAddress(a), size)
+        case .incDec(let inc, let d, let size) where !flags:
+            setGPR(d, inc ? g[Int(d)] &+ 1 : g[Int(d)] &- 1, size)
         case .incDec(let inc, let d, let size):
             let cf = state.rflags & Flag.cf
             let r = alu(inc ? .add : .sub, gpr(d, size), 1, size)
@@ -308,11 +318,11 @@ extension CPU {
             setGPR(d, r, size)
         case .shift(let op, let d, let c, let size):
             let a = gpr(d, size)
-            setGPR(d, op == .rol || op == .ror ? shiftResult(op, a, UInt64(c), Int(size)) : shift(op, a, UInt64(c), Int(size)), size)
+            setGPR(d, op == .rol || op == .ror ? shiftResult(op, a, UInt64(c), Int(size)) : shift(op, a, UInt64(c), Int(size), flags: flags), size)
         case .imul(let d, let s, let size):
-            setGPR(d, signedProduct(gpr(d, size), gpr(s, size), size), size)
+            setGPR(d, signedProduct(gpr(d, size), gpr(s, size), size, flags: flags), size)
         case .imulImm(let d, let s, let imm, let size):
-            setGPR(d, signedProduct(gpr(s, size), imm, size), size)
+            setGPR(d, signedProduct(gpr(s, size), imm, size, flags: flags), size)
         case .mul(let s, let size):
             let a = g[0] & sizeMask(Int(size)), b = gpr(s, size)
             let hi: UInt64, lo: UInt64
@@ -322,7 +332,7 @@ extension CPU {
                 let full = a &* b
                 (hi, lo) = (full >> 32, full & 0xFFFF_FFFF)
             }
-            setMulFlags(hi != 0, lo, Int(size))
+            if flags { setMulFlags(hi != 0, lo, Int(size)) }
             g[0] = lo
             g[2] = hi
         case .push(let r):
@@ -340,7 +350,7 @@ extension CPU {
             guard isCanonical(target) else { throw .generalProtection(0) }
             let sp = g[4] &- 8
             try checkCanonical(sp, 8, stack: true)
-            try store(sp, size: 8, value: state.rip &+ UInt64(entry.pointee.length))
+            try store(sp, size: 8, value: state.rip &+ UInt64(length))
             g[4] = sp
             state.rip = target
             return true
@@ -362,16 +372,25 @@ extension CPU {
             guard isCanonical(target) else { throw .generalProtection(0) }
             state.rip = target
             return true
+        case .nop:
+            break
         }
-        state.rip &+= UInt64(entry.pointee.length)
+        state.rip &+= UInt64(length)
         return true
     }
 
     /// SHL, SHR and SAR of a 32- or 64-bit register by a constant count (masked, not 0):
     /// `shiftResult`'s arithmetic and flags for these three, small enough to inline.
-    @inline(__always)
-    func shift(_ op: Op, _ a: UInt64, _ c: UInt64, _ size: Int) -> UInt64 {
+    @_transparent
+    func shift(_ op: Op, _ a: UInt64, _ c: UInt64, _ size: Int, flags: Bool = true) -> UInt64 {
         let w = UInt64(size * 8), m = sizeMask(size), msb = signBit(size)
+        if !flags {
+            switch op {
+            case .shr: return a >> c
+            case .sar: return UInt64(bitPattern: Int64(bitPattern: signExtend(a, size)) >> Int64(c)) & m
+            default: return (a << c) & m
+            }
+        }
         let r: UInt64, cf: Bool, of: Bool
         switch op {
         case .shr:
@@ -401,13 +420,20 @@ extension CPU {
     /// IMUL's truncated signed product of two `size`-byte values (32 or 64 bits); CF = OF = it
     /// did not fit, SF, ZF and PF from the result (`multiplyDivide`'s reading).
     @inline(__always)
-    func signedProduct(_ a: UInt64, _ b: UInt64, _ size: UInt8) -> UInt64 {
+    func signedProduct(_ a: UInt64, _ b: UInt64, _ size: UInt8, flags: Bool = true) -> UInt64 {
         let x = Int64(bitPattern: signExtend(a, Int(size))), y = Int64(bitPattern: signExtend(b, Int(size)))
+        if !flags { return UInt64(bitPattern: x &* y) & sizeMask(Int(size)) }
         let (hi, lo) = x.multipliedFullWidth(by: y)
         let r = lo & sizeMask(Int(size))
         let fits = size == 8 ? hi == Int64(bitPattern: lo) >> 63 : signExtend(r, 4) == lo
         setMulFlags(!fits, r, Int(size))
         return r
+    }
+
+    /// `alu`, or only its result when its flags are dead.
+    @_transparent
+    func alu(_ op: Op, _ a: UInt64, _ b: UInt64, _ size: UInt8, flags: Bool) -> UInt64 {
+        flags ? alu(op, a, b, size) : aluValue(op, a, b, size)
     }
 
     /// An ALU operation on memory: CMP and TEST only read; the others write the result, and

@@ -45,6 +45,10 @@ public final class CPU<Memory: CPUMemory> {
     /// Frame-level code writes seen (`--stats`).
     public internal(set) var codeWrites: UInt64 = 0
     static var codePageSlots: Int { 256 }
+    /// Straight-line runs of fast forms by starting RIP (direct-mapped; Blocks.swift), and their
+    /// operations: block `i` holds `blockCapacity` slots from `blockOps + i * blockCapacity`.
+    let blocks: UnsafeMutablePointer<Block>
+    let blockOps: UnsafeMutablePointer<BlockOp>
 
     /// CPUID's answers and the deterministic time and entropy sources. The monitor may
     /// change it (per-vCPU CPUID configuration) before or between runs.
@@ -136,6 +140,11 @@ public final class CPU<Memory: CPUMemory> {
         cache = mapped!.bindMemory(to: DecodedInstruction.self, capacity: CPU.cacheSize)
         codePages = .allocate(capacity: CPU.codePageSlots)
         codePages.initialize(repeating: ~0, count: CPU.codePageSlots)
+        blocks = .allocate(capacity: CPU.blockSlots)
+        blocks.initialize(repeating: Block(), count: CPU.blockSlots)
+        let opsMapped = mmap(nil, CPU.blockOpBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        precondition(opsMapped != MAP_FAILED, "no memory for the blocks' operations")
+        blockOps = opsMapped!.bindMemory(to: BlockOp.self, capacity: CPU.blockSlots * CPU.blockCapacity)
         cacheEntry(0).pointee = .empty
         memory.attach(state)
     }
@@ -157,6 +166,8 @@ public final class CPU<Memory: CPUMemory> {
         fetchBuffer.deallocate()
         munmap(cache, CPU.cacheBytes)
         codePages.deallocate()
+        blocks.deallocate()
+        munmap(blockOps, CPU.blockOpBytes)
     }
 
     /// Executes one instruction.
@@ -180,7 +191,7 @@ public final class CPU<Memory: CPUMemory> {
     /// wrote, whether the instruction completed or faulted.
     @inline(__always) func executeAndRetire(_ entry: UnsafeMutablePointer<DecodedInstruction>) throws(CPUException) {
         defer { if state.invalidationPending { applyCodeWrites() } }
-        if try !executeFast(entry) { try execute(entry) }
+        if try !executeFast(entry.pointee.fast, entry.pointee.length) { try execute(entry) }
         state.retired &+= 1
     }
 
@@ -222,10 +233,10 @@ public final class CPU<Memory: CPUMemory> {
     }
 
     @inline(never)
-    func decode(at rip: UInt64) throws(CPUException) -> DecodedInstruction {
+    func decode(at rip: UInt64, linear: UInt64? = nil) throws(CPUException) -> DecodedInstruction {
         decodes &+= 1
         let mode = state.mode
-        let linearRIP = state.linearRIP
+        let linearRIP = linear ?? state.linearRIP
         let n = try memory.fetch(linearRIP, into: fetchBuffer, max: 15)
         let ins = decoders[mode == .bits16 ? 0 : (mode == .bits32 ? 1 : 2)].decode(fetchBuffer, count: n)
         switch ins.status {
@@ -270,8 +281,8 @@ public final class CPU<Memory: CPUMemory> {
     /// After a TLB flush or a change of privilege: whether the entry's bytes are still the ones
     /// at its RIP (the same frames, still executable at this CPL, by a fetch through the TLB).
     @inline(never)
-    func stillValid(_ entry: UnsafeMutablePointer<DecodedInstruction>) throws(CPUException) -> Bool {
-        let linear = state.linearRIP
+    func stillValid(_ entry: UnsafeMutablePointer<DecodedInstruction>, linear: UInt64? = nil) throws(CPUException) -> Bool {
+        let linear = linear ?? state.linearRIP
         guard try memory.codeFrame(linear) == entry.pointee.frame0,
               try memory.codeFrame(linear &+ UInt64(entry.pointee.length) &- 1) == entry.pointee.frame1 else { return false }
         entry.pointee.key = state.codeKey
@@ -287,6 +298,7 @@ public final class CPU<Memory: CPUMemory> {
         codeWrites &+= 1
         let frame = v >> 2
         for i in 0..<CPU.cacheSize where cache[i].frame0 == frame || cache[i].frame1 == frame { cache[i] = .empty }
+        for i in 0..<CPU.blockSlots where blocks[i].frame0 == frame || blocks[i].frame1 == frame { blocks[i] = Block() }
     }
 
     @inline(__always) func markCode(_ address: UInt64) {
@@ -299,6 +311,8 @@ public final class CPU<Memory: CPUMemory> {
     /// instruction bytes come from each exit, decodes afresh).
     public func forgetDecoded(at rip: UInt64) {
         cacheEntry(rip).pointee = .empty
+        let b = blockEntry(rip)
+        if b.pointee.rip == rip { b.pointee = Block() }
     }
 
     /// Drops every decoded instruction (after the guest, or a device, wrote to code).
@@ -308,6 +322,7 @@ public final class CPU<Memory: CPUMemory> {
         state.refreshCodeKey()
         for i in 0..<CPU.cacheSize { cache[i] = .empty }
         for i in 0..<CPU.codePageSlots { codePages[i] = ~0 }
+        for i in 0..<CPU.blockSlots { blocks[i] = Block() }
     }
 
     /// Called for every store the CPU makes: a store into a page holding decoded code drops the

@@ -1,0 +1,188 @@
+import X86
+
+/// A straight-line run of fast forms from one RIP, decoded once and executed in one loop
+/// (`CPU.runBlock`) without a per-instruction cache lookup or a per-instruction look at the
+/// run loop's conditions.
+///
+/// A block ends after a branch (CALL, RET, JMP, Jcc), before an instruction without a fast
+/// form (which `tailGeneral` says the run loop steps right after the block), before an
+/// instruction that could reach into the next page, or at `CPU.blockCapacity` instructions.
+/// Only the first instruction may cross a page: decoding ahead never fetches from a page the
+/// guest has not reached, so it walks no page table the per-instruction path would not.
+///
+/// What a block does is exactly what stepping its instructions one by one does: each
+/// instruction writes RIP as it completes, a fault or an exit lands on its own instruction
+/// with the ones before it retired, a store into decoded code ends the block after the
+/// storing instruction, and the run loop cuts a block short at the instruction budget. Nothing
+/// a fast form does changes what the run loop checks between instructions (RFLAGS.IF, TF,
+/// RF, DR7, the VMM's requests, the interrupt shadow), so checking once per block sees what
+/// checking per instruction would.
+struct Block {
+    /// The first instruction's RIP (~0: empty).
+    var rip: UInt64 = ~0
+    /// `CPUState.codeKey` when the block was last known to hold the bytes at `rip`.
+    var key: UInt64 = 0
+    /// The frames of the first and last byte the block decoded (its tail instruction's included).
+    var frame0: UInt64 = ~0, frame1: UInt64 = ~0
+    /// Where its last byte is, from `rip`.
+    var lastByte: UInt32 = 0
+    /// Fast forms in the block.
+    var count: UInt16 = 0
+    /// The instruction after the last fast form has none: the run loop steps it next.
+    var tailGeneral = false
+}
+
+/// One instruction of a block: its fast form, its length, and whether the flags it writes
+/// are read (false: a later instruction of the block overwrites them all first).
+struct BlockOp {
+    var fast: FastForm
+    var length: UInt8
+    var flags: Bool
+}
+
+extension CPU {
+    static var blockSlots: Int { 4096 }
+    static var blockCapacity: Int { 32 }
+    static var blockOpBytes: Int { blockSlots * blockCapacity * MemoryLayout<BlockOp>.stride }
+
+    @inline(__always) func blockSlot(_ rip: UInt64) -> Int {
+        Int(truncatingIfNeeded: rip ^ (rip >> 12)) & (CPU.blockSlots - 1)
+    }
+
+    @inline(__always) func blockEntry(_ rip: UInt64) -> UnsafeMutablePointer<Block> { blocks + blockSlot(rip) }
+
+    /// The operations of the block in `slot`.
+    @inline(__always) func operations(_ slot: Int) -> UnsafeMutablePointer<BlockOp> {
+        blockOps + slot &* CPU.blockCapacity
+    }
+
+    /// Makes `b` the valid block at `rip` (64-bit mode: RIP is the linear address): the block it
+    /// holds if its bytes are still there for the current code key, or a new one. False when
+    /// not even the first instruction can be decoded here (the caller steps it, which raises
+    /// the fault).
+    @inline(never)
+    func prepareBlock(_ slot: Int, _ rip: UInt64) -> Bool {
+        let b = blocks + slot
+        if b.pointee.rip == rip {
+            let valid = (try? memory.codeFrame(rip) == b.pointee.frame0
+                && memory.codeFrame(rip &+ UInt64(b.pointee.lastByte)) == b.pointee.frame1) ?? false
+            if valid {
+                b.pointee.key = state.codeKey
+                return true
+            }
+        }
+        b.pointee = Block()
+        let ops = operations(slot)
+        var block = Block()
+        var r = rip, n = 0
+        while n < CPU.blockCapacity {
+            // Decoding ahead stays within the page the first instruction starts in.
+            if n > 0 && r & 0xFFF > 4096 - 15 { break }
+            let e = cacheEntry(r)
+            do throws(CPUException) {
+                if e.pointee.rip != r {
+                    e.pointee = try decode(at: r, linear: r)
+                } else if e.pointee.key != state.codeKey, try !stillValid(e, linear: r) {
+                    e.pointee = try decode(at: r, linear: r)
+                }
+            } catch {
+                if n == 0 { return false }
+                break
+            }
+            if n == 0 { block.frame0 = e.pointee.frame0 }
+            block.frame1 = e.pointee.frame1
+            block.lastByte = UInt32(truncatingIfNeeded: r &- rip) &+ UInt32(e.pointee.length) &- 1
+            let form = e.pointee.fast
+            if case .none = form {
+                block.tailGeneral = true
+                break
+            }
+            ops[n] = BlockOp(fast: form, length: e.pointee.length, flags: true)
+            n += 1
+            r &+= UInt64(e.pointee.length)
+            if form.endsBlock { break }
+        }
+        // Which flags are live, from the block's end (where the next code may read them all)
+        // back: an instruction that writes them all without reading any kills them.
+        var live = true
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            let (reads, writes) = ops[i].fast.flagEffect
+            // A store may end the block after it (a store into decoded code): its flags stay.
+            ops[i].flags = live || !writes || ops[i].fast.stores
+            live = reads || (live && !writes)
+        }
+        block.count = UInt16(n)
+        block.rip = rip
+        block.key = state.codeKey
+        b.pointee = block
+        return true
+    }
+
+    /// Runs a valid block's fast forms, at most `budget` of them, retiring each; throws what
+    /// an instruction raised (the ones before it retired, RIP at it). True when the block's
+    /// tail instruction (one without a fast form) should be stepped next.
+    @inline(never)
+    func runBlock(_ slot: Int, budget: UInt64) throws(CPUException) -> Bool {
+        let b = blocks + slot
+        let count = Int(b.pointee.count)
+        let n = UInt64(count) <= budget ? count : Int(truncatingIfNeeded: budget)
+        let ops = operations(slot)
+        var i = 0
+        while i < n {
+            do throws(CPUException) {
+                // The last one run computes its flags even when the block's next would have
+                // overwritten them (a block cut short at the budget).
+                _ = try executeFast(ops[i].fast, ops[i].length, flags: ops[i].flags || i &+ 1 == n)
+            } catch {
+                state.retired &+= UInt64(i)
+                throw error
+            }
+            i &+= 1
+            // A store into decoded code: what follows may be stale.
+            if _slowPath(state.invalidationPending) {
+                state.retired &+= UInt64(i)
+                applyCodeWrites()
+                return false
+            }
+        }
+        state.retired &+= UInt64(n)
+        return n == count && b.pointee.tailGeneral && UInt64(n) < budget
+    }
+}
+
+extension FastForm {
+    /// How the form uses RFLAGS' status flags: `reads` when it needs the ones before it (it
+    /// tests or merges them, or it can fault or exit, where RFLAGS must be exact), `writes`
+    /// when it writes some; a form that writes without reading writes all six.
+    var flagEffect: (reads: Bool, writes: Bool) {
+        switch self {
+        case .none: (true, true)
+        case .aluRegReg(let op, _, _, _), .alu64(let op, _, _), .alu32(let op, _, _), .alu64Imm(let op, _, _),
+             .alu32Imm(let op, _, _), .aluRegImm(let op, _, _, _):
+            (op == .adc || op == .sbb, true)
+        case .aluRegMem, .aluMemReg, .aluMemImm: (true, true)
+        case .movRegReg, .movRegImm, .extend, .lea, .nop: (false, false)
+        case .load, .store, .storeImm, .push, .pop, .call, .ret, .jmp: (true, false)
+        case .incDec: (true, true)
+        case .shift(let op, _, _, _): (op == .rol || op == .ror, true)
+        case .imul, .imulImm, .mul: (false, true)
+        case .jcc: (true, false)
+        }
+    }
+
+    /// Writes memory.
+    var stores: Bool {
+        switch self {
+        case .aluMemReg, .aluMemImm, .store, .storeImm, .push, .call: true
+        default: false
+        }
+    }
+
+    /// A branch: the block ends after it.
+    var endsBlock: Bool {
+        switch self {
+        case .call, .ret, .jcc, .jmp: true
+        default: false
+        }
+    }
+}
