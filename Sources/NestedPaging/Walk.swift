@@ -66,6 +66,8 @@ extension Pmap {
             return .failure(NestedViolation(gpa: gpa, access: access, level: levels, present: false,
                                             entryProtection: [], accessedDirtyFault: false))
         }
+        // The class's variables read once (each read of a stored var is an exclusivity check).
+        let bits = self.bits
         var table = root
         var level = levels
         while true {
@@ -75,7 +77,7 @@ extension Pmap {
                 return .failure(NestedViolation(gpa: gpa, access: access, level: level, present: false,
                                                 entryProtection: [], accessedDirtyFault: false))
             }
-            if !isLeaf(e, level: level) {
+            if level != 1 && e & bits.large == 0 {
                 if adMode == .hardware { p.pointee = e | bits.accessed }
                 table = bits.address(e)
                 level -= 1

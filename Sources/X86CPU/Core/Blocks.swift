@@ -118,35 +118,46 @@ extension CPU {
         return true
     }
 
-    /// Runs a valid block's fast forms, at most `budget` of them, retiring each; throws what
-    /// an instruction raised (the ones before it retired, RIP at it). True when the block's
-    /// tail instruction (one without a fast form) should be stepped next.
+    /// Runs a valid block's fast forms, at most `budget` of them, retiring each, and the blocks
+    /// its branches lead to while they are valid and the budget lasts (nothing a fast form
+    /// does changes what the run loop checks between blocks); throws what an instruction
+    /// raised (the ones before it retired, RIP at it). True when the last block's tail
+    /// instruction (one without a fast form) should be stepped next.
     @inline(never)
-    func runBlock(_ slot: Int, budget: UInt64) throws(CPUException) -> Bool {
-        let b = blocks + slot
-        let count = Int(b.pointee.count)
-        let n = UInt64(count) <= budget ? count : Int(truncatingIfNeeded: budget)
-        let ops = operations(slot)
-        var i = 0
-        while i < n {
-            do throws(CPUException) {
-                // The last one run computes its flags even when the block's next would have
-                // overwritten them (a block cut short at the budget).
-                _ = try executeFast(ops[i].fast, ops[i].length, flags: ops[i].flags || i &+ 1 == n)
-            } catch {
-                state.retired &+= UInt64(i)
-                throw error
+    func runBlock(_ first: Int, budget: UInt64) throws(CPUException) -> Bool {
+        var slot = first, budget = budget
+        while true {
+            let b = blocks + slot
+            let count = Int(b.pointee.count)
+            let n = UInt64(count) <= budget ? count : Int(truncatingIfNeeded: budget)
+            let ops = operations(slot)
+            var i = 0
+            while i < n {
+                do throws(CPUException) {
+                    // The last one run computes its flags even when the block's next would have
+                    // overwritten them (a block cut short at the budget).
+                    _ = try executeFast(ops[i].fast, ops[i].length, flags: ops[i].flags || i &+ 1 == n)
+                } catch {
+                    state.retired &+= UInt64(i)
+                    throw error
+                }
+                i &+= 1
+                // A store into decoded code: what follows may be stale.
+                if _slowPath(state.invalidationPending) {
+                    state.retired &+= UInt64(i)
+                    applyCodeWrites()
+                    return false
+                }
             }
-            i &+= 1
-            // A store into decoded code: what follows may be stale.
-            if _slowPath(state.invalidationPending) {
-                state.retired &+= UInt64(i)
-                applyCodeWrites()
-                return false
-            }
+            state.retired &+= UInt64(n)
+            if n < count { return false }
+            if b.pointee.tailGeneral { return UInt64(n) < budget }
+            budget &-= UInt64(n)
+            // The next block, if it is ready.
+            let rip = state.rip
+            slot = blockSlot(rip)
+            guard budget != 0, blocks[slot].rip == rip, blocks[slot].key == state.codeKey else { return false }
         }
-        state.retired &+= UInt64(n)
-        return n == count && b.pointee.tailGeneral && UInt64(n) < budget
     }
 }
 

@@ -229,7 +229,7 @@ extension CPU {
     }
 
     /// A data access whose first or last byte is not canonical: #SS(0) through RSP/RBP, else #GP(0).
-    @inline(__always) func checkCanonical(_ a: UInt64, _ size: Int, stack: Bool) throws(CPUException) {
+    @_transparent func checkCanonical(_ a: UInt64, _ size: Int, stack: Bool) throws(CPUException) {
         guard isCanonical(a), isCanonical(a &+ UInt64(size) &- 1) else {
             throw stack ? .stackFault(0) : .generalProtection(0)
         }

@@ -235,7 +235,7 @@ extension CPU {
 
     /// The linear address of a resolved memory operand for a `size`-byte access, checked for
     /// canonical form (#SS through RSP/RBP, #GP otherwise).
-    @inline(__always) func address(_ a: FastAddress, _ size: UInt8) throws(CPUException) -> UInt64 {
+    @_transparent func address(_ a: FastAddress, _ size: UInt8) throws(CPUException) -> UInt64 {
         var ea = effectiveAddress(a)
         if a.segment != 0 { ea &+= state.segmentBase(Int(a.segment)) }
         try checkCanonical(ea, Int(size), stack: a.stack)

@@ -157,7 +157,7 @@ public enum GuestPaging {
         let code = errorCode(control, access)
         var table = root & addressMask
         var writable = true, userPage = true, executable = true
-        var visited: [UInt64] = []
+        var visited = VisitedEntries()
         for level in stride(from: levels, through: 1, by: -1) {
             let index = (address >> UInt64(12 + 9 * (level - 1))) & 0x1FF
             let entryAddress = table + index * 8
@@ -184,7 +184,7 @@ public enum GuestPaging {
                     return .pageFault(errorCode: code | PageFaultCode.present | fault)
                 }
                 // Allowed: accessed on every entry used, dirty on the leaf for a write.
-                for a in visited.dropLast() { tables.setEntryBits(a, 0x20) }
+                for i in 0..<visited.count - 1 { tables.setEntryBits(visited[i], 0x20) }
                 tables.setEntryBits(entryAddress, access.kind == .write ? 0x60 : 0x20)
                 let base = entry & addressMask & ~(size - 1)
                 return .translated(gpa: base | (address & (size - 1)), pageSize: size)
@@ -219,5 +219,33 @@ public enum GuestPaging {
             if a.kind == .write && rights & 2 != 0 && (a.user || c.writeProtect) { return PageFaultCode.protectionKey }
         }
         return violation ? 0 : nil
+    }
+}
+
+/// The addresses of the entries a walk used, in order (five levels at most), kept without an
+/// array's allocation.
+struct VisitedEntries {
+    private var e0: UInt64 = 0, e1: UInt64 = 0, e2: UInt64 = 0, e3: UInt64 = 0, e4: UInt64 = 0
+    private(set) var count = 0
+
+    mutating func append(_ a: UInt64) {
+        switch count {
+        case 0: e0 = a
+        case 1: e1 = a
+        case 2: e2 = a
+        case 3: e3 = a
+        default: e4 = a
+        }
+        count += 1
+    }
+
+    subscript(_ i: Int) -> UInt64 {
+        switch i {
+        case 0: e0
+        case 1: e1
+        case 2: e2
+        case 3: e3
+        default: e4
+        }
     }
 }
