@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "X86DecoderTests", dependencies: ["X86Decoder"]),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "X86"]),
         .testTarget(name: "NestedPagingTests", dependencies: ["NestedPaging", "GuestMemory", "X86"]),
-        .testTarget(name: "X86CPUTests", dependencies: ["X86CPU", "CPUCheck", "X86", "X86ISA"]),
+        .testTarget(name: "X86CPUTests", dependencies: ["X86CPU", "CPUCheck", "X86", "X86ISA", "X86Decoder"]),
         // The fixture guests' images and configurations, for the tests that run them.
         .target(name: "FixtureSupport", dependencies: ["VMM", "Monitor"], path: "Tests/FixtureSupport"),
         .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU"]),

@@ -131,12 +131,13 @@ extension CPU {
             let count = Int(b.pointee.count)
             let n = UInt64(count) <= budget ? count : Int(truncatingIfNeeded: budget)
             let ops = operations(slot)
+            // A block cut short at the budget computes every flag: the ones its later
+            // instructions would have overwritten are what the next code sees.
+            let cut = n < count
             var i = 0
             while i < n {
                 do throws(CPUException) {
-                    // The last one run computes its flags even when the block's next would have
-                    // overwritten them (a block cut short at the budget).
-                    _ = try executeFast(ops[i].fast, ops[i].length, flags: ops[i].flags || i &+ 1 == n)
+                    _ = try executeFast(ops[i].fast, ops[i].length, flags: ops[i].flags || cut)
                 } catch {
                     state.retired &+= UInt64(i)
                     throw error
@@ -150,7 +151,7 @@ extension CPU {
                 }
             }
             state.retired &+= UInt64(n)
-            if n < count { return false }
+            if cut { return false }
             if b.pointee.tailGeneral { return UInt64(n) < budget }
             budget &-= UInt64(n)
             // The next block, if it is ready.
@@ -177,7 +178,11 @@ extension FastForm {
         case .incDec: (true, true)
         case .shift(let op, _, _, _): (op == .rol || op == .ror, true)
         case .imul, .imulImm, .mul: (false, true)
-        case .jcc: (true, false)
+        case .jcc, .setcc, .cmov, .cmovLoad: (true, false)
+        case .not: (false, false)
+        case .neg: (false, true)
+        // A count of 0 leaves the flags as they were.
+        case .shiftCL: (true, true)
         }
     }
 

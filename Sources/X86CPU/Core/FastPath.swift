@@ -94,6 +94,17 @@ enum FastForm {
     case jmp(UInt64)
     /// NOP in any of its lengths (ENDBR32/ENDBR64 run as NOP too).
     case nop
+    /// SETcc of a low-byte register: condition, register.
+    case setcc(UInt8, UInt8)
+    /// CMOVcc register, register and register, memory (32- or 64-bit): condition, destination,
+    /// source, operand size.
+    case cmov(UInt8, UInt8, UInt8, UInt8)
+    case cmovLoad(UInt8, UInt8, FastAddress, UInt8)
+    /// NOT and NEG of a register: register, operand size.
+    case not(UInt8, UInt8)
+    case neg(UInt8, UInt8)
+    /// SHL/SHR/SAR/ROL/ROR of a 32- or 64-bit register by CL: op, register, size.
+    case shiftCL(Op, UInt8, UInt8)
 
     init(_ op: Op, _ operands: [Operand], ins: Instruction, rip: UInt64, condition: Int8, conditionKind: UInt8) {
         self = .none
@@ -115,6 +126,19 @@ enum FastForm {
         }
         if condition >= 0 && conditionKind == 0, operands.count == 1, case .relative(let t) = operands[0] {
             self = .jcc(UInt8(condition), t)
+            return
+        }
+        if condition >= 0 && conditionKind == 1 {
+            if operands.count == 1, let (d, size) = gpr(operands[0]), size == 1 { self = .setcc(UInt8(condition), d) }
+            return
+        }
+        if condition >= 0 && conditionKind == 2 {
+            guard operands.count == 2, let (d, size) = gpr(operands[0]), size >= 4 else { return }
+            if let (s, size2) = gpr(operands[1]), size2 == size {
+                self = .cmov(UInt8(condition), d, s, size)
+            } else if let (a, size2) = mem(operands[1]), size2 == size {
+                self = .cmovLoad(UInt8(condition), d, a, size)
+            }
             return
         }
         let two = operands.count == 2
@@ -171,9 +195,16 @@ enum FastForm {
         case .inc, .dec:
             guard operands.count == 1, let (d, size) = gpr(operands[0]) else { return }
             self = .incDec(inc: op == .inc, d, size)
+        case .not, .neg:
+            guard operands.count == 1, let (d, size) = gpr(operands[0]) else { return }
+            self = op == .not ? .not(d, size) : .neg(d, size)
         case .shl, .sal, .shr, .sar, .rol, .ror:
             guard let (d, size) = gpr(operands[0]), size >= 4 else { return }
             var count: UInt64 = 1
+            if two, case .register(let r) = operands[1], r.kind == .gpr8, r.number == 1 {
+                self = .shiftCL(op == .sal ? .shl : op, d, size)
+                return
+            }
             if two {
                 guard case .immediate(let v, _) = operands[1] else { return }
                 count = v
@@ -374,6 +405,28 @@ extension CPU {
             return true
         case .nop:
             break
+        case .setcc(let cc, let d):
+            g[Int(d)] = (g[Int(d)] & ~0xFF) | (condition(Int(cc)) ? 1 : 0)
+        case .cmov(let cc, let d, let s, let size):
+            // A 32-bit destination is zero-extended whether or not the move happens.
+            let v = condition(Int(cc)) ? g[Int(s)] : g[Int(d)]
+            g[Int(d)] = v & sizeMask(Int(size))
+        case .cmovLoad(let cc, let d, let a, let size):
+            // The source is read (and can fault) whether or not the move happens.
+            let loaded = try memory.read(try address(a, size), size: Int(size))
+            g[Int(d)] = (condition(Int(cc)) ? loaded : g[Int(d)]) & sizeMask(Int(size))
+        case .not(let d, let size):
+            setGPR(d, ~g[Int(d)], size)
+        case .neg(let d, let size):
+            setGPR(d, alu(.sub, 0, gpr(d, size), size, flags: flags), size)
+        case .shiftCL(let op, let d, let size):
+            let c = g[1] & (size == 8 ? 0x3F : 0x1F), a = gpr(d, size)
+            if c == 0 {
+                // No flags change; a 32-bit register's upper half still clears (`shift`).
+                g[Int(d)] = a
+            } else {
+                setGPR(d, op == .rol || op == .ror ? shiftResult(op, a, c, Int(size)) : shift(op, a, c, Int(size), flags: flags), size)
+            }
         }
         state.rip &+= UInt64(length)
         return true
