@@ -355,14 +355,7 @@ extension CPU {
         case .imulImm(let d, let s, let imm, let size):
             setGPR(d, signedProduct(gpr(s, size), imm, size, flags: flags), size)
         case .mul(let s, let size):
-            let a = g[0] & sizeMask(Int(size)), b = gpr(s, size)
-            let hi: UInt64, lo: UInt64
-            if size == 8 {
-                (hi, lo) = a.multipliedFullWidth(by: b)
-            } else {
-                let full = a &* b
-                (hi, lo) = (full >> 32, full & 0xFFFF_FFFF)
-            }
+            let (hi, lo) = unsignedProduct(g[0], g[Int(s)], Int(size))
             if flags { setMulFlags(hi != 0, lo, Int(size)) }
             g[0] = lo
             g[2] = hi
@@ -432,8 +425,8 @@ extension CPU {
         return true
     }
 
-    /// SHL, SHR and SAR of a 32- or 64-bit register by a constant count (masked, not 0):
-    /// `shiftResult`'s arithmetic and flags for these three, small enough to inline.
+    /// SHL, SHR and SAR by a count from 1 to the width less one: result and flags (the fast
+    /// forms' and `shiftResult`'s), with `flags` false only the result.
     @_transparent
     func shift(_ op: Op, _ a: UInt64, _ c: UInt64, _ size: Int, flags: Bool = true) -> UInt64 {
         let w = UInt64(size * 8), m = sizeMask(size), msb = signBit(size)
@@ -467,19 +460,6 @@ extension CPU {
         if r & msb != 0 { f |= Flag.sf }
         if (r & 0xFF).nonzeroBitCount & 1 == 0 { f |= Flag.pf }
         state.rflags = f
-        return r
-    }
-
-    /// IMUL's truncated signed product of two `size`-byte values (32 or 64 bits); CF = OF = it
-    /// did not fit, SF, ZF and PF from the result (`multiplyDivide`'s reading).
-    @inline(__always)
-    func signedProduct(_ a: UInt64, _ b: UInt64, _ size: UInt8, flags: Bool = true) -> UInt64 {
-        let x = Int64(bitPattern: signExtend(a, Int(size))), y = Int64(bitPattern: signExtend(b, Int(size)))
-        if !flags { return UInt64(bitPattern: x &* y) & sizeMask(Int(size)) }
-        let (hi, lo) = x.multipliedFullWidth(by: y)
-        let r = lo & sizeMask(Int(size))
-        let fits = size == 8 ? hi == Int64(bitPattern: lo) >> 63 : signExtend(r, 4) == lo
-        setMulFlags(!fits, r, Int(size))
         return r
     }
 

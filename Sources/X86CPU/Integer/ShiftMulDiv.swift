@@ -24,25 +24,28 @@ extension CPU {
     @inline(__always)
     func shiftResult(_ op: Op, _ a: UInt64, _ c: UInt64, _ size: Int) -> UInt64 {
         let w = UInt64(size * 8), m = sizeMask(size), msb = signBit(size)
+        let isShift = op == .shl || op == .sal || op == .shr || op == .sar
+        // A shift by less than the width: the fast forms' arithmetic.
+        if isShift && c < w { return shift(op == .sal ? .shl : op, a, c, size) }
         var r: UInt64
         var cf: Bool
         var of = state.flag(Flag.of)
         // Shifts set SF, ZF and PF from the result (AF is undefined: cleared); rotates leave them.
         var setsResultFlags = true
         switch op {
+        // What remains of the shifts: 8- and 16-bit operands by a count of the width or more
+        // (up to 31), which shifts every bit out.
         case .shl, .sal:
-            r = c >= w ? 0 : (a << c) & m
-            cf = c <= w ? (a >> (w - c)) & 1 != 0 : false
-            of = (r & msb != 0) != cf
+            r = 0
+            cf = c == w && a & 1 != 0
+            of = cf
         case .shr:
-            r = c >= w ? 0 : a >> c
-            cf = c <= w ? (a >> (c - 1)) & 1 != 0 : false
+            r = 0
+            cf = c == w && a & msb != 0
             of = a & msb != 0
         case .sar:
-            let s = signExtend(a, size)
-            let k = min(c, w - 1)
-            r = UInt64(bitPattern: Int64(bitPattern: s) >> Int64(k)) & m
-            cf = UInt64(bitPattern: Int64(bitPattern: s) >> Int64(min(c - 1, w - 1))) & 1 != 0
+            r = a & msb != 0 ? m : 0
+            cf = a & msb != 0
             of = false
         case .rol, .ror:
             setsResultFlags = false
@@ -82,6 +85,31 @@ extension CPU {
         return r
     }
 
+    /// MUL's double-width product of two `size`-byte values: the high and low halves.
+    @_transparent
+    func unsignedProduct(_ a: UInt64, _ b: UInt64, _ size: Int) -> (hi: UInt64, lo: UInt64) {
+        if size == 8 {
+            let p = a.multipliedFullWidth(by: b)
+            return (p.high, p.low)
+        }
+        // Both fit in 32 bits: the product fits in 64.
+        let full = (a & sizeMask(size)) &* (b & sizeMask(size))
+        return ((full >> UInt64(size * 8)) & sizeMask(size), full & sizeMask(size))
+    }
+
+    /// IMUL's truncated signed product of two `size`-byte values; CF = OF = it did not fit,
+    /// SF, ZF and PF from the result (`setMulFlags`). With `flags` false (dead) only the product.
+    @_transparent
+    func signedProduct(_ a: UInt64, _ b: UInt64, _ size: UInt8, flags: Bool = true) -> UInt64 {
+        let x = Int64(bitPattern: signExtend(a, Int(size))), y = Int64(bitPattern: signExtend(b, Int(size)))
+        if !flags { return UInt64(bitPattern: x &* y) & sizeMask(Int(size)) }
+        let (hi, lo) = x.multipliedFullWidth(by: y)
+        let r = lo & sizeMask(Int(size))
+        let fits = size == 8 ? hi == Int64(bitPattern: lo) >> 63 : signExtend(r, Int(size)) == lo
+        setMulFlags(!fits, r, Int(size))
+        return r
+    }
+
     /// Writes a result whose flags are already set; if the write faults, the flags go back.
     func writeKeepingFlags(_ d: Place, _ v: UInt64, saved: UInt64) throws(CPUException) {
         do throws(CPUException) { try write(d, v) } catch { state.rflags = saved; throw error }
@@ -92,14 +120,11 @@ extension CPU {
         if op == .imul && ops.count > 1 {
             // IMUL r, r/m (, imm): the truncated signed product; CF = OF = it did not fit.
             let d = place(ops[0]), size = self.size(d)
-            let x = Int64(bitPattern: signExtend(try read(ops.count == 3 ? place(ops[1]) : d), size))
+            let x = try read(ops.count == 3 ? place(ops[1]) : d)
             let s = place(ops.count == 3 ? ops[2] : ops[1])
-            let y = Int64(bitPattern: signExtend(try read(s), self.size(s)))
-            let (hi, lo) = x.multipliedFullWidth(by: y)
-            let r = lo & sizeMask(size)
-            let fits = size == 8 ? (hi == (Int64(bitPattern: lo) >> 63)) : signExtend(r, size) == lo
-            try write(d, r)
-            setMulFlags(!fits, r, size)
+            // An immediate is sign-extended from its own size first.
+            let y = signExtend(try read(s), self.size(s))
+            try write(d, signedProduct(x, y, UInt8(size)))
             return
         }
         let s = place(ops[0]), size = self.size(s)
@@ -113,11 +138,7 @@ extension CPU {
             let a = try read(lowReg)
             var lo: UInt64, hi: UInt64
             if op == .mul {
-                let p = a.multipliedFullWidth(by: src)
-                if size == 8 { (hi, lo) = (p.high, p.low) } else {
-                    let full = a * src
-                    (hi, lo) = ((full >> UInt64(size * 8)) & m, full & m)
-                }
+                (hi, lo) = unsignedProduct(a, src, size)
                 setMulFlags(hi != 0, lo, size)
             } else {
                 let x = Int64(bitPattern: signExtend(a, size)), y = Int64(bitPattern: signExtend(src, size))
