@@ -504,6 +504,9 @@ public final class VirtualCPU {
     public var decodes: UInt64 { cpu.decodes }
     public var decodedCacheDrops: UInt64 { cpu.cacheDrops }
     public var codeWrites: UInt64 { cpu.codeWrites }
+    /// Blocks built and checked again after a TLB flush or a change of CPL.
+    public var blocksBuilt: UInt64 { cpu.blocksBuilt }
+    public var blocksRechecked: UInt64 { cpu.blocksRechecked }
 }
 
 extension VirtualCPU: StateCoding {

@@ -258,6 +258,7 @@ struct RunSession {
             lines.append(String(format: "tlb: %llu misses in %llu data accesses and fetches (%.3f%% hit rate)", v.tlbMisses, v.tlbAccesses,
                                 100 * (1 - min(Double(v.tlbMisses) / Double(accesses), 1))) + ", \(v.tlbFlushes) flushes")
             lines.append("decoded-instruction cache: \(v.decodes) decodes, \(v.decodedCacheDrops) drops, \(v.codeWrites) writes to code")
+            lines.append("blocks: \(v.blocksBuilt) built, \(v.blocksRechecked) checked again")
             FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
         machine.teardown()

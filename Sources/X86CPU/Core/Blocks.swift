@@ -41,7 +41,7 @@ struct BlockOp {
 }
 
 extension CPU {
-    static var blockSlots: Int { 4096 }
+    static var blockSlots: Int { 16384 }
     static var blockCapacity: Int { 32 }
     static var blockOpBytes: Int { blockSlots * blockCapacity * MemoryLayout<BlockOp>.stride }
 
@@ -64,6 +64,7 @@ extension CPU {
     func prepareBlock(_ slot: Int, _ rip: UInt64) -> Bool {
         let b = blocks + slot
         if b.pointee.rip == rip {
+            blocksRechecked &+= 1
             let valid = (try? memory.codeFrame(rip) == b.pointee.frame0
                 && memory.codeFrame(rip &+ UInt64(b.pointee.lastByte)) == b.pointee.frame1) ?? false
             if valid {
@@ -71,6 +72,7 @@ extension CPU {
                 return true
             }
         }
+        blocksBuilt &+= 1
         b.pointee = Block()
         let ops = operations(slot)
         var block = Block()

@@ -111,6 +111,10 @@ public final class CPU<Memory: CPUMemory> {
     /// and drops of the whole cache.
     public internal(set) var decodes: UInt64 = 0
     public internal(set) var cacheDrops: UInt64 = 0
+    /// Blocks built, and blocks checked again against their frames after a TLB flush or a
+    /// change of CPL (`--stats`).
+    public internal(set) var blocksBuilt: UInt64 = 0
+    public internal(set) var blocksRechecked: UInt64 = 0
 
     static func decoders(_ vendor: Vendor) -> [X86Decoder] {
         [X86Decoder(mode: .bits16, vendor: vendor), X86Decoder(mode: .bits32, vendor: vendor), X86Decoder(mode: .bits64, vendor: vendor)]
