@@ -10,7 +10,7 @@ import X86Decoder
 /// uncomputed), must leave the same registers, flags, RIP and memory after every budget, and
 /// stop at the same instruction when one faults.
 @Suite struct BlockTests {
-    static let families: [Family] = [.alu, .unary, .move, .shift, .condition, .muldiv, .stack, .branch]
+    static let families: [Family] = [.alu, .unary, .move, .shift, .condition, .muldiv, .stack, .branch, .bits, .misc]
     let decoder = X86Decoder(mode: .bits64, vendor: hostVendor)
 
     func cpu(_ c: CPUCase) -> CPU<FlatMemory> {

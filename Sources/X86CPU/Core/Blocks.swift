@@ -4,7 +4,7 @@ import X86
 /// (`CPU.runBlock`) without a per-instruction cache lookup or a per-instruction look at the
 /// run loop's conditions.
 ///
-/// A block ends after a branch (CALL, RET, JMP, Jcc), before an instruction without a fast
+/// A block ends after a branch (CALL, RET, JMP, Jcc, direct or through a register), before an instruction without a fast
 /// form (which `tailGeneral` says the run loop steps right after the block), before an
 /// instruction that could reach into the next page, or at `CPU.blockCapacity` instructions.
 /// Only the first instruction may cross a page: decoding ahead never fetches from a page the
@@ -175,8 +175,8 @@ extension FastForm {
              .alu32Imm(let op, _, _), .aluRegImm(let op, _, _, _):
             (op == .adc || op == .sbb, true)
         case .aluRegMem, .aluMemReg, .aluMemImm: (true, true)
-        case .movRegReg, .movRegImm, .extend, .lea, .nop: (false, false)
-        case .load, .store, .storeImm, .push, .pop, .call, .ret, .jmp: (true, false)
+        case .movRegReg, .movRegImm, .extend, .lea, .nop, .bswap, .cdqe, .cqo: (false, false)
+        case .load, .store, .storeImm, .push, .pushImm, .pop, .call, .callReg, .ret, .jmp, .jmpReg: (true, false)
         case .incDec: (true, true)
         case .shift(let op, _, _, _): (op == .rol || op == .ror, true)
         case .imul, .imulImm, .mul: (false, true)
@@ -191,7 +191,7 @@ extension FastForm {
     /// Writes memory.
     var stores: Bool {
         switch self {
-        case .aluMemReg, .aluMemImm, .store, .storeImm, .push, .call: true
+        case .aluMemReg, .aluMemImm, .store, .storeImm, .push, .pushImm, .call, .callReg: true
         default: false
         }
     }
@@ -199,7 +199,7 @@ extension FastForm {
     /// A branch: the block ends after it.
     var endsBlock: Bool {
         switch self {
-        case .call, .ret, .jcc, .jmp: true
+        case .call, .callReg, .ret, .jcc, .jmp, .jmpReg: true
         default: false
         }
     }

@@ -105,6 +105,16 @@ enum FastForm {
     case neg(UInt8, UInt8)
     /// SHL/SHR/SAR/ROL/ROR of a 32- or 64-bit register by CL: op, register, size.
     case shiftCL(Op, UInt8, UInt8)
+    /// BSWAP of a 32- or 64-bit register: register, size.
+    case bswap(UInt8, UInt8)
+    /// 64-bit near JMP and CALL through a register.
+    case jmpReg(UInt8)
+    case callReg(UInt8)
+    /// 64-bit PUSH of an immediate (sign-extended).
+    case pushImm(UInt64)
+    /// CDQE (RAX from EAX) and CQO (RDX from RAX's sign).
+    case cdqe
+    case cqo
 
     init(_ op: Op, _ operands: [Operand], ins: Instruction, rip: UInt64, condition: Int8, conditionKind: UInt8) {
         self = .none
@@ -224,21 +234,41 @@ enum FastForm {
             guard operands.count == 1, let (s, size) = gpr(operands[0]), size >= 4 else { return }
             self = .mul(s, size)
         case .push:
-            guard bits64, ins.operandSize == 8, operands.count == 1, let (r, size) = gpr(operands[0]), size == 8 else { return }
-            self = .push(r)
+            guard bits64, ins.operandSize == 8, operands.count == 1 else { return }
+            if case .immediate(let v, let isz) = operands[0] {
+                self = .pushImm(signExtend(v, isz))
+            } else if let (r, size) = gpr(operands[0]), size == 8 {
+                self = .push(r)
+            }
         case .pop:
             guard bits64, ins.operandSize == 8, operands.count == 1, let (r, size) = gpr(operands[0]), size == 8 else { return }
             self = .pop(r)
         case .call:
-            guard bits64, ins.operandSize == 8, operands.count == 1, case .relative(let t) = operands[0] else { return }
-            self = .call(t)
+            guard bits64, ins.operandSize == 8, operands.count == 1 else { return }
+            if case .relative(let t) = operands[0] {
+                self = .call(t)
+            } else if let (r, size) = gpr(operands[0]), size == 8 {
+                self = .callReg(r)
+            }
         case .ret:
             guard bits64, ins.operandSize == 8, operands.isEmpty else { return }
             self = .ret
         case .jmp:
-            if operands.count == 1, case .relative(let t) = operands[0] { self = .jmp(t) }
+            guard operands.count == 1 else { return }
+            if case .relative(let t) = operands[0] {
+                self = .jmp(t)
+            } else if bits64, ins.operandSize == 8, let (r, size) = gpr(operands[0]), size == 8 {
+                self = .jmpReg(r)
+            }
         case .nop:
             self = .nop
+        case .bswap:
+            guard operands.count == 1, let (d, size) = gpr(operands[0]), size >= 4 else { return }
+            self = .bswap(d, size)
+        case .cdqe:
+            self = .cdqe
+        case .cqo:
+            self = .cqo
         default:
             break
         }
@@ -364,12 +394,32 @@ extension CPU {
             try checkCanonical(sp, 8, stack: true)
             try store(sp, size: 8, value: g[Int(r)])
             g[4] = sp
+        case .pushImm(let v):
+            let sp = g[4] &- 8
+            try checkCanonical(sp, 8, stack: true)
+            try store(sp, size: 8, value: v)
+            g[4] = sp
         case .pop(let r):
             let sp = g[4]
             try checkCanonical(sp, 8, stack: true)
             let v = try memory.read(sp, size: 8)
             g[4] = sp &+ 8
             g[Int(r)] = v
+        case .callReg(let r):
+            // The target is read before the push (CALL RSP jumps to RSP's old value).
+            let target = g[Int(r)]
+            guard isCanonical(target) else { throw .generalProtection(0) }
+            let sp = g[4] &- 8
+            try checkCanonical(sp, 8, stack: true)
+            try store(sp, size: 8, value: state.rip &+ UInt64(length))
+            g[4] = sp
+            state.rip = target
+            return true
+        case .jmpReg(let r):
+            let target = g[Int(r)]
+            guard isCanonical(target) else { throw .generalProtection(0) }
+            state.rip = target
+            return true
         case .call(let target):
             guard isCanonical(target) else { throw .generalProtection(0) }
             let sp = g[4] &- 8
@@ -398,6 +448,13 @@ extension CPU {
             return true
         case .nop:
             break
+        case .bswap(let d, let size):
+            let v = g[Int(d)]
+            g[Int(d)] = size == 8 ? v.byteSwapped : UInt64(UInt32(truncatingIfNeeded: v).byteSwapped)
+        case .cdqe:
+            g[0] = signExtend(g[0] & 0xFFFF_FFFF, 4)
+        case .cqo:
+            g[2] = g[0] & (1 << 63) != 0 ? ~0 : 0
         case .setcc(let cc, let d):
             g[Int(d)] = (g[Int(d)] & ~0xFF) | (condition(Int(cc)) ? 1 : 0)
         case .cmov(let cc, let d, let s, let size):
