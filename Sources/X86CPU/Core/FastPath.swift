@@ -407,13 +407,7 @@ extension CPU {
             g[Int(r)] = v
         case .callReg(let r):
             // The target is read before the push (CALL RSP jumps to RSP's old value).
-            let target = g[Int(r)]
-            guard isCanonical(target) else { throw .generalProtection(0) }
-            let sp = g[4] &- 8
-            try checkCanonical(sp, 8, stack: true)
-            try store(sp, size: 8, value: state.rip &+ UInt64(length))
-            g[4] = sp
-            state.rip = target
+            try nearCall(g[Int(r)], length)
             return true
         case .jmpReg(let r):
             let target = g[Int(r)]
@@ -421,12 +415,7 @@ extension CPU {
             state.rip = target
             return true
         case .call(let target):
-            guard isCanonical(target) else { throw .generalProtection(0) }
-            let sp = g[4] &- 8
-            try checkCanonical(sp, 8, stack: true)
-            try store(sp, size: 8, value: state.rip &+ UInt64(length))
-            g[4] = sp
-            state.rip = target
+            try nearCall(target, length)
             return true
         case .ret:
             let sp = g[4]
@@ -524,6 +513,18 @@ extension CPU {
     @_transparent
     func alu(_ op: Op, _ a: UInt64, _ b: UInt64, _ size: UInt8, flags: Bool) -> UInt64 {
         flags ? alu(op, a, b, size) : aluValue(op, a, b, size)
+    }
+
+    /// A 64-bit near CALL: a non-canonical target is #GP(0) before anything is pushed.
+    @_transparent
+    func nearCall(_ target: UInt64, _ length: UInt8) throws(CPUException) {
+        guard isCanonical(target) else { throw .generalProtection(0) }
+        let g = state.gpr
+        let sp = g[4] &- 8
+        try checkCanonical(sp, 8, stack: true)
+        try store(sp, size: 8, value: state.rip &+ UInt64(length))
+        g[4] = sp
+        state.rip = target
     }
 
     /// An ALU operation on memory: CMP and TEST only read; the others write the result, and
