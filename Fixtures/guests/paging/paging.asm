@@ -398,6 +398,20 @@ long64:
     xor edx, edx
     wrpkru
 
+    ; --- INVLPG of one address in a 2 MiB page drops every 4 KiB of it (SDM vol. 3, 4.10.4.1) ---
+    mov byte [0x401000], 0x11
+    mov byte [0x601000], 0x22
+    mov al, [0x401000]                ; a TLB entry for 0x401000, from the 2 MiB page at 0x400000
+    mov dword [pd + 2 * 8], 0x600083  ; now 0x400000 -> 0x600000
+    invlpg [0x400000]
+    movzx eax, byte [0x401000]        ; 0x22: the entry for 0x401000 went too
+    mov rsi, msg_invlpg_large
+    call print64
+    call hex64
+    call newline
+    mov dword [pd + 2 * 8], 0x400083
+    invlpg [0x5ff000]
+
     ; --- PCIDs (when CPUID reports them: QEMU's TCG does not, see paging.options) ---
     mov eax, 1
     cpuid
@@ -740,6 +754,7 @@ msg_five:         db "64-bit mode, 5-level paging", 10, 0
 msg_cr4:          db "CR4.LA57: ", 0
 msg_high:         db "read above 2^48: ", 0
 msg_done:         db "paging: all checks ran", 10, 0
+msg_invlpg_large: db "INVLPG in a 2 MiB page, a read of another 4 KiB of it: ", 0
 msg_vector:       db "exception ", 0
 msg_error:        db " error ", 0
 msg_cr2:          db " cr2 ", 0

@@ -32,18 +32,10 @@ struct Block {
     var tailGeneral = false
 }
 
-/// One instruction of a block: its fast form, its length, and whether the flags it writes
-/// are read (false: a later instruction of the block overwrites them all first).
-struct BlockOp {
-    var fast: FastForm
-    var length: UInt8
-    var flags: Bool
-}
-
 extension CPU {
     static var blockSlots: Int { 16384 }
     static var blockCapacity: Int { 32 }
-    static var blockOpBytes: Int { blockSlots * blockCapacity * MemoryLayout<BlockOp>.stride }
+    static var blockOpBytes: Int { blockSlots * blockCapacity * MemoryLayout<FastForm>.stride }
 
     @inline(__always) func blockSlot(_ rip: UInt64) -> Int {
         Int(truncatingIfNeeded: rip ^ (rip >> 12)) & (CPU.blockSlots - 1)
@@ -51,8 +43,8 @@ extension CPU {
 
     @inline(__always) func blockEntry(_ rip: UInt64) -> UnsafeMutablePointer<Block> { blocks + blockSlot(rip) }
 
-    /// The operations of the block in `slot`.
-    @inline(__always) func operations(_ slot: Int) -> UnsafeMutablePointer<BlockOp> {
+    /// The instructions of the block in `slot` (their `flags` decided for the block).
+    @inline(__always) func operations(_ slot: Int) -> UnsafeMutablePointer<FastForm> {
         blockOps + slot &* CPU.blockCapacity
     }
 
@@ -94,23 +86,23 @@ extension CPU {
             if n == 0 { block.frame0 = e.pointee.frame0 }
             block.frame1 = e.pointee.frame1
             block.lastByte = UInt32(truncatingIfNeeded: r &- rip) &+ UInt32(e.pointee.length) &- 1
-            let form = e.pointee.fast
-            if case .none = form {
+            let kind = e.pointee.fast.kind
+            if kind == .none {
                 block.tailGeneral = true
                 break
             }
-            ops[n] = BlockOp(fast: form, length: e.pointee.length, flags: true)
+            ops[n] = e.pointee.fast
             n += 1
             r &+= UInt64(e.pointee.length)
-            if form.endsBlock { break }
+            if kind.endsBlock { break }
         }
         // Which flags are live, from the block's end (where the next code may read them all)
         // back: an instruction that writes them all without reading any kills them.
         var live = true
         for i in stride(from: n - 1, through: 0, by: -1) {
-            let (reads, writes) = ops[i].fast.flagEffect
+            let (reads, writes) = ops[i].flagEffect
             // A store may end the block after it (a store into decoded code): its flags stay.
-            ops[i].flags = live || !writes || ops[i].fast.stores
+            ops[i].flags = live || !writes || ops[i].kind.stores
             live = reads || (live && !writes)
         }
         block.count = UInt16(n)
@@ -139,7 +131,7 @@ extension CPU {
             var i = 0
             while i < n {
                 do throws(CPUException) {
-                    _ = try executeFast(ops[i].fast, ops[i].length, flags: ops[i].flags || cut)
+                    _ = try executeFast(ops + i, allFlags: cut)
                 } catch {
                     state.retired &+= UInt64(i)
                     throw error
@@ -169,29 +161,35 @@ extension FastForm {
     /// tests or merges them, or it can fault or exit, where RFLAGS must be exact), `writes`
     /// when it writes some; a form that writes without reading writes all six.
     var flagEffect: (reads: Bool, writes: Bool) {
-        switch self {
+        switch kind {
         case .none: (true, true)
-        case .aluRegReg(let op, _, _, _), .alu64(let op, _, _), .alu32(let op, _, _), .alu64Imm(let op, _, _),
-             .alu32Imm(let op, _, _), .aluRegImm(let op, _, _, _):
-            (op == .adc || op == .sbb, true)
-        case .aluRegMem, .aluMemReg, .aluMemImm: (true, true)
-        case .movRegReg, .movRegImm, .extend, .lea, .nop, .bswap, .cdqe, .cqo: (false, false)
-        case .load, .store, .storeImm, .push, .pushImm, .pop, .call, .callReg, .ret, .jmp, .jmpReg: (true, false)
-        case .incDec: (true, true)
-        case .shift(let op, _, _, _): (op == .rol || op == .ror, true)
-        case .imul, .imulImm, .mul: (false, true)
-        case .jcc, .setcc, .cmov, .cmovLoad: (true, false)
-        case .not: (false, false)
-        case .neg: (false, true)
+        case .add64, .or64, .and64, .sub64, .xor64, .cmp64, .test64, .add32, .or32, .and32, .sub32, .xor32, .cmp32, .test32,
+             .add64i, .or64i, .and64i, .sub64i, .xor64i, .cmp64i, .test64i,
+             .add32i, .or32i, .and32i, .sub32i, .xor32i, .cmp32i, .test32i:
+            (false, true)
+        case .adc64, .sbb64, .adc32, .sbb32, .adc64i, .sbb64i, .adc32i, .sbb32i: (true, true)
+        case .aluRR, .aluRI: (op == .adc || op == .sbb, true)
+        case .aluRM, .aluMR, .aluMI: (true, true)
+        case .movRR, .movRI, .extend, .extendSigned, .lea, .nop, .bswap, .cdqe, .cqo, .not: (false, false)
+        case .load, .loadSigned, .store, .storeImm, .push, .pushImm, .pop, .call, .callReg, .ret, .jmp, .jmpReg: (true, false)
+        case .inc, .dec: (true, true)
+        case .shl64, .shr64, .sar64: (false, true)
+        // Rotates leave SF, ZF, AF and PF.
+        case .shift: (op == .rol || op == .ror, true)
+        case .imul, .imulImm, .mul, .neg: (false, true)
+        case .jo, .jno, .jb, .jae, .je, .jne, .jbe, .ja, .js, .jns, .jp, .jnp, .jl, .jge, .jle, .jg,
+             .setcc, .cmov, .cmovLoad: (true, false)
         // A count of 0 leaves the flags as they were.
         case .shiftCL: (true, true)
         }
     }
+}
 
+extension FastKind {
     /// Writes memory.
     var stores: Bool {
         switch self {
-        case .aluMemReg, .aluMemImm, .store, .storeImm, .push, .pushImm, .call, .callReg: true
+        case .aluMR, .aluMI, .store, .storeImm, .push, .pushImm, .call, .callReg: true
         default: false
         }
     }
@@ -199,7 +197,8 @@ extension FastForm {
     /// A branch: the block ends after it.
     var endsBlock: Bool {
         switch self {
-        case .call, .callReg, .ret, .jcc, .jmp, .jmpReg: true
+        case .call, .callReg, .ret, .jmp, .jmpReg, .jo, .jno, .jb, .jae, .je, .jne, .jbe, .ja, .js, .jns, .jp, .jnp,
+             .jl, .jge, .jle, .jg: true
         default: false
         }
     }

@@ -111,7 +111,7 @@ extension CPU {
         let entry = cacheEntry(rip)
         if _fastPath(entry.pointee.rip == rip && entry.pointee.key == state.codeKey) {
             do throws(CPUException) {
-                if try executeFast(entry.pointee.fast, entry.pointee.length) {
+                if try executeFast(fastForm(entry)) {
                     state.retired &+= 1
                     if _slowPath(state.invalidationPending) { applyCodeWrites() }
                     return .limit

@@ -8,13 +8,15 @@ import X86Decoder
 /// RBP base: a non-canonical address is then #SS, not #GP).
 struct FastAddress {
     static let none: UInt8 = 16
-    var displacement: UInt64
-    var base: UInt8
-    var index: UInt8
-    var scale: UInt8
-    var segment: UInt8
-    var address32: Bool
-    var stack: Bool
+    var displacement: UInt64 = 0
+    var base: UInt8 = FastAddress.none
+    var index: UInt8 = FastAddress.none
+    var scale: UInt8 = 0
+    var segment: UInt8 = 0
+    var address32 = false
+    var stack = false
+
+    init() {}
 
     /// Nil for what the fast path does not resolve (16-bit addressing).
     init?(_ m: MemoryOperand, rip: UInt64, length: Int) {
@@ -38,86 +40,139 @@ struct FastAddress {
     }
 }
 
-/// The commonest instruction shapes, resolved at decode so that executing them needs no
-/// operand resolution: register, immediate and (in 64-bit mode) memory forms of the ALU
-/// family, MOV, MOVZX/MOVSX, LEA, INC/DEC, shifts and rotates by a constant, PUSH/POP of a
-/// register, near CALL/RET, and relative Jcc/JMP. Everything else takes the general path.
-///
-/// Register numbers carry their size: an operand size of 1, 2, 4 or 8 bytes (8-bit forms
-/// only with the low-byte registers; AH-BH take the general path).
-enum FastForm {
+/// The operation of a fast form that keeps its operation as data (the ALU forms of 8- and
+/// 16-bit or memory operands, shifts and rotates other than the commonest).
+enum FastOp: UInt8 {
+    case add, or, adc, sbb, and, sub, xor, cmp, test, shl, shr, sar, rol, ror
+
+    init?(_ op: Op) {
+        switch op {
+        case .add: self = .add
+        case .or: self = .or
+        case .adc: self = .adc
+        case .sbb: self = .sbb
+        case .and: self = .and
+        case .sub: self = .sub
+        case .xor: self = .xor
+        case .cmp: self = .cmp
+        case .test: self = .test
+        case .shl, .sal: self = .shl
+        case .shr: self = .shr
+        case .sar: self = .sar
+        case .rol: self = .rol
+        case .ror: self = .ror
+        default: return nil
+        }
+    }
+
+    @inline(__always) var mnemonic: Op {
+        switch self {
+        case .add: .add
+        case .or: .or
+        case .adc: .adc
+        case .sbb: .sbb
+        case .and: .and
+        case .sub: .sub
+        case .xor: .xor
+        case .cmp: .cmp
+        case .test: .test
+        case .shl: .shl
+        case .shr: .shr
+        case .sar: .sar
+        case .rol: .rol
+        default: .ror
+        }
+    }
+
+    /// CMP and TEST write only the flags.
+    @inline(__always) var writesResult: Bool { self != .cmp && self != .test }
+}
+
+/// What a fast form does: one kind per operation, and for the commonest shapes (64- and
+/// 32-bit ALU operations on registers, Jcc) one per operation, operand size and condition, so
+/// that executing one is a single dispatch with every size a constant.
+enum FastKind: UInt8 {
     case none
-    /// op, destination, source register, operand size.
-    case aluRegReg(Op, UInt8, UInt8, UInt8)
-    /// The same for 64- and 32-bit operands (the size a constant in the executed code).
-    case alu64(Op, UInt8, UInt8)
-    case alu32(Op, UInt8, UInt8)
-    case alu64Imm(Op, UInt8, UInt64)
-    case alu32Imm(Op, UInt8, UInt64)
-    /// op, destination, immediate (already sign-extended), operand size.
-    case aluRegImm(Op, UInt8, UInt64, UInt8)
-    /// op, destination register, memory source, operand size.
-    case aluRegMem(Op, UInt8, FastAddress, UInt8)
-    /// op, memory destination, source register, operand size.
-    case aluMemReg(Op, FastAddress, UInt8, UInt8)
-    /// op, memory destination, immediate, operand size.
-    case aluMemImm(Op, FastAddress, UInt64, UInt8)
-    case movRegReg(UInt8, UInt8, UInt8)
-    case movRegImm(UInt8, UInt64, UInt8)
-    /// MOV/MOVZX/MOVSX/MOVSXD register, memory: destination, its size, source, source size,
-    /// sign-extend.
-    case load(UInt8, UInt8, FastAddress, UInt8, Bool)
-    /// MOVZX/MOVSX/MOVSXD register, register: the same with a register source.
-    case extend(UInt8, UInt8, UInt8, UInt8, Bool)
-    /// MOV memory, register: source, size.
-    case store(FastAddress, UInt8, UInt8)
-    case storeImm(FastAddress, UInt64, UInt8)
-    /// LEA: destination, address (unsegmented), operand size.
-    case lea(UInt8, FastAddress, UInt8)
-    case incDec(inc: Bool, UInt8, UInt8)
-    /// SHL/SHR/SAR/ROL/ROR register, constant: op, register, masked count (not 0), size.
-    case shift(Op, UInt8, UInt8, UInt8)
-    /// IMUL register, register (two operands) and IMUL register, register, immediate (the
-    /// immediate sign-extended): destination, source, operand size (4 or 8).
-    case imul(UInt8, UInt8, UInt8)
-    case imulImm(UInt8, UInt8, UInt64, UInt8)
-    /// MUL of a register into EDX:EAX or RDX:RAX: source, operand size (4 or 8).
-    case mul(UInt8, UInt8)
-    /// 64-bit PUSH/POP of a register.
-    case push(UInt8)
-    case pop(UInt8)
-    /// 64-bit near CALL rel32 (target) and RET.
-    case call(UInt64)
-    case ret
-    /// Condition, target (not taken: fall through).
-    case jcc(UInt8, UInt64)
-    case jmp(UInt64)
+    /// ALU register, register: 64-bit, then 32-bit, in `FastOp` order (add to test).
+    case add64, or64, adc64, sbb64, and64, sub64, xor64, cmp64, test64
+    case add32, or32, adc32, sbb32, and32, sub32, xor32, cmp32, test32
+    /// ALU register, immediate (`imm`, sign-extended and masked to the size).
+    case add64i, or64i, adc64i, sbb64i, and64i, sub64i, xor64i, cmp64i, test64i
+    case add32i, or32i, adc32i, sbb32i, and32i, sub32i, xor32i, cmp32i, test32i
+    /// ALU of 8- or 16-bit registers (`op`, `d`, `s` or `imm`, `size`), and with memory
+    /// (64-bit mode: register from memory, memory from a register or an immediate).
+    case aluRR, aluRI, aluRM, aluMR, aluMI
+    /// MOV register, register (`size` 4 or 8) and register, immediate (already masked).
+    case movRR, movRI
+    /// MOV/MOVZX (`load`) and MOVSX/MOVSXD (`loadSigned`) register, memory: `d` of `size`
+    /// bytes from `x` bytes; `extend`/`extendSigned` the same from register `s`.
+    case load, loadSigned, extend, extendSigned
+    /// MOV memory, register (`s`) or immediate, `size` bytes.
+    case store, storeImm
+    /// LEA: `d` of `size` bytes, the unsegmented address.
+    case lea
+    case inc, dec, not, neg
+    /// SHL/SHR/SAR of a 64-bit register by a constant (`x`: the masked count, not 0).
+    case shl64, shr64, sar64
+    /// The other shifts and rotates by a constant (`op`, `x`), and by CL (`op`).
+    case shift, shiftCL
+    /// IMUL `d`, `s` (and `imm`); MUL `s` into RDX:RAX or EDX:EAX. `size` 4 or 8.
+    case imul, imulImm, mul
+    /// 64-bit PUSH of `s` or `imm`, POP into `d`.
+    case push, pushImm, pop
+    /// 64-bit near CALL and JMP to `imm` or through register `s`, RET.
+    case call, callReg, ret, jmp, jmpReg
+    /// Jcc rel to `imm`, one kind per condition (in the condition code's order).
+    case jo, jno, jb, jae, je, jne, jbe, ja, js, jns, jp, jnp, jl, jge, jle, jg
     /// NOP in any of its lengths (ENDBR32/ENDBR64 run as NOP too).
     case nop
-    /// SETcc of a low-byte register: condition, register.
-    case setcc(UInt8, UInt8)
-    /// CMOVcc register, register and register, memory (32- or 64-bit): condition, destination,
-    /// source, operand size.
-    case cmov(UInt8, UInt8, UInt8, UInt8)
-    case cmovLoad(UInt8, UInt8, FastAddress, UInt8)
-    /// NOT and NEG of a register: register, operand size.
-    case not(UInt8, UInt8)
-    case neg(UInt8, UInt8)
-    /// SHL/SHR/SAR/ROL/ROR of a 32- or 64-bit register by CL: op, register, size.
-    case shiftCL(Op, UInt8, UInt8)
-    /// BSWAP of a 32- or 64-bit register: register, size.
-    case bswap(UInt8, UInt8)
-    /// 64-bit near JMP and CALL through a register.
-    case jmpReg(UInt8)
-    case callReg(UInt8)
-    /// 64-bit PUSH of an immediate (sign-extended).
-    case pushImm(UInt64)
-    /// CDQE (RAX from EAX) and CQO (RDX from RAX's sign).
-    case cdqe
-    case cqo
+    /// SETcc of a low-byte register `d` (condition `x`); CMOVcc `d`, `s` or memory (`size` 4
+    /// or 8).
+    case setcc, cmov, cmovLoad
+    /// BSWAP of `d` (`size` 4 or 8); CDQE; CQO.
+    case bswap, cdqe, cqo
+}
+
+/// The commonest instruction shapes, resolved at decode so that executing them needs no
+/// operand resolution and one dispatch: register, immediate and (in 64-bit mode) memory forms
+/// of the ALU family, MOV, MOVZX/MOVSX, LEA, INC/DEC/NOT/NEG, shifts and rotates, IMUL/MUL,
+/// PUSH/POP, near CALL/RET/JMP (relative and through a register), Jcc, SETcc, CMOVcc, BSWAP,
+/// CDQE, CQO and NOP. Everything else takes the general path (`kind` `.none`).
+///
+/// Plain data of 32 bytes: blocks keep their instructions' forms in one flat array. Register
+/// numbers are 0-15, sizes in bytes (8-bit forms only with the low-byte registers; AH-BH take
+/// the general path).
+struct FastForm {
+    var kind: FastKind = .none
+    /// Destination and source register numbers.
+    var d: UInt8 = 0, s: UInt8 = 0
+    /// The operand size in bytes.
+    var size: UInt8 = 8
+    /// A condition code, a constant shift count, or a load's source size.
+    var x: UInt8 = 0
+    /// The instruction's length.
+    var length: UInt8 = 0
+    /// False when no later instruction reads the flags this one writes before another
+    /// overwrites them (decided for a block: `FastKind.flagEffect`); then only the result is
+    /// computed.
+    var flags = true
+    var op: FastOp = .add
+    /// An immediate (sign-extended and masked to the size) or a branch target.
+    var imm: UInt64 = 0
+    var address = FastAddress()
+
+    static let none = FastForm()
+
+    init() {}
+
+    init(_ kind: FastKind, d: UInt8 = 0, s: UInt8 = 0, size: UInt8 = 8, x: UInt8 = 0, op: FastOp = .add,
+         imm: UInt64 = 0, address: FastAddress = FastAddress()) {
+        (self.kind, self.d, self.s, self.size, self.x, self.op, self.imm, self.address) = (kind, d, s, size, x, op, imm, address)
+    }
 
     init(_ op: Op, _ operands: [Operand], ins: Instruction, rip: UInt64, condition: Int8, conditionKind: UInt8) {
-        self = .none
+        self.init()
+        defer { length = UInt8(ins.length) }
         let bits64 = ins.mode == .bits64
         func gpr(_ o: Operand) -> (UInt8, UInt8)? {
             guard case .register(let r) = o else { return nil }
@@ -135,140 +190,142 @@ enum FastForm {
             return (a, UInt8(m.size))
         }
         if condition >= 0 && conditionKind == 0, operands.count == 1, case .relative(let t) = operands[0] {
-            self = .jcc(UInt8(condition), t)
+            self = FastForm(FastKind(rawValue: FastKind.jo.rawValue + UInt8(condition))!, imm: t)
             return
         }
         if condition >= 0 && conditionKind == 1 {
-            if operands.count == 1, let (d, size) = gpr(operands[0]), size == 1 { self = .setcc(UInt8(condition), d) }
+            if operands.count == 1, let (d, size) = gpr(operands[0]), size == 1 { self = FastForm(.setcc, d: d, size: 1, x: UInt8(condition)) }
             return
         }
         if condition >= 0 && conditionKind == 2 {
             guard operands.count == 2, let (d, size) = gpr(operands[0]), size >= 4 else { return }
             if let (s, size2) = gpr(operands[1]), size2 == size {
-                self = .cmov(UInt8(condition), d, s, size)
+                self = FastForm(.cmov, d: d, s: s, size: size, x: UInt8(condition))
             } else if let (a, size2) = mem(operands[1]), size2 == size {
-                self = .cmovLoad(UInt8(condition), d, a, size)
+                self = FastForm(.cmovLoad, d: d, size: size, x: UInt8(condition), address: a)
             }
             return
         }
         let two = operands.count == 2
         switch op {
         case .add, .or, .adc, .sbb, .and, .sub, .xor, .cmp, .test:
-            guard two else { return }
+            guard two, let alu = FastOp(op) else { return }
+            let index = alu.rawValue
             if let (d, size) = gpr(operands[0]) {
                 if let (s, size2) = gpr(operands[1]), size2 == size {
-                    self = size == 8 ? .alu64(op, d, s) : size == 4 ? .alu32(op, d, s) : .aluRegReg(op, d, s, size)
+                    self = size == 8 ? FastForm(FastKind(rawValue: FastKind.add64.rawValue + index)!, d: d, s: s)
+                        : size == 4 ? FastForm(FastKind(rawValue: FastKind.add32.rawValue + index)!, d: d, s: s, size: 4)
+                        : FastForm(.aluRR, d: d, s: s, size: size, op: alu)
                 } else if case .immediate(let v, let isz) = operands[1] {
                     let imm = signExtend(v, isz) & sizeMask(Int(size))
-                    self = size == 8 ? .alu64Imm(op, d, imm) : size == 4 ? .alu32Imm(op, d, imm) : .aluRegImm(op, d, imm, size)
+                    self = size == 8 ? FastForm(FastKind(rawValue: FastKind.add64i.rawValue + index)!, d: d, imm: imm)
+                        : size == 4 ? FastForm(FastKind(rawValue: FastKind.add32i.rawValue + index)!, d: d, size: 4, imm: imm)
+                        : FastForm(.aluRI, d: d, size: size, op: alu, imm: imm)
                 } else if let (a, size2) = mem(operands[1]), size2 == size {
-                    self = .aluRegMem(op, d, a, size)
+                    self = FastForm(.aluRM, d: d, size: size, op: alu, address: a)
                 }
             } else if let (a, size) = mem(operands[0]) {
                 if let (s, size2) = gpr(operands[1]), size2 == size {
-                    self = .aluMemReg(op, a, s, size)
+                    self = FastForm(.aluMR, s: s, size: size, op: alu, address: a)
                 } else if case .immediate(let v, let isz) = operands[1] {
-                    self = .aluMemImm(op, a, signExtend(v, isz) & sizeMask(Int(size)), size)
+                    self = FastForm(.aluMI, size: size, op: alu, imm: signExtend(v, isz) & sizeMask(Int(size)), address: a)
                 }
             }
         case .mov:
             guard two else { return }
             if let (d, size) = gpr(operands[0]) {
                 if let (s, size2) = gpr(operands[1]), size2 == size, size >= 4 {
-                    self = .movRegReg(d, s, size)
+                    self = FastForm(.movRR, d: d, s: s, size: size)
                 } else if case .immediate(let v, let isz) = operands[1], size >= 4 {
-                    self = .movRegImm(d, signExtend(v, isz) & sizeMask(Int(size)), size)
+                    self = FastForm(.movRI, d: d, size: size, imm: signExtend(v, isz) & sizeMask(Int(size)))
                 } else if let (a, size2) = mem(operands[1]), size2 == size {
-                    self = .load(d, size, a, size, false)
+                    self = FastForm(.load, d: d, size: size, x: size, address: a)
                 }
             } else if let (a, size) = mem(operands[0]) {
                 if let (s, size2) = gpr(operands[1]), size2 == size {
-                    self = .store(a, s, size)
+                    self = FastForm(.store, s: s, size: size, address: a)
                 } else if case .immediate(let v, let isz) = operands[1] {
-                    self = .storeImm(a, signExtend(v, isz) & sizeMask(Int(size)), size)
+                    self = FastForm(.storeImm, size: size, imm: signExtend(v, isz) & sizeMask(Int(size)), address: a)
                 }
             }
         case .movzx, .movsx, .movsxd:
             guard two, let (d, size) = gpr(operands[0]), size >= 4 else { return }
             let signed = op != .movzx
             if let (s, size2) = gpr(operands[1]), size2 < size || (size2 == 4 && size == 4) {
-                self = .extend(d, size, s, size2, signed && size2 < size)
+                self = FastForm(signed && size2 < size ? .extendSigned : .extend, d: d, s: s, size: size, x: size2)
             } else if let (a, size2) = mem(operands[1]) {
-                self = .load(d, size, a, size2, signed && size2 < size)
+                self = FastForm(signed && size2 < size ? .loadSigned : .load, d: d, size: size, x: size2, address: a)
             }
         case .lea:
             guard two, let (d, size) = gpr(operands[0]), size >= 4, case .memory(let m) = operands[1],
-                  let a = FastAddress(m, rip: rip, length: Int(ins.length)) else { return }
-            var plain = a
-            plain.segment = 0
-            self = .lea(d, plain, size)
-        case .inc, .dec:
+                  var a = FastAddress(m, rip: rip, length: Int(ins.length)) else { return }
+            a.segment = 0
+            self = FastForm(.lea, d: d, size: size, address: a)
+        case .inc, .dec, .not, .neg:
             guard operands.count == 1, let (d, size) = gpr(operands[0]) else { return }
-            self = .incDec(inc: op == .inc, d, size)
-        case .not, .neg:
-            guard operands.count == 1, let (d, size) = gpr(operands[0]) else { return }
-            self = op == .not ? .not(d, size) : .neg(d, size)
+            self = FastForm(op == .inc ? .inc : op == .dec ? .dec : op == .not ? .not : .neg, d: d, size: size)
         case .shl, .sal, .shr, .sar, .rol, .ror:
-            guard let (d, size) = gpr(operands[0]), size >= 4 else { return }
+            guard let (d, size) = gpr(operands[0]), size >= 4, let shift = FastOp(op) else { return }
             var count: UInt64 = 1
             if two, case .register(let r) = operands[1], r.kind == .gpr8, r.number == 1 {
-                self = .shiftCL(op == .sal ? .shl : op, d, size)
+                self = FastForm(.shiftCL, d: d, size: size, op: shift)
                 return
             }
             if two {
                 guard case .immediate(let v, _) = operands[1] else { return }
                 count = v
             }
-            let c = count & (size == 8 ? 0x3F : 0x1F)
+            let c = UInt8(count & (size == 8 ? 0x3F : 0x1F))
             guard c != 0 else { return }
-            self = .shift(op == .sal ? .shl : op, d, UInt8(c), size)
+            let kind: FastKind = size != 8 ? .shift : shift == .shl ? .shl64 : shift == .shr ? .shr64 : shift == .sar ? .sar64 : .shift
+            self = FastForm(kind, d: d, size: size, x: c, op: shift)
         case .imul:
             guard operands.count >= 2, let (d, size) = gpr(operands[0]), size >= 4,
                   let (s, size2) = gpr(operands[1]), size2 == size else { return }
             if operands.count == 2 {
-                self = .imul(d, s, size)
+                self = FastForm(.imul, d: d, s: s, size: size)
             } else if case .immediate(let v, let isz) = operands[2] {
-                self = .imulImm(d, s, signExtend(v, isz), size)
+                self = FastForm(.imulImm, d: d, s: s, size: size, imm: signExtend(v, isz))
             }
         case .mul:
             guard operands.count == 1, let (s, size) = gpr(operands[0]), size >= 4 else { return }
-            self = .mul(s, size)
+            self = FastForm(.mul, s: s, size: size)
         case .push:
             guard bits64, ins.operandSize == 8, operands.count == 1 else { return }
             if case .immediate(let v, let isz) = operands[0] {
-                self = .pushImm(signExtend(v, isz))
+                self = FastForm(.pushImm, imm: signExtend(v, isz))
             } else if let (r, size) = gpr(operands[0]), size == 8 {
-                self = .push(r)
+                self = FastForm(.push, s: r)
             }
         case .pop:
             guard bits64, ins.operandSize == 8, operands.count == 1, let (r, size) = gpr(operands[0]), size == 8 else { return }
-            self = .pop(r)
+            self = FastForm(.pop, d: r)
         case .call:
             guard bits64, ins.operandSize == 8, operands.count == 1 else { return }
             if case .relative(let t) = operands[0] {
-                self = .call(t)
+                self = FastForm(.call, imm: t)
             } else if let (r, size) = gpr(operands[0]), size == 8 {
-                self = .callReg(r)
+                self = FastForm(.callReg, s: r)
             }
         case .ret:
             guard bits64, ins.operandSize == 8, operands.isEmpty else { return }
-            self = .ret
+            self = FastForm(.ret)
         case .jmp:
             guard operands.count == 1 else { return }
             if case .relative(let t) = operands[0] {
-                self = .jmp(t)
+                self = FastForm(.jmp, imm: t)
             } else if bits64, ins.operandSize == 8, let (r, size) = gpr(operands[0]), size == 8 {
-                self = .jmpReg(r)
+                self = FastForm(.jmpReg, s: r)
             }
         case .nop:
-            self = .nop
+            self = FastForm(.nop)
         case .bswap:
             guard operands.count == 1, let (d, size) = gpr(operands[0]), size >= 4 else { return }
-            self = .bswap(d, size)
+            self = FastForm(.bswap, d: d, size: size)
         case .cdqe:
-            self = .cdqe
+            self = FastForm(.cdqe)
         case .cqo:
-            self = .cqo
+            self = FastForm(.cqo)
         default:
             break
         }
@@ -277,14 +334,14 @@ enum FastForm {
 
 extension CPU {
     /// A register's value at `size` bytes (the low byte, word, dword or all of it).
-    @inline(__always) func gpr(_ n: UInt8, _ size: UInt8) -> UInt64 {
-        state.gpr[Int(n)] & sizeMask(Int(size))
+    @inline(__always) func gpr(_ n: Int, _ size: UInt8) -> UInt64 {
+        state.gpr[n] & sizeMask(Int(size))
     }
 
     /// Writes a register at `size` bytes: 8- and 16-bit writes keep the rest, 32-bit writes
     /// clear the upper half.
-    @inline(__always) func setGPR(_ n: UInt8, _ v: UInt64, _ size: UInt8) {
-        let g = state.gpr, i = Int(n)
+    @inline(__always) func setGPR(_ i: Int, _ v: UInt64, _ size: UInt8) {
+        let g = state.gpr
         switch size {
         case 8: g[i] = v
         case 4: g[i] = v & 0xFFFF_FFFF
@@ -296,7 +353,8 @@ extension CPU {
 
     /// The linear address of a resolved memory operand for a `size`-byte access, checked for
     /// canonical form (#SS through RSP/RBP, #GP otherwise).
-    @_transparent func address(_ a: FastAddress, _ size: UInt8) throws(CPUException) -> UInt64 {
+    @_transparent func address(_ f: UnsafePointer<FastForm>, _ size: UInt8) throws(CPUException) -> UInt64 {
+        let a = f.pointee.address
         var ea = effectiveAddress(a)
         if a.segment != 0 { ea &+= state.segmentBase(Int(a.segment)) }
         try checkCanonical(ea, Int(size), stack: a.stack)
@@ -314,108 +372,154 @@ extension CPU {
 
     /// Runs a fast form; false when the instruction has none. Same semantics as the general
     /// path (the host comparison runs both: cpu-check steps each case through `step`).
-    @inline(__always)
     ///
-    /// `flags` false: no later instruction reads the flags this one writes before another
-    /// overwrites them (`FastForm.flagEffect`, decided for a block), so only its result is
-    /// computed.
-    func executeFast(_ form: FastForm, _ length: UInt8, flags: Bool = true) throws(CPUException) -> Bool {
+    /// `f.flags` false: no later instruction reads the flags this one writes before another
+    /// overwrites them (decided for a block), so only its result is computed, unless
+    /// `allFlags` (a block cut short).
+    @inline(__always)
+    func executeFast(_ f: UnsafePointer<FastForm>, allFlags: Bool = false) throws(CPUException) -> Bool {
         let g = state.gpr
-        switch form {
+        let d = Int(f.pointee.d), s = Int(f.pointee.s)
+        let flags = f.pointee.flags || allFlags
+        switch f.pointee.kind {
         case .none:
             return false
-        case .aluRegReg(let op, let d, let s, let size):
-            let r = alu(op, gpr(d, size), gpr(s, size), size, flags: flags)
-            if op != .cmp && op != .test { setGPR(d, r, size) }
-        case .alu64(let op, let d, let s):
-            let r = alu(op, g[Int(d)], g[Int(s)], 8, flags: flags)
-            if op != .cmp && op != .test { g[Int(d)] = r }
-        case .alu32(let op, let d, let s):
-            let r = alu(op, g[Int(d)] & 0xFFFF_FFFF, g[Int(s)] & 0xFFFF_FFFF, 4, flags: flags)
-            if op != .cmp && op != .test { g[Int(d)] = r }
-        case .alu64Imm(let op, let d, let imm):
-            let r = alu(op, g[Int(d)], imm, 8, flags: flags)
-            if op != .cmp && op != .test { g[Int(d)] = r }
-        case .alu32Imm(let op, let d, let imm):
-            let r = alu(op, g[Int(d)] & 0xFFFF_FFFF, imm, 4, flags: flags)
-            if op != .cmp && op != .test { g[Int(d)] = r }
-        case .aluRegImm(let op, let d, let imm, let size):
-            let r = alu(op, gpr(d, size), imm, size, flags: flags)
-            if op != .cmp && op != .test { setGPR(d, r, size) }
-        case .aluRegMem(let op, let d, let a, let size):
-            let v = try memory.read(try address(a, size), size: Int(size))
-            let r = alu(op, gpr(d, size), v, size)
-            if op != .cmp && op != .test { setGPR(d, r, size) }
-        case .aluMemReg(let op, let a, let s, let size):
-            try aluMemory(op, a, gpr(s, size), size)
-        case .aluMemImm(let op, let a, let imm, let size):
-            try aluMemory(op, a, imm, size)
-        case .movRegReg(let d, let s, let size):
-            g[Int(d)] = g[Int(s)] & sizeMask(Int(size))
-        case .movRegImm(let d, let imm, _):
-            g[Int(d)] = imm
-        case .load(let d, let size, let a, let sourceSize, let signed):
-            var v = try memory.read(try address(a, sourceSize), size: Int(sourceSize))
-            if signed { v = signExtend(v, Int(sourceSize)) }
-            setGPR(d, v, size)
-        case .extend(let d, let size, let s, let sourceSize, let signed):
-            var v = gpr(s, sourceSize)
-            if signed { v = signExtend(v, Int(sourceSize)) }
-            setGPR(d, v, size)
-        case .store(let a, let s, let size):
-            let ea = try address(a, size)
+        case .add64: alu64(.add, d, g[s], flags)
+        case .or64: alu64(.or, d, g[s], flags)
+        case .adc64: alu64(.adc, d, g[s], flags)
+        case .sbb64: alu64(.sbb, d, g[s], flags)
+        case .and64: alu64(.and, d, g[s], flags)
+        case .sub64: alu64(.sub, d, g[s], flags)
+        case .xor64: alu64(.xor, d, g[s], flags)
+        case .cmp64: alu64(.cmp, d, g[s], flags)
+        case .test64: alu64(.test, d, g[s], flags)
+        case .add32: alu32(.add, d, g[s], flags)
+        case .or32: alu32(.or, d, g[s], flags)
+        case .adc32: alu32(.adc, d, g[s], flags)
+        case .sbb32: alu32(.sbb, d, g[s], flags)
+        case .and32: alu32(.and, d, g[s], flags)
+        case .sub32: alu32(.sub, d, g[s], flags)
+        case .xor32: alu32(.xor, d, g[s], flags)
+        case .cmp32: alu32(.cmp, d, g[s], flags)
+        case .test32: alu32(.test, d, g[s], flags)
+        case .add64i: alu64(.add, d, f.pointee.imm, flags)
+        case .or64i: alu64(.or, d, f.pointee.imm, flags)
+        case .adc64i: alu64(.adc, d, f.pointee.imm, flags)
+        case .sbb64i: alu64(.sbb, d, f.pointee.imm, flags)
+        case .and64i: alu64(.and, d, f.pointee.imm, flags)
+        case .sub64i: alu64(.sub, d, f.pointee.imm, flags)
+        case .xor64i: alu64(.xor, d, f.pointee.imm, flags)
+        case .cmp64i: alu64(.cmp, d, f.pointee.imm, flags)
+        case .test64i: alu64(.test, d, f.pointee.imm, flags)
+        case .add32i: alu32(.add, d, f.pointee.imm, flags)
+        case .or32i: alu32(.or, d, f.pointee.imm, flags)
+        case .adc32i: alu32(.adc, d, f.pointee.imm, flags)
+        case .sbb32i: alu32(.sbb, d, f.pointee.imm, flags)
+        case .and32i: alu32(.and, d, f.pointee.imm, flags)
+        case .sub32i: alu32(.sub, d, f.pointee.imm, flags)
+        case .xor32i: alu32(.xor, d, f.pointee.imm, flags)
+        case .cmp32i: alu32(.cmp, d, f.pointee.imm, flags)
+        case .test32i: alu32(.test, d, f.pointee.imm, flags)
+        case .aluRR:
+            let size = f.pointee.size, op = f.pointee.op
+            let r = alu(op.mnemonic, gpr(d, size), gpr(s, size), size, flags: flags)
+            if op.writesResult { setGPR(d, r, size) }
+        case .aluRI:
+            let size = f.pointee.size, op = f.pointee.op
+            let r = alu(op.mnemonic, gpr(d, size), f.pointee.imm, size, flags: flags)
+            if op.writesResult { setGPR(d, r, size) }
+        case .aluRM:
+            let size = f.pointee.size, op = f.pointee.op
+            let v = try memory.read(try address(f, size), size: Int(size))
+            let r = alu(op.mnemonic, gpr(d, size), v, size)
+            if op.writesResult { setGPR(d, r, size) }
+        case .aluMR:
+            try aluMemory(f, gpr(s, f.pointee.size))
+        case .aluMI:
+            try aluMemory(f, f.pointee.imm)
+        case .movRR:
+            g[d] = f.pointee.size == 8 ? g[s] : g[s] & 0xFFFF_FFFF
+        case .movRI:
+            g[d] = f.pointee.imm
+        case .load:
+            let size = f.pointee.size, from = f.pointee.x
+            setGPR(d, try memory.read(try address(f, from), size: Int(from)), size)
+        case .loadSigned:
+            let from = f.pointee.x
+            let v = try memory.read(try address(f, from), size: Int(from))
+            setGPR(d, signExtend(v, Int(from)), f.pointee.size)
+        case .extend:
+            setGPR(d, gpr(s, f.pointee.x), f.pointee.size)
+        case .extendSigned:
+            let from = f.pointee.x
+            setGPR(d, signExtend(gpr(s, from), Int(from)), f.pointee.size)
+        case .store:
+            let size = f.pointee.size
+            let ea = try address(f, size)
             try store(ea, size: Int(size), value: gpr(s, size))
-        case .storeImm(let a, let imm, let size):
-            let ea = try address(a, size)
-            try store(ea, size: Int(size), value: imm)
-        case .lea(let d, let a, let size):
-            setGPR(d, effectiveAddress(a), size)
-        case .incDec(let inc, let d, let size) where !flags:
-            setGPR(d, inc ? g[Int(d)] &+ 1 : g[Int(d)] &- 1, size)
-        case .incDec(let inc, let d, let size):
-            let cf = state.rflags & Flag.cf
-            let r = alu(inc ? .add : .sub, gpr(d, size), 1, size)
-            state.rflags = (state.rflags & ~Flag.cf) | cf
-            setGPR(d, r, size)
-        case .shift(let op, let d, let c, let size):
-            let a = gpr(d, size)
-            setGPR(d, op == .rol || op == .ror ? shiftResult(op, a, UInt64(c), Int(size)) : shift(op, a, UInt64(c), Int(size), flags: flags), size)
-        case .imul(let d, let s, let size):
+        case .storeImm:
+            let size = f.pointee.size
+            let ea = try address(f, size)
+            try store(ea, size: Int(size), value: f.pointee.imm)
+        case .lea:
+            let a = effectiveAddress(f.pointee.address)
+            g[d] = f.pointee.size == 8 ? a : a & 0xFFFF_FFFF
+        case .inc, .dec:
+            let size = f.pointee.size, inc = f.pointee.kind == .inc
+            if flags {
+                let cf = state.rflags & Flag.cf
+                let r = alu(inc ? .add : .sub, gpr(d, size), 1, size)
+                state.rflags = (state.rflags & ~Flag.cf) | cf
+                setGPR(d, r, size)
+            } else {
+                setGPR(d, inc ? g[d] &+ 1 : g[d] &- 1, size)
+            }
+        case .shl64:
+            g[d] = shift(.shl, g[d], UInt64(f.pointee.x), 8, flags: flags)
+        case .shr64:
+            g[d] = shift(.shr, g[d], UInt64(f.pointee.x), 8, flags: flags)
+        case .sar64:
+            g[d] = shift(.sar, g[d], UInt64(f.pointee.x), 8, flags: flags)
+        case .shift:
+            let size = f.pointee.size, op = f.pointee.op.mnemonic, a = gpr(d, size), c = UInt64(f.pointee.x)
+            setGPR(d, op == .rol || op == .ror ? shiftResult(op, a, c, Int(size)) : shift(op, a, c, Int(size), flags: flags), size)
+        case .shiftCL:
+            let size = f.pointee.size, op = f.pointee.op.mnemonic
+            let c = g[1] & (size == 8 ? 0x3F : 0x1F), a = gpr(d, size)
+            if c == 0 {
+                // No flags change; a 32-bit register's upper half still clears (`shift`).
+                g[d] = a
+            } else {
+                setGPR(d, op == .rol || op == .ror ? shiftResult(op, a, c, Int(size)) : shift(op, a, c, Int(size), flags: flags), size)
+            }
+        case .imul:
+            let size = f.pointee.size
             setGPR(d, signedProduct(gpr(d, size), gpr(s, size), size, flags: flags), size)
-        case .imulImm(let d, let s, let imm, let size):
-            setGPR(d, signedProduct(gpr(s, size), imm, size, flags: flags), size)
-        case .mul(let s, let size):
-            let (hi, lo) = unsignedProduct(g[0], g[Int(s)], Int(size))
-            if flags { setMulFlags(hi != 0, lo, Int(size)) }
+        case .imulImm:
+            let size = f.pointee.size
+            setGPR(d, signedProduct(gpr(s, size), f.pointee.imm, size, flags: flags), size)
+        case .mul:
+            let size = Int(f.pointee.size)
+            let (hi, lo) = unsignedProduct(g[0], g[s], size)
+            if flags { setMulFlags(hi != 0, lo, size) }
             g[0] = lo
             g[2] = hi
-        case .push(let r):
-            let sp = g[4] &- 8
-            try checkCanonical(sp, 8, stack: true)
-            try store(sp, size: 8, value: g[Int(r)])
-            g[4] = sp
-        case .pushImm(let v):
-            let sp = g[4] &- 8
-            try checkCanonical(sp, 8, stack: true)
-            try store(sp, size: 8, value: v)
-            g[4] = sp
-        case .pop(let r):
+        case .push:
+            try push64(g[s])
+        case .pushImm:
+            try push64(f.pointee.imm)
+        case .pop:
             let sp = g[4]
             try checkCanonical(sp, 8, stack: true)
             let v = try memory.read(sp, size: 8)
             g[4] = sp &+ 8
-            g[Int(r)] = v
-        case .callReg(let r):
+            g[d] = v
+        case .call:
+            try nearCall(f.pointee.imm, f.pointee.length)
+            return true
+        case .callReg:
             // The target is read before the push (CALL RSP jumps to RSP's old value).
-            try nearCall(g[Int(r)], length)
-            return true
-        case .jmpReg(let r):
-            let target = g[Int(r)]
-            guard isCanonical(target) else { throw .generalProtection(0) }
-            state.rip = target
-            return true
-        case .call(let target):
-            try nearCall(target, length)
+            try nearCall(g[s], f.pointee.length)
             return true
         case .ret:
             let sp = g[4]
@@ -425,50 +529,98 @@ extension CPU {
             g[4] = sp &+ 8
             state.rip = target
             return true
-        case .jcc(let cc, let target):
-            if condition(Int(cc)) {
-                guard isCanonical(target) else { throw .generalProtection(0) }
-                state.rip = target
-                return true
-            }
-        case .jmp(let target):
-            guard isCanonical(target) else { throw .generalProtection(0) }
-            state.rip = target
+        case .jmp:
+            try jump(f.pointee.imm)
             return true
+        case .jmpReg:
+            try jump(g[s])
+            return true
+        case .jo: if try branch(0, f) { return true }
+        case .jno: if try branch(1, f) { return true }
+        case .jb: if try branch(2, f) { return true }
+        case .jae: if try branch(3, f) { return true }
+        case .je: if try branch(4, f) { return true }
+        case .jne: if try branch(5, f) { return true }
+        case .jbe: if try branch(6, f) { return true }
+        case .ja: if try branch(7, f) { return true }
+        case .js: if try branch(8, f) { return true }
+        case .jns: if try branch(9, f) { return true }
+        case .jp: if try branch(10, f) { return true }
+        case .jnp: if try branch(11, f) { return true }
+        case .jl: if try branch(12, f) { return true }
+        case .jge: if try branch(13, f) { return true }
+        case .jle: if try branch(14, f) { return true }
+        case .jg: if try branch(15, f) { return true }
         case .nop:
             break
-        case .bswap(let d, let size):
-            let v = g[Int(d)]
-            g[Int(d)] = size == 8 ? v.byteSwapped : UInt64(UInt32(truncatingIfNeeded: v).byteSwapped)
+        case .setcc:
+            g[d] = (g[d] & ~0xFF) | (condition(Int(f.pointee.x)) ? 1 : 0)
+        case .cmov:
+            // A 32-bit destination is zero-extended whether or not the move happens.
+            let v = condition(Int(f.pointee.x)) ? g[s] : g[d]
+            g[d] = f.pointee.size == 8 ? v : v & 0xFFFF_FFFF
+        case .cmovLoad:
+            // The source is read (and can fault) whether or not the move happens.
+            let size = f.pointee.size
+            let loaded = try memory.read(try address(f, size), size: Int(size))
+            let v = condition(Int(f.pointee.x)) ? loaded : g[d]
+            g[d] = size == 8 ? v : v & 0xFFFF_FFFF
+        case .not:
+            setGPR(d, ~g[d], f.pointee.size)
+        case .neg:
+            let size = f.pointee.size
+            setGPR(d, alu(.sub, 0, gpr(d, size), size, flags: flags), size)
+        case .bswap:
+            let v = g[d]
+            g[d] = f.pointee.size == 8 ? v.byteSwapped : UInt64(UInt32(truncatingIfNeeded: v).byteSwapped)
         case .cdqe:
             g[0] = signExtend(g[0] & 0xFFFF_FFFF, 4)
         case .cqo:
             g[2] = g[0] & (1 << 63) != 0 ? ~0 : 0
-        case .setcc(let cc, let d):
-            g[Int(d)] = (g[Int(d)] & ~0xFF) | (condition(Int(cc)) ? 1 : 0)
-        case .cmov(let cc, let d, let s, let size):
-            // A 32-bit destination is zero-extended whether or not the move happens.
-            let v = condition(Int(cc)) ? g[Int(s)] : g[Int(d)]
-            g[Int(d)] = v & sizeMask(Int(size))
-        case .cmovLoad(let cc, let d, let a, let size):
-            // The source is read (and can fault) whether or not the move happens.
-            let loaded = try memory.read(try address(a, size), size: Int(size))
-            g[Int(d)] = (condition(Int(cc)) ? loaded : g[Int(d)]) & sizeMask(Int(size))
-        case .not(let d, let size):
-            setGPR(d, ~g[Int(d)], size)
-        case .neg(let d, let size):
-            setGPR(d, alu(.sub, 0, gpr(d, size), size, flags: flags), size)
-        case .shiftCL(let op, let d, let size):
-            let c = g[1] & (size == 8 ? 0x3F : 0x1F), a = gpr(d, size)
-            if c == 0 {
-                // No flags change; a 32-bit register's upper half still clears (`shift`).
-                g[Int(d)] = a
-            } else {
-                setGPR(d, op == .rol || op == .ror ? shiftResult(op, a, c, Int(size)) : shift(op, a, c, Int(size), flags: flags), size)
-            }
         }
-        state.rip &+= UInt64(length)
+        state.rip &+= UInt64(f.pointee.length)
         return true
+    }
+
+    /// A 64-bit ALU operation on register `d` (CMP and TEST only set the flags).
+    @_transparent
+    func alu64(_ op: Op, _ d: Int, _ b: UInt64, _ flags: Bool) {
+        let g = state.gpr
+        let r = alu(op, g[d], b, 8, flags: flags)
+        if op != .cmp && op != .test { g[d] = r }
+    }
+
+    /// A 32-bit ALU operation on register `d` (a written result clears the upper half).
+    @_transparent
+    func alu32(_ op: Op, _ d: Int, _ b: UInt64, _ flags: Bool) {
+        let g = state.gpr
+        let r = alu(op, g[d] & 0xFFFF_FFFF, b & 0xFFFF_FFFF, 4, flags: flags)
+        if op != .cmp && op != .test { g[d] = r }
+    }
+
+    /// Jcc with condition `cc`: true when taken (RIP at the target).
+    @_transparent
+    func branch(_ cc: Int, _ f: UnsafePointer<FastForm>) throws(CPUException) -> Bool {
+        guard condition(cc) else { return false }
+        try jump(f.pointee.imm)
+        return true
+    }
+
+    /// A near JMP: a non-canonical target is #GP(0) on the branch itself.
+    @_transparent
+    func jump(_ target: UInt64) throws(CPUException) {
+        guard isCanonical(target) else { throw .generalProtection(0) }
+        state.rip = target
+    }
+
+    /// A 64-bit PUSH.
+    @_transparent
+    func push64(_ v: UInt64) throws(CPUException) {
+        let g = state.gpr
+        let sp = g[4] &- 8
+        try checkCanonical(sp, 8, stack: true)
+        try store(sp, size: 8, value: v)
+        g[4] = sp
     }
 
     /// SHL, SHR and SAR by a count from 1 to the width less one: result and flags (the fast
@@ -478,25 +630,25 @@ extension CPU {
         let w = UInt64(size * 8), m = sizeMask(size), msb = signBit(size)
         if !flags {
             switch op {
-            case .shr: return a >> c
-            case .sar: return UInt64(bitPattern: Int64(bitPattern: signExtend(a, size)) >> Int64(c)) & m
-            default: return (a << c) & m
+            case .shr: return a &>> c
+            case .sar: return UInt64(bitPattern: Int64(bitPattern: signExtend(a, size)) &>> Int64(c)) & m
+            default: return (a &<< c) & m
             }
         }
         let r: UInt64, cf: Bool, of: Bool
         switch op {
         case .shr:
-            r = a >> c
-            cf = (a >> (c - 1)) & 1 != 0
+            r = a &>> c
+            cf = (a &>> (c &- 1)) & 1 != 0
             of = a & msb != 0
         case .sar:
             let s = Int64(bitPattern: signExtend(a, size))
-            r = UInt64(bitPattern: s >> Int64(c)) & m
-            cf = (s >> Int64(c - 1)) & 1 != 0
+            r = UInt64(bitPattern: s &>> Int64(c)) & m
+            cf = (s &>> Int64(c &- 1)) & 1 != 0
             of = false
         default: // shl
-            r = (a << c) & m
-            cf = (a >> (w - c)) & 1 != 0
+            r = (a &<< c) & m
+            cf = (a &>> (w &- c)) & 1 != 0
             of = (r & msb != 0) != cf
         }
         var f = state.rflags & ~(Flag.cf | Flag.of | Flag.af | Flag.zf | Flag.sf | Flag.pf)
@@ -519,23 +671,20 @@ extension CPU {
     @_transparent
     func nearCall(_ target: UInt64, _ length: UInt8) throws(CPUException) {
         guard isCanonical(target) else { throw .generalProtection(0) }
-        let g = state.gpr
-        let sp = g[4] &- 8
-        try checkCanonical(sp, 8, stack: true)
-        try store(sp, size: 8, value: state.rip &+ UInt64(length))
-        g[4] = sp
+        try push64(state.rip &+ UInt64(length))
         state.rip = target
     }
 
     /// An ALU operation on memory: CMP and TEST only read; the others write the result, and
     /// if that write faults the flags go back (the instruction changed nothing).
     @inline(__always)
-    func aluMemory(_ op: Op, _ a: FastAddress, _ b: UInt64, _ size: UInt8) throws(CPUException) {
-        let ea = try address(a, size)
+    func aluMemory(_ f: UnsafePointer<FastForm>, _ b: UInt64) throws(CPUException) {
+        let size = f.pointee.size, op = f.pointee.op
+        let ea = try address(f, size)
         let v = try memory.read(ea, size: Int(size))
         let saved = state.rflags
-        let r = alu(op, v, b, size)
-        if op == .cmp || op == .test { return }
+        let r = alu(op.mnemonic, v, b, size)
+        if !op.writesResult { return }
         do throws(CPUException) { try store(ea, size: Int(size), value: r) } catch { state.rflags = saved; throw error }
     }
 }

@@ -48,7 +48,7 @@ public final class CPU<Memory: CPUMemory> {
     /// Straight-line runs of fast forms by starting RIP (direct-mapped; Blocks.swift), and their
     /// operations: block `i` holds `blockCapacity` slots from `blockOps + i * blockCapacity`.
     let blocks: UnsafeMutablePointer<Block>
-    let blockOps: UnsafeMutablePointer<BlockOp>
+    let blockOps: UnsafeMutablePointer<FastForm>
 
     /// CPUID's answers and the deterministic time and entropy sources. The monitor may
     /// change it (per-vCPU CPUID configuration) before or between runs.
@@ -139,6 +139,7 @@ public final class CPU<Memory: CPUMemory> {
         // a CPU costs no megabytes of stores to make (cpu-check makes one per case). A zero entry
         // holds RIP 0 and so misses every lookup but RIP 0's, whose slot gets the empty entry.
         precondition(_isPOD(DecodedInstruction.self), "a zeroed entry must be a valid one")
+        precondition(MemoryLayout<DecodedInstruction>.offset(of: \.fast) == 0, "the fast form must come first")
         let mapped = mmap(nil, CPU.cacheBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         precondition(mapped != MAP_FAILED, "no memory for the decoded-instruction cache")
         cache = mapped!.bindMemory(to: DecodedInstruction.self, capacity: CPU.cacheSize)
@@ -148,7 +149,7 @@ public final class CPU<Memory: CPUMemory> {
         blocks.initialize(repeating: Block(), count: CPU.blockSlots)
         let opsMapped = mmap(nil, CPU.blockOpBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         precondition(opsMapped != MAP_FAILED, "no memory for the blocks' operations")
-        blockOps = opsMapped!.bindMemory(to: BlockOp.self, capacity: CPU.blockSlots * CPU.blockCapacity)
+        blockOps = opsMapped!.bindMemory(to: FastForm.self, capacity: CPU.blockSlots * CPU.blockCapacity)
         cacheEntry(0).pointee = .empty
         memory.attach(state)
     }
@@ -195,7 +196,7 @@ public final class CPU<Memory: CPUMemory> {
     /// wrote, whether the instruction completed or faulted.
     @inline(__always) func executeAndRetire(_ entry: UnsafeMutablePointer<DecodedInstruction>) throws(CPUException) {
         defer { if state.invalidationPending { applyCodeWrites() } }
-        if try !executeFast(entry.pointee.fast, entry.pointee.length) { try execute(entry) }
+        if try !executeFast(fastForm(entry)) { try execute(entry) }
         state.retired &+= 1
     }
 
@@ -341,6 +342,11 @@ public final class CPU<Memory: CPUMemory> {
     }
 
     var opTable: [Op] { interpreterOps }
+
+    /// A decoded instruction's fast form, in place.
+    @inline(__always) func fastForm(_ entry: UnsafeMutablePointer<DecodedInstruction>) -> UnsafePointer<FastForm> {
+        UnsafeRawPointer(entry).assumingMemoryBound(to: FastForm.self)
+    }
 }
 
 /// One decoded instruction, with its operands resolved once (a register, a memory
@@ -349,13 +355,14 @@ public final class CPU<Memory: CPUMemory> {
 /// What the fast path reads (the tag, the fast form, the length) comes first, in the entry's
 /// first cache line; the general path's instruction and operands follow.
 struct DecodedInstruction {
+    /// The shortcut for the commonest shapes, or `.none`; first, so that a pointer to the
+    /// entry is one to its fast form (`CPU.fastForm`).
+    var fast: FastForm
     var rip: UInt64
     /// `CPUState.codeKey` when the entry was last known to hold the bytes at `rip`.
     var key: UInt64 = 0
     /// The frames of the first and last byte (`CPUMemory.codeFrame`).
     var frame0: UInt64 = ~0, frame1: UInt64 = ~0
-    /// The shortcut for the commonest shapes, or `.none`.
-    var fast: FastForm
     var length: UInt8
     var ins: Instruction
     var operands: OperandList

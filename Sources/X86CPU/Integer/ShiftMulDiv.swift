@@ -89,8 +89,8 @@ extension CPU {
     @_transparent
     func unsignedProduct(_ a: UInt64, _ b: UInt64, _ size: Int) -> (hi: UInt64, lo: UInt64) {
         if size == 8 {
-            let p = a.multipliedFullWidth(by: b)
-            return (p.high, p.low)
+            let p = UInt128(a) &* UInt128(b)
+            return (UInt64(truncatingIfNeeded: p &>> 64), UInt64(truncatingIfNeeded: p))
         }
         // Both fit in 32 bits: the product fits in 64.
         let full = (a & sizeMask(size)) &* (b & sizeMask(size))
@@ -103,7 +103,8 @@ extension CPU {
     func signedProduct(_ a: UInt64, _ b: UInt64, _ size: UInt8, flags: Bool = true) -> UInt64 {
         let x = Int64(bitPattern: signExtend(a, Int(size))), y = Int64(bitPattern: signExtend(b, Int(size)))
         if !flags { return UInt64(bitPattern: x &* y) & sizeMask(Int(size)) }
-        let (hi, lo) = x.multipliedFullWidth(by: y)
+        let p = Int128(x) &* Int128(y)
+        let hi = Int64(truncatingIfNeeded: p &>> 64), lo = UInt64(truncatingIfNeeded: p)
         let r = lo & sizeMask(Int(size))
         let fits = size == 8 ? hi == Int64(bitPattern: lo) >> 63 : signExtend(r, Int(size)) == lo
         setMulFlags(!fits, r, Int(size))

@@ -34,9 +34,15 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     static let lastEpoch: UInt64 = (1 << 18) - 1
     /// The current epoch, shifted into place (tags of ~0 belong to the last epoch, never used).
     var epoch: UInt64 = 0
-    /// Some entry since the last full flush came from a page larger than 4 KiB: INVLPG of one
-    /// address must then drop the whole large page, which a full flush does.
-    var holdsLargePages = false
+    /// The pages larger than 4 KiB that entries came from since the last full flush, by their
+    /// first linear page and their size in 4 KiB pages: INVLPG of an address in one must drop
+    /// the whole large page (SDM vol. 3 4.10.4.1), so it drops every entry of that range.
+    /// Past `largePageSlots` of them INVLPG drops everything (`largePagesOverflowed`).
+    let largePageFirst: UnsafeMutablePointer<UInt64>
+    let largePageCount: UnsafeMutablePointer<UInt64>
+    var largePages = 0
+    var largePagesOverflowed = false
+    static let largePageSlots = 64
     /// Per kind (0 read, 1 write, 2 fetch): tags, then host page addresses.
     let tags: UnsafeMutablePointer<UInt64>
     let pages: UnsafeMutablePointer<UnsafeMutableRawPointer?>
@@ -68,6 +74,8 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         codeFrameWords = (host.capacity + 63) / 64
         codeFrames = .allocate(capacity: codeFrameWords)
         codeFrames.initialize(repeating: 0, count: codeFrameWords)
+        largePageFirst = .allocate(capacity: GuestMMU.largePageSlots)
+        largePageCount = .allocate(capacity: GuestMMU.largePageSlots)
         regs = detachedRegs
     }
 
@@ -75,6 +83,8 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         detachedRegs.deallocate()
         accessCount.deallocate()
         codeFrames.deallocate()
+        largePageFirst.deallocate()
+        largePageCount.deallocate()
         tags.deallocate()
         pages.deallocate()
     }
@@ -243,7 +253,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
             switch GuestPaging.translate(address, control, access, tables: self) {
             case .translated(let g, let size):
                 gpa = g
-                if size > 4096 { holdsLargePages = true }
+                if size > 4096 { noteLargePage(address, size) }
                 if control.smap && access.alignmentCheckFlag && !access.user && kind != 2 {
                     var withoutAC = access
                     withoutAC.alignmentCheckFlag = false
@@ -318,7 +328,8 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         flushes &+= 1
         state?.newCodeEpoch()
         seenGeneration = pmap.generation
-        holdsLargePages = false
+        largePages = 0
+        largePagesOverflowed = false
         epoch &+= 1 << GuestMMU.epochShift
         if epoch >> GuestMMU.epochShift == GuestMMU.lastEpoch {
             tags.update(repeating: ~0, count: 3 * GuestMMU.entries)
@@ -327,13 +338,45 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     }
 
     public func flushTLB(page address: UInt64) {
-        if holdsLargePages { return flushTLB() }
+        if largePagesOverflowed { return flushTLB() }
         state?.newCodeEpoch()
-        let page = address >> 12
+        let page = (address >> 12) & GuestMMU.pageBits
+        dropEntries(page)
+        // The large page holding the address, if an entry came from one: all of its pages.
+        var i = 0
+        while i < largePages {
+            let first = largePageFirst[i], count = largePageCount[i]
+            if page &- first < count {
+                if count > 512 { return flushTLB() }
+                for p in first..<first + count { dropEntries(p) }
+                largePages -= 1
+                largePageFirst[i] = largePageFirst[largePages]
+                largePageCount[i] = largePageCount[largePages]
+                return
+            }
+            i += 1
+        }
+    }
+
+    /// Drops the read, write and fetch entries of one linear page (bits 12-56).
+    @inline(__always) func dropEntries(_ page: UInt64) {
         for kind in 0..<3 {
             let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
-            if (tags[slot] >> 1) & GuestMMU.pageBits == page & GuestMMU.pageBits { tags[slot] = ~0 }
+            if (tags[slot] >> 1) & GuestMMU.pageBits == page { tags[slot] = ~0 }
         }
+    }
+
+    /// An entry is about to come from a page of `size` bytes (more than 4 KiB) holding `address`.
+    func noteLargePage(_ address: UInt64, _ size: UInt64) {
+        let count = size >> 12, first = ((address >> 12) & GuestMMU.pageBits) & ~(count - 1)
+        for i in 0..<largePages where largePageFirst[i] == first && largePageCount[i] == count { return }
+        guard largePages < GuestMMU.largePageSlots else {
+            largePagesOverflowed = true
+            return
+        }
+        largePageFirst[largePages] = first
+        largePageCount[largePages] = count
+        largePages += 1
     }
 
     public static var tracksCodeFrames: Bool { true }
