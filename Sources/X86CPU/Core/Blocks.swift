@@ -127,11 +127,11 @@ extension CPU {
             let ops = operations(slot)
             // A block cut short at the budget computes every flag: the ones its later
             // instructions would have overwritten are what the next code sees.
-            let cut = n < count
+            if _slowPath(n < count) { return try runCut(ops, n) }
             var i = 0
             while i < n {
                 do throws(CPUException) {
-                    _ = try executeFast(ops + i, allFlags: cut)
+                    _ = try executeFast(ops + i)
                 } catch {
                     state.retired &+= UInt64(i)
                     throw error
@@ -145,7 +145,6 @@ extension CPU {
                 }
             }
             state.retired &+= UInt64(n)
-            if cut { return false }
             if b.pointee.tailGeneral { return UInt64(n) < budget }
             budget &-= UInt64(n)
             // The next block, if it is ready.
@@ -153,6 +152,30 @@ extension CPU {
             slot = blockSlot(rip)
             guard budget != 0, blocks[slot].rip == rip, blocks[slot].key == state.codeKey else { return false }
         }
+    }
+}
+
+extension CPU {
+    /// The first `n` instructions of a block cut short at the budget, each computing every flag
+    /// (the ones the block's later instructions would have overwritten are what the next code
+    /// sees), retiring each; false (the run loop goes on).
+    @inline(never)
+    func runCut(_ ops: UnsafeMutablePointer<FastForm>, _ n: Int) throws(CPUException) -> Bool {
+        for i in 0..<n {
+            do throws(CPUException) {
+                _ = try executeFast(ops + i, allFlags: true)
+            } catch {
+                state.retired &+= UInt64(i)
+                throw error
+            }
+            if _slowPath(state.invalidationPending) {
+                state.retired &+= UInt64(i + 1)
+                applyCodeWrites()
+                return false
+            }
+        }
+        state.retired &+= UInt64(n)
+        return false
     }
 }
 
@@ -174,6 +197,8 @@ extension FastForm {
         case .load, .loadSigned, .store, .storeImm, .push, .pushImm, .pop, .call, .callReg, .ret, .jmp, .jmpReg: (true, false)
         case .inc, .dec: (true, true)
         case .shl64, .shr64, .sar64: (false, true)
+        // Rotates write CF and OF only.
+        case .rol64, .ror64, .rol32, .ror32: (true, true)
         // Rotates leave SF, ZF, AF and PF.
         case .shift: (op == .rol || op == .ror, true)
         case .imul, .imulImm, .mul, .neg: (false, true)

@@ -112,8 +112,9 @@ enum FastKind: UInt8 {
     /// LEA: `d` of `size` bytes, the unsegmented address.
     case lea
     case inc, dec, not, neg
-    /// SHL/SHR/SAR of a 64-bit register by a constant (`x`: the masked count, not 0).
-    case shl64, shr64, sar64
+    /// SHL/SHR/SAR of a 64-bit register, ROL/ROR of a 64- or 32-bit one, by a constant (`x`:
+    /// the masked count, not 0).
+    case shl64, shr64, sar64, rol64, ror64, rol32, ror32
     /// The other shifts and rotates by a constant (`op`, `x`), and by CL (`op`).
     case shift, shiftCL
     /// IMUL `d`, `s` (and `imm`); MUL `s` into RDX:RAX or EDX:EAX. `size` 4 or 8.
@@ -277,7 +278,16 @@ struct FastForm {
             }
             let c = UInt8(count & (size == 8 ? 0x3F : 0x1F))
             guard c != 0 else { return }
-            let kind: FastKind = size != 8 ? .shift : shift == .shl ? .shl64 : shift == .shr ? .shr64 : shift == .sar ? .sar64 : .shift
+            let kind: FastKind = switch (shift, size) {
+            case (.shl, 8): .shl64
+            case (.shr, 8): .shr64
+            case (.sar, 8): .sar64
+            case (.rol, 8): .rol64
+            case (.ror, 8): .ror64
+            case (.rol, _): .rol32
+            case (.ror, _): .ror32
+            default: .shift
+            }
             self = FastForm(kind, d: d, size: size, x: c, op: shift)
         case .imul:
             guard operands.count >= 2, let (d, size) = gpr(operands[0]), size >= 4,
@@ -480,6 +490,14 @@ extension CPU {
             g[d] = shift(.shr, g[d], UInt64(f.pointee.x), 8, flags: flags)
         case .sar64:
             g[d] = shift(.sar, g[d], UInt64(f.pointee.x), 8, flags: flags)
+        case .rol64:
+            g[d] = rotate(left: true, g[d], UInt64(f.pointee.x), 8, flags: flags)
+        case .ror64:
+            g[d] = rotate(left: false, g[d], UInt64(f.pointee.x), 8, flags: flags)
+        case .rol32:
+            g[d] = rotate(left: true, g[d] & 0xFFFF_FFFF, UInt64(f.pointee.x), 4, flags: flags)
+        case .ror32:
+            g[d] = rotate(left: false, g[d] & 0xFFFF_FFFF, UInt64(f.pointee.x), 4, flags: flags)
         case .shift:
             let size = f.pointee.size, op = f.pointee.op.mnemonic, a = gpr(d, size), c = UInt64(f.pointee.x)
             setGPR(d, op == .rol || op == .ror ? shiftResult(op, a, c, Int(size)) : shift(op, a, c, Int(size), flags: flags), size)
@@ -658,6 +676,20 @@ extension CPU {
         if r & msb != 0 { f |= Flag.sf }
         if (r & 0xFF).nonzeroBitCount & 1 == 0 { f |= Flag.pf }
         state.rflags = f
+        return r
+    }
+
+    /// ROL/ROR of a `size`-byte value by `k` (less than the width): the result, and with
+    /// `flags` CF and OF (OF as for a count of 1; the other flags stay).
+    @_transparent
+    func rotate(left: Bool, _ a: UInt64, _ k: UInt64, _ size: Int, flags: Bool = true) -> UInt64 {
+        let w = UInt64(size * 8), m = sizeMask(size), msb = signBit(size)
+        let r = left ? ((a &<< k) | (a &>> (w &- k))) & m : ((a &>> k) | (a &<< (w &- k))) & m
+        if flags {
+            let cf = left ? r & 1 != 0 : r & msb != 0
+            let of = left ? (r & msb != 0) != cf : (r & msb != 0) != (r & (msb >> 1) != 0)
+            state.rflags = (state.rflags & ~(Flag.cf | Flag.of)) | (cf ? Flag.cf : 0) | (of ? Flag.of : 0)
+        }
         return r
     }
 

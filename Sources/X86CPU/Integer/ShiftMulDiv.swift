@@ -48,16 +48,7 @@ extension CPU {
             cf = a & msb != 0
             of = false
         case .rol, .ror:
-            setsResultFlags = false
-            let k = c % w
-            r = k == 0 ? a : (op == .rol ? ((a << k) | (a >> (w - k))) & m : ((a >> k) | (a << (w - k))) & m)
-            if op == .rol {
-                cf = r & 1 != 0
-                of = (r & msb != 0) != cf
-            } else {
-                cf = r & msb != 0
-                of = (r & msb != 0) != (r & (msb >> 1) != 0)
-            }
+            return rotate(left: op == .rol, a, c % w, size)
         default: // rcl, rcr: a (w + 1)-bit rotation through CF
             setsResultFlags = false
             let k = size <= 2 ? c % (w + 1) : c
