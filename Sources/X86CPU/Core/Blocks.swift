@@ -10,9 +10,10 @@ import X86
 /// Only the first instruction may cross a page: decoding ahead never fetches from a page the
 /// guest has not reached, so it walks no page table the per-instruction path would not.
 ///
-/// What a block does is exactly what stepping its instructions one by one does: each
-/// instruction writes RIP as it completes, a fault or an exit lands on its own instruction
-/// with the ones before it retired, a store into decoded code ends the block after the
+/// What a block does is exactly what stepping its instructions one by one does: RIP is
+/// written where anything can see it (when an instruction throws, after a store into decoded
+/// code, by a taken branch, at the block's end; no fast form but a branch reads it), a fault
+/// or an exit lands on its own instruction with the ones before it retired, a store into decoded code ends the block after the
 /// storing instruction, and the run loop cuts a block short at the instruction budget. Nothing
 /// a fast form does changes what the run loop checks between instructions (RFLAGS.IF, TF,
 /// RF, DR7, the VMM's requests, the interrupt shadow), so checking once per block sees what
@@ -128,29 +129,36 @@ extension CPU {
             // A block cut short at the budget computes every flag: the ones its later
             // instructions would have overwritten are what the next code sees.
             if _slowPath(n < count) { return try runCut(ops, n) }
-            var i = 0
+            // The RIP of the instruction running: in a register until the block ends, an
+            // instruction throws, or a branch writes it.
+            var rip = b.pointee.rip, i = 0, jumped = false
             while i < n {
+                let f = ops + i
                 do throws(CPUException) {
-                    _ = try executeFast(ops + i)
+                    jumped = try executeFast(f, at: rip, inBlock: true)
                 } catch {
+                    state.rip = rip
                     state.retired &+= UInt64(i)
                     throw error
                 }
+                rip &+= UInt64(f.pointee.length)
                 i &+= 1
                 // A store into decoded code: what follows may be stale.
                 if _slowPath(state.invalidationPending) {
+                    if !jumped { state.rip = rip }
                     state.retired &+= UInt64(i)
                     applyCodeWrites()
                     return false
                 }
             }
+            if !jumped { state.rip = rip }
             state.retired &+= UInt64(n)
             if b.pointee.tailGeneral { return UInt64(n) < budget }
             budget &-= UInt64(n)
             // The next block, if it is ready.
-            let rip = state.rip
-            slot = blockSlot(rip)
-            guard budget != 0, blocks[slot].rip == rip, blocks[slot].key == state.codeKey else { return false }
+            let next = jumped ? state.rip : rip
+            slot = blockSlot(next)
+            guard budget != 0, blocks[slot].rip == next, blocks[slot].key == state.codeKey else { return false }
         }
     }
 }
@@ -163,7 +171,7 @@ extension CPU {
     func runCut(_ ops: UnsafeMutablePointer<FastForm>, _ n: Int) throws(CPUException) -> Bool {
         for i in 0..<n {
             do throws(CPUException) {
-                _ = try executeFast(ops + i, allFlags: true)
+                _ = try executeFast(ops + i, at: state.rip, allFlags: true)
             } catch {
                 state.retired &+= UInt64(i)
                 throw error

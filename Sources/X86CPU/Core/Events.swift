@@ -109,13 +109,12 @@ extension CPU {
     @inline(__always) func stepOne(_ events: inout UInt64) -> RunStop {
         let rip = state.rip
         let entry = cacheEntry(rip)
-        if _fastPath(entry.pointee.rip == rip && entry.pointee.key == state.codeKey) {
+        if _fastPath(entry.pointee.rip == rip && entry.pointee.key == state.codeKey && entry.pointee.fast.kind != .none) {
             do throws(CPUException) {
-                if try executeFast(fastForm(entry)) {
-                    state.retired &+= 1
-                    if _slowPath(state.invalidationPending) { applyCodeWrites() }
-                    return .limit
-                }
+                _ = try executeFast(fastForm(entry), at: rip)
+                state.retired &+= 1
+                if _slowPath(state.invalidationPending) { applyCodeWrites() }
+                return .limit
             } catch {
                 if state.invalidationPending { applyCodeWrites() }
                 if let x = deliverOrExit(error) { return .exit(x) }

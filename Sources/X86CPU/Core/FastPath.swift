@@ -380,20 +380,25 @@ extension CPU {
         return a.address32 ? ea & 0xFFFF_FFFF : ea
     }
 
-    /// Runs a fast form; false when the instruction has none. Same semantics as the general
-    /// path (the host comparison runs both: cpu-check steps each case through `step`).
+    /// Runs a fast form (not `.none`) of the instruction at `rip`, the current RIP. Same
+    /// semantics as the general path (the host comparison runs both: cpu-check steps each
+    /// case through `step`). True when it wrote RIP (a branch taken); otherwise it moved RIP
+    /// past the instruction, or with `inBlock` left RIP alone: `runBlock` keeps the RIP of
+    /// straight-line code in a register and writes it when the block ends or an
+    /// instruction throws.
     ///
     /// `f.flags` false: no later instruction reads the flags this one writes before another
     /// overwrites them (decided for a block), so only its result is computed, unless
     /// `allFlags` (a block cut short).
     @inline(__always)
-    func executeFast(_ f: UnsafePointer<FastForm>, allFlags: Bool = false) throws(CPUException) -> Bool {
+    func executeFast(_ f: UnsafePointer<FastForm>, at rip: UInt64, inBlock: Bool = false,
+                     allFlags: Bool = false) throws(CPUException) -> Bool {
         let g = state.gpr
         let d = Int(f.pointee.d), s = Int(f.pointee.s)
         let flags = f.pointee.flags || allFlags
         switch f.pointee.kind {
         case .none:
-            return false
+            preconditionFailure("no fast form")
         case .add64: alu64(.add, d, g[s], flags)
         case .or64: alu64(.or, d, g[s], flags)
         case .adc64: alu64(.adc, d, g[s], flags)
@@ -533,11 +538,11 @@ extension CPU {
             g[4] = sp &+ 8
             g[d] = v
         case .call:
-            try nearCall(f.pointee.imm, f.pointee.length)
+            try nearCall(f.pointee.imm, returnTo: rip &+ UInt64(f.pointee.length))
             return true
         case .callReg:
             // The target is read before the push (CALL RSP jumps to RSP's old value).
-            try nearCall(g[s], f.pointee.length)
+            try nearCall(g[s], returnTo: rip &+ UInt64(f.pointee.length))
             return true
         case .ret:
             let sp = g[4]
@@ -596,8 +601,8 @@ extension CPU {
         case .cqo:
             g[2] = g[0] & (1 << 63) != 0 ? ~0 : 0
         }
-        state.rip &+= UInt64(f.pointee.length)
-        return true
+        if !inBlock { state.rip = rip &+ UInt64(f.pointee.length) }
+        return false
     }
 
     /// A 64-bit ALU operation on register `d` (CMP and TEST only set the flags).
@@ -699,11 +704,12 @@ extension CPU {
         flags ? alu(op, a, b, size) : aluValue(op, a, b, size)
     }
 
-    /// A 64-bit near CALL: a non-canonical target is #GP(0) before anything is pushed.
+    /// A 64-bit near CALL returning to `next`: a non-canonical target is #GP(0) before
+    /// anything is pushed.
     @_transparent
-    func nearCall(_ target: UInt64, _ length: UInt8) throws(CPUException) {
+    func nearCall(_ target: UInt64, returnTo next: UInt64) throws(CPUException) {
         guard isCanonical(target) else { throw .generalProtection(0) }
-        try push64(state.rip &+ UInt64(length))
+        try push64(next)
         state.rip = target
     }
 

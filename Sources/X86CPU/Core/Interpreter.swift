@@ -196,7 +196,11 @@ public final class CPU<Memory: CPUMemory> {
     /// wrote, whether the instruction completed or faulted.
     @inline(__always) func executeAndRetire(_ entry: UnsafeMutablePointer<DecodedInstruction>) throws(CPUException) {
         defer { if state.invalidationPending { applyCodeWrites() } }
-        if try !executeFast(fastForm(entry)) { try execute(entry) }
+        if entry.pointee.fast.kind == .none {
+            try execute(entry)
+        } else {
+            _ = try executeFast(fastForm(entry), at: entry.pointee.rip)
+        }
         state.retired &+= 1
     }
 
