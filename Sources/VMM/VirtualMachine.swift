@@ -498,7 +498,6 @@ public final class VirtualCPU {
 
     /// TLB statistics.
     public var tlbMisses: UInt64 { mmu.misses }
-    public var tlbAccesses: UInt64 { mmu.accesses }
     public var tlbFlushes: UInt64 { mmu.flushes }
     /// Decoded-instruction cache statistics: decodes (misses) and whole-cache drops.
     public var decodes: UInt64 { cpu.decodes }

@@ -120,7 +120,9 @@ extension CPU {
     /// instruction (one without a fast form) should be stepped next.
     @inline(never)
     func runBlock(_ first: Int, budget: UInt64) throws(CPUException) -> Bool {
-        var slot = first, budget = budget
+        // Instructions retired by the blocks run so far, added to `state.retired` on the way
+        // out (not block by block: a read-modify-write in memory per block chains them).
+        var slot = first, budget = budget, done: UInt64 = 0
         while true {
             let b = blocks + slot
             let count = Int(b.pointee.count)
@@ -128,7 +130,10 @@ extension CPU {
             let ops = operations(slot)
             // A block cut short at the budget computes every flag: the ones its later
             // instructions would have overwritten are what the next code sees.
-            if _slowPath(n < count) { return try runCut(ops, n) }
+            if _slowPath(n < count) {
+                state.retired &+= done
+                return try runCut(ops, n)
+            }
             // The RIP of the instruction running: in a register until the block ends, an
             // instruction throws, or a branch writes it.
             var rip = b.pointee.rip, i = 0, jumped = false
@@ -138,7 +143,7 @@ extension CPU {
                     jumped = try executeFast(f, at: rip, inBlock: true)
                 } catch {
                     state.rip = rip
-                    state.retired &+= UInt64(i)
+                    state.retired &+= done &+ UInt64(i)
                     throw error
                 }
                 rip &+= UInt64(f.pointee.length)
@@ -146,19 +151,25 @@ extension CPU {
                 // A store into decoded code: what follows may be stale.
                 if _slowPath(state.invalidationPending) {
                     if !jumped { state.rip = rip }
-                    state.retired &+= UInt64(i)
+                    state.retired &+= done &+ UInt64(i)
                     applyCodeWrites()
                     return false
                 }
             }
             if !jumped { state.rip = rip }
-            state.retired &+= UInt64(n)
-            if b.pointee.tailGeneral { return UInt64(n) < budget }
+            done &+= UInt64(n)
+            if b.pointee.tailGeneral {
+                state.retired &+= done
+                return UInt64(n) < budget
+            }
             budget &-= UInt64(n)
             // The next block, if it is ready.
             let next = jumped ? state.rip : rip
             slot = blockSlot(next)
-            guard budget != 0, blocks[slot].rip == next, blocks[slot].key == state.codeKey else { return false }
+            guard budget != 0, blocks[slot].rip == next, blocks[slot].key == state.codeKey else {
+                state.retired &+= done
+                return false
+            }
         }
     }
 }

@@ -49,9 +49,6 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     var seenGeneration: UInt64
     /// Statistics for `--stats`.
     public private(set) var misses: UInt64 = 0
-    /// Data accesses (reads and writes) made: with `misses`, the hit rate.
-    let accessCount = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
-    public var accesses: UInt64 { accessCount.pointee }
     public private(set) var flushes: UInt64 = 0
     /// One bit per host frame: the frame holds instructions the CPU has decoded. Such a frame
     /// never has a write entry in the TLB, so every store to it comes through `translate`,
@@ -70,7 +67,6 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         pages = .allocate(capacity: 3 * GuestMMU.entries)
         pages.initialize(repeating: nil, count: 3 * GuestMMU.entries)
         seenGeneration = pmap.generation
-        accessCount.initialize(to: 0)
         codeFrameWords = (host.capacity + 63) / 64
         codeFrames = .allocate(capacity: codeFrameWords)
         codeFrames.initialize(repeating: 0, count: codeFrameWords)
@@ -81,7 +77,6 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     deinit {
         detachedRegs.deallocate()
-        accessCount.deallocate()
         codeFrames.deallocate()
         largePageFirst.deallocate()
         largePageCount.deallocate()
@@ -142,7 +137,6 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     @inline(__always)
     public func read(_ address: UInt64, size: Int) throws(CPUException) -> UInt64 {
-        accessCount.pointee &+= 1
         if _slowPath(regs.pointee.rflags & Flag.ac != 0) { try checkAlignment(address, size) }
         if let p = hit(address, size, 0) { return load(p, size) }
         return try readSlow(address, size)
@@ -150,7 +144,6 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     @inline(__always)
     public func write(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
-        accessCount.pointee &+= 1
         if _slowPath(regs.pointee.rflags & Flag.ac != 0) { try checkAlignment(address, size) }
         if let p = hit(address, size, 1) { return storeValue(p, size, value) }
         try writeSlow(address, size, value)
@@ -403,7 +396,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     }
 
     /// The fraction of accesses that hit (misses over the instructions retired is the other view).
-    public func resetStatistics() { misses = 0; flushes = 0; accessCount.pointee = 0 }
+    public func resetStatistics() { misses = 0; flushes = 0 }
 }
 
 extension CPUState {
