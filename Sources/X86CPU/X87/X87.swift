@@ -118,11 +118,26 @@ extension CPU {
 
     /// A computed result as a register holds it: an unmasked overflow or underflow rebiases
     /// the exponent by 24576 (SDM vol. 1, 8.5.4-8.5.5).
-    func x87Result(_ r: FPRounded) -> Extended {
+    func x87Result(_ r: FPRounded, _ flags: inout FPFlags) -> Extended {
         var v = r.value
         if v.kind == .finite {
-            if r.overflowed && x87Environment.overflowUnmasked { v.exponent -= 24576 }
-            if r.tiny && x87Environment.underflowUnmasked { v.exponent += 24576 }
+            // FSCALE's exponent can lie beyond even the rescaled range: the result is then an
+            // infinity (rounded up) or a zero, inexact, as the host delivers it.
+            if r.overflowed && x87Environment.overflowUnmasked {
+                v.exponent -= 24576
+                if Int64(v.exponent) + Int64(FPFormat.extended.bias) >= 0x7FFF {
+                    flags.formUnion([.inexact, .roundedUp])
+                    return FPValue.infinity(v.sign).packExtended()
+                }
+            }
+            if r.tiny && x87Environment.underflowUnmasked {
+                v.exponent += 24576
+                if Int64(v.exponent) + Int64(FPFormat.extended.bias) < 1 {
+                    flags.insert(.inexact)
+                    flags.remove(.roundedUp)
+                    return FPValue.zero(v.sign).packExtended()
+                }
+            }
         }
         return v.packExtended()
     }

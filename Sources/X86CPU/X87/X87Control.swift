@@ -38,7 +38,7 @@ extension CPU {
             let e = Int64(x.exponent) + n
             let r = SoftFloat.round(sign: x.sign, exponent: Int32(clamping: e), sig: UInt128(x.significand) << 64,
                                     .extended, x87Environment, &flags)
-            result = x87Result(r)
+            result = x87Result(r, &flags)
         }
         if x87Signal(flags) { setST(0, result) }
     }
@@ -154,7 +154,7 @@ extension CPU {
                 // value = r·2^(exponent − 63) = (r << 64)·2^(exponent − 127).
                 let rounded = SoftFloat.round(sign: sign, exponent: Int32(exponent), sig: r << 64, .extended,
                                               x87Environment, &flags)
-                result = x87Result(rounded)
+                result = x87Result(rounded, &flags)
             }
         }
         if x87Signal(flags) {

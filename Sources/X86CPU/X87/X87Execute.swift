@@ -324,7 +324,7 @@ extension CPU {
         if let nan = x87NaN(a, b, &flags) {
             result = nan.packExtended()
         } else {
-            result = x87Result(SoftFloat.arithmetic(laneOp, a, b, x87Precision, x87Environment, &flags))
+            result = x87Result(SoftFloat.arithmetic(laneOp, a, b, x87Precision, x87Environment, &flags), &flags)
         }
         if x87Signal(flags) {
             setST(dest, result)
@@ -351,7 +351,7 @@ extension CPU {
             if let nan = x87NaN(v, .zero(false), &flags) {
                 result = nan.packExtended()
             } else if v.kind == .finite && !v.sign {
-                result = x87Result(SoftFloat.squareRootFinite(v, x87Precision, x87Environment, &flags))
+                result = x87Result(SoftFloat.squareRootFinite(v, x87Precision, x87Environment, &flags), &flags)
             } else {
                 result = SoftFloat.squareRoot(v, x87Precision, x87Environment, &flags).packExtended()
             }

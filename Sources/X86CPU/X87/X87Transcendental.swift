@@ -61,7 +61,7 @@ extension CPU {
             }
         }
         let env = x87Environment
-        func round(_ w: Wide) -> Extended { x87Result(w.rounded(.extended, env, &flags)) }
+        func round(_ w: Wide) -> Extended { x87Result(w.rounded(.extended, env, &flags), &flags) }
         var first: Extended, second: Extended? = nil
         switch op {
         case .f2xm1:
@@ -119,7 +119,7 @@ extension CPU {
     func binaryTranscendental(_ op: Op, x: FPValue, y: FPValue, _ flags: inout FPFlags) -> Extended {
         if let nan = x87NaN(y, x, &flags) { return nan.packExtended() }
         let env = x87Environment
-        func round(_ w: Wide) -> Extended { x87Result(w.rounded(.extended, env, &flags)) }
+        func round(_ w: Wide) -> Extended { x87Result(w.rounded(.extended, env, &flags), &flags) }
         func signed(_ v: FPValue, _ negative: Bool) -> Extended { FPValue(kind: v.kind, sign: negative, exponent: v.exponent, significand: v.significand).packExtended() }
         let zero = FPValue.zero(false), infinity = FPValue.infinity(false)
         switch op {
