@@ -25,10 +25,14 @@ struct Block {
     var key: UInt64 = 0
     /// The frames of the first and last byte the block decoded (its tail instruction's included).
     var frame0: UInt64 = ~0, frame1: UInt64 = ~0
+    /// Where its fast forms are in `CPU.blockOps`.
+    var ops: UInt32 = 0
     /// Where its last byte is, from `rip`.
-    var lastByte: UInt32 = 0
+    var lastByte: UInt16 = 0
+    /// The bytes of its fast forms: where the block ends when its branch is not taken.
+    var bytes: UInt16 = 0
     /// Fast forms in the block.
-    var count: UInt16 = 0
+    var count: UInt8 = 0
     /// The instruction after the last fast form has none: the run loop steps it next.
     var tailGeneral = false
 }
@@ -36,7 +40,10 @@ struct Block {
 extension CPU {
     static var blockSlots: Int { 16384 }
     static var blockCapacity: Int { 32 }
-    static var blockOpBytes: Int { blockSlots * blockCapacity * MemoryLayout<FastForm>.stride }
+    /// Fast forms the blocks share: built blocks take the next ones (so that a hot loop's
+    /// blocks sit together in the host's caches), and all blocks are dropped when they run out.
+    static var blockOpCapacity: Int { 1 << 17 }
+    static var blockOpBytes: Int { blockOpCapacity * MemoryLayout<FastForm>.stride }
 
     @inline(__always) func blockSlot(_ rip: UInt64) -> Int {
         Int(truncatingIfNeeded: rip ^ (rip >> 12)) & (CPU.blockSlots - 1)
@@ -44,9 +51,23 @@ extension CPU {
 
     @inline(__always) func blockEntry(_ rip: UInt64) -> UnsafeMutablePointer<Block> { blocks + blockSlot(rip) }
 
-    /// The instructions of the block in `slot` (their `flags` decided for the block).
-    @inline(__always) func operations(_ slot: Int) -> UnsafeMutablePointer<FastForm> {
-        blockOps + slot &* CPU.blockCapacity
+    /// The fast forms of block `b` (their `flags` decided for the block).
+    @inline(__always) func operations(_ b: UnsafePointer<Block>) -> UnsafeMutablePointer<FastForm> {
+        blockOps + Int(b.pointee.ops)
+    }
+
+    /// Drops every block (and with them the fast forms they took).
+    func dropBlocks() {
+        for i in 0..<CPU.blockSlots { blocks[i] = Block() }
+        blockOpsUsed = 0
+    }
+
+    /// The RIP of a block's instruction `i` (`i` = `count`: where its fast forms end).
+    func rip(_ b: UnsafePointer<Block>, instruction i: Int) -> UInt64 {
+        let ops = operations(b)
+        var rip = b.pointee.rip
+        for k in 0..<i { rip &+= UInt64(ops[k].length) }
+        return rip
     }
 
     /// Makes `b` the valid block at `rip` (64-bit mode: RIP is the linear address): the block it
@@ -67,7 +88,8 @@ extension CPU {
         }
         blocksBuilt &+= 1
         b.pointee = Block()
-        let ops = operations(slot)
+        if blockOpsUsed + CPU.blockCapacity > CPU.blockOpCapacity { dropBlocks() }
+        let ops = blockOps + blockOpsUsed
         var block = Block()
         var r = rip, n = 0
         while n < CPU.blockCapacity {
@@ -86,7 +108,7 @@ extension CPU {
             }
             if n == 0 { block.frame0 = e.pointee.frame0 }
             block.frame1 = e.pointee.frame1
-            block.lastByte = UInt32(truncatingIfNeeded: r &- rip) &+ UInt32(e.pointee.length) &- 1
+            block.lastByte = UInt16(truncatingIfNeeded: r &- rip) &+ UInt16(e.pointee.length) &- 1
             let kind = e.pointee.fast.kind
             if kind == .none {
                 block.tailGeneral = true
@@ -106,7 +128,10 @@ extension CPU {
             ops[i].flags = live || !writes || ops[i].kind.stores
             live = reads || (live && !writes)
         }
-        block.count = UInt16(n)
+        block.count = UInt8(n)
+        block.ops = UInt32(blockOpsUsed)
+        block.bytes = UInt16(truncatingIfNeeded: r &- rip)
+        blockOpsUsed += n
         block.rip = rip
         block.key = state.codeKey
         b.pointee = block
@@ -126,45 +151,44 @@ extension CPU {
         while true {
             let b = blocks + slot
             let count = Int(b.pointee.count)
-            let n = UInt64(count) <= budget ? count : Int(truncatingIfNeeded: budget)
-            let ops = operations(slot)
+            let ops = operations(b)
             // A block cut short at the budget computes every flag: the ones its later
             // instructions would have overwritten are what the next code sees.
-            if _slowPath(n < count) {
+            if _slowPath(UInt64(count) > budget) {
                 state.retired &+= done
-                return try runCut(ops, n)
+                return try runCut(ops, Int(truncatingIfNeeded: budget))
             }
-            // The RIP of the instruction running: in a register until the block ends, an
-            // instruction throws, or a branch writes it.
-            var rip = b.pointee.rip, i = 0, jumped = false
-            while i < n {
-                let f = ops + i
+            // No fast form but a branch reads RIP: it is written when the block ends, an
+            // instruction throws, or a branch writes it; only a store tells the loop anything
+            // (when it went into decoded code).
+            var i = 0, exit: UInt8 = 0
+            while i < count {
                 do throws(CPUException) {
-                    jumped = try executeFast(f, at: rip, inBlock: true)
+                    exit = try executeFast(ops + i, at: 0, inBlock: true)
                 } catch {
-                    state.rip = rip
+                    state.rip = rip(b, instruction: i)
                     state.retired &+= done &+ UInt64(i)
                     throw error
                 }
-                rip &+= UInt64(f.pointee.length)
                 i &+= 1
-                // A store into decoded code: what follows may be stale.
-                if _slowPath(state.invalidationPending) {
-                    if !jumped { state.rip = rip }
-                    state.retired &+= done &+ UInt64(i)
-                    applyCodeWrites()
-                    return false
-                }
+                if _slowPath(exit != 0) { break }
             }
-            if !jumped { state.rip = rip }
-            done &+= UInt64(n)
+            // What follows a store into decoded code may be stale.
+            if _slowPath(exit & FastExit.codeWritten != 0) {
+                if exit & FastExit.jumped == 0 { state.rip = rip(b, instruction: i) }
+                state.retired &+= done &+ UInt64(i)
+                applyCodeWrites()
+                return false
+            }
+            let next = exit == 0 ? b.pointee.rip &+ UInt64(b.pointee.bytes) : state.rip
+            if exit == 0 { state.rip = next }
+            done &+= UInt64(count)
             if b.pointee.tailGeneral {
                 state.retired &+= done
-                return UInt64(n) < budget
+                return UInt64(count) < budget
             }
-            budget &-= UInt64(n)
+            budget &-= UInt64(count)
             // The next block, if it is ready.
-            let next = jumped ? state.rip : rip
             slot = blockSlot(next)
             guard budget != 0, blocks[slot].rip == next, blocks[slot].key == state.codeKey else {
                 state.retired &+= done

@@ -134,6 +134,14 @@ enum FastKind: UInt8 {
     case bswap, cdqe, cqo
 }
 
+/// What running a fast form tells the block it belongs to (`CPU.executeFast`'s result, bits).
+enum FastExit {
+    /// It wrote RIP (a branch taken).
+    static let jumped: UInt8 = 1
+    /// It stored into decoded code: what follows may be stale.
+    static let codeWritten: UInt8 = 2
+}
+
 /// The commonest instruction shapes, resolved at decode so that executing them needs no
 /// operand resolution and one dispatch: register, immediate and (in 64-bit mode) memory forms
 /// of the ALU family, MOV, MOVZX/MOVSX, LEA, INC/DEC/NOT/NEG, shifts and rotates, IMUL/MUL,
@@ -163,6 +171,13 @@ struct FastForm {
     var address = FastAddress()
 
     static let none = FastForm()
+
+    /// CALL's return address, kept where a memory operand would be (a form belongs to the
+    /// instruction at one RIP, so the address after it is a constant).
+    var returnAddress: UInt64 {
+        @inline(__always) get { address.displacement }
+        set { address.displacement = newValue }
+    }
 
     init() {}
 
@@ -317,6 +332,7 @@ struct FastForm {
             } else if let (r, size) = gpr(operands[0]), size == 8 {
                 self = FastForm(.callReg, s: r)
             }
+            returnAddress = rip &+ UInt64(ins.length)
         case .ret:
             guard bits64, ins.operandSize == 8, operands.isEmpty else { return }
             self = FastForm(.ret)
@@ -382,20 +398,22 @@ extension CPU {
 
     /// Runs a fast form (not `.none`) of the instruction at `rip`, the current RIP. Same
     /// semantics as the general path (the host comparison runs both: cpu-check steps each
-    /// case through `step`). True when it wrote RIP (a branch taken); otherwise it moved RIP
-    /// past the instruction, or with `inBlock` left RIP alone: `runBlock` keeps the RIP of
-    /// straight-line code in a register and writes it when the block ends or an
-    /// instruction throws.
+    /// case through `step`). Returns `FastExit` bits: `jumped` when it wrote RIP (a branch
+    /// taken); otherwise it moved RIP past the instruction, or with `inBlock` left RIP alone
+    /// (`runBlock` writes RIP when the block ends or an instruction throws; no form but a
+    /// branch reads it: CALL's return address is part of its form). `codeWritten` after a
+    /// store into decoded code.
     ///
     /// `f.flags` false: no later instruction reads the flags this one writes before another
     /// overwrites them (decided for a block), so only its result is computed, unless
     /// `allFlags` (a block cut short).
     @inline(__always)
     func executeFast(_ f: UnsafePointer<FastForm>, at rip: UInt64, inBlock: Bool = false,
-                     allFlags: Bool = false) throws(CPUException) -> Bool {
+                     allFlags: Bool = false) throws(CPUException) -> UInt8 {
         let g = state.gpr
         let d = Int(f.pointee.d), s = Int(f.pointee.s)
         let flags = f.pointee.flags || allFlags
+        var exit: UInt8 = 0
         switch f.pointee.kind {
         case .none:
             preconditionFailure("no fast form")
@@ -450,8 +468,10 @@ extension CPU {
             if op.writesResult { setGPR(d, r, size) }
         case .aluMR:
             try aluMemory(f, gpr(s, f.pointee.size))
+            exit = codeWritten()
         case .aluMI:
             try aluMemory(f, f.pointee.imm)
+            exit = codeWritten()
         case .movRR:
             g[d] = f.pointee.size == 8 ? g[s] : g[s] & 0xFFFF_FFFF
         case .movRI:
@@ -472,10 +492,12 @@ extension CPU {
             let size = f.pointee.size
             let ea = try address(f, size)
             try store(ea, size: Int(size), value: gpr(s, size))
+            exit = codeWritten()
         case .storeImm:
             let size = f.pointee.size
             let ea = try address(f, size)
             try store(ea, size: Int(size), value: f.pointee.imm)
+            exit = codeWritten()
         case .lea:
             let a = effectiveAddress(f.pointee.address)
             g[d] = f.pointee.size == 8 ? a : a & 0xFFFF_FFFF
@@ -529,8 +551,10 @@ extension CPU {
             g[2] = hi
         case .push:
             try push64(g[s])
+            exit = codeWritten()
         case .pushImm:
             try push64(f.pointee.imm)
+            exit = codeWritten()
         case .pop:
             let sp = g[4]
             try checkCanonical(sp, 8, stack: true)
@@ -538,12 +562,12 @@ extension CPU {
             g[4] = sp &+ 8
             g[d] = v
         case .call:
-            try nearCall(f.pointee.imm, returnTo: rip &+ UInt64(f.pointee.length))
-            return true
+            try nearCall(f.pointee.imm, returnTo: f.pointee.returnAddress)
+            return FastExit.jumped | codeWritten()
         case .callReg:
             // The target is read before the push (CALL RSP jumps to RSP's old value).
-            try nearCall(g[s], returnTo: rip &+ UInt64(f.pointee.length))
-            return true
+            try nearCall(g[s], returnTo: f.pointee.returnAddress)
+            return FastExit.jumped | codeWritten()
         case .ret:
             let sp = g[4]
             try checkCanonical(sp, 8, stack: true)
@@ -551,29 +575,29 @@ extension CPU {
             guard isCanonical(target) else { throw .generalProtection(0) }
             g[4] = sp &+ 8
             state.rip = target
-            return true
+            return FastExit.jumped
         case .jmp:
             try jump(f.pointee.imm)
-            return true
+            return FastExit.jumped
         case .jmpReg:
             try jump(g[s])
-            return true
-        case .jo: if try branch(0, f) { return true }
-        case .jno: if try branch(1, f) { return true }
-        case .jb: if try branch(2, f) { return true }
-        case .jae: if try branch(3, f) { return true }
-        case .je: if try branch(4, f) { return true }
-        case .jne: if try branch(5, f) { return true }
-        case .jbe: if try branch(6, f) { return true }
-        case .ja: if try branch(7, f) { return true }
-        case .js: if try branch(8, f) { return true }
-        case .jns: if try branch(9, f) { return true }
-        case .jp: if try branch(10, f) { return true }
-        case .jnp: if try branch(11, f) { return true }
-        case .jl: if try branch(12, f) { return true }
-        case .jge: if try branch(13, f) { return true }
-        case .jle: if try branch(14, f) { return true }
-        case .jg: if try branch(15, f) { return true }
+            return FastExit.jumped
+        case .jo: if try branch(0, f) { return FastExit.jumped }
+        case .jno: if try branch(1, f) { return FastExit.jumped }
+        case .jb: if try branch(2, f) { return FastExit.jumped }
+        case .jae: if try branch(3, f) { return FastExit.jumped }
+        case .je: if try branch(4, f) { return FastExit.jumped }
+        case .jne: if try branch(5, f) { return FastExit.jumped }
+        case .jbe: if try branch(6, f) { return FastExit.jumped }
+        case .ja: if try branch(7, f) { return FastExit.jumped }
+        case .js: if try branch(8, f) { return FastExit.jumped }
+        case .jns: if try branch(9, f) { return FastExit.jumped }
+        case .jp: if try branch(10, f) { return FastExit.jumped }
+        case .jnp: if try branch(11, f) { return FastExit.jumped }
+        case .jl: if try branch(12, f) { return FastExit.jumped }
+        case .jge: if try branch(13, f) { return FastExit.jumped }
+        case .jle: if try branch(14, f) { return FastExit.jumped }
+        case .jg: if try branch(15, f) { return FastExit.jumped }
         case .nop:
             break
         case .setcc:
@@ -602,7 +626,12 @@ extension CPU {
             g[2] = g[0] & (1 << 63) != 0 ? ~0 : 0
         }
         if !inBlock { state.rip = rip &+ UInt64(f.pointee.length) }
-        return false
+        return exit
+    }
+
+    /// `FastExit.codeWritten` when a store just went into decoded code.
+    @inline(__always) func codeWritten() -> UInt8 {
+        state.invalidationPending ? FastExit.codeWritten : 0
     }
 
     /// A 64-bit ALU operation on register `d` (CMP and TEST only set the flags).

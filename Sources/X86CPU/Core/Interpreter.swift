@@ -46,9 +46,10 @@ public final class CPU<Memory: CPUMemory> {
     public internal(set) var codeWrites: UInt64 = 0
     static var codePageSlots: Int { 256 }
     /// Straight-line runs of fast forms by starting RIP (direct-mapped; Blocks.swift), and their
-    /// operations: block `i` holds `blockCapacity` slots from `blockOps + i * blockCapacity`.
+    /// fast forms, each block's together, taken in order: the first `blockOpsUsed` are in use.
     let blocks: UnsafeMutablePointer<Block>
     let blockOps: UnsafeMutablePointer<FastForm>
+    var blockOpsUsed = 0
 
     /// CPUID's answers and the deterministic time and entropy sources. The monitor may
     /// change it (per-vCPU CPUID configuration) before or between runs.
@@ -149,7 +150,7 @@ public final class CPU<Memory: CPUMemory> {
         blocks.initialize(repeating: Block(), count: CPU.blockSlots)
         let opsMapped = mmap(nil, CPU.blockOpBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         precondition(opsMapped != MAP_FAILED, "no memory for the blocks' operations")
-        blockOps = opsMapped!.bindMemory(to: FastForm.self, capacity: CPU.blockSlots * CPU.blockCapacity)
+        blockOps = opsMapped!.bindMemory(to: FastForm.self, capacity: CPU.blockOpCapacity)
         cacheEntry(0).pointee = .empty
         memory.attach(state)
     }
@@ -331,7 +332,7 @@ public final class CPU<Memory: CPUMemory> {
         state.refreshCodeKey()
         for i in 0..<CPU.cacheSize { cache[i] = .empty }
         for i in 0..<CPU.codePageSlots { codePages[i] = ~0 }
-        for i in 0..<CPU.blockSlots { blocks[i] = Block() }
+        dropBlocks()
     }
 
     /// Called for every store the CPU makes: a store into a page holding decoded code drops the
