@@ -4,11 +4,13 @@ import X86
 /// (`CPU.runBlock`) without a per-instruction cache lookup or a per-instruction look at the
 /// run loop's conditions.
 ///
-/// A block ends after a branch (CALL, RET, JMP, Jcc, direct or through a register), before an instruction without a fast
-/// form (which `tailGeneral` says the run loop steps right after the block), before an
-/// instruction that could reach into the next page, or at `CPU.blockCapacity` instructions.
-/// Only the first instruction may cross a page: decoding ahead never fetches from a page the
-/// guest has not reached, so it walks no page table the per-instruction path would not.
+/// A block ends after an unconditional branch (CALL, RET, JMP, direct or through a register),
+/// before an instruction without a fast form (which `tailGeneral` says the run loop steps
+/// right after the block), before an instruction that could reach into the next page, or at
+/// `CPU.blockCapacity` instructions. It goes on past a Jcc (the code after it, run when it is
+/// not taken): a Jcc taken leaves the block there. Only the first instruction may cross a
+/// page: decoding ahead never fetches from a page the guest has not reached, so it walks no
+/// page table the per-instruction path would not.
 ///
 /// What a block does is exactly what stepping its instructions one by one does: RIP is
 /// written where anything can see it (when an instruction throws, after a store into decoded
@@ -117,7 +119,8 @@ extension CPU {
             ops[n] = e.pointee.fast
             n += 1
             r &+= UInt64(e.pointee.length)
-            if kind.endsBlock { break }
+            // A Jcc not taken goes on in the block; one taken leaves it.
+            if kind.endsBlock && !kind.isJcc { break }
         }
         // Which flags are live, from the block's end (where the next code may read them all)
         // back: an instruction that writes them all without reading any kills them.
@@ -161,33 +164,43 @@ extension CPU {
             // No fast form but a branch reads RIP: it is written when the block ends, an
             // instruction throws, or a branch writes it; only a store tells the loop anything
             // (when it went into decoded code).
-            var i = 0, exit: UInt8 = 0
-            while i < count {
+            var f = ops, exit: UInt8 = 0
+            let end = ops + count
+            while f < end {
                 do throws(CPUException) {
-                    exit = try executeFast(ops + i, at: 0, inBlock: true)
+                    exit = try executeFast(f, at: 0, inBlock: true)
                 } catch {
+                    let i = f - ops
                     state.rip = rip(b, instruction: i)
                     state.retired &+= done &+ UInt64(i)
                     throw error
                 }
-                i &+= 1
+                f += 1
                 if _slowPath(exit != 0) { break }
             }
             // What follows a store into decoded code may be stale.
             if _slowPath(exit & FastExit.codeWritten != 0) {
+                let i = f - ops
                 if exit & FastExit.jumped == 0 { state.rip = rip(b, instruction: i) }
                 state.retired &+= done &+ UInt64(i)
                 applyCodeWrites()
                 return false
             }
-            let next = exit == 0 ? b.pointee.rip &+ UInt64(b.pointee.bytes) : state.rip
-            if exit == 0 { state.rip = next }
-            done &+= UInt64(count)
-            if b.pointee.tailGeneral {
-                state.retired &+= done
-                return UInt64(count) < budget
+            // A Jcc taken before the block's end leaves it there.
+            let executed = UInt64(f - ops)
+            done &+= executed
+            let next: UInt64
+            if exit == 0 {
+                next = b.pointee.rip &+ UInt64(b.pointee.bytes)
+                state.rip = next
+                if b.pointee.tailGeneral {
+                    state.retired &+= done
+                    return executed < budget
+                }
+            } else {
+                next = state.rip
             }
-            budget &-= UInt64(count)
+            budget &-= executed
             // The next block, if it is ready.
             slot = blockSlot(next)
             guard budget != 0, blocks[slot].rip == next, blocks[slot].key == state.codeKey else {
@@ -205,15 +218,16 @@ extension CPU {
     @inline(never)
     func runCut(_ ops: UnsafeMutablePointer<FastForm>, _ n: Int) throws(CPUException) -> Bool {
         for i in 0..<n {
+            let exit: UInt8
             do throws(CPUException) {
-                _ = try executeFast(ops + i, at: state.rip, allFlags: true)
+                exit = try executeFast(ops + i, at: state.rip, allFlags: true)
             } catch {
                 state.retired &+= UInt64(i)
                 throw error
             }
-            if _slowPath(state.invalidationPending) {
+            if _slowPath(exit != 0) {
                 state.retired &+= UInt64(i + 1)
-                applyCodeWrites()
+                if exit & FastExit.codeWritten != 0 { applyCodeWrites() }
                 return false
             }
         }
@@ -239,11 +253,9 @@ extension FastForm {
         case .movRR, .movRI, .extend, .extendSigned, .lea, .nop, .bswap, .cdqe, .cqo, .not: (false, false)
         case .load, .loadSigned, .store, .storeImm, .push, .pushImm, .pop, .call, .callReg, .ret, .jmp, .jmpReg: (true, false)
         case .inc, .dec: (true, true)
-        case .shl64, .shr64, .sar64: (false, true)
+        case .shl64, .shr64, .sar64, .shift: (false, true)
         // Rotates write CF and OF only.
         case .rol64, .ror64, .rol32, .ror32: (true, true)
-        // Rotates leave SF, ZF, AF and PF.
-        case .shift: (op == .rol || op == .ror, true)
         case .imul, .imulImm, .mul, .neg: (false, true)
         case .jo, .jno, .jb, .jae, .je, .jne, .jbe, .ja, .js, .jns, .jp, .jnp, .jl, .jge, .jle, .jg,
              .setcc, .cmov, .cmovLoad: (true, false)
@@ -265,9 +277,11 @@ extension FastKind {
     /// A branch: the block ends after it.
     var endsBlock: Bool {
         switch self {
-        case .call, .callReg, .ret, .jmp, .jmpReg, .jo, .jno, .jb, .jae, .je, .jne, .jbe, .ja, .js, .jns, .jp, .jnp,
-             .jl, .jge, .jle, .jg: true
-        default: false
+        case .call, .callReg, .ret, .jmp, .jmpReg: true
+        default: isJcc
         }
     }
+
+    /// One of the Jcc kinds.
+    var isJcc: Bool { (FastKind.jo.rawValue...FastKind.jg.rawValue).contains(rawValue) }
 }

@@ -115,7 +115,8 @@ enum FastKind: UInt8 {
     /// SHL/SHR/SAR of a 64-bit register, ROL/ROR of a 64- or 32-bit one, by a constant (`x`:
     /// the masked count, not 0).
     case shl64, shr64, sar64, rol64, ror64, rol32, ror32
-    /// The other shifts and rotates by a constant (`op`, `x`), and by CL (`op`).
+    /// SHL/SHR/SAR of a 32-bit register by a constant (`op`, `x`), and the shifts and rotates
+    /// of 32- and 64-bit registers by CL (`op`, `size`).
     case shift, shiftCL
     /// IMUL `d`, `s` (and `imm`); MUL `s` into RDX:RAX or EDX:EAX. `size` 4 or 8.
     case imul, imulImm, mul
@@ -377,14 +378,53 @@ extension CPU {
         }
     }
 
-    /// The linear address of a resolved memory operand for a `size`-byte access, checked for
-    /// canonical form (#SS through RSP/RBP, #GP otherwise).
-    @_transparent func address(_ f: UnsafePointer<FastForm>, _ size: UInt8) throws(CPUException) -> UInt64 {
+    /// The linear address of a resolved memory operand, not yet checked for canonical form
+    /// (`readData` and `writeData` check it when the TLB cannot serve the access).
+    @inline(__always) func linear(_ f: UnsafePointer<FastForm>) -> UInt64 {
         let a = f.pointee.address
-        var ea = effectiveAddress(a)
-        if a.segment != 0 { ea &+= state.segmentBase(Int(a.segment)) }
-        try checkCanonical(ea, Int(size), stack: a.stack)
-        return ea
+        let ea = effectiveAddress(a)
+        return a.segment != 0 ? ea &+ state.segmentBase(Int(a.segment)) : ea
+    }
+
+    /// A fast form's data read of `size` bytes at linear `ea`: from the TLB when it holds the
+    /// page (then canonical: `CPUMemory.probe`), otherwise checked (a non-canonical address is
+    /// #SS through RSP or RBP, #GP otherwise) and read through the memory's slow path.
+    @inline(__always) func readData(_ ea: UInt64, _ size: Int, stack: Bool) throws(CPUException) -> UInt64 {
+        if let p = memory.probe(ea, size, 0) { return loadLittle(p, size) }
+        return try readDataSlow(ea, size, stack)
+    }
+
+    @inline(__always) func readData(_ ea: UInt64, _ size: Int, _ f: UnsafePointer<FastForm>) throws(CPUException) -> UInt64 {
+        try readData(ea, size, stack: f.pointee.address.stack)
+    }
+
+    /// A 64-bit read from the stack.
+    @inline(__always) func readStack(_ sp: UInt64) throws(CPUException) -> UInt64 {
+        try readData(sp, 8, stack: true)
+    }
+
+    @inline(never) func readDataSlow(_ ea: UInt64, _ size: Int, _ stack: Bool) throws(CPUException) -> UInt64 {
+        try checkCanonical(ea, size, stack: stack)
+        return try memory.read(ea, size: size)
+    }
+
+    /// A fast form's data write, as `readData` reads.
+    @inline(__always) func writeData(_ ea: UInt64, _ size: Int, _ v: UInt64, stack: Bool) throws(CPUException) {
+        if let p = memory.probe(ea, size, 1) {
+            storeLittle(p, size, v)
+            noteStore(ea, size)
+        } else {
+            try writeDataSlow(ea, size, v, stack)
+        }
+    }
+
+    @inline(__always) func writeData(_ ea: UInt64, _ size: Int, _ v: UInt64, _ f: UnsafePointer<FastForm>) throws(CPUException) {
+        try writeData(ea, size, v, stack: f.pointee.address.stack)
+    }
+
+    @inline(never) func writeDataSlow(_ ea: UInt64, _ size: Int, _ v: UInt64, _ stack: Bool) throws(CPUException) {
+        try checkCanonical(ea, size, stack: stack)
+        try store(ea, size: size, value: v)
     }
 
     /// The effective address (the offset, before any segment base).
@@ -463,7 +503,7 @@ extension CPU {
             if op.writesResult { setGPR(d, r, size) }
         case .aluRM:
             let size = f.pointee.size, op = f.pointee.op
-            let v = try memory.read(try address(f, size), size: Int(size))
+            let v = try readData(linear(f), Int(size), f)
             let r = alu(op.mnemonic, gpr(d, size), v, size)
             if op.writesResult { setGPR(d, r, size) }
         case .aluMR:
@@ -478,10 +518,10 @@ extension CPU {
             g[d] = f.pointee.imm
         case .load:
             let size = f.pointee.size, from = f.pointee.x
-            setGPR(d, try memory.read(try address(f, from), size: Int(from)), size)
+            setGPR(d, try readData(linear(f), Int(from), f), size)
         case .loadSigned:
             let from = f.pointee.x
-            let v = try memory.read(try address(f, from), size: Int(from))
+            let v = try readData(linear(f), Int(from), f)
             setGPR(d, signExtend(v, Int(from)), f.pointee.size)
         case .extend:
             setGPR(d, gpr(s, f.pointee.x), f.pointee.size)
@@ -490,13 +530,11 @@ extension CPU {
             setGPR(d, signExtend(gpr(s, from), Int(from)), f.pointee.size)
         case .store:
             let size = f.pointee.size
-            let ea = try address(f, size)
-            try store(ea, size: Int(size), value: gpr(s, size))
+            try writeData(linear(f), Int(size), gpr(s, size), f)
             exit = codeWritten()
         case .storeImm:
             let size = f.pointee.size
-            let ea = try address(f, size)
-            try store(ea, size: Int(size), value: f.pointee.imm)
+            try writeData(linear(f), Int(size), f.pointee.imm, f)
             exit = codeWritten()
         case .lea:
             let a = effectiveAddress(f.pointee.address)
@@ -526,8 +564,7 @@ extension CPU {
         case .ror32:
             g[d] = rotate(left: false, g[d] & 0xFFFF_FFFF, UInt64(f.pointee.x), 4, flags: flags)
         case .shift:
-            let size = f.pointee.size, op = f.pointee.op.mnemonic, a = gpr(d, size), c = UInt64(f.pointee.x)
-            setGPR(d, op == .rol || op == .ror ? shiftResult(op, a, c, Int(size)) : shift(op, a, c, Int(size), flags: flags), size)
+            g[d] = shift(f.pointee.op.mnemonic, g[d] & 0xFFFF_FFFF, UInt64(f.pointee.x), 4, flags: flags)
         case .shiftCL:
             let size = f.pointee.size, op = f.pointee.op.mnemonic
             let c = g[1] & (size == 8 ? 0x3F : 0x1F), a = gpr(d, size)
@@ -557,8 +594,7 @@ extension CPU {
             exit = codeWritten()
         case .pop:
             let sp = g[4]
-            try checkCanonical(sp, 8, stack: true)
-            let v = try memory.read(sp, size: 8)
+            let v = try readStack(sp)
             g[4] = sp &+ 8
             g[d] = v
         case .call:
@@ -570,8 +606,7 @@ extension CPU {
             return FastExit.jumped | codeWritten()
         case .ret:
             let sp = g[4]
-            try checkCanonical(sp, 8, stack: true)
-            let target = try memory.read(sp, size: 8)
+            let target = try readStack(sp)
             guard isCanonical(target) else { throw .generalProtection(0) }
             g[4] = sp &+ 8
             state.rip = target
@@ -609,7 +644,7 @@ extension CPU {
         case .cmovLoad:
             // The source is read (and can fault) whether or not the move happens.
             let size = f.pointee.size
-            let loaded = try memory.read(try address(f, size), size: Int(size))
+            let loaded = try readData(linear(f), Int(size), f)
             let v = condition(Int(f.pointee.x)) ? loaded : g[d]
             g[d] = size == 8 ? v : v & 0xFFFF_FFFF
         case .not:
@@ -670,8 +705,7 @@ extension CPU {
     func push64(_ v: UInt64) throws(CPUException) {
         let g = state.gpr
         let sp = g[4] &- 8
-        try checkCanonical(sp, 8, stack: true)
-        try store(sp, size: 8, value: v)
+        try writeData(sp, 8, v, stack: true)
         g[4] = sp
     }
 
@@ -747,11 +781,31 @@ extension CPU {
     @inline(__always)
     func aluMemory(_ f: UnsafePointer<FastForm>, _ b: UInt64) throws(CPUException) {
         let size = f.pointee.size, op = f.pointee.op
-        let ea = try address(f, size)
-        let v = try memory.read(ea, size: Int(size))
+        let ea = linear(f)
+        let v = try readData(ea, Int(size), f)
         let saved = state.rflags
         let r = alu(op.mnemonic, v, b, size)
         if !op.writesResult { return }
-        do throws(CPUException) { try store(ea, size: Int(size), value: r) } catch { state.rflags = saved; throw error }
+        do throws(CPUException) { try writeData(ea, Int(size), r, f) } catch { state.rflags = saved; throw error }
+    }
+}
+
+/// `size` bytes at `p`, little-endian, zero-extended.
+@inline(__always) func loadLittle(_ p: UnsafeMutableRawPointer, _ size: Int) -> UInt64 {
+    switch size {
+    case 1: UInt64(p.load(as: UInt8.self))
+    case 2: UInt64(p.loadUnaligned(as: UInt16.self))
+    case 4: UInt64(p.loadUnaligned(as: UInt32.self))
+    default: p.loadUnaligned(as: UInt64.self)
+    }
+}
+
+/// The low `size` bytes of `v` to `p`.
+@inline(__always) func storeLittle(_ p: UnsafeMutableRawPointer, _ size: Int, _ v: UInt64) {
+    switch size {
+    case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: v), as: UInt8.self)
+    case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: v), as: UInt16.self)
+    case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: v), as: UInt32.self)
+    default: p.storeBytes(of: v, as: UInt64.self)
     }
 }

@@ -80,8 +80,10 @@ extension CPU {
     @_transparent
     func unsignedProduct(_ a: UInt64, _ b: UInt64, _ size: Int) -> (hi: UInt64, lo: UInt64) {
         if size == 8 {
-            let p = UInt128(a) &* UInt128(b)
-            return (UInt64(truncatingIfNeeded: p &>> 64), UInt64(truncatingIfNeeded: p))
+            // UInt128's transparent initializer: its generic ones and multipliedFullWidth
+            // stay calls inside the block loop, not a MUL.
+            let p = UInt128(_low: a, _high: 0) &* UInt128(_low: b, _high: 0)
+            return (p._high, p._low)
         }
         // Both fit in 32 bits: the product fits in 64.
         let full = (a & sizeMask(size)) &* (b & sizeMask(size))
@@ -94,8 +96,8 @@ extension CPU {
     func signedProduct(_ a: UInt64, _ b: UInt64, _ size: UInt8, flags: Bool = true) -> UInt64 {
         let x = Int64(bitPattern: signExtend(a, Int(size))), y = Int64(bitPattern: signExtend(b, Int(size)))
         if !flags { return UInt64(bitPattern: x &* y) & sizeMask(Int(size)) }
-        let p = Int128(x) &* Int128(y)
-        let hi = Int64(truncatingIfNeeded: p &>> 64), lo = UInt64(truncatingIfNeeded: p)
+        let p = Int128(_low: UInt64(bitPattern: x), _high: x >> 63) &* Int128(_low: UInt64(bitPattern: y), _high: y >> 63)
+        let hi = p._high, lo = p._low
         let r = lo & sizeMask(Int(size))
         let fits = size == 8 ? hi == Int64(bitPattern: lo) >> 63 : signExtend(r, Int(size)) == lo
         setMulFlags(!fits, r, Int(size))

@@ -12,26 +12,27 @@ public protocol NestedFaultResolver: AnyObject {
 /// A vCPU's memory: linear address -> (guest paging) -> GPA -> (nested pmap) -> host frame,
 /// with a TLB that caches the combined translation per 4 KiB page. Three direct-mapped
 /// arrays (read, write, fetch) of 32,768 entries each (128 MiB of pages, as QEMU's TLB grows
-/// to hold a large working set): tag = epoch · 2^46 + linear page (address bits 12-56, which
-/// tell canonical addresses apart) · 2 + user, and the host address of the page. A write entry
-/// exists only once a write walk set the guest's dirty bit and the nested entry allows writing,
-/// so a hit needs no further checks.
+/// to hold a large working set): tag = epoch · 2^53 + linear page (address bits 12-63) · 2 +
+/// user, and the host address of the page. A write entry exists only once a write walk set the
+/// guest's dirty bit and the nested entry allows writing, and no entry is made for a
+/// non-canonical address, so a hit needs no further checks: not even the canonical one (an
+/// access that stays in a page the TLB holds is canonical).
 ///
 /// Flushed by the guest's TLB operations (MOV CR3/CR0/CR4, INVLPG, mode changes) and when the
 /// pmap's generation moves (the kernel side removed or protected something), as bhyve's
 /// eptgen check does on VM entry. A full flush only moves the epoch (an entry of another
 /// epoch never matches), so a guest switching address spaces pays nothing per entry; every
-/// 2^18 - 1 flushes the tags are cleared and the epoch starts again.
+/// 2^11 - 1 flushes the tags are cleared and the epoch starts again.
 public final class GuestMMU: CPUMemory, GuestPageTables {
     public let pmap: Pmap
     public let host: HostPhysicalMemory
     public unowned let resolver: NestedFaultResolver
     unowned(unsafe) var state: CPUState! = nil
     static let entries = 32768
-    /// Linear-address bits 12-56 of a page (its tag, with the user bit below and the epoch above).
-    static let pageBits: UInt64 = (1 << 45) - 1
-    static let epochShift: UInt64 = 46
-    static let lastEpoch: UInt64 = (1 << 18) - 1
+    /// Linear-address bits 12-63 of a page (its tag, with the user bit below and the epoch above).
+    static let pageBits: UInt64 = (1 << 52) - 1
+    static let epochShift: UInt64 = 53
+    static let lastEpoch: UInt64 = (1 << 11) - 1
     /// The current epoch, shifted into place (tags of ~0 belong to the last epoch, never used).
     var epoch: UInt64 = 0
     /// The pages larger than 4 KiB that entries came from since the last full flush, by their
@@ -119,7 +120,9 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     /// 1 for a user access (CPL 3 and not an implicit supervisor access).
     @inline(__always) var userBit: UInt64 {
-        regs.pointee.cpl == 3 && regs.pointee.implicitSupervisor == 0 ? 1 : 0
+        // CPL 3 is both bits set (without a branch: the fast path computes it for every access).
+        let cpl = regs.pointee.cpl
+        return cpl & (cpl >> 1) & ~regs.pointee.implicitSupervisor & 1
     }
 
     @inline(__always) func tag(_ page: UInt64, _ user: UInt64) -> UInt64 {
@@ -135,36 +138,27 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         return pages[slot].unsafelyUnwrapped + Int(address & 0xFFF)
     }
 
+    /// The TLB's host address for a data access (0 read, 1 write) it can serve as it stands:
+    /// within one page, EFLAGS.AC clear (so no alignment check is due), and an entry for the
+    /// page, which is then canonical.
+    @inline(__always)
+    public func probe(_ address: UInt64, _ size: Int, _ kind: Int) -> UnsafeMutableRawPointer? {
+        if _slowPath(regs.pointee.rflags & Flag.ac != 0) { return nil }
+        return hit(address, size, kind)
+    }
+
     @inline(__always)
     public func read(_ address: UInt64, size: Int) throws(CPUException) -> UInt64 {
         if _slowPath(regs.pointee.rflags & Flag.ac != 0) { try checkAlignment(address, size) }
-        if let p = hit(address, size, 0) { return load(p, size) }
+        if let p = hit(address, size, 0) { return loadLittle(p, size) }
         return try readSlow(address, size)
     }
 
     @inline(__always)
     public func write(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
         if _slowPath(regs.pointee.rflags & Flag.ac != 0) { try checkAlignment(address, size) }
-        if let p = hit(address, size, 1) { return storeValue(p, size, value) }
+        if let p = hit(address, size, 1) { return storeLittle(p, size, value) }
         try writeSlow(address, size, value)
-    }
-
-    @inline(__always) func load(_ p: UnsafeMutableRawPointer, _ size: Int) -> UInt64 {
-        switch size {
-        case 1: UInt64(p.load(as: UInt8.self))
-        case 2: UInt64(p.loadUnaligned(as: UInt16.self))
-        case 4: UInt64(p.loadUnaligned(as: UInt32.self))
-        default: p.loadUnaligned(as: UInt64.self)
-        }
-    }
-
-    @inline(__always) func storeValue(_ p: UnsafeMutableRawPointer, _ size: Int, _ v: UInt64) {
-        switch size {
-        case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: v), as: UInt8.self)
-        case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: v), as: UInt16.self)
-        case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: v), as: UInt32.self)
-        default: p.storeBytes(of: v, as: UInt64.self)
-        }
     }
 
     // MARK: the slow path
@@ -180,7 +174,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     func readSlow(_ address: UInt64, _ size: Int) throws(CPUException) -> UInt64 {
         if !watchpoints.isEmpty { checkWatchpoints(address, size, write: false) }
         let first = 4096 - Int(address & 0xFFF)
-        if size <= first { return load(try translate(address, 0), size) }
+        if size <= first { return loadLittle(try translate(address, 0), size) }
         // Split across two pages: both translate before anything is read.
         let p0 = try translate(address, 0), p1 = try translate(address &+ UInt64(first), 0)
         var v: UInt64 = 0
@@ -195,7 +189,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     func writeSlow(_ address: UInt64, _ size: Int, _ value: UInt64) throws(CPUException) {
         if !watchpoints.isEmpty { checkWatchpoints(address, size, write: true) }
         let first = 4096 - Int(address & 0xFFF)
-        if size <= first { return storeValue(try translate(address, 1), size, value) }
+        if size <= first { return storeLittle(try translate(address, 1), size, value) }
         let p0 = try translate(address, 1), p1 = try translate(address &+ UInt64(first), 1)
         for i in 0..<size {
             let b = UInt8(truncatingIfNeeded: value >> UInt64(8 * i))
@@ -224,7 +218,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
             d.copyMemory(from: s, byteCount: count)
         } else {
             var i = 0
-            while i < count { storeValue(d + i, size, pattern); i += size }
+            while i < count { storeLittle(d + i, size, pattern); i += size }
         }
         return true
     }
@@ -261,7 +255,11 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
             throw .exit(.nestedFault(gpa: gpa, access: NestedAccess(rawValue: UInt8(kind))!, linear: address))
         }
         let page = address >> 12
-        if dependsOnAC || (kind != 2 && !watchpoints.isEmpty && watched(page)) { return hostPage + Int(address & 0xFFF) }
+        // No entry for a non-canonical address (none reaches here from the CPU's own checks):
+        // every entry's page is canonical, what `probe` relies on.
+        if dependsOnAC || (kind != 2 && !watchpoints.isEmpty && watched(page)) || !canonical(address) {
+            return hostPage + Int(address & 0xFFF)
+        }
         if kind == 1 {
             let (frame, word, bit) = codeFrameBit(hostPage)
             if codeFrames[word] & bit != 0 {
@@ -351,7 +349,12 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         }
     }
 
-    /// Drops the read, write and fetch entries of one linear page (bits 12-56).
+    /// Whether `address` is canonical under the current paging (57 bits with CR4.LA57).
+    func canonical(_ address: UInt64) -> Bool {
+        isCanonical(address, bits: state.cr4 & CR4Bit.la57 != 0 ? 57 : 48)
+    }
+
+    /// Drops the read, write and fetch entries of one linear page (bits 12-63).
     @inline(__always) func dropEntries(_ page: UInt64) {
         for kind in 0..<3 {
             let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))

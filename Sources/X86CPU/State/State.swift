@@ -213,6 +213,14 @@ public protocol CPUMemory: AnyObject {
     /// faults): the identity a decoded instruction is checked against after a TLB flush.
     /// Memories that track frames mark it as holding code.
     func codeFrame(_ address: UInt64) throws(CPUException) -> UInt64
+    /// The host address of a `size`-byte data access at `address` (0 read, 1 write) when the
+    /// memory can serve it at once with nothing left to check, the canonical check included;
+    /// nil sends it through `read` or `write`.
+    func probe(_ address: UInt64, _ size: Int, _ kind: Int) -> UnsafeMutableRawPointer?
+}
+
+extension CPUMemory {
+    public func probe(_ address: UInt64, _ size: Int, _ kind: Int) -> UnsafeMutableRawPointer? { nil }
 }
 
 extension CPUMemory {
