@@ -87,4 +87,66 @@ import X86Decoder
         }
         #expect(compared > 800 && faults > 200, "\(compared) comparisons, \(faults) faults")
     }
+
+    /// MOVs between registers fused into the operation that next overwrites their destination,
+    /// moved down past others (`CPU.fuseMoves`): random runs of register MOVs, ALU operations,
+    /// shifts, NOT, IMUL and Jcc on four registers, so that most MOVs find a taker, ended by a
+    /// JMP to itself (so that the block ends there and runs whole), must leave what stepping
+    /// them one at a time leaves: run whole, and cut at random budgets.
+    @Test(arguments: [UInt64(3), 4])
+    func fusedMovesRunAsStepsDo(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        for _ in 0..<400 {
+            let n = 2 + Int(random.next() % 30)
+            var code: [UInt8] = []
+            for _ in 0..<n { code += Self.registerInstruction(&random) }
+            code += [0xEB, 0xFE]
+            let gpr = (0..<4).map { _ in random.next() }
+            let rflags = 2 | random.next() & 0x8D5
+            func make() -> CPU<FlatMemory> {
+                let cpu = CPU(memory: FlatMemory(data: [], code: code), model: CPUModel(vendor: hostVendor))
+                for i in 0..<4 { cpu.state.gpr[i] = gpr[i] }
+                cpu.state.rflags = rflags
+                cpu.state.rip = FlatMemory.codeBase
+                return cpu
+            }
+            let stepped = make()
+            var after: [Seen] = []
+            for _ in 0...n {
+                _ = stepped.step()
+                after.append(Seen(stepped))
+            }
+            let reproducer = code.map { String($0, radix: 16) }.joined(separator: " ")
+            let whole = make()
+            #expect(whole.run(limit: UInt64(n + 1)) == .limit)
+            #expect(Seen(whole) == after[n], "run whole: \(reproducer)")
+            let cut = make()
+            var done = 0
+            while done <= n {
+                let budget = min(1 + Int(random.next() % 6), n + 1 - done)
+                _ = cut.run(limit: UInt64(budget))
+                done += budget
+                #expect(Seen(cut) == after[done - 1], "after \(done) instructions: \(reproducer)")
+                if Seen(cut) != after[done - 1] { return }
+            }
+        }
+    }
+
+    /// One instruction on RAX, RCX, RDX or RBX, 32- or 64-bit: MOV (most often), ADD-CMP with
+    /// a register or an immediate, ROL/ROR/SHL/SHR/SAR by a constant, NOT, IMUL, or a Jcc to
+    /// the next instruction.
+    static func registerInstruction(_ random: inout SplitMix64) -> [UInt8] {
+        let rex: [UInt8] = random.next() & 1 == 0 ? [0x48] : []
+        let d = UInt8(random.next() % 4), s = UInt8(random.next() % 4)
+        switch random.next() % 8 {
+        case 0, 1, 2: return rex + [0x89, 0xC0 | s << 3 | d]
+        case 3: return rex + [0x01 + 8 * UInt8(random.next() % 8), 0xC0 | s << 3 | d]
+        case 4: return rex + [0x83, 0xC0 | UInt8(random.next() % 8) << 3 | d, UInt8(truncatingIfNeeded: random.next())]
+        case 5:
+            let shifts: [UInt8] = [0, 1, 4, 5, 7]
+            return rex + [0xC1, 0xC0 | shifts[Int(random.next() % 5)] << 3 | d, UInt8(1 + random.next() % 31)]
+        case 6: return random.next() & 1 == 0 ? rex + [0xF7, 0xD0 | d] : rex + [0x0F, 0xAF, 0xC0 | d << 3 | s]
+        default: return [0x70 + UInt8(random.next() % 16), 0x00]
+        }
+    }
 }

@@ -27,14 +27,17 @@ struct Block {
     var key: UInt64 = 0
     /// The frames of the first and last byte the block decoded (its tail instruction's included).
     var frame0: UInt64 = ~0, frame1: UInt64 = ~0
-    /// Where its fast forms are in `CPU.blockOps`.
+    /// Where its fast forms are in `CPU.blockOps`: as run (`fuseMoves`), and as decoded, one
+    /// per instruction (what a block cut short at the budget runs).
     var ops: UInt32 = 0
+    var originals: UInt32 = 0
     /// Where its last byte is, from `rip`.
     var lastByte: UInt16 = 0
     /// The bytes of its fast forms: where the block ends when its branch is not taken.
     var bytes: UInt16 = 0
-    /// Fast forms in the block.
+    /// Fast forms in the block, and the instructions they retire (a fused pair is two).
     var count: UInt8 = 0
+    var instructions: UInt8 = 0
     /// The instruction after the last fast form has none: the run loop steps it next.
     var tailGeneral = false
 }
@@ -64,8 +67,8 @@ extension CPU {
         blockOpsUsed = 0
     }
 
-    /// The RIP of a block's instruction `i` (`i` = `count`: where its fast forms end).
-    func rip(_ b: UnsafePointer<Block>, instruction i: Int) -> UInt64 {
+    /// The RIP of a block's form `i` (`i` = `count`: where its fast forms end).
+    func rip(_ b: UnsafePointer<Block>, form i: Int) -> UInt64 {
         let ops = operations(b)
         var rip = b.pointee.rip
         for k in 0..<i { rip &+= UInt64(ops[k].length) }
@@ -90,7 +93,7 @@ extension CPU {
         }
         blocksBuilt &+= 1
         b.pointee = Block()
-        if blockOpsUsed + CPU.blockCapacity > CPU.blockOpCapacity { dropBlocks() }
+        if blockOpsUsed + 2 * CPU.blockCapacity > CPU.blockOpCapacity { dropBlocks() }
         let ops = blockOps + blockOpsUsed
         var block = Block()
         var r = rip, n = 0
@@ -131,10 +134,12 @@ extension CPU {
             ops[i].flags = live || !writes || ops[i].kind.stores
             live = reads || (live && !writes)
         }
-        block.count = UInt8(n)
-        block.ops = UInt32(blockOpsUsed)
+        block.originals = UInt32(blockOpsUsed)
+        block.instructions = UInt8(n)
+        block.ops = UInt32(blockOpsUsed + n)
+        block.count = UInt8(fuseMoves(ops, n, into: ops + n))
         block.bytes = UInt16(truncatingIfNeeded: r &- rip)
-        blockOpsUsed += n
+        blockOpsUsed += n + Int(block.count)
         block.rip = rip
         block.key = state.codeKey
         b.pointee = block
@@ -157,9 +162,9 @@ extension CPU {
             let ops = operations(b)
             // A block cut short at the budget computes every flag: the ones its later
             // instructions would have overwritten are what the next code sees.
-            if _slowPath(UInt64(count) > budget) {
+            if _slowPath(UInt64(b.pointee.instructions) > budget) {
                 state.retired &+= done
-                return try runCut(ops, Int(truncatingIfNeeded: budget))
+                return try runCut(blockOps + Int(b.pointee.originals), Int(truncatingIfNeeded: budget))
             }
             // No fast form but a branch reads RIP: it is written when the block ends, an
             // instruction throws, or a branch writes it; only a store tells the loop anything
@@ -170,24 +175,23 @@ extension CPU {
                 do throws(CPUException) {
                     exit = try executeFast(f, at: 0, inBlock: true)
                 } catch {
-                    let i = f - ops
-                    state.rip = rip(b, instruction: i)
-                    state.retired &+= done &+ UInt64(i)
+                    state.rip = rip(b, form: f - ops)
+                    state.retired &+= done &+ UInt64(f.pointee.ordinal)
                     throw error
                 }
                 f += 1
                 if _slowPath(exit != 0) { break }
             }
+            // The instructions the forms that ran retired (a Jcc taken before the block's end
+            // leaves it there).
+            let executed = f == ops ? 0 : UInt64((f - 1).pointee.ordinal) &+ UInt64((f - 1).pointee.retires)
             // What follows a store into decoded code may be stale.
             if _slowPath(exit & FastExit.codeWritten != 0) {
-                let i = f - ops
-                if exit & FastExit.jumped == 0 { state.rip = rip(b, instruction: i) }
-                state.retired &+= done &+ UInt64(i)
+                if exit & FastExit.jumped == 0 { state.rip = rip(b, form: f - ops) }
+                state.retired &+= done &+ executed
                 applyCodeWrites()
                 return false
             }
-            // A Jcc taken before the block's end leaves it there.
-            let executed = UInt64(f - ops)
             done &+= executed
             let next: UInt64
             if exit == 0 {
@@ -212,9 +216,9 @@ extension CPU {
 }
 
 extension CPU {
-    /// The first `n` instructions of a block cut short at the budget, each computing every flag
-    /// (the ones the block's later instructions would have overwritten are what the next code
-    /// sees), retiring each; false (the run loop goes on).
+    /// The first `n` instructions of a block cut short at the budget, as decoded (no fused
+    /// pairs), each computing every flag (the ones the block's later instructions would have
+    /// overwritten are what the next code sees), retiring each; false (the run loop goes on).
     @inline(never)
     func runCut(_ ops: UnsafeMutablePointer<FastForm>, _ n: Int) throws(CPUException) -> Bool {
         for i in 0..<n {
@@ -234,9 +238,107 @@ extension CPU {
         state.retired &+= UInt64(n)
         return false
     }
+
+    /// Writes the `n` forms at `ops` to `out` as a block runs them, and returns how many that
+    /// is: a MOV between registers goes into the form of the operation that next overwrites
+    /// its destination (`FastForm.fusing(move:)`), moved down past forms that only work on
+    /// registers (no fault, no exit, nothing seen until the pair ends) and neither touch the
+    /// MOV's destination nor write its source. Where anything can see the state (a fault, an
+    /// exit, the block's end) it is the one the instructions in order leave. Each form learns
+    /// how many instructions come before it.
+    func fuseMoves(_ ops: UnsafeMutablePointer<FastForm>, _ n: Int, into out: UnsafeMutablePointer<FastForm>) -> Int {
+        // The MOV each form takes (-1: none), and the MOVs that went into a later form.
+        var taker = [Int](repeating: -1, count: n)
+        var sunk = [Bool](repeating: false, count: n)
+        for i in 0..<n where ops[i].kind == .movRR {
+            let d = ops[i].d, s = ops[i].s
+            var j = i + 1
+            while j < n && j <= i + 8 {
+                if taker[j] < 0, ops[j].fusing(move: ops[i]) != nil {
+                    taker[j] = i
+                    sunk[i] = true
+                    break
+                }
+                guard let (reads, writes) = ops[j].registerEffect,
+                      (reads | writes) & (1 << d) == 0, writes & (1 << s) == 0 else { break }
+                j += 1
+            }
+        }
+        var count = 0, ordinal = 0
+        for j in 0..<n where !sunk[j] {
+            var form = taker[j] < 0 ? ops[j] : ops[j].fusing(move: ops[taker[j]])!
+            form.ordinal = UInt8(ordinal)
+            ordinal += form.retires
+            out[count] = form
+            count += 1
+        }
+        return count
+    }
 }
 
 extension FastForm {
+    /// This form with the MOV between registers `move` fused in front, or nil when it cannot
+    /// take one: an ALU operation (but CMP and TEST, which leave the MOV's destination to it),
+    /// NOT, IMUL of two registers, or a shift or rotate by a constant, of `move`'s destination
+    /// and size, which then reads `move`'s source in its place (its second operand too when
+    /// that is the same register) and overwrites the destination.
+    func fusing(move: FastForm) -> FastForm? {
+        guard move.d == d, move.size == size, fusedMove == 0 else { return nil }
+        var pair = self
+        switch kind {
+        case .add64, .or64, .adc64, .sbb64, .and64, .sub64, .xor64, .add32, .or32, .adc32, .sbb32, .and32, .sub32, .xor32:
+            pair.x = move.s
+            if s == d { pair.s = move.s }
+        case .add64i, .or64i, .adc64i, .sbb64i, .and64i, .sub64i, .xor64i, .add32i, .or32i, .adc32i, .sbb32i, .and32i, .sub32i, .xor32i:
+            pair.x = move.s
+        case .shl64, .shr64, .sar64, .rol64, .ror64, .rol32, .ror32, .shift:
+            pair.s = move.s
+        case .not:
+            pair.x = move.s
+        case .imul:
+            pair.x = move.s
+            if s == d { pair.s = move.s }
+        default:
+            return nil
+        }
+        pair.fusedMove = move.length
+        pair.length = move.length &+ length
+        return pair
+    }
+
+    /// The registers a form that touches nothing but registers reads and writes, as masks by
+    /// register number; nil for one that touches memory, can fault or exit, or branches.
+    var registerEffect: (reads: UInt16, writes: UInt16)? {
+        let d: UInt16 = 1 << (self.d & 15), s: UInt16 = 1 << (self.s & 15), x: UInt16 = 1 << (self.x & 15)
+        switch kind {
+        case .add64, .or64, .adc64, .sbb64, .and64, .sub64, .xor64, .add32, .or32, .adc32, .sbb32, .and32, .sub32, .xor32:
+            return (x | s, d)
+        case .cmp64, .test64, .cmp32, .test32: return (x | s, 0)
+        case .add64i, .or64i, .adc64i, .sbb64i, .and64i, .sub64i, .xor64i, .add32i, .or32i, .adc32i, .sbb32i, .and32i, .sub32i, .xor32i:
+            return (x, d)
+        case .cmp64i, .test64i, .cmp32i, .test32i: return (x, 0)
+        case .aluRR: return (d | s, op.writesResult ? d : 0)
+        case .aluRI: return (d, op.writesResult ? d : 0)
+        case .movRR, .extend, .extendSigned: return (s, d)
+        case .movRI: return (0, d)
+        case .lea:
+            let base: UInt16 = address.base == FastAddress.none ? 0 : 1 << address.base
+            let index: UInt16 = address.index == FastAddress.none ? 0 : 1 << address.index
+            return (base | index, d)
+        case .inc, .dec, .neg, .bswap, .setcc: return (d, d)
+        case .not, .imul: return (x | s, d)
+        case .shl64, .shr64, .sar64, .rol64, .ror64, .rol32, .ror32, .shift: return (s, d)
+        case .shiftCL: return (d | 1 << 1, d)
+        case .imulImm: return (s, d)
+        case .mul: return (1 << 0 | s, 1 << 0 | 1 << 2)
+        case .cmov: return (d | s, d)
+        case .cdqe: return (1 << 0, 1 << 0)
+        case .cqo: return (1 << 0, 1 << 2)
+        case .nop: return (0, 0)
+        default: return nil
+        }
+    }
+
     /// How the form uses RFLAGS' status flags: `reads` when it needs the ones before it (it
     /// tests or merges them, or it can fault or exit, where RFLAGS must be exact), `writes`
     /// when it writes some; a form that writes without reading writes all six.

@@ -93,10 +93,13 @@ enum FastOp: UInt8 {
 /// that executing one is a single dispatch with every size a constant.
 enum FastKind: UInt8 {
     case none
-    /// ALU register, register: 64-bit, then 32-bit, in `FastOp` order (add to test).
+    /// ALU register, register: 64-bit, then 32-bit, in `FastOp` order (add to test). The
+    /// first operand comes from register `x` (`d`, or the source of a MOV fused in front:
+    /// `fusedMove`), the result goes to `d`.
     case add64, or64, adc64, sbb64, and64, sub64, xor64, cmp64, test64
     case add32, or32, adc32, sbb32, and32, sub32, xor32, cmp32, test32
-    /// ALU register, immediate (`imm`, sign-extended and masked to the size).
+    /// ALU register, immediate (`imm`, sign-extended and masked to the size; first operand
+    /// from `x` as above).
     case add64i, or64i, adc64i, sbb64i, and64i, sub64i, xor64i, cmp64i, test64i
     case add32i, or32i, adc32i, sbb32i, and32i, sub32i, xor32i, cmp32i, test32i
     /// ALU of 8- or 16-bit registers (`op`, `d`, `s` or `imm`, `size`), and with memory
@@ -111,14 +114,16 @@ enum FastKind: UInt8 {
     case store, storeImm
     /// LEA: `d` of `size` bytes, the unsegmented address.
     case lea
+    /// (NOT: of register `x`, `d` or a fused MOV's source, into `d`.)
     case inc, dec, not, neg
     /// SHL/SHR/SAR of a 64-bit register, ROL/ROR of a 64- or 32-bit one, by a constant (`x`:
-    /// the masked count, not 0).
+    /// the masked count, not 0), of register `s` (`d`, or a fused MOV's source) into `d`.
     case shl64, shr64, sar64, rol64, ror64, rol32, ror32
-    /// SHL/SHR/SAR of a 32-bit register by a constant (`op`, `x`), and the shifts and rotates
-    /// of 32- and 64-bit registers by CL (`op`, `size`).
+    /// SHL/SHR/SAR of a 32-bit register by a constant (`op`, `x`; from `s` into `d` as
+    /// above), and the shifts and rotates of 32- and 64-bit registers by CL (`op`, `size`).
     case shift, shiftCL
-    /// IMUL `d`, `s` (and `imm`); MUL `s` into RDX:RAX or EDX:EAX. `size` 4 or 8.
+    /// IMUL `d`, `s` (of `x` and `s`: `x` is `d` or a fused MOV's source) and IMUL `d`, `s`,
+    /// `imm`; MUL `s` into RDX:RAX or EDX:EAX. `size` 4 or 8.
     case imul, imulImm, mul
     /// 64-bit PUSH of `s` or `imm`, POP into `d`.
     case push, pushImm, pop
@@ -170,8 +175,17 @@ struct FastForm {
     /// An immediate (sign-extended and masked to the size) or a branch target.
     var imm: UInt64 = 0
     var address = FastAddress()
+    /// In a block: the block's instructions before this one.
+    var ordinal: UInt8 = 0
+    /// In a block: the length of a MOV between registers fused in front of this form (0:
+    /// none), whose destination is this form's and whose source this form reads in place of
+    /// it (`FastForm.fusing(move:)`). The pair retires as two instructions.
+    var fusedMove: UInt8 = 0
 
     static let none = FastForm()
+
+    /// Instructions the form retires.
+    @inline(__always) var retires: Int { fusedMove == 0 ? 1 : 2 }
 
     /// CALL's return address, kept where a memory operand would be (a form belongs to the
     /// instruction at one RIP, so the address after it is a constant).
@@ -230,13 +244,13 @@ struct FastForm {
             let index = alu.rawValue
             if let (d, size) = gpr(operands[0]) {
                 if let (s, size2) = gpr(operands[1]), size2 == size {
-                    self = size == 8 ? FastForm(FastKind(rawValue: FastKind.add64.rawValue + index)!, d: d, s: s)
-                        : size == 4 ? FastForm(FastKind(rawValue: FastKind.add32.rawValue + index)!, d: d, s: s, size: 4)
+                    self = size == 8 ? FastForm(FastKind(rawValue: FastKind.add64.rawValue + index)!, d: d, s: s, x: d)
+                        : size == 4 ? FastForm(FastKind(rawValue: FastKind.add32.rawValue + index)!, d: d, s: s, size: 4, x: d)
                         : FastForm(.aluRR, d: d, s: s, size: size, op: alu)
                 } else if case .immediate(let v, let isz) = operands[1] {
                     let imm = signExtend(v, isz) & sizeMask(Int(size))
-                    self = size == 8 ? FastForm(FastKind(rawValue: FastKind.add64i.rawValue + index)!, d: d, imm: imm)
-                        : size == 4 ? FastForm(FastKind(rawValue: FastKind.add32i.rawValue + index)!, d: d, size: 4, imm: imm)
+                    self = size == 8 ? FastForm(FastKind(rawValue: FastKind.add64i.rawValue + index)!, d: d, x: d, imm: imm)
+                        : size == 4 ? FastForm(FastKind(rawValue: FastKind.add32i.rawValue + index)!, d: d, size: 4, x: d, imm: imm)
                         : FastForm(.aluRI, d: d, size: size, op: alu, imm: imm)
                 } else if let (a, size2) = mem(operands[1]), size2 == size {
                     self = FastForm(.aluRM, d: d, size: size, op: alu, address: a)
@@ -280,7 +294,7 @@ struct FastForm {
             self = FastForm(.lea, d: d, size: size, address: a)
         case .inc, .dec, .not, .neg:
             guard operands.count == 1, let (d, size) = gpr(operands[0]) else { return }
-            self = FastForm(op == .inc ? .inc : op == .dec ? .dec : op == .not ? .not : .neg, d: d, size: size)
+            self = FastForm(op == .inc ? .inc : op == .dec ? .dec : op == .not ? .not : .neg, d: d, size: size, x: d)
         case .shl, .sal, .shr, .sar, .rol, .ror:
             guard let (d, size) = gpr(operands[0]), size >= 4, let shift = FastOp(op) else { return }
             var count: UInt64 = 1
@@ -304,12 +318,12 @@ struct FastForm {
             case (.ror, _): .ror32
             default: .shift
             }
-            self = FastForm(kind, d: d, size: size, x: c, op: shift)
+            self = FastForm(kind, d: d, s: d, size: size, x: c, op: shift)
         case .imul:
             guard operands.count >= 2, let (d, size) = gpr(operands[0]), size >= 4,
                   let (s, size2) = gpr(operands[1]), size2 == size else { return }
             if operands.count == 2 {
-                self = FastForm(.imul, d: d, s: s, size: size)
+                self = FastForm(.imul, d: d, s: s, size: size, x: d)
             } else if case .immediate(let v, let isz) = operands[2] {
                 self = FastForm(.imulImm, d: d, s: s, size: size, imm: signExtend(v, isz))
             }
@@ -457,42 +471,42 @@ extension CPU {
         switch f.pointee.kind {
         case .none:
             preconditionFailure("no fast form")
-        case .add64: alu64(.add, d, g[s], flags)
-        case .or64: alu64(.or, d, g[s], flags)
-        case .adc64: alu64(.adc, d, g[s], flags)
-        case .sbb64: alu64(.sbb, d, g[s], flags)
-        case .and64: alu64(.and, d, g[s], flags)
-        case .sub64: alu64(.sub, d, g[s], flags)
-        case .xor64: alu64(.xor, d, g[s], flags)
-        case .cmp64: alu64(.cmp, d, g[s], flags)
-        case .test64: alu64(.test, d, g[s], flags)
-        case .add32: alu32(.add, d, g[s], flags)
-        case .or32: alu32(.or, d, g[s], flags)
-        case .adc32: alu32(.adc, d, g[s], flags)
-        case .sbb32: alu32(.sbb, d, g[s], flags)
-        case .and32: alu32(.and, d, g[s], flags)
-        case .sub32: alu32(.sub, d, g[s], flags)
-        case .xor32: alu32(.xor, d, g[s], flags)
-        case .cmp32: alu32(.cmp, d, g[s], flags)
-        case .test32: alu32(.test, d, g[s], flags)
-        case .add64i: alu64(.add, d, f.pointee.imm, flags)
-        case .or64i: alu64(.or, d, f.pointee.imm, flags)
-        case .adc64i: alu64(.adc, d, f.pointee.imm, flags)
-        case .sbb64i: alu64(.sbb, d, f.pointee.imm, flags)
-        case .and64i: alu64(.and, d, f.pointee.imm, flags)
-        case .sub64i: alu64(.sub, d, f.pointee.imm, flags)
-        case .xor64i: alu64(.xor, d, f.pointee.imm, flags)
-        case .cmp64i: alu64(.cmp, d, f.pointee.imm, flags)
-        case .test64i: alu64(.test, d, f.pointee.imm, flags)
-        case .add32i: alu32(.add, d, f.pointee.imm, flags)
-        case .or32i: alu32(.or, d, f.pointee.imm, flags)
-        case .adc32i: alu32(.adc, d, f.pointee.imm, flags)
-        case .sbb32i: alu32(.sbb, d, f.pointee.imm, flags)
-        case .and32i: alu32(.and, d, f.pointee.imm, flags)
-        case .sub32i: alu32(.sub, d, f.pointee.imm, flags)
-        case .xor32i: alu32(.xor, d, f.pointee.imm, flags)
-        case .cmp32i: alu32(.cmp, d, f.pointee.imm, flags)
-        case .test32i: alu32(.test, d, f.pointee.imm, flags)
+        case .add64: alu64(.add, d, f.pointee.x, g[s], flags)
+        case .or64: alu64(.or, d, f.pointee.x, g[s], flags)
+        case .adc64: alu64(.adc, d, f.pointee.x, g[s], flags)
+        case .sbb64: alu64(.sbb, d, f.pointee.x, g[s], flags)
+        case .and64: alu64(.and, d, f.pointee.x, g[s], flags)
+        case .sub64: alu64(.sub, d, f.pointee.x, g[s], flags)
+        case .xor64: alu64(.xor, d, f.pointee.x, g[s], flags)
+        case .cmp64: alu64(.cmp, d, f.pointee.x, g[s], flags)
+        case .test64: alu64(.test, d, f.pointee.x, g[s], flags)
+        case .add32: alu32(.add, d, f.pointee.x, g[s], flags)
+        case .or32: alu32(.or, d, f.pointee.x, g[s], flags)
+        case .adc32: alu32(.adc, d, f.pointee.x, g[s], flags)
+        case .sbb32: alu32(.sbb, d, f.pointee.x, g[s], flags)
+        case .and32: alu32(.and, d, f.pointee.x, g[s], flags)
+        case .sub32: alu32(.sub, d, f.pointee.x, g[s], flags)
+        case .xor32: alu32(.xor, d, f.pointee.x, g[s], flags)
+        case .cmp32: alu32(.cmp, d, f.pointee.x, g[s], flags)
+        case .test32: alu32(.test, d, f.pointee.x, g[s], flags)
+        case .add64i: alu64(.add, d, f.pointee.x, f.pointee.imm, flags)
+        case .or64i: alu64(.or, d, f.pointee.x, f.pointee.imm, flags)
+        case .adc64i: alu64(.adc, d, f.pointee.x, f.pointee.imm, flags)
+        case .sbb64i: alu64(.sbb, d, f.pointee.x, f.pointee.imm, flags)
+        case .and64i: alu64(.and, d, f.pointee.x, f.pointee.imm, flags)
+        case .sub64i: alu64(.sub, d, f.pointee.x, f.pointee.imm, flags)
+        case .xor64i: alu64(.xor, d, f.pointee.x, f.pointee.imm, flags)
+        case .cmp64i: alu64(.cmp, d, f.pointee.x, f.pointee.imm, flags)
+        case .test64i: alu64(.test, d, f.pointee.x, f.pointee.imm, flags)
+        case .add32i: alu32(.add, d, f.pointee.x, f.pointee.imm, flags)
+        case .or32i: alu32(.or, d, f.pointee.x, f.pointee.imm, flags)
+        case .adc32i: alu32(.adc, d, f.pointee.x, f.pointee.imm, flags)
+        case .sbb32i: alu32(.sbb, d, f.pointee.x, f.pointee.imm, flags)
+        case .and32i: alu32(.and, d, f.pointee.x, f.pointee.imm, flags)
+        case .sub32i: alu32(.sub, d, f.pointee.x, f.pointee.imm, flags)
+        case .xor32i: alu32(.xor, d, f.pointee.x, f.pointee.imm, flags)
+        case .cmp32i: alu32(.cmp, d, f.pointee.x, f.pointee.imm, flags)
+        case .test32i: alu32(.test, d, f.pointee.x, f.pointee.imm, flags)
         case .aluRR:
             let size = f.pointee.size, op = f.pointee.op
             let r = alu(op.mnemonic, gpr(d, size), gpr(s, size), size, flags: flags)
@@ -550,21 +564,21 @@ extension CPU {
                 setGPR(d, inc ? g[d] &+ 1 : g[d] &- 1, size)
             }
         case .shl64:
-            g[d] = shift(.shl, g[d], UInt64(f.pointee.x), 8, flags: flags)
+            g[d] = shift(.shl, g[s], UInt64(f.pointee.x), 8, flags: flags)
         case .shr64:
-            g[d] = shift(.shr, g[d], UInt64(f.pointee.x), 8, flags: flags)
+            g[d] = shift(.shr, g[s], UInt64(f.pointee.x), 8, flags: flags)
         case .sar64:
-            g[d] = shift(.sar, g[d], UInt64(f.pointee.x), 8, flags: flags)
+            g[d] = shift(.sar, g[s], UInt64(f.pointee.x), 8, flags: flags)
         case .rol64:
-            g[d] = rotate(left: true, g[d], UInt64(f.pointee.x), 8, flags: flags)
+            g[d] = rotate(left: true, g[s], UInt64(f.pointee.x), 8, flags: flags)
         case .ror64:
-            g[d] = rotate(left: false, g[d], UInt64(f.pointee.x), 8, flags: flags)
+            g[d] = rotate(left: false, g[s], UInt64(f.pointee.x), 8, flags: flags)
         case .rol32:
-            g[d] = rotate(left: true, g[d] & 0xFFFF_FFFF, UInt64(f.pointee.x), 4, flags: flags)
+            g[d] = rotate(left: true, g[s] & 0xFFFF_FFFF, UInt64(f.pointee.x), 4, flags: flags)
         case .ror32:
-            g[d] = rotate(left: false, g[d] & 0xFFFF_FFFF, UInt64(f.pointee.x), 4, flags: flags)
+            g[d] = rotate(left: false, g[s] & 0xFFFF_FFFF, UInt64(f.pointee.x), 4, flags: flags)
         case .shift:
-            g[d] = shift(f.pointee.op.mnemonic, g[d] & 0xFFFF_FFFF, UInt64(f.pointee.x), 4, flags: flags)
+            g[d] = shift(f.pointee.op.mnemonic, g[s] & 0xFFFF_FFFF, UInt64(f.pointee.x), 4, flags: flags)
         case .shiftCL:
             let size = f.pointee.size, op = f.pointee.op.mnemonic
             let c = g[1] & (size == 8 ? 0x3F : 0x1F), a = gpr(d, size)
@@ -576,7 +590,7 @@ extension CPU {
             }
         case .imul:
             let size = f.pointee.size
-            setGPR(d, signedProduct(gpr(d, size), gpr(s, size), size, flags: flags), size)
+            setGPR(d, signedProduct(gpr(Int(f.pointee.x), size), gpr(s, size), size, flags: flags), size)
         case .imulImm:
             let size = f.pointee.size
             setGPR(d, signedProduct(gpr(s, size), f.pointee.imm, size, flags: flags), size)
@@ -648,7 +662,7 @@ extension CPU {
             let v = condition(Int(f.pointee.x)) ? loaded : g[d]
             g[d] = size == 8 ? v : v & 0xFFFF_FFFF
         case .not:
-            setGPR(d, ~g[d], f.pointee.size)
+            setGPR(d, ~g[Int(f.pointee.x)], f.pointee.size)
         case .neg:
             let size = f.pointee.size
             setGPR(d, alu(.sub, 0, gpr(d, size), size, flags: flags), size)
@@ -669,19 +683,20 @@ extension CPU {
         state.invalidationPending ? FastExit.codeWritten : 0
     }
 
-    /// A 64-bit ALU operation on register `d` (CMP and TEST only set the flags).
+    /// A 64-bit ALU operation of register `a` and `b` into register `d` (CMP and TEST only
+    /// set the flags).
     @_transparent
-    func alu64(_ op: Op, _ d: Int, _ b: UInt64, _ flags: Bool) {
+    func alu64(_ op: Op, _ d: Int, _ a: UInt8, _ b: UInt64, _ flags: Bool) {
         let g = state.gpr
-        let r = alu(op, g[d], b, 8, flags: flags)
+        let r = alu(op, g[Int(a)], b, 8, flags: flags)
         if op != .cmp && op != .test { g[d] = r }
     }
 
-    /// A 32-bit ALU operation on register `d` (a written result clears the upper half).
+    /// A 32-bit ALU operation, as `alu64` (a written result clears the upper half).
     @_transparent
-    func alu32(_ op: Op, _ d: Int, _ b: UInt64, _ flags: Bool) {
+    func alu32(_ op: Op, _ d: Int, _ a: UInt8, _ b: UInt64, _ flags: Bool) {
         let g = state.gpr
-        let r = alu(op, g[d] & 0xFFFF_FFFF, b & 0xFFFF_FFFF, 4, flags: flags)
+        let r = alu(op, g[Int(a)] & 0xFFFF_FFFF, b & 0xFFFF_FFFF, 4, flags: flags)
         if op != .cmp && op != .test { g[d] = r }
     }
 
