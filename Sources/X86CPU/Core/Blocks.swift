@@ -351,7 +351,7 @@ extension FastForm {
             (false, true)
         case .adc64, .sbb64, .adc32, .sbb32, .adc64i, .sbb64i, .adc32i, .sbb32i: (true, true)
         case .aluRR, .aluRI: (op == .adc || op == .sbb, true)
-        case .aluRM, .aluMR, .aluMI: (true, true)
+        case .aluRM, .aluMR, .aluMI, .cmpMR, .cmpMI, .testMR, .testMI: (true, true)
         case .movRR, .movRI, .extend, .extendSigned, .lea, .nop, .bswap, .cdqe, .cqo, .not: (false, false)
         case .load, .loadSigned, .store, .storeImm, .push, .pushImm, .pop, .call, .callReg, .ret, .jmp, .jmpReg: (true, false)
         case .inc, .dec: (true, true)

@@ -105,6 +105,8 @@ enum FastKind: UInt8 {
     /// ALU of 8- or 16-bit registers (`op`, `d`, `s` or `imm`, `size`), and with memory
     /// (64-bit mode: register from memory, memory from a register or an immediate).
     case aluRR, aluRI, aluRM, aluMR, aluMI
+    /// CMP and TEST of memory with a register (`s`) or an immediate, `size` bytes (64-bit mode).
+    case cmpMR, cmpMI, testMR, testMI
     /// MOV register, register (`size` 4 or 8) and register, immediate (already masked).
     case movRR, movRI
     /// MOV/MOVZX (`load`) and MOVSX/MOVSXD (`loadSigned`) register, memory: `d` of `size`
@@ -257,9 +259,10 @@ struct FastForm {
                 }
             } else if let (a, size) = mem(operands[0]) {
                 if let (s, size2) = gpr(operands[1]), size2 == size {
-                    self = FastForm(.aluMR, s: s, size: size, op: alu, address: a)
+                    self = FastForm(alu == .cmp ? .cmpMR : alu == .test ? .testMR : .aluMR, s: s, size: size, op: alu, address: a)
                 } else if case .immediate(let v, let isz) = operands[1] {
-                    self = FastForm(.aluMI, size: size, op: alu, imm: signExtend(v, isz) & sizeMask(Int(size)), address: a)
+                    self = FastForm(alu == .cmp ? .cmpMI : alu == .test ? .testMI : .aluMI, size: size, op: alu,
+                                    imm: signExtend(v, isz) & sizeMask(Int(size)), address: a)
                 }
             }
         case .mov:
@@ -520,6 +523,14 @@ extension CPU {
             let v = try readData(linear(f), Int(size), f)
             let r = alu(op.mnemonic, gpr(d, size), v, size)
             if op.writesResult { setGPR(d, r, size) }
+        case .cmpMR:
+            try compareMemory(.cmp, f, gpr(s, f.pointee.size))
+        case .cmpMI:
+            try compareMemory(.cmp, f, f.pointee.imm)
+        case .testMR:
+            try compareMemory(.test, f, gpr(s, f.pointee.size))
+        case .testMI:
+            try compareMemory(.test, f, f.pointee.imm)
         case .aluMR:
             try aluMemory(f, gpr(s, f.pointee.size))
             exit = codeWritten()
@@ -789,6 +800,20 @@ extension CPU {
         guard isCanonical(target) else { throw .generalProtection(0) }
         try push64(next)
         state.rip = target
+    }
+
+    /// CMP or TEST of memory with `b` (masked to the size): a switch on the size, so that the
+    /// flags come from constant sizes.
+    @_transparent
+    func compareMemory(_ op: Op, _ f: UnsafePointer<FastForm>, _ b: UInt64) throws(CPUException) {
+        let size = f.pointee.size
+        let v = try readData(linear(f), Int(size), f)
+        switch size {
+        case 1: _ = alu(op, v, b, 1)
+        case 2: _ = alu(op, v, b, 2)
+        case 4: _ = alu(op, v, b, 4)
+        default: _ = alu(op, v, b, 8)
+        }
     }
 
     /// An ALU operation on memory: CMP and TEST only read; the others write the result, and
