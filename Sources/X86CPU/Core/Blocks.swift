@@ -15,8 +15,9 @@ import X86
 /// What a block does is exactly what stepping its instructions one by one does: RIP is
 /// written where anything can see it (when an instruction throws, after a store into decoded
 /// code, by a taken branch, at the block's end; no fast form but a branch reads it), a fault
-/// or an exit lands on its own instruction with the ones before it retired, a store into decoded code ends the block after the
-/// storing instruction, and the run loop cuts a block short at the instruction budget. Nothing
+/// or an exit lands on its own instruction with the ones before it retired, a store into
+/// decoded code ends the block after the storing instruction, and a block the instruction
+/// budget cannot hold whole does not run (the run loop steps its instructions one at a time). Nothing
 /// a fast form does changes what the run loop checks between instructions (RFLAGS.IF, TF,
 /// RF, DR7, the VMM's requests, the interrupt shadow), so checking once per block sees what
 /// checking per instruction would.
@@ -27,10 +28,8 @@ struct Block {
     var key: UInt64 = 0
     /// The frames of the first and last byte the block decoded (its tail instruction's included).
     var frame0: UInt64 = ~0, frame1: UInt64 = ~0
-    /// Where its fast forms are in `CPU.blockOps`: as run (`fuseMoves`), and as decoded, one
-    /// per instruction (what a block cut short at the budget runs).
+    /// Where its fast forms are in `CPU.blockOps` (as run: `fuseMoves`).
     var ops: UInt32 = 0
-    var originals: UInt32 = 0
     /// Where its last byte is, from `rip`.
     var lastByte: UInt16 = 0
     /// The bytes of its fast forms: where the block ends when its branch is not taken.
@@ -47,7 +46,7 @@ extension CPU {
     static var blockCapacity: Int { 32 }
     /// Fast forms the blocks share: built blocks take the next ones (so that a hot loop's
     /// blocks sit together in the host's caches), and all blocks are dropped when they run out.
-    static var blockOpCapacity: Int { 1 << 17 }
+    static var blockOpCapacity: Int { 1 << 19 }
     static var blockOpBytes: Int { blockOpCapacity * MemoryLayout<FastForm>.stride }
 
     @inline(__always) func blockSlot(_ rip: UInt64) -> Int {
@@ -93,8 +92,8 @@ extension CPU {
         }
         blocksBuilt &+= 1
         b.pointee = Block()
-        if blockOpsUsed + 2 * CPU.blockCapacity > CPU.blockOpCapacity { dropBlocks() }
-        let ops = blockOps + blockOpsUsed
+        if blockOpsUsed + CPU.blockCapacity > CPU.blockOpCapacity { dropBlocks() }
+        let ops = blockScratch
         var block = Block()
         var r = rip, n = 0
         while n < CPU.blockCapacity {
@@ -134,12 +133,11 @@ extension CPU {
             ops[i].flags = live || !writes || ops[i].kind.stores
             live = reads || (live && !writes)
         }
-        block.originals = UInt32(blockOpsUsed)
         block.instructions = UInt8(n)
-        block.ops = UInt32(blockOpsUsed + n)
-        block.count = UInt8(fuseMoves(ops, n, into: ops + n))
+        block.ops = UInt32(blockOpsUsed)
+        block.count = UInt8(fuseMoves(ops, n, into: blockOps + blockOpsUsed))
         block.bytes = UInt16(truncatingIfNeeded: r &- rip)
-        blockOpsUsed += n + Int(block.count)
+        blockOpsUsed += Int(block.count)
         block.rip = rip
         block.key = state.codeKey
         b.pointee = block
@@ -160,11 +158,11 @@ extension CPU {
             let b = blocks + slot
             let count = Int(b.pointee.count)
             let ops = operations(b)
-            // A block cut short at the budget computes every flag: the ones its later
-            // instructions would have overwritten are what the next code sees.
+            // A block the budget cannot hold whole is left to the run loop, which steps its
+            // instructions one at a time.
             if _slowPath(UInt64(b.pointee.instructions) > budget) {
                 state.retired &+= done
-                return try runCut(blockOps + Int(b.pointee.originals), Int(truncatingIfNeeded: budget))
+                return false
             }
             // No fast form but a branch reads RIP: it is written when the block ends, an
             // instruction throws, or a branch writes it; only a store tells the loop anything
@@ -216,29 +214,6 @@ extension CPU {
 }
 
 extension CPU {
-    /// The first `n` instructions of a block cut short at the budget, as decoded (no fused
-    /// pairs), each computing every flag (the ones the block's later instructions would have
-    /// overwritten are what the next code sees), retiring each; false (the run loop goes on).
-    @inline(never)
-    func runCut(_ ops: UnsafeMutablePointer<FastForm>, _ n: Int) throws(CPUException) -> Bool {
-        for i in 0..<n {
-            let exit: UInt8
-            do throws(CPUException) {
-                exit = try executeFast(ops + i, at: state.rip, allFlags: true)
-            } catch {
-                state.retired &+= UInt64(i)
-                throw error
-            }
-            if _slowPath(exit != 0) {
-                state.retired &+= UInt64(i + 1)
-                if exit & FastExit.codeWritten != 0 { applyCodeWrites() }
-                return false
-            }
-        }
-        state.retired &+= UInt64(n)
-        return false
-    }
-
     /// Writes the `n` forms at `ops` to `out` as a block runs them, and returns how many that
     /// is: a MOV between registers goes into the form of the operation that next overwrites
     /// its destination (`FastForm.fusing(move:)`), moved down past forms that only work on
@@ -248,15 +223,16 @@ extension CPU {
     /// how many instructions come before it.
     func fuseMoves(_ ops: UnsafeMutablePointer<FastForm>, _ n: Int, into out: UnsafeMutablePointer<FastForm>) -> Int {
         // The MOV each form takes (-1: none), and the MOVs that went into a later form.
-        var taker = [Int](repeating: -1, count: n)
-        var sunk = [Bool](repeating: false, count: n)
+        let taker = blockTakers
+        taker.update(repeating: -1, count: n)
         for i in 0..<n where ops[i].kind == .movRR {
             let d = ops[i].d, s = ops[i].s
             var j = i + 1
             while j < n && j <= i + 8 {
                 if taker[j] < 0, ops[j].fusing(move: ops[i]) != nil {
                     taker[j] = i
-                    sunk[i] = true
+                    // A MOV that went into a later form is not written on its own.
+                    ops[i].kind = .none
                     break
                 }
                 guard let (reads, writes) = ops[j].registerEffect,
@@ -265,7 +241,7 @@ extension CPU {
             }
         }
         var count = 0, ordinal = 0
-        for j in 0..<n where !sunk[j] {
+        for j in 0..<n where ops[j].kind != .none {
             var form = taker[j] < 0 ? ops[j] : ops[j].fusing(move: ops[taker[j]])!
             form.ordinal = UInt8(ordinal)
             ordinal += form.retires

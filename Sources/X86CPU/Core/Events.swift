@@ -72,7 +72,9 @@ extension CPU {
             // 64-bit code runs in blocks; other modes one instruction at a time.
             if _fastPath(!state.legacySegmentation) {
                 let slot = blockSlot(rip), b = blocks + slot
-                if _fastPath(b.pointee.rip == rip && b.pointee.key == state.codeKey) || prepareBlock(slot, rip) {
+                // A block the budget cannot hold whole goes one instruction at a time.
+                if _fastPath(b.pointee.rip == rip && b.pointee.key == state.codeKey) || prepareBlock(slot, rip),
+                   _fastPath(UInt64(b.pointee.instructions) <= end &- state.retired) {
                     do throws(CPUException) {
                         if try !runBlock(slot, budget: end &- state.retired) { continue }
                     } catch {

@@ -462,14 +462,12 @@ extension CPU {
     /// store into decoded code.
     ///
     /// `f.flags` false: no later instruction reads the flags this one writes before another
-    /// overwrites them (decided for a block), so only its result is computed, unless
-    /// `allFlags` (a block cut short).
+    /// overwrites them (decided for a block), so only its result is computed.
     @inline(__always)
-    func executeFast(_ f: UnsafePointer<FastForm>, at rip: UInt64, inBlock: Bool = false,
-                     allFlags: Bool = false) throws(CPUException) -> UInt8 {
+    func executeFast(_ f: UnsafePointer<FastForm>, at rip: UInt64, inBlock: Bool = false) throws(CPUException) -> UInt8 {
         let g = state.gpr
         let d = Int(f.pointee.d), s = Int(f.pointee.s)
-        let flags = f.pointee.flags || allFlags
+        let flags = f.pointee.flags
         var exit: UInt8 = 0
         switch f.pointee.kind {
         case .none:

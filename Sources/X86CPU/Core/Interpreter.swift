@@ -50,6 +50,10 @@ public final class CPU<Memory: CPUMemory> {
     let blocks: UnsafeMutablePointer<Block>
     let blockOps: UnsafeMutablePointer<FastForm>
     var blockOpsUsed = 0
+    /// Where a block is decoded before its MOVs are fused (`CPU.fuseMoves`), and which form
+    /// takes which MOV.
+    let blockScratch = UnsafeMutablePointer<FastForm>.allocate(capacity: CPU.blockCapacity)
+    let blockTakers = UnsafeMutablePointer<Int>.allocate(capacity: CPU.blockCapacity)
 
     /// CPUID's answers and the deterministic time and entropy sources. The monitor may
     /// change it (per-vCPU CPUID configuration) before or between runs.
@@ -174,6 +178,8 @@ public final class CPU<Memory: CPUMemory> {
         codePages.deallocate()
         blocks.deallocate()
         munmap(blockOps, CPU.blockOpBytes)
+        blockScratch.deallocate()
+        blockTakers.deallocate()
     }
 
     /// Executes one instruction.
