@@ -363,10 +363,10 @@ public final class VirtualCPU {
 
     /// An MSR the vCPU holds in its table (not EFER, the FS/GS bases or PKRS, which are state
     /// words), nil if never written.
-    public func msr(_ index: UInt32) -> UInt64? { cpu.msrs.values[index] }
+    public func msr(_ index: UInt32) -> UInt64? { cpu.msrs[index] }
     /// Sets an MSR in the vCPU's table, as the monitor's MSR handlers do.
     public func setMSR(_ index: UInt32, _ value: UInt64) {
-        cpu.msrs.values[index] = value
+        cpu.msrs[index] = value
         stateChanged()
     }
     /// MAXPHYADDR, the width of guest-physical addresses.

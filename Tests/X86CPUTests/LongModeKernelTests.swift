@@ -69,4 +69,33 @@ import X86
         #expect(cpu.state.rip == FlatMemory.codeBase + 8)
         #expect(CPUModel().cpuid(7, 0).3 & 1 << 20 == 0, "no CET-IBT")
     }
+
+    /// SWAPGS exchanges GS.base with IA32_KERNEL_GS_BASE, STAC and CLAC set and clear
+    /// EFLAGS.AC (a system call's entry and exit, fast forms in blocks too); at CPL 3 SWAPGS
+    /// is #GP(0) and STAC #UD.
+    @Test func swapgsAndTheSMAPOverride() {
+        let code: [UInt8] = [
+            0x0F, 0x01, 0xF8,                // swapgs
+            0x0F, 0x01, 0xCB,                // stac
+            0x0F, 0x01, 0xCA,                // clac
+            0x0F, 0x01, 0xF8,                // swapgs
+        ]
+        let cpu = kernelCPU(code)
+        cpu.state.gsBase = 0x1111
+        cpu.msrs[MSRIndex.kernelGSBase] = 0x2222
+        #expect(cpu.step() == .executed)
+        #expect(cpu.state.gsBase == 0x2222 && cpu.msrs[MSRIndex.kernelGSBase] == 0x1111)
+        #expect(cpu.step() == .executed)
+        #expect(cpu.state.rflags & Flag.ac != 0)
+        #expect(cpu.step() == .executed)
+        #expect(cpu.state.rflags & Flag.ac == 0)
+        #expect(cpu.step() == .executed)
+        #expect(cpu.state.gsBase == 0x1111 && cpu.msrs.values[MSRIndex.kernelGSBase] == 0x2222)
+        let user = kernelCPU(code)
+        user.state.cpl = 3
+        #expect(user.step() == .exception(.generalProtection(0)))
+        user.state.rip = FlatMemory.codeBase + 3
+        #expect(user.step() == .exception(.invalidOpcode))
+        #expect(user.state.rflags & Flag.ac == 0)
+    }
 }

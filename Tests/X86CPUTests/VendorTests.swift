@@ -60,10 +60,10 @@ import X86
         let c = cpu(code, vendor)
         c.state.setSegment(.cs, SegmentState(selector: 0x23, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0FB))
         c.modeMaybeChanged()
-        c.msrs.values[MSRIndex.star] = 0x0023_0010_0000_0000
-        c.msrs.values[MSRIndex.lstar] = 0xFFFF_FFFF_8000_1000
-        c.msrs.values[MSRIndex.cstar] = 0xFFFF_FFFF_8000_2000
-        c.msrs.values[MSRIndex.fmask] = Flag.tf | Flag.if
+        c.msrs[MSRIndex.star] = 0x0023_0010_0000_0000
+        c.msrs[MSRIndex.lstar] = 0xFFFF_FFFF_8000_1000
+        c.msrs[MSRIndex.cstar] = 0xFFFF_FFFF_8000_2000
+        c.msrs[MSRIndex.fmask] = Flag.tf | Flag.if
         return c
     }
 
@@ -208,7 +208,7 @@ import X86
         for vendor in [Vendor.intel, .amd] {
             let c = cpu([0x48, 0x0F, 0x07], vendor)
             c.state.cpl = 0
-            c.msrs.values[MSRIndex.star] = 0x0023_0010_0000_0000
+            c.msrs[MSRIndex.star] = 0x0023_0010_0000_0000
             c.state.gpr[1] = 0x0000_8000_0000_0000
             c.state.gpr[11] = 0x202
             let r = c.step()
@@ -224,7 +224,7 @@ import X86
     @Test func sysenterInLongMode() {
         for vendor in [Vendor.intel, .amd] {
             let c = cpu([0x0F, 0x34], vendor)
-            c.msrs.values[MSRIndex.sysenterCS] = 0x10
+            c.msrs[MSRIndex.sysenterCS] = 0x10
             let r = c.step()
             #expect(vendor == .amd ? r == .exception(.invalidOpcode) : r == .executed)
         }
@@ -236,9 +236,9 @@ import X86
     @Test func singleStepOverSyscallAndSysret() {
         for (mask, traps) in [(Flag.tf, false), (0, true)] {
             let c = cpu([0x0F, 0x05], .intel)
-            c.msrs.values[MSRIndex.star] = 0x0023_0010_0000_0000
-            c.msrs.values[MSRIndex.lstar] = FlatMemory.codeBase + 0x100
-            c.msrs.values[MSRIndex.fmask] = mask
+            c.msrs[MSRIndex.star] = 0x0023_0010_0000_0000
+            c.msrs[MSRIndex.lstar] = FlatMemory.codeBase + 0x100
+            c.msrs[MSRIndex.fmask] = mask
             c.state.rflags |= Flag.tf
             _ = c.debugStep()
             #expect((c.state.dr(6) & DR6Bit.bs != 0) == traps, "FMASK \(mask)")
@@ -246,7 +246,7 @@ import X86
         // SYSRET to 64-bit mode with R11.TF set, entered with TF clear.
         let c = cpu([0x48, 0x0F, 0x07, 0x90], .intel)
         c.state.cpl = 0
-        c.msrs.values[MSRIndex.star] = 0x0023_0010_0000_0000
+        c.msrs[MSRIndex.star] = 0x0023_0010_0000_0000
         c.state.gpr[1] = FlatMemory.codeBase + 3
         c.state.gpr[11] = 0x202 | Flag.tf
         #expect(c.step() == .executed)

@@ -7,8 +7,8 @@
 ;      CR0.WP, accessed/dirty bits in PDEs and PTEs
 ;   -> PAE paging (paging off, CR4.PAE, EFER.NXE): an execute-disable fetch, a reserved bit,
 ;      a PDPTE with a reserved bit refused by MOV CR3 (#GP)
-;   -> 4-level paging in 64-bit mode: SMEP, SMAP with STAC/CLAC, protection keys
-;      (RDPKRU/WRPKRU, access- and write-disable), PCIDs in CR3 and the no-flush bit,
+;   -> 4-level paging in 64-bit mode: SMEP, SMAP with STAC/CLAC (an access AC allowed, then
+;      the same with AC clear), protection keys (RDPKRU/WRPKRU, access- and write-disable), PCIDs in CR3 and the no-flush bit,
 ;      INVPCID of each type and its #GP cases; the debug registers: an instruction
 ;      breakpoint (RF lets the instruction run on return), data breakpoints on writes and
 ;      on reads and writes, general detect, single-step
@@ -350,6 +350,15 @@ long64:
     call print64
     call hex64
     call newline
+    mov qword [resume], .c3
+    mov al, [0x205000]                ; #PF 1 again: what AC allowed serves no access without it
+.c3:
+    stac
+    mov byte [0x205000], 0xc3         ; a supervisor write of a user page, AC set
+    clac
+    mov qword [resume], .c4
+    mov byte [0x205000], 0xc3         ; #PF 3: the same write with AC clear
+.c4:
 
     ; --- protection keys ---
     mov rax, cr4

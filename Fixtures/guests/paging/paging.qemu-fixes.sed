@@ -12,4 +12,4 @@ s/^exception 0000000e error 00000008 cr2 00201000$/exception 0000000e error 0000
 #    DR6.BD set, and the processor clears GD for the handler (SDM vol. 3, 18.2.4); QEMU
 #    ignores GD, so its MOV RAX, DR0 runs and DR7 still reads 0x2400. (The rip-start value
 #    is the MOV's offset in paging.bin: update it if the guest changes.)
-s/^DR7: 0000000000002400$/exception 0000000000000001 error 0000000000000000 dr6 00000000ffff2ff0 rip-start 0000000000000a8a\nDR7: 0000000000000400/
+s/^DR7: 0000000000002400$/exception 0000000000000001 error 0000000000000000 dr6 00000000ffff2ff0 rip-start 0000000000000abf\nDR7: 0000000000000400/

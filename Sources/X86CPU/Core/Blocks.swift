@@ -5,8 +5,9 @@ import X86
 /// run loop's conditions.
 ///
 /// A block ends after an unconditional branch (CALL, RET, JMP, direct or through a register),
-/// before an instruction without a fast form (which `tailGeneral` says the run loop steps
-/// right after the block), before an instruction that could reach into the next page, or at
+/// before an instruction without a fast form (its `tailGeneral`: `runBlock` runs it through
+/// the general path right after the block, then looks at what the run loop looks at between
+/// instructions before it goes on to the next block), before an instruction that could reach into the next page, or at
 /// `CPU.blockCapacity` instructions. It goes on past a Jcc (the code after it, run when it is
 /// not taken): a Jcc taken leaves the block there. Only the first instruction may cross a
 /// page: decoding ahead never fetches from a page the guest has not reached, so it walks no
@@ -37,7 +38,7 @@ struct Block {
     /// Fast forms in the block, and the instructions they retire (a fused pair is two).
     var count: UInt8 = 0
     var instructions: UInt8 = 0
-    /// The instruction after the last fast form has none: the run loop steps it next.
+    /// The instruction after the last fast form has none: it runs next, through the general path.
     var tailGeneral = false
 }
 
@@ -191,18 +192,33 @@ extension CPU {
                 return false
             }
             done &+= executed
-            let next: UInt64
+            budget &-= executed
+            var next: UInt64
             if exit == 0 {
                 next = b.pointee.rip &+ UInt64(b.pointee.bytes)
                 state.rip = next
                 if b.pointee.tailGeneral {
+                    // The instruction without a fast form runs here when its decoded entry
+                    // is at hand (as `step` would run it: the retired count up to date for
+                    // what reads it, such as RDTSC), and the blocks go on unless it changed
+                    // something the run loop must look at; otherwise the run loop steps it.
                     state.retired &+= done
-                    return executed < budget
+                    done = 0
+                    let e = cacheEntry(next)
+                    guard budget != 0, e.pointee.rip == next, e.pointee.key == state.codeKey else { return budget != 0 }
+                    try execute(e)
+                    state.retired &+= 1
+                    budget &-= 1
+                    if _slowPath(state.invalidationPending) {
+                        applyCodeWrites()
+                        return false
+                    }
+                    if _slowPath(mustLookBetweenInstructions || state.legacySegmentation) { return false }
+                    next = state.rip
                 }
             } else {
                 next = state.rip
             }
-            budget &-= executed
             // The next block, if it is ready.
             slot = blockSlot(next)
             guard budget != 0, blocks[slot].rip == next, blocks[slot].key == state.codeKey else {
@@ -294,7 +310,7 @@ extension FastForm {
             return (x, d)
         case .cmp64i, .test64i, .cmp32i, .test32i: return (x, 0)
         case .aluRR: return (d | s, op.writesResult ? d : 0)
-        case .aluRI: return (d, op.writesResult ? d : 0)
+        case .aluRI, .aluHighRI: return (d, op.writesResult ? d : 0)
         case .movRR, .extend, .extendSigned: return (s, d)
         case .movRI: return (0, d)
         case .lea:
@@ -326,11 +342,13 @@ extension FastForm {
              .add32i, .or32i, .and32i, .sub32i, .xor32i, .cmp32i, .test32i:
             (false, true)
         case .adc64, .sbb64, .adc32, .sbb32, .adc64i, .sbb64i, .adc32i, .sbb32i: (true, true)
-        case .aluRR, .aluRI: (op == .adc || op == .sbb, true)
+        case .aluRR, .aluRI, .aluHighRI: (op == .adc || op == .sbb, true)
         case .aluRM, .aluMR, .aluMI, .cmpMR, .cmpMI, .testMR, .testMI: (true, true)
         case .movRR, .movRI, .extend, .extendSigned, .lea, .nop, .bswap, .cdqe, .cqo, .not: (false, false)
-        case .load, .loadSigned, .store, .storeImm, .push, .pushImm, .pop, .call, .callReg, .ret, .jmp, .jmpReg: (true, false)
-        case .inc, .dec: (true, true)
+        case .load, .loadSigned, .store, .storeImm, .push, .pushImm, .pushM, .pop, .leave, .call, .callReg, .ret, .jmp, .jmpReg,
+             .swapgs, .clac, .stac:
+            (true, false)
+        case .inc, .dec, .incM, .decM: (true, true)
         case .shl64, .shr64, .sar64, .shift: (false, true)
         // Rotates write CF and OF only.
         case .rol64, .ror64, .rol32, .ror32: (true, true)
@@ -347,7 +365,7 @@ extension FastKind {
     /// Writes memory.
     var stores: Bool {
         switch self {
-        case .aluMR, .aluMI, .store, .storeImm, .push, .pushImm, .call, .callReg: true
+        case .aluMR, .aluMI, .incM, .decM, .store, .storeImm, .push, .pushImm, .pushM, .call, .callReg: true
         default: false
         }
     }

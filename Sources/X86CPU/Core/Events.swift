@@ -51,11 +51,8 @@ extension CPU {
         // handler faults forever still ends at the limit.
         var events: UInt64 = 0
         while state.retired < end {
-            // One test for everything the loop must look at between instructions: the VMM's
-            // requests, single-step and RF, enabled breakpoints.
-            // (The interrupt-window request, bit 0, counts only while RFLAGS.IF is set.)
-            let flags = state.rflags
-            if _slowPath(state.exitRequests & ((flags >> 9) & 1 | 2) | (flags & (Flag.tf | Flag.rf)) | (state.dr(7) & 0xFF) != 0) {
+            // One test for everything the loop must look at between instructions.
+            if _slowPath(mustLookBetweenInstructions) {
                 if let x = requestedExit() { return .exit(x) }
                 if state.rflags & (Flag.tf | Flag.rf) != 0 || state.breakpointsEnabled {
                     let before = state.retired
@@ -90,6 +87,14 @@ extension CPU {
             if _slowPath(events >= limit) { return .limit }
         }
         return .limit
+    }
+
+    /// Whether the run loop must look at something before the next instruction: the VMM's
+    /// requests (the interrupt-window request, bit 0, counts only while RFLAGS.IF is set),
+    /// single-step and RF, enabled breakpoints.
+    @inline(__always) var mustLookBetweenInstructions: Bool {
+        let flags = state.rflags
+        return state.exitRequests & ((flags >> 9) & 1 | 2) | (flags & (Flag.tf | Flag.rf)) | (state.dr(7) & 0xFF) != 0
     }
 
     /// The interrupt window or an immediate stop, when the VMM asked for one.

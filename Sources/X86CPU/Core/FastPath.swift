@@ -105,6 +105,8 @@ enum FastKind: UInt8 {
     /// ALU of 8- or 16-bit registers (`op`, `d`, `s` or `imm`, `size`), and with memory
     /// (64-bit mode: register from memory, memory from a register or an immediate).
     case aluRR, aluRI, aluRM, aluMR, aluMI
+    /// ALU of AH, CH, DH or BH (bits 15:8 of register `d`, 0-3) with an immediate (`op`, `imm`).
+    case aluHighRI
     /// CMP and TEST of memory with a register (`s`) or an immediate, `size` bytes (64-bit mode).
     case cmpMR, cmpMI, testMR, testMI
     /// MOV register, register (`size` 4 or 8) and register, immediate (already masked).
@@ -118,6 +120,8 @@ enum FastKind: UInt8 {
     case lea
     /// (NOT: of register `x`, `d` or a fused MOV's source, into `d`.)
     case inc, dec, not, neg
+    /// INC and DEC of memory, `size` bytes (64-bit mode).
+    case incM, decM
     /// SHL/SHR/SAR of a 64-bit register, ROL/ROR of a 64- or 32-bit one, by a constant (`x`:
     /// the masked count, not 0), of register `s` (`d`, or a fused MOV's source) into `d`.
     case shl64, shr64, sar64, rol64, ror64, rol32, ror32
@@ -127,8 +131,8 @@ enum FastKind: UInt8 {
     /// IMUL `d`, `s` (of `x` and `s`: `x` is `d` or a fused MOV's source) and IMUL `d`, `s`,
     /// `imm`; MUL `s` into RDX:RAX or EDX:EAX. `size` 4 or 8.
     case imul, imulImm, mul
-    /// 64-bit PUSH of `s` or `imm`, POP into `d`.
-    case push, pushImm, pop
+    /// 64-bit PUSH of `s`, `imm` or memory, POP into `d`; 64-bit LEAVE.
+    case push, pushImm, pushM, pop, leave
     /// 64-bit near CALL and JMP to `imm` or through register `s`, RET.
     case call, callReg, ret, jmp, jmpReg
     /// Jcc rel to `imm`, one kind per condition (in the condition code's order).
@@ -140,6 +144,9 @@ enum FastKind: UInt8 {
     case setcc, cmov, cmovLoad
     /// BSWAP of `d` (`size` 4 or 8); CDQE; CQO.
     case bswap, cdqe, cqo
+    /// SWAPGS, CLAC and STAC (64-bit mode): what a system call's entry and exit do besides
+    /// SYSCALL and SYSRET, which end a block.
+    case swapgs, clac, stac
 }
 
 /// What running a fast form tells the block it belongs to (`CPU.executeFast`'s result, bits).
@@ -244,7 +251,9 @@ struct FastForm {
         case .add, .or, .adc, .sbb, .and, .sub, .xor, .cmp, .test:
             guard two, let alu = FastOp(op) else { return }
             let index = alu.rawValue
-            if let (d, size) = gpr(operands[0]) {
+            if case .register(let r) = operands[0], r.kind == .gpr8High, case .immediate(let v, let isz) = operands[1] {
+                self = FastForm(.aluHighRI, d: r.number, size: 1, op: alu, imm: signExtend(v, isz) & 0xFF)
+            } else if let (d, size) = gpr(operands[0]) {
                 if let (s, size2) = gpr(operands[1]), size2 == size {
                     self = size == 8 ? FastForm(FastKind(rawValue: FastKind.add64.rawValue + index)!, d: d, s: s, x: d)
                         : size == 4 ? FastForm(FastKind(rawValue: FastKind.add32.rawValue + index)!, d: d, s: s, size: 4, x: d)
@@ -296,8 +305,12 @@ struct FastForm {
             a.segment = 0
             self = FastForm(.lea, d: d, size: size, address: a)
         case .inc, .dec, .not, .neg:
-            guard operands.count == 1, let (d, size) = gpr(operands[0]) else { return }
-            self = FastForm(op == .inc ? .inc : op == .dec ? .dec : op == .not ? .not : .neg, d: d, size: size, x: d)
+            guard operands.count == 1 else { return }
+            if let (d, size) = gpr(operands[0]) {
+                self = FastForm(op == .inc ? .inc : op == .dec ? .dec : op == .not ? .not : .neg, d: d, size: size, x: d)
+            } else if op == .inc || op == .dec, let (a, size) = mem(operands[0]) {
+                self = FastForm(op == .inc ? .incM : .decM, size: size, address: a)
+            }
         case .shl, .sal, .shr, .sar, .rol, .ror:
             guard let (d, size) = gpr(operands[0]), size >= 4, let shift = FastOp(op) else { return }
             var count: UInt64 = 1
@@ -339,6 +352,8 @@ struct FastForm {
                 self = FastForm(.pushImm, imm: signExtend(v, isz))
             } else if let (r, size) = gpr(operands[0]), size == 8 {
                 self = FastForm(.push, s: r)
+            } else if let (a, size) = mem(operands[0]), size == 8 {
+                self = FastForm(.pushM, address: a)
             }
         case .pop:
             guard bits64, ins.operandSize == 8, operands.count == 1, let (r, size) = gpr(operands[0]), size == 8 else { return }
@@ -370,6 +385,12 @@ struct FastForm {
             self = FastForm(.cdqe)
         case .cqo:
             self = FastForm(.cqo)
+        case .leave:
+            guard bits64, ins.operandSize == 8 else { return }
+            self = FastForm(.leave)
+        case .swapgs, .clac, .stac:
+            guard bits64 else { return }
+            self = FastForm(op == .swapgs ? .swapgs : op == .clac ? .clac : .stac)
         default:
             break
         }
@@ -535,6 +556,8 @@ extension CPU {
         case .aluMI:
             try aluMemory(f, f.pointee.imm)
             exit = codeWritten()
+        case .aluHighRI:
+            aluHigh(f)
         case .movRR:
             g[d] = f.pointee.size == 8 ? g[s] : g[s] & 0xFFFF_FFFF
         case .movRI:
@@ -572,6 +595,9 @@ extension CPU {
             } else {
                 setGPR(d, inc ? g[d] &+ 1 : g[d] &- 1, size)
             }
+        case .incM, .decM:
+            try incDecMemory(f)
+            exit = codeWritten()
         case .shl64:
             g[d] = shift(.shl, g[s], UInt64(f.pointee.x), 8, flags: flags)
         case .shr64:
@@ -615,11 +641,20 @@ extension CPU {
         case .pushImm:
             try push64(f.pointee.imm)
             exit = codeWritten()
+        case .pushM:
+            // The operand's address is RSP's before the push.
+            try push64(try readData(linear(f), 8, f))
+            exit = codeWritten()
         case .pop:
             let sp = g[4]
             let v = try readStack(sp)
             g[4] = sp &+ 8
             g[d] = v
+        case .leave:
+            let bp = g[5]
+            let v = try readStack(bp)
+            g[4] = bp &+ 8
+            g[5] = v
         case .call:
             try nearCall(f.pointee.imm, returnTo: f.pointee.returnAddress)
             return FastExit.jumped | codeWritten()
@@ -682,6 +717,8 @@ extension CPU {
             g[0] = signExtend(g[0] & 0xFFFF_FFFF, 4)
         case .cqo:
             g[2] = g[0] & (1 << 63) != 0 ? ~0 : 0
+        case .swapgs, .clac, .stac:
+            try systemFast(f.pointee.kind)
         }
         if !inBlock { state.rip = rip &+ UInt64(f.pointee.length) }
         return exit
@@ -811,6 +848,41 @@ extension CPU {
         case 2: _ = alu(op, v, b, 2)
         case 4: _ = alu(op, v, b, 4)
         default: _ = alu(op, v, b, 8)
+        }
+    }
+
+    /// ALU of a high-byte register with an immediate (outlined: rare in hot code).
+    @inline(never)
+    func aluHigh(_ f: UnsafePointer<FastForm>) {
+        let g = state.gpr, d = Int(f.pointee.d), op = f.pointee.op
+        let r = alu(op.mnemonic, (g[d] >> 8) & 0xFF, f.pointee.imm, 1, flags: f.pointee.flags)
+        if op.writesResult { g[d] = g[d] & ~0xFF00 | (r & 0xFF) << 8 }
+    }
+
+    /// INC or DEC of memory: CF stays; if the write faults the flags go back.
+    @inline(never)
+    func incDecMemory(_ f: UnsafePointer<FastForm>) throws(CPUException) {
+        let size = f.pointee.size
+        let ea = linear(f)
+        let v = try readData(ea, Int(size), f)
+        let saved = state.rflags
+        let r = alu(f.pointee.kind == .incM ? .add : .sub, v, 1, size)
+        state.rflags = state.rflags & ~Flag.cf | saved & Flag.cf
+        do throws(CPUException) { try writeData(ea, Int(size), r, f) } catch { state.rflags = saved; throw error }
+    }
+
+    /// SWAPGS (#GP(0) outside CPL 0), CLAC and STAC (#UD outside CPL 0), as `system` runs them.
+    @inline(never)
+    func systemFast(_ kind: FastKind) throws(CPUException) {
+        switch kind {
+        case .swapgs:
+            try requireCPL0()
+            let k = msrs.kernelGSBase ?? 0
+            msrs.kernelGSBase = state.gsBase
+            state.gsBase = k
+        default:
+            if state.cpl != 0 { throw .invalidOpcode }
+            if kind == .stac { state.rflags |= Flag.ac } else { state.rflags &= ~Flag.ac }
         }
     }
 

@@ -139,25 +139,46 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     }
 
     /// The TLB's host address for a data access (0 read, 1 write) it can serve as it stands:
-    /// within one page, EFLAGS.AC clear (so no alignment check is due), and an entry for the
-    /// page, which is then canonical.
+    /// within one page, no alignment check due, and an entry for the page, which is then
+    /// canonical.
     @inline(__always)
     public func probe(_ address: UInt64, _ size: Int, _ kind: Int) -> UnsafeMutableRawPointer? {
-        if _slowPath(regs.pointee.rflags & Flag.ac != 0) { return nil }
+        if _slowPath(regs.pointee.rflags & Flag.ac != 0) { return probeWithAC(address, size, kind) }
         return hit(address, size, kind)
+    }
+
+    /// `probe` with EFLAGS.AC set. At CPL 3 a misaligned access under CR0.AM is left to the
+    /// slow path (#AC). Below CPL 3, AC lets an explicit supervisor access reach user pages
+    /// under SMAP: besides the supervisor entries, the user-mode ones serve it (`translate`
+    /// makes a user-mode entry for such an access, and whatever a user-mode access may do
+    /// there, this one may).
+    @inline(never) func probeWithAC(_ address: UInt64, _ size: Int, _ kind: Int) -> UnsafeMutableRawPointer? {
+        let r = regs
+        if r.pointee.cpl == 3 {
+            if r.pointee.implicitSupervisor == 0 && r.pointee.cr0 & CR0Bit.am != 0 && size > 1 && address & (UInt64(min(size, 8)) - 1) != 0 {
+                return nil
+            }
+            return hit(address, size, kind)
+        }
+        if let p = hit(address, size, kind) { return p }
+        guard r.pointee.implicitSupervisor == 0 else { return nil }
+        let page = address >> 12
+        let slot = kind &* GuestMMU.entries &+ (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
+        guard tags[slot] == tag(page, 1), (address & 0xFFF) &+ UInt64(size) <= 4096 else { return nil }
+        return pages[slot].unsafelyUnwrapped + Int(address & 0xFFF)
     }
 
     @inline(__always)
     public func read(_ address: UInt64, size: Int) throws(CPUException) -> UInt64 {
+        if let p = probe(address, size, 0) { return loadLittle(p, size) }
         if _slowPath(regs.pointee.rflags & Flag.ac != 0) { try checkAlignment(address, size) }
-        if let p = hit(address, size, 0) { return loadLittle(p, size) }
         return try readSlow(address, size)
     }
 
     @inline(__always)
     public func write(_ address: UInt64, size: Int, value: UInt64) throws(CPUException) {
+        if let p = probe(address, size, 1) { return storeLittle(p, size, value) }
         if _slowPath(regs.pointee.rflags & Flag.ac != 0) { try checkAlignment(address, size) }
-        if let p = hit(address, size, 1) { return storeLittle(p, size, value) }
         try writeSlow(address, size, value)
     }
 
@@ -229,10 +250,12 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     public func translate(_ address: UInt64, _ kind: Int) throws(CPUException) -> UnsafeMutableRawPointer {
         misses &+= 1
         if pmap.generation != seenGeneration { flushTLB() }
-        let user = userBit
+        var user = userBit
         var gpa = address
         // A supervisor data access that SMAP allows only because EFLAGS.AC is set must not
-        // leave an entry that an access with AC clear would hit: the tag has no AC bit.
+        // leave an entry that an access with AC clear would hit (the tag has no AC bit): its
+        // entry is the user-mode access's, when one would be allowed (`probeWithAC` looks
+        // there), and otherwise there is none.
         var dependsOnAC = false
         if state.pagingEnabled {
             let access = state.pagingAccess(kind == 0 ? .read : (kind == 1 ? .write : .fetch))
@@ -244,7 +267,15 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
                 if control.smap && access.alignmentCheckFlag && !access.user && kind != 2 {
                     var withoutAC = access
                     withoutAC.alignmentCheckFlag = false
-                    if case .pageFault = GuestPaging.translate(address, control, withoutAC, tables: self) { dependsOnAC = true }
+                    if case .pageFault = GuestPaging.translate(address, control, withoutAC, tables: self) {
+                        var asUser = access
+                        (asUser.user, asUser.alignmentCheckFlag) = (true, false)
+                        if !access.implicitSupervisor, case .translated(g, _) = GuestPaging.translate(address, control, asUser, tables: self) {
+                            user = 1
+                        } else {
+                            dependsOnAC = true
+                        }
+                    }
                 }
             case .pageFault(let code): throw .pageFault(address: address, errorCode: code)
             case .unreadable(let g): throw .exit(.nestedFault(gpa: g, access: .walk, linear: address))

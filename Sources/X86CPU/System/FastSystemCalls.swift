@@ -18,13 +18,13 @@ extension CPU {
         guard state.efer & EFERBit.sce != 0 else { throw .invalidOpcode }
         if vendor == .intel && state.mode != .bits64 { throw .invalidOpcode }
         defer { singleStepByFinalTF() }
-        let star = msrs.values[MSRIndex.star] ?? 0
+        let star = msrs.star ?? 0
         let selector = UInt16(truncatingIfNeeded: star >> 32) & 0xFFFC
         if state.longModeActive {
             state.rcx = state.rip
             state.r11 = state.rflags & ~Flag.rf
-            let target = state.mode == .bits64 ? (msrs.values[MSRIndex.lstar] ?? 0) : (msrs.values[MSRIndex.cstar] ?? 0)
-            state.rflags = (state.rflags & ~(msrs.values[MSRIndex.fmask] ?? 0) & ~Flag.rf) | 2
+            let target = state.mode == .bits64 ? (msrs.lstar ?? 0) : (msrs.cstar ?? 0)
+            state.rflags = (state.rflags & ~(msrs.fmask ?? 0) & ~Flag.rf) | 2
             setCodeSegment(SegmentState(selector: selector, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B), cpl: 0)
             state.setSegment(.ss, SegmentState(selector: selector &+ 8, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093))
             state.rip = target
@@ -44,7 +44,7 @@ extension CPU {
         guard state.efer & EFERBit.sce != 0, state.protectedMode else { throw .invalidOpcode }
         if vendor == .intel && state.mode != .bits64 { throw .invalidOpcode }
         try requireCPL0()
-        let star = msrs.values[MSRIndex.star] ?? 0
+        let star = msrs.star ?? 0
         let base = UInt16(truncatingIfNeeded: star >> 48)
         if !state.longModeActive {
             defer { singleStepByFinalTF() }
@@ -73,13 +73,13 @@ extension CPU {
     func sysenter() throws(CPUException) {
         if vendor == .amd && state.longModeActive { throw .invalidOpcode }
         guard state.protectedMode else { throw .generalProtection(0) }
-        let cs = UInt16(truncatingIfNeeded: msrs.values[MSRIndex.sysenterCS] ?? 0) & 0xFFFC
+        let cs = UInt16(truncatingIfNeeded: msrs[MSRIndex.sysenterCS] ?? 0) & 0xFFFC
         guard cs != 0 else { throw .generalProtection(0) }
         state.rflags &= ~(Flag.vm | Flag.if | Flag.rf)
         let long = state.longModeActive
         setCodeSegment(SegmentState(selector: cs, base: 0, limit: 0xFFFF_FFFF, attributes: long ? 0xA09B : 0xC09B), cpl: 0)
         state.setSegment(.ss, SegmentState(selector: cs &+ 8, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093))
-        let eip = msrs.values[MSRIndex.sysenterEIP] ?? 0, esp = msrs.values[MSRIndex.sysenterESP] ?? 0
+        let eip = msrs[MSRIndex.sysenterEIP] ?? 0, esp = msrs[MSRIndex.sysenterESP] ?? 0
         state.rip = long ? eip : eip & 0xFFFF_FFFF
         state.rsp = long ? esp : esp & 0xFFFF_FFFF
     }
@@ -89,7 +89,7 @@ extension CPU {
         if vendor == .amd && state.longModeActive { throw .invalidOpcode }
         guard state.protectedMode else { throw .generalProtection(0) }
         try requireCPL0()
-        let base = UInt16(truncatingIfNeeded: msrs.values[MSRIndex.sysenterCS] ?? 0)
+        let base = UInt16(truncatingIfNeeded: msrs[MSRIndex.sysenterCS] ?? 0)
         guard base & 0xFFFC != 0 else { throw .generalProtection(0) }
         let to64 = ins.ext & 8 != 0
         if to64 && (!isCanonical(state.rdx) || !isCanonical(state.rcx)) { throw .generalProtection(0) }

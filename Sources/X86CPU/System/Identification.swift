@@ -293,7 +293,7 @@ extension CPU {
             let tsc = timeStampCounter
             state.rax = tsc & 0xFFFF_FFFF
             state.rdx = tsc >> 32
-            if op == .rdtscp { state.rcx = (msrs.values[MSRIndex.tscAux] ?? 0) & 0xFFFF_FFFF }
+            if op == .rdtscp { state.rcx = (msrs[MSRIndex.tscAux] ?? 0) & 0xFFFF_FFFF }
         default: // rdrand, rdseed: always succeed (CF = 1), from the seeded stream.
             let d = place(ops[0])
             try write(d, entropy.next())

@@ -44,7 +44,12 @@ public enum MSRIndex {
 
 /// The MSR values of one vCPU. The TSC is not stored: it is guest time, supplied by the caller.
 public struct ModelSpecificRegisters: Equatable, Sendable {
-    public var values: [UInt32: UInt64]
+    /// The MSRs written so far (and those reset sets), but the ones with fields below.
+    var table: [UInt32: UInt64]
+    /// What every system call reads (SYSCALL and SYSRET's STAR, LSTAR, CSTAR and FMASK,
+    /// SWAPGS' KERNEL_GS_BASE) in fields of their own, not in `table`: a dictionary lookup
+    /// cost more than the rest of a SYSCALL. Nil until written, as a key absent from the table.
+    public internal(set) var star, lstar, cstar, fmask, kernelGSBase: UInt64?
     /// MAXPHYADDR: physical-address bits above it are reserved in APIC_BASE and the MTRRs.
     public var physicalAddressBits = 46
     /// Variable-range MTRRs (MTRRcap.VCNT).
@@ -52,8 +57,48 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
     /// Whose MSRs these are: some exist on one vendor only.
     public var vendor: Vendor = .intel
 
+    /// Every MSR written so far (and those reset sets), by index.
+    public var values: [UInt32: UInt64] {
+        get {
+            var v = table
+            for (i, x) in [(MSRIndex.star, star), (MSRIndex.lstar, lstar), (MSRIndex.cstar, cstar), (MSRIndex.fmask, fmask),
+                           (MSRIndex.kernelGSBase, kernelGSBase)] {
+                if let x { v[i] = x }
+            }
+            return v
+        }
+        set {
+            (table, star, lstar, cstar, fmask, kernelGSBase) = ([:], nil, nil, nil, nil, nil)
+            for (i, x) in newValue { self[i] = x }
+        }
+    }
+
+    /// One MSR as stored (nil: never written).
+    public subscript(index: UInt32) -> UInt64? {
+        get {
+            switch index {
+            case MSRIndex.star: star
+            case MSRIndex.lstar: lstar
+            case MSRIndex.cstar: cstar
+            case MSRIndex.fmask: fmask
+            case MSRIndex.kernelGSBase: kernelGSBase
+            default: table[index]
+            }
+        }
+        set {
+            switch index {
+            case MSRIndex.star: star = newValue
+            case MSRIndex.lstar: lstar = newValue
+            case MSRIndex.cstar: cstar = newValue
+            case MSRIndex.fmask: fmask = newValue
+            case MSRIndex.kernelGSBase: kernelGSBase = newValue
+            default: table[index] = newValue
+            }
+        }
+    }
+
     public init() {
-        values = [
+        table = [
             MSRIndex.apicBase: 0xFEE0_0000 | 1 << 11 | 1 << 8, // enabled, bootstrap processor
             MSRIndex.pat: 0x0007_0406_0007_0406,               // the power-on PAT
             MSRIndex.miscEnable: 1 << 0,                       // fast strings
@@ -78,7 +123,7 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
         if index == MSRIndex.mcgCap { return 0 }                                               // no banks
         if index == MSRIndex.platformID && vendor == .intel { return 0 }
         guard isKnown(index) else { throw .generalProtection(0) }
-        return values[index] ?? 0
+        return self[index] ?? 0
     }
 
     /// WRMSR: stores the value, or #GP(0) for a reserved bit, a non-canonical address, a
@@ -96,7 +141,7 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
         case MSRIndex.efer:
             // SCE (0), LME (8), LMA (10, read-only: the written value must match), NXE (11).
             try reserved(~UInt64(1 << 0 | 1 << 8 | 1 << 10 | 1 << 11))
-            let current = values[index] ?? 0
+            let current = self[index] ?? 0
             if (value ^ current) & (1 << 10) != 0 { throw .generalProtection(0) }
             // LME cannot change while paging is on in long mode.
             if longModeActive && (value ^ current) & (1 << 8) != 0 { throw .generalProtection(0) }
@@ -139,7 +184,7 @@ public struct ModelSpecificRegisters: Equatable, Sendable {
                 throw .generalProtection(0)
             }
         }
-        if index != MSRIndex.tsc { values[index] = value }
+        if index != MSRIndex.tsc { self[index] = value }
     }
 
     static func validMemoryType(_ t: UInt64) -> Bool { t == 0 || t == 1 || t == 4 || t == 5 || t == 6 }

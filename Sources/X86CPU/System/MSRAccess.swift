@@ -22,7 +22,7 @@ extension CPU {
                 // EFER lives in the register file (MOV CR0 sets LMA there): the MSR checks compare
                 // against it, not against a value they last stored (which a loader that set
                 // EFER directly never gave them: Linux's WRMSR EFER with LMA set was a #GP).
-                msrs.values[index] = state.efer
+                msrs[index] = state.efer
                 try msrs.write(index, requested, longModeActive: state.longModeActive, linearBits: linearBits)
                 state.efer = requested
                 memory.flushTLB()

@@ -296,8 +296,8 @@ extension CPU {
             try sysexit(ins)
         case .swapgs:
             try requireCPL0()
-            let k = msrs.values[MSRIndex.kernelGSBase] ?? 0
-            msrs.values[MSRIndex.kernelGSBase] = state.gsBase
+            let k = msrs.kernelGSBase ?? 0
+            msrs.kernelGSBase = state.gsBase
             state.gsBase = k
         case .rdfsbase, .rdgsbase, .wrfsbase, .wrgsbase:
             guard state.cr4 & CR4Bit.fsgsbase != 0 else { throw .invalidOpcode }
@@ -310,7 +310,7 @@ extension CPU {
                 if op == .wrfsbase { state.fsBase = v } else { state.gsBase = v }
             }
         case .rdpid:
-            try write(place(ops[0]), msrs.values[MSRIndex.tscAux] ?? 0)
+            try write(place(ops[0]), msrs[MSRIndex.tscAux] ?? 0)
         case .lds, .les, .lss, .lfs, .lgs:
             guard case .memory(let m) = ops[1] else { throw .invalidOpcode }
             let a = try checkedAddress(m, size: osz + 2)
