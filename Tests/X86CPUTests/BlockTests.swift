@@ -132,15 +132,15 @@ import X86Decoder
         }
     }
 
-    /// One instruction on RAX, RCX, RDX or RBX, 32- or 64-bit: MOV (most often), ADD-CMP with
-    /// a register or an immediate, ROL/ROR/SHL/SHR/SAR by a constant, NOT, IMUL, or a Jcc to
+    /// One instruction on RAX, RCX, RDX or RBX, 32- or 64-bit: MOV (most often), ADD-CMP or
+    /// TEST with a register, ADD-CMP with an immediate, ROL/ROR/SHL/SHR/SAR by a constant, NOT, IMUL, or a Jcc to
     /// the next instruction.
     static func registerInstruction(_ random: inout SplitMix64) -> [UInt8] {
         let rex: [UInt8] = random.next() & 1 == 0 ? [0x48] : []
         let d = UInt8(random.next() % 4), s = UInt8(random.next() % 4)
         switch random.next() % 8 {
         case 0, 1, 2: return rex + [0x89, 0xC0 | s << 3 | d]
-        case 3: return rex + [0x01 + 8 * UInt8(random.next() % 8), 0xC0 | s << 3 | d]
+        case 3: return rex + [[0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39, 0x85][Int(random.next() % 9)], 0xC0 | s << 3 | d]
         case 4: return rex + [0x83, 0xC0 | UInt8(random.next() % 8) << 3 | d, UInt8(truncatingIfNeeded: random.next())]
         case 5:
             let shifts: [UInt8] = [0, 1, 4, 5, 7]

@@ -43,7 +43,7 @@ struct Block {
 }
 
 extension CPU {
-    static var blockSlots: Int { 16384 }
+    static var blockSlots: Int { 65536 }
     static var blockCapacity: Int { 32 }
     /// Fast forms the blocks share: built blocks take the next ones (so that a hot loop's
     /// blocks sit together in the host's caches), and all blocks are dropped when they run out.
@@ -142,6 +142,8 @@ extension CPU {
         block.rip = rip
         block.key = state.codeKey
         b.pointee = block
+        noteCodeSlot(block.frame0, ~Int32(slot))
+        if block.frame1 != block.frame0 { noteCodeSlot(block.frame1, ~Int32(slot)) }
         return true
     }
 
@@ -275,7 +277,7 @@ extension FastForm {
     /// and size, which then reads `move`'s source in its place (its second operand too when
     /// that is the same register) and overwrites the destination.
     func fusing(move: FastForm) -> FastForm? {
-        guard move.d == d, move.size == size, fusedMove == 0 else { return nil }
+        guard move.d == d, move.size == size, fused == 0 else { return nil }
         var pair = self
         switch kind {
         case .add64, .or64, .adc64, .sbb64, .and64, .sub64, .xor64, .add32, .or32, .adc32, .sbb32, .and32, .sub32, .xor32:
@@ -293,7 +295,7 @@ extension FastForm {
         default:
             return nil
         }
-        pair.fusedMove = move.length
+        pair.fused = 1
         pair.length = move.length &+ length
         return pair
     }

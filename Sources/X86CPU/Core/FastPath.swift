@@ -186,15 +186,15 @@ struct FastForm {
     var address = FastAddress()
     /// In a block: the block's instructions before this one.
     var ordinal: UInt8 = 0
-    /// In a block: the length of a MOV between registers fused in front of this form (0:
-    /// none), whose destination is this form's and whose source this form reads in place of
-    /// it (`FastForm.fusing(move:)`). The pair retires as two instructions.
-    var fusedMove: UInt8 = 0
+    /// In a block: 1 when a MOV between registers is fused in front of this form (its
+    /// destination is this form's and this form reads its source in place of it:
+    /// `FastForm.fusing(move:)`); the pair retires as two instructions.
+    var fused: UInt8 = 0
 
     static let none = FastForm()
 
     /// Instructions the form retires.
-    @inline(__always) var retires: Int { fusedMove == 0 ? 1 : 2 }
+    @inline(__always) var retires: Int { 1 &+ Int(fused) }
 
     /// CALL's return address, kept where a memory operand would be (a form belongs to the
     /// instruction at one RIP, so the address after it is a constant).

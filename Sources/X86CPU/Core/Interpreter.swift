@@ -35,12 +35,17 @@ public final class CPU<Memory: CPUMemory> {
     /// of them drops the cache (after the instruction that wrote), so self-modifying code
     /// sees its new bytes.
     let codePages: UnsafeMutablePointer<UInt64>
-    static var cacheSize: Int { 32768 }
+    static var cacheSize: Int { 131072 }
     static var cacheBytes: Int { cacheSize * MemoryLayout<DecodedInstruction>.stride }
     /// The entry for `rip`: the low bits with the next ones folded in, so that a hot loop and
-    /// a function it calls rarely share a slot, and 32 KiB of straight-line code has no conflict.
+    /// a function it calls rarely share a slot, and 128 KiB of straight-line code has no
+    /// conflict. (32K entries were too few for Linux's fork and exec paths: each process
+    /// decoded a sixth of its instructions again.)
     @inline(__always) func cacheEntry(_ rip: UInt64) -> UnsafeMutablePointer<DecodedInstruction> {
-        cache + (Int(truncatingIfNeeded: rip ^ (rip >> 15)) & (CPU.cacheSize - 1))
+        cache + cacheSlot(rip)
+    }
+    @inline(__always) func cacheSlot(_ rip: UInt64) -> Int {
+        Int(truncatingIfNeeded: rip ^ (rip >> 17)) & (CPU.cacheSize - 1)
     }
     /// Frame-level code writes seen (`--stats`).
     public internal(set) var codeWrites: UInt64 = 0
@@ -50,6 +55,14 @@ public final class CPU<Memory: CPUMemory> {
     let blocks: UnsafeMutablePointer<Block>
     let blockOps: UnsafeMutablePointer<FastForm>
     var blockOpsUsed = 0
+    /// Where the code decoded from each frame went: the decoded-instruction cache's slots (n)
+    /// and the block slots (~n) filled from it, so that a store into the frame drops those
+    /// (`applyCodeWrites`) rather than scanning every slot. A slot may since hold other code
+    /// (each is checked before it is dropped); a frame that filled more than
+    /// `codeSlotLimit` slots is marked (`codeSlotsOverflow`) and scanned in full.
+    var codeSlots: [UInt64: [Int32]] = [:]
+    static var codeSlotLimit: Int { 4096 }
+    static var codeSlotsOverflow: [Int32] { [Int32.min] }
     /// Where a block is decoded before its MOVs are fused (`CPU.fuseMoves`), and which form
     /// takes which MOV.
     let blockScratch = UnsafeMutablePointer<FastForm>.allocate(capacity: CPU.blockCapacity)
@@ -291,7 +304,21 @@ public final class CPU<Memory: CPUMemory> {
         var d = DecodedInstruction(rip: rip, ins: ins, operands: OperandList(operands), op: op,
                                    condition: condition, conditionKind: kind, fast: fast, unit: unit)
         (d.key, d.frame0, d.frame1) = (state.codeKey, frame0, frame1)
+        // The callers put it in the slot for `rip`.
+        let slot = Int32(truncatingIfNeeded: cacheSlot(rip))
+        noteCodeSlot(frame0, slot)
+        if frame1 != frame0 { noteCodeSlot(frame1, slot) }
         return d
+    }
+
+    /// Notes that cache slot `slot` (n), or block slot `~slot`, holds code from `frame`.
+    func noteCodeSlot(_ frame: UInt64, _ slot: Int32) {
+        if var slots = codeSlots.removeValue(forKey: frame) {
+            if slots.count < CPU.codeSlotLimit { slots.append(slot) } else if slots != CPU.codeSlotsOverflow { slots = CPU.codeSlotsOverflow }
+            codeSlots[frame] = slots
+        } else {
+            codeSlots[frame] = [slot]
+        }
     }
 
     /// After a TLB flush or a change of privilege: whether the entry's bytes are still the ones
@@ -313,8 +340,21 @@ public final class CPU<Memory: CPUMemory> {
         state.file.pointee.codeInvalidation = 0
         codeWrites &+= 1
         let frame = v >> 2
-        for i in 0..<CPU.cacheSize where cache[i].frame0 == frame || cache[i].frame1 == frame { cache[i] = .empty }
-        for i in 0..<CPU.blockSlots where blocks[i].frame0 == frame || blocks[i].frame1 == frame { blocks[i] = Block() }
+        guard let slots = codeSlots.removeValue(forKey: frame) else { return }
+        if slots == CPU.codeSlotsOverflow {
+            for i in 0..<CPU.cacheSize where cache[i].frame0 == frame || cache[i].frame1 == frame { cache[i] = .empty }
+            for i in 0..<CPU.blockSlots where blocks[i].frame0 == frame || blocks[i].frame1 == frame { blocks[i] = Block() }
+            return
+        }
+        for s in slots {
+            if s >= 0 {
+                let i = Int(s)
+                if cache[i].frame0 == frame || cache[i].frame1 == frame { cache[i] = .empty }
+            } else {
+                let i = Int(~s)
+                if blocks[i].frame0 == frame || blocks[i].frame1 == frame { blocks[i] = Block() }
+            }
+        }
     }
 
     @inline(__always) func markCode(_ address: UInt64) {
@@ -338,6 +378,7 @@ public final class CPU<Memory: CPUMemory> {
         state.refreshCodeKey()
         for i in 0..<CPU.cacheSize { cache[i] = .empty }
         for i in 0..<CPU.codePageSlots { codePages[i] = ~0 }
+        codeSlots = [:]
         dropBlocks()
     }
 
