@@ -59,8 +59,11 @@ public final class CPU<Memory: CPUMemory> {
     /// and the block slots (~n) filled from it, so that a store into the frame drops those
     /// (`applyCodeWrites`) rather than scanning every slot. A slot may since hold other code
     /// (each is checked before it is dropped); a frame that filled more than
-    /// `codeSlotLimit` slots is marked (`codeSlotsOverflow`) and scanned in full.
+    /// `codeSlotLimit` slots is marked (`codeSlotsOverflow`) and scanned in full. Dropping
+    /// everything clears the noted slots only, unless a frame overflowed
+    /// (`codeSlotsOverflowed`).
     var codeSlots: [UInt64: [Int32]] = [:]
+    var codeSlotsOverflowed = false
     static var codeSlotLimit: Int { 4096 }
     static var codeSlotsOverflow: [Int32] { [Int32.min] }
     /// Where a block is decoded before its MOVs are fused (`CPU.fuseMoves`), and which form
@@ -313,12 +316,19 @@ public final class CPU<Memory: CPUMemory> {
 
     /// Notes that cache slot `slot` (n), or block slot `~slot`, holds code from `frame`.
     func noteCodeSlot(_ frame: UInt64, _ slot: Int32) {
-        if var slots = codeSlots.removeValue(forKey: frame) {
-            if slots.count < CPU.codeSlotLimit { slots.append(slot) } else if slots != CPU.codeSlotsOverflow { slots = CPU.codeSlotsOverflow }
-            codeSlots[frame] = slots
-        } else {
+        guard var slots = codeSlots.removeValue(forKey: frame) else {
             codeSlots[frame] = [slot]
+            return
         }
+        if slots != CPU.codeSlotsOverflow {
+            if slots.count < CPU.codeSlotLimit {
+                slots.append(slot)
+            } else {
+                slots = CPU.codeSlotsOverflow
+                codeSlotsOverflowed = true
+            }
+        }
+        codeSlots[frame] = slots
     }
 
     /// After a TLB flush or a change of privilege: whether the entry's bytes are still the ones
@@ -376,10 +386,22 @@ public final class CPU<Memory: CPUMemory> {
         cacheDrops &+= 1
         state.invalidationPending = false
         state.refreshCodeKey()
-        for i in 0..<CPU.cacheSize { cache[i] = .empty }
         for i in 0..<CPU.codePageSlots { codePages[i] = ~0 }
+        if codeSlotsOverflowed {
+            for i in 0..<CPU.cacheSize { cache[i] = .empty }
+            dropBlocks()
+        } else {
+            // Every slot filled since the last drop is noted: clearing those is clearing all
+            // (a mode switch drops everything, and 128K entries are 30 MiB).
+            for slots in codeSlots.values {
+                for s in slots {
+                    if s >= 0 { cache[Int(s)] = .empty } else { blocks[Int(~s)] = Block() }
+                }
+            }
+            blockOpsUsed = 0
+        }
         codeSlots = [:]
-        dropBlocks()
+        codeSlotsOverflowed = false
     }
 
     /// Called for every store the CPU makes: a store into a page holding decoded code drops the
