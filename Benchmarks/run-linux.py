@@ -9,7 +9,10 @@ for the guest's init) and the host timestamps the serial lines as they arrive: `
 time from launch to the init's SOFTVMM-READY line, each workload the time between its
 BENCH-START and BENCH-END lines. Guest clocks are not used (under softvmm guest time is the
 instruction count). Each figure is the best of ROUNDS runs (default 1); softvmm and QEMU
-alternate. The workloads' result lines must be the same under both, or the run fails.
+alternate. Each round's two runs also give a ratio per figure, and the median of those is
+printed beside the ratio of the best times: on a host whose speed drifts, a pair run back to
+back compares like with like. The workloads' result lines must be the same under both, or the
+run fails.
 softvmm is .build/release/softvmm unless SOFTVMM names another binary.
 """
 import os, subprocess, sys, time
@@ -66,21 +69,34 @@ def run(name):
     return times, results
 
 
-best, outputs = {}, {}
+best, outputs, paired = {}, {}, {}
 for r in range(rounds):
+    round_times = {}
     for name in commands:
         if name == "qemu-tcg" and subprocess.run(["sh", "-c", "command -v qemu-system-x86_64"], stdout=subprocess.DEVNULL).returncode:
             continue
         times, results = run(name)
+        round_times[name] = times
         outputs.setdefault(name, results)
         for k, v in times.items():
             best.setdefault(name, {})
             best[name][k] = min(v, best[name].get(k, v))
+    if "qemu-tcg" in round_times:
+        for k, v in round_times["softvmm"].items():
+            paired.setdefault(k, []).append(v / round_times["qemu-tcg"][k])
 if "qemu-tcg" in outputs and outputs["qemu-tcg"] != outputs["softvmm"]:
     sys.exit(f"the workloads' results differ:\n  softvmm  {outputs['softvmm']}\n  qemu-tcg {outputs['qemu-tcg']}")
-print(f"{'figure':<12} {'softvmm s':>10} {'qemu-tcg s':>11} {'softvmm/qemu':>13}  result")
+def median(v):
+    v = sorted(v)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+
+
+print(f"{'figure':<12} {'softvmm s':>10} {'qemu-tcg s':>11} {'softvmm/qemu':>13} {'paired':>7}  result")
 for k in ["boot"] + workloads + ["total"]:
     s = best["softvmm"][k]
     q = best.get("qemu-tcg", {}).get(k)
     ratio = f"{s / q:.1f}x" if q else "n/a"
-    print(f"{k:<12} {s:>10.2f} {q if q is not None else float('nan'):>11.2f} {ratio:>13}  {' | '.join(outputs['softvmm'].get(k, []))}")
+    pair = f"{median(paired[k]):.1f}x" if k in paired else "n/a"
+    print(f"{k:<12} {s:>10.2f} {q if q is not None else float('nan'):>11.2f} {ratio:>13} {pair:>7}  {' | '.join(outputs['softvmm'].get(k, []))}")
+if rounds > 1 and paired:
+    print("paired ratios by round: " + "; ".join(f"{k} " + " ".join(f"{x:.1f}" for x in paired[k]) for k in ["boot"] + workloads))
