@@ -29,7 +29,7 @@ struct Block {
     var key: UInt64 = 0
     /// The frames of the first and last byte the block decoded (its tail instruction's included).
     var frame0: UInt64 = ~0, frame1: UInt64 = ~0
-    /// Where its fast forms are in `CPU.blockOps` (as run: `fuseMoves`).
+    /// Where its fast forms are in `CPU.blockOps` (as run: `fuseMoves`), `blockEnd` after them.
     var ops: UInt32 = 0
     /// Where its last byte is, from `rip`.
     var lastByte: UInt16 = 0
@@ -93,7 +93,7 @@ extension CPU {
         }
         blocksBuilt &+= 1
         b.pointee = Block()
-        if blockOpsUsed + CPU.blockCapacity > CPU.blockOpCapacity { dropBlocks() }
+        if blockOpsUsed + CPU.blockCapacity + 1 > CPU.blockOpCapacity { dropBlocks() }
         let ops = blockScratch
         var block = Block()
         var r = rip, n = 0
@@ -137,8 +137,10 @@ extension CPU {
         block.instructions = UInt8(n)
         block.ops = UInt32(blockOpsUsed)
         block.count = UInt8(fuseMoves(ops, n, into: blockOps + blockOpsUsed))
+        // The forms end with `blockEnd`, so that running them needs no count.
+        blockOps[blockOpsUsed + Int(block.count)] = FastForm(.blockEnd)
         block.bytes = UInt16(truncatingIfNeeded: r &- rip)
-        blockOpsUsed += Int(block.count)
+        blockOpsUsed += Int(block.count) + 1
         block.rip = rip
         block.key = state.codeKey
         b.pointee = block
@@ -154,49 +156,48 @@ extension CPU {
     /// instruction (one without a fast form) should be stepped next.
     @inline(never)
     func runBlock(_ first: Int, budget: UInt64) throws(CPUException) -> Bool {
-        // Instructions retired by the blocks run so far, added to `state.retired` on the way
-        // out (not block by block: a read-modify-write in memory per block chains them).
-        var slot = first, budget = budget, done: UInt64 = 0
+        // Instructions retired by the blocks run so far (`limit - budget`) are added to
+        // `state.retired` on the way out (not block by block: a read-modify-write in memory per
+        // block chains them).
+        var slot = first, limit = budget, budget = budget
         while true {
             let b = blocks + slot
-            let count = Int(b.pointee.count)
             let ops = operations(b)
             // A block the budget cannot hold whole is left to the run loop, which steps its
             // instructions one at a time.
             if _slowPath(UInt64(b.pointee.instructions) > budget) {
-                state.retired &+= done
+                state.retired &+= limit &- budget
                 return false
             }
             // No fast form but a branch reads RIP: it is written when the block ends, an
             // instruction throws, or a branch writes it; only a store tells the loop anything
             // (when it went into decoded code).
+            // The forms run until one says something (`blockEnd` at the end says `end`).
             var f = ops, exit: UInt8 = 0
-            let end = ops + count
-            while f < end {
+            repeat {
                 do throws(CPUException) {
                     exit = try executeFast(f, at: 0, inBlock: true)
                 } catch {
                     state.rip = rip(b, form: f - ops)
-                    state.retired &+= done &+ UInt64(f.pointee.ordinal)
+                    state.retired &+= limit &- budget &+ UInt64(f.pointee.ordinal)
                     throw error
                 }
                 f += 1
-                if _slowPath(exit != 0) { break }
-            }
-            // The instructions the forms that ran retired (a Jcc taken before the block's end
-            // leaves it there).
-            let executed = f == ops ? 0 : UInt64((f - 1).pointee.ordinal) &+ UInt64((f - 1).pointee.retires)
+            } while exit == 0
+            // The instructions the forms that ran retired (a Jcc taken or a store into code
+            // before the block's end leaves it there).
+            let executed = exit == FastExit.end ? UInt64(b.pointee.instructions)
+                : UInt64((f - 1).pointee.ordinal) &+ UInt64((f - 1).pointee.retires)
             // What follows a store into decoded code may be stale.
             if _slowPath(exit & FastExit.codeWritten != 0) {
                 if exit & FastExit.jumped == 0 { state.rip = rip(b, form: f - ops) }
-                state.retired &+= done &+ executed
+                state.retired &+= limit &- budget &+ executed
                 applyCodeWrites()
                 return false
             }
-            done &+= executed
             budget &-= executed
             var next: UInt64
-            if exit == 0 {
+            if exit == FastExit.end {
                 next = b.pointee.rip &+ UInt64(b.pointee.bytes)
                 state.rip = next
                 if b.pointee.tailGeneral {
@@ -204,13 +205,14 @@ extension CPU {
                     // is at hand (as `step` would run it: the retired count up to date for
                     // what reads it, such as RDTSC), and the blocks go on unless it changed
                     // something the run loop must look at; otherwise the run loop steps it.
-                    state.retired &+= done
-                    done = 0
+                    state.retired &+= limit &- budget
+                    limit = budget
                     let e = cacheEntry(next)
                     guard budget != 0, e.pointee.rip == next, e.pointee.key == state.codeKey else { return budget != 0 }
                     try execute(e)
                     state.retired &+= 1
                     budget &-= 1
+                    limit = budget
                     if _slowPath(state.invalidationPending) {
                         applyCodeWrites()
                         return false
@@ -224,7 +226,7 @@ extension CPU {
             // The next block, if it is ready.
             slot = blockSlot(next)
             guard budget != 0, blocks[slot].rip == next, blocks[slot].key == state.codeKey else {
-                state.retired &+= done
+                state.retired &+= limit &- budget
                 return false
             }
         }
@@ -339,6 +341,8 @@ extension FastForm {
     var flagEffect: (reads: Bool, writes: Bool) {
         switch kind {
         case .none: (true, true)
+        // Not an instruction; the code after the block may read every flag.
+        case .blockEnd: (true, false)
         case .add64, .or64, .and64, .sub64, .xor64, .cmp64, .test64, .add32, .or32, .and32, .sub32, .xor32, .cmp32, .test32,
              .add64i, .or64i, .and64i, .sub64i, .xor64i, .cmp64i, .test64i,
              .add32i, .or32i, .and32i, .sub32i, .xor32i, .cmp32i, .test32i:
@@ -347,7 +351,8 @@ extension FastForm {
         case .aluRR, .aluRI, .aluHighRI: (op == .adc || op == .sbb, true)
         case .aluRM, .aluMR, .aluMI, .cmpMR, .cmpMI, .testMR, .testMI: (true, true)
         case .movRR, .movRI, .extend, .extendSigned, .lea, .nop, .bswap, .cdqe, .cqo, .not: (false, false)
-        case .load, .loadSigned, .store, .storeImm, .push, .pushImm, .pushM, .pop, .leave, .call, .callReg, .ret, .jmp, .jmpReg,
+        case .load, .load8, .load16, .load32, .load64, .loadSigned, .store, .storeImm,
+             .push, .pushImm, .pushM, .pop, .leave, .call, .callReg, .ret, .jmp, .jmpReg,
              .swapgs, .clac, .stac:
             (true, false)
         case .inc, .dec, .incM, .decM: (true, true)

@@ -7,6 +7,7 @@ import X86Decoder
 /// segment without a base, a 32-bit address size, and whether the SS segment applies (RSP or
 /// RBP base: a non-canonical address is then #SS, not #GP).
 struct FastAddress {
+    /// No base or index register: `RegisterFile.noRegister`, the general registers' slot 16.
     static let none: UInt8 = 16
     var displacement: UInt64 = 0
     var base: UInt8 = FastAddress.none
@@ -111,9 +112,12 @@ enum FastKind: UInt8 {
     case cmpMR, cmpMI, testMR, testMI
     /// MOV register, register (`size` 4 or 8) and register, immediate (already masked).
     case movRR, movRI
-    /// MOV/MOVZX (`load`) and MOVSX/MOVSXD (`loadSigned`) register, memory: `d` of `size`
-    /// bytes from `x` bytes; `extend`/`extendSigned` the same from register `s`.
+    /// MOV/MOVZX (`load`: into a byte or word register) and MOVSX/MOVSXD (`loadSigned`)
+    /// register, memory: `d` of `size` bytes from `x` bytes; `extend`/`extendSigned` the same from register `s`.
     case load, loadSigned, extend, extendSigned
+    /// MOV/MOVZX into a 32- or 64-bit register `d` of 1, 2, 4 or 8 bytes, zero-extended (a
+    /// `load` whose sizes are constants; `x` is the source size as there).
+    case load8, load16, load32, load64
     /// MOV memory, register (`s`) or immediate, `size` bytes.
     case store, storeImm
     /// LEA: `d` of `size` bytes, the unsegmented address.
@@ -147,6 +151,21 @@ enum FastKind: UInt8 {
     /// SWAPGS, CLAC and STAC (64-bit mode): what a system call's entry and exit do besides
     /// SYSCALL and SYSRET, which end a block.
     case swapgs, clac, stac
+    /// Ends a block's forms (no instruction): `FastExit.end`.
+    case blockEnd
+}
+
+extension FastKind {
+    /// The kind of a zero-extending load of `from` bytes into a register of `into` bytes.
+    static func load(from: UInt8, into: UInt8) -> FastKind {
+        guard into >= 4 else { return .load }
+        switch from {
+        case 1: return .load8
+        case 2: return .load16
+        case 4: return .load32
+        default: return .load64
+        }
+    }
 }
 
 /// What running a fast form tells the block it belongs to (`CPU.executeFast`'s result, bits).
@@ -155,6 +174,8 @@ enum FastExit {
     static let jumped: UInt8 = 1
     /// It stored into decoded code: what follows may be stale.
     static let codeWritten: UInt8 = 2
+    /// The block's forms ended (`FastKind.blockEnd`).
+    static let end: UInt8 = 4
 }
 
 /// The commonest instruction shapes, resolved at decode so that executing them needs no
@@ -229,6 +250,10 @@ struct FastForm {
             guard bits64, case .memory(let m) = o, let a = FastAddress(m, rip: rip, length: Int(ins.length)) else { return nil }
             return (a, UInt8(m.size))
         }
+        // A relative branch's target is a constant: one that is not canonical under four-level
+        // paging (so perhaps not under five-level) takes the general path, which raises #GP,
+        // and the fast forms jump without a check.
+        if case .relative(let t) = operands.first, !X86.isCanonical(t, bits: 48) { return }
         if condition >= 0 && conditionKind == 0, operands.count == 1, case .relative(let t) = operands[0] {
             self = FastForm(FastKind(rawValue: FastKind.jo.rawValue + UInt8(condition))!, imm: t)
             return
@@ -282,7 +307,7 @@ struct FastForm {
                 } else if case .immediate(let v, let isz) = operands[1], size >= 4 {
                     self = FastForm(.movRI, d: d, size: size, imm: signExtend(v, isz) & sizeMask(Int(size)))
                 } else if let (a, size2) = mem(operands[1]), size2 == size {
-                    self = FastForm(.load, d: d, size: size, x: size, address: a)
+                    self = FastForm(FastKind.load(from: size, into: size), d: d, size: size, x: size, address: a)
                 }
             } else if let (a, size) = mem(operands[0]) {
                 if let (s, size2) = gpr(operands[1]), size2 == size {
@@ -297,7 +322,8 @@ struct FastForm {
             if let (s, size2) = gpr(operands[1]), size2 < size || (size2 == 4 && size == 4) {
                 self = FastForm(signed && size2 < size ? .extendSigned : .extend, d: d, s: s, size: size, x: size2)
             } else if let (a, size2) = mem(operands[1]) {
-                self = FastForm(signed && size2 < size ? .loadSigned : .load, d: d, size: size, x: size2, address: a)
+                self = FastForm(signed && size2 < size ? .loadSigned : FastKind.load(from: size2, into: size), d: d, size: size, x: size2,
+                                address: a)
             }
         case .lea:
             guard two, let (d, size) = gpr(operands[0]), size >= 4, case .memory(let m) = operands[1],
@@ -465,12 +491,11 @@ extension CPU {
         try store(ea, size: size, value: v)
     }
 
-    /// The effective address (the offset, before any segment base).
+    /// The effective address (the offset, before any segment base). An absent base or index
+    /// reads `RegisterFile.noRegister`, 0.
     @inline(__always) func effectiveAddress(_ a: FastAddress) -> UInt64 {
         let g = state.gpr
-        var ea = a.displacement
-        if a.base != FastAddress.none { ea &+= g[Int(a.base)] }
-        if a.index != FastAddress.none { ea &+= g[Int(a.index)] &<< UInt64(a.scale) }
+        let ea = a.displacement &+ g[Int(a.base)] &+ g[Int(a.index)] &<< UInt64(a.scale)
         return a.address32 ? ea & 0xFFFF_FFFF : ea
     }
 
@@ -563,8 +588,19 @@ extension CPU {
         case .movRI:
             g[d] = f.pointee.imm
         case .load:
-            let size = f.pointee.size, from = f.pointee.x
-            setGPR(d, try readData(linear(f), Int(from), f), size)
+            // Into a byte or word register (`load8`... take the wider ones): the rest stays.
+            let ea = linear(f)
+            let v = f.pointee.x == 1 ? try readData(ea, 1, f) : try readData(ea, 2, f)
+            let kept: UInt64 = f.pointee.size == 1 ? ~0xFF : ~0xFFFF
+            g[d] = g[d] & kept | v
+        case .load8:
+            g[d] = try readData(linear(f), 1, f)
+        case .load16:
+            g[d] = try readData(linear(f), 2, f)
+        case .load32:
+            g[d] = try readData(linear(f), 4, f)
+        case .load64:
+            g[d] = try readData(linear(f), 8, f)
         case .loadSigned:
             let from = f.pointee.x
             let v = try readData(linear(f), Int(from), f)
@@ -575,12 +611,10 @@ extension CPU {
             let from = f.pointee.x
             setGPR(d, signExtend(gpr(s, from), Int(from)), f.pointee.size)
         case .store:
-            let size = f.pointee.size
-            try writeData(linear(f), Int(size), gpr(s, size), f)
+            try storeMemory(f, g[s])
             exit = codeWritten()
         case .storeImm:
-            let size = f.pointee.size
-            try writeData(linear(f), Int(size), f.pointee.imm, f)
+            try storeMemory(f, f.pointee.imm)
             exit = codeWritten()
         case .lea:
             let a = effectiveAddress(f.pointee.address)
@@ -656,7 +690,9 @@ extension CPU {
             g[4] = bp &+ 8
             g[5] = v
         case .call:
-            try nearCall(f.pointee.imm, returnTo: f.pointee.returnAddress)
+            // The target is canonical (`FastForm`).
+            try push64(f.pointee.returnAddress)
+            state.rip = f.pointee.imm
             return FastExit.jumped | codeWritten()
         case .callReg:
             // The target is read before the push (CALL RSP jumps to RSP's old value).
@@ -670,27 +706,27 @@ extension CPU {
             state.rip = target
             return FastExit.jumped
         case .jmp:
-            try jump(f.pointee.imm)
+            state.rip = f.pointee.imm
             return FastExit.jumped
         case .jmpReg:
             try jump(g[s])
             return FastExit.jumped
-        case .jo: if try branch(0, f) { return FastExit.jumped }
-        case .jno: if try branch(1, f) { return FastExit.jumped }
-        case .jb: if try branch(2, f) { return FastExit.jumped }
-        case .jae: if try branch(3, f) { return FastExit.jumped }
-        case .je: if try branch(4, f) { return FastExit.jumped }
-        case .jne: if try branch(5, f) { return FastExit.jumped }
-        case .jbe: if try branch(6, f) { return FastExit.jumped }
-        case .ja: if try branch(7, f) { return FastExit.jumped }
-        case .js: if try branch(8, f) { return FastExit.jumped }
-        case .jns: if try branch(9, f) { return FastExit.jumped }
-        case .jp: if try branch(10, f) { return FastExit.jumped }
-        case .jnp: if try branch(11, f) { return FastExit.jumped }
-        case .jl: if try branch(12, f) { return FastExit.jumped }
-        case .jge: if try branch(13, f) { return FastExit.jumped }
-        case .jle: if try branch(14, f) { return FastExit.jumped }
-        case .jg: if try branch(15, f) { return FastExit.jumped }
+        case .jo: if branch(0, f) { return FastExit.jumped }
+        case .jno: if branch(1, f) { return FastExit.jumped }
+        case .jb: if branch(2, f) { return FastExit.jumped }
+        case .jae: if branch(3, f) { return FastExit.jumped }
+        case .je: if branch(4, f) { return FastExit.jumped }
+        case .jne: if branch(5, f) { return FastExit.jumped }
+        case .jbe: if branch(6, f) { return FastExit.jumped }
+        case .ja: if branch(7, f) { return FastExit.jumped }
+        case .js: if branch(8, f) { return FastExit.jumped }
+        case .jns: if branch(9, f) { return FastExit.jumped }
+        case .jp: if branch(10, f) { return FastExit.jumped }
+        case .jnp: if branch(11, f) { return FastExit.jumped }
+        case .jl: if branch(12, f) { return FastExit.jumped }
+        case .jge: if branch(13, f) { return FastExit.jumped }
+        case .jle: if branch(14, f) { return FastExit.jumped }
+        case .jg: if branch(15, f) { return FastExit.jumped }
         case .nop:
             break
         case .setcc:
@@ -719,6 +755,8 @@ extension CPU {
             g[2] = g[0] & (1 << 63) != 0 ? ~0 : 0
         case .swapgs, .clac, .stac:
             try systemFast(f.pointee.kind)
+        case .blockEnd:
+            return FastExit.end
         }
         if !inBlock { state.rip = rip &+ UInt64(f.pointee.length) }
         return exit
@@ -746,11 +784,11 @@ extension CPU {
         if op != .cmp && op != .test { g[d] = r }
     }
 
-    /// Jcc with condition `cc`: true when taken (RIP at the target).
+    /// Jcc with condition `cc`: true when taken (RIP at the target, canonical: `FastForm`).
     @_transparent
-    func branch(_ cc: Int, _ f: UnsafePointer<FastForm>) throws(CPUException) -> Bool {
+    func branch(_ cc: Int, _ f: UnsafePointer<FastForm>) -> Bool {
         guard condition(cc) else { return false }
-        try jump(f.pointee.imm)
+        state.rip = f.pointee.imm
         return true
     }
 
@@ -841,13 +879,25 @@ extension CPU {
     /// flags come from constant sizes.
     @_transparent
     func compareMemory(_ op: Op, _ f: UnsafePointer<FastForm>, _ b: UInt64) throws(CPUException) {
-        let size = f.pointee.size
-        let v = try readData(linear(f), Int(size), f)
-        switch size {
-        case 1: _ = alu(op, v, b, 1)
-        case 2: _ = alu(op, v, b, 2)
-        case 4: _ = alu(op, v, b, 4)
-        default: _ = alu(op, v, b, 8)
+        let ea = linear(f)
+        switch f.pointee.size {
+        case 1: _ = alu(op, try readData(ea, 1, f), b, 1)
+        case 2: _ = alu(op, try readData(ea, 2, f), b, 2)
+        case 4: _ = alu(op, try readData(ea, 4, f), b, 4)
+        default: _ = alu(op, try readData(ea, 8, f), b, 8)
+        }
+    }
+
+    /// MOV of `v` (masked to the size) to memory: one switch on the size, so that the access
+    /// has a constant size.
+    @_transparent
+    func storeMemory(_ f: UnsafePointer<FastForm>, _ v: UInt64) throws(CPUException) {
+        let ea = linear(f)
+        switch f.pointee.size {
+        case 1: try writeData(ea, 1, v & 0xFF, f)
+        case 2: try writeData(ea, 2, v & 0xFFFF, f)
+        case 4: try writeData(ea, 4, v & 0xFFFF_FFFF, f)
+        default: try writeData(ea, 8, v, f)
         }
     }
 

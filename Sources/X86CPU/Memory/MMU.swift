@@ -119,11 +119,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     // MARK: the hot path
 
     /// 1 for a user access (CPL 3 and not an implicit supervisor access).
-    @inline(__always) var userBit: UInt64 {
-        // CPL 3 is both bits set (without a branch: the fast path computes it for every access).
-        let cpl = regs.pointee.cpl
-        return cpl & (cpl >> 1) & ~regs.pointee.implicitSupervisor & 1
-    }
+    @inline(__always) var userBit: UInt64 { regs.pointee.userAccess }
 
     @inline(__always) func tag(_ page: UInt64, _ user: UInt64) -> UInt64 {
         (page & GuestMMU.pageBits) << 1 | user | epoch

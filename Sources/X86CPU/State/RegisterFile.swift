@@ -22,6 +22,10 @@ public struct RegisterFile {
 
     /// RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8-R15: by their encoding numbers.
     public var gprs: Quads16 = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    /// Always 0: the general registers' slot 16, which a fast form's absent base or index
+    /// register (`FastAddress.none`) reads, so that an effective address is summed without
+    /// a branch.
+    public let noRegister: UInt64 = 0
     public var rip: UInt64 = 0
     /// Bit 1 is always set.
     public var rflags: UInt64 = 2
@@ -30,6 +34,9 @@ public struct RegisterFile {
     /// Nonzero while the CPU reads or writes descriptor tables, the TSS or an interrupt stack on
     /// behalf of a privilege change: supervisor accesses whatever the CPL.
     public var implicitSupervisor: UInt64 = 0
+    /// 1 when data accesses are user-mode accesses (CPL 3 and not `implicitSupervisor`), as
+    /// the TLB's tags carry it; derived from the two by `CPUState`'s setters.
+    public var userAccess: UInt64 = 0
     /// Instructions retired.
     public var retired: UInt64 = 0
     /// A store hit a frame holding decoded code: 0 none; `frame << 2 | 2` that frame's entries

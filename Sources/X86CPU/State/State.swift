@@ -267,6 +267,8 @@ public final class CPUState {
         codeKeyStorage.initialize(to: 0)
         file = .allocate(capacity: 1)
         file.initialize(to: RegisterFile())
+        precondition(MemoryLayout<RegisterFile>.offset(of: \RegisterFile.noRegister) == 8 * Int(FastAddress.none),
+                     "RegisterFile.noRegister must follow the sixteen general registers")
         setUserMode64()
     }
 
@@ -466,8 +468,16 @@ public final class CPUState {
     let codeKeyStorage: UnsafeMutablePointer<UInt64>
     /// A TLB flush: every decoded instruction is checked against its frame before it runs again.
     @inline(__always) public func newCodeEpoch() { codeKeyStorage.pointee &+= 2 }
-    /// The key's CPL bit from the current CPL (after anything that set `file.pointee.cpl` directly).
-    public func refreshCodeKey() { codeKeyStorage.pointee = codeKeyStorage.pointee & ~1 | (file.pointee.cpl == 3 ? 1 : 0) }
+    /// The key's CPL bit and `userAccess` from the current CPL (after anything that set
+    /// `file.pointee.cpl` directly).
+    public func refreshCodeKey() {
+        codeKeyStorage.pointee = codeKeyStorage.pointee & ~1 | (file.pointee.cpl == 3 ? 1 : 0)
+        refreshUserAccess()
+    }
+    /// `RegisterFile.userAccess` from the CPL and `implicitSupervisor`.
+    @inline(__always) func refreshUserAccess() {
+        file.pointee.userAccess = file.pointee.cpl == 3 && file.pointee.implicitSupervisor == 0 ? 1 : 0
+    }
 
     deinit {
         file.deallocate()

@@ -66,7 +66,10 @@ extension CPUState {
     /// on behalf of a privilege change: those accesses are supervisor accesses whatever the CPL.
     public var implicitSupervisor: Bool {
         @inline(__always) get { file.pointee.implicitSupervisor != 0 }
-        set { file.pointee.implicitSupervisor = newValue ? 1 : 0 }
+        set {
+            file.pointee.implicitSupervisor = newValue ? 1 : 0
+            refreshUserAccess()
+        }
     }
     /// The code segment's mode: what the decoder and the default sizes follow.
     public var mode: CPUMode {

@@ -73,7 +73,7 @@ extension CPUState {
         setDR(6, dr(6) & ~0xF | status)
     }
     /// Any breakpoint enabled (DR7's L0-L3, G0-G3).
-    @inline(__always) var breakpointsEnabled: Bool { gpr[122 + 7] & 0xFF != 0 }
+    @inline(__always) var breakpointsEnabled: Bool { file.pointee.dr.7 & 0xFF != 0 }
 }
 
 public enum DR6Bit {
