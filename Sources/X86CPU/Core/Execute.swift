@@ -35,6 +35,12 @@ enum Place {
 // run for every ALU instruction.
 @inline(__always) func sizeMask(_ size: Int) -> UInt64 { size >= 8 ? ~0 : (1 &<< UInt64(truncatingIfNeeded: size &* 8)) &- 1 }
 @inline(__always) func signBit(_ size: Int) -> UInt64 { 1 &<< UInt64(truncatingIfNeeded: size &* 8 &- 1) }
+/// PF of a result: set for an even number of ones in its low byte (0x9669: even parity of a
+/// nibble, after the byte's halves are folded into one).
+@inline(__always) func parityFlag(_ r: UInt64) -> UInt64 {
+    let nibble = (r ^ (r >> 4)) & 0xF
+    return ((0x9669 &>> nibble) & 1) &* Flag.pf
+}
 @inline(__always) func signExtend(_ v: UInt64, _ size: Int) -> UInt64 {
     size >= 8 ? v : (v & signBit(size) != 0 ? v | ~sizeMask(size) : v & sizeMask(size))
 }
@@ -193,9 +199,7 @@ extension CPU {
         }
         f |= r == 0 ? Flag.zf : 0
         f |= (r & sb) != 0 ? Flag.sf : 0
-        // PF: set for an even number of ones in the low byte (0x6996: odd parity of a nibble).
-        let nibble = (r ^ (r >> 4)) & 0xF
-        f |= ((0x9669 &>> nibble) & 1) &* Flag.pf
+        f |= parityFlag(r)
         state.rflags = f
         return r
     }

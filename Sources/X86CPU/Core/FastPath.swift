@@ -621,13 +621,16 @@ extension CPU {
             g[d] = f.pointee.size == 8 ? a : a & 0xFFFF_FFFF
         case .inc, .dec:
             let size = f.pointee.size, inc = f.pointee.kind == .inc
-            if flags {
-                let cf = state.rflags & Flag.cf
-                let r = alu(inc ? .add : .sub, gpr(d, size), 1, size)
-                state.rflags = (state.rflags & ~Flag.cf) | cf
-                setGPR(d, r, size)
-            } else {
+            if !flags {
                 setGPR(d, inc ? g[d] &+ 1 : g[d] &- 1, size)
+            } else {
+                // One case per size, so that the flags come from constants.
+                switch size {
+                case 8: g[d] = incDec(inc, g[d], 8)
+                case 4: g[d] = incDec(inc, g[d] & 0xFFFF_FFFF, 4)
+                case 2: setGPR(d, incDec(inc, g[d] & 0xFFFF, 2), 2)
+                default: setGPR(d, incDec(inc, g[d] & 0xFF, 1), 1)
+                }
             }
         case .incM, .decM:
             try incDecMemory(f)
@@ -857,6 +860,24 @@ extension CPU {
             let of = left ? (r & msb != 0) != cf : (r & msb != 0) != (r & (msb >> 1) != 0)
             state.rflags = (state.rflags & ~(Flag.cf | Flag.of)) | (cf ? Flag.cf : 0) | (of ? Flag.of : 0)
         }
+        return r
+    }
+
+    /// INC or DEC of `a` (masked to `size` bytes): the result, and OF, SF, ZF, AF and PF as
+    /// ADD or SUB of 1 sets them; CF stays.
+    @_transparent
+    func incDec(_ inc: Bool, _ a: UInt64, _ size: Int) -> UInt64 {
+        let m = sizeMask(size), sb = signBit(size)
+        let r = (inc ? a &+ 1 : a &- 1) & m
+        var f = state.rflags & ~(Flag.of | Flag.sf | Flag.zf | Flag.af | Flag.pf)
+        // Overflow: INC reaching the sign bit alone, DEC leaving it; the nibble carries or
+        // borrows when it wraps.
+        f |= (inc ? r == sb : a == sb) ? Flag.of : 0
+        f |= (r & 0xF) == (inc ? 0 : 0xF) ? Flag.af : 0
+        f |= r == 0 ? Flag.zf : 0
+        f |= r & sb != 0 ? Flag.sf : 0
+        f |= parityFlag(r)
+        state.rflags = f
         return r
     }
 

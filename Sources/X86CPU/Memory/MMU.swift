@@ -126,11 +126,14 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     }
 
     /// The host address of `address` for an access of `kind` (0 read, 1 write, 2 fetch) that
-    /// stays within its page, or nil on a TLB miss.
-    @inline(__always) func hit(_ address: UInt64, _ size: Int, _ kind: Int) -> UnsafeMutableRawPointer? {
-        let page = address >> 12
+    /// stays within its page, or nil on a TLB miss; `user` is the tags' user bit (the
+    /// access's own: `userBit`). The slot is the first byte's page's, the tag compared the
+    /// last byte's: they match only when both bytes are in one page (a slot holds only tags
+    /// of pages equal to its number modulo the TLB's size, never two consecutive pages).
+    @inline(__always) func hit(_ address: UInt64, _ size: Int, _ kind: Int, user: UInt64) -> UnsafeMutableRawPointer? {
+        let page = address >> 12, last = (address &+ UInt64(size &- 1)) >> 12
         let slot = kind &* GuestMMU.entries &+ (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
-        guard tags[slot] == tag(page, userBit), (address & 0xFFF) &+ UInt64(size) <= 4096 else { return nil }
+        guard tags[slot] == tag(last, user) else { return nil }
         return pages[slot].unsafelyUnwrapped + Int(address & 0xFFF)
     }
 
@@ -140,7 +143,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     @inline(__always)
     public func probe(_ address: UInt64, _ size: Int, _ kind: Int) -> UnsafeMutableRawPointer? {
         if _slowPath(regs.pointee.rflags & Flag.ac != 0) { return probeWithAC(address, size, kind) }
-        return hit(address, size, kind)
+        return hit(address, size, kind, user: userBit)
     }
 
     /// `probe` with EFLAGS.AC set. At CPL 3 a misaligned access under CR0.AM is left to the
@@ -154,14 +157,11 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
             if r.pointee.implicitSupervisor == 0 && r.pointee.cr0 & CR0Bit.am != 0 && size > 1 && address & (UInt64(min(size, 8)) - 1) != 0 {
                 return nil
             }
-            return hit(address, size, kind)
+            return hit(address, size, kind, user: userBit)
         }
-        if let p = hit(address, size, kind) { return p }
+        if let p = hit(address, size, kind, user: userBit) { return p }
         guard r.pointee.implicitSupervisor == 0 else { return nil }
-        let page = address >> 12
-        let slot = kind &* GuestMMU.entries &+ (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
-        guard tags[slot] == tag(page, 1), (address & 0xFFF) &+ UInt64(size) <= 4096 else { return nil }
-        return pages[slot].unsafelyUnwrapped + Int(address & 0xFFF)
+        return hit(address, size, kind, user: 1)
     }
 
     @inline(__always)
@@ -217,12 +217,12 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     public func fetch(_ address: UInt64, into buffer: UnsafeMutablePointer<UInt8>, max: Int) throws(CPUException) -> Int {
         let first = min(max, 4096 - Int(address & 0xFFF))
         let p0: UnsafeMutableRawPointer
-        if let p = hit(address, 1, 2) { p0 = p } else { p0 = try translate(address, 2) }
+        if let p = hit(address, 1, 2, user: userBit) { p0 = p } else { p0 = try translate(address, 2) }
         for i in 0..<first { buffer[i] = p0.load(fromByteOffset: i, as: UInt8.self) }
         guard first < max else { return first }
         // The rest lies on the next page: as much as can be fetched (a fault there is raised
         // only if the instruction turns out to need those bytes).
-        guard let p1 = hit(address &+ UInt64(first), 1, 2) ?? (try? translate(address &+ UInt64(first), 2)) else { return first }
+        guard let p1 = hit(address &+ UInt64(first), 1, 2, user: userBit) ?? (try? translate(address &+ UInt64(first), 2)) else { return first }
         for i in first..<max { buffer[i] = p1.load(fromByteOffset: i - first, as: UInt8.self) }
         return max
     }
@@ -408,7 +408,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     /// entries for it leave the TLB (any linear page may map it).
     public func codeFrame(_ address: UInt64) throws(CPUException) -> UInt64 {
         let p: UnsafeMutableRawPointer
-        if let h = hit(address, 1, 2) { p = h } else { p = try translate(address, 2) }
+        if let h = hit(address, 1, 2, user: userBit) { p = h } else { p = try translate(address, 2) }
         let (frame, word, bit) = codeFrameBit(p)
         if codeFrames[word] & bit == 0 {
             codeFrames[word] |= bit
