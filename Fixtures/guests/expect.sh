@@ -13,7 +13,10 @@ for image in */*.bin; do
     # NAME.input, if present, is what COM1 receives (QEMU's stdio backend reads it).
     input="${image%.bin}.input"
     [ -f "$input" ] || input=/dev/null
-    timeout 60 qemu-system-x86_64 -accel tcg -cpu max -m 64M -kernel "$image" -serial stdio -display none \
+    # NAME.qemu-options, if present, adds QEMU options (the SMP guest's -smp 4).
+    qemu_options=$(cat "${image%.bin}.qemu-options" 2>/dev/null || true)
+    # shellcheck disable=SC2086
+    timeout 60 qemu-system-x86_64 -accel tcg -cpu max -m 64M $qemu_options -kernel "$image" -serial stdio -display none \
         -monitor none -device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot < "$input" > "$out" || status=$?
     # Where QEMU is known to be wrong, NAME.qemu-fixes.sed turns its output into the SDM's
     # (each fix is explained there and listed in Fixtures/guests/README.md).

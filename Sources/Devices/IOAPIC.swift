@@ -5,8 +5,9 @@
 //
 // An edge-triggered pin sends its vector on each rising edge (after polarity) while
 // unmasked; a level-triggered pin sends while asserted, sets remote IRR, and sends again only
-// after the local APIC's EOI for that vector (or the EOI register) clears it. Fixed and
-// lowest-priority interrupts go to the one local APIC; ExtINT asks it for the 8259A's vector.
+// after the local APIC's EOI for that vector (or the EOI register) clears it. Each entry's
+// message goes to the local APICs its destination names (`APICBus`); ExtINT asks the
+// processor to take the 8259A's vector.
 
 public final class IOAPIC: MMIODevice {
     public static let defaultBase: UInt64 = 0xFEC0_0000
@@ -18,11 +19,8 @@ public final class IOAPIC: MMIODevice {
     /// The input levels (before polarity).
     var levels = [Bool](repeating: false, count: IOAPIC.pins)
 
-    /// Delivers a fixed interrupt: (vector, level-triggered).
-    public var deliver: (UInt8, Bool) -> Void = { _, _ in }
-    /// An ExtINT or NMI entry fired (the machine takes the 8259A's vector, or an NMI).
-    public var deliverExtINT: () -> Void = {}
-    public var deliverNMI: () -> Void = {}
+    /// Sends a redirection entry's message to the local APICs (the machine's `APICBus`).
+    public var deliver: (InterruptMessage) -> Void = { _ in }
 
     public init() {}
 
@@ -52,12 +50,11 @@ public final class IOAPIC: MMIODevice {
             guard e & 1 << 14 == 0 else { return }
             redirection[pin] |= 1 << 14
         }
-        switch (e >> 8) & 7 {
-        case 0, 1: deliver(UInt8(truncatingIfNeeded: e), level)
-        case 4: deliverNMI()
-        case 7: deliverExtINT()
-        default: break
-        }
+        // Fixed, lowest priority, NMI and ExtINT; SMI, INIT and the reserved modes send nothing.
+        guard let mode = InterruptMessage.Mode(rawValue: UInt8((e >> 8) & 7)),
+              [.fixed, .lowestPriority, .nmi, .extINT].contains(mode) else { return }
+        deliver(InterruptMessage(vector: UInt8(truncatingIfNeeded: e), mode: mode, logical: e & 1 << 11 != 0,
+                                 destination: UInt32(truncatingIfNeeded: e >> 56), levelTriggered: level))
     }
 
     /// The local APIC's EOI for a level-triggered vector (or a write to the EOI register):

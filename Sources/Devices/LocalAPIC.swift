@@ -1,16 +1,17 @@
 import X86
 
-// The local APIC of a single-vCPU machine (SDM vol. 3, chapter 11): the xAPIC register page
+// A vCPU's local APIC (SDM vol. 3, chapter 11): the xAPIC register page
 // at 0xFEE00000 and the x2APIC MSRs (0x800-0x8FF), with IRR/ISR/TMR, the task and processor
 // priorities, EOI (broadcast to the IOAPIC for level-triggered vectors), the spurious-
 // interrupt vector register's software enable, the LVT (timer, LINT0/LINT1, error, thermal,
 // performance, CMCI), the error status register, self-IPIs through the ICR or the x2APIC
-// SELF IPI register, and the timer in one-shot, periodic and TSC-deadline modes.
+// SELF IPI register, IPIs through the ICR to the machine's `APICBus` (fixed, lowest priority,
+// NMI, INIT, STARTUP; physical and logical destinations, the shorthands), and the timer in
+// one-shot, periodic and TSC-deadline modes.
 //
 // The timer counts at `busFrequency` (the core crystal clock CPUID leaf 0x15 states) divided
 // by the divide configuration; its expiries are timed events (TimedDevice), so the vCPU runs
-// exactly up to them. Only what one vCPU can observe is modelled: IPIs to other processors,
-// INIT and startup IPIs go nowhere.
+// exactly up to them.
 
 public final class LocalAPIC: MMIODevice, TimedDevice {
     public static let defaultBase: UInt64 = 0xFEE0_0000
@@ -309,28 +310,74 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
         return true
     }
 
-    /// The ICR's fixed interrupts to this processor (self, all including self, or its own
-    /// ID); the rest have no destination in a one-vCPU machine.
+    /// The ICR was written: its message goes out through the machine's `APICBus`; an APIC on
+    /// no bus (alone) delivers only what is for itself. A fixed or lowest-priority message
+    /// with a vector below 16 is not sent (ESR's send-illegal-vector bit); INIT level
+    /// de-assert does nothing.
     func sendIPI() {
-        let mode = (icr >> 8) & 7, shorthand = (icr >> 18) & 3
-        guard mode == DeliveryMode.fixed || mode == DeliveryMode.nmi else { return }
-        let destination = x2APIC ? UInt32(truncatingIfNeeded: icr >> 32) : UInt32(truncatingIfNeeded: icr >> 56)
-        let toSelf = shorthand == 1 || shorthand == 2 || (shorthand == 0 && (destination == id || destination == (x2APIC ? ~0 : 0xFF)))
-        guard toSelf else { return }
-        if mode == DeliveryMode.nmi { onNMI() } else { accept(vector: UInt8(truncatingIfNeeded: icr)) }
+        let m = InterruptMessage(icr: icr, x2APIC: x2APIC)
+        if (m.mode == .fixed || m.mode == .lowestPriority) && m.vector < 16 {
+            raiseError(1 << 5)
+            return
+        }
+        if let onIPI {
+            onIPI(m)
+        } else if m.shorthand == 1 || m.shorthand == 2 || (m.shorthand == 0 && matches(m)) {
+            receive(m)
+        }
     }
 
-    /// ICR delivery modes (bits 10:8).
-    enum DeliveryMode {
-        static let fixed: UInt64 = 0, nmi: UInt64 = 4
-    }
-    /// An NMI sent to this processor (the ICR's NMI delivery mode): the machine latches it.
+    /// Sends the ICR's messages to the other APICs (the machine's bus sets it).
+    public var onIPI: ((InterruptMessage) -> Void)?
+    /// An NMI, INIT, STARTUP (with its vector) or ExtINT message arrived: the machine acts on
+    /// the processor.
     public var onNMI: () -> Void = {}
+    public var onINIT: () -> Void = {}
+    public var onStartup: (UInt8) -> Void = { _ in }
+    public var onExtINT: () -> Void = {}
+
+    /// Whether a message with no shorthand is for this APIC (SDM vol. 3, 11.6.2): physical
+    /// destinations by APIC ID (all ones: broadcast); logical ones by the LDR, in the flat
+    /// model a bit of the 8-bit logical ID, in the cluster model a cluster and a bit in it,
+    /// and in x2APIC mode the cluster in bits 31:16 of the LDR the ID fixes. A globally
+    /// disabled APIC takes no message.
+    public func matches(_ m: InterruptMessage) -> Bool {
+        guard globallyEnabled else { return false }
+        let wide = x2APIC && m.x2APIC
+        let d = wide ? m.destination : m.destination & 0xFF
+        if d == (wide ? 0xFFFF_FFFF : 0xFF) { return true }
+        if !m.logical { return d == (wide ? id : id & 0xFF) }
+        if x2APIC {
+            let logicalID = (id >> 4) << 16 | 1 << (id & 15)
+            return d >> 16 == logicalID >> 16 && d & logicalID & 0xFFFF != 0
+        }
+        let logicalID = ldr >> 24
+        if dfr >> 28 == 0xF { return logicalID & d != 0 }
+        return (d >> 4 == logicalID >> 4 || d >> 4 == 0xF) && d & logicalID & 0xF != 0
+    }
+
+    /// A message for this APIC arrived.
+    public func receive(_ m: InterruptMessage) {
+        switch m.mode {
+        case .fixed, .lowestPriority: accept(vector: m.vector, level: m.levelTriggered)
+        case .nmi: onNMI()
+        case .initialize: if m.assert || !m.levelTriggered { onINIT() }
+        case .startup: onStartup(m.vector)
+        case .extINT: onExtINT()
+        case .smi, .reserved: break // no SMM; mode 3 is reserved
+        }
+    }
+
+    /// INIT: every register back to its power-up value but the APIC ID (SDM vol. 3,
+    /// 10.4.7.3); IA32_APIC_BASE, and with it the global enable and x2APIC mode, stays.
+    public func initialize() { reset() }
 
     // MARK: xAPIC page
 
+    /// With the APIC globally disabled, or in x2APIC mode (SDM vol. 3, 11.4.3 and 11.12.1.2),
+    /// nothing answers at the page: reads are all ones (open bus), writes vanish.
     public func mmioRead(offset: UInt64, size: Int) -> UInt64 {
-        guard !x2APIC, globallyEnabled else { return 0 }
+        guard !x2APIC, globallyEnabled else { return ~0 }
         let v = readRegister(UInt32(offset & 0xFF0)) ?? 0
         return v >> UInt64(8 * (offset & 3))
     }
@@ -357,10 +404,12 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
     }
 
     /// A write to IA32_APIC_BASE's EN and EXTD bits; false for a transition the SDM forbids
-    /// (x2APIC without EN, x2APIC straight back to xAPIC): #GP.
+    /// (x2APIC without EN, x2APIC straight back to xAPIC, disabled straight to x2APIC): #GP.
     public func setBase(enabled: Bool, x2APIC extd: Bool) -> Bool {
         if extd && !enabled { return false }
         if x2APIC && enabled && !extd { return false }
+        // From disabled only to xAPIC mode (SDM vol. 3, 11.12.5): x2APIC comes from xAPIC.
+        if !globallyEnabled && enabled && extd { return false }
         if !enabled {
             // Global disable: the APIC returns to its reset state.
             reset()

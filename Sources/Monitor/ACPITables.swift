@@ -8,8 +8,12 @@ import X86
 /// \_S5 (soft off, SLP_TYP 5 in PM1a_CNT) and \_S3 (suspend to RAM, SLP_TYP 1: the machine
 /// resumes in real mode at the waking vector the kernel writes into the FACS, as firmware
 /// does; `Machine.suspendToRAM`). The FADT names the fixed-hardware ports of
-/// `ACPIPower` and has no SMI_CMD (always in ACPI mode), no PM timer and no GPE blocks. No MADT:
-/// the kernel keeps finding no IOAPIC and uses the 8259 pair, as without ACPI.
+/// `ACPIPower` and has no SMI_CMD (always in ACPI mode), no PM timer and no GPE blocks.
+/// With several vCPUs the RSDT also lists a MADT (5.2.12): a local APIC per vCPU, the IOAPIC,
+/// the interrupt source overrides of a PC (ISA IRQ 0 on pin 2; the SCI level-triggered, active
+/// high) and LINT1 as NMI, so that the kernel finds the APs and routes through the IOAPIC. With
+/// one vCPU there is no MADT (as before SMP: a one-vCPU guest's instruction counts stand), and
+/// the kernel uses the 8259 pair, as without ACPI.
 public enum ACPITables {
     /// Where the tables go (the e820 map reserves it) and the PM1a event and control blocks.
     public static let base: UInt64 = 0xE0000
@@ -18,14 +22,14 @@ public enum ACPITables {
     /// The interrupt the FADT gives for SCI (which never fires: no fixed event is offered).
     public static let sciInterrupt: UInt16 = 9
 
-    static let rsdt = 0x40, fadt = 0x80, facs = 0x100, dsdt = 0x140
+    static let rsdt = 0x40, fadt = 0x80, facs = 0x100, dsdt = 0x140, madt = 0x200
     /// The FACS's FIRMWARE_WAKING_VECTOR (a 32-bit physical address; real-mode CS:IP is
     /// vector >> 4 : vector & 0xF). X_FIRMWARE_WAKING_VECTOR is not honoured.
     public static let wakingVector = base + UInt64(facs) + 12
 
     /// The tables, to be placed at `base`.
-    public static func build() -> [UInt8] {
-        var b = [UInt8](repeating: 0, count: 0x200)
+    public static func build(processors: Int = 1) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: processors > 1 ? 0x600 : 0x200)
         func put(_ at: Int, _ v: UInt64, _ n: Int) { for i in 0..<n { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
         func text(_ at: Int, _ s: String) { for (i, c) in s.utf8.enumerated() { b[at + i] = c } }
         func checksum(_ at: Int, _ length: Int, _ field: Int) {
@@ -41,9 +45,12 @@ public enum ACPITables {
         // RSDP (ACPI 1.0 form, 20 bytes): signature, checksum, OEM, revision 0, the RSDT.
         text(0, "RSD PTR "); text(9, "SOFTVM"); put(16, base + UInt64(rsdt), 4)
         checksum(0, 20, 8)
-        // RSDT: one entry, the FADT.
-        header(rsdt, "RSDT", 40, 1); put(rsdt + 36, base + UInt64(fadt), 4)
-        checksum(rsdt, 40, rsdt + 9)
+        // RSDT: the FADT, and the MADT with several vCPUs.
+        let rsdtLength = processors > 1 ? 44 : 40
+        header(rsdt, "RSDT", rsdtLength, 1); put(rsdt + 36, base + UInt64(fadt), 4)
+        if processors > 1 { put(rsdt + 40, base + UInt64(madt), 4) }
+        checksum(rsdt, rsdtLength, rsdt + 9)
+        if processors > 1 { buildMADT(processors: processors, header: header, put: put, checksum: checksum) }
         // FADT revision 1 (116 bytes).
         header(fadt, "FACP", 116, 1)
         put(fadt + 36, base + UInt64(facs), 4)                  // FIRMWARE_CTRL
@@ -66,5 +73,33 @@ public enum ACPITables {
         for (i, v) in aml.enumerated() { b[dsdt + 36 + i] = v }
         checksum(dsdt, 36 + aml.count, dsdt + 9)
         return b
+    }
+
+    /// The MADT at `madt` (ACPI 6.5, 5.2.12), revision 1: the local APICs' address and
+    /// PCAT_COMPAT (the 8259 pair is there too), then its structures.
+    static func buildMADT(processors: Int, header: (Int, String, Int, UInt8) -> Void,
+                          put: (Int, UInt64, Int) -> Void, checksum: (Int, Int, Int) -> Void) {
+        var at = madt + 44
+        put(madt + 36, LocalAPIC.defaultBase, 4)
+        put(madt + 40, 1, 4)
+        // Processor Local APIC (type 0): processor UID, APIC ID, flags (1: enabled).
+        for i in 0..<processors {
+            put(at, 0, 1); put(at + 1, 8, 1); put(at + 2, UInt64(i), 1); put(at + 3, UInt64(i), 1); put(at + 4, 1, 4)
+            at += 8
+        }
+        // I/O APIC (type 1): ID 0, its address, global system interrupt base 0.
+        put(at, 1, 1); put(at + 1, 12, 1); put(at + 2, 0, 1); put(at + 4, IOAPIC.defaultBase, 4); put(at + 8, 0, 4)
+        at += 12
+        // Interrupt Source Overrides (type 2): bus 0 (ISA), source IRQ, GSI, flags (MPS INTI:
+        // 0 conforms to the bus; 0xD active high, level-triggered).
+        for (irq, gsi, flags) in [(0, 2, 0), (UInt64(sciInterrupt), UInt64(sciInterrupt), 0xD)] as [(UInt64, UInt64, UInt64)] {
+            put(at, 2, 1); put(at + 1, 10, 1); put(at + 2, 0, 1); put(at + 3, irq, 1); put(at + 4, gsi, 4); put(at + 8, flags, 2)
+            at += 10
+        }
+        // Local APIC NMI (type 4): every processor (UID 0xFF), flags 0, LINT1.
+        put(at, 4, 1); put(at + 1, 6, 1); put(at + 2, 0xFF, 1); put(at + 3, 0, 2); put(at + 5, 1, 1)
+        at += 6
+        header(madt, "APIC", at - madt, 1)
+        checksum(madt, at - madt, madt + 9)
     }
 }

@@ -15,13 +15,19 @@ public final class Machine {
     public let clock = GuestClock()
     public let pic = PICPair()
     public private(set) var pit: PIT8254!
-    public private(set) var lapic: LocalAPIC!
+    /// The running vCPU's local APIC (each vCPU has its own: `processors`).
+    public var lapic: LocalAPIC { ctx.lapic }
     public let ioapic = IOAPIC()
+    /// The local APICs, by vCPU, and the messages between them and from the IOAPIC.
+    public let apicBus = APICBus()
     public private(set) var rtc: RTC!
     public let pci = PCIConfigurationSpace()
     public let keyboardController = I8042()
-    /// An NMI (the IOAPIC's NMI delivery, the local APIC's ICR) waiting to be taken.
-    var nmiPending = false
+    /// An NMI (the IOAPIC's NMI delivery, the local APIC's ICR) waiting for the running vCPU.
+    var nmiPending: Bool {
+        get { ctx.nmiPending }
+        set { ctx.nmiPending = newValue }
+    }
     /// The i8042 pulsed the reset line: the run ends as QEMU's does with -no-reboot.
     var resetRequested = false
     var powerOffRequested = false
@@ -29,7 +35,7 @@ public final class Machine {
     var suspendRequested = false
     public let acpiPower = ACPIPower()
     /// QEMU's fw_cfg: the RAM size and the CPU count, as kvm-unit-tests reads them.
-    public private(set) lazy var firmwareConfig = FirmwareConfig(ramSize: configuration.memorySize, cpus: 1)
+    public private(set) lazy var firmwareConfig = FirmwareConfig(ramSize: configuration.memorySize, cpus: UInt16(configuration.processors))
     /// QEMU's pc-testdev, when the configuration asks for it.
     public private(set) var pcTestDevice: PCTestDevice?
     /// Host time at the start, for `--realtime`.
@@ -39,11 +45,19 @@ public final class Machine {
     /// External interrupts delivered (for `--stats`).
     public internal(set) var interruptsDelivered = 0
     public let testDevice = TestDevice()
-    let assist: InstructionAssist
     /// The device of each of the memory map's MMIO ranges, by range index (nil for other
     /// ranges): an MMIO exit names its range, so its device is found without a lookup.
     var mmioDevices: [MMIODevice?] = []
-    public var vcpu: VirtualCPU { vm.vcpus[0] }
+    /// Each vCPU with its local APIC and the monitor's state for it; `ctx` is the one running
+    /// (or last run). With one vCPU `ctx` never changes.
+    var processors: [ProcessorContext] = []
+    var ctx: ProcessorContext
+    /// The running vCPU.
+    public var vcpu: VirtualCPU { ctx.vcpu }
+    /// The vCPUs (`--smp`).
+    public var vcpus: [VirtualCPU] { vm.vcpus }
+    /// The index of the running vCPU.
+    public var currentVCPU: Int { ctx.index }
     public let configuration: MachineConfiguration
     /// Statistics for `--stats`.
     public internal(set) var mmioOperations = 0
@@ -58,12 +72,19 @@ public final class Machine {
 
     public init(configuration: MachineConfiguration, host: HostPhysicalMemory, serialOutput: @escaping (UInt8) -> Void) throws {
         self.configuration = configuration
-        vm = try VirtualMachine(name: "softvmm", map: try configuration.memoryMap(), host: host, model: configuration.cpu)
+        vm = try VirtualMachine(name: "softvmm", map: try configuration.memoryMap(), vcpuCount: configuration.processors, host: host,
+                                model: configuration.cpu)
         serial = UART16550(output: serialOutput)
         try ports.insert(serial, name: "com1", base: 0x3F8, count: 8)
         try ports.insert(debugExit, name: "debug-exit", base: 0xF4, count: 4)
         try mmio.insert(testDevice, name: "test-device", base: configuration.testDeviceBase, size: MachineConfiguration.testDeviceSize)
-        assist = InstructionAssist(vcpu: vm.vcpus[0], vm: vm, mmio: mmio, ports: ports)
+        let vm = self.vm, mmio = self.mmio, ports = self.ports, clock = self.clock
+        processors = vm.vcpus.enumerated().map { i, v in
+            let lapic = LocalAPIC(clock: clock, busFrequency: configuration.cpu.crystalFrequency)
+            lapic.id = UInt32(i)
+            return ProcessorContext(index: i, vcpu: v, lapic: lapic, assist: InstructionAssist(vcpu: v, vm: vm, mmio: mmio, ports: ports))
+        }
+        ctx = processors[0]
         try attachPlatform()
         mmioDevices = vm.memory.memory.map.ranges.map { $0.kind == .mmio ? mmio.device(at: $0.base.rawValue) : nil }
     }
@@ -71,7 +92,6 @@ public final class Machine {
     /// The PC's interrupt controllers and timers on the port bus, with their IRQ lines.
     func attachPlatform() throws {
         pit = PIT8254(clock: clock, irq0: isaIRQ(0))
-        lapic = LocalAPIC(clock: clock, busFrequency: configuration.cpu.crystalFrequency)
         serial.irq = isaIRQ(4)
         serial.clock = clock
         rtc = RTC(clock: clock, irq: isaIRQ(8))
@@ -85,16 +105,21 @@ public final class Machine {
         acpiPower.onSuspend = { [unowned self] in suspendRequested = true }
         keyboardController.keyboardIRQ = isaIRQ(1)
         keyboardController.mouseIRQ = isaIRQ(12)
-        let lapic = self.lapic!, ioapic = self.ioapic, vcpu = self.vcpu
-        ioapic.deliver = { vector, level in lapic.accept(vector: vector, level: level) }
-        ioapic.deliverExtINT = { [unowned self] in extINTRequested = true }
-        ioapic.deliverNMI = { [unowned self] in nmiPending = true }
-        lapic.onNMI = { [unowned self] in nmiPending = true }
-        lapic.onEOI = { ioapic.endOfInterrupt($0) }
-        try mmio.insert(lapic, name: "local-apic", base: LocalAPIC.defaultBase, size: 0x1000)
+        let ioapic = self.ioapic, apicBus = self.apicBus
+        ioapic.deliver = { apicBus.send($0, from: nil) }
+        for p in processors {
+            apicBus.attach(p.lapic)
+            p.lapic.onNMI = { [unowned p] in p.nmiPending = true }
+            p.lapic.onExtINT = { [unowned p] in p.extINTRequested = true }
+            p.lapic.onEOI = { ioapic.endOfInterrupt($0) }
+            p.lapic.onINIT = { [unowned self, unowned p] in initialize(p) }
+            p.lapic.onStartup = { [unowned self, unowned p] vector in startup(p, vector: vector) }
+            // IA32_APIC_BASE, the TSC deadline and the x2APIC registers are the local APIC's.
+            p.vcpu.exitingMSRs = Set([MSRIndex.apicBase, MSRIndex.tscDeadline] + Array(0x800...0x8FF))
+        }
+        // One page at 0xFEE00000 for every vCPU, each reaching its own local APIC.
+        try mmio.insert(RunningLocalAPIC(machine: self), name: "local-apic", base: LocalAPIC.defaultBase, size: 0x1000)
         try mmio.insert(ioapic, name: "ioapic", base: IOAPIC.defaultBase, size: 0x1000)
-        // IA32_APIC_BASE, the TSC deadline and the x2APIC registers are the local APIC's.
-        vcpu.exitingMSRs = Set([MSRIndex.apicBase, MSRIndex.tscDeadline] + Array(0x800...0x8FF))
         try ports.insert(pic.chip(slave: false), name: "pic-master", base: 0x20, count: 2)
         try ports.insert(pic.chip(slave: true), name: "pic-slave", base: 0xA0, count: 2)
         try ports.insert(pic.edgeLevelControl, name: "elcr", base: 0x4D0, count: 2)
@@ -113,25 +138,31 @@ public final class Machine {
         }
     }
 
-    /// CR8 as the machine last set it from the TPR.
-    var cr8Shown: UInt64 = 0
-    /// An IOAPIC entry in ExtINT mode fired: the 8259A's vector goes to the CPU.
-    var extINTRequested = false
+    /// CR8 as the machine last set it from the running vCPU's TPR.
+    var cr8Shown: UInt64 {
+        get { ctx.cr8Shown }
+        set { ctx.cr8Shown = newValue }
+    }
+    /// An ExtINT message came for the running vCPU: it takes the 8259A's vector.
+    var extINTRequested: Bool {
+        get { ctx.extINTRequested }
+        set { ctx.extINTRequested = newValue }
+    }
     /// Sees every exit (but the instruction-budget ones, which only slice the run), every
     /// nested fault and every input: the seam a recorder or a replayer plugs into (Seam.swift).
     public var observer: MachineObserver? {
         didSet {
             guard let observer else { vm.memory.onFault = nil; return }
             vm.memory.onFault = { [unowned self, unowned observer] gpa, access, outcome in
-                observer.fault(gpa: gpa, access: access, outcome: outcome, icount: vcpu.retired)
+                observer.fault(gpa: gpa, access: access, outcome: outcome, icount: icount)
             }
         }
     }
     /// Where input from outside comes from (Seam.swift); `boot` makes `--serial-input`'s bytes
     /// a feed when none is set.
     public var input: InputFeed?
-    /// The run stops (as at its limit) once the vCPU has retired this many instructions,
-    /// exactly; `run` again continues from there.
+    /// The run stops (as at its limit) once the vCPUs have retired this many instructions
+    /// (`icount`), exactly; `run` again continues from there.
     public var stopAt: UInt64?
     var stopRequest: String?
     /// Ends the run before the next instruction (an observer's request).
@@ -141,12 +172,19 @@ public final class Machine {
     }
 
     /// The run's current point.
-    public var point: RunPoint { RunPoint(icount: vcpu.retired, ticks: vcpu.guestTicks) }
+    public var point: RunPoint { RunPoint(icount: icount, ticks: vcpu.guestTicks) }
+
+    /// The instructions every vCPU has retired, together: the run's count (a trace's icount,
+    /// `stopAt`, the instruction limit). With one vCPU, its own count.
+    public var icount: UInt64 {
+        if processors.count == 1 { return vcpu.retired }
+        return processors.reduce(0) { $0 &+ $1.vcpu.retired }
+    }
 
     /// Delivers every input whose point the run has reached (a halted vCPU's count aside).
     func deliverInputs() {
         guard let feed = input else { return }
-        while let due = feed.nextDue, due.ticks <= vcpu.guestTicks, vcpu.halted || due.icount <= vcpu.retired,
+        while let due = feed.nextDue, due.ticks <= vcpu.guestTicks, vcpu.halted || due.icount <= icount,
               var e = feed.take() {
             switch e.device {
             case .serial: serial.receive([e.byte])
@@ -159,7 +197,8 @@ public final class Machine {
     /// How many instructions the vCPU may run before the next input is due.
     func instructionsUntilInput() -> UInt64? {
         guard let due = input?.nextDue else { return nil }
-        let byCount = due.icount > vcpu.retired ? due.icount - vcpu.retired : 0
+        let count = icount
+        let byCount = due.icount > count ? due.icount - count : 0
         let now = vcpu.guestTicks, perInstruction = max(vcpu.ticksPerInstruction, 1)
         let byTime = due.ticks > now ? (due.ticks - now + perInstruction - 1) / perInstruction : 0
         return max(1, byCount, byTime)
@@ -171,18 +210,23 @@ public final class Machine {
         let limit = configuration.maxInstructions
         // Held for the run (set before it): no retain and release of it on every exit.
         let observer = self.observer
+        let smp = processors.count > 1
         while true {
             if let why = stopRequest { return .stopped(why) }
             // Exits count as work too: a guest can spin through exits and event deliveries
             // without retiring an instruction (a handler address in unbacked memory).
-            let used = vcpu.retired &+ UInt64(exits)
+            let count = icount
+            let used = count &+ UInt64(exits)
             if used >= limit { return .limit }
-            if let stopAt, vcpu.retired >= stopAt { return .limit }
+            if let stopAt, count >= stopAt { return .limit }
+            if ctx.initPending { initializeRunning() }
+            if smp, let stop = schedule(limit: limit) { return stop }
             advanceTime()
             deliverInputs()
             offerInterrupt()
             var slice = min(limit - used, progressInterval)
-            if let stopAt { slice = min(slice, stopAt - vcpu.retired) }
+            if let stopAt { slice = min(slice, stopAt - count) }
+            if smp { slice = min(slice, max(1, ctx.quantumEnd &- vcpu.retired)) }
             if let next = nextEvent() { slice = min(slice, instructionsUntil(next)) }
             if let n = instructionsUntilInput() { slice = min(slice, n) }
             let exit = vcpu.run(limit: slice)
@@ -190,7 +234,7 @@ public final class Machine {
             synchronizeTPR()
             exits += 1
             if let observer, stopRequest == nil {
-                if case .limit = exit {} else { observer.exit(exit, icount: vcpu.retired, rip: vcpu.rip) }
+                if case .limit = exit {} else { observer.exit(exit, icount: icount, rip: vcpu.rip) }
             }
             switch exit {
             case .limit:
@@ -225,6 +269,11 @@ public final class Machine {
             case .halt:
                 advanceTime()
                 if (interruptSource != nil && vcpu.rflags & Flag.if != 0) || nmiPending { continue }
+                if smp {
+                    // Another vCPU's turn (or, when all wait, the next event's time).
+                    ctx.quantumEnd = vcpu.retired
+                    continue
+                }
                 if !idleUntilNextEvent() { return .halted(interruptsEnabled: vcpu.rflags & Flag.if != 0) }
             case .shutdown:
                 return .shutdown
@@ -294,14 +343,14 @@ public final class Machine {
     /// Runs the instruction at RIP in the assist; a guest fault it raises is injected.
     func emulate(_ bytes: [UInt8]) -> MachineStop? {
         let flags = vcpu.rflags
-        return finish(assist.emulate(bytes: bytes), rflagsBefore: flags)
+        return finish(ctx.assist.emulate(bytes: bytes), rflagsBefore: flags)
     }
 
     /// Runs an MMIO exit's instruction in the assist against the device of the exit's range.
     func emulate(_ exit: MMIOExit) -> MachineStop? {
         let flags = vcpu.rflags
         let device = exit.range >= 0 && exit.range < mmioDevices.count ? mmioDevices[exit.range] : nil
-        return finish(assist.emulate(exit: exit, device: device), rflagsBefore: flags)
+        return finish(ctx.assist.emulate(exit: exit, device: device), rflagsBefore: flags)
     }
 
     /// Completes the instruction the assist ran, or injects the guest fault it raised.
@@ -321,7 +370,7 @@ public final class Machine {
     /// Completes an exception delivery the vCPU could not finish (its stack or IDT lies in a
     /// device's range or in unbacked memory).
     func finishDelivery(_ e: VCPUEvent) -> MachineStop? {
-        switch assist.deliver(e) {
+        switch ctx.assist.deliver(e) {
         case .completed: return nil
         case .shutdown, .fault: return .shutdown
         case .failed(let why): return .error(why)

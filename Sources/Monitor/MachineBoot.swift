@@ -88,7 +88,7 @@ extension Machine {
             plan = try GuestLoader.flat(image, at: 0x7C00)
         }
         // Firmware's part: the ACPI tables in the BIOS area, for power-off and suspend.
-        let tables = ACPITables.build()
+        let tables = ACPITables.build(processors: processors.count)
         try vm.writePhysical(ACPITables.base, tables)
         try load(plan)
         setFirmwareState()

@@ -77,6 +77,13 @@ public struct MachineConfiguration: Sendable {
     public var portAccessTime: UInt64 = 1000
     /// QEMU's pc-testdev (`--device pc-testdev`): its ports and the IORAM window at 0xFF000000.
     public var pcTestDevice = false
+    /// The vCPUs (`--smp N`, 1 to `maxProcessors`), and the instructions each runs before the
+    /// next takes its turn (`--quantum`): one host thread runs them in turn, so the order is a
+    /// function of instruction counts.
+    public var processors = 1
+    public var quantum: UInt64 = MachineConfiguration.defaultQuantum
+    public static let maxProcessors = 64
+    public static let defaultQuantum: UInt64 = 10_000
     public init() {}
 
     /// The guest-physical map the machine is built on: RAM from 0 (with a hole where the test
@@ -115,9 +122,12 @@ public struct MachineConfiguration: Sendable {
         func escape(_ s: String) -> String {
             s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\n", with: "%0A")
         }
-        return ["memory=\(memorySize)", "command-line=\(escape(commandLine))", "max-instructions=\(maxInstructions)",
+        return (["memory=\(memorySize)", "command-line=\(escape(commandLine))", "max-instructions=\(maxInstructions)",
                 "test-device=\(testDeviceBase)", "cpu=\(escape(cpuSpec))", "realtime=\(realtime ? 1 : 0)",
-                "port-access-ns=\(portAccessTime)", "pc-testdev=\(pcTestDevice ? 1 : 0)"].joined(separator: "\n")
+                "port-access-ns=\(portAccessTime)", "pc-testdev=\(pcTestDevice ? 1 : 0)"]
+            // Several vCPUs only: a one-vCPU configuration reads as it did before SMP.
+            + (processors > 1 ? ["smp=\(processors)", "quantum=\(quantum)"] : []))
+            .joined(separator: "\n")
     }
 
     /// Reads `encoded`'s text back; the error names the line and what is wrong with it.
@@ -140,6 +150,15 @@ public struct MachineConfiguration: Sendable {
             case "realtime": realtime = try number() != 0
             case "port-access-ns": portAccessTime = try number()
             case "pc-testdev": pcTestDevice = try number() != 0
+            case "smp":
+                let count = try number()
+                guard (1...UInt64(Self.maxProcessors)).contains(count) else {
+                    throw ConfigurationError(line: n + 1, problem: "smp: \(count) vCPUs (1 to \(Self.maxProcessors))")
+                }
+                processors = Int(count)
+            case "quantum":
+                quantum = try number()
+                guard quantum > 0 else { throw ConfigurationError(line: n + 1, problem: "quantum: 0 instructions") }
             case "cpu":
                 do { try setCPU(value) } catch { throw ConfigurationError(line: n + 1, problem: "cpu \(value): \(error)") }
             default: throw ConfigurationError(line: n + 1, problem: "unknown setting \"\(key)\"")

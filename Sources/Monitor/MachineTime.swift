@@ -45,7 +45,7 @@ extension Machine {
         }
         clock.now = vcpu.nanoseconds
         pit.advance()
-        lapic.advance()
+        for p in processors { p.lapic.advance() }
         rtc.advance()
         serial.advance()
     }
@@ -55,7 +55,7 @@ extension Machine {
     func nextEvent() -> UInt64? {
         var next = UInt64.max
         if let t = pit.nextEvent() { next = min(next, t) }
-        if let t = lapic.nextEvent() { next = min(next, t) }
+        for p in processors { if let t = p.lapic.nextEvent() { next = min(next, t) } }
         if let t = rtc.nextEvent() { next = min(next, t) }
         if let t = serial.nextEvent() { next = min(next, t) }
         return next == .max ? nil : next
@@ -103,11 +103,14 @@ extension Machine {
     }
 
     enum InterruptSource { case localAPIC, pic }
-    /// Where the interrupt waiting for the vCPU comes from (a halted one wakes for it): the
-    /// local APIC's IRR first, then the 8259A's INTR if it reaches the CPU (as QEMU orders them).
-    var interruptSource: InterruptSource? {
-        if lapic.deliverableVector != nil { return .localAPIC }
-        return pic.interruptRequested && (lapic.acceptsPICInterrupts || extINTRequested) ? .pic : nil
+    /// Where the interrupt waiting for the running vCPU comes from (a halted one wakes for it).
+    var interruptSource: InterruptSource? { interruptSource(for: ctx) }
+
+    /// Where the interrupt waiting for a vCPU comes from: its local APIC's IRR first, then the
+    /// 8259A's INTR if it reaches the CPU (as QEMU orders them).
+    func interruptSource(for p: ProcessorContext) -> InterruptSource? {
+        if p.lapic.deliverableVector != nil { return .localAPIC }
+        return pic.interruptRequested && (p.lapic.acceptsPICInterrupts || p.extINTRequested) ? .pic : nil
     }
 
     /// Host nanoseconds since the machine was made (`--realtime`).
@@ -159,10 +162,11 @@ extension Machine {
         return max(1, (ticks + vcpu.ticksPerInstruction - 1) / vcpu.ticksPerInstruction)
     }
 
-    /// A halted vCPU: guest time jumps to the next timer event or input (or, with `--realtime`,
-    /// waits for it). Returns false when nothing can ever wake it.
-    func idleUntilNextEvent() -> Bool {
-        guard vcpu.rflags & Flag.if != 0 else { return false }
+    /// A halted vCPU (every vCPU, with `anyInterruptsEnabled`: the caller has found one that
+    /// takes interrupts): guest time jumps to the next timer event or input (or, with
+    /// `--realtime`, waits for it). Returns false when nothing can ever wake it.
+    func idleUntilNextEvent(anyInterruptsEnabled: Bool = false) -> Bool {
+        guard anyInterruptsEnabled || vcpu.rflags & Flag.if != 0 else { return false }
         let now = vcpu.guestTicks
         var wait: UInt64?
         if let next = nextEvent() {

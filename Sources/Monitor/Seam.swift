@@ -88,4 +88,11 @@ public protocol MachineObserver: AnyObject {
     func exit(_ exit: VMExit, icount: UInt64, rip: UInt64)
     func fault(gpa: GuestPhysicalAddress, access: AccessType, outcome: NestedFaultOutcome, icount: UInt64)
     func input(_ input: ExternalInput)
+    /// Another vCPU's turn begins (several vCPUs only), at the run's count `icount`: the
+    /// events after it are that vCPU's.
+    func switched(to vcpu: Int, icount: UInt64)
+}
+
+extension MachineObserver {
+    public func switched(to vcpu: Int, icount: UInt64) {}
 }

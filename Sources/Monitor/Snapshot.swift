@@ -37,14 +37,35 @@ extension Machine {
     func stateCoding(_ s: inout StateCoder) {
         s.section("machine") { s in
             s.field(&interruptsDelivered); s.field(&mmioOperations); s.field(&exits); s.field(&unbacked)
-            s.field(&cr8Shown); s.field(&extINTRequested); s.field(&resetRequested); s.field(&nmiPending)
-            s.field(&vcpu.exitsByKind)
+            let bsp = processors[0]
+            s.field(&bsp.cr8Shown); s.field(&bsp.extINTRequested); s.field(&resetRequested); s.field(&bsp.nmiPending)
+            s.field(&bsp.vcpu.exitsByKind)
         }
-        s.section("vcpu") { s in vcpu.state(&s) }
+        s.section("vcpu") { s in processors[0].vcpu.state(&s) }
         let devices: [(String, StateCoding)] = [("clock", clock), ("com1", serial), ("debug-exit", debugExit), ("pic", pic),
-                                                ("pit", pit), ("rtc", rtc), ("local-apic", lapic), ("ioapic", ioapic),
+                                                ("pit", pit), ("rtc", rtc), ("local-apic", processors[0].lapic), ("ioapic", ioapic),
                                                 ("pci", pci), ("i8042", keyboardController), ("acpi-pm1", acpiPower), ("test-device", testDevice)]
         for (name, device) in devices { s.section(name) { s in device.state(&s) } }
+        // The other vCPUs (a one-vCPU machine's layout is as before SMP): each with its local
+        // APIC and the monitor's state for it, then which vCPU runs.
+        guard processors.count > 1 else { return }
+        for p in processors {
+            s.section("vcpu \(p.index)") { s in
+                p.stateCoding(&s)
+                if p.index > 0 {
+                    s.field(&p.vcpu.exitsByKind)
+                    p.vcpu.state(&s)
+                }
+            }
+            if p.index > 0 { s.section("local-apic \(p.index)") { s in p.lapic.state(&s) } }
+        }
+        s.section("smp") { s in
+            var running = UInt64(ctx.index)
+            s.field(&running)
+            if !s.isSaving && s.error == nil {
+                if running < UInt64(processors.count) { ctx = processors[Int(running)] } else { s.fail("running vCPU \(running) of \(processors.count)") }
+            }
+        }
     }
 
     /// A snapshot of the machine now (between runs): cheap, see `MachineSnapshot`.
@@ -67,12 +88,16 @@ extension Machine {
         stateCoding(&inner)
         if let e = inner.error { throw e }
         guard inner.atEnd else { throw StateError(offset: stateOffset + inner.offset, problem: "state left over (another layout?)") }
-        cr8Shown = vcpu.cr8
+        for p in processors { p.cr8Shown = p.vcpu.cr8 }
     }
 }
 
 extension Machine {
     /// The vCPU's state and a hash of guest memory's contents, as text: what a restored
     /// snapshot must reach to count as the same run (`softvmm run --dump-state`).
-    public var finalState: String { vcpu.stateDump + "\nmemory contents fnv1a \(String(vm.memory.contentHash(), radix: 16))\n" }
+    public var finalState: String {
+        let cpus = processors.count == 1 ? vcpu.stateDump
+            : processors.map { "vcpu \($0.index)\($0.waitingForSIPI ? " (waiting for STARTUP)" : ""): \($0.vcpu.stateDump)" }.joined(separator: "\n")
+        return cpus + "\nmemory contents fnv1a \(String(vm.memory.contentHash(), radix: 16))\n"
+    }
 }

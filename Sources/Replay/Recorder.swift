@@ -24,6 +24,8 @@ public final class Recorder: MachineObserver {
 
     public func input(_ input: ExternalInput) { writer.append(TraceEvent(input)) }
 
+    public func switched(to vcpu: Int, icount: UInt64) { writer.appendSwitch(icount: icount, vcpu: UInt64(vcpu)) }
+
     /// The trace, ended at the run's final instruction count.
     public func finished(icount: UInt64) -> [UInt8] { writer.finished(icount: icount) }
 }

@@ -9,6 +9,8 @@ public struct Divergence: Equatable, Sendable, CustomStringConvertible {
     /// The run's point and RIP when the difference showed.
     public var icount: UInt64
     public var rip: UInt64
+    /// The vCPU that was running then (with several), which diverged first.
+    public var vcpu: Int? = nil
     /// The trace's event, or nil where the trace had ended.
     public var expected: TraceEvent?
     /// What the run did instead, or nil where it ended without doing it.
@@ -19,7 +21,8 @@ public struct Divergence: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         let e = expected.map { "\($0)" } ?? "the end of the trace"
         let a = actual.map { "\($0)" } ?? "the run ended" + (ending.map { " (\($0))" } ?? "")
-        return "divergence at event \(index), icount \(icount), RIP \(hex(rip)):\n  expected: \(e)\n  actual:   \(a)"
+        let who = vcpu.map { " on vCPU \($0)" } ?? ""
+        return "divergence at event \(index)\(who), icount \(icount), RIP \(hex(rip)):\n  expected: \(e)\n  actual:   \(a)"
     }
 }
 
@@ -47,7 +50,7 @@ public final class Replayer: MachineObserver, InputFeed {
             position += 1
             return
         }
-        divergence = Divergence(index: position, icount: machine.vcpu.retired, rip: machine.vcpu.rip,
+        divergence = Divergence(index: position, icount: machine.icount, rip: machine.vcpu.rip, vcpu: runningVCPU,
                                 expected: position < trace.events.count ? trace.events[position] : nil, actual: actual)
         machine.requestStop("the run differs from the trace at event \(position)")
     }
@@ -60,6 +63,10 @@ public final class Replayer: MachineObserver, InputFeed {
 
     public func input(_ input: ExternalInput) { check(TraceEvent(input)) }
 
+    public func switched(to vcpu: Int, icount: UInt64) { check(.vcpu(icount: icount, index: UInt64(vcpu))) }
+
+    /// The running vCPU, for a divergence report (nil with one vCPU).
+    var runningVCPU: Int? { machine.vcpus.count > 1 ? machine.currentVCPU : nil }
     /// The next input in the trace (the machine ends its slices there), and whether every
     /// event recorded before it has been matched (only then may it be delivered: events
     /// before it can share its point).
@@ -92,9 +99,9 @@ public final class Replayer: MachineObserver, InputFeed {
     /// where the run ended. Returns the divergence, if any.
     public func finish(_ stop: MachineStop) -> Divergence? {
         if divergence == nil {
-            let icount = machine.vcpu.retired
+            let icount = machine.icount
             if position < trace.events.count || icount != trace.finalICount {
-                divergence = Divergence(index: position, icount: icount, rip: machine.vcpu.rip,
+                divergence = Divergence(index: position, icount: icount, rip: machine.vcpu.rip, vcpu: runningVCPU,
                                         expected: position < trace.events.count ? trace.events[position] : nil,
                                         actual: nil, ending: "\(stop) at icount \(icount); the trace ends at \(trace.finalICount)")
             }
@@ -158,11 +165,11 @@ public struct ReplaySession {
         var out: [ExecutedInstruction] = []
         machine.stopAt = icount > UInt64(count - 1) ? icount - UInt64(count - 1) : 0
         while true {
-            guard machine.run() == .limit, machine.vcpu.retired == machine.stopAt else { break }
-            let v = machine.vcpu
-            out.append(ExecutedInstruction(icount: v.retired, rip: v.rip, bytes: v.instructionBytes(), mode: v.mode))
-            if v.retired >= icount { break }
-            machine.stopAt = v.retired + 1
+            guard machine.run() == .limit, machine.icount == machine.stopAt else { break }
+            let v = machine.vcpu, count = machine.icount
+            out.append(ExecutedInstruction(icount: count, rip: v.rip, bytes: v.instructionBytes(), mode: v.mode))
+            if count >= icount { break }
+            machine.stopAt = count + 1
         }
         return out
     }

@@ -26,14 +26,17 @@ import X86
 ///                      address; MMIO: the offset in the device's range; others: 0)
 ///       4 repeat       icount: an exit like the previous exit in every field but the count
 ///                      (a polling loop's exits: one or two bytes each)
+///       5 vcpu         icount, vCPU index: another vCPU's turn begins (`--smp` only); the
+///                      events after it are that vCPU's
 ///       255 end        event count (the events before it), final icount
 ///
 /// Each event's icount is written as its difference from the previous event's (wrapping, the
 /// first from 0): a byte or two where the count itself takes three or more. An exit's RIP is
 /// written as its difference from the previous exit's, zigzag-encoded ((d << 1) ^ (d >> 63),
 /// so that small steps either way are small numbers): a loop's exits repeat their RIP.
-/// The icount is the vCPU's retired-instruction count when the event happened: guest time, so
-/// an input fed back at the same count lands at the same point of the guest's execution.
+/// The icount is the retired-instruction count when the event happened (with several vCPUs,
+/// all of theirs together: the run's count), so an input fed back at the same count lands at
+/// the same point of the guest's execution.
 /// A trace without its end record was cut short; every reading error names the byte offset.
 public enum TraceFormat {
     public static let magic: [UInt8] = Array("SVMTRACE".utf8)
@@ -57,10 +60,12 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
     case input(icount: UInt64, ticks: UInt64, device: UInt64, byte: UInt8)
     case exit(icount: UInt64, kind: UInt64, rip: UInt64, a: UInt64, b: UInt64)
     case fault(icount: UInt64, gpa: UInt64, access: UInt64, outcome: UInt64, detail: UInt64)
+    /// Another vCPU's turn begins.
+    case vcpu(icount: UInt64, index: UInt64)
 
     public var icount: UInt64 {
         switch self {
-        case .input(let i, _, _, _), .exit(let i, _, _, _, _), .fault(let i, _, _, _, _): i
+        case .input(let i, _, _, _), .exit(let i, _, _, _, _), .fault(let i, _, _, _, _), .vcpu(let i, _): i
         }
     }
 
@@ -92,6 +97,8 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
         case .fault(let i, let g, let a, let o, let d):
             let detail = o == 0 || o == 6 ? " hpa \(hex(d))" : o == 3 ? " offset \(hex(d))" : ""
             return "\(i) fault gpa \(hex(g)) \(TraceEvent.name(TraceEvent.accesses, a)) \(TraceEvent.name(TraceEvent.outcomes, o))\(detail)"
+        case .vcpu(let i, let n):
+            return "\(i) vcpu \(n)"
         }
     }
 
@@ -103,6 +110,7 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
             "{\"icount\":\(i),\"event\":\"exit\",\"kind\":\"\(TraceEvent.name(TraceEvent.exitKinds, k))\",\"rip\":\(rip),\"a\":\(a),\"b\":\(b)}"
         case .fault(let i, let g, let a, let o, let d):
             "{\"icount\":\(i),\"event\":\"fault\",\"gpa\":\(g),\"access\":\"\(TraceEvent.name(TraceEvent.accesses, a))\",\"outcome\":\"\(TraceEvent.name(TraceEvent.outcomes, o))\",\"detail\":\(d)}"
+        case .vcpu(let i, let n): "{\"icount\":\(i),\"event\":\"vcpu\",\"vcpu\":\(n)}"
         }
     }
 }
@@ -237,6 +245,18 @@ public final class TraceWriter {
         count += 1
     }
 
+    /// A vCPU switch (tag 5): the icount's difference and the vCPU.
+    public func appendSwitch(icount: UInt64, vcpu: UInt64) {
+        reserve(1 + 2 * 10)
+        var p = base + length
+        p.pointee = 5
+        p = TraceWriter.varint(icount &- lastICount, at: p + 1)
+        p = TraceWriter.varint(vcpu, at: p)
+        length = p - base
+        lastICount = icount
+        count += 1
+    }
+
     func text(_ s: String) {
         let utf8 = Array(s.utf8)
         reserve(10)
@@ -271,6 +291,7 @@ public final class TraceWriter {
         case .input(let i, let t, let d, let b): record(1, i, t, d, UInt64(b), nil)
         case .exit(let i, let k, let rip, let a, let b): appendExit(icount: i, kind: k, rip: rip, a: a, b: b)
         case .fault(let i, let g, let a, let o, let d): record(3, i, g, a, o, d)
+        case .vcpu(let i, let n): appendSwitch(icount: i, vcpu: n)
         }
     }
 
@@ -357,6 +378,9 @@ public struct Trace: Equatable, Sendable {
                     throw .badTag(tag, offset: at)
                 }
                 events.append(.exit(icount: i, kind: k, rip: rip, a: a, b: b))
+            case 5:
+                let i = last &+ (try r.varint("a vcpu event")), n = try r.varint("a vcpu event")
+                events.append(.vcpu(icount: i, index: n))
             case 255:
                 let n = try r.varint("the end record")
                 finalICount = try r.varint("the end record")

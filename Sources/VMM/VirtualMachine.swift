@@ -200,7 +200,15 @@ public final class VirtualMachine {
         } catch {
             throw .tornDown(name)
         }
-        for i in 0..<vcpuCount { vcpus.append(VirtualCPU(id: i, vm: memory, model: model)) }
+        // The vCPUs share the VM's code-frame bits: a store by one to code another decoded is
+        // seen by both. Each has its own APIC ID (its index); all but vCPU 0 are APs.
+        let codeFrames = CodeFrames(host: host)
+        for i in 0..<vcpuCount {
+            var m = model
+            m.processors = vcpuCount
+            m.apicID = UInt32(i)
+            vcpus.append(VirtualCPU(id: i, vm: memory, model: m, codeFrames: codeFrames))
+        }
     }
 
     /// Copies bytes into guest-physical memory (RAM only), for loaders.
@@ -294,13 +302,15 @@ public final class VirtualCPU {
         return counts
     }
 
-    init(id: Int, vm: VMMemory, model: CPUModel) {
+    init(id: Int, vm: VMMemory, model: CPUModel, codeFrames: CodeFrames) {
         self.id = id
         self.vm = vm
-        mmu = GuestMMU(pmap: vm.pmap, host: vm.memory.host, resolver: vm)
+        mmu = GuestMMU(pmap: vm.pmap, host: vm.memory.host, resolver: vm, codeFrames: codeFrames)
         cpu = CPU(memory: mmu, model: model)
         cpu.state.resetToPowerOn()
         cpu.modeMaybeChanged()
+        // IA32_APIC_BASE.BSP (bit 8) only on the bootstrap processor.
+        if id > 0, let base = cpu.msrs[MSRIndex.apicBase] { cpu.msrs[MSRIndex.apicBase] = base & ~(1 << 8) }
     }
 
     /// Runs until an exit or `limit` instructions.
@@ -417,6 +427,15 @@ public final class VirtualCPU {
         cpu.state.resetToPowerOn(signature: UInt64(cpu.model.cpuid(1, 0).0))
         cpu.state.setSegment(.cs, .real(selector, code: true))
         cpu.state.rip = ip
+        cpu.pendingEvent = nil
+        stateChanged()
+    }
+
+    /// INIT (SDM vol. 3, 9.1.1 and 10.4.7.3): the state after RESET, with the x87 and SSE
+    /// state and the MSRs kept; pending events are dropped. The monitor then holds an AP in
+    /// wait-for-SIPI (and the local APIC is its to reset).
+    public func initialize() {
+        cpu.state.resetToPowerOn(signature: UInt64(cpu.model.cpuid(1, 0).0))
         cpu.pendingEvent = nil
         stateChanged()
     }

@@ -62,7 +62,7 @@ enum QEMUFrontEnd {
         -machine [type=]pc[,accel=tcg]   the PC machine (accel=tcg: softvmm executes every instruction)
         -cpu model[,+feature|-feature|vendor=...]   max (the default), qemu64, Intel models
                             (Skylake-Server, ...): the Intel model; EPYC, Opteron_G*: the AMD model
-        -smp 1              one CPU
+        -smp [cpus=]n       n CPUs (1 to 64), run in turn on one thread
         -m [size=]megs[M|G] guest RAM
         -kernel FILE        a Multiboot or ELF kernel, a Linux bzImage or vmlinux
         -initrd FILE        the initial ramdisk (a Multiboot module for Multiboot kernels)
@@ -107,7 +107,7 @@ enum QEMUFrontEnd {
             case "initrd": run += ["--initrd=" + (try value(name))]
             case "append": append = try value(name)
             case "m": run += ["-m", try memory(try value(name))]
-            case "smp": try smp(try value(name))
+            case "smp": run += ["--smp", String(try smp(try value(name)))]
             case "cpu": cpu = try value(name)
             case "machine", "M": try machine(try value(name))
             case "accel": try accelerator(try value(name))
@@ -197,16 +197,28 @@ enum QEMUFrontEnd {
         return s
     }
 
-    /// QEMU's -smp: one CPU for now; more is refused as QEMU refuses more than a machine holds
-    /// (kvm-unit-tests' runner reads the maximum from this message and skips larger tests).
-    static func smp(_ v: String) throws(Failure) {
-        var cpus: UInt64 = 1
+    /// QEMU's -smp (`N`, `cpus=N`, `maxcpus=N`; sockets, cores and threads multiply when
+    /// `cpus` is not given): the vCPU count. More than softvmm holds is refused with QEMU's
+    /// message (kvm-unit-tests' runner reads the maximum from it and skips larger tests).
+    static func smp(_ v: String) throws(Failure) -> Int {
+        var cpus: UInt64?, maxCPUs: UInt64 = 0, topology: UInt64 = 1, topologyGiven = false
         for part in v.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
-            if kv.count == 1, let n = UInt64(kv[0]) { cpus = n }
-            if kv.count == 2, kv[0] == "cpus" || kv[0] == "maxcpus", let n = UInt64(kv[1]) { cpus = max(cpus, n) }
+            guard let n = UInt64(kv.count == 1 ? kv[0] : kv[1]) else { throw Failure("-smp \(v): \(part) is not a number") }
+            switch kv.count == 1 ? "cpus" : kv[0] {
+            case "cpus": cpus = n
+            case "maxcpus": maxCPUs = n
+            case "sockets", "cores", "threads", "dies":
+                topology *= n
+                topologyGiven = true
+            default: throw Failure("-smp \(v): unknown part \(kv[0])")
+            }
         }
-        if cpus > 1 { throw Failure("Invalid SMP CPUs \(cpus). The max CPUs supported by machine 'pc' is 1") }
+        let count = cpus ?? (topologyGiven ? topology : 1)
+        let most = UInt64(MachineConfiguration.maxProcessors)
+        if max(count, maxCPUs) > most { throw Failure("Invalid SMP CPUs \(max(count, maxCPUs)). The max CPUs supported by machine 'pc' is \(most)") }
+        guard count >= 1 else { throw Failure("Invalid SMP CPUs 0") }
+        return Int(count)
     }
 
     static func machine(_ v: String) throws(Failure) {

@@ -103,13 +103,14 @@ struct ReplayCommand: ParsableCommand {
         let stop = machine.run()
         sink.flush()
         let err = FileHandle.standardError
-        if let to, stop == .limit, machine.vcpu.retired == to, replayer.divergence == nil {
+        if let to, stop == .limit, machine.icount == to, replayer.divergence == nil {
             print("softvmm: replay reached icount \(to) (\(replayer.position) of \(session.trace.events.count) events matched)")
-            print(machine.vcpu.stateDump)
+            print(machine.vcpus.count == 1 ? machine.vcpu.stateDump
+                  : machine.vcpus.enumerated().map { "vcpu \($0.offset): \($0.element.stateDump)" }.joined(separator: "\n"))
             return
         }
         guard let d = replayer.finish(stop) else {
-            err.write(Data("softvmm: replay matched all \(session.trace.events.count) events; the run ended as recorded at icount \(machine.vcpu.retired) (\(stop))\n".utf8))
+            err.write(Data("softvmm: replay matched all \(session.trace.events.count) events; the run ended as recorded at icount \(machine.icount) (\(stop))\n".utf8))
             if let to { err.write(Data("softvmm: the run ended before icount \(to)\n".utf8)) }
             return
         }

@@ -36,6 +36,8 @@ struct Run: ParsableCommand {
     @Option(help: "Sample RIP every 9,973 instructions and write the guest's hottest places to this file.") var profile: String?
     @Option(help: "Name the profile's places by this symbol table (a System.map: address, type, name).") var symbols: String?
     @Option(help: "Add a device: pc-testdev (QEMU's test device, which kvm-unit-tests drives). Repeatable.") var device: [String] = []
+    @Option(help: "The vCPUs (1 to 64): run in turn on one thread, deterministically.") var smp = 1
+    @Option(help: "Instructions each vCPU runs before the next takes its turn (with --smp).") var quantum = MachineConfiguration.defaultQuantum
 
     func run() throws {
         guard let image = kernel ?? image else { throw ValidationError("give the kernel image (an argument, or --kernel FILE)") }
@@ -54,6 +56,12 @@ struct Run: ParsableCommand {
             config.initrd = [UInt8](d)
         }
         if let maxInstructions { config.maxInstructions = maxInstructions }
+        guard (1...MachineConfiguration.maxProcessors).contains(smp) else {
+            throw ValidationError("--smp \(smp): give 1 to \(MachineConfiguration.maxProcessors) vCPUs")
+        }
+        guard quantum > 0 else { throw ValidationError("--quantum 0: give at least one instruction") }
+        config.processors = smp
+        config.quantum = quantum
         config.realtime = realtime
         if let serialInput {
             guard let d = FileManager.default.contents(atPath: serialInput) else { throw ValidationError("cannot read \(serialInput)") }
@@ -200,20 +208,20 @@ struct RunSession {
         let start = Date()
         var lastStatus = start
         if let profile { machine.progressInterval = GuestProfile.interval }
-        machine.onProgress = { vcpu in
+        machine.onProgress = { [unowned machine] vcpu in
             profile?.sample(vcpu.rip)
             guard terminal, Date().timeIntervalSince(lastStatus) >= 1 else { return }
             lastStatus = Date()
             let seconds = lastStatus.timeIntervalSince(start)
             FileHandle.standardError.write(Data(String(format: "\rsoftvmm: %.0f s, %llu instructions, %.0f MIPS ",
-                                                       seconds, vcpu.retired, Double(vcpu.retired) / seconds / 1e6).utf8))
+                                                       seconds, machine.icount, Double(machine.icount) / seconds / 1e6).utf8))
         }
         var stop: MachineStop
         if let snapshotAt {
             guard let snapshotFile else { throw ValidationError("--snapshot-at needs --snapshot FILE") }
             machine.stopAt = snapshotAt
             stop = machine.run()
-            if stop == .limit && machine.vcpu.retired == snapshotAt {
+            if stop == .limit && machine.icount == snapshotAt {
                 let snapshot = try machine.snapshot()
                 let bytes = SnapshotFile.encode(snapshot, images: images)
                 snapshot.release()
@@ -236,7 +244,7 @@ struct RunSession {
         }
         if let recorder, let traceFile {
             recorder.writer.flush()
-            traceFile.write(Data(recorder.finished(icount: machine.vcpu.retired)))
+            traceFile.write(Data(recorder.finished(icount: machine.icount)))
             try traceFile.close()
         }
         let seconds = Date().timeIntervalSince(start)
@@ -248,9 +256,12 @@ struct RunSession {
             FileHandle.standardError.write(Data("softvmm: warning: \(machine.unbacked) accesses to unbacked guest-physical memory (read as all ones, writes dropped); the first: \(first)\n".utf8))
         }
         if stats {
-            let v = machine.vcpu
-            var lines = ["instructions: \(v.retired)",
-                         String(format: "time: %.3f s, %.1f MIPS", seconds, Double(v.retired) / max(seconds, 1e-9) / 1e6)]
+            let v = machine.vcpu, total = machine.icount
+            var lines = ["instructions: \(total)",
+                         String(format: "time: %.3f s, %.1f MIPS", seconds, Double(total) / max(seconds, 1e-9) / 1e6)]
+            for (i, c) in machine.vcpus.enumerated() where machine.vcpus.count > 1 {
+                lines.append("vcpu \(i): \(c.retired) instructions, exits " + c.exitCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
             lines.append("exits: " + v.exitCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             lines.append("mmio: \(machine.mmioOperations) assisted instructions, test device \(machine.testDevice.reads) reads, \(machine.testDevice.writes) writes")
             lines.append("nested faults: \(machine.vm.memory.faultCount)")

@@ -44,7 +44,7 @@ import Monitor
         let machine = try Machine(configuration: config, host: host) { output.append($0) }
         try machine.boot(image: [UInt8](image))
         let stop = machine.run()
-        let instructions = machine.vcpu.retired, ioExits = machine.vcpu.exitCounts["io"] ?? 0
+        let instructions = machine.icount, ioExits = machine.vcpu.exitCounts["io"] ?? 0
         machine.teardown()
         return Result(output: String(decoding: output, as: UTF8.self), status: stop.status,
                       instructions: instructions, ioExits: ioExits, liveFrames: host.liveFrames)

@@ -34,7 +34,7 @@ import Monitor
         try machine.boot(image: guest.image)
         let stop = machine.run()
         let assists = machine.mmioOperations, device = machine.testDevice.reads + machine.testDevice.writes
-        let instructions = machine.vcpu.retired, interrupts = machine.interruptsDelivered
+        let instructions = machine.icount, interrupts = machine.interruptsDelivered
         machine.teardown()
         return Run(output: String(decoding: output, as: UTF8.self), stop: stop, liveFrames: host.liveFrames,
                    mmioAssists: assists, deviceAccesses: device, instructions: instructions, interrupts: interrupts)
@@ -66,7 +66,7 @@ import Monitor
 
     /// Guest time is the instruction count: a guest driven by timer interrupts gives the same
     /// output, instruction count and interrupt count every time.
-    @Test(arguments: ["pit", "apic", "platform", "serial"])
+    @Test(arguments: ["pit", "apic", "platform", "serial", "smp"])
     func interruptDrivenGuestsAreDeterministic(_ name: String) throws {
         let a = try FixtureGuests.run(name), b = try FixtureGuests.run(name)
         #expect(a.interrupts > 0, "\(name) took no interrupts")

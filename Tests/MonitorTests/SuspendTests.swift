@@ -40,7 +40,7 @@ struct SuspendTests {
         #expect(stop == .debugExit(code: 0x84))                            // WAK_STS | RTC_STS
         #expect(machine.vm.readPhysical(0x500, count: 1) == [0x11])
         #expect(machine.vcpu.segment(.cs).selector == 0x7E0 && machine.vcpu.mode == .bits16 && machine.vcpu.getState(.controlRegisters).cr0 & CR0Bit.pe == 0)
-        #expect(machine.vcpu.retired < 100)
+        #expect(machine.icount < 100)
         #expect(machine.vcpu.nanoseconds >= 1_000_000_000)                 // the next whole second
         machine.teardown()
         #expect(host.liveFrames == 0)

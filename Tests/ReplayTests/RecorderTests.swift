@@ -33,7 +33,7 @@ import X86
         if let input { machine.input = ScheduledInput(input) }
         try machine.boot(image: guest.image)
         let stop = machine.run()
-        let retired = machine.vcpu.retired, exits = machine.vcpu.exitCounts, faults = machine.vm.memory.faultCount
+        let retired = machine.icount, exits = machine.vcpu.exitCounts, faults = machine.vm.memory.faultCount
         machine.teardown()
         #expect(host.liveFrames == 0)
         return Recording(trace: recorder.finished(icount: retired), output: output, stop: stop, retired: retired, exits: exits, faults: faults)
@@ -52,6 +52,7 @@ import X86
             case .exit(_, let kind, _, _, _): byKind[TraceEvent.exitKinds[Int(kind)], default: 0] += 1
             case .fault: faults += 1
             case .input(_, _, _, let byte): inputs.append(byte)
+            case .vcpu: Issue.record("a vCPU switch in a one-vCPU trace")
             }
         }
         var expected = a.exits

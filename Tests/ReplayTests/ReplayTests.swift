@@ -24,7 +24,7 @@ import X86
         var output: [UInt8] = []
         let (machine, replayer) = try session.makeMachine(host: host) { output.append($0) }
         let stop = machine.run()
-        let d = replayer.finish(stop), retired = machine.vcpu.retired
+        let d = replayer.finish(stop), retired = machine.icount
         machine.teardown()
         #expect(host.liveFrames == 0)
         return Replayed(divergence: d, output: output, stop: stop, retired: retired)

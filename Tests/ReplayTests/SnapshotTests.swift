@@ -30,7 +30,7 @@ import X86
         var output: [UInt8] = []
         let m = try machine(guest, host) { output.append($0) }
         let stop = m.run()
-        let run = Run(output: output, finalState: m.finalState, stop: stop), retired = m.vcpu.retired
+        let run = Run(output: output, finalState: m.finalState, stop: stop), retired = m.icount
         m.teardown()
         return (run, retired)
     }
@@ -83,7 +83,7 @@ import X86
         var output: [UInt8] = []
         let m = try SnapshotTests.machine(guest, host) { output.append($0) }
         m.stopAt = retired / 2
-        #expect(m.run() == .limit && m.vcpu.retired == retired / 2)
+        #expect(m.run() == .limit && m.icount == retired / 2)
         let before = output
         let snapshot = try m.snapshot()
         let file = SnapshotTests.temporary("\(name).snap")
@@ -118,7 +118,7 @@ import X86
         let recorder = Recorder(header: TraceHeader(configuration: restored.configuration.encoded, images: images))
         restored.observer = recorder
         _ = restored.run()
-        let trace = try Trace(bytes: recorder.finished(icount: restored.vcpu.retired))
+        let trace = try Trace(bytes: recorder.finished(icount: restored.icount))
         restored.teardown()
         #expect(trace.events.count > 0 && trace.events.allSatisfy { $0.icount >= 3000 })
         let session = try ReplaySession(trace: trace, images: [("serial.snap", bytes)])

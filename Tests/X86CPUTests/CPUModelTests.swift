@@ -40,6 +40,30 @@ import X86ISA
         #expect(m.cpuid(0x16, 0).0 == 2400)
     }
 
+    /// The topology of `--smp` (SDM vol. 2, CPUID leaves 01H and 0BH; AMD's 80000008H ECX):
+    /// one package of single-thread cores, each vCPU's APIC ID its index. One processor
+    /// reports no topology leaf, as before SMP.
+    @Test func topologyOfSeveralProcessors() {
+        var m = CPUModel()
+        #expect(m.cpuid(0xB, 0) == (0, 0, 0, 0) && m.cpuid(1, 0).1 >> 16 == 0 && m.cpuid(1, 0).3 & 1 << 28 == 0)
+        m.processors = 6
+        m.apicID = 5
+        let (_, ebx, _, edx) = m.cpuid(1, 0)
+        #expect(ebx >> 24 == 5 && (ebx >> 16) & 0xFF == 6 && edx & 1 << 28 != 0)
+        #expect(m.cpuid(0xB, 0) == (0, 1, 0x100, 5))              // SMT level: one thread
+        #expect(m.cpuid(0xB, 1) == (3, 6, 0x201, 5))              // core level: 3 ID bits, 6 cores
+        #expect(m.cpuid(0xB, 2) == (0, 0, 2, 5))                  // invalid level
+        // Through the CPU: leaf 0xB's answer depends on the subleaf in ECX.
+        let cpu = kernelCPU([0x0F, 0xA2], model: m)
+        cpu.state.gpr[0] = 0xB
+        cpu.state.gpr[1] = 1
+        #expect(cpu.step() == .executed)
+        #expect(cpu.state.gpr[0] == 3 && cpu.state.gpr[3] == 6 && cpu.state.gpr[1] == 0x201 && cpu.state.gpr[2] == 5)
+        var amd = CPUModel(vendor: .amd)
+        amd.processors = 4
+        #expect(amd.cpuid(0x8000_0008, 0).2 == 3 | 2 << 12)
+    }
+
     @Test func hiddenFeaturesAreAbsentAndTheirCR4BitsReserved() throws {
         let m = try CPUModel(parsing: "max,-smep,-la57")
         #expect(!m.reports(leaf: 7, register: 1, bit: 7))

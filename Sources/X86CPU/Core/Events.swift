@@ -28,6 +28,8 @@ extension CPU {
     @_specialize(exported: true, where Memory == GuestMMU)
     public func run(limit: UInt64) -> RunStop {
         interruptedDelivery = nil
+        // Another vCPU may have stored into code this one decoded since it last ran.
+        if state.invalidationPending { applyCodeWrites() }
         if state.activity == .shutdown { return .exit(.shutdown) }
         if let e = pendingEvent {
             pendingEvent = nil

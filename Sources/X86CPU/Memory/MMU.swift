@@ -56,10 +56,16 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     /// which reports it (`CPUState.codeWritten`) and clears the bit (as QEMU's TLB_NOTDIRTY
     /// sends stores to translated code to the slow path). By frame, not by linear address: a
     /// kernel patching its text through another mapping (Linux's text_poke) is caught.
+    ///
+    /// The bits are the VM's (`CodeFrames`, shared by its vCPUs' MMUs): a frame one vCPU
+    /// decoded loses its write entries in every vCPU's TLB, and a store to it by any vCPU drops
+    /// the decoded code of every vCPU.
     let codeFrames: UnsafeMutablePointer<UInt64>
-    let codeFrameWords: Int
+    let shared: CodeFrames
 
-    public init(pmap: Pmap, host: HostPhysicalMemory, resolver: NestedFaultResolver) {
+    /// `codeFrames`: the VM's code-frame bits, shared with its other vCPUs' MMUs (a new set
+    /// when nil: an MMU alone).
+    public init(pmap: Pmap, host: HostPhysicalMemory, resolver: NestedFaultResolver, codeFrames: CodeFrames? = nil) {
         self.pmap = pmap
         self.host = host
         self.resolver = resolver
@@ -68,17 +74,17 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         pages = .allocate(capacity: 3 * GuestMMU.entries)
         pages.initialize(repeating: nil, count: 3 * GuestMMU.entries)
         seenGeneration = pmap.generation
-        codeFrameWords = (host.capacity + 63) / 64
-        codeFrames = .allocate(capacity: codeFrameWords)
-        codeFrames.initialize(repeating: 0, count: codeFrameWords)
+        shared = codeFrames ?? CodeFrames(host: host)
+        self.codeFrames = shared.bits
         largePageFirst = .allocate(capacity: GuestMMU.largePageSlots)
         largePageCount = .allocate(capacity: GuestMMU.largePageSlots)
         regs = detachedRegs
+        shared.members.append(Unmanaged.passUnretained(self))
     }
 
     deinit {
+        shared.members.removeAll { $0.toOpaque() == Unmanaged.passUnretained(self).toOpaque() }
         detachedRegs.deallocate()
-        codeFrames.deallocate()
         largePageFirst.deallocate()
         largePageCount.deallocate()
         tags.deallocate()
@@ -291,7 +297,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
             let (frame, word, bit) = codeFrameBit(hostPage)
             if codeFrames[word] & bit != 0 {
                 codeFrames[word] &= ~bit
-                state.codeWritten(frame: frame)
+                for m in shared.members { m.takeUnretainedValue().state?.codeWritten(frame: frame) }
                 return hostPage + Int(address & 0xFFF)
             }
         }
@@ -413,10 +419,15 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         if codeFrames[word] & bit == 0 {
             codeFrames[word] |= bit
             let page = UnsafeMutableRawPointer(host.base + Int(frame << 12))
-            let writes = pages + GuestMMU.entries
-            for i in 0..<GuestMMU.entries where writes[i] == page { tags[GuestMMU.entries + i] = ~0 }
+            for m in shared.members { m.takeUnretainedValue().dropWriteEntries(page) }
         }
         return frame
+    }
+
+    /// Drops the write entries that reach a host page.
+    func dropWriteEntries(_ page: UnsafeMutableRawPointer) {
+        let writes = pages + GuestMMU.entries
+        for i in 0..<GuestMMU.entries where writes[i] == page { tags[GuestMMU.entries + i] = ~0 }
     }
 
     /// The host frame of a host address, and its word and bit in `codeFrames`.
@@ -427,6 +438,22 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     /// The fraction of accesses that hit (misses over the instructions retired is the other view).
     public func resetStatistics() { misses = 0; flushes = 0 }
+}
+
+/// The host frames that hold code some vCPU of a VM has decoded (one bit each), and the MMUs
+/// that share them. The vCPUs run on one host thread, one at a time: nothing here is locked.
+public final class CodeFrames {
+    let bits: UnsafeMutablePointer<UInt64>
+    /// The MMUs of the VM's vCPUs (each removes itself as it goes).
+    var members: [Unmanaged<GuestMMU>] = []
+
+    public init(host: HostPhysicalMemory) {
+        let words = (host.capacity + 63) / 64
+        bits = .allocate(capacity: words)
+        bits.initialize(repeating: 0, count: words)
+    }
+
+    deinit { bits.deallocate() }
 }
 
 extension CPUState {

@@ -49,6 +49,12 @@ public struct CPUModel: Sendable {
     public var overrides: [CPUIDLeaf: CPUIDResult] = [:]
     /// XCR0 bits XSETBV accepts: x87 and SSE.
     public var xcr0Supported: UInt64 = 3
+    /// The machine's logical processors (`--smp`), one core each in one package, and this
+    /// vCPU's initial APIC ID (its index): leaf 1's EBX, the extended topology leaf 0xB and
+    /// AMD's leaf 0x80000008 ECX. With one processor the model reports no topology leaf (as
+    /// before SMP, so a one-vCPU guest's instruction counts stand).
+    public var processors = 1
+    public var apicID: UInt32 = 0
     /// The linear-address width of the implemented paging: 57 (five-level paging) or 48.
     public var linearAddressBits: Int { reports(leaf: 7, register: 2, bit: 16) ? 57 : 48 }
 
@@ -102,7 +108,7 @@ public struct CPUModel: Sendable {
     /// that follow the vCPU's state (OSXSAVE, OSPKE) are added by the CPU.
     public func cpuid(_ leaf: UInt32, _ subleaf: UInt32) -> (UInt32, UInt32, UInt32, UInt32) {
         // Leaves without subleaves ignore ECX.
-        let key = CPUIDLeaf(leaf, leaf == 7 || leaf == 0xD ? subleaf : 0)
+        let key = CPUIDLeaf(leaf, leaf == 7 || leaf == 0xD || leaf == 0xB ? subleaf : 0)
         var r = overrides[key] ?? base(leaf, subleaf)
         if let h = hidden[key] { r = CPUIDResult(r.eax & ~h.eax, r.ebx & ~h.ebx, r.ecx & ~h.ecx, r.edx & ~h.edx) }
         return r.tuple
@@ -132,7 +138,11 @@ public struct CPUModel: Sendable {
             let edx: UInt32 = 1 << 0 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 9 | 1 << 11
                 | 1 << 12 | 1 << 13 | 1 << 15 | 1 << 16 | 1 << 19 | 1 << 23 | 1 << 24 | 1 << 25 | 1 << 26
             // EAX: Intel family 6, model 0x60; AMD family 0x17 (0xF + extended 8), model 1, stepping 2.
-            return CPUIDResult(amd ? 0x0080_0F12 : 0x0006_0600, 8 << 8, ecx, edx)
+            // EBX: the initial APIC ID (31:24) and, with HTT (EDX 28), the logical processors
+            // in the package (23:16).
+            let smp = processors > 1
+            let ebx: UInt32 = 8 << 8 | apicID << 24 | (smp ? UInt32(min(processors, 255)) << 16 : 0)
+            return CPUIDResult(amd ? 0x0080_0F12 : 0x0006_0600, ebx, ecx, edx | (smp ? 1 << 28 : 0))
         case 6:
             // ARAT (EAX 2): the APIC timer runs in every power state.
             return CPUIDResult(1 << 2, 0, 0, 0)
@@ -146,6 +156,17 @@ public struct CPUModel: Sendable {
             return CPUIDResult(0, 1 << 0 | 1 << 3 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 18 | 1 << 19 | 1 << 20 | 1 << 23
                                    | (amd ? 0 : 1 << 6 | 1 << 13),
                                1 << 2 | 1 << 3 | 1 << 16 | 1 << 22 | (amd ? 0 : 1 << 31), amd ? 0 : 1 << 29)
+        case 0xB where processors > 1:
+            // Extended topology (SDM vol. 2, CPUID leaf 0BH): level 0 the thread (one per core),
+            // level 1 the core (`processors` of them); EAX the bits to shift the x2APIC ID by to
+            // reach the next level, EBX the logical processors at the level, ECX the level number
+            // and type, EDX the x2APIC ID. Past level 1: an invalid level (type 0).
+            let coreBits = UInt32(Int.bitWidth - (processors - 1).leadingZeroBitCount)
+            switch subleaf {
+            case 0: return CPUIDResult(0, 1, 0 | 1 << 8, apicID)
+            case 1: return CPUIDResult(coreBits, UInt32(processors), 1 | 2 << 8, apicID)
+            default: return CPUIDResult(0, 0, subleaf & 0xFF, apicID)
+            }
         case 0xD where subleaf == 0:
             // XSAVE: x87 and SSE (XCR0 bits 0-1); the legacy area and header take 576 bytes.
             return CPUIDResult(3, 576, 576, 0)
@@ -176,7 +197,11 @@ public struct CPUModel: Sendable {
             return CPUIDResult(word(b, o), word(b, o + 4), word(b, o + 8), word(b, o + 12))
         case 0x8000_0008:
             // 46 physical and 48 or 57 linear address bits.
-            return CPUIDResult(46 | UInt32(linearAddressBits) << 8, 0, 0, 0)
+            // AMD: ECX gives the cores in the package less one (7:0) and the APIC ID bits that
+            // number them (15:12).
+            let cores: UInt32 = amd && processors > 1
+                ? UInt32(processors - 1) | UInt32(Int.bitWidth - (processors - 1).leadingZeroBitCount) << 12 : 0
+            return CPUIDResult(46 | UInt32(linearAddressBits) << 8, 0, cores, 0)
         default: return CPUIDResult(0, 0, 0, 0)
         }
     }
@@ -262,7 +287,7 @@ struct CPUIDTable {
 
     @inline(__always) func answer(_ leaf: UInt32, _ subleaf: UInt32) -> (UInt32, UInt32, UInt32, UInt32)? {
         let perSubleaf = leaf == 7 || leaf == 0xD
-        if perSubleaf && subleaf > 1 { return nil }
+        if (perSubleaf && subleaf > 1) || leaf == 0xB { return nil }
         if perSubleaf && subleaf == 1 { return subleafOne[leaf == 7 ? 0 : 1].tuple }
         if leaf < 32 { return basic[Int(leaf)].tuple }
         let e = leaf &- 0x8000_0000
@@ -283,8 +308,11 @@ extension CPU {
             // OSXSAVE and OSPKE reflect CR4.
             var c1 = c
             if leaf == 1 && state.cr4 & CR4Bit.osxsave != 0 { c1 |= 1 << 27 }
+            // APIC (leaf 1 EDX 9) reads 0 while IA32_APIC_BASE.EN is clear (SDM vol. 3, 11.4.3).
+            var d1 = d
+            if leaf == 1, let base = msrs[MSRIndex.apicBase], base & 1 << 11 == 0 { d1 &= ~(1 << 9) }
             if leaf == 7 && state.rcx & 0xFFFF_FFFF == 0 && state.cr4 & CR4Bit.pke != 0 { c1 |= 1 << 4 }
-            state.rax = UInt64(a); state.rbx = UInt64(b); state.rcx = UInt64(c1); state.rdx = UInt64(d)
+            state.rax = UInt64(a); state.rbx = UInt64(b); state.rcx = UInt64(c1); state.rdx = UInt64(d1)
         case .rdtsc, .rdtscp:
             // A hidden RDTSCP is #UD (VMX's "enable RDTSCP" control).
             if op == .rdtscp && !model.reports(leaf: 0x8000_0001, register: 3, bit: 27) { throw .invalidOpcode }

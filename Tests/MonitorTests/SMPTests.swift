@@ -1,0 +1,98 @@
+import FixtureSupport
+import Foundation
+import GuestMemory
+import Testing
+import VMM
+import Monitor
+import X86
+
+/// Several vCPUs on one thread: the SMP fixture guest runs the same way every time (output,
+/// each vCPU's instruction count, the order of turns), its configuration survives its text
+/// form, and the firmware tables describe every vCPU.
+@Suite struct SMPTests {
+    struct Outcome: Equatable {
+        var output: [UInt8]
+        var stop: MachineStop
+        var perVCPU: [UInt64]
+        var switches: [Int]
+    }
+
+    /// Records which vCPU each turn went to.
+    final class Turns: MachineObserver {
+        var order: [Int] = []
+        func exit(_ exit: VMExit, icount: UInt64, rip: UInt64) {}
+        func fault(gpa: GuestPhysicalAddress, access: AccessType, outcome: NestedFaultOutcome, icount: UInt64) {}
+        func input(_ input: ExternalInput) {}
+        func switched(to vcpu: Int, icount: UInt64) { order.append(vcpu) }
+    }
+
+    static func run(quantum: UInt64? = nil) throws -> Outcome {
+        let guest = try FixtureGuest("smp")
+        var config = guest.configuration
+        if let quantum { config.quantum = quantum }
+        config.maxInstructions = 50_000_000
+        let host = try HostPhysicalMemory(frames: 32768)
+        var output: [UInt8] = []
+        let machine = try Machine(configuration: config, host: host) { output.append($0) }
+        let turns = Turns()
+        machine.observer = turns
+        try machine.boot(image: guest.image)
+        let stop = machine.run()
+        let outcome = Outcome(output: output, stop: stop, perVCPU: machine.vcpus.map(\.retired), switches: turns.order)
+        #expect(machine.icount == outcome.perVCPU.reduce(0, +))
+        machine.teardown()
+        #expect(host.liveFrames == 0)
+        return outcome
+    }
+
+    @Test func theSMPGuestRunsTheSameWayTwice() throws {
+        let a = try SMPTests.run(), b = try SMPTests.run()
+        #expect(a.stop == .debugExit(code: 0))
+        #expect(a.perVCPU.count == 4 && a.perVCPU.allSatisfy { $0 > 0 })
+        #expect(a == b)
+        #expect(Set(a.switches) == [0, 1, 2, 3])
+    }
+
+    /// Another quantum interleaves the vCPUs differently, and the guest's checks still hold.
+    @Test func anotherQuantumGivesTheSameChecks() throws {
+        let a = try SMPTests.run(), b = try SMPTests.run(quantum: 997)
+        #expect(a.output == b.output && b.stop == a.stop)
+        #expect(b.switches.count > a.switches.count)
+    }
+
+    @Test func configurationKeepsTheVCPUsAndQuantum() throws {
+        var c = MachineConfiguration()
+        #expect(!c.encoded.contains("smp"))
+        c.processors = 8
+        c.quantum = 1234
+        let back = try MachineConfiguration(encoded: c.encoded)
+        #expect(back.processors == 8 && back.quantum == 1234)
+        #expect(throws: ConfigurationError.self) { try MachineConfiguration(encoded: "smp=65") }
+        #expect(throws: ConfigurationError.self) { try MachineConfiguration(encoded: "quantum=0") }
+    }
+
+    /// The MADT (ACPI 6.5, 5.2.12) lists a local APIC per vCPU, the IOAPIC, ISA IRQ 0 on GSI 2
+    /// and LINT1 as NMI, and its checksum holds; with one vCPU the RSDT lists the FADT only.
+    @Test func theMADTDescribesEveryVCPU() {
+        let one = ACPITables.build(processors: 1)
+        #expect(one[0x44] == 40)                                       // RSDT length: one entry
+        let b = ACPITables.build(processors: 3)
+        let rsdt = 0x40, madt = (Int(b[rsdt + 40]) | Int(b[rsdt + 41]) << 8 | Int(b[rsdt + 42]) << 16) - Int(ACPITables.base)
+        #expect(String(decoding: b[madt..<madt + 4], as: UTF8.self) == "APIC")
+        let length = Int(b[madt + 4]) | Int(b[madt + 5]) << 8
+        #expect(b[madt..<madt + length].reduce(UInt8(0), &+) == 0)
+        var at = madt + 44, lapics: [UInt8] = [], ioapics = 0, overrides: [(UInt8, UInt8)] = [], nmi = false
+        while at < madt + length {
+            switch b[at] {
+            case 0: lapics.append(b[at + 3]); #expect(b[at + 4] & 1 == 1)
+            case 1: ioapics += 1
+            case 2: overrides.append((b[at + 3], b[at + 4]))
+            case 4: nmi = b[at + 5] == 1
+            default: Issue.record("unexpected MADT structure \(b[at])")
+            }
+            at += Int(b[at + 1])
+        }
+        #expect(lapics == [0, 1, 2] && ioapics == 1 && nmi)
+        #expect(overrides.contains { $0 == (0, 2) })
+    }
+}
