@@ -226,7 +226,11 @@ public final class Machine {
             offerInterrupt()
             var slice = min(limit - used, progressInterval)
             if let stopAt { slice = min(slice, stopAt - count) }
-            if smp { slice = min(slice, max(1, ctx.quantumEnd &- vcpu.retired)) }
+            if smp {
+                slice = min(slice, max(1, ctx.quantumEnd &- vcpu.retired))
+                // A vCPU that spins (PAUSE) while another could run gives up its turn.
+                vcpu.pauseExiting = processors.contains { $0 !== ctx && runnable($0) }
+            }
             if let next = nextEvent() { slice = min(slice, instructionsUntil(next)) }
             if let n = instructionsUntilInput() { slice = min(slice, n) }
             let exit = vcpu.run(limit: slice)
@@ -241,6 +245,7 @@ public final class Machine {
                 onProgress?(vcpu)
                 continue
             case .interruptWindow:
+                if smp && vcpu.takePauseExit() { ctx.quantumEnd = vcpu.retired }
                 continue
             case .io(let io):
                 if let stop = handleIO(io) { return stop }

@@ -462,6 +462,16 @@ public final class VirtualCPU {
     public func cancelInterruptWindow() { cpu.state.exitRequests &= ~1 }
     /// `run` returns `.interruptWindow` before the next instruction.
     public func requestExit() { cpu.state.exitRequests |= 2 }
+    /// Pause-loop exiting: a PAUSE ends `run` (as `.interruptWindow`) once it retires;
+    /// `takePauseExit` says whether the last such exit came from a PAUSE (and forgets it).
+    public var pauseExiting: Bool {
+        get { cpu.pauseExiting }
+        set { cpu.pauseExiting = newValue }
+    }
+    public func takePauseExit() -> Bool {
+        defer { cpu.pauseExited = false }
+        return cpu.pauseExited
+    }
     /// NMIs are blocked (an NMI handler runs until its IRET).
     public var nmiBlocked: Bool { cpu.state.nmiBlocked }
     /// Whether an NMI injected now would be taken before the next instruction: not blocked by

@@ -114,6 +114,11 @@ public final class CPU<Memory: CPUMemory> {
     /// A MOV to CR8 of a value below this exits (VMX's TPR threshold: the monitor sets the
     /// priority class of an interrupt the TPR holds back; 0 lets every CR8 write run on).
     public var tprThreshold: UInt64 = 0
+    /// Pause-loop exiting (VMX's PAUSE exiting, SVM's PAUSE intercept): a PAUSE ends the run
+    /// after it retires (`run` returns `.interruptWindow` with `pauseExited` set), so that a
+    /// monitor running several vCPUs on one thread can give a spinning vCPU's turn to another.
+    public var pauseExiting = false
+    public var pauseExited = false
     /// Port I/O goes here when set (the monitor's assist); otherwise it exits.
     public var ioHandler: PortIOHandler?
     /// An event injected by the VMM, delivered when `run` next starts.

@@ -422,8 +422,13 @@ extension CPU {
         case .stmxcsr:
             guard case .memory(let m) = ops[0] else { throw .invalidOpcode }
             try store(try checkedAddress(m, size: 4), size: 4, value: UInt64(state.mxcsr))
-        case .lfence, .sfence, .mfence, .pause:
+        case .lfence, .sfence, .mfence:
             break
+        case .pause:
+            if pauseExiting {
+                pauseExited = true
+                state.exitRequests |= 2
+            }
         case .prefetchnta, .prefetcht0, .prefetcht1, .prefetcht2, .prefetch, .prefetchw:
             break // hints: never fault
         case .clflush, .clflushopt, .clwb:

@@ -1,0 +1,52 @@
+import Testing
+import X86
+import GuestMemory
+import VMM
+import X86CPU
+
+/// What a monitor running several vCPUs relies on: pause-loop exiting, and the vCPUs' shared
+/// view of code (a store by one vCPU to code another has decoded is seen by both).
+@Suite struct VirtualCPUTests {
+    /// A VM of `count` vCPUs, each in real mode at 0000:1000 over 64 KiB of RAM holding `code`.
+    static func makeVM(_ code: [UInt8], count: Int = 1) throws -> (VirtualMachine, HostPhysicalMemory) {
+        let host = try HostPhysicalMemory(frames: 256)
+        let vm = try VirtualMachine(name: "vcpus", map: try MemoryMap([MemoryRange(.ram, base: 0, size: 0x10000)]), vcpuCount: count,
+                                    host: host)
+        try vm.writePhysical(0x1000, code)
+        for v in vm.vcpus { v.resetToRealMode(selector: 0, ip: 0x1000) }
+        return (vm, host)
+    }
+
+    /// `pause; jmp pause`: with pause-loop exiting the run ends after the first PAUSE, as an
+    /// interrupt-window exit the vCPU says came from PAUSE; without it, the budget runs out.
+    @Test func pauseLoopExiting() throws {
+        let (vm, _) = try Self.makeVM([0xF3, 0x90, 0xEB, 0xFC])
+        let v = vm.vcpus[0]
+        #expect(v.run(limit: 1000) == .limit && !v.takePauseExit())
+        v.pauseExiting = true
+        let before = v.retired
+        #expect(v.run(limit: 1000) == .interruptWindow)
+        #expect(v.takePauseExit() && !v.takePauseExit())
+        #expect(v.retired - before == 1 && v.rip == 0x1002)         // right after the PAUSE
+        vm.teardown()
+    }
+
+    /// vCPU 1 runs `mov al, 1; pause; jmp` (decoding it; pause-loop exiting ends each run at
+    /// the PAUSE); vCPU 0 stores 2 over the immediate; vCPU 1's next round loads 2. Nothing
+    /// else tells vCPU 1 its decoded code changed.
+    @Test func aStoreByOneVCPUDropsTheOthersDecodedCode() throws {
+        let loop: [UInt8] = [0xB0, 0x01, 0xF3, 0x90, 0xEB, 0xFA]   // mov al, 1; pause; jmp back
+        let store: [UInt8] = [0xC6, 0x06, 0x01, 0x10, 0x02, 0xF4]   // mov byte [0x1001], 2; hlt
+        let (vm, _) = try Self.makeVM(loop, count: 2)
+        try vm.writePhysical(0x2000, store)
+        let (a, b) = (vm.vcpus[0], vm.vcpus[1])
+        b.pauseExiting = true
+        #expect(b.run(limit: 10) == .interruptWindow && b.register(0) & 0xFF == 1)
+        #expect(b.run(limit: 10) == .interruptWindow && b.register(0) & 0xFF == 1)
+        a.resetToRealMode(selector: 0, ip: 0x2000)
+        #expect(a.run(limit: 10) == .halt)
+        #expect(vm.readPhysical(0x1001, count: 1) == [2])
+        #expect(b.run(limit: 10) == .interruptWindow && b.register(0) & 0xFF == 2)
+        vm.teardown()
+    }
+}
