@@ -2,7 +2,8 @@
 """Times the Linux guest under softvmm and under QEMU's TCG in one run, on the same vmlinux
 and the same initramfs (scripts/make-linux-bench.sh: Fixtures/linux/bench-init):
 
-    Benchmarks/run-linux.py [-r ROUNDS] [WORKLOAD ...]    (syscalls processes sha compress)
+    Benchmarks/run-linux.py [-r ROUNDS] [--smp N] [WORKLOAD ...]    (syscalls processes sha compress;
+                                                                       boot: the boot alone)
 
 Each run boots the stock command line (console=ttyS0, plus BENCH=... naming the workloads
 for the guest's init) and the host timestamps the serial lines as they arrive: `boot` is the
@@ -14,6 +15,8 @@ printed beside the ratio of the best times: on a host whose speed drifts, a pair
 back compares like with like. The workloads' result lines must be the same under both, or the
 run fails.
 softvmm is .build/release/softvmm unless SOFTVMM names another binary.
+With --smp N both get N CPUs (softvmm --smp N, QEMU -smp N), and softvmm also runs with one
+vCPU: the last column is softvmm's time with N vCPUs over its time with one (paired).
 """
 import os, subprocess, sys, time
 
@@ -23,7 +26,10 @@ args = sys.argv[1:]
 rounds = 1
 if args[:1] == ["-r"]:
     rounds, args = int(args[1]), args[2:]
-workloads = args or ["syscalls", "processes", "sha", "compress"]
+smp = 1
+if args[:1] == ["--smp"]:
+    smp, args = int(args[1]), args[2:]
+workloads = [] if args == ["boot"] else args or ["syscalls", "processes", "sha", "compress"]
 guest = ".cache/linux-guest"
 softvmm = os.environ.get("SOFTVMM", ".build/release/softvmm")
 if not os.access(softvmm, os.X_OK):
@@ -32,7 +38,7 @@ subprocess.run(["sh", "scripts/make-linux-bench.sh"], check=True, stdout=sys.std
 vmlinux = f"{guest}/vmlinux"
 if not os.path.exists(vmlinux) or os.path.getmtime(vmlinux) < os.path.getmtime(f"{guest}/vmlinuz"):
     subprocess.run([softvmm, "extract-vmlinux", f"{guest}/vmlinuz", "-o", vmlinux], check=True)
-append = "console=ttyS0 BENCH=" + ",".join(workloads)
+append = "console=ttyS0 BENCH=" + (",".join(workloads) or "none")
 initrd = f"{guest}/bench.gz"
 commands = {
     "softvmm": [softvmm, "run", vmlinux, "--initrd", initrd, "--append", append, "-m", "256M",
@@ -41,6 +47,10 @@ commands = {
                  "-initrd", initrd, "-append", append, "-nographic", "-no-reboot",
                  "-device", "isa-debug-exit,iobase=0xf4,iosize=4"],
 }
+if smp > 1:
+    commands["softvmm-1"] = list(commands["softvmm"])
+    commands["softvmm"] += ["--smp", str(smp)]
+    commands["qemu-tcg"] += ["-smp", str(smp)]
 
 
 def run(name):
@@ -69,7 +79,7 @@ def run(name):
     return times, results
 
 
-best, outputs, paired = {}, {}, {}
+best, outputs, paired, against_one = {}, {}, {}, {}
 for r in range(rounds):
     round_times = {}
     for name in commands:
@@ -84,6 +94,9 @@ for r in range(rounds):
     if "qemu-tcg" in round_times:
         for k, v in round_times["softvmm"].items():
             paired.setdefault(k, []).append(v / round_times["qemu-tcg"][k])
+    if "softvmm-1" in round_times:
+        for k, v in round_times["softvmm"].items():
+            against_one.setdefault(k, []).append(v / round_times["softvmm-1"][k])
 if "qemu-tcg" in outputs and outputs["qemu-tcg"] != outputs["softvmm"]:
     sys.exit(f"the workloads' results differ:\n  softvmm  {outputs['softvmm']}\n  qemu-tcg {outputs['qemu-tcg']}")
 def median(v):
@@ -91,12 +104,14 @@ def median(v):
     return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
 
 
-print(f"{'figure':<12} {'softvmm s':>10} {'qemu-tcg s':>11} {'softvmm/qemu':>13} {'paired':>7}  result")
+one = f" {'smp' + str(smp) + '/smp1':>10}" if smp > 1 else ""
+print(f"{'figure':<12} {'softvmm s':>10} {'qemu-tcg s':>11} {'softvmm/qemu':>13} {'paired':>7}{one}  result")
 for k in ["boot"] + workloads + ["total"]:
     s = best["softvmm"][k]
     q = best.get("qemu-tcg", {}).get(k)
     ratio = f"{s / q:.1f}x" if q else "n/a"
     pair = f"{median(paired[k]):.1f}x" if k in paired else "n/a"
-    print(f"{k:<12} {s:>10.2f} {q if q is not None else float('nan'):>11.2f} {ratio:>13} {pair:>7}  {' | '.join(outputs['softvmm'].get(k, []))}")
+    versus = f" {median(against_one[k]):>9.2f}x" if k in against_one else ""
+    print(f"{k:<12} {s:>10.2f} {q if q is not None else float('nan'):>11.2f} {ratio:>13} {pair:>7}{versus}  {' | '.join(outputs['softvmm'].get(k, []))}")
 if rounds > 1 and paired:
     print("paired ratios by round: " + "; ".join(f"{k} " + " ".join(f"{x:.1f}" for x in paired[k]) for k in ["boot"] + workloads))
