@@ -62,6 +62,10 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     /// the decoded code of every vCPU.
     let codeFrames: UnsafeMutablePointer<UInt64>
     let shared: CodeFrames
+    /// One bit per host frame: a write entry for it was made since the bit was last cleared
+    /// (it may still be in the TLB). Marking a frame as code scans a TLB's write entries only
+    /// where this bit is set, and clears it.
+    let writeEntryFrames: UnsafeMutablePointer<UInt64>
 
     /// `codeFrames`: the VM's code-frame bits, shared with its other vCPUs' MMUs (a new set
     /// when nil: an MMU alone).
@@ -76,6 +80,8 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         seenGeneration = pmap.generation
         shared = codeFrames ?? CodeFrames(host: host)
         self.codeFrames = shared.bits
+        writeEntryFrames = .allocate(capacity: shared.words)
+        writeEntryFrames.initialize(repeating: 0, count: shared.words)
         largePageFirst = .allocate(capacity: GuestMMU.largePageSlots)
         largePageCount = .allocate(capacity: GuestMMU.largePageSlots)
         regs = detachedRegs
@@ -85,6 +91,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     deinit {
         shared.members.removeAll { $0.toOpaque() == Unmanaged.passUnretained(self).toOpaque() }
         detachedRegs.deallocate()
+        writeEntryFrames.deallocate()
         largePageFirst.deallocate()
         largePageCount.deallocate()
         tags.deallocate()
@@ -300,6 +307,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
                 for m in shared.members { m.takeUnretainedValue().state?.codeWritten(frame: frame) }
                 return hostPage + Int(address & 0xFFF)
             }
+            writeEntryFrames[word] |= bit
         }
         let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
         tags[slot] = tag(page, user)
@@ -419,7 +427,12 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         if codeFrames[word] & bit == 0 {
             codeFrames[word] |= bit
             let page = UnsafeMutableRawPointer(host.base + Int(frame << 12))
-            for m in shared.members { m.takeUnretainedValue().dropWriteEntries(page) }
+            for member in shared.members {
+                let m = member.takeUnretainedValue()
+                guard m.writeEntryFrames[word] & bit != 0 else { continue }
+                m.writeEntryFrames[word] &= ~bit
+                m.dropWriteEntries(page)
+            }
         }
         return frame
     }
@@ -447,8 +460,10 @@ public final class CodeFrames {
     /// The MMUs of the VM's vCPUs (each removes itself as it goes).
     var members: [Unmanaged<GuestMMU>] = []
 
+    let words: Int
+
     public init(host: HostPhysicalMemory) {
-        let words = (host.capacity + 63) / 64
+        words = (host.capacity + 63) / 64
         bits = .allocate(capacity: words)
         bits.initialize(repeating: 0, count: words)
     }
