@@ -22,6 +22,26 @@ import Testing
         #expect(apic.writeMSR(0x83F, 0x40))
     }
 
+    /// IA32_APIC_BASE's transitions (SDM vol. 3, 11.12.5): from disabled only to xAPIC mode,
+    /// from x2APIC only to disabled; the xAPIC page of a disabled APIC, or of one in x2APIC
+    /// mode, answers nothing (reads all ones, 11.4.3 and 11.12.1.2), as kvm-unit-tests' apic.c
+    /// checks.
+    @Test func baseTransitionsAndTheAbsentPage() {
+        let apic = LocalAPIC(clock: GuestClock(), busFrequency: 25_000_000)
+        #expect(apic.mmioRead(offset: 0x30, size: 4) == 0x0005_0014)
+        #expect(apic.setBase(enabled: false, x2APIC: false))
+        #expect(apic.mmioRead(offset: 0x30, size: 4) == ~0)
+        apic.mmioWrite(offset: 0x80, size: 4, value: 0x20)
+        #expect(!apic.setBase(enabled: true, x2APIC: true))      // disabled straight to x2APIC
+        #expect(apic.setBase(enabled: true, x2APIC: false))
+        #expect(apic.mmioRead(offset: 0x80, size: 4) == 0)        // the write went nowhere
+        #expect(apic.setBase(enabled: true, x2APIC: true))
+        #expect(apic.mmioRead(offset: 0x30, size: 4) == ~0)
+        #expect(!apic.setBase(enabled: true, x2APIC: false))     // x2APIC straight back to xAPIC
+        #expect(!apic.setBase(enabled: false, x2APIC: true))
+        #expect(apic.setBase(enabled: false, x2APIC: false))
+    }
+
     /// An NMI sent to itself through the ICR (delivery mode 4) reaches the machine.
     @Test func selfNMIThroughTheICR() {
         let apic = x2APIC()

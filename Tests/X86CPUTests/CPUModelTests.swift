@@ -64,6 +64,19 @@ import X86ISA
         #expect(amd.cpuid(0x8000_0008, 0).2 == 3 | 2 << 12)
     }
 
+    /// CPUID.1:EDX.APIC (bit 9) reads 0 while IA32_APIC_BASE.EN (bit 11) is clear (SDM vol. 3,
+    /// 11.4.3), as kvm-unit-tests' apic.c checks.
+    @Test func apicBitFollowsTheGlobalEnable() {
+        for enabled in [true, false] {
+            let cpu = kernelCPU([0x0F, 0xA2])
+            let base = cpu.msrs[MSRIndex.apicBase] ?? 0
+            cpu.msrs[MSRIndex.apicBase] = enabled ? base | 1 << 11 : base & ~(1 << 11)
+            cpu.state.gpr[0] = 1
+            #expect(cpu.step() == .executed)
+            #expect((cpu.state.gpr[2] & 1 << 9 != 0) == enabled)
+        }
+    }
+
     @Test func hiddenFeaturesAreAbsentAndTheirCR4BitsReserved() throws {
         let m = try CPUModel(parsing: "max,-smep,-la57")
         #expect(!m.reports(leaf: 7, register: 1, bit: 7))
