@@ -142,6 +142,34 @@ import X86
         }
     }
 
+    /// Several vCPUs: the trace marks each turn; an exit changed on an AP is reported at that
+    /// event, naming the vCPU whose turn it was (the last `vcpu` event before it).
+    @Test func divergenceOnAnAPNamesIt() throws {
+        let guest = try FixtureGuest("smp")
+        let recording = try RecorderTests.record(guest)
+        let trace = try Trace(bytes: recording.trace)
+        var running = 0, onAP: [(Int, Int)] = []
+        for (k, e) in trace.events.enumerated() {
+            switch e {
+            case .vcpu(_, let n): running = Int(n)
+            case .exit where running > 0: onAP.append((k, running))
+            default: break
+            }
+        }
+        let (k, vcpu) = try #require(onAP.dropFirst(onAP.count / 2).first, "no exit on an AP")
+        var changed = trace
+        guard case .exit(let i, let kind, let rip, let a, let b) = changed.events[k] else { return }
+        changed.events[k] = .exit(icount: i, kind: kind, rip: rip &+ 1, a: a, b: b)
+        let writer = TraceWriter(header: changed.header)
+        for e in changed.events { writer.append(e) }
+        let replayed = try ReplayTests.replay(writer.finished(icount: changed.finalICount), guest)
+        let d = try #require(replayed.divergence)
+        #expect(d.index == k && d.vcpu == vcpu && d.actual == trace.events[k])
+        #expect("\(d)".contains("on vCPU \(vcpu)"))
+        // The unchanged trace replays to its end.
+        #expect(try ReplayTests.replay(recording.trace, guest).divergence == nil)
+    }
+
     /// The report's instruction listing: a second replay stepped to the divergence, ending at
     /// the instruction that made the differing exit.
     @Test func reportListsTheInstructionsBeforeTheDivergence() throws {
