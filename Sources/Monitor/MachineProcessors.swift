@@ -41,10 +41,13 @@ final class ProcessorContext {
         waitingForSIPI = index > 0
     }
 
-    /// The monitor's fields, for snapshots.
-    func stateCoding(_ s: inout StateCoder) {
-        s.field(&nmiPending); s.field(&extINTRequested); s.field(&cr8Shown); s.field(&waitingForSIPI)
-        s.field(&initPending); s.field(&quantumEnd)
+    /// The monitor's fields, for snapshots: what waits for the vCPU (the BSP's are in the
+    /// snapshot's "machine" section, as before SMP), and where it stands in its turns.
+    func interruptStateCoding(_ s: inout StateCoder) {
+        s.field(&nmiPending); s.field(&extINTRequested); s.field(&cr8Shown)
+    }
+    func turnCoding(_ s: inout StateCoder) {
+        s.field(&waitingForSIPI); s.field(&initPending); s.field(&quantumEnd)
     }
 }
 
@@ -111,9 +114,7 @@ extension Machine {
                     return nil
                 }
             }
-            guard idleAll() else {
-                return .halted(interruptsEnabled: processors.contains { !$0.waitingForSIPI && $0.vcpu.rflags & Flag.if != 0 })
-            }
+            guard idleAll() else { return .halted(interruptsEnabled: someVCPUTakesInterrupts) }
             exits += 1
             if icount &+ UInt64(exits) >= limit { return .limit }
         }
@@ -138,12 +139,14 @@ extension Machine {
         p.quantumEnd = vcpu.retired &+ configuration.quantum
     }
 
+    /// Some started vCPU has interrupts enabled: a timer or an input can wake it.
+    var someVCPUTakesInterrupts: Bool { processors.contains { !$0.waitingForSIPI && $0.vcpu.rflags & Flag.if != 0 } }
+
     /// Every vCPU waits (halted, or for a STARTUP IPI): guest time jumps to the next timer
     /// event or input. False when nothing can ever wake one: no event is due, or every halted
     /// vCPU has interrupts disabled.
     func idleAll() -> Bool {
-        guard processors.contains(where: { !$0.waitingForSIPI && $0.vcpu.rflags & Flag.if != 0 }),
-              idleUntilNextEvent(anyInterruptsEnabled: true) else { return false }
+        guard someVCPUTakesInterrupts, idleUntilNextEvent(anyInterruptsEnabled: true) else { return false }
         advanceTime()
         deliverInputs()
         return true

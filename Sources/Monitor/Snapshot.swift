@@ -51,11 +51,12 @@ extension Machine {
         guard processors.count > 1 else { return }
         for p in processors {
             s.section("vcpu \(p.index)") { s in
-                p.stateCoding(&s)
                 if p.index > 0 {
+                    p.interruptStateCoding(&s)
                     s.field(&p.vcpu.exitsByKind)
                     p.vcpu.state(&s)
                 }
+                p.turnCoding(&s)
             }
             if p.index > 0 { s.section("local-apic \(p.index)") { s in p.lapic.state(&s) } }
         }
@@ -95,9 +96,12 @@ extension Machine {
 extension Machine {
     /// The vCPU's state and a hash of guest memory's contents, as text: what a restored
     /// snapshot must reach to count as the same run (`softvmm run --dump-state`).
-    public var finalState: String {
-        let cpus = processors.count == 1 ? vcpu.stateDump
+    public var finalState: String { vcpuStates + "\nmemory contents fnv1a \(String(vm.memory.contentHash(), radix: 16))\n" }
+
+    /// Every vCPU's state as text (`VirtualCPU.stateDump`; with several, each headed by its
+    /// index).
+    public var vcpuStates: String {
+        processors.count == 1 ? vcpu.stateDump
             : processors.map { "vcpu \($0.index)\($0.waitingForSIPI ? " (waiting for STARTUP)" : ""): \($0.vcpu.stateDump)" }.joined(separator: "\n")
-        return cpus + "\nmemory contents fnv1a \(String(vm.memory.contentHash(), radix: 16))\n"
     }
 }

@@ -105,8 +105,7 @@ struct ReplayCommand: ParsableCommand {
         let err = FileHandle.standardError
         if let to, stop == .limit, machine.icount == to, replayer.divergence == nil {
             print("softvmm: replay reached icount \(to) (\(replayer.position) of \(session.trace.events.count) events matched)")
-            print(machine.vcpus.count == 1 ? machine.vcpu.stateDump
-                  : machine.vcpus.enumerated().map { "vcpu \($0.offset): \($0.element.stateDump)" }.joined(separator: "\n"))
+            print(machine.vcpuStates)
             return
         }
         guard let d = replayer.finish(stop) else {

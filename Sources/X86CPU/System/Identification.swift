@@ -55,6 +55,9 @@ public struct CPUModel: Sendable {
     /// before SMP, so a one-vCPU guest's instruction counts stand).
     public var processors = 1
     public var apicID: UInt32 = 0
+    /// The APIC ID bits that number the cores: enough for `processors` (leaf 0xB's core level,
+    /// AMD's ApicIdCoreIdSize).
+    var coreIDBits: UInt32 { UInt32(Int.bitWidth - (processors - 1).leadingZeroBitCount) }
     /// The linear-address width of the implemented paging: 57 (five-level paging) or 48.
     public var linearAddressBits: Int { reports(leaf: 7, register: 2, bit: 16) ? 57 : 48 }
 
@@ -161,10 +164,9 @@ public struct CPUModel: Sendable {
             // level 1 the core (`processors` of them); EAX the bits to shift the x2APIC ID by to
             // reach the next level, EBX the logical processors at the level, ECX the level number
             // and type, EDX the x2APIC ID. Past level 1: an invalid level (type 0).
-            let coreBits = UInt32(Int.bitWidth - (processors - 1).leadingZeroBitCount)
             switch subleaf {
             case 0: return CPUIDResult(0, 1, 0 | 1 << 8, apicID)
-            case 1: return CPUIDResult(coreBits, UInt32(processors), 1 | 2 << 8, apicID)
+            case 1: return CPUIDResult(coreIDBits, UInt32(processors), 1 | 2 << 8, apicID)
             default: return CPUIDResult(0, 0, subleaf & 0xFF, apicID)
             }
         case 0xD where subleaf == 0:
@@ -200,7 +202,7 @@ public struct CPUModel: Sendable {
             // AMD: ECX gives the cores in the package less one (7:0) and the APIC ID bits that
             // number them (15:12).
             let cores: UInt32 = amd && processors > 1
-                ? UInt32(processors - 1) | UInt32(Int.bitWidth - (processors - 1).leadingZeroBitCount) << 12 : 0
+                ? UInt32(processors - 1) | coreIDBits << 12 : 0
             return CPUIDResult(46 | UInt32(linearAddressBits) << 8, 0, cores, 0)
         default: return CPUIDResult(0, 0, 0, 0)
         }
