@@ -38,7 +38,11 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
     let clock: GuestClock
     /// The timer's input clock, in Hz.
     public let busFrequency: UInt64
+    /// The APIC ID: the xAPIC's is writable; the x2APIC's is the initial one, read-only.
     public var id: UInt32 = 0
+    /// The processor's initial APIC ID (CPUID's): the ID at power-up, whenever the APIC is
+    /// enabled again, and in x2APIC mode.
+    public var initialID: UInt32 = 0 { didSet { id = initialID } }
 
     /// IA32_APIC_BASE's enable bits: global enable (EN, bit 11) and x2APIC mode (EXTD, bit 10).
     public internal(set) var globallyEnabled = true
@@ -288,8 +292,9 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
             }
             let oldMode = timerMode
             lvt[n] = v & mask | (softwareDisabled ? Self.lvtMasked : 0)
-            if n == Self.lvtTimer && timerMode != oldMode {
-                // Changing modes stops the timer (and disarms a TSC deadline).
+            if n == Self.lvtTimer && (timerMode == 2) != (oldMode == 2) {
+                // Into or out of TSC-deadline mode disarms the timer (SDM vol. 3, 11.5.4.1);
+                // between one-shot and periodic the count runs on from where it was.
                 timerExpiry = nil
                 tscDeadline = 0
                 tscDeadlineTime = nil
@@ -414,6 +419,9 @@ public final class LocalAPIC: MMIODevice, TimedDevice {
             // Global disable: the APIC returns to its reset state.
             reset()
         }
+        // Enabling (from disabled) starts from the initial APIC ID, and the x2APIC ID is the
+        // initial one whatever the xAPIC ID was written to (SDM vol. 3, 11.12.5.1).
+        if (enabled && !globallyEnabled) || (extd && !x2APIC) { id = initialID }
         globallyEnabled = enabled
         x2APIC = extd
         return true

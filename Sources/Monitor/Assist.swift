@@ -18,10 +18,21 @@ final class AssistMemory: AssistPhysicalMemory {
     /// device whose range holds it and the offset there. The instruction's access there goes
     /// straight to the device, with no second lookup.
     var exitAccess: (gpa: UInt64, device: MMIODevice, offset: UInt64)?
+    /// The vCPU and its local APIC, for an APIC page IA32_APIC_BASE moved.
+    unowned let vcpu: VirtualCPU
+    unowned let lapic: LocalAPIC
 
-    init(vm: VirtualMachine, bus: MMIOBus) {
-        self.vm = vm
-        self.bus = bus
+    init(vm: VirtualMachine, bus: MMIOBus, vcpu: VirtualCPU, lapic: LocalAPIC) {
+        (self.vm, self.bus, self.vcpu, self.lapic) = (vm, bus, vcpu, lapic)
+    }
+
+    /// The offset in the vCPU's local APIC page of `gpa`, where IA32_APIC_BASE moved the page
+    /// away from 0xFEE00000 (SDM vol. 3, 11.4.4) to addresses nothing else backs (a page moved
+    /// onto RAM stays RAM: accesses there never leave the CPU, as under KVM).
+    func movedAPICOffset(_ gpa: UInt64) -> UInt64? {
+        let base = (vcpu.msr(MSRIndex.apicBase) ?? LocalAPIC.defaultBase) & 0x000F_FFFF_FFFF_F000
+        guard base != LocalAPIC.defaultBase, gpa & ~0xFFF == base else { return nil }
+        return gpa & 0xFFF
     }
 
     /// The low `size` bytes of a device's answer.
@@ -35,6 +46,10 @@ final class AssistMemory: AssistPhysicalMemory {
             deviceAccesses += 1
             return UInt8(truncatingIfNeeded: bus.read(gpa, size: 1))
         case .none:
+            if let offset = movedAPICOffset(gpa) {
+                deviceAccesses += 1
+                return UInt8(truncatingIfNeeded: lapic.mmioRead(offset: offset, size: 1))
+            }
             // Open bus: nothing answers, the byte reads as all ones (as on a PC, and as the
             // port bus does for unclaimed ports).
             unbackedAccesses += 1
@@ -51,6 +66,11 @@ final class AssistMemory: AssistPhysicalMemory {
             deviceAccesses += 1
             bus.write(gpa, size: 1, value: UInt64(byte))
         case .none:
+            if let offset = movedAPICOffset(gpa) {
+                deviceAccesses += 1
+                lapic.mmioWrite(offset: offset, size: 1, value: UInt64(byte))
+                return true
+            }
             unbackedAccesses += 1 // open bus: the write goes nowhere
         }
         return true
@@ -68,7 +88,11 @@ final class AssistMemory: AssistPhysicalMemory {
             return bus.read(gpa, size: size) & Self.mask(size)
         case .ram:
             if let v = vm.loadPhysical(gpa, size: size) { return v }
-        case .none: break
+        case .none:
+            if let offset = movedAPICOffset(gpa) {
+                deviceAccesses += 1
+                return lapic.mmioRead(offset: offset, size: size) & Self.mask(size)
+            }
         }
         // Byte by byte where the access leaves RAM for open bus or a device.
         var v: UInt64 = 0
@@ -92,7 +116,12 @@ final class AssistMemory: AssistPhysicalMemory {
             return true
         case .ram:
             if vm.storePhysical(gpa, size: size, value: value) { return true }
-        case .none: break
+        case .none:
+            if let offset = movedAPICOffset(gpa) {
+                deviceAccesses += 1
+                lapic.mmioWrite(offset: offset, size: size, value: value)
+                return true
+            }
         }
         // Byte by byte where the access leaves RAM for open bus or a device.
         for i in 0..<size {
@@ -138,8 +167,8 @@ final class InstructionAssist {
     let memory: AssistMemory
     let emulator: InstructionEmulator<AssistMemory>
 
-    init(vcpu: VirtualCPU, vm: VirtualMachine, mmio: MMIOBus, ports: PortBus) {
-        memory = AssistMemory(vm: vm, bus: mmio)
+    init(vcpu: VirtualCPU, vm: VirtualMachine, mmio: MMIOBus, ports: PortBus, lapic: LocalAPIC) {
+        memory = AssistMemory(vm: vm, bus: mmio, vcpu: vcpu, lapic: lapic)
         emulator = vcpu.makeEmulator(physical: memory, ports: PortAdapter(ports))
     }
 

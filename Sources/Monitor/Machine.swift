@@ -81,8 +81,8 @@ public final class Machine {
         let vm = self.vm, mmio = self.mmio, ports = self.ports, clock = self.clock
         processors = vm.vcpus.enumerated().map { i, v in
             let lapic = LocalAPIC(clock: clock, busFrequency: configuration.cpu.crystalFrequency)
-            lapic.id = UInt32(i)
-            return ProcessorContext(index: i, vcpu: v, lapic: lapic, assist: InstructionAssist(vcpu: v, vm: vm, mmio: mmio, ports: ports))
+            lapic.initialID = UInt32(i)
+            return ProcessorContext(index: i, vcpu: v, lapic: lapic, assist: InstructionAssist(vcpu: v, vm: vm, mmio: mmio, ports: ports, lapic: lapic))
         }
         ctx = processors[0]
         try attachPlatform()
@@ -258,9 +258,12 @@ public final class Machine {
                 // Nothing backs the address: like a PC's open bus, reads return all ones and
                 // writes vanish (the assist does the instruction so); a fetch there runs into
                 // 0xFF bytes, an invalid instruction (#UD).
-                unbacked += 1
-                if firstUnbacked == nil {
-                    firstUnbacked = "\(access) at guest-physical \(hex(gpa)) (linear \(hex(linear)), RIP \(hex(vcpu.rip)))"
+                // (Where the vCPU moved its local APIC page, the assist finds the APIC.)
+                if ctx.assist.memory.movedAPICOffset(gpa) == nil {
+                    unbacked += 1
+                    if firstUnbacked == nil {
+                        firstUnbacked = "\(access) at guest-physical \(hex(gpa)) (linear \(hex(linear)), RIP \(hex(vcpu.rip)))"
+                    }
                 }
                 if let e = delivering {
                     if let stop = finishDelivery(e) { return stop }
@@ -286,6 +289,8 @@ public final class Machine {
                 handleMSR(index, write: nil)
             case .wrmsr(let index, let value):
                 handleMSR(index, write: value)
+            case .hypercall:
+                handleHypercall()
             case .cpuid:
                 return .error("unexpected exit: \(exit)")
             }

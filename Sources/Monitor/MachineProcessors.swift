@@ -51,12 +51,15 @@ final class ProcessorContext {
     }
 }
 
-/// The local APIC page at 0xFEE00000: every vCPU reaches its own there.
+/// The local APIC page at 0xFEE00000: every vCPU reaches its own there, unless its
+/// IA32_APIC_BASE moved the page elsewhere (the assist finds it there): then this one is open
+/// bus for it.
 final class RunningLocalAPIC: MMIODevice {
     unowned let machine: Machine
     init(machine: Machine) { self.machine = machine }
-    func mmioRead(offset: UInt64, size: Int) -> UInt64 { machine.lapic.mmioRead(offset: offset, size: size) }
-    func mmioWrite(offset: UInt64, size: Int, value: UInt64) { machine.lapic.mmioWrite(offset: offset, size: size, value: value) }
+    var here: Bool { (machine.vcpu.msr(MSRIndex.apicBase) ?? LocalAPIC.defaultBase) & 0x000F_FFFF_FFFF_F000 == LocalAPIC.defaultBase }
+    func mmioRead(offset: UInt64, size: Int) -> UInt64 { here ? machine.lapic.mmioRead(offset: offset, size: size) : ~0 }
+    func mmioWrite(offset: UInt64, size: Int, value: UInt64) { if here { machine.lapic.mmioWrite(offset: offset, size: size, value: value) } }
 }
 
 extension Machine {

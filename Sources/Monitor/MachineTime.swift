@@ -74,6 +74,8 @@ extension Machine {
                 interruptsDelivered += 1
             } else if vcpu.nmiBlocked {
                 vcpu.requestNMIWindow()
+            } else if vcpu.interruptShadow {
+                vcpu.requestShadowWindow()
             } else {
                 vcpu.requestExit()
             }

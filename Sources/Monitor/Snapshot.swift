@@ -39,7 +39,7 @@ extension Machine {
             s.field(&interruptsDelivered); s.field(&mmioOperations); s.field(&exits); s.field(&unbacked)
             let bsp = processors[0]
             s.field(&bsp.cr8Shown); s.field(&bsp.extINTRequested); s.field(&resetRequested); s.field(&bsp.nmiPending)
-            s.field(&bsp.vcpu.exitsByKind)
+            bsp.vcpu.exitCountsCoding(&s)
         }
         s.section("vcpu") { s in processors[0].vcpu.state(&s) }
         let devices: [(String, StateCoding)] = [("clock", clock), ("com1", serial), ("debug-exit", debugExit), ("pic", pic),
@@ -53,7 +53,7 @@ extension Machine {
             s.section("vcpu \(p.index)") { s in
                 if p.index > 0 {
                     p.interruptStateCoding(&s)
-                    s.field(&p.vcpu.exitsByKind)
+                    p.vcpu.exitCountsCoding(&s)
                     p.vcpu.state(&s)
                 }
                 p.turnCoding(&s)

@@ -35,6 +35,9 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
     case rdmsr(index: UInt32)
     case wrmsr(index: UInt32, value: UInt64)
     case cpuid(leaf: UInt32, subleaf: UInt32)
+    /// VMCALL under an Intel model, VMMCALL under an AMD one (KVM_EXIT_HYPERCALL's place):
+    /// RIP still points at the 3-byte instruction; the arguments are in the registers.
+    case hypercall
     /// The instruction budget of this `run` ran out.
     case limit
     /// The vCPU can take an external interrupt now (after `requestInterruptWindow`), or the
@@ -53,6 +56,7 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
         case .cpuid(let l, let s): "cpuid \(hex(UInt64(l))).\(s)"
         case .limit: "instruction limit"
         case .interruptWindow: "interrupt window"
+        case .hypercall: "hypercall"
         }
     }
 
@@ -61,7 +65,7 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
 
     /// The names of the exit kinds, in `kindIndex` order.
     public static let kindNames = ["io", "mmio", "unbacked", "hlt", "shutdown", "rdmsr", "wrmsr", "cpuid", "limit",
-                                   "interrupt-window"]
+                                   "interrupt-window", "hypercall"]
 
     /// The exit's kind as a number (an index into `kindNames`).
     public var kindIndex: Int {
@@ -76,6 +80,7 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
         case .cpuid: 7
         case .limit: 8
         case .interruptWindow: 9
+        case .hypercall: 10
         }
     }
 }
@@ -296,6 +301,13 @@ public final class VirtualCPU {
     /// Exits by kind (`VMExit.kindNames`), counted in a fixed array: the count costs nothing
     /// on the exit path.
     public var exitsByKind = [Int](repeating: 0, count: VMExit.kindNames.count)
+    /// The exit counts in a snapshot. One written before a kind existed has fewer: those
+    /// kinds read as 0.
+    public func exitCountsCoding(_ s: inout StateCoder) {
+        s.field(&exitsByKind)
+        let missing = VMExit.kindNames.count - exitsByKind.count
+        if missing > 0 { exitsByKind += [Int](repeating: 0, count: missing) }
+    }
     public var exitCounts: [String: Int] {
         var counts: [String: Int] = [:]
         for (i, n) in exitsByKind.enumerated() where n > 0 { counts[VMExit.kindNames[i]] = n }
@@ -309,6 +321,7 @@ public final class VirtualCPU {
         cpu = CPU(memory: mmu, model: model)
         cpu.state.resetToPowerOn()
         cpu.modeMaybeChanged()
+        cpu.hypercallExiting = true
         // IA32_APIC_BASE.BSP (bit 8) only on the bootstrap processor.
         if id > 0, let base = cpu.msrs[MSRIndex.apicBase] { cpu.msrs[MSRIndex.apicBase] = base & ~(1 << 8) }
     }
@@ -336,6 +349,7 @@ public final class VirtualCPU {
             case .shutdown: return .shutdown
             case .msr(let i, let w): return w.map { .wrmsr(index: i, value: $0) } ?? .rdmsr(index: i)
             case .cpuid(let l, let s): return .cpuid(leaf: l, subleaf: s)
+            case .hypercall: return .hypercall
             case .interruptWindow: return .interruptWindow
             case .nestedFault(let gpa, let access, let linear):
                 let delivering = cpu.interruptedDelivery.map(VCPUEvent.init)
@@ -480,6 +494,13 @@ public final class VirtualCPU {
     /// NMI-window exiting: `run` returns `.interruptWindow` when the IRET that ends NMI
     /// blocking completes.
     public func requestNMIWindow() { cpu.state.exitRequests |= 4 }
+    /// An STI or MOV SS shadow covers the next instruction (interrupts and NMIs wait for it).
+    public var interruptShadow: Bool { cpu.state.interruptShadow }
+    /// `run` returns `.interruptWindow` before the first instruction the shadow does not
+    /// cover (at once if there is none): where an NMI held back only by the shadow can be
+    /// taken. An exit requested before the next instruction would come before the shadow's
+    /// instruction ran, again and again.
+    public func requestShadowWindow() { cpu.state.exitRequests |= 8 }
     /// CR8, the task priority the local APIC mirrors.
     public var cr8: UInt64 {
         get { cpu.state.cr8 }
@@ -492,6 +513,8 @@ public final class VirtualCPU {
     }
     /// The code segment's mode (what the decoder needs for the bytes at RIP).
     public var mode: CPUMode { cpu.state.mode }
+    /// The current privilege level.
+    public var cpl: Int { Int(cpu.state.cpl) }
     /// Whether the vCPU is halted (HLT), waiting for an interrupt.
     public var halted: Bool { cpu.state.activity == .halted }
 

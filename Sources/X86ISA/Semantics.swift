@@ -106,6 +106,8 @@ system cpuid=fsgsbase : rdfsbase rdgsbase wrfsbase wrgsbase
 system cpuid=invpcid gated : invpcid
 system cpuid=pku : rdpkru wrpkru
 system w=ac cpuid=smap : stac clac
+# Hypercalls: #UD outside a VM; in one, the CPU model's vendor's form exits to the VMM.
+system : vmcall vmmcall
 
 # SSE, SSE2, SSSE3, SSE4.1 and SSE4.2: integer and data movement.
 sse-integer cpuid=sse2 : movdqa movdqu movapd movupd movd movq pshufd pmovmskb pxor por pand pandn xorpd orpd andpd andnpd

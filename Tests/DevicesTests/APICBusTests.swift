@@ -14,7 +14,7 @@ import Testing
         init(count: Int = 4, x2APIC: Bool = false) {
             for i in 0..<count {
                 let a = LocalAPIC(clock: GuestClock(), busFrequency: 25_000_000)
-                a.id = UInt32(i)
+                a.initialID = UInt32(i)
                 if x2APIC {
                     #expect(a.setBase(enabled: true, x2APIC: true))
                     #expect(a.writeMSR(0x80F, 0x1FF))

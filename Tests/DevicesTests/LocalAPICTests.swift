@@ -42,7 +42,52 @@ import Testing
         #expect(apic.setBase(enabled: false, x2APIC: false))
     }
 
-    /// An NMI sent to itself through the ICR (delivery mode 4) reaches the machine.
+    /// Between one-shot and periodic the count runs on (periodic then reloads it at zero, an
+    /// expired one-shot stays at zero); into TSC-deadline mode disarms the timer (SDM vol. 3,
+    /// 11.5.4.1), as kvm-unit-tests' apic.c test_apic_change_mode checks.
+    @Test func timerModeChanges() {
+        let clock = GuestClock()
+        let apic = LocalAPIC(clock: clock, busFrequency: 1_000_000_000)
+        apic.mmioWrite(offset: 0x3E0, size: 4, value: 0xB)             // divide by 1: a count a nanosecond
+        apic.mmioWrite(offset: 0x320, size: 4, value: 0x40)            // one-shot, vector 0x40
+        apic.mmioWrite(offset: 0x380, size: 4, value: 1000)
+        clock.now = 600
+        #expect(apic.mmioRead(offset: 0x390, size: 4) == 400)
+        apic.mmioWrite(offset: 0x320, size: 4, value: 0x40 | 1 << 17) // periodic
+        #expect(apic.mmioRead(offset: 0x390, size: 4) == 400)
+        clock.now = 1100
+        apic.advance()
+        #expect(apic.mmioRead(offset: 0x390, size: 4) == 900)           // reloaded at 1000
+        apic.mmioWrite(offset: 0x320, size: 4, value: 0x40)            // one-shot again
+        clock.now = 2000
+        apic.advance()
+        #expect(apic.mmioRead(offset: 0x390, size: 4) == 0)
+        apic.mmioWrite(offset: 0x320, size: 4, value: 0x40 | 1 << 17)
+        #expect(apic.mmioRead(offset: 0x390, size: 4) == 0)             // stays at zero
+        apic.mmioWrite(offset: 0x380, size: 4, value: 1000)
+        apic.mmioWrite(offset: 0x320, size: 4, value: 0x40 | 2 << 17)  // TSC deadline
+        #expect(apic.mmioRead(offset: 0x390, size: 4) == 0)
+        #expect(apic.nextEvent() == nil)
+    }
+
+    /// The xAPIC ID is writable; the x2APIC ID is the initial APIC ID whatever was written,
+    /// and so is the xAPIC ID once the APIC is enabled again (SDM vol. 3, 11.12.5.1), as
+    /// kvm-unit-tests' apic.c test_apic_id checks.
+    @Test func initialAPICIDComesBack() {
+        let apic = LocalAPIC(clock: GuestClock(), busFrequency: 25_000_000)
+        apic.initialID = 3
+        #expect(apic.mmioRead(offset: 0x20, size: 4) == 3 << 24)
+        apic.mmioWrite(offset: 0x20, size: 4, value: 4 << 24)
+        #expect(apic.mmioRead(offset: 0x20, size: 4) == 4 << 24)
+        #expect(apic.setBase(enabled: true, x2APIC: true))
+        #expect(apic.readMSR(0x802) == 3)
+        #expect(!apic.writeMSR(0x802, 4))
+        #expect(apic.setBase(enabled: false, x2APIC: false))
+        #expect(apic.setBase(enabled: true, x2APIC: false))
+        #expect(apic.mmioRead(offset: 0x20, size: 4) == 3 << 24)
+    }
+
+        /// An NMI sent to itself through the ICR (delivery mode 4) reaches the machine.
     @Test func selfNMIThroughTheICR() {
         let apic = x2APIC()
         var nmis = 0

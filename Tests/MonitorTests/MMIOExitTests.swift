@@ -44,4 +44,26 @@ import X86
         machine.teardown()
         #expect(host.liveFrames == 0)
     }
+
+    /// IA32_APIC_BASE moves the local APIC page (SDM vol. 3, 11.4.4): the version register
+    /// answers at the new base (addresses nothing else backs), and 0xFEE00000 is open bus for
+    /// this vCPU; the access is no unbacked one (kvm-unit-tests' apic.c test_apicbase).
+    @Test func movedAPICPageAnswersAtItsNewBase() throws {
+        var code: [UInt8] = [0xB9, 0x1B, 0x00, 0x00, 0x00]               // mov ecx, IA32_APIC_BASE
+        code += [0xB8, 0x00, 0x09, 0xD4, 0xFE, 0x31, 0xD2, 0x0F, 0x30]  // wrmsr 0xFED40000 | EN | BSP
+        code += [0xBF, 0x30, 0x00, 0xD4, 0xFE, 0x8B, 0x07]              // mov edi, 0xFED40030; mov eax, [rdi]
+        code += [0x3D, 0x14, 0x00, 0x05, 0x00, 0x75, 0x11]              // cmp eax, 0x50014; jne fail
+        code += [0xBF, 0x30, 0x00, 0xE0, 0xFE, 0x8B, 0x07]              // mov edi, 0xFEE00030; mov eax, [rdi]
+        code += [0x83, 0xF8, 0xFF, 0x75, 0x05]                          // cmp eax, -1; jne fail
+        code += [0xB0, 0x21, 0xE6, 0xF4, 0xF4]                          // mov al, 0x21; out 0xf4, al; hlt
+        code += [0xB0, 0x22, 0xE6, 0xF4, 0xF4]                          // fail
+        let image = makeELF(is64: true, entry: 0x100000, segments: [(0x100000, code, UInt64(code.count))])
+        let host = try HostPhysicalMemory(frames: 8192)
+        let machine = try Machine(configuration: MachineConfiguration(), host: host) { _ in }
+        try machine.boot(image: image)
+        #expect(machine.run() == .debugExit(code: 0x21))
+        #expect(machine.unbacked == 0)
+        machine.teardown()
+        #expect(host.liveFrames == 0)
+    }
 }

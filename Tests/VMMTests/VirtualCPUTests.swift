@@ -49,4 +49,22 @@ import X86CPU
         #expect(b.run(limit: 10) == .interruptWindow && b.register(0) & 0xFF == 2)
         vm.teardown()
     }
+
+    /// An NMI held back only by STI's shadow: the shadow window ends the run before the first
+    /// instruction the shadow does not cover (one instruction on), where an exit requested
+    /// before the next instruction would come before the shadow's instruction, again and again
+    /// (kvm-unit-tests' apic.c test_sti_nmi livelocked so).
+    @Test func shadowWindowComesAfterTheShadowedInstruction() throws {
+        let (vm, _) = try Self.makeVM([0xFB, 0x90, 0x90, 0xEB, 0xFD])  // sti; nop; nop; jmp back
+        let v = vm.vcpus[0]
+        #expect(v.run(limit: 1) == .limit && v.interruptShadow && !v.nmiDeliverable)
+        v.requestExit()
+        #expect(v.run(limit: 100) == .interruptWindow && v.rip == 0x1001 && v.interruptShadow)
+        v.requestShadowWindow()
+        #expect(v.run(limit: 100) == .interruptWindow)
+        #expect(v.rip == 0x1002 && !v.interruptShadow && v.nmiDeliverable)
+        v.requestShadowWindow()
+        #expect(v.run(limit: 100) == .interruptWindow && v.rip == 0x1002)   // no shadow: at once
+        vm.teardown()
+    }
 }

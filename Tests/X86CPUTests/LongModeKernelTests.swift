@@ -8,11 +8,11 @@ import X86
 @Suite struct LongModeKernelTests {
     /// A CPL-0 CPU in 64-bit code with a GDT at the data area's start: null, 64-bit code (0x08),
     /// data (0x10), `extra` descriptors from 0x18 on.
-    func kernelCPU(_ code: [UInt8], extra: [UInt64] = []) -> CPU<FlatMemory> {
+    func kernelCPU(_ code: [UInt8], extra: [UInt64] = [], vendor: Vendor = .intel) -> CPU<FlatMemory> {
         var data = [UInt8](repeating: 0, count: FlatMemory.dataSize)
         let gdt: [UInt64] = [0, 0x00AF_9B00_0000_FFFF, 0x00CF_9300_0000_FFFF] + extra
         for (k, d) in gdt.enumerated() { for i in 0..<8 { data[8 * k + i] = UInt8(truncatingIfNeeded: d >> (8 * UInt64(i))) } }
-        let cpu = CPU(memory: FlatMemory(data: data, code: code), model: CPUModel())
+        let cpu = CPU(memory: FlatMemory(data: data, code: code), model: CPUModel(vendor: vendor))
         cpu.state.gdtr = TableRegister(base: FlatMemory.dataBase, limit: UInt16(8 * gdt.count - 1))
         cpu.state.setSegment(.cs, SegmentState(selector: 0x08, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B))
         cpu.state.cpl = 0
@@ -97,5 +97,30 @@ import X86
         user.state.rip = FlatMemory.codeBase + 3
         #expect(user.step() == .exception(.invalidOpcode))
         #expect(user.state.rflags & Flag.ac == 0)
+    }
+
+    /// Execution that runs on to a non-canonical RIP faults there with #GP(0), before any
+    /// fetch (kvm-unit-tests' hypercall.c runs a VMCALL at 0x7FFFFFFFFFFD and expects #GP at
+    /// 0x800000000000); so does an instruction whose last byte crosses the boundary.
+    @Test func fetchAtANonCanonicalRIPIsGP() {
+        let cpu = kernelCPU([0x90])
+        cpu.state.rip = 0x0000_8000_0000_0000
+        #expect(cpu.step() == .exception(.generalProtection(0)))
+        #expect(cpu.state.rip == 0x0000_8000_0000_0000)
+    }
+
+    /// VMCALL and VMMCALL: #UD outside a VM; in one (`hypercallExiting`), the model's vendor's
+    /// instruction exits with RIP at it, the other vendor's is still #UD.
+    @Test func hypercallInstructionsByVendor() {
+        for vendor in [Vendor.intel, .amd] {
+            for (bytes, intelForm) in [([UInt8]([0x0F, 0x01, 0xC1]), true), ([0x0F, 0x01, 0xD9], false)] {
+                let cpu = kernelCPU(bytes, vendor: vendor)
+                #expect(cpu.step() == .exception(.invalidOpcode))
+                cpu.hypercallExiting = true
+                let expected: StepResult = intelForm == (vendor == .intel) ? .exception(.exit(.hypercall)) : .exception(.invalidOpcode)
+                #expect(cpu.step() == expected)
+                #expect(cpu.state.rip == FlatMemory.codeBase)
+            }
+        }
     }
 }

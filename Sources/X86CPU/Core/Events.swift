@@ -96,7 +96,7 @@ extension CPU {
     /// single-step and RF, enabled breakpoints.
     @inline(__always) var mustLookBetweenInstructions: Bool {
         let flags = state.rflags
-        return state.exitRequests & ((flags >> 9) & 1 | 2) | (flags & (Flag.tf | Flag.rf)) | (state.dr(7) & 0xFF) != 0
+        return state.exitRequests & ((flags >> 9) & 1 | 2 | 8) | (flags & (Flag.tf | Flag.rf)) | (state.dr(7) & 0xFF) != 0
     }
 
     /// The interrupt window or an immediate stop, when the VMM asked for one.
@@ -108,6 +108,10 @@ extension CPU {
         }
         if r & 1 != 0 && state.rflags & Flag.if != 0 && !state.interruptShadow {
             state.exitRequests = r & ~1
+            return .interruptWindow
+        }
+        if r & 8 != 0 && !state.interruptShadow {
+            state.exitRequests = r & ~8
             return .interruptWindow
         }
         return nil

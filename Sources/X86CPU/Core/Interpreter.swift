@@ -111,6 +111,10 @@ public final class CPU<Memory: CPUMemory> {
     public var exitingMSRs: Set<UInt32> = []
     /// CPUID leaves that exit to the VMM instead of answering from the model.
     public var exitingCPUIDLeaves: Set<UInt32> = []
+    /// The CPU runs in a VM (VMX non-root operation, or SVM with the VMMCALL intercept): the
+    /// model's vendor's hypercall instruction (VMCALL for Intel, VMMCALL for AMD) exits to the
+    /// VMM at any CPL. Off, both are #UD, as on a processor outside VMX and SVM.
+    public var hypercallExiting = false
     /// A MOV to CR8 of a value below this exits (VMX's TPR threshold: the monitor sets the
     /// priority class of an interrupt the TPR holds back; 0 lets every CR8 write run on).
     public var tprThreshold: UInt64 = 0
@@ -274,8 +278,15 @@ public final class CPU<Memory: CPUMemory> {
         decodes &+= 1
         let mode = state.mode
         let linearRIP = linear ?? state.linearRIP
+        // A fetch at a non-canonical address is #GP(0): execution that runs on past the top of
+        // the lower half (a branch checks its target itself), or an instruction that crosses it.
+        let width = state.cr4 & CR4Bit.la57 != 0 ? 57 : 48
+        if mode == .bits64 && !X86.isCanonical(linearRIP, bits: width) { throw .generalProtection(0) }
         let n = try memory.fetch(linearRIP, into: fetchBuffer, max: 15)
         let ins = decoders[mode == .bits16 ? 0 : (mode == .bits32 ? 1 : 2)].decode(fetchBuffer, count: n)
+        if mode == .bits64 && ins.status == .valid && !X86.isCanonical(linearRIP &+ UInt64(ins.length) &- 1, bits: width) {
+            throw .generalProtection(0)
+        }
         switch ins.status {
         case .valid: break
         case .truncated:

@@ -105,6 +105,9 @@ public enum CPUExit: Equatable, Sendable, CustomStringConvertible {
     case msr(index: UInt32, write: UInt64?)
     /// CPUID of a leaf configured to exit.
     case cpuid(leaf: UInt32, subleaf: UInt32)
+    /// VMCALL (Intel model) or VMMCALL (AMD model) with `hypercallExiting`: RIP still points
+    /// at the instruction (3 bytes), which the VMM completes.
+    case hypercall
     /// The VMM asked for it: interrupts became deliverable (interrupt-window exiting), or
     /// the VMM wanted the vCPU back before the next instruction.
     case interruptWindow
@@ -117,6 +120,7 @@ public enum CPUExit: Equatable, Sendable, CustomStringConvertible {
         case .shutdown: "shutdown"
         case .msr(let i, let w): w == nil ? "rdmsr \(hex(UInt64(i)))" : "wrmsr \(hex(UInt64(i))) = \(hex(w!))"
         case .cpuid(let l, let s): "cpuid \(hex(UInt64(l))).\(s)"
+        case .hypercall: "hypercall"
         case .interruptWindow: "interrupt window"
         }
     }

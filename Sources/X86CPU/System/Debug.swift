@@ -31,7 +31,9 @@ public struct Watchpoint: Equatable, Sendable {
 
 extension CPUState {
     /// What the VMM asked the run loop to stop for: bit 0, the interrupt window
-    /// (RFLAGS.IF set and no interrupt shadow); bit 1, before the next instruction.
+    /// (RFLAGS.IF set and no interrupt shadow); bit 1, before the next instruction; bit 2,
+    /// the NMI window (becomes bit 1 at the IRET that ends NMI blocking); bit 3, the end of
+    /// the STI or MOV SS shadow (before the first instruction it does not cover).
     public var exitRequests: UInt64 {
         @inline(__always) get { file.pointee.exitRequests }
         set { file.pointee.exitRequests = newValue }

@@ -282,6 +282,11 @@ extension CPU {
         case .hlt:
             try requireCPL0()
             throw .exit(.halt)
+        case .vmcall, .vmmcall:
+            // VMCALL in VMX non-root operation always exits; VMMCALL exits under SVM's
+            // intercept. The other vendor's instruction is #UD (SDM vol. 3, 25.1.2; APM vol. 3).
+            guard hypercallExiting, (op == .vmcall) == (vendor == .intel) else { throw .invalidOpcode }
+            throw .exit(.hypercall)
         case .in, .out:
             try portIO(isIn: op == .in, ops, ins)
         case .insb, .insw, .insd, .outsb, .outsw, .outsd:

@@ -263,6 +263,8 @@ public enum Mnemonic: UInt16, CaseIterable, Sendable {
     case wrpkru
     case stac
     case clac
+    case vmcall
+    case vmmcall
     case movdqa
     case movdqu
     case movapd
@@ -892,6 +894,8 @@ extension Mnemonic {
         "wrpkru",
         "stac",
         "clac",
+        "vmcall",
+        "vmmcall",
         "movdqa",
         "movdqu",
         "movapd",
@@ -1517,6 +1521,8 @@ extension Mnemonic {
         MnemonicFacts(.system, feature: 22, executes: .wrpkru),  // wrpkru
         MnemonicFacts(.system, writes: 0x40000, feature: 23, executes: .stac),  // stac
         MnemonicFacts(.system, writes: 0x40000, feature: 23, executes: .clac),  // clac
+        MnemonicFacts(.system, executes: .vmcall),  // vmcall
+        MnemonicFacts(.system, executes: .vmmcall),  // vmmcall
         MnemonicFacts(.sseInteger, feature: 24, executes: .movdqa),  // movdqa
         MnemonicFacts(.sseInteger, feature: 24, executes: .movdqu),  // movdqu
         MnemonicFacts(.sseInteger, feature: 24, executes: .movapd),  // movapd
