@@ -42,6 +42,14 @@ public final class Machine {
     let hostStart = DispatchTime.now().uptimeNanoseconds
     /// `portAccessTime` in TSC ticks.
     lazy var portAccessTicks = vcpu.ticks(nanoseconds: configuration.portAccessTime)
+    /// `apicAccessTime` in TSC ticks.
+    lazy var apicAccessTicks = vcpu.ticks(nanoseconds: configuration.apicAccessTime)
+
+    /// A local APIC register access (MMIO or x2APIC MSR) takes `apicAccessTime` of guest time.
+    func chargeAPICAccess() {
+        vcpu.idle(ticks: apicAccessTicks)
+        clock.now = vcpu.nanoseconds
+    }
     /// External interrupts delivered (for `--stats`).
     public internal(set) var interruptsDelivered = 0
     public let testDevice = TestDevice()
@@ -201,7 +209,10 @@ public final class Machine {
         let byCount = due.icount > count ? due.icount - count : 0
         let now = vcpu.guestTicks, perInstruction = max(vcpu.ticksPerInstruction, 1)
         let byTime = due.ticks > now ? (due.ticks - now + perInstruction - 1) / perInstruction : 0
-        return max(1, byCount, byTime)
+        // Whichever comes first: stopping early only costs another slice, and instructions
+        // that take extra time (PAUSE) reach the due time in fewer than `byTime`. A replay's
+        // input has both, and reaches its recorded time exactly at its recorded count.
+        return max(1, byCount == 0 ? byTime : byTime == 0 ? byCount : min(byCount, byTime))
     }
 
     /// Runs the guest until it ends (debug exit, shutdown, a halt nothing can end, an error),
@@ -231,8 +242,14 @@ public final class Machine {
                 // A vCPU that spins (PAUSE) while another could run gives up its turn.
                 vcpu.pauseExiting = processors.contains { $0 !== ctx && runnable($0) }
             }
-            if let next = nextEvent() { slice = min(slice, instructionsUntil(next)) }
+            // The next timer event, for instructions that take extra time (PAUSE, MOV CR0).
+            var deadline = UInt64.max
+            if let next = nextEvent() {
+                slice = min(slice, instructionsUntil(next))
+                deadline = vcpu.guestTicks &+ (next > clock.now ? vcpu.ticks(nanoseconds: next - clock.now) : 0)
+            }
             if let n = instructionsUntilInput() { slice = min(slice, n) }
+            vcpu.tickDeadline = deadline
             let exit = vcpu.run(limit: slice)
             clock.now = vcpu.nanoseconds
             synchronizeTPR()

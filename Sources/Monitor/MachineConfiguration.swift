@@ -75,6 +75,11 @@ public struct MachineConfiguration: Sendable {
     /// Guest time one port access takes, in nanoseconds: about an ISA bus cycle, so that a
     /// guest polling a device through ports sees time pass as on hardware.
     public var portAccessTime: UInt64 = 1000
+    /// Guest time one access to a local APIC register takes (the xAPIC page, the x2APIC
+    /// MSRs), in nanoseconds: what an exit to an emulated APIC costs under a hardware VMM
+    /// without APIC virtualization (KVM without APICv), so that a guest polling the timer's
+    /// current count sees time pass as it would there.
+    public var apicAccessTime: UInt64 = 1000
     /// QEMU's pc-testdev (`--device pc-testdev`): its ports and the IORAM window at 0xFF000000.
     public var pcTestDevice = false
     /// The vCPUs (`--smp N`, 1 to `maxProcessors`), and the instructions each runs before the
@@ -124,7 +129,7 @@ public struct MachineConfiguration: Sendable {
         }
         return (["memory=\(memorySize)", "command-line=\(escape(commandLine))", "max-instructions=\(maxInstructions)",
                 "test-device=\(testDeviceBase)", "cpu=\(escape(cpuSpec))", "realtime=\(realtime ? 1 : 0)",
-                "port-access-ns=\(portAccessTime)", "pc-testdev=\(pcTestDevice ? 1 : 0)"]
+                "port-access-ns=\(portAccessTime)", "apic-access-ns=\(apicAccessTime)", "pc-testdev=\(pcTestDevice ? 1 : 0)"]
             // Several vCPUs only: a one-vCPU configuration reads as it did before SMP.
             + (processors > 1 ? ["smp=\(processors)", "quantum=\(quantum)"] : []))
             .joined(separator: "\n")
@@ -149,6 +154,7 @@ public struct MachineConfiguration: Sendable {
             case "test-device": testDeviceBase = try number()
             case "realtime": realtime = try number() != 0
             case "port-access-ns": portAccessTime = try number()
+            case "apic-access-ns": apicAccessTime = try number()
             case "pc-testdev": pcTestDevice = try number() != 0
             case "smp":
                 let count = try number()

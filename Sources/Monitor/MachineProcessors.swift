@@ -58,8 +58,16 @@ final class RunningLocalAPIC: MMIODevice {
     unowned let machine: Machine
     init(machine: Machine) { self.machine = machine }
     var here: Bool { (machine.vcpu.msr(MSRIndex.apicBase) ?? LocalAPIC.defaultBase) & 0x000F_FFFF_FFFF_F000 == LocalAPIC.defaultBase }
-    func mmioRead(offset: UInt64, size: Int) -> UInt64 { here ? machine.lapic.mmioRead(offset: offset, size: size) : ~0 }
-    func mmioWrite(offset: UInt64, size: Int, value: UInt64) { if here { machine.lapic.mmioWrite(offset: offset, size: size, value: value) } }
+    func mmioRead(offset: UInt64, size: Int) -> UInt64 {
+        guard here else { return ~0 }
+        machine.chargeAPICAccess()
+        return machine.lapic.mmioRead(offset: offset, size: size)
+    }
+    func mmioWrite(offset: UInt64, size: Int, value: UInt64) {
+        guard here else { return }
+        machine.chargeAPICAccess()
+        machine.lapic.mmioWrite(offset: offset, size: size, value: value)
+    }
 }
 
 extension Machine {

@@ -143,6 +143,7 @@ extension Machine {
                 result = lapic.tscDeadline
             }
         default:
+            chargeAPICAccess()
             if let value { ok = lapic.writeMSR(index, value) } else { result = lapic.readMSR(index); ok = result != nil }
         }
         guard ok else {

@@ -524,6 +524,12 @@ public final class VirtualCPU {
     public var guestTicks: UInt64 { cpu.guestTicks }
     /// Lets guest time pass without instructions (a halted vCPU waiting for a timer).
     public func idle(ticks: UInt64) { cpu.idleTicks &+= ticks }
+    /// The guest time (`guestTicks`) of the monitor's next event: an instruction that takes
+    /// extra time (PAUSE, MOV to CR0/CR4) and reaches it ends the run after it.
+    public var tickDeadline: UInt64 {
+        get { cpu.tickDeadline }
+        set { cpu.tickDeadline = newValue }
+    }
     /// Guest time in nanoseconds, at the model's stated TSC frequency.
     public var nanoseconds: UInt64 { nanoseconds(ticks: cpu.guestTicks) }
     /// The TSC ticks that make up `ns` nanoseconds of guest time.

@@ -67,6 +67,8 @@ import X86
         c.quantum = 1234
         let back = try MachineConfiguration(encoded: c.encoded)
         #expect(back.processors == 8 && back.quantum == 1234)
+        c.apicAccessTime = 250
+        #expect(try MachineConfiguration(encoded: c.encoded).apicAccessTime == 250)
         #expect(throws: ConfigurationError.self) { try MachineConfiguration(encoded: "smp=65") }
         #expect(throws: ConfigurationError.self) { try MachineConfiguration(encoded: "quantum=0") }
     }

@@ -67,4 +67,23 @@ import X86CPU
         #expect(v.run(limit: 100) == .interruptWindow && v.rip == 0x1002)   // no shadow: at once
         vm.teardown()
     }
+
+    /// PAUSE takes the model's `pauseTicks` on top of its own tick, and the run ends after the
+    /// PAUSE that reaches the monitor's tick deadline (its next timer event), as an
+    /// interrupt-window exit, not at the end of the instruction budget.
+    @Test func pauseTakesTimeAndStopsAtTheTickDeadline() throws {
+        let (vm, _) = try Self.makeVM([0xF3, 0x90, 0xEB, 0xFC])   // pause; jmp pause
+        let v = vm.vcpus[0]
+        let perPause = v.model.pauseTicks + 1
+        #expect(v.model.pauseTicks > 0)
+        let t0 = v.guestTicks
+        #expect(v.run(limit: 2) == .limit)                       // one PAUSE, one JMP
+        #expect(v.guestTicks - t0 == perPause + 1)
+        v.tickDeadline = v.guestTicks + 10 * perPause
+        let before = v.retired
+        #expect(v.run(limit: 1_000_000) == .interruptWindow)
+        #expect(v.guestTicks >= v.tickDeadline && v.guestTicks < v.tickDeadline + perPause + 1)
+        #expect(v.retired - before < 25)
+        vm.teardown()
+    }
 }

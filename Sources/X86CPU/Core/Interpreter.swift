@@ -105,8 +105,13 @@ public final class CPU<Memory: CPUMemory> {
     }
     /// WRMSR to the TSC moves guest time by this much.
     public var tscOffset: UInt64 = 0
-    /// Guest time that passed without instructions (a halted vCPU waiting for a timer).
+    /// Guest time that passed without instructions (a halted vCPU waiting for a timer), and
+    /// the time instructions took beyond their tick each (`charge`).
     public var idleTicks: UInt64 = 0
+    /// The guest time (`guestTicks`) of the VMM's next timer event: an instruction that takes
+    /// extra time (`CPUModel.pauseTicks`) and reaches it ends the run after it retires, as
+    /// `.interruptWindow`, so that the event is delivered on time.
+    public var tickDeadline: UInt64 = .max
     /// RDMSR/WRMSR of these indices exit to the VMM instead.
     public var exitingMSRs: Set<UInt32> = []
     /// CPUID leaves that exit to the VMM instead of answering from the model.

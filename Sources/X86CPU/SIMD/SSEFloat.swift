@@ -425,6 +425,7 @@ extension CPU {
         case .lfence, .sfence, .mfence:
             break
         case .pause:
+            charge(ticks: model.pauseTicks)
             if pauseExiting {
                 pauseExited = true
                 state.exitRequests |= 2

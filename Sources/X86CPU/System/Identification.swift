@@ -36,6 +36,15 @@ public struct CPUModel: Sendable {
     }
     /// The guest's time-stamp counter advances this much per retired instruction.
     public var tscPerInstruction: UInt64 = 1
+    /// Guest time, in TSC ticks on top of the instruction's own, that PAUSE and a MOV to CR0 or
+    /// CR4 take. On hardware these stall the core (PAUSE some 140 cycles on Intel's cores
+    /// since Skylake; a serializing write to CR0 or CR4 some hundred), so a guest that waits by
+    /// spinning on the TSC (Linux's udelay, kvm-unit-tests' delay() and vmexit loops) spins
+    /// for as long in guest time but for far fewer instructions. 0 makes them ordinary
+    /// instructions. The CPU ends a run at the first such instruction that reaches the VMM's
+    /// tick deadline (`CPU.tickDeadline`), so no timer event is passed over.
+    public var pauseTicks: UInt64 = 100
+    public var controlRegisterWriteTicks: UInt64 = 100
     /// The TSC frequency CPUID states (leaves 0x15 and 0x16). Guest time is the instruction
     /// count, so with one tick per instruction the default makes an instruction last 1 ns.
     public var tscFrequency: UInt64 = 1_000_000_000

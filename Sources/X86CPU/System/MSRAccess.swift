@@ -57,4 +57,11 @@ extension CPU {
     /// Guest time in TSC ticks: the retired instructions, plus the time the VMM let pass while
     /// the vCPU was halted (`idleTicks`); the TSC adds the guest's own offset (WRMSR TSC).
     public var guestTicks: UInt64 { retired &* model.tscPerInstruction &+ idleTicks }
+
+    /// An instruction takes `ticks` of guest time beyond its own tick; at the VMM's deadline
+    /// the run ends after it.
+    func charge(ticks: UInt64) {
+        idleTicks &+= ticks
+        if guestTicks >= tickDeadline { state.exitRequests |= 2 }
+    }
 }

@@ -126,6 +126,7 @@ extension CPU {
                 if e & 1 != 0 && e & (0x1E6 | ~((1 << UInt64(c.physicalAddressBits)) - 1)) != 0 { throw .generalProtection(0) }
             }
         }
+        if n == 0 || n == 4 { charge(ticks: model.controlRegisterWriteTicks) }
         let changed = (c.cr0 ^ state.cr0, c.cr3 ^ state.cr3, c.cr4 ^ state.cr4)
         state.cr0 = c.cr0; state.cr2 = c.cr2; state.cr3 = c.cr3; state.cr4 = c.cr4
         state.efer = c.efer
