@@ -5,7 +5,8 @@ times and owners so that the same inputs give the same bytes.
 
     make-initramfs.py BUSYBOX INIT OUTPUT.gz [NAME=FILE ...]
 
-Each NAME=FILE adds FILE as /checks/NAME (an executable).
+Each NAME=FILE adds FILE as /checks/NAME (an executable); a NAME with a slash is the path
+itself (lib/modules/virtio.ko=FILE), its directories made as needed.
 """
 import gzip, sys
 
@@ -20,8 +21,16 @@ def entry(name, mode, data=b"", ino=[1]):
 
 busybox, init, output = sys.argv[1:4]
 extra = [arg.split("=", 1) for arg in sys.argv[4:]]
-checks = [entry("checks", 0o040755)] if extra else []
-checks += [entry("checks/" + name, 0o100755, open(path, "rb").read()) for name, path in extra]
+checks, made = [], {"bin", "dev", "proc", "sys"}
+for name, path in extra:
+    target = name if "/" in name else "checks/" + name
+    parts = target.split("/")
+    for k in range(1, len(parts)):
+        d = "/".join(parts[:k])
+        if d not in made:
+            made.add(d)
+            checks.append(entry(d, 0o040755))
+    checks.append(entry(target, 0o100755, open(path, "rb").read()))
 archive = b"".join([
     entry("bin", 0o040755), entry("dev", 0o040755), entry("proc", 0o040755), entry("sys", 0o040755),
     entry("dev/console", 0o020600),  # character device 5:1 set below
