@@ -191,6 +191,8 @@ public final class VirtualMachine {
     public let memory: VMMemory
     public private(set) var vcpus: [VirtualCPU] = []
     public private(set) var isTornDown = false
+    /// Which host frames hold code a vCPU decoded (shared by the vCPUs' MMUs).
+    let codeFrames: CodeFrames
 
     public init(name: String, map: MemoryMap, vcpuCount: Int = 1, host: HostPhysicalMemory,
                 format: PmapFormat = .ept, adMode: AccessedDirtyMode = .hardware, model: CPUModel = CPUModel()) throws(VMError) {
@@ -207,7 +209,7 @@ public final class VirtualMachine {
         }
         // The vCPUs share the VM's code-frame bits: a store by one to code another decoded is
         // seen by both. Each has its own APIC ID (its index); all but vCPU 0 are APs.
-        let codeFrames = CodeFrames(host: host)
+        codeFrames = CodeFrames(host: host)
         for i in 0..<vcpuCount {
             var m = model
             m.processors = vcpuCount
@@ -230,6 +232,31 @@ public final class VirtualMachine {
             } catch { throw .memory(error) }
             offset += n
         }
+    }
+
+    /// A device's write to guest RAM (DMA): all of it in RAM or nothing written; like a
+    /// vCPU's store, it reaches every vCPU that decoded code in the frames it wrote.
+    public func dmaWrite(_ gpa: UInt64, _ bytes: [UInt8]) -> Bool {
+        guard !bytes.isEmpty else { return true }
+        let last = gpa &+ UInt64(bytes.count - 1)
+        guard last >= gpa else { return false }
+        var page = gpa & ~0xFFF
+        while true {
+            guard case .ram = memory.memory.backing(GuestPhysicalAddress(page)) else { return false }
+            if page >= last & ~0xFFF { break }
+            page += 0x1000
+        }
+        guard (try? writePhysical(gpa, bytes)) != nil else { return false }
+        page = gpa & ~0xFFF
+        while true {
+            if case .ram(let object, let offset) = memory.memory.backing(GuestPhysicalAddress(page)),
+               let hpa = try? object.frame(at: offset & ~0xFFF, create: false) {
+                codeFrames.written(frame: hpa.rawValue >> 12)
+            }
+            if page >= last & ~0xFFF { break }
+            page += 0x1000
+        }
+        return true
     }
 
     /// Reads guest-physical RAM (device models and tests).

@@ -86,4 +86,18 @@ import X86CPU
         #expect(v.retired - before < 25)
         vm.teardown()
     }
+
+    /// A device's write to guest RAM (DMA) over code a vCPU decoded reaches that vCPU as its
+    /// own store would; a write that leaves RAM writes nothing.
+    @Test func aDMAWriteDropsDecodedCode() throws {
+        let (vm, _) = try Self.makeVM([0xB0, 0x01, 0xF3, 0x90, 0xEB, 0xFA])   // mov al, 1; pause; jmp back
+        let v = vm.vcpus[0]
+        v.pauseExiting = true
+        #expect(v.run(limit: 10) == .interruptWindow && v.register(0) & 0xFF == 1)
+        #expect(vm.dmaWrite(0x1001, [2]))
+        #expect(v.run(limit: 10) == .interruptWindow && v.register(0) & 0xFF == 2)
+        #expect(!vm.dmaWrite(0xFFFF, [7, 7]))                       // the second byte is past RAM
+        #expect(vm.readPhysical(0xFFFF, count: 1) == [0])
+        vm.teardown()
+    }
 }

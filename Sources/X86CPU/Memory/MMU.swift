@@ -469,6 +469,15 @@ public final class CodeFrames {
     }
 
     deinit { bits.deallocate() }
+
+    /// Something other than a vCPU wrote host frame `frame` (a device's DMA): every vCPU that
+    /// decoded code there drops it, as for a vCPU's store.
+    public func written(frame: UInt64) {
+        let word = Int(frame >> 6), bit: UInt64 = 1 << (frame & 63)
+        guard word < words, bits[word] & bit != 0 else { return }
+        bits[word] &= ~bit
+        for m in members { m.takeUnretainedValue().state?.codeWritten(frame: frame) }
+    }
 }
 
 extension CPUState {
