@@ -199,6 +199,11 @@ public final class PICPair {
     public func chip(slave isSlave: Bool) -> PortDevice { Chip(pair: self, slave: isSlave) }
     /// The ELCR pair (0x4D0, two ports).
     public var edgeLevelControl: PortDevice { ELCR(pair: self) }
+    /// Sets IRQ `irq` level-triggered in the ELCR, as firmware does for the PCI interrupts.
+    public func setLevelTriggered(irq: Int) {
+        let bit = UInt8(1 << (irq & 7))
+        if irq < 8 { master.elcr |= bit & master.elcrMask } else { slave.elcr |= bit & slave.elcrMask }
+    }
 
     final class Chip: PortDevice {
         unowned let pair: PICPair

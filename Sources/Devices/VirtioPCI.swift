@@ -271,3 +271,33 @@ public final class VirtioPCI: MMIODevice {
         device.reset()
     }
 }
+
+/// A virtio device whose own state a snapshot holds.
+public protocol VirtioDeviceState: VirtioDevice {
+    func state(_ s: inout StateCoder)
+}
+
+extension VirtioPCI: StateCoding {
+    /// The transport's registers, each queue's setup and where the device stands in it, then
+    /// the device's own state. A restored enabled queue is made again over the same rings.
+    public func state(_ s: inout StateCoder) {
+        s.field(&deviceFeatureSelect); s.field(&driverFeatureSelect); s.field(&driverFeatures); s.field(&status)
+        s.field(&configGeneration); s.field(&queueSelect); s.field(&configVector); s.field(&isr)
+        for q in setups.indices {
+            s.field(&setups[q].size); s.field(&setups[q].enabled); s.field(&setups[q].descriptors)
+            s.field(&setups[q].driver); s.field(&setups[q].device); s.field(&setups[q].vector)
+            var last = queues[q]?.lastAvailable ?? 0, used = queues[q]?.usedIndex ?? 0
+            s.field(&last); s.field(&used)
+            if !s.isSaving {
+                queues[q] = nil
+                let u = setups[q]
+                if u.enabled {
+                    queues[q] = try? Virtqueue(size: Int(u.size), descriptors: u.descriptors, available: u.driver, used: u.device,
+                                               eventIndex: driverFeatures & VirtioFeature.eventIndex != 0, memory: memory)
+                    queues[q]?.restore(lastAvailable: last, usedIndex: used)
+                }
+            }
+        }
+        (device as? VirtioDeviceState)?.state(&s)
+    }
+}

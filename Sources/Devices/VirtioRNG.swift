@@ -3,7 +3,7 @@ import X86
 /// The virtio entropy device (Virtual I/O Device (VIRTIO) Version 1.2, 5.4): one queue whose
 /// device-writable buffers it fills with random bytes. The bytes come from a seeded
 /// generator, so a run is the same run every time (and a replay needs nothing recorded).
-public final class VirtioRNG: VirtioDevice {
+public final class VirtioRNG: VirtioDeviceState {
     public var deviceType: UInt16 { 4 }
     public var classCode: UInt32 { 0xFF_0000 }     // unclassified, as QEMU's virtio-rng-pci
     public var deviceFeatures: UInt64 { 0 }
@@ -40,9 +40,7 @@ public final class VirtioRNG: VirtioDevice {
         return interrupt
     }
 
-    /// The generator's state (a snapshot's).
-    public var randomState: UInt64 {
-        get { random.state }
-        set { random.state = newValue }
+    public func state(_ s: inout StateCoder) {
+        s.field(&random.state); s.field(&bytesServed)
     }
 }

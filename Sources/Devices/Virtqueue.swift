@@ -114,6 +114,11 @@ public final class Virtqueue {
         return UInt16(v)
     }
 
+    /// Where the device stood (a snapshot's restore).
+    func restore(lastAvailable: UInt16, usedIndex: UInt16) {
+        (self.lastAvailable, self.usedIndex) = (lastAvailable, usedIndex)
+    }
+
     /// The driver's available index.
     func availableIndex() throws(VirtqueueError) -> UInt16 { try load16(available + 2, "available index") }
 

@@ -194,3 +194,12 @@ final class InstructionAssist {
         return emulator.emulate(decoded, exitAccess: at)
     }
 }
+
+/// Guest RAM as a device's DMA sees it: RAM only, a write reaching every vCPU that decoded
+/// code in what it wrote (`VirtualMachine.dmaWrite`).
+final class GuestRAM: GuestPhysicalAccess {
+    unowned let vm: VirtualMachine
+    init(vm: VirtualMachine) { self.vm = vm }
+    func read(_ gpa: UInt64, count: Int) -> [UInt8]? { vm.readPhysical(gpa, count: count) }
+    func write(_ gpa: UInt64, _ bytes: [UInt8]) -> Bool { vm.dmaWrite(gpa, bytes) }
+}

@@ -53,6 +53,8 @@ public final class Machine {
     /// External interrupts delivered (for `--stats`).
     public internal(set) var interruptsDelivered = 0
     public let testDevice = TestDevice()
+    /// The virtio functions on PCI, in slot order.
+    public private(set) var virtio: [VirtioPCI] = []
     /// The device of each of the memory map's MMIO ranges, by range index (nil for other
     /// ranges): an MMIO exit names its range, so its device is found without a lookup.
     var mmioDevices: [MMIODevice?] = []
@@ -144,6 +146,24 @@ public final class Machine {
                             size: PCTestDevice.Layout.ioMemorySize)
             pcTestDevice = testdev
         }
+        if configuration.virtioRNG {
+            // Its own stream, from the machine's entropy seed.
+            try attachVirtio(VirtioRNG(seed: configuration.cpu.entropySeed ^ 0x7669_7274_696F_726E), name: "virtio-rng")
+        }
+    }
+
+    /// A virtio device on PCI: the next slot from 3 and the next BAR from `virtioBase`, its
+    /// INTx on ISA IRQ 10 or 11 (the interrupt line register says which), its DMA to guest RAM.
+    func attachVirtio(_ device: VirtioDevice, name: String) throws {
+        let index = virtio.count
+        let base = MachineConfiguration.virtioBase + UInt64(index) * VirtioPCI.Layout.barSize
+        let irq = index % 2 == 0 ? 11 : 10
+        let transport = VirtioPCI(device: device, memory: GuestRAM(vm: vm))
+        transport.setInterruptLine = { [unowned self] level in isaIRQ(irq)(level) }
+        try mmio.insert(transport, name: name, base: base, size: VirtioPCI.Layout.barSize)
+        try pci.add(device: UInt32(3 + index), transport.pciFunction(barBase: base, irq: UInt8(irq)))
+        pic.setLevelTriggered(irq: irq)
+        virtio.append(transport)
     }
 
     /// CR8 as the machine last set it from the running vCPU's TPR.

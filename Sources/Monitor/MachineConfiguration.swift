@@ -80,6 +80,13 @@ public struct MachineConfiguration: Sendable {
     /// without APIC virtualization (KVM without APICv), so that a guest polling the timer's
     /// current count sees time pass as it would there.
     public var apicAccessTime: UInt64 = 1000
+    /// A virtio entropy device on PCI (`--device virtio-rng`, QEMU's `-device virtio-rng-pci`).
+    public var virtioRNG = false
+    /// Where the virtio functions' BARs lie (one `VirtioPCI.Layout.barSize` each, in PCI
+    /// slot order from 3): below the test device, above any RAM softvmm gives a guest.
+    public static let virtioBase: UInt64 = 0xFE00_0000
+    /// The virtio functions, in slot order.
+    var virtioFunctions: Int { virtioRNG ? 1 : 0 }
     /// QEMU's pc-testdev (`--device pc-testdev`): its ports and the IORAM window at 0xFF000000.
     public var pcTestDevice = false
     /// The vCPUs (`--smp N`, 1 to `maxProcessors`), and the instructions each runs before the
@@ -99,6 +106,9 @@ public struct MachineConfiguration: Sendable {
                                      MemoryRange(.mmio, base: LocalAPIC.defaultBase, size: 0x1000)]
         if pcTestDevice {
             ranges.append(MemoryRange(.mmio, base: PCTestDevice.Layout.ioMemoryBase, size: PCTestDevice.Layout.ioMemorySize))
+        }
+        for i in 0..<virtioFunctions {
+            ranges.append(MemoryRange(.mmio, base: Self.virtioBase + UInt64(i) * VirtioPCI.Layout.barSize, size: VirtioPCI.Layout.barSize))
         }
         if test >= top {
             ranges += [MemoryRange(.ram, base: 0, size: top), MemoryRange(.mmio, base: test, size: MachineConfiguration.testDeviceSize)]
@@ -131,7 +141,8 @@ public struct MachineConfiguration: Sendable {
                 "test-device=\(testDeviceBase)", "cpu=\(escape(cpuSpec))", "realtime=\(realtime ? 1 : 0)",
                 "port-access-ns=\(portAccessTime)", "apic-access-ns=\(apicAccessTime)", "pc-testdev=\(pcTestDevice ? 1 : 0)"]
             // Several vCPUs only: a one-vCPU configuration reads as it did before SMP.
-            + (processors > 1 ? ["smp=\(processors)", "quantum=\(quantum)"] : []))
+            + (processors > 1 ? ["smp=\(processors)", "quantum=\(quantum)"] : [])
+            + (virtioRNG ? ["virtio-rng=1"] : []))
             .joined(separator: "\n")
     }
 
@@ -156,6 +167,7 @@ public struct MachineConfiguration: Sendable {
             case "port-access-ns": portAccessTime = try number()
             case "apic-access-ns": apicAccessTime = try number()
             case "pc-testdev": pcTestDevice = try number() != 0
+            case "virtio-rng": virtioRNG = try number() != 0
             case "smp":
                 let count = try number()
                 guard (1...UInt64(Self.maxProcessors)).contains(count) else {

@@ -46,6 +46,8 @@ extension Machine {
                                                 ("pit", pit), ("rtc", rtc), ("local-apic", processors[0].lapic), ("ioapic", ioapic),
                                                 ("pci", pci), ("i8042", keyboardController), ("acpi-pm1", acpiPower), ("test-device", testDevice)]
         for (name, device) in devices { s.section(name) { s in device.state(&s) } }
+        // The virtio functions, when the configuration has any.
+        for (i, t) in virtio.enumerated() { s.section("virtio \(i)") { s in t.state(&s) } }
         // The other vCPUs (a one-vCPU machine's layout is as before SMP): each with its local
         // APIC and the monitor's state for it, then which vCPU runs.
         guard processors.count > 1 else { return }

@@ -20,6 +20,7 @@ enum QEMUFrontEnd {
     static let devices: [(name: String, bus: String, description: String)] = [
         ("isa-debug-exit", "ISA", "a write of v to its port ends the run with status (v << 1) | 1"),
         ("pc-testdev", "ISA", "kvm-unit-tests' test device: ports 0xe0-0xeb, IRQ lines at 0x2000, IORAM at 0xff000000"),
+        ("virtio-rng-pci", "PCI", "virtio entropy device (virtio 1.x, from the seeded generator)"),
     ]
 
     /// Options that take no argument (QEMU accepts each with one dash or two).
@@ -70,6 +71,7 @@ enum QEMUFrontEnd {
         -serial stdio|none|file:PATH   where COM1 goes
         -device isa-debug-exit,iobase=0xf4,iosize=0x4   the debug exit (always present at 0xf4)
         -device pc-testdev  kvm-unit-tests' test device
+        -device virtio-rng-pci  a virtio entropy device
         -display none, -nographic, -nodefaults, -no-reboot, -monitor none, -global ...   accepted
         """
     }
@@ -140,6 +142,7 @@ enum QEMUFrontEnd {
                         }
                     }
                 case "pc-testdev": run += ["--device", "pc-testdev"]
+                case "virtio-rng-pci": run += ["--device", "virtio-rng"]
                 default: throw Failure("-device \(v): '\(driver)' is not a valid device model name")
                 }
             case "display":

@@ -35,7 +35,7 @@ struct Run: ParsableCommand {
     @Option(help: "At the end, write the vCPU's state and a hash of guest memory to this file.") var dumpState: String?
     @Option(help: "Sample RIP every 9,973 instructions and write the guest's hottest places to this file.") var profile: String?
     @Option(help: "Name the profile's places by this symbol table (a System.map: address, type, name).") var symbols: String?
-    @Option(help: "Add a device: pc-testdev (QEMU's test device, which kvm-unit-tests drives). Repeatable.") var device: [String] = []
+    @Option(help: "Add a device: pc-testdev (QEMU's test device, which kvm-unit-tests drives) or virtio-rng (a virtio entropy device on PCI). Repeatable.") var device: [String] = []
     @Option(help: "The vCPUs (1 to 64): run in turn on one thread, deterministically.") var smp = 1
     @Option(help: "Instructions each vCPU runs before the next takes its turn (with --smp).") var quantum = MachineConfiguration.defaultQuantum
 
@@ -78,7 +78,8 @@ struct Run: ParsableCommand {
         for d in device {
             switch d {
             case "pc-testdev": config.pcTestDevice = true
-            default: throw ValidationError("--device \(d): unknown device (softvmm has pc-testdev)")
+            case "virtio-rng": config.virtioRNG = true
+            default: throw ValidationError("--device \(d): unknown device (softvmm has pc-testdev and virtio-rng)")
             }
         }
         let sink = try SerialSink(serial)

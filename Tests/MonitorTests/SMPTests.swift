@@ -69,6 +69,10 @@ import X86
         #expect(back.processors == 8 && back.quantum == 1234)
         c.apicAccessTime = 250
         #expect(try MachineConfiguration(encoded: c.encoded).apicAccessTime == 250)
+        #expect(!c.encoded.contains("virtio"))
+        c.virtioRNG = true
+        #expect(try MachineConfiguration(encoded: c.encoded).virtioRNG)
+        #expect(try c.memoryMap().ranges.contains { $0.kind == .mmio && $0.base.rawValue == MachineConfiguration.virtioBase })
         #expect(throws: ConfigurationError.self) { try MachineConfiguration(encoded: "smp=65") }
         #expect(throws: ConfigurationError.self) { try MachineConfiguration(encoded: "quantum=0") }
     }
