@@ -137,16 +137,26 @@ echo "linux-check: smp4 replay: $(cat "$out/smp-replay.log")"
 # virtio (issue 23): the stock kernel's virtio modules load, the PCI bus shows the virtio
 # entropy device (pci=noacpi: the ACPI tables have no PCI root bridge yet, so the kernel
 # probes the bus itself), virtio_rng binds to it and /dev/hwrng reads from it; the bytes
-# come from the seeded generator, so a second boot reads the same ones.
+# come from the seeded generator, so a second boot reads the same ones. A raw ext4 image made
+# here (mkfs.ext4 -d) is the virtio disk: the guest mounts it, its files' sums are the
+# host's, and its write leaves the image unchanged (snapshot=on) or reaches it (snapshot=off,
+# read back with debugfs).
 set -- $(cat "$guest/modules/load-order")
 modules=""
 for m in "$@"; do modules="$modules lib/modules/$m.ko=$guest/modules/$m.ko"; done
 # shellcheck disable=SC2086
 python3 scripts/make-initramfs.py "$guest/busybox" Fixtures/linux/virtio-init "$out/virtio.gz" $modules \
     lib/modules/load-order="$guest/modules/load-order"
-for run in 1 2; do
+mkdir -p "$out/diskdir"
+echo "hello from the host" > "$out/diskdir/hello.txt"
+cp "$guest/busybox" "$out/diskdir/busybox"
+mkfs.ext4 -q -d "$out/diskdir" "$out/disk.img" 8M >/dev/null
+disk_sum=$(sha256sum < "$out/disk.img")
+for run in 1 2 3; do
     status=0
+    mode=on; [ "$run" = 3 ] && mode=off
     "$bin" run "$guest/vmlinux" --initrd "$out/virtio.gz" --append "$append pci=noacpi" -m 256M --device virtio-rng \
+        --drive "file=$out/disk.img,format=raw,snapshot=$mode" \
         --serial "$out/virtio$run.serial" --max-instructions 6000000000 --stats 2>"$out/virtio$run.stats" </dev/null || status=$?
     s=$out/virtio$run.serial
     [ "$status" = 1 ] && grep -q '^SOFTVMM-DONE' "$s" || { cat "$out/virtio$run.stats" >&2; tail -20 "$s" >&2; fail "virtio: exit status $status, no done marker"; }
@@ -155,6 +165,16 @@ for run in 1 2; do
     grep -q '^virtio: virtio0 device 0x0004 driver virtio_rng' "$s" || fail "virtio: virtio_rng did not bind to the device"
     grep -q '^rng: virtio_rng.0' "$s" || fail "virtio: the hw_random core does not use virtio_rng"
     grep -Eq '^rng bytes: [0-9a-f]{32}' "$s" || fail "virtio: /dev/hwrng gave no 16 bytes"
+    grep -q '^virtio: virtio1 device 0x0002 driver virtio_blk' "$s" || fail "virtio: virtio_blk did not bind to the disk"
+    for f in hello.txt busybox; do
+        grep -q "^disk file: $f $(sha256sum < "$out/diskdir/$f" | cut -d' ' -f1)" "$s" || fail "virtio: the guest read $f from the disk wrong"
+    done
+    grep -q '^disk write: written by the guest' "$s" && grep -q '^disk: unmounted' "$s" || fail "virtio: the guest's write to the disk failed"
+    if [ "$run" != 3 ]; then
+        [ "$(sha256sum < "$out/disk.img")" = "$disk_sum" ] || fail "virtio: snapshot=on changed the image file"
+    fi
 done
+debugfs -R "cat /guest.txt" "$out/disk.img" 2>/dev/null | grep -q '^written by the guest' ||
+    fail "virtio: with snapshot=off the guest's file did not reach the image"
 cmp -s "$out/virtio1.serial" "$out/virtio2.serial" || fail "virtio: two boots printed different output (the entropy is seeded)"
-echo "linux-check: virtio: virtio_rng on PCI 00:03.0 IRQ 11, $(sed -n 's/^rng bytes: //p' "$out/virtio1.serial" | tr -d "\r" | cut -c1-16)... read twice alike; $(sed -n 's/^instructions: //p' "$out/virtio1.stats") instructions"
+echo "linux-check: virtio: ext4 on virtio-blk read right, written to the overlay (image unchanged) and with snapshot=off to the file; virtio_rng on PCI 00:03.0 IRQ 11, $(sed -n 's/^rng bytes: //p' "$out/virtio1.serial" | tr -d "\r" | cut -c1-16)... read twice alike; $(sed -n 's/^instructions: //p' "$out/virtio1.stats") instructions"

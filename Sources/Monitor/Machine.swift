@@ -55,6 +55,8 @@ public final class Machine {
     public let testDevice = TestDevice()
     /// The virtio functions on PCI, in slot order.
     public private(set) var virtio: [VirtioPCI] = []
+    /// The drives' images (the block devices' backends).
+    let disks: [BlockBackend]
     /// The device of each of the memory map's MMIO ranges, by range index (nil for other
     /// ranges): an MMIO exit names its range, so its device is found without a lookup.
     var mmioDevices: [MMIODevice?] = []
@@ -80,7 +82,13 @@ public final class Machine {
     public var onProgress: ((VirtualCPU) -> Void)?
     public var progressInterval: UInt64 = 1 << 24
 
-    public init(configuration: MachineConfiguration, host: HostPhysicalMemory, serialOutput: @escaping (UInt8) -> Void) throws {
+    /// `disks`: a backend for each of the configuration's drives, in order.
+    public init(configuration: MachineConfiguration, host: HostPhysicalMemory, disks: [BlockBackend] = [],
+                serialOutput: @escaping (UInt8) -> Void) throws {
+        guard disks.count == configuration.drives.count else {
+            throw MachineError.disks(given: disks.count, configured: configuration.drives.count)
+        }
+        self.disks = disks
         self.configuration = configuration
         vm = try VirtualMachine(name: "softvmm", map: try configuration.memoryMap(), vcpuCount: configuration.processors, host: host,
                                 model: configuration.cpu)
@@ -150,6 +158,7 @@ public final class Machine {
             // Its own stream, from the machine's entropy seed.
             try attachVirtio(VirtioRNG(seed: configuration.cpu.entropySeed ^ 0x7669_7274_696F_726E), name: "virtio-rng")
         }
+        for (i, disk) in disks.enumerated() { try attachVirtio(VirtioBlock(backend: disk), name: "virtio-blk \(i)") }
     }
 
     /// A virtio device on PCI: the next slot from 3 and the next BAR from `virtioBase`, its
@@ -426,4 +435,14 @@ public final class Machine {
 
     /// Tears the VM down; the host frame count for it drops to zero.
     public func teardown() { vm.teardown() }
+}
+
+/// A machine that cannot be made as configured.
+public enum MachineError: Error, CustomStringConvertible {
+    case disks(given: Int, configured: Int)
+    public var description: String {
+        switch self {
+        case .disks(let g, let c): "the configuration has \(c) drives but \(g) disk images were given"
+        }
+    }
 }

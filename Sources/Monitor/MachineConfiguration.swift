@@ -85,8 +85,11 @@ public struct MachineConfiguration: Sendable {
     /// Where the virtio functions' BARs lie (one `VirtioPCI.Layout.barSize` each, in PCI
     /// slot order from 3): below the test device, above any RAM softvmm gives a guest.
     public static let virtioBase: UInt64 = 0xFE00_0000
-    /// The virtio functions, in slot order.
-    var virtioFunctions: Int { virtioRNG ? 1 : 0 }
+    /// Virtio block devices, in order (`--drive`): whether each is read-only. Their images
+    /// are not settings: the machine is given a backend for each.
+    public var drives: [Bool] = []
+    /// The virtio functions, in slot order: the entropy device, then the drives.
+    var virtioFunctions: Int { (virtioRNG ? 1 : 0) + drives.count }
     /// QEMU's pc-testdev (`--device pc-testdev`): its ports and the IORAM window at 0xFF000000.
     public var pcTestDevice = false
     /// The vCPUs (`--smp N`, 1 to `maxProcessors`), and the instructions each runs before the
@@ -142,7 +145,8 @@ public struct MachineConfiguration: Sendable {
                 "port-access-ns=\(portAccessTime)", "apic-access-ns=\(apicAccessTime)", "pc-testdev=\(pcTestDevice ? 1 : 0)"]
             // Several vCPUs only: a one-vCPU configuration reads as it did before SMP.
             + (processors > 1 ? ["smp=\(processors)", "quantum=\(quantum)"] : [])
-            + (virtioRNG ? ["virtio-rng=1"] : []))
+            + (virtioRNG ? ["virtio-rng=1"] : [])
+            + drives.map { "drive=\($0 ? "ro" : "rw")" })
             .joined(separator: "\n")
     }
 
@@ -168,6 +172,9 @@ public struct MachineConfiguration: Sendable {
             case "apic-access-ns": apicAccessTime = try number()
             case "pc-testdev": pcTestDevice = try number() != 0
             case "virtio-rng": virtioRNG = try number() != 0
+            case "drive":
+                guard value == "ro" || value == "rw" else { throw ConfigurationError(line: n + 1, problem: "drive: \"\(value)\" (ro or rw)") }
+                drives.append(value == "ro")
             case "smp":
                 let count = try number()
                 guard (1...UInt64(Self.maxProcessors)).contains(count) else {

@@ -29,7 +29,7 @@ enum QEMUFrontEnd {
     /// Options that take an argument.
     static let valued: Set<String> = ["kernel", "initrd", "append", "m", "smp", "cpu", "machine", "M", "accel", "display",
                                       "serial", "device", "global", "chardev", "monitor", "vga", "name", "rtc", "d", "D",
-                                      "gdb", "icount", "boot", "net", "parallel", "L", "bios", "overcommit", "object", "k"]
+                                      "gdb", "icount", "boot", "net", "parallel", "L", "bios", "overcommit", "object", "k", "drive"]
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -126,6 +126,8 @@ enum QEMUFrontEnd {
                 }
             case "nographic":
                 if !serialSet { run += ["--serial", "stdio"] }
+            case "drive":
+                run += ["--drive", try value(name)]
             case "device":
                 let v = try value(name)
                 let driver = v.split(separator: ",").first.map(String.init) ?? ""

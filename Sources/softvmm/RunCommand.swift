@@ -35,6 +35,7 @@ struct Run: ParsableCommand {
     @Option(help: "At the end, write the vCPU's state and a hash of guest memory to this file.") var dumpState: String?
     @Option(help: "Sample RIP every 9,973 instructions and write the guest's hottest places to this file.") var profile: String?
     @Option(help: "Name the profile's places by this symbol table (a System.map: address, type, name).") var symbols: String?
+    @Option(help: ArgumentHelp("A virtio block device on a raw image: file=IMG[,format=raw][,readonly=on][,snapshot=on|off]. The guest's writes go to an overlay in memory unless snapshot=off asks for the file. Repeatable.", valueName: "drive")) var drive: [String] = []
     @Option(help: "Add a device: pc-testdev (QEMU's test device, which kvm-unit-tests drives) or virtio-rng (a virtio entropy device on PCI). Repeatable.") var device: [String] = []
     @Option(help: "The vCPUs (1 to 64): run in turn on one thread, deterministically.") var smp = 1
     @Option(help: "Instructions each vCPU runs before the next takes its turn (with --smp).") var quantum = MachineConfiguration.defaultQuantum
@@ -87,7 +88,17 @@ struct Run: ParsableCommand {
         // interactive console.
         let interactive = isatty(0) != 0 && serial == "stdio" && serialInput == nil
         let host = try HostPhysicalMemory(frames: Int(ram >> 12) + 4096)
-        let machine = try Machine(configuration: config, host: host, serialOutput: sink.put)
+        var disks: [DiskImage] = []
+        for d in drive {
+            let (path, readOnly, toFile) = try Run.parseDrive(d)
+            do { disks.append(try DiskImage(path: path, readOnly: readOnly, writesToFile: toFile)) } catch { throw ValidationError("--drive \(d): \(error)") }
+            config.drives.append(readOnly)
+        }
+        // A trace or snapshot does not hold the disks' hashes yet: refuse rather than replay wrong.
+        if !disks.isEmpty && (record != nil || snapshot != nil) {
+            throw ValidationError("--drive cannot be recorded or snapshotted yet (the trace does not hash disk images)")
+        }
+        let machine = try Machine(configuration: config, host: host, disks: disks, serialOutput: sink.put)
         // The images' SHA-256 goes into a trace's or a snapshot's header; hashing a 65 MB vmlinux
         // takes most of a second, so only a run that writes one pays for it.
         var images: [TraceImage] = []
@@ -121,6 +132,27 @@ struct Run: ParsableCommand {
             session.afterRun = { console.restore() }
         }
         try session.run()
+    }
+
+    /// `--drive`'s value: the image, read-only, and whether writes reach the file.
+    static func parseDrive(_ spec: String) throws -> (path: String, readOnly: Bool, writesToFile: Bool) {
+        var path: String?, readOnly = false, toFile = false
+        for part in spec.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw ValidationError("--drive \(spec): \"\(part)\" is not key=value") }
+            switch (kv[0], kv[1]) {
+            case ("file", let f): path = f
+            case ("format", "raw"), ("if", "virtio"), ("media", "disk"): break
+            case ("format", let f): throw ValidationError("--drive \(spec): format \(f): softvmm reads raw images only")
+            case ("readonly", "on"): readOnly = true
+            case ("readonly", "off"): readOnly = false
+            case ("snapshot", "on"): toFile = false
+            case ("snapshot", "off"): toFile = true
+            default: throw ValidationError("--drive \(spec): \(part) is not an option softvmm knows")
+            }
+        }
+        guard let path else { throw ValidationError("--drive \(spec): no file=") }
+        return (path, readOnly, toFile)
     }
 
     /// `-cpu host...` names the model of the host's vendor (max or EPYC), resolved here so that a
