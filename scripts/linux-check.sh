@@ -155,7 +155,10 @@ disk_sum=$(sha256sum < "$out/disk.img")
 for run in 1 2 3; do
     status=0
     mode=on; [ "$run" = 3 ] && mode=off
-    "$bin" run "$guest/vmlinux" --initrd "$out/virtio.gz" --append "$append pci=noacpi" -m 256M --device virtio-rng \
+    # The second boot is recorded: its trace holds the image's SHA-256.
+    set -- run
+    [ "$run" = 2 ] && set -- record -o "$out/virtio.trace" --
+    "$bin" "$@" "$guest/vmlinux" --initrd "$out/virtio.gz" --append "$append pci=noacpi" -m 256M --device virtio-rng \
         --drive "file=$out/disk.img,format=raw,snapshot=$mode" \
         --serial "$out/virtio$run.serial" --max-instructions 6000000000 --stats 2>"$out/virtio$run.stats" </dev/null || status=$?
     s=$out/virtio$run.serial
@@ -173,8 +176,16 @@ for run in 1 2 3; do
     if [ "$run" != 3 ]; then
         [ "$(sha256sum < "$out/disk.img")" = "$disk_sum" ] || fail "virtio: snapshot=on changed the image file"
     fi
+    if [ "$run" = 2 ]; then
+        "$bin" replay "$out/virtio.trace" --serial none 2>"$out/virtio-replay.log" ||
+            { cat "$out/virtio-replay.log" >&2; fail "virtio: the recorded boot with a disk diverged on replay"; }
+    fi
 done
+# The third boot wrote the image: the trace's replay now refuses it, naming the image.
+if "$bin" replay "$out/virtio.trace" --serial none 2>"$out/virtio-changed.log"; then fail "virtio: a replay accepted a changed disk image"; fi
+grep -q "disk.img is not the image the trace was recorded with" "$out/virtio-changed.log" ||
+    { cat "$out/virtio-changed.log" >&2; fail "virtio: the replay of a changed image did not say so"; }
 debugfs -R "cat /guest.txt" "$out/disk.img" 2>/dev/null | grep -q '^written by the guest' ||
     fail "virtio: with snapshot=off the guest's file did not reach the image"
 cmp -s "$out/virtio1.serial" "$out/virtio2.serial" || fail "virtio: two boots printed different output (the entropy is seeded)"
-echo "linux-check: virtio: ext4 on virtio-blk read right, written to the overlay (image unchanged) and with snapshot=off to the file; virtio_rng on PCI 00:03.0 IRQ 11, $(sed -n 's/^rng bytes: //p' "$out/virtio1.serial" | tr -d "\r" | cut -c1-16)... read twice alike; $(sed -n 's/^instructions: //p' "$out/virtio1.stats") instructions"
+echo "linux-check: virtio: ext4 on virtio-blk read right, written to the overlay (image unchanged) and with snapshot=off to the file; recorded with the disk, $(cat "$out/virtio-replay.log" | cut -d';' -f1 | sed 's/^softvmm: //'), a changed image refused; virtio_rng on PCI 00:03.0 IRQ 11, $(sed -n 's/^rng bytes: //p' "$out/virtio1.serial" | tr -d "\r" | cut -c1-16)... read twice alike; $(sed -n 's/^instructions: //p' "$out/virtio1.stats") instructions"

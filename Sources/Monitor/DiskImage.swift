@@ -103,3 +103,22 @@ public final class DiskImage: BlockBackend {
 
     public func flush() -> Bool { writesToFile ? fsync(descriptor) == 0 : true }
 }
+
+/// A disk image held in memory (a replay's, checked against the trace's hash): the guest's
+/// writes change only this copy.
+public final class MemoryDisk: BlockBackend {
+    var bytes: [UInt8]
+    public let readOnly: Bool
+    public init(bytes: [UInt8], readOnly: Bool) { (self.bytes, self.readOnly) = (bytes, readOnly) }
+    public var byteCount: UInt64 { UInt64(bytes.count) & ~511 }
+    public func read(at offset: UInt64, count: Int) -> [UInt8]? {
+        guard offset <= byteCount, UInt64(count) <= byteCount - offset else { return nil }
+        return Array(bytes[Int(offset)..<Int(offset) + count])
+    }
+    public func write(at offset: UInt64, _ data: [UInt8]) -> Bool {
+        guard !readOnly, offset <= byteCount, UInt64(data.count) <= byteCount - offset else { return false }
+        bytes.replaceSubrange(Int(offset)..<Int(offset) + data.count, with: data)
+        return true
+    }
+    public func flush() -> Bool { true }
+}

@@ -148,8 +148,11 @@ public struct ReplaySession {
             return (machine, Replayer(trace: trace, machine: machine))
         }
         var config = configuration
-        config.initrd = images.count > 1 ? images[1] : nil
-        machine = try Machine(configuration: config, host: host, serialOutput: serialOutput)
+        // The kernel, the initrd if there was one, then a disk image per drive.
+        let drives = configuration.drives.count
+        config.initrd = images.count - drives > 1 ? images[1] : nil
+        let disks = zip(images.suffix(drives), configuration.drives).map { MemoryDisk(bytes: $0, readOnly: $1) }
+        machine = try Machine(configuration: config, host: host, disks: disks, serialOutput: serialOutput)
         let replayer = Replayer(trace: trace, machine: machine)
         try machine.boot(image: images[0])
         return (machine, replayer)

@@ -91,13 +91,14 @@ struct Run: ParsableCommand {
         var disks: [DiskImage] = []
         for d in drive {
             let (path, readOnly, toFile) = try Run.parseDrive(d)
+            // A trace holds each image's SHA-256 and its replay reads the image again: a run
+            // that writes the file would change what it replays from.
+            if toFile && record != nil { throw ValidationError("--drive \(d): a recorded run cannot write its image (snapshot=off)") }
             do { disks.append(try DiskImage(path: path, readOnly: readOnly, writesToFile: toFile)) } catch { throw ValidationError("--drive \(d): \(error)") }
             config.drives.append(readOnly)
         }
-        // A trace or snapshot does not hold the disks' hashes yet: refuse rather than replay wrong.
-        if !disks.isEmpty && (record != nil || snapshot != nil) {
-            throw ValidationError("--drive cannot be recorded or snapshotted yet (the trace does not hash disk images)")
-        }
+        // A snapshot does not hold the disks' overlays yet.
+        if !disks.isEmpty && snapshot != nil { throw ValidationError("--drive cannot be snapshotted yet (the overlay is not saved)") }
         let machine = try Machine(configuration: config, host: host, disks: disks, serialOutput: sink.put)
         // The images' SHA-256 goes into a trace's or a snapshot's header; hashing a 65 MB vmlinux
         // takes most of a second, so only a run that writes one pays for it.
@@ -105,6 +106,11 @@ struct Run: ParsableCommand {
         if record != nil || snapshot != nil {
             images.append(TraceImage(name: image, contents: [UInt8](bytes)))
             if let i = config.initrd, let initrd { images.append(TraceImage(name: initrd, contents: i)) }
+            // The disks after them, each hashed whole (the replay checks the image is the same).
+            for disk in disks {
+                guard let bytes = FileManager.default.contents(atPath: disk.path) else { throw ValidationError("cannot read \(disk.path)") }
+                images.append(TraceImage(name: disk.path, contents: [UInt8](bytes)))
+            }
         }
         do {
             try machine.boot(image: [UInt8](bytes))
