@@ -36,4 +36,18 @@ status=0
     -kernel Fixtures/guests/smp/smp.bin -smp cpus=4 >"$out/smp" 2>"$out/err" || status=$?
 cmp -s "$out/smp" Fixtures/guests/smp/smp.expected || fail "smp printed $(cat "$out/smp" "$out/err")"
 [ "$status" = "$(cat Fixtures/guests/smp/smp.status)" ] || fail "smp: status $status, QEMU's is $(cat Fixtures/guests/smp/smp.status)"
-echo "front-end-check: probes answered as QEMU's; hello and smp (-smp cpus=4) through $qemu: QEMU's output and status"
+# Virtio devices as QEMU spells them: a guest that does not look for them runs as before; a
+# disk in another format, or one that is not there, is refused with the reason.
+head -c 1048576 /dev/zero > "$out/disk.img"
+status=0
+"$qemu" -nodefaults -device isa-debug-exit,iobase=0xf4,iosize=0x4 -display none -serial stdio -machine accel=tcg \
+    -device virtio-rng-pci -drive "file=$out/disk.img,format=raw,if=virtio" \
+    -kernel Fixtures/guests/hello/hello.bin >"$out/hello2" 2>"$out/err" || status=$?
+cmp -s "$out/hello2" Fixtures/guests/hello/hello.expected && [ "$status" = "$(cat Fixtures/guests/hello/hello.status)" ] ||
+    fail "hello with -device virtio-rng-pci -drive: status $status, $(cat "$out/hello2" "$out/err")"
+"$qemu" -device '?' 2>&1 | grep -qF '"virtio-rng-pci"' || fail "-device ? does not list virtio-rng-pci"
+status=0; "$qemu" -drive "file=$out/disk.img,format=qcow2" -kernel Fixtures/guests/hello/hello.bin >"$out/o" 2>&1 || status=$?
+[ "$status" != 0 ] && grep -q "format qcow2: softvmm reads raw images only" "$out/o" || fail "-drive format=qcow2: status $status, $(cat "$out/o")"
+status=0; "$qemu" -drive "file=$out/missing.img,format=raw" -kernel Fixtures/guests/hello/hello.bin >"$out/o" 2>&1 || status=$?
+[ "$status" != 0 ] && grep -q "missing.img: cannot open the disk image" "$out/o" || fail "-drive of a missing file: status $status, $(cat "$out/o")"
+echo "front-end-check: probes answered as QEMU's; hello and smp (-smp cpus=4) through $qemu: QEMU's output and status; -device virtio-rng-pci and -drive taken, a qcow2 or missing disk refused"
