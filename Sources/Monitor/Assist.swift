@@ -30,7 +30,7 @@ final class AssistMemory: AssistPhysicalMemory {
     /// away from 0xFEE00000 (SDM vol. 3, 11.4.4) to addresses nothing else backs (a page moved
     /// onto RAM stays RAM: accesses there never leave the CPU, as under KVM).
     func movedAPICOffset(_ gpa: UInt64) -> UInt64? {
-        let base = (vcpu.msr(MSRIndex.apicBase) ?? LocalAPIC.defaultBase) & 0x000F_FFFF_FFFF_F000
+        let base = vcpu.localAPICPage
         guard base != LocalAPIC.defaultBase, gpa & ~0xFFF == base else { return nil }
         return gpa & 0xFFF
     }

@@ -271,11 +271,13 @@ public final class Machine {
                 // A vCPU that spins (PAUSE) while another could run gives up its turn.
                 vcpu.pauseExiting = processors.contains { $0 !== ctx && runnable($0) }
             }
-            // The next timer event, for instructions that take extra time (PAUSE, MOV CR0).
+            // The next timer event: the instructions until it (at least one), and its time for
+            // instructions that take extra time (PAUSE, MOV CR0).
             var deadline = UInt64.max
             if let next = nextEvent() {
-                slice = min(slice, instructionsUntil(next))
-                deadline = vcpu.guestTicks &+ (next > clock.now ? vcpu.ticks(nanoseconds: next - clock.now) : 0)
+                let ticks = ticksUntil(next), perInstruction = vcpu.ticksPerInstruction
+                slice = min(slice, max(1, (ticks + perInstruction - 1) / perInstruction))
+                deadline = vcpu.guestTicks &+ ticks
             }
             if let n = instructionsUntilInput() { slice = min(slice, n) }
             vcpu.tickDeadline = deadline

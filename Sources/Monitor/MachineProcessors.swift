@@ -57,7 +57,7 @@ final class ProcessorContext {
 final class RunningLocalAPIC: MMIODevice {
     unowned let machine: Machine
     init(machine: Machine) { self.machine = machine }
-    var here: Bool { (machine.vcpu.msr(MSRIndex.apicBase) ?? LocalAPIC.defaultBase) & 0x000F_FFFF_FFFF_F000 == LocalAPIC.defaultBase }
+    var here: Bool { machine.vcpu.localAPICPage == LocalAPIC.defaultBase }
     func mmioRead(offset: UInt64, size: Int) -> UInt64 {
         guard here else { return ~0 }
         machine.chargeAPICAccess()
@@ -68,6 +68,11 @@ final class RunningLocalAPIC: MMIODevice {
         machine.chargeAPICAccess()
         machine.lapic.mmioWrite(offset: offset, size: size, value: value)
     }
+}
+
+extension VirtualCPU {
+    /// Where IA32_APIC_BASE puts this vCPU's xAPIC page (0xFEE00000 unless the guest moved it).
+    var localAPICPage: UInt64 { (msr(MSRIndex.apicBase) ?? LocalAPIC.defaultBase) & 0x000F_FFFF_FFFF_F000 }
 }
 
 extension Machine {

@@ -157,12 +157,9 @@ extension Machine {
         vcpu.completeInstruction(length: 2)
     }
 
-    /// How many instructions the vCPU may run before the next timer event is due.
-    func instructionsUntil(_ event: UInt64) -> UInt64 {
-        let now = clock.now
-        guard event > now else { return 1 }
-        let ticks = vcpu.ticks(nanoseconds: event - now)
-        return max(1, (ticks + vcpu.ticksPerInstruction - 1) / vcpu.ticksPerInstruction)
+    /// The TSC ticks until the timer event at `event` (guest nanoseconds): 0 once it is due.
+    func ticksUntil(_ event: UInt64) -> UInt64 {
+        event > clock.now ? vcpu.ticks(nanoseconds: event - clock.now) : 0
     }
 
     /// A halted vCPU (every vCPU, with `anyInterruptsEnabled`: the caller has found one that

@@ -285,11 +285,10 @@ public final class CPU<Memory: CPUMemory> {
         let linearRIP = linear ?? state.linearRIP
         // A fetch at a non-canonical address is #GP(0): execution that runs on past the top of
         // the lower half (a branch checks its target itself), or an instruction that crosses it.
-        let width = state.cr4 & CR4Bit.la57 != 0 ? 57 : 48
-        if mode == .bits64 && !X86.isCanonical(linearRIP, bits: width) { throw .generalProtection(0) }
+        if mode == .bits64 && !isCanonical(linearRIP) { throw .generalProtection(0) }
         let n = try memory.fetch(linearRIP, into: fetchBuffer, max: 15)
         let ins = decoders[mode == .bits16 ? 0 : (mode == .bits32 ? 1 : 2)].decode(fetchBuffer, count: n)
-        if mode == .bits64 && ins.status == .valid && !X86.isCanonical(linearRIP &+ UInt64(ins.length) &- 1, bits: width) {
+        if mode == .bits64 && ins.status == .valid && !isCanonical(linearRIP &+ UInt64(ins.length) &- 1) {
             throw .generalProtection(0)
         }
         switch ins.status {

@@ -303,8 +303,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         if kind == 1 {
             let (frame, word, bit) = codeFrameBit(hostPage)
             if codeFrames[word] & bit != 0 {
-                codeFrames[word] &= ~bit
-                for m in shared.members { m.takeUnretainedValue().state?.codeWritten(frame: frame) }
+                shared.written(frame: frame)
                 return hostPage + Int(address & 0xFFF)
             }
             writeEntryFrames[word] |= bit
@@ -470,8 +469,8 @@ public final class CodeFrames {
 
     deinit { bits.deallocate() }
 
-    /// Something other than a vCPU wrote host frame `frame` (a device's DMA): every vCPU that
-    /// decoded code there drops it, as for a vCPU's store.
+    /// Host frame `frame` was written (by a vCPU's store, or a device's DMA): every vCPU that
+    /// decoded code there drops it.
     public func written(frame: UInt64) {
         let word = Int(frame >> 6), bit: UInt64 = 1 << (frame & 63)
         guard word < words, bits[word] & bit != 0 else { return }
