@@ -2,7 +2,7 @@
 # they need (as root, with apt-get) or stop and print the command to run.
 
 SWIFT ?= swift
-DEB_PACKAGES := libcapstone-dev libzydis-dev liblzma-dev pkg-config python3 e2fsprogs
+DEB_PACKAGES := libcapstone-dev libzydis-dev liblzma-dev pkg-config python3 e2fsprogs gcc libc6-dev make
 export SWIFT_BACKTRACE ?= enable=no
 
 .PHONY: deps build release test run demo check fuzz bench bench-guests bench-linux clean isa

@@ -5,8 +5,8 @@
 #   .cache/linux-guest/vmlinuz     the bzImage of Debian's current linux-image-*-amd64
 #   .cache/linux-guest/initrd.gz   cpio newc (gzip): busybox-static and Fixtures/linux/init
 #   .cache/linux-guest/busybox     busybox-static's binary (the initramfs is rebuilt from it)
-#   .cache/linux-guest/modules/    the kernel's virtio, virtio-pci, virtio-rng, virtio-blk, 9p
-#                                  and ext4 modules (the stock kernel has them as modules), and
+#   .cache/linux-guest/modules/    the kernel's virtio, virtio-pci, virtio-rng, virtio-blk, 9p,
+#                                  ext4 and overlay modules (the stock kernel has them as modules), and
 #                                  load-order: their names, each after what it depends on
 #
 # Run again, it does nothing unless a file is missing.
@@ -16,7 +16,7 @@ out=.cache/linux-guest
 mkdir -p "$out"
 # The initramfs is built again whenever its init script or builder changed.
 initramfs() { python3 scripts/make-initramfs.py "$out/busybox" Fixtures/linux/init "$out/initrd.gz"; }
-if [ -s "$out/vmlinuz" ] && [ -s "$out/busybox" ] && [ -s "$out/modules/ext4.ko" ]; then
+if [ -s "$out/vmlinuz" ] && [ -s "$out/busybox" ] && [ -s "$out/modules/overlay.ko" ]; then
     if [ ! -s "$out/initrd.gz" ] || [ Fixtures/linux/init -nt "$out/initrd.gz" ] || [ scripts/make-initramfs.py -nt "$out/initrd.gz" ]; then
         initramfs
         echo "$out: initrd.gz built again"
@@ -45,7 +45,7 @@ mkdir -p "$out/modules"
 for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev \
          drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/char/hw_random/virtio-rng \
          drivers/block/virtio_blk fs/netfs/netfs fs/fscache/fscache net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p \
-         lib/crc16 crypto/crc32c_generic fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4; do
+         lib/crc16 crypto/crc32c_generic fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4 fs/overlayfs/overlay; do
     f=$(ls "$work"/kernel/lib/modules/*/kernel/$m.ko* 2>/dev/null | head -1)
     [ -n "$f" ] || { echo "fetch-linux-guest: no module $m in the kernel package" >&2; exit 1; }
     case "$f" in

@@ -42,12 +42,17 @@ head -c 1048576 /dev/zero > "$out/disk.img"
 status=0
 "$qemu" -nodefaults -device isa-debug-exit,iobase=0xf4,iosize=0x4 -display none -serial stdio -machine accel=tcg \
     -device virtio-rng-pci -drive "file=$out/disk.img,format=raw,if=virtio" \
+    -virtfs "local,path=$out,mount_tag=host,security_model=none,readonly=on" \
     -kernel Fixtures/guests/hello/hello.bin >"$out/hello2" 2>"$out/err" || status=$?
 cmp -s "$out/hello2" Fixtures/guests/hello/hello.expected && [ "$status" = "$(cat Fixtures/guests/hello/hello.status)" ] ||
-    fail "hello with -device virtio-rng-pci -drive: status $status, $(cat "$out/hello2" "$out/err")"
+    fail "hello with -device virtio-rng-pci -drive -virtfs: status $status, $(cat "$out/hello2" "$out/err")"
 "$qemu" -device '?' 2>&1 | grep -qF '"virtio-rng-pci"' || fail "-device ? does not list virtio-rng-pci"
 status=0; "$qemu" -drive "file=$out/disk.img,format=qcow2" -kernel Fixtures/guests/hello/hello.bin >"$out/o" 2>&1 || status=$?
 [ "$status" != 0 ] && grep -q "format qcow2: softvmm reads raw images only" "$out/o" || fail "-drive format=qcow2: status $status, $(cat "$out/o")"
 status=0; "$qemu" -drive "file=$out/missing.img,format=raw" -kernel Fixtures/guests/hello/hello.bin >"$out/o" 2>&1 || status=$?
 [ "$status" != 0 ] && grep -q "missing.img: cannot open the disk image" "$out/o" || fail "-drive of a missing file: status $status, $(cat "$out/o")"
-echo "front-end-check: probes answered as QEMU's; hello and smp (-smp cpus=4) through $qemu: QEMU's output and status; -device virtio-rng-pci and -drive taken, a qcow2 or missing disk refused"
+status=0; "$qemu" -virtfs "local,path=$out,mount_tag=host,security_model=mapped-xattr" -kernel Fixtures/guests/hello/hello.bin >"$out/o" 2>&1 || status=$?
+[ "$status" != 0 ] && grep -q "security_model=mapped-xattr" "$out/o" || fail "-virtfs security_model=mapped-xattr: status $status, $(cat "$out/o")"
+status=0; "$qemu" -virtfs "local,path=$out/missing,mount_tag=host,security_model=none" -kernel Fixtures/guests/hello/hello.bin >"$out/o" 2>&1 || status=$?
+[ "$status" != 0 ] && grep -q "cannot share $out/missing: No such file or directory" "$out/o" || fail "-virtfs of a missing directory: status $status, $(cat "$out/o")"
+echo "front-end-check: probes answered as QEMU's; hello and smp (-smp cpus=4) through $qemu: QEMU's output and status; -device virtio-rng-pci, -drive and -virtfs taken, a qcow2 or missing disk, a mapped security model and a missing directory refused"

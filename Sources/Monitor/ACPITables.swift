@@ -14,6 +14,12 @@ import X86
 /// high) and LINT1 as NMI, so that the kernel finds the APs and routes through the IOAPIC. With
 /// one vCPU there is no MADT (as before SMP: a one-vCPU guest's instruction counts stand), and
 /// the kernel uses the 8259 pair, as without ACPI.
+/// With PCI functions to announce (the virtio devices), the DSDT also describes the PCI host
+/// bridge, \_SB.PCI0 (PNP0A03; 6.1, 6.2, 6.4): bus 0 to 255, configuration mechanism 1's ports,
+/// the I/O and memory windows the devices' BARs lie in, and _PRT (6.2.13), which routes each
+/// slot's INTA# to its global system interrupt. The kernel then finds the bus through ACPI, as
+/// on any PC, and enables each device's interrupt as the specification has PCI interrupts:
+/// level-triggered, active low (through the IOAPIC; through the 8259 pair, level in the ELCR).
 public enum ACPITables {
     /// Where the tables go (the e820 map reserves it) and the PM1a event and control blocks.
     public static let base: UInt64 = 0xE0000
@@ -22,14 +28,18 @@ public enum ACPITables {
     /// The interrupt the FADT gives for SCI (which never fires: no fixed event is offered).
     public static let sciInterrupt: UInt16 = 9
 
-    static let rsdt = 0x40, fadt = 0x80, facs = 0x100, dsdt = 0x140, madt = 0x200
+    static let rsdt = 0x40, fadt = 0x80, facs = 0x100, dsdt = 0x140, madt = 0x200, pciDSDT = 0x600
     /// The FACS's FIRMWARE_WAKING_VECTOR (a 32-bit physical address; real-mode CS:IP is
     /// vector >> 4 : vector & 0xF). X_FIRMWARE_WAKING_VECTOR is not honoured.
     public static let wakingVector = base + UInt64(facs) + 12
 
     /// The tables, to be placed at `base`.
-    public static func build(processors: Int = 1) -> [UInt8] {
-        var b = [UInt8](repeating: 0, count: processors > 1 ? 0x600 : 0x200)
+    /// `pci`: each PCI slot with a function whose INTA# is routed, and its GSI.
+    public static func build(processors: Int = 1, pci: [(slot: Int, gsi: Int)] = []) -> [UInt8] {
+        // The DSDT keeps its place (and a one-vCPU guest without PCI its instruction count)
+        // unless the bridge's description needs more room.
+        let dsdt = pci.isEmpty ? ACPITables.dsdt : ACPITables.pciDSDT
+        var b = [UInt8](repeating: 0, count: pci.isEmpty ? (processors > 1 ? 0x600 : 0x200) : 0x1000)
         func put(_ at: Int, _ v: UInt64, _ n: Int) { for i in 0..<n { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
         func text(_ at: Int, _ s: String) { for (i, c) in s.utf8.enumerated() { b[at + i] = c } }
         func checksum(_ at: Int, _ length: Int, _ field: Int) {
@@ -68,11 +78,54 @@ public enum ACPITables {
         func sleepState(_ digit: UInt8, _ type: UInt16) -> [UInt8] {
             [0x08, 0x5F, 0x53, digit, 0x5F, 0x12, 0x08, 0x04, 0x0A, UInt8(type), 0x0A, UInt8(type), 0x00, 0x00]
         }
-        let aml = sleepState(0x33, ACPIPower.suspendType) + sleepState(0x35, ACPIPower.softOffType)
+        let aml = sleepState(0x33, ACPIPower.suspendType) + sleepState(0x35, ACPIPower.softOffType) + (pci.isEmpty ? [] : hostBridge(pci))
         header(dsdt, "DSDT", 36 + aml.count, 1)
         for (i, v) in aml.enumerated() { b[dsdt + 36 + i] = v }
         checksum(dsdt, 36 + aml.count, dsdt + 9)
         return b
+    }
+
+    /// AML's PkgLength (ACPI 6.5, 20.2.4) for a body of `n` bytes: the length counts itself.
+    public static func packageLength(_ n: Int) -> [UInt8] {
+        if n + 1 < 0x40 { return [UInt8(n + 1)] }
+        for extra in 1...3 {
+            let total = n + 1 + extra
+            if total < 1 << (4 + 8 * extra) {
+                return [UInt8(extra << 6 | total & 0xF)] + (0..<extra).map { UInt8(truncatingIfNeeded: total >> (4 + 8 * $0)) }
+            }
+        }
+        return []
+    }
+
+    /// Scope (\_SB) { Device (PCI0) { _HID, _UID, _CRS, _PRT } }.
+    static func hostBridge(_ pci: [(slot: Int, gsi: Int)]) -> [UInt8] {
+        func dword(_ v: UInt64) -> [UInt8] { [0x0C] + (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+        func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+        func name(_ seg: String, _ value: [UInt8]) -> [UInt8] { [0x08] + Array(seg.utf8) + value }
+        func package(_ elements: [[UInt8]]) -> [UInt8] {
+            let body = [UInt8(elements.count)] + elements.flatMap { $0 }
+            return [0x12] + packageLength(body.count) + body
+        }
+        // Word address space descriptors (6.4.3.5.3): bus numbers and I/O ranges; DWord memory
+        // (6.4.3.5.2); the I/O port descriptor of CONFIG_ADDRESS/CONFIG_DATA (6.4.2.5).
+        func word(_ type: UInt8, _ specific: UInt8, _ min: UInt64, _ max: UInt64) -> [UInt8] {
+            [0x88, 0x0D, 0x00, type, 0x0C, specific] + le(0, 2) + le(min, 2) + le(max, 2) + le(0, 2) + le(max - min + 1, 2)
+        }
+        func memory(_ min: UInt64, _ max: UInt64) -> [UInt8] {
+            [0x87, 0x17, 0x00, 0x00, 0x0C, 0x01] + le(0, 4) + le(min, 4) + le(max, 4) + le(0, 4) + le(max - min + 1, 4)
+        }
+        let resources = word(2, 0, 0, 0xFF) + [0x47, 0x01] + le(0xCF8, 2) + le(0xCF8, 2) + [0x01, 0x08]
+            + word(1, 3, 0, 0xCF7) + word(1, 3, 0xD00, 0xFFFF)
+            + memory(0xA0000, 0xBFFFF) + memory(MachineConfiguration.virtioBase, MachineConfiguration.virtioBase + 0xAF_FFFF)
+            + [0x79, 0x00]
+        let crsBody = [0x0B] + le(UInt64(resources.count), 2) + resources
+        let crs = name("_CRS", [0x11] + packageLength(crsBody.count) + crsBody)
+        // _PRT: { address (slot << 16 | 0xFFFF), pin (0: INTA#), source (0: a GSI), the GSI }.
+        let prt = name("_PRT", package(pci.map { package([dword(UInt64($0.slot) << 16 | 0xFFFF), [0x00], [0x00], dword(UInt64($0.gsi))]) }))
+        let device = Array("PCI0".utf8) + name("_HID", dword(0x030A_D041)) + name("_UID", [0x00]) + crs + prt
+        let deviceOp = [0x5B, 0x82] + packageLength(device.count) + device
+        let scope = [0x5C] + Array("_SB_".utf8) + deviceOp
+        return [0x10] + packageLength(scope.count) + scope
     }
 
     /// The MADT at `madt` (ACPI 6.5, 5.2.12), revision 1: the local APICs' address and

@@ -9,7 +9,18 @@ public final class Machine {
     public let vm: VirtualMachine
     public let ports = PortBus()
     public let mmio = MMIOBus()
+    /// COM1: the console, and the one port input from outside reaches.
     public let serial: UART16550
+    /// COM2 to COM4, as many as the configuration has (`serialPorts`); their output goes
+    /// nowhere until a caller sets it.
+    public private(set) var moreSerialPorts: [UART16550] = []
+    /// Which serial ports drive each ISA line (COM1 and COM3 share IRQ 4, COM2 and COM4 IRQ 3):
+    /// the line is high while any of them drives it.
+    var serialLines = [UInt8](repeating: 0, count: 16)
+    /// Which PCI functions assert each line (by virtio index), and each function's slot and GSI
+    /// for the DSDT's _PRT.
+    var pciLines = [UInt64](repeating: 0, count: 16)
+    var pciInterrupts: [(slot: Int, gsi: Int)] = []
     public let debugExit = DebugExit()
     /// Guest time, as the timer devices read it.
     public let clock = GuestClock()
@@ -57,6 +68,10 @@ public final class Machine {
     public private(set) var virtio: [VirtioPCI] = []
     /// The drives' images (the block devices' backends).
     let disks: [BlockBackend]
+    /// The shared directories' servers (none in a replay: its trace answers).
+    let shareServers: [NinePServer]
+    /// Where a replay's host replies come from (Seam.swift); nil asks the servers.
+    public var hostReplies: HostReplyFeed?
     /// The device of each of the memory map's MMIO ranges, by range index (nil for other
     /// ranges): an MMIO exit names its range, so its device is found without a lookup.
     var mmioDevices: [MMIODevice?] = []
@@ -82,13 +97,18 @@ public final class Machine {
     public var onProgress: ((VirtualCPU) -> Void)?
     public var progressInterval: UInt64 = 1 << 24
 
-    /// `disks`: a backend for each of the configuration's drives, in order.
+    /// `disks`: a backend for each of the configuration's drives, in order; `shares`: a
+    /// server for each of its shares, or none at all (a replay, whose trace answers).
     public init(configuration: MachineConfiguration, host: HostPhysicalMemory, disks: [BlockBackend] = [],
-                serialOutput: @escaping (UInt8) -> Void) throws {
+                shares: [NinePServer] = [], serialOutput: @escaping (UInt8) -> Void) throws {
         guard disks.count == configuration.drives.count else {
             throw MachineError.disks(given: disks.count, configured: configuration.drives.count)
         }
+        guard shares.isEmpty || shares.count == configuration.shares.count else {
+            throw MachineError.shares(given: shares.count, configured: configuration.shares.count)
+        }
         self.disks = disks
+        self.shareServers = shares
         self.configuration = configuration
         vm = try VirtualMachine(name: "softvmm", map: try configuration.memoryMap(), vcpuCount: configuration.processors, host: host,
                                 model: configuration.cpu)
@@ -110,9 +130,16 @@ public final class Machine {
     /// The PC's interrupt controllers and timers on the port bus, with their IRQ lines.
     func attachPlatform() throws {
         pit = PIT8254(clock: clock, irq0: isaIRQ(0))
-        serial.irq = isaIRQ(4)
+        serial.irq = serialIRQ(4, port: 0)
         serial.clock = clock
-        rtc = RTC(clock: clock, irq: isaIRQ(8))
+        for i in 1..<max(1, min(configuration.serialPorts, 4)) {
+            let uart = UART16550(output: { _ in })
+            uart.irq = serialIRQ(i % 2 == 1 ? 3 : 4, port: i)
+            uart.clock = clock
+            try ports.insert(uart, name: "com\(i + 1)", base: [0x3F8, 0x2F8, 0x3E8, 0x2E8][i], count: 8)
+            moreSerialPorts.append(uart)
+        }
+        rtc = RTC(clock: clock, irq: isaIRQ(8), epoch: configuration.rtcEpoch)
         try ports.insert(rtc, name: "rtc", base: 0x70, count: 2)
         try ports.insert(pci, name: "pci-config", base: 0xCF8, count: 8)
         try ports.insert(keyboardController.dataPort, name: "i8042-data", base: 0x60, count: 1)
@@ -159,19 +186,63 @@ public final class Machine {
             try attachVirtio(VirtioRNG(seed: configuration.cpu.entropySeed ^ 0x7669_7274_696F_726E), name: "virtio-rng")
         }
         for (i, disk) in disks.enumerated() { try attachVirtio(VirtioBlock(backend: disk), name: "virtio-blk \(i)") }
+        for (i, share) in configuration.shares.enumerated() {
+            try attachVirtio(Virtio9P(tag: share.tag) { [unowned self] request, room in serveShare(i, request, room: room) },
+                             name: "virtio-9p \(i)")
+        }
+    }
+
+    /// A serial port's interrupt on ISA line `line`, which other ports may drive too.
+    func serialIRQ(_ line: Int, port: Int) -> IRQLine {
+        let wire = isaIRQ(line)
+        return IRQLine { [unowned self] level in
+            let before = serialLines[line]
+            let after = level ? before | 1 << port : before & ~(1 << port)
+            serialLines[line] = after
+            if (before != 0) != (after != 0) { wire(after != 0) }
+        }
+    }
+
+    /// A request to share `index`'s 9P server, through the seam: a replay's trace answers it,
+    /// otherwise the host's server; the observer sees the reply (a recorder keeps it).
+    func serveShare(_ index: Int, _ request: [UInt8], room: Int) -> [UInt8] {
+        let reply: [UInt8]
+        if let feed = hostReplies {
+            reply = feed.reply(share: index, request: request) ?? HostShare.errorReply(to: request, EIO)
+        } else if index < shareServers.count {
+            reply = shareServers[index].handle(request, room: room)
+        } else {
+            reply = HostShare.errorReply(to: request, EIO)
+        }
+        observer?.hostReply(share: index, request: request, reply: reply, icount: icount)
+        return reply
     }
 
     /// A virtio device on PCI: the next slot from 3 and the next BAR from `virtioBase`, its
-    /// INTx on ISA IRQ 10 or 11 (the interrupt line register says which), its DMA to guest RAM.
+    /// INTA# on GSI 11 or 10 (the interrupt line register and the DSDT's _PRT say which), its
+    /// DMA to guest RAM.
     func attachVirtio(_ device: VirtioDevice, name: String) throws {
         let index = virtio.count
         let base = MachineConfiguration.virtioBase + UInt64(index) * VirtioPCI.Layout.barSize
         let irq = index % 2 == 0 ? 11 : 10
         let transport = VirtioPCI(device: device, memory: GuestRAM(vm: vm))
-        transport.setInterruptLine = { [unowned self] level in isaIRQ(irq)(level) }
+        // A PCI interrupt is active low on its wire (the IOAPIC pin the kernel programs so, from
+        // _PRT) and reaches the 8259 pair as an active-high level (the ELCR's level mode), as
+        // through a PC's interrupt router. Functions that share a line drive it together.
+        let line = irq
+        transport.setInterruptLine = { [unowned self] asserted in
+            let before = pciLines[line]
+            let after = asserted ? before | 1 << index : before & ~(1 << index)
+            pciLines[line] = after
+            guard (before != 0) != (after != 0) else { return }
+            pic.setIRQ(line, after != 0)
+            ioapic.setPin(line, after == 0)
+        }
+        if pciLines[line] == 0 { ioapic.setPin(line, true) }     // the wire's idle level
         try mmio.insert(transport, name: name, base: base, size: VirtioPCI.Layout.barSize)
         try pci.add(device: UInt32(3 + index), transport.pciFunction(barBase: base, irq: UInt8(irq)))
         pic.setLevelTriggered(irq: irq)
+        pciInterrupts.append((slot: 3 + index, gsi: irq))
         virtio.append(transport)
     }
 
@@ -201,6 +272,11 @@ public final class Machine {
     /// The run stops (as at its limit) once the vCPUs have retired this many instructions
     /// (`icount`), exactly; `run` again continues from there.
     public var stopAt: UInt64?
+    /// The run stops (`.stopped(timeLimitReason)`) once guest time reaches this many
+    /// nanoseconds (`softvmm exec --timeout`): a timer event like any other, so a halted
+    /// guest's time jumps to it and the stop is at the same point every run.
+    public var stopAtTime: UInt64?
+    public static let timeLimitReason = "the guest-time limit"
     var stopRequest: String?
     /// Ends the run before the next instruction (an observer's request).
     public func requestStop(_ reason: String) {
@@ -259,6 +335,7 @@ public final class Machine {
             let used = count &+ UInt64(exits)
             if used >= limit { return .limit }
             if let stopAt, count >= stopAt { return .limit }
+            if let stopAtTime, vcpu.nanoseconds >= stopAtTime { return .stopped(Machine.timeLimitReason) }
             if ctx.initPending { initializeRunning() }
             if smp, let stop = schedule(limit: limit) { return stop }
             advanceTime()
@@ -442,9 +519,11 @@ public final class Machine {
 /// A machine that cannot be made as configured.
 public enum MachineError: Error, CustomStringConvertible {
     case disks(given: Int, configured: Int)
+    case shares(given: Int, configured: Int)
     public var description: String {
         switch self {
         case .disks(let g, let c): "the configuration has \(c) drives but \(g) disk images were given"
+        case .shares(let g, let c): "the configuration has \(c) shared directories but \(g) servers were given"
         }
     }
 }

@@ -87,8 +87,9 @@ extension Machine {
         } else {
             plan = try GuestLoader.flat(image, at: 0x7C00)
         }
-        // Firmware's part: the ACPI tables in the BIOS area, for power-off and suspend.
-        let tables = ACPITables.build(processors: processors.count)
+        // Firmware's part: the ACPI tables in the BIOS area, for power-off and suspend, and the
+        // PCI bus when it has devices.
+        let tables = ACPITables.build(processors: processors.count, pci: pciInterrupts)
         try vm.writePhysical(ACPITables.base, tables)
         try load(plan)
         setFirmwareState()

@@ -88,8 +88,26 @@ public struct MachineConfiguration: Sendable {
     /// Virtio block devices, in order (`--drive`): whether each is read-only. Their images
     /// are not settings: the machine is given a backend for each.
     public var drives: [Bool] = []
-    /// The virtio functions, in slot order: the entropy device, then the drives.
-    var virtioFunctions: Int { (virtioRNG ? 1 : 0) + drives.count }
+    /// Shared host directories, in order (`--share`): each one's mount tag and whether it is
+    /// read-only. The directories are not settings: the machine is given a server for each
+    /// (a replay answers from its trace instead).
+    public var shares: [Share] = []
+    public struct Share: Equatable, Sendable {
+        public var tag: String
+        public var readOnly: Bool
+        public init(tag: String, readOnly: Bool) { (self.tag, self.readOnly) = (tag, readOnly) }
+    }
+    /// The virtio functions, in slot order: the entropy device, the drives, the shares.
+    var virtioFunctions: Int { (virtioRNG ? 1 : 0) + drives.count + shares.count }
+    /// The PC's serial ports, 1 to 4: COM1 at 0x3F8 (IRQ 4), COM2 at 0x2F8 (IRQ 3), COM3 at
+    /// 0x3E8 (IRQ 4), COM4 at 0x2E8 (IRQ 3). `softvmm exec` takes the command's output from
+    /// COM2 and COM3.
+    public var serialPorts = 1
+    /// The RTC's date and time at guest time 0, in seconds since 1970 (UTC): 2000-01-01 by
+    /// default, so that runs repeat; `softvmm exec` gives the host's time at its start (kept in
+    /// a trace's configuration, so a replay keeps it too).
+    public var rtcEpoch: UInt64 = MachineConfiguration.defaultRTCEpoch
+    public static let defaultRTCEpoch: UInt64 = 946_684_800
     /// QEMU's pc-testdev (`--device pc-testdev`): its ports and the IORAM window at 0xFF000000.
     public var pcTestDevice = false
     /// The vCPUs (`--smp N`, 1 to `maxProcessors`), and the instructions each runs before the
@@ -146,7 +164,10 @@ public struct MachineConfiguration: Sendable {
             // Several vCPUs only: a one-vCPU configuration reads as it did before SMP.
             + (processors > 1 ? ["smp=\(processors)", "quantum=\(quantum)"] : [])
             + (virtioRNG ? ["virtio-rng=1"] : [])
-            + drives.map { "drive=\($0 ? "ro" : "rw")" })
+            + drives.map { "drive=\($0 ? "ro" : "rw")" }
+            + shares.map { "share=\($0.tag),\($0.readOnly ? "ro" : "rw")" }
+            + (serialPorts > 1 ? ["serial-ports=\(serialPorts)"] : [])
+            + (rtcEpoch != Self.defaultRTCEpoch ? ["rtc-epoch=\(rtcEpoch)"] : []))
             .joined(separator: "\n")
     }
 
@@ -175,6 +196,17 @@ public struct MachineConfiguration: Sendable {
             case "drive":
                 guard value == "ro" || value == "rw" else { throw ConfigurationError(line: n + 1, problem: "drive: \"\(value)\" (ro or rw)") }
                 drives.append(value == "ro")
+            case "share":
+                let parts = value.split(separator: ",").map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, parts[1] == "ro" || parts[1] == "rw" else {
+                    throw ConfigurationError(line: n + 1, problem: "share: \"\(value)\" (TAG,ro or TAG,rw)")
+                }
+                shares.append(Share(tag: parts[0], readOnly: parts[1] == "ro"))
+            case "rtc-epoch": rtcEpoch = try number()
+            case "serial-ports":
+                let count = try number()
+                guard (1...4).contains(count) else { throw ConfigurationError(line: n + 1, problem: "serial-ports: \(count) (1 to 4)") }
+                serialPorts = Int(count)
             case "smp":
                 let count = try number()
                 guard (1...UInt64(Self.maxProcessors)).contains(count) else {

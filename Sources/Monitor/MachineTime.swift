@@ -58,6 +58,7 @@ extension Machine {
         for p in processors { if let t = p.lapic.nextEvent() { next = min(next, t) } }
         if let t = rtc.nextEvent() { next = min(next, t) }
         if let t = serial.nextEvent() { next = min(next, t) }
+        if let t = stopAtTime { next = min(next, t) }
         return next == .max ? nil : next
     }
 

@@ -91,8 +91,19 @@ public protocol MachineObserver: AnyObject {
     /// Another vCPU's turn begins (several vCPUs only), at the run's count `icount`: the
     /// events after it are that vCPU's.
     func switched(to vcpu: Int, icount: UInt64)
+    /// A shared directory's server answered a request (`icount`: the run's count then).
+    func hostReply(share: Int, request: [UInt8], reply: [UInt8], icount: UInt64)
 }
 
 extension MachineObserver {
     public func switched(to vcpu: Int, icount: UInt64) {}
+    public func hostReply(share: Int, request: [UInt8], reply: [UInt8], icount: UInt64) {}
+}
+
+/// Replies from the host's services (a shared directory's 9P server) are input from outside
+/// too: what the guest reads of the host's files. A replay gives each from its trace instead
+/// of asking the host, so it replays after the directory has changed.
+public protocol HostReplyFeed: AnyObject {
+    /// The reply to `request` sent to share `share`, or nil when there is none to give.
+    func reply(share: Int, request: [UInt8]) -> [UInt8]?
 }

@@ -46,6 +46,9 @@ extension Machine {
                                                 ("pit", pit), ("rtc", rtc), ("local-apic", processors[0].lapic), ("ioapic", ioapic),
                                                 ("pci", pci), ("i8042", keyboardController), ("acpi-pm1", acpiPower), ("test-device", testDevice)]
         for (name, device) in devices { s.section(name) { s in device.state(&s) } }
+        for (i, uart) in moreSerialPorts.enumerated() { s.section("com\(i + 2)") { s in uart.state(&s) } }
+        if !virtio.isEmpty { s.section("pci-lines") { s in for i in pciLines.indices { s.field(&pciLines[i]) } } }
+        if !moreSerialPorts.isEmpty { s.section("serial-lines") { s in for i in serialLines.indices { s.field(&serialLines[i]) } } }
         // The virtio functions, when the configuration has any.
         for (i, t) in virtio.enumerated() { s.section("virtio \(i)") { s in t.state(&s) } }
         // The other vCPUs (a one-vCPU machine's layout is as before SMP): each with its local

@@ -26,6 +26,10 @@ public final class Recorder: MachineObserver {
 
     public func switched(to vcpu: Int, icount: UInt64) { writer.appendSwitch(icount: icount, vcpu: UInt64(vcpu)) }
 
+    public func hostReply(share: Int, request: [UInt8], reply: [UInt8], icount: UInt64) {
+        writer.append(TraceEvent(share: share, request: request, reply: reply, icount: icount))
+    }
+
     /// The trace, ended at the run's final instruction count.
     public func finished(icount: UInt64) -> [UInt8] { writer.finished(icount: icount) }
 }

@@ -29,7 +29,7 @@ public struct Divergence: Equatable, Sendable, CustomStringConvertible {
 /// Replays a trace through the machine's seam: it is the machine's input feed (each recorded
 /// input at its recorded point) and its observer (each exit, fault and input checked against
 /// the next event in the trace). The first difference stops the run.
-public final class Replayer: MachineObserver, InputFeed {
+public final class Replayer: MachineObserver, InputFeed, HostReplyFeed {
     public let trace: Trace
     /// The next trace event to match.
     public private(set) var position = 0
@@ -42,6 +42,7 @@ public final class Replayer: MachineObserver, InputFeed {
         self.machine = machine
         machine.observer = self
         machine.input = self
+        machine.hostReplies = self
     }
 
     func check(_ actual: TraceEvent) {
@@ -64,6 +65,18 @@ public final class Replayer: MachineObserver, InputFeed {
     public func input(_ input: ExternalInput) { check(TraceEvent(input)) }
 
     public func switched(to vcpu: Int, icount: UInt64) { check(.vcpu(icount: icount, index: UInt64(vcpu))) }
+
+    public func hostReply(share: Int, request: [UInt8], reply: [UInt8], icount: UInt64) {
+        check(TraceEvent(share: share, request: request, reply: reply, icount: icount))
+    }
+
+    /// The recorded reply, when the next event is the share's: the host's directory is not
+    /// consulted (the check that follows finds a request that differs).
+    public func reply(share: Int, request: [UInt8]) -> [UInt8]? {
+        guard divergence == nil, position < trace.events.count, case .host(_, let n, _, let reply) = trace.events[position],
+              n == UInt64(share) else { return nil }
+        return reply
+    }
 
     /// The running vCPU, for a divergence report (nil with one vCPU).
     var runningVCPU: Int? { machine.vcpus.count > 1 ? machine.currentVCPU : nil }

@@ -28,6 +28,9 @@ import X86
 ///                      (a polling loop's exits: one or two bytes each)
 ///       5 vcpu         icount, vCPU index: another vCPU's turn begins (`--smp` only); the
 ///                      events after it are that vCPU's
+///       6 host         icount, share index, the request's FNV-1a hash, the reply's length,
+///                      then the reply's bytes: a shared directory's server answered the
+///                      guest (`--share`); a replay gives the guest this reply
 ///       255 end        event count (the events before it), final icount
 ///
 /// Each event's icount is written as its difference from the previous event's (wrapping, the
@@ -62,11 +65,23 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
     case fault(icount: UInt64, gpa: UInt64, access: UInt64, outcome: UInt64, detail: UInt64)
     /// Another vCPU's turn begins.
     case vcpu(icount: UInt64, index: UInt64)
+    /// A shared directory's server answered a request (its hash) with `reply`.
+    case host(icount: UInt64, share: UInt64, request: UInt64, reply: [UInt8])
 
     public var icount: UInt64 {
         switch self {
-        case .input(let i, _, _, _), .exit(let i, _, _, _, _), .fault(let i, _, _, _, _), .vcpu(let i, _): i
+        case .input(let i, _, _, _), .exit(let i, _, _, _, _), .fault(let i, _, _, _, _), .vcpu(let i, _), .host(let i, _, _, _): i
         }
+    }
+
+    /// A request's hash in a host event (FNV-1a, 64 bits).
+    public static func hash(_ bytes: [UInt8]) -> UInt64 {
+        bytes.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
+    }
+
+    /// A host event for a reply.
+    public init(share: Int, request: [UInt8], reply: [UInt8], icount: UInt64) {
+        self = .host(icount: icount, share: UInt64(share), request: TraceEvent.hash(request), reply: reply)
     }
 
     /// Exit kinds by their number in the trace (the VMM's own order).
@@ -99,6 +114,9 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
             return "\(i) fault gpa \(hex(g)) \(TraceEvent.name(TraceEvent.accesses, a)) \(TraceEvent.name(TraceEvent.outcomes, o))\(detail)"
         case .vcpu(let i, let n):
             return "\(i) vcpu \(n)"
+        case .host(let i, let n, let h, let reply):
+            let type = reply.count > 4 ? " type \(reply[4])" : ""
+            return "\(i) host share \(n) request \(paddedHex(h, 16)) reply \(reply.count) bytes\(type)"
         }
     }
 
@@ -111,6 +129,8 @@ public enum TraceEvent: Equatable, Sendable, CustomStringConvertible {
         case .fault(let i, let g, let a, let o, let d):
             "{\"icount\":\(i),\"event\":\"fault\",\"gpa\":\(g),\"access\":\"\(TraceEvent.name(TraceEvent.accesses, a))\",\"outcome\":\"\(TraceEvent.name(TraceEvent.outcomes, o))\",\"detail\":\(d)}"
         case .vcpu(let i, let n): "{\"icount\":\(i),\"event\":\"vcpu\",\"vcpu\":\(n)}"
+        case .host(let i, let n, let h, let reply):
+            "{\"icount\":\(i),\"event\":\"host\",\"share\":\(n),\"request\":\(h),\"reply\":\"\(reply.map { paddedHex(UInt64($0), 2) }.joined())\"}"
         }
     }
 }
@@ -292,6 +312,9 @@ public final class TraceWriter {
         case .exit(let i, let k, let rip, let a, let b): appendExit(icount: i, kind: k, rip: rip, a: a, b: b)
         case .fault(let i, let g, let a, let o, let d): record(3, i, g, a, o, d)
         case .vcpu(let i, let n): appendSwitch(icount: i, vcpu: n)
+        case .host(let i, let n, let h, let reply):
+            record(6, i, n, h, UInt64(reply.count), nil)
+            append(contentsOf: reply)
         }
     }
 
@@ -381,6 +404,11 @@ public struct Trace: Equatable, Sendable {
             case 5:
                 let i = last &+ (try r.varint("a vcpu event")), n = try r.varint("a vcpu event")
                 events.append(.vcpu(icount: i, index: n))
+            case 6:
+                let i = last &+ (try r.varint("a host event")), n = try r.varint("a host event")
+                let h = try r.varint("a host event"), length = try r.varint("a host event")
+                guard length <= UInt64(bytes.count - r.offset) else { throw .truncated(what: "a host event's reply", offset: bytes.count) }
+                events.append(.host(icount: i, share: n, request: h, reply: try r.take(Int(length), "a host event's reply")))
             case 255:
                 let n = try r.varint("the end record")
                 finalICount = try r.varint("the end record")

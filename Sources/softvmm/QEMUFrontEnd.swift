@@ -29,7 +29,8 @@ enum QEMUFrontEnd {
     /// Options that take an argument.
     static let valued: Set<String> = ["kernel", "initrd", "append", "m", "smp", "cpu", "machine", "M", "accel", "display",
                                       "serial", "device", "global", "chardev", "monitor", "vga", "name", "rtc", "d", "D",
-                                      "gdb", "icount", "boot", "net", "parallel", "L", "bios", "overcommit", "object", "k", "drive"]
+                                      "gdb", "icount", "boot", "net", "parallel", "L", "bios", "overcommit", "object", "k", "drive",
+                                      "virtfs"]
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -72,8 +73,35 @@ enum QEMUFrontEnd {
         -device isa-debug-exit,iobase=0xf4,iosize=0x4   the debug exit (always present at 0xf4)
         -device pc-testdev  kvm-unit-tests' test device
         -device virtio-rng-pci  a virtio entropy device
+        -drive file=IMG,format=raw[,if=virtio][,readonly=on][,snapshot=on]   a virtio block device
+        -virtfs local,path=DIR,mount_tag=TAG,security_model=none[,readonly=on]   a shared directory (virtio-9p)
         -display none, -nographic, -nodefaults, -no-reboot, -monitor none, -global ...   accepted
         """
+    }
+
+    /// `-virtfs local,path=DIR,mount_tag=TAG,security_model=none|passthrough|mapped-xattr[,readonly=on]`
+    /// as `--share`'s value. The security models differ in how ownership is kept on the host;
+    /// softvmm's server is "none" (passthrough where the host allows it), and a mapped model,
+    /// which keeps guest ownership in extended attributes, is refused.
+    static func share(_ v: String) throws(Failure) -> String {
+        var parts = v.split(separator: ",").map(String.init)
+        guard parts.first == "local" else { throw Failure("-virtfs \(v): softvmm has the local file system driver only (-virtfs local,...)") }
+        parts.removeFirst()
+        var path: String?, tag: String?, readOnly = false
+        for p in parts {
+            let kv = p.split(separator: "=", maxSplits: 1).map(String.init)
+            switch (kv[0], kv.count == 2 ? kv[1] : "") {
+            case ("path", let d): path = d
+            case ("mount_tag", let t): tag = t
+            case ("security_model", "none"), ("security_model", "passthrough"), ("id", _), ("multidevs", _), ("writeout", _): break
+            case ("security_model", let m): throw Failure("-virtfs \(v): security_model=\(m): softvmm's server is none or passthrough")
+            case ("readonly", "on"), ("readonly", ""): readOnly = true
+            case ("readonly", "off"): readOnly = false
+            default: throw Failure("-virtfs \(v): \(p) is not an option softvmm knows")
+            }
+        }
+        guard let path, let tag else { throw Failure("-virtfs \(v): give path= and mount_tag=") }
+        return "\(path),tag=\(tag)" + (readOnly ? ",readonly" : "")
     }
 
     /// The `softvmm run` arguments for QEMU's, or nil when the request was answered here (help).
@@ -128,6 +156,8 @@ enum QEMUFrontEnd {
                 if !serialSet { run += ["--serial", "stdio"] }
             case "drive":
                 run += ["--drive", try value(name)]
+            case "virtfs":
+                run += ["--share", try share(try value(name))]
             case "device":
                 let v = try value(name)
                 let driver = v.split(separator: ",").first.map(String.init) ?? ""

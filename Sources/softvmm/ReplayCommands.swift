@@ -99,9 +99,17 @@ struct ReplayCommand: ParsableCommand {
         let host = try HostPhysicalMemory(frames: Int(session.configuration.memorySize >> 12) + 4096)
         let (machine, replayer) = try session.makeMachine(host: host, serialOutput: sink.put)
         defer { machine.teardown() }
+        // COM2 and COM3, where a machine has them (`softvmm exec`'s command output), to
+        // standard output and error.
+        let out = StreamSink(FileHandle.standardOutput), errors = StreamSink(FileHandle.standardError)
+        if machine.moreSerialPorts.count >= 1 { machine.moreSerialPorts[0].output = out.put }
+        if machine.moreSerialPorts.count >= 2 { machine.moreSerialPorts[1].output = errors.put }
+        defer { out.flush(); errors.flush() }
         machine.stopAt = to
         let stop = machine.run()
         sink.flush()
+        out.flush()
+        errors.flush()
         let err = FileHandle.standardError
         if let to, stop == .limit, machine.icount == to, replayer.divergence == nil {
             print("softvmm: replay reached icount \(to) (\(replayer.position) of \(session.trace.events.count) events matched)")

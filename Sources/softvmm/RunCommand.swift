@@ -36,6 +36,7 @@ struct Run: ParsableCommand {
     @Option(help: "Sample RIP every 9,973 instructions and write the guest's hottest places to this file.") var profile: String?
     @Option(help: "Name the profile's places by this symbol table (a System.map: address, type, name).") var symbols: String?
     @Option(help: ArgumentHelp("A virtio block device on a raw image: file=IMG[,format=raw][,readonly=on][,snapshot=on|off]. The guest's writes go to an overlay in memory unless snapshot=off asks for the file. Repeatable.", valueName: "drive")) var drive: [String] = []
+    @Option(help: ArgumentHelp("Share a host directory over virtio-9p (9P2000.L): HOSTDIR[,tag=T][,readonly]. The guest mounts it with mount -t 9p -o trans=virtio,version=9p2000.L T DIR; nothing outside HOSTDIR is reachable. Tags default to share0, share1, ... Repeatable.", valueName: "share")) var share: [String] = []
     @Option(help: "Add a device: pc-testdev (QEMU's test device, which kvm-unit-tests drives) or virtio-rng (a virtio entropy device on PCI). Repeatable.") var device: [String] = []
     @Option(help: "The vCPUs (1 to 64): run in turn on one thread, deterministically.") var smp = 1
     @Option(help: "Instructions each vCPU runs before the next takes its turn (with --smp).") var quantum = MachineConfiguration.defaultQuantum
@@ -88,18 +89,18 @@ struct Run: ParsableCommand {
         // interactive console.
         let interactive = isatty(0) != 0 && serial == "stdio" && serialInput == nil
         let host = try HostPhysicalMemory(frames: Int(ram >> 12) + 4096)
-        var disks: [DiskImage] = []
-        for d in drive {
-            let (path, readOnly, toFile) = try Run.parseDrive(d)
-            // A trace holds each image's SHA-256 and its replay reads the image again: a run
-            // that writes the file would change what it replays from.
-            if toFile && record != nil { throw ValidationError("--drive \(d): a recorded run cannot write its image (snapshot=off)") }
-            do { disks.append(try DiskImage(path: path, readOnly: readOnly, writesToFile: toFile)) } catch { throw ValidationError("--drive \(d): \(error)") }
-            config.drives.append(readOnly)
-        }
+        let disks = try Run.openDrives(drive, recording: record != nil, into: &config)
         // A snapshot does not hold the disks' overlays yet.
         if !disks.isEmpty && snapshot != nil { throw ValidationError("--drive cannot be snapshotted yet (the overlay is not saved)") }
-        let machine = try Machine(configuration: config, host: host, disks: disks, serialOutput: sink.put)
+        var servers: [HostShare] = []
+        for (i, spec) in share.enumerated() {
+            let (server, tag) = try Run.openShare(spec, index: i)
+            config.shares.append(.init(tag: tag, readOnly: server.readOnly))
+            servers.append(server)
+        }
+        // The server's open files are the host's: a snapshot cannot hold them.
+        if !servers.isEmpty && snapshot != nil { throw ValidationError("--share cannot be snapshotted (the server's open files are the host's)") }
+        let machine = try Machine(configuration: config, host: host, disks: disks, shares: servers, serialOutput: sink.put)
         // The images' SHA-256 goes into a trace's or a snapshot's header; hashing a 65 MB vmlinux
         // takes most of a second, so only a run that writes one pays for it.
         var images: [TraceImage] = []
@@ -159,6 +160,40 @@ struct Run: ParsableCommand {
         }
         guard let path else { throw ValidationError("--drive \(spec): no file=") }
         return (path, readOnly, toFile)
+    }
+
+    /// The `--drive` images opened, each added to the configuration.
+    static func openDrives(_ specs: [String], recording: Bool, into config: inout MachineConfiguration) throws -> [DiskImage] {
+        try specs.map { d in
+            let (path, readOnly, toFile) = try Run.parseDrive(d)
+            // A trace holds each image's SHA-256 and its replay reads the image again: a run
+            // that writes the file would change what it replays from.
+            if toFile && recording { throw ValidationError("--drive \(d): a recorded run cannot write its image (snapshot=off)") }
+            config.drives.append(readOnly)
+            do { return try DiskImage(path: path, readOnly: readOnly, writesToFile: toFile) } catch { throw ValidationError("--drive \(d): \(error)") }
+        }
+    }
+
+    /// `--share`'s value, its directory opened: the server and the tag.
+    static func openShare(_ spec: String, index: Int) throws -> (HostShare, String) {
+        var parts = spec.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let path = parts.removeFirst()
+        guard !path.isEmpty else { throw ValidationError("--share \(spec): no directory") }
+        var tag = "share\(index)", readOnly = false
+        for part in parts {
+            switch part {
+            case "readonly", "readonly=on", "ro": readOnly = true
+            case "readonly=off", "rw": readOnly = false
+            case _ where part.hasPrefix("tag="): tag = String(part.dropFirst(4))
+            default: throw ValidationError("--share \(spec): \(part) is not an option softvmm knows (tag=T, readonly)")
+            }
+        }
+        do {
+            try HostShare.checkTag(tag)
+            return (try HostShare(path: path, readOnly: readOnly), tag)
+        } catch {
+            throw ValidationError("--share \(spec): \(error)")
+        }
     }
 
     /// `-cpu host...` names the model of the host's vendor (max or EPYC), resolved here so that a
@@ -222,6 +257,9 @@ struct RunSession {
     var profile: GuestProfile?
     var showProgress = true
     var afterRun: () -> Void = {}
+    /// The exit status for the stop (`softvmm exec`: the command's), which then reports the
+    /// stop itself; by default `MachineStop.status`, with the stop on standard error.
+    var status: ((MachineStop) -> Int32)?
 
     func run() throws {
         var recorder: Recorder?
@@ -288,9 +326,10 @@ struct RunSession {
         }
         let seconds = Date().timeIntervalSince(start)
         if terminal && seconds >= 1 { FileHandle.standardError.write(Data("\n".utf8)) }
-        if stop.status != 1 || stats {
+        if (stop.status != 1 && status == nil) || stats {
             FileHandle.standardError.write(Data("softvmm: \(stop)\n".utf8))
         }
+        let exitStatus = status?(stop) ?? stop.status
         if let first = machine.firstUnbacked {
             FileHandle.standardError.write(Data("softvmm: warning: \(machine.unbacked) accesses to unbacked guest-physical memory (read as all ones, writes dropped); the first: \(first)\n".utf8))
         }
@@ -316,7 +355,7 @@ struct RunSession {
             FileHandle.standardError.write(Data("softvmm: teardown left \(host.liveFrames) frames live\n".utf8))
             throw ExitCode(5)
         }
-        throw ExitCode(stop.status)
+        throw ExitCode(exitStatus)
     }
 }
 

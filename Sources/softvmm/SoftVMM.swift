@@ -6,7 +6,7 @@ struct SoftVMM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "softvmm",
         abstract: "A virtual machine monitor for x86-64 guests that needs no hardware virtualization.",
-        subcommands: [Run.self, Disasm.self, DecoderCheckCommand.self, DecoderCorpus.self, DecoderCases.self, Faults.self, CPUCheckCommand.self,
+        subcommands: [Run.self, Exec.self, Disasm.self, DecoderCheckCommand.self, DecoderCorpus.self, DecoderCases.self, Faults.self, CPUCheckCommand.self,
                       Record.self, TraceCommand.self, ReplayCommand.self, Restore.self, ExtractVmlinux.self])
 
     /// Under the name qemu-system-x86_64 (or softvmm-system-x86_64, the link the build makes),

@@ -75,7 +75,7 @@ import X86
         t.mmioWrite(offset: 0x0C, size: 4, value: 1)
         t.mmioWrite(offset: 0x14, size: 1, value: UInt64(VirtioStatus.acknowledge | VirtioStatus.driver | VirtioStatus.featuresOK))
         t.mmioWrite(offset: 0x16, size: 2, value: 0)
-        #expect(t.mmioRead(offset: 0x18, size: 2) == 256)
+        #expect(t.mmioRead(offset: 0x18, size: 2) == UInt64(t.device.queueMaxSize))
         t.mmioWrite(offset: 0x18, size: 2, value: UInt64(d.size))
         for (field, gpa) in [(0x20, Driver.table), (0x28, Driver.available), (0x30, Driver.used)] {
             t.mmioWrite(offset: UInt64(field), size: 4, value: gpa & 0xFFFF_FFFF)

@@ -73,8 +73,49 @@ import X86
         c.virtioRNG = true
         #expect(try MachineConfiguration(encoded: c.encoded).virtioRNG)
         #expect(try c.memoryMap().ranges.contains { $0.kind == .mmio && $0.base.rawValue == MachineConfiguration.virtioBase })
+        // Shares, serial ports and the RTC's start come back; their defaults write nothing.
+        #expect(!c.encoded.contains("share") && !c.encoded.contains("serial-ports") && !c.encoded.contains("rtc"))
+        c.shares = [.init(tag: "hostroot", readOnly: true), .init(tag: "work", readOnly: false)]
+        c.serialPorts = 3
+        c.rtcEpoch = 1_796_000_000
+        let shared = try MachineConfiguration(encoded: c.encoded)
+        #expect(shared.shares == c.shares && shared.serialPorts == 3 && shared.rtcEpoch == 1_796_000_000)
+        #expect(try c.memoryMap().ranges.filter { $0.kind == .mmio && $0.base.rawValue >= MachineConfiguration.virtioBase && $0.base.rawValue < 0xFEB0_0000 }.count == 3)
+        #expect(throws: ConfigurationError.self) { try MachineConfiguration(encoded: "share=tag,maybe") }
+        #expect(throws: ConfigurationError.self) { try MachineConfiguration(encoded: "serial-ports=5") }
         #expect(throws: ConfigurationError.self) { try MachineConfiguration(encoded: "smp=65") }
         #expect(throws: ConfigurationError.self) { try MachineConfiguration(encoded: "quantum=0") }
+    }
+
+    /// With PCI devices the DSDT describes the host bridge (\_SB.PCI0, PNP0A03) with _CRS and a
+    /// _PRT entry per slot; its AML package lengths are as the specification encodes them
+    /// (20.2.4), and every table's checksum still holds. Without, the tables are as before.
+    @Test func theDSDTDescribesThePCIBus() {
+        #expect(ACPITables.packageLength(0x3E) == [0x3F])
+        #expect(ACPITables.packageLength(0x3F) == [0x41, 0x04])          // 0x41: 1 more byte; 0x41 total
+        #expect(ACPITables.packageLength(0x1000) == [0x83, 0x00, 0x01])   // 0x1003 in 2 more bytes
+        let plain = ACPITables.build(processors: 2), pci = ACPITables.build(processors: 2, pci: [(3, 11), (4, 10)])
+        func u32(_ b: [UInt8], _ at: Int) -> Int { (0..<4).reduce(0) { $0 | Int(b[at + $1]) << (8 * $1) } }
+        let dsdt = u32(pci, 0x80 + 40) - Int(ACPITables.base), length = u32(pci, dsdt + 4)
+        #expect(Array(pci[dsdt..<dsdt + 4]) == Array("DSDT".utf8))
+        #expect(pci[dsdt..<dsdt + length].reduce(0) { $0 &+ $1 } == 0)
+        let aml = Array(pci[dsdt + 36..<dsdt + length])
+        func find(_ s: String) -> Int? {
+            let n = Array(s.utf8)
+            return (0...aml.count - n.count).first { Array(aml[$0..<$0 + n.count]) == n }
+        }
+        #expect(find("_SB_") != nil && find("PCI0") != nil && find("_CRS") != nil && find("_PRT") != nil)
+        // _HID EISAID("PNP0A03"), and the two slots' entries: address 0x0003FFFF and 0x0004FFFF.
+        #expect(find("_HID").map { Array(aml[$0 + 4..<$0 + 9]) } == [0x0C, 0x41, 0xD0, 0x0A, 0x03])
+        let slot3: [UInt8] = [0x0C, 0xFF, 0xFF, 0x03, 0x00], slot4: [UInt8] = [0x0C, 0xFF, 0xFF, 0x04, 0x00]
+        #expect((0...aml.count - 5).contains { Array(aml[$0..<$0 + 5]) == slot3 })
+        #expect((0...aml.count - 5).contains { Array(aml[$0..<$0 + 5]) == slot4 })
+        // After \_S3 and \_S5, Scope (\_SB): its package length covers the rest of the table.
+        #expect(aml[28] == 0x10)
+        let lead = Int(aml[29]), extra = lead >> 6
+        let scopeLength = extra == 0 ? lead & 0x3F : (0..<extra).reduce(lead & 0xF) { $0 | Int(aml[30 + $1]) << (4 + 8 * $1) }
+        #expect(29 + scopeLength == aml.count)
+        #expect(u32(plain, 0x80 + 40) == Int(ACPITables.base) + 0x140)
     }
 
     /// The MADT (ACPI 6.5, 5.2.12) lists a local APIC per vCPU, the IOAPIC, ISA IRQ 0 on GSI 2

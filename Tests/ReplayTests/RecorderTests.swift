@@ -53,6 +53,7 @@ import X86
             case .fault: faults += 1
             case .input(_, _, _, let byte): inputs.append(byte)
             case .vcpu: Issue.record("a vCPU switch in a one-vCPU trace")
+            case .host: Issue.record("a host reply in a trace without shares")
             }
         }
         var expected = a.exits

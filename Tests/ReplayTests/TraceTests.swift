@@ -15,6 +15,11 @@ import Testing
         .exit(icount: 5007, kind: 0, rip: 0x100020, a: 0x3F8 | 1 << 16, b: 0x41),
         .exit(icount: 5020, kind: 0, rip: 0xFFF0, a: 0x3F8 | 1 << 16, b: 0x42),
         .exit(icount: UInt64.max, kind: 6, rip: 0xFFFF_FFFF_8100_0000, a: 0x6E0, b: UInt64.max),
+        // A shared directory's reply (an Rversion), then one with no bytes, then an exit
+        // again (its RIP's difference from the exit before the replies).
+        TraceEvent(share: 1, request: [0x13, 0, 0, 0, 100, 0xFF, 0xFF], reply: [0x15, 0, 0, 0, 101, 0xFF, 0xFF] + Array(repeating: 7, count: 14), icount: 3),
+        .host(icount: 3, share: 0, request: 0, reply: []),
+        .exit(icount: 5, kind: 0, rip: 0xFFFF_FFFF_8100_0010, a: 1, b: 2),
     ]
 
     static var bytes: [UInt8] {
