@@ -59,6 +59,8 @@ run: deps
 	sh scripts/fetch-linux-guest.sh
 	[ -s .cache/linux-guest/vmlinux ] && [ .cache/linux-guest/vmlinux -nt .cache/linux-guest/vmlinuz ] || \
 		.build/release/softvmm extract-vmlinux .cache/linux-guest/vmlinuz -o .cache/linux-guest/vmlinux
+	@echo "softvmm: the same kernel runs one command with this machine's files:" \
+		".build/release/softvmm exec -- uname -a   (see the README)"
 	.build/release/softvmm run --kernel .cache/linux-guest/vmlinux --initrd .cache/linux-guest/initrd.gz \
 		--append "console=ttyS0" -m 256M
 
