@@ -237,6 +237,9 @@ exec_status --readonly -- sh -c 'echo to-stdout; echo to-stderr >&2; touch writt
     { cat "$out/exec.out" "$out/exec.err" >&2; fail "exec: streams, --readonly or a signal's status (status $status)"; }
 exec_status -- no-such-command-here
 [ "$status" = 127 ] || fail "exec: a missing command gave status $status, not 127"
+exec_status --share "$out/no-such-dir" -- true
+[ "$status" = 125 ] && grep -q "cannot share $out/no-such-dir: No such file or directory" "$out/exec.err" ||
+    fail "exec: a missing shared directory gave status $status: $(cat "$out/exec.err")"
 mkdir -p "$out/rr"
 echo "the file as recorded" > "$out/rr/somefile"
 sum=$(cd "$out/rr" && sha256sum somefile)
@@ -247,4 +250,4 @@ echo "changed since" > "$out/rr/somefile"
 "$bin" replay "$out/exec.trace" --serial none >"$out/exec-replay.out" 2>"$out/exec-replay.err" ||
     { cat "$out/exec-replay.err" >&2; fail "exec: the recorded run diverged on replay after its file changed"; }
 [ "$(cat "$out/exec-replay.out")" = "$sum" ] || fail "exec: the replay printed $(cat "$out/exec-replay.out"), not the recorded sum"
-echo "linux-check: exec: $release, status 7; make test in the guest (--smp 2) in ${make_seconds} s, objects on the host, a failing test's status 2; streams apart, --readonly, 143, 127; recorded sha256sum replayed after the file changed: $(cut -d';' -f1 "$out/exec-replay.err" | sed 's/^softvmm: //'), the recorded sum; $(sed -n 's/^time: //p' "$out/exec.err")"
+echo "linux-check: exec: $release, status 7; make test in the guest (--smp 2) in ${make_seconds} s, objects on the host, a failing test's status 2; streams apart, --readonly, 143, 127, a missing share refused (125); recorded sha256sum replayed after the file changed: $(cut -d';' -f1 "$out/exec-replay.err" | sed 's/^softvmm: //'), the recorded sum; $(sed -n 's/^time: //p' "$out/exec.err")"

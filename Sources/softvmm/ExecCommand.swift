@@ -21,8 +21,8 @@ struct Exec: ParsableCommand {
             softvmm exec [options] -- COMMAND [ARGS...]. The guest sees the host's root directory read-only, with a \
             writable overlay in guest memory, and the current directory at the same path, writable (--readonly: not). \
             The command runs there with the caller's environment; its output is streamed; softvmm exits with its status \
-            (128+N when a signal N ended it, 127 when it was not found, 124 at --timeout, 125 when the guest could not \
-            run it). A recorded run (--record TRACE) replays with `softvmm replay TRACE` after the host's files changed.
+            (128+N when a signal N ended it, 127 when it was not found, 124 at --timeout, 125 when softvmm or the guest \
+            could not run it). A recorded run (--record TRACE) replays with `softvmm replay TRACE` after the host's files changed.
             """)
 
     @Option(help: "The kernel (a bzImage or vmlinux with virtio, 9p and overlayfs, built in or as the guest kit's modules). Default: the Debian kernel `make run` uses.") var kernel: String?
@@ -43,7 +43,16 @@ struct Exec: ParsableCommand {
     /// Exit statuses of softvmm's own: the guest could not run the command; the timeout.
     static let guestFailed: Int32 = 125, timedOut: Int32 = 124
 
+    /// softvmm's own errors (a missing directory or image, a bad option's value) end with 125,
+    /// as env's and docker run's do, apart from any status the command could give.
     func run() throws {
+        do { try execute() } catch let e as ValidationError {
+            FileHandle.standardError.write(Data("softvmm exec: \(e.message)\n".utf8))
+            throw ExitCode(Exec.guestFailed)
+        }
+    }
+
+    func execute() throws {
         let argv = command.first == "--" ? Array(command.dropFirst()) : command
         guard !argv.isEmpty else { throw ValidationError("give the command to run: softvmm exec [options] -- COMMAND [ARGS...]") }
         guard let ram = Run.parseSize(memory), ram >= 64 << 20, ram <= 3 << 30 else {
