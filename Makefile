@@ -2,7 +2,7 @@
 # they need (as root, with apt-get) or stop and print the command to run.
 
 SWIFT ?= swift
-DEB_PACKAGES := libcapstone-dev libzydis-dev liblzma-dev pkg-config python3 e2fsprogs gcc libc6-dev make
+DEB_PACKAGES := libcapstone-dev libzydis-dev liblzma-dev pkg-config python3 e2fsprogs gcc libc6-dev make gdb
 export SWIFT_BACKTRACE ?= enable=no
 
 .PHONY: deps build release test run demo check fuzz bench bench-guests bench-linux clean isa
@@ -50,6 +50,7 @@ test: deps
 	# Debian's stock kernel to the busybox initramfs: vmlinux twice (one recorded and
 	# replayed), then the bzImage; times and MIPS beside the issue's limits.
 	sh scripts/front-end-check.sh
+	sh scripts/gdb-check.sh
 	sh scripts/linux-check.sh
 
 # Debian's stock kernel with a busybox shell on the console (fetched and built on first use

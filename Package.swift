@@ -52,6 +52,7 @@ let package = Package(
         // Record and replay: the trace format (Trace.swift documents it) and, on top of the
         // monitor's seam, the recorder and the replayer.
         // The recorder runs on every exit: no dynamic exclusivity checks there either.
+        .target(name: "Debugger", dependencies: ["X86", "VMM", "Monitor"]),
         .target(name: "Replay", dependencies: ["X86", "VMM", "Monitor"],
                 swiftSettings: uncheckedExclusivity + optimizedInDebug),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
@@ -65,7 +66,7 @@ let package = Package(
         .target(name: "CHostCPU"),
         .target(name: "DecoderCheck", dependencies: ["X86", "X86Decoder", "CCapstone", "CZydis", "CHostCPU"]),
         .executableTarget(name: "softvmm", dependencies: [
-            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM", "Monitor", "X86CPU", "CPUCheck", "Devices", "Replay", "CLZMA",
+            "X86", "X86Decoder", "DecoderCheck", "GuestMemory", "NestedPaging", "VMM", "Monitor", "X86CPU", "CPUCheck", "Devices", "Replay", "Debugger", "CLZMA",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks (release builds; not part of make test): see Benchmarks/RESULTS.md.
@@ -87,5 +88,6 @@ let package = Package(
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "VMM", "Monitor", "GuestMemory", "X86", "FixtureSupport"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "X86"]),
+        .testTarget(name: "DebuggerTests", dependencies: ["Debugger", "Monitor", "VMM", "GuestMemory", "X86", "FixtureSupport"]),
     ]
 )

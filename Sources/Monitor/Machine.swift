@@ -278,6 +278,8 @@ public final class Machine {
     public var stopAtTime: UInt64?
     public static let timeLimitReason = "the guest-time limit"
     var stopRequest: String?
+    /// Forgets a stop that was asked for and taken (a debugger's Ctrl-C), so the run can go on.
+    public func clearStopRequest() { stopRequest = nil }
     /// Ends the run before the next instruction (an observer's request).
     public func requestStop(_ reason: String) {
         stopRequest = reason
@@ -363,9 +365,15 @@ public final class Machine {
             synchronizeTPR()
             exits += 1
             if let observer, stopRequest == nil {
-                if case .limit = exit {} else { observer.exit(exit, icount: icount, rip: vcpu.rip) }
+                // A debugger's breakpoint is not the guest's doing: a trace never holds one.
+                switch exit {
+                case .limit, .breakpoint: break
+                default: observer.exit(exit, icount: icount, rip: vcpu.rip)
+                }
             }
             switch exit {
+            case .breakpoint:
+                return .breakpoint(vcpu: currentVCPU)
             case .limit:
                 onProgress?(vcpu)
                 continue

@@ -25,6 +25,8 @@ public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
     case error(String)
     /// The monitor's user asked the run to stop (a replayer that found a divergence).
     case stopped(String)
+    /// A debugger's breakpoint stopped vCPU `vcpu` before an instruction.
+    case breakpoint(vcpu: Int)
 
     /// The process exit status, as QEMU reports it: (code << 1) | 1 for the debug-exit port,
     /// 0 for a shutdown with -no-reboot; 2 and up for softvmm's own reasons.
@@ -36,6 +38,7 @@ public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
         case .limit: 3
         case .error: 4
         case .stopped: 6
+        case .breakpoint: 7
         }
     }
 
@@ -49,6 +52,7 @@ public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
         case .limit: "instruction limit reached"
         case .error(let e): "error: \(e)"
         case .stopped(let why): "stopped: \(why)"
+        case .breakpoint(let v): "a debugger breakpoint on vCPU \(v)"
         }
     }
 }

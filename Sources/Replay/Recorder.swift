@@ -58,7 +58,7 @@ extension TraceEvent {
         case .rdmsr(let index): a = UInt64(index)
         case .wrmsr(let index, let value): (a, b) = (UInt64(index), value)
         case .cpuid(let leaf, let subleaf): (a, b) = (UInt64(leaf), UInt64(subleaf))
-        case .halt, .shutdown, .limit, .interruptWindow, .hypercall: break
+        case .halt, .shutdown, .limit, .interruptWindow, .hypercall, .breakpoint: break
         }
         return (a, b)
     }

@@ -43,6 +43,9 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
     /// The vCPU can take an external interrupt now (after `requestInterruptWindow`), or the
     /// monitor asked for it back (`requestExit`).
     case interruptWindow
+    /// A debugger's breakpoint (`VirtualCPU.debuggerBreakpoints`): the instruction at RIP has
+    /// not run.
+    case breakpoint
 
     public var description: String {
         switch self {
@@ -57,6 +60,7 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
         case .limit: "instruction limit"
         case .interruptWindow: "interrupt window"
         case .hypercall: "hypercall"
+        case .breakpoint: "debugger breakpoint"
         }
     }
 
@@ -65,7 +69,7 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
 
     /// The names of the exit kinds, in `kindIndex` order.
     public static let kindNames = ["io", "mmio", "unbacked", "hlt", "shutdown", "rdmsr", "wrmsr", "cpuid", "limit",
-                                   "interrupt-window", "hypercall"]
+                                   "interrupt-window", "hypercall", "breakpoint"]
 
     /// The exit's kind as a number (an index into `kindNames`).
     public var kindIndex: Int {
@@ -81,6 +85,7 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
         case .limit: 8
         case .interruptWindow: 9
         case .hypercall: 10
+        case .breakpoint: 11
         }
     }
 }
@@ -285,7 +290,9 @@ public final class VirtualMachine {
 
     /// `size` bytes (1-8) of guest RAM at `gpa`, little-endian; nil unless they all lie in one
     /// RAM range.
-    public func loadPhysical(_ gpa: UInt64, size: Int) -> UInt64? {
+    public func loadPhysical(_ gpa: UInt64, size: Int) -> UInt64? { VirtualMachine.load(memory, gpa, size: size) }
+
+    static func load(_ memory: VMMemory, _ gpa: UInt64, size: Int) -> UInt64? {
         guard size <= 8, case .ram(let object, let offset) = memory.memory.backing(GuestPhysicalAddress(gpa)),
               offset + UInt64(size) <= object.size else { return nil }
         var v: UInt64 = 0
@@ -378,6 +385,7 @@ public final class VirtualCPU {
             case .cpuid(let l, let s): return .cpuid(leaf: l, subleaf: s)
             case .hypercall: return .hypercall
             case .interruptWindow: return .interruptWindow
+            case .debuggerBreakpoint: return .breakpoint
             case .nestedFault(let gpa, let access, let linear):
                 let delivering = cpu.interruptedDelivery.map(VCPUEvent.init)
                 // The fault handler classified the GPA's page when the access faulted: the exit
@@ -503,6 +511,38 @@ public final class VirtualCPU {
     public func cancelInterruptWindow() { cpu.state.exitRequests &= ~1 }
     /// `run` returns `.interruptWindow` before the next instruction.
     public func requestExit() { cpu.state.exitRequests |= 2 }
+
+    // MARK: a debugger's view
+
+    /// Linear addresses where the vCPU stops before the instruction (`VMExit.breakpoint`),
+    /// outside guest memory.
+    public var debuggerBreakpoints: Set<UInt64> {
+        get { cpu.debuggerBreakpoints }
+        set { cpu.debuggerBreakpoints = newValue }
+    }
+    /// Lets the instruction at RIP run once though a breakpoint is there (resuming from it).
+    public func resumeFromBreakpoint() { cpu.debuggerResume = (cpu.state.linearRIP, cpu.state.retired) }
+    /// CS:RIP as a linear address.
+    public var linearRIP: UInt64 { cpu.state.linearRIP }
+
+    /// The guest-physical address of `linear` under the vCPU's paging, as a debugger reads it:
+    /// no accessed or dirty bit set, nothing cached; nil where the guest maps nothing.
+    public func debuggerTranslate(_ linear: UInt64) -> UInt64? {
+        guard cpu.state.pagingEnabled else { return linear & 0xFFFF_FFFF }
+        final class Peek: GuestPageTables {
+            unowned let memory: VMMemory
+            init(_ m: VMMemory) { memory = m }
+            func readEntry(_ gpa: UInt64) -> UInt64? { VirtualMachine.load(memory, gpa, size: 8) }
+            func setEntryBits(_ gpa: UInt64, _ bits: UInt64) {}
+        }
+        let peek = Peek(vm)
+        var access = PagingAccess(.read, user: false)
+        access.alignmentCheckFlag = true       // SMAP does not hide user pages from a debugger
+        if case .translated(let gpa, _) = GuestPaging.translate(linear, cpu.state.pagingControl(tables: peek), access, tables: peek) {
+            return gpa
+        }
+        return nil
+    }
     /// Pause-loop exiting: a PAUSE ends `run` (as `.interruptWindow`) once it retires;
     /// `takePauseExit` says whether the last such exit came from a PAUSE (and forgets it).
     public var pauseExiting: Bool {

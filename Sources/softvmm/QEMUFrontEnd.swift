@@ -75,6 +75,7 @@ enum QEMUFrontEnd {
         -device virtio-rng-pci  a virtio entropy device
         -drive file=IMG,format=raw[,if=virtio][,readonly=on][,snapshot=on]   a virtio block device
         -virtfs local,path=DIR,mount_tag=TAG,security_model=none[,readonly=on]   a shared directory (virtio-9p)
+        -s, -gdb tcp::PORT  wait for gdb (on port 1234 with -s) before the first instruction
         -display none, -nographic, -nodefaults, -no-reboot, -monitor none, -global ...   accepted
         """
     }
@@ -182,6 +183,12 @@ enum QEMUFrontEnd {
                 guard v == "none" else { throw Failure("-display \(v): softvmm has no display (use -display none)") }
             case "monitor", "vga", "name", "global", "chardev", "overcommit", "rtc", "k", "boot", "L":
                 _ = try value(name) // the host side of QEMU, or settings with no effect on this machine
+            case "s":
+                run += ["--gdb", "tcp::1234"]
+            case "gdb":
+                run += ["--gdb", try value(name)]
+            case "S":
+                break // with a debugger softvmm waits for it before the first instruction, as -S does
             case "nodefaults", "no-reboot", "no-user-config", "no-shutdown", "no-hpet", "no-acpi":
                 break // softvmm adds no default devices, and a reset or triple fault ends the run
             default:

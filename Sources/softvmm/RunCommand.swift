@@ -1,5 +1,6 @@
 import ArgumentParser
 import CPUCheck
+import Debugger
 import Foundation
 import GuestMemory
 import Replay
@@ -39,6 +40,7 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Share a host directory over virtio-9p (9P2000.L): HOSTDIR[,tag=T][,readonly]. The guest mounts it with mount -t 9p -o trans=virtio,version=9p2000.L T DIR; nothing outside HOSTDIR is reachable. Tags default to share0, share1, ... Repeatable.", valueName: "share")) var share: [String] = []
     @Option(help: "Add a device: pc-testdev (QEMU's test device, which kvm-unit-tests drives) or virtio-rng (a virtio entropy device on PCI). Repeatable.") var device: [String] = []
     @Option(help: "The vCPUs (1 to 64): run in turn on one thread, deterministically.") var smp = 1
+    @Option(help: ArgumentHelp("Wait for gdb's remote protocol on tcp::PORT (localhost) or tcp:HOST:PORT before the first instruction; one thread per vCPU.", valueName: "endpoint")) var gdb: String?
     @Option(help: "Instructions each vCPU runs before the next takes its turn (with --smp).") var quantum = MachineConfiguration.defaultQuantum
 
     func run() throws {
@@ -131,6 +133,14 @@ struct Run: ParsableCommand {
         var session = RunSession(machine: machine, host: host, sink: sink, images: images, record: record, stats: stats,
                                  snapshotAt: snapshotAt, snapshotFile: snapshot, dumpState: dumpState,
                                  profile: try profile.map { try GuestProfile(output: $0, symbols: symbols) })
+        if let gdb {
+            guard snapshotAt == nil else { throw ValidationError("--gdb and --snapshot-at cannot be combined yet") }
+            let server: GDBServer
+            do { server = try GDBServer(machine: machine, endpoint: try GDBEndpoint(parsing: gdb)) } catch { throw ValidationError("\(error)") }
+            FileHandle.standardError.write(Data("softvmm: waiting for gdb on \(gdb)\n".utf8))
+            session.showProgress = false
+            session.debugSession = { server.serve() }
+        }
         if let console {
             // Keys reach the guest within about 10 ms of guest work; no progress line on the
             // console; the terminal back to normal before the stop is reported.
@@ -260,6 +270,9 @@ struct RunSession {
     /// The exit status for the stop (`softvmm exec`: the command's), which then reports the
     /// stop itself; by default `MachineStop.status`, with the stop on standard error.
     var status: ((MachineStop) -> Int32)?
+    /// A debugger's session runs the machine first (`--gdb`): its stop, or nil when the
+    /// debugger detached and the run goes on.
+    var debugSession: (() -> MachineStop?)?
 
     func run() throws {
         var recorder: Recorder?
@@ -310,6 +323,8 @@ struct RunSession {
             } else {
                 FileHandle.standardError.write(Data("softvmm: the run ended before icount \(snapshotAt): no snapshot\n".utf8))
             }
+        } else if let debugSession {
+            stop = debugSession() ?? machine.run()
         } else {
             stop = machine.run()
         }

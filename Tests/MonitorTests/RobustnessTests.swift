@@ -97,6 +97,7 @@ import X86CPU
             switch stop {
             case .halted, .shutdown, .reset, .poweredOff, .limit, .debugExit: break
             case .error(let why), .stopped(let why): Issue.record("\(variant) seed \(seed): \(why)")
+            case .breakpoint: Issue.record("\(variant) seed \(seed): a debugger breakpoint with no debugger")
             }
             outcomes[String(describing: stop).prefix(8).description, default: 0] += 1
             machine.teardown()

@@ -56,6 +56,7 @@ extension CPU {
             // One test for everything the loop must look at between instructions.
             if _slowPath(mustLookBetweenInstructions) {
                 if let x = requestedExit() { return .exit(x) }
+                if state.exitRequests & 16 != 0 && debuggerBreakpointHere() { return .exit(.debuggerBreakpoint) }
                 if state.rflags & (Flag.tf | Flag.rf) != 0 || state.breakpointsEnabled {
                     let before = state.retired
                     if let x = debugStep() { return .exit(x) }
@@ -93,10 +94,19 @@ extension CPU {
 
     /// Whether the run loop must look at something before the next instruction: the VMM's
     /// requests (the interrupt-window request, bit 0, counts only while RFLAGS.IF is set),
-    /// single-step and RF, enabled breakpoints.
+    /// single-step and RF, enabled breakpoints, a debugger's breakpoints (bit 4).
     @inline(__always) var mustLookBetweenInstructions: Bool {
         let flags = state.rflags
-        return state.exitRequests & ((flags >> 9) & 1 | 2 | 8) | (flags & (Flag.tf | Flag.rf)) | (state.dr(7) & 0xFF) != 0
+        return state.exitRequests & ((flags >> 9) & 1 | 2 | 8 | 16) | (flags & (Flag.tf | Flag.rf)) | (state.dr(7) & 0xFF) != 0
+    }
+
+    /// A debugger breakpoint at the next instruction, unless the vCPU is resuming from it.
+    @inline(never)
+    func debuggerBreakpointHere() -> Bool {
+        let rip = state.linearRIP
+        guard debuggerBreakpoints.contains(rip) else { return false }
+        if let r = debuggerResume, r.rip == rip, r.retired == state.retired { return false }
+        return true
     }
 
     /// The interrupt window or an immediate stop, when the VMM asked for one.

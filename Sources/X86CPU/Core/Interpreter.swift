@@ -137,6 +137,14 @@ public final class CPU<Memory: CPUMemory> {
     public internal(set) var interruptedDelivery: CPUException?
     /// The instruction just executed decides single-step by TF at its end (SYSCALL, SYSRET).
     var tfSampledAtEnd = false
+    /// Linear addresses where a debugger stops the vCPU before the instruction (kept here, not
+    /// in guest memory: the guest never sees them). While any is set, the run loop looks before
+    /// every instruction (exit request bit 4) and runs without blocks.
+    public var debuggerBreakpoints: Set<UInt64> = [] {
+        didSet { state.exitRequests = debuggerBreakpoints.isEmpty ? state.exitRequests & ~16 : state.exitRequests | 16 }
+    }
+    /// The breakpoint the vCPU stopped at, passed once when it resumes there (at this count).
+    public var debuggerResume: (rip: UInt64, retired: UInt64)?
     /// DR0-DR3 and DR7 as last handed to the MMU (Debug.swift).
     var watchKey: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
     /// The mode and CS base the decoded-instruction cache was filled under.

@@ -111,9 +111,13 @@ public enum CPUExit: Equatable, Sendable, CustomStringConvertible {
     /// The VMM asked for it: interrupts became deliverable (interrupt-window exiting), or
     /// the VMM wanted the vCPU back before the next instruction.
     case interruptWindow
+    /// A debugger's breakpoint at the next instruction's linear address (`debuggerBreakpoints`):
+    /// the instruction has not run; the guest sees nothing.
+    case debuggerBreakpoint
 
     public var description: String {
         switch self {
+        case .debuggerBreakpoint: "debugger breakpoint"
         case .io(let e): "\(e)"
         case .nestedFault(let g, let a, let l): "nested fault (\(a)) at GPA \(hex(g)), linear \(hex(l))"
         case .halt: "hlt"

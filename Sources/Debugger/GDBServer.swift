@@ -1,0 +1,320 @@
+import Foundation
+import Monitor
+import VMM
+import X86
+
+/// Where a debugger connects: `tcp::PORT` (localhost) or `tcp:HOST:PORT`, as QEMU's -gdb.
+public struct GDBEndpoint: Equatable, Sendable {
+    public var host: String
+    public var port: UInt16
+
+    public init(parsing spec: String) throws(GDBServerError) {
+        var s = Substring(spec)
+        if s.hasPrefix("tcp:") { s = s.dropFirst(4) }
+        let parts = s.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let port = UInt16(parts[1]), port > 0 else { throw .badEndpoint(spec) }
+        host = parts[0].isEmpty || parts[0] == "localhost" ? "127.0.0.1" : String(parts[0])
+        self.port = port
+    }
+}
+
+public enum GDBServerError: Error, Equatable, CustomStringConvertible {
+    case badEndpoint(String)
+    case socket(String)
+    public var description: String {
+        switch self {
+        case .badEndpoint(let s): "--gdb \(s): give tcp::PORT or tcp:HOST:PORT (a port from 1 to 65535)"
+        case .socket(let why): "the gdb server: \(why)"
+        }
+    }
+}
+
+/// A GDB remote-protocol server over a machine (GDB manual, appendix E): one client at a time,
+/// one thread per vCPU, registers in the 64-bit layout (`RemoteRegisters`), memory by linear
+/// address through the selected vCPU's page tables, breakpoints kept outside guest memory
+/// (`VirtualCPU.debuggerBreakpoints`), continue and step, Ctrl-C, `monitor icount`.
+public final class GDBServer {
+    public let machine: Machine
+    let listener: Int32
+    var client: Int32 = -1
+    var reader = RemotePacketReader()
+    var acknowledging = true
+    /// The thread (vCPU index) register and memory requests go to.
+    var selected = 0
+    var breakpoints: Set<UInt64> = []
+    /// Why the guest last stopped, as a stop reply.
+    var lastStop = "S05"
+    /// The run ended (the guest exited): later resumes answer with its status.
+    public private(set) var ended: MachineStop?
+    /// Log of the session's protocol errors (bad packets), for the user.
+    public var log: (String) -> Void = { FileHandle.standardError.write(Data("softvmm: gdb: \($0)\n".utf8)) }
+
+    public init(machine: Machine, endpoint: GDBEndpoint) throws(GDBServerError) {
+        self.machine = machine
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .socket("socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = endpoint.port.bigEndian
+        guard inet_pton(AF_INET, endpoint.host, &address.sin_addr) == 1 else {
+            close(fd)
+            throw .socket("\(endpoint.host) is not an IPv4 address")
+        }
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(fd, 1) == 0 else {
+            let why = String(cString: strerror(errno))
+            close(fd)
+            throw .socket("cannot listen on \(endpoint.host):\(endpoint.port): \(why)")
+        }
+        listener = fd
+    }
+
+    deinit {
+        if client >= 0 { close(client) }
+        close(listener)
+    }
+
+    /// Waits for the client, then serves it until it detaches, kills the guest or goes away;
+    /// returns how the run ended (nil: the debugger left with the guest still running).
+    public func serve() -> MachineStop? {
+        client = accept(listener, nil, nil)
+        guard client >= 0 else { log("accept: \(String(cString: strerror(errno)))"); return nil }
+        var one: Int32 = 1
+        setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        defer { close(client); client = -1 }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(client, &buffer, buffer.count)
+            if n <= 0 { return ended }      // the client went away
+            for event in reader.feed(buffer[0..<n]) {
+                switch event {
+                case .packet(let p):
+                    if acknowledging { send([0x2B]) }
+                    switch handle(p) {
+                    case .reply(let text): send(remotePacket(text))
+                    case .replyBytes(let bytes): send(remotePacket(bytes))
+                    case .detach:
+                        send(remotePacket("OK"))
+                        return nil
+                    case .kill:
+                        return ended ?? .stopped("killed by the debugger")
+                    }
+                case .badChecksum, .oversized:
+                    log(event == .oversized ? "a packet longer than \(reader.limit) bytes was dropped" : "a packet with a bad checksum")
+                    if acknowledging { send([0x2D]) }
+                case .interrupt, .acknowledged, .resend:
+                    break       // no run is in progress; nothing to resend that gdb lacks
+                }
+            }
+        }
+    }
+
+    enum Outcome { case reply(String), replyBytes([UInt8]), detach, kill }
+
+    func send(_ bytes: [UInt8]) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes[done...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+            if n <= 0 { return }
+            done += n
+        }
+    }
+
+    var vcpu: VirtualCPU { machine.vcpus[selected] }
+
+    /// A thread id: gdb's are 1-based; -1 and 0 mean any.
+    func thread(_ text: Substring) -> Int? {
+        if text == "-1" || text == "0" { return selected }
+        guard let n = RemoteHex.number(Array(text.utf8)), n >= 1, n <= UInt64(machine.vcpus.count) else { return nil }
+        return Int(n) - 1
+    }
+
+    func handle(_ packet: [UInt8]) -> Outcome {
+        let text = String(decoding: packet, as: UTF8.self)
+        let body = text.dropFirst()
+        switch packet.first {
+        case UInt8(ascii: "?"): return .reply(lastStop)
+        case UInt8(ascii: "g"): return .reply(RemoteHex.encode(RemoteRegisters.encode(vcpu.getState())))
+        case UInt8(ascii: "G"):
+            guard let bytes = RemoteHex.decode(packet.dropFirst()) else { return .reply("E01") }
+            var s = vcpu.getState()
+            guard RemoteRegisters.decode(bytes, into: &s) else { return .reply("E01") }
+            vcpu.setState(s)
+            return .reply("OK")
+        case UInt8(ascii: "p"):
+            guard let n = RemoteHex.number(Array(body.utf8)), n < UInt64(RemoteRegisters.all.count) else { return .reply("E01") }
+            return .reply(RemoteHex.encode(RemoteRegisters.value(RemoteRegisters.all[Int(n)], vcpu.getState())))
+        case UInt8(ascii: "P"):
+            let kv = body.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2, let n = RemoteHex.number(Array(kv[0].utf8)), n < UInt64(RemoteRegisters.all.count),
+                  let bytes = RemoteHex.decode(Array(kv[1].utf8)), bytes.count == RemoteRegisters.all[Int(n)].bits / 8 else { return .reply("E01") }
+            var s = vcpu.getState()
+            RemoteRegisters.set(RemoteRegisters.all[Int(n)], bytes[...], &s)
+            vcpu.setState(s)
+            return .reply("OK")
+        case UInt8(ascii: "m"):
+            let f = body.split(separator: ",")
+            guard f.count == 2, let address = RemoteHex.number(Array(f[0].utf8)), let length = RemoteHex.number(Array(f[1].utf8)),
+                  length <= 0x1000 else { return .reply("E01") }
+            let bytes = readMemory(address, Int(length))
+            return .reply(bytes.isEmpty && length > 0 ? "E14" : RemoteHex.encode(bytes))
+        case UInt8(ascii: "M"), UInt8(ascii: "X"):
+            guard let colon = packet.firstIndex(of: UInt8(ascii: ":")) else { return .reply("E01") }
+            let f = String(decoding: packet[1..<colon], as: UTF8.self).split(separator: ",")
+            guard f.count == 2, let address = RemoteHex.number(Array(f[0].utf8)), let length = RemoteHex.number(Array(f[1].utf8)) else { return .reply("E01") }
+            let data = packet.first == UInt8(ascii: "X") ? Array(packet[(colon + 1)...]) : RemoteHex.decode(packet[(colon + 1)...])
+            guard let data, data.count == Int(length) else { return .reply("E01") }
+            return .reply(writeMemory(address, data) ? "OK" : "E14")
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            let f = body.split(separator: ",")
+            guard f.count >= 2, let kind = Int(f[0]), let address = RemoteHex.number(Array(f[1].utf8)) else { return .reply("E01") }
+            // Software and hardware breakpoints alike: outside guest memory, any number.
+            guard kind == 0 || kind == 1 else { return .reply("") }
+            if packet.first == UInt8(ascii: "Z") { breakpoints.insert(address) } else { breakpoints.remove(address) }
+            for v in machine.vcpus { v.debuggerBreakpoints = breakpoints }
+            return .reply("OK")
+        case UInt8(ascii: "c"): return resume(step: false)
+        case UInt8(ascii: "s"): return resume(step: true)
+        case UInt8(ascii: "H"):
+            guard let t = thread(body.dropFirst()) else { return .reply("E01") }
+            selected = t
+            return .reply("OK")
+        case UInt8(ascii: "T"): return .reply(thread(body) != nil ? "OK" : "E01")
+        case UInt8(ascii: "D"): return .detach
+        case UInt8(ascii: "k"): return .kill
+        case UInt8(ascii: "v"):
+            if text == "vCont?" { return .reply("vCont;c;C;s;S") }
+            if text.hasPrefix("vCont;") {
+                // The first action decides (gdb sends one for the thread it steps, c for the rest).
+                let action = text.dropFirst(6).split(separator: ";").first ?? ""
+                if let colon = action.firstIndex(of: ":"), let t = thread(action[action.index(after: colon)...]) { selected = t }
+                return resume(step: action.hasPrefix("s") || action.hasPrefix("S"))
+            }
+            return .reply("")
+        case UInt8(ascii: "q"), UInt8(ascii: "Q"): return query(text)
+        default: return .reply("")
+        }
+    }
+
+    func query(_ q: String) -> Outcome {
+        if q.hasPrefix("qSupported") { return .reply("PacketSize=\(String(reader.limit, radix: 16));qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+") }
+        if q == "QStartNoAckMode" { acknowledging = false; return .reply("OK") }
+        if q.hasPrefix("qXfer:features:read:target.xml:") {
+            let f = q.dropFirst("qXfer:features:read:target.xml:".count).split(separator: ",")
+            guard f.count == 2, let offset = RemoteHex.number(Array(f[0].utf8)), let length = RemoteHex.number(Array(f[1].utf8)) else { return .reply("E01") }
+            let xml = Array(RemoteRegisters.targetDescription.utf8)
+            let start = min(Int(offset), xml.count), end = min(start + Int(length), xml.count)
+            return .replyBytes([UInt8(ascii: end == xml.count ? "l" : "m")] + xml[start..<end])
+        }
+        if q.hasPrefix("qXfer:") { return .reply("E00") }
+        if q == "qfThreadInfo" { return .reply("m" + (1...machine.vcpus.count).map { String($0, radix: 16) }.joined(separator: ",")) }
+        if q == "qsThreadInfo" { return .reply("l") }
+        if q == "qC" { return .reply("QC" + String(selected + 1, radix: 16)) }
+        if q.hasPrefix("qAttached") { return .reply("1") }
+        if q == "qSymbol::" { return .reply("OK") }
+        if q.hasPrefix("qThreadExtraInfo,") {
+            let t = thread(q.dropFirst("qThreadExtraInfo,".count)) ?? 0
+            let v = machine.vcpus[t]
+            return .reply(RemoteHex.encode(Array("vCPU \(t), \(v.retired) instructions".utf8)))
+        }
+        if q.hasPrefix("qRcmd,") {
+            guard let raw = RemoteHex.decode(Array(q.dropFirst(6).utf8)) else { return .reply("E01") }
+            let command = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            let answer: String
+            switch command {
+            case "icount": answer = "\(machine.icount)\n"
+            case "info registers": answer = vcpu.stateDump + "\n"
+            default: answer = "softvmm: unknown monitor command \"\(command)\" (icount, info registers)\n"
+            }
+            send(remotePacket("O" + RemoteHex.encode(Array(answer.utf8))))
+            return .reply("OK")
+        }
+        return .reply("")
+    }
+
+    // MARK: running
+
+    /// Continues (or steps one instruction) until a breakpoint, Ctrl-C or the guest's end.
+    func resume(step: Bool) -> Outcome {
+        if let ended { return .reply(exitReply(ended)) }
+        for v in machine.vcpus { v.resumeFromBreakpoint() }
+        machine.stopAt = step ? machine.icount + 1 : nil
+        // Ctrl-C reaches the run between slices.
+        let interval = machine.progressInterval, previous = machine.onProgress
+        machine.progressInterval = 1 << 18
+        machine.onProgress = { [unowned self] v in
+            previous?(v)
+            if interruptRequested() { machine.requestStop(GDBServer.interruptReason) }
+        }
+        defer {
+            machine.progressInterval = interval
+            machine.onProgress = previous
+            machine.stopAt = nil
+        }
+        let stop = machine.run()
+        switch stop {
+        case .breakpoint(let v):
+            selected = v
+            lastStop = "T05thread:\(String(v + 1, radix: 16));swbreak:;"
+        case .limit:
+            selected = machine.currentVCPU
+            lastStop = "T05thread:\(String(selected + 1, radix: 16));"
+        case .stopped(let why) where why == GDBServer.interruptReason:
+            machine.clearStopRequest()
+            selected = machine.currentVCPU
+            lastStop = "T02thread:\(String(selected + 1, radix: 16));"
+        default:
+            ended = stop
+            lastStop = exitReply(stop)
+        }
+        return .reply(lastStop)
+    }
+
+    static let interruptReason = "interrupted by the debugger (Ctrl-C)"
+
+    /// The guest ended: W with the status softvmm would exit with.
+    func exitReply(_ stop: MachineStop) -> String { "W" + String(format: "%02x", UInt8(truncatingIfNeeded: stop.status)) }
+
+    /// Whether the client sent Ctrl-C (read without waiting; other bytes are kept).
+    func interruptRequested() -> Bool {
+        var p = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, 0) > 0 else { return false }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = read(client, &buffer, buffer.count)
+        guard n > 0 else { return true }        // the client went away: stop
+        var interrupted = false
+        for e in reader.feed(buffer[0..<n]) where e == .interrupt { interrupted = true }
+        return interrupted
+    }
+
+    // MARK: memory
+
+    /// Bytes at a linear address through the selected vCPU's paging, up to the first that
+    /// cannot be read.
+    func readMemory(_ address: UInt64, _ length: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        var at = address
+        while out.count < length {
+            let n = min(length - out.count, Int(0x1000 - at & 0xFFF))
+            guard let gpa = vcpu.debuggerTranslate(at), let bytes = machine.vm.readPhysical(gpa, count: n) else { break }
+            out += bytes
+            at &+= UInt64(n)
+        }
+        return out
+    }
+
+    /// Writes at a linear address (decoded code there is dropped, as for a device's DMA).
+    func writeMemory(_ address: UInt64, _ data: [UInt8]) -> Bool {
+        var done = 0, at = address
+        while done < data.count {
+            let n = min(data.count - done, Int(0x1000 - at & 0xFFF))
+            guard let gpa = vcpu.debuggerTranslate(at), machine.vm.dmaWrite(gpa, Array(data[done..<done + n])) else { return false }
+            done += n
+            at &+= UInt64(n)
+        }
+        return true
+    }
+}

@@ -1,0 +1,113 @@
+import Debugger
+import FixtureSupport
+import Foundation
+import GuestMemory
+import Monitor
+import Testing
+
+/// The server over a socket, as a hostile or careless client drives it: noise, a bad
+/// checksum, an oversized packet, malformed requests, then a session that stops at a
+/// breakpoint and kills the guest. Each bad packet gets `-` or an error reply; the guest is
+/// unchanged by them.
+@Suite struct GDBServerTests {
+    final class Client {
+        let fd: Int32
+        var reader = RemotePacketReader(limit: 1 << 20)
+        var acks: [RemoteEvent] = []
+        var pending: [String] = []
+        init(port: UInt16) throws {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET)
+            a.sin_port = port.bigEndian
+            inet_pton(AF_INET, "127.0.0.1", &a.sin_addr)
+            var ok: Int32 = -1
+            for _ in 0..<100 {
+                ok = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                if ok == 0 { break }
+                usleep(20_000)
+            }
+            try #require(ok == 0)
+            // A server that stops answering fails the test instead of hanging it.
+            var limit = timeval(tv_sec: 20, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        }
+        deinit { close(fd) }
+        func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+        /// The next reply packet (acks and naks are collected apart).
+        func reply() -> String? {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while pending.isEmpty {
+                let n = read(fd, &buffer, buffer.count)
+                guard n > 0 else { return nil }
+                for e in reader.feed(buffer[0..<n]) {
+                    if case .packet(let p) = e { pending.append(String(decoding: p, as: UTF8.self)) } else { acks.append(e) }
+                }
+            }
+            return pending.removeFirst()
+        }
+        func ask(_ text: String) -> String? { send(remotePacket(text)); return reply() }
+    }
+
+    @Test func badPacketsAndASession() throws {
+        let guest = try FixtureGuest("system")
+        let host = try HostPhysicalMemory(frames: Int(guest.configuration.memorySize >> 12) + 4096)
+        var output: [UInt8] = []
+        let machine = try Machine(configuration: guest.configuration, host: host) { output.append($0) }
+        defer { machine.teardown() }
+        try machine.boot(image: guest.image)
+        let port = UInt16(30000 + Int(getpid()) % 20000)
+        let server = try GDBServer(machine: machine, endpoint: GDBEndpoint(parsing: "tcp::\(port)"))
+        server.log = { _ in }
+        // The session runs on its own thread (the machine is touched only there while it runs,
+        // and here only between replies).
+        final class Box: @unchecked Sendable {
+            let server: GDBServer
+            var stop: MachineStop?, done = false
+            init(_ s: GDBServer) { server = s }
+        }
+        let box = Box(server)
+        let thread = Thread { box.stop = box.server.serve(); box.done = true }
+        thread.start()
+        let c = try Client(port: port)
+        let rip = machine.vcpu.rip
+        // Noise, a bad checksum, an unterminated packet cut by a good one.
+        c.send(Array("garbage".utf8) + Array("$g#00".utf8))
+        #expect(c.ask("qSupported:swbreak+")?.contains("qXfer:features:read+") == true)
+        #expect(c.acks.contains(.resend))
+        c.send(Array("$m100020".utf8))
+        #expect(c.ask("?") == "S05")
+        // Malformed and out-of-range requests: error replies, nothing changed.
+        #expect(c.ask("m100020") == "E01")
+        #expect(c.ask("mzz,4") == "E01")
+        #expect(c.ask("m100020,100000") == "E01")
+        #expect(c.ask("mf0000000,4") == "E14")                      // not RAM (paging is off)
+        #expect(c.ask("G00") == "E01")
+        #expect(c.ask("P999=00") == "E01")
+        #expect(c.ask("Hg99") == "E01")
+        // An unknown monitor command: its console output ("O" + hex), then OK.
+        #expect(c.ask("qRcmd,7a7a")?.hasPrefix("O") == true && c.reply() == "OK")
+        #expect(c.ask("qRcmd," + RemoteHex.encode(Array("icount".utf8))) == "O" + RemoteHex.encode(Array("0\n".utf8)) && c.reply() == "OK")
+        #expect(c.ask("unknown-packet") == "")
+        // An oversized packet is dropped with "-".
+        let before = c.acks.count
+        c.send(remotePacket(String(repeating: "X", count: 0x5000)))
+        #expect(c.ask("qC") == "QC1")
+        #expect(c.acks[before...].contains(.resend))
+        #expect(machine.vcpu.rip == rip && machine.icount == 0)
+        // The target description, registers, memory and a breakpoint.
+        #expect(c.ask("qXfer:features:read:target.xml:0,40")?.hasPrefix("m<?xml") == true)
+        #expect(c.ask("g")?.count == 2 * RemoteRegisters.packetBytes)
+        #expect(c.ask("m100020,1") == "fa")                          // cli
+        #expect(c.ask("Z0,100026,1") == "OK")
+        #expect(c.ask("c") == "T05thread:1;swbreak:;")
+        #expect(machine.vcpu.rip == 0x100026 && machine.icount == 2)
+        #expect(c.ask("s") == "T05thread:1;")
+        #expect(machine.icount == 3)
+        #expect(c.ask("z0,100026,1") == "OK")
+        #expect(c.ask("c") == "W01")
+        c.send(remotePacket("k"))
+        for _ in 0..<200 where !box.done { usleep(10_000) }
+        #expect(box.done && box.stop == .debugExit(code: 0))
+    }
+}

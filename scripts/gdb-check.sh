@@ -1,0 +1,64 @@
+#!/bin/sh
+# gdb, the real client, against softvmm's remote-protocol server (issue 24), in batch mode:
+#
+#   the system fixture guest (protected mode, then long mode, paging, ring 3): gdb steps
+#   through the switch to long mode one instruction at a time (stepi 12000, from 32-bit code through 16-bit code to 64-bit code) with the register
+#   packet the same size throughout (no "Remote 'g' packet reply is too long"); the state it
+#   then shows is the state a replay of the recorded run reaches at the same count (replay
+#   --to, another path through the run); a breakpoint stops before its instruction; Ctrl-C-free
+#   continue runs to the guest's end, whose output and status are the fixture's own.
+set -e
+cd "$(dirname "$0")/.."
+bin=.build/release/softvmm
+out=$(mktemp -d)
+trap 'rm -rf "$out"; [ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT
+fail() { echo "gdb-check: $*" >&2; exit 1; }
+guest=Fixtures/guests/system/system.bin
+steps=12000
+port=$((20000 + $$ % 20000))
+
+# The oracle: the recorded run replayed to the same count.
+"$bin" record -o "$out/system.trace" -- "$guest" --serial none 2>/dev/null || true
+"$bin" replay "$out/system.trace" --to "$steps" --serial none > "$out/replay.txt" 2>&1 || fail "replay --to $steps: $(cat "$out/replay.txt")"
+expected_rip=$(sed -n 's/^rip =\([0-9a-f]*\).*/\1/p' "$out/replay.txt" | sed 's/^0*//')
+expected_rax=$(sed -n 's/^rax =\([0-9a-f]*\).*/\1/p' "$out/replay.txt" | sed 's/^0*//')
+
+"$bin" run "$guest" --gdb "tcp::$port" --serial "$out/serial" 2>"$out/run.err" &
+pid=$!
+i=0
+while ! grep -q "waiting for gdb" "$out/run.err" 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "softvmm did not start listening: $(cat "$out/run.err")"; sleep 0.1
+done
+cat > "$out/session.gdb" <<EOF
+set pagination off
+set confirm off
+target remote :$port
+printf "START %lx\n", \$pc
+stepi $steps
+monitor icount
+printf "AFTER %lx %lx\n", \$pc, \$rax
+info registers cs
+EOF
+# The breakpoint: the instruction the replay showed 100 steps further on.
+"$bin" replay "$out/system.trace" --to $((steps + 100)) --serial none > "$out/replay2.txt" 2>&1
+later=$(sed -n 's/^rip =\([0-9a-f]*\).*/\1/p' "$out/replay2.txt" | sed 's/^0*//')
+cat >> "$out/session.gdb" <<EOF
+break *0x$later
+continue
+printf "BREAK %lx\n", \$pc
+delete
+continue
+EOF
+timeout 120 gdb -nx -batch -x "$out/session.gdb" > "$out/gdb.txt" 2>&1 || true
+status=0
+wait "$pid" || status=$?
+pid=
+! grep -q "too long" "$out/gdb.txt" || fail "gdb reported a packet-size error: $(grep 'too long' "$out/gdb.txt")"
+grep -q "^$steps\$" "$out/gdb.txt" || { cat "$out/gdb.txt" >&2; fail "monitor icount after stepi $steps is not $steps"; }
+grep -q "^AFTER $expected_rip $expected_rax\$" "$out/gdb.txt" ||
+    { cat "$out/gdb.txt" >&2; fail "after stepi $steps gdb shows $(grep '^AFTER' "$out/gdb.txt"), the replay rip $expected_rip rax $expected_rax"; }
+grep -q "^BREAK $later\$" "$out/gdb.txt" || { cat "$out/gdb.txt" >&2; fail "the breakpoint at 0x$later did not stop there"; }
+grep -q "exited with code 01" "$out/gdb.txt" || { cat "$out/gdb.txt" >&2; fail "continue did not run the guest to its end"; }
+cmp -s "$out/serial" Fixtures/guests/system/system.expected || fail "the guest's output under gdb differs from the fixture's"
+[ "$status" = "$(cat Fixtures/guests/system/system.status)" ] || fail "softvmm's status under gdb is $status"
+echo "gdb-check: system guest: stepi $steps through the mode switches (one packet size), state as replay --to $steps shows (rip $expected_rip), a breakpoint at 0x$later, continued to its end with the fixture's output and status"
