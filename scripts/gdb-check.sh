@@ -5,8 +5,9 @@
 #   through the switch to long mode one instruction at a time (stepi 12000, from 32-bit code through 16-bit code to 64-bit code) with the register
 #   packet the same size throughout (no "Remote 'g' packet reply is too long"); the state it
 #   then shows is the state a replay of the recorded run reaches at the same count (replay
-#   --to, another path through the run); a breakpoint stops before its instruction; Ctrl-C-free
-#   continue runs to the guest's end, whose output and status are the fixture's own.
+#   --to, another path through the run); a breakpoint stops before its instruction; a hardware
+#   watchpoint on a stack slot stops after the write that changes it; continue runs to the
+#   guest's end, whose output and status are the fixture's own.
 set -e
 cd "$(dirname "$0")/.."
 bin=.build/release/softvmm
@@ -47,6 +48,11 @@ break *0x$later
 continue
 printf "BREAK %lx\n", \$pc
 delete
+set \$slot = \$sp - 8
+watch *(long *)\$slot
+continue
+printf "WATCHED %lx\n", *(long *)\$slot
+delete
 continue
 EOF
 timeout 120 gdb -nx -batch -x "$out/session.gdb" > "$out/gdb.txt" 2>&1 || true
@@ -58,7 +64,9 @@ grep -q "^$steps\$" "$out/gdb.txt" || { cat "$out/gdb.txt" >&2; fail "monitor ic
 grep -q "^AFTER $expected_rip $expected_rax\$" "$out/gdb.txt" ||
     { cat "$out/gdb.txt" >&2; fail "after stepi $steps gdb shows $(grep '^AFTER' "$out/gdb.txt"), the replay rip $expected_rip rax $expected_rax"; }
 grep -q "^BREAK $later\$" "$out/gdb.txt" || { cat "$out/gdb.txt" >&2; fail "the breakpoint at 0x$later did not stop there"; }
+grep -q "^Hardware watchpoint [0-9]*: \*(long \*)\$slot" "$out/gdb.txt" && grep -q "^New value = " "$out/gdb.txt" && grep -q "^WATCHED " "$out/gdb.txt" ||
+    { cat "$out/gdb.txt" >&2; fail "a hardware watchpoint on the stack did not stop at a write"; }
 grep -q "exited with code 01" "$out/gdb.txt" || { cat "$out/gdb.txt" >&2; fail "continue did not run the guest to its end"; }
 cmp -s "$out/serial" Fixtures/guests/system/system.expected || fail "the guest's output under gdb differs from the fixture's"
 [ "$status" = "$(cat Fixtures/guests/system/system.status)" ] || fail "softvmm's status under gdb is $status"
-echo "gdb-check: system guest: stepi $steps through the mode switches (one packet size), state as replay --to $steps shows (rip $expected_rip), a breakpoint at 0x$later, continued to its end with the fixture's output and status"
+echo "gdb-check: system guest: stepi $steps through the mode switches (one packet size), state as replay --to $steps shows (rip $expected_rip), a breakpoint at 0x$later, a watchpoint's stop ($(grep -m1 '^New value' "$out/gdb.txt")), continued to its end with the fixture's output and status"

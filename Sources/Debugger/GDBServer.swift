@@ -42,6 +42,8 @@ public final class GDBServer {
     /// The thread (vCPU index) register and memory requests go to.
     var selected = 0
     var breakpoints: Set<UInt64> = []
+    /// Z2 (write) and Z4 (access) watchpoints, in the order the vCPUs number them.
+    var watchpoints: [DebuggerWatchpoint] = []
     /// Why the guest last stopped, as a stop reply.
     var lastStop = "S05"
     /// The run ended (the guest exited): later resumes answer with its status.
@@ -171,7 +173,15 @@ public final class GDBServer {
         case UInt8(ascii: "Z"), UInt8(ascii: "z"):
             let f = body.split(separator: ",")
             guard f.count >= 2, let kind = Int(f[0]), let address = RemoteHex.number(Array(f[1].utf8)) else { return .reply("E01") }
-            // Software and hardware breakpoints alike: outside guest memory, any number.
+            if kind == 2 || kind == 4 {
+                guard f.count >= 3, let length = RemoteHex.number(Array(f[2].utf8)), (1...4096).contains(length) else { return .reply("E01") }
+                let w = DebuggerWatchpoint(address: address, length: length, writesOnly: kind == 2)
+                if packet.first == UInt8(ascii: "Z") { if !watchpoints.contains(w) { watchpoints.append(w) } } else { watchpoints.removeAll { $0 == w } }
+                for v in machine.vcpus { v.debuggerWatchpoints = watchpoints }
+                return .reply("OK")
+            }
+            // Software and hardware breakpoints alike: outside guest memory, any number. Read
+            // watchpoints (Z3) are not offered: gdb then says so.
             guard kind == 0 || kind == 1 else { return .reply("") }
             if packet.first == UInt8(ascii: "Z") { breakpoints.insert(address) } else { breakpoints.remove(address) }
             for v in machine.vcpus { v.debuggerBreakpoints = breakpoints }
@@ -258,7 +268,12 @@ public final class GDBServer {
         switch stop {
         case .breakpoint(let v):
             selected = v
-            lastStop = "T05thread:\(String(v + 1, radix: 16));swbreak:;"
+            let hits = machine.vcpus[v].takeWatchHits().filter { $0 < watchpoints.count }
+            if let w = hits.first.map({ watchpoints[$0] }) {
+                lastStop = "T05thread:\(String(v + 1, radix: 16));\(w.writesOnly ? "watch" : "awatch"):\(String(w.address, radix: 16));"
+            } else {
+                lastStop = "T05thread:\(String(v + 1, radix: 16));swbreak:;"
+            }
         case .limit:
             selected = machine.currentVCPU
             lastStop = "T05thread:\(String(selected + 1, radix: 16));"

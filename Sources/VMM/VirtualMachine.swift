@@ -520,6 +520,22 @@ public final class VirtualCPU {
         get { cpu.debuggerBreakpoints }
         set { cpu.debuggerBreakpoints = newValue }
     }
+    /// Data breakpoints, outside the guest's debug registers: the vCPU stops
+    /// (`VMExit.breakpoint`) after the instruction that touched one.
+    public var debuggerWatchpoints: [DebuggerWatchpoint] {
+        get { cpu.debuggerWatchpoints.map { DebuggerWatchpoint(address: $0.address, length: $0.length, writesOnly: $0.writesOnly) } }
+        set {
+            cpu.debuggerWatchpoints = newValue.enumerated().map {
+                Watchpoint(index: 4 + $0.offset, address: $0.element.address, length: $0.element.length, writesOnly: $0.element.writesOnly)
+            }
+        }
+    }
+    /// The debugger's watchpoints hit since the last call, by their place in `debuggerWatchpoints`.
+    public func takeWatchHits() -> [Int] {
+        defer { cpu.debuggerWatchHits = 0 }
+        let hits = cpu.debuggerWatchHits >> 4
+        return (0..<60).filter { hits >> UInt64($0) & 1 != 0 }
+    }
     /// Lets the instruction at RIP run once though a breakpoint is there (resuming from it).
     public func resumeFromBreakpoint() { cpu.debuggerResume = (cpu.state.linearRIP, cpu.state.retired) }
     /// CS:RIP as a linear address.
@@ -666,4 +682,12 @@ extension VirtualCPU {
         lines.append(r("cr8", s.cr8) + " " + r("efer", s.efer))
         return lines.joined(separator: "\n")
     }
+}
+
+/// A debugger's data breakpoint: `length` bytes from `address` (linear), on writes only or on
+/// reads and writes.
+public struct DebuggerWatchpoint: Equatable, Sendable {
+    public var address: UInt64, length: UInt64
+    public var writesOnly: Bool
+    public init(address: UInt64, length: UInt64, writesOnly: Bool) { (self.address, self.length, self.writesOnly) = (address, length, writesOnly) }
 }

@@ -89,6 +89,8 @@ import Testing
         #expect(c.ask("qRcmd,7a7a")?.hasPrefix("O") == true && c.reply() == "OK")
         #expect(c.ask("qRcmd," + RemoteHex.encode(Array("icount".utf8))) == "O" + RemoteHex.encode(Array("0\n".utf8)) && c.reply() == "OK")
         #expect(c.ask("unknown-packet") == "")
+        #expect(c.ask("Z2,10c000,0") == "E01")                      // a watchpoint of no bytes
+        #expect(c.ask("Z3,10c000,4") == "")                         // read watchpoints: not offered
         // An oversized packet is dropped with "-".
         let before = c.acks.count
         c.send(remotePacket(String(repeating: "X", count: 0x5000)))

@@ -56,15 +56,19 @@ extension CPU {
             // One test for everything the loop must look at between instructions.
             if _slowPath(mustLookBetweenInstructions) {
                 if let x = requestedExit() { return .exit(x) }
-                if state.exitRequests & 16 != 0 && debuggerBreakpointHere() { return .exit(.debuggerBreakpoint) }
+                let debugger = state.exitRequests & 16 != 0
+                if debugger && debuggerBreakpointHere() { return .exit(.debuggerBreakpoint) }
                 if state.rflags & (Flag.tf | Flag.rf) != 0 || state.breakpointsEnabled {
                     let before = state.retired
+                    let hits = debuggerWatchHits
                     if let x = debugStep() { return .exit(x) }
+                    if debugger && debuggerWatchHits != hits { return .exit(.debuggerBreakpoint) }
                     if state.retired == before { events &+= 1; if events >= limit { return .limit } }
                     continue
                 }
                 // An interrupt window held back by a shadow: one instruction, then look again.
                 if case .exit(let x) = stepOne(&events) { return .exit(x) }
+                if debugger && takeDebuggerWatchHits() { return .exit(.debuggerBreakpoint) }
                 if _slowPath(events >= limit) { return .limit }
                 continue
             }

@@ -141,8 +141,15 @@ public final class CPU<Memory: CPUMemory> {
     /// in guest memory: the guest never sees them). While any is set, the run loop looks before
     /// every instruction (exit request bit 4) and runs without blocks.
     public var debuggerBreakpoints: Set<UInt64> = [] {
-        didSet { state.exitRequests = debuggerBreakpoints.isEmpty ? state.exitRequests & ~16 : state.exitRequests | 16 }
+        didSet { debuggerChanged() }
     }
+    /// A debugger's data breakpoints (their `index` from 4: DR6 never shows them); the run
+    /// stops after the instruction that touched one (`debuggerWatchHits` says which).
+    public var debuggerWatchpoints: [Watchpoint] = [] {
+        didSet { debuggerChanged() }
+    }
+    /// The debugger's watchpoints hit (bit n for index n) since the debugger last looked.
+    public var debuggerWatchHits: UInt64 = 0
     /// The breakpoint the vCPU stopped at, passed once when it resumes there (at this count).
     public var debuggerResume: (rip: UInt64, retired: UInt64)?
     /// DR0-DR3 and DR7 as last handed to the MMU (Debug.swift).

@@ -97,14 +97,33 @@ extension CPU {
     /// Hands the data breakpoints to the MMU when DR0-DR3 or DR7 changed: MOV DR calls it, and
     /// the VMM after setting state (the comparison keeps a state write-back that changed no
     /// debug register from flushing the TLB).
-    public func syncWatchpoints() {
+    public func syncWatchpoints(force: Bool = false) {
         let key = (state.dr(0), state.dr(1), state.dr(2), state.dr(3), state.breakpointsEnabled ? state.dr(7) : 0)
-        guard key != watchKey else { return }
+        guard key != watchKey || force else { return }
         watchKey = key
         let w = enabledBreakpoints().compactMap { b -> Watchpoint? in
             b.1 == 1 || b.1 == 3 ? Watchpoint(index: b.0, address: b.3, length: b.2, writesOnly: b.1 == 1) : nil
         }
-        memory.watch(w)
+        memory.watch(w + debuggerWatchpoints)
+    }
+
+    /// A debugger's breakpoints or watchpoints changed: the run loop looks before every
+    /// instruction while any is set (exit request bit 4), and the MMU watches the data ones.
+    func debuggerChanged() {
+        let active = !debuggerBreakpoints.isEmpty || !debuggerWatchpoints.isEmpty
+        state.exitRequests = active ? state.exitRequests | 16 : state.exitRequests & ~16
+        syncWatchpoints(force: true)
+    }
+
+    /// After an instruction under a debugger: its watchpoints' hits move to
+    /// `debuggerWatchHits` (the guest's DR6 never sees them); true when there were any.
+    @inline(never)
+    func takeDebuggerWatchHits() -> Bool {
+        let hits = state.watchHits & ~0xF
+        guard hits != 0 else { return false }
+        state.watchHits &= 0xF
+        debuggerWatchHits |= hits
+        return true
     }
 
     /// Runs one instruction with the debug conditions checked: RF, instruction breakpoints
@@ -133,6 +152,7 @@ extension CPU {
         case .executed:
             // RF lets one instruction past its breakpoint; an instruction that set it (IRET) keeps it.
             if flags & Flag.rf != 0 { state.rflags &= ~Flag.rf }
+            _ = takeDebuggerWatchHits()
             var status = state.watchHits | state.deferredDebugStatus
             state.watchHits = 0
             state.deferredDebugStatus = 0
