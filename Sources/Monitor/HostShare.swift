@@ -180,18 +180,18 @@ public final class HostShare: NinePServer {
 
     public func handle(_ request: [UInt8], room: Int) -> [UInt8] {
         requests += 1
-        guard request.count >= 7 else { return errorReply(tag: NineP.noTag, EPROTO) }
+        guard request.count >= 7 else { return HostShare.errorReply(tag: NineP.noTag, EPROTO) }
         let size = Int(UInt32(request[0]) | UInt32(request[1]) << 8 | UInt32(request[2]) << 16 | UInt32(request[3]) << 24)
         let type = request[4], tag = UInt16(request[5]) | UInt16(request[6]) << 8
-        guard size >= 7, size <= request.count else { return errorReply(tag: tag, EPROTO) }
+        guard size >= 7, size <= request.count else { return HostShare.errorReply(tag: tag, EPROTO) }
         var r = NineReader(bytes: request, at: 7, end: size)
         let limit = max(0, min(room, messageSize))
         do {
             return try serve(type: type, tag: tag, &r, limit: limit)
         } catch let e as Errno {
-            return errorReply(tag: tag, e.code)
+            return HostShare.errorReply(tag: tag, e.code)
         } catch {
-            return errorReply(tag: tag, EPROTO)     // a field ran past the message's end
+            return HostShare.errorReply(tag: tag, EPROTO)     // a field ran past the message's end
         }
     }
 
@@ -199,12 +199,10 @@ public final class HostShare: NinePServer {
 
     /// Rlerror for `request` (its tag, where it has one).
     public static func errorReply(to request: [UInt8], _ code: Int32) -> [UInt8] {
-        var w = NineWriter(type: NineP.lerror, tag: request.count >= 7 ? UInt16(request[5]) | UInt16(request[6]) << 8 : NineP.noTag)
-        w.u32(UInt32(bitPattern: code))
-        return w.message
+        errorReply(tag: request.count >= 7 ? UInt16(request[5]) | UInt16(request[6]) << 8 : NineP.noTag, code)
     }
 
-    func errorReply(tag: UInt16, _ code: Int32) -> [UInt8] {
+    static func errorReply(tag: UInt16, _ code: Int32) -> [UInt8] {
         var w = NineWriter(type: NineP.lerror, tag: tag)
         w.u32(UInt32(bitPattern: code))
         return w.message
@@ -306,10 +304,8 @@ public final class HostShare: NinePServer {
             let f = try fid(try r.u32()), d = try fid(try r.u32()), name = try r.string()
             try writable()
             try checkName(name)
-            guard let last = f.names.last else { throw Errno(code: EBUSY) }     // the root
-            let parent = try walkFromRoot(Array(f.names.dropLast()))
-            defer { Glibc.close(parent) }
-            try check(withName(last) { o in withName(name) { renameat(parent, o, d.fd, $0) } })
+            guard !f.names.isEmpty else { throw Errno(code: EBUSY) }     // the root
+            try inParent(f) { parent, last in try check(withName(last) { o in withName(name) { renameat(parent, o, d.fd, $0) } }) }
             moved(from: f.names, to: d.names + [name])
         case NineP.renameat:
             let od = try fid(try r.u32()), oldName = try r.string(), nd = try fid(try r.u32()), newName = try r.string()
@@ -328,18 +324,14 @@ public final class HostShare: NinePServer {
             let f = try fid(n)
             defer { clunk(n) }
             try writable()
-            guard let last = f.names.last else { throw Errno(code: EBUSY) }
-            let parent = try walkFromRoot(Array(f.names.dropLast()))
-            defer { Glibc.close(parent) }
-            try check(withName(last) { unlinkat(parent, $0, f.isDirectory ? AT_REMOVEDIR : 0) })
+            guard !f.names.isEmpty else { throw Errno(code: EBUSY) }
+            try inParent(f) { parent, last in try check(withName(last) { unlinkat(parent, $0, f.isDirectory ? AT_REMOVEDIR : 0) }) }
         case NineP.link:
             let d = try fid(try r.u32()), f = try fid(try r.u32()), name = try r.string()
             try writable()
             try checkName(name)
-            guard !f.isDirectory, let last = f.names.last else { throw Errno(code: EPERM) }
-            let parent = try walkFromRoot(Array(f.names.dropLast()))
-            defer { Glibc.close(parent) }
-            try check(withName(last) { o in withName(name) { linkat(parent, o, d.fd, $0, 0) } })
+            guard !f.isDirectory, !f.names.isEmpty else { throw Errno(code: EPERM) }
+            try inParent(f) { parent, last in try check(withName(last) { o in withName(name) { linkat(parent, o, d.fd, $0, 0) } }) }
         case NineP.readlink:
             let f = try fid(try r.u32())
             guard f.isSymlink else { throw Errno(code: EINVAL) }
@@ -474,6 +466,14 @@ public final class HostShare: NinePServer {
         return fd
     }
 
+    /// Runs `body` with a descriptor for the directory holding `f` (found again from the root)
+    /// and `f`'s name in it; `f` is not the root.
+    func inParent<R>(_ f: Fid, _ body: (Int32, [UInt8]) throws -> R) throws -> R {
+        let parent = try walkFromRoot(Array(f.names.dropLast()))
+        defer { Glibc.close(parent) }
+        return try body(parent, f.names[f.names.count - 1])
+    }
+
     /// After a rename: every fid at or under the old names is now under the new ones.
     func moved(from old: [[UInt8]], to new: [[UInt8]]) {
         for f in fids.values where f.names.count >= old.count && Array(f.names.prefix(old.count)) == old {
@@ -507,11 +507,9 @@ public final class HostShare: NinePServer {
         guard host & O_DIRECTORY == 0 else { throw Errno(code: ENOTDIR) }
         // The very file the fid names, through its descriptor's /proc link (no name resolved).
         var fd = Glibc.open("/proc/self/fd/\(f.fd)", host | O_CLOEXEC | O_NOCTTY)
-        if fd < 0 && errno == ENOENT, let last = f.names.last {
+        if fd < 0 && errno == ENOENT && !f.names.isEmpty {
             // No /proc: by name from the parent (still one name, never followed).
-            let parent = try walkFromRoot(Array(f.names.dropLast()))
-            fd = withName(last) { openat(parent, $0, host | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW) }
-            Glibc.close(parent)
+            fd = try inParent(f) { parent, last in withName(last) { openat(parent, $0, host | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW) } }
         }
         f.open = try check(fd)
     }

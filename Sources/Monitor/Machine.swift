@@ -16,7 +16,7 @@ public final class Machine {
     public private(set) var moreSerialPorts: [UART16550] = []
     /// Which serial ports drive each ISA line (COM1 and COM3 share IRQ 4, COM2 and COM4 IRQ 3):
     /// the line is high while any of them drives it.
-    var serialLines = [UInt8](repeating: 0, count: 16)
+    var serialLines = [UInt64](repeating: 0, count: 16)
     /// Which PCI functions assert each line (by virtio index), and each function's slot and GSI
     /// for the DSDT's _PRT.
     var pciLines = [UInt64](repeating: 0, count: 16)
@@ -196,11 +196,16 @@ public final class Machine {
     func serialIRQ(_ line: Int, port: Int) -> IRQLine {
         let wire = isaIRQ(line)
         return IRQLine { [unowned self] level in
-            let before = serialLines[line]
-            let after = level ? before | 1 << port : before & ~(1 << port)
-            serialLines[line] = after
-            if (before != 0) != (after != 0) { wire(after != 0) }
+            if let high = Machine.drive(&serialLines[line], source: port, level) { wire(high) }
         }
+    }
+
+    /// Source `source` of a line several drive (a wired OR, one bit per source in `sources`)
+    /// goes to `level`; returns the line's new level when it changed.
+    static func drive(_ sources: inout UInt64, source: Int, _ level: Bool) -> Bool? {
+        let before = sources
+        sources = level ? before | 1 << UInt64(source) : before & ~(1 << UInt64(source))
+        return (before != 0) != (sources != 0) ? sources != 0 : nil
     }
 
     /// A request to share `index`'s 9P server, through the seam: a replay's trace answers it,
@@ -231,12 +236,9 @@ public final class Machine {
         // through a PC's interrupt router. Functions that share a line drive it together.
         let line = irq
         transport.setInterruptLine = { [unowned self] asserted in
-            let before = pciLines[line]
-            let after = asserted ? before | 1 << index : before & ~(1 << index)
-            pciLines[line] = after
-            guard (before != 0) != (after != 0) else { return }
-            pic.setIRQ(line, after != 0)
-            ioapic.setPin(line, after == 0)
+            guard let high = Machine.drive(&pciLines[line], source: index, asserted) else { return }
+            pic.setIRQ(line, high)
+            ioapic.setPin(line, !high)
         }
         if pciLines[line] == 0 { ioapic.setPin(line, true) }     // the wire's idle level
         try mmio.insert(transport, name: name, base: base, size: VirtioPCI.Layout.barSize)
@@ -277,6 +279,7 @@ public final class Machine {
     /// guest's time jumps to it and the stop is at the same point every run.
     public var stopAtTime: UInt64?
     public static let timeLimitReason = "the guest-time limit"
+    var pastTimeLimit: Bool { stopAtTime.map { vcpu.nanoseconds >= $0 } ?? false }
     var stopRequest: String?
     /// Forgets a stop that was asked for and taken (a debugger's Ctrl-C), so the run can go on.
     public func clearStopRequest() { stopRequest = nil }
@@ -337,7 +340,7 @@ public final class Machine {
             let used = count &+ UInt64(exits)
             if used >= limit { return .limit }
             if let stopAt, count >= stopAt { return .limit }
-            if let stopAtTime, vcpu.nanoseconds >= stopAtTime { return .stopped(Machine.timeLimitReason) }
+            if pastTimeLimit { return .stopped(Machine.timeLimitReason) }
             if ctx.initPending { initializeRunning() }
             if smp, let stop = schedule(limit: limit) { return stop }
             advanceTime()

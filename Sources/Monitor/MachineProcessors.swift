@@ -130,7 +130,7 @@ extension Machine {
                     return nil
                 }
             }
-            if let stopAtTime, vcpu.nanoseconds >= stopAtTime { return .stopped(Machine.timeLimitReason) }
+            if pastTimeLimit { return .stopped(Machine.timeLimitReason) }
             guard idleAll() else { return .halted(interruptsEnabled: someVCPUTakesInterrupts) }
             exits += 1
             if icount &+ UInt64(exits) >= limit { return .limit }

@@ -87,12 +87,7 @@ struct Exec: ParsableCommand {
         }
         try serve("/", tag: ExecInit.rootTag, readOnly: true)
         if cwd != "/" { try serve(cwd, tag: ExecInit.directoryTag, readOnly: readonly) }
-        for (i, spec) in share.enumerated() {
-            let (server, tag) = try Run.openShare(spec, index: i)
-            guard tag != ExecInit.rootTag && tag != ExecInit.directoryTag else { throw ValidationError("--share \(spec): the tag \(tag) is exec's own") }
-            servers.append(server)
-            config.shares.append(.init(tag: tag, readOnly: server.readOnly))
-        }
+        servers += try Run.openShares(share, reserved: [ExecInit.rootTag, ExecInit.directoryTag], into: &config)
         let disks = try Run.openDrives(drive, recording: record != nil, into: &config)
 
         // COM1 is the console, kept; COM2 the command's standard output, COM3 its standard error.

@@ -94,12 +94,7 @@ struct Run: ParsableCommand {
         let disks = try Run.openDrives(drive, recording: record != nil, into: &config)
         // A snapshot does not hold the disks' overlays yet.
         if !disks.isEmpty && snapshot != nil { throw ValidationError("--drive cannot be snapshotted yet (the overlay is not saved)") }
-        var servers: [HostShare] = []
-        for (i, spec) in share.enumerated() {
-            let (server, tag) = try Run.openShare(spec, index: i)
-            config.shares.append(.init(tag: tag, readOnly: server.readOnly))
-            servers.append(server)
-        }
+        let servers = try Run.openShares(share, into: &config)
         // The server's open files are the host's: a snapshot cannot hold them.
         if !servers.isEmpty && snapshot != nil { throw ValidationError("--share cannot be snapshotted (the server's open files are the host's)") }
         let machine = try Machine(configuration: config, host: host, disks: disks, shares: servers, serialOutput: sink.put)
@@ -181,6 +176,17 @@ struct Run: ParsableCommand {
             if toFile && recording { throw ValidationError("--drive \(d): a recorded run cannot write its image (snapshot=off)") }
             config.drives.append(readOnly)
             do { return try DiskImage(path: path, readOnly: readOnly, writesToFile: toFile) } catch { throw ValidationError("--drive \(d): \(error)") }
+        }
+    }
+
+    /// The `--share` directories opened, each added to the configuration; `reserved`: tags the
+    /// caller's own shares use.
+    static func openShares(_ specs: [String], reserved: Set<String> = [], into config: inout MachineConfiguration) throws -> [HostShare] {
+        try specs.enumerated().map { i, spec in
+            let (server, tag) = try Run.openShare(spec, index: i)
+            guard !reserved.contains(tag) else { throw ValidationError("--share \(spec): the tag \(tag) is taken") }
+            config.shares.append(.init(tag: tag, readOnly: server.readOnly))
+            return server
         }
     }
 
