@@ -52,7 +52,7 @@ let package = Package(
         // Record and replay: the trace format (Trace.swift documents it) and, on top of the
         // monitor's seam, the recorder and the replayer.
         // The recorder runs on every exit: no dynamic exclusivity checks there either.
-        .target(name: "Debugger", dependencies: ["X86", "VMM", "Monitor"]),
+        .target(name: "Debugger", dependencies: ["X86", "VMM", "Monitor", "Replay"]),
         .target(name: "Replay", dependencies: ["X86", "VMM", "Monitor"],
                 swiftSettings: uncheckedExclusivity + optimizedInDebug),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
@@ -88,6 +88,6 @@ let package = Package(
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "VMM", "Monitor", "GuestMemory", "X86", "FixtureSupport"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "X86"]),
-        .testTarget(name: "DebuggerTests", dependencies: ["Debugger", "Monitor", "VMM", "GuestMemory", "X86", "FixtureSupport"]),
+        .testTarget(name: "DebuggerTests", dependencies: ["Debugger", "Replay", "Monitor", "VMM", "GuestMemory", "X86", "FixtureSupport"]),
     ]
 )

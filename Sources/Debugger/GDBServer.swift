@@ -50,9 +50,16 @@ public final class GDBServer {
     public private(set) var ended: MachineStop?
     /// Log of the session's protocol errors (bad packets), for the user.
     public var log: (String) -> Void = { FileHandle.standardError.write(Data("softvmm: gdb: \($0)\n".utf8)) }
+    /// A replay's timeline (`softvmm replay --gdb`): runs go through it, and the client may go
+    /// backward (`bs`, `bc`, `monitor seek`).
+    public let history: ReplayHistory?
+    /// Writes a snapshot file of the machine now (`monitor snapshot FILE`), where the session
+    /// can.
+    public var saveSnapshot: ((String) throws -> Void)?
 
-    public init(machine: Machine, endpoint: GDBEndpoint) throws(GDBServerError) {
+    public init(machine: Machine, endpoint: GDBEndpoint, history: ReplayHistory? = nil) throws(GDBServerError) {
         self.machine = machine
+        self.history = history
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .socket("socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
@@ -188,6 +195,11 @@ public final class GDBServer {
             return .reply("OK")
         case UInt8(ascii: "c"): return resume(step: false)
         case UInt8(ascii: "s"): return resume(step: true)
+        case UInt8(ascii: "b"):
+            guard history != nil else { return .reply("") }
+            if text == "bs" { return reverseStep() }
+            if text == "bc" { return reverseContinue() }
+            return .reply("")
         case UInt8(ascii: "H"):
             guard let t = thread(body.dropFirst()) else { return .reply("E01") }
             selected = t
@@ -210,7 +222,10 @@ public final class GDBServer {
     }
 
     func query(_ q: String) -> Outcome {
-        if q.hasPrefix("qSupported") { return .reply("PacketSize=\(String(reader.limit, radix: 16));qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+") }
+        if q.hasPrefix("qSupported") {
+            let reverse = history != nil ? ";ReverseStep+;ReverseContinue+" : ""
+            return .reply("PacketSize=\(String(reader.limit, radix: 16));qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+" + reverse)
+        }
         if q == "QStartNoAckMode" { acknowledging = false; return .reply("OK") }
         if q.hasPrefix("qXfer:features:read:target.xml:") {
             let f = q.dropFirst("qXfer:features:read:target.xml:".count).split(separator: ",")
@@ -233,16 +248,40 @@ public final class GDBServer {
         if q.hasPrefix("qRcmd,") {
             guard let raw = RemoteHex.decode(Array(q.dropFirst(6).utf8)) else { return .reply("E01") }
             let command = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespaces)
-            let answer: String
-            switch command {
-            case "icount": answer = "\(machine.icount)\n"
-            case "info registers": answer = vcpu.stateDump + "\n"
-            default: answer = "softvmm: unknown monitor command \"\(command)\" (icount, info registers)\n"
-            }
-            send(remotePacket("O" + RemoteHex.encode(Array(answer.utf8))))
+            send(remotePacket("O" + RemoteHex.encode(Array(monitor(command).utf8))))
             return .reply("OK")
         }
         return .reply("")
+    }
+
+    /// A `monitor` command's answer.
+    func monitor(_ command: String) -> String {
+        let words = command.split(separator: " ", omittingEmptySubsequences: true)
+        switch (words.first ?? "", words.count) {
+        case ("icount", 1): return "\(machine.icount)\n"
+        case ("info", 2) where words[1] == "registers": return vcpu.stateDump + "\n"
+        case ("state", 1): return machine.vcpuStates + "\n"
+        case ("state", 2) where words[1] == "memory": return machine.finalState
+        case ("seek", 2):
+            guard let history else { return "softvmm: monitor seek needs a replay (softvmm replay TRACE --gdb)\n" }
+            guard let target = UInt64(words[1]) else { return "softvmm: monitor seek ICOUNT: \"\(words[1])\" is not a count\n" }
+            let stop = disarmed { try? history.seek(to: target) }
+            selected = machine.currentVCPU
+            lastStop = "T05thread:\(String(selected + 1, radix: 16));"
+            let note = stop == .limit || stop == history.ending ? "" : " (\(stop.map { "\($0)" } ?? "failed"))"
+            return "at icount \(machine.icount) of \(history.begin)-\(history.end)\(note); gdb's registers are stale until \"maintenance flush register-cache\"\n"
+        case ("history", 1):
+            guard let history else { return "softvmm: no history: this is a live run\n" }
+            let c = history.checkpoints
+            return "icount \(machine.icount) of \(history.begin)-\(history.end); checkpoints: \(c.lasting) every \(history.interval) instructions, \(c.fine) finer; \(history.rewinds) rewinds\n"
+        case ("snapshot", 2):
+            guard let saveSnapshot else { return "softvmm: monitor snapshot is not available in this session\n" }
+            do { try saveSnapshot(String(words[1])) } catch { return "softvmm: snapshot \(words[1]): \(error)\n" }
+            return "snapshot of icount \(machine.icount) written to \(words[1])\n"
+        default:
+            return "softvmm: unknown monitor command \"\(command)\" (icount, info registers, state [memory], snapshot FILE"
+                + (history != nil ? ", seek ICOUNT, history" : "") + ")\n"
+        }
     }
 
     // MARK: running
@@ -250,9 +289,19 @@ public final class GDBServer {
     /// Continues (or steps one instruction) until a breakpoint, Ctrl-C or the guest's end.
     func resume(step: Bool) -> Outcome {
         if let ended { return .reply(exitReply(ended)) }
+        if let history, history.atEnd { return .reply(replayEnd) }
         for v in machine.vcpus { v.resumeFromBreakpoint() }
-        machine.stopAt = step ? machine.icount + 1 : nil
-        // Ctrl-C reaches the run between slices.
+        let stop = execute(until: step ? machine.icount + 1 : nil)
+        return .reply(stopReply(stop))
+    }
+
+    /// The stop reply at the end of a replay's history (either way): gdb says "No more
+    /// reverse-execution history" and the session goes on.
+    var replayEnd: String { "T05thread:\(String(selected + 1, radix: 16));replaylog:end;" }
+
+    /// Runs the machine (through the history on a replay) until `target` or a stop, Ctrl-C
+    /// reaching the run between slices.
+    func execute(until target: UInt64?) -> MachineStop {
         let interval = machine.progressInterval, previous = machine.onProgress
         machine.progressInterval = 1 << 18
         machine.onProgress = { [unowned self] v in
@@ -264,7 +313,29 @@ public final class GDBServer {
             machine.onProgress = previous
             machine.stopAt = nil
         }
-        let stop = machine.run()
+        if let history {
+            do { return try history.run(to: target) } catch { return .error("the replay's checkpoint: \(error)") }
+        }
+        machine.stopAt = target
+        return machine.run()
+    }
+
+    /// Runs with the debugger's breakpoints and watchpoints out of the way (a seek).
+    func disarmed<T>(_ body: () -> T) -> T {
+        for v in machine.vcpus { v.debuggerBreakpoints = []; v.debuggerWatchpoints = [] }
+        defer {
+            for v in machine.vcpus {
+                _ = v.takeWatchHits()
+                v.debuggerBreakpoints = breakpoints
+                v.debuggerWatchpoints = watchpoints
+            }
+        }
+        return body()
+    }
+
+    /// The stop reply for how a run stopped (and the selected thread becomes the one that
+    /// stopped).
+    func stopReply(_ stop: MachineStop) -> String {
         switch stop {
         case .breakpoint(let v):
             selected = v
@@ -276,15 +347,78 @@ public final class GDBServer {
             }
         case .limit:
             selected = machine.currentVCPU
-            lastStop = "T05thread:\(String(selected + 1, radix: 16));"
+            lastStop = history?.atEnd == true ? replayEnd : "T05thread:\(String(selected + 1, radix: 16));"
         case .stopped(let why) where why == GDBServer.interruptReason:
             machine.clearStopRequest()
             selected = machine.currentVCPU
             lastStop = "T02thread:\(String(selected + 1, radix: 16));"
         default:
-            ended = stop
-            lastStop = exitReply(stop)
+            if let history {
+                // The recorded run's end (or a divergence, reported): the history stays.
+                selected = machine.currentVCPU
+                if !history.atEnd { log("the replay stopped at icount \(machine.icount): \(stop)") }
+                lastStop = history.atEnd ? replayEnd : "T05thread:\(String(selected + 1, radix: 16));"
+            } else {
+                ended = stop
+                lastStop = exitReply(stop)
+            }
         }
+        return lastStop
+    }
+
+    // MARK: going backward (a replay)
+
+    /// One instruction back: the state the run had one instruction earlier.
+    func reverseStep() -> Outcome {
+        guard let history else { return .reply("E01") }
+        let now = machine.icount
+        guard now > history.begin else { return .reply("T05thread:\(String(selected + 1, radix: 16));replaylog:begin;") }
+        let stop = disarmed { try? history.seek(to: now - 1) }
+        guard stop == .limit, machine.icount == now - 1 else { return .reply("E02") }
+        selected = machine.currentVCPU
+        lastStop = "T05thread:\(String(selected + 1, radix: 16));"
+        return .reply(lastStop)
+    }
+
+    /// Back to the last breakpoint or watchpoint hit before now: each stretch between lasting
+    /// checkpoints, latest first, is replayed with them armed, and the last hit in it (before
+    /// now) is where the run goes. A breakpoint stops before its instruction; a watchpoint
+    /// stops before the instruction that touched it (going backward, the access is undone).
+    /// With no hit, the history's start.
+    func reverseContinue() -> Outcome {
+        guard let history else { return .reply("E01") }
+        let now = machine.icount
+        var high = now
+        while high > history.begin {
+            let low = history.checkpointBefore(high)
+            guard disarmed({ try? history.seek(to: low) }) == .limit, machine.icount == low else { return .reply("E02") }
+            var last: (icount: UInt64, reply: String)?
+            while machine.icount < high {
+                for v in machine.vcpus { v.resumeFromBreakpoint() }
+                let stop = execute(until: high)
+                guard case .breakpoint(let v) = stop else {
+                    if case .stopped(let why) = stop, why == GDBServer.interruptReason { return .reply(stopReply(stop)) }
+                    break
+                }
+                let thread = "thread:\(String(v + 1, radix: 16));"
+                let hits = machine.vcpus[v].takeWatchHits().filter { $0 < watchpoints.count }
+                if let w = hits.first.map({ watchpoints[$0] }) {
+                    last = (machine.icount - 1, "T05\(thread)\(w.writesOnly ? "watch" : "awatch"):\(String(w.address, radix: 16));")
+                } else if machine.icount < now {
+                    last = (machine.icount, "T05\(thread)swbreak:;")
+                }
+            }
+            if let last {
+                guard disarmed({ try? history.seek(to: last.icount) }) == .limit, machine.icount == last.icount else { return .reply("E02") }
+                selected = machine.currentVCPU
+                lastStop = last.reply
+                return .reply(lastStop)
+            }
+            high = low
+        }
+        _ = disarmed { try? history.seek(to: history.begin) }
+        selected = machine.currentVCPU
+        lastStop = "T05thread:\(String(selected + 1, radix: 16));replaylog:begin;"
         return .reply(lastStop)
     }
 

@@ -48,6 +48,8 @@ public final class UART16550: PortDevice, TimedDevice {
     var loopback: [UInt8] = []
     var thrEmptyPending = false
     var irqLevel = false
+    /// Whether the port drives its interrupt line now.
+    public var interruptAsserted: Bool { irqLevel }
     public internal(set) var transmitted = 0
 
     /// Guest time: a received byte takes a character time (10 bits at the divisor's baud

@@ -144,6 +144,23 @@ public final class MemoryObject: ByteAccessible, @unchecked Sendable {
         return copy
     }
 
+    /// Makes this object's contents those of `copy` (a frozen copy taken earlier), again
+    /// without copying a page: its own frames go, and it shares every frame of the copy's,
+    /// copy-on-write on both sides. The caller drops the mappings of the old frames.
+    public func revert(to copy: MemoryObject) throws(GuestMemoryError) {
+        guard referenceCount > 0, copy.referenceCount > 0 else { throw .objectDetached }
+        guard copy.size == size else { throw .outsideObject(offset: 0, length: Int(copy.size), size: size) }
+        for i in frames.indices {
+            if frames[i] != 0 { host.release(HostPhysicalAddress((frames[i] & ~MemoryObject.sharedBit) - 1)) }
+            let theirs = copy.frames[i]
+            guard theirs != 0 else { frames[i] = 0; continue }
+            copy.frames[i] = theirs | MemoryObject.sharedBit
+            host.share(HostPhysicalAddress((theirs & ~MemoryObject.sharedBit) - 1))
+            frames[i] = theirs | MemoryObject.sharedBit
+        }
+        residentPages = copy.residentPages
+    }
+
     /// The offsets of the pages that have frames, in order.
     public var residentOffsets: [UInt64] { frames.indices.filter { frames[$0] != 0 }.map { UInt64($0) << Page.shift } }
 

@@ -130,11 +130,11 @@ public final class Machine {
     /// The PC's interrupt controllers and timers on the port bus, with their IRQ lines.
     func attachPlatform() throws {
         pit = PIT8254(clock: clock, irq0: isaIRQ(0))
-        serial.irq = serialIRQ(4, port: 0)
+        serial.irq = serialIRQ(Machine.serialLine(port: 0), port: 0)
         serial.clock = clock
         for i in 1..<max(1, min(configuration.serialPorts, 4)) {
             let uart = UART16550(output: { _ in })
-            uart.irq = serialIRQ(i % 2 == 1 ? 3 : 4, port: i)
+            uart.irq = serialIRQ(Machine.serialLine(port: i), port: i)
             uart.clock = clock
             try ports.insert(uart, name: "com\(i + 1)", base: [0x3F8, 0x2F8, 0x3E8, 0x2E8][i], count: 8)
             moreSerialPorts.append(uart)
@@ -191,6 +191,10 @@ public final class Machine {
                              name: "virtio-9p \(i)")
         }
     }
+
+    /// The ISA line of serial port `port` (0 for COM1): COM1 and COM3 on IRQ 4, COM2 and COM4
+    /// on IRQ 3.
+    static func serialLine(port: Int) -> Int { port % 2 == 1 ? 3 : 4 }
 
     /// A serial port's interrupt on ISA line `line`, which other ports may drive too.
     func serialIRQ(_ line: Int, port: Int) -> IRQLine {
@@ -531,10 +535,12 @@ public final class Machine {
 public enum MachineError: Error, CustomStringConvertible {
     case disks(given: Int, configured: Int)
     case shares(given: Int, configured: Int)
+    case checkpointWithWritableDrive(Int)
     public var description: String {
         switch self {
         case .disks(let g, let c): "the configuration has \(c) drives but \(g) disk images were given"
         case .shares(let g, let c): "the configuration has \(c) shared directories but \(g) servers were given"
+        case .checkpointWithWritableDrive(let i): "drive \(i) is a writable file: a checkpoint could not take its writes back"
         }
     }
 }

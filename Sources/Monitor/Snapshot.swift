@@ -49,6 +49,15 @@ extension Machine {
         for (i, uart) in moreSerialPorts.enumerated() { s.section("com\(i + 2)") { s in uart.state(&s) } }
         if !virtio.isEmpty { s.section("pci-lines") { s in for i in pciLines.indices { s.field(&pciLines[i]) } } }
         if !moreSerialPorts.isEmpty { s.section("serial-lines") { s in for i in serialLines.indices { s.field(&serialLines[i]) } } }
+        if !s.isSaving {
+            // Which ports drive each line, from the ports themselves (a machine with COM1 alone
+            // keeps no section for it): a line left high by the state replaced would hide the
+            // next rising edge from the 8259.
+            serialLines = [UInt64](repeating: 0, count: serialLines.count)
+            for (port, uart) in ([serial] + moreSerialPorts).enumerated() where uart.interruptAsserted {
+                serialLines[Machine.serialLine(port: port)] |= 1 << UInt64(port)
+            }
+        }
         // The virtio functions, when the configuration has any.
         for (i, t) in virtio.enumerated() { s.section("virtio \(i)") { s in t.state(&s) } }
         // The other vCPUs (a one-vCPU machine's layout is as before SMP): each with its local
@@ -108,5 +117,48 @@ extension Machine {
     public var vcpuStates: String {
         processors.count == 1 ? vcpu.stateDump
             : processors.map { "vcpu \($0.index)\($0.waitingForSIPI ? " (waiting for STARTUP)" : ""): \($0.vcpu.stateDump)" }.joined(separator: "\n")
+    }
+}
+
+/// A machine's state kept in memory so that the run can go back to it (a debugger's reverse
+/// execution, `Machine.rewind(to:)`): a snapshot, and the contents of the drives held in memory
+/// (a replay's), whose arrays share their storage until one side writes.
+public final class MachineCheckpoint {
+    public let snapshot: MachineSnapshot
+    let disks: [[UInt8]?]
+
+    init(snapshot: MachineSnapshot, disks: [[UInt8]?]) { (self.snapshot, self.disks) = (snapshot, disks) }
+
+    /// The run's instruction count when it was taken.
+    public var icount: UInt64 { snapshot.point.icount }
+    /// Drops the checkpoint's share of guest memory.
+    public func release() { snapshot.release() }
+}
+
+extension Machine {
+    /// A checkpoint of the machine now (between runs), as cheap as a snapshot. A drive the
+    /// guest can write that is not held in memory cannot be taken back: refused.
+    public func checkpoint() throws -> MachineCheckpoint {
+        var contents: [[UInt8]?] = []
+        for (i, d) in disks.enumerated() {
+            if let m = d as? MemoryDisk { contents.append(m.bytes); continue }
+            guard d.readOnly else { throw MachineError.checkpointWithWritableDrive(i) }
+            contents.append(nil)
+        }
+        return MachineCheckpoint(snapshot: try snapshot(), disks: contents)
+    }
+
+    /// Takes the whole machine back to `checkpoint` (one of its own): guest memory, every vCPU
+    /// and device, the drives held in memory. A stop asked for and the run's end are forgotten.
+    public func rewind(to checkpoint: MachineCheckpoint) throws {
+        try vm.revertMemory(to: checkpoint.snapshot.memory)
+        var s = StateCoder(restoring: checkpoint.snapshot.state)
+        stateCoding(&s)
+        if let e = s.error { throw e }
+        for p in processors { p.cr8Shown = p.vcpu.cr8 }
+        for (d, bytes) in zip(disks, checkpoint.disks) { if let m = d as? MemoryDisk, let bytes { m.bytes = bytes } }
+        stopRequest = nil
+        powerOffRequested = false
+        suspendRequested = false
     }
 }

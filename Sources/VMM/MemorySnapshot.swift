@@ -10,7 +10,7 @@ public final class GuestMemorySnapshot {
     /// The pmap's leaves over RAM when the snapshot was taken.
     public let leaves: [PmapLeaf]
     let ranges: [MemoryRange]
-    private var objects: [MemoryObject?]
+    private(set) var objects: [MemoryObject?]
 
     init(leaves: [PmapLeaf], ranges: [MemoryRange], objects: [MemoryObject?]) {
         (self.leaves, self.ranges, self.objects) = (leaves, ranges, objects)
@@ -63,6 +63,20 @@ extension VirtualMachine {
             if case .ram = memory.memory.backing($0.gpa) { true } else { false }
         }
         return GuestMemorySnapshot(leaves: leaves, ranges: memory.memory.map.ranges, objects: try memory.freeze())
+    }
+
+    /// Takes guest memory back to `snapshot` (one of this VM's, not released), between runs and
+    /// without copying a page: each RAM object shares the snapshot's frames again, copy-on-write,
+    /// and the nested pmap forgets RAM (the next access faults each page in from its object).
+    /// The vCPUs' state must be replaced next (`CPU.stateWasReplaced` drops their TLBs and
+    /// decoded code, which point into the old frames).
+    public func revertMemory(to snapshot: GuestMemorySnapshot) throws {
+        precondition(snapshot.ranges == memory.memory.map.ranges, "a snapshot of another memory map")
+        for (i, r) in memory.memory.map.ranges.enumerated() {
+            guard let object = memory.memory.objects[i], let theirs = snapshot.objects[i] else { continue }
+            try memory.pmap.remove(r.base, length: r.size)
+            try object.revert(to: theirs)
+        }
     }
 
     /// Reads what `GuestMemorySnapshot.encode` wrote into this VM, freshly made with the same

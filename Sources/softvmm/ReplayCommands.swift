@@ -1,4 +1,5 @@
 import ArgumentParser
+import Debugger
 import Foundation
 import GuestMemory
 import Replay
@@ -72,6 +73,14 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Stop once this many instructions have retired and print the vCPU's state.") var to: UInt64?
     @Option(help: "Where COM1's output goes: stdio, none or a file.") var serial = "stdio"
     @Option(help: "How many instructions to list before a divergence.") var last = 16
+    @Option(help: ArgumentHelp("Serve gdb's remote protocol over the replay on tcp::PORT (localhost) or tcp:HOST:PORT, with reverse execution (reverse-stepi, reverse-continue, monitor seek ICOUNT).", valueName: "endpoint"))
+    var gdb: String?
+    @Option(help: "With --gdb: instructions between the checkpoints reverse execution goes back to.")
+    var checkpointInterval: UInt64 = ReplayCommand.defaultCheckpointInterval
+
+    /// Replaying this many instructions takes well under a second here (about 250 million a
+    /// second on a Linux boot), the most a reverse step replays from a lasting checkpoint.
+    static let defaultCheckpointInterval: UInt64 = 20_000_000
 
     func run() throws {
         guard let data = FileManager.default.contents(atPath: trace) else { throw ValidationError("cannot read \(trace)") }
@@ -96,6 +105,7 @@ struct ReplayCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let sink = try SerialSink(serial)
+        if let gdb { return try debug(session, endpoint: gdb, sink: sink) }
         let host = try HostPhysicalMemory(frames: Int(session.configuration.memorySize >> 12) + 4096)
         let (machine, replayer) = try session.makeMachine(host: host, serialOutput: sink.put)
         defer { machine.teardown() }
@@ -113,7 +123,7 @@ struct ReplayCommand: ParsableCommand {
         let err = FileHandle.standardError
         if let to, stop == .limit, machine.icount == to, replayer.divergence == nil {
             print("softvmm: replay reached icount \(to) (\(replayer.position) of \(session.trace.events.count) events matched)")
-            print(machine.vcpuStates)
+            print(machine.finalState, terminator: "")
             return
         }
         guard let d = replayer.finish(stop) else {
@@ -134,5 +144,30 @@ struct ReplayCommand: ParsableCommand {
         }
         err.write(Data(report.utf8))
         throw ExitCode(1)
+    }
+
+    /// `--gdb`: the replay as a history gdb moves along both ways. Output the guest produced
+    /// before is not shown again when the replay passes it a second time.
+    func debug(_ session: ReplaySession, endpoint: String, sink: SerialSink) throws {
+        let frames = Int(session.configuration.memorySize >> 12)
+        // Checkpoints hold the pages written after them: room for four times guest memory.
+        let host = try HostPhysicalMemory(frames: frames * 6 + 8192)
+        var history: ReplayHistory?
+        let gate: (UInt8) -> Void = { byte in if history?.isNew ?? true { sink.put(byte) } }
+        let (machine, replayer) = try session.makeMachine(host: host, strict: false, serialOutput: gate)
+        defer { machine.teardown() }
+        let out = StreamSink(FileHandle.standardOutput), errors = StreamSink(FileHandle.standardError)
+        if machine.moreSerialPorts.count >= 1 { machine.moreSerialPorts[0].output = { if history?.isNew ?? true { out.put($0) } } }
+        if machine.moreSerialPorts.count >= 2 { machine.moreSerialPorts[1].output = { if history?.isNew ?? true { errors.put($0) } } }
+        defer { sink.flush(); out.flush(); errors.flush() }
+        let h = try ReplayHistory(machine: machine, replayer: replayer, interval: checkpointInterval, frameBudget: frames * 5 + 4096)
+        history = h
+        defer { h.release() }
+        let server: GDBServer
+        do { server = try GDBServer(machine: machine, endpoint: try GDBEndpoint(parsing: endpoint), history: h) } catch {
+            throw ValidationError("\(error)")
+        }
+        FileHandle.standardError.write(Data("softvmm: waiting for gdb on \(endpoint): the replay of \(trace), icount \(h.begin) to \(h.end)\n".utf8))
+        _ = server.serve()
     }
 }

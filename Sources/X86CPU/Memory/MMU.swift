@@ -294,6 +294,10 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         guard let hostPage = nested(gpa & ~0xFFF, access) else {
             throw .exit(.nestedFault(gpa: gpa, access: NestedAccess(rawValue: UInt8(kind))!, linear: address))
         }
+        // The fault just resolved may have changed a translation other entries hold (a write
+        // to a page shared with a snapshot gives it a new frame): they go now, not at the next
+        // entry to the guest, or a fetch would still reach the old frame.
+        if pmap.generation != seenGeneration { flushTLB() }
         let page = address >> 12
         // No entry for a non-canonical address (none reaches here from the CPU's own checks):
         // every entry's page is canonical, what `probe` relies on.
