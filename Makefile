@@ -52,6 +52,7 @@ test: deps
 	sh scripts/front-end-check.sh
 	sh scripts/gdb-check.sh
 	sh scripts/linux-check.sh
+	sh scripts/gdb-linux-check.sh
 
 # Debian's stock kernel with a busybox shell on the console (fetched and built on first use
 # into .cache/linux-guest): type commands; `poweroff` ends it (status 0), Ctrl-A X quits.

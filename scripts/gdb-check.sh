@@ -6,7 +6,8 @@
 #   packet the same size throughout (no "Remote 'g' packet reply is too long"); the state it
 #   then shows is the state a replay of the recorded run reaches at the same count (replay
 #   --to, another path through the run); a breakpoint stops before its instruction; a hardware
-#   watchpoint on a stack slot stops after the write that changes it; continue runs to the
+#   watchpoint on a stack slot stops after the write that changes it, a read watchpoint after
+#   an instruction that reads it; continue runs to the
 #   guest's end, whose output and status are the fixture's own.
 set -e
 cd "$(dirname "$0")/.."
@@ -53,6 +54,10 @@ watch *(long *)\$slot
 continue
 printf "WATCHED %lx\n", *(long *)\$slot
 delete
+rwatch *(long *)\$slot
+continue
+printf "READ-AT %lx\n", \$pc
+delete
 continue
 EOF
 timeout 120 gdb -nx -batch -x "$out/session.gdb" > "$out/gdb.txt" 2>&1 || true
@@ -66,7 +71,9 @@ grep -q "^AFTER $expected_rip $expected_rax\$" "$out/gdb.txt" ||
 grep -q "^BREAK $later\$" "$out/gdb.txt" || { cat "$out/gdb.txt" >&2; fail "the breakpoint at 0x$later did not stop there"; }
 grep -q "^Hardware watchpoint [0-9]*: \*(long \*)\$slot" "$out/gdb.txt" && grep -q "^New value = " "$out/gdb.txt" && grep -q "^WATCHED " "$out/gdb.txt" ||
     { cat "$out/gdb.txt" >&2; fail "a hardware watchpoint on the stack did not stop at a write"; }
+grep -q "^Hardware read watchpoint [0-9]*: \*(long \*)\$slot" "$out/gdb.txt" && grep -q "^Value = " "$out/gdb.txt" && grep -q "^READ-AT " "$out/gdb.txt" ||
+    { cat "$out/gdb.txt" >&2; fail "a read watchpoint on the stack slot did not stop at a read"; }
 grep -q "exited with code 01" "$out/gdb.txt" || { cat "$out/gdb.txt" >&2; fail "continue did not run the guest to its end"; }
 cmp -s "$out/serial" Fixtures/guests/system/system.expected || fail "the guest's output under gdb differs from the fixture's"
 [ "$status" = "$(cat Fixtures/guests/system/system.status)" ] || fail "softvmm's status under gdb is $status"
-echo "gdb-check: system guest: stepi $steps through the mode switches (one packet size), state as replay --to $steps shows (rip $expected_rip), a breakpoint at 0x$later, a watchpoint's stop ($(grep -m1 '^New value' "$out/gdb.txt")), continued to its end with the fixture's output and status"
+echo "gdb-check: system guest: stepi $steps through the mode switches (one packet size), state as replay --to $steps shows (rip $expected_rip), a breakpoint at 0x$later, a watchpoint's stop ($(grep -m1 '^New value' "$out/gdb.txt")), a read watchpoint's ($(grep -m1 '^Value = ' "$out/gdb.txt")), continued to its end with the fixture's output and status"

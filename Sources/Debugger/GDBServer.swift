@@ -42,8 +42,13 @@ public final class GDBServer {
     /// The thread (vCPU index) register and memory requests go to.
     var selected = 0
     var breakpoints: Set<UInt64> = []
-    /// Z2 (write) and Z4 (access) watchpoints, in the order the vCPUs number them.
-    var watchpoints: [DebuggerWatchpoint] = []
+    /// Z2 (write), Z3 (read) and Z4 (access) watchpoints by their packet's kind, in the order
+    /// the vCPUs number them. A read watchpoint watches every access, as x86's debug registers
+    /// do (gdb itself tells a read from a write by the value).
+    var watchpoints: [(kind: Int, point: DebuggerWatchpoint)] = []
+    var armedWatchpoints: [DebuggerWatchpoint] { watchpoints.map(\.point) }
+    /// Whether a single step on a live run may deliver an interrupt (`monitor step-interrupts`).
+    var stepTakesInterrupts = false
     /// Why the guest last stopped, as a stop reply.
     var lastStop = "S05"
     /// The run ended (the guest exited): later resumes answer with its status.
@@ -180,15 +185,18 @@ public final class GDBServer {
         case UInt8(ascii: "Z"), UInt8(ascii: "z"):
             let f = body.split(separator: ",")
             guard f.count >= 2, let kind = Int(f[0]), let address = RemoteHex.number(Array(f[1].utf8)) else { return .reply("E01") }
-            if kind == 2 || kind == 4 {
+            if (2...4).contains(kind) {
                 guard f.count >= 3, let length = RemoteHex.number(Array(f[2].utf8)), (1...4096).contains(length) else { return .reply("E01") }
                 let w = DebuggerWatchpoint(address: address, length: length, writesOnly: kind == 2)
-                if packet.first == UInt8(ascii: "Z") { if !watchpoints.contains(w) { watchpoints.append(w) } } else { watchpoints.removeAll { $0 == w } }
-                for v in machine.vcpus { v.debuggerWatchpoints = watchpoints }
+                if packet.first == UInt8(ascii: "Z") {
+                    if !watchpoints.contains(where: { $0.kind == kind && $0.point == w }) { watchpoints.append((kind, w)) }
+                } else {
+                    watchpoints.removeAll { $0.kind == kind && $0.point == w }
+                }
+                for v in machine.vcpus { v.debuggerWatchpoints = armedWatchpoints }
                 return .reply("OK")
             }
-            // Software and hardware breakpoints alike: outside guest memory, any number. Read
-            // watchpoints (Z3) are not offered: gdb then says so.
+            // Software and hardware breakpoints alike: outside guest memory, any number.
             guard kind == 0 || kind == 1 else { return .reply("") }
             if packet.first == UInt8(ascii: "Z") { breakpoints.insert(address) } else { breakpoints.remove(address) }
             for v in machine.vcpus { v.debuggerBreakpoints = breakpoints }
@@ -260,6 +268,9 @@ public final class GDBServer {
         switch (words.first ?? "", words.count) {
         case ("icount", 1): return "\(machine.icount)\n"
         case ("info", 2) where words[1] == "registers": return vcpu.stateDump + "\n"
+        case ("step-interrupts", 2) where words[1] == "on" || words[1] == "off":
+            stepTakesInterrupts = words[1] == "on"
+            return "single steps \(stepTakesInterrupts ? "take" : "hold back") interrupts\n"
         case ("state", 1): return machine.vcpuStates + "\n"
         case ("state", 2) where words[1] == "memory": return machine.finalState
         case ("seek", 2):
@@ -279,7 +290,7 @@ public final class GDBServer {
             do { try saveSnapshot(String(words[1])) } catch { return "softvmm: snapshot \(words[1]): \(error)\n" }
             return "snapshot of icount \(machine.icount) written to \(words[1])\n"
         default:
-            return "softvmm: unknown monitor command \"\(command)\" (icount, info registers, state [memory], snapshot FILE"
+            return "softvmm: unknown monitor command \"\(command)\" (icount, info registers, state [memory], snapshot FILE, step-interrupts on|off"
                 + (history != nil ? ", seek ICOUNT, history" : "") + ")\n"
         }
     }
@@ -291,6 +302,15 @@ public final class GDBServer {
         if let ended { return .reply(exitReply(ended)) }
         if let history, history.atEnd { return .reply(replayEnd) }
         for v in machine.vcpus { v.resumeFromBreakpoint() }
+        // A live step runs the selected vCPU alone, and its next instruction rather than the
+        // handler of an interrupt that came meanwhile (unless asked: monitor step-interrupts
+        // on; a halted vCPU only an interrupt moves). A replay must go as it was recorded: its
+        // step is the next instruction of whichever vCPU ran it.
+        if step && history == nil {
+            machine.pinnedVCPU = machine.vcpus.count > 1 ? selected : nil
+            machine.holdsInterrupts = !stepTakesInterrupts && !machine.vcpus[selected].halted
+        }
+        defer { machine.pinnedVCPU = nil; machine.holdsInterrupts = false }
         let stop = execute(until: step ? machine.icount + 1 : nil)
         return .reply(stopReply(stop))
     }
@@ -327,7 +347,7 @@ public final class GDBServer {
             for v in machine.vcpus {
                 _ = v.takeWatchHits()
                 v.debuggerBreakpoints = breakpoints
-                v.debuggerWatchpoints = watchpoints
+                v.debuggerWatchpoints = armedWatchpoints
             }
         }
         return body()
@@ -339,12 +359,7 @@ public final class GDBServer {
         switch stop {
         case .breakpoint(let v):
             selected = v
-            let hits = machine.vcpus[v].takeWatchHits().filter { $0 < watchpoints.count }
-            if let w = hits.first.map({ watchpoints[$0] }) {
-                lastStop = "T05thread:\(String(v + 1, radix: 16));\(w.writesOnly ? "watch" : "awatch"):\(String(w.address, radix: 16));"
-            } else {
-                lastStop = "T05thread:\(String(v + 1, radix: 16));swbreak:;"
-            }
+            lastStop = "T05thread:\(String(v + 1, radix: 16));" + (watchHit(v) ?? "swbreak:;")
         case .limit:
             selected = machine.currentVCPU
             lastStop = history?.atEnd == true ? replayEnd : "T05thread:\(String(selected + 1, radix: 16));"
@@ -364,6 +379,14 @@ public final class GDBServer {
             }
         }
         return lastStop
+    }
+
+    /// The stop reply's reason when vCPU `v` stopped at a watchpoint (`watch:ADDR;`, `rwatch:`,
+    /// `awatch:`), nil for a breakpoint.
+    func watchHit(_ v: Int) -> String? {
+        guard let i = machine.vcpus[v].takeWatchHits().first(where: { $0 < watchpoints.count }) else { return nil }
+        let (kind, w) = watchpoints[i]
+        return ["watch", "rwatch", "awatch"][kind - 2] + ":" + String(w.address, radix: 16) + ";"
     }
 
     // MARK: going backward (a replay)
@@ -401,9 +424,8 @@ public final class GDBServer {
                     break
                 }
                 let thread = "thread:\(String(v + 1, radix: 16));"
-                let hits = machine.vcpus[v].takeWatchHits().filter { $0 < watchpoints.count }
-                if let w = hits.first.map({ watchpoints[$0] }) {
-                    last = (machine.icount - 1, "T05\(thread)\(w.writesOnly ? "watch" : "awatch"):\(String(w.address, radix: 16));")
+                if let hit = watchHit(v) {
+                    last = (machine.icount - 1, "T05\(thread)\(hit)")
                 } else if machine.icount < now {
                     last = (machine.icount, "T05\(thread)swbreak:;")
                 }

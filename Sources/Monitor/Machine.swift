@@ -285,6 +285,12 @@ public final class Machine {
     public static let timeLimitReason = "the guest-time limit"
     var pastTimeLimit: Bool { stopAtTime.map { vcpu.nanoseconds >= $0 } ?? false }
     var stopRequest: String?
+    /// Only this vCPU runs while set (a debugger stepping one thread): the scheduler gives it
+    /// every turn, and the others' instruction counts stay as they are.
+    public var pinnedVCPU: Int?
+    /// External interrupts and NMIs wait while set (a debugger's single step runs the
+    /// instruction, not the handler of an interrupt that came meanwhile).
+    public var holdsInterrupts = false
     /// Forgets a stop that was asked for and taken (a debugger's Ctrl-C), so the run can go on.
     public func clearStopRequest() { stopRequest = nil }
     /// Ends the run before the next instruction (an observer's request).

@@ -120,14 +120,27 @@ extension Machine {
     /// next event (each jump counts against the instruction limit, as an exit does). Returns
     /// how the run ends if nothing can ever wake a vCPU.
     func schedule(limit: UInt64) -> MachineStop? {
-        if runnable(ctx) && vcpu.retired < ctx.quantumEnd { return nil }
+        if pinnedVCPU == nil && runnable(ctx) && vcpu.retired < ctx.quantumEnd { return nil }
         while true {
-            let n = processors.count
-            for k in 1...n {
-                let p = processors[(ctx.index + k) % n]
+            if let pin = pinnedVCPU {
+                // Only this vCPU runs (a debugger steps it); the others wait, their counts as
+                // they were. While it waits, time moves on to what can wake it.
+                let p = processors[pin]
                 if runnable(p) {
-                    switchTo(p)
+                    if p !== ctx || vcpu.retired >= ctx.quantumEnd { switchTo(p) }
                     return nil
+                }
+                // Nothing can wake it (it waits for a STARTUP IPI another vCPU would send, or
+                // halted with interrupts off): the step ends where it is.
+                if p.waitingForSIPI || (!p.nmiPending && p.vcpu.rflags & Flag.if == 0) { return .limit }
+            } else {
+                let n = processors.count
+                for k in 1...n {
+                    let p = processors[(ctx.index + k) % n]
+                    if runnable(p) {
+                        switchTo(p)
+                        return nil
+                    }
                 }
             }
             if pastTimeLimit { return .stopped(Machine.timeLimitReason) }

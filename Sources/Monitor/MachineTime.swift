@@ -67,6 +67,11 @@ extension Machine {
     func offerInterrupt() {
         synchronizeTPR()
         vcpu.tprThreshold = UInt64(lapic.tprThreshold)
+        // A debugger's single step: the instruction runs, not a handler (the interrupt waits).
+        if holdsInterrupts {
+            vcpu.cancelInterruptWindow()
+            return
+        }
         // An NMI first: it waits only for the previous NMI's handler (its IRET) and the shadow.
         if nmiPending {
             if vcpu.nmiDeliverable {

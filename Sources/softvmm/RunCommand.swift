@@ -132,6 +132,15 @@ struct Run: ParsableCommand {
             guard snapshotAt == nil else { throw ValidationError("--gdb and --snapshot-at cannot be combined yet") }
             let server: GDBServer
             do { server = try GDBServer(machine: machine, endpoint: try GDBEndpoint(parsing: gdb)) } catch { throw ValidationError("\(error)") }
+            // monitor snapshot FILE: the images named as a snapshot taken with --snapshot-at would.
+            let kernelBytes = bytes, initrdBytes = config.initrd, initrdName = initrd, kernelName = image
+            server.saveSnapshot = { [unowned machine] path in
+                guard disks.isEmpty else { throw ValidationError("--drive cannot be snapshotted yet (the overlay is not saved)") }
+                guard servers.isEmpty else { throw ValidationError("--share cannot be snapshotted (the server's open files are the host's)") }
+                var named = [TraceImage(name: kernelName, contents: [UInt8](kernelBytes))]
+                if let initrdBytes, let initrdName { named.append(TraceImage(name: initrdName, contents: initrdBytes)) }
+                try RunSession.writeSnapshot(machine, images: named, to: path)
+            }
             FileHandle.standardError.write(Data("softvmm: waiting for gdb on \(gdb)\n".utf8))
             session.showProgress = false
             session.debugSession = { server.serve() }
@@ -280,6 +289,16 @@ struct RunSession {
     /// debugger detached and the run goes on.
     var debugSession: (() -> MachineStop?)?
 
+    /// A snapshot file of the machine now.
+    static func writeSnapshot(_ machine: Machine, images: [TraceImage], to path: String) throws {
+        let snapshot = try machine.snapshot()
+        let bytes = SnapshotFile.encode(snapshot, images: images)
+        snapshot.release()
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw ValidationError("cannot write the snapshot to \(path)")
+        }
+    }
+
     func run() throws {
         var recorder: Recorder?
         var traceFile: FileHandle?
@@ -318,12 +337,7 @@ struct RunSession {
             machine.stopAt = snapshotAt
             stop = machine.run()
             if stop == .limit && machine.icount == snapshotAt {
-                let snapshot = try machine.snapshot()
-                let bytes = SnapshotFile.encode(snapshot, images: images)
-                snapshot.release()
-                guard FileManager.default.createFile(atPath: snapshotFile, contents: Data(bytes)) else {
-                    throw ValidationError("cannot write the snapshot to \(snapshotFile)")
-                }
+                try RunSession.writeSnapshot(machine, images: images, to: snapshotFile)
                 machine.stopAt = nil
                 stop = machine.run()
             } else {

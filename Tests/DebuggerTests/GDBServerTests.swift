@@ -49,6 +49,23 @@ import Testing
         func ask(_ text: String) -> String? { send(remotePacket(text)); return reply() }
     }
 
+    /// A session on its own thread (the machine is touched only there while it runs, and by
+    /// the test only between replies): `stop` is how it ended, `done` once it has.
+    final class Session: @unchecked Sendable {
+        let server: GDBServer
+        var stop: MachineStop?, done = false
+        init(_ server: GDBServer) {
+            self.server = server
+            server.log = { _ in }
+            Thread { [self] in stop = self.server.serve(); done = true }.start()
+        }
+        /// Waits up to two seconds for the session's end.
+        func ended() -> Bool {
+            for _ in 0..<200 where !done { usleep(10_000) }
+            return done
+        }
+    }
+
     @Test func badPacketsAndASession() throws {
         let guest = try FixtureGuest("system")
         let host = try HostPhysicalMemory(frames: Int(guest.configuration.memorySize >> 12) + 4096)
@@ -57,18 +74,7 @@ import Testing
         defer { machine.teardown() }
         try machine.boot(image: guest.image)
         let port = UInt16(30000 + Int(getpid()) % 20000)
-        let server = try GDBServer(machine: machine, endpoint: GDBEndpoint(parsing: "tcp::\(port)"))
-        server.log = { _ in }
-        // The session runs on its own thread (the machine is touched only there while it runs,
-        // and here only between replies).
-        final class Box: @unchecked Sendable {
-            let server: GDBServer
-            var stop: MachineStop?, done = false
-            init(_ s: GDBServer) { server = s }
-        }
-        let box = Box(server)
-        let thread = Thread { box.stop = box.server.serve(); box.done = true }
-        thread.start()
+        let box = Session(try GDBServer(machine: machine, endpoint: GDBEndpoint(parsing: "tcp::\(port)")))
         let c = try Client(port: port)
         let rip = machine.vcpu.rip
         // Noise, a bad checksum, an unterminated packet cut by a good one.
@@ -90,7 +96,7 @@ import Testing
         #expect(c.ask("qRcmd," + RemoteHex.encode(Array("icount".utf8))) == "O" + RemoteHex.encode(Array("0\n".utf8)) && c.reply() == "OK")
         #expect(c.ask("unknown-packet") == "")
         #expect(c.ask("Z2,10c000,0") == "E01")                      // a watchpoint of no bytes
-        #expect(c.ask("Z3,10c000,4") == "")                         // read watchpoints: not offered
+        #expect(c.ask("Z5,10c000,4") == "")                         // an unknown kind
         // An oversized packet is dropped with "-".
         let before = c.acks.count
         c.send(remotePacket(String(repeating: "X", count: 0x5000)))
@@ -109,7 +115,39 @@ import Testing
         #expect(c.ask("z0,100026,1") == "OK")
         #expect(c.ask("c") == "W01")
         c.send(remotePacket("k"))
-        for _ in 0..<200 where !box.done { usleep(10_000) }
-        #expect(box.done && box.stop == .debugExit(code: 0))
+        #expect(box.ended() && box.stop == .debugExit(code: 0))
+    }
+
+    /// The SMP guest: one thread per vCPU; stepping one (vCont with its thread) runs that
+    /// vCPU alone, one instruction, and the others' counts stay as they were.
+    @Test func steppingOneVCPULeavesTheOthers() throws {
+        let guest = try FixtureGuest("smp")
+        let host = try HostPhysicalMemory(frames: Int(guest.configuration.memorySize >> 12) + 4096)
+        let machine = try Machine(configuration: guest.configuration, host: host) { _ in }
+        defer { machine.teardown() }
+        try machine.boot(image: guest.image)
+        // Into the run, where every vCPU has started.
+        machine.stopAt = 100_000
+        #expect(machine.run() == .limit)
+        machine.stopAt = nil
+        let n = machine.vcpus.count
+        try #require(n >= 2)
+        let port = UInt16(30000 + (Int(getpid()) + 13) % 20000)
+        let box = Session(try GDBServer(machine: machine, endpoint: GDBEndpoint(parsing: "tcp::\(port)")))
+        let c = try Client(port: port)
+        #expect(c.ask("qfThreadInfo") == "m" + (1...n).map { String($0, radix: 16) }.joined(separator: ","))
+        for round in 0..<3 {
+            for t in (1...n).reversed() {
+                let before = machine.vcpus.map(\.retired)
+                #expect(c.ask("vCont;s:\(String(t, radix: 16));c") == "T05thread:\(String(t, radix: 16));", "round \(round), thread \(t)")
+                let after = machine.vcpus.map(\.retired)
+                for v in 0..<n {
+                    #expect(after[v] == before[v] + (v == t - 1 ? 1 : 0), "round \(round): stepping thread \(t), vCPU \(v) went from \(before[v]) to \(after[v])")
+                }
+                #expect(c.ask("qC") == "QC" + String(t, radix: 16))
+            }
+        }
+        c.send(remotePacket("D"))
+        #expect(box.ended())
     }
 }

@@ -103,16 +103,7 @@ import X86
         for (i, rip) in rips.enumerated() { hits[rip, default: []].append(UInt64(i)) }
         let (address, counts) = try #require(hits.filter { $0.value.count >= 3 }.max { $0.value.last! < $1.value.last! })
         let port = UInt16(30000 + (Int(getpid()) + 7) % 20000)
-        let server = try GDBServer(machine: machine, endpoint: GDBEndpoint(parsing: "tcp::\(port)"), history: history)
-        server.log = { _ in }
-        final class Box: @unchecked Sendable {
-            let server: GDBServer
-            var done = false
-            init(_ s: GDBServer) { server = s }
-        }
-        let box = Box(server)
-        let thread = Thread { _ = box.server.serve(); box.done = true }
-        thread.start()
+        let box = GDBServerTests.Session(try GDBServer(machine: machine, endpoint: GDBEndpoint(parsing: "tcp::\(port)"), history: history))
         let c = try GDBServerTests.Client(port: port)
         #expect(c.ask("qSupported:swbreak+")?.contains("ReverseStep+;ReverseContinue+") == true)
         #expect(c.ask("bs") == "T05thread:1;replaylog:begin;")
@@ -140,7 +131,6 @@ import X86
         let before = machine.icount
         #expect(c.ask("s")?.hasPrefix("T05thread:1;watch:") == true && machine.icount == before + 1)
         c.send(remotePacket("D"))
-        for _ in 0..<200 where !box.done { usleep(10_000) }
-        #expect(box.done)
+        #expect(box.ended())
     }
 }

@@ -82,3 +82,27 @@ import VMM
         #expect(host.liveFrames == 0, "\(name): \(host.liveFrames) frames live")
     }
 }
+
+/// A debugger's breakpoints and watchpoints that are never hit leave the run as it was: the
+/// vCPU runs one instruction at a time while they are armed, and must reach the same states
+/// at the same counts as it does in blocks.
+@Suite struct ArmedDebuggerTests {
+    @Test(arguments: FixtureGuest.names)
+    func armedButUnhitLeavesTheRunUnchanged(_ name: String) throws {
+        let guest = try FixtureGuest(name)
+        let (full, _) = try SnapshotTests.uninterrupted(guest)
+        for arm in ["breakpoint", "watchpoint"] {
+            let host = try HostPhysicalMemory(frames: 65536)
+            var output: [UInt8] = []
+            let m = try CheckpointTests.machine(guest, host) { output.append($0) }
+            for v in m.vcpus {
+                if arm == "breakpoint" { v.debuggerBreakpoints = [0xFFFF_FFFF_FFFF_F000] }
+                else { v.debuggerWatchpoints = [DebuggerWatchpoint(address: 0xFFFF_FFFF_FFFF_F000, length: 8, writesOnly: false)] }
+            }
+            let stop = m.run()
+            #expect(stop == full.stop && output == full.output, "\(name), \(arm) armed: \(stop), output \(output.count) bytes of \(full.output.count)")
+            #expect(m.finalState == full.finalState, "\(name), \(arm) armed: final state\n\(m.finalState)\nexpected\n\(full.finalState)")
+            m.teardown()
+        }
+    }
+}

@@ -56,52 +56,74 @@ extension CPU {
                 break
             }
             iterations &+= 1
-            if bulk, try moveRun(movs: kind == .move, size: size) { continue }
-            let si = state.rsi & am, di = state.rdi & am
-            let rsi = linear(source, si), rdi = linear(0, di)
-            if readsSource { try checkCanonical(rsi, size, stack: false) }
-            if usesDestination { try checkCanonical(rdi, size, stack: false) }
-            switch kind {
-            case .move:
-                try store(rdi, size: size, value: try memory.read(rsi, size: size))
-            case .store:
-                try store(rdi, size: size, value: state.rax & sizeMask(size))
-            case .load:
-                try write(.gpr(GPR.rax, size: size, high: false), try memory.read(rsi, size: size))
-            case .compare:
-                let a = try memory.read(rsi, size: size), b = try memory.read(rdi, size: size)
-                _ = arithmetic(.cmp, a, b, size: size)
-            case .scan:
-                let b = try memory.read(rdi, size: size)
-                _ = arithmetic(.cmp, state.rax & sizeMask(size), b, size: size)
+            // A bulk run (the elements up to the next page boundary) is one iteration whether
+            // the host copies it in one block or, where it cannot (a watched page, a device, a
+            // fault to take at the right element), element by element: where the repetition
+            // stops for a slice depends on the registers only, never on the path taken.
+            var elements: UInt64 = 1
+            if bulk {
+                let run = runLength(movs: kind == .move, size: size)
+                if run > 1 {
+                    if try moveRun(movs: kind == .move, size: size, elements: run) { continue }
+                    elements = run
+                }
             }
-            if readsSource { setAddressRegister(GPR.rsi, (si &+ step) & am, asz) }
-            if usesDestination { setAddressRegister(GPR.rdi, (di &+ step) & am, asz) }
-            guard repeated else { break }
-            setAddressRegister(GPR.rcx, (state.rcx &- 1) & am, asz)
-            if compares && state.flag(Flag.zf) != whileEqual { break }
+            for _ in 0..<elements {
+                let si = state.rsi & am, di = state.rdi & am
+                let rsi = linear(source, si), rdi = linear(0, di)
+                if readsSource { try checkCanonical(rsi, size, stack: false) }
+                if usesDestination { try checkCanonical(rdi, size, stack: false) }
+                switch kind {
+                case .move:
+                    try store(rdi, size: size, value: try memory.read(rsi, size: size))
+                case .store:
+                    try store(rdi, size: size, value: state.rax & sizeMask(size))
+                case .load:
+                    try write(.gpr(GPR.rax, size: size, high: false), try memory.read(rsi, size: size))
+                case .compare:
+                    let a = try memory.read(rsi, size: size), b = try memory.read(rdi, size: size)
+                    _ = arithmetic(.cmp, a, b, size: size)
+                case .scan:
+                    let b = try memory.read(rdi, size: size)
+                    _ = arithmetic(.cmp, state.rax & sizeMask(size), b, size: size)
+                }
+                if readsSource { setAddressRegister(GPR.rsi, (si &+ step) & am, asz) }
+                if usesDestination { setAddressRegister(GPR.rdi, (di &+ step) & am, asz) }
+                guard repeated else { return }
+                setAddressRegister(GPR.rcx, (state.rcx &- 1) & am, asz)
+                if compares && state.flag(Flag.zf) != whileEqual { return }
+            }
         }
     }
 
-    /// Moves as many whole elements as fit before the next page boundary of the source and the
-    /// destination (and before RCX runs out) in one block; returns false when it moved nothing
-    /// (overlap, a fault, a device: the element-by-element path takes over).
+    /// The elements a bulk run of REP MOVS/STOS covers from here: up to the next page boundary
+    /// of the destination (and of the source for MOVS), at most RCX; 1 where the run would be
+    /// a single element or MOVS's source overlaps the destination ahead (it replicates:
+    /// element by element).
     @inline(__always)
-    func moveRun(movs: Bool, size: Int) throws(CPUException) -> Bool {
-        let rsi = state.rsi, rdi = state.rdi, rcx = state.rcx
+    func runLength(movs: Bool, size: Int) -> UInt64 {
+        let rsi = state.rsi, rdi = state.rdi
         var room = Int(4096 - (rdi & 4095))
         if movs { room = min(room, Int(4096 - (rsi & 4095))) }
-        let elements = min(UInt64(room / size), rcx)
-        guard elements > 1 else { return false }
+        let elements = min(UInt64(room / size), state.rcx)
+        guard elements > 1 else { return 1 }
+        if movs, rdi > rsi, rdi < rsi &+ elements &* UInt64(size) { return 1 }
+        return elements
+    }
+
+    /// Moves a run of `elements` (`runLength`) in one block; false when the host cannot (a
+    /// non-canonical end, a watched page, a device, a fault: the elements go one by one).
+    @inline(__always)
+    func moveRun(movs: Bool, size: Int, elements: UInt64) throws(CPUException) -> Bool {
+        let rsi = state.rsi, rdi = state.rdi
         let bytes = Int(elements) * size
-        if movs, rdi > rsi, rdi < rsi &+ UInt64(bytes) { return false } // overlap replicates: element by element
         guard isCanonical(rdi), isCanonical(rdi &+ UInt64(bytes) &- 1) else { return false }
         guard memory.block(to: rdi, from: movs ? rsi : nil, pattern: state.rax & sizeMask(size),
                            size: size, count: bytes) else { return false }
         noteStore(rdi, bytes)
         if movs { state.rsi = rsi &+ UInt64(bytes) }
         state.rdi = rdi &+ UInt64(bytes)
-        state.rcx = rcx &- elements
+        state.rcx = state.rcx &- elements
         return true
     }
 
