@@ -129,7 +129,8 @@ extension VirtualCPU {
             }
             if parts.contains(.interruptState) {
                 (p.pointee.nmiBlocked, p.pointee.activity) = (v.nmiBlocked ? 1 : 0, UInt64(v.activity))
-                p.pointee.exitRequests = v.exitRequests
+                // The debugger's bits stay the debugger's.
+                p.pointee.exitRequests = v.exitRequests & ~RegisterFile.debuggerRequests | p.pointee.exitRequests & RegisterFile.debuggerRequests
             }
         }
         if parts.contains(.msrs) {

@@ -133,4 +133,28 @@ import X86
         c.send(remotePacket("D"))
         #expect(box.ended())
     }
+
+    /// A breakpoint stops before the first instruction at its address, wherever that lies in a
+    /// block (blocks end before breakpoints; the run loop looks before each block): for
+    /// addresses all over the system guest, the count of the stop is the count at which a
+    /// run stepping one instruction at a time first reaches it.
+    @Test(arguments: ["system", "smp"])
+    func breakpointsStopAtTheFirstHit(_ name: String) throws {
+        let session = try ReplayHistoryTests.recorded(name)
+        let rips = try ReplayHistoryTests.rips(session)
+        var first: [UInt64: UInt64] = [:]
+        for (i, rip) in rips.enumerated() where first[rip] == nil { first[rip] = UInt64(i) }
+        var random = SplitMix64(seed: 7)
+        let addresses = (0..<40).map { _ in rips[Int(random.next() % UInt64(rips.count))] }
+        let (history, machine, _) = try ReplayHistoryTests.history(session, interval: 4096)
+        defer { history.release(); machine.teardown() }
+        for a in addresses {
+            _ = try history.seek(to: 0)
+            for v in machine.vcpus { v.debuggerBreakpoints = [a] }
+            let stop = try history.run(to: nil)
+            for v in machine.vcpus { v.debuggerBreakpoints = [] }
+            #expect(stop == .breakpoint(vcpu: machine.currentVCPU) && machine.icount == first[a]! && machine.vcpu.linearRIP == a,
+                    "\(name): a breakpoint at \(String(a, radix: 16)) stopped at \(machine.icount) (\(stop)), first reached at \(first[a]!)")
+        }
+    }
 }

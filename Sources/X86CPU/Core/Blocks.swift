@@ -98,8 +98,9 @@ extension CPU {
         var block = Block()
         var r = rip, n = 0
         while n < CPU.blockCapacity {
-            // Decoding ahead stays within the page the first instruction starts in.
-            if n > 0 && r & 0xFFF > 4096 - 15 { break }
+            // Decoding ahead stays within the page the first instruction starts in; a block
+            // ends before a debugger's breakpoint.
+            if n > 0 && (r & 0xFFF > 4096 - 15 || debuggerBreakpoint(at: r)) { break }
             let e = cacheEntry(r)
             do throws(CPUException) {
                 if e.pointee.rip != r {
@@ -207,6 +208,7 @@ extension CPU {
                     // something the run loop must look at; otherwise the run loop steps it.
                     state.retired &+= limit &- budget
                     limit = budget
+                    if _slowPath(debuggerBreakpoint(at: next)) { return budget != 0 }
                     let e = cacheEntry(next)
                     guard budget != 0, e.pointee.rip == next, e.pointee.key == state.codeKey else { return budget != 0 }
                     try execute(e)
@@ -223,9 +225,9 @@ extension CPU {
             } else {
                 next = state.rip
             }
-            // The next block, if it is ready.
+            // The next block, if it is ready (and no breakpoint of a debugger's is there).
             slot = blockSlot(next)
-            guard budget != 0, blocks[slot].rip == next, blocks[slot].key == state.codeKey else {
+            guard budget != 0, blocks[slot].rip == next, blocks[slot].key == state.codeKey, !debuggerBreakpoint(at: next) else {
                 state.retired &+= limit &- budget
                 return false
             }

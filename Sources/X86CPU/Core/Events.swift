@@ -57,7 +57,7 @@ extension CPU {
             if _slowPath(mustLookBetweenInstructions) {
                 if let x = requestedExit() { return .exit(x) }
                 let debugger = state.exitRequests & 16 != 0
-                if debugger && debuggerBreakpointHere() { return .exit(.debuggerBreakpoint) }
+                if state.exitRequests & 32 != 0 && debuggerBreakpointHere() { return .exit(.debuggerBreakpoint) }
                 if state.rflags & (Flag.tf | Flag.rf) != 0 || state.breakpointsEnabled {
                     let before = state.retired
                     let hits = debuggerWatchHits
@@ -72,6 +72,8 @@ extension CPU {
                 if _slowPath(events >= limit) { return .limit }
                 continue
             }
+            // A debugger's breakpoint: before the block (which ends before any other).
+            if _slowPath(state.exitRequests & 32 != 0) && debuggerBreakpointHere() { return .exit(.debuggerBreakpoint) }
             let rip = state.rip
             // 64-bit code runs in blocks; other modes one instruction at a time.
             if _fastPath(!state.legacySegmentation) {
@@ -98,7 +100,8 @@ extension CPU {
 
     /// Whether the run loop must look at something before the next instruction: the VMM's
     /// requests (the interrupt-window request, bit 0, counts only while RFLAGS.IF is set),
-    /// single-step and RF, enabled breakpoints, a debugger's breakpoints (bit 4).
+    /// single-step and RF, enabled breakpoints, a debugger's watchpoints (bit 4; its
+    /// breakpoints, bit 5, are looked for before each block).
     @inline(__always) var mustLookBetweenInstructions: Bool {
         let flags = state.rflags
         return state.exitRequests & ((flags >> 9) & 1 | 2 | 8 | 16) | (flags & (Flag.tf | Flag.rf)) | (state.dr(7) & 0xFF) != 0

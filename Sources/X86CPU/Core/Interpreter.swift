@@ -138,15 +138,20 @@ public final class CPU<Memory: CPUMemory> {
     /// The instruction just executed decides single-step by TF at its end (SYSCALL, SYSRET).
     var tfSampledAtEnd = false
     /// Linear addresses where a debugger stops the vCPU before the instruction (kept here, not
-    /// in guest memory: the guest never sees them). While any is set, the run loop looks before
-    /// every instruction (exit request bit 4) and runs without blocks.
+    /// in guest memory: the guest never sees them). While any is set (exit request bit 5), the
+    /// run loop looks before each block and each instruction it runs alone, and blocks end
+    /// before them.
     public var debuggerBreakpoints: Set<UInt64> = [] {
         didSet { debuggerChanged() }
+    }
+    /// Whether a debugger breakpoint is at `rip` (a linear address): blocks end before one.
+    @inline(__always) func debuggerBreakpoint(at rip: UInt64) -> Bool {
+        state.exitRequests & 32 != 0 && debuggerBreakpoints.contains(rip)
     }
     /// A debugger's data breakpoints (their `index` from 4: DR6 never shows them); the run
     /// stops after the instruction that touched one (`debuggerWatchHits` says which).
     public var debuggerWatchpoints: [Watchpoint] = [] {
-        didSet { debuggerChanged() }
+        didSet { debuggerChanged(breakpointsChanged: false) }
     }
     /// The debugger's watchpoints hit (bit n for index n) since the debugger last looked.
     public var debuggerWatchHits: UInt64 = 0

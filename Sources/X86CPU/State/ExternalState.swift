@@ -12,6 +12,7 @@ extension CPU {
         invalidateDecodedInstructions()
         decodedMode = state.mode
         decodedCSBase = state.mode == .bits64 ? 0 : state.segmentBase(1)
-        syncWatchpoints()
+        // The debugger's bits in the exit requests are the debugger's, not the state's.
+        debuggerChanged()
     }
 }

@@ -101,6 +101,9 @@ public struct RegisterFile {
     public var watchHits: UInt64 = 0
     /// What the VMM asked the run loop to stop for (`CPUState.exitRequests`).
     public var exitRequests: UInt64 = 0
+    /// The exit requests a debugger's breakpoints (bit 5) and watchpoints (bit 4) keep set:
+    /// the CPU's own, not the guest's state.
+    public static let debuggerRequests: UInt64 = 16 | 32
     /// A single-step trap SYSCALL or SYSRET owes (nonzero).
     public var pendingSingleStep: UInt64 = 0
     /// NMIs blocked until the next IRET (nonzero).

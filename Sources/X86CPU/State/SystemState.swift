@@ -228,6 +228,8 @@ extension CPUState {
         (file.pointee.fcw, file.pointee.fsw, file.pointee.ftw) = (kept.fcw, kept.fsw, kept.ftw)
         (file.pointee.fop, file.pointee.fip, file.pointee.fdp) = (kept.fop, kept.fip, kept.fdp)
         (file.pointee.retired, file.pointee.codeInvalidation) = (kept.retired, kept.codeInvalidation)
+        // A debugger's breakpoints and watchpoints outlast the reset (exit request bits 4, 5).
+        file.pointee.exitRequests = kept.exitRequests & RegisterFile.debuggerRequests
         rdx = signature
         rip = 0xFFF0
         refreshCodeKey()

@@ -107,11 +107,17 @@ extension CPU {
         memory.watch(w + debuggerWatchpoints)
     }
 
-    /// A debugger's breakpoints or watchpoints changed: the run loop looks before every
-    /// instruction while any is set (exit request bit 4), and the MMU watches the data ones.
-    func debuggerChanged() {
-        let active = !debuggerBreakpoints.isEmpty || !debuggerWatchpoints.isEmpty
-        state.exitRequests = active ? state.exitRequests | 16 : state.exitRequests & ~16
+    /// A debugger's breakpoints or watchpoints changed (or the whole state was replaced): the
+    /// run loop looks after every instruction while a watchpoint is set (exit request bit 4),
+    /// and the MMU watches their pages; while a breakpoint is set (bit 5) it looks before
+    /// every block and every instruction it runs alone, and blocks end before breakpoints
+    /// (those built before go).
+    func debuggerChanged(breakpointsChanged: Bool = true) {
+        var r = state.exitRequests & ~RegisterFile.debuggerRequests
+        if !debuggerWatchpoints.isEmpty { r |= 16 }
+        if !debuggerBreakpoints.isEmpty { r |= 32 }
+        state.exitRequests = r
+        if breakpointsChanged { dropBlocks() }
         syncWatchpoints(force: true)
     }
 
