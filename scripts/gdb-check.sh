@@ -77,3 +77,49 @@ grep -q "exited with code 01" "$out/gdb.txt" || { cat "$out/gdb.txt" >&2; fail "
 cmp -s "$out/serial" Fixtures/guests/system/system.expected || fail "the guest's output under gdb differs from the fixture's"
 [ "$status" = "$(cat Fixtures/guests/system/system.status)" ] || fail "softvmm's status under gdb is $status"
 echo "gdb-check: system guest: stepi $steps through the mode switches (one packet size), state as replay --to $steps shows (rip $expected_rip), a breakpoint at 0x$later, a watchpoint's stop ($(grep -m1 '^New value' "$out/gdb.txt")), a read watchpoint's ($(grep -m1 '^Value = ' "$out/gdb.txt")), continued to its end with the fixture's output and status"
+
+# The SMP guest (four vCPUs): gdb lists four threads; stepping one thread runs that vCPU alone,
+# one instruction, and the others' counts stay (monitor state shows every vCPU's count). The
+# breakpoint: where vCPU 1 is at icount 100000 in the recorded run, reached by an AP while all
+# four run.
+smp=Fixtures/guests/smp/smp.bin
+"$bin" record -o "$out/smp.trace" -- "$smp" --smp 4 --serial none 2>/dev/null || true
+"$bin" replay "$out/smp.trace" --to 100000 --serial none > "$out/smp-replay.txt" 2>&1 || fail "replay --to 100000 of the SMP guest: $(cat "$out/smp-replay.txt")"
+ap_rip=$(sed -n '/^vcpu 1/,/^vcpu 2/s/^rip =\([0-9a-f]*\).*/\1/p' "$out/smp-replay.txt" | sed 's/^0*//')
+[ -n "$ap_rip" ] || fail "no RIP for vCPU 1 in the replay's state: $(head -5 "$out/smp-replay.txt")"
+"$bin" run "$smp" --smp 4 --gdb "tcp::$port" --serial none 2>"$out/smp-run.err" &
+pid=$!
+i=0
+while ! grep -q "waiting for gdb" "$out/smp-run.err" 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "softvmm did not start listening: $(cat "$out/smp-run.err")"; sleep 0.1
+done
+cat > "$out/smp.gdb" <<GDB
+set pagination off
+set confirm off
+target remote :$port
+break *0x$ap_rip
+continue
+delete
+info threads
+thread 3
+monitor state
+stepi
+monitor state
+thread 2
+stepi
+monitor state
+kill
+GDB
+timeout 120 gdb -nx -batch -x "$out/smp.gdb" > "$out/smp-gdb.txt" 2>&1 || true
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+pid=
+threads=$(grep -cE '^[ *] +[0-9]+ +Thread [0-9]+' "$out/smp-gdb.txt" || true)
+[ "$threads" = 4 ] || { cat "$out/smp-gdb.txt" >&2; fail "gdb lists $threads threads for the four vCPUs"; }
+# Each monitor state: four "vcpu N: icount C" lines; three states, before and after each step.
+set -- $(sed -n 's/^vcpu [0-9][^:]*: icount \([0-9]*\),.*/\1/p' "$out/smp-gdb.txt")
+[ $# -eq 12 ] || { cat "$out/smp-gdb.txt" >&2; fail "monitor state showed $# vCPU counts, not 12"; }
+expected="$1 $2 $(($3 + 1)) $4 $1 $(($2 + 1)) $(($3 + 1)) $4"
+actual="$5 $6 $7 $8 $9 ${10} ${11} ${12}"
+[ "$actual" = "$expected" ] || { cat "$out/smp-gdb.txt" >&2; fail "stepping thread 3, then thread 2: counts $actual, expected $expected (from $1 $2 $3 $4)"; }
+echo "gdb-check: SMP guest: 4 threads; a breakpoint at 0x$ap_rip; stepping thread 3 then thread 2 moved only those vCPUs (counts $1 $2 $3 $4, then $actual)"

@@ -10,9 +10,9 @@
 #      guest to its end (debug exit 0) with its output complete.
 #   2. A recorded boot, replayed under gdb: from a point deep in the boot (monitor seek),
 #      reverse-stepi a thousand times, then stepi a thousand times forward over the same
-#      stretch: at every count the registers and the stack's top are the same both ways, and at
-#      three counts the whole state (every register, guest memory's hash) is what
-#      `softvmm replay --to` reaches; each reverse step's time is measured (under a second);
+#      stretch: at every count the registers and the stack's top are the same both ways, at
+#      every 50th the whole state (every register, guest memory's hash), and at three counts
+#      the whole state is what `softvmm replay --to` reaches; each reverse step's time is measured (under a second);
 #      reverse-continue with a watchpoint on jiffies_64 stops before its last write (stepping
 #      over that instruction changes the value; the next write forward is past the start).
 set -e
@@ -117,19 +117,22 @@ while \$i < $steps
   reverse-stepi
   shell date +%s%N >> $out/times
   $line
-  if \$i == $((steps / 2 - 1))
+  if \$i % 50 == 49
     monitor state memory
   end
   set \$i = \$i + 1
 end
-monitor state memory
 printf "FORWARD\n"
 set \$i = 0
 while \$i < $steps
   $line
+  if \$i % 50 == 0
+    monitor state memory
+  end
   stepi
   set \$i = \$i + 1
 end
+monitor state memory
 monitor icount
 watch *(long *)0x$jiffies
 reverse-continue
@@ -145,11 +148,20 @@ kill "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 pid=
 ! grep -q "too long" "$out/reverse.txt" || { show reverse; fail "gdb reported a packet-size error"; }
-# The whole state at the three counts, as replay --to has it.
-awk -v dir="$out" '/^icount [0-9]+, tsc/ { n = $2; sub(",", "", n); f = dir "/state-" n ".txt" } f { print > f } /^memory contents/ { f = "" }' "$out/reverse.txt"
+# The whole state (every register, guest memory's hash) every 50 counts, going back and going
+# forward: the same; and at three counts as replay --to has it.
+awk -v dir="$out" '/^FORWARD$/ { pass = "forward-" } /^icount [0-9]+, tsc/ { n = $2; sub(",", "", n); f = dir "/" (pass ? pass : "backward-") n ".txt" }
+    f { print > f } /^memory contents/ { f = "" }' "$out/reverse.txt"
+compared=0
+for f in "$out"/forward-*.txt; do
+    n=${f##*/forward-}
+    cmp -s "$f" "$out/backward-$n" || { diff "$out/backward-$n" "$f" >&2 || true; fail "the whole state at icount ${n%.txt} differs going back and going forward"; }
+    compared=$((compared + 1))
+done
+[ $compared -eq $((steps / 50 + 1)) ] || { tail -30 "$out/reverse.txt" >&2; fail "$compared whole states compared, not $((steps / 50 + 1))"; }
 for n in $deep $middle $early; do
-    cmp -s "$out/state-$n.txt" "$out/expected-$n.txt" ||
-        { diff "$out/state-$n.txt" "$out/expected-$n.txt" >&2 || true; fail "the state at icount $n differs from replay --to $n"; }
+    cmp -s "$out/backward-$n.txt" "$out/expected-$n.txt" ||
+        { diff "$out/backward-$n.txt" "$out/expected-$n.txt" >&2 || true; fail "the state at icount $n differs from replay --to $n"; }
 done
 # Every count both ways: the reverse lines are counts deep-1 down to early, the forward ones
 # early up to deep-1.
@@ -168,5 +180,5 @@ back=$2 stepped=$3 next=$4
 [ "$back" -lt $deep ] && [ "$stepped" -eq $((back + 1)) ] && [ "$next" -gt $deep ] ||
     { show reverse; fail "reverse-continue to the last write: at $back, stepped to $stepped, the next write at $next (from $deep)"; }
 grep -A6 "^VALUE-BEFORE" "$out/reverse.txt" | grep -q "^New value = " || { show reverse; fail "stepping over the instruction reverse-continue stopped before did not write jiffies_64"; }
-echo "gdb-linux-check: replay: reverse-stepi $steps times from icount $deep: every count's registers and stack top as the forward run's, the whole state at $deep, $middle and $early as replay --to's; slowest reverse step $slowest s, mean $mean s"
+echo "gdb-linux-check: replay: reverse-stepi $steps times from icount $deep: every count's registers and stack top as the forward run's, the whole state (memory's hash too) at every 50th count as the forward run's and at $deep, $middle and $early as replay --to's; slowest reverse step $slowest s, mean $mean s"
 echo "gdb-linux-check: replay: reverse-continue stopped before the last write of jiffies_64 (icount $back; the next is at $next)"

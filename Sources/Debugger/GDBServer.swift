@@ -101,6 +101,11 @@ public final class GDBServer {
         defer { close(client); client = -1 }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
+            // A second client is turned away as it comes (one at a time); the first is served.
+            var fds = [pollfd(fd: client, events: Int16(POLLIN), revents: 0), pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            guard poll(&fds, 2, -1) >= 0 || errno == EINTR else { return ended }
+            if fds[1].revents != 0 { refuseSecondClient() }
+            guard fds[0].revents != 0 else { continue }
             let n = read(client, &buffer, buffer.count)
             if n <= 0 { return ended }      // the client went away
             for event in reader.feed(buffer[0..<n]) {
@@ -449,10 +454,20 @@ public final class GDBServer {
     /// The guest ended: W with the status softvmm would exit with.
     func exitReply(_ stop: MachineStop) -> String { "W" + String(format: "%02x", UInt8(truncatingIfNeeded: stop.status)) }
 
+    /// Accepts a client that came while one is served and closes its connection at once.
+    func refuseSecondClient() {
+        let other = accept(listener, nil, nil)
+        guard other >= 0 else { return }
+        close(other)
+        log("a second client was turned away (one client at a time)")
+    }
+
     /// Whether the client sent Ctrl-C (read without waiting; other bytes are kept).
     func interruptRequested() -> Bool {
-        var p = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
-        guard poll(&p, 1, 0) > 0 else { return false }
+        var fds = [pollfd(fd: client, events: Int16(POLLIN), revents: 0), pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+        guard poll(&fds, 2, 0) > 0 else { return false }
+        if fds[1].revents != 0 { refuseSecondClient() }
+        guard fds[0].revents != 0 else { return false }
         var buffer = [UInt8](repeating: 0, count: 4096)
         let n = read(client, &buffer, buffer.count)
         guard n > 0 else { return true }        // the client went away: stop

@@ -95,6 +95,11 @@ import Testing
         #expect(c.ask("qRcmd,7a7a")?.hasPrefix("O") == true && c.reply() == "OK")
         #expect(c.ask("qRcmd," + RemoteHex.encode(Array("icount".utf8))) == "O" + RemoteHex.encode(Array("0\n".utf8)) && c.reply() == "OK")
         #expect(c.ask("unknown-packet") == "")
+        // A second client: turned away at once; the first goes on.
+        let second = try Client(port: port)
+        var byte: UInt8 = 0
+        #expect(read(second.fd, &byte, 1) == 0)
+        #expect(c.ask("qC") == "QC1")
         #expect(c.ask("Z2,10c000,0") == "E01")                      // a watchpoint of no bytes
         #expect(c.ask("Z5,10c000,4") == "")                         // an unknown kind
         // An oversized packet is dropped with "-".
