@@ -54,15 +54,21 @@ import X86
         return rips
     }
 
-    static func history(_ session: ReplaySession, interval: UInt64) throws -> (ReplayHistory, Machine, HostPhysicalMemory) {
+    /// `budget`: the frames checkpoints may hold (by default five times guest memory, as
+    /// `softvmm replay --gdb` gives them).
+    static func history(_ session: ReplaySession, interval: UInt64, budget: Int? = nil) throws -> (ReplayHistory, Machine, HostPhysicalMemory) {
         let frames = Int(session.configuration.memorySize >> 12)
         let host = try HostPhysicalMemory(frames: frames * 6 + 8192)
         let (machine, replayer) = try session.makeMachine(host: host, strict: false) { _ in }
-        return (try ReplayHistory(machine: machine, replayer: replayer, interval: interval, frameBudget: frames * 5 + 4096), machine, host)
+        return (try ReplayHistory(machine: machine, replayer: replayer, interval: interval, frameBudget: budget ?? frames * 5 + 4096), machine, host)
     }
 
-    @Test(arguments: ["system", "smp", "serial", "pit"])
-    func everyWayToACountReachesTheSameState(_ name: String) throws {
+    /// With every checkpoint over its frame budget (none allowed): the fine ones go and the
+    /// lasting ones thin out (the interval doubles) down to the start; every count is still
+    /// reached exactly, replaying from further back.
+    @Test(arguments: ["system:budget", "system", "smp", "serial", "pit"])
+    func everyWayToACountReachesTheSameState(_ argument: String) throws {
+        let name = String(argument.split(separator: ":")[0]), tight = argument.hasSuffix(":budget")
         let session = try ReplayHistoryTests.recorded(name)
         let end = session.trace.finalICount
         // Points all over the run, in a scrambled order (back and forth), then a run of single
@@ -73,7 +79,7 @@ import X86
         order += (0..<24).map { stepsFrom - UInt64($0) }
         var states: [UInt64: String] = [:]
         for point in Set(order) { states[point] = try ReplayHistoryTests.replayed(session, to: point) }
-        let (history, machine, host) = try ReplayHistoryTests.history(session, interval: max(end / 5, 2048))
+        let (history, machine, host) = try ReplayHistoryTests.history(session, interval: max(end / 5, 2048), budget: tight ? 0 : nil)
         for (i, point) in order.enumerated() {
             let stop = try history.seek(to: point)
             #expect(stop == .limit || point == end, "\(name): seek \(point): \(stop)")
@@ -82,6 +88,7 @@ import X86
             if !same { break }
         }
         #expect(history.rewinds > 24, "\(name): \(history.rewinds) rewinds")
+        if tight { #expect(history.checkpoints == (1, 0) && history.interval > max(end / 5, 2048), "\(history.checkpoints), every \(history.interval)") }
         history.release()
         machine.teardown()
         #expect(host.liveFrames == 0, "\(name): \(host.liveFrames) frames live")
