@@ -53,7 +53,7 @@ let package = Package(
         // monitor's seam, the recorder and the replayer.
         // The recorder runs on every exit: no dynamic exclusivity checks there either.
         .target(name: "Debugger", dependencies: ["X86", "VMM", "Monitor", "Replay"]),
-        .target(name: "X86JIT", dependencies: ["X86"]),
+        .target(name: "X86JIT", dependencies: ["X86", "X86CPU", "X86Decoder"]),
         .target(name: "Replay", dependencies: ["X86", "VMM", "Monitor"],
                 swiftSettings: uncheckedExclusivity + optimizedInDebug),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "VMM", "Monitor", "GuestMemory", "X86", "FixtureSupport"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "X86"]),
-        .testTarget(name: "X86JITTests", dependencies: ["X86JIT", "X86Decoder", "DecoderCheck", "X86"]),
+        .testTarget(name: "X86JITTests", dependencies: ["X86JIT", "X86Decoder", "DecoderCheck", "X86", "X86CPU", "CPUCheck"]),
         .testTarget(name: "DebuggerTests", dependencies: ["Debugger", "Replay", "Monitor", "VMM", "GuestMemory", "X86", "FixtureSupport"]),
     ]
 )
