@@ -15,6 +15,7 @@ bin=.build/release/softvmm
 out=$(mktemp -d)
 trap 'rm -rf "$out"; [ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT
 fail() { echo "gdb-check: $*" >&2; exit 1; }
+. scripts/gdb-listening.sh
 guest=Fixtures/guests/system/system.bin
 steps=12000
 port=$((20000 + $$ % 20000))
@@ -27,10 +28,7 @@ expected_rax=$(sed -n 's/^rax =\([0-9a-f]*\).*/\1/p' "$out/replay.txt" | sed 's/
 
 "$bin" run "$guest" --gdb "tcp::$port" --serial "$out/serial" 2>"$out/run.err" &
 pid=$!
-i=0
-while ! grep -q "waiting for gdb" "$out/run.err" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 100 ] || fail "softvmm did not start listening: $(cat "$out/run.err")"; sleep 0.1
-done
+listening "$out/run.err"
 cat > "$out/session.gdb" <<EOF
 set pagination off
 set confirm off
@@ -89,10 +87,7 @@ ap_rip=$(sed -n '/^vcpu 1/,/^vcpu 2/s/^rip =\([0-9a-f]*\).*/\1/p' "$out/smp-repl
 [ -n "$ap_rip" ] || fail "no RIP for vCPU 1 in the replay's state: $(head -5 "$out/smp-replay.txt")"
 "$bin" run "$smp" --smp 4 --gdb "tcp::$port" --serial none 2>"$out/smp-run.err" &
 pid=$!
-i=0
-while ! grep -q "waiting for gdb" "$out/smp-run.err" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 100 ] || fail "softvmm did not start listening: $(cat "$out/smp-run.err")"; sleep 0.1
-done
+listening "$out/smp-run.err"
 cat > "$out/smp.gdb" <<GDB
 set pagination off
 set confirm off

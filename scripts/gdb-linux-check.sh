@@ -37,13 +37,7 @@ openat2=$(symbol do_sys_openat2) jiffies=$(symbol jiffies_64) stext=$(symbol _st
 [ -n "$openat2" ] && [ -n "$jiffies" ] && [ -n "$stext" ] && [ -n "$etext" ] || fail "kallsyms lacks do_sys_openat2, jiffies_64, _stext or _etext"
 case $openat2 in 0000000000000000) fail "kallsyms shows zero addresses (kptr_restrict)";; esac
 
-# Waits until softvmm says it listens (its standard error in $1).
-listening() {
-    i=0
-    while ! grep -q "waiting for gdb" "$1" 2>/dev/null; do
-        i=$((i + 1)); [ $i -lt 600 ] || fail "softvmm did not start listening: $(cat "$1")"; sleep 0.1
-    done
-}
+. scripts/gdb-listening.sh
 inside() { awk -v a="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(length(a) == 16 && a >= lo && a < hi) }'; }
 hex16() { printf "%016x" "0x$1"; }
 
@@ -51,7 +45,7 @@ hex16() { printf "%016x" "0x$1"; }
 "$bin" run "$guest/vmlinux" --initrd "$guest/initrd.gz" --append "$append" -m 256M --serial "$out/live.serial" \
     --gdb "tcp::$port" 2>"$out/live.err" </dev/null &
 pid=$!
-listening "$out/live.err"
+listening "$out/live.err" 60
 cat > "$out/live.gdb" <<EOF
 set pagination off
 set confirm off
@@ -102,7 +96,7 @@ for n in $deep $middle $early; do
 done
 "$bin" replay "$out/linux.trace" --gdb "tcp::$port" --serial none 2>"$out/replay.err" </dev/null &
 pid=$!
-listening "$out/replay.err"
+listening "$out/replay.err" 60
 line='printf "S %lx %lx %lx %lx %lx %lx %lx %lx %lx %lx %lx\n", $pc, $sp, $rax, $rbx, $rcx, $rdx, $rsi, $rdi, $r8, $eflags, *(long *)$sp'
 cat > "$out/reverse.gdb" <<EOF
 set pagination off

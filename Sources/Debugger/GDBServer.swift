@@ -282,8 +282,7 @@ public final class GDBServer {
             guard let history else { return "softvmm: monitor seek needs a replay (softvmm replay TRACE --gdb)\n" }
             guard let target = UInt64(words[1]) else { return "softvmm: monitor seek ICOUNT: \"\(words[1])\" is not a count\n" }
             let stop = disarmed { try? history.seek(to: target) }
-            selected = machine.currentVCPU
-            lastStop = "T05thread:\(String(selected + 1, radix: 16));"
+            _ = stoppedHere()
             let note = stop == .limit || stop == history.ending ? "" : " (\(stop.map { "\($0)" } ?? "failed"))"
             return "at icount \(machine.icount) of \(history.begin)-\(history.end)\(note); gdb's registers are stale until \"maintenance flush register-cache\"\n"
         case ("history", 1):
@@ -322,7 +321,19 @@ public final class GDBServer {
 
     /// The stop reply at the end of a replay's history (either way): gdb says "No more
     /// reverse-execution history" and the session goes on.
-    var replayEnd: String { "T05thread:\(String(selected + 1, radix: 16));replaylog:end;" }
+    var replayEnd: String { stopPacket(selected, "replaylog:end;") }
+
+    /// A stop reply for vCPU `v` (gdb's thread v + 1), the reason's fields after the thread.
+    func stopPacket(_ v: Int, _ reason: String = "", signal: String = "05") -> String {
+        "T\(signal)thread:\(String(v + 1, radix: 16));\(reason)"
+    }
+
+    /// The running vCPU becomes the selected thread, and its stop (with `reason`) the last.
+    func stoppedHere(_ reason: String = "") -> Outcome {
+        selected = machine.currentVCPU
+        lastStop = stopPacket(selected, reason)
+        return .reply(lastStop)
+    }
 
     /// Runs the machine (through the history on a replay) until `target` or a stop, Ctrl-C
     /// reaching the run between slices.
@@ -364,20 +375,20 @@ public final class GDBServer {
         switch stop {
         case .breakpoint(let v):
             selected = v
-            lastStop = "T05thread:\(String(v + 1, radix: 16));" + (watchHit(v) ?? "swbreak:;")
+            lastStop = stopPacket(v, watchHit(v) ?? "swbreak:;")
         case .limit:
             selected = machine.currentVCPU
-            lastStop = history?.atEnd == true ? replayEnd : "T05thread:\(String(selected + 1, radix: 16));"
+            lastStop = history?.atEnd == true ? replayEnd : stopPacket(selected)
         case .stopped(let why) where why == GDBServer.interruptReason:
             machine.clearStopRequest()
             selected = machine.currentVCPU
-            lastStop = "T02thread:\(String(selected + 1, radix: 16));"
+            lastStop = stopPacket(selected, signal: "02")
         default:
             if let history {
                 // The recorded run's end (or a divergence, reported): the history stays.
                 selected = machine.currentVCPU
                 if !history.atEnd { log("the replay stopped at icount \(machine.icount): \(stop)") }
-                lastStop = history.atEnd ? replayEnd : "T05thread:\(String(selected + 1, radix: 16));"
+                lastStop = history.atEnd ? replayEnd : stopPacket(selected)
             } else {
                 ended = stop
                 lastStop = exitReply(stop)
@@ -400,12 +411,15 @@ public final class GDBServer {
     func reverseStep() -> Outcome {
         guard let history else { return .reply("E01") }
         let now = machine.icount
-        guard now > history.begin else { return .reply("T05thread:\(String(selected + 1, radix: 16));replaylog:begin;") }
-        let stop = disarmed { try? history.seek(to: now - 1) }
-        guard stop == .limit, machine.icount == now - 1 else { return .reply("E02") }
-        selected = machine.currentVCPU
-        lastStop = "T05thread:\(String(selected + 1, radix: 16));"
-        return .reply(lastStop)
+        guard now > history.begin else { return .reply(stopPacket(selected, "replaylog:begin;")) }
+        guard seek(history, to: now - 1) else { return .reply("E02") }
+        return stoppedHere()
+    }
+
+    /// Goes to `icount` with the breakpoints and watchpoints out of the way; whether it got
+    /// there.
+    func seek(_ history: ReplayHistory, to icount: UInt64) -> Bool {
+        disarmed { try? history.seek(to: icount) } == .limit && machine.icount == icount
     }
 
     /// Back to the last breakpoint or watchpoint hit before now: each stretch between lasting
@@ -419,8 +433,8 @@ public final class GDBServer {
         var high = now
         while high > history.begin {
             let low = history.checkpointBefore(high)
-            guard disarmed({ try? history.seek(to: low) }) == .limit, machine.icount == low else { return .reply("E02") }
-            var last: (icount: UInt64, reply: String)?
+            guard seek(history, to: low) else { return .reply("E02") }
+            var last: (icount: UInt64, vcpu: Int, reason: String)?
             while machine.icount < high {
                 for v in machine.vcpus { v.resumeFromBreakpoint() }
                 let stop = execute(until: high)
@@ -428,25 +442,22 @@ public final class GDBServer {
                     if case .stopped(let why) = stop, why == GDBServer.interruptReason { return .reply(stopReply(stop)) }
                     break
                 }
-                let thread = "thread:\(String(v + 1, radix: 16));"
                 if let hit = watchHit(v) {
-                    last = (machine.icount - 1, "T05\(thread)\(hit)")
+                    last = (machine.icount - 1, v, hit)
                 } else if machine.icount < now {
-                    last = (machine.icount, "T05\(thread)swbreak:;")
+                    last = (machine.icount, v, "swbreak:;")
                 }
             }
             if let last {
-                guard disarmed({ try? history.seek(to: last.icount) }) == .limit, machine.icount == last.icount else { return .reply("E02") }
+                guard seek(history, to: last.icount) else { return .reply("E02") }
                 selected = machine.currentVCPU
-                lastStop = last.reply
+                lastStop = stopPacket(last.vcpu, last.reason)
                 return .reply(lastStop)
             }
             high = low
         }
-        _ = disarmed { try? history.seek(to: history.begin) }
-        selected = machine.currentVCPU
-        lastStop = "T05thread:\(String(selected + 1, radix: 16));replaylog:begin;"
-        return .reply(lastStop)
+        _ = seek(history, to: history.begin)
+        return stoppedHere("replaylog:begin;")
     }
 
     static let interruptReason = "interrupted by the debugger (Ctrl-C)"

@@ -29,6 +29,12 @@ public final class ReplayHistory {
     /// The host frames checkpoints may hold beyond the machine's own; past it, every other
     /// lasting checkpoint goes.
     public var frameBudget: Int
+    /// Host frames for a replay with checkpoints of a guest of `guestFrames` pages: the
+    /// machine's own, and room for checkpoints to hold four times guest memory besides
+    /// (`frameBudget`); the reservation is address space only until used.
+    public static func hostFrames(guestFrames: Int) -> Int { guestFrames * 6 + 8192 }
+    /// The default `frameBudget`: five times guest memory, the machine's own frames included.
+    public static func frameBudget(guestFrames: Int) -> Int { guestFrames * 5 + 4096 }
     static let finestSpacing: UInt64 = 2048
     static let fineLimit = 24
 
@@ -56,8 +62,11 @@ public final class ReplayHistory {
         begin = machine.icount
         end = replayer.trace.finalICount
         frontier = begin
-        lasting = [Mark(checkpoint: try machine.checkpoint(), position: replayer.position)]
+        lasting = [try mark()]
     }
+
+    /// A checkpoint here, with the replayer's place in the trace.
+    func mark() throws -> Mark { Mark(checkpoint: try machine.checkpoint(), position: replayer.position) }
 
     deinit { release() }
 
@@ -137,15 +146,12 @@ public final class ReplayHistory {
     func checkpoint(lastingOnly: Bool) throws {
         let here = machine.icount
         if here % interval == 0 {
-            if let i = lasting.firstIndex(where: { $0.icount >= here }) {
-                if lasting[i].icount == here { return }
-                lasting.insert(Mark(checkpoint: try machine.checkpoint(), position: replayer.position), at: i)
-            } else {
-                lasting.append(Mark(checkpoint: try machine.checkpoint(), position: replayer.position))
-            }
+            let i = lasting.firstIndex { $0.icount >= here } ?? lasting.count
+            guard i == lasting.count || lasting[i].icount != here else { return }
+            lasting.insert(try mark(), at: i)
         } else {
             guard !lastingOnly, !fine.contains(where: { $0.icount == here }) else { return }
-            fine.append(Mark(checkpoint: try machine.checkpoint(), position: replayer.position))
+            fine.append(try mark())
             if fine.count > ReplayHistory.fineLimit { fine.removeFirst().checkpoint.release() }
         }
         keepWithinBudget()

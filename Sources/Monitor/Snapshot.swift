@@ -99,10 +99,16 @@ extension Machine {
         let stateOffset = base + s.offset
         s.raw(&state)
         try vm.restoreMemory(&s, base: base)
-        var inner = StateCoder(restoring: state, base: stateOffset)
-        stateCoding(&inner)
-        if let e = inner.error { throw e }
-        guard inner.atEnd else { throw StateError(offset: stateOffset + inner.offset, problem: "state left over (another layout?)") }
+        try restoreState(state, base: stateOffset)
+    }
+
+    /// The vCPUs, the machine and every device from `MachineSnapshot.state`'s bytes (guest
+    /// memory restored already); `base` is their offset in a file, for error messages.
+    func restoreState(_ state: [UInt8], base: Int = 0) throws(StateError) {
+        var s = StateCoder(restoring: state, base: base)
+        stateCoding(&s)
+        if let e = s.error { throw e }
+        guard s.atEnd else { throw StateError(offset: base + s.offset, problem: "state left over (another layout?)") }
         for p in processors { p.cr8Shown = p.vcpu.cr8 }
     }
 }
@@ -152,10 +158,7 @@ extension Machine {
     /// and device, the drives held in memory. A stop asked for and the run's end are forgotten.
     public func rewind(to checkpoint: MachineCheckpoint) throws {
         try vm.revertMemory(to: checkpoint.snapshot.memory)
-        var s = StateCoder(restoring: checkpoint.snapshot.state)
-        stateCoding(&s)
-        if let e = s.error { throw e }
-        for p in processors { p.cr8Shown = p.vcpu.cr8 }
+        try restoreState(checkpoint.snapshot.state)
         for (d, bytes) in zip(disks, checkpoint.disks) { if let m = d as? MemoryDisk, let bytes { m.bytes = bytes } }
         stopRequest = nil
         powerOffRequested = false

@@ -56,7 +56,7 @@ public final class Replayer: MachineObserver, InputFeed, HostReplyFeed {
     }
 
     func check(_ actual: TraceEvent) {
-        guard divergence == nil else { return }
+        guard divergence == nil, strict || Replayer.guestsDoing(actual) else { return }
         if position < trace.events.count && trace.events[position] == actual {
             position += 1
             return
@@ -66,7 +66,8 @@ public final class Replayer: MachineObserver, InputFeed, HostReplyFeed {
         machine.requestStop("the run differs from the trace at event \(position)")
     }
 
-    /// Whether an event is the guest's doing, whatever the slicing and checkpoints (see `strict`).
+    /// Whether an event is the guest's doing, whatever the slicing and checkpoints (see
+    /// `strict`): the one rule for the trace's events and the run's.
     static func guestsDoing(_ e: TraceEvent) -> Bool {
         switch e {
         case .fault: false
@@ -75,13 +76,9 @@ public final class Replayer: MachineObserver, InputFeed, HostReplyFeed {
         }
     }
 
-    public func exit(_ exit: VMExit, icount: UInt64, rip: UInt64) {
-        guard strict || exit != .interruptWindow else { return }
-        check(TraceEvent(exit, icount: icount, rip: rip))
-    }
+    public func exit(_ exit: VMExit, icount: UInt64, rip: UInt64) { check(TraceEvent(exit, icount: icount, rip: rip)) }
 
     public func fault(gpa: GuestPhysicalAddress, access: AccessType, outcome: NestedFaultOutcome, icount: UInt64) {
-        guard strict else { return }
         check(TraceEvent(gpa: gpa, access: access, outcome: outcome, icount: icount))
     }
 

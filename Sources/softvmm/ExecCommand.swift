@@ -94,9 +94,7 @@ struct Exec: ParsableCommand {
         let consoleLog = ConsoleLog(echo: console)
         let host = try HostPhysicalMemory(frames: Int(ram >> 12) + 4096)
         let machine = try Machine(configuration: config, host: host, disks: disks, shares: servers, serialOutput: consoleLog.put)
-        let out = StreamSink(FileHandle.standardOutput), err = StreamSink(FileHandle.standardError)
-        machine.moreSerialPorts[0].output = out.put
-        machine.moreSerialPorts[1].output = err.put
+        let (out, err) = StreamSink.commandOutput(machine)
         if let timeout { machine.stopAtTime = UInt64(timeout * 1e9) }
 
         var images: [TraceImage] = []
@@ -353,6 +351,16 @@ final class ConsoleLog {
 }
 
 /// A host stream the guest's output goes to, a line at a time (and on `flush`).
+extension StreamSink {
+    /// COM2 and COM3, where a machine has them (`softvmm exec`'s command output, and its
+    /// replay's), to standard output and error, while `shown` says so.
+    static func commandOutput(_ machine: Machine, shown: @escaping () -> Bool = { true }) -> (StreamSink, StreamSink) {
+        let out = StreamSink(FileHandle.standardOutput), errors = StreamSink(FileHandle.standardError)
+        for (port, stream) in zip(machine.moreSerialPorts, [out, errors]) { port.output = { if shown() { stream.put($0) } } }
+        return (out, errors)
+    }
+}
+
 final class StreamSink {
     let handle: FileHandle
     var pending: [UInt8] = []

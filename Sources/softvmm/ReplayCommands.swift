@@ -109,11 +109,7 @@ struct ReplayCommand: ParsableCommand {
         let host = try HostPhysicalMemory(frames: Int(session.configuration.memorySize >> 12) + 4096)
         let (machine, replayer) = try session.makeMachine(host: host, serialOutput: sink.put)
         defer { machine.teardown() }
-        // COM2 and COM3, where a machine has them (`softvmm exec`'s command output), to
-        // standard output and error.
-        let out = StreamSink(FileHandle.standardOutput), errors = StreamSink(FileHandle.standardError)
-        if machine.moreSerialPorts.count >= 1 { machine.moreSerialPorts[0].output = out.put }
-        if machine.moreSerialPorts.count >= 2 { machine.moreSerialPorts[1].output = errors.put }
+        let (out, errors) = StreamSink.commandOutput(machine)
         defer { out.flush(); errors.flush() }
         machine.stopAt = to
         let stop = machine.run()
@@ -150,17 +146,16 @@ struct ReplayCommand: ParsableCommand {
     /// before is not shown again when the replay passes it a second time.
     func debug(_ session: ReplaySession, endpoint: String, sink: SerialSink) throws {
         let frames = Int(session.configuration.memorySize >> 12)
-        // Checkpoints hold the pages written after them: room for four times guest memory.
-        let host = try HostPhysicalMemory(frames: frames * 6 + 8192)
+        // Checkpoints hold the pages written after them.
+        let host = try HostPhysicalMemory(frames: ReplayHistory.hostFrames(guestFrames: frames))
         var history: ReplayHistory?
-        let gate: (UInt8) -> Void = { byte in if history?.isNew ?? true { sink.put(byte) } }
-        let (machine, replayer) = try session.makeMachine(host: host, strict: false, serialOutput: gate)
+        let isNew = { history?.isNew ?? true }
+        let (machine, replayer) = try session.makeMachine(host: host, strict: false) { byte in if isNew() { sink.put(byte) } }
         defer { machine.teardown() }
-        let out = StreamSink(FileHandle.standardOutput), errors = StreamSink(FileHandle.standardError)
-        if machine.moreSerialPorts.count >= 1 { machine.moreSerialPorts[0].output = { if history?.isNew ?? true { out.put($0) } } }
-        if machine.moreSerialPorts.count >= 2 { machine.moreSerialPorts[1].output = { if history?.isNew ?? true { errors.put($0) } } }
+        let (out, errors) = StreamSink.commandOutput(machine, shown: isNew)
         defer { sink.flush(); out.flush(); errors.flush() }
-        let h = try ReplayHistory(machine: machine, replayer: replayer, interval: checkpointInterval, frameBudget: frames * 5 + 4096)
+        let h = try ReplayHistory(machine: machine, replayer: replayer, interval: checkpointInterval,
+                                  frameBudget: ReplayHistory.frameBudget(guestFrames: frames))
         history = h
         defer { h.release() }
         let server: GDBServer

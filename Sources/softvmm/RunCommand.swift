@@ -91,25 +91,30 @@ struct Run: ParsableCommand {
         // interactive console.
         let interactive = isatty(0) != 0 && serial == "stdio" && serialInput == nil
         let host = try HostPhysicalMemory(frames: Int(ram >> 12) + 4096)
+        // Why a snapshot (--snapshot, or gdb's monitor snapshot) is refused, if it is: it does
+        // not hold the disks' overlays yet, nor the share servers' open files (the host's).
+        var unsnapshottable: String?
         let disks = try Run.openDrives(drive, recording: record != nil, into: &config)
-        // A snapshot does not hold the disks' overlays yet.
-        if !disks.isEmpty && snapshot != nil { throw ValidationError("--drive cannot be snapshotted yet (the overlay is not saved)") }
+        if !disks.isEmpty { unsnapshottable = "--drive cannot be snapshotted yet (the overlay is not saved)" }
+        if let unsnapshottable, snapshot != nil { throw ValidationError(unsnapshottable) }
         let servers = try Run.openShares(share, into: &config)
-        // The server's open files are the host's: a snapshot cannot hold them.
-        if !servers.isEmpty && snapshot != nil { throw ValidationError("--share cannot be snapshotted (the server's open files are the host's)") }
+        if !servers.isEmpty && unsnapshottable == nil { unsnapshottable = "--share cannot be snapshotted (the server's open files are the host's)" }
+        if let unsnapshottable, snapshot != nil { throw ValidationError(unsnapshottable) }
         let machine = try Machine(configuration: config, host: host, disks: disks, shares: servers, serialOutput: sink.put)
         // The images' SHA-256 goes into a trace's or a snapshot's header; hashing a 65 MB vmlinux
         // takes most of a second, so only a run that writes one pays for it.
-        var images: [TraceImage] = []
-        if record != nil || snapshot != nil {
-            images.append(TraceImage(name: image, contents: [UInt8](bytes)))
-            if let i = config.initrd, let initrd { images.append(TraceImage(name: initrd, contents: i)) }
+        let kernelBytes = bytes, initrdBytes = config.initrd, initrdName = initrd, kernelName = image
+        let namedImages = { () throws -> [TraceImage] in
+            var images = [TraceImage(name: kernelName, contents: [UInt8](kernelBytes))]
+            if let initrdBytes, let initrdName { images.append(TraceImage(name: initrdName, contents: initrdBytes)) }
             // The disks after them, each hashed whole (the replay checks the image is the same).
             for disk in disks {
                 guard let bytes = FileManager.default.contents(atPath: disk.path) else { throw ValidationError("cannot read \(disk.path)") }
                 images.append(TraceImage(name: disk.path, contents: [UInt8](bytes)))
             }
+            return images
         }
+        let images = record != nil || snapshot != nil ? try namedImages() : []
         do {
             try machine.boot(image: [UInt8](bytes))
         } catch {
@@ -133,13 +138,9 @@ struct Run: ParsableCommand {
             let server: GDBServer
             do { server = try GDBServer(machine: machine, endpoint: try GDBEndpoint(parsing: gdb)) } catch { throw ValidationError("\(error)") }
             // monitor snapshot FILE: the images named as a snapshot taken with --snapshot-at would.
-            let kernelBytes = bytes, initrdBytes = config.initrd, initrdName = initrd, kernelName = image
-            server.saveSnapshot = { [unowned machine] path in
-                guard disks.isEmpty else { throw ValidationError("--drive cannot be snapshotted yet (the overlay is not saved)") }
-                guard servers.isEmpty else { throw ValidationError("--share cannot be snapshotted (the server's open files are the host's)") }
-                var named = [TraceImage(name: kernelName, contents: [UInt8](kernelBytes))]
-                if let initrdBytes, let initrdName { named.append(TraceImage(name: initrdName, contents: initrdBytes)) }
-                try RunSession.writeSnapshot(machine, images: named, to: path)
+            server.saveSnapshot = { [unowned machine, unsnapshottable] path in
+                if let unsnapshottable { throw ValidationError(unsnapshottable) }
+                try RunSession.writeSnapshot(machine, images: try namedImages(), to: path)
             }
             FileHandle.standardError.write(Data("softvmm: waiting for gdb on \(gdb)\n".utf8))
             session.showProgress = false

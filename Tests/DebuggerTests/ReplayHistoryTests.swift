@@ -58,9 +58,10 @@ import X86
     /// `softvmm replay --gdb` gives them).
     static func history(_ session: ReplaySession, interval: UInt64, budget: Int? = nil) throws -> (ReplayHistory, Machine, HostPhysicalMemory) {
         let frames = Int(session.configuration.memorySize >> 12)
-        let host = try HostPhysicalMemory(frames: frames * 6 + 8192)
+        let host = try HostPhysicalMemory(frames: ReplayHistory.hostFrames(guestFrames: frames))
         let (machine, replayer) = try session.makeMachine(host: host, strict: false) { _ in }
-        return (try ReplayHistory(machine: machine, replayer: replayer, interval: interval, frameBudget: budget ?? frames * 5 + 4096), machine, host)
+        return (try ReplayHistory(machine: machine, replayer: replayer, interval: interval,
+                                  frameBudget: budget ?? ReplayHistory.frameBudget(guestFrames: frames)), machine, host)
     }
 
     /// With every checkpoint over its frame budget (none allowed): the fine ones go and the

@@ -56,8 +56,8 @@ extension CPU {
             // One test for everything the loop must look at between instructions.
             if _slowPath(mustLookBetweenInstructions) {
                 if let x = requestedExit() { return .exit(x) }
-                let debugger = state.exitRequests & 16 != 0
-                if state.exitRequests & 32 != 0 && debuggerBreakpointHere() { return .exit(.debuggerBreakpoint) }
+                let debugger = state.exitRequests & RegisterFile.debuggerWatching != 0
+                if debuggerBreakpointsArmed && debuggerBreakpointHere() { return .exit(.debuggerBreakpoint) }
                 if state.rflags & (Flag.tf | Flag.rf) != 0 || state.breakpointsEnabled {
                     let before = state.retired
                     let hits = debuggerWatchHits
@@ -73,7 +73,7 @@ extension CPU {
                 continue
             }
             // A debugger's breakpoint: before the block (which ends before any other).
-            if _slowPath(state.exitRequests & 32 != 0) && debuggerBreakpointHere() { return .exit(.debuggerBreakpoint) }
+            if _slowPath(debuggerBreakpointsArmed) && debuggerBreakpointHere() { return .exit(.debuggerBreakpoint) }
             let rip = state.rip
             // 64-bit code runs in blocks; other modes one instruction at a time.
             if _fastPath(!state.legacySegmentation) {

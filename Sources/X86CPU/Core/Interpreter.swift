@@ -144,9 +144,11 @@ public final class CPU<Memory: CPUMemory> {
     public var debuggerBreakpoints: Set<UInt64> = [] {
         didSet { debuggerChanged() }
     }
+    /// Whether any debugger breakpoint is set (`debuggerChanged` keeps the exit request).
+    @inline(__always) var debuggerBreakpointsArmed: Bool { state.exitRequests & RegisterFile.debuggerBreaking != 0 }
     /// Whether a debugger breakpoint is at `rip` (a linear address): blocks end before one.
     @inline(__always) func debuggerBreakpoint(at rip: UInt64) -> Bool {
-        state.exitRequests & 32 != 0 && debuggerBreakpoints.contains(rip)
+        debuggerBreakpointsArmed && debuggerBreakpoints.contains(rip)
     }
     /// A debugger's data breakpoints (their `index` from 4: DR6 never shows them); the run
     /// stops after the instruction that touched one (`debuggerWatchHits` says which).

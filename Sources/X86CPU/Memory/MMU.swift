@@ -258,7 +258,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     @inline(never)
     public func translate(_ address: UInt64, _ kind: Int) throws(CPUException) -> UnsafeMutableRawPointer {
         misses &+= 1
-        if pmap.generation != seenGeneration { flushTLB() }
+        syncWithPmap()
         var user = userBit
         var gpa = address
         // A supervisor data access that SMAP allows only because EFLAGS.AC is set must not
@@ -294,10 +294,6 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         guard let hostPage = nested(gpa & ~0xFFF, access) else {
             throw .exit(.nestedFault(gpa: gpa, access: NestedAccess(rawValue: UInt8(kind))!, linear: address))
         }
-        // The fault just resolved may have changed a translation other entries hold (a write
-        // to a page shared with a snapshot gives it a new frame): they go now, not at the next
-        // entry to the guest, or a fetch would still reach the old frame.
-        if pmap.generation != seenGeneration { flushTLB() }
         let page = address >> 12
         // No entry for a non-canonical address (none reaches here from the CPU's own checks):
         // every entry's page is canonical, what `probe` relies on.
@@ -326,6 +322,10 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
                 return host.pointer(HostPhysicalAddress(t.hpa.rawValue & ~0xFFF))
             case .failure:
                 guard resolver.resolveNestedFault(GuestPhysicalAddress(gpaPage), access) else { return nil }
+                // The fault may have changed a translation other entries hold (a write to a page
+                // shared with a snapshot gives it a new frame): they go now, not at the next entry
+                // to the guest, or a fetch would still reach the old frame.
+                syncWithPmap()
             }
         }
         return nil

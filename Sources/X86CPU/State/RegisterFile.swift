@@ -101,9 +101,11 @@ public struct RegisterFile {
     public var watchHits: UInt64 = 0
     /// What the VMM asked the run loop to stop for (`CPUState.exitRequests`).
     public var exitRequests: UInt64 = 0
-    /// The exit requests a debugger's breakpoints (bit 5) and watchpoints (bit 4) keep set:
-    /// the CPU's own, not the guest's state.
-    public static let debuggerRequests: UInt64 = 16 | 32
+    /// The exit request a debugger's watchpoints keep set (bit 4: the run loop looks after
+    /// every instruction) and its breakpoints (bit 5: it looks before each block): the CPU's
+    /// own, not the guest's state.
+    public static let debuggerWatching: UInt64 = 16, debuggerBreaking: UInt64 = 32
+    public static let debuggerRequests: UInt64 = debuggerWatching | debuggerBreaking
     /// A single-step trap SYSCALL or SYSRET owes (nonzero).
     public var pendingSingleStep: UInt64 = 0
     /// NMIs blocked until the next IRET (nonzero).

@@ -114,8 +114,8 @@ extension CPU {
     /// (those built before go).
     func debuggerChanged(breakpointsChanged: Bool = true) {
         var r = state.exitRequests & ~RegisterFile.debuggerRequests
-        if !debuggerWatchpoints.isEmpty { r |= 16 }
-        if !debuggerBreakpoints.isEmpty { r |= 32 }
+        if !debuggerWatchpoints.isEmpty { r |= RegisterFile.debuggerWatching }
+        if !debuggerBreakpoints.isEmpty { r |= RegisterFile.debuggerBreaking }
         state.exitRequests = r
         if breakpointsChanged { dropBlocks() }
         syncWatchpoints(force: true)
