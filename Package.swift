@@ -45,7 +45,7 @@ let package = Package(
         // exclusivity checks were half of an I/O exit's cost (Benchmarks/RESULTS.md). The
         // static checks stay.
         .target(name: "Devices", dependencies: ["X86"], swiftSettings: uncheckedExclusivity + optimizedInDebug),
-        .target(name: "VMM", dependencies: ["X86", "GuestMemory", "NestedPaging", "X86CPU"],
+        .target(name: "VMM", dependencies: ["X86", "GuestMemory", "NestedPaging", "X86CPU", "X86JIT"],
                 swiftSettings: uncheckedExclusivity + optimizedInDebug + inlinableAcrossModules),
         .target(name: "Monitor", dependencies: ["X86", "X86Decoder", "VMM", "Devices", "X86CPU"],
                 swiftSettings: uncheckedExclusivity + optimizedInDebug),

@@ -111,7 +111,7 @@ public final class Machine {
         self.shareServers = shares
         self.configuration = configuration
         vm = try VirtualMachine(name: "softvmm", map: try configuration.memoryMap(), vcpuCount: configuration.processors, host: host,
-                                model: configuration.cpu)
+                                model: configuration.cpu, engine: configuration.engine)
         serial = UART16550(output: serialOutput)
         try ports.insert(serial, name: "com1", base: 0x3F8, count: 8)
         try ports.insert(debugExit, name: "debug-exit", base: 0xF4, count: 4)

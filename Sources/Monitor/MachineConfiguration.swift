@@ -70,6 +70,8 @@ public struct MachineConfiguration: Sendable {
     public static let testDeviceSize: UInt64 = TestDevice.size
     /// The vCPU's CPUID model (`--cpu max,-feature`).
     public var cpu = CPUModel()
+    /// What runs the guest's instructions (`--engine`): the same guest behaviour either way.
+    public var engine = ExecutionEngine.configured
     /// Guest time from the host's clock (`--realtime`) instead of the instruction count: the
     /// guest's timers then follow the wall clock, and runs are no longer repeatable.
     public var realtime = false

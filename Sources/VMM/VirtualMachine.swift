@@ -1,7 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import GuestMemory
 import NestedPaging
 import X86
-import X86CPU
+@_spi(Translator) import X86CPU
+@_spi(Translator) import X86JIT
 
 extension VMMemory: NestedFaultResolver {
     /// The vCPU's MMU asks here when the pmap lacks a translation: RAM is entered (retry),
@@ -191,6 +197,28 @@ public enum VMError: Error, Equatable, CustomStringConvertible {
 
 /// A virtual machine, as vmm(4)'s vm_create makes one: a name, validated memory ranges
 /// with their memory objects, a nested pmap, and vCPUs.
+/// What runs a vCPU's instructions: the interpreter alone, or the interpreter with warm blocks
+/// translated to host code (X86JIT; x86-64 hosts).
+public enum ExecutionEngine: String, CaseIterable, Sendable {
+    case interpreter = "interp"
+    case jit
+    /// The engine a machine gets unless told (`--engine`): SOFTVMM_ENGINE's (interp or jit)
+    /// when set, otherwise `preferred`.
+    public static var configured: ExecutionEngine {
+        if let name = getenv("SOFTVMM_ENGINE"), let e = ExecutionEngine(rawValue: String(cString: name)) { return e }
+        return preferred
+    }
+
+    /// The translator where the host is x86-64 and executable memory can be had.
+    public static var preferred: ExecutionEngine {
+        #if arch(x86_64)
+        .jit
+        #else
+        .interpreter
+        #endif
+    }
+}
+
 public final class VirtualMachine {
     public let name: String
     public let memory: VMMemory
@@ -200,7 +228,8 @@ public final class VirtualMachine {
     let codeFrames: CodeFrames
 
     public init(name: String, map: MemoryMap, vcpuCount: Int = 1, host: HostPhysicalMemory,
-                format: PmapFormat = .ept, adMode: AccessedDirtyMode = .hardware, model: CPUModel = CPUModel()) throws(VMError) {
+                format: PmapFormat = .ept, adMode: AccessedDirtyMode = .hardware, model: CPUModel = CPUModel(),
+                engine: ExecutionEngine = .interpreter) throws(VMError) {
         guard (1...64).contains(vcpuCount) else { throw .badVCPUCount(vcpuCount) }
         self.name = name
         do {
@@ -219,7 +248,7 @@ public final class VirtualMachine {
             var m = model
             m.processors = vcpuCount
             m.apicID = UInt32(i)
-            vcpus.append(VirtualCPU(id: i, vm: memory, model: m, codeFrames: codeFrames))
+            vcpus.append(VirtualCPU(id: i, vm: memory, model: m, codeFrames: codeFrames, engine: engine))
         }
     }
 
@@ -348,11 +377,22 @@ public final class VirtualCPU {
         return counts
     }
 
-    init(id: Int, vm: VMMemory, model: CPUModel, codeFrames: CodeFrames) {
+    /// The engine this vCPU runs with (the interpreter when no executable memory could be had).
+    public let engine: ExecutionEngine
+    let translator: FormTranslator?
+
+    init(id: Int, vm: VMMemory, model: CPUModel, codeFrames: CodeFrames, engine: ExecutionEngine) {
         self.id = id
         self.vm = vm
         mmu = GuestMMU(pmap: vm.pmap, host: vm.memory.host, resolver: vm, codeFrames: codeFrames)
         cpu = CPU(memory: mmu, model: model)
+        #if arch(x86_64)
+        translator = engine == .jit ? try? FormTranslator() : nil
+        #else
+        translator = nil
+        #endif
+        self.engine = translator == nil ? .interpreter : .jit
+        cpu.translator = translator
         cpu.state.resetToPowerOn()
         cpu.modeMaybeChanged()
         cpu.hypercallExiting = true
@@ -647,6 +687,11 @@ public final class VirtualCPU {
     /// Blocks built and checked again after a TLB flush or a change of CPL.
     public var blocksBuilt: UInt64 { cpu.blocksBuilt }
     public var blocksRechecked: UInt64 { cpu.blocksRechecked }
+    /// The translator's statistics (nil under the interpreter): blocks translated, their forms
+    /// emitted as host code and run through the interpreter, code bytes written, cache flushes.
+    public var translation: (blocks: UInt64, nativeForms: UInt64, fallbackForms: UInt64, codeBytes: UInt64, flushes: Int)? {
+        translator.map { ($0.translations, $0.nativeForms, $0.fallbackForms, $0.codeBytes, $0.memory.flushes) }
+    }
 }
 
 extension VirtualCPU: StateCoding {

@@ -20,17 +20,20 @@ public enum CodeMemoryError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The translation cache's memory, W^X: one reserved region (64 MiB by default) whose pages
-/// are never writable and executable at once. Code is appended page-aligned: the pages it
-/// takes are made writable (and not executable), filled, then made executable (and not
-/// writable). `flush` drops everything (the pages go back to no access).
+/// are never writable and executable at once. Code is appended 16-byte aligned: the pages it
+/// touches are made writable (and not executable), filled, then made executable (and not
+/// writable) again. Code is installed only while no host code runs (the vCPU's thread is in
+/// the interpreter), so a page that is briefly not executable is never being run. `flush`
+/// drops everything (the pages go back to no access).
 public final class CodeMemory {
     public let base: UnsafeMutableRawPointer
     public let capacity: Int
-    /// Bytes in use (a multiple of the page size).
+    /// Bytes in use.
     public private(set) var used = 0
     /// Whole-cache flushes so far.
     public private(set) var flushes = 0
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    static let alignment = 16
 
     public init(capacity: Int = 64 << 20) throws(CodeMemoryError) {
         let size = (capacity + CodeMemory.pageSize - 1) / CodeMemory.pageSize * CodeMemory.pageSize
@@ -46,21 +49,23 @@ public final class CodeMemory {
     /// Copies `code` into the cache and returns where it starts, executable. Throws `.full`
     /// when there is no room (the caller flushes and translates again).
     public func install(_ code: [UInt8]) throws(CodeMemoryError) -> UnsafeRawPointer {
-        let size = (code.count + CodeMemory.pageSize - 1) / CodeMemory.pageSize * CodeMemory.pageSize
-        guard size > 0, used + size <= capacity else { throw .full(capacity: capacity, needed: size) }
-        let at = base + used
-        guard mprotect(at, size, PROT_READ | PROT_WRITE) == 0 else { throw .protectionFailed(errno: errno) }
-        code.withUnsafeBytes { at.copyMemory(from: $0.baseAddress!, byteCount: code.count) }
-        guard mprotect(at, size, PROT_READ | PROT_EXEC) == 0 else { throw .protectionFailed(errno: errno) }
-        used += size
-        return UnsafeRawPointer(at)
+        let start = (used + CodeMemory.alignment - 1) & ~(CodeMemory.alignment - 1)
+        guard !code.isEmpty, start + code.count <= capacity else { throw .full(capacity: capacity, needed: code.count) }
+        let firstPage = start / CodeMemory.pageSize * CodeMemory.pageSize
+        let pages = (start + code.count - firstPage + CodeMemory.pageSize - 1) / CodeMemory.pageSize * CodeMemory.pageSize
+        guard mprotect(base + firstPage, pages, PROT_READ | PROT_WRITE) == 0 else { throw .protectionFailed(errno: errno) }
+        code.withUnsafeBytes { (base + start).copyMemory(from: $0.baseAddress!, byteCount: code.count) }
+        guard mprotect(base + firstPage, pages, PROT_READ | PROT_EXEC) == 0 else { throw .protectionFailed(errno: errno) }
+        used = start + code.count
+        return UnsafeRawPointer(base + start)
     }
 
     /// Drops every translation: the pages go back to no access (and give their memory back).
     public func flush() throws(CodeMemoryError) {
         guard used > 0 else { return }
-        guard mprotect(base, used, PROT_NONE) == 0 else { throw .protectionFailed(errno: errno) }
-        _ = madvise(base, used, Int32(MADV_DONTNEED))
+        let pages = (used + CodeMemory.pageSize - 1) / CodeMemory.pageSize * CodeMemory.pageSize
+        guard mprotect(base, pages, PROT_NONE) == 0 else { throw .protectionFailed(errno: errno) }
+        _ = madvise(base, pages, Int32(MADV_DONTNEED))
         used = 0
         flushes += 1
     }

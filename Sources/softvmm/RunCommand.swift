@@ -40,6 +40,7 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Share a host directory over virtio-9p (9P2000.L): HOSTDIR[,tag=T][,readonly]. The guest mounts it with mount -t 9p -o trans=virtio,version=9p2000.L T DIR; nothing outside HOSTDIR is reachable. Tags default to share0, share1, ... Repeatable.", valueName: "share")) var share: [String] = []
     @Option(help: "Add a device: pc-testdev (QEMU's test device, which kvm-unit-tests drives) or virtio-rng (a virtio entropy device on PCI). Repeatable.") var device: [String] = []
     @Option(help: "The vCPUs (1 to 64): run in turn on one thread, deterministically.") var smp = 1
+    @Option(help: "What runs the guest's instructions: jit (warm blocks translated to host code; x86-64 hosts) or interp (the interpreter alone). Default: SOFTVMM_ENGINE, else jit where it can run.") var engine: String?
     @Option(help: ArgumentHelp("Wait for gdb's remote protocol on tcp::PORT (localhost) or tcp:HOST:PORT before the first instruction; one thread per vCPU.", valueName: "endpoint")) var gdb: String?
     @Option(help: "Instructions each vCPU runs before the next takes its turn (with --smp).") var quantum = MachineConfiguration.defaultQuantum
 
@@ -65,6 +66,10 @@ struct Run: ParsableCommand {
         }
         guard quantum > 0 else { throw ValidationError("--quantum 0: give at least one instruction") }
         config.processors = smp
+        if let engine {
+            guard let e = ExecutionEngine(rawValue: engine) else { throw ValidationError("--engine \(engine): give jit or interp") }
+            config.engine = e
+        }
         config.quantum = quantum
         config.realtime = realtime
         if let serialInput {
@@ -384,6 +389,13 @@ struct RunSession {
                                 1000 * Double(v.tlbMisses) / Double(max(v.retired, 1)), v.tlbFlushes))
             lines.append("decoded-instruction cache: \(v.decodes) decodes, \(v.decodedCacheDrops) drops, \(v.codeWrites) writes to code")
             lines.append("blocks: \(v.blocksBuilt) built, \(v.blocksRechecked) checked again")
+            if let t = v.translation {
+                let forms = max(t.nativeForms + t.fallbackForms, 1)
+                lines.append(String(format: "engine: jit, %llu blocks translated (%.1f%% of their forms as host code, the rest through the interpreter), %.1f KiB of code, %d flushes",
+                                    t.blocks, 100 * Double(t.nativeForms) / Double(forms), Double(t.codeBytes) / 1024, t.flushes))
+            } else {
+                lines.append("engine: interp")
+            }
             FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
         machine.teardown()

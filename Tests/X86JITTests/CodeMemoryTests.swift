@@ -34,16 +34,21 @@ import X86JIT
         #expect(add(7, 35) == 42)
         #expect(add(-1, 1) == 0)
         #endif
-        // A second installation goes after the first, on its own page.
+        // A second installation goes after the first, 16-byte aligned, on the same page; the
+        // first still runs, and the page is still not writable.
         let second = try memory.install([0xC3])
-        #expect(second > code && memory.used == 2 * Int(sysconf(Int32(_SC_PAGESIZE))))
+        #expect(second == code + 16 && memory.used == 17)
+        #expect(try CodeMemoryTests.protections(code, 1) == ["r-xp"])
+        #if arch(x86_64)
+        #expect(add(40, 2) == 42)
+        #endif
     }
 
     @Test func fullThenFlushed() throws {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let memory = try CodeMemory(capacity: 2 * page)
         _ = try memory.install([UInt8](repeating: 0xC3, count: page))
-        #expect(throws: CodeMemoryError.full(capacity: 2 * page, needed: 2 * page)) {
+        #expect(throws: CodeMemoryError.full(capacity: 2 * page, needed: page + 1)) {
             _ = try memory.install([UInt8](repeating: 0xC3, count: page + 1))
         }
         try memory.flush()

@@ -40,6 +40,10 @@ struct Block {
     var instructions: UInt8 = 0
     /// The instruction after the last fast form has none: it runs next, through the general path.
     var tailGeneral = false
+    /// Runs through the interpreter so far, until it is translated (`CPU.warm`).
+    var heat: UInt16 = 0
+    /// Its forms as host code (`BlockTranslating`), once translated.
+    var native: UnsafeRawPointer? = nil
 }
 
 extension CPU {
@@ -175,16 +179,27 @@ extension CPU {
             // (when it went into decoded code).
             // The forms run until one says something (`blockEnd` at the end says `end`).
             var f = ops, exit: UInt8 = 0
-            repeat {
-                do throws(CPUException) {
-                    exit = try executeFast(f, at: 0, inBlock: true)
-                } catch {
-                    state.rip = rip(b, form: f - ops)
-                    state.retired &+= limit &- budget &+ UInt64(f.pointee.ordinal)
-                    throw error
+            if _slowPath(b.pointee.native == nil) && translator != nil { warm(b) }
+            if let code = b.pointee.native {
+                // Host code runs the forms (Translation.swift), as the loop below would.
+                (exit, f) = runTranslated(code, ops)
+                if _slowPath(exit & FastExit.threw != 0) {
+                    state.rip = rip(b, form: f - 1 - ops)
+                    state.retired &+= limit &- budget &+ UInt64((f - 1).pointee.ordinal)
+                    throw translatedException
                 }
-                f += 1
-            } while exit == 0
+            } else {
+                repeat {
+                    do throws(CPUException) {
+                        exit = try executeFast(f, at: 0, inBlock: true)
+                    } catch {
+                        state.rip = rip(b, form: f - ops)
+                        state.retired &+= limit &- budget &+ UInt64(f.pointee.ordinal)
+                        throw error
+                    }
+                    f += 1
+                } while exit == 0
+            }
             // The instructions the forms that ran retired (a Jcc taken or a store into code
             // before the block's end leaves it there).
             let executed = exit == FastExit.end ? UInt64(b.pointee.instructions)

@@ -6,16 +6,16 @@ import X86Decoder
 /// numbers (`none` when absent), the index's scale as a shift, FS or GS (4, 5) or 0 for a
 /// segment without a base, a 32-bit address size, and whether the SS segment applies (RSP or
 /// RBP base: a non-canonical address is then #SS, not #GP).
-struct FastAddress {
+@_spi(Translator) public struct FastAddress: Sendable {
     /// No base or index register: `RegisterFile.noRegister`, the general registers' slot 16.
-    static let none: UInt8 = 16
-    var displacement: UInt64 = 0
-    var base: UInt8 = FastAddress.none
-    var index: UInt8 = FastAddress.none
-    var scale: UInt8 = 0
-    var segment: UInt8 = 0
-    var address32 = false
-    var stack = false
+    @_spi(Translator) public static let none: UInt8 = 16
+    @_spi(Translator) public var displacement: UInt64 = 0
+    @_spi(Translator) public var base: UInt8 = FastAddress.none
+    @_spi(Translator) public var index: UInt8 = FastAddress.none
+    @_spi(Translator) public var scale: UInt8 = 0
+    @_spi(Translator) public var segment: UInt8 = 0
+    @_spi(Translator) public var address32 = false
+    @_spi(Translator) public var stack = false
 
     init() {}
 
@@ -43,7 +43,7 @@ struct FastAddress {
 
 /// The operation of a fast form that keeps its operation as data (the ALU forms of 8- and
 /// 16-bit or memory operands, shifts and rotates other than the commonest).
-enum FastOp: UInt8 {
+@_spi(Translator) public enum FastOp: UInt8, Sendable {
     case add, or, adc, sbb, and, sub, xor, cmp, test, shl, shr, sar, rol, ror
 
     init?(_ op: Op) {
@@ -92,7 +92,7 @@ enum FastOp: UInt8 {
 /// What a fast form does: one kind per operation, and for the commonest shapes (64- and
 /// 32-bit ALU operations on registers, Jcc) one per operation, operand size and condition, so
 /// that executing one is a single dispatch with every size a constant.
-enum FastKind: UInt8 {
+@_spi(Translator) public enum FastKind: UInt8, Sendable {
     case none
     /// ALU register, register: 64-bit, then 32-bit, in `FastOp` order (add to test). The
     /// first operand comes from register `x` (`d`, or the source of a MOV fused in front:
@@ -169,13 +169,13 @@ extension FastKind {
 }
 
 /// What running a fast form tells the block it belongs to (`CPU.executeFast`'s result, bits).
-enum FastExit {
+@_spi(Translator) public enum FastExit {
     /// It wrote RIP (a branch taken).
-    static let jumped: UInt8 = 1
+    @_spi(Translator) public static let jumped: UInt8 = 1
     /// It stored into decoded code: what follows may be stale.
-    static let codeWritten: UInt8 = 2
+    @_spi(Translator) public static let codeWritten: UInt8 = 2
     /// The block's forms ended (`FastKind.blockEnd`).
-    static let end: UInt8 = 4
+    @_spi(Translator) public static let end: UInt8 = 4
 }
 
 /// The commonest instruction shapes, resolved at decode so that executing them needs no
@@ -187,39 +187,39 @@ enum FastExit {
 /// Plain data of 32 bytes: blocks keep their instructions' forms in one flat array. Register
 /// numbers are 0-15, sizes in bytes (8-bit forms only with the low-byte registers; AH-BH take
 /// the general path).
-struct FastForm {
-    var kind: FastKind = .none
+@_spi(Translator) public struct FastForm: Sendable {
+    @_spi(Translator) public var kind: FastKind = .none
     /// Destination and source register numbers.
-    var d: UInt8 = 0, s: UInt8 = 0
+    @_spi(Translator) public var d: UInt8 = 0, s: UInt8 = 0
     /// The operand size in bytes.
-    var size: UInt8 = 8
+    @_spi(Translator) public var size: UInt8 = 8
     /// A condition code, a constant shift count, or a load's source size.
-    var x: UInt8 = 0
+    @_spi(Translator) public var x: UInt8 = 0
     /// The instruction's length.
-    var length: UInt8 = 0
+    @_spi(Translator) public var length: UInt8 = 0
     /// False when no later instruction reads the flags this one writes before another
     /// overwrites them (decided for a block: `FastKind.flagEffect`); then only the result is
     /// computed.
-    var flags = true
-    var op: FastOp = .add
+    @_spi(Translator) public var flags = true
+    @_spi(Translator) public var op: FastOp = .add
     /// An immediate (sign-extended and masked to the size) or a branch target.
-    var imm: UInt64 = 0
-    var address = FastAddress()
+    @_spi(Translator) public var imm: UInt64 = 0
+    @_spi(Translator) public var address = FastAddress()
     /// In a block: the block's instructions before this one.
-    var ordinal: UInt8 = 0
+    @_spi(Translator) public var ordinal: UInt8 = 0
     /// In a block: 1 when a MOV between registers is fused in front of this form (its
     /// destination is this form's and this form reads its source in place of it:
     /// `FastForm.fusing(move:)`); the pair retires as two instructions.
-    var fused: UInt8 = 0
+    @_spi(Translator) public var fused: UInt8 = 0
 
     static let none = FastForm()
 
     /// Instructions the form retires.
-    @inline(__always) var retires: Int { 1 &+ Int(fused) }
+    @_spi(Translator) @inline(__always) public var retires: Int { 1 &+ Int(fused) }
 
     /// CALL's return address, kept where a memory operand would be (a form belongs to the
     /// instruction at one RIP, so the address after it is a constant).
-    var returnAddress: UInt64 {
+    @_spi(Translator) public var returnAddress: UInt64 {
         @inline(__always) get { address.displacement }
         set { address.displacement = newValue }
     }

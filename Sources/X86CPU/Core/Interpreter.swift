@@ -172,6 +172,21 @@ public final class CPU<Memory: CPUMemory> {
     /// change of CPL (`--stats`).
     public internal(set) var blocksBuilt: UInt64 = 0
     public internal(set) var blocksRechecked: UInt64 = 0
+    /// Blocks translated to host code (`--stats`).
+    public internal(set) var blocksTranslated: UInt64 = 0
+    /// The translator that turns warm blocks into host code (nil: the interpreter alone).
+    @_spi(Translator) public var translator: (any BlockTranslating)? {
+        didSet {
+            if formRunner == nil { formRunner = CPUFormRunner(self) }
+            runnerEntry = Unmanaged.passUnretained(formRunner!).toOpaque()
+            for i in 0..<CPU.blockSlots { blocks[i].native = nil; blocks[i].heat = 0 }
+        }
+    }
+    /// What host code calls for the forms it runs through the interpreter, and what such a
+    /// form raised (`FastExit.threw`).
+    var formRunner: FormRunner?
+    var runnerEntry = UnsafeMutableRawPointer(bitPattern: 1)!
+    var translatedException = CPUException.invalidOpcode
 
     static func decoders(_ vendor: Vendor) -> [X86Decoder] {
         [X86Decoder(mode: .bits16, vendor: vendor), X86Decoder(mode: .bits32, vendor: vendor), X86Decoder(mode: .bits64, vendor: vendor)]

@@ -1,0 +1,123 @@
+import X86
+
+/// What a translator (X86JIT, issue 25) gives the interpreter: host code for a block's fast
+/// forms, run in `CPU.runBlock` in place of `executeFast` form by form, with exactly its
+/// effects (DESIGN.md: the translator is checked against the interpreter).
+///
+/// The host code is a `TranslatedBlock`: it gets the vCPU's `RegisterFile`, the CPU's
+/// `FormRunner` (for the forms it runs through the interpreter: `runFastFormEntry`) and the
+/// block's forms, and returns `FastExit` bits in bits 0-7 with, in bits 8-15, the index of
+/// the form that said something (as `runBlock`'s loop stops at the first form whose
+/// `executeFast` returns nonzero; `blockEnd` says `end`). `FastExit.threw`: that form raised
+/// `CPU.translatedException`, with everything before it done and nothing of it. Between
+/// forms the register file holds the guest's state, RFLAGS included, whenever anything can
+/// see it: at a call into the interpreter and at the return.
+@_spi(Translator) public protocol BlockTranslating: AnyObject {
+    /// Host code for the `count` forms at `forms` (the last one `blockEnd`), or nil when the
+    /// block is not worth it. `flushed`: the translator dropped every earlier translation to
+    /// make room (the CPU forgets them before it keeps this one).
+    func translate(_ forms: UnsafePointer<FastForm>, count: Int, tlb: TranslationTLB?) -> (code: UnsafeRawPointer?, flushed: Bool)
+}
+
+/// A translated block's entry: (register file, the CPU's `FormRunner`, the block's forms) ->
+/// `FastExit` bits | form index << 8.
+@_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeRawPointer) -> UInt64
+
+/// Where a memory's TLB is, for host code that probes it inline (`CPUMemory.translationTLB`):
+/// per access kind (0 read, 1 write) `entries` tags then `entries` host page addresses at
+/// `tags + kind * entries` and `pages + kind * entries`; a tag is the linear page of the
+/// access's last byte shifted left by one, or'ed with the register file's `userAccess` and
+/// the word at `epoch`. An access whose first byte's slot holds its last byte's tag is within
+/// one page that the TLB serves with nothing left to check (`GuestMMU.hit`), unless
+/// RFLAGS.AC is set (then the memory's own probe decides).
+@_spi(Translator) public struct TranslationTLB {
+    public var tags: UnsafeRawPointer
+    public var pages: UnsafeRawPointer
+    public var epoch: UnsafeRawPointer
+    public var entries: Int
+    public init(tags: UnsafeRawPointer, pages: UnsafeRawPointer, epoch: UnsafeRawPointer, entries: Int) {
+        (self.tags, self.pages, self.epoch, self.entries) = (tags, pages, epoch, entries)
+    }
+}
+
+/// A memory whose TLB host code may probe inline (`GuestMMU`).
+@_spi(Translator) public protocol TranslationTLBProviding: AnyObject {
+    var translationTLB: TranslationTLB { get }
+}
+
+extension FastExit {
+    /// Host code's answer: the form raised `CPU.translatedException`.
+    @_spi(Translator) public static let threw: UInt8 = 0x80
+}
+
+/// The interpreter's side of a call from host code: runs one fast form as a block does
+/// (`CPU.executeFast` with `inBlock`), its exception kept for `runBlock`. Not generic, so that
+/// host code can reach it through `runFastFormEntry`.
+@_spi(Translator) open class FormRunner {
+    init() {}
+    /// `FastExit` bits, or `FastExit.threw`.
+    func run(_ f: UnsafePointer<FastForm>) -> UInt32 { UInt32(FastExit.threw) }
+}
+
+final class CPUFormRunner<Memory: CPUMemory>: FormRunner {
+    /// Unretained: the CPU owns its runner. Reached through `_withUnsafeGuaranteedRef`, so
+    /// that a call costs no reference counting (a retain and a release per call were 70% of
+    /// the host's time in a loop of calls).
+    let cpu: Unmanaged<CPU<Memory>>
+    init(_ cpu: CPU<Memory>) { self.cpu = Unmanaged.passUnretained(cpu) }
+
+    // The vtable reaches the generic body, which goes to the VM's specialization at once.
+    @_specialize(exported: true, where Memory == GuestMMU)
+    override func run(_ f: UnsafePointer<FastForm>) -> UInt32 {
+        cpu._withUnsafeGuaranteedRef { $0.runForm(f) }
+    }
+}
+
+extension CPU {
+    /// One form for host code (`FormRunner`): its `FastExit` bits, or `FastExit.threw` with
+    /// the exception kept in `translatedException`.
+    @inline(never)
+    func runForm(_ f: UnsafePointer<FastForm>) -> UInt32 {
+        do throws(CPUException) {
+            return UInt32(try executeFast(f, at: 0, inBlock: true))
+        } catch {
+            translatedException = error
+            return UInt32(FastExit.threw)
+        }
+    }
+}
+
+/// Host code's call into the interpreter for one form: (the CPU's `FormRunner`, the form) ->
+/// `FastExit` bits or `FastExit.threw`.
+@_spi(Translator) public let runFastFormEntry: @convention(c) (UnsafeMutableRawPointer, UnsafeRawPointer) -> UInt32 = { runner, f in
+    Unmanaged<FormRunner>.fromOpaque(runner)._withUnsafeGuaranteedRef { $0.run(f.assumingMemoryBound(to: FastForm.self)) }
+}
+
+extension CPU {
+    /// Blocks run this many times through the interpreter before they are translated (code
+    /// run once or twice, most of a boot's, is not worth the translation).
+    static var translationThreshold: UInt16 { 4 }
+
+    /// Counts a run of block `b` (not translated yet) and translates it when it is warm.
+    @inline(never)
+    func warm(_ b: UnsafeMutablePointer<Block>) {
+        b.pointee.heat &+= 1
+        guard b.pointee.heat == CPU.translationThreshold, let translator else { return }
+        let (code, flushed) = translator.translate(operations(b), count: Int(b.pointee.count) + 1, tlb: (memory as? TranslationTLBProviding)?.translationTLB)
+        if flushed {
+            for i in 0..<CPU.blockSlots { blocks[i].native = nil }
+        }
+        if let code {
+            b.pointee.native = code
+            blocksTranslated &+= 1
+        }
+    }
+
+    /// Runs block `b`'s host code: `FastExit` bits and a pointer past the form that said them
+    /// (as the interpreter's loop leaves it); `translatedException` when it threw.
+    @inline(__always)
+    func runTranslated(_ code: UnsafeRawPointer, _ ops: UnsafeMutablePointer<FastForm>) -> (UInt8, UnsafeMutablePointer<FastForm>) {
+        let r = unsafeBitCast(code, to: TranslatedBlock.self)(UnsafeMutableRawPointer(state.file), runnerEntry, UnsafeRawPointer(ops))
+        return (UInt8(truncatingIfNeeded: r), ops + Int(truncatingIfNeeded: (r >> 8) & 0xFF) + 1)
+    }
+}
