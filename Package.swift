@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "X86CPUTests", dependencies: ["X86CPU", "CPUCheck", "X86", "X86ISA", "X86Decoder"]),
         // The fixture guests' images and configurations, for the tests that run them.
         .target(name: "FixtureSupport", dependencies: ["VMM", "Monitor"], path: "Tests/FixtureSupport"),
-        .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU"]),
+        .testTarget(name: "VMMTests", dependencies: ["VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU", "X86JIT"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "VMM", "NestedPaging", "GuestMemory", "X86", "X86CPU", "Devices", "FixtureSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "VMM", "Monitor", "GuestMemory", "X86", "FixtureSupport"]),
         .testTarget(name: "DecoderCheckTests", dependencies: ["DecoderCheck", "X86Decoder"]),

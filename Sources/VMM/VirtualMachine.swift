@@ -692,6 +692,12 @@ public final class VirtualCPU {
     public var translation: (blocks: UInt64, nativeForms: UInt64, fallbackForms: UInt64, codeBytes: UInt64, flushes: Int)? {
         translator.map { ($0.translations, $0.nativeForms, $0.fallbackForms, $0.codeBytes, $0.memory.flushes) }
     }
+    /// The forms translations leave to the interpreter most often, by kind's name and count.
+    public var commonestFallbacks: [(String, UInt64)] {
+        guard let t = translator else { return [] }
+        return t.fallbacksByKind.enumerated().filter { $0.element > 0 }.sorted { $0.element > $1.element }.prefix(6)
+            .map { (FastKind(rawValue: UInt8($0.offset)).map { "\($0)" } ?? "?", $0.element) }
+    }
 }
 
 extension VirtualCPU: StateCoding {

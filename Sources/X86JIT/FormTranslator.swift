@@ -25,13 +25,15 @@ import X86
     public private(set) var nativeForms: UInt64 = 0
     public private(set) var fallbackForms: UInt64 = 0
     public private(set) var codeBytes: UInt64 = 0
+    /// Forms run through the interpreter, by kind (as translated): where coverage grows next.
+    public private(set) var fallbacksByKind = [UInt64](repeating: 0, count: 256)
 
     public init(capacity: Int = 64 << 20) throws(CodeMemoryError) {
         memory = try CodeMemory(capacity: capacity)
     }
 
     public func translate(_ forms: UnsafePointer<FastForm>, count: Int, tlb: TranslationTLB?) -> (code: UnsafeRawPointer?, flushed: Bool) {
-        var emitter = FormEmitter()
+        var emitter = FormEmitter(tlb: tlb)
         for i in 0..<count { emitter.emit(forms + i, index: i) }
         let bytes = emitter.finish()
         var flushed = false
@@ -46,6 +48,7 @@ import X86
         translations &+= 1
         nativeForms &+= UInt64(emitter.native)
         fallbackForms &+= UInt64(emitter.fallbacks)
+        for k in emitter.fallbackKinds { fallbacksByKind[Int(k.rawValue)] &+= 1 }
         codeBytes &+= UInt64(bytes.count)
         return (code, flushed)
     }
@@ -60,6 +63,7 @@ struct FormEmitter {
     /// Jumps to the epilogue, patched at the end.
     var exits: [Int] = []
     var native = 0, fallbacks = 0
+    var fallbackKinds: [FastKind] = []
 
     static let file = GPR.rbx, runner = GPR.r12, forms = GPR.r13
     static let a = GPR.rax, c = GPR.rcx, d = GPR.rdx
@@ -75,7 +79,15 @@ struct FormEmitter {
     /// General register `n` (16: `RegisterFile.noRegister`, always 0).
     static func gpr(_ n: UInt8) -> X86Assembler.Memory { field(gprs + 8 * Int(n)) }
 
-    init() {
+    /// The TLB memory forms probe inline (nil: they run through the interpreter).
+    let tlb: TranslationTLB?
+    static let userAccess = MemoryLayout<RegisterFile>.offset(of: \.userAccess)!
+    static let segmentBases = MemoryLayout<RegisterFile>.offset(of: \.segmentBases)!
+    /// RFLAGS.AC: the memory's own probe decides (`GuestMMU.probeWithAC`).
+    static let alignmentCheck: Int32 = 1 << 18
+
+    init(tlb: TranslationTLB?) {
+        self.tlb = tlb
         asm.push(GPR.rbx)
         asm.push(GPR.r12)
         asm.push(GPR.r13)
@@ -280,6 +292,9 @@ struct FormEmitter {
         case .blockEnd:
             exit(FastExit.end, index: i)
             return
+        case .load, .load8, .load16, .load32, .load64, .loadSigned, .store, .storeImm, .cmpMR, .cmpMI, .testMR, .testMI,
+             .aluRM, .aluMR, .aluMI, .push, .pushImm, .pop, .leave, .call, .ret, .jmpReg, .callReg:
+            guard memoryForm(f, index: i) else { return fallback(f, index: i) }
         default:
             fallback(f, index: i)
             return
@@ -289,7 +304,8 @@ struct FormEmitter {
 
     /// A call into the interpreter for form `i`: the flags written back first; out of the block
     /// with its answer unless that is 0.
-    mutating func fallback(_ f: UnsafePointer<FastForm>, index i: Int) {
+    /// `counted`: the form has no fast path (not the slow path of one that has).
+    mutating func fallback(_ f: UnsafePointer<FastForm>, index i: Int, counted: Bool = true) {
         syncFlags()
         asm.mov(size: 8, GPR.rdi, FormEmitter.runner)
         asm.lea(size: 8, GPR.rsi, X86Assembler.Memory(base: FormEmitter.forms, displacement: Int32(i * FormEmitter.formStride)))
@@ -301,6 +317,9 @@ struct FormEmitter {
         exits.append(asm.jmp(0))
         asm.patch(skip, to: asm.bytes.count)
         hostFlags = false
-        fallbacks += 1
+        if counted {
+            fallbacks += 1
+            fallbackKinds.append(f.pointee.kind)
+        }
     }
 }

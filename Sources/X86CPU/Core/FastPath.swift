@@ -86,7 +86,7 @@ import X86Decoder
     }
 
     /// CMP and TEST write only the flags.
-    @inline(__always) var writesResult: Bool { self != .cmp && self != .test }
+    @_spi(Translator) @inline(__always) public var writesResult: Bool { self != .cmp && self != .test }
 }
 
 /// What a fast form does: one kind per operation, and for the commonest shapes (64- and

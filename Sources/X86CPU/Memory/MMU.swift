@@ -34,7 +34,16 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     static let epochShift: UInt64 = 53
     static let lastEpoch: UInt64 = (1 << 11) - 1
     /// The current epoch, shifted into place (tags of ~0 belong to the last epoch, never used).
-    var epoch: UInt64 = 0
+    /// In a word of its own, which translated code reads (`translationTLB`).
+    var epoch: UInt64 {
+        @inline(__always) get { epochWord.pointee }
+        set { epochWord.pointee = newValue }
+    }
+    let epochWord: UnsafeMutablePointer<UInt64> = {
+        let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
     /// The pages larger than 4 KiB that entries came from since the last full flush, by their
     /// first linear page and their size in 4 KiB pages: INVLPG of an address in one must drop
     /// the whole large page (SDM vol. 3 4.10.4.1), so it drops every entry of that range.
@@ -91,6 +100,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     deinit {
         shared.members.removeAll { $0.toOpaque() == Unmanaged.passUnretained(self).toOpaque() }
         detachedRegs.deallocate()
+        epochWord.deallocate()
         writeEntryFrames.deallocate()
         largePageFirst.deallocate()
         largePageCount.deallocate()
@@ -517,5 +527,12 @@ extension CPUState {
         access.alignmentCheckFlag = rflags & Flag.ac != 0
         access.implicitSupervisor = implicitSupervisor
         return access
+    }
+}
+
+@_spi(Translator) extension GuestMMU: TranslationTLBProviding {
+    /// The TLB as translated code probes it: the read and write arrays, the epoch's word.
+    public var translationTLB: TranslationTLB {
+        TranslationTLB(tags: UnsafeRawPointer(tags), pages: UnsafeRawPointer(pages), epoch: UnsafeRawPointer(epochWord), entries: GuestMMU.entries)
     }
 }

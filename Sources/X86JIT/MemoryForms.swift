@@ -1,0 +1,238 @@
+@_spi(Translator) import X86CPU
+import X86
+
+/// Forms that touch memory, or leave the block through a register (`FormEmitter`): a fast
+/// path that probes the vCPU's TLB inline, as `GuestMMU.probe` does, and does the access on
+/// the host page the TLB holds; and a slow path, taken on a miss (or RFLAGS.AC set, or a
+/// branch target that is not canonical), that runs the whole form through the interpreter,
+/// which walks the page tables, faults, exits to the monitor for MMIO, checks watchpoints and
+/// sees stores into code (a frame holding decoded code never has a write entry in the TLB, so
+/// no store on the fast path can reach code).
+///
+/// The probe clobbers the host's flags. Where they stand for the guest's and the form does
+/// not write them all, they are kept in AX around it (LAHF, SETO AL; ADD AL, 7FH and SAHF put
+/// them back). On the slow path they go back to the register file before the interpreter
+/// runs; after it, the host's are loaded again where the fast path leaves them valid, so that
+/// both paths meet in one state.
+extension FormEmitter {
+    static let si = GPR.rsi, r8 = GPR.r8, r9 = GPR.r9, r10 = GPR.r10, r11 = GPR.r11
+
+    /// The form's linear address into RSI (no flags touched): displacement, base, index,
+    /// the 32-bit address size's truncation, then FS's or GS's base.
+    mutating func address(_ ad: FastAddress) {
+        let si = FormEmitter.si, c = FormEmitter.c
+        asm.mov(size: 8, si, FormEmitter.gpr(ad.base))
+        asm.mov(size: 8, c, FormEmitter.gpr(ad.index))
+        let disp = Int64(bitPattern: ad.displacement)
+        if ad.address32 || Int64(Int32(truncatingIfNeeded: disp)) == disp {
+            asm.lea(size: 8, si, X86Assembler.Memory(base: si, index: c, scale: 1 << Int(ad.scale), displacement: Int32(truncatingIfNeeded: disp)))
+        } else {
+            asm.lea(size: 8, si, X86Assembler.Memory(base: si, index: c, scale: 1 << Int(ad.scale)))
+            asm.mov(size: 8, c, immediate: disp)
+            asm.lea(size: 8, si, X86Assembler.Memory(base: si, index: c))
+        }
+        if ad.address32 { asm.mov(size: 4, si, si) }
+        if ad.segment != 0 {
+            asm.mov(size: 8, c, FormEmitter.field(FormEmitter.segmentBases + 8 * Int(ad.segment)))
+            asm.lea(size: 8, si, X86Assembler.Memory(base: si, index: c))
+        }
+    }
+
+    /// The TLB's host address for a `size`-byte access of `kind` (0 read, 1 write) at RSI into
+    /// R10; the jumps to the slow path (to patch) when it cannot serve it. Clobbers the flags,
+    /// RCX, RDX and R8.
+    mutating func probe(kind: Int, size: Int, _ tlb: TranslationTLB) -> [Int] {
+        let si = FormEmitter.si, c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, r10 = FormEmitter.r10
+        var misses: [Int] = []
+        asm.mov(size: 8, c, FormEmitter.field(FormEmitter.rflags))
+        asm.alu(.and, size: 4, c, immediate: FormEmitter.alignmentCheck)
+        misses.append(asm.jcc(.ne, 0))
+        // The slot of the first byte's page; the tag of the last byte's.
+        asm.mov(size: 8, c, si)
+        asm.shift(.shr, size: 8, c, by: 12)
+        asm.alu(.and, size: 4, c, immediate: Int32(tlb.entries - 1))
+        asm.lea(size: 8, d, X86Assembler.Memory(base: si, displacement: Int32(size - 1)))
+        asm.shift(.shr, size: 8, d, by: 12)
+        asm.alu(.add, size: 8, d, d)
+        asm.alu(.or, size: 8, d, FormEmitter.field(FormEmitter.userAccess))
+        asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: tlb.epoch)))
+        asm.alu(.or, size: 8, d, X86Assembler.Memory(base: r8))
+        asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: tlb.tags + kind * tlb.entries * 8)))
+        asm.alu(.cmp, size: 8, d, X86Assembler.Memory(base: r8, index: c, scale: 8))
+        misses.append(asm.jcc(.ne, 0))
+        asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: tlb.pages + kind * tlb.entries * 8)))
+        asm.mov(size: 4, r10, si)
+        asm.alu(.and, size: 4, r10, immediate: 0xFFF)
+        asm.alu(.add, size: 8, r10, X86Assembler.Memory(base: r8, index: c, scale: 8))
+        return misses
+    }
+
+    /// A jump to the slow path (returned) unless `r` holds a canonical address (48-bit: one
+    /// that is not may still be canonical under five-level paging, which the slow path knows).
+    mutating func canonical(_ r: Int) -> Int {
+        let r9 = FormEmitter.r9
+        asm.mov(size: 8, r9, r)
+        asm.shift(.shl, size: 8, r9, by: 16)
+        asm.shift(.sar, size: 8, r9, by: 16)
+        asm.alu(.cmp, size: 8, r9, r)
+        return asm.jcc(.ne, 0)
+    }
+
+    /// `size` bytes at [R10] into RDX, zero-extended.
+    mutating func loadZeroExtended(_ size: Int) {
+        let d = FormEmitter.d
+        if size < 4 { asm.alu(.xor, size: 4, d, d) }
+        asm.mov(size: size, d, X86Assembler.Memory(base: FormEmitter.r10))
+    }
+
+    /// Form `i` with a fast path of its own, or false (the caller runs it through the
+    /// interpreter). The host's flags must be the guest's wherever they were before, except
+    /// after a form that writes them all (then they are its).
+    mutating func memoryForm(_ f: UnsafePointer<FastForm>, index i: Int) -> Bool {
+        guard let tlb else { return false }
+        let form = f.pointee, k = form.kind
+        let size = Int(form.size)
+        let a = FormEmitter.a, c = FormEmitter.c, d = FormEmitter.d, si = FormEmitter.si
+        let r9 = FormEmitter.r9, r10 = FormEmitter.r10, r11 = FormEmitter.r11
+        let g = FormEmitter.gpr, at = X86Assembler.Memory(base: r10)
+        let aluOp = X86Assembler.ALU(rawValue: form.op.rawValue)
+        let writesFlags: Bool
+        switch k {
+        case .cmpMR, .cmpMI, .testMR, .testMI: writesFlags = true
+        case .aluRM, .aluMR, .aluMI:
+            guard form.op != .adc && form.op != .sbb else { return false }
+            writesFlags = true
+        default: writesFlags = false
+        }
+        let entry = (hostFlags, dirtyFlags)
+        let save = hostFlags && !writesFlags
+        if save {
+            asm.lahf()
+            asm.set(.o, a)
+        }
+        var misses: [Int] = []
+        var leaves = false
+        switch k {
+        case .load8, .load16, .load32, .load64:
+            address(form.address)
+            misses = probe(kind: 0, size: Int(form.x), tlb)
+            loadZeroExtended(Int(form.x))
+            asm.mov(size: 8, g(form.d), d)
+        case .load:
+            address(form.address)
+            misses = probe(kind: 0, size: Int(form.x), tlb)
+            asm.mov(size: 8, d, g(form.d))
+            asm.mov(size: Int(form.x), d, at)
+            asm.mov(size: 8, g(form.d), d)
+        case .loadSigned:
+            address(form.address)
+            misses = probe(kind: 0, size: Int(form.x), tlb)
+            loadZeroExtended(Int(form.x))
+            asm.extend(signed: true, size: size, d, from: Int(form.x), d)
+            asm.mov(size: 8, g(form.d), d)
+        case .store, .storeImm:
+            address(form.address)
+            misses = probe(kind: 1, size: size, tlb)
+            if k == .store {
+                asm.mov(size: 8, d, g(form.s))
+                asm.mov(size: size, at, d)
+            } else {
+                asm.mov(size: size, at, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
+            }
+        case .cmpMR, .cmpMI, .testMR, .testMI:
+            address(form.address)
+            misses = probe(kind: 0, size: size, tlb)
+            asm.mov(size: size, d, at)
+            if k == .cmpMI {
+                asm.alu(.cmp, size: size, d, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
+            } else {
+                if k == .cmpMR || k == .testMR { asm.mov(size: 8, r9, g(form.s)) } else { asm.mov(size: 8, r9, immediate: Int64(bitPattern: form.imm)) }
+                if k == .cmpMR { asm.alu(.cmp, size: size, d, r9) } else { asm.test(size: size, d, r9) }
+            }
+        case .aluRM:
+            address(form.address)
+            misses = probe(kind: 0, size: size, tlb)
+            asm.mov(size: size, r9, at)
+            asm.mov(size: 8, d, g(form.d))
+            if let aluOp { asm.alu(aluOp, size: size, d, r9) } else { asm.test(size: size, d, r9) }
+            if form.op.writesResult { asm.mov(size: 8, g(form.d), d) }
+        case .aluMR, .aluMI:
+            // The write entry serves the read (a page the guest may write it may read).
+            guard let aluOp, form.op.writesResult else { return false }
+            address(form.address)
+            misses = probe(kind: 1, size: size, tlb)
+            if k == .aluMR {
+                asm.mov(size: 8, r9, g(form.s))
+                asm.alu(aluOp, size: size, at, r9)
+            } else {
+                asm.alu(aluOp, size: size, at, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
+            }
+        case .push, .pushImm, .call, .callReg:
+            // The value (or CALL's target) first: PUSH RSP pushes RSP's old value.
+            if k == .callReg {
+                asm.mov(size: 8, r11, g(form.s))
+                misses.append(canonical(r11))
+            }
+            switch k {
+            case .push: asm.mov(size: 8, r9, g(form.s))
+            case .pushImm: asm.mov(size: 8, r9, immediate: Int64(bitPattern: form.imm))
+            default: break
+            }
+            asm.mov(size: 8, si, g(4))
+            asm.lea(size: 8, si, X86Assembler.Memory(base: si, displacement: -8))
+            misses += probe(kind: 1, size: 8, tlb)
+            if k == .call || k == .callReg { asm.mov(size: 8, r9, immediate: Int64(bitPattern: form.returnAddress)) }
+            asm.mov(size: 8, at, r9)
+            asm.mov(size: 8, g(4), si)
+            if k == .call {
+                asm.mov(size: 8, r9, immediate: Int64(bitPattern: form.imm))
+                asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), r9)
+            } else if k == .callReg {
+                asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), r11)
+            }
+            leaves = k == .call || k == .callReg
+        case .pop, .leave, .ret:
+            asm.mov(size: 8, si, g(k == .leave ? 5 : 4))
+            misses = probe(kind: 0, size: 8, tlb)
+            asm.mov(size: 8, d, at)
+            if k == .ret { misses.append(canonical(d)) }
+            asm.lea(size: 8, si, X86Assembler.Memory(base: si, displacement: 8))
+            asm.mov(size: 8, g(4), si)
+            switch k {
+            case .pop: asm.mov(size: 8, g(form.d), d)
+            case .leave: asm.mov(size: 8, g(5), d)
+            default:
+                asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), d)
+                leaves = true
+            }
+        case .jmpReg:
+            asm.mov(size: 8, d, g(form.s))
+            misses.append(canonical(d))
+            asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), d)
+            leaves = true
+        default:
+            return false
+        }
+        _ = c
+        if save {
+            asm.alu(.add, size: 1, a, immediate: 0x7F)
+            asm.sahf()
+        }
+        if writesFlags { flagsWritten() }
+        let done = (hostFlags, dirtyFlags)
+        var over: Int?
+        if leaves { exit(FastExit.jumped, index: i) } else { over = asm.jmp(0) }
+        // The slow path: the flags back as they were, then the interpreter for the whole form.
+        for m in misses { asm.patch(m, to: asm.bytes.count) }
+        if save {
+            asm.alu(.add, size: 1, a, immediate: 0x7F)
+            asm.sahf()
+        }
+        (hostFlags, dirtyFlags) = entry
+        fallback(f, index: i, counted: false)
+        if done.0 && !leaves { needFlags() }
+        if let over { asm.patch(over, to: asm.bytes.count) }
+        (hostFlags, dirtyFlags) = done
+        return true
+    }
+}

@@ -1,0 +1,131 @@
+import GuestMemory
+import Testing
+import VMM
+import X86
+import X86CPU
+import X86JIT
+
+/// Blocks run as host code (`--engine jit`) against the interpreter (`--engine interp`), in
+/// two VMs in 64-bit mode over the same RAM: random programs of register and memory forms,
+/// branches forward over the next instruction, pushes and pops, each run seven times from the
+/// same random state (a block is translated after its fourth run; its memory forms miss the
+/// TLB at first and hit it later). After every run the two must agree on every register,
+/// RIP, RFLAGS (all of it: where a form's flags are read the translation computes them as the
+/// interpreter does), the retired count, and the data and the stack. Each round writes its
+/// program over the last one's (as a device's DMA would), which must drop the translations.
+@Suite struct TranslatedBlockTests {
+    static let code: UInt64 = 0x10000, data: UInt64 = 0x100000, stack: UInt64 = 0x180000
+
+    /// A VM of one vCPU in 64-bit mode at CPL 0: identity paging of 16 MiB with 2 MiB pages.
+    static func makeVM(_ engine: ExecutionEngine) throws -> (VirtualMachine, HostPhysicalMemory) {
+        let host = try HostPhysicalMemory(frames: 4096 + 64)
+        let vm = try VirtualMachine(name: "jit", map: try MemoryMap([MemoryRange(.ram, base: 0, size: 16 << 20)]), host: host, engine: engine)
+        func bytes(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+        try vm.writePhysical(0x1000, bytes(0x2003))
+        try vm.writePhysical(0x2000, bytes(0x3003))
+        for i in 0..<8 { try vm.writePhysical(0x3000 + UInt64(8 * i), bytes(UInt64(i) << 21 | 0x83)) }
+        let v = vm.vcpus[0]
+        var s = v.getState()
+        s.cr0 = 0x8000_0011; s.cr3 = 0x1000; s.cr4 = 0x20; s.efer = 0x500
+        s[.cs] = VCPUSegment(selector: 8, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B)
+        for r in [SegmentRegister.ds, .es, .ss] { s[r] = VCPUSegment(selector: 16, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093) }
+        v.setState(s)
+        return (vm, host)
+    }
+
+    /// A random program: R15 holds the data base and RSP the middle of the data (neither is
+    /// written by the program but through PUSH and POP).
+    static func program(_ random: inout SplitMix64) -> [UInt8] {
+        var asm = X86Assembler()
+        let count = Int(random.next() % 24 + 1)
+        var pendingSkip: Int? = nil
+        for _ in 0..<count {
+            let size = random.next() % 2 == 0 ? 4 : 8
+            var d = Int(random.next() % 16), s = Int(random.next() % 16)
+            while d == 4 || d == 15 { d = Int(random.next() % 16) }
+            if random.next() % 4 == 0 { s = d }
+            let imm = Int32(truncatingIfNeeded: Int64(bitPattern: random.next()) >> Int64(random.next() % 63))
+            let data = X86Assembler.Memory(base: 15, displacement: Int32(random.next() % 2048))
+            let cc = X86Assembler.Condition(rawValue: UInt8(random.next() % 16))!
+            let before = asm.bytes.count
+            switch random.next() % 22 {
+            case 0, 1, 2: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, d, s)
+            case 3, 4: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, d, immediate: imm)
+            case 5: asm.mov(size: size, d, s)
+            case 6: asm.mov(size: 8, d, immediate: Int64(bitPattern: random.next()))
+            case 7: asm.test(size: size, d, s)
+            case 8: asm.imul(size: size, d, s)
+            case 9: asm.cmov(cc, size: size, d, s)
+            case 10:
+                let from = [1, 2, 4][Int(random.next() % 3)]
+                asm.extend(signed: from == 4 || random.next() % 2 == 0, size: from == 4 ? 8 : size, d, from: from, s)
+            case 11:
+                let base = random.next() % 4 == 0 ? nil : Optional(Int(random.next() % 16))
+                let index = random.next() % 2 == 0 ? nil : Optional([0, 3, 5, 9, 12, 13, 15][Int(random.next() % 7)])
+                asm.lea(size: size, d, X86Assembler.Memory(base: base, index: index, scale: [1, 2, 4, 8][Int(random.next() % 4)], displacement: imm))
+            case 12: asm.unary(X86Assembler.Unary.allCases[Int(random.next() % 4)], size: [1, 2, 4, 8][Int(random.next() % 4)], d)
+            case 13: asm.shift([.shl, .shr, .sar, .rol, .ror][Int(random.next() % 5)], size: size, d, by: UInt8(random.next() % 31 + 1))
+            case 14: asm.set(cc, d)
+            case 15: asm.mov(size: size, d, data)
+            case 16: asm.mov(size: [1, 2, 4, 8][Int(random.next() % 4)], data, s == 4 ? 0 : s)
+            case 17: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, data, s == 4 ? 0 : s)
+            case 18: asm.push(s)
+            case 19: asm.pop(d)
+            case 20:
+                // A branch over the next instruction.
+                pendingSkip = asm.jcc(cc, 0)
+                continue
+            default: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: [1, 2][Int(random.next() % 2)], d, s)
+            }
+            if let at = pendingSkip, at < before { asm.patch(at, to: asm.bytes.count); pendingSkip = nil }
+        }
+        if let at = pendingSkip { asm.patch(at, to: asm.bytes.count) }
+        return asm.bytes
+    }
+
+    @Test func randomProgramsMatchTheInterpreter() throws {
+        #if arch(x86_64)
+        var random = SplitMix64(seed: 2501)
+        let (jit, jitHost) = try TranslatedBlockTests.makeVM(.jit), (interp, interpHost) = try TranslatedBlockTests.makeVM(.interpreter)
+        let translated = jit.vcpus[0], interpreted = interp.vcpus[0]
+        #expect(translated.engine == .jit && interpreted.engine == .interpreter)
+        for round in 0..<1500 {
+            let code = TranslatedBlockTests.program(&random) + [0xF4]
+            #expect(jit.dmaWrite(TranslatedBlockTests.code, code))
+            #expect(interp.dmaWrite(TranslatedBlockTests.code, code))
+            for run in 0..<7 {
+                var values: [UInt64] = (0..<16).map { _ in random.next() >> (random.next() % 64) }
+                values[15] = TranslatedBlockTests.data
+                values[4] = TranslatedBlockTests.stack
+                let flags = 2 | random.next() & 0x8D5
+                var states: [String] = []
+                for v in [translated, interpreted] {
+                    var s = v.getState()
+                    s.gprs = values
+                    s.rflags = flags
+                    s.rip = TranslatedBlockTests.code
+                    s.activity = 0
+                    v.setState(s)
+                    let exit = v.run(limit: 10_000)
+                    let e = v.getState()
+                    states.append("\(exit) rip \(hex(e.rip)) retired \(v.retired) rflags \(hex(e.rflags)) \(e.gprs.map { hex($0) })")
+                }
+                let memorySame = jit.readPhysical(TranslatedBlockTests.data, count: 4096) == interp.readPhysical(TranslatedBlockTests.data, count: 4096)
+                    && jit.readPhysical(TranslatedBlockTests.stack - 4096, count: 8192) == interp.readPhysical(TranslatedBlockTests.stack - 4096, count: 8192)
+                #expect(states[0] == states[1] && memorySame, """
+                    round \(round) run \(run): \(code.map { String($0, radix: 16) })
+                    translated:  \(states[0])
+                    interpreter: \(states[1])
+                    memory the same: \(memorySame)
+                    """)
+                if states[0] != states[1] || !memorySame { return }
+            }
+        }
+        let t = try #require(translated.translation)
+        #expect(t.blocks > 1000 && t.nativeForms > 5 * t.fallbackForms, "\(t)")
+        jit.teardown()
+        interp.teardown()
+        #expect(jitHost.liveFrames == 0 && interpHost.liveFrames == 0)
+        #endif
+    }
+}
