@@ -18,7 +18,7 @@ softvmm is .build/release/softvmm unless SOFTVMM names another binary.
 With --smp N both get N CPUs (softvmm --smp N, QEMU -smp N), and softvmm also runs with one
 vCPU: the last column is softvmm's time with N vCPUs over its time with one (paired).
 """
-import os, subprocess, sys, time
+import os, re, subprocess, sys, time
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 os.chdir(root)
@@ -69,7 +69,8 @@ def run(name):
         elif line == "BENCH-END" and current:
             times[current] = now - began
             current = None
-        elif current:
+        elif current and not re.match(r"\[\s*\d+\.\d+\] ", line):
+            # (The kernel's own messages, such as QEMU's TSC calibration, are not results.)
             results[current].append(line)
     p.wait()
     times["total"] = time.monotonic() - start

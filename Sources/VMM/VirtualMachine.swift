@@ -692,6 +692,11 @@ public final class VirtualCPU {
     public var translation: (blocks: UInt64, nativeForms: UInt64, fallbackForms: UInt64, codeBytes: UInt64, flushes: Int)? {
         translator.map { ($0.translations, $0.nativeForms, $0.fallbackForms, $0.codeBytes, $0.memory.flushes) }
     }
+    /// Runs of a block before it is translated (tests make it small).
+    public var translationThreshold: Int {
+        get { Int(cpu.translationThreshold) }
+        set { cpu.translationThreshold = UInt16(clamping: max(1, newValue)) }
+    }
     /// The forms translations leave to the interpreter most often, by kind's name and count.
     public var commonestFallbacks: [(String, UInt64)] {
         guard let t = translator else { return [] }

@@ -64,6 +64,8 @@ struct FormEmitter {
     var exits: [Int] = []
     var native = 0, fallbacks = 0
     var fallbackKinds: [FastKind] = []
+    /// Memory forms' slow paths, emitted after the epilogue.
+    var slowPaths: [SlowPath] = []
 
     static let file = GPR.rbx, runner = GPR.r12, forms = GPR.r13
     static let a = GPR.rax, c = GPR.rcx, d = GPR.rdx
@@ -86,23 +88,33 @@ struct FormEmitter {
     /// RFLAGS.AC: the memory's own probe decides (`GuestMMU.probeWithAC`).
     static let alignmentCheck: Int32 = 1 << 18
 
+    /// RBP, R14 and R15 hold the TLB's epoch word, read tags and read pages (the write
+    /// arrays follow each at `entries` words).
+    static let epochRegister = GPR.rbp, tagsRegister = GPR.r14, pagesRegister = GPR.r15
+    static let saved = [GPR.rbx, GPR.rbp, GPR.r12, GPR.r13, GPR.r14, GPR.r15]
+
     init(tlb: TranslationTLB?) {
         self.tlb = tlb
-        asm.push(GPR.rbx)
-        asm.push(GPR.r12)
-        asm.push(GPR.r13)
+        for r in FormEmitter.saved { asm.push(r) }
+        // Six pushes after the return address: 8 more keep calls 16-byte aligned.
+        asm.alu(.sub, size: 8, GPR.rsp, immediate: 8)
         asm.mov(size: 8, FormEmitter.file, GPR.rdi)
         asm.mov(size: 8, FormEmitter.runner, GPR.rsi)
         asm.mov(size: 8, FormEmitter.forms, GPR.rdx)
+        if let tlb {
+            asm.mov(size: 8, FormEmitter.epochRegister, immediate: Int64(Int(bitPattern: tlb.epoch)))
+            asm.mov(size: 8, FormEmitter.tagsRegister, immediate: Int64(Int(bitPattern: tlb.tags)))
+            asm.mov(size: 8, FormEmitter.pagesRegister, immediate: Int64(Int(bitPattern: tlb.pages)))
+        }
     }
 
     /// The code, the epilogue appended and every exit patched to reach it.
     mutating func finish() -> [UInt8] {
         let epilogue = asm.bytes.count
-        asm.pop(GPR.r13)
-        asm.pop(GPR.r12)
-        asm.pop(GPR.rbx)
+        asm.alu(.add, size: 8, GPR.rsp, immediate: 8)
+        for r in FormEmitter.saved.reversed() { asm.pop(r) }
         asm.ret()
+        emitSlowPaths()
         for at in exits { asm.patch(at, to: epilogue) }
         return asm.bytes
     }
@@ -152,6 +164,25 @@ struct FormEmitter {
     }
 
     static func condition(_ cc: UInt8) -> X86Assembler.Condition { X86Assembler.Condition(rawValue: cc & 15)! }
+
+    /// Base + index × scale + displacement into `r` (not RCX, which it uses), no flags touched.
+    mutating func effectiveAddress(_ ad: FastAddress, into r: Int) {
+        let c = FormEmitter.c, none = FastAddress.none
+        let disp = Int64(bitPattern: ad.displacement)
+        let short = ad.address32 || Int64(Int32(truncatingIfNeeded: disp)) == disp
+        let base: Int? = ad.base == none ? nil : r, index: Int? = ad.index == none ? nil : c
+        if base != nil { asm.mov(size: 8, r, FormEmitter.gpr(ad.base)) }
+        if index != nil { asm.mov(size: 8, c, FormEmitter.gpr(ad.index)) }
+        if base == nil && index == nil {
+            asm.mov(size: 8, r, immediate: short ? Int64(Int32(truncatingIfNeeded: disp)) : disp)
+        } else if short {
+            asm.lea(size: 8, r, X86Assembler.Memory(base: base, index: index, scale: 1 << Int(ad.scale), displacement: Int32(truncatingIfNeeded: disp)))
+        } else {
+            asm.lea(size: 8, r, X86Assembler.Memory(base: base, index: index, scale: 1 << Int(ad.scale)))
+            asm.mov(size: 8, c, immediate: disp)
+            asm.lea(size: 8, r, X86Assembler.Memory(base: r, index: c))
+        }
+    }
 
     mutating func emit(_ f: UnsafePointer<FastForm>, index i: Int) {
         let form = f.pointee
@@ -205,18 +236,8 @@ struct FormEmitter {
             }
             asm.mov(size: 8, g(form.d), a)
         case .lea:
-            let ad = form.address
-            asm.mov(size: 8, a, g(ad.base))
-            asm.mov(size: 8, c, g(ad.index))
-            let disp = Int64(bitPattern: ad.displacement)
-            if ad.address32 || Int64(Int32(truncatingIfNeeded: disp)) == disp {
-                asm.lea(size: 8, a, X86Assembler.Memory(base: a, index: c, scale: 1 << Int(ad.scale), displacement: Int32(truncatingIfNeeded: disp)))
-            } else {
-                asm.lea(size: 8, a, X86Assembler.Memory(base: a, index: c, scale: 1 << Int(ad.scale)))
-                asm.mov(size: 8, c, immediate: disp)
-                asm.lea(size: 8, a, X86Assembler.Memory(base: a, index: c))
-            }
-            if ad.address32 || form.size == 4 { asm.mov(size: 4, a, a) }
+            effectiveAddress(form.address, into: a)
+            if form.address.address32 || form.size == 4 { asm.mov(size: 4, a, a) }
             asm.mov(size: 8, g(form.d), a)
         case .inc, .dec:
             // CF stays: the guest's.
@@ -302,10 +323,16 @@ struct FormEmitter {
         native += 1
     }
 
-    /// A call into the interpreter for form `i`: the flags written back first; out of the block
-    /// with its answer unless that is 0.
-    /// `counted`: the form has no fast path (not the slow path of one that has).
-    mutating func fallback(_ f: UnsafePointer<FastForm>, index i: Int, counted: Bool = true) {
+    /// A form with no host code of its own: a call into the interpreter for it.
+    mutating func fallback(_ f: UnsafePointer<FastForm>, index i: Int) {
+        call(index: i)
+        fallbacks += 1
+        fallbackKinds.append(f.pointee.kind)
+    }
+
+    /// A call into the interpreter for form `i`: the flags written back first; out of the
+    /// block with its answer unless that is 0.
+    mutating func call(index i: Int) {
         syncFlags()
         asm.mov(size: 8, GPR.rdi, FormEmitter.runner)
         asm.lea(size: 8, GPR.rsi, X86Assembler.Memory(base: FormEmitter.forms, displacement: Int32(i * FormEmitter.formStride)))
@@ -317,9 +344,5 @@ struct FormEmitter {
         exits.append(asm.jmp(0))
         asm.patch(skip, to: asm.bytes.count)
         hostFlags = false
-        if counted {
-            fallbacks += 1
-            fallbackKinds.append(f.pointee.kind)
-        }
     }
 }

@@ -17,20 +17,11 @@ import X86
 extension FormEmitter {
     static let si = GPR.rsi, r8 = GPR.r8, r9 = GPR.r9, r10 = GPR.r10, r11 = GPR.r11
 
-    /// The form's linear address into RSI (no flags touched): displacement, base, index,
-    /// the 32-bit address size's truncation, then FS's or GS's base.
+    /// The form's linear address into RSI (no flags touched): the effective address, the
+    /// 32-bit address size's truncation, then FS's or GS's base.
     mutating func address(_ ad: FastAddress) {
         let si = FormEmitter.si, c = FormEmitter.c
-        asm.mov(size: 8, si, FormEmitter.gpr(ad.base))
-        asm.mov(size: 8, c, FormEmitter.gpr(ad.index))
-        let disp = Int64(bitPattern: ad.displacement)
-        if ad.address32 || Int64(Int32(truncatingIfNeeded: disp)) == disp {
-            asm.lea(size: 8, si, X86Assembler.Memory(base: si, index: c, scale: 1 << Int(ad.scale), displacement: Int32(truncatingIfNeeded: disp)))
-        } else {
-            asm.lea(size: 8, si, X86Assembler.Memory(base: si, index: c, scale: 1 << Int(ad.scale)))
-            asm.mov(size: 8, c, immediate: disp)
-            asm.lea(size: 8, si, X86Assembler.Memory(base: si, index: c))
-        }
+        effectiveAddress(ad, into: si)
         if ad.address32 { asm.mov(size: 4, si, si) }
         if ad.segment != 0 {
             asm.mov(size: 8, c, FormEmitter.field(FormEmitter.segmentBases + 8 * Int(ad.segment)))
@@ -40,9 +31,9 @@ extension FormEmitter {
 
     /// The TLB's host address for a `size`-byte access of `kind` (0 read, 1 write) at RSI into
     /// R10; the jumps to the slow path (to patch) when it cannot serve it. Clobbers the flags,
-    /// RCX, RDX and R8.
+    /// RCX and RDX.
     mutating func probe(kind: Int, size: Int, _ tlb: TranslationTLB) -> [Int] {
-        let si = FormEmitter.si, c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, r10 = FormEmitter.r10
+        let si = FormEmitter.si, c = FormEmitter.c, d = FormEmitter.d, r10 = FormEmitter.r10
         var misses: [Int] = []
         asm.mov(size: 8, c, FormEmitter.field(FormEmitter.rflags))
         asm.alu(.and, size: 4, c, immediate: FormEmitter.alignmentCheck)
@@ -55,15 +46,13 @@ extension FormEmitter {
         asm.shift(.shr, size: 8, d, by: 12)
         asm.alu(.add, size: 8, d, d)
         asm.alu(.or, size: 8, d, FormEmitter.field(FormEmitter.userAccess))
-        asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: tlb.epoch)))
-        asm.alu(.or, size: 8, d, X86Assembler.Memory(base: r8))
-        asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: tlb.tags + kind * tlb.entries * 8)))
-        asm.alu(.cmp, size: 8, d, X86Assembler.Memory(base: r8, index: c, scale: 8))
+        asm.alu(.or, size: 8, d, X86Assembler.Memory(base: FormEmitter.epochRegister))
+        let table = Int32(kind * tlb.entries * 8)
+        asm.alu(.cmp, size: 8, d, X86Assembler.Memory(base: FormEmitter.tagsRegister, index: c, scale: 8, displacement: table))
         misses.append(asm.jcc(.ne, 0))
-        asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: tlb.pages + kind * tlb.entries * 8)))
         asm.mov(size: 4, r10, si)
         asm.alu(.and, size: 4, r10, immediate: 0xFFF)
-        asm.alu(.add, size: 8, r10, X86Assembler.Memory(base: r8, index: c, scale: 8))
+        asm.alu(.add, size: 8, r10, X86Assembler.Memory(base: FormEmitter.pagesRegister, index: c, scale: 8, displacement: table))
         return misses
     }
 
@@ -157,10 +146,13 @@ extension FormEmitter {
             if let aluOp { asm.alu(aluOp, size: size, d, r9) } else { asm.test(size: size, d, r9) }
             if form.op.writesResult { asm.mov(size: 8, g(form.d), d) }
         case .aluMR, .aluMI:
-            // The write entry serves the read (a page the guest may write it may read).
+            // The read entry, then the write entry, as the interpreter looks them up: the
+            // TLB's contents (which a guest that changes its page tables without INVLPG can
+            // see) are the same under either engine.
             guard let aluOp, form.op.writesResult else { return false }
             address(form.address)
-            misses = probe(kind: 1, size: size, tlb)
+            misses = probe(kind: 0, size: size, tlb)
+            misses += probe(kind: 1, size: size, tlb)
             if k == .aluMR {
                 asm.mov(size: 8, r9, g(form.s))
                 asm.alu(aluOp, size: size, at, r9)
@@ -213,26 +205,45 @@ extension FormEmitter {
         default:
             return false
         }
-        _ = c
         if save {
             asm.alu(.add, size: 1, a, immediate: 0x7F)
             asm.sahf()
         }
         if writesFlags { flagsWritten() }
         let done = (hostFlags, dirtyFlags)
-        var over: Int?
-        if leaves { exit(FastExit.jumped, index: i) } else { over = asm.jmp(0) }
-        // The slow path: the flags back as they were, then the interpreter for the whole form.
-        for m in misses { asm.patch(m, to: asm.bytes.count) }
-        if save {
-            asm.alu(.add, size: 1, a, immediate: 0x7F)
-            asm.sahf()
-        }
-        (hostFlags, dirtyFlags) = entry
-        fallback(f, index: i, counted: false)
-        if done.0 && !leaves { needFlags() }
-        if let over { asm.patch(over, to: asm.bytes.count) }
+        if leaves { exit(FastExit.jumped, index: i) }
+        // The slow path goes after the block's code (`finish`), and comes back here.
+        slowPaths.append(SlowPath(misses: misses, restoreFlags: save, entry: entry, index: i, reloadFlags: done.0 && !leaves,
+                                  back: asm.bytes.count))
         (hostFlags, dirtyFlags) = done
         return true
+    }
+}
+
+/// A memory form's slow path, emitted after the block's code: the flags back as they were,
+/// the whole form through the interpreter, out of the block if it says so, the host's flags
+/// loaded again where the fast path leaves them valid, back after the form.
+struct SlowPath {
+    var misses: [Int]
+    var restoreFlags: Bool
+    var entry: (hostFlags: Bool, dirtyFlags: Bool)
+    var index: Int
+    var reloadFlags: Bool
+    var back: Int
+}
+
+extension FormEmitter {
+    mutating func emitSlowPaths() {
+        for p in slowPaths {
+            for m in p.misses { asm.patch(m, to: asm.bytes.count) }
+            if p.restoreFlags {
+                asm.alu(.add, size: 1, FormEmitter.a, immediate: 0x7F)
+                asm.sahf()
+            }
+            (hostFlags, dirtyFlags) = p.entry
+            call(index: p.index)
+            if p.reloadFlags { needFlags() }
+            asm.patch(asm.jmp(0), to: p.back)
+        }
     }
 }

@@ -89,6 +89,7 @@ import X86JIT
         let (jit, jitHost) = try TranslatedBlockTests.makeVM(.jit), (interp, interpHost) = try TranslatedBlockTests.makeVM(.interpreter)
         let translated = jit.vcpus[0], interpreted = interp.vcpus[0]
         #expect(translated.engine == .jit && interpreted.engine == .interpreter)
+        translated.translationThreshold = 4
         for round in 0..<1500 {
             let code = TranslatedBlockTests.program(&random) + [0xF4]
             #expect(jit.dmaWrite(TranslatedBlockTests.code, code))

@@ -182,6 +182,11 @@ public final class CPU<Memory: CPUMemory> {
             for i in 0..<CPU.blockSlots { blocks[i].native = nil; blocks[i].heat = 0 }
         }
     }
+    /// Blocks run this many times through the interpreter before they are translated: code
+    /// run a few times, most of a boot's, is not worth the translation. (Measured on the Linux
+    /// boot and 200 fork+exec: 2, 4, 16, 64 and 256 runs gave 7.0, 6.4, 5.1, 4.4 and 4.5 s for
+    /// the processes, 3.4, 3.2, 2.9, 2.8 and 2.8 s for the boot.)
+    @_spi(Translator) public var translationThreshold: UInt16 = 64
     /// What host code calls for the forms it runs through the interpreter, and what such a
     /// form raised (`FastExit.threw`).
     var formRunner: FormRunner?

@@ -94,15 +94,11 @@ extension CPU {
 }
 
 extension CPU {
-    /// Blocks run this many times through the interpreter before they are translated (code
-    /// run once or twice, most of a boot's, is not worth the translation).
-    static var translationThreshold: UInt16 { 4 }
-
     /// Counts a run of block `b` (not translated yet) and translates it when it is warm.
     @inline(never)
     func warm(_ b: UnsafeMutablePointer<Block>) {
         b.pointee.heat &+= 1
-        guard b.pointee.heat == CPU.translationThreshold, let translator else { return }
+        guard b.pointee.heat == translationThreshold, let translator else { return }
         let (code, flushed) = translator.translate(operations(b), count: Int(b.pointee.count) + 1, tlb: (memory as? TranslationTLBProviding)?.translationTLB)
         if flushed {
             for i in 0..<CPU.blockSlots { blocks[i].native = nil }
