@@ -25,6 +25,8 @@ import X86
     public private(set) var nativeForms: UInt64 = 0
     public private(set) var fallbackForms: UInt64 = 0
     public private(set) var codeBytes: UInt64 = 0
+    /// Blocks that branch back to their own start and run again in host code.
+    public private(set) var selfLoops: UInt64 = 0
     /// Forms run through the interpreter, by kind (as translated): where coverage grows next.
     public private(set) var fallbacksByKind = [UInt64](repeating: 0, count: 256)
 
@@ -32,8 +34,8 @@ import X86
         memory = try CodeMemory(capacity: capacity)
     }
 
-    public func translate(_ forms: UnsafePointer<FastForm>, count: Int, tlb: TranslationTLB?) -> (code: UnsafeRawPointer?, flushed: Bool) {
-        var emitter = FormEmitter(tlb: tlb)
+    public func translate(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> (code: UnsafeRawPointer?, flushed: Bool) {
+        var emitter = FormEmitter(context, forms: UnsafeRawPointer(forms))
         for i in 0..<count { emitter.emit(forms + i, index: i) }
         let bytes = emitter.finish()
         var flushed = false
@@ -47,6 +49,7 @@ import X86
         }
         translations &+= 1
         nativeForms &+= UInt64(emitter.native)
+        selfLoops &+= UInt64(emitter.loops)
         fallbackForms &+= UInt64(emitter.fallbacks)
         for k in emitter.fallbackKinds { fallbacksByKind[Int(k.rawValue)] &+= 1 }
         codeBytes &+= UInt64(bytes.count)
@@ -62,12 +65,16 @@ struct FormEmitter {
     var hostFlags = false, dirtyFlags = false
     /// Jumps to the epilogue, patched at the end.
     var exits: [Int] = []
-    var native = 0, fallbacks = 0
+    /// The guest registers host registers hold.
+    var cache = RegisterCache()
+    var native = 0, fallbacks = 0, loops = 0
     var fallbackKinds: [FastKind] = []
-    /// Memory forms' slow paths, emitted after the epilogue.
+    /// Memory forms' slow paths, emitted after the epilogue, and the current form's jumps to
+    /// its slow path.
     var slowPaths: [SlowPath] = []
+    var missGroups: [(jumps: [Int], cache: RegisterCache)] = []
 
-    static let file = GPR.rbx, runner = GPR.r12, forms = GPR.r13
+    static let file = GPR.rbx
     static let a = GPR.rax, c = GPR.rcx, d = GPR.rdx
     static let gprs = MemoryLayout<RegisterFile>.offset(of: \.gprs)!
     static let rip = MemoryLayout<RegisterFile>.offset(of: \.rip)!
@@ -93,19 +100,58 @@ struct FormEmitter {
     static let epochRegister = GPR.rbp, tagsRegister = GPR.r14, pagesRegister = GPR.r15
     static let saved = [GPR.rbx, GPR.rbp, GPR.r12, GPR.r13, GPR.r14, GPR.r15]
 
-    init(tlb: TranslationTLB?) {
-        self.tlb = tlb
+    let context: TranslationContext
+    /// Where the first form's code starts (a block that runs itself again jumps there).
+    var start = 0
+    static let exitRequests = MemoryLayout<RegisterFile>.offset(of: \.exitRequests)!
+
+    /// The block's forms (the interpreter's calls name one by its address).
+    let formsBase: UnsafeRawPointer
+
+    init(_ context: TranslationContext, forms: UnsafeRawPointer) {
+        self.context = context
+        formsBase = forms
+        tlb = context.tlb
         for r in FormEmitter.saved { asm.push(r) }
-        // Six pushes after the return address: 8 more keep calls 16-byte aligned.
+        // Six pushes after the return address: 8 more keep calls 16-byte aligned, and hold
+        // the budget's address (the fourth argument).
         asm.alu(.sub, size: 8, GPR.rsp, immediate: 8)
+        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rcx)
         asm.mov(size: 8, FormEmitter.file, GPR.rdi)
-        asm.mov(size: 8, FormEmitter.runner, GPR.rsi)
-        asm.mov(size: 8, FormEmitter.forms, GPR.rdx)
         if let tlb {
             asm.mov(size: 8, FormEmitter.epochRegister, immediate: Int64(Int(bitPattern: tlb.epoch)))
             asm.mov(size: 8, FormEmitter.tagsRegister, immediate: Int64(Int(bitPattern: tlb.tags)))
             asm.mov(size: 8, FormEmitter.pagesRegister, immediate: Int64(Int(bitPattern: tlb.pages)))
         }
+        start = asm.bytes.count
+    }
+
+    /// A branch taken back to the block's own start, by form `f` at index `i`: the block runs
+    /// again here while a whole pass fits in the budget (this pass taken out of it), it is
+    /// still valid (its key is the code key) and no debugger breakpoint is armed; otherwise on
+    /// to what follows (the block's exit). The flags go back to the register file first.
+    mutating func loopBack(_ f: FastForm) {
+        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, a = FormEmitter.a
+        syncFlags()
+        writeBack()
+        var out: [Int] = []
+        asm.mov(size: 8, c, X86Assembler.Memory(base: GPR.rsp))
+        asm.mov(size: 8, d, X86Assembler.Memory(base: c))
+        asm.alu(.sub, size: 8, d, immediate: Int32(Int(f.ordinal) + f.retires))
+        asm.alu(.cmp, size: 8, d, immediate: Int32(context.instructions))
+        out.append(asm.jcc(.b, 0))
+        asm.mov(size: 8, r8, FormEmitter.field(FormEmitter.exitRequests))
+        asm.alu(.and, size: 4, r8, immediate: Int32(RegisterFile.debuggerBreaking))
+        out.append(asm.jcc(.ne, 0))
+        asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blockKey)))
+        asm.mov(size: 8, r8, X86Assembler.Memory(base: r8))
+        asm.mov(size: 8, a, immediate: Int64(Int(bitPattern: context.codeKey)))
+        asm.alu(.cmp, size: 8, r8, X86Assembler.Memory(base: a))
+        out.append(asm.jcc(.ne, 0))
+        asm.mov(size: 8, X86Assembler.Memory(base: c), d)
+        asm.patch(asm.jmp(0), to: start)
+        for o in out { asm.patch(o, to: asm.bytes.count) }
+        loops += 1
     }
 
     /// The code, the epilogue appended and every exit patched to reach it.
@@ -151,6 +197,7 @@ struct FormEmitter {
     /// Returns `bits | index << 8` from the block (the flags written back first).
     mutating func exit(_ bits: UInt8, index: Int) {
         syncFlags()
+        writeBack()
         asm.mov(size: 4, FormEmitter.a, immediate: Int64(bits) | Int64(index) << 8)
         exits.append(asm.jmp(0))
     }
@@ -171,8 +218,8 @@ struct FormEmitter {
         let disp = Int64(bitPattern: ad.displacement)
         let short = ad.address32 || Int64(Int32(truncatingIfNeeded: disp)) == disp
         let base: Int? = ad.base == none ? nil : r, index: Int? = ad.index == none ? nil : c
-        if base != nil { asm.mov(size: 8, r, FormEmitter.gpr(ad.base)) }
-        if index != nil { asm.mov(size: 8, c, FormEmitter.gpr(ad.index)) }
+        if base != nil { load(ad.base, into: r) }
+        if index != nil { load(ad.index, into: c) }
         if base == nil && index == nil {
             asm.mov(size: 8, r, immediate: short ? Int64(Int32(truncatingIfNeeded: disp)) : disp)
         } else if short {
@@ -195,10 +242,10 @@ struct FormEmitter {
             let size = k.rawValue >= FastKind.add32.rawValue ? 4 : 8
             let (op, writes) = FormEmitter.alu(k, from: size == 8 ? .add64 : .add32)
             if op == .adc || op == .sbb { needFlags() }
-            asm.mov(size: 8, a, g(form.x))
-            asm.mov(size: 8, c, g(form.s))
+            load(form.x, into: a)
+            load(form.s, into: c)
             if let op { asm.alu(op, size: size, a, c) } else { asm.test(size: size, a, c) }
-            if writes { asm.mov(size: 8, g(form.d), a) }
+            if writes { store(form.d, from: a) }
             flagsWritten()
         case .add64i, .or64i, .adc64i, .sbb64i, .and64i, .sub64i, .xor64i, .cmp64i, .test64i,
              .add32i, .or32i, .adc32i, .sbb32i, .and32i, .sub32i, .xor32i, .cmp32i, .test32i:
@@ -209,51 +256,51 @@ struct FormEmitter {
             // its low half.
             let fits = size == 4 || Int64(Int32(truncatingIfNeeded: imm)) == imm
             if op == .adc || op == .sbb { needFlags() }
-            asm.mov(size: 8, a, g(form.x))
+            load(form.x, into: a)
             if let op, fits {
                 asm.alu(op, size: size, a, immediate: Int32(truncatingIfNeeded: imm))
             } else {
                 asm.mov(size: 8, c, immediate: size == 4 ? Int64(UInt32(truncatingIfNeeded: imm)) : imm)
                 if let op { asm.alu(op, size: size, a, c) } else { asm.test(size: size, a, c) }
             }
-            if writes { asm.mov(size: 8, g(form.d), a) }
+            if writes { store(form.d, from: a) }
             flagsWritten()
         case .movRR:
-            asm.mov(size: 8, a, g(form.s))
+            load(form.s, into: a)
             if form.size == 4 { asm.mov(size: 4, a, a) }
-            asm.mov(size: 8, g(form.d), a)
+            store(form.d, from: a)
         case .movRI:
             asm.mov(size: 8, a, immediate: Int64(bitPattern: form.imm))
-            asm.mov(size: 8, g(form.d), a)
+            store(form.d, from: a)
         case .extend, .extendSigned:
             // MOVZX from a byte or word, MOV of a doubleword (MOVSXD r32), MOVSX, MOVSXD.
             let from = Int(form.x)
-            asm.mov(size: 8, c, g(form.s))
+            load(form.s, into: c)
             if k == .extend {
                 if from == 4 { asm.mov(size: 4, a, c) } else { asm.extend(signed: false, size: 4, a, from: from, c) }
             } else {
                 asm.extend(signed: true, size: Int(form.size), a, from: from, c)
             }
-            asm.mov(size: 8, g(form.d), a)
+            store(form.d, from: a)
         case .lea:
             effectiveAddress(form.address, into: a)
             if form.address.address32 || form.size == 4 { asm.mov(size: 4, a, a) }
-            asm.mov(size: 8, g(form.d), a)
+            store(form.d, from: a)
         case .inc, .dec:
             // CF stays: the guest's.
             needFlags()
-            asm.mov(size: 8, a, g(form.d))
+            load(form.d, into: a)
             asm.unary(k == .inc ? .inc : .dec, size: Int(form.size), a)
-            asm.mov(size: 8, g(form.d), a)
+            store(form.d, from: a)
             flagsWritten()
         case .not:
-            asm.mov(size: 8, a, g(form.x))
+            load(form.x, into: a)
             asm.unary(.not, size: Int(form.size), a)
-            asm.mov(size: 8, g(form.d), a)
+            store(form.d, from: a)
         case .neg:
-            asm.mov(size: 8, a, g(form.d))
+            load(form.d, into: a)
             asm.unary(.neg, size: Int(form.size), a)
-            asm.mov(size: 8, g(form.d), a)
+            store(form.d, from: a)
             flagsWritten()
         case .shl64, .shr64, .sar64, .rol64, .ror64, .rol32, .ror32, .shift:
             // Undefined flags (OF past a count of 1, AF) may differ from the interpreter's.
@@ -266,36 +313,37 @@ struct FormEmitter {
             case .ror64, .ror32: .ror
             default: form.op == .shr ? .shr : form.op == .sar ? .sar : .shl
             }
-            asm.mov(size: 8, a, g(form.s))
+            load(form.s, into: a)
             asm.shift(op, size: k == .rol32 || k == .ror32 || k == .shift ? 4 : 8, a, by: form.x)
-            asm.mov(size: 8, g(form.d), a)
+            store(form.d, from: a)
             flagsWritten()
         case .imul:
             // SF, ZF, AF and PF are undefined.
             guard !form.flags else { return fallback(f, index: i) }
-            asm.mov(size: 8, a, g(form.x))
-            asm.mov(size: 8, c, g(form.s))
+            load(form.x, into: a)
+            load(form.s, into: c)
             asm.imul(size: Int(form.size), a, c)
-            asm.mov(size: 8, g(form.d), a)
+            store(form.d, from: a)
             flagsWritten()
         case .cmov:
             needFlags()
-            asm.mov(size: 8, a, g(form.d))
-            asm.mov(size: 8, c, g(form.s))
+            load(form.d, into: a)
+            load(form.s, into: c)
             asm.cmov(FormEmitter.condition(form.x), size: Int(form.size), a, c)
-            asm.mov(size: 8, g(form.d), a)
+            store(form.d, from: a)
         case .setcc:
             needFlags()
-            asm.mov(size: 8, a, g(form.d))
+            load(form.d, into: a)
             asm.set(FormEmitter.condition(form.x), a)
-            asm.mov(size: 8, g(form.d), a)
+            store(form.d, from: a)
         case .cdqe:
-            asm.mov(size: 8, c, g(0))
+            load(0, into: c)
             asm.extend(signed: true, size: 8, a, from: 4, c)
-            asm.mov(size: 8, g(0), a)
+            store(0, from: a)
         case .nop:
             break
         case .jmp:
+            if form.imm == context.rip { loopBack(form) }
             asm.mov(size: 8, a, immediate: Int64(bitPattern: form.imm))
             asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), a)
             exit(FastExit.jumped, index: i)
@@ -304,11 +352,12 @@ struct FormEmitter {
             // Not taken: on in the block, the flags as they are; taken: RIP, the flags written
             // back, out.
             let skip = asm.jcc(FormEmitter.condition((k.rawValue - FastKind.jo.rawValue) ^ 1), 0)
-            let (host, dirty) = (hostFlags, dirtyFlags)
+            let (host, dirty, cached) = (hostFlags, dirtyFlags, cache)
+            if form.imm == context.rip { loopBack(form) }
             asm.mov(size: 8, a, immediate: Int64(bitPattern: form.imm))
             asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), a)
             exit(FastExit.jumped, index: i)
-            (hostFlags, dirtyFlags) = (host, dirty)
+            (hostFlags, dirtyFlags, cache) = (host, dirty, cached)
             asm.patch(skip, to: asm.bytes.count)
         case .blockEnd:
             exit(FastExit.end, index: i)
@@ -334,15 +383,89 @@ struct FormEmitter {
     /// block with its answer unless that is 0.
     mutating func call(index i: Int) {
         syncFlags()
-        asm.mov(size: 8, GPR.rdi, FormEmitter.runner)
-        asm.lea(size: 8, GPR.rsi, X86Assembler.Memory(base: FormEmitter.forms, displacement: Int32(i * FormEmitter.formStride)))
+        writeBack()
+        asm.mov(size: 8, GPR.rdi, immediate: Int64(Int(bitPattern: context.runner)))
+        asm.mov(size: 8, GPR.rsi, immediate: Int64(Int(bitPattern: formsBase + i * FormEmitter.formStride)))
         asm.mov(size: 8, FormEmitter.a, immediate: Int64(bitPattern: UInt64(FormEmitter.entry)))
         asm.call(register: FormEmitter.a)
+        cache = RegisterCache()
         asm.test(size: 4, FormEmitter.a, FormEmitter.a)
         let skip = asm.jcc(.e, 0)
         asm.alu(.or, size: 4, FormEmitter.a, immediate: Int32(i << 8))
         exits.append(asm.jmp(0))
         asm.patch(skip, to: asm.bytes.count)
         hostFlags = false
+    }
+
+    // MARK: cached registers
+
+    /// Guest register `n` into host register `r`: from the host register caching it, or from
+    /// the register file (then cached).
+    mutating func load(_ n: UInt8, into r: Int) {
+        if n == FastAddress.none {
+            asm.mov(size: 4, r, immediate: 0)
+            return
+        }
+        let h = cache.slot(n) ?? allocate(n, loading: true)
+        cache.touch(h)
+        asm.mov(size: 8, r, RegisterCache.hosts[h])
+    }
+
+    /// Host register `r` into guest register `n`: into the host register caching it (written
+    /// back to the register file later).
+    mutating func store(_ n: UInt8, from r: Int) {
+        let h = cache.slot(n) ?? allocate(n, loading: false)
+        cache.touch(h)
+        asm.mov(size: 8, RegisterCache.hosts[h], r)
+        cache.dirty[h] = true
+    }
+
+    /// A host register for guest register `n`: a free one, or the least recently used one
+    /// (written back if dirty).
+    mutating func allocate(_ n: UInt8, loading: Bool) -> Int {
+        var h = cache.guest.firstIndex(of: -1) ?? -1
+        if h < 0 {
+            h = cache.used.indices.min { cache.used[$0] < cache.used[$1] }!
+            if cache.dirty[h] { asm.mov(size: 8, FormEmitter.gpr(UInt8(cache.guest[h])), RegisterCache.hosts[h]) }
+        }
+        cache.guest[h] = Int8(n)
+        cache.dirty[h] = false
+        cache.touch(h)
+        if loading { asm.mov(size: 8, RegisterCache.hosts[h], FormEmitter.gpr(n)) }
+        return h
+    }
+
+    /// The dirty cached registers into the register file (they stay cached).
+    mutating func writeBack() {
+        for h in cache.guest.indices where cache.guest[h] >= 0 && cache.dirty[h] {
+            asm.mov(size: 8, FormEmitter.gpr(UInt8(cache.guest[h])), RegisterCache.hosts[h])
+            cache.dirty[h] = false
+        }
+    }
+
+    /// Loads every register `target` caches from the register file, and takes its state.
+    mutating func reload(_ target: RegisterCache) {
+        for h in target.guest.indices where target.guest[h] >= 0 {
+            asm.mov(size: 8, RegisterCache.hosts[h], FormEmitter.gpr(UInt8(target.guest[h])))
+        }
+        cache = target
+    }
+}
+
+/// Which guest registers host registers hold within a translation: R12 and R13 (kept across
+/// calls), RDI, R9 and R11 (not: every call writes the cached ones back and forgets them).
+/// A dirty one is newer than the register file; it is written back before anything outside
+/// the host code can look (a call into the interpreter, the block's exit, a loop back).
+struct RegisterCache {
+    static let hosts = [GPR.r12, GPR.r13, GPR.rdi, GPR.r9, GPR.r11]
+    var guest: [Int8] = [-1, -1, -1, -1, -1]
+    var dirty: [Bool] = [false, false, false, false, false]
+    var used: [Int] = [0, 0, 0, 0, 0]
+    var clock = 0
+
+    func slot(_ n: UInt8) -> Int? { guest.firstIndex(of: Int8(n)) }
+    mutating func touch(_ h: Int) {
+        clock += 1
+        used[h] = clock
     }
 }

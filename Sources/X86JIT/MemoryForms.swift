@@ -15,7 +15,7 @@ import X86
 /// runs; after it, the host's are loaded again where the fast path leaves them valid, so that
 /// both paths meet in one state.
 extension FormEmitter {
-    static let si = GPR.rsi, r8 = GPR.r8, r9 = GPR.r9, r10 = GPR.r10, r11 = GPR.r11
+    static let si = GPR.rsi, r8 = GPR.r8, r10 = GPR.r10
 
     /// The form's linear address into RSI (no flags touched): the effective address, the
     /// 32-bit address size's truncation, then FS's or GS's base.
@@ -58,12 +58,11 @@ extension FormEmitter {
 
     /// A jump to the slow path (returned) unless `r` holds a canonical address (48-bit: one
     /// that is not may still be canonical under five-level paging, which the slow path knows).
-    mutating func canonical(_ r: Int) -> Int {
-        let r9 = FormEmitter.r9
-        asm.mov(size: 8, r9, r)
-        asm.shift(.shl, size: 8, r9, by: 16)
-        asm.shift(.sar, size: 8, r9, by: 16)
-        asm.alu(.cmp, size: 8, r9, r)
+    mutating func canonical(_ r: Int, temporary t: Int) -> Int {
+        asm.mov(size: 8, t, r)
+        asm.shift(.shl, size: 8, t, by: 16)
+        asm.shift(.sar, size: 8, t, by: 16)
+        asm.alu(.cmp, size: 8, t, r)
         return asm.jcc(.ne, 0)
     }
 
@@ -82,8 +81,8 @@ extension FormEmitter {
         let form = f.pointee, k = form.kind
         let size = Int(form.size)
         let a = FormEmitter.a, c = FormEmitter.c, d = FormEmitter.d, si = FormEmitter.si
-        let r9 = FormEmitter.r9, r10 = FormEmitter.r10, r11 = FormEmitter.r11
-        let g = FormEmitter.gpr, at = X86Assembler.Memory(base: r10)
+        let r10 = FormEmitter.r10
+        let at = X86Assembler.Memory(base: r10), r8 = FormEmitter.r8
         let aluOp = X86Assembler.ALU(rawValue: form.op.rawValue)
         let writesFlags: Bool
         switch k {
@@ -99,107 +98,107 @@ extension FormEmitter {
             asm.lahf()
             asm.set(.o, a)
         }
-        var misses: [Int] = []
+        missGroups = []
         var leaves = false
         switch k {
         case .load8, .load16, .load32, .load64:
             address(form.address)
-            misses = probe(kind: 0, size: Int(form.x), tlb)
+            miss(probe(kind: 0, size: Int(form.x), tlb))
             loadZeroExtended(Int(form.x))
-            asm.mov(size: 8, g(form.d), d)
+            store(form.d, from: d)
         case .load:
             address(form.address)
-            misses = probe(kind: 0, size: Int(form.x), tlb)
-            asm.mov(size: 8, d, g(form.d))
+            miss(probe(kind: 0, size: Int(form.x), tlb))
+            load(form.d, into: d)
             asm.mov(size: Int(form.x), d, at)
-            asm.mov(size: 8, g(form.d), d)
+            store(form.d, from: d)
         case .loadSigned:
             address(form.address)
-            misses = probe(kind: 0, size: Int(form.x), tlb)
+            miss(probe(kind: 0, size: Int(form.x), tlb))
             loadZeroExtended(Int(form.x))
             asm.extend(signed: true, size: size, d, from: Int(form.x), d)
-            asm.mov(size: 8, g(form.d), d)
+            store(form.d, from: d)
         case .store, .storeImm:
             address(form.address)
-            misses = probe(kind: 1, size: size, tlb)
+            miss(probe(kind: 1, size: size, tlb))
             if k == .store {
-                asm.mov(size: 8, d, g(form.s))
+                load(form.s, into: d)
                 asm.mov(size: size, at, d)
             } else {
                 asm.mov(size: size, at, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
             }
         case .cmpMR, .cmpMI, .testMR, .testMI:
             address(form.address)
-            misses = probe(kind: 0, size: size, tlb)
+            miss(probe(kind: 0, size: size, tlb))
             asm.mov(size: size, d, at)
             if k == .cmpMI {
                 asm.alu(.cmp, size: size, d, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
             } else {
-                if k == .cmpMR || k == .testMR { asm.mov(size: 8, r9, g(form.s)) } else { asm.mov(size: 8, r9, immediate: Int64(bitPattern: form.imm)) }
-                if k == .cmpMR { asm.alu(.cmp, size: size, d, r9) } else { asm.test(size: size, d, r9) }
+                if k == .cmpMR || k == .testMR { load(form.s, into: r8) } else { asm.mov(size: 8, r8, immediate: Int64(bitPattern: form.imm)) }
+                if k == .cmpMR { asm.alu(.cmp, size: size, d, r8) } else { asm.test(size: size, d, r8) }
             }
         case .aluRM:
             address(form.address)
-            misses = probe(kind: 0, size: size, tlb)
-            asm.mov(size: size, r9, at)
-            asm.mov(size: 8, d, g(form.d))
-            if let aluOp { asm.alu(aluOp, size: size, d, r9) } else { asm.test(size: size, d, r9) }
-            if form.op.writesResult { asm.mov(size: 8, g(form.d), d) }
+            miss(probe(kind: 0, size: size, tlb))
+            asm.mov(size: size, r8, at)
+            load(form.d, into: d)
+            if let aluOp { asm.alu(aluOp, size: size, d, r8) } else { asm.test(size: size, d, r8) }
+            if form.op.writesResult { store(form.d, from: d) }
         case .aluMR, .aluMI:
             // The read entry, then the write entry, as the interpreter looks them up: the
             // TLB's contents (which a guest that changes its page tables without INVLPG can
             // see) are the same under either engine.
             guard let aluOp, form.op.writesResult else { return false }
             address(form.address)
-            misses = probe(kind: 0, size: size, tlb)
-            misses += probe(kind: 1, size: size, tlb)
+            miss(probe(kind: 0, size: size, tlb))
+            miss(probe(kind: 1, size: size, tlb))
             if k == .aluMR {
-                asm.mov(size: 8, r9, g(form.s))
-                asm.alu(aluOp, size: size, at, r9)
+                load(form.s, into: d)
+                asm.alu(aluOp, size: size, at, d)
             } else {
                 asm.alu(aluOp, size: size, at, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
             }
         case .push, .pushImm, .call, .callReg:
-            // The value (or CALL's target) first: PUSH RSP pushes RSP's old value.
+            // CALL's target is checked before anything is pushed.
             if k == .callReg {
-                asm.mov(size: 8, r11, g(form.s))
-                misses.append(canonical(r11))
+                load(form.s, into: r8)
+                miss([canonical(r8, temporary: d)])
             }
-            switch k {
-            case .push: asm.mov(size: 8, r9, g(form.s))
-            case .pushImm: asm.mov(size: 8, r9, immediate: Int64(bitPattern: form.imm))
-            default: break
-            }
-            asm.mov(size: 8, si, g(4))
+            load(4, into: si)
             asm.lea(size: 8, si, X86Assembler.Memory(base: si, displacement: -8))
-            misses += probe(kind: 1, size: 8, tlb)
-            if k == .call || k == .callReg { asm.mov(size: 8, r9, immediate: Int64(bitPattern: form.returnAddress)) }
-            asm.mov(size: 8, at, r9)
-            asm.mov(size: 8, g(4), si)
+            miss(probe(kind: 1, size: 8, tlb))
+            // PUSH RSP pushes RSP's old value (not written yet).
+            switch k {
+            case .push: load(form.s, into: d)
+            case .pushImm: asm.mov(size: 8, d, immediate: Int64(bitPattern: form.imm))
+            default: asm.mov(size: 8, d, immediate: Int64(bitPattern: form.returnAddress))
+            }
+            asm.mov(size: 8, at, d)
+            store(4, from: si)
             if k == .call {
-                asm.mov(size: 8, r9, immediate: Int64(bitPattern: form.imm))
-                asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), r9)
+                asm.mov(size: 8, d, immediate: Int64(bitPattern: form.imm))
+                asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), d)
             } else if k == .callReg {
-                asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), r11)
+                asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), r8)
             }
             leaves = k == .call || k == .callReg
         case .pop, .leave, .ret:
-            asm.mov(size: 8, si, g(k == .leave ? 5 : 4))
-            misses = probe(kind: 0, size: 8, tlb)
+            load(k == .leave ? 5 : 4, into: si)
+            miss(probe(kind: 0, size: 8, tlb))
             asm.mov(size: 8, d, at)
-            if k == .ret { misses.append(canonical(d)) }
+            if k == .ret { miss([canonical(d, temporary: FormEmitter.r8)]) }
             asm.lea(size: 8, si, X86Assembler.Memory(base: si, displacement: 8))
-            asm.mov(size: 8, g(4), si)
+            store(4, from: si)
             switch k {
-            case .pop: asm.mov(size: 8, g(form.d), d)
-            case .leave: asm.mov(size: 8, g(5), d)
+            case .pop: store(form.d, from: d)
+            case .leave: store(5, from: d)
             default:
                 asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), d)
                 leaves = true
             }
         case .jmpReg:
-            asm.mov(size: 8, d, g(form.s))
-            misses.append(canonical(d))
+            load(form.s, into: d)
+            miss([canonical(d, temporary: FormEmitter.r8)])
             asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), d)
             leaves = true
         default:
@@ -213,8 +212,8 @@ extension FormEmitter {
         let done = (hostFlags, dirtyFlags)
         if leaves { exit(FastExit.jumped, index: i) }
         // The slow path goes after the block's code (`finish`), and comes back here.
-        slowPaths.append(SlowPath(misses: misses, restoreFlags: save, entry: entry, index: i, reloadFlags: done.0 && !leaves,
-                                  back: asm.bytes.count))
+        slowPaths.append(SlowPath(misses: missGroups, restoreFlags: save, entry: entry, index: i, reloadFlags: done.0 && !leaves,
+                                  back: asm.bytes.count, doneCache: cache))
         (hostFlags, dirtyFlags) = done
         return true
     }
@@ -224,26 +223,39 @@ extension FormEmitter {
 /// the whole form through the interpreter, out of the block if it says so, the host's flags
 /// loaded again where the fast path leaves them valid, back after the form.
 struct SlowPath {
-    var misses: [Int]
+    /// Jumps here, each group with the cached registers where it jumps.
+    var misses: [(jumps: [Int], cache: RegisterCache)]
     var restoreFlags: Bool
     var entry: (hostFlags: Bool, dirtyFlags: Bool)
     var index: Int
     var reloadFlags: Bool
     var back: Int
+    /// The cached registers where both paths meet.
+    var doneCache: RegisterCache
 }
 
 extension FormEmitter {
     mutating func emitSlowPaths() {
         for p in slowPaths {
-            for m in p.misses { asm.patch(m, to: asm.bytes.count) }
-            if p.restoreFlags {
-                asm.alu(.add, size: 1, FormEmitter.a, immediate: 0x7F)
-                asm.sahf()
+            for group in p.misses {
+                for m in group.jumps { asm.patch(m, to: asm.bytes.count) }
+                if p.restoreFlags {
+                    asm.alu(.add, size: 1, FormEmitter.a, immediate: 0x7F)
+                    asm.sahf()
+                }
+                (hostFlags, dirtyFlags) = p.entry
+                // No register is written before a jump here: the dirty cached ones are the
+                // guest's as the form starts.
+                cache = group.cache
+                call(index: p.index)
+                // The interpreter may have written any register: the cached ones are loaded again.
+                reload(p.doneCache)
+                if p.reloadFlags { needFlags() }
+                asm.patch(asm.jmp(0), to: p.back)
             }
-            (hostFlags, dirtyFlags) = p.entry
-            call(index: p.index)
-            if p.reloadFlags { needFlags() }
-            asm.patch(asm.jmp(0), to: p.back)
         }
     }
+
+    /// Jumps to the slow path, taken with the cached registers as they are now.
+    mutating func miss(_ jumps: [Int]) { missGroups.append((jumps, cache)) }
 }

@@ -35,14 +35,16 @@ import X86JIT
 
     /// A random program: R15 holds the data base and RSP the middle of the data (neither is
     /// written by the program but through PUSH and POP).
-    static func program(_ random: inout SplitMix64) -> [UInt8] {
+    /// `reserved`: registers nothing writes but PUSH and POP (RSP); `branches`: whether forward
+    /// branches come in.
+    static func program(_ random: inout SplitMix64, reserved: Set<Int> = [4, 15], branches: Bool = true) -> [UInt8] {
         var asm = X86Assembler()
         let count = Int(random.next() % 24 + 1)
         var pendingSkip: Int? = nil
         for _ in 0..<count {
             let size = random.next() % 2 == 0 ? 4 : 8
             var d = Int(random.next() % 16), s = Int(random.next() % 16)
-            while d == 4 || d == 15 { d = Int(random.next() % 16) }
+            while reserved.contains(d) { d = Int(random.next() % 16) }
             if random.next() % 4 == 0 { s = d }
             let imm = Int32(truncatingIfNeeded: Int64(bitPattern: random.next()) >> Int64(random.next() % 63))
             let data = X86Assembler.Memory(base: 15, displacement: Int32(random.next() % 2048))
@@ -71,7 +73,7 @@ import X86JIT
             case 17: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, data, s == 4 ? 0 : s)
             case 18: asm.push(s)
             case 19: asm.pop(d)
-            case 20:
+            case 20 where branches:
                 // A branch over the next instruction.
                 pendingSkip = asm.jcc(cc, 0)
                 continue
@@ -129,4 +131,64 @@ import X86JIT
         #expect(jitHost.liveFrames == 0 && interpHost.liveFrames == 0)
         #endif
     }
+
+    /// Loops: a random body (no branch of its own) run RCX times by DEC RCX; JNZ back to the
+    /// block's start, which a translation runs again in host code while the budget holds a
+    /// whole pass. The run is cut into random budgets, so passes end short of the loop's end
+    /// and runs end mid-block; after each cut the two engines agree as above.
+    @Test func loopsRunInHostCodeAndStopWhereTheBudgetEnds() throws {
+        #if arch(x86_64)
+        var random = SplitMix64(seed: 2502)
+        let (jit, _) = try TranslatedBlockTests.makeVM(.jit), (interp, _) = try TranslatedBlockTests.makeVM(.interpreter)
+        let translated = jit.vcpus[0], interpreted = interp.vcpus[0]
+        translated.translationThreshold = 4
+        for round in 0..<300 {
+            // No branches and no RCX writes but the loop's own.
+            let body = TranslatedBlockTests.program(&random, reserved: [1, 4, 15], branches: false)
+            var asm = X86Assembler()
+            asm.mov(size: 8, 1, immediate: Int64(random.next() % 300 + 1))
+            let top = asm.bytes.count
+            var loop = X86Assembler()
+            loop.unary(.dec, size: 8, 1)
+            let code = asm.bytes + body + loop.bytes + [0x0F, 0x85] + TranslatedBlockTests.le32(Int32(top - (asm.bytes.count + body.count + loop.bytes.count + 6))) + [0xF4]
+            #expect(jit.dmaWrite(TranslatedBlockTests.code, code))
+            #expect(interp.dmaWrite(TranslatedBlockTests.code, code))
+            var values: [UInt64] = (0..<16).map { _ in random.next() >> (random.next() % 64) }
+            values[15] = TranslatedBlockTests.data
+            values[4] = TranslatedBlockTests.stack
+            let flags = 2 | random.next() & 0x8D5
+            for v in [translated, interpreted] {
+                var s = v.getState()
+                s.gprs = values
+                s.rflags = flags
+                s.rip = TranslatedBlockTests.code
+                s.activity = 0
+                v.setState(s)
+            }
+            for cut in 0..<10_000 {
+                let limit = random.next() % 4 == 0 ? UInt64(random.next() % 5 + 1) : random.next() % 3000 + 1
+                var states: [String] = []
+                for v in [translated, interpreted] {
+                    let exit = v.run(limit: limit)
+                    let e = v.getState()
+                    states.append("\(exit) rip \(hex(e.rip)) retired \(v.retired) rflags \(hex(e.rflags)) \(e.gprs.map { hex($0) })")
+                }
+                let memorySame = jit.readPhysical(TranslatedBlockTests.data, count: 4096) == interp.readPhysical(TranslatedBlockTests.data, count: 4096)
+                    && jit.readPhysical(TranslatedBlockTests.stack - 4096, count: 8192) == interp.readPhysical(TranslatedBlockTests.stack - 4096, count: 8192)
+                #expect(states[0] == states[1] && memorySame, """
+                    round \(round) cut \(cut) (limit \(limit)): \(code.map { String($0, radix: 16) })
+                    translated:  \(states[0])
+                    interpreter: \(states[1])
+                    memory the same: \(memorySame)
+                    """)
+                if states[0] != states[1] || !memorySame { return }
+                if states[0].hasPrefix("hlt") || states[0].hasPrefix("shutdown") { break }
+            }
+        }
+        let t = try #require(translated.translation)
+        #expect(t.loops > 100, "\(t)")
+        #endif
+    }
+
+    static func le32(_ v: Int32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: v) >> (8 * UInt32($0))) } }
 }

@@ -182,7 +182,7 @@ extension CPU {
             if _slowPath(b.pointee.native == nil) && translator != nil { warm(b) }
             if let code = b.pointee.native {
                 // Host code runs the forms (Translation.swift), as the loop below would.
-                (exit, f) = runTranslated(code, ops)
+                (exit, f) = runTranslated(code, ops, &budget)
                 if _slowPath(exit & FastExit.threw != 0) {
                     state.rip = rip(b, form: f - 1 - ops)
                     state.retired &+= limit &- budget &+ UInt64((f - 1).pointee.ordinal)

@@ -192,6 +192,8 @@ public final class CPU<Memory: CPUMemory> {
     var formRunner: FormRunner?
     var runnerEntry = UnsafeMutableRawPointer(bitPattern: 1)!
     var translatedException = CPUException.invalidOpcode
+    /// `runBlock`'s budget while host code runs (`runTranslated`).
+    let translationBudget = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
 
     static func decoders(_ vendor: Vendor) -> [X86Decoder] {
         [X86Decoder(mode: .bits16, vendor: vendor), X86Decoder(mode: .bits32, vendor: vendor), X86Decoder(mode: .bits64, vendor: vendor)]
@@ -251,6 +253,7 @@ public final class CPU<Memory: CPUMemory> {
         blocks.deallocate()
         munmap(blockOps, CPU.blockOpBytes)
         blockScratch.deallocate()
+        translationBudget.deallocate()
         blockTakers.deallocate()
     }
 

@@ -16,12 +16,29 @@ import X86
     /// Host code for the `count` forms at `forms` (the last one `blockEnd`), or nil when the
     /// block is not worth it. `flushed`: the translator dropped every earlier translation to
     /// make room (the CPU forgets them before it keeps this one).
-    func translate(_ forms: UnsafePointer<FastForm>, count: Int, tlb: TranslationTLB?) -> (code: UnsafeRawPointer?, flushed: Bool)
+    func translate(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> (code: UnsafeRawPointer?, flushed: Bool)
 }
 
-/// A translated block's entry: (register file, the CPU's `FormRunner`, the block's forms) ->
-/// `FastExit` bits | form index << 8.
-@_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeRawPointer) -> UInt64
+/// What a translation may rely on besides its forms: the TLB to probe inline, and what a block
+/// that branches back to its own start needs to run again without leaving the host code (as
+/// `runBlock` would run it again): its RIP and instruction count, and where its key and the
+/// CPU's code key are (the block is still valid while they are equal).
+@_spi(Translator) public struct TranslationContext {
+    public var tlb: TranslationTLB?
+    public var rip: UInt64
+    public var instructions: Int
+    public var blockKey: UnsafeRawPointer
+    public var codeKey: UnsafeRawPointer
+    /// The CPU's `FormRunner`, for `runFastFormEntry`.
+    public var runner: UnsafeRawPointer
+}
+
+/// A translated block's entry: (register file, the CPU's `FormRunner`, the block's forms, the
+/// instruction budget) -> `FastExit` bits | form index << 8. The budget is `runBlock`'s (the
+/// instructions it may still retire, this block's included): a block that runs itself again
+/// takes each whole pass out of it, and runs again only while a whole pass fits.
+@_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeRawPointer,
+                                                                     UnsafeMutablePointer<UInt64>) -> UInt64
 
 /// Where a memory's TLB is, for host code that probes it inline (`CPUMemory.translationTLB`):
 /// per access kind (0 read, 1 write) `entries` tags then `entries` host page addresses at
@@ -99,7 +116,10 @@ extension CPU {
     func warm(_ b: UnsafeMutablePointer<Block>) {
         b.pointee.heat &+= 1
         guard b.pointee.heat == translationThreshold, let translator else { return }
-        let (code, flushed) = translator.translate(operations(b), count: Int(b.pointee.count) + 1, tlb: (memory as? TranslationTLBProviding)?.translationTLB)
+        let context = TranslationContext(tlb: (memory as? TranslationTLBProviding)?.translationTLB, rip: b.pointee.rip,
+                                         instructions: Int(b.pointee.instructions), blockKey: UnsafeRawPointer(b) + MemoryLayout<Block>.offset(of: \.key)!,
+                                         codeKey: UnsafeRawPointer(state.codeKeyStorage), runner: UnsafeRawPointer(runnerEntry))
+        let (code, flushed) = translator.translate(operations(b), count: Int(b.pointee.count) + 1, context: context)
         if flushed {
             for i in 0..<CPU.blockSlots { blocks[i].native = nil }
         }
@@ -110,10 +130,13 @@ extension CPU {
     }
 
     /// Runs block `b`'s host code: `FastExit` bits and a pointer past the form that said them
-    /// (as the interpreter's loop leaves it); `translatedException` when it threw.
+    /// (as the interpreter's loop leaves it); `translatedException` when it threw. `budget`
+    /// loses the whole passes the block made over itself.
     @inline(__always)
-    func runTranslated(_ code: UnsafeRawPointer, _ ops: UnsafeMutablePointer<FastForm>) -> (UInt8, UnsafeMutablePointer<FastForm>) {
-        let r = unsafeBitCast(code, to: TranslatedBlock.self)(UnsafeMutableRawPointer(state.file), runnerEntry, UnsafeRawPointer(ops))
+    func runTranslated(_ code: UnsafeRawPointer, _ ops: UnsafeMutablePointer<FastForm>, _ budget: inout UInt64) -> (UInt8, UnsafeMutablePointer<FastForm>) {
+        translationBudget.pointee = budget
+        let r = unsafeBitCast(code, to: TranslatedBlock.self)(UnsafeMutableRawPointer(state.file), runnerEntry, UnsafeRawPointer(ops), translationBudget)
+        budget = translationBudget.pointee
         return (UInt8(truncatingIfNeeded: r), ops + Int(truncatingIfNeeded: (r >> 8) & 0xFF) + 1)
     }
 }
