@@ -689,8 +689,9 @@ public final class VirtualCPU {
     public var blocksRechecked: UInt64 { cpu.blocksRechecked }
     /// The translator's statistics (nil under the interpreter): blocks translated, their forms
     /// emitted as host code and run through the interpreter, code bytes written, cache flushes.
-    public var translation: (blocks: UInt64, nativeForms: UInt64, fallbackForms: UInt64, codeBytes: UInt64, flushes: Int, loops: UInt64)? {
-        translator.map { ($0.translations, $0.nativeForms, $0.fallbackForms, $0.codeBytes, $0.memory.flushes, $0.selfLoops) }
+    public var translation: (blocks: UInt64, nativeForms: UInt64, fallbackForms: UInt64, codeBytes: UInt64, flushes: Int, loops: UInt64,
+                             chains: UInt64)? {
+        translator.map { ($0.translations, $0.nativeForms, $0.fallbackForms, $0.codeBytes, $0.memory.flushes, $0.selfLoops, $0.chains) }
     }
     /// Runs of a block before it is translated (tests make it small).
     public var translationThreshold: Int {

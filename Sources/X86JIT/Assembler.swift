@@ -22,9 +22,10 @@ public struct X86Assembler {
         public var mnemonic: String { ["rol", "ror", "rcl", "rcr", "shl", "shr", "", "sar"][Int(rawValue)] }
     }
 
-    /// Group 3's one-operand forms (F6/F7 /2, /3) and group 4/5's (FE/FF /0, /1).
+    /// Group 3's one-operand forms (F6/F7 /2, /3, /4: MUL into RDX:RAX) and group 4/5's
+    /// (FE/FF /0, /1).
     public enum Unary: Sendable, CaseIterable {
-        case not, neg, inc, dec
+        case not, neg, inc, dec, mul
         public var mnemonic: String { "\(self)" }
     }
 
@@ -249,12 +250,13 @@ public struct X86Assembler {
 
     // MARK: one-operand, shifts, multiply
 
-    /// NOT, NEG (F6/F7 /2, /3), INC, DEC (FE/FF /0, /1) on a register.
+    /// NOT, NEG, MUL (F6/F7 /2, /3, /4), INC, DEC (FE/FF /0, /1) on a register.
     public mutating func unary(_ op: Unary, size: Int, _ r: Int) {
         Self.checkSize(size)
         let (opcode, ext): (UInt8, Int) = switch op {
         case .not: (0xF6, 2)
         case .neg: (0xF6, 3)
+        case .mul: (0xF6, 4)
         case .inc: (0xFE, 0)
         case .dec: (0xFE, 1)
         }

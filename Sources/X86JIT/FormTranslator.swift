@@ -27,6 +27,8 @@ import X86
     public private(set) var codeBytes: UInt64 = 0
     /// Blocks that branch back to their own start and run again in host code.
     public private(set) var selfLoops: UInt64 = 0
+    /// Branches and block ends that go on into the next block's translation.
+    public private(set) var chains: UInt64 = 0
     /// Forms run through the interpreter, by kind (as translated): where coverage grows next.
     public private(set) var fallbacksByKind = [UInt64](repeating: 0, count: 256)
 
@@ -50,6 +52,7 @@ import X86
         translations &+= 1
         nativeForms &+= UInt64(emitter.native)
         selfLoops &+= UInt64(emitter.loops)
+        chains &+= UInt64(emitter.chains)
         fallbackForms &+= UInt64(emitter.fallbacks)
         for k in emitter.fallbackKinds { fallbacksByKind[Int(k.rawValue)] &+= 1 }
         codeBytes &+= UInt64(bytes.count)
@@ -67,7 +70,7 @@ struct FormEmitter {
     var exits: [Int] = []
     /// The guest registers host registers hold.
     var cache = RegisterCache()
-    var native = 0, fallbacks = 0, loops = 0
+    var native = 0, fallbacks = 0, loops = 0, chains = 0
     var fallbackKinds: [FastKind] = []
     /// Memory forms' slow paths, emitted after the epilogue, and the current form's jumps to
     /// its slow path.
@@ -124,6 +127,44 @@ struct FormEmitter {
             asm.mov(size: 8, FormEmitter.pagesRegister, immediate: Int64(Int(bitPattern: tlb.pages)))
         }
         start = asm.bytes.count
+    }
+
+    /// Goes on into the translated block at `target` (not this one) when it is valid, a
+    /// whole pass of it fits in the budget once this block's `executed` instructions are taken
+    /// out, and no debugger breakpoint is armed, as `runBlock` would go on; otherwise on to
+    /// what follows (this block's exit). Its code is entered past its prologue (every
+    /// translation's is the same), with the flags and registers written back.
+    mutating func chain(to target: UInt64, executed: Int) {
+        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, a = FormEmitter.a, si = GPR.rsi
+        syncFlags()
+        writeBack()
+        var out: [Int] = []
+        asm.mov(size: 8, c, X86Assembler.Memory(base: GPR.rsp))
+        asm.mov(size: 8, d, X86Assembler.Memory(base: c))
+        asm.alu(.sub, size: 8, d, immediate: Int32(executed))
+        asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.block(at: target))))
+        asm.mov(size: 8, a, immediate: Int64(bitPattern: target))
+        asm.alu(.cmp, size: 8, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.rip)))
+        out.append(asm.jcc(.ne, 0))
+        asm.mov(size: 8, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.key)))
+        asm.mov(size: 8, si, immediate: Int64(Int(bitPattern: context.codeKey)))
+        asm.alu(.cmp, size: 8, a, X86Assembler.Memory(base: si))
+        out.append(asm.jcc(.ne, 0))
+        asm.mov(size: 4, a, immediate: 0)
+        asm.mov(size: 1, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
+        asm.alu(.cmp, size: 8, d, a)
+        out.append(asm.jcc(.b, 0))
+        asm.mov(size: 8, a, FormEmitter.field(FormEmitter.exitRequests))
+        asm.alu(.and, size: 4, a, immediate: Int32(RegisterFile.debuggerBreaking))
+        out.append(asm.jcc(.ne, 0))
+        asm.mov(size: 8, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.native)))
+        asm.test(size: 8, a, a)
+        out.append(asm.jcc(.e, 0))
+        asm.mov(size: 8, X86Assembler.Memory(base: c), d)
+        asm.lea(size: 8, a, X86Assembler.Memory(base: a, displacement: Int32(start)))
+        asm.jmp(register: a)
+        for o in out { asm.patch(o, to: asm.bytes.count) }
+        chains += 1
     }
 
     /// A branch taken back to the block's own start, by form `f` at index `i`: the block runs
@@ -190,6 +231,79 @@ struct FormEmitter {
         dirtyFlags = false
     }
 
+    /// `op` of `a` and `b` (nil: TEST) at `size` bytes into `a`, with the interpreter's flags
+    /// where they are read: AND, OR, XOR and TEST leave AF undefined on the host, and the
+    /// interpreter clears it; ADD of 0 to the result sets it so (and every other flag as the
+    /// logical operation did). TEST is done as AND (its result not kept).
+    mutating func aluExact(_ op: X86Assembler.ALU?, size: Int, _ a: Int, _ b: Int, flags: Bool) {
+        let logical = op == nil || op == .and || op == .or || op == .xor
+        asm.alu(op ?? .and, size: size, a, b)
+        if logical && flags { asm.alu(.add, size: size, a, immediate: 0) }
+    }
+
+    /// The status flags in RDX into the register file (the host's are not the guest's after).
+    mutating func mergeFlags() {
+        let c = FormEmitter.c, d = FormEmitter.d
+        asm.mov(size: 8, c, FormEmitter.field(FormEmitter.rflags))
+        asm.alu(.and, size: 8, c, immediate: ~FormEmitter.status)
+        asm.alu(.or, size: 8, c, d)
+        asm.mov(size: 8, FormEmitter.field(FormEmitter.rflags), c)
+        hostFlags = false
+        dirtyFlags = false
+    }
+
+    /// After a shift or rotate by a constant of RAX (`size` bytes; a right shift's operand in
+    /// RCX), the flags the interpreter gives it, where the host's may differ (OF past a count
+    /// of 1, AF): SHL's OF is SF xor CF, SHR's the operand's sign, SAR's 0, AF 0; a rotate
+    /// changes CF and OF only, OF as for a count of 1 (ROL: the result's sign xor CF; ROR: its
+    /// two top bits' xor).
+    mutating func shiftFlags(_ op: X86Assembler.Shift, size: Int) {
+        let a = FormEmitter.a, c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8
+        let w = UInt8(size * 8)
+        asm.pushfq()
+        asm.pop(d)
+        asm.alu(.and, size: 4, d, immediate: op == .rol || op == .ror ? FormEmitter.status & ~0x800 : 0xC5)
+        switch op {
+        case .shl:
+            asm.mov(size: 4, c, d)
+            asm.shift(.shr, size: 4, c, by: 7)
+            asm.alu(.xor, size: 4, c, d)
+        case .shr:
+            asm.shift(.shr, size: size, c, by: w - 1)
+        case .rol:
+            asm.mov(size: 8, c, a)
+            asm.shift(.shr, size: size, c, by: w - 1)
+            asm.alu(.xor, size: 4, c, a)
+        case .ror:
+            asm.mov(size: 8, c, a)
+            asm.shift(.shr, size: size, c, by: w - 2)
+            asm.mov(size: 4, r8, c)
+            asm.shift(.shr, size: 4, r8, by: 1)
+            asm.alu(.xor, size: 4, c, r8)
+        default:
+            asm.alu(.xor, size: 4, c, c)
+        }
+        asm.alu(.and, size: 4, c, immediate: 1)
+        asm.shift(.shl, size: 4, c, by: 11)
+        asm.alu(.or, size: 4, d, c)
+        mergeFlags()
+    }
+
+    /// After IMUL or MUL (the low half of the product in RAX, `size` bytes), the flags the
+    /// interpreter gives it: CF and OF the host's, ZF, SF and PF of the low half, AF 0.
+    mutating func productFlags(size: Int) {
+        let a = FormEmitter.a, c = FormEmitter.c, d = FormEmitter.d
+        asm.pushfq()
+        asm.pop(d)
+        asm.alu(.and, size: 4, d, immediate: 0x801)
+        asm.test(size: size, a, a)
+        asm.pushfq()
+        asm.pop(c)
+        asm.alu(.and, size: 4, c, immediate: 0xC4)
+        asm.alu(.or, size: 4, d, c)
+        mergeFlags()
+    }
+
     /// A guest instruction just set the host's flags (as the interpreter sets the guest's, or
     /// where no one reads them before they are overwritten).
     mutating func flagsWritten() { hostFlags = true; dirtyFlags = true }
@@ -198,7 +312,7 @@ struct FormEmitter {
     mutating func exit(_ bits: UInt8, index: Int) {
         syncFlags()
         writeBack()
-        asm.mov(size: 4, FormEmitter.a, immediate: Int64(bits) | Int64(index) << 8)
+        asm.mov(size: 4, FormEmitter.a, immediate: Int64(bits) | Int64(index) << 8 | Int64(context.slot) << 16)
         exits.append(asm.jmp(0))
     }
 
@@ -244,7 +358,7 @@ struct FormEmitter {
             if op == .adc || op == .sbb { needFlags() }
             load(form.x, into: a)
             load(form.s, into: c)
-            if let op { asm.alu(op, size: size, a, c) } else { asm.test(size: size, a, c) }
+            aluExact(op, size: size, a, c, flags: form.flags)
             if writes { store(form.d, from: a) }
             flagsWritten()
         case .add64i, .or64i, .adc64i, .sbb64i, .and64i, .sub64i, .xor64i, .cmp64i, .test64i,
@@ -259,11 +373,21 @@ struct FormEmitter {
             load(form.x, into: a)
             if let op, fits {
                 asm.alu(op, size: size, a, immediate: Int32(truncatingIfNeeded: imm))
+                if form.flags && (op == .and || op == .or || op == .xor) { asm.alu(.add, size: size, a, immediate: 0) }
             } else {
                 asm.mov(size: 8, c, immediate: size == 4 ? Int64(UInt32(truncatingIfNeeded: imm)) : imm)
-                if let op { asm.alu(op, size: size, a, c) } else { asm.test(size: size, a, c) }
+                aluExact(op, size: size, a, c, flags: form.flags)
             }
             if writes { store(form.d, from: a) }
+            flagsWritten()
+        case .aluRR, .aluRI:
+            // Bytes and words (low-byte registers only): the rest of the register stays.
+            let size = Int(form.size), op = X86Assembler.ALU(rawValue: form.op.rawValue)
+            if op == .adc || op == .sbb { needFlags() }
+            load(form.d, into: a)
+            if k == .aluRR { load(form.s, into: c) } else { asm.mov(size: 8, c, immediate: Int64(bitPattern: form.imm)) }
+            aluExact(op, size: size, a, c, flags: form.flags)
+            if form.op.writesResult { store(form.d, from: a) }
             flagsWritten()
         case .movRR:
             load(form.s, into: a)
@@ -303,8 +427,6 @@ struct FormEmitter {
             store(form.d, from: a)
             flagsWritten()
         case .shl64, .shr64, .sar64, .rol64, .ror64, .rol32, .ror32, .shift:
-            // Undefined flags (OF past a count of 1, AF) may differ from the interpreter's.
-            guard !form.flags else { return fallback(f, index: i) }
             let op: X86Assembler.Shift = switch k {
             case .shl64: .shl
             case .shr64: .shr
@@ -313,18 +435,28 @@ struct FormEmitter {
             case .ror64, .ror32: .ror
             default: form.op == .shr ? .shr : form.op == .sar ? .sar : .shl
             }
+            let size = k == .rol32 || k == .ror32 || k == .shift ? 4 : 8
+            let rotate = op == .rol || op == .ror
+            // A rotate keeps all but CF and OF: the guest's must be in the host's.
+            if form.flags && rotate { needFlags() }
             load(form.s, into: a)
-            asm.shift(op, size: k == .rol32 || k == .ror32 || k == .shift ? 4 : 8, a, by: form.x)
+            if form.flags && op == .shr { asm.mov(size: 8, c, a) }
+            asm.shift(op, size: size, a, by: form.x)
             store(form.d, from: a)
-            flagsWritten()
-        case .imul:
-            // SF, ZF, AF and PF are undefined.
-            guard !form.flags else { return fallback(f, index: i) }
-            load(form.x, into: a)
-            load(form.s, into: c)
-            asm.imul(size: Int(form.size), a, c)
-            store(form.d, from: a)
-            flagsWritten()
+            if form.flags { shiftFlags(op, size: size) } else { flagsWritten() }
+        case .imul, .mul:
+            if k == .imul {
+                load(form.x, into: a)
+                load(form.s, into: c)
+                asm.imul(size: Int(form.size), a, c)
+            } else {
+                load(0, into: a)
+                load(form.s, into: c)
+                asm.unary(.mul, size: Int(form.size), c)
+                store(2, from: FormEmitter.d)
+            }
+            store(k == .imul ? form.d : 0, from: a)
+            if form.flags { productFlags(size: Int(form.size)) } else { flagsWritten() }
         case .cmov:
             needFlags()
             load(form.d, into: a)
@@ -343,7 +475,7 @@ struct FormEmitter {
         case .nop:
             break
         case .jmp:
-            if form.imm == context.rip { loopBack(form) }
+            if form.imm == context.rip { loopBack(form) } else { chain(to: form.imm, executed: Int(form.ordinal) + form.retires) }
             asm.mov(size: 8, a, immediate: Int64(bitPattern: form.imm))
             asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), a)
             exit(FastExit.jumped, index: i)
@@ -353,13 +485,14 @@ struct FormEmitter {
             // back, out.
             let skip = asm.jcc(FormEmitter.condition((k.rawValue - FastKind.jo.rawValue) ^ 1), 0)
             let (host, dirty, cached) = (hostFlags, dirtyFlags, cache)
-            if form.imm == context.rip { loopBack(form) }
+            if form.imm == context.rip { loopBack(form) } else { chain(to: form.imm, executed: Int(form.ordinal) + form.retires) }
             asm.mov(size: 8, a, immediate: Int64(bitPattern: form.imm))
             asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), a)
             exit(FastExit.jumped, index: i)
             (hostFlags, dirtyFlags, cache) = (host, dirty, cached)
             asm.patch(skip, to: asm.bytes.count)
         case .blockEnd:
+            if let next = context.next { chain(to: next, executed: context.instructions) }
             exit(FastExit.end, index: i)
             return
         case .load, .load8, .load16, .load32, .load64, .loadSigned, .store, .storeImm, .cmpMR, .cmpMI, .testMR, .testMI,
@@ -391,7 +524,7 @@ struct FormEmitter {
         cache = RegisterCache()
         asm.test(size: 4, FormEmitter.a, FormEmitter.a)
         let skip = asm.jcc(.e, 0)
-        asm.alu(.or, size: 4, FormEmitter.a, immediate: Int32(i << 8))
+        asm.alu(.or, size: 4, FormEmitter.a, immediate: Int32(truncatingIfNeeded: i << 8 | context.slot << 16))
         exits.append(asm.jmp(0))
         asm.patch(skip, to: asm.bytes.count)
         hostFlags = false

@@ -135,14 +135,14 @@ extension FormEmitter {
                 asm.alu(.cmp, size: size, d, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
             } else {
                 if k == .cmpMR || k == .testMR { load(form.s, into: r8) } else { asm.mov(size: 8, r8, immediate: Int64(bitPattern: form.imm)) }
-                if k == .cmpMR { asm.alu(.cmp, size: size, d, r8) } else { asm.test(size: size, d, r8) }
+                aluExact(k == .cmpMR ? .cmp : nil, size: size, d, r8, flags: true)
             }
         case .aluRM:
             address(form.address)
             miss(probe(kind: 0, size: size, tlb))
             asm.mov(size: size, r8, at)
             load(form.d, into: d)
-            if let aluOp { asm.alu(aluOp, size: size, d, r8) } else { asm.test(size: size, d, r8) }
+            aluExact(aluOp, size: size, d, r8, flags: true)
             if form.op.writesResult { store(form.d, from: d) }
         case .aluMR, .aluMI:
             // The read entry, then the write entry, as the interpreter looks them up: the
@@ -157,6 +157,10 @@ extension FormEmitter {
                 asm.alu(aluOp, size: size, at, d)
             } else {
                 asm.alu(aluOp, size: size, at, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
+            }
+            if aluOp == .and || aluOp == .or || aluOp == .xor {
+                asm.mov(size: size, d, at)
+                asm.alu(.add, size: size, d, immediate: 0)
             }
         case .push, .pushImm, .call, .callReg:
             // CALL's target is checked before anything is pushed.
@@ -210,6 +214,7 @@ extension FormEmitter {
         }
         if writesFlags { flagsWritten() }
         let done = (hostFlags, dirtyFlags)
+        if k == .call { chain(to: form.imm, executed: Int(form.ordinal) + form.retires) }
         if leaves { exit(FastExit.jumped, index: i) }
         // The slow path goes after the block's code (`finish`), and comes back here.
         slowPaths.append(SlowPath(misses: missGroups, restoreFlags: save, entry: entry, index: i, reloadFlags: done.0 && !leaves,

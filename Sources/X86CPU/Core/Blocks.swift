@@ -46,6 +46,11 @@ struct Block {
     var native: UnsafeRawPointer? = nil
 }
 
+/// The slot of the block at `rip` among `slots` (a power of two).
+@inline(__always) func blockSlotIndex(_ rip: UInt64, _ slots: Int) -> Int {
+    Int(truncatingIfNeeded: rip ^ (rip >> 12)) & (slots - 1)
+}
+
 extension CPU {
     static var blockSlots: Int { 65536 }
     static var blockCapacity: Int { 32 }
@@ -54,9 +59,7 @@ extension CPU {
     static var blockOpCapacity: Int { 1 << 19 }
     static var blockOpBytes: Int { blockOpCapacity * MemoryLayout<FastForm>.stride }
 
-    @inline(__always) func blockSlot(_ rip: UInt64) -> Int {
-        Int(truncatingIfNeeded: rip ^ (rip >> 12)) & (CPU.blockSlots - 1)
-    }
+    @inline(__always) func blockSlot(_ rip: UInt64) -> Int { blockSlotIndex(rip, CPU.blockSlots) }
 
     @inline(__always) func blockEntry(_ rip: UInt64) -> UnsafeMutablePointer<Block> { blocks + blockSlot(rip) }
 
@@ -166,8 +169,8 @@ extension CPU {
         // block chains them).
         var slot = first, limit = budget, budget = budget
         while true {
-            let b = blocks + slot
-            let ops = operations(b)
+            var b = blocks + slot
+            var ops = operations(b)
             // A block the budget cannot hold whole is left to the run loop, which steps its
             // instructions one at a time.
             if _slowPath(UInt64(b.pointee.instructions) > budget) {
@@ -182,7 +185,17 @@ extension CPU {
             if _slowPath(b.pointee.native == nil) && translator != nil { warm(b) }
             if let code = b.pointee.native {
                 // Host code runs the forms (Translation.swift), as the loop below would.
-                (exit, f) = runTranslated(code, ops, &budget)
+                let last: Int
+                (exit, f, last) = runTranslated(code, ops, &budget)
+                // Host code may have gone on into other translated blocks: the last one's form
+                // said `exit`.
+                if last != slot {
+                    slot = last
+                    b = blocks + slot
+                    let chained = operations(b)
+                    f = chained + (f - ops)
+                    ops = chained
+                }
                 if _slowPath(exit & FastExit.threw != 0) {
                     state.rip = rip(b, form: f - 1 - ops)
                     state.retired &+= limit &- budget &+ UInt64((f - 1).pointee.ordinal)

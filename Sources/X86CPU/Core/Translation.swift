@@ -31,10 +31,21 @@ import X86
     public var codeKey: UnsafeRawPointer
     /// The CPU's `FormRunner`, for `runFastFormEntry`.
     public var runner: UnsafeRawPointer
+    /// The block's slot (host code returns it in bits 16-31: the block whose form said the
+    /// `FastExit` bits, after it went on into others), and the slot's address for a block at
+    /// a RIP (`BlockLayout` has its fields): a branch with a known target goes on into that
+    /// block's translation while it is valid, as `runBlock` would.
+    public var slot: Int
+    public var blocks: UnsafeRawPointer
+    public var blockStride: Int
+    public var blockSlots: Int
+    /// Where the block goes when its forms end (nil: an instruction without a fast form comes next).
+    public var next: UInt64?
+    public func block(at rip: UInt64) -> UnsafeRawPointer { blocks + blockSlotIndex(rip, blockSlots) * blockStride }
 }
 
 /// A translated block's entry: (register file, the CPU's `FormRunner`, the block's forms, the
-/// instruction budget) -> `FastExit` bits | form index << 8. The budget is `runBlock`'s (the
+/// instruction budget) -> `FastExit` bits | form index << 8 | block slot << 16. The budget is `runBlock`'s (the
 /// instructions it may still retire, this block's included): a block that runs itself again
 /// takes each whole pass out of it, and runs again only while a whole pass fits.
 @_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeRawPointer,
@@ -118,7 +129,10 @@ extension CPU {
         guard b.pointee.heat == translationThreshold, let translator else { return }
         let context = TranslationContext(tlb: (memory as? TranslationTLBProviding)?.translationTLB, rip: b.pointee.rip,
                                          instructions: Int(b.pointee.instructions), blockKey: UnsafeRawPointer(b) + MemoryLayout<Block>.offset(of: \.key)!,
-                                         codeKey: UnsafeRawPointer(state.codeKeyStorage), runner: UnsafeRawPointer(runnerEntry))
+                                         codeKey: UnsafeRawPointer(state.codeKeyStorage), runner: UnsafeRawPointer(runnerEntry),
+                                         slot: b - blocks, blocks: UnsafeRawPointer(blocks), blockStride: MemoryLayout<Block>.stride,
+                                         blockSlots: CPU.blockSlots,
+                                         next: b.pointee.tailGeneral ? nil : b.pointee.rip &+ UInt64(b.pointee.bytes))
         let (code, flushed) = translator.translate(operations(b), count: Int(b.pointee.count) + 1, context: context)
         if flushed {
             for i in 0..<CPU.blockSlots { blocks[i].native = nil }
@@ -133,10 +147,20 @@ extension CPU {
     /// (as the interpreter's loop leaves it); `translatedException` when it threw. `budget`
     /// loses the whole passes the block made over itself.
     @inline(__always)
-    func runTranslated(_ code: UnsafeRawPointer, _ ops: UnsafeMutablePointer<FastForm>, _ budget: inout UInt64) -> (UInt8, UnsafeMutablePointer<FastForm>) {
+    func runTranslated(_ code: UnsafeRawPointer, _ ops: UnsafeMutablePointer<FastForm>,
+                       _ budget: inout UInt64) -> (UInt8, UnsafeMutablePointer<FastForm>, Int) {
         translationBudget.pointee = budget
         let r = unsafeBitCast(code, to: TranslatedBlock.self)(UnsafeMutableRawPointer(state.file), runnerEntry, UnsafeRawPointer(ops), translationBudget)
         budget = translationBudget.pointee
-        return (UInt8(truncatingIfNeeded: r), ops + Int(truncatingIfNeeded: (r >> 8) & 0xFF) + 1)
+        return (UInt8(truncatingIfNeeded: r), ops + Int(truncatingIfNeeded: (r >> 8) & 0xFF) + 1, Int(truncatingIfNeeded: r >> 16))
     }
+}
+
+/// Where a block's fields are, for host code that goes on into the next block itself
+/// (`TranslationContext.block(at:)`).
+@_spi(Translator) public enum BlockLayout {
+    public static let rip = MemoryLayout<Block>.offset(of: \.rip)!
+    public static let key = MemoryLayout<Block>.offset(of: \.key)!
+    public static let instructions = MemoryLayout<Block>.offset(of: \.instructions)!
+    public static let native = MemoryLayout<Block>.offset(of: \.native)!
 }
