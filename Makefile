@@ -46,6 +46,10 @@ test: deps
 	.build/release/softvmm decoder-check --count 50000 --seed 1 --mode 16 --show 5 --max-unexplained 0
 	.build/release/softvmm decoder-corpus /lib/x86_64-linux-gnu/libc.so.6 --show 3 --max-unexplained 0
 	.build/release/softvmm cpu-check --count 50000 --seed 1 --show 5
+	# The same cases through the translator (each a block of its own, translated), and the
+	# guests under both engines: the same counts and output.
+	.build/release/softvmm cpu-check --count 10000 --seed 2 --show 5 --engine jit
+	sh scripts/engines-check.sh
 	Benchmarks/check-hot-path.sh .build/release/softvmm
 	# Debian's stock kernel to the busybox initramfs: vmlinux twice (one recorded and
 	# replayed), then the bzImage; times and MIPS beside the issue's limits.

@@ -1,7 +1,7 @@
 import CHostCPU
 import X86
 import X86ISA
-import X86CPU
+@_spi(Translator) import X86CPU
 import X86Decoder
 
 /// Instruction families of the cpu-check generator.
@@ -487,9 +487,15 @@ public let hostVendor: Vendor = {
 
 /// Runs a case in softvmm's interpreter, in 64-bit mode or (`bits` 32) in compatibility mode
 /// at CPL 3, as the host runs it.
-public func runInterpreter(_ c: CPUCase, bits: Int = 64) -> CaseOutcome {
+/// With `translator` (X86JIT's `FormTranslator`), the instruction runs as a block of its own,
+/// translated (64-bit mode).
+public func runInterpreter(_ c: CPUCase, bits: Int = 64, translator: AnyObject? = nil) -> CaseOutcome {
     let memory = FlatMemory(data: c.data, code: c.bytes)
     let cpu = CPU(memory: memory, model: CPUModel(vendor: hostVendor))
+    if let translator = translator as? any BlockTranslating {
+        cpu.translator = translator
+        cpu.translationThreshold = 1
+    }
     cpu.state.gdtr = TableRegister(base: FlatMemory.gdtBase, limit: FlatMemory.gdtLimit)
     if bits == 32 {
         cpu.state.setSegment(.cs, SegmentState(selector: 0x23, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0FB))
@@ -502,7 +508,7 @@ public func runInterpreter(_ c: CPUCase, bits: Int = 64) -> CaseOutcome {
     cpu.state.loadFXSAVEImage(c.fx)
     cpu.state.rflags = c.rflags
     cpu.state.rip = FlatMemory.codeBase
-    switch cpu.step() {
+    switch translator == nil ? cpu.step() : cpu.stepTranslated() {
     case .executed:
         return .stepped(IntegerState(gpr: (0..<16).map { cpu.state.gpr[$0] }, rflags: cpu.state.rflags,
                                      rip: cpu.state.rip, data: memory.data, fx: cpu.state.fxsaveImage()))
@@ -522,9 +528,9 @@ public func runInterpreter(_ c: CPUCase, bits: Int = 64) -> CaseOutcome {
 }
 
 /// Compares one case; nil when the host and softvmm agree.
-public func checkCase(_ c: CPUCase) -> CPUMismatch? {
+public func checkCase(_ c: CPUCase, translator: AnyObject? = nil) -> CPUMismatch? {
     let host = HostExecution.run(code: c.bytes, gpr: c.gpr, rflags: c.rflags, data: c.data, fx: c.fx)
-    let ours = runInterpreter(c)
+    let ours = runInterpreter(c, translator: translator)
     switch (host, ours) {
     case (.stepped(var h), .stepped(var s)):
         let ins = X86Decoder(mode: .bits64, vendor: hostVendor).decode(c.bytes)
@@ -567,8 +573,9 @@ public struct CPUCampaignReport: Sendable {
 
 /// Runs `count` cases of `seed`; with `matching`, only those whose bytes begin with it (each
 /// shown, agreeing or not, through `show`).
-public func runCPUCampaign(count: Int, seed: UInt64, family: Family? = nil, keep: Int = 10,
-                           matching: [UInt8]? = nil, show: ((CPUMismatch) -> Void)? = nil) -> CPUCampaignReport {
+/// With `translator`, softvmm runs each case through it (`runInterpreter`).
+public func runCPUCampaign(count: Int, seed: UInt64, family: Family? = nil, keep: Int = 10, matching: [UInt8]? = nil,
+                           translator: AnyObject? = nil, show: ((CPUMismatch) -> Void)? = nil) -> CPUCampaignReport {
     var gen = CPUCaseGenerator(seed: seed)
     var report = CPUCampaignReport()
     for _ in 0..<count {
@@ -576,9 +583,9 @@ public func runCPUCampaign(count: Int, seed: UInt64, family: Family? = nil, keep
         if let matching {
             guard c.bytes.starts(with: matching) else { continue }
             show?(CPUMismatch(testCase: c, host: HostExecution.run(code: c.bytes, gpr: c.gpr, rflags: c.rflags, data: c.data, fx: c.fx),
-                              softvmm: runInterpreter(c)))
+                              softvmm: runInterpreter(c, translator: translator)))
         }
-        let m = checkCase(c)
+        let m = checkCase(c, translator: translator)
         var row = report.perFamily[c.family] ?? (0, 0)
         row.cases += 1
         if let m {

@@ -27,6 +27,16 @@ public struct X86Assembler {
     public enum Unary: Sendable, CaseIterable {
         case not, neg, inc, dec, mul
         public var mnemonic: String { "\(self)" }
+        /// The byte form's opcode and the ModRM reg field's extension.
+        var encoding: (opcode: UInt8, extension: Int) {
+            switch self {
+            case .not: (0xF6, 2)
+            case .neg: (0xF6, 3)
+            case .mul: (0xF6, 4)
+            case .inc: (0xFE, 0)
+            case .dec: (0xFE, 1)
+            }
+        }
     }
 
     /// A condition code, as Jcc, SETcc and CMOVcc take it (the low nibble of their opcodes).
@@ -253,14 +263,22 @@ public struct X86Assembler {
     /// NOT, NEG, MUL (F6/F7 /2, /3, /4), INC, DEC (FE/FF /0, /1) on a register.
     public mutating func unary(_ op: Unary, size: Int, _ r: Int) {
         Self.checkSize(size)
-        let (opcode, ext): (UInt8, Int) = switch op {
-        case .not: (0xF6, 2)
-        case .neg: (0xF6, 3)
-        case .mul: (0xF6, 4)
-        case .inc: (0xFE, 0)
-        case .dec: (0xFE, 1)
-        }
+        let (opcode, ext) = op.encoding
         rr([sized(opcode, size)], size: size, reg: ext, rm: r, byteOperands: size == 1)
+    }
+
+    /// NOT, NEG, INC, DEC of memory (F6/F7 /2, /3; FE/FF /0, /1).
+    public mutating func unary(_ op: Unary, size: Int, _ m: Memory) {
+        Self.checkSize(size)
+        let (opcode, ext) = op.encoding
+        rm([sized(opcode, size)], size: size, reg: ext, m)
+    }
+
+    /// `bswap r` (0F C8+r) at 32 or 64 bits.
+    public mutating func bswap(size: Int, _ r: Int) {
+        precondition(size == 4 || size == 8, "BSWAP swaps 32 or 64 bits")
+        prefixes(size: size, rm: r)
+        bytes += [0x0F, 0xC8 | UInt8(r & 7)]
     }
 
     /// A shift or rotate of a register by CL (D2/D3 /n), or by an immediate (C0/C1 /n; D0/D1 /n

@@ -468,6 +468,27 @@ struct FormEmitter {
             load(form.d, into: a)
             asm.set(FormEmitter.condition(form.x), a)
             store(form.d, from: a)
+        case .bswap:
+            load(form.d, into: a)
+            asm.bswap(size: Int(form.size), a)
+            store(form.d, from: a)
+        case .shiftCL:
+            // By CL: a count of 0 leaves the flags (and a 32-bit register's upper half
+            // clears, on the host as in the interpreter); other counts leave some undefined.
+            guard !form.flags else { return fallback(f, index: i) }
+            let op: X86Assembler.Shift = switch form.op {
+            case .shl: .shl
+            case .shr: .shr
+            case .sar: .sar
+            case .rol: .rol
+            default: .ror
+            }
+            // (Its flags, whatever the count, are read by no one.)
+            load(1, into: c)
+            load(form.d, into: a)
+            asm.shift(op, size: Int(form.size), a)
+            store(form.d, from: a)
+            flagsWritten()
         case .cdqe:
             load(0, into: c)
             asm.extend(signed: true, size: 8, a, from: 4, c)
@@ -496,7 +517,7 @@ struct FormEmitter {
             exit(FastExit.end, index: i)
             return
         case .load, .load8, .load16, .load32, .load64, .loadSigned, .store, .storeImm, .cmpMR, .cmpMI, .testMR, .testMI,
-             .aluRM, .aluMR, .aluMI, .push, .pushImm, .pop, .leave, .call, .ret, .jmpReg, .callReg:
+             .aluRM, .aluMR, .aluMI, .incM, .decM, .push, .pushImm, .pop, .leave, .call, .ret, .jmpReg, .callReg:
             guard memoryForm(f, index: i) else { return fallback(f, index: i) }
         default:
             fallback(f, index: i)

@@ -87,6 +87,10 @@ extension FormEmitter {
         let writesFlags: Bool
         switch k {
         case .cmpMR, .cmpMI, .testMR, .testMI: writesFlags = true
+        case .incM, .decM:
+            // CF stays: the guest's flags go into the host's, and are kept around the probes.
+            needFlags()
+            writesFlags = false
         case .aluRM, .aluMR, .aluMI:
             guard form.op != .adc && form.op != .sbb else { return false }
             writesFlags = true
@@ -162,6 +166,11 @@ extension FormEmitter {
                 asm.mov(size: size, d, at)
                 asm.alu(.add, size: size, d, immediate: 0)
             }
+        case .incM, .decM:
+            // The read entry, then the write entry, as for the ALU operations.
+            address(form.address)
+            miss(probe(kind: 0, size: size, tlb))
+            miss(probe(kind: 1, size: size, tlb))
         case .push, .pushImm, .call, .callReg:
             // CALL's target is checked before anything is pushed.
             if k == .callReg {
@@ -211,6 +220,10 @@ extension FormEmitter {
         if save {
             asm.alu(.add, size: 1, a, immediate: 0x7F)
             asm.sahf()
+        }
+        if k == .incM || k == .decM {
+            asm.unary(k == .incM ? .inc : .dec, size: size, at)
+            flagsWritten()
         }
         if writesFlags { flagsWritten() }
         let done = (hostFlags, dirtyFlags)

@@ -83,7 +83,7 @@ import X86JIT
             let data = X86Assembler.Memory(base: 15, displacement: Int32(random.next() % 2048))
             let cc = X86Assembler.Condition(rawValue: UInt8(random.next() % 16))!
             let before = asm.bytes.count
-            switch random.next() % 22 {
+            switch random.next() % 24 {
             case 0, 1, 2: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, d, s)
             case 3, 4: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, d, immediate: imm)
             case 5: asm.mov(size: size, d, s)
@@ -99,11 +99,16 @@ import X86JIT
                 let index = random.next() % 2 == 0 ? nil : Optional([0, 3, 5, 9, 12, 13, 15][Int(random.next() % 7)])
                 asm.lea(size: size, d, X86Assembler.Memory(base: base, index: index, scale: [1, 2, 4, 8][Int(random.next() % 4)], displacement: imm))
             case 12: asm.unary(X86Assembler.Unary.allCases[Int(random.next() % 4)], size: [1, 2, 4, 8][Int(random.next() % 4)], d)
-            case 13: asm.shift([.shl, .shr, .sar, .rol, .ror][Int(random.next() % 5)], size: size, d, by: UInt8(random.next() % 31 + 1))
+            case 13:
+                // By a constant, or by CL (whose count may be 0).
+                let op: X86Assembler.Shift = [.shl, .shr, .sar, .rol, .ror][Int(random.next() % 5)]
+                asm.shift(op, size: size, d, by: random.next() % 2 == 0 ? UInt8(random.next() % 31 + 1) : nil)
             case 14: asm.set(cc, d)
             case 15: asm.mov(size: size, d, data)
             case 16: asm.mov(size: [1, 2, 4, 8][Int(random.next() % 4)], data, s == 4 ? 0 : s)
             case 17: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, data, s == 4 ? 0 : s)
+            case 21: asm.unary(random.next() % 2 == 0 ? .inc : .dec, size: [1, 2, 4, 8][Int(random.next() % 4)], data)
+            case 22: asm.bswap(size: size, d)
             case 18: asm.push(s)
             case 19: asm.pop(d)
             case 20 where branches:

@@ -76,6 +76,9 @@ import X86JIT
                 out.append(Case(emit: { $0.mov(size: size, 14, m) }, mnemonic: "mov", operands: [reg(14, size), mem(m, size)]))
                 out.append(Case(emit: { $0.mov(size: size, m, immediate: -2) }, mnemonic: "mov", operands: [mem(m, size), imm(-2, size)]))
             }
+            for size in sizes {
+                for u in A.Unary.allCases { out.append(Case(emit: { $0.unary(u, size: size, m) }, mnemonic: u.mnemonic, operands: [mem(m, size)])) }
+            }
             out.append(Case(emit: { $0.lea(size: 8, 3, m) }, mnemonic: "lea", operands: [reg(3, 8), mem(m, 0)]))
             out.append(Case(emit: { $0.lea(size: 4, 11, m) }, mnemonic: "lea", operands: [reg(11, 4), mem(m, 0)]))
         }
@@ -103,6 +106,8 @@ import X86JIT
             out.append(Case(emit: { $0.pop(r) }, mnemonic: "pop", operands: [reg(r, 8)]))
             out.append(Case(emit: { $0.call(register: r) }, mnemonic: "call", operands: [reg(r, 8)]))
             out.append(Case(emit: { $0.jmp(register: r) }, mnemonic: "jmp", operands: [reg(r, 8)]))
+            out.append(Case(emit: { $0.bswap(size: 4, r) }, mnemonic: "bswap", operands: [reg(r, 4)]))
+            out.append(Case(emit: { $0.bswap(size: 8, r) }, mnemonic: "bswap", operands: [reg(r, 8)]))
             for size in [2, 4, 8] {
                 out.append(Case(emit: { $0.imul(size: size, r, 15 - r) }, mnemonic: "imul", operands: [reg(r, size), reg(15 - r, size)]))
                 for c in A.Condition.allCases {

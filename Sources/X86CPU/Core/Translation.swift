@@ -156,6 +156,27 @@ extension CPU {
     }
 }
 
+extension CPU {
+    /// Runs the instruction at RIP as a block of its own, translated at once, as `step` runs
+    /// it (an exception raised, not delivered): cpu-check's way to run its cases through the
+    /// translator. An instruction that is not a block of one fast form goes through `step`.
+    @_spi(Translator) public func stepTranslated() -> StepResult {
+        guard translator != nil, !state.legacySegmentation else { return step() }
+        let rip = state.rip, slot = blockSlot(rip), b = blocks + slot
+        guard prepareBlock(slot, rip), b.pointee.count == 1, b.pointee.instructions == 1 else { return step() }
+        if b.pointee.native == nil {
+            b.pointee.heat = translationThreshold &- 1
+            warm(b)
+        }
+        do throws(CPUException) {
+            _ = try runBlock(slot, budget: 1)
+            return .executed
+        } catch {
+            return .exception(error)
+        }
+    }
+}
+
 /// Where a block's fields are, for host code that goes on into the next block itself
 /// (`TranslationContext.block(at:)`).
 @_spi(Translator) public enum BlockLayout {
