@@ -294,6 +294,21 @@ public struct X86Assembler {
         }
     }
 
+    /// `imul dst, src, imm` (6B /r ib when the immediate fits a byte, else 69 /r with the
+    /// operand size's immediate), 16 to 64 bits.
+    public mutating func imul(size: Int, _ dst: Int, _ src: Int, immediate v: Int32) {
+        precondition(size > 1, "IMUL has no byte form")
+        let short = Int32(Int8(truncatingIfNeeded: v)) == v
+        rr([short ? 0x6B : 0x69], size: size, reg: dst, rm: src)
+        immediate(short ? Int32(Int8(truncatingIfNeeded: v)) : v, size: short ? 1 : size)
+    }
+
+    /// `op ah|ch|dh|bh, imm8` (80 /n with r/m 4-7 and no REX): `high` 0-3 names AH-BH.
+    public mutating func aluHigh(_ op: ALU, _ high: Int, immediate v: UInt8) {
+        precondition((0..<4).contains(high), "AH, CH, DH or BH")
+        bytes += [0x80, 0xC0 | op.rawValue << 3 | UInt8(4 + high), v]
+    }
+
     /// `imul dst, src` (0F AF), 16 to 64 bits.
     public mutating func imul(size: Int, _ dst: Int, _ src: Int) {
         precondition(size > 1, "two-operand IMUL has no byte form")

@@ -38,6 +38,14 @@ import X86
 
     public func translate(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> (code: UnsafeRawPointer?, flushed: Bool) {
         var emitter = FormEmitter(context, forms: UnsafeRawPointer(forms))
+        for i in 0..<count {
+            let (reads, writes) = forms[i].flagEffect
+            if reads { break }
+            if writes {
+                emitter.flagsDeadAtStart = true
+                break
+            }
+        }
         for i in 0..<count { emitter.emit(forms + i, index: i) }
         let bytes = emitter.finish()
         var flushed = false
@@ -104,6 +112,9 @@ struct FormEmitter {
     static let saved = [GPR.rbx, GPR.rbp, GPR.r12, GPR.r13, GPR.r14, GPR.r15]
 
     let context: TranslationContext
+    /// Whether the block's forms write every flag before anything reads one (a pass that
+    /// starts again needs none from the last).
+    var flagsDeadAtStart = false
     /// Where the first form's code starts (a block that runs itself again jumps there).
     var start = 0
     static let exitRequests = MemoryLayout<RegisterFile>.offset(of: \.exitRequests)!
@@ -134,17 +145,45 @@ struct FormEmitter {
     /// out, and no debugger breakpoint is armed, as `runBlock` would go on; otherwise on to
     /// what follows (this block's exit). Its code is entered past its prologue (every
     /// translation's is the same), with the flags and registers written back.
-    mutating func chain(to target: UInt64, executed: Int) {
-        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, a = FormEmitter.a, si = GPR.rsi
+    mutating func chain(to target: UInt64, executed: Int) { chain(to: .constant(target), executed: executed) }
+
+    /// Where a chained branch goes: a RIP known when translating, or one in a host register
+    /// (RET, JMP and CALL through a register), whose block slot is found as `runBlock` finds it.
+    enum ChainTarget {
+        case constant(UInt64)
+        case register(Int)
+    }
+
+    mutating func chain(to target: ChainTarget, executed: Int) {
+        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, a = FormEmitter.a, si = GPR.rsi, r10 = GPR.r10
+        // (A target in a register goes to R10 first: writing the flags back uses RCX and RDX.)
+        if case .register(let r) = target { asm.mov(size: 8, r10, r) }
         syncFlags()
         writeBack()
         var out: [Int] = []
+        switch target {
+        case .constant(let rip):
+            asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.block(at: rip))))
+            asm.mov(size: 8, r10, immediate: Int64(bitPattern: rip))
+        case .register:
+            // The slot: (rip ^ rip >> 12) mod the slots (blockSlotIndex), times the stride.
+            asm.mov(size: 8, a, r10)
+            asm.shift(.shr, size: 8, a, by: 12)
+            asm.alu(.xor, size: 8, a, r10)
+            asm.alu(.and, size: 4, a, immediate: Int32(context.blockSlots - 1))
+            asm.alu(.xor, size: 4, si, si)
+            for bit in 0..<16 where context.blockStride >> bit & 1 != 0 {
+                asm.mov(size: 8, d, a)
+                if bit > 0 { asm.shift(.shl, size: 8, d, by: UInt8(bit)) }
+                asm.alu(.add, size: 8, si, d)
+            }
+            asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blocks)))
+            asm.alu(.add, size: 8, r8, si)
+        }
         asm.mov(size: 8, c, X86Assembler.Memory(base: GPR.rsp))
         asm.mov(size: 8, d, X86Assembler.Memory(base: c))
         asm.alu(.sub, size: 8, d, immediate: Int32(executed))
-        asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.block(at: target))))
-        asm.mov(size: 8, a, immediate: Int64(bitPattern: target))
-        asm.alu(.cmp, size: 8, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.rip)))
+        asm.alu(.cmp, size: 8, r10, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.rip)))
         out.append(asm.jcc(.ne, 0))
         asm.mov(size: 8, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.key)))
         asm.mov(size: 8, si, immediate: Int64(Int(bitPattern: context.codeKey)))
@@ -172,8 +211,16 @@ struct FormEmitter {
     /// still valid (its key is the code key) and no debugger breakpoint is armed; otherwise on
     /// to what follows (the block's exit). The flags go back to the register file first.
     mutating func loopBack(_ f: FastForm) {
-        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, a = FormEmitter.a
-        syncFlags()
+        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, si = GPR.rsi, a = FormEmitter.a
+        // Where the block's first forms overwrite the flags before anything reads them, the
+        // next pass needs none: they are kept in AX for the way out instead of written back.
+        let keepInAX = flagsDeadAtStart && dirtyFlags
+        if keepInAX {
+            asm.lahf()
+            asm.set(.o, a)
+        } else {
+            syncFlags()
+        }
         writeBack()
         var out: [Int] = []
         asm.mov(size: 8, c, X86Assembler.Memory(base: GPR.rsp))
@@ -181,17 +228,25 @@ struct FormEmitter {
         asm.alu(.sub, size: 8, d, immediate: Int32(Int(f.ordinal) + f.retires))
         asm.alu(.cmp, size: 8, d, immediate: Int32(context.instructions))
         out.append(asm.jcc(.b, 0))
-        asm.mov(size: 8, r8, FormEmitter.field(FormEmitter.exitRequests))
-        asm.alu(.and, size: 4, r8, immediate: Int32(RegisterFile.debuggerBreaking))
-        out.append(asm.jcc(.ne, 0))
-        asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blockKey)))
-        asm.mov(size: 8, r8, X86Assembler.Memory(base: r8))
-        asm.mov(size: 8, a, immediate: Int64(Int(bitPattern: context.codeKey)))
-        asm.alu(.cmp, size: 8, r8, X86Assembler.Memory(base: a))
-        out.append(asm.jcc(.ne, 0))
+        // Only a call into the interpreter can change the code key or arm a breakpoint: a
+        // pass that made none needs no look (runBlock looked before the block).
+        if fallbacks > 0 || !slowPaths.isEmpty {
+            asm.mov(size: 8, r8, FormEmitter.field(FormEmitter.exitRequests))
+            asm.alu(.and, size: 4, r8, immediate: Int32(RegisterFile.debuggerBreaking))
+            out.append(asm.jcc(.ne, 0))
+            asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blockKey)))
+            asm.mov(size: 8, r8, X86Assembler.Memory(base: r8))
+            asm.mov(size: 8, si, immediate: Int64(Int(bitPattern: context.codeKey)))
+            asm.alu(.cmp, size: 8, r8, X86Assembler.Memory(base: si))
+            out.append(asm.jcc(.ne, 0))
+        }
         asm.mov(size: 8, X86Assembler.Memory(base: c), d)
         asm.patch(asm.jmp(0), to: start)
         for o in out { asm.patch(o, to: asm.bytes.count) }
+        if keepInAX {
+            asm.alu(.add, size: 1, a, immediate: 0x7F)
+            asm.sahf()
+        }
         loops += 1
     }
 
@@ -468,6 +523,20 @@ struct FormEmitter {
             load(form.d, into: a)
             asm.set(FormEmitter.condition(form.x), a)
             store(form.d, from: a)
+        case .imulImm:
+            load(form.s, into: c)
+            asm.imul(size: Int(form.size), a, c, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
+            store(form.d, from: a)
+            if form.flags { productFlags(size: Int(form.size)) } else { flagsWritten() }
+        case .aluHighRI:
+            // AH, CH, DH or BH of register `d` (0-3): bits 15:8 of RAX once it is loaded.
+            let op = X86Assembler.ALU(rawValue: form.op.rawValue)
+            if op == .adc || op == .sbb { needFlags() }
+            load(form.d, into: a)
+            asm.aluHigh(op ?? .and, 0, immediate: UInt8(truncatingIfNeeded: form.imm))
+            if form.flags && (op == nil || op == .and || op == .or || op == .xor) { asm.aluHigh(.add, 0, immediate: 0) }
+            if form.op.writesResult { store(form.d, from: a) }
+            flagsWritten()
         case .bswap:
             load(form.d, into: a)
             asm.bswap(size: Int(form.size), a)

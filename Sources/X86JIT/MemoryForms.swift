@@ -227,7 +227,12 @@ extension FormEmitter {
         }
         if writesFlags { flagsWritten() }
         let done = (hostFlags, dirtyFlags)
-        if k == .call { chain(to: form.imm, executed: Int(form.ordinal) + form.retires) }
+        switch k {
+        case .call: chain(to: form.imm, executed: Int(form.ordinal) + form.retires)
+        case .callReg: chain(to: .register(r8), executed: Int(form.ordinal) + form.retires)
+        case .ret, .jmpReg: chain(to: .register(d), executed: Int(form.ordinal) + form.retires)
+        default: break
+        }
         if leaves { exit(FastExit.jumped, index: i) }
         // The slow path goes after the block's code (`finish`), and comes back here.
         slowPaths.append(SlowPath(misses: missGroups, restoreFlags: save, entry: entry, index: i, reloadFlags: done.0 && !leaves,

@@ -70,7 +70,7 @@ import X86JIT
 
     /// `reserved`: registers nothing writes but PUSH and POP (RSP); `branches`: whether forward
     /// branches come in.
-    static func program(_ random: inout SplitMix64, reserved: Set<Int> = [4, 15], branches: Bool = true) -> [UInt8] {
+    static func program(_ random: inout SplitMix64, reserved: Set<Int> = [4, 15], branches: Bool = true, stack: Bool = true) -> [UInt8] {
         var asm = X86Assembler()
         let count = Int(random.next() % 24 + 1)
         var pendingSkip: Int? = nil
@@ -83,7 +83,7 @@ import X86JIT
             let data = X86Assembler.Memory(base: 15, displacement: Int32(random.next() % 2048))
             let cc = X86Assembler.Condition(rawValue: UInt8(random.next() % 16))!
             let before = asm.bytes.count
-            switch random.next() % 24 {
+            switch random.next() % 26 {
             case 0, 1, 2: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, d, s)
             case 3, 4: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, d, immediate: imm)
             case 5: asm.mov(size: size, d, s)
@@ -109,8 +109,10 @@ import X86JIT
             case 17: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, data, s == 4 ? 0 : s)
             case 21: asm.unary(random.next() % 2 == 0 ? .inc : .dec, size: [1, 2, 4, 8][Int(random.next() % 4)], data)
             case 22: asm.bswap(size: size, d)
-            case 18: asm.push(s)
-            case 19: asm.pop(d)
+            case 23: asm.imul(size: size, d, s, immediate: Int32(truncatingIfNeeded: Int64(imm)))
+            case 24: asm.aluHigh(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, [0, 2, 3][Int(random.next() % 3)], immediate: UInt8(truncatingIfNeeded: imm))
+            case 18 where stack: asm.push(s)
+            case 19 where stack: asm.pop(d)
             case 20 where branches:
                 // A branch over the next instruction.
                 pendingSkip = asm.jcc(cc, 0)
@@ -159,16 +161,48 @@ import X86JIT
         let (jit, _) = try TranslatedBlockTests.makeVM(.jit), (interp, _) = try TranslatedBlockTests.makeVM(.interpreter)
         let translated = jit.vcpus[0], interpreted = interp.vcpus[0]
         translated.translationThreshold = 4
+        var halted = 0
         for round in 0..<300 {
             // No RCX writes but the loop's own; half the bodies branch forward inside (their
             // blocks then go on into each other in host code).
-            let body = TranslatedBlockTests.program(&random, reserved: [1, 4, 15], branches: round % 2 == 0)
+            // Every third body is a function (no PUSH or POP: its RET must find the return
+            // address; R14 may hold its address).
+            let function = round % 3 == 1
+            let body = TranslatedBlockTests.program(&random, reserved: function ? [1, 4, 14, 15] : [1, 4, 15], branches: round % 2 == 0,
+                                                    stack: !function)
             var asm = X86Assembler()
             asm.mov(size: 8, 1, immediate: Int64(random.next() % 300 + 1))
             let top = asm.bytes.count
             var loop = X86Assembler()
             loop.unary(.dec, size: 8, 1)
-            let code = asm.bytes + body + loop.bytes + [0x0F, 0x85] + TranslatedBlockTests.le32(Int32(top - (asm.bytes.count + body.count + loop.bytes.count + 6))) + [0xF4]
+            var code = asm.bytes + body + loop.bytes + [0x0F, 0x85] + TranslatedBlockTests.le32(Int32(top - (asm.bytes.count + body.count + loop.bytes.count + 6))) + [0xF4]
+            if function {
+                // The body as a function the loop calls (CALL rel32, or CALL through R14 every
+                // other time): RET goes on into the caller's translation.
+                let head = asm.bytes.count
+                var call: [UInt8]
+                var setup = X86Assembler()
+                if round % 2 == 0 {
+                    call = [0xE8, 0, 0, 0, 0]
+                } else {
+                    setup.mov(size: 8, 14, immediate: 0)
+                    var c = X86Assembler()
+                    c.call(register: 14)
+                    call = c.bytes
+                }
+                let callerLength = setup.bytes.count + call.count + loop.bytes.count + 6 + 1
+                let function = head + callerLength
+                if round % 2 == 0 {
+                    call = [0xE8] + TranslatedBlockTests.le32(Int32(function - (head + setup.bytes.count + 5)))
+                } else {
+                    setup = X86Assembler()
+                    setup.mov(size: 8, 14, immediate: Int64(TranslatedBlockTests.code) + Int64(function))
+                }
+                let top = head + setup.bytes.count
+                code = asm.bytes + setup.bytes + call + loop.bytes + [0x0F, 0x85]
+                    + TranslatedBlockTests.le32(Int32(top - (head + setup.bytes.count + call.count + loop.bytes.count + 6))) + [0xF4]
+                    + body + [0xC3]
+            }
             #expect(jit.dmaWrite(TranslatedBlockTests.code, code))
             #expect(interp.dmaWrite(TranslatedBlockTests.code, code))
             TranslatedBlockTests.start([translated, interpreted], &random)
@@ -177,11 +211,13 @@ import X86JIT
                 let (same, report, exit) = TranslatedBlockTests.runBoth(jit, interp, limit: limit)
                 #expect(same, "round \(round) cut \(cut) (limit \(limit)): \(code.map { String($0, radix: 16) })\n\(report)")
                 if !same { return }
+                if exit.hasPrefix("hlt") { halted += 1 }
                 if exit.hasPrefix("hlt") || exit.hasPrefix("shutdown") { break }
             }
         }
         let t = try #require(translated.translation)
         #expect(t.loops > 50 && t.chains > 100, "\(t)")
+        #expect(halted == 300, "\(halted) of 300 loops ran to their HLT")
         #endif
     }
 

@@ -101,6 +101,14 @@ import X86JIT
                 }
             }
         }
+        for op in A.ALU.allCases {
+            for high in 0..<4 {
+                for v: UInt8 in [0, 1, 0x7F, 0x80, 0xFF] {
+                    out.append(Case(emit: { $0.aluHigh(op, high, immediate: v) }, mnemonic: op.mnemonic,
+                                    operands: [.register(["ah", "ch", "dh", "bh"][high]), imm(Int64(v), 1)]))
+                }
+            }
+        }
         for r in 0..<16 {
             out.append(Case(emit: { $0.push(r) }, mnemonic: "push", operands: [reg(r, 8)]))
             out.append(Case(emit: { $0.pop(r) }, mnemonic: "pop", operands: [reg(r, 8)]))
@@ -110,6 +118,10 @@ import X86JIT
             out.append(Case(emit: { $0.bswap(size: 8, r) }, mnemonic: "bswap", operands: [reg(r, 8)]))
             for size in [2, 4, 8] {
                 out.append(Case(emit: { $0.imul(size: size, r, 15 - r) }, mnemonic: "imul", operands: [reg(r, size), reg(15 - r, size)]))
+                for v: Int32 in [0, 1, -1, 127, -128, 128, 0x7FFF, -0x8000, 0x1234_5678, Int32.min] where size > 2 || Int32(Int16(truncatingIfNeeded: v)) == v {
+                    out.append(Case(emit: { $0.imul(size: size, r, 15 - r, immediate: v) }, mnemonic: "imul",
+                                    operands: [reg(r, size), reg(15 - r, size), imm(Int64(v), size)]))
+                }
                 for c in A.Condition.allCases {
                     out.append(Case(emit: { $0.cmov(c, size: size, r, 5) }, mnemonic: "cmov\(c)", operands: [reg(r, size), reg(5, size)]))
                 }

@@ -368,7 +368,7 @@ extension FastForm {
     /// How the form uses RFLAGS' status flags: `reads` when it needs the ones before it (it
     /// tests or merges them, or it can fault or exit, where RFLAGS must be exact), `writes`
     /// when it writes some; a form that writes without reading writes all six.
-    var flagEffect: (reads: Bool, writes: Bool) {
+    @_spi(Translator) public var flagEffect: (reads: Bool, writes: Bool) {
         switch kind {
         case .none: (true, true)
         // Not an instruction; the code after the block may read every flag.
