@@ -11,12 +11,12 @@ import X86
 /// until something can see them: a call into the interpreter, the block's end, a branch out.
 /// Where a form reads the flags (ADC, SBB, Jcc, CMOVcc, SETcc, INC and DEC, which keep CF)
 /// and the host's are not the guest's, the guest's status flags are loaded (never TF, DF or
-/// AC). A form whose host flags could differ from the interpreter's (an undefined flag:
-/// shifts, rotates, IMUL) is emitted only where the block's flag analysis says no one reads
-/// them (`FastForm.flags` false); otherwise the interpreter runs it.
+/// AC). Where the host leaves a flag undefined and someone reads it (`FastForm.flags`), the
+/// translation sets the interpreter's value (`shiftFlags`, `productFlags`, `aluExact`).
 ///
-/// Register use: RBX the register file, R12 the CPU's `FormRunner`, R13 the block's forms
-/// (all callee-saved, so they survive calls into the interpreter); RAX, RCX, RDX scratch.
+/// Register use: RBX the register file; RBP, R14 and R15 the TLB (`MemoryForms.swift`); R12,
+/// R13, RDI, R9 and R11 cached guest registers (`RegisterCache`); RAX, RCX, RDX, RSI, R8 and
+/// R10 scratch. [RSP] holds the budget's address.
 @_spi(Translator) public final class FormTranslator: BlockTranslating {
     public let memory: CodeMemory
     /// Blocks translated, forms emitted as host code and forms run through the interpreter
@@ -128,9 +128,9 @@ struct FormEmitter {
         tlb = context.tlb
         for r in FormEmitter.saved { asm.push(r) }
         // Six pushes after the return address: 8 more keep calls 16-byte aligned, and hold
-        // the budget's address (the fourth argument).
+        // the budget's address (the second argument).
         asm.alu(.sub, size: 8, GPR.rsp, immediate: 8)
-        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rcx)
+        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rsi)
         asm.mov(size: 8, FormEmitter.file, GPR.rdi)
         if let tlb {
             asm.mov(size: 8, FormEmitter.epochRegister, immediate: Int64(Int(bitPattern: tlb.epoch)))
@@ -180,9 +180,7 @@ struct FormEmitter {
             asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blocks)))
             asm.alu(.add, size: 8, r8, si)
         }
-        asm.mov(size: 8, c, X86Assembler.Memory(base: GPR.rsp))
-        asm.mov(size: 8, d, X86Assembler.Memory(base: c))
-        asm.alu(.sub, size: 8, d, immediate: Int32(executed))
+        budgetAfter(executed)
         asm.alu(.cmp, size: 8, r10, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.rip)))
         out.append(asm.jcc(.ne, 0))
         asm.mov(size: 8, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.key)))
@@ -193,17 +191,31 @@ struct FormEmitter {
         asm.mov(size: 1, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
         asm.alu(.cmp, size: 8, d, a)
         out.append(asm.jcc(.b, 0))
-        asm.mov(size: 8, a, FormEmitter.field(FormEmitter.exitRequests))
-        asm.alu(.and, size: 4, a, immediate: Int32(RegisterFile.debuggerBreaking))
-        out.append(asm.jcc(.ne, 0))
+        out.append(breakpointsArmed(using: a))
         asm.mov(size: 8, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.native)))
         asm.test(size: 8, a, a)
         out.append(asm.jcc(.e, 0))
-        asm.mov(size: 8, X86Assembler.Memory(base: c), d)
+        asm.mov(size: 8, X86Assembler.Memory(base: c), d)     // the budget taken
         asm.lea(size: 8, a, X86Assembler.Memory(base: a, displacement: Int32(start)))
         asm.jmp(register: a)
         for o in out { asm.patch(o, to: asm.bytes.count) }
         chains += 1
+    }
+
+    /// The budget's address into RCX and what is left of it once `executed` instructions of
+    /// this pass are taken out into RDX (written back only when the run goes on).
+    mutating func budgetAfter(_ executed: Int) {
+        asm.mov(size: 8, FormEmitter.c, X86Assembler.Memory(base: GPR.rsp))
+        asm.mov(size: 8, FormEmitter.d, X86Assembler.Memory(base: FormEmitter.c))
+        asm.alu(.sub, size: 8, FormEmitter.d, immediate: Int32(executed))
+    }
+
+    /// A jump (returned) taken while a debugger has breakpoints armed (`runBlock` then looks
+    /// before every block); clobbers `r`.
+    mutating func breakpointsArmed(using r: Int) -> Int {
+        asm.mov(size: 8, r, FormEmitter.field(FormEmitter.exitRequests))
+        asm.alu(.and, size: 4, r, immediate: Int32(RegisterFile.debuggerBreaking))
+        return asm.jcc(.ne, 0)
     }
 
     /// A branch taken back to the block's own start, by form `f` at index `i`: the block runs
@@ -211,42 +223,30 @@ struct FormEmitter {
     /// still valid (its key is the code key) and no debugger breakpoint is armed; otherwise on
     /// to what follows (the block's exit). The flags go back to the register file first.
     mutating func loopBack(_ f: FastForm) {
-        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, si = GPR.rsi, a = FormEmitter.a
+        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, si = GPR.rsi
         // Where the block's first forms overwrite the flags before anything reads them, the
         // next pass needs none: they are kept in AX for the way out instead of written back.
         let keepInAX = flagsDeadAtStart && dirtyFlags
-        if keepInAX {
-            asm.lahf()
-            asm.set(.o, a)
-        } else {
-            syncFlags()
-        }
+        if keepInAX { saveFlagsInAX() } else { syncFlags() }
         writeBack()
         var out: [Int] = []
-        asm.mov(size: 8, c, X86Assembler.Memory(base: GPR.rsp))
-        asm.mov(size: 8, d, X86Assembler.Memory(base: c))
-        asm.alu(.sub, size: 8, d, immediate: Int32(Int(f.ordinal) + f.retires))
+        budgetAfter(Int(f.ordinal) + f.retires)
         asm.alu(.cmp, size: 8, d, immediate: Int32(context.instructions))
         out.append(asm.jcc(.b, 0))
         // Only a call into the interpreter can change the code key or arm a breakpoint: a
         // pass that made none needs no look (runBlock looked before the block).
         if fallbacks > 0 || !slowPaths.isEmpty {
-            asm.mov(size: 8, r8, FormEmitter.field(FormEmitter.exitRequests))
-            asm.alu(.and, size: 4, r8, immediate: Int32(RegisterFile.debuggerBreaking))
-            out.append(asm.jcc(.ne, 0))
+            out.append(breakpointsArmed(using: r8))
             asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blockKey)))
             asm.mov(size: 8, r8, X86Assembler.Memory(base: r8))
             asm.mov(size: 8, si, immediate: Int64(Int(bitPattern: context.codeKey)))
             asm.alu(.cmp, size: 8, r8, X86Assembler.Memory(base: si))
             out.append(asm.jcc(.ne, 0))
         }
-        asm.mov(size: 8, X86Assembler.Memory(base: c), d)
+        asm.mov(size: 8, X86Assembler.Memory(base: c), d)     // the budget taken
         asm.patch(asm.jmp(0), to: start)
         for o in out { asm.patch(o, to: asm.bytes.count) }
-        if keepInAX {
-            asm.alu(.add, size: 1, a, immediate: 0x7F)
-            asm.sahf()
-        }
+        if keepInAX { restoreFlagsFromAX() }
         loops += 1
     }
 
@@ -262,6 +262,18 @@ struct FormEmitter {
     }
 
     // MARK: flags
+
+    /// The host's status flags into AX (LAHF, SETO AL), and back (ADD AL, 7FH sets OF from
+    /// AL; SAHF the rest from AH): around code that clobbers them.
+    mutating func saveFlagsInAX() {
+        asm.lahf()
+        asm.set(.o, FormEmitter.a)
+    }
+
+    mutating func restoreFlagsFromAX() {
+        asm.alu(.add, size: 1, FormEmitter.a, immediate: 0x7F)
+        asm.sahf()
+    }
 
     /// The guest's status flags into the host's, unless they are there.
     mutating func needFlags() {
@@ -403,7 +415,6 @@ struct FormEmitter {
     mutating func emit(_ f: UnsafePointer<FastForm>, index i: Int) {
         let form = f.pointee
         let a = FormEmitter.a, c = FormEmitter.c
-        let g = FormEmitter.gpr
         let k = form.kind
         switch k {
         case .add64, .or64, .adc64, .sbb64, .and64, .sub64, .xor64, .cmp64, .test64,

@@ -80,7 +80,7 @@ extension FormEmitter {
         guard let tlb else { return false }
         let form = f.pointee, k = form.kind
         let size = Int(form.size)
-        let a = FormEmitter.a, c = FormEmitter.c, d = FormEmitter.d, si = FormEmitter.si
+        let d = FormEmitter.d, si = FormEmitter.si
         let r10 = FormEmitter.r10
         let at = X86Assembler.Memory(base: r10), r8 = FormEmitter.r8
         let aluOp = X86Assembler.ALU(rawValue: form.op.rawValue)
@@ -98,10 +98,7 @@ extension FormEmitter {
         }
         let entry = (hostFlags, dirtyFlags)
         let save = hostFlags && !writesFlags
-        if save {
-            asm.lahf()
-            asm.set(.o, a)
-        }
+        if save { saveFlagsInAX() }
         missGroups = []
         var leaves = false
         switch k {
@@ -217,10 +214,7 @@ extension FormEmitter {
         default:
             return false
         }
-        if save {
-            asm.alu(.add, size: 1, a, immediate: 0x7F)
-            asm.sahf()
-        }
+        if save { restoreFlagsFromAX() }
         if k == .incM || k == .decM {
             asm.unary(k == .incM ? .inc : .dec, size: size, at)
             flagsWritten()
@@ -262,10 +256,7 @@ extension FormEmitter {
         for p in slowPaths {
             for group in p.misses {
                 for m in group.jumps { asm.patch(m, to: asm.bytes.count) }
-                if p.restoreFlags {
-                    asm.alu(.add, size: 1, FormEmitter.a, immediate: 0x7F)
-                    asm.sahf()
-                }
+                if p.restoreFlags { restoreFlagsFromAX() }
                 (hostFlags, dirtyFlags) = p.entry
                 // No register is written before a jump here: the dirty cached ones are the
                 // guest's as the form starts.

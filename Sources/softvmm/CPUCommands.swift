@@ -1,6 +1,7 @@
 import ArgumentParser
 import CPUCheck
 import Foundation
+import VMM
 @_spi(Translator) import X86JIT
 
 struct CPUCheckCommand: ParsableCommand {
@@ -15,7 +16,7 @@ struct CPUCheckCommand: ParsableCommand {
     @Option(help: "Only the cases whose bytes begin with these (hex), each printed with the host's and softvmm's results.")
     var matching: String?
     @Option(help: "What runs softvmm's side: interp (the interpreter) or jit (each case a block of its own, translated to host code).")
-    var engine = "interp"
+    var engine = ExecutionEngine.interpreter
 
     func run() throws {
         let start = Date()
@@ -25,17 +26,16 @@ struct CPUCheckCommand: ParsableCommand {
                 return UInt8(String(digits[i...i + 1]), radix: 16)
             }
         }
-        guard engine == "interp" || engine == "jit" else { throw ValidationError("--engine \(engine): give interp or jit") }
         #if arch(x86_64)
-        let translator = engine == "jit" ? try FormTranslator() : nil
+        let translator = engine == .jit ? try FormTranslator() : nil
         #else
-        guard engine == "interp" else { throw ValidationError("--engine jit: the translator needs an x86-64 host") }
+        guard engine == .interpreter else { throw ValidationError("--engine jit: the translator needs an x86-64 host") }
         let translator: FormTranslator? = nil
         #endif
         let r = runCPUCampaign(count: count, seed: seed, family: family, keep: show, matching: prefix, translator: translator) {
             print("case " + $0.description)
         }
-        print("cpu-check: \(count) cases, seed \(seed), \(String(format: "%.1f", Date().timeIntervalSince(start))) s, engine \(engine)")
+        print("cpu-check: \(count) cases, seed \(seed), \(String(format: "%.1f", Date().timeIntervalSince(start))) s, engine \(engine.rawValue)")
         print("against the \(hostVendor == .amd ? "AMD" : "Intel") model (the host is \(hostVendor == .amd ? "an AMD" : "an Intel") CPU: " +
               "the host settles only its own vendor's behaviour)")
         print("family       cases  mismatches")
@@ -50,3 +50,4 @@ struct CPUCheckCommand: ParsableCommand {
 }
 
 extension Family: ExpressibleByArgument {}
+extension ExecutionEngine: ExpressibleByArgument {}

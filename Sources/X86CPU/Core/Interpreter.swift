@@ -179,7 +179,7 @@ public final class CPU<Memory: CPUMemory> {
         didSet {
             if formRunner == nil { formRunner = CPUFormRunner(self) }
             runnerEntry = Unmanaged.passUnretained(formRunner!).toOpaque()
-            for i in 0..<CPU.blockSlots { blocks[i].native = nil; blocks[i].heat = 0 }
+            forgetTranslations(heat: true)
         }
     }
     /// Blocks run this many times through the interpreter before they are translated: code

@@ -4,14 +4,15 @@ import X86
 /// forms, run in `CPU.runBlock` in place of `executeFast` form by form, with exactly its
 /// effects (DESIGN.md: the translator is checked against the interpreter).
 ///
-/// The host code is a `TranslatedBlock`: it gets the vCPU's `RegisterFile`, the CPU's
-/// `FormRunner` (for the forms it runs through the interpreter: `runFastFormEntry`) and the
-/// block's forms, and returns `FastExit` bits in bits 0-7 with, in bits 8-15, the index of
-/// the form that said something (as `runBlock`'s loop stops at the first form whose
-/// `executeFast` returns nonzero; `blockEnd` says `end`). `FastExit.threw`: that form raised
-/// `CPU.translatedException`, with everything before it done and nothing of it. Between
-/// forms the register file holds the guest's state, RFLAGS included, whenever anything can
-/// see it: at a call into the interpreter and at the return.
+/// The host code is a `TranslatedBlock`: it gets the vCPU's `RegisterFile` and `runBlock`'s
+/// budget, and returns `FastExit` bits in bits 0-7 with, in bits 8-15, the index of the form
+/// that said something (as `runBlock`'s loop stops at the first form whose `executeFast`
+/// returns nonzero; `blockEnd` says `end`) and in bits 16-31 the slot of the block it belongs
+/// to. `FastExit.threw`: that form raised `CPU.translatedException`, with everything before
+/// it done and nothing of it. The forms it runs through the interpreter it hands to
+/// `runFastFormEntry` with the CPU's `FormRunner` (`TranslationContext.runner`). The register
+/// file holds the guest's state, RFLAGS included, whenever anything can see it: at a call
+/// into the interpreter and at the return.
 @_spi(Translator) public protocol BlockTranslating: AnyObject {
     /// Host code for the `count` forms at `forms` (the last one `blockEnd`), or nil when the
     /// block is not worth it. `flushed`: the translator dropped every earlier translation to
@@ -27,31 +28,32 @@ import X86
     public var tlb: TranslationTLB?
     public var rip: UInt64
     public var instructions: Int
-    public var blockKey: UnsafeRawPointer
     public var codeKey: UnsafeRawPointer
     /// The CPU's `FormRunner`, for `runFastFormEntry`.
     public var runner: UnsafeRawPointer
-    /// The block's slot (host code returns it in bits 16-31: the block whose form said the
-    /// `FastExit` bits, after it went on into others), and the slot's address for a block at
-    /// a RIP (`BlockLayout` has its fields): a branch with a known target goes on into that
-    /// block's translation while it is valid, as `runBlock` would.
-    public var slot: Int
+    /// The blocks' slots, and the slot's address for a block at a RIP (`BlockLayout` has its
+    /// fields): a branch with a known target goes on into that block's translation while it
+    /// is valid, as `runBlock` would.
     public var blocks: UnsafeRawPointer
     public var blockStride: Int
     public var blockSlots: Int
     /// Where the block goes when its forms end (nil: an instruction without a fast form comes next).
     public var next: UInt64?
     public func block(at rip: UInt64) -> UnsafeRawPointer { blocks + blockSlotIndex(rip, blockSlots) * blockStride }
+    /// This block's slot (host code returns it in bits 16-31: the block whose form said the
+    /// `FastExit` bits, after it went on into others).
+    public var slot: Int { blockSlotIndex(rip, blockSlots) }
+    /// Where this block's key is.
+    public var blockKey: UnsafeRawPointer { block(at: rip) + BlockLayout.key }
 }
 
-/// A translated block's entry: (register file, the CPU's `FormRunner`, the block's forms, the
-/// instruction budget) -> `FastExit` bits | form index << 8 | block slot << 16. The budget is `runBlock`'s (the
-/// instructions it may still retire, this block's included): a block that runs itself again
-/// takes each whole pass out of it, and runs again only while a whole pass fits.
-@_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeRawPointer,
-                                                                     UnsafeMutablePointer<UInt64>) -> UInt64
+/// A translated block's entry: (register file, instruction budget) -> `FastExit` bits | form
+/// index << 8 | block slot << 16. The budget is `runBlock`'s (the instructions it may still
+/// retire, this block's included): a block that runs itself again, or goes on into another,
+/// takes each whole pass out of it, and does so only while a whole pass of the next fits.
+@_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<UInt64>) -> UInt64
 
-/// Where a memory's TLB is, for host code that probes it inline (`CPUMemory.translationTLB`):
+/// Where a memory's TLB is, for host code that probes it inline (`TranslationTLBProviding`):
 /// per access kind (0 read, 1 write) `entries` tags then `entries` host page addresses at
 /// `tags + kind * entries` and `pages + kind * entries`; a tag is the linear page of the
 /// access's last byte shifted left by one, or'ed with the register file's `userAccess` and
@@ -122,21 +124,27 @@ extension CPU {
 }
 
 extension CPU {
+    /// Drops every block's translation (the translator's cache was flushed, or the translator
+    /// changed); `heat`: their runs are counted from 0 again.
+    func forgetTranslations(heat: Bool = false) {
+        for i in 0..<CPU.blockSlots {
+            blocks[i].native = nil
+            if heat { blocks[i].heat = 0 }
+        }
+    }
+
     /// Counts a run of block `b` (not translated yet) and translates it when it is warm.
     @inline(never)
     func warm(_ b: UnsafeMutablePointer<Block>) {
         b.pointee.heat &+= 1
         guard b.pointee.heat == translationThreshold, let translator else { return }
         let context = TranslationContext(tlb: (memory as? TranslationTLBProviding)?.translationTLB, rip: b.pointee.rip,
-                                         instructions: Int(b.pointee.instructions), blockKey: UnsafeRawPointer(b) + MemoryLayout<Block>.offset(of: \.key)!,
-                                         codeKey: UnsafeRawPointer(state.codeKeyStorage), runner: UnsafeRawPointer(runnerEntry),
-                                         slot: b - blocks, blocks: UnsafeRawPointer(blocks), blockStride: MemoryLayout<Block>.stride,
-                                         blockSlots: CPU.blockSlots,
+                                         instructions: Int(b.pointee.instructions), codeKey: UnsafeRawPointer(state.codeKeyStorage),
+                                         runner: UnsafeRawPointer(runnerEntry), blocks: UnsafeRawPointer(blocks),
+                                         blockStride: MemoryLayout<Block>.stride, blockSlots: CPU.blockSlots,
                                          next: b.pointee.tailGeneral ? nil : b.pointee.rip &+ UInt64(b.pointee.bytes))
         let (code, flushed) = translator.translate(operations(b), count: Int(b.pointee.count) + 1, context: context)
-        if flushed {
-            for i in 0..<CPU.blockSlots { blocks[i].native = nil }
-        }
+        if flushed { forgetTranslations() }
         if let code {
             b.pointee.native = code
             blocksTranslated &+= 1
@@ -150,7 +158,7 @@ extension CPU {
     func runTranslated(_ code: UnsafeRawPointer, _ ops: UnsafeMutablePointer<FastForm>,
                        _ budget: inout UInt64) -> (UInt8, UnsafeMutablePointer<FastForm>, Int) {
         translationBudget.pointee = budget
-        let r = unsafeBitCast(code, to: TranslatedBlock.self)(UnsafeMutableRawPointer(state.file), runnerEntry, UnsafeRawPointer(ops), translationBudget)
+        let r = unsafeBitCast(code, to: TranslatedBlock.self)(UnsafeMutableRawPointer(state.file), translationBudget)
         budget = translationBudget.pointee
         return (UInt8(truncatingIfNeeded: r), ops + Int(truncatingIfNeeded: (r >> 8) & 0xFF) + 1, Int(truncatingIfNeeded: r >> 16))
     }
