@@ -1,3 +1,4 @@
+import Foundation
 import GuestMemory
 import NestedPaging
 import X86
@@ -175,6 +176,40 @@ extension VMMemory {
             }
         }
         return h.value
+    }
+}
+
+extension VMMemory {
+    /// The guest-physical addresses of the RAM pages whose contents differ between this
+    /// memory and `other`'s (the same memory map; a page neither has is zeros), at most
+    /// `limit` of them, in ascending order: what the lockstep engine compares.
+    public func differingPages(from other: VMMemory, limit: Int = 16) -> [UInt64] {
+        precondition(memory.map.ranges == other.memory.map.ranges, "memories of different maps")
+        var found: [UInt64] = []
+        for (i, r) in memory.map.ranges.enumerated() {
+            let mine = memory.objects[i].flatMap { $0.referenceCount > 0 ? $0 : nil }
+            let theirs = other.memory.objects[i].flatMap { $0.referenceCount > 0 ? $0 : nil }
+            guard mine != nil || theirs != nil else { continue }
+            let offsets = Set((mine?.residentOffsets ?? []) + (theirs?.residentOffsets ?? [])).sorted()
+            for offset in offsets {
+                let a = mine.flatMap { o in (try? o.frame(at: offset, create: false)).flatMap { $0 }.map { memory.host.pointer($0) } }
+                let b = theirs.flatMap { o in (try? o.frame(at: offset, create: false)).flatMap { $0 }.map { other.memory.host.pointer($0) } }
+                if !VMMemory.samePage(a, b) {
+                    found.append(r.base.rawValue + offset)
+                    if found.count >= limit { return found }
+                }
+            }
+        }
+        return found
+    }
+
+    /// Two pages alike (nil: a page of zeros).
+    static func samePage(_ a: UnsafeMutableRawPointer?, _ b: UnsafeMutableRawPointer?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case (let p?, let q?): return memcmp(p, q, Int(Page.size)) == 0
+        case (let p?, nil), (nil, let p?): return UnsafeRawBufferPointer(start: p, count: Int(Page.size)).allSatisfy { $0 == 0 }
+        }
     }
 }
 

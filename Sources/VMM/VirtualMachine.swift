@@ -443,6 +443,15 @@ public final class VirtualCPU {
         }
     }
 
+    /// Plants a fault in this vCPU's translator (`FormTranslator.plantedFault`): the block at
+    /// `rip`, once translated, adds 1 to `register` on each pass. For tests of the lockstep
+    /// engine, which must find it; false under the interpreter.
+    @_spi(Testing) public func plantTranslationFault(at rip: UInt64, register: Int) -> Bool {
+        guard let translator else { return false }
+        translator.plantedFault = (rip, UInt8(register))
+        return true
+    }
+
     /// Up to 15 bytes at CS:RIP (fewer at the end of fetchable memory).
     public func instructionBytes() -> [UInt8] {
         let linear = cpu.state.linearRIP

@@ -32,6 +32,11 @@ import X86
     /// Forms run through the interpreter, by kind (as translated): where coverage grows next.
     public private(set) var fallbacksByKind = [UInt64](repeating: 0, count: 256)
 
+    /// A fault planted on purpose, to prove that `--engine lockstep` finds one: the translation
+    /// of the block at `rip` adds 1 to guest register `register` on each pass, as a
+    /// translator bug would. Tests only.
+    public var plantedFault: (rip: UInt64, register: UInt8)?
+
     public init(capacity: Int = 64 << 20) throws(CodeMemoryError) {
         memory = try CodeMemory(capacity: capacity)
     }
@@ -45,6 +50,9 @@ import X86
                 emitter.flagsDeadAtStart = true
                 break
             }
+        }
+        if let p = plantedFault, p.rip == context.rip {
+            emitter.asm.alu(.add, size: 8, FormEmitter.gpr(p.register), immediate: 1)
         }
         for i in 0..<count { emitter.emit(forms + i, index: i) }
         let bytes = emitter.finish()

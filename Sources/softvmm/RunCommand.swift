@@ -40,7 +40,9 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Share a host directory over virtio-9p (9P2000.L): HOSTDIR[,tag=T][,readonly]. The guest mounts it with mount -t 9p -o trans=virtio,version=9p2000.L T DIR; nothing outside HOSTDIR is reachable. Tags default to share0, share1, ... Repeatable.", valueName: "share")) var share: [String] = []
     @Option(help: "Add a device: pc-testdev (QEMU's test device, which kvm-unit-tests drives) or virtio-rng (a virtio entropy device on PCI). Repeatable.") var device: [String] = []
     @Option(help: "The vCPUs (1 to 64): run in turn on one thread, deterministically.") var smp = 1
-    @Option(help: "What runs the guest's instructions: jit (warm blocks translated to host code; x86-64 hosts) or interp (the interpreter alone). Default: SOFTVMM_ENGINE, else jit where it can run.") var engine: ExecutionEngine?
+    @Option(help: "What runs the guest's instructions: jit (warm blocks translated to host code; x86-64 hosts), interp (the interpreter alone) or lockstep (the machine twice, one under each, compared as they run; the first difference is reported). Default: SOFTVMM_ENGINE, else jit where it can run.") var engine: RunEngine?
+    @Option(help: "With --engine lockstep: instructions between comparisons of the vCPUs' state and the output.") var lockstepInterval: UInt64 = 10_000
+    @Option(help: "With --engine lockstep: instructions between comparisons of guest memory.") var lockstepMemoryInterval: UInt64 = 1 << 24
     @Option(help: ArgumentHelp("Wait for gdb's remote protocol on tcp::PORT (localhost) or tcp:HOST:PORT before the first instruction; one thread per vCPU.", valueName: "endpoint")) var gdb: String?
     @Option(help: "Instructions each vCPU runs before the next takes its turn (with --smp).") var quantum = MachineConfiguration.defaultQuantum
 
@@ -66,7 +68,7 @@ struct Run: ParsableCommand {
         }
         guard quantum > 0 else { throw ValidationError("--quantum 0: give at least one instruction") }
         config.processors = smp
-        if let engine { config.engine = engine }
+        if let engine, let e = engine.executionEngine { config.engine = e }
         config.quantum = quantum
         config.realtime = realtime
         if let serialInput {
@@ -89,6 +91,7 @@ struct Run: ParsableCommand {
             }
         }
         let sink = try SerialSink(serial)
+        if engine == .lockstep { return try runLockstep(config, image: image, bytes: [UInt8](bytes), sink: sink) }
         // A terminal on standard input, COM1 on standard output, and no scripted input: the
         // interactive console.
         let interactive = isatty(0) != 0 && serial == "stdio" && serialInput == nil
@@ -156,6 +159,54 @@ struct Run: ParsableCommand {
             session.afterRun = { console.restore() }
         }
         try session.run()
+    }
+
+    /// `--engine lockstep`: the machine under each engine, compared as they run (Monitor's
+    /// `Lockstep`); the translator's output is the run's. The status is the stop's, or 4 when
+    /// the engines differ.
+    func runLockstep(_ config: MachineConfiguration, image: String, bytes: [UInt8], sink: SerialSink) throws {
+        let refused: [(Bool, String)] = [(gdb != nil, "--gdb"), (record != nil, "record"), (snapshot != nil || snapshotAt != nil, "--snapshot"),
+                                         (realtime, "--realtime"), (!share.isEmpty, "--share"), (profile != nil, "--profile"),
+                                         (dumpState != nil, "--dump-state")]
+        if let (_, what) = refused.first(where: { $0.0 }) { throw ValidationError("--engine lockstep cannot be combined with \(what)") }
+        guard lockstepInterval > 0, lockstepMemoryInterval > 0 else { throw ValidationError("--lockstep-interval: give at least one instruction") }
+        let drives = drive
+        let lockstep = Lockstep(interval: lockstepInterval, memoryInterval: lockstepMemoryInterval) { engine, output in
+            var c = config
+            c.engine = engine
+            c.drives = []
+            // Each machine its own overlay over the images.
+            let disks = try Run.openDrives(drives.map { $0.replacingOccurrences(of: "snapshot=off", with: "snapshot=on") }, recording: false, into: &c)
+            let host = try HostPhysicalMemory(frames: Int(c.memorySize >> 12) + 4096)
+            let machine = try Machine(configuration: c, host: host, disks: disks, serialOutput: output)
+            do { try machine.boot(image: bytes) } catch {
+                machine.teardown()
+                throw ValidationError("\(image): \(error)")
+            }
+            return machine
+        }
+        lockstep.serialOutput = sink.put
+        let terminal = isatty(2) != 0
+        let start = Date()
+        var last = start
+        lockstep.onProgress = { icount in
+            guard terminal, Date().timeIntervalSince(last) >= 1 else { return }
+            last = Date()
+            FileHandle.standardError.write(Data(String(format: "\rsoftvmm: lockstep, %.0f s, %llu instructions ", last.timeIntervalSince(start), icount).utf8))
+        }
+        let outcome = try lockstep.run()
+        sink.flush()
+        if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let seconds = String(format: "%.1f", Date().timeIntervalSince(start))
+        switch outcome {
+        case .alike(let stop, let icount):
+            FileHandle.standardError.write(Data(("softvmm: \(stop)\nsoftvmm: lockstep: jit and interp alike over \(icount) instructions " +
+                "(\(lockstep.comparisons) comparisons of every vCPU's state and the output, \(lockstep.memoryComparisons) of guest memory; \(seconds) s)\n").utf8))
+            throw ExitCode(stop.status)
+        case .differ(let d):
+            FileHandle.standardError.write(Data("softvmm: lockstep: \(d)\nsoftvmm: lockstep: found in \(lockstep.comparisons) comparisons, narrowed in \(lockstep.narrowingRuns) runs from the start (\(seconds) s)\n".utf8))
+            throw ExitCode(4)
+        }
     }
 
     /// `--drive`'s value: the image, read-only, and whether writes reach the file.
@@ -235,6 +286,18 @@ struct Run: ParsableCommand {
         let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
         if let u = s.last.flatMap({ units[Character($0.uppercased())] }), let n = UInt64(s.dropLast()) { return n * u }
         return UInt64(s).map { $0 << 20 }
+    }
+}
+
+/// `run --engine`: one of the VM's engines, or both side by side.
+enum RunEngine: String, ExpressibleByArgument {
+    case interp, jit, lockstep
+    var executionEngine: ExecutionEngine? {
+        switch self {
+        case .interp: .interpreter
+        case .jit: .jit
+        case .lockstep: nil
+        }
     }
 }
 
