@@ -31,6 +31,7 @@ public struct FixtureGuest {
             }
             if let i = words.firstIndex(of: "--cpu"), i + 1 < words.count { try configuration.setCPU(String(words[i + 1])) }
             if let i = words.firstIndex(of: "--smp"), i + 1 < words.count, let n = Int(words[i + 1]) { configuration.processors = n }
+            if let i = words.firstIndex(of: "--device"), i + 1 < words.count, words[i + 1] == "virtio-rng" { configuration.virtioRNG = true }
         }
         if let input = try? Data(contentsOf: FixtureGuest.file(name, "input")) { configuration.serialInput = [UInt8](input) }
     }

@@ -2,7 +2,7 @@ import FixtureSupport
 import Foundation
 import GuestMemory
 import Testing
-import VMM
+@_spi(Testing) import VMM
 import Monitor
 
 /// Every fixture guest in Fixtures/guests/NAME/NAME.bin runs in softvmm; its serial output and
@@ -98,5 +98,47 @@ import Monitor
         let run = try FixtureGuests.run("mmio")
         #expect(run.mmioAssists >= 120, "\(run.mmioAssists) MMIO-assist exits")
         #expect(run.deviceAccesses >= 300, "\(run.deviceAccesses) test-device accesses")
+    }
+
+    /// The smc guest's rewritten blocks each ran as host code before they were rewritten (so
+    /// its output, QEMU's, shows the translator running the new code): a fault planted in the
+    /// translator on one block (R12 += 1 on each pass run as host code) shows in the R12 line
+    /// and nowhere else. Each function runs once after its rewrite, too few for a translation
+    /// then, so the passes counted are the old code's.
+    @Test(arguments: [("same page", [0xB8, 0x11, 0x11, 0x11, 0x11, 0xC3], 0, UInt64(0)),
+                      ("alias", [0xB8, 0x33, 0x33, 0x33, 0x33, 0xC3], 0, UInt64(0x4000_0000)),
+                      ("identity", [0xB8, 0x33, 0x33, 0x33, 0x33, 0xC3], 1, UInt64(0)),
+                      ("dma", [0xB8, 0x66, 0x66, 0x66, 0x66, 0xC3], 0, UInt64(0)),
+                      // cmp ecx, 1; cmove edx, r8d: the block starts 5 bytes before (mov edx, imm32).
+                      ("self-rewriting", [0x83, 0xF9, 0x01, 0x41, 0x0F, 0x44, 0xD0], 0, UInt64(bitPattern: -5))] as [(String, [UInt8], Int, UInt64)])
+    func smcGuestRewritesTranslatedCode(_ what: String, _ pattern: [UInt8], _ occurrence: Int, _ alias: UInt64) throws {
+        // `alias`: added to the pattern's address (the alias mapping's base, or a step back).
+        guard ExecutionEngine.preferred == .jit else { return }
+        let guest = try FixtureGuest("smc")
+        let offsets = guest.image.indices.filter { guest.image[$0...].starts(with: pattern) }
+        let rip = 0x100000 + UInt64(try #require(offsets.dropFirst(occurrence).first)) &+ alias
+        var config = guest.configuration
+        config.engine = .jit
+        let host = try HostPhysicalMemory(frames: 32768)
+        var output: [UInt8] = []
+        let machine = try Machine(configuration: config, host: host) { output.append($0) }
+        try machine.boot(image: guest.image)
+        #expect(machine.vcpu.plantTranslationFault(at: rip, register: 12))
+        let stop = machine.run()
+        machine.teardown()
+        #expect(stop.status == 1)
+        #expect(host.liveFrames == 0)
+        let expected = try String(contentsOf: FixtureGuest.file("smc", "expected"), encoding: .utf8).split(separator: "\n").map(String.init)
+        let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+        try #require(lines.count == expected.count, "\(what): \(lines)")
+        for (got, want) in zip(lines, expected) {
+            if want.hasPrefix("r12") {
+                let value = got.split(separator: ":").last?.split(separator: " ").first ?? ""
+                let passes = UInt64(value, radix: 16) ?? 0
+                #expect(passes > 0, "\(what) at \(String(rip, radix: 16)): never ran as host code")
+            } else {
+                #expect(got == want, "\(what)")
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
 import GuestMemory
 import Testing
-import VMM
+@_spi(Testing) import VMM
 import X86
 import X86CPU
 import X86JIT
@@ -17,19 +17,22 @@ import X86JIT
     static let code: UInt64 = 0x10000, data: UInt64 = 0x100000, stack: UInt64 = 0x180000
 
     /// A VM of one vCPU in 64-bit mode at CPL 0: identity paging of 16 MiB with 2 MiB pages.
-    static func makeVM(_ engine: ExecutionEngine) throws -> (VirtualMachine, HostPhysicalMemory) {
+    static func makeVM(_ engine: ExecutionEngine, vcpus: Int = 1) throws -> (VirtualMachine, HostPhysicalMemory) {
         let host = try HostPhysicalMemory(frames: 4096 + 64)
-        let vm = try VirtualMachine(name: "jit", map: try MemoryMap([MemoryRange(.ram, base: 0, size: 16 << 20)]), host: host, engine: engine)
+        let vm = try VirtualMachine(name: "jit", map: try MemoryMap([MemoryRange(.ram, base: 0, size: 16 << 20)]), vcpuCount: vcpus,
+                                    host: host, engine: engine)
         func bytes(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
         try vm.writePhysical(0x1000, bytes(0x2003))
         try vm.writePhysical(0x2000, bytes(0x3003))
         for i in 0..<8 { try vm.writePhysical(0x3000 + UInt64(8 * i), bytes(UInt64(i) << 21 | 0x83)) }
-        let v = vm.vcpus[0]
-        var s = v.getState()
-        s.cr0 = 0x8000_0011; s.cr3 = 0x1000; s.cr4 = 0x20; s.efer = 0x500
-        s[.cs] = VCPUSegment(selector: 8, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B)
-        for r in [SegmentRegister.ds, .es, .ss] { s[r] = VCPUSegment(selector: 16, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093) }
-        v.setState(s)
+        for v in vm.vcpus {
+            var s = v.getState()
+            s.cr0 = 0x8000_0011; s.cr3 = 0x1000; s.cr4 = 0x20; s.efer = 0x500
+            s[.cs] = VCPUSegment(selector: 8, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B)
+            for r in [SegmentRegister.ds, .es, .ss] { s[r] = VCPUSegment(selector: 16, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093) }
+            s.activity = 0
+            v.setState(s)
+        }
         return (vm, host)
     }
 
@@ -218,6 +221,43 @@ import X86JIT
         let t = try #require(translated.translation)
         #expect(t.loops > 50 && t.chains > 100, "\(t)")
         #expect(halted == 300, "\(halted) of 300 loops ran to their HLT")
+        #endif
+    }
+
+    /// Another vCPU's store reaches code this vCPU runs as host code: vCPU 0 runs a loop that
+    /// calls f (mov eax, imm32; ret) and sums what it returns, 150 of its 200 passes; vCPU 1
+    /// stores a new immediate into f; vCPU 0's last 50 passes must return it. A fault planted
+    /// in vCPU 0's translator on f (R12 += 1 on each pass as host code) shows f ran as host
+    /// code before the store.
+    @Test func anotherVCPUsStoreReachesTranslatedCode() throws {
+        #if arch(x86_64)
+        let (vm, host) = try TranslatedBlockTests.makeVM(.jit, vcpus: 2)
+        let (v0, v1) = (vm.vcpus[0], vm.vcpus[1])
+        let loop: [UInt8] = [0xE8] + TranslatedBlockTests.le32(0xFB) + [0x01, 0xC3, 0xFF, 0xC9, 0x75, 0xF5, 0xF4]   // call f; add ebx, eax; dec ecx; jnz; hlt
+        let f: [UInt8] = [0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3]                        // 0x10100: mov eax, 1; ret
+        let store: [UInt8] = [0xC7, 0x04, 0x25, 0x01, 0x01, 0x01, 0x00, 0xE8, 0x03, 0x00, 0x00, 0xF4]   // mov dword [0x10101], 1000; hlt
+        #expect(vm.dmaWrite(TranslatedBlockTests.code, loop))
+        #expect(vm.dmaWrite(TranslatedBlockTests.code + 0x100, f))
+        #expect(vm.dmaWrite(TranslatedBlockTests.code + 0x200, store))
+        #expect(v0.plantTranslationFault(at: TranslatedBlockTests.code + 0x100, register: 12))
+        for (v, rip) in [(v0, TranslatedBlockTests.code), (v1, TranslatedBlockTests.code + 0x200)] {
+            var s = v.getState()
+            s.gprs = [UInt64](repeating: 0, count: 16)
+            s.gprs[1] = 200
+            s.gprs[4] = TranslatedBlockTests.stack
+            s.rip = rip
+            v.setState(s)
+        }
+        #expect("\(v0.run(limit: 150 * 6))" == "instruction limit")
+        #expect(v0.register(3) == 150)
+        #expect(v0.register(12) > 0, "f never ran as host code")
+        _ = v1.run(limit: 10)
+        #expect(v1.halted)
+        _ = v0.run(limit: 10_000)
+        #expect(v0.halted)
+        #expect(v0.register(3) == 150 + 50 * 1000)
+        vm.teardown()
+        #expect(host.liveFrames == 0)
         #endif
     }
 

@@ -207,11 +207,16 @@ ap_entry32:
     mov dword [lock_word], 0
     dec ecx
     jnz .round
-    ; Cross-modifying code: AP 1 runs `patchable`, the BSP rewrites its immediate, AP 1 runs it
-    ; again after a serializing CPUID (SDM vol. 3, 8.1.3) and must see the new code.
+    ; Cross-modifying code: AP 1 runs `patchable` (200 times: warm enough for softvmm to
+    ; translate it), the BSP rewrites its immediate, AP 1 runs it again after a serializing
+    ; CPUID (SDM vol. 3, 8.1.3) and must see the new code.
     cmp ebx, 1
     jne .finish
+    mov ecx, 200
+.warm:
     call patchable
+    dec ecx
+    jnz .warm
     mov [smc_before], eax
     mov dword [smc_stage], 1
     wait_for smc_stage, 2
