@@ -696,6 +696,8 @@ public final class VirtualCPU {
     /// Blocks built and checked again after a TLB flush or a change of CPL.
     public var blocksBuilt: UInt64 { cpu.blocksBuilt }
     public var blocksRechecked: UInt64 { cpu.blocksRechecked }
+    /// Blocks built again that got their kept translation back.
+    public var translationsReattached: UInt64 { cpu.translationsReattached }
     /// The translator's statistics (nil under the interpreter): blocks translated, their forms
     /// emitted as host code and run through the interpreter, code bytes written, cache flushes.
     public var translation: (blocks: UInt64, nativeForms: UInt64, fallbackForms: UInt64, codeBytes: UInt64, flushes: Int, loops: UInt64,

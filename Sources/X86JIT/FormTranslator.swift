@@ -41,7 +41,29 @@ import X86
         memory = try CodeMemory(capacity: capacity)
     }
 
-    public func translate(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> (code: UnsafeRawPointer?, flushed: Bool) {
+    public func translate(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> Translation? {
+        // The forms the code's calls into the interpreter name are a copy in the code memory,
+        // which lives as long as the code: a block built again at the RIP gets the code back
+        // (`CPU.reattach`) wherever its own forms are.
+        let formBytes = Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(forms), count: count * MemoryLayout<FastForm>.stride))
+        var flushed = false
+        for _ in 0..<2 {
+            do throws(CodeMemoryError) {
+                let copy = try memory.install(formBytes)
+                let (bytes, emitter) = emit(copy.assumingMemoryBound(to: FastForm.self), count: count, context: context)
+                let code = try memory.install(bytes)
+                tally(emitter, bytes: bytes.count)
+                return Translation(code: code, forms: copy.assumingMemoryBound(to: FastForm.self), flushed: flushed)
+            } catch {
+                guard case .full = error, !flushed, (try? memory.flush()) != nil else { return nil }
+                flushed = true
+            }
+        }
+        return nil
+    }
+
+    /// The host code for the forms at `forms` (where the code's calls name them).
+    func emit(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> ([UInt8], FormEmitter) {
         var emitter = FormEmitter(context, forms: UnsafeRawPointer(forms))
         for i in 0..<count {
             let (reads, writes) = forms[i].flagEffect
@@ -55,24 +77,17 @@ import X86
             emitter.asm.alu(.add, size: 8, FormEmitter.gpr(p.register), immediate: 1)
         }
         for i in 0..<count { emitter.emit(forms + i, index: i) }
-        let bytes = emitter.finish()
-        var flushed = false
-        var code: UnsafeRawPointer
-        do throws(CodeMemoryError) {
-            code = try memory.install(bytes)
-        } catch {
-            guard case .full = error, (try? memory.flush()) != nil, let again = try? memory.install(bytes) else { return (nil, false) }
-            flushed = true
-            code = again
-        }
+        return (emitter.finish(), emitter)
+    }
+
+    func tally(_ emitter: FormEmitter, bytes: Int) {
         translations &+= 1
         nativeForms &+= UInt64(emitter.native)
         selfLoops &+= UInt64(emitter.loops)
         chains &+= UInt64(emitter.chains)
         fallbackForms &+= UInt64(emitter.fallbacks)
         for k in emitter.fallbackKinds { fallbacksByKind[Int(k.rawValue)] &+= 1 }
-        codeBytes &+= UInt64(bytes.count)
-        return (code, flushed)
+        codeBytes &+= UInt64(bytes)
     }
 }
 
@@ -174,17 +189,12 @@ struct FormEmitter {
             asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.block(at: rip))))
             asm.mov(size: 8, r10, immediate: Int64(bitPattern: rip))
         case .register:
-            // The slot: (rip ^ rip >> 12) mod the slots (blockSlotIndex), times the stride.
+            // The slot (blockSlotIndex: the top bits of rip times the golden ratio), times the stride.
+            asm.mov(size: 8, d, immediate: Int64(bitPattern: blockSlotMultiplier))
             asm.mov(size: 8, a, r10)
-            asm.shift(.shr, size: 8, a, by: 12)
-            asm.alu(.xor, size: 8, a, r10)
-            asm.alu(.and, size: 4, a, immediate: Int32(context.blockSlots - 1))
-            asm.alu(.xor, size: 4, si, si)
-            for bit in 0..<16 where context.blockStride >> bit & 1 != 0 {
-                asm.mov(size: 8, d, a)
-                if bit > 0 { asm.shift(.shl, size: 8, d, by: UInt8(bit)) }
-                asm.alu(.add, size: 8, si, d)
-            }
+            asm.imul(size: 8, a, d)
+            asm.shift(.shr, size: 8, a, by: UInt8(64 - context.blockSlots.trailingZeroBitCount))
+            asm.imul(size: 8, si, a, immediate: Int32(context.blockStride))
             asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blocks)))
             asm.alu(.add, size: 8, r8, si)
         }
@@ -387,7 +397,7 @@ struct FormEmitter {
     mutating func exit(_ bits: UInt8, index: Int) {
         syncFlags()
         writeBack()
-        asm.mov(size: 4, FormEmitter.a, immediate: Int64(bits) | Int64(index) << 8 | Int64(context.slot) << 16)
+        asm.mov(size: 8, FormEmitter.a, immediate: Int64(bits) | Int64(index) << 8 | Int64(context.slot) << 16)
         exits.append(asm.jmp(0))
     }
 
@@ -633,7 +643,9 @@ struct FormEmitter {
         cache = RegisterCache()
         asm.test(size: 4, FormEmitter.a, FormEmitter.a)
         let skip = asm.jcc(.e, 0)
-        asm.alu(.or, size: 4, FormEmitter.a, immediate: Int32(truncatingIfNeeded: i << 8 | context.slot << 16))
+        asm.mov(size: 4, FormEmitter.a, FormEmitter.a)     // the answer is 32 bits: the rest zeroed
+        asm.mov(size: 8, FormEmitter.d, immediate: Int64(i << 8 | context.slot << 16))
+        asm.alu(.or, size: 8, FormEmitter.a, FormEmitter.d)
         exits.append(asm.jmp(0))
         asm.patch(skip, to: asm.bytes.count)
         hostFlags = false

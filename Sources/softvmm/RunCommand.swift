@@ -451,8 +451,9 @@ struct RunSession {
             lines.append("blocks: \(v.blocksBuilt) built, \(v.blocksRechecked) checked again")
             if let t = v.translation {
                 let forms = max(t.nativeForms + t.fallbackForms, 1)
-                lines.append(String(format: "engine: jit, %llu blocks translated (%.1f%% of their forms as host code, the rest through the interpreter; %llu loop back to their start in host code, %llu ways on into another translation), %.1f KiB of code, %d flushes",
-                                    t.blocks, 100 * Double(t.nativeForms) / Double(forms), t.loops, t.chains, Double(t.codeBytes) / 1024, t.flushes))
+                lines.append(String(format: "engine: jit, %llu blocks translated (%.1f%% of their forms as host code, the rest through the interpreter; %llu loop back to their start in host code, %llu ways on into another translation), %llu blocks built again given their translation back, %.1f KiB of code, %d flushes",
+                                    t.blocks, 100 * Double(t.nativeForms) / Double(forms), t.loops, t.chains, v.translationsReattached,
+                                    Double(t.codeBytes) / 1024, t.flushes))
                 lines.append("interpreted in translations: " + v.commonestFallbacks.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
             } else {
                 lines.append("engine: interp")

@@ -12,7 +12,8 @@ import X86JIT
 /// TLB at first and hit it later). After every run the two must agree on every register,
 /// RIP, RFLAGS (all of it: where a form's flags are read the translation computes them as the
 /// interpreter does), the retired count, and the data and the stack. Each round writes its
-/// program over the last one's (as a device's DMA would), which must drop the translations.
+/// program over the last one's (as a device's DMA would), which must drop the translations;
+/// every fifth writes the same program again, whose blocks get their translations back.
 @Suite struct TranslatedBlockTests {
     static let code: UInt64 = 0x10000, data: UInt64 = 0x100000, stack: UInt64 = 0x180000
 
@@ -135,8 +136,11 @@ import X86JIT
         let translated = jit.vcpus[0], interpreted = interp.vcpus[0]
         #expect(translated.engine == .jit && interpreted.engine == .interpreter)
         translated.translationThreshold = 4
+        var code: [UInt8] = []
         for round in 0..<1500 {
-            let code = TranslatedBlockTests.program(&random) + [0xF4]
+            // Every fifth round writes the last program again: its blocks are dropped and built
+            // again with the same forms, and get their kept translations back (`reattach`).
+            if round % 5 != 4 { code = TranslatedBlockTests.program(&random) + [0xF4] }
             #expect(jit.dmaWrite(TranslatedBlockTests.code, code))
             #expect(interp.dmaWrite(TranslatedBlockTests.code, code))
             for run in 0..<7 {
@@ -148,6 +152,7 @@ import X86JIT
         }
         let t = try #require(translated.translation)
         #expect(t.blocks > 1000 && t.nativeForms > 5 * t.fallbackForms, "\(t)")
+        #expect(translated.translationsReattached >= 200, "\(translated.translationsReattached) translations given back")
         jit.teardown()
         interp.teardown()
         #expect(jitHost.liveFrames == 0 && interpHost.liveFrames == 0)

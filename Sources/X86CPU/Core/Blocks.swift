@@ -47,16 +47,22 @@ struct Block {
 }
 
 /// The slot of the block at `rip` among `slots` (a power of two).
+/// Fibonacci hashing: the top bits of rip times 2^64 over the golden ratio, so that neither
+/// code spread over the kernel's 16 MiB nor the kernel's and a program's code at the same
+/// low bits crowd into a few slots (`rip ^ rip >> 12` had four blocks in five built again
+/// after their slot was taken, in fork+exec). Host code computes the same (X86JIT's chaining).
 @inline(__always) func blockSlotIndex(_ rip: UInt64, _ slots: Int) -> Int {
-    Int(truncatingIfNeeded: rip ^ (rip >> 12)) & (slots - 1)
+    Int(truncatingIfNeeded: (rip &* blockSlotMultiplier) >> UInt64(64 - slots.trailingZeroBitCount))
 }
 
+@_spi(Translator) public let blockSlotMultiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+
 extension CPU {
-    static var blockSlots: Int { 65536 }
+    static var blockSlots: Int { 1 << 18 }
     static var blockCapacity: Int { 32 }
     /// Fast forms the blocks share: built blocks take the next ones (so that a hot loop's
     /// blocks sit together in the host's caches), and all blocks are dropped when they run out.
-    static var blockOpCapacity: Int { 1 << 19 }
+    static var blockOpCapacity: Int { 1 << 20 }
     static var blockOpBytes: Int { blockOpCapacity * MemoryLayout<FastForm>.stride }
 
     @inline(__always) func blockSlot(_ rip: UInt64) -> Int { blockSlotIndex(rip, CPU.blockSlots) }
@@ -154,6 +160,7 @@ extension CPU {
         b.pointee = block
         noteCodeSlot(block.frame0, ~Int32(slot))
         if block.frame1 != block.frame0 { noteCodeSlot(block.frame1, ~Int32(slot)) }
+        if translator != nil { reattach(b) }
         return true
     }
 

@@ -214,6 +214,15 @@ extension FastKind {
 
     static let none = FastForm()
 
+    /// Field by field (not the padding between them): the same form.
+    func sameAs(_ o: FastForm) -> Bool {
+        kind == o.kind && d == o.d && s == o.s && size == o.size && x == o.x && length == o.length && flags == o.flags
+            && op == o.op && imm == o.imm && ordinal == o.ordinal && fused == o.fused
+            && address.displacement == o.address.displacement && address.base == o.address.base && address.index == o.address.index
+            && address.scale == o.address.scale && address.segment == o.address.segment
+            && address.address32 == o.address.address32 && address.stack == o.address.stack
+    }
+
     /// Instructions the form retires.
     @_spi(Translator) @inline(__always) public var retires: Int { 1 &+ Int(fused) }
 

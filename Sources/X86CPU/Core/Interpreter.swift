@@ -174,6 +174,21 @@ public final class CPU<Memory: CPUMemory> {
     public internal(set) var blocksRechecked: UInt64 = 0
     /// Blocks translated to host code (`--stats`).
     public internal(set) var blocksTranslated: UInt64 = 0
+    /// Blocks built again that got a kept translation back (`reattach`; `--stats`).
+    public internal(set) var translationsReattached: UInt64 = 0
+    /// Translations by block RIP, apart from the blocks (`KeptTranslation`; zeroed memory: a
+    /// zero entry has no code and matches no block).
+    let kept = CPU.zeroedMemory(KeptTranslation.self, CPU.keptSlots, "kept translations")
+    /// Whether any block got host code since translations were last forgotten.
+    var anyTranslated = false
+
+    /// `count` zeroed `T`s, the kernel's pages handed out as they are first touched: a CPU costs
+    /// no megabytes of stores to make (cpu-check makes one per case).
+    static func zeroedMemory<T>(_: T.Type, _ count: Int, _ what: String) -> UnsafeMutablePointer<T> {
+        let p = mmap(nil, count * MemoryLayout<T>.stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        precondition(p != MAP_FAILED, "no memory for the \(what)")
+        return p!.bindMemory(to: T.self, capacity: count)
+    }
     /// The translator that turns warm blocks into host code (nil: the interpreter alone).
     @_spi(Translator) public var translator: (any BlockTranslating)? {
         didSet {
@@ -224,8 +239,11 @@ public final class CPU<Memory: CPUMemory> {
         cache = mapped!.bindMemory(to: DecodedInstruction.self, capacity: CPU.cacheSize)
         codePages = .allocate(capacity: CPU.codePageSlots)
         codePages.initialize(repeating: ~0, count: CPU.codePageSlots)
-        blocks = .allocate(capacity: CPU.blockSlots)
-        blocks.initialize(repeating: Block(), count: CPU.blockSlots)
+        // Zeroed too: a zero block holds RIP 0, whose slot gets the empty block, and no other
+        // RIP's lookup finds it.
+        precondition(_isPOD(Block.self) && _isPOD(KeptTranslation.self), "zeroed entries must be valid ones")
+        blocks = CPU.zeroedMemory(Block.self, CPU.blockSlots, "blocks")
+        blocks[blockSlotIndex(0, CPU.blockSlots)] = Block()
         let opsMapped = mmap(nil, CPU.blockOpBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         precondition(opsMapped != MAP_FAILED, "no memory for the blocks' operations")
         blockOps = opsMapped!.bindMemory(to: FastForm.self, capacity: CPU.blockOpCapacity)
@@ -250,7 +268,8 @@ public final class CPU<Memory: CPUMemory> {
         fetchBuffer.deallocate()
         munmap(cache, CPU.cacheBytes)
         codePages.deallocate()
-        blocks.deallocate()
+        munmap(blocks, CPU.blockSlots * MemoryLayout<Block>.stride)
+        munmap(kept, CPU.keptSlots * MemoryLayout<KeptTranslation>.stride)
         munmap(blockOps, CPU.blockOpBytes)
         blockScratch.deallocate()
         translationBudget.deallocate()

@@ -7,7 +7,7 @@ import X86
 /// The host code is a `TranslatedBlock`: it gets the vCPU's `RegisterFile` and `runBlock`'s
 /// budget, and returns `FastExit` bits in bits 0-7 with, in bits 8-15, the index of the form
 /// that said something (as `runBlock`'s loop stops at the first form whose `executeFast`
-/// returns nonzero; `blockEnd` says `end`) and in bits 16-31 the slot of the block it belongs
+/// returns nonzero; `blockEnd` says `end`) and in bits 16 and up the slot of the block it belongs
 /// to. `FastExit.threw`: that form raised `CPU.translatedException`, with everything before
 /// it done and nothing of it. The forms it runs through the interpreter it hands to
 /// `runFastFormEntry` with the CPU's `FormRunner` (`TranslationContext.runner`). The register
@@ -17,7 +17,33 @@ import X86
     /// Host code for the `count` forms at `forms` (the last one `blockEnd`), or nil when the
     /// block is not worth it. `flushed`: the translator dropped every earlier translation to
     /// make room (the CPU forgets them before it keeps this one).
-    func translate(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> (code: UnsafeRawPointer?, flushed: Bool)
+    func translate(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> Translation?
+}
+
+/// A block's host code, and the copy of its forms the code names (which lives as long as the
+/// code does). `flushed`: the translator dropped every earlier translation to make room (the
+/// CPU forgets them before it keeps this one).
+@_spi(Translator) public struct Translation {
+    public var code: UnsafeRawPointer
+    public var forms: UnsafePointer<FastForm>
+    public var flushed: Bool
+    public init(code: UnsafeRawPointer, forms: UnsafePointer<FastForm>, flushed: Bool) {
+        (self.code, self.forms, self.flushed) = (code, forms, flushed)
+    }
+}
+
+/// A translation kept apart from its block (`CPU.kept`), by the block's RIP: a block built
+/// again there with the same forms and the same way out gets the host code back at once (its
+/// slot was taken by another block meanwhile, the blocks were dropped when their forms ran out,
+/// a TLB flush found its frames changed, a store into its frame dropped it): the code is a
+/// function of the forms, the RIP and what follows the block, nothing else.
+struct KeptTranslation {
+    var rip: UInt64 = ~0
+    /// `TranslationContext.next` (~0: none).
+    var next: UInt64 = ~0
+    var count = 0
+    var code: UnsafeRawPointer? = nil
+    var forms: UnsafePointer<FastForm>? = nil
 }
 
 /// What a translation may rely on besides its forms: the TLB to probe inline, and what a block
@@ -40,7 +66,7 @@ import X86
     /// Where the block goes when its forms end (nil: an instruction without a fast form comes next).
     public var next: UInt64?
     public func block(at rip: UInt64) -> UnsafeRawPointer { blocks + blockSlotIndex(rip, blockSlots) * blockStride }
-    /// This block's slot (host code returns it in bits 16-31: the block whose form said the
+    /// This block's slot (host code returns it in bits 16 and up: the block whose form said the
     /// `FastExit` bits, after it went on into others).
     public var slot: Int { blockSlotIndex(rip, blockSlots) }
     /// Where this block's key is.
@@ -127,10 +153,36 @@ extension CPU {
     /// Drops every block's translation (the translator's cache was flushed, or the translator
     /// changed); `heat`: their runs are counted from 0 again.
     func forgetTranslations(heat: Bool = false) {
+        guard anyTranslated || (heat && blocksBuilt > 0) else { return }
         for i in 0..<CPU.blockSlots {
             blocks[i].native = nil
             if heat { blocks[i].heat = 0 }
         }
+        if anyTranslated { kept.update(repeating: KeptTranslation(), count: CPU.keptSlots) }
+        anyTranslated = false
+    }
+
+    static var keptSlots: Int { 1 << 18 }
+
+    /// Where block `b` (just built) would keep its translation.
+    @inline(__always) func keptEntry(_ b: UnsafePointer<Block>) -> UnsafeMutablePointer<KeptTranslation> {
+        kept + blockSlotIndex(b.pointee.rip, CPU.keptSlots)
+    }
+
+    /// Where block `b` goes when its forms end (nil: an instruction without a fast form).
+    func next(_ b: UnsafePointer<Block>) -> UInt64? { b.pointee.tailGeneral ? nil : b.pointee.rip &+ UInt64(b.pointee.bytes) }
+
+    /// Gives block `b`, just built, the translation kept for its RIP if it has the same forms
+    /// and the same way out.
+    func reattach(_ b: UnsafeMutablePointer<Block>) {
+        let k = keptEntry(b)
+        let count = Int(b.pointee.count) + 1
+        guard k.pointee.rip == b.pointee.rip, k.pointee.count == count, k.pointee.next == next(b) ?? ~0,
+              let code = k.pointee.code, let forms = k.pointee.forms else { return }
+        let ops = operations(b)
+        for i in 0..<count where !ops[i].sameAs(forms[i]) { return }
+        b.pointee.native = code
+        translationsReattached &+= 1
     }
 
     /// Counts a run of block `b` (not translated yet) and translates it when it is warm.
@@ -142,13 +194,14 @@ extension CPU {
                                          instructions: Int(b.pointee.instructions), codeKey: UnsafeRawPointer(state.codeKeyStorage),
                                          runner: UnsafeRawPointer(runnerEntry), blocks: UnsafeRawPointer(blocks),
                                          blockStride: MemoryLayout<Block>.stride, blockSlots: CPU.blockSlots,
-                                         next: b.pointee.tailGeneral ? nil : b.pointee.rip &+ UInt64(b.pointee.bytes))
-        let (code, flushed) = translator.translate(operations(b), count: Int(b.pointee.count) + 1, context: context)
-        if flushed { forgetTranslations() }
-        if let code {
-            b.pointee.native = code
-            blocksTranslated &+= 1
-        }
+                                         next: next(b))
+        guard let t = translator.translate(operations(b), count: Int(b.pointee.count) + 1, context: context) else { return }
+        if t.flushed { forgetTranslations() }
+        b.pointee.native = t.code
+        blocksTranslated &+= 1
+        anyTranslated = true
+        keptEntry(b).pointee = KeptTranslation(rip: b.pointee.rip, next: context.next ?? ~0, count: Int(b.pointee.count) + 1,
+                                               code: t.code, forms: t.forms)
     }
 
     /// Runs block `b`'s host code: `FastExit` bits and a pointer past the form that said them
