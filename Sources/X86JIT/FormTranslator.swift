@@ -1,3 +1,4 @@
+import Glibc
 @_spi(Translator) import X86CPU
 import X86
 
@@ -14,8 +15,8 @@ import X86
 /// AC). Where the host leaves a flag undefined and someone reads it (`FastForm.flags`), the
 /// translation sets the interpreter's value (`shiftFlags`, `productFlags`, `aluExact`).
 ///
-/// Register use: RBX the register file; RBP, R14 and R15 the TLB (`MemoryForms.swift`); R12,
-/// R13, RDI, R9 and R11 cached guest registers (`RegisterCache`); RAX, RCX, RDX, RSI, R8 and
+/// Register use: RBX the register file; R12, R13, RBP, R14, R15, RDI, R9 and R11 cached guest
+/// registers (`RegisterCache`; the TLB's addresses are constants in the code); RAX, RCX, RDX, RSI, R8 and
 /// R10 scratch. [RSP] holds the budget's address.
 @_spi(Translator) public final class FormTranslator: BlockTranslating {
     public let memory: CodeMemory
@@ -37,9 +38,17 @@ import X86
     /// translator bug would. Tests only.
     public var plantedFault: (rip: UInt64, register: UInt8)?
 
+    /// With SOFTVMM_PERF_MAP set, each translation is named in /tmp/perf-PID.map (`perf report`
+    /// then names host code by the guest RIP of its block: "guest 0xRIP").
+    let perfMap: UnsafeMutablePointer<FILE>? = getenv("SOFTVMM_PERF_MAP") == nil ? nil : fopen("/tmp/perf-\(getpid()).map", "a")
+
     public init(capacity: Int = 64 << 20) throws(CodeMemoryError) {
         memory = try CodeMemory(capacity: capacity)
+        // perf names code in a memfd by its offset in the file: where the file starts.
+        if let perfMap { fputs("\(String(UInt(bitPattern: memory.base), radix: 16)) 0 softvmm-translations-base\n", perfMap) }
     }
+
+    deinit { if let perfMap { fclose(perfMap) } }
 
     public func translate(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> Translation? {
         // The forms the code's calls into the interpreter name are a copy in the code memory,
@@ -53,6 +62,10 @@ import X86
                 let (bytes, emitter) = emit(copy.assumingMemoryBound(to: FastForm.self), count: count, context: context)
                 let code = try memory.install(bytes)
                 tally(emitter, bytes: bytes.count)
+                if let perfMap {
+                    fputs("\(String(UInt(bitPattern: code), radix: 16)) \(String(bytes.count, radix: 16)) guest 0x\(String(context.rip, radix: 16))\n", perfMap)
+                    fflush(perfMap)
+                }
                 return Translation(code: code, forms: copy.assumingMemoryBound(to: FastForm.self), flushed: flushed)
             } catch {
                 guard case .full = error, !flushed, (try? memory.flush()) != nil else { return nil }
@@ -65,14 +78,10 @@ import X86
     /// The host code for the forms at `forms` (where the code's calls name them).
     func emit(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> ([UInt8], FormEmitter) {
         var emitter = FormEmitter(context, forms: UnsafeRawPointer(forms))
-        for i in 0..<count {
-            let (reads, writes) = forms[i].flagEffect
-            if reads { break }
-            if writes {
-                emitter.flagsDeadAtStart = true
-                break
-            }
-        }
+        // The flags live where the block starts: none, and a pass that starts again needs none
+        // from the last.
+        let (reads, writes) = forms[0].flagMasks
+        emitter.flagsDeadAtStart = forms[0].liveAfter & ~writes | reads == 0
         if let p = plantedFault, p.rip == context.rip {
             emitter.asm.alu(.add, size: 8, FormEmitter.gpr(p.register), immediate: 1)
         }
@@ -115,6 +124,7 @@ struct FormEmitter {
     static let rflags = MemoryLayout<RegisterFile>.offset(of: \.rflags)!
     /// CF, PF, AF, ZF, SF, OF.
     static let status: Int32 = 0x8D5
+    static let carry: UInt16 = 0x1, carryAndOverflow: UInt16 = 0x801
     static let formStride = MemoryLayout<FastForm>.stride
     static let entry = unsafeBitCast(runFastFormEntry, to: UInt.self)
 
@@ -129,9 +139,6 @@ struct FormEmitter {
     /// RFLAGS.AC: the memory's own probe decides (`GuestMMU.probeWithAC`).
     static let alignmentCheck: Int32 = 1 << 18
 
-    /// RBP, R14 and R15 hold the TLB's epoch word, read tags and read pages (the write
-    /// arrays follow each at `entries` words).
-    static let epochRegister = GPR.rbp, tagsRegister = GPR.r14, pagesRegister = GPR.r15
     static let saved = [GPR.rbx, GPR.rbp, GPR.r12, GPR.r13, GPR.r14, GPR.r15]
 
     let context: TranslationContext
@@ -155,11 +162,6 @@ struct FormEmitter {
         asm.alu(.sub, size: 8, GPR.rsp, immediate: 8)
         asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rsi)
         asm.mov(size: 8, FormEmitter.file, GPR.rdi)
-        if let tlb {
-            asm.mov(size: 8, FormEmitter.epochRegister, immediate: Int64(Int(bitPattern: tlb.epoch)))
-            asm.mov(size: 8, FormEmitter.tagsRegister, immediate: Int64(Int(bitPattern: tlb.tags)))
-            asm.mov(size: 8, FormEmitter.pagesRegister, immediate: Int64(Int(bitPattern: tlb.pages)))
-        }
         start = asm.bytes.count
     }
 
@@ -293,22 +295,35 @@ struct FormEmitter {
         asm.sahf()
     }
 
-    /// The guest's status flags into the host's, unless they are there.
+    /// The guest's status flags into the host's, unless they are there: as `restoreFlagsFromAX`
+    /// does (SAHF for SF, ZF, AF, PF and CF, ADD AL, 7FH for OF), with AH the low byte of RFLAGS
+    /// and AL its OF; POPF takes several times as long. Clobbers RAX and RDX.
     mutating func needFlags() {
         guard !hostFlags else { return }
-        asm.mov(size: 8, FormEmitter.d, FormEmitter.field(FormEmitter.rflags))
-        asm.alu(.and, size: 4, FormEmitter.d, immediate: FormEmitter.status)
-        asm.push(FormEmitter.d)
-        asm.popfq()
+        let a = FormEmitter.a, d = FormEmitter.d
+        asm.mov(size: 4, a, FormEmitter.field(FormEmitter.rflags))
+        asm.mov(size: 4, d, a)
+        asm.shift(.shr, size: 4, d, by: 11)
+        asm.alu(.and, size: 4, d, immediate: 1)
+        asm.shift(.shl, size: 4, a, by: 8)
+        asm.alu(.or, size: 4, a, d)
+        restoreFlagsFromAX()
         hostFlags = true
     }
 
-    /// The host's status flags into the register file, if they are newer (the host's stay).
+    /// The host's status flags into the register file, if they are newer.
+    /// (LAHF and SETO: PUSHF stalls right after an instruction that wrote the flags.)
+    /// Clobbers RAX, RCX and RDX, and the host's flags.
     mutating func syncFlags() {
         guard dirtyFlags else { return }
-        asm.pushfq()
-        asm.pop(FormEmitter.d)
-        asm.alu(.and, size: 4, FormEmitter.d, immediate: FormEmitter.status)
+        let a = FormEmitter.a, d = FormEmitter.d
+        saveFlagsInAX()
+        asm.mov(size: 4, d, a)
+        asm.shift(.shl, size: 4, d, by: 11)
+        asm.alu(.and, size: 4, d, immediate: 0x800)
+        asm.shift(.shr, size: 4, a, by: 8)
+        asm.alu(.and, size: 4, a, immediate: 0xD5)
+        asm.alu(.or, size: 4, d, a)
         asm.mov(size: 8, FormEmitter.c, FormEmitter.field(FormEmitter.rflags))
         asm.alu(.and, size: 8, FormEmitter.c, immediate: ~FormEmitter.status)
         asm.alu(.or, size: 8, FormEmitter.c, FormEmitter.d)
@@ -495,8 +510,8 @@ struct FormEmitter {
             if form.address.address32 || form.size == 4 { asm.mov(size: 4, a, a) }
             store(form.d, from: a)
         case .inc, .dec:
-            // CF stays: the guest's.
-            needFlags()
+            // CF stays: the guest's, if anyone reads it.
+            if form.liveAfter & FormEmitter.carry != 0 { needFlags() }
             load(form.d, into: a)
             asm.unary(k == .inc ? .inc : .dec, size: Int(form.size), a)
             store(form.d, from: a)
@@ -521,8 +536,9 @@ struct FormEmitter {
             }
             let size = k == .rol32 || k == .ror32 || k == .shift ? 4 : 8
             let rotate = op == .rol || op == .ror
-            // A rotate keeps all but CF and OF: the guest's must be in the host's.
-            if form.flags && rotate { needFlags() }
+            // A rotate keeps all but CF and OF: the guest's must be in the host's where it
+            // computes those, or someone reads the others.
+            if rotate && (form.flags || form.liveAfter & ~FormEmitter.carryAndOverflow & FastForm.statusFlags != 0) { needFlags() }
             load(form.s, into: a)
             if form.flags && op == .shr { asm.mov(size: 8, c, a) }
             asm.shift(op, size: size, a, by: form.x)
@@ -711,10 +727,10 @@ struct FormEmitter {
 /// A dirty one is newer than the register file; it is written back before anything outside
 /// the host code can look (a call into the interpreter, the block's exit, a loop back).
 struct RegisterCache {
-    static let hosts = [GPR.r12, GPR.r13, GPR.rdi, GPR.r9, GPR.r11]
-    var guest: [Int8] = [-1, -1, -1, -1, -1]
-    var dirty: [Bool] = [false, false, false, false, false]
-    var used: [Int] = [0, 0, 0, 0, 0]
+    static let hosts = [GPR.r12, GPR.r13, GPR.rbp, GPR.r14, GPR.r15, GPR.rdi, GPR.r9, GPR.r11]
+    var guest = [Int8](repeating: -1, count: hosts.count)
+    var dirty = [Bool](repeating: false, count: hosts.count)
+    var used = [Int](repeating: 0, count: hosts.count)
     var clock = 0
 
     func slot(_ n: UInt8) -> Int? { guest.firstIndex(of: Int8(n)) }

@@ -139,14 +139,17 @@ extension CPU {
             // A Jcc not taken goes on in the block; one taken leaves it.
             if kind.endsBlock && !kind.isJcc { break }
         }
-        // Which flags are live, from the block's end (where the next code may read them all)
-        // back: an instruction that writes them all without reading any kills them.
-        var live = true
+        // Which flags are live, flag by flag, from the block's end (where the next code may
+        // read them all) back: a flag an instruction writes without reading it is dead before it.
+        let all = FastForm.statusFlags
+        var live = all
         for i in stride(from: n - 1, through: 0, by: -1) {
-            let (reads, writes) = ops[i].flagEffect
+            let (reads, writes) = ops[i].flagMasks
             // A store may end the block after it (a store into decoded code): its flags stay.
-            ops[i].flags = live || !writes || ops[i].kind.stores
-            live = reads || (live && !writes)
+            if ops[i].kind.stores { live = all }
+            ops[i].liveAfter = live
+            ops[i].flags = live & writes != 0 || writes == 0
+            live = live & ~writes | reads
         }
         block.instructions = UInt8(n)
         block.ops = UInt32(blockOpsUsed)
@@ -369,6 +372,41 @@ extension FastForm {
         case .cqo: return (1 << 0, 1 << 2)
         case .nop: return (0, 0)
         default: return nil
+        }
+    }
+
+    /// The status flags (RFLAGS bits) the form reads and writes: every flag read where it tests
+    /// or merges them, or can fault or exit (where RFLAGS must be exact); the flags it writes
+    /// (its result's, the ones the SDM leaves undefined included: the interpreter gives them
+    /// values).
+    @_spi(Translator) public var flagMasks: (reads: UInt16, writes: UInt16) {
+        let all = FastForm.statusFlags, cf: UInt16 = 0x1, of: UInt16 = 0x800
+        switch kind {
+        case .adc64, .sbb64, .adc32, .sbb32, .adc64i, .sbb64i, .adc32i, .sbb32i: return (cf, all)
+        case .aluRR, .aluRI, .aluHighRI: return (op == .adc || op == .sbb ? cf : 0, all)
+        // INC and DEC keep CF; rotates write CF and OF only.
+        case .inc, .dec: return (0, all & ~cf)
+        case .incM, .decM: return (all, all & ~cf)
+        case .rol64, .ror64, .rol32, .ror32: return (0, cf | of)
+        case .setcc, .cmov: return (FastForm.conditionFlags(x), 0)
+        default:
+            let (reads, writes) = flagEffect
+            return (reads ? all : 0, writes ? all : 0)
+        }
+    }
+
+    /// The flags condition `cc` (0-15, as Jcc's low nibble) tests.
+    static func conditionFlags(_ cc: UInt8) -> UInt16 {
+        let cf: UInt16 = 0x1, pf: UInt16 = 0x4, zf: UInt16 = 0x40, sf: UInt16 = 0x80, of: UInt16 = 0x800
+        switch cc >> 1 {
+        case 0: return of
+        case 1: return cf
+        case 2: return zf
+        case 3: return cf | zf
+        case 4: return sf
+        case 5: return pf
+        case 6: return sf | of
+        default: return zf | sf | of
         }
     }
 

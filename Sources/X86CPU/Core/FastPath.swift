@@ -211,13 +211,19 @@ extension FastKind {
     /// destination is this form's and this form reads its source in place of it:
     /// `FastForm.fusing(move:)`); the pair retires as two instructions.
     @_spi(Translator) public var fused: UInt8 = 0
+    /// In a block: the status flags (RFLAGS bits) some later instruction reads before another
+    /// overwrites them, right after this form (`FastForm.flagMasks`). A translation needs the
+    /// guest's flags in the host's only for these.
+    @_spi(Translator) public var liveAfter: UInt16 = FastForm.statusFlags
+    /// CF, PF, AF, ZF, SF and OF.
+    @_spi(Translator) public static let statusFlags: UInt16 = 0x8D5
 
     static let none = FastForm()
 
     /// Field by field (not the padding between them): the same form.
     func sameAs(_ o: FastForm) -> Bool {
         kind == o.kind && d == o.d && s == o.s && size == o.size && x == o.x && length == o.length && flags == o.flags
-            && op == o.op && imm == o.imm && ordinal == o.ordinal && fused == o.fused
+            && op == o.op && imm == o.imm && ordinal == o.ordinal && fused == o.fused && liveAfter == o.liveAfter
             && address.displacement == o.address.displacement && address.base == o.address.base && address.index == o.address.index
             && address.scale == o.address.scale && address.segment == o.address.segment
             && address.address32 == o.address.address32 && address.stack == o.address.stack
