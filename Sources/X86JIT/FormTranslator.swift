@@ -15,8 +15,8 @@ import X86
 /// AC). Where the host leaves a flag undefined and someone reads it (`FastForm.flags`), the
 /// translation sets the interpreter's value (`shiftFlags`, `productFlags`, `aluExact`).
 ///
-/// Register use: RBX the register file; R12, R13, RBP, R14, R15, RDI, R9 and R11 cached guest
-/// registers (`RegisterCache`; the TLB's addresses are constants in the code); RAX, RCX, RDX, RSI, R8 and
+/// Register use: RBX the register file; RBP, R14 and R15 the TLB (`MemoryForms.swift`); R12,
+/// R13, RDI, R9 and R11 cached guest registers (`RegisterCache`); RAX, RCX, RDX, RSI, R8 and
 /// R10 scratch. [RSP] holds the budget's address.
 @_spi(Translator) public final class FormTranslator: BlockTranslating {
     public let memory: CodeMemory
@@ -139,6 +139,10 @@ struct FormEmitter {
     /// RFLAGS.AC: the memory's own probe decides (`GuestMMU.probeWithAC`).
     static let alignmentCheck: Int32 = 1 << 18
 
+    /// RBP, R14 and R15 hold the TLB's epoch word, read tags and read pages (the write
+    /// arrays follow each at `entries` words). (With them as three more cached registers and the
+    /// addresses as constants in each probe, the syscall workload ran 10% slower: more code.)
+    static let epochRegister = GPR.rbp, tagsRegister = GPR.r14, pagesRegister = GPR.r15
     static let saved = [GPR.rbx, GPR.rbp, GPR.r12, GPR.r13, GPR.r14, GPR.r15]
 
     let context: TranslationContext
@@ -162,6 +166,11 @@ struct FormEmitter {
         asm.alu(.sub, size: 8, GPR.rsp, immediate: 8)
         asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rsi)
         asm.mov(size: 8, FormEmitter.file, GPR.rdi)
+        if let tlb {
+            asm.mov(size: 8, FormEmitter.epochRegister, immediate: Int64(Int(bitPattern: tlb.epoch)))
+            asm.mov(size: 8, FormEmitter.tagsRegister, immediate: Int64(Int(bitPattern: tlb.tags)))
+            asm.mov(size: 8, FormEmitter.pagesRegister, immediate: Int64(Int(bitPattern: tlb.pages)))
+        }
         start = asm.bytes.count
     }
 
@@ -727,7 +736,7 @@ struct FormEmitter {
 /// A dirty one is newer than the register file; it is written back before anything outside
 /// the host code can look (a call into the interpreter, the block's exit, a loop back).
 struct RegisterCache {
-    static let hosts = [GPR.r12, GPR.r13, GPR.rbp, GPR.r14, GPR.r15, GPR.rdi, GPR.r9, GPR.r11]
+    static let hosts = [GPR.r12, GPR.r13, GPR.rdi, GPR.r9, GPR.r11]
     var guest = [Int8](repeating: -1, count: hosts.count)
     var dirty = [Bool](repeating: false, count: hosts.count)
     var used = [Int](repeating: 0, count: hosts.count)

@@ -46,18 +46,13 @@ extension FormEmitter {
         asm.shift(.shr, size: 8, d, by: 12)
         asm.alu(.add, size: 8, d, d)
         asm.alu(.or, size: 8, d, FormEmitter.field(FormEmitter.userAccess))
-        // The TLB's arrays are the vCPU's for good: their addresses are constants here.
-        asm.mov(size: 8, r10, immediate: Int64(Int(bitPattern: tlb.epoch)))
-        asm.alu(.or, size: 8, d, X86Assembler.Memory(base: r10))
-        let table = kind * tlb.entries * 8
-        asm.mov(size: 8, r10, immediate: Int64(Int(bitPattern: tlb.tags + table)))
-        asm.alu(.cmp, size: 8, d, X86Assembler.Memory(base: r10, index: c, scale: 8))
+        asm.alu(.or, size: 8, d, X86Assembler.Memory(base: FormEmitter.epochRegister))
+        let table = Int32(kind * tlb.entries * 8)
+        asm.alu(.cmp, size: 8, d, X86Assembler.Memory(base: FormEmitter.tagsRegister, index: c, scale: 8, displacement: table))
         misses.append(asm.jcc(.ne, 0))
-        asm.mov(size: 8, r10, immediate: Int64(Int(bitPattern: tlb.pages + table)))
-        asm.mov(size: 8, r10, X86Assembler.Memory(base: r10, index: c, scale: 8))
-        asm.mov(size: 4, d, si)
-        asm.alu(.and, size: 4, d, immediate: 0xFFF)
-        asm.alu(.add, size: 8, r10, d)
+        asm.mov(size: 4, r10, si)
+        asm.alu(.and, size: 4, r10, immediate: 0xFFF)
+        asm.alu(.add, size: 8, r10, X86Assembler.Memory(base: FormEmitter.pagesRegister, index: c, scale: 8, displacement: table))
         return misses
     }
 
