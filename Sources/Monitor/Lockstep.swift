@@ -1,3 +1,4 @@
+import Foundation
 import VMM
 import X86
 import X86Decoder
@@ -68,26 +69,25 @@ public final class Lockstep {
 
     /// Runs a fresh pair from the start to `point`, stopping where the first run stopped on
     /// the way (every `interval` instructions), and compares them there.
-    func probe(_ point: UInt64) throws -> (Pair, LockstepDifference?) {
+    func probe(_ point: UInt64) throws -> LockstepDifference? {
         narrowingRuns += 1
         let pair = try Pair(make, forward: nil)
+        defer { pair.teardown() }
         var stops = (jit: MachineStop.limit, interp: MachineStop.limit)
         while pair.icount < point {
             stops = pair.run(to: min(point, pair.icount + interval))
             if stops.jit != .limit || stops.interp != .limit { break }
         }
-        return (pair, pair.compare(stops, memory: true))
+        return pair.compare(stops, memory: true)
     }
 
-    /// Halves the window (`agreed`, `differs`] until it is one instruction wide, or what
-    /// differs there no longer differs one step sooner; then lists the guest code.
+    /// Halves the window (`agreed`, `differs`] until it is one instruction wide, keeping the
+    /// half whose end differs; then lists the guest code.
     func narrow(from agreed: UInt64, to differs: UInt64, _ first: LockstepDifference) throws -> LockstepDifference {
         var (low, high, found) = (agreed, differs, first)
         while high - low > 1 {
             let middle = low + (high - low) / 2
-            let (pair, d) = try probe(middle)
-            pair.teardown()
-            if let d { (high, found) = (middle, d) } else { low = middle }
+            if let d = try probe(middle) { (high, found) = (middle, d) } else { low = middle }
         }
         found.agreedAt = low
         found.differsAt = high
@@ -114,10 +114,8 @@ public final class Lockstep {
             for (i, v) in machine.vcpus.enumerated() where v.retired != before[i].0 {
                 let (_, rip, mode, gpa) = before[i]
                 let bytes = gpa.flatMap { machine.vm.readPhysical($0, count: 15) } ?? []
-                let ins = X86Decoder(mode: mode, vendor: decoderVendor).decode(bytes)
-                let text = IntelFormatter().format(ins, address: rip)
-                let shown = bytes.prefix(max(Int(ins.length), 1)).map { hex2($0) }.joined(separator: " ")
-                lines.append("\(machine.vcpus.count > 1 ? "vcpu \(i) " : "")icount \(machine.icount)  \(hex(rip))  \(shown.padding(toLength: 30, withPad: " ", startingAt: 0)) \(text)")
+                lines.append("\(machine.vcpus.count > 1 ? "vcpu \(i) " : "")icount \(machine.icount)  "
+                             + instructionListing(rip: rip, bytes: bytes, mode: mode, vendor: decoderVendor))
             }
             if stop != .limit { break }
         }
@@ -165,7 +163,8 @@ public final class Lockstep {
                 if let page = d.pages.first, let a = jit.vm.readPhysical(page, count: 4096),
                    let b = interp.vm.readPhysical(page, count: 4096), let at = a.indices.first(where: { a[$0] != b[$0] }) {
                     let n = min(8, a.count - at)
-                    d.firstByte = "at guest-physical \(hex(page + UInt64(at))): translator \(a[at..<at + n].map(hex2).joined(separator: " ")), interpreter \(b[at..<at + n].map(hex2).joined(separator: " "))"
+                    let bytes = { (x: [UInt8]) in x[at..<at + n].map { String(format: "%02x", $0) }.joined(separator: " ") }
+                    d.firstByte = "at guest-physical \(hex(page + UInt64(at))): translator \(bytes(a)), interpreter \(bytes(b))"
                 }
             }
             return d.isEmpty ? nil : d
@@ -254,7 +253,10 @@ public struct LockstepDifference: CustomStringConvertible {
     }
 }
 
-func hex2(_ b: UInt8) -> String {
-    let s = String(b, radix: 16)
-    return s.count == 1 ? "0" + s : s
+/// One line of a listing of guest code: the address, the instruction's bytes (the first 8 of
+/// what does not decode) and its text, as `softvmm replay` and the lockstep engine print them.
+public func instructionListing(rip: UInt64, bytes: [UInt8], mode: CPUMode, vendor: Vendor = .intel) -> String {
+    let ins = X86Decoder(mode: mode, vendor: vendor).decode(bytes)
+    let shown = bytes.prefix(ins.status == .valid ? Int(ins.length) : min(bytes.count, 8)).map { String(format: "%02x", $0) }
+    return "\(hex(rip))  \(shown.joined(separator: " ").padding(toLength: 30, withPad: " ", startingAt: 0)) \(IntelFormatter().format(ins, address: rip))"
 }

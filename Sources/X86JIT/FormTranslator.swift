@@ -123,8 +123,8 @@ struct FormEmitter {
     static let rip = MemoryLayout<RegisterFile>.offset(of: \.rip)!
     static let rflags = MemoryLayout<RegisterFile>.offset(of: \.rflags)!
     /// CF, PF, AF, ZF, SF, OF.
-    static let status: Int32 = 0x8D5
-    static let carry: UInt16 = 0x1, carryAndOverflow: UInt16 = 0x801
+    static let status = Int32(Flag.status)
+    static let carry = UInt16(Flag.cf), carryAndOverflow = UInt16(Flag.cf | Flag.of)
     static let formStride = MemoryLayout<FastForm>.stride
     static let entry = unsafeBitCast(runFastFormEntry, to: UInt.self)
 
@@ -329,9 +329,9 @@ struct FormEmitter {
         saveFlagsInAX()
         asm.mov(size: 4, d, a)
         asm.shift(.shl, size: 4, d, by: 11)
-        asm.alu(.and, size: 4, d, immediate: 0x800)
+        asm.alu(.and, size: 4, d, immediate: Int32(Flag.of))
         asm.shift(.shr, size: 4, a, by: 8)
-        asm.alu(.and, size: 4, a, immediate: 0xD5)
+        asm.alu(.and, size: 4, a, immediate: FormEmitter.status & 0xFF)
         asm.alu(.or, size: 4, d, a)
         asm.mov(size: 8, FormEmitter.c, FormEmitter.field(FormEmitter.rflags))
         asm.alu(.and, size: 8, FormEmitter.c, immediate: ~FormEmitter.status)

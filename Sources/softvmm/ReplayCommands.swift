@@ -132,10 +132,7 @@ struct ReplayCommand: ParsableCommand {
             let executed = try session.instructions(upTo: d.icount, count: last)
             report += "  the last \(executed.count) instructions (icount: the count retired before each):\n"
             for e in executed {
-                let ins = X86Decoder(mode: e.mode).decode(e.bytes)
-                let text = IntelFormatter().format(ins, address: e.rip)
-                let bytes = e.bytes.prefix(ins.status == .valid ? Int(ins.length) : min(e.bytes.count, 8)).map { String(format: "%02x", $0) }.joined(separator: " ")
-                report += "    \(e.icount)  \(hex(e.rip))  \(bytes.padding(toLength: 30, withPad: " ", startingAt: 0)) \(text)\n"
+                report += "    \(e.icount)  \(instructionListing(rip: e.rip, bytes: e.bytes, mode: e.mode))\n"
             }
         }
         err.write(Data(report.utf8))

@@ -174,9 +174,8 @@ struct Run: ParsableCommand {
         let lockstep = Lockstep(interval: lockstepInterval, memoryInterval: lockstepMemoryInterval) { engine, output in
             var c = config
             c.engine = engine
-            c.drives = []
             // Each machine its own overlay over the images.
-            let disks = try Run.openDrives(drives.map { $0.replacingOccurrences(of: "snapshot=off", with: "snapshot=on") }, recording: false, into: &c)
+            let disks = try Run.openDrives(drives, recording: false, overlay: true, into: &c)
             let host = try HostPhysicalMemory(frames: Int(c.memorySize >> 12) + 4096)
             let machine = try Machine(configuration: c, host: host, disks: disks, serialOutput: output)
             do { try machine.boot(image: bytes) } catch {
@@ -231,9 +230,12 @@ struct Run: ParsableCommand {
     }
 
     /// The `--drive` images opened, each added to the configuration.
-    static func openDrives(_ specs: [String], recording: Bool, into config: inout MachineConfiguration) throws -> [DiskImage] {
+    /// `overlay`: the guest's writes stay in memory even where a drive asks for its file
+    /// (snapshot=off), as each of lockstep's two machines needs.
+    static func openDrives(_ specs: [String], recording: Bool, overlay: Bool = false, into config: inout MachineConfiguration) throws -> [DiskImage] {
         try specs.map { d in
-            let (path, readOnly, toFile) = try Run.parseDrive(d)
+            let (path, readOnly, asked) = try Run.parseDrive(d)
+            let toFile = asked && !overlay
             // A trace holds each image's SHA-256 and its replay reads the image again: a run
             // that writes the file would change what it replays from.
             if toFile && recording { throw ValidationError("--drive \(d): a recorded run cannot write its image (snapshot=off)") }

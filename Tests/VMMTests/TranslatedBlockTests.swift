@@ -17,7 +17,8 @@ import X86JIT
 @Suite struct TranslatedBlockTests {
     static let code: UInt64 = 0x10000, data: UInt64 = 0x100000, stack: UInt64 = 0x180000
 
-    /// A VM of one vCPU in 64-bit mode at CPL 0: identity paging of 16 MiB with 2 MiB pages.
+    /// A VM of `vcpus` vCPUs in 64-bit mode at CPL 0, running: identity paging of 16 MiB with
+    /// 2 MiB pages (PML4 0x1000, PDPT 0x2000, PD 0x3000).
     static func makeVM(_ engine: ExecutionEngine, vcpus: Int = 1) throws -> (VirtualMachine, HostPhysicalMemory) {
         let host = try HostPhysicalMemory(frames: 4096 + 64)
         let vm = try VirtualMachine(name: "jit", map: try MemoryMap([MemoryRange(.ram, base: 0, size: 16 << 20)]), vcpuCount: vcpus,

@@ -108,22 +108,14 @@ import X86CPU
     /// depends on the path.
     @Test func aRepetitionIsCutAtTheSameElementOnEveryPath() throws {
         func run(watching: Bool) throws -> (rcx: UInt64, rdi: UInt64, retired: UInt64) {
-            let host = try HostPhysicalMemory(frames: 4096)
-            let vm = try VirtualMachine(name: "rep", map: try MemoryMap([MemoryRange(.ram, base: 0, size: 16 << 20)]), host: host)
+            // 64-bit mode, identity paging of the first 16 MiB.
+            let (vm, _) = try TranslatedBlockTests.makeVM(.interpreter)
             defer { vm.teardown() }
-            // Identity paging of the first 16 MiB with 2 MiB pages: PML4 0x1000, PDPT 0x2000,
-            // PD 0x3000.
-            try vm.writePhysical(0x1000, bytes(0x2003))
-            try vm.writePhysical(0x2000, bytes(0x3003))
-            for i in 0..<8 { try vm.writePhysical(0x3000 + UInt64(8 * i), bytes(UInt64(i) << 21 | 0x83)) }
             // mov rdi, 0x200000; mov ecx, 0x400000; xor eax, eax; rep stosb; hlt
             try vm.writePhysical(0x10000, [0x48, 0xC7, 0xC7, 0x00, 0x00, 0x20, 0x00, 0xB9, 0x00, 0x00, 0x40, 0x00,
                                            0x31, 0xC0, 0xF3, 0xAA, 0xF4])
             let v = vm.vcpus[0]
             var s = v.getState()
-            s.cr0 = 0x8000_0011; s.cr3 = 0x1000; s.cr4 = 0x20; s.efer = 0x500
-            s[.cs] = VCPUSegment(selector: 8, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA09B)
-            for r in [SegmentRegister.ds, .es, .ss] { s[r] = VCPUSegment(selector: 16, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC093) }
             s.rip = 0x10000
             v.setState(s)
             if watching { v.debuggerWatchpoints = [DebuggerWatchpoint(address: 0xA00000, length: 8, writesOnly: false)] }
@@ -133,7 +125,6 @@ import X86CPU
             #expect(v.register(1) == 0 && v.register(7) == 0x600000)
             return r
         }
-        func bytes(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
         let blocks = try run(watching: false), elements = try run(watching: true)
         #expect(blocks.rcx < 0x400000 && blocks.rcx == elements.rcx && blocks.rdi == elements.rdi && blocks.retired == elements.retired,
                 "one step: \(blocks) in blocks, \(elements) element by element")

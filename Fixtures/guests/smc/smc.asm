@@ -134,26 +134,28 @@ dma_fn:
     mov eax, 0x66666666
     ret
 
-; PCI configuration dword `edx` (offset) of the function in `ebx` (its address) into EAX.
-pci_read:
-    push rdx
+; Selects PCI configuration dword `edx` (offset) of the function in `ebx` (its address):
+; DX is the data port after. Clobbers EAX.
+pci_select:
     mov eax, ebx
     or eax, edx
     mov dx, 0xCF8
     out dx, eax
     mov dx, 0xCFC
+    ret
+
+; That dword into EAX.
+pci_read:
+    push rdx
+    call pci_select
     in eax, dx
     pop rdx
     ret
 
-; The same, writing ESI.
+; ESI into that dword.
 pci_write:
     push rdx
-    mov eax, ebx
-    or eax, edx
-    mov dx, 0xCF8
-    out dx, eax
-    mov dx, 0xCFC
+    call pci_select
     mov eax, esi
     out dx, eax
     pop rdx

@@ -63,7 +63,6 @@ extension CPU {
     /// Fast forms the blocks share: built blocks take the next ones (so that a hot loop's
     /// blocks sit together in the host's caches), and all blocks are dropped when they run out.
     static var blockOpCapacity: Int { 1 << 20 }
-    static var blockOpBytes: Int { blockOpCapacity * MemoryLayout<FastForm>.stride }
 
     @inline(__always) func blockSlot(_ rip: UInt64) -> Int { blockSlotIndex(rip, CPU.blockSlots) }
 
@@ -380,7 +379,7 @@ extension FastForm {
     /// (its result's, the ones the SDM leaves undefined included: the interpreter gives them
     /// values).
     @_spi(Translator) public var flagMasks: (reads: UInt16, writes: UInt16) {
-        let all = FastForm.statusFlags, cf: UInt16 = 0x1, of: UInt16 = 0x800
+        let all = FastForm.statusFlags, cf = UInt16(Flag.cf), of = UInt16(Flag.of)
         switch kind {
         case .adc64, .sbb64, .adc32, .sbb32, .adc64i, .sbb64i, .adc32i, .sbb32i: return (cf, all)
         case .aluRR, .aluRI, .aluHighRI: return (op == .adc || op == .sbb ? cf : 0, all)
@@ -397,7 +396,7 @@ extension FastForm {
 
     /// The flags condition `cc` (0-15, as Jcc's low nibble) tests.
     static func conditionFlags(_ cc: UInt8) -> UInt16 {
-        let cf: UInt16 = 0x1, pf: UInt16 = 0x4, zf: UInt16 = 0x40, sf: UInt16 = 0x80, of: UInt16 = 0x800
+        let (cf, pf, zf) = (UInt16(Flag.cf), UInt16(Flag.pf), UInt16(Flag.zf)), (sf, of) = (UInt16(Flag.sf), UInt16(Flag.of))
         switch cc >> 1 {
         case 0: return of
         case 1: return cf

@@ -216,7 +216,7 @@ extension FastKind {
     /// guest's flags in the host's only for these.
     @_spi(Translator) public var liveAfter: UInt16 = FastForm.statusFlags
     /// CF, PF, AF, ZF, SF and OF.
-    @_spi(Translator) public static let statusFlags: UInt16 = 0x8D5
+    @_spi(Translator) public static let statusFlags = UInt16(Flag.status)
 
     static let none = FastForm()
 

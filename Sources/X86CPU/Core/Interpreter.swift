@@ -36,7 +36,6 @@ public final class CPU<Memory: CPUMemory> {
     /// sees its new bytes.
     let codePages: UnsafeMutablePointer<UInt64>
     static var cacheSize: Int { 131072 }
-    static var cacheBytes: Int { cacheSize * MemoryLayout<DecodedInstruction>.stride }
     /// The entry for `rip`: the low bits with the next ones folded in, so that a hot loop and
     /// a function it calls rarely share a slot, and 128 KiB of straight-line code has no
     /// conflict. (32K entries were too few for Linux's fork and exec paths: each process
@@ -189,6 +188,9 @@ public final class CPU<Memory: CPUMemory> {
         precondition(p != MAP_FAILED, "no memory for the \(what)")
         return p!.bindMemory(to: T.self, capacity: count)
     }
+
+    /// Gives back what `zeroedMemory` made.
+    static func release<T>(_ p: UnsafeMutablePointer<T>, _ count: Int) { munmap(p, count * MemoryLayout<T>.stride) }
     /// The translator that turns warm blocks into host code (nil: the interpreter alone).
     @_spi(Translator) public var translator: (any BlockTranslating)? {
         didSet {
@@ -234,9 +236,7 @@ public final class CPU<Memory: CPUMemory> {
         // holds RIP 0 and so misses every lookup but RIP 0's, whose slot gets the empty entry.
         precondition(_isPOD(DecodedInstruction.self), "a zeroed entry must be a valid one")
         precondition(MemoryLayout<DecodedInstruction>.offset(of: \.fast) == 0, "the fast form must come first")
-        let mapped = mmap(nil, CPU.cacheBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        precondition(mapped != MAP_FAILED, "no memory for the decoded-instruction cache")
-        cache = mapped!.bindMemory(to: DecodedInstruction.self, capacity: CPU.cacheSize)
+        cache = CPU.zeroedMemory(DecodedInstruction.self, CPU.cacheSize, "decoded-instruction cache")
         codePages = .allocate(capacity: CPU.codePageSlots)
         codePages.initialize(repeating: ~0, count: CPU.codePageSlots)
         // Zeroed too: a zero block holds RIP 0, whose slot gets the empty block, and no other
@@ -244,9 +244,7 @@ public final class CPU<Memory: CPUMemory> {
         precondition(_isPOD(Block.self) && _isPOD(KeptTranslation.self), "zeroed entries must be valid ones")
         blocks = CPU.zeroedMemory(Block.self, CPU.blockSlots, "blocks")
         blocks[blockSlotIndex(0, CPU.blockSlots)] = Block()
-        let opsMapped = mmap(nil, CPU.blockOpBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        precondition(opsMapped != MAP_FAILED, "no memory for the blocks' operations")
-        blockOps = opsMapped!.bindMemory(to: FastForm.self, capacity: CPU.blockOpCapacity)
+        blockOps = CPU.zeroedMemory(FastForm.self, CPU.blockOpCapacity, "blocks' operations")
         cacheEntry(0).pointee = .empty
         memory.attach(state)
     }
@@ -266,11 +264,11 @@ public final class CPU<Memory: CPUMemory> {
 
     deinit {
         fetchBuffer.deallocate()
-        munmap(cache, CPU.cacheBytes)
+        CPU.release(cache, CPU.cacheSize)
         codePages.deallocate()
-        munmap(blocks, CPU.blockSlots * MemoryLayout<Block>.stride)
-        munmap(kept, CPU.keptSlots * MemoryLayout<KeptTranslation>.stride)
-        munmap(blockOps, CPU.blockOpBytes)
+        CPU.release(blocks, CPU.blockSlots)
+        CPU.release(kept, CPU.keptSlots)
+        CPU.release(blockOps, CPU.blockOpCapacity)
         blockScratch.deallocate()
         translationBudget.deallocate()
         blockTakers.deallocate()
