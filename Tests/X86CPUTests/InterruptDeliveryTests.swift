@@ -12,9 +12,12 @@ import X86CPU
     let kernelCode = SegmentDescriptor(0x00AF_9B00_0000_FFFF)
     func deliver(_ g: InterruptGate, code: SegmentDescriptor? = nil, cpl: Int, source: InterruptSource = .external,
                  error: UInt64? = nil, rsp: UInt64 = 0x7FFF_F000_0008) -> Result<InterruptFrame, SegmentFault> {
-        InterruptDelivery.frame(vector: 14, gate: g, code: code ?? kernelCode, cpl: cpl, source: source, errorCode: error,
-                                rip: 0x40_1000, cs: 0x33, rflags: 0x202 | 1 << 8, rsp: rsp, ss: 0x2B,
-                                rsp0to2: [0xFFFF_8000_0001_0008, 0, 0], ist: [0xFFFF_8000_0002_0000, 0, 0, 0, 0, 0, 0])
+        InterruptDelivery.target(vector: 14, gate: g, code: code ?? kernelCode, cpl: cpl, source: source).map { t in
+            // A TSS whose RSP0 (offset 4) and IST1 (0x24) are set, the rest zero.
+            let tss: [UInt64: UInt64] = [4: 0xFFFF_8000_0001_0008, 0x24: 0xFFFF_8000_0002_0000]
+            return InterruptDelivery.frame(t, errorCode: error, rip: 0x40_1000, cs: 0x33, rflags: 0x202 | 1 << 8, rsp: rsp,
+                                           ss: 0x2B, stack: t.tssStackOffset.map { tss[$0] ?? 0 } ?? 0xDEAD_BEEF)
+        }
     }
 
     @Test func gateFields() {
@@ -45,6 +48,16 @@ import X86CPU
         // IST 1 is used even without a privilege change.
         let ist = try deliver(gate(0x2000, ist: 1), cpl: 0).get()
         #expect(ist.rsp == UInt64(0xFFFF_8000_0002_0000) - 40)
+    }
+
+    @Test func stackFromTheTSS() throws {
+        // IST n at 0x24 + 8(n-1) (SDM vol. 3, figure 8-11), RSP0 at 4 on a change to ring 0, and no
+        // TSS read at all for a same-level delivery without IST.
+        let t = { (g: InterruptGate, cpl: Int) in try InterruptDelivery.target(vector: 14, gate: g, code: self.kernelCode, cpl: cpl, source: .external).get() }
+        #expect(try t(gate(0x2000, ist: 3), 0).tssStackOffset == 0x34)
+        #expect(try t(gate(0x2000, ist: 7), 3).tssStackOffset == 0x54)
+        #expect(try t(gate(0x2000), 3).tssStackOffset == 4)
+        #expect(try t(gate(0x2000), 0).tssStackOffset == nil)
     }
 
     @Test func faults() {

@@ -100,6 +100,7 @@ extension CPU {
                 && memory.codeFrame(rip &+ UInt64(b.pointee.lastByte)) == b.pointee.frame1) ?? false
             if valid {
                 b.pointee.key = state.codeKey
+                state.noteCode(from: rip, to: rip &+ UInt64(b.pointee.lastByte))
                 return true
             }
         }
@@ -159,6 +160,7 @@ extension CPU {
         blockOpsUsed += Int(block.count) + 1
         block.rip = rip
         block.key = state.codeKey
+        state.noteCode(from: rip, to: rip &+ UInt64(block.lastByte))
         b.pointee = block
         noteCodeSlot(block.frame0, ~Int32(slot))
         if block.frame1 != block.frame0 { noteCodeSlot(block.frame1, ~Int32(slot)) }

@@ -348,7 +348,7 @@ extension CPU {
     }
 
     /// IA-32e mode: 16-byte gates, IST and RSPn stacks from the 64-bit TSS, the 16-byte
-    /// aligned frame (InterruptDelivery.frame does the checks and builds it).
+    /// aligned frame (InterruptDelivery.target does the checks, InterruptDelivery.frame builds it).
     func deliverLong(_ vector: Int, _ errorCode: UInt32?, _ source: InterruptSource, _ returnRIP: UInt64) throws(CPUException) {
         let idt = state.idtr
         let gateAddress: UInt64
@@ -359,33 +359,27 @@ extension CPU {
         let gate = InterruptGate(low: try systemRead(gateAddress, 8), high: try systemRead(gateAddress &+ 8, 8))
         var code: SegmentDescriptor?
         if !gate.selector.isNull, let (d, _) = try descriptor(gate.selector) { code = d }
-        // The TSS's stacks: RSP0-2 at 4, IST1-7 at 0x24.
-        let tr = state.segment(.tr)
-        var rsps: [UInt64] = [], ists: [UInt64] = []
-        let cpl = state.cpl
-        let needsTSS = gate.ist != 0 || (code.map { !$0.isConforming && $0.dpl < cpl } ?? false)
-        if needsTSS {
-            for i in 0..<3 { rsps.append(try systemRead(tr.base &+ 4 &+ UInt64(8 * i), 8)) }
-            for i in 0..<7 { ists.append(try systemRead(tr.base &+ 0x24 &+ UInt64(8 * i), 8)) }
-        } else {
-            rsps = [0, 0, 0]
-            ists = [UInt64](repeating: 0, count: 7)
-        }
-        let frame: InterruptFrame
-        switch InterruptDelivery.frame(vector: vector, gate: gate, code: code, cpl: cpl, source: source,
-                                       errorCode: errorCode.map { UInt64($0) }, rip: returnRIP,
-                                       cs: state.segment(.cs).selector, rflags: state.rflags, rsp: state.rsp,
-                                       ss: state.segment(.ss).selector, rsp0to2: rsps, ist: ists) {
-        case .success(let f): frame = f
+        let target: InterruptTarget
+        switch InterruptDelivery.target(vector: vector, gate: gate, code: code, cpl: state.cpl, source: source) {
+        case .success(let t): target = t
         case .failure(let f): throw f.exception
         }
+        // The new stack from the TSS (RSP0-2 at 4, IST1-7 at 0x24), when the target names one.
+        var stack: UInt64 = 0
+        if let offset = target.tssStackOffset { stack = try systemRead(state.segment(.tr).base &+ offset, 8) }
+        let frame = InterruptDelivery.frame(target, errorCode: errorCode.map { UInt64($0) }, rip: returnRIP,
+                                            cs: state.segment(.cs).selector, rflags: state.rflags, rsp: state.rsp,
+                                            ss: state.segment(.ss).selector, stack: stack)
         guard isCanonical(frame.rsp) else { throw .stackFault(source == .external ? 1 : 0) }
         state.cpl = frame.cpl
-        var a = frame.rsp &+ UInt64(8 * frame.pushed.count)
-        for v in frame.pushed {
-            a &-= 8
-            try store(a, size: 8, value: v)
-        }
+        // Pushed from the top down, as the CPU pushes them (a fault part way leaves what it wrote).
+        let top = frame.rsp &+ 8 * UInt64(frame.pushedCount)
+        try store(top &- 8, size: 8, value: frame.pushedSS)
+        try store(top &- 16, size: 8, value: frame.pushedRSP)
+        try store(top &- 24, size: 8, value: frame.pushedRFLAGS)
+        try store(top &- 32, size: 8, value: frame.pushedCS)
+        try store(top &- 40, size: 8, value: frame.pushedRIP)
+        if let e = frame.errorCode { try store(top &- 48, size: 8, value: e) }
         if let ss = frame.ss {
             state.setSegment(.ss, SegmentState(selector: ss.value, base: 0, limit: 0, attributes: UInt16(frame.cpl) << 5))
         }

@@ -389,6 +389,7 @@ public final class CPU<Memory: CPUMemory> {
         var d = DecodedInstruction(rip: rip, ins: ins, operands: OperandList(operands), op: op,
                                    condition: condition, conditionKind: kind, fast: fast, unit: unit)
         (d.key, d.frame0, d.frame1) = (state.codeKey, frame0, frame1)
+        state.noteCode(from: linearRIP, to: linearRIP &+ UInt64(ins.length) &- 1)
         // The callers put it in the slot for `rip`.
         let slot = Int32(truncatingIfNeeded: cacheSlot(rip))
         noteCodeSlot(frame0, slot)
@@ -421,6 +422,7 @@ public final class CPU<Memory: CPUMemory> {
         guard try memory.codeFrame(linear) == entry.pointee.frame0,
               try memory.codeFrame(linear &+ UInt64(entry.pointee.length) &- 1) == entry.pointee.frame1 else { return false }
         entry.pointee.key = state.codeKey
+        state.noteCode(from: linear, to: linear &+ UInt64(entry.pointee.length) &- 1)
         return true
     }
 

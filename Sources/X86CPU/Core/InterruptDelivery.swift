@@ -30,10 +30,11 @@ public enum InterruptSource: Equatable, Sendable {
 
 /// What delivering the event does.
 public struct InterruptFrame: Equatable, Sendable {
-    /// The stack pointer after the pushes, and the quadwords pushed (first pushed first:
-    /// SS, RSP, RFLAGS, CS, RIP, and the error code if any).
+    /// The stack pointer after the pushes.
     public var rsp: UInt64
-    public var pushed: [UInt64]
+    /// What is pushed, first pushed first: SS, RSP, RFLAGS, CS, RIP, and the error code if any.
+    public var pushedSS: UInt64, pushedRSP: UInt64, pushedRFLAGS: UInt64, pushedCS: UInt64, pushedRIP: UInt64
+    public var errorCode: UInt64?
     public var cs: SegmentSelector
     public var rip: UInt64
     public var cpl: Int
@@ -41,6 +42,25 @@ public struct InterruptFrame: Equatable, Sendable {
     public var ss: SegmentSelector?
     /// TF, NT, RF (and IF for an interrupt gate) are cleared.
     public var clearFlags: UInt64
+
+    /// The quadwords pushed, first pushed first.
+    public var pushed: [UInt64] {
+        [pushedSS, pushedRSP, pushedRFLAGS, pushedCS, pushedRIP] + (errorCode.map { [$0] } ?? [])
+    }
+    public var pushedCount: Int { errorCode == nil ? 5 : 6 }
+}
+
+/// A delivery that passed the gate's and the code segment's checks: where it goes, and where
+/// its stack comes from.
+public struct InterruptTarget: Equatable, Sendable {
+    public var cs: SegmentSelector
+    public var rip: UInt64
+    public var cpl: Int
+    public var privilegeChange: Bool
+    public var clearFlags: UInt64
+    /// The TSS quadword holding the new stack pointer (RSPn at 4 + 8n, ISTn at 0x24 + 8(n-1)),
+    /// or nil: the current stack.
+    public var tssStackOffset: UInt64?
 }
 
 public enum InterruptDelivery {
@@ -57,13 +77,12 @@ public enum InterruptDelivery {
         UInt16(truncatingIfNeeded: vector * 8 + 2 + (source == .external ? 1 : 0))
     }
 
-    /// The frame for delivering `vector` through `gate` (its code segment `code`, read by the
-    /// caller from the GDT; nil if the selector lies beyond the table) at privilege `cpl`, or
-    /// the fault the delivery raises instead. `rsp0to2` and `ist` are the TSS's RSP0-2 and
-    /// IST1-7.
-    public static func frame(vector: Int, gate: InterruptGate, code: SegmentDescriptor?, cpl: Int, source: InterruptSource,
-                             errorCode: UInt64?, rip: UInt64, cs: UInt16, rflags: UInt64, rsp: UInt64, ss: UInt16,
-                             rsp0to2: [UInt64], ist: [UInt64]) -> Result<InterruptFrame, SegmentFault> {
+    /// The checks for delivering `vector` through `gate` (its code segment `code`, read by the
+    /// caller from the GDT; nil if the selector lies beyond the table) at privilege `cpl`, and
+    /// where the delivery goes, or the fault it raises instead. The caller then reads the
+    /// stack pointer the target names from the TSS, if any, and builds the `frame`.
+    public static func target(vector: Int, gate: InterruptGate, code: SegmentDescriptor?, cpl: Int,
+                              source: InterruptSource) -> Result<InterruptTarget, SegmentFault> {
         let idtCode = idtErrorCode(vector, source)
         guard gate.type == 0xE || gate.type == 0xF else { return .failure(.generalProtection(idtCode)) }
         if source == .software && gate.dpl < cpl { return .failure(.generalProtection(idtCode)) }
@@ -76,19 +95,30 @@ public enum InterruptDelivery {
         guard d.present else { return .failure(.notPresent(sel.errorCode | ext)) }
         let newCPL = d.isConforming ? cpl : d.dpl
         let privilegeChange = newCPL < cpl
-        var stack = rsp
+        var offset: UInt64?
         if gate.ist != 0 {
-            stack = ist[gate.ist - 1]
+            offset = 0x24 + 8 * UInt64(gate.ist - 1)
         } else if privilegeChange {
-            stack = rsp0to2[newCPL]
+            offset = 4 + 8 * UInt64(newCPL)
         }
-        stack &= ~0xF
-        var pushed: [UInt64] = [UInt64(ss), rsp, rflags, UInt64(cs), rip]
-        if let errorCode { pushed.append(errorCode) }
         let tf: UInt64 = 1 << 8, nt: UInt64 = 1 << 14, rf: UInt64 = 1 << 16, interruptFlag: UInt64 = 1 << 9
-        return .success(InterruptFrame(rsp: stack &- UInt64(8 * pushed.count), pushed: pushed,
-                                       cs: SegmentSelector(sel.value & ~3 | UInt16(newCPL)), rip: gate.offset, cpl: newCPL,
-                                       ss: privilegeChange ? SegmentSelector(UInt16(newCPL)) : nil,
-                                       clearFlags: tf | nt | rf | (gate.isInterruptGate ? interruptFlag : 0)))
+        return .success(InterruptTarget(cs: SegmentSelector(sel.value & ~3 | UInt16(newCPL)), rip: gate.offset, cpl: newCPL,
+                                        privilegeChange: privilegeChange,
+                                        clearFlags: tf | nt | rf | (gate.isInterruptGate ? interruptFlag : 0),
+                                        tssStackOffset: offset))
+    }
+
+    /// The frame for a delivery to `target` from the state given: `stack` is the TSS's
+    /// quadword the target names (ignored when it names none: the current `rsp`), aligned
+    /// down to 16 bytes before the pushes.
+    public static func frame(_ target: InterruptTarget, errorCode: UInt64?, rip: UInt64, cs: UInt16, rflags: UInt64,
+                             rsp: UInt64, ss: UInt16, stack: UInt64) -> InterruptFrame {
+        let top = (target.tssStackOffset == nil ? rsp : stack) & ~0xF
+        let count: UInt64 = errorCode == nil ? 5 : 6
+        return InterruptFrame(rsp: top &- 8 * count, pushedSS: UInt64(ss), pushedRSP: rsp, pushedRFLAGS: rflags,
+                              pushedCS: UInt64(cs), pushedRIP: rip, errorCode: errorCode,
+                              cs: target.cs, rip: target.rip, cpl: target.cpl,
+                              ss: target.privilegeChange ? SegmentSelector(UInt16(target.cpl)) : nil,
+                              clearFlags: target.clearFlags)
     }
 }

@@ -19,9 +19,31 @@ public enum PagingStructure: Equatable, Sendable {
     /// 32-bit paging: two levels of 4-byte entries; `pse`: 4-MiB pages (CR4.PSE).
     case bits32(pse: Bool)
     /// PAE paging: the four PDPTEs as MOV CR3 loaded them, then two levels of 8-byte entries.
-    case pae(pdptes: [UInt64])
+    case pae(pdptes: PDPTERegisters)
     /// Long mode: four levels, or five with LA57.
     case long
+}
+
+/// PAE paging's four PDPTE registers, held inline (a `PagingControl` is made for every TLB miss:
+/// with an array here each one cost an allocation's reference counting).
+public struct PDPTERegisters: Equatable, Sendable, ExpressibleByArrayLiteral {
+    public var e0: UInt64, e1: UInt64, e2: UInt64, e3: UInt64
+
+    public init(_ e0: UInt64, _ e1: UInt64, _ e2: UInt64, _ e3: UInt64) { (self.e0, self.e1, self.e2, self.e3) = (e0, e1, e2, e3) }
+
+    public init(arrayLiteral elements: UInt64...) {
+        precondition(elements.count == 4, "PAE paging has four PDPTEs")
+        self.init(elements[0], elements[1], elements[2], elements[3])
+    }
+
+    public subscript(_ i: Int) -> UInt64 {
+        switch i & 3 {
+        case 0: e0
+        case 1: e1
+        case 2: e2
+        default: e3
+        }
+    }
 }
 
 /// The control state a walk depends on.

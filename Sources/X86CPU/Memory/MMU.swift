@@ -57,6 +57,12 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     let tags: UnsafeMutablePointer<UInt64>
     let pages: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     var seenGeneration: UInt64
+    /// Guest-physical pages -> host pages the pmap gave (`nested`), per access kind (read, write,
+    /// execute): tag = page | 1, or 0; valid for the pmap's generation `nestedGeneration`.
+    static let nestedEntries = 256
+    let nestedTags: UnsafeMutablePointer<UInt64>
+    let nestedPages: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    var nestedGeneration: UInt64
     /// Statistics for `--stats`.
     public private(set) var misses: UInt64 = 0
     public private(set) var flushes: UInt64 = 0
@@ -87,6 +93,11 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         pages = .allocate(capacity: 3 * GuestMMU.entries)
         pages.initialize(repeating: nil, count: 3 * GuestMMU.entries)
         seenGeneration = pmap.generation
+        nestedTags = .allocate(capacity: 3 * GuestMMU.nestedEntries)
+        nestedTags.initialize(repeating: 0, count: 3 * GuestMMU.nestedEntries)
+        nestedPages = .allocate(capacity: 3 * GuestMMU.nestedEntries)
+        nestedPages.initialize(repeating: nil, count: 3 * GuestMMU.nestedEntries)
+        nestedGeneration = pmap.generation
         shared = codeFrames ?? CodeFrames(host: host)
         self.codeFrames = shared.bits
         writeEntryFrames = .allocate(capacity: shared.words)
@@ -106,6 +117,8 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         largePageCount.deallocate()
         tags.deallocate()
         pages.deallocate()
+        nestedTags.deallocate()
+        nestedPages.deallocate()
     }
 
     public func attach(_ state: CPUState) {
@@ -269,6 +282,8 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     public func translate(_ address: UInt64, _ kind: Int) throws(CPUException) -> UnsafeMutableRawPointer {
         misses &+= 1
         syncWithPmap()
+        // The state's fields through `regs` (each use of `state` costs a retain and a release).
+        let r = regs
         var user = userBit
         var gpa = address
         // A supervisor data access that SMAP allows only because EFLAGS.AC is set must not
@@ -276,9 +291,9 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         // entry is the user-mode access's, when one would be allowed (`probeWithAC` looks
         // there), and otherwise there is none.
         var dependsOnAC = false
-        if state.pagingEnabled {
-            let access = state.pagingAccess(kind == 0 ? .read : (kind == 1 ? .write : .fetch))
-            let control = pagingControl()
+        if r.pointee.cr0 & CR0Bit.pg != 0 {
+            let access = r.pointee.pagingAccess(kind == 0 ? .read : (kind == 1 ? .write : .fetch))
+            let control = r.pointee.pagingControl(tables: self)
             switch GuestPaging.translate(address, control, access, tables: self) {
             case .translated(let g, let size):
                 gpa = g
@@ -325,11 +340,34 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     }
 
     /// GPA -> host address of the page through the pmap, asking the resolver on a violation.
+    /// The last pages found are kept per access kind (`nestedTags`) while the pmap's generation
+    /// stands: a walk of the guest's tables reads four or five entries, each in a page the pmap
+    /// would be walked for again (kvm-unit-tests' `access`, which misses the TLB all the time,
+    /// spent a fifth of its time in `Pmap.translate`). A kept page needs nothing more from the
+    /// pmap: the walk that found it set its accessed (and, for a write, dirty) state, and
+    /// whatever clears that state or takes rights away moves the generation.
     func nested(_ gpaPage: UInt64, _ access: AccessType) -> UnsafeMutableRawPointer? {
+        let generation = pmap.generation
+        if _slowPath(generation != nestedGeneration) {
+            nestedTags.update(repeating: 0, count: 3 * GuestMMU.nestedEntries)
+            nestedGeneration = generation
+        }
+        let slot = Int(access.rawValue) &* GuestMMU.nestedEntries
+            &+ Int(truncatingIfNeeded: gpaPage >> 12) & (GuestMMU.nestedEntries - 1)
+        if nestedTags[slot] == gpaPage | 1 { return nestedPages[slot] }
+        return nestedMiss(gpaPage, access, slot)
+    }
+
+    @inline(never) func nestedMiss(_ gpaPage: UInt64, _ access: AccessType, _ slot: Int) -> UnsafeMutableRawPointer? {
         for _ in 0..<3 {
             switch pmap.translate(GuestPhysicalAddress(gpaPage), access) {
             case .success(let t):
-                return host.pointer(HostPhysicalAddress(t.hpa.rawValue & ~0xFFF))
+                let page = host.pointer(HostPhysicalAddress(t.hpa.rawValue & ~0xFFF))
+                if pmap.generation == nestedGeneration {
+                    nestedTags[slot] = gpaPage | 1
+                    nestedPages[slot] = page
+                }
+                return page
             case .failure:
                 guard resolver.resolveNestedFault(GuestPhysicalAddress(gpaPage), access) else { return nil }
                 // The fault may have changed a translation other entries hold (a write to a page
@@ -340,8 +378,6 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         }
         return nil
     }
-
-    func pagingControl() -> PagingControl { state.pagingControl(tables: self) }
 
     // MARK: guest page tables, read through the pmap
 
@@ -384,15 +420,17 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     public func flushTLB(page address: UInt64) {
         if largePagesOverflowed { return flushTLB() }
-        state?.newCodeEpoch()
         let page = (address >> 12) & GuestMMU.pageBits
         dropEntries(page)
+        state?.newCodeEpoch(page: address)
         // The large page holding the address, if an entry came from one: all of its pages.
         var i = 0
         while i < largePages {
             let first = largePageFirst[i], count = largePageCount[i]
             if page &- first < count {
                 if count > 512 { return flushTLB() }
+                // Code anywhere in the large page may have moved.
+                state?.newCodeEpoch()
                 for p in first..<first + count { dropEntries(p) }
                 largePages -= 1
                 largePageFirst[i] = largePageFirst[largePages]
@@ -405,7 +443,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
 
     /// Whether `address` is canonical under the current paging (57 bits with CR4.LA57).
     func canonical(_ address: UInt64) -> Bool {
-        isCanonical(address, bits: state.cr4 & CR4Bit.la57 != 0 ? 57 : 48)
+        isCanonical(address, bits: regs.pointee.cr4 & CR4Bit.la57 != 0 ? 57 : 48)
     }
 
     /// Drops the read, write and fetch entries of one linear page (bits 12-63).
@@ -498,14 +536,30 @@ extension CPUState {
     /// through `tables` at walk time (the SDM loads them at MOV CR3; a guest that changes them
     /// without reloading CR3 sees the difference).
     public func pagingControl(tables: some GuestPageTables) -> PagingControl {
+        file.pointee.pagingControl(tables: tables)
+    }
+
+    /// How an access of `kind` is seen by paging: user or supervisor, EFLAGS.AC, implicit.
+    public func pagingAccess(_ kind: PagingAccess.Kind) -> PagingAccess {
+        file.pointee.pagingAccess(kind)
+    }
+}
+
+extension RegisterFile {
+    /// `CPUState.pagingControl`, from the register file itself (the MMU's miss path reads it
+    /// through its pointer, without a reference to the state).
+    @inline(__always)
+    func pagingControl(tables: some GuestPageTables) -> PagingControl {
         var c = PagingControl(cr3: cr3)
+        let longModeActive = efer & EFERBit.lma != 0
         if longModeActive {
             c.structure = .long
             c.fiveLevel = cr4 & CR4Bit.la57 != 0
             c.cr3 = cr3 & ~0xFFF
         } else if cr4 & CR4Bit.pae != 0 {
             let base = cr3 & 0xFFFF_FFE0
-            c.structure = .pae(pdptes: (0..<4).map { tables.readEntry(base + UInt64($0) * 8) ?? 0 })
+            let e = { (i: UInt64) in tables.readEntry(base + i * 8) ?? 0 }
+            c.structure = .pae(pdptes: PDPTERegisters(e(0), e(1), e(2), e(3)))
         } else {
             c.structure = .bits32(pse: cr4 & CR4Bit.pse != 0)
             c.cr3 = cr3 & 0xFFFF_F000
@@ -515,17 +569,17 @@ extension CPUState {
         c.smep = cr4 & CR4Bit.smep != 0
         c.smap = cr4 & CR4Bit.smap != 0
         c.protectionKeys = cr4 & CR4Bit.pke != 0 && longModeActive
-        c.pkru = pkru
+        c.pkru = UInt32(truncatingIfNeeded: pkru)
         c.supervisorProtectionKeys = cr4 & CR4Bit.pks != 0 && longModeActive
-        c.pkrs = pkrs
+        c.pkrs = UInt32(truncatingIfNeeded: pkrs)
         return c
     }
 
-    /// How an access of `kind` is seen by paging: user or supervisor, EFLAGS.AC, implicit.
-    public func pagingAccess(_ kind: PagingAccess.Kind) -> PagingAccess {
-        var access = PagingAccess(kind, user: cpl == 3 && !implicitSupervisor)
+    @inline(__always)
+    func pagingAccess(_ kind: PagingAccess.Kind) -> PagingAccess {
+        var access = PagingAccess(kind, user: cpl == 3 && implicitSupervisor == 0)
         access.alignmentCheckFlag = rflags & Flag.ac != 0
-        access.implicitSupervisor = implicitSupervisor
+        access.implicitSupervisor = implicitSupervisor != 0
         return access
     }
 }

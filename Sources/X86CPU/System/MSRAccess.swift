@@ -24,14 +24,19 @@ extension CPU {
                 // EFER directly never gave them: Linux's WRMSR EFER with LMA set was a #GP).
                 msrs[index] = state.efer
                 try msrs.write(index, requested, longModeActive: state.longModeActive, linearBits: linearBits)
+                // The TLB holds rights NXE decided; a write that changes nothing keeps it (the SDM
+                // asks for no flush at all: kvm-unit-tests' `access` writes EFER before each of its
+                // millions of accesses, and each flush sent it through the page tables again).
+                let changed = requested != state.efer
                 state.efer = requested
-                memory.flushTLB()
+                if changed { memory.flushTLB() }
             case MSRIndex.tsc:
                 tscOffset = value &- guestTicks
             case MSRIndex.pkrs:
                 guard model.reports(leaf: 7, register: 2, bit: 31), value >> 32 == 0 else { throw .generalProtection(0) }
+                let changed = UInt32(value) != state.pkrs
                 state.pkrs = UInt32(value)
-                memory.flushTLB() // the TLB caches access rights that PKRS decides
+                if changed { memory.flushTLB() } // the TLB caches access rights that PKRS decides
             default:
                 try msrs.write(index, value, longModeActive: state.longModeActive, linearBits: linearBits)
             }

@@ -235,8 +235,12 @@ extension CPU {
                 state.rax = UInt64(state.pkru)
                 state.rdx = 0
             } else {
-                state.pkru = UInt32(truncatingIfNeeded: state.rax)
-                memory.flushTLB() // the TLB caches access rights that PKRU decides
+                let pkru = UInt32(truncatingIfNeeded: state.rax)
+                // The TLB caches access rights that PKRU decides (the same value changes none).
+                if pkru != state.pkru {
+                    state.pkru = pkru
+                    memory.flushTLB()
+                }
             }
         case .invd, .wbinvd:
             try requireCPL0()
