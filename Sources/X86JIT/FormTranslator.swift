@@ -213,9 +213,7 @@ struct FormEmitter {
         asm.alu(.cmp, size: 8, r10, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.rip)))
         out.append(asm.jcc(.ne, 0))
         asm.mov(size: 8, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.key)))
-        asm.mov(size: 8, si, immediate: Int64(Int(bitPattern: context.codeKey)))
-        asm.alu(.cmp, size: 8, a, X86Assembler.Memory(base: si))
-        out.append(asm.jcc(.ne, 0))
+        out.append(keyIsNotCurrent(a))
         asm.mov(size: 4, a, immediate: 0)
         asm.mov(size: 1, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
         asm.alu(.cmp, size: 8, d, a)
@@ -229,6 +227,19 @@ struct FormEmitter {
         asm.jmp(register: a)
         for o in out { asm.patch(o, to: asm.bytes.count) }
         chains += 1
+    }
+
+    /// A jump (returned) taken unless the block key in `key` is current: the code key or the
+    /// global code key (`CPUState.isCurrentCode`: the word after the code key's). Clobbers RSI.
+    mutating func keyIsNotCurrent(_ key: Int) -> Int {
+        let si = GPR.rsi
+        asm.mov(size: 8, si, immediate: Int64(Int(bitPattern: context.codeKey)))
+        asm.alu(.cmp, size: 8, key, X86Assembler.Memory(base: si))
+        let current = asm.jcc(.e, 0)
+        asm.alu(.cmp, size: 8, key, X86Assembler.Memory(base: si, displacement: 8))
+        let not = asm.jcc(.ne, 0)
+        asm.patch(current, to: asm.bytes.count)
+        return not
     }
 
     /// The budget's address into RCX and what is left of it once `executed` instructions of
@@ -268,9 +279,7 @@ struct FormEmitter {
             out.append(breakpointsArmed(using: r8))
             asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blockKey)))
             asm.mov(size: 8, r8, X86Assembler.Memory(base: r8))
-            asm.mov(size: 8, si, immediate: Int64(Int(bitPattern: context.codeKey)))
-            asm.alu(.cmp, size: 8, r8, X86Assembler.Memory(base: si))
-            out.append(asm.jcc(.ne, 0))
+            out.append(keyIsNotCurrent(r8))
         }
         asm.mov(size: 8, X86Assembler.Memory(base: c), d)     // the budget taken
         asm.patch(asm.jmp(0), to: start)

@@ -138,4 +138,68 @@ import X86CPU
         host.release(frame)
         #expect(host.liveFrames == 0)
     }
+
+    /// Global pages' code survives MOV CR3 (SDM vol. 3, 4.10.4.1: MOV CR3 invalidates every
+    /// translation but global ones). Address space A (CR3 0x1000) maps the first 2 MiB by 4 KiB
+    /// pages, all global but g's at 0x22000 (mov eax, 10; ret); B (CR3 0x5000) maps the same but
+    /// g's page to 0x23000 (mov eax, 100; ret). 200 passes call f at 0x20000 (mov eax, 1; ret)
+    /// and g and reload CR3 with A; then g is called under B, and f after its PTE moves to
+    /// 0x21000 (mov eax, 7; ret) and CR4.PGE is cleared and set again (which drops global
+    /// translations). EBX = 200 * 11 + 100 + 7. Only g's block is checked again after each MOV
+    /// CR3, not the loop's and f's on global pages.
+    @Test(arguments: [ExecutionEngine.jit, .interpreter])
+    func globalCodeSurvivesMovCR3(_ engine: ExecutionEngine) throws {
+        #if arch(x86_64)
+        let (vm, host) = try TranslatedBlockTests.makeVM(engine)
+        let v = vm.vcpus[0]
+        v.translationThreshold = 4
+        for i in 0..<512 {
+            let global: UInt64 = i == 0x22 ? 0 : 0x100
+            try vm.writePhysical(0x4000 + UInt64(8 * i), Self.le64(UInt64(i) << 12 | global | 3))
+            try vm.writePhysical(0x8000 + UInt64(8 * i), Self.le64(i == 0x22 ? 0x23003 : UInt64(i) << 12 | global | 3))
+        }
+        try vm.writePhysical(0x3000, Self.le64(0x4003))
+        // B: PML4 0x5000 -> PDPT 0x6000 -> PD 0x7000 (the page table 0x8000, then A's 2 MiB pages).
+        try vm.writePhysical(0x5000, Self.le64(0x6003))
+        try vm.writePhysical(0x6000, Self.le64(0x7003))
+        try vm.writePhysical(0x7000, Self.le64(0x8003))
+        for i in 1..<8 { try vm.writePhysical(0x7000 + UInt64(8 * i), Self.le64(UInt64(i) << 21 | 0x83)) }
+        let program: [UInt8] = [
+            0xB9, 0xC8, 0x00, 0x00, 0x00,                     // mov ecx, 200
+            0x31, 0xDB,                                       // xor ebx, ebx
+            0xE8, 0xF4, 0xFF, 0x00, 0x00, 0x01, 0xC3,         // top: call 0x20000; add ebx, eax
+            0xE8, 0xED, 0x1F, 0x01, 0x00, 0x01, 0xC3,         // call 0x22000; add ebx, eax
+            0x0F, 0x22, 0xDE,                                 // mov cr3, rsi (A)
+            0xFF, 0xC9, 0x75, 0xEB,                           // dec ecx; jnz top
+            0x0F, 0x22, 0xDF,                                 // mov cr3, rdi (B)
+            0xE8, 0xDC, 0x1F, 0x01, 0x00, 0x01, 0xC3,         // call 0x22000; add ebx, eax
+            0x0F, 0x22, 0xDE,                                 // mov cr3, rsi (A)
+            0x48, 0xC7, 0x04, 0x25, 0x00, 0x41, 0x00, 0x00, 0x03, 0x11, 0x02, 0x00,   // mov qword [0x4100], 0x21103
+            0x0F, 0x20, 0xE0, 0x48, 0x0F, 0xBA, 0xF0, 0x07,   // mov rax, cr4; btr rax, 7
+            0x0F, 0x22, 0xE0, 0x48, 0x0F, 0xBA, 0xE8, 0x07,   // mov cr4, rax; bts rax, 7
+            0x0F, 0x22, 0xE0,                                 // mov cr4, rax
+            0xE8, 0xB3, 0xFF, 0x00, 0x00, 0x01, 0xC3, 0xF4,   // call 0x20000; add ebx, eax; hlt
+        ]
+        #expect(vm.dmaWrite(TranslatedBlockTests.code, program))
+        #expect(vm.dmaWrite(0x20000, [0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3]))
+        #expect(vm.dmaWrite(0x21000, [0xB8, 0x07, 0x00, 0x00, 0x00, 0xC3]))
+        #expect(vm.dmaWrite(0x22000, [0xB8, 0x0A, 0x00, 0x00, 0x00, 0xC3]))
+        #expect(vm.dmaWrite(0x23000, [0xB8, 0x64, 0x00, 0x00, 0x00, 0xC3]))
+        var s = v.getState()
+        s.cr4 |= 0x80   // PGE
+        s.rip = TranslatedBlockTests.code
+        s.gprs[4] = TranslatedBlockTests.stack
+        s.gprs[6] = 0x1000
+        s.gprs[7] = 0x5000
+        v.setState(s)
+        _ = v.run(limit: 100_000)
+        #expect(v.halted)
+        #expect(v.register(3) == 200 * 11 + 100 + 7)
+        // g's block once a pass; the rest (the loop's blocks and f) would be four more a pass.
+        #expect(v.blocksRechecked >= 190 && v.blocksRechecked < 250, "\(v.blocksRechecked) checks of blocks")
+        if engine == .jit { #expect(try #require(v.translation).blocks > 0) }
+        vm.teardown()
+        #expect(host.liveFrames == 0)
+        #endif
+    }
 }

@@ -25,7 +25,8 @@ import X86
 struct Block {
     /// The first instruction's RIP (~0: empty).
     var rip: UInt64 = ~0
-    /// `CPUState.codeKey` when the block was last known to hold the bytes at `rip`.
+    /// `CPUState.codeKey` (or `globalCodeKey`, when all its pages are global) when the block
+    /// was last known to hold the bytes at `rip`.
     var key: UInt64 = 0
     /// The frames of the first and last byte the block decoded (its tail instruction's included).
     var frame0: UInt64 = ~0, frame1: UInt64 = ~0
@@ -96,10 +97,9 @@ extension CPU {
         let b = blocks + slot
         if b.pointee.rip == rip {
             blocksRechecked &+= 1
-            let valid = (try? memory.codeFrame(rip) == b.pointee.frame0
-                && memory.codeFrame(rip &+ UInt64(b.pointee.lastByte)) == b.pointee.frame1) ?? false
-            if valid {
-                b.pointee.key = state.codeKey
+            let (held, global) = stillHeld(b, rip)
+            if held {
+                b.pointee.key = state.codeKey(global: global)
                 state.noteCode(from: rip, to: rip &+ UInt64(b.pointee.lastByte))
                 return true
             }
@@ -110,6 +110,8 @@ extension CPU {
         let ops = blockScratch
         var block = Block()
         var r = rip, n = 0
+        // Whether every instruction's pages are global: then so is the block's key.
+        var allGlobal = true
         while n < CPU.blockCapacity {
             // Decoding ahead stays within the page the first instruction starts in; a block
             // ends before a debugger's breakpoint.
@@ -118,7 +120,7 @@ extension CPU {
             do throws(CPUException) {
                 if e.pointee.rip != r {
                     e.pointee = try decode(at: r, linear: r)
-                } else if e.pointee.key != state.codeKey, try !stillValid(e, linear: r) {
+                } else if !state.isCurrentCode(e.pointee.key), try !stillValid(e, linear: r) {
                     e.pointee = try decode(at: r, linear: r)
                 }
             } catch {
@@ -126,6 +128,7 @@ extension CPU {
                 break
             }
             if n == 0 { block.frame0 = e.pointee.frame0 }
+            allGlobal = allGlobal && e.pointee.key == state.globalCodeKey
             block.frame1 = e.pointee.frame1
             block.lastByte = UInt16(truncatingIfNeeded: r &- rip) &+ UInt16(e.pointee.length) &- 1
             let kind = e.pointee.fast.kind
@@ -159,13 +162,26 @@ extension CPU {
         block.bytes = UInt16(truncatingIfNeeded: r &- rip)
         blockOpsUsed += Int(block.count) + 1
         block.rip = rip
-        block.key = state.codeKey
+        block.key = state.codeKey(global: allGlobal)
         state.noteCode(from: rip, to: rip &+ UInt64(block.lastByte))
         b.pointee = block
         noteCodeSlot(block.frame0, ~Int32(slot))
         if block.frame1 != block.frame0 { noteCodeSlot(block.frame1, ~Int32(slot)) }
         if translator != nil { reattach(b) }
         return true
+    }
+
+    /// Whether block `b` still holds the bytes at `rip` (its frames, fetched through the TLB
+    /// now, faults included), and whether its pages are all global.
+    func stillHeld(_ b: UnsafePointer<Block>, _ rip: UInt64) -> (held: Bool, global: Bool) {
+        do throws(CPUException) {
+            guard try memory.codeFrame(rip) == b.pointee.frame0 else { return (false, false) }
+            let global = memory.lastCodeFrameGlobal
+            guard try memory.codeFrame(rip &+ UInt64(b.pointee.lastByte)) == b.pointee.frame1 else { return (false, false) }
+            return (true, global && memory.lastCodeFrameGlobal)
+        } catch {
+            return (false, false)
+        }
     }
 
     /// Runs a valid block's fast forms, at most `budget` of them, retiring each, and the blocks
@@ -249,7 +265,7 @@ extension CPU {
                     limit = budget
                     if _slowPath(debuggerBreakpoint(at: next)) { return budget != 0 }
                     let e = cacheEntry(next)
-                    guard budget != 0, e.pointee.rip == next, e.pointee.key == state.codeKey else { return budget != 0 }
+                    guard budget != 0, e.pointee.rip == next, state.isCurrentCode(e.pointee.key) else { return budget != 0 }
                     try execute(e)
                     state.retired &+= 1
                     budget &-= 1
@@ -266,7 +282,7 @@ extension CPU {
             }
             // The next block, if it is ready (and no breakpoint of a debugger's is there).
             slot = blockSlot(next)
-            guard budget != 0, blocks[slot].rip == next, blocks[slot].key == state.codeKey, !debuggerBreakpoint(at: next) else {
+            guard budget != 0, blocks[slot].rip == next, state.isCurrentCode(blocks[slot].key), !debuggerBreakpoint(at: next) else {
                 state.retired &+= limit &- budget
                 return false
             }

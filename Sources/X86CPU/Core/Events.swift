@@ -79,7 +79,7 @@ extension CPU {
             if _fastPath(!state.legacySegmentation) {
                 let slot = blockSlot(rip), b = blocks + slot
                 // A block the budget cannot hold whole goes one instruction at a time.
-                if _fastPath(b.pointee.rip == rip && b.pointee.key == state.codeKey) || prepareBlock(slot, rip),
+                if _fastPath(b.pointee.rip == rip && state.isCurrentCode(b.pointee.key)) || prepareBlock(slot, rip),
                    _fastPath(UInt64(b.pointee.instructions) <= end &- state.retired) {
                     do throws(CPUException) {
                         if try !runBlock(slot, budget: end &- state.retired) { continue }
@@ -139,7 +139,7 @@ extension CPU {
     @inline(__always) func stepOne(_ events: inout UInt64) -> RunStop {
         let rip = state.rip
         let entry = cacheEntry(rip)
-        if _fastPath(entry.pointee.rip == rip && entry.pointee.key == state.codeKey && entry.pointee.fast.kind != .none) {
+        if _fastPath(entry.pointee.rip == rip && state.isCurrentCode(entry.pointee.key) && entry.pointee.fast.kind != .none) {
             do throws(CPUException) {
                 _ = try executeFast(fastForm(entry), at: rip)
                 state.retired &+= 1

@@ -281,7 +281,7 @@ public final class CPU<Memory: CPUMemory> {
             let entry = cacheEntry(rip)
             if entry.pointee.rip != rip {
                 entry.pointee = try decode(at: rip)
-            } else if entry.pointee.key != state.codeKey, try !stillValid(entry) {
+            } else if !state.isCurrentCode(entry.pointee.key), try !stillValid(entry) {
                 entry.pointee = try decode(at: rip)
             }
             try executeAndRetire(entry)
@@ -308,7 +308,7 @@ public final class CPU<Memory: CPUMemory> {
     /// that its assist need not fetch and decode the instruction again.
     public func decodedInstruction(at rip: UInt64) -> PreparedInstruction? {
         let entry = cacheEntry(rip)
-        guard entry.pointee.rip == rip, entry.pointee.key == state.codeKey else { return nil }
+        guard entry.pointee.rip == rip, state.isCurrentCode(entry.pointee.key) else { return nil }
         return PreparedInstruction(decoded: entry.pointee)
     }
 
@@ -370,7 +370,10 @@ public final class CPU<Memory: CPUMemory> {
         // Both pages an instruction spans count as code.
         markCode(linearRIP)
         markCode(linearRIP &+ UInt64(ins.length) &- 1)
-        let frame0 = try memory.codeFrame(linearRIP), frame1 = try memory.codeFrame(linearRIP &+ UInt64(ins.length) &- 1)
+        let frame0 = try memory.codeFrame(linearRIP)
+        let global0 = memory.lastCodeFrameGlobal
+        let frame1 = try memory.codeFrame(linearRIP &+ UInt64(ins.length) &- 1)
+        let global = global0 && memory.lastCodeFrameGlobal
         let op = interpreterOp(ins)
         let id = Int(ins.mnemonicID)
         let traits = op == interpreterOps[id] ? interpreterTraits[id] : OpTraits(op)
@@ -388,7 +391,7 @@ public final class CPU<Memory: CPUMemory> {
             : (traits.system || (onSystemRegister && (op == .mov || op == .push || op == .pop))) ? .system : .general
         var d = DecodedInstruction(rip: rip, ins: ins, operands: OperandList(operands), op: op,
                                    condition: condition, conditionKind: kind, fast: fast, unit: unit)
-        (d.key, d.frame0, d.frame1) = (state.codeKey, frame0, frame1)
+        (d.key, d.frame0, d.frame1) = (state.codeKey(global: global), frame0, frame1)
         state.noteCode(from: linearRIP, to: linearRIP &+ UInt64(ins.length) &- 1)
         // The callers put it in the slot for `rip`.
         let slot = Int32(truncatingIfNeeded: cacheSlot(rip))
@@ -419,9 +422,10 @@ public final class CPU<Memory: CPUMemory> {
     @inline(never)
     func stillValid(_ entry: UnsafeMutablePointer<DecodedInstruction>, linear: UInt64? = nil) throws(CPUException) -> Bool {
         let linear = linear ?? state.linearRIP
-        guard try memory.codeFrame(linear) == entry.pointee.frame0,
-              try memory.codeFrame(linear &+ UInt64(entry.pointee.length) &- 1) == entry.pointee.frame1 else { return false }
-        entry.pointee.key = state.codeKey
+        guard try memory.codeFrame(linear) == entry.pointee.frame0 else { return false }
+        let global = memory.lastCodeFrameGlobal
+        guard try memory.codeFrame(linear &+ UInt64(entry.pointee.length) &- 1) == entry.pointee.frame1 else { return false }
+        entry.pointee.key = state.codeKey(global: global && memory.lastCodeFrameGlobal)
         state.noteCode(from: linear, to: linear &+ UInt64(entry.pointee.length) &- 1)
         return true
     }
@@ -517,7 +521,8 @@ struct DecodedInstruction {
     /// entry is one to its fast form (`CPU.fastForm`).
     var fast: FastForm
     var rip: UInt64
-    /// `CPUState.codeKey` when the entry was last known to hold the bytes at `rip`.
+    /// `CPUState.codeKey` (or `globalCodeKey`, when its pages are global) when the entry was last
+    /// known to hold the bytes at `rip`.
     var key: UInt64 = 0
     /// The frames of the first and last byte (`CPUMemory.codeFrame`).
     var frame0: UInt64 = ~0, frame1: UInt64 = ~0

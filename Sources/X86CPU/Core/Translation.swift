@@ -49,7 +49,8 @@ struct KeptTranslation {
 /// What a translation may rely on besides its forms: the TLB to probe inline, and what a block
 /// that branches back to its own start needs to run again without leaving the host code (as
 /// `runBlock` would run it again): its RIP and instruction count, and where its key and the
-/// CPU's code key are (the block is still valid while they are equal).
+/// CPU's code keys are (the block is still valid while its key is the code key or the global
+/// code key, the word after it: `CPUState.isCurrentCode`).
 @_spi(Translator) public struct TranslationContext {
     public var tlb: TranslationTLB?
     public var rip: UInt64

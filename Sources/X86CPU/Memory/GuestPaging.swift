@@ -106,16 +106,24 @@ public enum GuestPaging {
     /// write, dirty) bits only when the access is allowed.
     public static func translate(_ address: UInt64, _ control: PagingControl, _ access: PagingAccess,
                                  tables: some GuestPageTables) -> PagingResult {
+        var leaf: UInt64 = 0
+        return translate(address, control, access, tables: tables, leaf: &leaf)
+    }
+
+    /// `translate`, which also gives the leaf entry of a walk that translated (its G bit, bit 8,
+    /// says whether the translation is global).
+    public static func translate(_ address: UInt64, _ control: PagingControl, _ access: PagingAccess,
+                                 tables: some GuestPageTables, leaf: inout UInt64) -> PagingResult {
         switch control.structure {
-        case .long: return walk(address, control, access, tables: tables, levels: control.fiveLevel ? 5 : 4, root: control.cr3)
+        case .long: return walk(address, control, access, tables: tables, levels: control.fiveLevel ? 5 : 4, root: control.cr3, leaf: &leaf)
         case .pae(let pdptes):
             // The PDPTE registers stand for the top level: not present is a #PF; their reserved
             // bits were checked when CR3 was loaded (#GP then).
             let pdpte = pdptes[Int((address >> 30) & 3)]
             if pdpte & 1 == 0 { return .pageFault(errorCode: errorCode(control, access)) }
-            return walk(address & 0xFFFF_FFFF, control, access, tables: tables, levels: 2, root: pdpte)
+            return walk(address & 0xFFFF_FFFF, control, access, tables: tables, levels: 2, root: pdpte, leaf: &leaf)
         case .bits32(let pse):
-            return walk32(address & 0xFFFF_FFFF, control, access, tables: tables, pse: pse)
+            return walk32(address & 0xFFFF_FFFF, control, access, tables: tables, pse: pse, leaf: &leaf)
         }
     }
 
@@ -137,7 +145,7 @@ public enum GuestPaging {
     /// 32-bit paging: a page directory and page tables of 4-byte entries; with PSE, 4-MiB pages
     /// whose bits 20:13 hold physical-address bits 39:32 (bit 21 reserved).
     static func walk32(_ address: UInt64, _ control: PagingControl, _ access: PagingAccess,
-                       tables: some GuestPageTables, pse: Bool) -> PagingResult {
+                       tables: some GuestPageTables, pse: Bool, leaf: inout UInt64) -> PagingResult {
         let code = errorCode(control, access)
         let pdeAddress = (control.cr3 & 0xFFFF_F000) + ((address >> 22) & 0x3FF) * 4
         guard let pdeRaw = tables.readEntry(pdeAddress) else { return .unreadable(gpa: pdeAddress) }
@@ -153,6 +161,7 @@ public enum GuestPaging {
                 return .pageFault(errorCode: code | PageFaultCode.present | fault)
             }
             tables.setEntryBits(pdeAddress, access.kind == .write ? 0x60 : 0x20)
+            leaf = pde
             return .translated(gpa: high << 32 | pde & 0xFFC0_0000 | address & 0x3F_FFFF, pageSize: 4 << 20)
         }
         let pteAddress = (pde & 0xFFFF_F000) + ((address >> 12) & 0x3FF) * 4
@@ -165,12 +174,13 @@ public enum GuestPaging {
         }
         tables.setEntryBits(pdeAddress, 0x20)
         tables.setEntryBits(pteAddress, access.kind == .write ? 0x60 : 0x20)
+        leaf = pte
         return .translated(gpa: pte & 0xFFFF_F000 | address & 0xFFF, pageSize: 4096)
     }
 
     /// The 8-byte-entry walk of PAE (two levels below the PDPTEs) and long mode (four or five).
     static func walk(_ address: UInt64, _ control: PagingControl, _ access: PagingAccess,
-                     tables: some GuestPageTables, levels: Int, root: UInt64) -> PagingResult {
+                     tables: some GuestPageTables, levels: Int, root: UInt64, leaf: inout UInt64) -> PagingResult {
         let addressMask: UInt64 = ((1 << UInt64(control.physicalAddressBits)) - 1) & ~0xFFF
         // Bits 51:MAXPHYADDR are reserved in every entry (62:52 are ignored, or the protection
         // key in a leaf); bit 63 is reserved without NXE.
@@ -209,6 +219,7 @@ public enum GuestPaging {
                 for i in 0..<visited.count - 1 { tables.setEntryBits(visited[i], 0x20) }
                 tables.setEntryBits(entryAddress, access.kind == .write ? 0x60 : 0x20)
                 let base = entry & addressMask & ~(size - 1)
+                leaf = entry
                 return .translated(gpa: base | (address & (size - 1)), pageSize: size)
             }
             table = entry & addressMask

@@ -63,6 +63,11 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     let nestedTags: UnsafeMutablePointer<UInt64>
     let nestedPages: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     var nestedGeneration: UInt64
+    /// Per fetch entry: whether its translation is global (a leaf with G set, under CR4.PGE).
+    let fetchGlobal: UnsafeMutablePointer<Bool>
+    /// Whether the last translation `translate` made is global, and the last `codeFrame`'s.
+    var translatedGlobal = false
+    public private(set) var lastCodeFrameGlobal = false
     /// Statistics for `--stats`.
     public private(set) var misses: UInt64 = 0
     public private(set) var flushes: UInt64 = 0
@@ -92,6 +97,8 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         tags.initialize(repeating: ~0, count: 3 * GuestMMU.entries)
         pages = .allocate(capacity: 3 * GuestMMU.entries)
         pages.initialize(repeating: nil, count: 3 * GuestMMU.entries)
+        fetchGlobal = .allocate(capacity: GuestMMU.entries)
+        fetchGlobal.initialize(repeating: false, count: GuestMMU.entries)
         seenGeneration = pmap.generation
         nestedTags = .allocate(capacity: 3 * GuestMMU.nestedEntries)
         nestedTags.initialize(repeating: 0, count: 3 * GuestMMU.nestedEntries)
@@ -119,6 +126,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         pages.deallocate()
         nestedTags.deallocate()
         nestedPages.deallocate()
+        fetchGlobal.deallocate()
     }
 
     public func attach(_ state: CPUState) {
@@ -291,12 +299,15 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         // entry is the user-mode access's, when one would be allowed (`probeWithAC` looks
         // there), and otherwise there is none.
         var dependsOnAC = false
+        var global = false
         if r.pointee.cr0 & CR0Bit.pg != 0 {
             let access = r.pointee.pagingAccess(kind == 0 ? .read : (kind == 1 ? .write : .fetch))
             let control = r.pointee.pagingControl(tables: self)
-            switch GuestPaging.translate(address, control, access, tables: self) {
+            var leaf: UInt64 = 0
+            switch GuestPaging.translate(address, control, access, tables: self, leaf: &leaf) {
             case .translated(let g, let size):
                 gpa = g
+                global = leaf & GuestMMU.globalBit != 0 && r.pointee.cr4 & CR4Bit.pge != 0
                 if size > 4096 { noteLargePage(address, size) }
                 if control.smap && access.alignmentCheckFlag && !access.user && kind != 2 {
                     var withoutAC = access
@@ -315,6 +326,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
             case .unreadable(let g): throw .exit(.nestedFault(gpa: g, access: .walk, linear: address))
             }
         }
+        translatedGlobal = global
         let access: AccessType = kind == 0 ? .read : (kind == 1 ? .write : .execute)
         guard let hostPage = nested(gpa & ~0xFFF, access) else {
             throw .exit(.nestedFault(gpa: gpa, access: NestedAccess(rawValue: UInt8(kind))!, linear: address))
@@ -333,11 +345,16 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
             }
             writeEntryFrames[word] |= bit
         }
-        let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
+        let index = Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1)
+        let slot = kind * GuestMMU.entries + index
         tags[slot] = tag(page, user)
         pages[slot] = hostPage
+        if kind == 2 { fetchGlobal[index] = global }
         return hostPage + Int(address & 0xFFF)
     }
+
+    /// A paging-structure entry's G bit.
+    static let globalBit: UInt64 = 1 << 8
 
     /// GPA -> host address of the page through the pmap, asking the resolver on a violation.
     /// The last pages found are kept per access kind (`nestedTags`) while the pmap's generation
@@ -405,9 +422,16 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         if pmap.generation != seenGeneration { flushTLB() }
     }
 
-    public func flushTLB() {
+    public func flushTLB() { flushAll(keepingGlobalCode: false) }
+
+    /// MOV CR3: the TLB loses every entry (it keeps no global ones), but code on global pages
+    /// stays valid without a check (`CPUState.globalCodeKey`), as the hardware keeps those
+    /// translations.
+    public func flushNonGlobalTLB() { flushAll(keepingGlobalCode: true) }
+
+    func flushAll(keepingGlobalCode: Bool) {
         flushes &+= 1
-        state?.newCodeEpoch()
+        if keepingGlobalCode { state?.newLocalCodeEpoch() } else { state?.newCodeEpoch() }
         seenGeneration = pmap.generation
         largePages = 0
         largePagesOverflowed = false
@@ -473,7 +497,13 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     /// entries for it leave the TLB (any linear page may map it).
     public func codeFrame(_ address: UInt64) throws(CPUException) -> UInt64 {
         let p: UnsafeMutableRawPointer
-        if let h = hit(address, 1, 2, user: userBit) { p = h } else { p = try translate(address, 2) }
+        if let h = hit(address, 1, 2, user: userBit) {
+            p = h
+            lastCodeFrameGlobal = fetchGlobal[Int(truncatingIfNeeded: address >> 12) & (GuestMMU.entries - 1)]
+        } else {
+            p = try translate(address, 2)
+            lastCodeFrameGlobal = translatedGlobal
+        }
         let (frame, word, bit) = codeFrameBit(p)
         if codeFrames[word] & bit == 0 {
             codeFrames[word] |= bit

@@ -205,9 +205,11 @@ public protocol CPUMemory: AnyObject {
     func block(to destination: UInt64, from source: UInt64?, pattern: UInt64, size: Int, count: Int) -> Bool
     /// The CPU hands its state to the memory once (paging depends on CR0, CR3, CR4, EFER, CPL).
     func attach(_ state: CPUState)
-    /// Guest TLB maintenance: everything, or one page.
+    /// Guest TLB maintenance: everything, or one page, or everything but global translations
+    /// (MOV CR3).
     func flushTLB()
     func flushTLB(page address: UInt64)
+    func flushNonGlobalTLB()
     /// The data breakpoints to report (Debug.swift): accesses that overlap one set its bit in
     /// `CPUState.watchHits`. Memories without a TLB may ignore them.
     func watch(_ points: [Watchpoint])
@@ -221,6 +223,9 @@ public protocol CPUMemory: AnyObject {
     /// faults): the identity a decoded instruction is checked against after a TLB flush.
     /// Memories that track frames mark it as holding code.
     func codeFrame(_ address: UInt64) throws(CPUException) -> UInt64
+    /// Whether the translation the last `codeFrame` used is global (code there may keep
+    /// `CPUState.globalCodeKey`). Memories without paging say false.
+    var lastCodeFrameGlobal: Bool { get }
     /// The host address of a `size`-byte data access at `address` (0 read, 1 write) when the
     /// memory can serve it at once with nothing left to check, the canonical check included;
     /// nil sends it through `read` or `write`.
@@ -238,6 +243,8 @@ extension CPUMemory {
     public func attach(_ state: CPUState) {}
     public func flushTLB() {}
     public func flushTLB(page address: UInt64) {}
+    public func flushNonGlobalTLB() { flushTLB() }
+    public var lastCodeFrameGlobal: Bool { false }
     public func watch(_ points: [Watchpoint]) {}
     public static var tracksCodeFrames: Bool { false }
     /// Without paging, the linear page is the frame.
@@ -271,8 +278,9 @@ public final class CPUState {
     }
 
     public init() {
-        codeKeyStorage = .allocate(capacity: 1)
+        codeKeyStorage = .allocate(capacity: 2)
         codeKeyStorage.initialize(to: 0)
+        (codeKeyStorage + 1).initialize(to: 1 << 63)
         codePages = .allocate(capacity: CPUState.codePageWords)
         codePages.initialize(repeating: 0, count: CPUState.codePageWords)
         file = .allocate(capacity: 1)
@@ -475,11 +483,31 @@ public final class CPUState {
     public var codeKey: UInt64 {
         @inline(__always) get { codeKeyStorage.pointee }
     }
+    /// The key of code whose pages are all global (their translations, leaves with G set under
+    /// CR4.PGE, survive MOV CR3 as the hardware's TLB keeps them): the same CPL bit, bit 63 set
+    /// so that it never equals a `codeKey`, and an epoch of its own, which only flushes of
+    /// global translations move (`newCodeEpoch`; MOV CR3 moves only `codeKey`'s,
+    /// `newLocalCodeEpoch`). The word after `codeKey`'s (translated code reads both).
+    public var globalCodeKey: UInt64 {
+        @inline(__always) get { codeKeyStorage[1] }
+    }
+    /// Whether an entry or block holding `key` is valid without a check.
+    @inline(__always) public func isCurrentCode(_ key: UInt64) -> Bool {
+        key == codeKeyStorage[0] || key == codeKeyStorage[1]
+    }
+    /// The key to give code just checked: the global one when every page it lies in is global.
+    @inline(__always) func codeKey(global: Bool) -> UInt64 { global ? codeKeyStorage[1] : codeKeyStorage[0] }
     let codeKeyStorage: UnsafeMutablePointer<UInt64>
-    /// A TLB flush: every decoded instruction is checked against its frame before it runs again.
+    /// A TLB flush, global translations included: every decoded instruction is checked against
+    /// its frame before it runs again.
     public func newCodeEpoch() {
-        codeKeyStorage.pointee &+= 2
+        codeKeyStorage[0] &+= 2
+        codeKeyStorage[1] &+= 2
         codePages.update(repeating: 0, count: CPUState.codePageWords)
+    }
+    /// A flush of the non-global translations (MOV CR3): code on global pages stays valid.
+    public func newLocalCodeEpoch() {
+        codeKeyStorage[0] &+= 2
     }
 
     /// The linear pages that decoded instructions or blocks valid in the current epoch lie in,
@@ -507,7 +535,9 @@ public final class CPUState {
     /// The key's CPL bit and `userAccess` from the current CPL (after anything that set
     /// `file.pointee.cpl` directly).
     public func refreshCodeKey() {
-        codeKeyStorage.pointee = codeKeyStorage.pointee & ~1 | (file.pointee.cpl == 3 ? 1 : 0)
+        let user: UInt64 = file.pointee.cpl == 3 ? 1 : 0
+        codeKeyStorage[0] = codeKeyStorage[0] & ~1 | user
+        codeKeyStorage[1] = codeKeyStorage[1] & ~1 | user
         refreshUserAccess()
     }
     /// `RegisterFile.userAccess` from the CPL and `implicitSupervisor`.

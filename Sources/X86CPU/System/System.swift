@@ -130,9 +130,11 @@ extension CPU {
         let changed = (c.cr0 ^ state.cr0, c.cr3 ^ state.cr3, c.cr4 ^ state.cr4)
         state.cr0 = c.cr0; state.cr2 = c.cr2; state.cr3 = c.cr3; state.cr4 = c.cr4
         state.efer = c.efer
-        if n == 3 || changed.0 & (CR0Bit.pg | CR0Bit.wp | CR0Bit.pe) != 0
-            || changed.2 & (CR4Bit.pae | CR4Bit.pse | CR4Bit.pge | CR4Bit.smep | CR4Bit.smap | CR4Bit.pke | CR4Bit.la57 | CR4Bit.pcide) != 0 {
-            memory.flushTLB()
+        let pagingChanged = changed.0 & (CR0Bit.pg | CR0Bit.wp | CR0Bit.pe) != 0
+            || changed.2 & (CR4Bit.pae | CR4Bit.pse | CR4Bit.pge | CR4Bit.smep | CR4Bit.smap | CR4Bit.pke | CR4Bit.la57 | CR4Bit.pcide) != 0
+        if n == 3 || pagingChanged {
+            // MOV CR3 keeps global translations (SDM vol. 3, 4.10.4.1); the other changes drop them.
+            if pagingChanged { memory.flushTLB() } else { memory.flushNonGlobalTLB() }
             // Frame-tracking memories keep decoded code across address spaces (their flush moved
             // the code epoch: each entry is checked against its frame before it runs again).
             if !Memory.tracksCodeFrames { invalidateDecodedInstructions() }
@@ -158,9 +160,11 @@ extension CPU {
             codeMappingChanged(address)
         case 1:
             guard pcid <= 0xFFF, pcide || pcid == 0 else { throw .generalProtection(0) }
+            memory.flushNonGlobalTLB()
+        case 2:
             memory.flushTLB()
-        case 2, 3:
-            memory.flushTLB()
+        case 3:
+            memory.flushNonGlobalTLB()
         default:
             throw .generalProtection(0)
         }
