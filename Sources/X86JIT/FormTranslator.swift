@@ -189,10 +189,17 @@ struct FormEmitter {
     }
 
     mutating func chain(to target: ChainTarget, executed: Int) {
-        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, a = FormEmitter.a, si = GPR.rsi, r10 = GPR.r10
-        // (A target in a register goes to R10 first: writing the flags back uses RCX and RDX.)
+        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, si = GPR.rsi, r10 = GPR.r10, t = GPR.r11
+        // (A target in a register goes to R10 first.) The cached registers go back to the
+        // register file, and then serve as temporaries (the code leaves either way). The guest's
+        // flags, where the host's are newer, go to AX (LAHF, SETO) and from there to the
+        // register file only when the target needs them (`Block.flagsDeadAtStart`: its forms
+        // write them all before anything reads one or anything can fault) or the chain fails:
+        // in gzip's longest_match loop, two blocks a pass, their write-back was a quarter of
+        // each chain.
         if case .register(let r) = target { asm.mov(size: 8, r10, r) }
-        syncFlags()
+        let pending = dirtyFlags
+        if pending { saveFlagsInAX() }
         writeBack()
         var out: [Int] = []
         switch target {
@@ -202,30 +209,38 @@ struct FormEmitter {
         case .register:
             // The slot (blockSlotIndex: the top bits of rip times the golden ratio), times the stride.
             asm.mov(size: 8, d, immediate: Int64(bitPattern: blockSlotMultiplier))
-            asm.mov(size: 8, a, r10)
-            asm.imul(size: 8, a, d)
-            asm.shift(.shr, size: 8, a, by: UInt8(64 - context.blockSlots.trailingZeroBitCount))
-            asm.imul(size: 8, si, a, immediate: Int32(context.blockStride))
+            asm.mov(size: 8, t, r10)
+            asm.imul(size: 8, t, d)
+            asm.shift(.shr, size: 8, t, by: UInt8(64 - context.blockSlots.trailingZeroBitCount))
+            asm.imul(size: 8, si, t, immediate: Int32(context.blockStride))
             asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blocks)))
             asm.alu(.add, size: 8, r8, si)
         }
         budgetAfter(executed)
         asm.alu(.cmp, size: 8, r10, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.rip)))
         out.append(asm.jcc(.ne, 0))
-        asm.mov(size: 8, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.key)))
-        out.append(keyIsNotCurrent(a))
-        asm.mov(size: 4, a, immediate: 0)
-        asm.mov(size: 1, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
-        asm.alu(.cmp, size: 8, d, a)
+        asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.key)))
+        out.append(keyIsNotCurrent(t))
+        asm.mov(size: 4, t, immediate: 0)
+        asm.mov(size: 1, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
+        asm.alu(.cmp, size: 8, d, t)
         out.append(asm.jcc(.b, 0))
-        out.append(breakpointsArmed(using: a))
-        asm.mov(size: 8, a, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.native)))
-        asm.test(size: 8, a, a)
+        out.append(breakpointsArmed(using: t))
+        asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.native)))
+        asm.test(size: 8, t, t)
         out.append(asm.jcc(.e, 0))
+        if pending {
+            asm.alu(.cmp, size: 1, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.flagsDeadAtStart)), immediate: 0)
+            let dead = asm.jcc(.ne, 0)
+            storeFlagsFromAX(si, r10)
+            asm.patch(dead, to: asm.bytes.count)
+        }
         asm.mov(size: 8, X86Assembler.Memory(base: c), d)     // the budget taken
-        asm.lea(size: 8, a, X86Assembler.Memory(base: a, displacement: Int32(start)))
-        asm.jmp(register: a)
+        asm.lea(size: 8, t, X86Assembler.Memory(base: t, displacement: Int32(start)))
+        asm.jmp(register: t)
         for o in out { asm.patch(o, to: asm.bytes.count) }
+        if pending { storeFlagsFromAX(si, r10) }
+        dirtyFlags = false
         chains += 1
     }
 
@@ -334,19 +349,25 @@ struct FormEmitter {
     /// Clobbers RAX, RCX and RDX, and the host's flags.
     mutating func syncFlags() {
         guard dirtyFlags else { return }
-        let a = FormEmitter.a, d = FormEmitter.d
         saveFlagsInAX()
-        asm.mov(size: 4, d, a)
-        asm.shift(.shl, size: 4, d, by: 11)
-        asm.alu(.and, size: 4, d, immediate: Int32(Flag.of))
+        storeFlagsFromAX(FormEmitter.d, FormEmitter.c)
+        dirtyFlags = false
+    }
+
+    /// The status flags in AX (AH as LAHF left it, AL the OF bit as SETO left it) into the
+    /// register file's RFLAGS, through temporaries `t` and `u`. Clobbers RAX and the flags.
+    mutating func storeFlagsFromAX(_ t: Int, _ u: Int) {
+        let a = FormEmitter.a
+        asm.mov(size: 4, t, a)
+        asm.shift(.shl, size: 4, t, by: 11)
+        asm.alu(.and, size: 4, t, immediate: Int32(Flag.of))
         asm.shift(.shr, size: 4, a, by: 8)
         asm.alu(.and, size: 4, a, immediate: FormEmitter.status & 0xFF)
-        asm.alu(.or, size: 4, d, a)
-        asm.mov(size: 8, FormEmitter.c, FormEmitter.field(FormEmitter.rflags))
-        asm.alu(.and, size: 8, FormEmitter.c, immediate: ~FormEmitter.status)
-        asm.alu(.or, size: 8, FormEmitter.c, FormEmitter.d)
-        asm.mov(size: 8, FormEmitter.field(FormEmitter.rflags), FormEmitter.c)
-        dirtyFlags = false
+        asm.alu(.or, size: 4, t, a)
+        asm.mov(size: 8, u, FormEmitter.field(FormEmitter.rflags))
+        asm.alu(.and, size: 8, u, immediate: ~FormEmitter.status)
+        asm.alu(.or, size: 8, u, t)
+        asm.mov(size: 8, FormEmitter.field(FormEmitter.rflags), u)
     }
 
     /// `op` of `a` and `b` (nil: TEST) at `size` bytes into `a`, with the interpreter's flags

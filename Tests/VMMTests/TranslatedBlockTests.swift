@@ -267,5 +267,39 @@ import X86JIT
         #endif
     }
 
+    /// Flags carried from one translation into the next: block A's CMP sets CF and jumps to B,
+    /// whose ADC reads it (B needs the flags A leaves); B jumps to C, whose ADD writes every flag
+    /// before anything reads one (C needs none: they stay in the host until a chain fails or
+    /// the code leaves). 200 passes, CF set in the 99 with ECX below 100: EBX = 99, EDX = 200,
+    /// and the same RFLAGS and count under both engines.
+    @Test func chainedTranslationsCarryTheFlags() throws {
+        #if arch(x86_64)
+        let program: [UInt8] = [
+            0xB9, 0xC8, 0x00, 0x00, 0x00, 0x31, 0xDB, 0x31, 0xD2,   // mov ecx, 200; xor ebx, ebx; xor edx, edx
+            0x83, 0xF9, 0x64, 0xEB, 0x01, 0x90,                     // top: cmp ecx, 100; jmp b; nop
+            0x83, 0xD3, 0x00, 0xEB, 0x01, 0x90,                     // b: adc ebx, 0; jmp c; nop
+            0x83, 0xC2, 0x01, 0xFF, 0xC9, 0x75, 0xED, 0xF4,         // c: add edx, 1; dec ecx; jnz top; hlt
+        ]
+        var results: [[UInt64]] = []
+        for engine in [ExecutionEngine.jit, .interpreter] {
+            let (vm, host) = try TranslatedBlockTests.makeVM(engine)
+            let v = vm.vcpus[0]
+            v.translationThreshold = 4
+            #expect(vm.dmaWrite(TranslatedBlockTests.code, program))
+            var s = v.getState()
+            s.rip = TranslatedBlockTests.code
+            v.setState(s)
+            _ = v.run(limit: 100_000)
+            #expect(v.halted)
+            #expect(v.register(3) == 99 && v.register(2) == 200)
+            if engine == .jit { #expect(try #require(v.translation).chains > 0) }
+            results.append([v.register(3), v.register(2), v.rflags, v.retired])
+            vm.teardown()
+            #expect(host.liveFrames == 0)
+        }
+        #expect(results[0] == results[1])
+        #endif
+    }
+
     static func le32(_ v: Int32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: v) >> (8 * UInt32($0))) } }
 }

@@ -41,6 +41,9 @@ struct Block {
     var instructions: UInt8 = 0
     /// The instruction after the last fast form has none: it runs next, through the general path.
     var tailGeneral = false
+    /// Its forms write every status flag before any reads one or can fault: the flags it
+    /// starts with are never seen (translated code going on into it need not write them back).
+    var flagsDeadAtStart = false
     /// Runs through the interpreter so far, until it is translated (`CPU.warm`).
     var heat: UInt16 = 0
     /// Its forms as host code (`BlockTranslating`), once translated.
@@ -154,6 +157,7 @@ extension CPU {
             ops[i].flags = live & writes != 0 || writes == 0
             live = live & ~writes | reads
         }
+        block.flagsDeadAtStart = n > 0 && live == 0
         block.instructions = UInt8(n)
         block.ops = UInt32(blockOpsUsed)
         block.count = UInt8(fuseMoves(ops, n, into: blockOps + blockOpsUsed))

@@ -246,4 +246,5 @@ extension CPU {
     public static let key = MemoryLayout<Block>.offset(of: \.key)!
     public static let instructions = MemoryLayout<Block>.offset(of: \.instructions)!
     public static let native = MemoryLayout<Block>.offset(of: \.native)!
+    public static let flagsDeadAtStart = MemoryLayout<Block>.offset(of: \.flagsDeadAtStart)!
 }
