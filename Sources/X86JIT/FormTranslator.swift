@@ -278,7 +278,7 @@ struct FormEmitter {
     /// still valid (its key is the code key) and no debugger breakpoint is armed; otherwise on
     /// to what follows (the block's exit). The flags go back to the register file first.
     mutating func loopBack(_ f: FastForm) {
-        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, si = GPR.rsi
+        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8
         // Where the block's first forms overwrite the flags before anything reads them, the
         // next pass needs none: they are kept in AX for the way out instead of written back.
         let keepInAX = flagsDeadAtStart && dirtyFlags

@@ -13,6 +13,26 @@ import X86CPU
 @Suite struct CodeMappingTests {
     static func le64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
 
+    /// Writes `program` at the code address and each function `mov eax, value; ret` at its
+    /// address, starts vCPU 0 there (RSP the stack, `registers` by number, CR4 or'd with `cr4`),
+    /// and runs it to its HLT.
+    static func run(_ vm: VirtualMachine, _ program: [UInt8], functions: [UInt64: UInt32], registers: [Int: UInt64] = [:],
+                    cr4: UInt64 = 0) {
+        let v = vm.vcpus[0]
+        #expect(vm.dmaWrite(TranslatedBlockTests.code, program))
+        for (at, value) in functions {
+            #expect(vm.dmaWrite(at, [0xB8] + (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * UInt32($0))) } + [0xC3]))
+        }
+        var s = v.getState()
+        s.cr4 |= cr4
+        s.rip = TranslatedBlockTests.code
+        s.gprs[4] = TranslatedBlockTests.stack
+        for (n, value) in registers { s.gprs[n] = value }
+        v.setState(s)
+        _ = v.run(limit: 100_000)
+        #expect(v.halted)
+    }
+
     /// 200 passes of: call f at 0x20000 (mov eax, 1; ret), add ebx, eax, rewrite the PTE of
     /// the data page 0x30000 and INVLPG it, write EFER with its own value; then f's PTE is
     /// pointed at 0x21000 (mov eax, 7; ret), INVLPG 0x20000, call f again: EBX = 200 + 7.
@@ -43,16 +63,8 @@ import X86CPU
             0xE8, 0xB3, 0xFF, 0x00, 0x00,                     // call 0x20000
             0x01, 0xC3, 0xF4,                                 // add ebx, eax; hlt
         ]
-        #expect(vm.dmaWrite(TranslatedBlockTests.code, program))
-        #expect(vm.dmaWrite(0x20000, [0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3]))
-        #expect(vm.dmaWrite(0x21000, [0xB8, 0x07, 0x00, 0x00, 0x00, 0xC3]))
-        var s = v.getState()
-        s.rip = TranslatedBlockTests.code
-        s.gprs[4] = TranslatedBlockTests.stack
-        v.setState(s)
         let flushes = v.tlbFlushes
-        _ = v.run(limit: 100_000)
-        #expect(v.halted)
+        Self.run(vm, program, functions: [0x20000: 1, 0x21000: 7])
         #expect(v.register(3) == 207, "the last call ran f's new mapping")
         #expect(v.tlbFlushes == flushes, "WRMSR of EFER's own value flushed the TLB")
         // The loop's blocks are checked again only after the INVLPG of f's page (a few), not
@@ -84,15 +96,7 @@ import X86CPU
             0xE8, 0xD5, 0x00, 0x1F, 0x00,                     // call 0x200100
             0x01, 0xC3, 0xF4,                                 // add ebx, eax; hlt
         ]
-        #expect(vm.dmaWrite(TranslatedBlockTests.code, program))
-        #expect(vm.dmaWrite(0x200100, [0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3]))
-        #expect(vm.dmaWrite(0x400100, [0xB8, 0x07, 0x00, 0x00, 0x00, 0xC3]))
-        var s = v.getState()
-        s.rip = TranslatedBlockTests.code
-        s.gprs[4] = TranslatedBlockTests.stack
-        v.setState(s)
-        _ = v.run(limit: 100_000)
-        #expect(v.halted)
+        Self.run(vm, program, functions: [0x200100: 1, 0x400100: 7])
         #expect(v.register(3) == 207, "the last call ran the large page's new mapping")
         vm.teardown()
         #expect(host.liveFrames == 0)
@@ -180,20 +184,8 @@ import X86CPU
             0x0F, 0x22, 0xE0,                                 // mov cr4, rax
             0xE8, 0xB3, 0xFF, 0x00, 0x00, 0x01, 0xC3, 0xF4,   // call 0x20000; add ebx, eax; hlt
         ]
-        #expect(vm.dmaWrite(TranslatedBlockTests.code, program))
-        #expect(vm.dmaWrite(0x20000, [0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3]))
-        #expect(vm.dmaWrite(0x21000, [0xB8, 0x07, 0x00, 0x00, 0x00, 0xC3]))
-        #expect(vm.dmaWrite(0x22000, [0xB8, 0x0A, 0x00, 0x00, 0x00, 0xC3]))
-        #expect(vm.dmaWrite(0x23000, [0xB8, 0x64, 0x00, 0x00, 0x00, 0xC3]))
-        var s = v.getState()
-        s.cr4 |= 0x80   // PGE
-        s.rip = TranslatedBlockTests.code
-        s.gprs[4] = TranslatedBlockTests.stack
-        s.gprs[6] = 0x1000
-        s.gprs[7] = 0x5000
-        v.setState(s)
-        _ = v.run(limit: 100_000)
-        #expect(v.halted)
+        Self.run(vm, program, functions: [0x20000: 1, 0x21000: 7, 0x22000: 10, 0x23000: 100],
+                 registers: [6: 0x1000, 7: 0x5000], cr4: 0x80)   // CR4.PGE
         #expect(v.register(3) == 200 * 11 + 100 + 7)
         // g's block once a pass; the rest (the loop's blocks and f) would be four more a pass.
         #expect(v.blocksRechecked >= 190 && v.blocksRechecked < 250, "\(v.blocksRechecked) checks of blocks")

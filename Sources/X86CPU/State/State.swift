@@ -476,10 +476,11 @@ public final class CPUState {
         file.pointee.codeInvalidation = file.pointee.codeInvalidation == 0 || file.pointee.codeInvalidation == v ? v : 1
     }
 
-    /// What a decoded instruction must carry to run without a check: the code epoch (bits 1
-    /// and up: moved by every TLB flush, after which an entry is checked against its frame
-    /// once) and whether it runs at CPL 3 (bit 0: a supervisor page's instruction is checked
-    /// again before user code runs it).
+    /// What a decoded instruction must carry to run without a check (or `globalCodeKey`): the
+    /// code epoch (bits 1 and up: moved by every TLB flush, after which an entry is checked
+    /// against its frame once; INVLPG moves it only for a page holding code, `codePages`) and
+    /// whether it runs at CPL 3 (bit 0: a supervisor page's instruction is checked again before
+    /// user code runs it).
     public var codeKey: UInt64 {
         @inline(__always) get { codeKeyStorage.pointee }
     }
