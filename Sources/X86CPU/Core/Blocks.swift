@@ -100,10 +100,8 @@ extension CPU {
         let b = blocks + slot
         if b.pointee.rip == rip {
             blocksRechecked &+= 1
-            let (held, global) = stillHeld(b, rip)
-            if held {
-                b.pointee.key = state.codeKey(global: global)
-                state.noteCode(from: rip, to: rip &+ UInt64(b.pointee.lastByte))
+            if let key = try? keyIfStillHeld(rip, rip &+ UInt64(b.pointee.lastByte), b.pointee.frame0, b.pointee.frame1) {
+                b.pointee.key = key
                 return true
             }
         }
@@ -173,19 +171,6 @@ extension CPU {
         if block.frame1 != block.frame0 { noteCodeSlot(block.frame1, ~Int32(slot)) }
         if translator != nil { reattach(b) }
         return true
-    }
-
-    /// Whether block `b` still holds the bytes at `rip` (its frames, fetched through the TLB
-    /// now, faults included), and whether its pages are all global.
-    func stillHeld(_ b: UnsafePointer<Block>, _ rip: UInt64) -> (held: Bool, global: Bool) {
-        do throws(CPUException) {
-            guard try memory.codeFrame(rip) == b.pointee.frame0 else { return (false, false) }
-            let global = memory.lastCodeFrameGlobal
-            guard try memory.codeFrame(rip &+ UInt64(b.pointee.lastByte)) == b.pointee.frame1 else { return (false, false) }
-            return (true, global && memory.lastCodeFrameGlobal)
-        } catch {
-            return (false, false)
-        }
     }
 
     /// Runs a valid block's fast forms, at most `budget` of them, retiring each, and the blocks

@@ -422,12 +422,22 @@ public final class CPU<Memory: CPUMemory> {
     @inline(never)
     func stillValid(_ entry: UnsafeMutablePointer<DecodedInstruction>, linear: UInt64? = nil) throws(CPUException) -> Bool {
         let linear = linear ?? state.linearRIP
-        guard try memory.codeFrame(linear) == entry.pointee.frame0 else { return false }
-        let global = memory.lastCodeFrameGlobal
-        guard try memory.codeFrame(linear &+ UInt64(entry.pointee.length) &- 1) == entry.pointee.frame1 else { return false }
-        entry.pointee.key = state.codeKey(global: global && memory.lastCodeFrameGlobal)
-        state.noteCode(from: linear, to: linear &+ UInt64(entry.pointee.length) &- 1)
+        guard let key = try keyIfStillHeld(linear, linear &+ UInt64(entry.pointee.length) &- 1,
+                                           entry.pointee.frame0, entry.pointee.frame1) else { return false }
+        entry.pointee.key = key
         return true
+    }
+
+    /// Whether the bytes from `first` to `last` (linear) still come from frames `frame0` and
+    /// `frame1`, fetched through the TLB now (faults included): then the key the code there
+    /// takes (the global one when both pages are global), its pages noted as holding code of
+    /// this epoch; nil if not. What an instruction's entry and a block are checked by.
+    func keyIfStillHeld(_ first: UInt64, _ last: UInt64, _ frame0: UInt64, _ frame1: UInt64) throws(CPUException) -> UInt64? {
+        guard try memory.codeFrame(first) == frame0 else { return nil }
+        let global = memory.lastCodeFrameGlobal
+        guard try memory.codeFrame(last) == frame1 else { return nil }
+        state.noteCode(from: first, to: last)
+        return state.codeKey(global: global && memory.lastCodeFrameGlobal)
     }
 
     /// At the end of an instruction that stored to code: drops the entries of the frame it

@@ -522,16 +522,21 @@ public final class CPUState {
     /// An entry decoded at, or checked again for, the bytes from `first` to `last` (linear)
     /// holds the current key: their pages keep code of this epoch.
     @inline(__always) func noteCode(from first: UInt64, to last: UInt64) {
-        let mask = 64 * CPUState.codePageWords - 1
-        let b0 = Int(truncatingIfNeeded: first >> 12) & mask, b1 = Int(truncatingIfNeeded: last >> 12) & mask
-        codePages[b0 >> 6] |= 1 << UInt64(b0 & 63)
-        codePages[b1 >> 6] |= 1 << UInt64(b1 & 63)
+        let (w0, b0) = CPUState.codePageBit(first), (w1, b1) = CPUState.codePageBit(last)
+        codePages[w0] |= b0
+        codePages[w1] |= b1
     }
 
     /// INVLPG of the page holding `address`: a new code epoch if code of this one lies there.
     public func newCodeEpoch(page address: UInt64) {
-        let bit = Int(truncatingIfNeeded: address >> 12) & (64 * CPUState.codePageWords - 1)
-        if codePages[bit >> 6] & 1 << UInt64(bit & 63) != 0 { newCodeEpoch() }
+        let (w, b) = CPUState.codePageBit(address)
+        if codePages[w] & b != 0 { newCodeEpoch() }
+    }
+
+    /// The word and bit of `codePages` for the page holding linear `address`.
+    @inline(__always) static func codePageBit(_ address: UInt64) -> (word: Int, bit: UInt64) {
+        let n = Int(truncatingIfNeeded: address >> 12) & (64 * codePageWords - 1)
+        return (n >> 6, 1 << UInt64(n & 63))
     }
     /// The key's CPL bit and `userAccess` from the current CPL (after anything that set
     /// `file.pointee.cpl` directly).
