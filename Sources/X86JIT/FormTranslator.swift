@@ -370,6 +370,33 @@ struct FormEmitter {
         asm.mov(size: 8, FormEmitter.field(FormEmitter.rflags), u)
     }
 
+    /// A shift or rotate of guest register `form.d` by CL (32 or 64 bits: the masked count is
+    /// below the width), its flags read: a count of 0 leaves every flag, the guest's loaded
+    /// first; any other sets the defined ones on the host as the interpreter sets them
+    /// (`CPU.shift`, `CPU.rotate`), and the undefined ones are then set as it sets them
+    /// (`definedShiftFlags`).
+    mutating func shiftByCLWithFlags(_ op: X86Assembler.Shift, _ form: FastForm) {
+        let a = FormEmitter.a, c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8
+        let size = Int(form.size)
+        needFlags()
+        load(1, into: c)
+        load(form.d, into: a)
+        if op == .shr { asm.mov(size: 8, r8, a) }
+        asm.shift(op, size: size, a)
+        store(form.d, from: a)
+        asm.pushfq()
+        asm.pop(d)
+        asm.alu(.and, size: 4, c, immediate: size == 8 ? 63 : 31)
+        let counted = asm.jcc(.ne, 0)
+        asm.alu(.and, size: 4, d, immediate: FormEmitter.status)
+        let merge = asm.jmp(0)
+        asm.patch(counted, to: asm.bytes.count)
+        if op == .shr { asm.mov(size: 8, c, r8) }
+        definedShiftFlags(op, size: size)
+        asm.patch(merge, to: asm.bytes.count)
+        mergeFlags()
+    }
+
     /// `op` of `a` and `b` (nil: TEST) at `size` bytes into `a`, with the interpreter's flags
     /// where they are read: AND, OR, XOR and TEST leave AF undefined on the host, and the
     /// interpreter clears it; ADD of 0 to the result sets it so (and every other flag as the
@@ -397,10 +424,18 @@ struct FormEmitter {
     /// changes CF and OF only, OF as for a count of 1 (ROL: the result's sign xor CF; ROR: its
     /// two top bits' xor).
     mutating func shiftFlags(_ op: X86Assembler.Shift, size: Int) {
+        asm.pushfq()
+        asm.pop(FormEmitter.d)
+        definedShiftFlags(op, size: size)
+        mergeFlags()
+    }
+
+    /// The flags in RDX (as PUSHF left them after a shift or rotate by a count that is not 0)
+    /// with those the host leaves undefined set as the interpreter sets them: AF clear after a
+    /// shift, OF as for a count of 1 (`shiftFlags`). RAX holds the result, RCX the operand (SHR).
+    mutating func definedShiftFlags(_ op: X86Assembler.Shift, size: Int) {
         let a = FormEmitter.a, c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8
         let w = UInt8(size * 8)
-        asm.pushfq()
-        asm.pop(d)
         asm.alu(.and, size: 4, d, immediate: op == .rol || op == .ror ? FormEmitter.status & ~0x800 : 0xC5)
         switch op {
         case .shl:
@@ -425,7 +460,6 @@ struct FormEmitter {
         asm.alu(.and, size: 4, c, immediate: 1)
         asm.shift(.shl, size: 4, c, by: 11)
         asm.alu(.or, size: 4, d, c)
-        mergeFlags()
     }
 
     /// After IMUL or MUL (the low half of the product in RAX, `size` bytes), the flags the
@@ -628,7 +662,6 @@ struct FormEmitter {
         case .shiftCL:
             // By CL: a count of 0 leaves the flags (and a 32-bit register's upper half
             // clears, on the host as in the interpreter); other counts leave some undefined.
-            guard !form.flags else { return fallback(f, index: i) }
             let op: X86Assembler.Shift = switch form.op {
             case .shl: .shl
             case .shr: .shr
@@ -636,12 +669,19 @@ struct FormEmitter {
             case .rol: .rol
             default: .ror
             }
-            // (Its flags, whatever the count, are read by no one.)
-            load(1, into: c)
-            load(form.d, into: a)
-            asm.shift(op, size: Int(form.size), a)
-            store(form.d, from: a)
-            flagsWritten()
+            guard form.flags else {
+                // (Its flags, whatever the count, are read by no one.)
+                load(1, into: c)
+                load(form.d, into: a)
+                asm.shift(op, size: Int(form.size), a)
+                store(form.d, from: a)
+                flagsWritten()
+                break
+            }
+            // Read flags: 32 and 64 bits on the host (8 and 16 bits can shift by the width or
+            // more, where the host leaves CF undefined).
+            guard form.size >= 4 else { return fallback(f, index: i) }
+            shiftByCLWithFlags(op, form)
         case .cdqe:
             load(0, into: c)
             asm.extend(signed: true, size: 8, a, from: 4, c)

@@ -301,5 +301,51 @@ import X86JIT
         #endif
     }
 
+    /// SHL, SHR, SAR, ROL and ROR by CL whose flags are read (the block ends after them): for
+    /// every count from 0 to 65 (masked to 5 or 6 bits; 0 leaves every flag, 1 defines OF,
+    /// others leave OF and AF to the interpreter's choice), 32 and 64 bits, from flags all set
+    /// and all clear, the translation leaves what the interpreter leaves, RFLAGS whole.
+    @Test func shiftsByCLLeaveTheInterpretersFlags() throws {
+        #if arch(x86_64)
+        let (jit, jitHost) = try TranslatedBlockTests.makeVM(.jit), (interp, interpHost) = try TranslatedBlockTests.makeVM(.interpreter)
+        let translated = jit.vcpus[0], interpreted = interp.vcpus[0]
+        translated.translationThreshold = 1
+        var random = SplitMix64(seed: 2512)
+        for op in [X86Assembler.Shift.shl, .shr, .sar, .rol, .ror] {
+            for size in [4, 8] {
+                var asm = X86Assembler()
+                asm.shift(op, size: size, 3)       // RBX by CL
+                let code = asm.bytes + [0xF4]
+                #expect(jit.dmaWrite(TranslatedBlockTests.code, code))
+                #expect(interp.dmaWrite(TranslatedBlockTests.code, code))
+                for count: UInt64 in 0...65 {
+                    for flags: UInt64 in [2, 2 | 0x8D5] {
+                        let value = random.next() | (count % 2 == 0 ? 1 << 63 | 1 << 31 : 0)
+                        for v in [translated, interpreted] {
+                            var s = v.getState()
+                            s.gprs = [UInt64](repeating: 0, count: 16)
+                            s.gprs[1] = count | 0x100
+                            s.gprs[3] = value
+                            s.gprs[4] = TranslatedBlockTests.stack
+                            s.rflags = flags
+                            s.rip = TranslatedBlockTests.code
+                            s.activity = 0
+                            v.setState(s)
+                        }
+                        let (same, report, _) = TranslatedBlockTests.runBoth(jit, interp, limit: 100)
+                        #expect(same, "\(op) \(size * 8) bits by \(count) of \(hex(value)), flags \(hex(flags))\n\(report)")
+                        if !same { return }
+                    }
+                }
+            }
+        }
+        let t = try #require(translated.translation)
+        #expect(t.blocks >= 10 && t.fallbackForms == 0, "\(t)")
+        jit.teardown()
+        interp.teardown()
+        #expect(jitHost.liveFrames == 0 && interpHost.liveFrames == 0)
+        #endif
+    }
+
     static func le32(_ v: Int32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: v) >> (8 * UInt32($0))) } }
 }
