@@ -482,10 +482,18 @@ struct FormEmitter {
     mutating func flagsWritten() { hostFlags = true; dirtyFlags = true }
 
     /// Returns `bits | index << 8` from the block (the flags written back first).
+    /// What the code returns beside the `FastExit` bits when form `index` says them: the
+    /// index, the block's slot, and the instructions retired up to and with the form
+    /// (`TranslatedBlock`).
+    func exitWord(_ index: Int) -> Int64 {
+        let f = (formsBase + index * FormEmitter.formStride).assumingMemoryBound(to: FastForm.self).pointee
+        return Int64(index) << 8 | Int64(context.slot) << 16 | Int64(Int(f.ordinal) + f.retires) << 48
+    }
+
     mutating func exit(_ bits: UInt8, index: Int) {
         syncFlags()
         writeBack()
-        asm.mov(size: 8, FormEmitter.a, immediate: Int64(bits) | Int64(index) << 8 | Int64(context.slot) << 16)
+        asm.mov(size: 8, FormEmitter.a, immediate: Int64(bits) | exitWord(index))
         exits.append(asm.jmp(0))
     }
 
@@ -739,7 +747,7 @@ struct FormEmitter {
         asm.test(size: 4, FormEmitter.a, FormEmitter.a)
         let skip = asm.jcc(.e, 0)
         asm.mov(size: 4, FormEmitter.a, FormEmitter.a)     // the answer is 32 bits: the rest zeroed
-        asm.mov(size: 8, FormEmitter.d, immediate: Int64(i << 8 | context.slot << 16))
+        asm.mov(size: 8, FormEmitter.d, immediate: exitWord(i))
         asm.alu(.or, size: 8, FormEmitter.a, FormEmitter.d)
         exits.append(asm.jmp(0))
         asm.patch(skip, to: asm.bytes.count)

@@ -198,11 +198,14 @@ extension CPU {
             // (when it went into decoded code).
             // The forms run until one says something (`blockEnd` at the end says `end`).
             var f = ops, exit: UInt8 = 0
+            // The instructions the forms that ran retire, when host code said (nil: counted below).
+            var retired: UInt64? = nil
             if _slowPath(b.pointee.native == nil) && translator != nil { warm(b) }
             if let code = b.pointee.native {
                 // Host code runs the forms (Translation.swift), as the loop below would.
-                let last: Int
-                (exit, f, last) = runTranslated(code, ops, &budget)
+                let last: Int, counted: UInt64
+                (exit, f, last, counted) = runTranslated(code, ops, &budget)
+                retired = counted
                 // Host code may have gone on into other translated blocks: the last one's form
                 // said `exit`.
                 if last != slot {
@@ -232,7 +235,7 @@ extension CPU {
             // The instructions the forms that ran retired (a Jcc taken or a store into code
             // before the block's end leaves it there).
             let executed = exit == FastExit.end ? UInt64(b.pointee.instructions)
-                : UInt64((f - 1).pointee.ordinal) &+ UInt64((f - 1).pointee.retires)
+                : retired ?? UInt64((f - 1).pointee.ordinal) &+ UInt64((f - 1).pointee.retires)
             // What follows a store into decoded code may be stale.
             if _slowPath(exit & FastExit.codeWritten != 0) {
                 if exit & FastExit.jumped == 0 { state.rip = rip(b, form: f - ops) }

@@ -7,8 +7,10 @@ import X86
 /// The host code is a `TranslatedBlock`: it gets the vCPU's `RegisterFile` and `runBlock`'s
 /// budget, and returns `FastExit` bits in bits 0-7 with, in bits 8-15, the index of the form
 /// that said something (as `runBlock`'s loop stops at the first form whose `executeFast`
-/// returns nonzero; `blockEnd` says `end`) and in bits 16 and up the slot of the block it belongs
-/// to. `FastExit.threw`: that form raised `CPU.translatedException`, with everything before
+/// returns nonzero; `blockEnd` says `end`), in bits 16-47 the slot of the block it belongs
+/// to, and in bits 48-55 the instructions that block retired up to and with that form (its
+/// `ordinal` plus its `retires`: `runBlock` need not read the forms, which host code did not
+/// touch, to count them). `FastExit.threw`: that form raised `CPU.translatedException`, with everything before
 /// it done and nothing of it. The forms it runs through the interpreter it hands to
 /// `runFastFormEntry` with the CPU's `FormRunner` (`TranslationContext.runner`). The register
 /// file holds the guest's state, RFLAGS included, whenever anything can see it: at a call
@@ -75,7 +77,7 @@ struct KeptTranslation {
 }
 
 /// A translated block's entry: (register file, instruction budget) -> `FastExit` bits | form
-/// index << 8 | block slot << 16. The budget is `runBlock`'s (the instructions it may still
+/// index << 8 | block slot << 16 | instructions retired << 48. The budget is `runBlock`'s (the instructions it may still
 /// retire, this block's included): a block that runs itself again, or goes on into another,
 /// takes each whole pass out of it, and does so only while a whole pass of the next fits.
 @_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<UInt64>) -> UInt64
@@ -205,16 +207,18 @@ extension CPU {
                                                code: t.code, forms: t.forms)
     }
 
-    /// Runs block `b`'s host code: `FastExit` bits and a pointer past the form that said them
-    /// (as the interpreter's loop leaves it); `translatedException` when it threw. `budget`
-    /// loses the whole passes the block made over itself.
+    /// Runs block `b`'s host code: `FastExit` bits, a pointer past the form that said them
+    /// (as the interpreter's loop leaves it), the slot of the block that form is in, and the
+    /// instructions that block retired up to and with it; `translatedException` when it
+    /// threw. `budget` loses the whole passes the block made over itself.
     @inline(__always)
     func runTranslated(_ code: UnsafeRawPointer, _ ops: UnsafeMutablePointer<FastForm>,
-                       _ budget: inout UInt64) -> (UInt8, UnsafeMutablePointer<FastForm>, Int) {
+                       _ budget: inout UInt64) -> (UInt8, UnsafeMutablePointer<FastForm>, Int, UInt64) {
         translationBudget.pointee = budget
         let r = unsafeBitCast(code, to: TranslatedBlock.self)(UnsafeMutableRawPointer(state.file), translationBudget)
         budget = translationBudget.pointee
-        return (UInt8(truncatingIfNeeded: r), ops + Int(truncatingIfNeeded: (r >> 8) & 0xFF) + 1, Int(truncatingIfNeeded: r >> 16))
+        return (UInt8(truncatingIfNeeded: r), ops + Int(truncatingIfNeeded: (r >> 8) & 0xFF) + 1,
+                Int(truncatingIfNeeded: (r >> 16) & 0xFFFF_FFFF), (r >> 48) & 0xFF)
     }
 }
 
