@@ -40,6 +40,30 @@ import CPUCheck
         }
     }
 
+    /// LOCK XADD and LOCK CMPXCHG of the read-only code page (the read succeeds, the write
+    /// faults) change nothing either: XADD's register keeps its value, CMPXCHG's RAX too, whether
+    /// the compare matched (the register would be written) or not (the old value written back).
+    @Test func atomicsThatFaultChangeNothing() {
+        let codePage = FlatMemory.codeBase
+        // lock xadd [rbx], ecx; lock xadd [rbx], rcx; lock cmpxchg [rbx], ecx; lock cmpxchg [rbx], rcx
+        for code in [[UInt8]([0xF0, 0x0F, 0xC1, 0x0B]), [0xF0, 0x48, 0x0F, 0xC1, 0x0B], [0xF0, 0x0F, 0xB1, 0x0B], [0xF0, 0x48, 0x0F, 0xB1, 0x0B]] {
+            // What the memory holds: the instruction's own bytes (then zeros), 4 or 8 of them.
+            let bytes = code[1] == 0x48 ? 8 : 4
+            let first = (code + [0, 0, 0, 0]).prefix(bytes).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+            for rax in [first, first ^ 1] {
+                let c = cpu(code)
+                c.state.gpr[3] = codePage
+                c.state.gpr[1] = 0x1234_5678_9ABC_DEF0
+                c.state.gpr[0] = rax
+                c.state.rflags = 0x8D7
+                let before = (0..<16).map { c.state.gpr[$0] }
+                #expect(c.step() == .exception(.pageFault(address: codePage, errorCode: 6)), "\(code)")
+                #expect((0..<16).map { c.state.gpr[$0] } == before, "\(code) rax \(rax)")
+                #expect(c.state.rflags == 0x8D7 && c.state.rip == FlatMemory.codeBase)
+            }
+        }
+    }
+
     /// Floating-point faults change nothing either: FSTP to the read-only code page leaves the
     /// status word, TOP and tags as they were; an unmasked SSE exception (#XM) leaves the
     /// destination as it was and records only the flags it raised.

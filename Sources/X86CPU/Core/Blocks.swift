@@ -439,7 +439,7 @@ extension FastForm {
              .push, .pushImm, .pushM, .pop, .leave, .call, .callReg, .ret, .jmp, .jmpReg,
              .swapgs, .clac, .stac:
             (true, false)
-        case .inc, .dec, .incM, .decM: (true, true)
+        case .inc, .dec, .incM, .decM, .xaddM, .cmpxchgM: (true, true)
         case .shl64, .shr64, .sar64, .shift: (false, true)
         // Rotates write CF and OF only.
         case .rol64, .ror64, .rol32, .ror32: (true, true)
@@ -456,7 +456,7 @@ extension FastKind {
     /// Writes memory.
     var stores: Bool {
         switch self {
-        case .aluMR, .aluMI, .incM, .decM, .store, .storeImm, .push, .pushImm, .pushM, .call, .callReg: true
+        case .aluMR, .aluMI, .incM, .decM, .xaddM, .cmpxchgM, .store, .storeImm, .push, .pushImm, .pushM, .call, .callReg: true
         default: false
         }
     }

@@ -151,6 +151,9 @@ import X86Decoder
     /// SWAPGS, CLAC and STAC (64-bit mode): what a system call's entry and exit do besides
     /// SYSCALL and SYSRET, which end a block.
     case swapgs, clac, stac
+    /// XADD and CMPXCHG of memory with register `s`, `size` 4 or 8 (64-bit mode; LOCK or
+    /// not: vCPUs take turns): the kernel's atomics, which would otherwise end a block.
+    case xaddM, cmpxchgM
     /// Ends a block's forms (no instruction): `FastExit.end`.
     case blockEnd
 }
@@ -345,6 +348,9 @@ extension FastKind {
                   var a = FastAddress(m, rip: rip, length: Int(ins.length)) else { return }
             a.segment = 0
             self = FastForm(.lea, d: d, size: size, address: a)
+        case .xadd, .cmpxchg:
+            guard two, let (a, size) = mem(operands[0]), size >= 4, let (s, size2) = gpr(operands[1]), size2 == size else { return }
+            self = FastForm(op == .xadd ? .xaddM : .cmpxchgM, s: s, size: size, address: a)
         case .inc, .dec, .not, .neg:
             guard operands.count == 1 else { return }
             if let (d, size) = gpr(operands[0]) {
@@ -649,6 +655,9 @@ extension CPU {
             }
         case .incM, .decM:
             try incDecMemory(f)
+            exit = codeWritten()
+        case .xaddM, .cmpxchgM:
+            try exchangeMemory(f)
             exit = codeWritten()
         case .shl64:
             g[d] = shift(.shl, g[s], UInt64(f.pointee.x), 8, flags: flags)
@@ -955,6 +964,31 @@ extension CPU {
         let r = alu(f.pointee.kind == .incM ? .add : .sub, v, 1, size)
         state.rflags = state.rflags & ~Flag.cf | saved & Flag.cf
         do throws(CPUException) { try writeData(ea, Int(size), r, f) } catch { state.rflags = saved; throw error }
+    }
+
+    /// XADD and CMPXCHG of memory, as `exchange` runs them: XADD writes the sum, then the old
+    /// value to the register; CMPXCHG compares RAX with the memory (the flags of CMP) and
+    /// writes the register there if they are equal, else the memory's own value back (the
+    /// locked cycle writes either way) and then RAX takes it. If the write faults, nothing
+    /// has changed (the flags go back).
+    @inline(never)
+    func exchangeMemory(_ f: UnsafePointer<FastForm>) throws(CPUException) {
+        let size = f.pointee.size, s = Int(f.pointee.s)
+        let ea = linear(f)
+        let v = try readData(ea, Int(size), f)
+        let saved = state.rflags
+        if f.pointee.kind == .xaddM {
+            let sum = alu(.add, v, gpr(s, size), size)
+            do throws(CPUException) { try writeData(ea, Int(size), sum, f) } catch { state.rflags = saved; throw error }
+            setGPR(s, v, size)
+        } else {
+            let expected = gpr(0, size)
+            _ = alu(.cmp, expected, v, size)
+            do throws(CPUException) {
+                try writeData(ea, Int(size), expected == v ? gpr(s, size) : v, f)
+            } catch { state.rflags = saved; throw error }
+            if expected != v { setGPR(0, v, size) }
+        }
     }
 
     /// SWAPGS (#GP(0) outside CPL 0), CLAC and STAC (#UD outside CPL 0), as `system` runs them.

@@ -11,9 +11,16 @@ extension CPU {
             let saved = state.rflags
             let sum = arithmetic(.add, a, b, size: size)
             do throws(CPUException) {
-                // The source takes the old destination first: with one register for both, the sum wins.
-                try write(s, a)
-                try write(d, sum)
+                // A memory destination is written first (if that faults the register keeps its
+                // value); otherwise the source takes the old destination first: with one
+                // register for both, the sum wins.
+                if case .memory = d {
+                    try write(d, sum)
+                    try write(s, a)
+                } else {
+                    try write(s, a)
+                    try write(d, sum)
+                }
             } catch { state.rflags = saved; throw error }
         case .cmpxchg:
             let d = place(ops[0]), s = place(ops[1]), size = self.size(d)
