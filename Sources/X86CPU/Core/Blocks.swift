@@ -397,6 +397,8 @@ extension FastForm {
         case .inc, .dec: return (0, all & ~cf)
         case .incM, .decM: return (all, all & ~cf)
         case .rol64, .ror64, .rol32, .ror32: return (0, cf | of)
+        case .bitR: return (0, cf)
+        case .bitM: return (all, cf)
         case .setcc, .cmov: return (FastForm.conditionFlags(x), 0)
         default:
             let (reads, writes) = flagEffect
@@ -439,7 +441,9 @@ extension FastForm {
              .push, .pushImm, .pushM, .pop, .leave, .call, .callReg, .ret, .jmp, .jmpReg,
              .swapgs, .clac, .stac:
             (true, false)
-        case .inc, .dec, .incM, .decM, .xaddM, .cmpxchgM: (true, true)
+        case .inc, .dec, .incM, .decM, .xaddM, .cmpxchgM, .bitM: (true, true)
+        // CF only: the rest stay.
+        case .bitR: (true, true)
         case .shl64, .shr64, .sar64, .shift: (false, true)
         // Rotates write CF and OF only.
         case .rol64, .ror64, .rol32, .ror32: (true, true)
@@ -456,7 +460,7 @@ extension FastKind {
     /// Writes memory.
     var stores: Bool {
         switch self {
-        case .aluMR, .aluMI, .incM, .decM, .xaddM, .cmpxchgM, .store, .storeImm, .push, .pushImm, .pushM, .call, .callReg: true
+        case .aluMR, .aluMI, .incM, .decM, .xaddM, .cmpxchgM, .bitM, .store, .storeImm, .push, .pushImm, .pushM, .call, .callReg: true
         default: false
         }
     }

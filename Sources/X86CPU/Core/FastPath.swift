@@ -154,6 +154,11 @@ import X86Decoder
     /// XADD and CMPXCHG of memory with register `s`, `size` 4 or 8 (64-bit mode; LOCK or
     /// not: vCPUs take turns): the kernel's atomics, which would otherwise end a block.
     case xaddM, cmpxchgM
+    /// BT, BTS, BTR and BTC (`x` 0-3) of register `d` or of memory (`bitM`), `size` 4 or 8, by
+    /// register `s` or, when `s` is `FastAddress.none`, by `imm`: CF takes the bit, the other
+    /// flags stay. By a register, memory is a bit string (the offset's upper bits move the
+    /// address).
+    case bitR, bitM
     /// Ends a block's forms (no instruction): `FastExit.end`.
     case blockEnd
 }
@@ -348,6 +353,22 @@ extension FastKind {
                   var a = FastAddress(m, rip: rip, length: Int(ins.length)) else { return }
             a.segment = 0
             self = FastForm(.lea, d: d, size: size, address: a)
+        case .bt, .bts, .btr, .btc:
+            guard two else { return }
+            let which: UInt8 = op == .bt ? 0 : op == .bts ? 1 : op == .btr ? 2 : 3
+            var s = FastAddress.none, imm: UInt64 = 0
+            if case .immediate(let v, _) = operands[1] {
+                imm = v & 0xFF
+            } else if let (r, size) = gpr(operands[1]), size >= 4 {
+                s = r
+            } else {
+                return
+            }
+            if let (d, size) = gpr(operands[0]), size >= 4, s == FastAddress.none || gpr(operands[1])?.1 == size {
+                self = FastForm(.bitR, d: d, s: s, size: size, x: which, imm: imm)
+            } else if let (a, size) = mem(operands[0]), size >= 4, s == FastAddress.none || gpr(operands[1])?.1 == size {
+                self = FastForm(.bitM, s: s, size: size, x: which, imm: imm, address: a)
+            }
         case .xadd, .cmpxchg:
             guard two, let (a, size) = mem(operands[0]), size >= 4, let (s, size2) = gpr(operands[1]), size2 == size else { return }
             self = FastForm(op == .xadd ? .xaddM : .cmpxchgM, s: s, size: size, address: a)
@@ -659,6 +680,20 @@ extension CPU {
         case .xaddM, .cmpxchgM:
             try exchangeMemory(f)
             exit = codeWritten()
+        case .bitR:
+            let size = f.pointee.size, w = UInt64(size) * 8
+            let offset = (f.pointee.s == FastAddress.none ? f.pointee.imm : g[s]) & (w - 1)
+            let v = gpr(d, size)
+            state.rflags = state.rflags & ~Flag.cf | (v >> offset) & 1
+            switch f.pointee.x {
+            case 1: setGPR(d, v | 1 << offset, size)
+            case 2: setGPR(d, v & ~(1 << offset), size)
+            case 3: setGPR(d, v ^ 1 << offset, size)
+            default: break
+            }
+        case .bitM:
+            try bitTestMemory(f)
+            if f.pointee.x != 0 { exit = codeWritten() }
         case .shl64:
             g[d] = shift(.shl, g[s], UInt64(f.pointee.x), 8, flags: flags)
         case .shr64:
@@ -989,6 +1024,31 @@ extension CPU {
             } catch { state.rflags = saved; throw error }
             if expected != v { setGPR(0, v, size) }
         }
+    }
+
+    /// BT, BTS, BTR or BTC of memory, as `bitTest` runs them: by a register, the offset
+    /// (signed) moves the address by whole operands and the rest picks the bit; CF takes the
+    /// bit; if the write faults the flags go back.
+    @inline(never)
+    func bitTestMemory(_ f: UnsafePointer<FastForm>) throws(CPUException) {
+        let size = Int(f.pointee.size), w = UInt64(size * 8)
+        var ea = linear(f), offset = f.pointee.imm & (w - 1)
+        if f.pointee.s != FastAddress.none {
+            let signed = Int64(bitPattern: signExtend(state.gpr[Int(f.pointee.s)], size))
+            ea = ea &+ UInt64(bitPattern: (signed >> Int64(size == 8 ? 6 : 5)) &* Int64(size))
+            offset = UInt64(bitPattern: signed) & (w - 1)
+        }
+        let v = try readData(ea, size, f)
+        let saved = state.rflags
+        state.rflags = state.rflags & ~Flag.cf | (v >> offset) & 1
+        let r: UInt64
+        switch f.pointee.x {
+        case 1: r = v | 1 << offset
+        case 2: r = v & ~(1 << offset)
+        case 3: r = v ^ 1 << offset
+        default: return
+        }
+        do throws(CPUException) { try writeData(ea, size, r, f) } catch { state.rflags = saved; throw error }
     }
 
     /// SWAPGS (#GP(0) outside CPL 0), CLAC and STAC (#UD outside CPL 0), as `system` runs them.
