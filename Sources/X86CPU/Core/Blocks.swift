@@ -438,7 +438,7 @@ extension FastForm {
         case .aluRM, .aluMR, .aluMI, .cmpMR, .cmpMI, .testMR, .testMI: (true, true)
         case .movRR, .movRI, .extend, .extendSigned, .lea, .nop, .bswap, .cdqe, .cqo, .not: (false, false)
         case .load, .load8, .load16, .load32, .load64, .loadSigned, .store, .storeImm,
-             .push, .pushImm, .pushM, .pop, .leave, .call, .callReg, .ret, .jmp, .jmpReg,
+             .push, .pushImm, .pushM, .pushf, .pop, .leave, .call, .callReg, .ret, .jmp, .jmpReg,
              .swapgs, .clac, .stac:
             (true, false)
         case .inc, .dec, .incM, .decM, .xaddM, .cmpxchgM, .bitM: (true, true)
@@ -460,7 +460,8 @@ extension FastKind {
     /// Writes memory.
     var stores: Bool {
         switch self {
-        case .aluMR, .aluMI, .incM, .decM, .xaddM, .cmpxchgM, .bitM, .store, .storeImm, .push, .pushImm, .pushM, .call, .callReg: true
+        case .aluMR, .aluMI, .incM, .decM, .xaddM, .cmpxchgM, .bitM, .store, .storeImm, .push, .pushImm, .pushM, .pushf, .call,
+             .callReg: true
         default: false
         }
     }

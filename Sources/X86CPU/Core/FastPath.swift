@@ -159,6 +159,8 @@ import X86Decoder
     /// flags stay. By a register, memory is a bit string (the offset's upper bits move the
     /// address).
     case bitR, bitM
+    /// 64-bit PUSHF: RFLAGS with RF and VM clear.
+    case pushf
     /// Ends a block's forms (no instruction): `FastExit.end`.
     case blockEnd
 }
@@ -446,6 +448,14 @@ extension FastKind {
             }
         case .nop:
             self = FastForm(.nop)
+        case .prefetchnta, .prefetcht0, .prefetcht1, .prefetcht2, .prefetch, .prefetchw, .lfence, .sfence, .mfence:
+            // Hints that never fault, and fences (one vCPU runs at a time): nothing to do, as in
+            // the general path. (LOCK makes them #UD: those stay there.)
+            guard !ins.prefixes.contains(.lock) else { return }
+            self = FastForm(.nop)
+        case .pushf, .pushfq:
+            guard bits64, ins.operandSize == 8, operands.isEmpty else { return }
+            self = FastForm(.pushf)
         case .bswap:
             guard operands.count == 1, let (d, size) = gpr(operands[0]), size >= 4 else { return }
             self = FastForm(.bswap, d: d, size: size)
@@ -691,6 +701,9 @@ extension CPU {
             case 3: setGPR(d, v ^ 1 << offset, size)
             default: break
             }
+        case .pushf:
+            try push64(state.rflags & ~(Flag.rf | Flag.vm))
+            exit = codeWritten()
         case .bitM:
             try bitTestMemory(f)
             if f.pointee.x != 0 { exit = codeWritten() }
