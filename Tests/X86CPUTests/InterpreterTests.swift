@@ -64,6 +64,29 @@ import CPUCheck
         }
     }
 
+    /// CLI (a fast form in 64-bit mode, run here in a block by `run`) clears IF at CPL 0 and at
+    /// CPL 3 with IOPL 3, where it stands among the block's instructions; at CPL 3 with IOPL 0
+    /// it is #GP(0) (through `step`, the general path, too), changing nothing.
+    @Test func cliClearsIFOrFaultsAboveIOPL() {
+        // inc eax; cli; inc eax; hlt
+        for (cpl, iopl, faults) in [(0, 0, false), (3, 3, false), (3, 0, true)] {
+            for stepped in [false, true] {
+                let c = cpu([0xFF, 0xC0, 0xFA, 0xFF, 0xC0, 0xF4])
+                c.state.cpl = cpl
+                c.state.rflags = 0x202 | UInt64(iopl) << 12
+                if stepped {
+                    #expect(c.step() == .executed)
+                    #expect(c.step() == (faults ? .exception(.generalProtection(0)) : .executed))
+                } else {
+                    let stop = c.run(limit: 3)
+                    #expect(stop == (faults ? .exit(.shutdown) : .limit), "\(stop)")
+                }
+                #expect(c.state.gpr[0] == (faults ? 1 : 2) || (stepped && !faults && c.state.gpr[0] == 1))
+                if !faults { #expect(c.state.rflags == 0x2 | UInt64(iopl) << 12) }
+            }
+        }
+    }
+
     /// Floating-point faults change nothing either: FSTP to the read-only code page leaves the
     /// status word, TOP and tags as they were; an unmasked SSE exception (#XM) leaves the
     /// destination as it was and records only the flags it raised.

@@ -20,8 +20,9 @@ import X86
 /// decoded code ends the block after the storing instruction, and a block the instruction
 /// budget cannot hold whole does not run (the run loop steps its instructions one at a time). Nothing
 /// a fast form does changes what the run loop checks between instructions (RFLAGS.IF, TF,
-/// RF, DR7, the VMM's requests, the interrupt shadow), so checking once per block sees what
-/// checking per instruction would.
+/// RF, DR7, the VMM's requests, the interrupt shadow) but CLI, which only clears IF: that
+/// makes no event deliverable, and none becomes pending inside a block. So checking once per
+/// block sees what checking per instruction would.
 struct Block {
     /// The first instruction's RIP (~0: empty).
     var rip: UInt64 = ~0
@@ -439,7 +440,7 @@ extension FastForm {
         case .movRR, .movRI, .extend, .extendSigned, .lea, .nop, .bswap, .cdqe, .cqo, .not: (false, false)
         case .load, .load8, .load16, .load32, .load64, .loadSigned, .store, .storeImm,
              .push, .pushImm, .pushM, .pushf, .pop, .leave, .call, .callReg, .ret, .jmp, .jmpReg,
-             .swapgs, .clac, .stac:
+             .swapgs, .clac, .stac, .cli:
             (true, false)
         case .inc, .dec, .incM, .decM, .xaddM, .cmpxchgM, .bitM: (true, true)
         // CF only: the rest stay.

@@ -161,6 +161,11 @@ import X86Decoder
     case bitR, bitM
     /// 64-bit PUSHF: RFLAGS with RF and VM clear.
     case pushf
+    /// CLI (64-bit mode): #GP(0) above IOPL. Clearing IF only makes fewer interrupts
+    /// deliverable, and none becomes pending inside a block (the budget ends it at the next
+    /// event): the run loop would find nothing between the block's instructions that it does
+    /// not find after it. (STI, which opens an interrupt window, ends a block.)
+    case cli
     /// Ends a block's forms (no instruction): `FastExit.end`.
     case blockEnd
 }
@@ -456,6 +461,9 @@ extension FastKind {
         case .pushf, .pushfq:
             guard bits64, ins.operandSize == 8, operands.isEmpty else { return }
             self = FastForm(.pushf)
+        case .cli:
+            guard bits64, !ins.prefixes.contains(.lock) else { return }
+            self = FastForm(.cli)
         case .bswap:
             guard operands.count == 1, let (d, size) = gpr(operands[0]), size >= 4 else { return }
             self = FastForm(.bswap, d: d, size: size)
@@ -704,6 +712,9 @@ extension CPU {
         case .pushf:
             try push64(state.rflags & ~(Flag.rf | Flag.vm))
             exit = codeWritten()
+        case .cli:
+            if state.cpl > iopl { throw .generalProtection(0) }
+            state.rflags &= ~Flag.if
         case .bitM:
             try bitTestMemory(f)
             if f.pointee.x != 0 { exit = codeWritten() }
