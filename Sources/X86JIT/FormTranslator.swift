@@ -481,7 +481,6 @@ struct FormEmitter {
     /// where no one reads them before they are overwritten).
     mutating func flagsWritten() { hostFlags = true; dirtyFlags = true }
 
-    /// Returns `bits | index << 8` from the block (the flags written back first).
     /// What the code returns beside the `FastExit` bits when form `index` says them: the
     /// index, the block's slot, and the instructions retired up to and with the form
     /// (`TranslatedBlock`).
@@ -490,6 +489,7 @@ struct FormEmitter {
         return Int64(index) << 8 | Int64(context.slot) << 16 | Int64(Int(f.ordinal) + f.retires) << 48
     }
 
+    /// Returns `bits` and form `index`'s `exitWord` from the block (the flags written back first).
     mutating func exit(_ bits: UInt8, index: Int) {
         syncFlags()
         writeBack()

@@ -363,17 +363,18 @@ extension FastKind {
         case .bt, .bts, .btr, .btc:
             guard two else { return }
             let which: UInt8 = op == .bt ? 0 : op == .bts ? 1 : op == .btr ? 2 : 3
-            var s = FastAddress.none, imm: UInt64 = 0
+            // By an immediate (any operand size of 4 or 8), or by a register of the operand's size.
+            var s = FastAddress.none, imm: UInt64 = 0, offsetSize: UInt8? = nil
             if case .immediate(let v, _) = operands[1] {
                 imm = v & 0xFF
             } else if let (r, size) = gpr(operands[1]), size >= 4 {
-                s = r
+                (s, offsetSize) = (r, size)
             } else {
                 return
             }
-            if let (d, size) = gpr(operands[0]), size >= 4, s == FastAddress.none || gpr(operands[1])?.1 == size {
+            if let (d, size) = gpr(operands[0]), size >= 4, offsetSize ?? size == size {
                 self = FastForm(.bitR, d: d, s: s, size: size, x: which, imm: imm)
-            } else if let (a, size) = mem(operands[0]), size >= 4, s == FastAddress.none || gpr(operands[1])?.1 == size {
+            } else if let (a, size) = mem(operands[0]), size >= 4, offsetSize ?? size == size {
                 self = FastForm(.bitM, s: s, size: size, x: which, imm: imm, address: a)
             }
         case .xadd, .cmpxchg:
@@ -703,12 +704,7 @@ extension CPU {
             let offset = (f.pointee.s == FastAddress.none ? f.pointee.imm : g[s]) & (w - 1)
             let v = gpr(d, size)
             state.rflags = state.rflags & ~Flag.cf | (v >> offset) & 1
-            switch f.pointee.x {
-            case 1: setGPR(d, v | 1 << offset, size)
-            case 2: setGPR(d, v & ~(1 << offset), size)
-            case 3: setGPR(d, v ^ 1 << offset, size)
-            default: break
-            }
+            if f.pointee.x != 0 { setGPR(d, bitOperation(f.pointee.x, v, offset), size) }
         case .pushf:
             try push64(state.rflags & ~(Flag.rf | Flag.vm))
             exit = codeWritten()
@@ -1025,6 +1021,15 @@ extension CPU {
         do throws(CPUException) { try writeData(ea, Int(size), r, f) } catch { state.rflags = saved; throw error }
     }
 
+    /// BTS, BTR or BTC (`which` 1-3, as `FastKind.bitR` and `bitM` say) of bit `bit` of `v`.
+    @inline(__always) func bitOperation(_ which: UInt8, _ v: UInt64, _ bit: UInt64) -> UInt64 {
+        switch which {
+        case 1: v | 1 << bit
+        case 2: v & ~(1 << bit)
+        default: v ^ 1 << bit
+        }
+    }
+
     /// XADD and CMPXCHG of memory, as `exchange` runs them: XADD writes the sum, then the old
     /// value to the register; CMPXCHG compares RAX with the memory (the flags of CMP) and
     /// writes the register there if they are equal, else the memory's own value back (the
@@ -1058,20 +1063,15 @@ extension CPU {
         let size = Int(f.pointee.size), w = UInt64(size * 8)
         var ea = linear(f), offset = f.pointee.imm & (w - 1)
         if f.pointee.s != FastAddress.none {
-            let signed = Int64(bitPattern: signExtend(state.gpr[Int(f.pointee.s)], size))
-            ea = ea &+ UInt64(bitPattern: (signed >> Int64(size == 8 ? 6 : 5)) &* Int64(size))
-            offset = UInt64(bitPattern: signed) & (w - 1)
+            let (displacement, bit) = bitStringStep(state.gpr[Int(f.pointee.s)], size: size)
+            ea = ea &+ displacement
+            offset = bit
         }
         let v = try readData(ea, size, f)
         let saved = state.rflags
         state.rflags = state.rflags & ~Flag.cf | (v >> offset) & 1
-        let r: UInt64
-        switch f.pointee.x {
-        case 1: r = v | 1 << offset
-        case 2: r = v & ~(1 << offset)
-        case 3: r = v ^ 1 << offset
-        default: return
-        }
+        guard f.pointee.x != 0 else { return }
+        let r = bitOperation(f.pointee.x, v, offset)
         do throws(CPUException) { try writeData(ea, size, r, f) } catch { state.rflags = saved; throw error }
     }
 

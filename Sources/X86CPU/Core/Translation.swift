@@ -10,8 +10,8 @@ import X86
 /// returns nonzero; `blockEnd` says `end`), in bits 16-47 the slot of the block it belongs
 /// to, and in bits 48-55 the instructions that block retired up to and with that form (its
 /// `ordinal` plus its `retires`: `runBlock` need not read the forms, which host code did not
-/// touch, to count them). `FastExit.threw`: that form raised `CPU.translatedException`, with everything before
-/// it done and nothing of it. The forms it runs through the interpreter it hands to
+/// touch, to count them). `FastExit.threw`: that form raised `CPU.translatedException`, with
+/// everything before it done and nothing of it. The forms it runs through the interpreter it hands to
 /// `runFastFormEntry` with the CPU's `FormRunner` (`TranslationContext.runner`). The register
 /// file holds the guest's state, RFLAGS included, whenever anything can see it: at a call
 /// into the interpreter and at the return.
@@ -77,9 +77,10 @@ struct KeptTranslation {
 }
 
 /// A translated block's entry: (register file, instruction budget) -> `FastExit` bits | form
-/// index << 8 | block slot << 16 | instructions retired << 48. The budget is `runBlock`'s (the instructions it may still
-/// retire, this block's included): a block that runs itself again, or goes on into another,
-/// takes each whole pass out of it, and does so only while a whole pass of the next fits.
+/// index << 8 | block slot << 16 | instructions retired << 48. The budget is `runBlock`'s
+/// (the instructions it may still retire, this block's included): a block that runs itself
+/// again, or goes on into another, takes each whole pass out of it, and does so only while a
+/// whole pass of the next fits.
 @_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<UInt64>) -> UInt64
 
 /// Where a memory's TLB is, for host code that probes it inline (`TranslationTLBProviding`):

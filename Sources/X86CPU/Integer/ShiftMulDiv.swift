@@ -215,10 +215,9 @@ extension CPU {
         let o = place(ops[1])
         var offset = try read(o)
         if case .memory(let a, _, let stack) = d, case .gpr = o {
-            let signed = Int64(bitPattern: signExtend(offset, size))
-            let unit = signed >> Int64(size == 8 ? 6 : (size == 4 ? 5 : 4))
-            d = .memory(a &+ UInt64(bitPattern: unit &* Int64(size)), size: size, stack: stack)
-            offset = UInt64(bitPattern: signed) & (w - 1)
+            let (displacement, bit) = bitStringStep(offset, size: size)
+            d = .memory(a &+ displacement, size: size, stack: stack)
+            offset = bit
         } else {
             offset &= w - 1
         }
@@ -233,4 +232,12 @@ extension CPU {
         default: break
         }
     }
+}
+
+/// A bit string's operand for a register offset (BT and the rest of memory, `size` bytes):
+/// the offset, signed, moves the address by whole operands, and its low bits pick the bit.
+@inline(__always) func bitStringStep(_ offset: UInt64, size: Int) -> (displacement: UInt64, bit: UInt64) {
+    let signed = Int64(bitPattern: signExtend(offset, size))
+    let unit = signed >> Int64(size == 8 ? 6 : (size == 4 ? 5 : 4))
+    return (UInt64(bitPattern: unit &* Int64(size)), UInt64(bitPattern: signed) & UInt64(size * 8 - 1))
 }
