@@ -386,11 +386,18 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
                 }
                 return page
             case .failure:
+                let before = access == .write ? pmap.extract(GuestPhysicalAddress(gpaPage)) : nil
                 guard resolver.resolveNestedFault(GuestPhysicalAddress(gpaPage), access) else { return nil }
                 // The fault may have changed a translation other entries hold (a write to a page
                 // shared with a snapshot gives it a new frame): they go now, not at the next entry
                 // to the guest, or a fetch would still reach the old frame.
                 syncWithPmap()
+                // Code decoded from the frame the page left is not what the guest runs there now:
+                // it goes as if written (a block would otherwise run its forms on past the store).
+                if let old = before?.hpa, pmap.extract(GuestPhysicalAddress(gpaPage))?.hpa != old {
+                    let (frame, word, bit) = codeFrameBit(host.pointer(HostPhysicalAddress(old.rawValue & ~0xFFF)))
+                    if codeFrames[word] & bit != 0 { shared.written(frame: frame) }
+                }
             }
         }
         return nil
