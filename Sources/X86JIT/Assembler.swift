@@ -294,6 +294,18 @@ public struct X86Assembler {
         }
     }
 
+    /// A shift or rotate of memory, as `shift` of a register.
+    public mutating func shift(_ op: Shift, size: Int, _ m: Memory, by count: UInt8? = nil) {
+        Self.checkSize(size)
+        switch count {
+        case nil: rm([sized(0xD2, size)], size: size, reg: Int(op.rawValue), m)
+        case 1?: rm([sized(0xD0, size)], size: size, reg: Int(op.rawValue), m)
+        case let n?:
+            rm([sized(0xC0, size)], size: size, reg: Int(op.rawValue), m)
+            bytes.append(n)
+        }
+    }
+
     /// `imul dst, src, imm` (6B /r ib when the immediate fits a byte, else 69 /r with the
     /// operand size's immediate), 16 to 64 bits.
     public mutating func imul(size: Int, _ dst: Int, _ src: Int, immediate v: Int32) {

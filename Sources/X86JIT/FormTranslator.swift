@@ -576,6 +576,10 @@ struct FormEmitter {
         case .movRI:
             asm.mov(size: 8, a, immediate: Int64(bitPattern: form.imm))
             store(form.d, from: a)
+        case .movRINarrow:
+            load(form.d, into: a)
+            asm.mov(size: Int(form.size), a, immediate: Int64(bitPattern: form.imm))
+            store(form.d, from: a)
         case .extend, .extendSigned:
             // MOVZX from a byte or word, MOV of a doubleword (MOVSXD r32), MOVSX, MOVSXD.
             let from = Int(form.x)
@@ -615,7 +619,7 @@ struct FormEmitter {
             case .ror64, .ror32: .ror
             default: form.op == .shr ? .shr : form.op == .sar ? .sar : .shl
             }
-            let size = k == .rol32 || k == .ror32 || k == .shift ? 4 : 8
+            let size = k == .rol32 || k == .ror32 ? 4 : k == .shift ? Int(form.size) : 8
             let rotate = op == .rol || op == .ror
             // A rotate keeps all but CF and OF: the guest's must be in the host's where it
             // computes those, or someone reads the others.
@@ -718,7 +722,7 @@ struct FormEmitter {
             exit(FastExit.end, index: i)
             return
         case .load, .load8, .load16, .load32, .load64, .loadSigned, .store, .storeImm, .cmpMR, .cmpMI, .testMR, .testMI,
-             .aluRM, .aluMR, .aluMI, .incM, .decM, .push, .pushImm, .pop, .leave, .call, .ret, .jmpReg, .callReg:
+             .aluRM, .aluMR, .aluMI, .incM, .decM, .shiftM, .push, .pushImm, .pop, .leave, .call, .ret, .jmpReg, .callReg:
             guard memoryForm(f, index: i) else { return fallback(f, index: i) }
         default:
             fallback(f, index: i)

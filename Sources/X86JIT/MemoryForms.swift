@@ -95,6 +95,9 @@ extension FormEmitter {
         case .aluRM, .aluMR, .aluMI:
             guard form.op != .adc && form.op != .sbb else { return false }
             writesFlags = true
+        case .shiftM:
+            // A count that is not 0 writes them all (`shiftFlags` where they are read).
+            writesFlags = true
         default: writesFlags = false
         }
         let entry = (hostFlags, dirtyFlags)
@@ -169,6 +172,18 @@ extension FormEmitter {
             address(form.address)
             miss(probe(kind: 0, size: size, tlb))
             miss(probe(kind: 1, size: size, tlb))
+        case .shiftM:
+            // In RAX (RDX holds the host's flags in `shiftFlags`; RCX SHR's operand).
+            let op: X86Assembler.Shift = form.op == .shr ? .shr : form.op == .sar ? .sar : .shl
+            let a = FormEmitter.a
+            address(form.address)
+            miss(probe(kind: 0, size: size, tlb))
+            miss(probe(kind: 1, size: size, tlb))
+            asm.mov(size: size, a, at)
+            if form.flags && op == .shr { asm.mov(size: 8, FormEmitter.c, a) }
+            asm.shift(op, size: size, a, by: form.x)
+            asm.mov(size: size, at, a)
+            if form.flags { shiftFlags(op, size: size) }
         case .push, .pushImm, .call, .callReg:
             // CALL's target is checked before anything is pushed.
             if k == .callReg {
@@ -220,7 +235,8 @@ extension FormEmitter {
             asm.unary(k == .incM ? .inc : .dec, size: size, at)
             flagsWritten()
         }
-        if writesFlags { flagsWritten() }
+        // (A shift whose flags are read wrote them to the register file: `shiftFlags`.)
+        if writesFlags && !(k == .shiftM && form.flags) { flagsWritten() }
         let done = (hostFlags, dirtyFlags)
         switch k {
         case .call: chain(to: form.imm, executed: Int(form.ordinal) + form.retires)

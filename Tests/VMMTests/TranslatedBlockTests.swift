@@ -92,7 +92,7 @@ import X86JIT
             case 0, 1, 2: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, d, s)
             case 3, 4: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, d, immediate: imm)
             case 5: asm.mov(size: size, d, s)
-            case 6: asm.mov(size: 8, d, immediate: Int64(bitPattern: random.next()))
+            case 6: asm.mov(size: [1, 2, 4, 8][Int(random.next() % 4)], d, immediate: Int64(bitPattern: random.next()))
             case 7: asm.test(size: size, d, s)
             case 8: asm.imul(size: size, d, s)
             case 9: asm.cmov(cc, size: size, d, s)
@@ -105,9 +105,12 @@ import X86JIT
                 asm.lea(size: size, d, X86Assembler.Memory(base: base, index: index, scale: [1, 2, 4, 8][Int(random.next() % 4)], displacement: imm))
             case 12: asm.unary(X86Assembler.Unary.allCases[Int(random.next() % 4)], size: [1, 2, 4, 8][Int(random.next() % 4)], d)
             case 13:
-                // By a constant, or by CL (whose count may be 0).
+                // By a constant, or by CL (whose count may be 0); of a register or of the data,
+                // at any size (a byte's or word's count may pass its width).
                 let op: X86Assembler.Shift = [.shl, .shr, .sar, .rol, .ror][Int(random.next() % 5)]
-                asm.shift(op, size: size, d, by: random.next() % 2 == 0 ? UInt8(random.next() % 31 + 1) : nil)
+                let width = random.next() % 2 == 0 ? size : [1, 2][Int(random.next() % 2)]
+                let count = random.next() % 2 == 0 ? UInt8(random.next() % 31 + 1) : nil
+                if random.next() % 3 == 0 { asm.shift(op, size: width, data, by: count) } else { asm.shift(op, size: width, d, by: count) }
             case 14: asm.set(cc, d)
             case 15: asm.mov(size: size, d, data)
             case 16: asm.mov(size: [1, 2, 4, 8][Int(random.next() % 4)], data, s == 4 ? 0 : s)
@@ -341,6 +344,62 @@ import X86JIT
         }
         let t = try #require(translated.translation)
         #expect(t.blocks >= 10 && t.fallbackForms == 0, "\(t)")
+        jit.teardown()
+        interp.teardown()
+        #expect(jitHost.liveFrames == 0 && interpHost.liveFrames == 0)
+        #endif
+    }
+
+    /// SHL, SHR and SAR by a constant whose flags are read (the block ends after them), of a
+    /// register and of memory, 8 to 64 bits, every count the encoding's mask leaves (a byte's
+    /// or word's count past its width takes the general path in both engines), from flags all
+    /// set and all clear: the translation leaves what the interpreter leaves, RFLAGS whole, and
+    /// the same memory. Each case runs twice, the second time with the TLB holding the page (a
+    /// translation's probe misses the first time and runs the interpreter).
+    @Test func shiftsByAConstantLeaveTheInterpretersFlags() throws {
+        #if arch(x86_64)
+        let (jit, jitHost) = try TranslatedBlockTests.makeVM(.jit), (interp, interpHost) = try TranslatedBlockTests.makeVM(.interpreter)
+        let translated = jit.vcpus[0], interpreted = interp.vcpus[0]
+        translated.translationThreshold = 1
+        var random = SplitMix64(seed: 2513)
+        let operand = X86Assembler.Memory(base: 15, displacement: 8)
+        for op in [X86Assembler.Shift.shl, .shr, .sar] {
+            for size in [1, 2, 4, 8] {
+                for inMemory in [false, true] {
+                    for count in 1...UInt8(size == 8 ? 63 : 31) {
+                        var asm = X86Assembler()
+                        if inMemory { asm.shift(op, size: size, operand, by: count) } else { asm.shift(op, size: size, 3, by: count) }
+                        let code = asm.bytes + [0xF4]
+                        #expect(jit.dmaWrite(TranslatedBlockTests.code, code))
+                        #expect(interp.dmaWrite(TranslatedBlockTests.code, code))
+                        for flags: UInt64 in [2, 2 | 0x8D5] {
+                            let value = random.next() ^ (count % 2 == 0 ? 0x8000_8000_8000_8080 : 0)
+                            for _ in 0..<2 {
+                                for v in [translated, interpreted] {
+                                    var s = v.getState()
+                                    s.gprs = [UInt64](repeating: 0, count: 16)
+                                    s.gprs[3] = value
+                                    s.gprs[4] = TranslatedBlockTests.stack
+                                    s.gprs[15] = TranslatedBlockTests.data
+                                    s.rflags = flags
+                                    s.rip = TranslatedBlockTests.code
+                                    s.activity = 0
+                                    v.setState(s)
+                                }
+                                let bytes = (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
+                                try jit.writePhysical(TranslatedBlockTests.data + 8, bytes)
+                                try interp.writePhysical(TranslatedBlockTests.data + 8, bytes)
+                                let (same, report, _) = TranslatedBlockTests.runBoth(jit, interp, limit: 100)
+                                #expect(same, "\(op) \(size * 8) bits \(inMemory ? "of memory" : "") by \(count) of \(hex(value)), flags \(hex(flags))\n\(report)")
+                                if !same { return }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let t = try #require(translated.translation)
+        #expect(t.blocks >= 100 && t.fallbackForms == 0, "\(t)")
         jit.teardown()
         interp.teardown()
         #expect(jitHost.liveFrames == 0 && interpHost.liveFrames == 0)

@@ -78,6 +78,11 @@ import X86JIT
             }
             for size in sizes {
                 for u in A.Unary.allCases { out.append(Case(emit: { $0.unary(u, size: size, m) }, mnemonic: u.mnemonic, operands: [mem(m, size)])) }
+                for s in A.Shift.allCases {
+                    out.append(Case(emit: { $0.shift(s, size: size, m) }, mnemonic: s.mnemonic, operands: [mem(m, size), .register("cl")]))
+                    out.append(Case(emit: { $0.shift(s, size: size, m, by: 1) }, mnemonic: s.mnemonic, operands: [mem(m, size), imm(1, 1)]))
+                    out.append(Case(emit: { $0.shift(s, size: size, m, by: 7) }, mnemonic: s.mnemonic, operands: [mem(m, size), imm(7, 1)]))
+                }
             }
             out.append(Case(emit: { $0.lea(size: 8, 3, m) }, mnemonic: "lea", operands: [reg(3, 8), mem(m, 0)]))
             out.append(Case(emit: { $0.lea(size: 4, 11, m) }, mnemonic: "lea", operands: [reg(11, 4), mem(m, 0)]))

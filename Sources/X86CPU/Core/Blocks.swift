@@ -367,6 +367,7 @@ extension FastForm {
         case .aluRI, .aluHighRI: return (d, op.writesResult ? d : 0)
         case .movRR, .extend, .extendSigned: return (s, d)
         case .movRI: return (0, d)
+        case .movRINarrow: return (d, d)
         case .lea:
             let base: UInt16 = address.base == FastAddress.none ? 0 : 1 << address.base
             let index: UInt16 = address.index == FastAddress.none ? 0 : 1 << address.index
@@ -437,7 +438,7 @@ extension FastForm {
         case .adc64, .sbb64, .adc32, .sbb32, .adc64i, .sbb64i, .adc32i, .sbb32i: (true, true)
         case .aluRR, .aluRI, .aluHighRI: (op == .adc || op == .sbb, true)
         case .aluRM, .aluMR, .aluMI, .cmpMR, .cmpMI, .testMR, .testMI: (true, true)
-        case .movRR, .movRI, .extend, .extendSigned, .lea, .nop, .bswap, .cdqe, .cqo, .not: (false, false)
+        case .movRR, .movRI, .movRINarrow, .extend, .extendSigned, .lea, .nop, .bswap, .cdqe, .cqo, .not: (false, false)
         case .load, .load8, .load16, .load32, .load64, .loadSigned, .store, .storeImm,
              .push, .pushImm, .pushM, .pushf, .pop, .leave, .call, .callReg, .ret, .jmp, .jmpReg,
              .swapgs, .clac, .stac, .cli:
@@ -446,6 +447,8 @@ extension FastForm {
         // CF only: the rest stay.
         case .bitR: (true, true)
         case .shl64, .shr64, .sar64, .shift: (false, true)
+        // It can fault: the flags before it must be exact.
+        case .shiftM: (true, true)
         // Rotates write CF and OF only.
         case .rol64, .ror64, .rol32, .ror32: (true, true)
         case .imul, .imulImm, .mul, .neg: (false, true)
@@ -461,7 +464,7 @@ extension FastKind {
     /// Writes memory.
     var stores: Bool {
         switch self {
-        case .aluMR, .aluMI, .incM, .decM, .xaddM, .cmpxchgM, .bitM, .store, .storeImm, .push, .pushImm, .pushM, .pushf, .call,
+        case .aluMR, .aluMI, .incM, .decM, .xaddM, .cmpxchgM, .bitM, .shiftM, .store, .storeImm, .push, .pushImm, .pushM, .pushf, .call,
              .callReg: true
         default: false
         }

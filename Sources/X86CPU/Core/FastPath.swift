@@ -112,6 +112,8 @@ import X86Decoder
     case cmpMR, cmpMI, testMR, testMI
     /// MOV register, register (`size` 4 or 8) and register, immediate (already masked).
     case movRR, movRI
+    /// MOV of an immediate into a byte or word register `d` (a low-byte one): the rest stays.
+    case movRINarrow
     /// MOV/MOVZX (`load`: into a byte or word register) and MOVSX/MOVSXD (`loadSigned`)
     /// register, memory: `d` of `size` bytes from `x` bytes; `extend`/`extendSigned` the same from register `s`.
     case load, loadSigned, extend, extendSigned
@@ -130,8 +132,12 @@ import X86Decoder
     /// the masked count, not 0), of register `s` (`d`, or a fused MOV's source) into `d`.
     case shl64, shr64, sar64, rol64, ror64, rol32, ror32
     /// SHL/SHR/SAR of a 32-bit register by a constant (`op`, `x`; from `s` into `d` as
-    /// above), and the shifts and rotates of 32- and 64-bit registers by CL (`op`, `size`).
+    /// above) or of a byte or word register by one below its width (`size`; `s` is `d`: the
+    /// rest of the register stays), and the shifts and rotates of 32- and 64-bit registers by
+    /// CL (`op`, `size`).
     case shift, shiftCL
+    /// SHL/SHR/SAR of memory, `size` bytes, by a constant `x` (not 0, below the width).
+    case shiftM
     /// IMUL `d`, `s` (of `x` and `s`: `x` is `d` or a fused MOV's source) and IMUL `d`, `s`,
     /// `imm`; MUL `s` into RDX:RAX or EDX:EAX. `size` 4 or 8.
     case imul, imulImm, mul
@@ -334,8 +340,8 @@ extension FastKind {
             if let (d, size) = gpr(operands[0]) {
                 if let (s, size2) = gpr(operands[1]), size2 == size, size >= 4 {
                     self = FastForm(.movRR, d: d, s: s, size: size)
-                } else if case .immediate(let v, let isz) = operands[1], size >= 4 {
-                    self = FastForm(.movRI, d: d, size: size, imm: signExtend(v, isz) & sizeMask(Int(size)))
+                } else if case .immediate(let v, let isz) = operands[1] {
+                    self = FastForm(size >= 4 ? .movRI : .movRINarrow, d: d, size: size, imm: signExtend(v, isz) & sizeMask(Int(size)))
                 } else if let (a, size2) = mem(operands[1]), size2 == size {
                     self = FastForm(FastKind.load(from: size, into: size), d: d, size: size, x: size, address: a)
                 }
@@ -388,9 +394,10 @@ extension FastKind {
                 self = FastForm(op == .inc ? .incM : .decM, size: size, address: a)
             }
         case .shl, .sal, .shr, .sar, .rol, .ror:
-            guard let (d, size) = gpr(operands[0]), size >= 4, let shift = FastOp(op) else { return }
+            guard let shift = FastOp(op) else { return }
             var count: UInt64 = 1
             if two, case .register(let r) = operands[1], r.kind == .gpr8, r.number == 1 {
+                guard let (d, size) = gpr(operands[0]), size >= 4 else { return }
                 self = FastForm(.shiftCL, d: d, size: size, op: shift)
                 return
             }
@@ -398,8 +405,18 @@ extension FastKind {
                 guard case .immediate(let v, _) = operands[1] else { return }
                 count = v
             }
+            // Bytes and words (register or memory) by a count below their width: the one
+            // shape whose flags the host and the interpreter define alike at every size.
+            let rotate = shift == .rol || shift == .ror
+            if let (a, size) = mem(operands[0]) {
+                let c = UInt8(count & (size == 8 ? 0x3F : 0x1F))
+                guard !rotate, c != 0, c < size * 8 else { return }
+                self = FastForm(.shiftM, size: size, x: c, op: shift, address: a)
+                return
+            }
+            guard let (d, size) = gpr(operands[0]) else { return }
             let c = UInt8(count & (size == 8 ? 0x3F : 0x1F))
-            guard c != 0 else { return }
+            guard c != 0, size >= 4 || (!rotate && c < size * 8) else { return }
             let kind: FastKind = switch (shift, size) {
             case (.shl, 8): .shl64
             case (.shr, 8): .shr64
@@ -648,6 +665,8 @@ extension CPU {
             g[d] = f.pointee.size == 8 ? g[s] : g[s] & 0xFFFF_FFFF
         case .movRI:
             g[d] = f.pointee.imm
+        case .movRINarrow:
+            setGPR(d, f.pointee.imm, f.pointee.size)
         case .load:
             // Into a byte or word register (`load8`... take the wider ones): the rest stays.
             let ea = linear(f)
@@ -729,7 +748,11 @@ extension CPU {
         case .ror32:
             g[d] = rotate(left: false, g[s] & 0xFFFF_FFFF, UInt64(f.pointee.x), 4, flags: flags)
         case .shift:
-            g[d] = shift(f.pointee.op.mnemonic, g[s] & 0xFFFF_FFFF, UInt64(f.pointee.x), 4, flags: flags)
+            let size = f.pointee.size
+            setGPR(d, shift(f.pointee.op.mnemonic, gpr(s, size), UInt64(f.pointee.x), Int(size), flags: flags), size)
+        case .shiftM:
+            try shiftMemory(f, flags)
+            exit = codeWritten()
         case .shiftCL:
             let size = f.pointee.size, op = f.pointee.op.mnemonic
             let c = g[1] & (size == 8 ? 0x3F : 0x1F), a = gpr(d, size)
@@ -1093,6 +1116,17 @@ extension CPU {
     /// An ALU operation on memory: CMP and TEST only read; the others write the result, and
     /// if that write faults the flags go back (the instruction changed nothing).
     @inline(__always)
+    /// A shift of memory by a constant (`FastKind.shiftM`): read, shifted, written; the flags as
+    /// they were if the write faults.
+    func shiftMemory(_ f: UnsafePointer<FastForm>, _ flags: Bool) throws(CPUException) {
+        let size = f.pointee.size
+        let ea = linear(f)
+        let v = try readData(ea, Int(size), f)
+        let saved = state.rflags
+        let r = shift(f.pointee.op.mnemonic, v, UInt64(f.pointee.x), Int(size), flags: flags)
+        do throws(CPUException) { try writeData(ea, Int(size), r, f) } catch { state.rflags = saved; throw error }
+    }
+
     func aluMemory(_ f: UnsafePointer<FastForm>, _ b: UInt64) throws(CPUException) {
         let size = f.pointee.size, op = f.pointee.op
         let ea = linear(f)
