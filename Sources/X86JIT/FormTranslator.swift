@@ -139,10 +139,11 @@ struct FormEmitter {
     /// RFLAGS.AC: the memory's own probe decides (`GuestMMU.probeWithAC`).
     static let alignmentCheck: Int32 = 1 << 18
 
-    /// RBP, R14 and R15 hold the TLB's epoch word, read tags and read pages (the write
-    /// arrays follow each at `entries` words). (With them as three more cached registers and the
-    /// addresses as constants in each probe, the syscall workload ran 10% slower: more code.)
-    static let epochRegister = GPR.rbp, tagsRegister = GPR.r14, pagesRegister = GPR.r15
+    /// R14 and R15 hold the TLB's read tags and read pages (the write arrays follow each at
+    /// `entries` words), RBP what every tag holds besides its page (`loadProbeKey`). (With the
+    /// arrays' addresses as constants in each probe, the syscall workload ran 10% slower: more
+    /// code.)
+    static let keyRegister = GPR.rbp, tagsRegister = GPR.r14, pagesRegister = GPR.r15
     static let saved = [GPR.rbx, GPR.rbp, GPR.r12, GPR.r13, GPR.r14, GPR.r15]
 
     let context: TranslationContext
@@ -167,11 +168,28 @@ struct FormEmitter {
         asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rsi)
         asm.mov(size: 8, FormEmitter.file, GPR.rdi)
         if let tlb {
-            asm.mov(size: 8, FormEmitter.epochRegister, immediate: Int64(Int(bitPattern: tlb.epoch)))
             asm.mov(size: 8, FormEmitter.tagsRegister, immediate: Int64(Int(bitPattern: tlb.tags)))
             asm.mov(size: 8, FormEmitter.pagesRegister, immediate: Int64(Int(bitPattern: tlb.pages)))
         }
+        loadProbeKey()
         start = asm.bytes.count
+    }
+
+    /// Into RBP, what a TLB tag holds besides its page: the register file's `userAccess` and
+    /// the epoch, or with RFLAGS.AC set a value that matches no entry (every probe misses, and
+    /// the interpreter decides: `GuestMMU.probeWithAC`). Only the interpreter changes any of
+    /// them: this runs as the code starts and after every call into it. Clobbers RCX.
+    mutating func loadProbeKey() {
+        guard let tlb else { return }
+        let c = FormEmitter.c, key = FormEmitter.keyRegister
+        asm.mov(size: 8, c, immediate: Int64(Int(bitPattern: tlb.epoch)))
+        asm.mov(size: 8, key, X86Assembler.Memory(base: c))
+        asm.alu(.or, size: 8, key, FormEmitter.field(FormEmitter.userAccess))
+        asm.mov(size: 4, c, FormEmitter.field(FormEmitter.rflags))
+        asm.alu(.and, size: 4, c, immediate: FormEmitter.alignmentCheck)
+        let clear = asm.jcc(.e, 0)
+        asm.mov(size: 8, key, immediate: Int64(bitPattern: tlb.noMatch))
+        asm.patch(clear, to: asm.bytes.count)
     }
 
     /// Goes on into the translated block at `target` (not this one) when it is valid, a
@@ -755,6 +773,7 @@ struct FormEmitter {
         asm.alu(.or, size: 8, FormEmitter.a, FormEmitter.d)
         exits.append(asm.jmp(0))
         asm.patch(skip, to: asm.bytes.count)
+        loadProbeKey()
         hostFlags = false
     }
 

@@ -30,14 +30,11 @@ extension FormEmitter {
     }
 
     /// The TLB's host address for a `size`-byte access of `kind` (0 read, 1 write) at RSI into
-    /// R10; the jumps to the slow path (to patch) when it cannot serve it. Clobbers the flags,
-    /// RCX and RDX.
+    /// R10; the jumps to the slow path (to patch) when it cannot serve it (RBP makes every
+    /// probe miss while RFLAGS.AC is set: `loadProbeKey`). Clobbers the flags, RCX and RDX.
     mutating func probe(kind: Int, size: Int, _ tlb: TranslationTLB) -> [Int] {
         let si = FormEmitter.si, c = FormEmitter.c, d = FormEmitter.d, r10 = FormEmitter.r10
         var misses: [Int] = []
-        asm.mov(size: 8, c, FormEmitter.field(FormEmitter.rflags))
-        asm.alu(.and, size: 4, c, immediate: FormEmitter.alignmentCheck)
-        misses.append(asm.jcc(.ne, 0))
         // The slot of the first byte's page; the tag of the last byte's.
         asm.mov(size: 8, c, si)
         asm.shift(.shr, size: 8, c, by: 12)
@@ -45,8 +42,7 @@ extension FormEmitter {
         asm.lea(size: 8, d, X86Assembler.Memory(base: si, displacement: Int32(size - 1)))
         asm.shift(.shr, size: 8, d, by: 12)
         asm.alu(.add, size: 8, d, d)
-        asm.alu(.or, size: 8, d, FormEmitter.field(FormEmitter.userAccess))
-        asm.alu(.or, size: 8, d, X86Assembler.Memory(base: FormEmitter.epochRegister))
+        asm.alu(.or, size: 8, d, FormEmitter.keyRegister)
         let table = Int32(kind * tlb.entries * 8)
         asm.alu(.cmp, size: 8, d, X86Assembler.Memory(base: FormEmitter.tagsRegister, index: c, scale: 8, displacement: table))
         misses.append(asm.jcc(.ne, 0))

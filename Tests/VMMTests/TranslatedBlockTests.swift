@@ -406,5 +406,61 @@ import X86JIT
         #endif
     }
 
+    /// RFLAGS.AC at CPL 3 under CR0.AM: a misaligned load must raise #AC (no IDT: the machine
+    /// shuts down on it) even where the TLB holds the page, so a translation's inline probe
+    /// must not serve it. POPF sets AC and ends a block; the next block's code, translated
+    /// and entered with AC set, runs the load. Both engines end in the same state.
+    @Test func alignmentCheckStopsTheInlineProbe() throws {
+        #if arch(x86_64)
+        let (jit, jitHost) = try TranslatedBlockTests.makeVM(.jit), (interp, interpHost) = try TranslatedBlockTests.makeVM(.interpreter)
+        let translated = jit.vcpus[0], interpreted = interp.vcpus[0]
+        translated.translationThreshold = 1
+        func bytes(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+        var asm = X86Assembler()
+        asm.mov(size: 8, 3, X86Assembler.Memory(base: 15))       // the data page into the TLB (aligned)
+        asm.pushfq()
+        asm.alu(.or, size: 8, X86Assembler.Memory(base: 4), immediate: 0x40000)
+        var after = X86Assembler()
+        after.mov(size: 8, 0, X86Assembler.Memory(base: 15, displacement: 1))
+        let code = asm.bytes + [0x9D] + after.bytes + [0xF4]     // POPFQ (AC set) before the load
+        var exits: [String] = []
+        for (vm, v) in [(jit, translated), (interp, interpreted)] {
+            // User pages (U in every level), CPL 3, CR0.AM.
+            try vm.writePhysical(0x1000, bytes(0x2007))
+            try vm.writePhysical(0x2000, bytes(0x3007))
+            for i in 0..<8 { try vm.writePhysical(0x3000 + UInt64(8 * i), bytes(UInt64(i) << 21 | 0x87)) }
+            #expect(vm.dmaWrite(TranslatedBlockTests.code, code))
+            var s = v.getState()
+            s.cr0 |= 0x4_0000
+            s.cpl = 3
+            s[.cs] = VCPUSegment(selector: 0x33, base: 0, limit: 0xFFFF_FFFF, attributes: 0xA0FB)
+            for r in [SegmentRegister.ds, .es, .ss] { s[r] = VCPUSegment(selector: 0x2B, base: 0, limit: 0xFFFF_FFFF, attributes: 0xC0F3) }
+            v.setState(s)
+        }
+        for run in 0..<4 {
+            for v in [translated, interpreted] {
+                var s = v.getState()
+                s.gprs = [UInt64](repeating: 0, count: 16)
+                s.gprs[4] = TranslatedBlockTests.stack
+                s.gprs[15] = TranslatedBlockTests.data
+                s.rflags = 2
+                s.rip = TranslatedBlockTests.code
+                s.activity = 0
+                v.setState(s)
+            }
+            let (same, report, exit) = TranslatedBlockTests.runBoth(jit, interp, limit: 100)
+            #expect(same, "run \(run)\n\(report)")
+            exits.append(exit)
+        }
+        // The load never completed: RAX is still 0 and RIP is not past it.
+        #expect(exits.allSatisfy { !$0.contains("rip \(hex(TranslatedBlockTests.code + UInt64(code.count)))") }, "\(exits)")
+        let t = try #require(translated.translation)
+        #expect(t.blocks >= 2, "\(t)")
+        jit.teardown()
+        interp.teardown()
+        #expect(jitHost.liveFrames == 0 && interpHost.liveFrames == 0)
+        #endif
+    }
+
     static func le32(_ v: Int32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: v) >> (8 * UInt32($0))) } }
 }

@@ -89,14 +89,16 @@ struct KeptTranslation {
 /// access's last byte shifted left by one, or'ed with the register file's `userAccess` and
 /// the word at `epoch`. An access whose first byte's slot holds its last byte's tag is within
 /// one page that the TLB serves with nothing left to check (`GuestMMU.hit`), unless
-/// RFLAGS.AC is set (then the memory's own probe decides).
+/// RFLAGS.AC is set (then the memory's own probe decides). `noMatch` in place of the
+/// `userAccess` and epoch bits makes a tag that no entry holds, valid or not.
 @_spi(Translator) public struct TranslationTLB {
     public var tags: UnsafeRawPointer
     public var pages: UnsafeRawPointer
     public var epoch: UnsafeRawPointer
     public var entries: Int
-    public init(tags: UnsafeRawPointer, pages: UnsafeRawPointer, epoch: UnsafeRawPointer, entries: Int) {
-        (self.tags, self.pages, self.epoch, self.entries) = (tags, pages, epoch, entries)
+    public var noMatch: UInt64
+    public init(tags: UnsafeRawPointer, pages: UnsafeRawPointer, epoch: UnsafeRawPointer, entries: Int, noMatch: UInt64) {
+        (self.tags, self.pages, self.epoch, self.entries, self.noMatch) = (tags, pages, epoch, entries, noMatch)
     }
 }
 

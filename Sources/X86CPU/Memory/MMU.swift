@@ -622,8 +622,11 @@ extension RegisterFile {
 }
 
 @_spi(Translator) extension GuestMMU: TranslationTLBProviding {
-    /// The TLB as translated code probes it: the read and write arrays, the epoch's word.
+    /// The TLB as translated code probes it: the read and write arrays, the epoch's word. The
+    /// last epoch, never current, with the user bit clear matches no entry: not a valid one,
+    /// nor an empty one (~0).
     public var translationTLB: TranslationTLB {
-        TranslationTLB(tags: UnsafeRawPointer(tags), pages: UnsafeRawPointer(pages), epoch: UnsafeRawPointer(epochWord), entries: GuestMMU.entries)
+        TranslationTLB(tags: UnsafeRawPointer(tags), pages: UnsafeRawPointer(pages), epoch: UnsafeRawPointer(epochWord), entries: GuestMMU.entries,
+                       noMatch: GuestMMU.lastEpoch << GuestMMU.epochShift)
     }
 }
