@@ -247,6 +247,18 @@ public struct X86Assembler {
         modrm(reg: dst, rm: src)
     }
 
+    /// `movzx`/`movsx dst, [m]` from a byte or a word (0F B6/B7/BE/BF), and `movsxd dst, [m]`
+    /// (63) from a doubleword.
+    public mutating func extend(signed: Bool, size: Int, _ dst: Int, from sourceSize: Int, _ m: Memory) {
+        precondition(sourceSize < size && (size == 4 || size == 8 || (size == 2 && sourceSize == 1)), "an extension widens")
+        if sourceSize == 4 {
+            precondition(signed && size == 8, "a doubleword is sign-extended to 64 bits (a 32-bit move zero-extends)")
+            rm([0x63], size: 8, reg: dst, m)
+            return
+        }
+        rm([0x0F, (signed ? 0xBE : 0xB6) + (sourceSize == 2 ? 1 : 0)], size: size, reg: dst, m)
+    }
+
     /// `cmovcc dst, src` (0F 40+cc), 16 to 64 bits.
     public mutating func cmov(_ c: Condition, size: Int, _ dst: Int, _ src: Int) {
         precondition(size > 1, "CMOVcc has no byte form")

@@ -239,8 +239,7 @@ struct FormEmitter {
         out.append(asm.jcc(.ne, 0))
         asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.key)))
         out.append(keyIsNotCurrent(t))
-        asm.mov(size: 4, t, immediate: 0)
-        asm.mov(size: 1, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
+        asm.extend(signed: false, size: 4, t, from: 1, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
         asm.alu(.cmp, size: 8, d, t)
         out.append(asm.jcc(.b, 0))
         out.append(breakpointsArmed(using: t))
@@ -530,9 +529,9 @@ struct FormEmitter {
         let c = FormEmitter.c, none = FastAddress.none
         let disp = Int64(bitPattern: ad.displacement)
         let short = ad.address32 || Int64(Int32(truncatingIfNeeded: disp)) == disp
-        let base: Int? = ad.base == none ? nil : r, index: Int? = ad.index == none ? nil : c
-        if base != nil { load(ad.base, into: r) }
-        if index != nil { load(ad.index, into: c) }
+        // The base and index straight from the host registers caching them.
+        let base: Int? = ad.base == none ? nil : operand(ad.base, scratch: r)
+        let index: Int? = ad.index == none ? nil : operand(ad.index, scratch: c)
         if base == nil && index == nil {
             asm.mov(size: 8, r, immediate: short ? Int64(Int32(truncatingIfNeeded: disp)) : disp)
         } else if short {
@@ -554,10 +553,25 @@ struct FormEmitter {
             let size = k.rawValue >= FastKind.add32.rawValue ? 4 : 8
             let (op, writes) = FormEmitter.alu(k, from: size == 8 ? .add64 : .add32)
             if op == .adc || op == .sbb { needFlags() }
-            load(form.x, into: a)
-            load(form.s, into: c)
-            aluExact(op, size: size, a, c, flags: form.flags)
-            if writes { store(form.d, from: a) }
+            // On the host registers caching the operands; the result into the one caching `d`
+            // (through RAX where `d` is the second operand's and not the first's).
+            let hx = operand(form.x, scratch: a), hs = operand(form.s, scratch: c)
+            if writes && (form.d != form.s || form.d == form.x) {
+                let hd = destination(form.d)
+                if hd != hx { asm.mov(size: 8, hd, hx) }
+                aluExact(op, size: size, hd, hs, flags: form.flags)
+            } else if writes {
+                asm.mov(size: 8, a, hx)
+                aluExact(op, size: size, a, hs, flags: form.flags)
+                store(form.d, from: a)
+            } else if let op {
+                asm.alu(op, size: size, hx, hs)
+            } else if form.flags {
+                asm.mov(size: 8, a, hx)
+                aluExact(nil, size: size, a, hs, flags: true)
+            } else {
+                asm.test(size: size, hx, hs)
+            }
             flagsWritten()
         case .add64i, .or64i, .adc64i, .sbb64i, .and64i, .sub64i, .xor64i, .cmp64i, .test64i,
              .add32i, .or32i, .adc32i, .sbb32i, .and32i, .sub32i, .xor32i, .cmp32i, .test32i:
@@ -568,15 +582,25 @@ struct FormEmitter {
             // its low half.
             let fits = size == 4 || Int64(Int32(truncatingIfNeeded: imm)) == imm
             if op == .adc || op == .sbb { needFlags() }
-            load(form.x, into: a)
+            let hx = operand(form.x, scratch: a)
+            // The result straight into the host register caching `d`; TEST through RAX.
+            let r: Int
+            if writes {
+                r = destination(form.d)
+                if r != hx { asm.mov(size: 8, r, hx) }
+            } else if op == .cmp {
+                r = hx
+            } else {
+                r = a
+                asm.mov(size: 8, a, hx)
+            }
             if let op, fits {
-                asm.alu(op, size: size, a, immediate: Int32(truncatingIfNeeded: imm))
-                if form.flags && (op == .and || op == .or || op == .xor) { asm.alu(.add, size: size, a, immediate: 0) }
+                asm.alu(op, size: size, r, immediate: Int32(truncatingIfNeeded: imm))
+                if form.flags && (op == .and || op == .or || op == .xor) { asm.alu(.add, size: size, r, immediate: 0) }
             } else {
                 asm.mov(size: 8, c, immediate: size == 4 ? Int64(UInt32(truncatingIfNeeded: imm)) : imm)
-                aluExact(op, size: size, a, c, flags: form.flags)
+                aluExact(op, size: size, r, c, flags: form.flags)
             }
-            if writes { store(form.d, from: a) }
             flagsWritten()
         case .aluRR, .aluRI:
             // Bytes and words (low-byte registers only): the rest of the register stays.
@@ -588,45 +612,35 @@ struct FormEmitter {
             if form.op.writesResult { store(form.d, from: a) }
             flagsWritten()
         case .movRR:
-            load(form.s, into: a)
-            if form.size == 4 { asm.mov(size: 4, a, a) }
-            store(form.d, from: a)
+            let hs = operand(form.s, scratch: c)
+            asm.mov(size: form.size == 4 ? 4 : 8, destination(form.d), hs)
         case .movRI:
-            asm.mov(size: 8, a, immediate: Int64(bitPattern: form.imm))
-            store(form.d, from: a)
+            asm.mov(size: 8, destination(form.d), immediate: Int64(bitPattern: form.imm))
         case .movRINarrow:
-            load(form.d, into: a)
-            asm.mov(size: Int(form.size), a, immediate: Int64(bitPattern: form.imm))
-            store(form.d, from: a)
+            asm.mov(size: Int(form.size), modified(form.d), immediate: Int64(bitPattern: form.imm))
         case .extend, .extendSigned:
             // MOVZX from a byte or word, MOV of a doubleword (MOVSXD r32), MOVSX, MOVSXD.
             let from = Int(form.x)
-            load(form.s, into: c)
+            let hs = operand(form.s, scratch: c), hd = destination(form.d)
             if k == .extend {
-                if from == 4 { asm.mov(size: 4, a, c) } else { asm.extend(signed: false, size: 4, a, from: from, c) }
+                if from == 4 { asm.mov(size: 4, hd, hs) } else { asm.extend(signed: false, size: 4, hd, from: from, hs) }
             } else {
-                asm.extend(signed: true, size: Int(form.size), a, from: from, c)
+                asm.extend(signed: true, size: Int(form.size), hd, from: from, hs)
             }
-            store(form.d, from: a)
         case .lea:
             effectiveAddress(form.address, into: a)
-            if form.address.address32 || form.size == 4 { asm.mov(size: 4, a, a) }
-            store(form.d, from: a)
+            asm.mov(size: form.address.address32 || form.size == 4 ? 4 : 8, destination(form.d), a)
         case .inc, .dec:
             // CF stays: the guest's, if anyone reads it.
             if form.liveAfter & FormEmitter.carry != 0 { needFlags() }
-            load(form.d, into: a)
-            asm.unary(k == .inc ? .inc : .dec, size: Int(form.size), a)
-            store(form.d, from: a)
+            asm.unary(k == .inc ? .inc : .dec, size: Int(form.size), modified(form.d))
             flagsWritten()
         case .not:
-            load(form.x, into: a)
-            asm.unary(.not, size: Int(form.size), a)
-            store(form.d, from: a)
+            let hx = operand(form.x, scratch: a), hd = destination(form.d)
+            if hd != hx { asm.mov(size: 8, hd, hx) }
+            asm.unary(.not, size: Int(form.size), hd)
         case .neg:
-            load(form.d, into: a)
-            asm.unary(.neg, size: Int(form.size), a)
-            store(form.d, from: a)
+            asm.unary(.neg, size: Int(form.size), modified(form.d))
             flagsWritten()
         case .shl64, .shr64, .sar64, .rol64, .ror64, .rol32, .ror32, .shift:
             let op: X86Assembler.Shift = switch k {
@@ -662,15 +676,11 @@ struct FormEmitter {
             if form.flags { productFlags(size: Int(form.size)) } else { flagsWritten() }
         case .cmov:
             needFlags()
-            load(form.d, into: a)
-            load(form.s, into: c)
-            asm.cmov(FormEmitter.condition(form.x), size: Int(form.size), a, c)
-            store(form.d, from: a)
+            let hs = operand(form.s, scratch: c)
+            asm.cmov(FormEmitter.condition(form.x), size: Int(form.size), modified(form.d), hs)
         case .setcc:
             needFlags()
-            load(form.d, into: a)
-            asm.set(FormEmitter.condition(form.x), a)
-            store(form.d, from: a)
+            asm.set(FormEmitter.condition(form.x), modified(form.d))
         case .imulImm:
             load(form.s, into: c)
             asm.imul(size: Int(form.size), a, c, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
@@ -686,9 +696,7 @@ struct FormEmitter {
             if form.op.writesResult { store(form.d, from: a) }
             flagsWritten()
         case .bswap:
-            load(form.d, into: a)
-            asm.bswap(size: Int(form.size), a)
-            store(form.d, from: a)
+            asm.bswap(size: Int(form.size), modified(form.d))
         case .shiftCL:
             // By CL: a count of 0 leaves the flags (and a 32-bit register's upper half
             // clears, on the host as in the interpreter); other counts leave some undefined.
@@ -789,6 +797,38 @@ struct FormEmitter {
         let h = cache.slot(n) ?? allocate(n, loading: true)
         cache.touch(h)
         asm.mov(size: 8, r, RegisterCache.hosts[h])
+    }
+
+    /// The host register holding guest register `n` (loaded into the cache if need be), to
+    /// read; for `FastAddress.none`, `scratch` set to 0. A form takes every operand before its
+    /// destination: the least recently used cached register is the one a new one takes, never
+    /// one the form has just taken (a form names at most three, and five are cached).
+    mutating func operand(_ n: UInt8, scratch: Int) -> Int {
+        if n == FastAddress.none {
+            asm.mov(size: 4, scratch, immediate: 0)
+            return scratch
+        }
+        let h = cache.slot(n) ?? allocate(n, loading: true)
+        cache.touch(h)
+        return RegisterCache.hosts[h]
+    }
+
+    /// The host register to hold guest register `n`'s new value, written whole (not loaded
+    /// from the register file); dirty.
+    mutating func destination(_ n: UInt8) -> Int {
+        let h = cache.slot(n) ?? allocate(n, loading: false)
+        cache.touch(h)
+        cache.dirty[h] = true
+        return RegisterCache.hosts[h]
+    }
+
+    /// The host register holding guest register `n`, loaded, to be changed in place (a byte or
+    /// word written, a condition's move); dirty.
+    mutating func modified(_ n: UInt8) -> Int {
+        let h = cache.slot(n) ?? allocate(n, loading: true)
+        cache.touch(h)
+        cache.dirty[h] = true
+        return RegisterCache.hosts[h]
     }
 
     /// Host register `r` into guest register `n`: into the host register caching it (written

@@ -103,10 +103,11 @@ extension FormEmitter {
         var leaves = false
         switch k {
         case .load8, .load16, .load32, .load64:
+            // Straight into the host register caching `d`.
             address(form.address)
             miss(probe(kind: 0, size: Int(form.x), tlb))
-            loadZeroExtended(Int(form.x))
-            store(form.d, from: d)
+            let from = Int(form.x), hd = destination(form.d)
+            if from < 4 { asm.extend(signed: false, size: 4, hd, from: from, at) } else { asm.mov(size: from, hd, at) }
         case .load:
             address(form.address)
             miss(probe(kind: 0, size: Int(form.x), tlb))
@@ -123,8 +124,7 @@ extension FormEmitter {
             address(form.address)
             miss(probe(kind: 1, size: size, tlb))
             if k == .store {
-                load(form.s, into: d)
-                asm.mov(size: size, at, d)
+                asm.mov(size: size, at, operand(form.s, scratch: d))
             } else {
                 asm.mov(size: size, at, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
             }
@@ -134,6 +134,8 @@ extension FormEmitter {
             asm.mov(size: size, d, at)
             if k == .cmpMI {
                 asm.alu(.cmp, size: size, d, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
+            } else if k == .cmpMR {
+                asm.alu(.cmp, size: size, d, operand(form.s, scratch: r8))
             } else {
                 if k == .cmpMR || k == .testMR { load(form.s, into: r8) } else { asm.mov(size: 8, r8, immediate: Int64(bitPattern: form.imm)) }
                 aluExact(k == .cmpMR ? .cmp : nil, size: size, d, r8, flags: true)
@@ -141,10 +143,16 @@ extension FormEmitter {
         case .aluRM:
             address(form.address)
             miss(probe(kind: 0, size: size, tlb))
-            asm.mov(size: size, r8, at)
-            load(form.d, into: d)
-            aluExact(aluOp, size: size, d, r8, flags: true)
-            if form.op.writesResult { store(form.d, from: d) }
+            if form.op.writesResult, let aluOp {
+                // On the host register caching `d`, memory the second operand.
+                let hd = modified(form.d)
+                asm.alu(aluOp, size: size, hd, at)
+                if aluOp == .and || aluOp == .or || aluOp == .xor { asm.alu(.add, size: size, hd, immediate: 0) }
+            } else {
+                asm.mov(size: size, r8, at)
+                load(form.d, into: d)
+                aluExact(aluOp, size: size, d, r8, flags: true)
+            }
         case .aluMR, .aluMI:
             // The read entry, then the write entry, as the interpreter looks them up: the
             // TLB's contents (which a guest that changes its page tables without INVLPG can
@@ -154,8 +162,7 @@ extension FormEmitter {
             miss(probe(kind: 0, size: size, tlb))
             miss(probe(kind: 1, size: size, tlb))
             if k == .aluMR {
-                load(form.s, into: d)
-                asm.alu(aluOp, size: size, at, d)
+                asm.alu(aluOp, size: size, at, operand(form.s, scratch: d))
             } else {
                 asm.alu(aluOp, size: size, at, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
             }
@@ -191,7 +198,7 @@ extension FormEmitter {
             miss(probe(kind: 1, size: 8, tlb))
             // PUSH RSP pushes RSP's old value (not written yet).
             switch k {
-            case .push: load(form.s, into: d)
+            case .push: asm.mov(size: 8, d, operand(form.s, scratch: d))
             case .pushImm: asm.mov(size: 8, d, immediate: Int64(bitPattern: form.imm))
             default: asm.mov(size: 8, d, immediate: Int64(bitPattern: form.returnAddress))
             }

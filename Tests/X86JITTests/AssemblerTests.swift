@@ -85,6 +85,11 @@ import X86JIT
                 }
             }
             out.append(Case(emit: { $0.lea(size: 8, 3, m) }, mnemonic: "lea", operands: [reg(3, 8), mem(m, 0)]))
+            for (size, from) in [(2, 1), (4, 1), (8, 1), (4, 2), (8, 2)] {
+                out.append(Case(emit: { $0.extend(signed: false, size: size, 9, from: from, m) }, mnemonic: "movzx", operands: [reg(9, size), mem(m, from)]))
+                out.append(Case(emit: { $0.extend(signed: true, size: size, 7, from: from, m) }, mnemonic: "movsx", operands: [reg(7, size), mem(m, from)]))
+            }
+            out.append(Case(emit: { $0.extend(signed: true, size: 8, 12, from: 4, m) }, mnemonic: "movsxd", operands: [reg(12, 8), mem(m, 4)]))
             out.append(Case(emit: { $0.lea(size: 4, 11, m) }, mnemonic: "lea", operands: [reg(11, 4), mem(m, 0)]))
         }
         for size in sizes {
