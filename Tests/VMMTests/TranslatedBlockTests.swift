@@ -57,6 +57,21 @@ import X86JIT
         }
     }
 
+    /// Both vCPUs at the code, not halted, RFLAGS `flags`, every register 0 but RSP (the
+    /// stack) and those `registers` names.
+    static func start(_ vcpus: [VirtualCPU], registers: [Int: UInt64], flags: UInt64) {
+        for v in vcpus {
+            var s = v.getState()
+            s.gprs = [UInt64](repeating: 0, count: 16)
+            s.gprs[4] = stack
+            for (r, value) in registers { s.gprs[r] = value }
+            s.rflags = flags
+            s.rip = code
+            s.activity = 0
+            v.setState(s)
+        }
+    }
+
     /// Runs both VMs' vCPU for `limit` instructions; nil when they agree (the exit, RIP, the
     /// retired count, RFLAGS, every register, the data and the stack), else what differs.
     static func runBoth(_ jit: VirtualMachine, _ interp: VirtualMachine, limit: UInt64) -> (same: Bool, report: String, exit: String) {
@@ -324,17 +339,7 @@ import X86JIT
                 for count: UInt64 in 0...65 {
                     for flags: UInt64 in [2, 2 | 0x8D5] {
                         let value = random.next() | (count % 2 == 0 ? 1 << 63 | 1 << 31 : 0)
-                        for v in [translated, interpreted] {
-                            var s = v.getState()
-                            s.gprs = [UInt64](repeating: 0, count: 16)
-                            s.gprs[1] = count | 0x100
-                            s.gprs[3] = value
-                            s.gprs[4] = TranslatedBlockTests.stack
-                            s.rflags = flags
-                            s.rip = TranslatedBlockTests.code
-                            s.activity = 0
-                            v.setState(s)
-                        }
+                        TranslatedBlockTests.start([translated, interpreted], registers: [1: count | 0x100, 3: value], flags: flags)
                         let (same, report, _) = TranslatedBlockTests.runBoth(jit, interp, limit: 100)
                         #expect(same, "\(op) \(size * 8) bits by \(count) of \(hex(value)), flags \(hex(flags))\n\(report)")
                         if !same { return }
@@ -375,17 +380,7 @@ import X86JIT
                         for flags: UInt64 in [2, 2 | 0x8D5] {
                             let value = random.next() ^ (count % 2 == 0 ? 0x8000_8000_8000_8080 : 0)
                             for _ in 0..<2 {
-                                for v in [translated, interpreted] {
-                                    var s = v.getState()
-                                    s.gprs = [UInt64](repeating: 0, count: 16)
-                                    s.gprs[3] = value
-                                    s.gprs[4] = TranslatedBlockTests.stack
-                                    s.gprs[15] = TranslatedBlockTests.data
-                                    s.rflags = flags
-                                    s.rip = TranslatedBlockTests.code
-                                    s.activity = 0
-                                    v.setState(s)
-                                }
+                                TranslatedBlockTests.start([translated, interpreted], registers: [3: value, 15: TranslatedBlockTests.data], flags: flags)
                                 let bytes = (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
                                 try jit.writePhysical(TranslatedBlockTests.data + 8, bytes)
                                 try interp.writePhysical(TranslatedBlockTests.data + 8, bytes)
@@ -438,16 +433,7 @@ import X86JIT
             v.setState(s)
         }
         for run in 0..<4 {
-            for v in [translated, interpreted] {
-                var s = v.getState()
-                s.gprs = [UInt64](repeating: 0, count: 16)
-                s.gprs[4] = TranslatedBlockTests.stack
-                s.gprs[15] = TranslatedBlockTests.data
-                s.rflags = 2
-                s.rip = TranslatedBlockTests.code
-                s.activity = 0
-                v.setState(s)
-            }
+            TranslatedBlockTests.start([translated, interpreted], registers: [15: TranslatedBlockTests.data], flags: 2)
             let (same, report, exit) = TranslatedBlockTests.runBoth(jit, interp, limit: 100)
             #expect(same, "run \(run)\n\(report)")
             exits.append(exit)
