@@ -698,6 +698,9 @@ public final class VirtualCPU {
     public var blocksRechecked: UInt64 { cpu.blocksRechecked }
     /// Blocks built again that got their kept translation back.
     public var translationsReattached: UInt64 { cpu.translationsReattached }
+    /// The instructions run through the general path right after a block most often, by
+    /// mnemonic and count (what ends blocks).
+    public var commonestBlockEnds: [(String, UInt64)] { cpu.commonestBlockEnds(6) }
     /// The translator's statistics (nil under the interpreter): blocks translated, their forms
     /// emitted as host code and run through the interpreter, code bytes written, cache flushes.
     public var translation: (blocks: UInt64, nativeForms: UInt64, fallbackForms: UInt64, codeBytes: UInt64, flushes: Int, loops: UInt64,

@@ -451,6 +451,7 @@ struct RunSession {
                                 1000 * Double(v.tlbMisses) / Double(max(v.retired, 1)), v.tlbFlushes))
             lines.append("decoded-instruction cache: \(v.decodes) decodes, \(v.decodedCacheDrops) drops, \(v.codeWrites) writes to code")
             lines.append("blocks: \(v.blocksBuilt) built, \(v.blocksRechecked) checked again")
+            lines.append("through the general path after a block: " + v.commonestBlockEnds.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
             if let t = v.translation {
                 let forms = max(t.nativeForms + t.fallbackForms, 1)
                 lines.append(String(format: "engine: jit, %llu blocks translated (%.1f%% of their forms as host code, the rest through the interpreter; %llu loop back to their start in host code, %llu ways on into another translation), %llu blocks built again given their translation back, %.1f KiB of code, %d flushes",

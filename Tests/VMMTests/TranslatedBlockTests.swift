@@ -448,5 +448,34 @@ import X86JIT
         #endif
     }
 
+    /// `--stats`' count of what ends blocks: an instruction without a fast form (CLD) after a
+    /// block, in a loop of 100 passes, runs through the general path from `runBlock` on nearly
+    /// every pass (the first perhaps not: its decoded entry may not be at hand), under either
+    /// engine.
+    @Test func instructionsEndingBlocksAreCounted() throws {
+        #if arch(x86_64)
+        var first = X86Assembler(), second = X86Assembler()
+        first.alu(.add, size: 4, 3, immediate: 1)
+        second.unary(.dec, size: 4, 1)
+        // JNZ back to the start (rel8 from the end of the two bytes).
+        let back = first.bytes.count + 1 + second.bytes.count + 2
+        let code = first.bytes + [0xFC] + second.bytes + [0x75, UInt8(truncatingIfNeeded: -back), 0xF4]   // CLD; ...; JNZ; HLT
+        for engine in [ExecutionEngine.jit, .interpreter] {
+            let (vm, host) = try TranslatedBlockTests.makeVM(engine)
+            let v = vm.vcpus[0]
+            v.translationThreshold = 4
+            #expect(vm.dmaWrite(TranslatedBlockTests.code, code))
+            TranslatedBlockTests.start([v], registers: [1: 100], flags: 2)
+            _ = v.run(limit: 10_000)
+            #expect(v.halted && v.register(3) == 100)
+            let ends = v.commonestBlockEnds
+            // (And HLT once, after the last pass.)
+            #expect(ends.count == 2 && ends[0].0 == "cld" && (98...100).contains(ends[0].1) && ends[1] == ("hlt", 1), "\(engine): \(ends)")
+            vm.teardown()
+            #expect(host.liveFrames == 0)
+        }
+        #endif
+    }
+
     static func le32(_ v: Int32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: v) >> (8 * UInt32($0))) } }
 }

@@ -259,6 +259,7 @@ extension CPU {
                     if _slowPath(debuggerBreakpoint(at: next)) { return budget != 0 }
                     let e = cacheEntry(next)
                     guard budget != 0, e.pointee.rip == next, state.isCurrentCode(e.pointee.key) else { return budget != 0 }
+                    blockEnds[Int(e.pointee.ins.mnemonicID) & (CPU.mnemonicSlots - 1)] &+= 1
                     try execute(e)
                     state.retired &+= 1
                     budget &-= 1

@@ -69,6 +69,23 @@ public final class CPU<Memory: CPUMemory> {
     /// takes which MOV.
     let blockScratch = UnsafeMutablePointer<FastForm>.allocate(capacity: CPU.blockCapacity)
     let blockTakers = UnsafeMutablePointer<Int>.allocate(capacity: CPU.blockCapacity)
+    /// The instructions `runBlock` ran through the general path right after a block, by
+    /// mnemonic ID (`--stats`: what ends blocks, so where a fast form would help next).
+    let blockEnds: UnsafeMutablePointer<UInt64> = {
+        let p = UnsafeMutablePointer<UInt64>.allocate(capacity: CPU.mnemonicSlots)
+        p.initialize(repeating: 0, count: CPU.mnemonicSlots)
+        return p
+    }()
+    static var mnemonicSlots: Int { 1 << 13 }
+
+    /// The `n` commonest of `blockEnds`, by mnemonic and count.
+    public func commonestBlockEnds(_ n: Int) -> [(String, UInt64)] {
+        (0..<CPU.mnemonicSlots).filter { blockEnds[$0] > 0 }.sorted { blockEnds[$0] > blockEnds[$1] }.prefix(n).map { id in
+            var ins = Instruction(mode: .bits64)
+            ins.mnemonicID = UInt16(id)
+            return (ins.mnemonic, blockEnds[id])
+        }
+    }
 
     /// CPUID's answers and the deterministic time and entropy sources. The monitor may
     /// change it (per-vCPU CPUID configuration) before or between runs.
@@ -272,6 +289,7 @@ public final class CPU<Memory: CPUMemory> {
         blockScratch.deallocate()
         translationBudget.deallocate()
         blockTakers.deallocate()
+        blockEnds.deallocate()
     }
 
     /// Executes one instruction.
