@@ -23,10 +23,9 @@ import X86JIT
         let host = try HostPhysicalMemory(frames: 4096 + 64)
         let vm = try VirtualMachine(name: "jit", map: try MemoryMap([MemoryRange(.ram, base: 0, size: 16 << 20)]), vcpuCount: vcpus,
                                     host: host, engine: engine)
-        func bytes(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
-        try vm.writePhysical(0x1000, bytes(0x2003))
-        try vm.writePhysical(0x2000, bytes(0x3003))
-        for i in 0..<8 { try vm.writePhysical(0x3000 + UInt64(8 * i), bytes(UInt64(i) << 21 | 0x83)) }
+        try vm.writePhysical(0x1000, le64(0x2003))
+        try vm.writePhysical(0x2000, le64(0x3003))
+        for i in 0..<8 { try vm.writePhysical(0x3000 + UInt64(8 * i), le64(UInt64(i) << 21 | 0x83)) }
         for v in vm.vcpus {
             var s = v.getState()
             s.cr0 = 0x8000_0011; s.cr3 = 0x1000; s.cr4 = 0x20; s.efer = 0x500
@@ -381,7 +380,7 @@ import X86JIT
                             let value = random.next() ^ (count % 2 == 0 ? 0x8000_8000_8000_8080 : 0)
                             for _ in 0..<2 {
                                 TranslatedBlockTests.start([translated, interpreted], registers: [3: value, 15: TranslatedBlockTests.data], flags: flags)
-                                let bytes = (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
+                                let bytes = TranslatedBlockTests.le64(value)
                                 try jit.writePhysical(TranslatedBlockTests.data + 8, bytes)
                                 try interp.writePhysical(TranslatedBlockTests.data + 8, bytes)
                                 let (same, report, _) = TranslatedBlockTests.runBoth(jit, interp, limit: 100)
@@ -410,7 +409,6 @@ import X86JIT
         let (jit, jitHost) = try TranslatedBlockTests.makeVM(.jit), (interp, interpHost) = try TranslatedBlockTests.makeVM(.interpreter)
         let translated = jit.vcpus[0], interpreted = interp.vcpus[0]
         translated.translationThreshold = 1
-        func bytes(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
         var asm = X86Assembler()
         asm.mov(size: 8, 3, X86Assembler.Memory(base: 15))       // the data page into the TLB (aligned)
         asm.pushfq()
@@ -421,9 +419,9 @@ import X86JIT
         var exits: [String] = []
         for (vm, v) in [(jit, translated), (interp, interpreted)] {
             // User pages (U in every level), CPL 3, CR0.AM.
-            try vm.writePhysical(0x1000, bytes(0x2007))
-            try vm.writePhysical(0x2000, bytes(0x3007))
-            for i in 0..<8 { try vm.writePhysical(0x3000 + UInt64(8 * i), bytes(UInt64(i) << 21 | 0x87)) }
+            try vm.writePhysical(0x1000, TranslatedBlockTests.le64(0x2007))
+            try vm.writePhysical(0x2000, TranslatedBlockTests.le64(0x3007))
+            for i in 0..<8 { try vm.writePhysical(0x3000 + UInt64(8 * i), TranslatedBlockTests.le64(UInt64(i) << 21 | 0x87)) }
             #expect(vm.dmaWrite(TranslatedBlockTests.code, code))
             var s = v.getState()
             s.cr0 |= 0x4_0000
@@ -477,5 +475,6 @@ import X86JIT
         #endif
     }
 
+    static func le64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
     static func le32(_ v: Int32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: v) >> (8 * UInt32($0))) } }
 }
