@@ -206,6 +206,11 @@ public final class CPU<Memory: CPUMemory> {
         return p!.bindMemory(to: T.self, capacity: count)
     }
 
+    /// Zeroes what `zeroedMemory` made: its pages go back to the host, and read as zero.
+    static func zeroAgain<T>(_ p: UnsafeMutablePointer<T>, _ count: Int) {
+        precondition(madvise(p, count * MemoryLayout<T>.stride, MADV_DONTNEED) == 0, "madvise failed")
+    }
+
     /// Gives back what `zeroedMemory` made.
     static func release<T>(_ p: UnsafeMutablePointer<T>, _ count: Int) { munmap(p, count * MemoryLayout<T>.stride) }
     /// The translator that turns warm blocks into host code (nil: the interpreter alone).
