@@ -7,6 +7,9 @@ import X86
 /// register 4-7 is SPL, BPL, SIL, DIL (a REX prefix is always written for them), never AH-BH.
 public struct X86Assembler {
     public private(set) var bytes: [UInt8] = []
+    /// The branches `patch` aimed, by where their displacement sits (the last aim of each
+    /// wins), for `split`.
+    public private(set) var aimed: [(at: Int, target: Int)] = []
 
     public init() {}
 
@@ -391,7 +394,27 @@ public struct X86Assembler {
     /// Writes a 32-bit displacement at `at` (as `jmp`, `jcc` and `call` returned it) so that
     /// the branch reaches `target` (an offset in `bytes`).
     public mutating func patch(_ at: Int, to target: Int) {
-        let d = UInt32(bitPattern: Int32(target - (at + 4)))
+        X86Assembler.aim(&bytes, at, from: at, to: target)
+        aimed.append((at, target))
+    }
+
+    /// Writes into `bytes` at `at` the displacement of a branch whose displacement sits at
+    /// address `from` (it counts from `from + 4`) to address `target`.
+    static func aim(_ bytes: inout [UInt8], _ at: Int, from: Int, to target: Int) {
+        let d = UInt32(bitPattern: Int32(target - (from + 4)))
         for i in 0..<4 { bytes[at + i] = UInt8(truncatingIfNeeded: d >> (8 * UInt32(i))) }
+    }
+
+    /// The code in two parts to be placed apart: the bytes before `at` to run from address
+    /// `first`, the rest from `second`, every branch `patch` aimed from one part into the other
+    /// aimed again. (Only `patch`'s branches are relative: whatever else the code reaches it
+    /// reaches by absolute address.)
+    public func split(at: Int, first: Int, second: Int) -> (first: [UInt8], second: [UInt8]) {
+        var code = bytes
+        func address(_ offset: Int) -> Int { offset < at ? first + offset : second + offset - at }
+        for (site, target) in aimed where (site < at) != (target < at) {
+            X86Assembler.aim(&code, site, from: address(site), to: address(target))
+        }
+        return (Array(code[..<at]), Array(code[at...]))
     }
 }

@@ -20,7 +20,10 @@ public enum CodeMemoryError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The translation cache's memory, W^X: no page of it is ever mapped writable and executable
-/// at once. One region (64 MiB by default) is reserved; code is appended 16-byte aligned.
+/// at once. One region (64 MiB by default) is reserved; code is installed 16-byte aligned,
+/// hot code (what runs) from the region's start up and cold code (what seldom runs, and data)
+/// from its end down, so that the code that runs shares the host's cache lines and pages
+/// with as little else as can be.
 ///
 /// Where the kernel gives anonymous shared memory (`memfd_create`), the region is mapped twice:
 /// an executable view that is never writable (`base`, where code runs) and a writable view that
@@ -38,8 +41,9 @@ public final class CodeMemory {
     /// The writable view (nil: one view whose protection changes).
     let writable: UnsafeMutableRawPointer?
     public var hasTwoViews: Bool { writable != nil }
-    /// Bytes in use.
+    /// Bytes in use: hot code from the start, cold code from the end.
     public private(set) var used = 0
+    public private(set) var coldUsed = 0
     /// Whole-cache flushes so far.
     public private(set) var flushes = 0
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -83,35 +87,60 @@ public final class CodeMemory {
         if let writable { munmap(writable, capacity) }
     }
 
-    /// Copies `code` into the cache and returns where it starts, executable. Throws `.full`
-    /// when there is no room (the caller flushes and translates again).
-    public func install(_ code: [UInt8]) throws(CodeMemoryError) -> UnsafeRawPointer {
-        let start = (used + CodeMemory.alignment - 1) & ~(CodeMemory.alignment - 1)
-        guard !code.isEmpty, start + code.count <= capacity else { throw .full(capacity: capacity, needed: code.count) }
-        if let writable {
-            code.withUnsafeBytes { (writable + start).copyMemory(from: $0.baseAddress!, byteCount: code.count) }
-        } else {
-            let firstPage = start / CodeMemory.pageSize * CodeMemory.pageSize
-            let pages = (start + code.count - firstPage + CodeMemory.pageSize - 1) / CodeMemory.pageSize * CodeMemory.pageSize
-            guard mprotect(base + firstPage, pages, PROT_READ | PROT_WRITE) == 0 else { throw .protectionFailed(errno: errno) }
-            code.withUnsafeBytes { (base + start).copyMemory(from: $0.baseAddress!, byteCount: code.count) }
-            guard mprotect(base + firstPage, pages, PROT_READ | PROT_EXEC) == 0 else { throw .protectionFailed(errno: errno) }
+    /// Copies `code` into the cache (`cold`: among the cold code) and returns where it
+    /// starts, executable. Throws `.full` when there is no room (the caller flushes and
+    /// translates again).
+    public func install(_ code: [UInt8], cold: Bool = false) throws(CodeMemoryError) -> UnsafeRawPointer {
+        let at = try reserve(code.count, cold: cold)
+        try write(code, at: at)
+        return UnsafeRawPointer(base + at)
+    }
+
+    /// Takes `count` bytes (`cold`: among the cold code) and returns their offset from `base`,
+    /// for `write`; throws `.full` when there is no room.
+    public func reserve(_ count: Int, cold: Bool = false) throws(CodeMemoryError) -> Int {
+        let mask = CodeMemory.alignment - 1
+        let hotEnd = (used + mask) & ~mask, coldStart = (capacity - coldUsed - count) & ~mask
+        guard count > 0, cold ? coldStart >= used : hotEnd + count <= capacity - coldUsed else {
+            throw .full(capacity: capacity, needed: count)
         }
-        used = start + code.count
-        return UnsafeRawPointer(base + start)
+        if cold {
+            coldUsed = capacity - coldStart
+            return coldStart
+        }
+        used = hotEnd + count
+        return hotEnd
+    }
+
+    /// Writes `bytes` at `offset` (in memory `reserve` gave).
+    public func write(_ bytes: [UInt8], at offset: Int) throws(CodeMemoryError) {
+        guard !bytes.isEmpty else { return }
+        if let writable {
+            bytes.withUnsafeBytes { (writable + offset).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+            return
+        }
+        let firstPage = offset / CodeMemory.pageSize * CodeMemory.pageSize
+        let pages = (offset + bytes.count - firstPage + CodeMemory.pageSize - 1) / CodeMemory.pageSize * CodeMemory.pageSize
+        guard mprotect(base + firstPage, pages, PROT_READ | PROT_WRITE) == 0 else { throw .protectionFailed(errno: errno) }
+        bytes.withUnsafeBytes { (base + offset).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        guard mprotect(base + firstPage, pages, PROT_READ | PROT_EXEC) == 0 else { throw .protectionFailed(errno: errno) }
     }
 
     /// Drops every translation, and gives the pages' memory back.
     public func flush() throws(CodeMemoryError) {
-        guard used > 0 else { return }
-        let pages = (used + CodeMemory.pageSize - 1) / CodeMemory.pageSize * CodeMemory.pageSize
-        if let writable {
-            _ = madvise(writable, pages, Int32(MADV_REMOVE))
-        } else {
-            guard mprotect(base, pages, PROT_NONE) == 0 else { throw .protectionFailed(errno: errno) }
-            _ = madvise(base, pages, Int32(MADV_DONTNEED))
+        guard used > 0 || coldUsed > 0 else { return }
+        let page = CodeMemory.pageSize
+        let hot = (used + page - 1) / page * page, coldStart = (capacity - coldUsed) / page * page
+        for (start, length) in [(0, hot), (coldStart, capacity - coldStart)] where length > 0 {
+            if let writable {
+                _ = madvise(writable + start, length, Int32(MADV_REMOVE))
+            } else {
+                guard mprotect(base + start, length, PROT_NONE) == 0 else { throw .protectionFailed(errno: errno) }
+                _ = madvise(base + start, length, Int32(MADV_DONTNEED))
+            }
         }
         used = 0
+        coldUsed = 0
         flushes += 1
     }
 }

@@ -82,4 +82,66 @@ import X86JIT
         _ = try memory.install([UInt8](repeating: 0xC3, count: 2 * page))
         #expect(memory.used == 2 * page)
     }
+
+    /// Cold code goes from the end down, hot code from the start up; where they would meet the
+    /// memory is full, and a flush empties both.
+    @Test(arguments: [true, false])
+    func hotFromTheStartColdFromTheEnd(twoViews: Bool) throws {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let memory = try CodeMemory(capacity: 2 * page, twoViews: twoViews)
+        let hot = try memory.install([0xC3])
+        let cold = try memory.install([UInt8](repeating: 0xC3, count: 100), cold: true)
+        #expect(hot == UnsafeRawPointer(memory.base))
+        // 16-byte aligned, its end at most 15 bytes before the memory's.
+        #expect(cold == UnsafeRawPointer(memory.base + (2 * page - 100) / 16 * 16))
+        #expect(memory.used == 1 && memory.coldUsed == 2 * page - (2 * page - 100) / 16 * 16)
+        // Room for both: what is left between them, and not a byte more.
+        let left = 2 * page - memory.coldUsed - 16
+        #expect(throws: CodeMemoryError.full(capacity: 2 * page, needed: left + 1)) {
+            _ = try memory.install([UInt8](repeating: 0xC3, count: left + 1))
+        }
+        #expect(throws: CodeMemoryError.full(capacity: 2 * page, needed: left + 16)) {
+            _ = try memory.install([UInt8](repeating: 0xC3, count: left + 16), cold: true)
+        }
+        _ = try memory.install([UInt8](repeating: 0xC3, count: left))
+        #expect(memory.used == 2 * page - memory.coldUsed)
+        try memory.flush()
+        #expect(memory.used == 0 && memory.coldUsed == 0)
+        #expect(try memory.install([0xC3], cold: true) == UnsafeRawPointer(memory.base + 2 * page - 16))
+    }
+
+    /// Code split in two and placed apart runs as it did whole: the branches from one part
+    /// into the other are aimed again (a jump out to the cold part, which sets the result and
+    /// jumps back; a conditional jump taken into it and one back).
+    @Test(arguments: [true, false])
+    func splitCodeRunsWithItsBranchesAimedAgain(twoViews: Bool) throws {
+        let memory = try CodeMemory(capacity: 1 << 20, twoViews: twoViews)
+        var a = X86Assembler()
+        a.mov(size: 8, 0, 7)                    // mov rax, rdi
+        a.alu(.cmp, size: 8, 0, immediate: 5)
+        let toCold = a.jcc(.e, 0)               // je cold
+        let back = a.bytes.count
+        a.alu(.add, size: 8, 0, immediate: 1)   // add rax, 1
+        a.ret()
+        let split = a.bytes.count
+        a.patch(toCold, to: split)
+        a.mov(size: 8, 0, immediate: 1000)      // cold: mov rax, 1000
+        a.patch(a.jmp(0), to: back)             //       jmp back
+        // The hot part at the start, the cold part 64 KiB on.
+        let hot = try memory.reserve(split), cold = try memory.reserve(a.bytes.count - split, cold: true)
+        #expect(cold - hot > 60_000)
+        let base = Int(bitPattern: memory.base)
+        let parts = a.split(at: split, first: base + hot, second: base + cold)
+        #expect(parts.first.count == split && parts.first.count + parts.second.count == a.bytes.count)
+        try memory.write(parts.first, at: hot)
+        try memory.write(parts.second, at: cold)
+        #if arch(x86_64)
+        let f = unsafeBitCast(memory.base + hot, to: (@convention(c) (Int) -> Int).self)
+        #expect(f(1) == 2)
+        #expect(f(5) == 1001)
+        #endif
+        // Placed whole (the second part right after the first), the bytes are the assembler's.
+        let whole = a.split(at: split, first: 0, second: split)
+        #expect(whole.first + whole.second == a.bytes)
+    }
 }
