@@ -10,6 +10,9 @@ public struct X86Assembler {
     /// The branches `patch` aimed, by where their displacement sits (the last aim of each
     /// wins), for `split`.
     public private(set) var aimed: [(at: Int, target: Int)] = []
+    /// The branches aimed at an address outside the code (`patch(_:toAddress:)`): written
+    /// when the code's own address is known (`split`).
+    public private(set) var aimedOut: [(at: Int, address: Int)] = []
 
     public init() {}
 
@@ -398,6 +401,10 @@ public struct X86Assembler {
         aimed.append((at, target))
     }
 
+    /// Aims the branch whose displacement sits at `at` at `address`, outside the code (its
+    /// displacement is written by `split`, once the code's address is known).
+    public mutating func patch(_ at: Int, toAddress address: Int) { aimedOut.append((at, address)) }
+
     /// Writes into `bytes` at `at` the displacement of a branch whose displacement sits at
     /// address `from` (it counts from `from + 4`) to address `target`.
     static func aim(_ bytes: inout [UInt8], _ at: Int, from: Int, to target: Int) {
@@ -407,14 +414,15 @@ public struct X86Assembler {
 
     /// The code in two parts to be placed apart: the bytes before `at` to run from address
     /// `first`, the rest from `second`, every branch `patch` aimed from one part into the other
-    /// aimed again. (Only `patch`'s branches are relative: whatever else the code reaches it
-    /// reaches by absolute address.)
+    /// aimed again, and every branch aimed outside the code aimed. (Only `patch`'s branches are
+    /// relative: whatever else the code reaches it reaches by absolute address.)
     public func split(at: Int, first: Int, second: Int) -> (first: [UInt8], second: [UInt8]) {
         var code = bytes
         func address(_ offset: Int) -> Int { offset < at ? first + offset : second + offset - at }
         for (site, target) in aimed where (site < at) != (target < at) {
             X86Assembler.aim(&code, site, from: address(site), to: address(target))
         }
+        for (site, target) in aimedOut { X86Assembler.aim(&code, site, from: address(site), to: target) }
         return (Array(code[..<at]), Array(code[at...]))
     }
 }

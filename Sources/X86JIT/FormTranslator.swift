@@ -42,6 +42,10 @@ import X86
     /// then names host code by the guest RIP of its block: "guest 0xRIP").
     let perfMap: UnsafeMutablePointer<FILE>? = getenv("SOFTVMM_PERF_MAP") == nil ? nil : fopen("/tmp/perf-\(getpid()).map", "a")
 
+    /// The code translations call to go on into another block (`ChainStubs`), for the CPU
+    /// whose blocks they go on into; installed again after a flush.
+    var stubs: ChainStubs? = nil
+
     public init(capacity: Int = 64 << 20) throws(CodeMemoryError) {
         memory = try CodeMemory(capacity: capacity)
         // perf names code in a memfd by its offset in the file: where the file starts.
@@ -61,8 +65,9 @@ import X86
         var flushed = false
         for _ in 0..<2 {
             do throws(CodeMemoryError) {
+                let stubs = try chainStubs(for: context)
                 let copy = try memory.install(formBytes, cold: true)
-                let (emitter, coldFrom) = emit(copy.assumingMemoryBound(to: FastForm.self), count: count, context: context)
+                let (emitter, coldFrom) = emit(copy.assumingMemoryBound(to: FastForm.self), count: count, context: context, stubs: stubs)
                 let size = emitter.asm.bytes.count
                 let hot = try memory.reserve(coldFrom), cold = size > coldFrom ? try memory.reserve(size - coldFrom, cold: true) : 0
                 let base = Int(bitPattern: memory.base)
@@ -82,6 +87,7 @@ import X86
             } catch {
                 guard case .full = error, !flushed, (try? memory.flush()) != nil else { return nil }
                 flushed = true
+                stubs = nil
             }
         }
         return nil
@@ -89,8 +95,8 @@ import X86
 
     /// The host code for the forms at `forms` (where the code's calls name them), and where
     /// its cold part (the slow paths) starts.
-    func emit(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> (FormEmitter, Int) {
-        var emitter = FormEmitter(context, forms: UnsafeRawPointer(forms))
+    func emit(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext, stubs: ChainStubs) -> (FormEmitter, Int) {
+        var emitter = FormEmitter(context, forms: UnsafeRawPointer(forms), stubs: stubs)
         // The flags live where the block starts: none, and a pass that starts again needs none
         // from the last.
         let (reads, writes) = forms[0].flagMasks
@@ -103,6 +109,19 @@ import X86
         return (emitter, cold)
     }
 
+    /// The chain stubs for the blocks `context` names, installed if they are not yet.
+    func chainStubs(for context: TranslationContext) throws(CodeMemoryError) -> ChainStubs {
+        if let s = stubs, s.serves(context) { return s }
+        var asm = X86Assembler()
+        let slot = ChainStubs.emitSlot(&asm, context)
+        let check = ChainStubs.emitCheck(&asm, context)
+        let code = Int(bitPattern: try memory.install(asm.bytes))
+        let s = ChainStubs(codeKey: context.codeKey, blocks: context.blocks, blockStride: context.blockStride,
+                           blockSlots: context.blockSlots, slot: code + slot, check: code + check)
+        stubs = s
+        return s
+    }
+
     func tally(_ emitter: FormEmitter, bytes: Int) {
         translations &+= 1
         nativeForms &+= UInt64(emitter.native)
@@ -111,6 +130,66 @@ import X86
         fallbackForms &+= UInt64(emitter.fallbacks)
         for k in emitter.fallbackKinds { fallbacksByKind[Int(k.rawValue)] &+= 1 }
         codeBytes &+= UInt64(bytes)
+    }
+}
+
+/// Code every translation calls where it goes on into another block, rather than a copy of it
+/// in each (a chain was about 190 bytes of each block's code, three chains a block in
+/// fork+exec's kernel code, where how much code runs counts more than how fast).
+struct ChainStubs {
+    /// What the stubs were made for: the CPU's code keys and blocks.
+    var codeKey: UnsafeRawPointer, blocks: UnsafeRawPointer, blockStride: Int, blockSlots: Int
+    /// Their addresses.
+    var slot: Int, check: Int
+
+    func serves(_ c: TranslationContext) -> Bool {
+        codeKey == c.codeKey && blocks == c.blocks && blockStride == c.blockStride && blockSlots == c.blockSlots
+    }
+
+    /// `slot`: the address of the slot of the block at the RIP in R10 into R8, as `runBlock`
+    /// finds it (blockSlotIndex: the top bits of RIP times the golden ratio, times the
+    /// stride). Clobbers R11, RSI and the flags.
+    static func emitSlot(_ asm: inout X86Assembler, _ context: TranslationContext) -> Int {
+        let at = asm.bytes.count, t = GPR.r11, si = GPR.rsi, r8 = GPR.r8, r10 = GPR.r10
+        asm.mov(size: 8, t, immediate: Int64(bitPattern: blockSlotMultiplier))
+        asm.imul(size: 8, t, r10)
+        asm.shift(.shr, size: 8, t, by: UInt8(64 - context.blockSlots.trailingZeroBitCount))
+        asm.imul(size: 8, si, t, immediate: Int32(context.blockStride))
+        asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blocks)))
+        asm.alu(.add, size: 8, r8, si)
+        asm.ret()
+        return at
+    }
+
+    /// `check`: whether the block in the slot at R8 is the one at the RIP in R10, valid, with
+    /// a whole pass of it within the budget left in RDX, translated, and no debugger
+    /// breakpoint armed (as `runBlock` would go on into it): its translation into R11, or 0.
+    /// Clobbers RSI and the flags.
+    static func emitCheck(_ asm: inout X86Assembler, _ context: TranslationContext) -> Int {
+        let at = asm.bytes.count, t = GPR.r11, si = GPR.rsi, r8 = GPR.r8, r10 = GPR.r10, d = GPR.rdx
+        var fail: [Int] = []
+        asm.alu(.cmp, size: 8, r10, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.rip)))
+        fail.append(asm.jcc(.ne, 0))
+        // The key: the code key or the global code key, the word after it (`CPUState.isCurrentCode`).
+        asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.key)))
+        asm.mov(size: 8, si, immediate: Int64(Int(bitPattern: context.codeKey)))
+        asm.alu(.cmp, size: 8, t, X86Assembler.Memory(base: si))
+        let current = asm.jcc(.e, 0)
+        asm.alu(.cmp, size: 8, t, X86Assembler.Memory(base: si, displacement: 8))
+        fail.append(asm.jcc(.ne, 0))
+        asm.patch(current, to: asm.bytes.count)
+        asm.extend(signed: false, size: 4, t, from: 1, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
+        asm.alu(.cmp, size: 8, d, t)
+        fail.append(asm.jcc(.b, 0))
+        asm.mov(size: 8, t, FormEmitter.field(FormEmitter.exitRequests))
+        asm.alu(.and, size: 4, t, immediate: Int32(RegisterFile.debuggerBreaking))
+        fail.append(asm.jcc(.ne, 0))
+        asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.native)))
+        asm.ret()
+        for f in fail { asm.patch(f, to: asm.bytes.count) }
+        asm.alu(.xor, size: 4, t, t)
+        asm.ret()
+        return at
     }
 }
 
@@ -171,8 +250,11 @@ struct FormEmitter {
     /// The block's forms (the interpreter's calls name one by its address).
     let formsBase: UnsafeRawPointer
 
-    init(_ context: TranslationContext, forms: UnsafeRawPointer) {
+    let stubs: ChainStubs
+
+    init(_ context: TranslationContext, forms: UnsafeRawPointer, stubs: ChainStubs) {
         self.context = context
+        self.stubs = stubs
         formsBase = forms
         tlb = context.tlb
         for r in FormEmitter.saved { asm.push(r) }
@@ -239,38 +321,23 @@ struct FormEmitter {
             asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.block(at: rip))))
             asm.mov(size: 8, r10, immediate: Int64(bitPattern: rip))
         case .register:
-            // The slot (blockSlotIndex: the top bits of rip times the golden ratio), times the stride.
-            asm.mov(size: 8, d, immediate: Int64(bitPattern: blockSlotMultiplier))
-            asm.mov(size: 8, t, r10)
-            asm.imul(size: 8, t, d)
-            asm.shift(.shr, size: 8, t, by: UInt8(64 - context.blockSlots.trailingZeroBitCount))
-            asm.imul(size: 8, si, t, immediate: Int32(context.blockStride))
-            asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blocks)))
-            asm.alu(.add, size: 8, r8, si)
+            asm.patch(asm.call(0), toAddress: stubs.slot)
         }
         budgetAfter(executed)
-        asm.alu(.cmp, size: 8, r10, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.rip)))
-        out.append(asm.jcc(.ne, 0))
-        asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.key)))
-        out.append(keyIsNotCurrent(t))
-        asm.extend(signed: false, size: 4, t, from: 1, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
-        asm.alu(.cmp, size: 8, d, t)
-        out.append(asm.jcc(.b, 0))
-        out.append(breakpointsArmed(using: t))
-        asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.native)))
+        asm.patch(asm.call(0), toAddress: stubs.check)
         asm.test(size: 8, t, t)
         out.append(asm.jcc(.e, 0))
         if pending {
             asm.alu(.cmp, size: 1, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.flagsDeadAtStart)), immediate: 0)
             let dead = asm.jcc(.ne, 0)
-            storeFlagsFromAX(si, r10)
+            storeFlagsFromAX()
             asm.patch(dead, to: asm.bytes.count)
         }
         asm.mov(size: 8, X86Assembler.Memory(base: c), d)     // the budget taken
         asm.lea(size: 8, t, X86Assembler.Memory(base: t, displacement: Int32(start)))
         asm.jmp(register: t)
         for o in out { asm.patch(o, to: asm.bytes.count) }
-        if pending { storeFlagsFromAX(si, r10) }
+        if pending { storeFlagsFromAX() }
         dirtyFlags = false
         chains += 1
     }
@@ -379,28 +446,25 @@ struct FormEmitter {
 
     /// The host's status flags into the register file, if they are newer.
     /// (LAHF and SETO: PUSHF stalls right after an instruction that wrote the flags.)
-    /// Clobbers RAX, RCX and RDX, and the host's flags.
+    /// Clobbers RAX and the host's flags.
     mutating func syncFlags() {
         guard dirtyFlags else { return }
         saveFlagsInAX()
-        storeFlagsFromAX(FormEmitter.d, FormEmitter.c)
+        storeFlagsFromAX()
         dirtyFlags = false
     }
 
     /// The status flags in AX (AH as LAHF left it, AL the OF bit as SETO left it) into the
-    /// register file's RFLAGS, through temporaries `t` and `u`. Clobbers RAX and the flags.
-    mutating func storeFlagsFromAX(_ t: Int, _ u: Int) {
-        let a = FormEmitter.a
-        asm.mov(size: 4, t, a)
-        asm.shift(.shl, size: 4, t, by: 11)
-        asm.alu(.and, size: 4, t, immediate: Int32(Flag.of))
-        asm.shift(.shr, size: 4, a, by: 8)
-        asm.alu(.and, size: 4, a, immediate: FormEmitter.status & 0xFF)
-        asm.alu(.or, size: 4, t, a)
-        asm.mov(size: 8, u, FormEmitter.field(FormEmitter.rflags))
-        asm.alu(.and, size: 8, u, immediate: ~FormEmitter.status)
-        asm.alu(.or, size: 8, u, t)
-        asm.mov(size: 8, FormEmitter.field(FormEmitter.rflags), u)
+    /// register file's RFLAGS: AL's bit to bit 11 (SHL AL, 3; ROR AX, 8 puts it there and AH
+    /// in AL), the rest masked off, then RFLAGS' status bits cleared and or'ed in memory.
+    /// Clobbers RAX and the flags. (28 bytes; through two temporaries it was 56.)
+    mutating func storeFlagsFromAX() {
+        let a = FormEmitter.a, rflags = FormEmitter.field(FormEmitter.rflags)
+        asm.shift(.shl, size: 1, a, by: 3)
+        asm.shift(.ror, size: 2, a, by: 8)
+        asm.alu(.and, size: 4, a, immediate: FormEmitter.status)
+        asm.alu(.and, size: 4, rflags, immediate: ~FormEmitter.status)
+        asm.alu(.or, size: 4, rflags, a)
     }
 
     /// A shift or rotate of guest register `form.d` by CL (32 or 64 bits: the masked count is

@@ -32,6 +32,11 @@ extension FormEmitter {
     /// The TLB's host address for a `size`-byte access of `kind` (0 read, 1 write) at RSI into
     /// R10; the jumps to the slow path (to patch) when it cannot serve it (RBP makes every
     /// probe miss while RFLAGS.AC is set: `loadProbeKey`). Clobbers the flags, RCX and RDX.
+    ///
+    /// A read-modify-write (`kind` 2) needs the read entry and the write entry, as the
+    /// interpreter looks them both up (so that the TLB's contents, which a guest that changes
+    /// its page tables without INVLPG can see, are the same under either engine): both tags
+    /// are compared, and the write entry's page taken.
     mutating func probe(kind: Int, size: Int, _ tlb: TranslationTLB) -> [Int] {
         let si = FormEmitter.si, c = FormEmitter.c, d = FormEmitter.d, r10 = FormEmitter.r10
         var misses: [Int] = []
@@ -43,9 +48,12 @@ extension FormEmitter {
         asm.shift(.shr, size: 8, d, by: 12)
         asm.alu(.add, size: 8, d, d)
         asm.alu(.or, size: 8, d, FormEmitter.keyRegister)
-        let table = Int32(kind * tlb.entries * 8)
-        asm.alu(.cmp, size: 8, d, X86Assembler.Memory(base: FormEmitter.tagsRegister, index: c, scale: 8, displacement: table))
-        misses.append(asm.jcc(.ne, 0))
+        for k in kind == 2 ? [0, 1] : [kind] {
+            let table = Int32(k * tlb.entries * 8)
+            asm.alu(.cmp, size: 8, d, X86Assembler.Memory(base: FormEmitter.tagsRegister, index: c, scale: 8, displacement: table))
+            misses.append(asm.jcc(.ne, 0))
+        }
+        let table = Int32(min(kind, 1) * tlb.entries * 8)
         asm.mov(size: 4, r10, si)
         asm.alu(.and, size: 4, r10, immediate: 0xFFF)
         asm.alu(.add, size: 8, r10, X86Assembler.Memory(base: FormEmitter.pagesRegister, index: c, scale: 8, displacement: table))
@@ -154,13 +162,9 @@ extension FormEmitter {
                 aluExact(aluOp, size: size, d, r8, flags: true)
             }
         case .aluMR, .aluMI:
-            // The read entry, then the write entry, as the interpreter looks them up: the
-            // TLB's contents (which a guest that changes its page tables without INVLPG can
-            // see) are the same under either engine.
             guard let aluOp, form.op.writesResult else { return false }
             address(form.address)
-            miss(probe(kind: 0, size: size, tlb))
-            miss(probe(kind: 1, size: size, tlb))
+            miss(probe(kind: 2, size: size, tlb))
             if k == .aluMR {
                 asm.alu(aluOp, size: size, at, operand(form.s, scratch: d))
             } else {
@@ -171,17 +175,14 @@ extension FormEmitter {
                 asm.alu(.add, size: size, d, immediate: 0)
             }
         case .incM, .decM:
-            // The read entry, then the write entry, as for the ALU operations.
             address(form.address)
-            miss(probe(kind: 0, size: size, tlb))
-            miss(probe(kind: 1, size: size, tlb))
+            miss(probe(kind: 2, size: size, tlb))
         case .shiftM:
             // In RAX (RDX holds the host's flags in `shiftFlags`; RCX SHR's operand).
             let op: X86Assembler.Shift = form.op == .shr ? .shr : form.op == .sar ? .sar : .shl
             let a = FormEmitter.a
             address(form.address)
-            miss(probe(kind: 0, size: size, tlb))
-            miss(probe(kind: 1, size: size, tlb))
+            miss(probe(kind: 2, size: size, tlb))
             asm.mov(size: size, a, at)
             if form.flags && op == .shr { asm.mov(size: 8, FormEmitter.c, a) }
             asm.shift(op, size: size, a, by: form.x)
