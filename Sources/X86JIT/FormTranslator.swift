@@ -42,9 +42,9 @@ import X86
     /// then names host code by the guest RIP of its block: "guest 0xRIP").
     let perfMap: UnsafeMutablePointer<FILE>? = getenv("SOFTVMM_PERF_MAP") == nil ? nil : fopen("/tmp/perf-\(getpid()).map", "a")
 
-    /// The code translations call to go on into another block (`ChainStubs`), for the CPU
-    /// whose blocks they go on into; installed again after a flush.
-    var stubs: ChainStubs? = nil
+    /// The code every translation shares (`SharedCode`), for the CPU that runs them; installed
+    /// again after a flush.
+    var stubs: SharedCode? = nil
 
     public init(capacity: Int = 64 << 20) throws(CodeMemoryError) {
         memory = try CodeMemory(capacity: capacity)
@@ -65,7 +65,7 @@ import X86
         var flushed = false
         for _ in 0..<2 {
             do throws(CodeMemoryError) {
-                let stubs = try chainStubs(for: context)
+                let stubs = try sharedCode(for: context)
                 let copy = try memory.install(formBytes, cold: true)
                 let (emitter, coldFrom) = emit(copy.assumingMemoryBound(to: FastForm.self), count: count, context: context, stubs: stubs)
                 let size = emitter.asm.bytes.count
@@ -83,7 +83,8 @@ import X86
                     }
                     fflush(perfMap)
                 }
-                return Translation(code: code, forms: copy.assumingMemoryBound(to: FastForm.self), flushed: flushed)
+                return Translation(code: code, forms: copy.assumingMemoryBound(to: FastForm.self),
+                                   entry: UnsafeRawPointer(bitPattern: stubs.entry)!, flushed: flushed)
             } catch {
                 guard case .full = error, !flushed, (try? memory.flush()) != nil else { return nil }
                 flushed = true
@@ -95,7 +96,7 @@ import X86
 
     /// The host code for the forms at `forms` (where the code's calls name them), and where
     /// its cold part (the slow paths) starts.
-    func emit(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext, stubs: ChainStubs) -> (FormEmitter, Int) {
+    func emit(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext, stubs: SharedCode) -> (FormEmitter, Int) {
         var emitter = FormEmitter(context, forms: UnsafeRawPointer(forms), stubs: stubs)
         // The flags live where the block starts: none, and a pass that starts again needs none
         // from the last.
@@ -110,14 +111,17 @@ import X86
     }
 
     /// The chain stubs for the blocks `context` names, installed if they are not yet.
-    func chainStubs(for context: TranslationContext) throws(CodeMemoryError) -> ChainStubs {
+    func sharedCode(for context: TranslationContext) throws(CodeMemoryError) -> SharedCode {
         if let s = stubs, s.serves(context) { return s }
         var asm = X86Assembler()
-        let slot = ChainStubs.emitSlot(&asm, context)
-        let check = ChainStubs.emitCheck(&asm, context)
+        let entry = SharedCode.emitEntry(&asm, context)
+        let epilogue = SharedCode.emitEpilogue(&asm)
+        let slot = SharedCode.emitSlot(&asm, context)
+        let check = SharedCode.emitCheck(&asm, context)
         let code = Int(bitPattern: try memory.install(asm.bytes))
-        let s = ChainStubs(codeKey: context.codeKey, blocks: context.blocks, blockStride: context.blockStride,
-                           blockSlots: context.blockSlots, slot: code + slot, check: code + check)
+        let s = SharedCode(codeKey: context.codeKey, blocks: context.blocks, blockStride: context.blockStride,
+                           blockSlots: context.blockSlots, tlb: context.tlb, entry: code + entry, epilogue: code + epilogue,
+                           slot: code + slot, check: code + check)
         stubs = s
         return s
     }
@@ -133,17 +137,51 @@ import X86
     }
 }
 
-/// Code every translation calls where it goes on into another block, rather than a copy of it
-/// in each (a chain was about 190 bytes of each block's code, three chains a block in
-/// fork+exec's kernel code, where how much code runs counts more than how fast).
-struct ChainStubs {
-    /// What the stubs were made for: the CPU's code keys and blocks.
+/// Code every translation shares rather than a copy of its own: the entry (the prologue, then
+/// a jump to the block's code) and the epilogue, and what a block calls where it goes on into
+/// another. (A chain was about 190 bytes of each block's code, three chains a block in
+/// fork+exec's kernel code, and the prologue and epilogue 104 bytes: where the kernel runs
+/// much code a few times, how much code runs counts more than how fast.)
+struct SharedCode {
+    /// What it was made for: the CPU's code keys, blocks and TLB.
     var codeKey: UnsafeRawPointer, blocks: UnsafeRawPointer, blockStride: Int, blockSlots: Int
-    /// Their addresses.
-    var slot: Int, check: Int
+    var tlb: TranslationTLB?
+    /// Where each part is.
+    var entry: Int, epilogue: Int, slot: Int, check: Int
 
     func serves(_ c: TranslationContext) -> Bool {
         codeKey == c.codeKey && blocks == c.blocks && blockStride == c.blockStride && blockSlots == c.blockSlots
+            && tlb?.tags == c.tlb?.tags && tlb?.pages == c.tlb?.pages && tlb?.epoch == c.tlb?.epoch
+            && tlb?.entries == c.tlb?.entries && tlb?.noMatch == c.tlb?.noMatch
+    }
+
+    /// `entry`, a `TranslatedBlock` (register file in RDI, the budget's address in RSI, the
+    /// block's code in RDX): saves the registers the C calling convention keeps, keeps the
+    /// budget's address at [RSP] (the stack 16-byte aligned for calls), the register file in
+    /// RBX, the TLB's tags and pages in R14 and R15, the probe key in RBP, and jumps to the code.
+    static func emitEntry(_ asm: inout X86Assembler, _ context: TranslationContext) -> Int {
+        let at = asm.bytes.count
+        for r in FormEmitter.saved { asm.push(r) }
+        // Six pushes after the return address: 8 more keep calls 16-byte aligned.
+        asm.alu(.sub, size: 8, GPR.rsp, immediate: 8)
+        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rsi)
+        asm.mov(size: 8, FormEmitter.file, GPR.rdi)
+        if let tlb = context.tlb {
+            asm.mov(size: 8, FormEmitter.tagsRegister, immediate: Int64(Int(bitPattern: tlb.tags)))
+            asm.mov(size: 8, FormEmitter.pagesRegister, immediate: Int64(Int(bitPattern: tlb.pages)))
+            FormEmitter.loadProbeKey(&asm, tlb)
+        }
+        asm.jmp(register: GPR.rdx)
+        return at
+    }
+
+    /// `epilogue`: back to `entry`'s caller, RAX the result.
+    static func emitEpilogue(_ asm: inout X86Assembler) -> Int {
+        let at = asm.bytes.count
+        asm.alu(.add, size: 8, GPR.rsp, immediate: 8)
+        for r in FormEmitter.saved.reversed() { asm.pop(r) }
+        asm.ret()
+        return at
     }
 
     /// `slot`: the address of the slot of the block at the RIP in R10 into R8, as `runBlock`
@@ -250,25 +288,15 @@ struct FormEmitter {
     /// The block's forms (the interpreter's calls name one by its address).
     let formsBase: UnsafeRawPointer
 
-    let stubs: ChainStubs
+    let stubs: SharedCode
 
-    init(_ context: TranslationContext, forms: UnsafeRawPointer, stubs: ChainStubs) {
+    init(_ context: TranslationContext, forms: UnsafeRawPointer, stubs: SharedCode) {
         self.context = context
         self.stubs = stubs
         formsBase = forms
         tlb = context.tlb
-        for r in FormEmitter.saved { asm.push(r) }
-        // Six pushes after the return address: 8 more keep calls 16-byte aligned, and hold
-        // the budget's address (the second argument).
-        asm.alu(.sub, size: 8, GPR.rsp, immediate: 8)
-        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rsi)
-        asm.mov(size: 8, FormEmitter.file, GPR.rdi)
-        if let tlb {
-            asm.mov(size: 8, FormEmitter.tagsRegister, immediate: Int64(Int(bitPattern: tlb.tags)))
-            asm.mov(size: 8, FormEmitter.pagesRegister, immediate: Int64(Int(bitPattern: tlb.pages)))
-        }
-        loadProbeKey()
-        start = asm.bytes.count
+        // The prologue is the shared entry's (`SharedCode`): the code starts with the first form.
+        start = 0
     }
 
     /// Into RBP, what a TLB tag holds besides its page: the register file's `userAccess` and
@@ -277,6 +305,10 @@ struct FormEmitter {
     /// them: this runs as the code starts and after every call into it. Clobbers RCX.
     mutating func loadProbeKey() {
         guard let tlb else { return }
+        FormEmitter.loadProbeKey(&asm, tlb)
+    }
+
+    static func loadProbeKey(_ asm: inout X86Assembler, _ tlb: TranslationTLB) {
         let c = FormEmitter.c, key = FormEmitter.keyRegister
         asm.mov(size: 8, c, immediate: Int64(Int(bitPattern: tlb.epoch)))
         asm.mov(size: 8, key, X86Assembler.Memory(base: c))
@@ -291,8 +323,8 @@ struct FormEmitter {
     /// Goes on into the translated block at `target` (not this one) when it is valid, a
     /// whole pass of it fits in the budget once this block's `executed` instructions are taken
     /// out, and no debugger breakpoint is armed, as `runBlock` would go on; otherwise on to
-    /// what follows (this block's exit). Its code is entered past its prologue (every
-    /// translation's is the same), with the flags and registers written back.
+    /// what follows (this block's exit). Its code is jumped to (the shared entry's prologue
+    /// stands for every translation), with the flags and registers written back.
     mutating func chain(to target: UInt64, executed: Int) { chain(to: .constant(target), executed: executed) }
 
     /// Where a chained branch goes: a RIP known when translating, or one in a host register
@@ -334,7 +366,6 @@ struct FormEmitter {
             asm.patch(dead, to: asm.bytes.count)
         }
         asm.mov(size: 8, X86Assembler.Memory(base: c), d)     // the budget taken
-        asm.lea(size: 8, t, X86Assembler.Memory(base: t, displacement: Int32(start)))
         asm.jmp(register: t)
         for o in out { asm.patch(o, to: asm.bytes.count) }
         if pending { storeFlagsFromAX() }
@@ -401,16 +432,12 @@ struct FormEmitter {
         loops += 1
     }
 
-    /// The epilogue appended, the slow paths after it, and every exit patched to reach it;
-    /// returns where the slow paths start (the code before runs, the code after seldom does).
+    /// The slow paths appended, and every exit aimed at the shared epilogue; returns where the
+    /// slow paths start (the code before runs, the code after seldom does).
     mutating func finish() -> Int {
-        let epilogue = asm.bytes.count
-        asm.alu(.add, size: 8, GPR.rsp, immediate: 8)
-        for r in FormEmitter.saved.reversed() { asm.pop(r) }
-        asm.ret()
         let cold = asm.bytes.count
         emitSlowPaths()
-        for at in exits { asm.patch(at, to: epilogue) }
+        for at in exits { asm.patch(at, toAddress: stubs.epilogue) }
         return cold
     }
 

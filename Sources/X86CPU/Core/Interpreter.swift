@@ -230,6 +230,8 @@ public final class CPU<Memory: CPUMemory> {
     /// form raised (`FastExit.threw`).
     var formRunner: FormRunner?
     var runnerEntry = UnsafeMutableRawPointer(bitPattern: 1)!
+    /// The translator's entry into translated code (`Translation.entry`; set with the first).
+    var translationEntry = UnsafeRawPointer(bitPattern: 1)!
     var translatedException = CPUException.invalidOpcode
     /// `runBlock`'s budget while host code runs (`runTranslated`).
     let translationBudget = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)

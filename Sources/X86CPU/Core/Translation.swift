@@ -4,8 +4,9 @@ import X86
 /// forms, run in `CPU.runBlock` in place of `executeFast` form by form, with exactly its
 /// effects (DESIGN.md: the translator is checked against the interpreter).
 ///
-/// The host code is a `TranslatedBlock`: it gets the vCPU's `RegisterFile` and `runBlock`'s
-/// budget, and returns `FastExit` bits in bits 0-7 with, in bits 8-15, the index of the form
+/// The host code is entered through its translator's `TranslatedBlock` entry (the same for
+/// every block, `Translation.entry`): it gets the vCPU's `RegisterFile`, `runBlock`'s budget
+/// and the block's code, and returns `FastExit` bits in bits 0-7 with, in bits 8-15, the index of the form
 /// that said something (as `runBlock`'s loop stops at the first form whose `executeFast`
 /// returns nonzero; `blockEnd` says `end`), in bits 16-47 the slot of the block it belongs
 /// to, and in bits 48-55 the instructions that block retired up to and with that form (its
@@ -22,15 +23,17 @@ import X86
     func translate(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> Translation?
 }
 
-/// A block's host code, and the copy of its forms the code names (which lives as long as the
-/// code does). `flushed`: the translator dropped every earlier translation to make room (the
-/// CPU forgets them before it keeps this one).
+/// A block's host code, the copy of its forms the code names (which lives as long as the
+/// code does), and the entry that runs it (a `TranslatedBlock`, the same for every
+/// translation until a flush). `flushed`: the translator dropped every earlier translation
+/// to make room (the CPU forgets them before it keeps this one).
 @_spi(Translator) public struct Translation {
     public var code: UnsafeRawPointer
     public var forms: UnsafePointer<FastForm>
+    public var entry: UnsafeRawPointer
     public var flushed: Bool
-    public init(code: UnsafeRawPointer, forms: UnsafePointer<FastForm>, flushed: Bool) {
-        (self.code, self.forms, self.flushed) = (code, forms, flushed)
+    public init(code: UnsafeRawPointer, forms: UnsafePointer<FastForm>, entry: UnsafeRawPointer, flushed: Bool) {
+        (self.code, self.forms, self.entry, self.flushed) = (code, forms, entry, flushed)
     }
 }
 
@@ -76,12 +79,12 @@ struct KeptTranslation {
     public var blockKey: UnsafeRawPointer { block(at: rip) + BlockLayout.key }
 }
 
-/// A translated block's entry: (register file, instruction budget) -> `FastExit` bits | form
-/// index << 8 | block slot << 16 | instructions retired << 48. The budget is `runBlock`'s
-/// (the instructions it may still retire, this block's included): a block that runs itself
-/// again, or goes on into another, takes each whole pass out of it, and does so only while a
-/// whole pass of the next fits.
-@_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<UInt64>) -> UInt64
+/// The entry of translated blocks: (register file, instruction budget, block's code) ->
+/// `FastExit` bits | form index << 8 | block slot << 16 | instructions retired << 48. The
+/// budget is `runBlock`'s (the instructions it may still retire, this block's included): a
+/// block that runs itself again, or goes on into another, takes each whole pass out of it,
+/// and does so only while a whole pass of the next fits.
+@_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<UInt64>, UnsafeRawPointer) -> UInt64
 
 /// Where a memory's TLB is, for host code that probes it inline (`TranslationTLBProviding`):
 /// per access kind (0 read, 1 write) `entries` tags then `entries` host page addresses at
@@ -203,6 +206,7 @@ extension CPU {
                                          next: next(b))
         guard let t = translator.translate(operations(b), count: Int(b.pointee.count) + 1, context: context) else { return }
         if t.flushed { forgetTranslations() }
+        translationEntry = t.entry
         b.pointee.native = t.code
         blocksTranslated &+= 1
         anyTranslated = true
@@ -218,7 +222,7 @@ extension CPU {
     func runTranslated(_ code: UnsafeRawPointer, _ ops: UnsafeMutablePointer<FastForm>,
                        _ budget: inout UInt64) -> (UInt8, UnsafeMutablePointer<FastForm>, Int, UInt64) {
         translationBudget.pointee = budget
-        let r = unsafeBitCast(code, to: TranslatedBlock.self)(UnsafeMutableRawPointer(state.file), translationBudget)
+        let r = unsafeBitCast(translationEntry, to: TranslatedBlock.self)(UnsafeMutableRawPointer(state.file), translationBudget, code)
         budget = translationBudget.pointee
         return (UInt8(truncatingIfNeeded: r), ops + Int(truncatingIfNeeded: (r >> 8) & 0xFF) + 1,
                 Int(truncatingIfNeeded: (r >> 16) & 0xFFFF_FFFF), (r >> 48) & 0xFF)
