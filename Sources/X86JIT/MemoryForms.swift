@@ -40,14 +40,19 @@ extension FormEmitter {
     mutating func probe(kind: Int, size: Int, _ tlb: TranslationTLB) -> [Int] {
         let si = FormEmitter.si, c = FormEmitter.c, d = FormEmitter.d, r10 = FormEmitter.r10
         var misses: [Int] = []
-        // The slot of the first byte's page; the tag of the last byte's.
+        // The slot of the first byte's page; the tag of the last byte's (the key's bits and the
+        // page's shifted left by one are apart: adding is or'ing).
         asm.mov(size: 8, c, si)
         asm.shift(.shr, size: 8, c, by: 12)
+        if size == 1 {
+            asm.lea(size: 8, d, X86Assembler.Memory(base: FormEmitter.keyRegister, index: c, scale: 2))
+        } else {
+            asm.lea(size: 8, d, X86Assembler.Memory(base: si, displacement: Int32(size - 1)))
+            asm.shift(.shr, size: 8, d, by: 12)
+            asm.alu(.add, size: 8, d, d)
+            asm.alu(.or, size: 8, d, FormEmitter.keyRegister)
+        }
         asm.alu(.and, size: 4, c, immediate: Int32(tlb.entries - 1))
-        asm.lea(size: 8, d, X86Assembler.Memory(base: si, displacement: Int32(size - 1)))
-        asm.shift(.shr, size: 8, d, by: 12)
-        asm.alu(.add, size: 8, d, d)
-        asm.alu(.or, size: 8, d, FormEmitter.keyRegister)
         for k in kind == 2 ? [0, 1] : [kind] {
             let table = Int32(k * tlb.entries * 8)
             asm.alu(.cmp, size: 8, d, X86Assembler.Memory(base: FormEmitter.tagsRegister, index: c, scale: 8, displacement: table))
@@ -68,13 +73,6 @@ extension FormEmitter {
         asm.shift(.sar, size: 8, t, by: 16)
         asm.alu(.cmp, size: 8, t, r)
         return asm.jcc(.ne, 0)
-    }
-
-    /// `size` bytes at [R10] into RDX, zero-extended.
-    mutating func loadZeroExtended(_ size: Int) {
-        let d = FormEmitter.d
-        if size < 4 { asm.alu(.xor, size: 4, d, d) }
-        asm.mov(size: size, d, X86Assembler.Memory(base: FormEmitter.r10))
     }
 
     /// Form `i` with a fast path of its own, or false (the caller runs it through the
@@ -117,17 +115,15 @@ extension FormEmitter {
             let from = Int(form.x), hd = destination(form.d)
             if from < 4 { asm.extend(signed: false, size: 4, hd, from: from, at) } else { asm.mov(size: from, hd, at) }
         case .load:
+            // A byte or a word into the host register caching `d`, the rest of it kept.
             address(form.address)
             miss(probe(kind: 0, size: Int(form.x), tlb))
-            load(form.d, into: d)
-            asm.mov(size: Int(form.x), d, at)
-            store(form.d, from: d)
+            asm.mov(size: Int(form.x), modified(form.d), at)
         case .loadSigned:
+            // MOVSX/MOVSXD straight into the host register caching `d` (32 or 64 bits: written whole).
             address(form.address)
             miss(probe(kind: 0, size: Int(form.x), tlb))
-            loadZeroExtended(Int(form.x))
-            asm.extend(signed: true, size: size, d, from: Int(form.x), d)
-            store(form.d, from: d)
+            asm.extend(signed: true, size: size, destination(form.d), from: Int(form.x), at)
         case .store, .storeImm:
             address(form.address)
             miss(probe(kind: 1, size: size, tlb))

@@ -126,7 +126,14 @@ import X86JIT
                 let count = random.next() % 2 == 0 ? UInt8(random.next() % 31 + 1) : nil
                 if random.next() % 3 == 0 { asm.shift(op, size: width, data, by: count) } else { asm.shift(op, size: width, d, by: count) }
             case 14: asm.set(cc, d)
-            case 15: asm.mov(size: size, d, data)
+            case 15:
+                // A load of any size (a byte or word keeps the rest), or one widened.
+                if random.next() % 2 == 0 {
+                    asm.mov(size: [1, 2, 4, 8][Int(random.next() % 4)], d, data)
+                } else {
+                    let from = [1, 2, 4][Int(random.next() % 3)]
+                    asm.extend(signed: from == 4 || random.next() % 2 == 0, size: from == 4 ? 8 : size, d, from: from, data)
+                }
             case 16: asm.mov(size: [1, 2, 4, 8][Int(random.next() % 4)], data, s == 4 ? 0 : s)
             case 17: asm.alu(X86Assembler.ALU(rawValue: UInt8(random.next() % 8))!, size: size, data, s == 4 ? 0 : s)
             case 21: asm.unary(random.next() % 2 == 0 ? .inc : .dec, size: [1, 2, 4, 8][Int(random.next() % 4)], data)
