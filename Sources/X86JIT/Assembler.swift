@@ -14,7 +14,7 @@ public struct X86Assembler {
     /// when the code's own address is known (`split`).
     public private(set) var aimedOut: [(at: Int, address: Int)] = []
 
-    public init() {}
+    public init() { bytes.reserveCapacity(2048) }
 
     /// The eight ALU operations of opcodes 00-3F and group 1 (80-83 /n), in encoding order.
     public enum ALU: UInt8, CaseIterable, Sendable {
@@ -61,7 +61,7 @@ public struct X86Assembler {
         public init(base: Int?, index: Int? = nil, scale: Int = 1, displacement: Int32 = 0) {
             precondition(base.map { (0..<16).contains($0) } ?? true, "a base register is 0-15")
             precondition(index.map { (0..<16).contains($0) && $0 != GPR.rsp } ?? true, "RSP cannot be an index")
-            precondition([1, 2, 4, 8].contains(scale), "the scale is 1, 2, 4 or 8")
+            precondition(scale > 0 && scale <= 8 && scale & (scale - 1) == 0, "the scale is 1, 2, 4 or 8")
             (self.base, self.index, self.scale, self.displacement, ripRelative) = (base, index, scale, displacement, false)
         }
 
@@ -74,14 +74,21 @@ public struct X86Assembler {
 
     // MARK: prefixes, ModRM, SIB
 
-    /// The operand-size prefix, REX and the opcode bytes. `reg`, `index`, `rm`: the registers
-    /// whose fourth bit goes into REX.R, X, B; `byteRegisters`: register operands of a byte
-    /// instruction (4-7 need REX to mean SPL-DIL).
-    mutating func prefixes(size: Int, reg: Int = 0, index: Int = 0, rm: Int = 0, byteRegisters: [Int] = [], rexW: Bool? = nil) {
+    /// The operand-size prefix and REX. `reg`, `index`, `rm`: the registers whose fourth bit
+    /// goes into REX.R, X, B; `byteRegister`, `otherByteRegister`: register operands of a byte
+    /// instruction (-1: none; 4-7 need REX to mean SPL-DIL).
+    mutating func prefixes(size: Int, reg: Int = 0, index: Int = 0, rm: Int = 0, byteRegister: Int = -1, otherByteRegister: Int = -1,
+                           rexW: Bool? = nil) {
         if size == 2 { bytes.append(0x66) }
         let w = rexW ?? (size == 8)
         let rex = UInt8(w ? 8 : 0) | UInt8(reg >> 3 & 1) << 2 | UInt8(index >> 3 & 1) << 1 | UInt8(rm >> 3 & 1)
-        if rex != 0 || byteRegisters.contains(where: { (4...7).contains($0) }) { bytes.append(0x40 | rex) }
+        if rex != 0 || (4...7).contains(byteRegister) || (4...7).contains(otherByteRegister) { bytes.append(0x40 | rex) }
+    }
+
+    /// A one-byte opcode, or a two-byte one (0F xx) written as 0x0Fxx.
+    mutating func opcode(_ op: UInt16) {
+        if op > 0xFF { bytes.append(UInt8(op >> 8)) }
+        bytes.append(UInt8(truncatingIfNeeded: op))
     }
 
     /// ModRM with a register in r/m.
@@ -118,7 +125,10 @@ public struct X86Assembler {
         if mod == 2 { appendLittle(UInt64(UInt32(bitPattern: d)), 4) }
     }
 
-    func scaleBits(_ s: Int) -> UInt8 { [1: 0, 2: 1, 4: 2, 8: 3][s]! }
+    func scaleBits(_ s: Int) -> UInt8 {
+        precondition(s == 1 || s == 2 || s == 4 || s == 8, "a scale is 1, 2, 4 or 8")
+        return UInt8(s.trailingZeroBitCount)
+    }
 
     mutating func appendLittle(_ v: UInt64, _ n: Int) {
         for i in 0..<n { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
@@ -127,21 +137,21 @@ public struct X86Assembler {
     /// The opcode for a byte form (`base`) or the wider one (`base + 1`).
     func sized(_ base: UInt8, _ size: Int) -> UInt8 { size == 1 ? base : base + 1 }
 
-    static func checkSize(_ size: Int) { precondition([1, 2, 4, 8].contains(size), "an operand size is 1, 2, 4 or 8 bytes") }
+    static func checkSize(_ size: Int) { precondition(size > 0 && size <= 8 && size & (size - 1) == 0, "an operand size is 1, 2, 4 or 8 bytes") }
 
     // MARK: register and memory forms shared by many instructions
 
     /// `opcode` with r/m a register and reg `reg` (or an opcode extension).
-    mutating func rr(_ opcode: [UInt8], size: Int, reg: Int, rm: Int, byteOperands: Bool = false) {
-        prefixes(size: size, reg: reg, rm: rm, byteRegisters: byteOperands ? [reg, rm] : [])
-        bytes += opcode
+    mutating func rr(_ op: UInt16, size: Int, reg: Int, rm: Int, byteOperands: Bool = false) {
+        prefixes(size: size, reg: reg, rm: rm, byteRegister: byteOperands ? reg : -1, otherByteRegister: byteOperands ? rm : -1)
+        opcode(op)
         modrm(reg: reg, rm: rm)
     }
 
     /// `opcode` with r/m memory and reg `reg` (or an opcode extension).
-    mutating func rm(_ opcode: [UInt8], size: Int, reg: Int, _ m: Memory, byteRegister: Bool = false) {
-        prefixes(size: size, reg: reg, index: m.index ?? 0, rm: m.base ?? 0, byteRegisters: byteRegister ? [reg] : [])
-        bytes += opcode
+    mutating func rm(_ op: UInt16, size: Int, reg: Int, _ m: Memory, byteRegister: Bool = false) {
+        prefixes(size: size, reg: reg, index: m.index ?? 0, rm: m.base ?? 0, byteRegister: byteRegister ? reg : -1)
+        opcode(op)
         modrm(reg: reg, m)
     }
 
@@ -155,26 +165,26 @@ public struct X86Assembler {
     /// `op dst, src` between registers (00-3B with r/m = dst).
     public mutating func alu(_ op: ALU, size: Int, _ dst: Int, _ src: Int) {
         Self.checkSize(size)
-        rr([sized(op.rawValue << 3, size)], size: size, reg: src, rm: dst, byteOperands: size == 1)
+        rr(UInt16(sized(op.rawValue << 3, size)), size: size, reg: src, rm: dst, byteOperands: size == 1)
     }
 
     /// `op [m], src`.
     public mutating func alu(_ op: ALU, size: Int, _ m: Memory, _ src: Int) {
         Self.checkSize(size)
-        rm([sized(op.rawValue << 3, size)], size: size, reg: src, m, byteRegister: size == 1)
+        rm(UInt16(sized(op.rawValue << 3, size)), size: size, reg: src, m, byteRegister: size == 1)
     }
 
     /// `op dst, [m]`.
     public mutating func alu(_ op: ALU, size: Int, _ dst: Int, _ m: Memory) {
         Self.checkSize(size)
-        rm([sized(op.rawValue << 3 | 2, size)], size: size, reg: dst, m, byteRegister: size == 1)
+        rm(UInt16(sized(op.rawValue << 3 | 2, size)), size: size, reg: dst, m, byteRegister: size == 1)
     }
 
     /// `op dst, imm` (83 /n with a byte immediate when it fits, else 81 /n; 80 /n for bytes).
     public mutating func alu(_ op: ALU, size: Int, _ dst: Int, immediate v: Int32) {
         Self.checkSize(size)
         let short = size > 1 && Int32(Int8(truncatingIfNeeded: v)) == v
-        rr([size == 1 ? 0x80 : (short ? 0x83 : 0x81)], size: size, reg: Int(op.rawValue), rm: dst, byteOperands: size == 1)
+        rr(UInt16(size == 1 ? 0x80 : (short ? 0x83 : 0x81)), size: size, reg: Int(op.rawValue), rm: dst, byteOperands: size == 1)
         immediate(short ? Int32(Int8(truncatingIfNeeded: v)) : v, size: short ? 1 : size)
     }
 
@@ -182,14 +192,14 @@ public struct X86Assembler {
     public mutating func alu(_ op: ALU, size: Int, _ m: Memory, immediate v: Int32) {
         Self.checkSize(size)
         let short = size > 1 && Int32(Int8(truncatingIfNeeded: v)) == v
-        rm([size == 1 ? 0x80 : (short ? 0x83 : 0x81)], size: size, reg: Int(op.rawValue), m)
+        rm(UInt16(size == 1 ? 0x80 : (short ? 0x83 : 0x81)), size: size, reg: Int(op.rawValue), m)
         immediate(short ? Int32(Int8(truncatingIfNeeded: v)) : v, size: short ? 1 : size)
     }
 
     /// `test a, b` between registers (84/85).
     public mutating func test(size: Int, _ a: Int, _ b: Int) {
         Self.checkSize(size)
-        rr([sized(0x84, size)], size: size, reg: b, rm: a, byteOperands: size == 1)
+        rr(UInt16(sized(0x84, size)), size: size, reg: b, rm: a, byteOperands: size == 1)
     }
 
     // MARK: moves
@@ -197,19 +207,19 @@ public struct X86Assembler {
     /// `mov dst, src` between registers (88/89).
     public mutating func mov(size: Int, _ dst: Int, _ src: Int) {
         Self.checkSize(size)
-        rr([sized(0x88, size)], size: size, reg: src, rm: dst, byteOperands: size == 1)
+        rr(UInt16(sized(0x88, size)), size: size, reg: src, rm: dst, byteOperands: size == 1)
     }
 
     /// `mov [m], src` (88/89).
     public mutating func mov(size: Int, _ m: Memory, _ src: Int) {
         Self.checkSize(size)
-        rm([sized(0x88, size)], size: size, reg: src, m, byteRegister: size == 1)
+        rm(UInt16(sized(0x88, size)), size: size, reg: src, m, byteRegister: size == 1)
     }
 
     /// `mov dst, [m]` (8A/8B).
     public mutating func mov(size: Int, _ dst: Int, _ m: Memory) {
         Self.checkSize(size)
-        rm([sized(0x8A, size)], size: size, reg: dst, m, byteRegister: size == 1)
+        rm(UInt16(sized(0x8A, size)), size: size, reg: dst, m, byteRegister: size == 1)
     }
 
     /// `mov dst, imm`: B8+r with the operand size's immediate (a 64-bit one only where a
@@ -217,11 +227,11 @@ public struct X86Assembler {
     public mutating func mov(size: Int, _ dst: Int, immediate v: Int64) {
         Self.checkSize(size)
         if size == 8 && Int64(Int32(truncatingIfNeeded: v)) == v {
-            rr([0xC7], size: 8, reg: 0, rm: dst)
+            rr(0xC7, size: 8, reg: 0, rm: dst)
             immediate(Int32(truncatingIfNeeded: v), size: 4)
             return
         }
-        prefixes(size: size, rm: dst, byteRegisters: size == 1 ? [dst] : [])
+        prefixes(size: size, rm: dst, byteRegister: size == 1 ? dst : -1)
         bytes.append((size == 1 ? 0xB0 : 0xB8) | UInt8(dst & 7))
         appendLittle(UInt64(bitPattern: v), size)
     }
@@ -229,14 +239,14 @@ public struct X86Assembler {
     /// `mov [m], imm` (C6/C7 /0; a 64-bit store takes a sign-extended 32-bit immediate).
     public mutating func mov(size: Int, _ m: Memory, immediate v: Int32) {
         Self.checkSize(size)
-        rm([sized(0xC6, size)], size: size, reg: 0, m)
+        rm(UInt16(sized(0xC6, size)), size: size, reg: 0, m)
         immediate(v, size: size)
     }
 
     /// `lea dst, [m]` (8D) at 32 or 64 bits.
     public mutating func lea(size: Int, _ dst: Int, _ m: Memory) {
         precondition(size == 4 || size == 8, "LEA here writes 32 or 64 bits")
-        rm([0x8D], size: size, reg: dst, m)
+        rm(0x8D, size: size, reg: dst, m)
     }
 
     /// `movzx`/`movsx dst, src` from a byte or a word register (0F B6/B7/BE/BF), and
@@ -245,11 +255,11 @@ public struct X86Assembler {
         precondition(sourceSize < size && (size == 4 || size == 8 || (size == 2 && sourceSize == 1)), "an extension widens")
         if sourceSize == 4 {
             precondition(signed && size == 8, "a doubleword is sign-extended to 64 bits (a 32-bit move zero-extends)")
-            rr([0x63], size: 8, reg: dst, rm: src)
+            rr(0x63, size: 8, reg: dst, rm: src)
             return
         }
-        prefixes(size: size, reg: dst, rm: src, byteRegisters: sourceSize == 1 ? [src] : [])
-        bytes += [0x0F, (signed ? 0xBE : 0xB6) + (sourceSize == 2 ? 1 : 0)]
+        prefixes(size: size, reg: dst, rm: src, byteRegister: sourceSize == 1 ? src : -1)
+        opcode(0x0F00 | UInt16((signed ? 0xBE : 0xB6) + (sourceSize == 2 ? 1 : 0)))
         modrm(reg: dst, rm: src)
     }
 
@@ -259,21 +269,21 @@ public struct X86Assembler {
         precondition(sourceSize < size && (size == 4 || size == 8 || (size == 2 && sourceSize == 1)), "an extension widens")
         if sourceSize == 4 {
             precondition(signed && size == 8, "a doubleword is sign-extended to 64 bits (a 32-bit move zero-extends)")
-            rm([0x63], size: 8, reg: dst, m)
+            rm(0x63, size: 8, reg: dst, m)
             return
         }
-        rm([0x0F, (signed ? 0xBE : 0xB6) + (sourceSize == 2 ? 1 : 0)], size: size, reg: dst, m)
+        rm(0x0F00 | UInt16((signed ? 0xBE : 0xB6) + (sourceSize == 2 ? 1 : 0)), size: size, reg: dst, m)
     }
 
     /// `cmovcc dst, src` (0F 40+cc), 16 to 64 bits.
     public mutating func cmov(_ c: Condition, size: Int, _ dst: Int, _ src: Int) {
         precondition(size > 1, "CMOVcc has no byte form")
-        rr([0x0F, 0x40 | c.rawValue], size: size, reg: dst, rm: src)
+        rr(0x0F00 | UInt16(0x40 | c.rawValue), size: size, reg: dst, rm: src)
     }
 
     /// `setcc dst` (0F 90+cc) into a byte register.
     public mutating func set(_ c: Condition, _ dst: Int) {
-        rr([0x0F, 0x90 | c.rawValue], size: 1, reg: 0, rm: dst, byteOperands: true)
+        rr(0x0F00 | UInt16(0x90 | c.rawValue), size: 1, reg: 0, rm: dst, byteOperands: true)
     }
 
     // MARK: one-operand, shifts, multiply
@@ -282,21 +292,21 @@ public struct X86Assembler {
     public mutating func unary(_ op: Unary, size: Int, _ r: Int) {
         Self.checkSize(size)
         let (opcode, ext) = op.encoding
-        rr([sized(opcode, size)], size: size, reg: ext, rm: r, byteOperands: size == 1)
+        rr(UInt16(sized(opcode, size)), size: size, reg: ext, rm: r, byteOperands: size == 1)
     }
 
     /// NOT, NEG, INC, DEC of memory (F6/F7 /2, /3; FE/FF /0, /1).
     public mutating func unary(_ op: Unary, size: Int, _ m: Memory) {
         Self.checkSize(size)
         let (opcode, ext) = op.encoding
-        rm([sized(opcode, size)], size: size, reg: ext, m)
+        rm(UInt16(sized(opcode, size)), size: size, reg: ext, m)
     }
 
     /// `bswap r` (0F C8+r) at 32 or 64 bits.
     public mutating func bswap(size: Int, _ r: Int) {
         precondition(size == 4 || size == 8, "BSWAP swaps 32 or 64 bits")
         prefixes(size: size, rm: r)
-        bytes += [0x0F, 0xC8 | UInt8(r & 7)]
+        opcode(0x0F00 | UInt16(0xC8 | UInt8(r & 7)))
     }
 
     /// A shift or rotate of a register by CL (D2/D3 /n), or by an immediate (C0/C1 /n; D0/D1 /n
@@ -304,10 +314,10 @@ public struct X86Assembler {
     public mutating func shift(_ op: Shift, size: Int, _ r: Int, by count: UInt8? = nil) {
         Self.checkSize(size)
         switch count {
-        case nil: rr([sized(0xD2, size)], size: size, reg: Int(op.rawValue), rm: r, byteOperands: size == 1)
-        case 1?: rr([sized(0xD0, size)], size: size, reg: Int(op.rawValue), rm: r, byteOperands: size == 1)
+        case nil: rr(UInt16(sized(0xD2, size)), size: size, reg: Int(op.rawValue), rm: r, byteOperands: size == 1)
+        case 1?: rr(UInt16(sized(0xD0, size)), size: size, reg: Int(op.rawValue), rm: r, byteOperands: size == 1)
         case let n?:
-            rr([sized(0xC0, size)], size: size, reg: Int(op.rawValue), rm: r, byteOperands: size == 1)
+            rr(UInt16(sized(0xC0, size)), size: size, reg: Int(op.rawValue), rm: r, byteOperands: size == 1)
             bytes.append(n)
         }
     }
@@ -316,10 +326,10 @@ public struct X86Assembler {
     public mutating func shift(_ op: Shift, size: Int, _ m: Memory, by count: UInt8? = nil) {
         Self.checkSize(size)
         switch count {
-        case nil: rm([sized(0xD2, size)], size: size, reg: Int(op.rawValue), m)
-        case 1?: rm([sized(0xD0, size)], size: size, reg: Int(op.rawValue), m)
+        case nil: rm(UInt16(sized(0xD2, size)), size: size, reg: Int(op.rawValue), m)
+        case 1?: rm(UInt16(sized(0xD0, size)), size: size, reg: Int(op.rawValue), m)
         case let n?:
-            rm([sized(0xC0, size)], size: size, reg: Int(op.rawValue), m)
+            rm(UInt16(sized(0xC0, size)), size: size, reg: Int(op.rawValue), m)
             bytes.append(n)
         }
     }
@@ -329,20 +339,22 @@ public struct X86Assembler {
     public mutating func imul(size: Int, _ dst: Int, _ src: Int, immediate v: Int32) {
         precondition(size > 1, "IMUL has no byte form")
         let short = Int32(Int8(truncatingIfNeeded: v)) == v
-        rr([short ? 0x6B : 0x69], size: size, reg: dst, rm: src)
+        rr(UInt16(short ? 0x6B : 0x69), size: size, reg: dst, rm: src)
         immediate(short ? Int32(Int8(truncatingIfNeeded: v)) : v, size: short ? 1 : size)
     }
 
     /// `op ah|ch|dh|bh, imm8` (80 /n with r/m 4-7 and no REX): `high` 0-3 names AH-BH.
     public mutating func aluHigh(_ op: ALU, _ high: Int, immediate v: UInt8) {
         precondition((0..<4).contains(high), "AH, CH, DH or BH")
-        bytes += [0x80, 0xC0 | op.rawValue << 3 | UInt8(4 + high), v]
+        bytes.append(0x80)
+        bytes.append(0xC0 | op.rawValue << 3 | UInt8(4 + high))
+        bytes.append(v)
     }
 
     /// `imul dst, src` (0F AF), 16 to 64 bits.
     public mutating func imul(size: Int, _ dst: Int, _ src: Int) {
         precondition(size > 1, "two-operand IMUL has no byte form")
-        rr([0x0F, 0xAF], size: size, reg: dst, rm: src)
+        rr(0x0FAF, size: size, reg: dst, rm: src)
     }
 
     // MARK: stack, flags, control transfer
@@ -377,7 +389,7 @@ public struct X86Assembler {
     /// `jcc rel32` (0F 80+cc); returns where the displacement sits.
     @discardableResult
     public mutating func jcc(_ c: Condition, _ displacement: Int32) -> Int {
-        bytes += [0x0F, 0x80 | c.rawValue]
+        opcode(0x0F00 | UInt16(0x80 | c.rawValue))
         appendLittle(UInt64(UInt32(bitPattern: displacement)), 4)
         return bytes.count - 4
     }
@@ -391,8 +403,8 @@ public struct X86Assembler {
     }
 
     /// `call r64` (FF /2) and `jmp r64` (FF /4).
-    public mutating func call(register r: Int) { rr([0xFF], size: 4, reg: 2, rm: r) }
-    public mutating func jmp(register r: Int) { rr([0xFF], size: 4, reg: 4, rm: r) }
+    public mutating func call(register r: Int) { rr(0xFF, size: 4, reg: 2, rm: r) }
+    public mutating func jmp(register r: Int) { rr(0xFF, size: 4, reg: 4, rm: r) }
 
     /// Writes a 32-bit displacement at `at` (as `jmp`, `jcc` and `call` returned it) so that
     /// the branch reaches `target` (an offset in `bytes`).

@@ -53,7 +53,7 @@ extension FormEmitter {
             asm.alu(.or, size: 8, d, FormEmitter.keyRegister)
         }
         asm.alu(.and, size: 4, c, immediate: Int32(tlb.entries - 1))
-        for k in kind == 2 ? [0, 1] : [kind] {
+        for k in (kind == 2 ? 0 : kind)...min(kind, 1) {
             let table = Int32(k * tlb.entries * 8)
             asm.alu(.cmp, size: 8, d, X86Assembler.Memory(base: FormEmitter.tagsRegister, index: c, scale: 8, displacement: table))
             misses.append(asm.jcc(.ne, 0))
