@@ -335,7 +335,7 @@ struct FormEmitter {
     }
 
     mutating func chain(to target: ChainTarget, executed: Int) {
-        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, si = GPR.rsi, r10 = GPR.r10, t = GPR.r11
+        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, r10 = GPR.r10, t = GPR.r11
         // (A target in a register goes to R10 first.) The cached registers go back to the
         // register file, and then serve as temporaries (the code leaves either way). The guest's
         // flags, where the host's are newer, go to AX (LAHF, SETO) and from there to the
@@ -347,7 +347,6 @@ struct FormEmitter {
         let pending = dirtyFlags
         if pending { saveFlagsInAX() }
         writeBack()
-        var out: [Int] = []
         switch target {
         case .constant(let rip):
             asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.block(at: rip))))
@@ -358,7 +357,7 @@ struct FormEmitter {
         budgetAfter(executed)
         asm.patch(asm.call(0), toAddress: stubs.check)
         asm.test(size: 8, t, t)
-        out.append(asm.jcc(.e, 0))
+        let failed = asm.jcc(.e, 0)
         if pending {
             asm.alu(.cmp, size: 1, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.flagsDeadAtStart)), immediate: 0)
             let dead = asm.jcc(.ne, 0)
@@ -367,7 +366,7 @@ struct FormEmitter {
         }
         asm.mov(size: 8, X86Assembler.Memory(base: c), d)     // the budget taken
         asm.jmp(register: t)
-        for o in out { asm.patch(o, to: asm.bytes.count) }
+        asm.patch(failed, to: asm.bytes.count)
         if pending { storeFlagsFromAX() }
         dirtyFlags = false
         chains += 1
