@@ -110,7 +110,8 @@ import X86
         return (emitter, cold)
     }
 
-    /// The chain stubs for the blocks `context` names, installed if they are not yet.
+    /// The shared code for the CPU `context` names (its code keys, blocks and TLB), installed
+    /// if it is not yet.
     func sharedCode(for context: TranslationContext) throws(CodeMemoryError) -> SharedCode {
         if let s = stubs, s.serves(context) { return s }
         var asm = X86Assembler()
