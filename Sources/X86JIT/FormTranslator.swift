@@ -205,24 +205,16 @@ struct SharedCode {
     /// breakpoint armed (as `runBlock` would go on into it): its translation into R11, or 0.
     /// Clobbers RSI and the flags.
     static func emitCheck(_ asm: inout X86Assembler, _ context: TranslationContext) -> Int {
-        let at = asm.bytes.count, t = GPR.r11, si = GPR.rsi, r8 = GPR.r8, r10 = GPR.r10, d = GPR.rdx
+        let at = asm.bytes.count, t = GPR.r11, r8 = GPR.r8, r10 = GPR.r10, d = GPR.rdx
         var fail: [Int] = []
         asm.alu(.cmp, size: 8, r10, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.rip)))
         fail.append(asm.jcc(.ne, 0))
-        // The key: the code key or the global code key, the word after it (`CPUState.isCurrentCode`).
         asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.key)))
-        asm.mov(size: 8, si, immediate: Int64(Int(bitPattern: context.codeKey)))
-        asm.alu(.cmp, size: 8, t, X86Assembler.Memory(base: si))
-        let current = asm.jcc(.e, 0)
-        asm.alu(.cmp, size: 8, t, X86Assembler.Memory(base: si, displacement: 8))
-        fail.append(asm.jcc(.ne, 0))
-        asm.patch(current, to: asm.bytes.count)
+        fail.append(FormEmitter.keyIsNotCurrent(&asm, t, context))
         asm.extend(signed: false, size: 4, t, from: 1, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
         asm.alu(.cmp, size: 8, d, t)
         fail.append(asm.jcc(.b, 0))
-        asm.mov(size: 8, t, FormEmitter.field(FormEmitter.exitRequests))
-        asm.alu(.and, size: 4, t, immediate: Int32(RegisterFile.debuggerBreaking))
-        fail.append(asm.jcc(.ne, 0))
+        fail.append(FormEmitter.breakpointsArmed(&asm, using: t))
         asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.native)))
         asm.ret()
         for f in fail { asm.patch(f, to: asm.bytes.count) }
@@ -282,8 +274,6 @@ struct FormEmitter {
     /// Whether the block's forms write every flag before anything reads one (a pass that
     /// starts again needs none from the last).
     var flagsDeadAtStart = false
-    /// Where the first form's code starts (a block that runs itself again jumps there).
-    var start = 0
     static let exitRequests = MemoryLayout<RegisterFile>.offset(of: \.exitRequests)!
 
     /// The block's forms (the interpreter's calls name one by its address).
@@ -296,8 +286,8 @@ struct FormEmitter {
         self.stubs = stubs
         formsBase = forms
         tlb = context.tlb
-        // The prologue is the shared entry's (`SharedCode`): the code starts with the first form.
-        start = 0
+        // The prologue is the shared entry's (`SharedCode`): the code starts with the first
+        // form, where a block that runs itself again jumps back to (offset 0).
     }
 
     /// Into RBP, what a TLB tag holds besides its page: the register file's `userAccess` and
@@ -375,7 +365,9 @@ struct FormEmitter {
 
     /// A jump (returned) taken unless the block key in `key` is current: the code key or the
     /// global code key (`CPUState.isCurrentCode`: the word after the code key's). Clobbers RSI.
-    mutating func keyIsNotCurrent(_ key: Int) -> Int {
+    mutating func keyIsNotCurrent(_ key: Int) -> Int { FormEmitter.keyIsNotCurrent(&asm, key, context) }
+
+    static func keyIsNotCurrent(_ asm: inout X86Assembler, _ key: Int, _ context: TranslationContext) -> Int {
         let si = GPR.rsi
         asm.mov(size: 8, si, immediate: Int64(Int(bitPattern: context.codeKey)))
         asm.alu(.cmp, size: 8, key, X86Assembler.Memory(base: si))
@@ -396,7 +388,9 @@ struct FormEmitter {
 
     /// A jump (returned) taken while a debugger has breakpoints armed (`runBlock` then looks
     /// before every block); clobbers `r`.
-    mutating func breakpointsArmed(using r: Int) -> Int {
+    mutating func breakpointsArmed(using r: Int) -> Int { FormEmitter.breakpointsArmed(&asm, using: r) }
+
+    static func breakpointsArmed(_ asm: inout X86Assembler, using r: Int) -> Int {
         asm.mov(size: 8, r, FormEmitter.field(FormEmitter.exitRequests))
         asm.alu(.and, size: 4, r, immediate: Int32(RegisterFile.debuggerBreaking))
         return asm.jcc(.ne, 0)
@@ -426,7 +420,7 @@ struct FormEmitter {
             out.append(keyIsNotCurrent(r8))
         }
         asm.mov(size: 8, X86Assembler.Memory(base: c), d)     // the budget taken
-        asm.patch(asm.jmp(0), to: start)
+        asm.patch(asm.jmp(0), to: 0)
         for o in out { asm.patch(o, to: asm.bytes.count) }
         if keepInAX { restoreFlagsFromAX() }
         loops += 1
