@@ -226,10 +226,14 @@ public final class VirtualMachine {
     public private(set) var isTornDown = false
     /// Which host frames hold code a vCPU decoded (shared by the vCPUs' MMUs).
     let codeFrames: CodeFrames
+    /// The vCPUs' translator under `--engine jit` (nil: the interpreter, or no executable memory).
+    let translator: FormTranslator?
 
+    /// `translationCache`: the bytes of host code the translator (`engine` jit) holds before
+    /// it flushes them all.
     public init(name: String, map: MemoryMap, vcpuCount: Int = 1, host: HostPhysicalMemory,
                 format: PmapFormat = .ept, adMode: AccessedDirtyMode = .hardware, model: CPUModel = CPUModel(),
-                engine: ExecutionEngine = .interpreter) throws(VMError) {
+                engine: ExecutionEngine = .interpreter, translationCache: Int = 64 << 20) throws(VMError) {
         guard (1...64).contains(vcpuCount) else { throw .badVCPUCount(vcpuCount) }
         self.name = name
         do {
@@ -244,11 +248,18 @@ public final class VirtualMachine {
         // The vCPUs share the VM's code-frame bits: a store by one to code another decoded is
         // seen by both. Each has its own APIC ID (its index); all but vCPU 0 are APs.
         codeFrames = CodeFrames(host: host)
+        // One translator, and so one translation cache, for all the vCPUs: a block one of
+        // them translated runs as host code on the others.
+        #if arch(x86_64)
+        translator = engine == .jit ? try? FormTranslator(capacity: translationCache) : nil
+        #else
+        translator = nil
+        #endif
         for i in 0..<vcpuCount {
             var m = model
             m.processors = vcpuCount
             m.apicID = UInt32(i)
-            vcpus.append(VirtualCPU(id: i, vm: memory, model: m, codeFrames: codeFrames, engine: engine))
+            vcpus.append(VirtualCPU(id: i, vm: memory, model: m, codeFrames: codeFrames, translator: translator))
         }
     }
 
@@ -381,16 +392,13 @@ public final class VirtualCPU {
     public let engine: ExecutionEngine
     let translator: FormTranslator?
 
-    init(id: Int, vm: VMMemory, model: CPUModel, codeFrames: CodeFrames, engine: ExecutionEngine) {
+    /// `translator`: the machine's, shared by its vCPUs (nil: the interpreter).
+    init(id: Int, vm: VMMemory, model: CPUModel, codeFrames: CodeFrames, translator: FormTranslator?) {
         self.id = id
         self.vm = vm
         mmu = GuestMMU(pmap: vm.pmap, host: vm.memory.host, resolver: vm, codeFrames: codeFrames)
         cpu = CPU(memory: mmu, model: model)
-        #if arch(x86_64)
-        translator = engine == .jit ? try? FormTranslator() : nil
-        #else
-        translator = nil
-        #endif
+        self.translator = translator
         self.engine = translator == nil ? .interpreter : .jit
         cpu.translator = translator
         cpu.state.resetToPowerOn()
@@ -443,8 +451,8 @@ public final class VirtualCPU {
         }
     }
 
-    /// Plants a fault in this vCPU's translator (`FormTranslator.plantedFault`): the block at
-    /// `rip`, once translated, adds 1 to `register` on each pass. For tests of the lockstep
+    /// Plants a fault in this vCPU's translator (`FormTranslator.plantedFault`; the machine's,
+    /// shared by its vCPUs): the block at `rip`, once translated, adds 1 to `register` on each pass. For tests of the lockstep
     /// engine, which must find it; false under the interpreter.
     @_spi(Testing) public func plantTranslationFault(at rip: UInt64, register: Int) -> Bool {
         guard let translator else { return false }
@@ -696,12 +704,17 @@ public final class VirtualCPU {
     /// Blocks built and checked again after a TLB flush or a change of CPL.
     public var blocksBuilt: UInt64 { cpu.blocksBuilt }
     public var blocksRechecked: UInt64 { cpu.blocksRechecked }
-    /// Blocks built again that got their kept translation back.
+    /// Blocks built again that got their kept translation back, and those of them another vCPU
+    /// had translated.
     public var translationsReattached: UInt64 { cpu.translationsReattached }
+    public var translationsShared: UInt64 { cpu.translationsShared }
+    /// Blocks this vCPU translated.
+    public var blocksTranslated: UInt64 { cpu.blocksTranslated }
     /// The instructions run through the general path right after a block most often, by
     /// mnemonic and count (what ends blocks).
     public var commonestBlockEnds: [(String, UInt64)] { cpu.commonestBlockEnds(6) }
-    /// The translator's statistics (nil under the interpreter): blocks translated, their forms
+    /// The translator's statistics (nil under the interpreter; the machine's, shared by its
+    /// vCPUs): blocks translated, their forms
     /// emitted as host code and run through the interpreter, code bytes written, cache flushes.
     public var translation: (blocks: UInt64, nativeForms: UInt64, fallbackForms: UInt64, codeBytes: UInt64, flushes: Int, loops: UInt64,
                              chains: UInt64)? {

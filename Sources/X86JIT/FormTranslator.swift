@@ -15,11 +15,15 @@ import X86
 /// AC). Where the host leaves a flag undefined and someone reads it (`FastForm.flags`), the
 /// translation sets the interpreter's value (`shiftFlags`, `productFlags`, `aluExact`).
 ///
-/// Register use: RBX the register file; RBP, R14 and R15 the TLB (`MemoryForms.swift`); R12,
-/// R13, RDI, R9 and R11 cached guest registers (`RegisterCache`); RAX, RCX, RDX, RSI, R8 and
-/// R10 scratch. [RSP] holds the budget's address.
+/// Register use: RBX the register file (the `TranslationWords` after it: the code keys, where
+/// the vCPU's blocks, TLB and interpreter are); RBP, R14 and R15 the TLB (`MemoryForms.swift`);
+/// R12, R13, RDI, R9 and R11 cached guest registers (`RegisterCache`); RAX, RCX, RDX, RSI, R8
+/// and R10 scratch. [RSP] holds the budget's address. The code names nothing of one vCPU: one translator
+/// serves a machine's vCPUs, and each runs what any of them translated (`KeptTranslations`).
 @_spi(Translator) public final class FormTranslator: BlockTranslating {
     public let memory: CodeMemory
+    /// The translations kept for the CPUs this translator serves.
+    public let kept = KeptTranslations()
     /// Blocks translated, forms emitted as host code and forms run through the interpreter
     /// (as translated, not as run), code bytes written: `--stats`.
     public private(set) var translations: UInt64 = 0
@@ -84,11 +88,12 @@ import X86
                     fflush(perfMap)
                 }
                 return Translation(code: code, forms: copy.assumingMemoryBound(to: FastForm.self),
-                                   entry: UnsafeRawPointer(bitPattern: stubs.entry)!, flushed: flushed)
+                                   entry: UnsafeRawPointer(bitPattern: stubs.entry)!)
             } catch {
                 guard case .full = error, !flushed, (try? memory.flush()) != nil else { return nil }
                 flushed = true
                 stubs = nil
+                kept.flushed()
             }
         }
         return nil
@@ -110,7 +115,7 @@ import X86
         return (emitter, cold)
     }
 
-    /// The shared code for the CPU `context` names (its code keys, blocks and TLB), installed
+    /// The shared code for blocks like `context`'s (the same blocks' and TLB's shape), installed
     /// if it is not yet.
     func sharedCode(for context: TranslationContext) throws(CodeMemoryError) -> SharedCode {
         if let s = stubs, s.serves(context) { return s }
@@ -120,10 +125,10 @@ import X86
         let slot = SharedCode.emitSlot(&asm, context)
         let check = SharedCode.emitCheck(&asm, context)
         let code = Int(bitPattern: try memory.install(asm.bytes))
-        let s = SharedCode(codeKey: context.codeKey, blocks: context.blocks, blockStride: context.blockStride,
-                           blockSlots: context.blockSlots, tlb: context.tlb, entry: code + entry, epilogue: code + epilogue,
-                           slot: code + slot, check: code + check)
+        let s = SharedCode(blockStride: context.blockStride, blockSlots: context.blockSlots, tlb: context.tlb,
+                           entry: code + entry, epilogue: code + epilogue, slot: code + slot, check: code + check)
         stubs = s
+        kept.entry = UnsafeRawPointer(bitPattern: s.entry)
         return s
     }
 
@@ -144,35 +149,36 @@ import X86
 /// fork+exec's kernel code, and the prologue and epilogue 104 bytes: where the kernel runs
 /// much code a few times, how much code runs counts more than how fast.)
 struct SharedCode {
-    /// What it was made for: the CPU's code keys, blocks and TLB.
-    var codeKey: UnsafeRawPointer, blocks: UnsafeRawPointer, blockStride: Int, blockSlots: Int
+    /// What it was made for: the blocks' and the TLB's shape (the vCPU's own tables the code
+    /// finds through the register file, `TranslationWords`).
+    var blockStride: Int, blockSlots: Int
     var tlb: TranslationTLB?
     /// Where each part is.
     var entry: Int, epilogue: Int, slot: Int, check: Int
 
     func serves(_ c: TranslationContext) -> Bool {
-        codeKey == c.codeKey && blocks == c.blocks && blockStride == c.blockStride && blockSlots == c.blockSlots
-            && tlb?.tags == c.tlb?.tags && tlb?.pages == c.tlb?.pages && tlb?.epoch == c.tlb?.epoch
+        blockStride == c.blockStride && blockSlots == c.blockSlots && (tlb == nil) == (c.tlb == nil)
             && tlb?.entries == c.tlb?.entries && tlb?.noMatch == c.tlb?.noMatch
     }
 
-    /// `entry`, a `TranslatedBlock` (register file in RDI, the budget's address in RSI, the
-    /// block's code in RDX): saves the registers the C calling convention keeps, keeps the
+    /// `entry`, a `TranslatedBlock` (register file in RDI, the block's code in RSI, the
+    /// budget's address in RDX): saves the registers the C calling convention keeps, keeps the
     /// budget's address at [RSP] (the stack 16-byte aligned for calls), the register file in
-    /// RBX, the TLB's tags and pages in R14 and R15, the probe key in RBP, and jumps to the code.
+    /// RBX, the vCPU's TLB tags and pages in R14 and R15, the probe key in RBP, and jumps to the
+    /// code.
     static func emitEntry(_ asm: inout X86Assembler, _ context: TranslationContext) -> Int {
         let at = asm.bytes.count
         for r in FormEmitter.saved { asm.push(r) }
         // Six pushes after the return address: 8 more keep calls 16-byte aligned.
         asm.alu(.sub, size: 8, GPR.rsp, immediate: 8)
-        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rsi)
+        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rdx)
         asm.mov(size: 8, FormEmitter.file, GPR.rdi)
         if let tlb = context.tlb {
-            asm.mov(size: 8, FormEmitter.tagsRegister, immediate: Int64(Int(bitPattern: tlb.tags)))
-            asm.mov(size: 8, FormEmitter.pagesRegister, immediate: Int64(Int(bitPattern: tlb.pages)))
+            asm.mov(size: 8, FormEmitter.tagsRegister, FormEmitter.word(\.tlbTags))
+            asm.mov(size: 8, FormEmitter.pagesRegister, FormEmitter.word(\.tlbPages))
             FormEmitter.loadProbeKey(&asm, tlb)
         }
-        asm.jmp(register: GPR.rdx)
+        asm.jmp(register: GPR.rsi)
         return at
     }
 
@@ -185,32 +191,31 @@ struct SharedCode {
         return at
     }
 
-    /// `slot`: the address of the slot of the block at the RIP in R10 into R8, as `runBlock`
-    /// finds it (blockSlotIndex: the top bits of RIP times the golden ratio, times the
-    /// stride). Clobbers R11, RSI and the flags.
+    /// `slot`: where the slot of the block at the RIP in R10 is among the blocks into R8, as
+    /// `runBlock` finds it (blockSlotIndex: the top bits of RIP times the golden ratio, times
+    /// the stride). Clobbers R11 and the flags.
     static func emitSlot(_ asm: inout X86Assembler, _ context: TranslationContext) -> Int {
-        let at = asm.bytes.count, t = GPR.r11, si = GPR.rsi, r8 = GPR.r8, r10 = GPR.r10
+        let at = asm.bytes.count, t = GPR.r11, r8 = GPR.r8, r10 = GPR.r10
         asm.mov(size: 8, t, immediate: Int64(bitPattern: blockSlotMultiplier))
         asm.imul(size: 8, t, r10)
         asm.shift(.shr, size: 8, t, by: UInt8(64 - context.blockSlots.trailingZeroBitCount))
-        asm.imul(size: 8, si, t, immediate: Int32(context.blockStride))
-        asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blocks)))
-        asm.alu(.add, size: 8, r8, si)
+        asm.imul(size: 8, r8, t, immediate: Int32(context.blockStride))
         asm.ret()
         return at
     }
 
-    /// `check`: whether the block in the slot at R8 is the one at the RIP in R10, valid, with
-    /// a whole pass of it within the budget left in RDX, translated, and no debugger
-    /// breakpoint armed (as `runBlock` would go on into it): its translation into R11, or 0.
-    /// Clobbers RSI and the flags.
+    /// `check`: whether the block in the slot R8 says (where it is among the vCPU's blocks; its
+    /// address once checked) is the one at the RIP in R10, valid, with a whole pass of it within
+    /// the budget left in RDX, translated, and no debugger breakpoint armed (as `runBlock` would
+    /// go on into it): its translation into R11, or 0. Clobbers the flags.
     static func emitCheck(_ asm: inout X86Assembler, _ context: TranslationContext) -> Int {
         let at = asm.bytes.count, t = GPR.r11, r8 = GPR.r8, r10 = GPR.r10, d = GPR.rdx
         var fail: [Int] = []
+        asm.alu(.add, size: 8, r8, FormEmitter.word(\.blocks))
         asm.alu(.cmp, size: 8, r10, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.rip)))
         fail.append(asm.jcc(.ne, 0))
         asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.key)))
-        fail.append(FormEmitter.keyIsNotCurrent(&asm, t, context))
+        fail.append(FormEmitter.keyIsNotCurrent(&asm, t))
         asm.extend(signed: false, size: 4, t, from: 1, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
         asm.alu(.cmp, size: 8, d, t)
         fail.append(asm.jcc(.b, 0))
@@ -253,6 +258,8 @@ struct FormEmitter {
     static let entry = unsafeBitCast(runFastFormEntry, to: UInt.self)
 
     static func field(_ offset: Int) -> X86Assembler.Memory { X86Assembler.Memory(base: file, displacement: Int32(offset)) }
+    /// A word of the vCPU's after the register file (`TranslationWords`).
+    static func word(_ w: PartialKeyPath<TranslationWords>) -> X86Assembler.Memory { field(TranslationWords.offset(w)) }
     /// General register `n` (16: `RegisterFile.noRegister`, always 0).
     static func gpr(_ n: UInt8) -> X86Assembler.Memory { field(gprs + 8 * Int(n)) }
 
@@ -301,7 +308,7 @@ struct FormEmitter {
 
     static func loadProbeKey(_ asm: inout X86Assembler, _ tlb: TranslationTLB) {
         let c = FormEmitter.c, key = FormEmitter.keyRegister
-        asm.mov(size: 8, c, immediate: Int64(Int(bitPattern: tlb.epoch)))
+        asm.mov(size: 8, c, FormEmitter.word(\.tlbEpoch))
         asm.mov(size: 8, key, X86Assembler.Memory(base: c))
         asm.alu(.or, size: 8, key, FormEmitter.field(FormEmitter.userAccess))
         asm.mov(size: 4, c, FormEmitter.field(FormEmitter.rflags))
@@ -326,7 +333,7 @@ struct FormEmitter {
     }
 
     mutating func chain(to target: ChainTarget, executed: Int) {
-        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8, r10 = GPR.r10, t = GPR.r11
+        let d = FormEmitter.d, r8 = FormEmitter.r8, r10 = GPR.r10, t = GPR.r11
         // (A target in a register goes to R10 first.) The cached registers go back to the
         // register file, and then serve as temporaries (the code leaves either way). The guest's
         // flags, where the host's are newer, go to AX (LAHF, SETO) and from there to the
@@ -340,7 +347,7 @@ struct FormEmitter {
         writeBack()
         switch target {
         case .constant(let rip):
-            asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.block(at: rip))))
+            asm.mov(size: 4, r8, immediate: Int64(context.blockOffset(at: rip)))
             asm.mov(size: 8, r10, immediate: Int64(bitPattern: rip))
         case .register:
             asm.patch(asm.call(0), toAddress: stubs.slot)
@@ -355,7 +362,7 @@ struct FormEmitter {
             storeFlagsFromAX()
             asm.patch(dead, to: asm.bytes.count)
         }
-        asm.mov(size: 8, X86Assembler.Memory(base: c), d)     // the budget taken
+        asm.mov(size: 8, X86Assembler.Memory(base: FormEmitter.c), d)     // the budget taken
         asm.jmp(register: t)
         asm.patch(failed, to: asm.bytes.count)
         if pending { storeFlagsFromAX() }
@@ -364,15 +371,13 @@ struct FormEmitter {
     }
 
     /// A jump (returned) taken unless the block key in `key` is current: the code key or the
-    /// global code key (`CPUState.isCurrentCode`: the word after the code key's). Clobbers RSI.
-    mutating func keyIsNotCurrent(_ key: Int) -> Int { FormEmitter.keyIsNotCurrent(&asm, key, context) }
+    /// global code key (`CPUState.isCurrentCode`).
+    mutating func keyIsNotCurrent(_ key: Int) -> Int { FormEmitter.keyIsNotCurrent(&asm, key) }
 
-    static func keyIsNotCurrent(_ asm: inout X86Assembler, _ key: Int, _ context: TranslationContext) -> Int {
-        let si = GPR.rsi
-        asm.mov(size: 8, si, immediate: Int64(Int(bitPattern: context.codeKey)))
-        asm.alu(.cmp, size: 8, key, X86Assembler.Memory(base: si))
+    static func keyIsNotCurrent(_ asm: inout X86Assembler, _ key: Int) -> Int {
+        asm.alu(.cmp, size: 8, key, FormEmitter.word(\.codeKey))
         let current = asm.jcc(.e, 0)
-        asm.alu(.cmp, size: 8, key, X86Assembler.Memory(base: si, displacement: 8))
+        asm.alu(.cmp, size: 8, key, FormEmitter.word(\.globalCodeKey))
         let not = asm.jcc(.ne, 0)
         asm.patch(current, to: asm.bytes.count)
         return not
@@ -401,7 +406,7 @@ struct FormEmitter {
     /// still valid (its key is the code key) and no debugger breakpoint is armed; otherwise on
     /// to what follows (the block's exit). The flags go back to the register file first.
     mutating func loopBack(_ f: FastForm) {
-        let c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8
+        let d = FormEmitter.d, r8 = FormEmitter.r8
         // Where the block's first forms overwrite the flags before anything reads them, the
         // next pass needs none: they are kept in AX for the way out instead of written back.
         let keepInAX = flagsDeadAtStart && dirtyFlags
@@ -415,11 +420,11 @@ struct FormEmitter {
         // pass that made none needs no look (runBlock looked before the block).
         if fallbacks > 0 || !slowPaths.isEmpty {
             out.append(breakpointsArmed(using: r8))
-            asm.mov(size: 8, r8, immediate: Int64(Int(bitPattern: context.blockKey)))
-            asm.mov(size: 8, r8, X86Assembler.Memory(base: r8))
+            asm.mov(size: 8, r8, FormEmitter.word(\.blocks))
+            asm.mov(size: 8, r8, X86Assembler.Memory(base: r8, displacement: Int32(context.blockOffset(at: context.rip) + BlockLayout.key)))
             out.append(keyIsNotCurrent(r8))
         }
-        asm.mov(size: 8, X86Assembler.Memory(base: c), d)     // the budget taken
+        asm.mov(size: 8, X86Assembler.Memory(base: FormEmitter.c), d)     // the budget taken
         asm.patch(asm.jmp(0), to: 0)
         for o in out { asm.patch(o, to: asm.bytes.count) }
         if keepInAX { restoreFlagsFromAX() }
@@ -870,7 +875,7 @@ struct FormEmitter {
     mutating func call(index i: Int) {
         syncFlags()
         writeBack()
-        asm.mov(size: 8, GPR.rdi, immediate: Int64(Int(bitPattern: context.runner)))
+        asm.mov(size: 8, GPR.rdi, FormEmitter.word(\.runner))
         asm.mov(size: 8, GPR.rsi, immediate: Int64(Int(bitPattern: formsBase + i * FormEmitter.formStride)))
         asm.mov(size: 8, FormEmitter.a, immediate: Int64(bitPattern: UInt64(FormEmitter.entry)))
         asm.call(register: FormEmitter.a)

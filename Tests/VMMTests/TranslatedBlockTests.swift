@@ -19,10 +19,10 @@ import X86JIT
 
     /// A VM of `vcpus` vCPUs in 64-bit mode at CPL 0, running: identity paging of 16 MiB with
     /// 2 MiB pages (PML4 0x1000, PDPT 0x2000, PD 0x3000).
-    static func makeVM(_ engine: ExecutionEngine, vcpus: Int = 1) throws -> (VirtualMachine, HostPhysicalMemory) {
+    static func makeVM(_ engine: ExecutionEngine, vcpus: Int = 1, translationCache: Int = 64 << 20) throws -> (VirtualMachine, HostPhysicalMemory) {
         let host = try HostPhysicalMemory(frames: 4096 + 64)
         let vm = try VirtualMachine(name: "jit", map: try MemoryMap([MemoryRange(.ram, base: 0, size: 16 << 20)]), vcpuCount: vcpus,
-                                    host: host, engine: engine)
+                                    host: host, engine: engine, translationCache: translationCache)
         try vm.writePhysical(0x1000, le64(0x2003))
         try vm.writePhysical(0x2000, le64(0x3003))
         for i in 0..<8 { try vm.writePhysical(0x3000 + UInt64(8 * i), le64(UInt64(i) << 21 | 0x83)) }
@@ -286,6 +286,67 @@ import X86JIT
         _ = v0.run(limit: 10_000)
         #expect(v0.halted)
         #expect(v0.register(3) == 150 + 50 * 1000)
+        vm.teardown()
+        #expect(host.liveFrames == 0)
+        #endif
+    }
+
+    /// One translation cache for the vCPUs (issue 25, build item 3): vCPU 0 runs a loop
+    /// (ADD EBX, ECX; DEC ECX; JNZ) and translates it; vCPU 1 then runs the same code and gets
+    /// vCPU 0's translation, translating nothing itself. A fault planted in the machine's
+    /// translator on the loop (R12 += 1 on each pass as host code) shows vCPU 1 ran it as
+    /// host code; both sum 100..1 all the same.
+    @Test func theVCPUsShareTheirTranslations() throws {
+        #if arch(x86_64)
+        let (vm, host) = try TranslatedBlockTests.makeVM(.jit, vcpus: 2)
+        let loop: [UInt8] = [0x01, 0xCB, 0xFF, 0xC9, 0x75, 0xFA, 0xF4]     // add ebx, ecx; dec ecx; jnz; hlt
+        #expect(vm.dmaWrite(TranslatedBlockTests.code, loop))
+        #expect(vm.vcpus[0].plantTranslationFault(at: TranslatedBlockTests.code, register: 12))
+        TranslatedBlockTests.start(vm.vcpus, registers: [1: 100], flags: 2)
+        for v in vm.vcpus {
+            v.translationThreshold = 4
+            _ = v.run(limit: 10_000)
+            #expect(v.halted && v.register(3) == 5050 && v.register(1) == 0)
+            #expect(v.register(12) > 0, "vCPU \(v.id) never ran the loop as host code")
+        }
+        #expect(vm.vcpus[0].blocksTranslated >= 1)
+        #expect(vm.vcpus[1].blocksTranslated == 0 && vm.vcpus[1].translationsShared >= 1,
+                "vCPU 1 translated \(vm.vcpus[1].blocksTranslated) blocks, got \(vm.vcpus[1].translationsShared) of vCPU 0's")
+        vm.teardown()
+        #expect(host.liveFrames == 0)
+        #endif
+    }
+
+    /// A flush of the shared translation cache reaches every vCPU: vCPU 1's loop is translated
+    /// and stopped halfway; vCPU 0 then runs 600 blocks (ADD RAX, 1; JMP to the next) twice,
+    /// which do not fit in a 64 KiB cache, so the translator flushes and fills the memory again
+    /// with other code. vCPU 1 must not run its loop's old code: it goes on, and sums 100..1
+    /// as the interpreter does.
+    @Test func aFlushByOneVCPUReachesTheOthers() throws {
+        #if arch(x86_64)
+        let (vm, host) = try TranslatedBlockTests.makeVM(.jit, vcpus: 2, translationCache: 64 << 10)
+        let (v0, v1) = (vm.vcpus[0], vm.vcpus[1])
+        let blocks = 600
+        var many: [UInt8] = []
+        for _ in 0..<blocks { many += [0x48, 0x83, 0xC0, 0x01, 0xEB, 0x00] }      // add rax, 1; jmp +0
+        many += [0xFF, 0xC9, 0x0F, 0x85] + TranslatedBlockTests.le32(Int32(-(many.count + 8))) + [0xF4]  // dec ecx; jnz start; hlt
+        let loop: [UInt8] = [0x01, 0xCB, 0xFF, 0xC9, 0x75, 0xFA, 0xF4]
+        #expect(vm.dmaWrite(TranslatedBlockTests.code, many))
+        #expect(vm.dmaWrite(TranslatedBlockTests.code + 0x4000, loop))
+        TranslatedBlockTests.start([v0], registers: [1: 2], flags: 2)
+        TranslatedBlockTests.start([v1], registers: [1: 100], flags: 2)
+        var s = v1.getState()
+        s.rip = TranslatedBlockTests.code + 0x4000
+        v1.setState(s)
+        for v in [v0, v1] { v.translationThreshold = 1 }
+        #expect("\(v1.run(limit: 150))" == "instruction limit")
+        #expect(v1.blocksTranslated >= 1 && v1.register(1) == 50)
+        _ = v0.run(limit: 100_000)
+        #expect(v0.halted && v0.register(0) == UInt64(2 * blocks))
+        let t = try #require(v0.translation)
+        #expect(t.flushes > 0, "\(t.blocks) blocks, \(t.codeBytes) bytes of code and no flush")
+        _ = v1.run(limit: 100_000)
+        #expect(v1.halted && v1.register(3) == 5050 && v1.register(1) == 0)
         vm.teardown()
         #expect(host.liveFrames == 0)
         #endif

@@ -86,7 +86,7 @@ extension CPU {
     /// Drops every block (and with them the fast forms they took): the slots' memory is
     /// zeroed again (given back to the host until it is used), as when it was made.
     func dropBlocks() {
-        CPU.zeroAgain(blocks, CPU.blockSlots)
+        zeroAgain(blocks, CPU.blockSlots)
         blocks[blockSlotIndex(0, CPU.blockSlots)] = Block()
         blockOpsUsed = 0
     }
@@ -192,6 +192,8 @@ extension CPU {
         // `state.retired` on the way out (not block by block: a read-modify-write in memory per
         // block chains them).
         var slot = first, limit = budget, budget = budget
+        // Another CPU the translator serves may have flushed it since this one last ran.
+        noteTranslatorFlushes()
         while true {
             var b = blocks + slot
             var ops = operations(b)

@@ -192,34 +192,23 @@ public final class CPU<Memory: CPUMemory> {
     public internal(set) var blocksTranslated: UInt64 = 0
     /// Blocks built again that got a kept translation back (`reattach`; `--stats`).
     public internal(set) var translationsReattached: UInt64 = 0
-    /// Translations by block RIP, apart from the blocks (`KeptTranslation`; zeroed memory: a
-    /// zero entry has no code and matches no block).
-    let kept = CPU.zeroedMemory(KeptTranslation.self, CPU.keptSlots, "kept translations")
+    /// Blocks built again that got a translation another CPU made (`--stats`).
+    public internal(set) var translationsShared: UInt64 = 0
+    /// The translator's kept translations (shared by the CPUs it serves), and its flush count's
+    /// word (`noFlushes` without a translator) with the count this CPU last saw.
+    var keptTranslations: KeptTranslations? = nil
+    var translatorFlushes: UnsafePointer<UInt64>
+    let noFlushes = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    var seenFlushes: UInt64 = 0
+    /// `runBlock`'s budget while host code runs (`runTranslated`).
+    let translationBudget = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
     /// Whether any block got host code since translations were last forgotten.
     var anyTranslated = false
 
-    /// `count` zeroed `T`s, the kernel's pages handed out as they are first touched: a CPU costs
-    /// no megabytes of stores to make (cpu-check makes one per case).
-    static func zeroedMemory<T>(_: T.Type, _ count: Int, _ what: String) -> UnsafeMutablePointer<T> {
-        let p = mmap(nil, count * MemoryLayout<T>.stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        precondition(p != MAP_FAILED, "no memory for the \(what)")
-        return p!.bindMemory(to: T.self, capacity: count)
-    }
-
-    /// Zeroes what `zeroedMemory` made: its pages go back to the host, and read as zero.
-    static func zeroAgain<T>(_ p: UnsafeMutablePointer<T>, _ count: Int) {
-        precondition(madvise(p, count * MemoryLayout<T>.stride, MADV_DONTNEED) == 0, "madvise failed")
-    }
-
-    /// Gives back what `zeroedMemory` made.
-    static func release<T>(_ p: UnsafeMutablePointer<T>, _ count: Int) { munmap(p, count * MemoryLayout<T>.stride) }
-    /// The translator that turns warm blocks into host code (nil: the interpreter alone).
+    /// The translator that turns warm blocks into host code (nil: the interpreter alone). One
+    /// translator may serve several CPUs (a machine's vCPUs): they share its translations.
     @_spi(Translator) public var translator: (any BlockTranslating)? {
-        didSet {
-            if formRunner == nil { formRunner = CPUFormRunner(self) }
-            runnerEntry = Unmanaged.passUnretained(formRunner!).toOpaque()
-            forgetTranslations(heat: true)
-        }
+        didSet { attach(translator) }
     }
     /// Blocks run this many times through the interpreter before they are translated: code
     /// run a few times, most of a boot's, is not worth the translation. (Measured on the Linux
@@ -233,8 +222,6 @@ public final class CPU<Memory: CPUMemory> {
     /// The translator's entry into translated code (`Translation.entry`; set with the first).
     var translationEntry = UnsafeRawPointer(bitPattern: 1)!
     var translatedException = CPUException.invalidOpcode
-    /// `runBlock`'s budget while host code runs (`runTranslated`).
-    let translationBudget = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
 
     static func decoders(_ vendor: Vendor) -> [X86Decoder] {
         [X86Decoder(mode: .bits16, vendor: vendor), X86Decoder(mode: .bits32, vendor: vendor), X86Decoder(mode: .bits64, vendor: vendor)]
@@ -260,15 +247,17 @@ public final class CPU<Memory: CPUMemory> {
         // holds RIP 0 and so misses every lookup but RIP 0's, whose slot gets the empty entry.
         precondition(_isPOD(DecodedInstruction.self), "a zeroed entry must be a valid one")
         precondition(MemoryLayout<DecodedInstruction>.offset(of: \.fast) == 0, "the fast form must come first")
-        cache = CPU.zeroedMemory(DecodedInstruction.self, CPU.cacheSize, "decoded-instruction cache")
+        noFlushes.initialize(to: 0)
+        translatorFlushes = UnsafePointer(noFlushes)
+        cache = zeroedMemory(DecodedInstruction.self, CPU.cacheSize, "decoded-instruction cache")
         codePages = .allocate(capacity: CPU.codePageSlots)
         codePages.initialize(repeating: ~0, count: CPU.codePageSlots)
         // Zeroed too: a zero block holds RIP 0, whose slot gets the empty block, and no other
         // RIP's lookup finds it.
-        precondition(_isPOD(Block.self) && _isPOD(KeptTranslation.self), "zeroed entries must be valid ones")
-        blocks = CPU.zeroedMemory(Block.self, CPU.blockSlots, "blocks")
+        precondition(_isPOD(Block.self), "zeroed entries must be valid ones")
+        blocks = zeroedMemory(Block.self, CPU.blockSlots, "blocks")
         blocks[blockSlotIndex(0, CPU.blockSlots)] = Block()
-        blockOps = CPU.zeroedMemory(FastForm.self, CPU.blockOpCapacity, "blocks' operations")
+        blockOps = zeroedMemory(FastForm.self, CPU.blockOpCapacity, "blocks' operations")
         cacheEntry(0).pointee = .empty
         memory.attach(state)
     }
@@ -288,12 +277,12 @@ public final class CPU<Memory: CPUMemory> {
 
     deinit {
         fetchBuffer.deallocate()
-        CPU.release(cache, CPU.cacheSize)
+        releaseZeroed(cache, CPU.cacheSize)
         codePages.deallocate()
-        CPU.release(blocks, CPU.blockSlots)
-        CPU.release(kept, CPU.keptSlots)
-        CPU.release(blockOps, CPU.blockOpCapacity)
+        releaseZeroed(blocks, CPU.blockSlots)
+        releaseZeroed(blockOps, CPU.blockOpCapacity)
         blockScratch.deallocate()
+        noFlushes.deallocate()
         translationBudget.deallocate()
         blockTakers.deallocate()
         blockEnds.deallocate()
@@ -666,3 +655,19 @@ public func interpreterImplements(_ ins: Instruction) -> Bool {
     if ins.map.isVEX { return op.isBMI }
     return true
 }
+
+/// `count` zeroed `T`s, the kernel's pages handed out as they are first touched: a CPU costs
+/// no megabytes of stores to make (cpu-check makes one per case).
+func zeroedMemory<T>(_: T.Type, _ count: Int, _ what: String) -> UnsafeMutablePointer<T> {
+    let p = mmap(nil, count * MemoryLayout<T>.stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+    precondition(p != MAP_FAILED, "no memory for the \(what)")
+    return p!.bindMemory(to: T.self, capacity: count)
+}
+
+/// Zeroes what `zeroedMemory` made: its pages go back to the host, and read as zero.
+func zeroAgain<T>(_ p: UnsafeMutablePointer<T>, _ count: Int) {
+    precondition(madvise(p, count * MemoryLayout<T>.stride, MADV_DONTNEED) == 0, "madvise failed")
+}
+
+/// Gives back what `zeroedMemory` made.
+func releaseZeroed<T>(_ p: UnsafeMutablePointer<T>, _ count: Int) { munmap(p, count * MemoryLayout<T>.stride) }

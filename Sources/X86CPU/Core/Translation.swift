@@ -5,8 +5,8 @@ import X86
 /// effects (DESIGN.md: the translator is checked against the interpreter).
 ///
 /// The host code is entered through its translator's `TranslatedBlock` entry (the same for
-/// every block, `Translation.entry`): it gets the vCPU's `RegisterFile`, `runBlock`'s budget
-/// and the block's code, and returns `FastExit` bits in bits 0-7 with, in bits 8-15, the index of the form
+/// every block, `Translation.entry`): it gets the vCPU's `RegisterFile` (with the
+/// `TranslationWords` after it), the block's code and `runBlock`'s budget, and returns `FastExit` bits in bits 0-7 with, in bits 8-15, the index of the form
 /// that said something (as `runBlock`'s loop stops at the first form whose `executeFast`
 /// returns nonzero; `blockEnd` says `end`), in bits 16-47 the slot of the block it belongs
 /// to, and in bits 48-55 the instructions that block retired up to and with that form (its
@@ -21,27 +21,30 @@ import X86
     /// block is not worth it. `flushed`: the translator dropped every earlier translation to
     /// make room (the CPU forgets them before it keeps this one).
     func translate(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> Translation?
+    /// The translations kept for the CPUs this translator serves (one cache for them all).
+    var kept: KeptTranslations { get }
 }
 
 /// A block's host code, the copy of its forms the code names (which lives as long as the
 /// code does), and the entry that runs it (a `TranslatedBlock`, the same for every
-/// translation until a flush). `flushed`: the translator dropped every earlier translation
-/// to make room (the CPU forgets them before it keeps this one).
+/// translation until a flush: `KeptTranslations.entry`). A translator that dropped every
+/// earlier translation to make room says so through `KeptTranslations.flushed()` first.
 @_spi(Translator) public struct Translation {
     public var code: UnsafeRawPointer
     public var forms: UnsafePointer<FastForm>
     public var entry: UnsafeRawPointer
-    public var flushed: Bool
-    public init(code: UnsafeRawPointer, forms: UnsafePointer<FastForm>, entry: UnsafeRawPointer, flushed: Bool) {
-        (self.code, self.forms, self.entry, self.flushed) = (code, forms, entry, flushed)
+    public init(code: UnsafeRawPointer, forms: UnsafePointer<FastForm>, entry: UnsafeRawPointer) {
+        (self.code, self.forms, self.entry) = (code, forms, entry)
     }
 }
 
-/// A translation kept apart from its block (`CPU.kept`), by the block's RIP: a block built
-/// again there with the same forms and the same way out gets the host code back at once (its
-/// slot was taken by another block meanwhile, the blocks were dropped when their forms ran out,
-/// a TLB flush found its frames changed, a store into its frame dropped it): the code is a
-/// function of the forms, the RIP and what follows the block, nothing else.
+/// A translation kept apart from its block (`KeptTranslations`), by the block's RIP: a block
+/// built there again, or on another CPU the translator serves, with the same forms and the same
+/// way out gets the host code back at once (its slot was taken by another block meanwhile, the
+/// blocks were dropped when their forms ran out, a TLB flush found its frames changed, a store
+/// into its frame dropped it): the code is a function of the forms, the RIP and what follows
+/// the block, nothing else (whatever it needs of its vCPU it finds through the register file:
+/// `TranslationWords`).
 struct KeptTranslation {
     var rip: UInt64 = ~0
     /// `TranslationContext.next` (~0: none).
@@ -49,42 +52,82 @@ struct KeptTranslation {
     var count = 0
     var code: UnsafeRawPointer? = nil
     var forms: UnsafePointer<FastForm>? = nil
+    /// The CPU that made it (`CPU.identity`), for `--stats`.
+    var maker: UInt = 0
 }
 
-/// What a translation may rely on besides its forms: the TLB to probe inline, and what a block
-/// that branches back to its own start needs to run again without leaving the host code (as
-/// `runBlock` would run it again): its RIP and instruction count, and where its key and the
-/// CPU's code keys are (the block is still valid while its key is the code key or the global
-/// code key, the word after it: `CPUState.isCurrentCode`).
+/// The translations a translator keeps for every CPU it serves, by block RIP
+/// (`KeptTranslation`): one translation cache for the vCPUs of a machine, as build item 3 of
+/// issue 25 asks. A block a vCPU translated runs as host code on every vCPU that builds the same
+/// block. When the translator drops its code (its memory is full) it says so here (`flushed`):
+/// each CPU forgets its blocks' translations before it runs host code again.
+@_spi(Translator) public final class KeptTranslations {
+    static var slots: Int { 1 << 18 }
+    /// Zeroed memory: a zero entry has no code and matches no block.
+    let entries: UnsafeMutablePointer<KeptTranslation>
+    /// The translator's flushes so far, in a word a CPU compares with the count it last saw.
+    let flushes: UnsafeMutablePointer<UInt64>
+    /// The entry of every translation since the last flush (`Translation.entry`).
+    public var entry: UnsafeRawPointer? = nil
+
+    public init() {
+        precondition(_isPOD(KeptTranslation.self), "zeroed entries must be valid ones")
+        entries = zeroedMemory(KeptTranslation.self, KeptTranslations.slots, "kept translations")
+        flushes = .allocate(capacity: 1)
+        flushes.initialize(to: 0)
+    }
+
+    /// The translator dropped all its code: nothing kept is valid, and every CPU forgets the
+    /// translations its blocks hold.
+    public func flushed() {
+        zeroAgain(entries, KeptTranslations.slots)
+        flushes.pointee &+= 1
+        entry = nil
+    }
+
+    public var flushCount: UInt64 { flushes.pointee }
+
+    /// Where block `b`'s translation is kept.
+    @inline(__always) func entry(_ rip: UInt64) -> UnsafeMutablePointer<KeptTranslation> {
+        entries + blockSlotIndex(rip, KeptTranslations.slots)
+    }
+
+    deinit {
+        releaseZeroed(entries, KeptTranslations.slots)
+        flushes.deallocate()
+    }
+}
+
+/// What a translation may rely on besides its forms: the TLB's shape, to probe it inline, and
+/// what a block that branches back to its own start needs to run again without leaving the
+/// host code (as `runBlock` would run it again): its RIP and instruction count, and where its
+/// slot is among the CPU's blocks (the block is still valid while its key is the code key or
+/// the global code key: `CPUState.isCurrentCode`). Nothing of one CPU: the code finds the CPU's
+/// blocks, code keys, TLB and interpreter through the register file (`TranslationWords`).
 @_spi(Translator) public struct TranslationContext {
     public var tlb: TranslationTLB?
     public var rip: UInt64
     public var instructions: Int
-    public var codeKey: UnsafeRawPointer
-    /// The CPU's `FormRunner`, for `runFastFormEntry`.
-    public var runner: UnsafeRawPointer
-    /// The blocks' slots, and the slot's address for a block at a RIP (`BlockLayout` has its
-    /// fields): a branch with a known target goes on into that block's translation while it
-    /// is valid, as `runBlock` would.
-    public var blocks: UnsafeRawPointer
+    /// The blocks' slots: a branch with a known target goes on into that block's translation
+    /// while it is valid, as `runBlock` would (`BlockLayout` has a slot's fields).
     public var blockStride: Int
     public var blockSlots: Int
     /// Where the block goes when its forms end (nil: an instruction without a fast form comes next).
     public var next: UInt64?
-    public func block(at rip: UInt64) -> UnsafeRawPointer { blocks + blockSlotIndex(rip, blockSlots) * blockStride }
+    /// Where the slot of the block at `rip` is from the blocks' start.
+    public func blockOffset(at rip: UInt64) -> Int { blockSlotIndex(rip, blockSlots) * blockStride }
     /// This block's slot (host code returns it in bits 16 and up: the block whose form said the
     /// `FastExit` bits, after it went on into others).
     public var slot: Int { blockSlotIndex(rip, blockSlots) }
-    /// Where this block's key is.
-    public var blockKey: UnsafeRawPointer { block(at: rip) + BlockLayout.key }
 }
 
-/// The entry of translated blocks: (register file, instruction budget, block's code) ->
+/// The entry of translated blocks: (register file, block's code, instruction budget) ->
 /// `FastExit` bits | form index << 8 | block slot << 16 | instructions retired << 48. The
 /// budget is `runBlock`'s (the instructions it may still retire, this block's included): a
 /// block that runs itself again, or goes on into another, takes each whole pass out of it,
-/// and does so only while a whole pass of the next fits.
-@_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<UInt64>, UnsafeRawPointer) -> UInt64
+/// and does so only while a whole pass of the next fits. (Kept in a word of its own: among
+/// the `TranslationWords`, restored fork+exec ran 5-10% slower.)
+@_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeRawPointer, UnsafeMutablePointer<UInt64>) -> UInt64
 
 /// Where a memory's TLB is, for host code that probes it inline (`TranslationTLBProviding`):
 /// per access kind (0 read, 1 write) `entries` tags then `entries` host page addresses at
@@ -160,23 +203,49 @@ extension CPU {
 
 extension CPU {
     /// Drops every block's translation (the translator's cache was flushed, or the translator
-    /// changed); `heat`: their runs are counted from 0 again.
+    /// changed): a block that had one counts its runs from 0 again, to be translated again
+    /// when it is warm; `heat`: every block does.
     func forgetTranslations(heat: Bool = false) {
+        seenFlushes = translatorFlushes.pointee
         guard anyTranslated || (heat && blocksBuilt > 0) else { return }
-        for i in 0..<CPU.blockSlots {
+        for i in 0..<CPU.blockSlots where heat || blocks[i].native != nil {
             blocks[i].native = nil
-            if heat { blocks[i].heat = 0 }
+            blocks[i].heat = 0
         }
-        if anyTranslated { kept.update(repeating: KeptTranslation(), count: CPU.keptSlots) }
         anyTranslated = false
     }
 
-    static var keptSlots: Int { 1 << 18 }
+    /// The translator flushed its code since this CPU last looked (on this CPU or another it
+    /// serves): the blocks forget their translations, before any runs.
+    @inline(__always) func noteTranslatorFlushes() {
+        if _slowPath(translatorFlushes.pointee != seenFlushes) { forgetTranslations() }
+    }
+
+    /// A new translator (or none): where host code finds this CPU's interpreter, blocks and
+    /// TLB (`TranslationWords`), the translator's kept translations and flushes; every block's
+    /// translation is forgotten, and its runs counted from 0 again.
+    func attach(_ translator: (any BlockTranslating)?) {
+        if formRunner == nil { formRunner = CPUFormRunner(self) }
+        runnerEntry = Unmanaged.passUnretained(formRunner!).toOpaque()
+        state.words.pointee.runner = UInt(bitPattern: runnerEntry)
+        state.words.pointee.blocks = UInt(bitPattern: blocks)
+        if let tlb = (memory as? TranslationTLBProviding)?.translationTLB {
+            state.words.pointee.tlbTags = UInt(bitPattern: tlb.tags)
+            state.words.pointee.tlbPages = UInt(bitPattern: tlb.pages)
+            state.words.pointee.tlbEpoch = UInt(bitPattern: tlb.epoch)
+        }
+        keptTranslations = translator?.kept
+        translatorFlushes = UnsafePointer(keptTranslations?.flushes ?? noFlushes)
+        forgetTranslations(heat: true)
+    }
 
     /// Where block `b` (just built) would keep its translation.
-    @inline(__always) func keptEntry(_ b: UnsafePointer<Block>) -> UnsafeMutablePointer<KeptTranslation> {
-        kept + blockSlotIndex(b.pointee.rip, CPU.keptSlots)
+    @inline(__always) func keptEntry(_ b: UnsafePointer<Block>) -> UnsafeMutablePointer<KeptTranslation>? {
+        keptTranslations?.entry(b.pointee.rip)
     }
+
+    /// This CPU, as `KeptTranslation.maker`.
+    var identity: UInt { UInt(bitPattern: ObjectIdentifier(self).hashValue) }
 
     /// Where block `b` goes when its forms end (nil: an instruction without a fast form).
     func next(_ b: UnsafePointer<Block>) -> UInt64? { b.pointee.tailGeneral ? nil : b.pointee.rip &+ UInt64(b.pointee.bytes) }
@@ -184,14 +253,18 @@ extension CPU {
     /// Gives block `b`, just built, the translation kept for its RIP if it has the same forms
     /// and the same way out.
     func reattach(_ b: UnsafeMutablePointer<Block>) {
-        let k = keptEntry(b)
+        guard let k = keptEntry(b), let entry = keptTranslations?.entry else { return }
         let count = Int(b.pointee.count) + 1
         guard k.pointee.rip == b.pointee.rip, k.pointee.count == count, k.pointee.next == next(b) ?? ~0,
               let code = k.pointee.code, let forms = k.pointee.forms else { return }
         let ops = operations(b)
         for i in 0..<count where !ops[i].sameAs(forms[i]) { return }
+        noteTranslatorFlushes()
         b.pointee.native = code
+        translationEntry = entry
+        anyTranslated = true
         translationsReattached &+= 1
+        if k.pointee.maker != identity { translationsShared &+= 1 }
     }
 
     /// Counts a run of block `b` (not translated yet) and translates it when it is warm.
@@ -200,18 +273,18 @@ extension CPU {
         b.pointee.heat &+= 1
         guard b.pointee.heat == translationThreshold, let translator else { return }
         let context = TranslationContext(tlb: (memory as? TranslationTLBProviding)?.translationTLB, rip: b.pointee.rip,
-                                         instructions: Int(b.pointee.instructions), codeKey: UnsafeRawPointer(state.codeKeyStorage),
-                                         runner: UnsafeRawPointer(runnerEntry), blocks: UnsafeRawPointer(blocks),
+                                         instructions: Int(b.pointee.instructions),
                                          blockStride: MemoryLayout<Block>.stride, blockSlots: CPU.blockSlots,
                                          next: next(b))
         guard let t = translator.translate(operations(b), count: Int(b.pointee.count) + 1, context: context) else { return }
-        if t.flushed { forgetTranslations() }
+        // A flush to make room dropped every earlier translation.
+        noteTranslatorFlushes()
         translationEntry = t.entry
         b.pointee.native = t.code
         blocksTranslated &+= 1
         anyTranslated = true
-        keptEntry(b).pointee = KeptTranslation(rip: b.pointee.rip, next: context.next ?? ~0, count: Int(b.pointee.count) + 1,
-                                               code: t.code, forms: t.forms)
+        keptEntry(b)?.pointee = KeptTranslation(rip: b.pointee.rip, next: context.next ?? ~0, count: Int(b.pointee.count) + 1,
+                                                code: t.code, forms: t.forms, maker: identity)
     }
 
     /// Runs block `b`'s host code: `FastExit` bits, a pointer past the form that said them
@@ -222,7 +295,7 @@ extension CPU {
     func runTranslated(_ code: UnsafeRawPointer, _ ops: UnsafeMutablePointer<FastForm>,
                        _ budget: inout UInt64) -> (UInt8, UnsafeMutablePointer<FastForm>, Int, UInt64) {
         translationBudget.pointee = budget
-        let r = unsafeBitCast(translationEntry, to: TranslatedBlock.self)(UnsafeMutableRawPointer(state.file), translationBudget, code)
+        let r = unsafeBitCast(translationEntry, to: TranslatedBlock.self)(UnsafeMutableRawPointer(state.file), code, translationBudget)
         budget = translationBudget.pointee
         return (UInt8(truncatingIfNeeded: r), ops + Int(truncatingIfNeeded: (r >> 8) & 0xFF) + 1,
                 Int(truncatingIfNeeded: (r >> 16) & 0xFFFF_FFFF), (r >> 48) & 0xFF)

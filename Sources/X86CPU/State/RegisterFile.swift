@@ -134,6 +134,30 @@ public struct RegisterFile {
     }
 }
 
+/// The words that follow a CPU's `RegisterFile` in the same allocation (`CPUState.words`), for
+/// host code that reaches everything of its vCPU through the register file's address (RBX):
+/// the code keys, and where the CPU's blocks, interpreter entry and TLB are. A translation then names nothing of one vCPU, and every vCPU of a machine can run it
+/// (X86JIT: one translation cache for the vCPUs). Not state: `RegisterFile` copies and resets
+/// leave them alone.
+@_spi(Translator) public struct TranslationWords {
+    /// `CPUState.codeKey` and `globalCodeKey`, in this order.
+    public var codeKey: UInt64 = 0
+    public var globalCodeKey: UInt64 = 1 << 63
+    /// The CPU's `FormRunner` (`runFastFormEntry`'s first argument), its blocks' slots, and its
+    /// memory's TLB (`TranslationTLB`: the tags, the pages, the epoch's word); 0 until the CPU
+    /// has a translator.
+    public var runner: UInt = 0
+    public var blocks: UInt = 0
+    public var tlbTags: UInt = 0
+    public var tlbPages: UInt = 0
+    public var tlbEpoch: UInt = 0
+
+    /// Where a field is from the register file's address.
+    public static func offset(_ field: PartialKeyPath<TranslationWords>) -> Int {
+        MemoryLayout<RegisterFile>.stride + MemoryLayout<TranslationWords>.offset(of: field)!
+    }
+}
+
 /// A field of the block seen as consecutive words: the general registers, the segment arrays,
 /// DR0-7, XMM and x87 halves. `RegisterFile`'s words are all `UInt64`, so a pointer to a
 /// tuple field is a pointer to its first word.

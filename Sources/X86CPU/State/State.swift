@@ -256,6 +256,8 @@ extension CPUMemory {
 public final class CPUState {
     /// The whole block (RegisterFile.swift).
     public let file: UnsafeMutablePointer<RegisterFile>
+    /// The words after it, for host code (`TranslationWords`).
+    @_spi(Translator) public let words: UnsafeMutablePointer<TranslationWords>
     /// The general registers by encoding number (0 RAX ... 15 R15): `file`'s first words.
     public var gpr: UnsafeMutablePointer<UInt64> {
         @inline(__always) get { words(MemoryLayout<RegisterFile>.offset(of: \.gprs)!) }
@@ -278,13 +280,18 @@ public final class CPUState {
     }
 
     public init() {
-        codeKeyStorage = .allocate(capacity: 2)
-        codeKeyStorage.initialize(to: 0)
-        (codeKeyStorage + 1).initialize(to: 1 << 63)
         codePages = .allocate(capacity: CPUState.codePageWords)
         codePages.initialize(repeating: 0, count: CPUState.codePageWords)
-        file = .allocate(capacity: 1)
+        // The register file and the words host code reaches beside it, in one allocation that
+        // starts a cache line.
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<RegisterFile>.stride + MemoryLayout<TranslationWords>.stride,
+                                                   alignment: 64)
+        file = raw.bindMemory(to: RegisterFile.self, capacity: 1)
         file.initialize(to: RegisterFile())
+        words = (raw + MemoryLayout<RegisterFile>.stride).bindMemory(to: TranslationWords.self, capacity: 1)
+        words.initialize(to: TranslationWords())
+        codeKeyStorage = (UnsafeMutableRawPointer(words) + MemoryLayout<TranslationWords>.offset(of: \.codeKey)!)
+            .assumingMemoryBound(to: UInt64.self)
         precondition(MemoryLayout<RegisterFile>.offset(of: \RegisterFile.noRegister) == 8 * Int(FastAddress.none),
                      "RegisterFile.noRegister must follow the sixteen general registers")
         setUserMode64()
@@ -498,6 +505,7 @@ public final class CPUState {
     }
     /// The key to give code just checked: the global one when every page it lies in is global.
     @inline(__always) func codeKey(global: Bool) -> UInt64 { global ? codeKeyStorage[1] : codeKeyStorage[0] }
+    /// `codeKey` then `globalCodeKey`: in `words`, where host code reads them.
     let codeKeyStorage: UnsafeMutablePointer<UInt64>
     /// A TLB flush, global translations included: every decoded instruction is checked against
     /// its frame before it runs again.
@@ -552,8 +560,7 @@ public final class CPUState {
     }
 
     deinit {
-        file.deallocate()
-        codeKeyStorage.deallocate()
+        UnsafeMutableRawPointer(file).deallocate()
         codePages.deallocate()
     }
 
