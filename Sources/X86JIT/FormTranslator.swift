@@ -18,7 +18,8 @@ import X86
 /// Register use: RBX the register file (the `TranslationWords` after it: the code keys, where
 /// the vCPU's blocks, TLB and interpreter are); RBP, R14 and R15 the TLB (`MemoryForms.swift`);
 /// R12, R13, RDI, R9 and R11 cached guest registers (`RegisterCache`); RAX, RCX, RDX, RSI, R8
-/// and R10 scratch. [RSP] holds the budget's address. The code names nothing of one vCPU: one translator
+/// and R10 scratch. [RSP] holds the budget, [RSP+8] its address (the budget goes back there
+/// in the epilogue). The code names nothing of one vCPU: one translator
 /// serves a machine's vCPUs, and each runs what any of them translated (`KeptTranslations`).
 @_spi(Translator) public final class FormTranslator: BlockTranslating {
     public let memory: CodeMemory
@@ -163,15 +164,17 @@ struct SharedCode {
 
     /// `entry`, a `TranslatedBlock` (register file in RDI, the block's code in RSI, the
     /// budget's address in RDX): saves the registers the C calling convention keeps, keeps the
-    /// budget's address at [RSP] (the stack 16-byte aligned for calls), the register file in
-    /// RBX, the vCPU's TLB tags and pages in R14 and R15, the probe key in RBP, and jumps to the
-    /// code.
+    /// budget at [RSP] and its address at [RSP+8] (the stack 16-byte aligned for calls), the
+    /// register file in RBX, the vCPU's TLB tags and pages in R14 and R15, the probe key in
+    /// RBP, and jumps to the code.
     static func emitEntry(_ asm: inout X86Assembler, _ context: TranslationContext) -> Int {
         let at = asm.bytes.count
         for r in FormEmitter.saved { asm.push(r) }
-        // Six pushes after the return address: 8 more keep calls 16-byte aligned.
-        asm.alu(.sub, size: 8, GPR.rsp, immediate: 8)
-        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rdx)
+        // Six pushes after the return address: 24 bytes more keep calls 16-byte aligned.
+        asm.alu(.sub, size: 8, GPR.rsp, immediate: 24)
+        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp, displacement: 8), GPR.rdx)
+        asm.mov(size: 8, GPR.rax, X86Assembler.Memory(base: GPR.rdx))
+        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rax)
         asm.mov(size: 8, FormEmitter.file, GPR.rdi)
         if let tlb = context.tlb {
             asm.mov(size: 8, FormEmitter.tagsRegister, FormEmitter.word(\.tlbTags))
@@ -182,10 +185,14 @@ struct SharedCode {
         return at
     }
 
-    /// `epilogue`: back to `entry`'s caller, RAX the result.
+    /// `epilogue`: the budget back where `entry` found it, and back to `entry`'s caller, RAX
+    /// the result. Clobbers RCX and RDX.
     static func emitEpilogue(_ asm: inout X86Assembler) -> Int {
         let at = asm.bytes.count
-        asm.alu(.add, size: 8, GPR.rsp, immediate: 8)
+        asm.mov(size: 8, GPR.rcx, X86Assembler.Memory(base: GPR.rsp, displacement: 8))
+        asm.mov(size: 8, GPR.rdx, X86Assembler.Memory(base: GPR.rsp))
+        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rcx), GPR.rdx)
+        asm.alu(.add, size: 8, GPR.rsp, immediate: 24)
         for r in FormEmitter.saved.reversed() { asm.pop(r) }
         asm.ret()
         return at
@@ -206,8 +213,9 @@ struct SharedCode {
 
     /// `check`: whether the block in the slot R8 says (where it is among the vCPU's blocks; its
     /// address once checked) is the one at the RIP in R10, valid, with a whole pass of it within
-    /// the budget left in RDX, translated, and no debugger breakpoint armed (as `runBlock` would
-    /// go on into it): its translation into R11, or 0. Clobbers the flags.
+    /// the budget left in RDX, and translated (as `runBlock` would go on into it): its
+    /// translation into R11, or 0. (While a debugger's breakpoints are armed, `runBlock` gives
+    /// host code no budget beyond its own block, and nothing goes on.) Clobbers the flags.
     static func emitCheck(_ asm: inout X86Assembler, _ context: TranslationContext) -> Int {
         let at = asm.bytes.count, t = GPR.r11, r8 = GPR.r8, r10 = GPR.r10, d = GPR.rdx
         var fail: [Int] = []
@@ -219,7 +227,6 @@ struct SharedCode {
         asm.extend(signed: false, size: 4, t, from: 1, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
         asm.alu(.cmp, size: 8, d, t)
         fail.append(asm.jcc(.b, 0))
-        fail.append(FormEmitter.breakpointsArmed(&asm, using: t))
         asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.native)))
         asm.ret()
         for f in fail { asm.patch(f, to: asm.bytes.count) }
@@ -281,7 +288,6 @@ struct FormEmitter {
     /// Whether the block's forms write every flag before anything reads one (a pass that
     /// starts again needs none from the last).
     var flagsDeadAtStart = false
-    static let exitRequests = MemoryLayout<RegisterFile>.offset(of: \.exitRequests)!
 
     /// The block's forms (the interpreter's calls name one by its address).
     let formsBase: UnsafeRawPointer
@@ -320,7 +326,7 @@ struct FormEmitter {
 
     /// Goes on into the translated block at `target` (not this one) when it is valid, a
     /// whole pass of it fits in the budget once this block's `executed` instructions are taken
-    /// out, and no debugger breakpoint is armed, as `runBlock` would go on; otherwise on to
+    /// out, as `runBlock` would go on; otherwise on to
     /// what follows (this block's exit). Its code is jumped to (the shared entry's prologue
     /// stands for every translation), with the flags and registers written back.
     mutating func chain(to target: UInt64, executed: Int) { chain(to: .constant(target), executed: executed) }
@@ -362,7 +368,7 @@ struct FormEmitter {
             storeFlagsFromAX()
             asm.patch(dead, to: asm.bytes.count)
         }
-        asm.mov(size: 8, X86Assembler.Memory(base: FormEmitter.c), d)     // the budget taken
+        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), d)     // the budget taken
         asm.jmp(register: t)
         asm.patch(failed, to: asm.bytes.count)
         if pending { storeFlagsFromAX() }
@@ -383,28 +389,16 @@ struct FormEmitter {
         return not
     }
 
-    /// The budget's address into RCX and what is left of it once `executed` instructions of
-    /// this pass are taken out into RDX (written back only when the run goes on).
+    /// What is left of the budget once `executed` instructions of this pass are taken out,
+    /// into RDX (written back only when the run goes on).
     mutating func budgetAfter(_ executed: Int) {
-        asm.mov(size: 8, FormEmitter.c, X86Assembler.Memory(base: GPR.rsp))
-        asm.mov(size: 8, FormEmitter.d, X86Assembler.Memory(base: FormEmitter.c))
+        asm.mov(size: 8, FormEmitter.d, X86Assembler.Memory(base: GPR.rsp))
         asm.alu(.sub, size: 8, FormEmitter.d, immediate: Int32(executed))
-    }
-
-    /// A jump (returned) taken while a debugger has breakpoints armed (`runBlock` then looks
-    /// before every block); clobbers `r`.
-    mutating func breakpointsArmed(using r: Int) -> Int { FormEmitter.breakpointsArmed(&asm, using: r) }
-
-    static func breakpointsArmed(_ asm: inout X86Assembler, using r: Int) -> Int {
-        asm.mov(size: 8, r, FormEmitter.field(FormEmitter.exitRequests))
-        asm.alu(.and, size: 4, r, immediate: Int32(RegisterFile.debuggerBreaking))
-        return asm.jcc(.ne, 0)
     }
 
     /// A branch taken back to the block's own start, by form `f` at index `i`: the block runs
     /// again here while a whole pass fits in the budget (this pass taken out of it), it is
-    /// still valid (its key is the code key) and no debugger breakpoint is armed; otherwise on
-    /// to what follows (the block's exit). The flags go back to the register file first.
+    /// still valid (its key is the code key); otherwise on to what follows (the block's exit). The flags go back to the register file first.
     mutating func loopBack(_ f: FastForm) {
         let d = FormEmitter.d, r8 = FormEmitter.r8
         // Where the block's first forms overwrite the flags before anything reads them, the
@@ -416,15 +410,14 @@ struct FormEmitter {
         budgetAfter(Int(f.ordinal) + f.retires)
         asm.alu(.cmp, size: 8, d, immediate: Int32(context.instructions))
         out.append(asm.jcc(.b, 0))
-        // Only a call into the interpreter can change the code key or arm a breakpoint: a
-        // pass that made none needs no look (runBlock looked before the block).
+        // Only a call into the interpreter can change the code key: a pass that made none
+        // needs no look (runBlock looked before the block).
         if fallbacks > 0 || !slowPaths.isEmpty {
-            out.append(breakpointsArmed(using: r8))
             asm.mov(size: 8, r8, FormEmitter.word(\.blocks))
             asm.mov(size: 8, r8, X86Assembler.Memory(base: r8, displacement: Int32(context.blockOffset(at: context.rip) + BlockLayout.key)))
             out.append(keyIsNotCurrent(r8))
         }
-        asm.mov(size: 8, X86Assembler.Memory(base: FormEmitter.c), d)     // the budget taken
+        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), d)     // the budget taken
         asm.patch(asm.jmp(0), to: 0)
         for o in out { asm.patch(o, to: asm.bytes.count) }
         if keepInAX { restoreFlagsFromAX() }

@@ -352,6 +352,41 @@ import X86JIT
         #endif
     }
 
+    /// A debugger's breakpoint stops translated code that would go on past it: a loop of two
+    /// blocks (ADD EBX, ECX; JMP to DEC ECX; JNZ back), translated at its first run and going
+    /// on from one into the other in host code, gets a breakpoint on its second block halfway.
+    /// The next run stops there, before the DEC; resumed, it passes the breakpoint once (the
+    /// block is checked again and runs) and must stop there on the next pass, although the
+    /// first block's translation could go on into the second's: each stop exactly where the
+    /// interpreter stops (RIP, the count, EBX, ECX).
+    @Test func aBreakpointStopsChainedTranslations() throws {
+        #if arch(x86_64)
+        let (jit, _) = try TranslatedBlockTests.makeVM(.jit), (interp, _) = try TranslatedBlockTests.makeVM(.interpreter)
+        let loop: [UInt8] = [0x01, 0xCB, 0xEB, 0x00, 0xFF, 0xC9, 0x75, 0xF8, 0xF4]   // add ebx, ecx; jmp +0; dec ecx; jnz; hlt
+        let second = TranslatedBlockTests.code + 4
+        var seen: [String] = []
+        for vm in [jit, interp] {
+            let v = vm.vcpus[0]
+            v.translationThreshold = 1
+            #expect(vm.dmaWrite(TranslatedBlockTests.code, loop))
+            TranslatedBlockTests.start([v], registers: [1: 100], flags: 2)
+            #expect("\(v.run(limit: 61))" == "instruction limit")
+            v.debuggerBreakpoints = [second]
+            var runs: [String] = []
+            for _ in 0..<3 {
+                let exit = v.run(limit: 1000)
+                runs.append("\(exit) rip \(hex(v.getState().rip)) retired \(v.retired) ebx \(v.register(3)) ecx \(v.register(1))")
+                v.resumeFromBreakpoint()
+            }
+            seen.append(runs.joined(separator: "; "))
+        }
+        #expect(seen[0] == seen[1], "translated: \(seen[0])\ninterpreter: \(seen[1])")
+        #expect(seen[0].hasPrefix("debugger breakpoint rip \(hex(second)) retired 62 ebx \((85...100).reduce(0, +)) ecx 85; "
+                                  + "debugger breakpoint rip \(hex(second)) retired 66 ebx \((84...100).reduce(0, +)) ecx 84"), "\(seen[0])")
+        #expect(try #require(jit.vcpus[0].translation).chains > 0)
+        #endif
+    }
+
     /// Flags carried from one translation into the next: block A's CMP sets CF and jumps to B,
     /// whose ADC reads it (B needs the flags A leaves); B jumps to C, whose ADD writes every flag
     /// before anything reads one (C needs none: they stay in the host until a chain fails or

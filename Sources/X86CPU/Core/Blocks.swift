@@ -214,7 +214,7 @@ extension CPU {
             if let code = b.pointee.native {
                 // Host code runs the forms (Translation.swift), as the loop below would.
                 let last: Int, counted: UInt64
-                (exit, f, last, counted) = runTranslated(code, ops, &budget)
+                (exit, f, last, counted) = runTranslated(code, ops, instructions: b.pointee.instructions, &budget)
                 retired = counted
                 // Host code may have gone on into other translated blocks: the last one's form
                 // said `exit`.

@@ -290,13 +290,17 @@ extension CPU {
     /// Runs block `b`'s host code: `FastExit` bits, a pointer past the form that said them
     /// (as the interpreter's loop leaves it), the slot of the block that form is in, and the
     /// instructions that block retired up to and with it; `translatedException` when it
-    /// threw. `budget` loses the whole passes the block made over itself.
+    /// threw. `budget` loses the whole passes the block made over itself. While a debugger's
+    /// breakpoints are armed the code gets no budget beyond the block's own `instructions`:
+    /// it neither runs the block again nor goes on into another (`runBlock` looks for a
+    /// breakpoint before each block), and host code need not look at the breakpoints.
     @inline(__always)
-    func runTranslated(_ code: UnsafeRawPointer, _ ops: UnsafeMutablePointer<FastForm>,
+    func runTranslated(_ code: UnsafeRawPointer, _ ops: UnsafeMutablePointer<FastForm>, instructions: UInt8,
                        _ budget: inout UInt64) -> (UInt8, UnsafeMutablePointer<FastForm>, Int, UInt64) {
-        translationBudget.pointee = budget
+        let given = _slowPath(debuggerBreakpointsArmed) ? min(budget, UInt64(instructions)) : budget
+        translationBudget.pointee = given
         let r = unsafeBitCast(translationEntry, to: TranslatedBlock.self)(UnsafeMutableRawPointer(state.file), code, translationBudget)
-        budget = translationBudget.pointee
+        budget &-= given &- translationBudget.pointee
         return (UInt8(truncatingIfNeeded: r), ops + Int(truncatingIfNeeded: (r >> 8) & 0xFF) + 1,
                 Int(truncatingIfNeeded: (r >> 16) & 0xFFFF_FFFF), (r >> 48) & 0xFF)
     }
