@@ -59,9 +59,8 @@ extension FormEmitter {
             misses.append(asm.jcc(.ne, 0))
         }
         let table = Int32(min(kind, 1) * tlb.entries * 8)
-        asm.mov(size: 4, r10, si)
-        asm.alu(.and, size: 4, r10, immediate: 0xFFF)
-        asm.alu(.add, size: 8, r10, X86Assembler.Memory(base: FormEmitter.pagesRegister, index: c, scale: 8, displacement: table))
+        asm.mov(size: 8, r10, X86Assembler.Memory(base: FormEmitter.pagesRegister, index: c, scale: 8, displacement: table))
+        asm.alu(.add, size: 8, r10, si)
         return misses
     }
 

@@ -194,4 +194,31 @@ import X86CPU
         #expect(host.liveFrames == 0)
         #endif
     }
+
+    /// A page written before it held code keeps no write entry once code runs from it (the
+    /// TLB's write entries for a frame go when the frame gets decoded code: `dropWriteEntries`,
+    /// which finds each entry's host page from its addend and its tag's page). The program
+    /// stores 5 into f's immediate at 0x20001 (a write entry for f's page), calls f (mov eax,
+    /// imm32; ret), stores 7 there and calls f again: the second store must reach the code,
+    /// EAX = 7 (with the write entry left, the store takes the fast path and f's old decoding
+    /// runs: 5).
+    @Test(arguments: [ExecutionEngine.jit, .interpreter])
+    func aPageThatBecomesCodeLosesItsWriteEntries(_ engine: ExecutionEngine) throws {
+        #if arch(x86_64)
+        let (vm, host) = try TranslatedBlockTests.makeVM(engine)
+        let v = vm.vcpus[0]
+        let program: [UInt8] = [
+            0xC6, 0x04, 0x25, 0x01, 0x00, 0x02, 0x00, 0x05,   // mov byte [0x20001], 5
+            0xE8, 0xF3, 0xFF, 0x00, 0x00,                     // call 0x20000
+            0x89, 0xC3,                                       // mov ebx, eax
+            0xC6, 0x04, 0x25, 0x01, 0x00, 0x02, 0x00, 0x07,   // mov byte [0x20001], 7
+            0xE8, 0xE4, 0xFF, 0x00, 0x00,                     // call 0x20000
+            0xF4,                                             // hlt
+        ]
+        Self.run(vm, program, functions: [0x20000: 1])
+        #expect(v.register(3) == 5 && v.register(0) == 7, "first call \(v.register(3)), second \(v.register(0))")
+        vm.teardown()
+        #expect(host.liveFrames == 0)
+        #endif
+    }
 }

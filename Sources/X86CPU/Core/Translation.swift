@@ -130,8 +130,9 @@ struct KeptTranslation {
 @_spi(Translator) public typealias TranslatedBlock = @convention(c) (UnsafeMutableRawPointer, UnsafeRawPointer, UnsafeMutablePointer<UInt64>) -> UInt64
 
 /// Where a memory's TLB is, for host code that probes it inline (`TranslationTLBProviding`):
-/// per access kind (0 read, 1 write) `entries` tags then `entries` host page addresses at
-/// `tags + kind * entries` and `pages + kind * entries`; a tag is the linear page of the
+/// per access kind (0 read, 1 write) `entries` tags then `entries` addends at `tags + kind *
+/// entries` and `pages + kind * entries` (an address in the entry's page plus its addend is
+/// its host address); a tag is the linear page of the
 /// access's last byte shifted left by one, or'ed with the register file's `userAccess` and
 /// the word at `epoch`. An access whose first byte's slot holds its last byte's tag is within
 /// one page that the TLB serves with nothing left to check (`GuestMMU.hit`), unless

@@ -53,9 +53,12 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     var largePages = 0
     var largePagesOverflowed = false
     static let largePageSlots = 64
-    /// Per kind (0 read, 1 write, 2 fetch): tags, then host page addresses.
+    /// Per kind (0 read, 1 write, 2 fetch): tags, then what to add to a linear address in the
+    /// entry's page for its host address (the host page's address less the linear page's:
+    /// one addition where an AND and an addition were, in the interpreter's probe and in host
+    /// code's).
     let tags: UnsafeMutablePointer<UInt64>
-    let pages: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    let addends: UnsafeMutablePointer<UInt>
     var seenGeneration: UInt64
     /// Guest-physical pages -> host pages the pmap gave (`nested`), per access kind (read, write,
     /// execute): tag = page | 1, or 0; valid for the pmap's generation `nestedGeneration`.
@@ -95,8 +98,8 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         self.resolver = resolver
         tags = .allocate(capacity: 3 * GuestMMU.entries)
         tags.initialize(repeating: ~0, count: 3 * GuestMMU.entries)
-        pages = .allocate(capacity: 3 * GuestMMU.entries)
-        pages.initialize(repeating: nil, count: 3 * GuestMMU.entries)
+        addends = .allocate(capacity: 3 * GuestMMU.entries)
+        addends.initialize(repeating: 0, count: 3 * GuestMMU.entries)
         fetchGlobal = .allocate(capacity: GuestMMU.entries)
         fetchGlobal.initialize(repeating: false, count: GuestMMU.entries)
         seenGeneration = pmap.generation
@@ -123,7 +126,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         largePageFirst.deallocate()
         largePageCount.deallocate()
         tags.deallocate()
-        pages.deallocate()
+        addends.deallocate()
         nestedTags.deallocate()
         nestedPages.deallocate()
         fetchGlobal.deallocate()
@@ -178,7 +181,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         let page = address >> 12, last = (address &+ UInt64(size &- 1)) >> 12
         let slot = kind &* GuestMMU.entries &+ (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
         guard tags[slot] == tag(last, user) else { return nil }
-        return pages[slot].unsafelyUnwrapped + Int(address & 0xFFF)
+        return UnsafeMutableRawPointer(bitPattern: addends[slot] &+ UInt(truncatingIfNeeded: address)).unsafelyUnwrapped
     }
 
     /// The TLB's host address for a data access (0 read, 1 write) it can serve as it stands:
@@ -348,7 +351,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         let index = Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1)
         let slot = kind * GuestMMU.entries + index
         tags[slot] = tag(page, user)
-        pages[slot] = hostPage
+        addends[slot] = UInt(bitPattern: hostPage) &- UInt(truncatingIfNeeded: page << 12)
         if kind == 2 { fetchGlobal[index] = global }
         return hostPage + Int(address & 0xFFF)
     }
@@ -525,10 +528,13 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         return frame
     }
 
-    /// Drops the write entries that reach a host page.
+    /// Drops the write entries that reach a host page (an entry's host page is its addend plus
+    /// the linear page its tag holds).
     func dropWriteEntries(_ page: UnsafeMutableRawPointer) {
-        let writes = pages + GuestMMU.entries
-        for i in 0..<GuestMMU.entries where writes[i] == page { tags[GuestMMU.entries + i] = ~0 }
+        let writes = addends + GuestMMU.entries, writeTags = tags + GuestMMU.entries, host = UInt(bitPattern: page)
+        for i in 0..<GuestMMU.entries where writes[i] &+ UInt(truncatingIfNeeded: (writeTags[i] >> 1) & GuestMMU.pageBits) << 12 == host {
+            writeTags[i] = ~0
+        }
     }
 
     /// The host frame of a host address, and its word and bit in `codeFrames`.
@@ -626,7 +632,7 @@ extension RegisterFile {
     /// last epoch, never current, with the user bit clear matches no entry: not a valid one,
     /// nor an empty one (~0).
     public var translationTLB: TranslationTLB {
-        TranslationTLB(tags: UnsafeRawPointer(tags), pages: UnsafeRawPointer(pages), epoch: UnsafeRawPointer(epochWord), entries: GuestMMU.entries,
+        TranslationTLB(tags: UnsafeRawPointer(tags), pages: UnsafeRawPointer(addends), epoch: UnsafeRawPointer(epochWord), entries: GuestMMU.entries,
                        noMatch: GuestMMU.lastEpoch << GuestMMU.epochShift)
     }
 }
