@@ -11,7 +11,9 @@ import X86
 ///
 /// The probe clobbers the host's flags. Where they stand for the guest's and the form does
 /// not write them all, they are kept in AX around it (LAHF, SETO AL; ADD AL, 7FH and SAHF put
-/// them back). On the slow path they go back to the register file before the interpreter
+/// them back); where the form writes them all but they are newer than the register file's,
+/// they are kept in AX for the slow path alone (a form that faults leaves the flags before
+/// it, not the probe's). On the slow path they go back to the register file before the interpreter
 /// runs; after it, the host's are loaded again where the fast path leaves them valid, so that
 /// both paths meet in one state.
 extension FormEmitter {
@@ -102,7 +104,11 @@ extension FormEmitter {
         default: writesFlags = false
         }
         let entry = (hostFlags, dirtyFlags)
-        let save = hostFlags && !writesFlags
+        // The probe clobbers the host's flags: they are kept in AX where the fast path needs
+        // them after it (the form does not write them all) or the slow path needs them (they
+        // are newer than the register file's, and the interpreter must start from them: a
+        // form that faults leaves the flags before it).
+        let save = hostFlags && (!writesFlags || dirtyFlags)
         if save { saveFlagsInAX() }
         missGroups = []
         var leaves = false
@@ -229,7 +235,7 @@ extension FormEmitter {
         default:
             return false
         }
-        if save { restoreFlagsFromAX() }
+        if save && !writesFlags { restoreFlagsFromAX() }
         if k == .incM || k == .decM {
             asm.unary(k == .incM ? .inc : .dec, size: size, at)
             flagsWritten()

@@ -387,6 +387,22 @@ import X86JIT
         #endif
     }
 
+    /// A memory form that writes the flags but faults leaves the flags before it, as the
+    /// interpreter does: AND R8D, 7FFFH (ZF set) then CMP EDX, [RSI] with RSI unmapped. The
+    /// probe's own compare must not stand for the guest's flags on the way to the fault.
+    @Test func aFaultingCompareLeavesTheFlagsBeforeIt() throws {
+        #if arch(x86_64)
+        let (jit, _) = try TranslatedBlockTests.makeVM(.jit), (interp, _) = try TranslatedBlockTests.makeVM(.interpreter)
+        let program: [UInt8] = [0x41, 0x81, 0xE0, 0xFF, 0x7F, 0x00, 0x00, 0x3B, 0x16, 0xF4]   // and r8d, 7fffh; cmp edx, [rsi]; hlt
+        jit.vcpus[0].translationThreshold = 1
+        for vm in [jit, interp] { #expect(vm.dmaWrite(TranslatedBlockTests.code, program)) }
+        TranslatedBlockTests.start([jit.vcpus[0], interp.vcpus[0]], registers: [8: 0x10000, 6: 0x200_0000], flags: 2)
+        let (same, report, _) = TranslatedBlockTests.runBoth(jit, interp, limit: 100)
+        #expect(same, "\(report)")
+        #expect(try #require(jit.vcpus[0].translation).blocks > 0)
+        #endif
+    }
+
     /// Flags carried from one translation into the next: block A's CMP sets CF and jumps to B,
     /// whose ADC reads it (B needs the flags A leaves); B jumps to C, whose ADD writes every flag
     /// before anything reads one (C needs none: they stay in the host until a chain fails or
