@@ -704,8 +704,8 @@ public final class VirtualCPU {
     /// Blocks built and checked again after a TLB flush or a change of CPL.
     public var blocksBuilt: UInt64 { cpu.blocksBuilt }
     public var blocksRechecked: UInt64 { cpu.blocksRechecked }
-    /// Blocks built again that got their kept translation back, and those of them another vCPU
-    /// had translated.
+    /// Blocks (built again, or warm) that got a translation already made, and those of them
+    /// another vCPU had made.
     public var translationsReattached: UInt64 { cpu.translationsReattached }
     public var translationsShared: UInt64 { cpu.translationsShared }
     /// Blocks this vCPU translated.

@@ -190,9 +190,9 @@ public final class CPU<Memory: CPUMemory> {
     public internal(set) var blocksRechecked: UInt64 = 0
     /// Blocks translated to host code (`--stats`).
     public internal(set) var blocksTranslated: UInt64 = 0
-    /// Blocks built again that got a kept translation back (`reattach`; `--stats`).
+    /// Blocks (built again, or warm) that got a kept translation (`reattach`; `--stats`).
     public internal(set) var translationsReattached: UInt64 = 0
-    /// Blocks built again that got a translation another CPU made (`--stats`).
+    /// Those of them whose translation another CPU made (`--stats`).
     public internal(set) var translationsShared: UInt64 = 0
     /// The translator's kept translations (shared by the CPUs it serves), and its flush count's
     /// word (`noFlushes` without a translator) with the count this CPU last saw.

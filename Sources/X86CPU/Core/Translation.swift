@@ -251,21 +251,23 @@ extension CPU {
     /// Where block `b` goes when its forms end (nil: an instruction without a fast form).
     func next(_ b: UnsafePointer<Block>) -> UInt64? { b.pointee.tailGeneral ? nil : b.pointee.rip &+ UInt64(b.pointee.bytes) }
 
-    /// Gives block `b`, just built, the translation kept for its RIP if it has the same forms
-    /// and the same way out.
-    func reattach(_ b: UnsafeMutablePointer<Block>) {
-        guard let k = keptEntry(b), let entry = keptTranslations?.entry else { return }
+    /// Gives block `b` (just built, or warm) the translation kept for its RIP if it has the
+    /// same forms and the same way out; whether it did.
+    @discardableResult
+    func reattach(_ b: UnsafeMutablePointer<Block>) -> Bool {
+        guard let k = keptEntry(b), let entry = keptTranslations?.entry else { return false }
         let count = Int(b.pointee.count) + 1
         guard k.pointee.rip == b.pointee.rip, k.pointee.count == count, k.pointee.next == next(b) ?? ~0,
-              let code = k.pointee.code, let forms = k.pointee.forms else { return }
+              let code = k.pointee.code, let forms = k.pointee.forms else { return false }
         let ops = operations(b)
-        for i in 0..<count where !ops[i].sameAs(forms[i]) { return }
+        for i in 0..<count where !ops[i].sameAs(forms[i]) { return false }
         noteTranslatorFlushes()
         b.pointee.native = code
         translationEntry = entry
         anyTranslated = true
         translationsReattached &+= 1
         if k.pointee.maker != identity { translationsShared &+= 1 }
+        return true
     }
 
     /// Counts a run of block `b` (not translated yet) and translates it when it is warm.
@@ -273,6 +275,8 @@ extension CPU {
     func warm(_ b: UnsafeMutablePointer<Block>) {
         b.pointee.heat &+= 1
         guard b.pointee.heat == translationThreshold, let translator else { return }
+        // Another vCPU may have translated the same block since this one built it.
+        if reattach(b) { return }
         let context = TranslationContext(tlb: (memory as? TranslationTLBProviding)?.translationTLB, rip: b.pointee.rip,
                                          instructions: Int(b.pointee.instructions),
                                          blockStride: MemoryLayout<Block>.stride, blockSlots: CPU.blockSlots,
