@@ -246,7 +246,7 @@ extension CPU {
     }
 
     /// This CPU, as `KeptTranslation.maker`.
-    var identity: UInt { UInt(bitPattern: ObjectIdentifier(self).hashValue) }
+    var identity: UInt { UInt(bitPattern: ObjectIdentifier(self)) }
 
     /// Where block `b` goes when its forms end (nil: an instruction without a fast form).
     func next(_ b: UnsafePointer<Block>) -> UInt64? { b.pointee.tailGeneral ? nil : b.pointee.rip &+ UInt64(b.pointee.bytes) }
