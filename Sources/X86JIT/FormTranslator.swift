@@ -47,8 +47,8 @@ import X86
     /// then names host code by the guest RIP of its block: "guest 0xRIP").
     let perfMap: UnsafeMutablePointer<FILE>? = getenv("SOFTVMM_PERF_MAP") == nil ? nil : fopen("/tmp/perf-\(getpid()).map", "a")
 
-    /// The code every translation shares (`SharedCode`), for the CPU that runs them; installed
-    /// again after a flush.
+    /// The code every translation shares (`SharedCode`), for every CPU that runs them;
+    /// installed again after a flush.
     var stubs: SharedCode? = nil
 
     public init(capacity: Int = 64 << 20) throws(CodeMemoryError) {

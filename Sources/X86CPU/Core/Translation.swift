@@ -18,8 +18,8 @@ import X86
 /// into the interpreter and at the return.
 @_spi(Translator) public protocol BlockTranslating: AnyObject {
     /// Host code for the `count` forms at `forms` (the last one `blockEnd`), or nil when the
-    /// block is not worth it. `flushed`: the translator dropped every earlier translation to
-    /// make room (the CPU forgets them before it keeps this one).
+    /// block is not worth it. A translator that drops every earlier translation to make room
+    /// says so first (`KeptTranslations.flushed`): the CPU forgets them before it keeps this one.
     func translate(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) -> Translation?
     /// The translations kept for the CPUs this translator serves (one cache for them all).
     var kept: KeptTranslations { get }
@@ -59,7 +59,7 @@ struct KeptTranslation {
 /// The translations a translator keeps for every CPU it serves, by block RIP
 /// (`KeptTranslation`): one translation cache for the vCPUs of a machine, as build item 3 of
 /// issue 25 asks. A block a vCPU translated runs as host code on every vCPU that builds the same
-/// block. When the translator drops its code (its memory is full) it says so here (`flushed`):
+/// block, or warms it (`CPU.reattach`). When the translator drops its code (its memory is full) it says so here (`flushed`):
 /// each CPU forgets its blocks' translations before it runs host code again.
 @_spi(Translator) public final class KeptTranslations {
     static var slots: Int { 1 << 18 }
@@ -84,8 +84,6 @@ struct KeptTranslation {
         flushes.pointee &+= 1
         entry = nil
     }
-
-    public var flushCount: UInt64 { flushes.pointee }
 
     /// Where block `b`'s translation is kept.
     @inline(__always) func entry(_ rip: UInt64) -> UnsafeMutablePointer<KeptTranslation> {
