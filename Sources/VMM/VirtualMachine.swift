@@ -452,8 +452,8 @@ public final class VirtualCPU {
     }
 
     /// Plants a fault in this vCPU's translator (`FormTranslator.plantedFault`; the machine's,
-    /// shared by its vCPUs): the block at `rip`, once translated, adds 1 to `register` on each pass. For tests of the lockstep
-    /// engine, which must find it; false under the interpreter.
+    /// shared by its vCPUs): the block at `rip`, once translated, adds 1 to `register` on each
+    /// pass. For tests of the lockstep engine, which must find it; false under the interpreter.
     @_spi(Testing) public func plantTranslationFault(at rip: UInt64, register: Int) -> Bool {
         guard let translator else { return false }
         translator.plantedFault = (rip, UInt8(register))

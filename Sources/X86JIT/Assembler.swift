@@ -61,7 +61,7 @@ public struct X86Assembler {
         public init(base: Int?, index: Int? = nil, scale: Int = 1, displacement: Int32 = 0) {
             precondition(base.map { (0..<16).contains($0) } ?? true, "a base register is 0-15")
             precondition(index.map { (0..<16).contains($0) && $0 != GPR.rsp } ?? true, "RSP cannot be an index")
-            precondition(scale > 0 && scale <= 8 && scale & (scale - 1) == 0, "the scale is 1, 2, 4 or 8")
+            precondition(X86Assembler.isOneTwoFourOrEight(scale), "the scale is 1, 2, 4 or 8")
             (self.base, self.index, self.scale, self.displacement, ripRelative) = (base, index, scale, displacement, false)
         }
 
@@ -126,7 +126,7 @@ public struct X86Assembler {
     }
 
     func scaleBits(_ s: Int) -> UInt8 {
-        precondition(s == 1 || s == 2 || s == 4 || s == 8, "a scale is 1, 2, 4 or 8")
+        precondition(X86Assembler.isOneTwoFourOrEight(s), "a scale is 1, 2, 4 or 8")
         return UInt8(s.trailingZeroBitCount)
     }
 
@@ -137,7 +137,10 @@ public struct X86Assembler {
     /// The opcode for a byte form (`base`) or the wider one (`base + 1`).
     func sized(_ base: UInt8, _ size: Int) -> UInt8 { size == 1 ? base : base + 1 }
 
-    static func checkSize(_ size: Int) { precondition(size > 0 && size <= 8 && size & (size - 1) == 0, "an operand size is 1, 2, 4 or 8 bytes") }
+    static func checkSize(_ size: Int) { precondition(isOneTwoFourOrEight(size), "an operand size is 1, 2, 4 or 8 bytes") }
+
+    /// An operand size in bytes, or a SIB scale (without building an array per check).
+    static func isOneTwoFourOrEight(_ n: Int) -> Bool { n > 0 && n <= 8 && n & (n - 1) == 0 }
 
     // MARK: register and memory forms shared by many instructions
 

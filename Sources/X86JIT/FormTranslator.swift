@@ -18,9 +18,9 @@ import X86
 /// Register use: RBX the register file (the `TranslationWords` after it: the code keys, where
 /// the vCPU's blocks, TLB and interpreter are); RBP, R14 and R15 the TLB (`MemoryForms.swift`);
 /// R12, R13, RDI, R9 and R11 cached guest registers (`RegisterCache`); RAX, RCX, RDX, RSI, R8
-/// and R10 scratch. [RSP] holds the budget, [RSP+8] its address (the budget goes back there
-/// in the epilogue). The code names nothing of one vCPU: one translator
-/// serves a machine's vCPUs, and each runs what any of them translated (`KeptTranslations`).
+/// and R10 scratch. [RSP] holds the budget, [RSP+8] its address (the budget goes back there in
+/// the epilogue). The code names nothing of one vCPU: one translator serves a machine's vCPUs,
+/// and each runs what any of them translated (`KeptTranslations`).
 @_spi(Translator) public final class FormTranslator: BlockTranslating {
     public let memory: CodeMemory
     /// The translations kept for the CPUs this translator serves.
@@ -172,9 +172,9 @@ struct SharedCode {
         for r in FormEmitter.saved { asm.push(r) }
         // Six pushes after the return address: 24 bytes more keep calls 16-byte aligned.
         asm.alu(.sub, size: 8, GPR.rsp, immediate: 24)
-        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp, displacement: 8), GPR.rdx)
+        asm.mov(size: 8, FormEmitter.budgetAddress, GPR.rdx)
         asm.mov(size: 8, GPR.rax, X86Assembler.Memory(base: GPR.rdx))
-        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), GPR.rax)
+        asm.mov(size: 8, FormEmitter.budget, GPR.rax)
         asm.mov(size: 8, FormEmitter.file, GPR.rdi)
         if let tlb = context.tlb {
             asm.mov(size: 8, FormEmitter.tagsRegister, FormEmitter.word(\.tlbTags))
@@ -189,8 +189,8 @@ struct SharedCode {
     /// the result. Clobbers RCX and RDX.
     static func emitEpilogue(_ asm: inout X86Assembler) -> Int {
         let at = asm.bytes.count
-        asm.mov(size: 8, GPR.rcx, X86Assembler.Memory(base: GPR.rsp, displacement: 8))
-        asm.mov(size: 8, GPR.rdx, X86Assembler.Memory(base: GPR.rsp))
+        asm.mov(size: 8, GPR.rcx, FormEmitter.budgetAddress)
+        asm.mov(size: 8, GPR.rdx, FormEmitter.budget)
         asm.mov(size: 8, X86Assembler.Memory(base: GPR.rcx), GPR.rdx)
         asm.alu(.add, size: 8, GPR.rsp, immediate: 24)
         for r in FormEmitter.saved.reversed() { asm.pop(r) }
@@ -265,6 +265,9 @@ struct FormEmitter {
     static let entry = unsafeBitCast(runFastFormEntry, to: UInt.self)
 
     static func field(_ offset: Int) -> X86Assembler.Memory { X86Assembler.Memory(base: file, displacement: Int32(offset)) }
+    /// `runBlock`'s budget while host code runs, and its address (written back there by the
+    /// shared epilogue): the entry's stack slots.
+    static let budget = X86Assembler.Memory(base: GPR.rsp), budgetAddress = X86Assembler.Memory(base: GPR.rsp, displacement: 8)
     /// A word of the vCPU's after the register file (`TranslationWords`).
     static func word(_ w: PartialKeyPath<TranslationWords>) -> X86Assembler.Memory { field(TranslationWords.offset(w)) }
     /// General register `n` (16: `RegisterFile.noRegister`, always 0).
@@ -324,11 +327,11 @@ struct FormEmitter {
         asm.patch(clear, to: asm.bytes.count)
     }
 
-    /// Goes on into the translated block at `target` (not this one) when it is valid, a
-    /// whole pass of it fits in the budget once this block's `executed` instructions are taken
-    /// out, as `runBlock` would go on; otherwise on to
-    /// what follows (this block's exit). Its code is jumped to (the shared entry's prologue
-    /// stands for every translation), with the flags and registers written back.
+    /// Goes on into the translated block at `target` (not this one) when it is valid, a whole
+    /// pass of it fits in the budget once this block's `executed` instructions are taken out,
+    /// as `runBlock` would go on; otherwise on to what follows (this block's exit). Its code is
+    /// jumped to (the shared entry's prologue stands for every translation), with the flags and
+    /// registers written back.
     mutating func chain(to target: UInt64, executed: Int) { chain(to: .constant(target), executed: executed) }
 
     /// Where a chained branch goes: a RIP known when translating, or one in a host register
@@ -368,7 +371,7 @@ struct FormEmitter {
             storeFlagsFromAX()
             asm.patch(dead, to: asm.bytes.count)
         }
-        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), d)     // the budget taken
+        asm.mov(size: 8, FormEmitter.budget, d)     // the budget taken
         asm.jmp(register: t)
         asm.patch(failed, to: asm.bytes.count)
         if pending { storeFlagsFromAX() }
@@ -392,13 +395,14 @@ struct FormEmitter {
     /// What is left of the budget once `executed` instructions of this pass are taken out,
     /// into RDX (written back only when the run goes on).
     mutating func budgetAfter(_ executed: Int) {
-        asm.mov(size: 8, FormEmitter.d, X86Assembler.Memory(base: GPR.rsp))
+        asm.mov(size: 8, FormEmitter.d, FormEmitter.budget)
         asm.alu(.sub, size: 8, FormEmitter.d, immediate: Int32(executed))
     }
 
     /// A branch taken back to the block's own start, by form `f` at index `i`: the block runs
     /// again here while a whole pass fits in the budget (this pass taken out of it), it is
-    /// still valid (its key is the code key); otherwise on to what follows (the block's exit). The flags go back to the register file first.
+    /// still valid (its key is the code key); otherwise on to what follows (the block's exit).
+    /// The flags go back to the register file first.
     mutating func loopBack(_ f: FastForm) {
         let d = FormEmitter.d, r8 = FormEmitter.r8
         // Where the block's first forms overwrite the flags before anything reads them, the
@@ -417,7 +421,7 @@ struct FormEmitter {
             asm.mov(size: 8, r8, X86Assembler.Memory(base: r8, displacement: Int32(context.blockOffset(at: context.rip) + BlockLayout.key)))
             out.append(keyIsNotCurrent(r8))
         }
-        asm.mov(size: 8, X86Assembler.Memory(base: GPR.rsp), d)     // the budget taken
+        asm.mov(size: 8, FormEmitter.budget, d)     // the budget taken
         asm.patch(asm.jmp(0), to: 0)
         for o in out { asm.patch(o, to: asm.bytes.count) }
         if keepInAX { restoreFlagsFromAX() }

@@ -9,13 +9,13 @@ import X86
 /// sees stores into code (a frame holding decoded code never has a write entry in the TLB, so
 /// no store on the fast path can reach code).
 ///
-/// The probe clobbers the host's flags. Where they stand for the guest's and the form does
-/// not write them all, they are kept in AX around it (LAHF, SETO AL; ADD AL, 7FH and SAHF put
-/// them back); where the form writes them all but they are newer than the register file's,
-/// they are kept in AX for the slow path alone (a form that faults leaves the flags before
-/// it, not the probe's). On the slow path they go back to the register file before the interpreter
-/// runs; after it, the host's are loaded again where the fast path leaves them valid, so that
-/// both paths meet in one state.
+/// The probe clobbers the host's flags. Where they stand for the guest's and the form does not
+/// write them all, they are kept in AX around it (LAHF, SETO AL; ADD AL, 7FH and SAHF put them
+/// back); where the form writes them all but they are newer than the register file's, they are
+/// kept in AX for the slow path alone (a form that faults leaves the flags before it, not the
+/// probe's). On the slow path they go back to the register file before the interpreter runs;
+/// after it, the host's are loaded again where the fast path leaves them valid, so that both
+/// paths meet in one state.
 extension FormEmitter {
     static let si = GPR.rsi, r8 = GPR.r8, r10 = GPR.r10
 
@@ -125,7 +125,8 @@ extension FormEmitter {
             miss(probe(kind: 0, size: Int(form.x), tlb))
             asm.mov(size: Int(form.x), modified(form.d), at)
         case .loadSigned:
-            // MOVSX/MOVSXD straight into the host register caching `d` (32 or 64 bits: written whole).
+            // MOVSX/MOVSXD straight into the host register caching `d` (written whole: 32 or 64
+            // bits).
             address(form.address)
             miss(probe(kind: 0, size: Int(form.x), tlb))
             asm.extend(signed: true, size: size, destination(form.d), from: Int(form.x), at)

@@ -6,16 +6,17 @@ import X86
 ///
 /// The host code is entered through its translator's `TranslatedBlock` entry (the same for
 /// every block, `Translation.entry`): it gets the vCPU's `RegisterFile` (with the
-/// `TranslationWords` after it), the block's code and `runBlock`'s budget, and returns `FastExit` bits in bits 0-7 with, in bits 8-15, the index of the form
-/// that said something (as `runBlock`'s loop stops at the first form whose `executeFast`
-/// returns nonzero; `blockEnd` says `end`), in bits 16-47 the slot of the block it belongs
-/// to, and in bits 48-55 the instructions that block retired up to and with that form (its
-/// `ordinal` plus its `retires`: `runBlock` need not read the forms, which host code did not
-/// touch, to count them). `FastExit.threw`: that form raised `CPU.translatedException`, with
-/// everything before it done and nothing of it. The forms it runs through the interpreter it hands to
+/// `TranslationWords` after it), the block's code and `runBlock`'s budget, and returns
+/// `FastExit` bits in bits 0-7 with, in bits 8-15, the index of the form that said something
+/// (as `runBlock`'s loop stops at the first form whose `executeFast` returns nonzero;
+/// `blockEnd` says `end`), in bits 16-47 the slot of the block it belongs to, and in bits 48-55
+/// the instructions that block retired up to and with that form (its `ordinal` plus its
+/// `retires`: `runBlock` need not read the forms, which host code did not touch, to count
+/// them). `FastExit.threw`: that form raised `CPU.translatedException`, with everything before
+/// it done and nothing of it. The forms it runs through the interpreter it hands to
 /// `runFastFormEntry` with the CPU's `FormRunner` (`TranslationContext.runner`). The register
-/// file holds the guest's state, RFLAGS included, whenever anything can see it: at a call
-/// into the interpreter and at the return.
+/// file holds the guest's state, RFLAGS included, whenever anything can see it: at a call into
+/// the interpreter and at the return.
 @_spi(Translator) public protocol BlockTranslating: AnyObject {
     /// Host code for the `count` forms at `forms` (the last one `blockEnd`), or nil when the
     /// block is not worth it. A translator that drops every earlier translation to make room
@@ -58,9 +59,10 @@ struct KeptTranslation {
 
 /// The translations a translator keeps for every CPU it serves, by block RIP
 /// (`KeptTranslation`): one translation cache for the vCPUs of a machine, as build item 3 of
-/// issue 25 asks. A block a vCPU translated runs as host code on every vCPU that builds the same
-/// block, or warms it (`CPU.reattach`). When the translator drops its code (its memory is full) it says so here (`flushed`):
-/// each CPU forgets its blocks' translations before it runs host code again.
+/// issue 25 asks. A block a vCPU translated runs as host code on every vCPU that builds the
+/// same block, or warms it (`CPU.reattach`). When the translator drops its code (its memory is
+/// full) it says so here (`flushed`): each CPU forgets its blocks' translations before it runs
+/// host code again.
 @_spi(Translator) public final class KeptTranslations {
     static var slots: Int { 1 << 18 }
     /// Zeroed memory: a zero entry has no code and matches no block.

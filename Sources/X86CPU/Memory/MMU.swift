@@ -172,6 +172,9 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         (page & GuestMMU.pageBits) << 1 | user | epoch
     }
 
+    /// The linear page (bits 12-63) a tag holds: `tag`'s page back.
+    @inline(__always) static func page(ofTag t: UInt64) -> UInt64 { (t >> 1) & GuestMMU.pageBits }
+
     /// The host address of `address` for an access of `kind` (0 read, 1 write, 2 fetch) that
     /// stays within its page, or nil on a TLB miss; `user` is the tags' user bit (the
     /// access's own: `userBit`). The slot is the first byte's page's, the tag compared the
@@ -484,7 +487,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     @inline(__always) func dropEntries(_ page: UInt64) {
         for kind in 0..<3 {
             let slot = kind * GuestMMU.entries + (Int(truncatingIfNeeded: page) & (GuestMMU.entries - 1))
-            if (tags[slot] >> 1) & GuestMMU.pageBits == page { tags[slot] = ~0 }
+            if GuestMMU.page(ofTag: tags[slot]) == page { tags[slot] = ~0 }
         }
     }
 
@@ -532,7 +535,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
     /// the linear page its tag holds).
     func dropWriteEntries(_ page: UnsafeMutableRawPointer) {
         let writes = addends + GuestMMU.entries, writeTags = tags + GuestMMU.entries, host = UInt(bitPattern: page)
-        for i in 0..<GuestMMU.entries where writes[i] &+ UInt(truncatingIfNeeded: (writeTags[i] >> 1) & GuestMMU.pageBits) << 12 == host {
+        for i in 0..<GuestMMU.entries where writes[i] &+ UInt(truncatingIfNeeded: GuestMMU.page(ofTag: writeTags[i]) << 12) == host {
             writeTags[i] = ~0
         }
     }

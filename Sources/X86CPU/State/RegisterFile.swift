@@ -135,10 +135,10 @@ public struct RegisterFile {
 }
 
 /// The words that follow a CPU's `RegisterFile` in the same allocation (`CPUState.words`), for
-/// host code that reaches everything of its vCPU through the register file's address (RBX):
-/// the code keys, and where the CPU's blocks, interpreter entry and TLB are. A translation then names nothing of one vCPU, and every vCPU of a machine can run it
-/// (X86JIT: one translation cache for the vCPUs). Not state: `RegisterFile` copies and resets
-/// leave them alone.
+/// host code that reaches everything of its vCPU through the register file's address (RBX): the
+/// code keys, and where the CPU's blocks, interpreter entry and TLB are. A translation then
+/// names nothing of one vCPU, and every vCPU of a machine can run it (X86JIT: one translation
+/// cache for the vCPUs). Not state: `RegisterFile` copies and resets leave them alone.
 @_spi(Translator) public struct TranslationWords {
     /// `CPUState.codeKey` and `globalCodeKey`, in this order.
     public var codeKey: UInt64 = 0
