@@ -46,6 +46,9 @@ import X86
     /// With SOFTVMM_PERF_MAP set, each translation is named in /tmp/perf-PID.map (`perf report`
     /// then names host code by the guest RIP of its block: "guest 0xRIP").
     let perfMap: UnsafeMutablePointer<FILE>? = getenv("SOFTVMM_PERF_MAP") == nil ? nil : fopen("/tmp/perf-\(getpid()).map", "a")
+    /// With SOFTVMM_PERF_MAP=code, each translation's code up to its slow paths also goes to
+    /// /tmp/perf-PID-ADDRESS.bin (`objdump -D -b binary -m i386:x86-64 --adjust-vma=0xADDRESS`).
+    let dumpsCode = getenv("SOFTVMM_PERF_MAP").map { String(cString: $0) == "code" } ?? false
 
     /// The code every translation shares (`SharedCode`), for every CPU that runs them;
     /// installed again after a flush.
@@ -87,6 +90,10 @@ import X86
                         fputs("\(String(base + cold, radix: 16)) \(String(size - coldFrom, radix: 16)) guest 0x\(String(context.rip, radix: 16)) (slow paths)\n", perfMap)
                     }
                     fflush(perfMap)
+                    if dumpsCode, let f = fopen("/tmp/perf-\(getpid())-\(String(UInt(bitPattern: code), radix: 16)).bin", "w") {
+                        _ = parts.first.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+                        fclose(f)
+                    }
                 }
                 return Translation(code: code, forms: copy.assumingMemoryBound(to: FastForm.self),
                                    entry: UnsafeRawPointer(bitPattern: stubs.entry)!)
@@ -217,22 +224,32 @@ struct SharedCode {
     /// translation into R11, or 0. (While a debugger's breakpoints are armed, `runBlock` gives
     /// host code no budget beyond its own block, and nothing goes on.) Clobbers the flags.
     static func emitCheck(_ asm: inout X86Assembler, _ context: TranslationContext) -> Int {
-        let at = asm.bytes.count, t = GPR.r11, r8 = GPR.r8, r10 = GPR.r10, d = GPR.rdx
-        var fail: [Int] = []
+        let at = asm.bytes.count, t = GPR.r11, r8 = GPR.r8
         asm.alu(.add, size: 8, r8, FormEmitter.word(\.blocks))
-        asm.alu(.cmp, size: 8, r10, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.rip)))
-        fail.append(asm.jcc(.ne, 0))
-        asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.key)))
-        fail.append(FormEmitter.keyIsNotCurrent(&asm, t))
-        asm.extend(signed: false, size: 4, t, from: 1, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.instructions)))
-        asm.alu(.cmp, size: 8, d, t)
-        fail.append(asm.jcc(.b, 0))
+        let fail = emitSlotChecks(&asm, slot: 0)
         asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.native)))
         asm.ret()
         for f in fail { asm.patch(f, to: asm.bytes.count) }
         asm.alu(.xor, size: 4, t, t)
         asm.ret()
         return at
+    }
+
+    /// The checks of `check` on the slot at R8 + `slot`, each a jump (returned) taken where it
+    /// fails: the block there is the one at the RIP in R10, its key is current, and a whole
+    /// pass of it fits in the budget left in RDX. Clobbers R11 and the flags.
+    static func emitSlotChecks(_ asm: inout X86Assembler, slot: Int) -> [Int] {
+        let t = GPR.r11, r8 = GPR.r8, r10 = GPR.r10, d = GPR.rdx
+        func field(_ offset: Int) -> X86Assembler.Memory { X86Assembler.Memory(base: r8, displacement: Int32(slot + offset)) }
+        var fail: [Int] = []
+        asm.alu(.cmp, size: 8, r10, field(BlockLayout.rip))
+        fail.append(asm.jcc(.ne, 0))
+        asm.mov(size: 8, t, field(BlockLayout.key))
+        fail.append(FormEmitter.keyIsNotCurrent(&asm, t))
+        asm.extend(signed: false, size: 4, t, from: 1, field(BlockLayout.instructions))
+        asm.alu(.cmp, size: 8, d, t)
+        fail.append(asm.jcc(.b, 0))
+        return fail
     }
 }
 
@@ -242,6 +259,19 @@ struct FormEmitter {
     /// Whether the host's status flags are the guest's, and whether the register file's are
     /// stale (the host's are newer).
     var hostFlags = false, dirtyFlags = false
+    /// Whether the host's flags are the guest's but for AF, which the guest has clear: after
+    /// AND, OR, XOR or TEST, whose AF the host leaves undefined and the interpreter clears.
+    /// Where the flags are taken from the host (`saveFlagsInAX`, or a form that keeps AF), AF
+    /// is cleared then: a logical operation whose flags only a fault could show (a memory form
+    /// after it) costs nothing more on the way that does not fault.
+    var afClear = false
+    /// Whether the guest's flags are in AX (as `saveFlagsInAX` leaves them), newer than the
+    /// register file's, and not in the host's: after a memory form that does not write them
+    /// (its probe clobbers the host's), until a form needs them there (`settleParkedFlags`).
+    var parked = false
+    /// The current form is a logical operation whose flags are read (`aluExact`): `flagsWritten`
+    /// sets `afClear`.
+    var logicalFlags = false
     /// Jumps to the epilogue, patched at the end.
     var exits: [Int] = []
     /// The guest registers host registers hold.
@@ -354,28 +384,43 @@ struct FormEmitter {
         let pending = dirtyFlags
         if pending { saveFlagsInAX() }
         writeBack()
+        // A target known here in the block's own page (a loop's other blocks, as in gzip's
+        // longest_match) is checked inline, its slot a displacement from the vCPU's blocks;
+        // any other through the shared code (`slot`, `check`): inline, each chain is 70 bytes
+        // longer, and fork+exec, where the kernel runs much code a few times, ran 2.5% slower.
+        var failed: [Int] = [], slot = 0
         switch target {
+        case .constant(let rip) where rip >> 12 == context.rip >> 12:
+            slot = context.blockOffset(at: rip)
+            asm.mov(size: 8, r8, FormEmitter.word(\.blocks))
+            asm.mov(size: 8, r10, immediate: Int64(bitPattern: rip))
+            budgetAfter(executed)
+            failed = SharedCode.emitSlotChecks(&asm, slot: slot)
+            asm.mov(size: 8, t, X86Assembler.Memory(base: r8, displacement: Int32(slot + BlockLayout.native)))
         case .constant(let rip):
             asm.mov(size: 4, r8, immediate: Int64(context.blockOffset(at: rip)))
             asm.mov(size: 8, r10, immediate: Int64(bitPattern: rip))
+            budgetAfter(executed)
+            asm.patch(asm.call(0), toAddress: stubs.check)
         case .register:
             asm.patch(asm.call(0), toAddress: stubs.slot)
+            budgetAfter(executed)
+            asm.patch(asm.call(0), toAddress: stubs.check)
         }
-        budgetAfter(executed)
-        asm.patch(asm.call(0), toAddress: stubs.check)
         asm.test(size: 8, t, t)
-        let failed = asm.jcc(.e, 0)
+        failed.append(asm.jcc(.e, 0))
         if pending {
-            asm.alu(.cmp, size: 1, X86Assembler.Memory(base: r8, displacement: Int32(BlockLayout.flagsDeadAtStart)), immediate: 0)
+            asm.alu(.cmp, size: 1, X86Assembler.Memory(base: r8, displacement: Int32(slot + BlockLayout.flagsDeadAtStart)), immediate: 0)
             let dead = asm.jcc(.ne, 0)
             storeFlagsFromAX()
             asm.patch(dead, to: asm.bytes.count)
         }
         asm.mov(size: 8, FormEmitter.budget, d)     // the budget taken
         asm.jmp(register: t)
-        asm.patch(failed, to: asm.bytes.count)
+        for f in failed { asm.patch(f, to: asm.bytes.count) }
         if pending { storeFlagsFromAX() }
         dirtyFlags = false
+        parked = false
         chains += 1
     }
 
@@ -424,7 +469,10 @@ struct FormEmitter {
         asm.mov(size: 8, FormEmitter.budget, d)     // the budget taken
         asm.patch(asm.jmp(0), to: 0)
         for o in out { asm.patch(o, to: asm.bytes.count) }
-        if keepInAX { restoreFlagsFromAX() }
+        if keepInAX {
+            restoreFlagsFromAX()
+            hostFlags = true
+        }
         loops += 1
     }
 
@@ -441,14 +489,30 @@ struct FormEmitter {
 
     /// The host's status flags into AX (LAHF, SETO AL), and back (ADD AL, 7FH sets OF from
     /// AL; SAHF the rest from AH): around code that clobbers them.
+    /// (AF cleared in AH where `afClear` says the guest's is; nothing where they are there
+    /// already, `parked`.)
     mutating func saveFlagsInAX() {
+        if parked { return }
         asm.lahf()
         asm.set(.o, FormEmitter.a)
+        if afClear { asm.aluHigh(.and, 0, immediate: ~UInt8(Flag.af)) }
     }
 
     mutating func restoreFlagsFromAX() {
         asm.alu(.add, size: 1, FormEmitter.a, immediate: 0x7F)
         asm.sahf()
+        afClear = false
+        parked = false
+    }
+
+    /// `needFlags`, AF included: for code that takes every flag from the host (PUSHF after a
+    /// shift by 0, a rotate, which keeps AF).
+    mutating func needExactFlags() {
+        needFlags()
+        if afClear {
+            saveFlagsInAX()
+            restoreFlagsFromAX()
+        }
     }
 
     /// The guest's status flags into the host's, unless they are there: as `restoreFlagsFromAX`
@@ -456,6 +520,14 @@ struct FormEmitter {
     /// and AL its OF; POPF takes several times as long. Clobbers RAX and RDX.
     mutating func needFlags() {
         guard !hostFlags else { return }
+        if !parked { loadFlagsIntoAX() }
+        restoreFlagsFromAX()
+        hostFlags = true
+    }
+
+    /// The register file's status flags into AX as `saveFlagsInAX` leaves them (AH the low
+    /// byte of RFLAGS, AL its OF). Clobbers RDX.
+    mutating func loadFlagsIntoAX() {
         let a = FormEmitter.a, d = FormEmitter.d
         asm.mov(size: 4, a, FormEmitter.field(FormEmitter.rflags))
         asm.mov(size: 4, d, a)
@@ -463,8 +535,35 @@ struct FormEmitter {
         asm.alu(.and, size: 4, d, immediate: 1)
         asm.shift(.shl, size: 4, a, by: 8)
         asm.alu(.or, size: 4, a, d)
-        restoreFlagsFromAX()
-        hostFlags = true
+    }
+
+    /// Before form `f`, with the flags `parked` in AX: they stay there for a form that leaves
+    /// RAX alone and reads none (`keepsParkedFlags`); an operation that writes them all, reads
+    /// none and cannot fault drops them; for any other they go back into the host's.
+    mutating func settleParkedFlags(_ f: FastForm) {
+        guard parked, !FormEmitter.keepsParkedFlags(f.kind) else { return }
+        let (reads, writes) = f.flagMasks
+        switch f.kind {
+        case .add64, .or64, .and64, .sub64, .xor64, .cmp64, .test64, .add32, .or32, .and32, .sub32, .xor32, .cmp32, .test32,
+             .add64i, .or64i, .and64i, .sub64i, .xor64i, .cmp64i, .test64i, .add32i, .or32i, .and32i, .sub32i, .xor32i, .cmp32i, .test32i
+            where reads == 0 && writes == FastForm.statusFlags:
+            parked = false
+        default:
+            restoreFlagsFromAX()
+            hostFlags = true
+        }
+    }
+
+    /// Forms whose code leaves RAX alone and reads no flag (the memory forms among them take
+    /// parked flags to their slow path): the flags stay in AX across them.
+    static func keepsParkedFlags(_ k: FastKind) -> Bool {
+        switch k {
+        case .movRR, .movRI, .movRINarrow, .extend, .extendSigned, .bswap, .nop,
+             .load, .load8, .load16, .load32, .load64, .loadSigned, .store, .storeImm, .push, .pushImm, .pop,
+             .cmpMR, .cmpMI, .testMR, .testMI, .jmp, .blockEnd:
+            true
+        default: false
+        }
     }
 
     /// The host's status flags into the register file, if they are newer.
@@ -475,6 +574,7 @@ struct FormEmitter {
         saveFlagsInAX()
         storeFlagsFromAX()
         dirtyFlags = false
+        parked = false
     }
 
     /// The status flags in AX (AH as LAHF left it, AL the OF bit as SETO left it) into the
@@ -498,7 +598,7 @@ struct FormEmitter {
     mutating func shiftByCLWithFlags(_ op: X86Assembler.Shift, _ form: FastForm) {
         let a = FormEmitter.a, c = FormEmitter.c, d = FormEmitter.d, r8 = FormEmitter.r8
         let size = Int(form.size)
-        needFlags()
+        needExactFlags()
         load(1, into: c)
         load(form.d, into: a)
         if op == .shr { asm.mov(size: 8, r8, a) }
@@ -519,12 +619,17 @@ struct FormEmitter {
 
     /// `op` of `a` and `b` (nil: TEST) at `size` bytes into `a`, with the interpreter's flags
     /// where they are read: AND, OR, XOR and TEST leave AF undefined on the host, and the
-    /// interpreter clears it; ADD of 0 to the result sets it so (and every other flag as the
-    /// logical operation did). TEST is done as AND (its result not kept).
+    /// interpreter clears it (`afClear`, set by the form's `flagsWritten`). TEST is done as AND
+    /// (its result not kept).
     mutating func aluExact(_ op: X86Assembler.ALU?, size: Int, _ a: Int, _ b: Int, flags: Bool) {
-        let logical = op == nil || op == .and || op == .or || op == .xor
         asm.alu(op ?? .and, size: size, a, b)
-        if logical && flags { asm.alu(.add, size: size, a, immediate: 0) }
+        noteLogical(op, flags: flags)
+    }
+
+    /// After `op` (nil: TEST) on the host, its flags read: AF is the guest's unless `op` is a
+    /// logical operation (`afClear`).
+    mutating func noteLogical(_ op: X86Assembler.ALU?, flags: Bool) {
+        if flags && (op == nil || op == .and || op == .or || op == .xor) { logicalFlags = true }
     }
 
     /// The status flags in RDX into the register file (the host's are not the guest's after).
@@ -536,6 +641,7 @@ struct FormEmitter {
         asm.mov(size: 8, FormEmitter.field(FormEmitter.rflags), c)
         hostFlags = false
         dirtyFlags = false
+        afClear = false
     }
 
     /// After a shift or rotate by a constant of RAX (`size` bytes; a right shift's operand in
@@ -599,7 +705,13 @@ struct FormEmitter {
 
     /// A guest instruction just set the host's flags (as the interpreter sets the guest's, or
     /// where no one reads them before they are overwritten).
-    mutating func flagsWritten() { hostFlags = true; dirtyFlags = true }
+    mutating func flagsWritten() {
+        hostFlags = true
+        dirtyFlags = true
+        afClear = logicalFlags
+        logicalFlags = false
+        parked = false
+    }
 
     /// What the code returns beside the `FastExit` bits when form `index` says them: the
     /// index, the block's slot, and the instructions retired up to and with the form
@@ -648,6 +760,7 @@ struct FormEmitter {
 
     mutating func emit(_ f: UnsafePointer<FastForm>, index i: Int) {
         let form = f.pointee
+        settleParkedFlags(form)
         let a = FormEmitter.a, c = FormEmitter.c
         let k = form.kind
         switch k {
@@ -699,7 +812,7 @@ struct FormEmitter {
             }
             if let op, fits {
                 asm.alu(op, size: size, r, immediate: Int32(truncatingIfNeeded: imm))
-                if form.flags && (op == .and || op == .or || op == .xor) { asm.alu(.add, size: size, r, immediate: 0) }
+                noteLogical(op, flags: form.flags)
             } else {
                 asm.mov(size: 8, c, immediate: size == 4 ? Int64(UInt32(truncatingIfNeeded: imm)) : imm)
                 aluExact(op, size: size, r, c, flags: form.flags)
@@ -758,12 +871,17 @@ struct FormEmitter {
             let rotate = op == .rol || op == .ror
             // A rotate keeps all but CF and OF: the guest's must be in the host's where it
             // computes those, or someone reads the others.
-            if rotate && (form.flags || form.liveAfter & ~FormEmitter.carryAndOverflow & FastForm.statusFlags != 0) { needFlags() }
+            if rotate && (form.flags || form.liveAfter & ~FormEmitter.carryAndOverflow & FastForm.statusFlags != 0) { needExactFlags() }
             load(form.s, into: a)
             if form.flags && op == .shr { asm.mov(size: 8, c, a) }
             asm.shift(op, size: size, a, by: form.x)
             store(form.d, from: a)
-            if form.flags { shiftFlags(op, size: size) } else { flagsWritten() }
+            if form.flags { shiftFlags(op, size: size) } else {
+                // (A rotate keeps AF, and `afClear` with it.)
+                let keep = afClear
+                flagsWritten()
+                if rotate { afClear = keep }
+            }
         case .imul, .mul:
             if k == .imul {
                 load(form.x, into: a)
@@ -795,7 +913,7 @@ struct FormEmitter {
             if op == .adc || op == .sbb { needFlags() }
             load(form.d, into: a)
             asm.aluHigh(op ?? .and, 0, immediate: UInt8(truncatingIfNeeded: form.imm))
-            if form.flags && (op == nil || op == .and || op == .or || op == .xor) { asm.aluHigh(.add, 0, immediate: 0) }
+            noteLogical(op, flags: form.flags)
             if form.op.writesResult { store(form.d, from: a) }
             flagsWritten()
         case .bswap:
@@ -839,12 +957,12 @@ struct FormEmitter {
             // Not taken: on in the block, the flags as they are; taken: RIP, the flags written
             // back, out.
             let skip = asm.jcc(FormEmitter.condition((k.rawValue - FastKind.jo.rawValue) ^ 1), 0)
-            let (host, dirty, cached) = (hostFlags, dirtyFlags, cache)
+            let (host, dirty, cached, clear) = (hostFlags, dirtyFlags, cache, afClear)
             if form.imm == context.rip { loopBack(form) } else { chain(to: form.imm, executed: Int(form.ordinal) + form.retires) }
             asm.mov(size: 8, a, immediate: Int64(bitPattern: form.imm))
             asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), a)
             exit(FastExit.jumped, index: i)
-            (hostFlags, dirtyFlags, cache) = (host, dirty, cached)
+            (hostFlags, dirtyFlags, cache, afClear) = (host, dirty, cached, clear)
             asm.patch(skip, to: asm.bytes.count)
         case .blockEnd:
             if let next = context.next { chain(to: next, executed: context.instructions) }
@@ -886,6 +1004,8 @@ struct FormEmitter {
         asm.patch(skip, to: asm.bytes.count)
         loadProbeKey()
         hostFlags = false
+        afClear = false
+        parked = false
     }
 
     // MARK: cached registers

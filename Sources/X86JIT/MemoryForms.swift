@@ -31,8 +31,8 @@ extension FormEmitter {
         }
     }
 
-    /// The TLB's host address for a `size`-byte access of `kind` (0 read, 1 write) at RSI into
-    /// R10; the jumps to the slow path (to patch) when it cannot serve it (RBP makes every
+    /// The TLB's addend for a `size`-byte access of `kind` (0 read, 1 write) at RSI into R10
+    /// (the host address is R10 + RSI); the jumps to the slow path (to patch) when it cannot serve it (RBP makes every
     /// probe miss while RFLAGS.AC is set: `loadProbeKey`). Clobbers the flags, RCX and RDX.
     ///
     /// A read-modify-write (`kind` 2) needs the read entry and the write entry, as the
@@ -51,8 +51,7 @@ extension FormEmitter {
         } else {
             asm.lea(size: 8, d, X86Assembler.Memory(base: si, displacement: Int32(size - 1)))
             asm.shift(.shr, size: 8, d, by: 12)
-            asm.alu(.add, size: 8, d, d)
-            asm.alu(.or, size: 8, d, FormEmitter.keyRegister)
+            asm.lea(size: 8, d, X86Assembler.Memory(base: FormEmitter.keyRegister, index: d, scale: 2))
         }
         asm.alu(.and, size: 4, c, immediate: Int32(tlb.entries - 1))
         for k in (kind == 2 ? 0 : kind)...min(kind, 1) {
@@ -62,7 +61,6 @@ extension FormEmitter {
         }
         let table = Int32(min(kind, 1) * tlb.entries * 8)
         asm.mov(size: 8, r10, X86Assembler.Memory(base: FormEmitter.pagesRegister, index: c, scale: 8, displacement: table))
-        asm.alu(.add, size: 8, r10, si)
         return misses
     }
 
@@ -85,7 +83,9 @@ extension FormEmitter {
         let size = Int(form.size)
         let d = FormEmitter.d, si = FormEmitter.si
         let r10 = FormEmitter.r10
-        let at = X86Assembler.Memory(base: r10), r8 = FormEmitter.r8
+        // The host address: the TLB entry's addend plus the linear address (one addition fewer
+        // before the access than adding them first).
+        let at = X86Assembler.Memory(base: r10, index: si), r8 = FormEmitter.r8
         let aluOp = X86Assembler.ALU(rawValue: form.op.rawValue)
         let writesFlags: Bool
         switch k {
@@ -103,12 +103,14 @@ extension FormEmitter {
             writesFlags = true
         default: writesFlags = false
         }
-        let entry = (hostFlags, dirtyFlags)
         // The probe clobbers the host's flags: they are kept in AX where the fast path needs
         // them after it (the form does not write them all) or the slow path needs them (they
         // are newer than the register file's, and the interpreter must start from them: a
-        // form that faults leaves the flags before it).
-        let save = hostFlags && (!writesFlags || dirtyFlags)
+        // form that faults leaves the flags before it). Where they are in AX already
+        // (`parked`), the slow path takes them from there.
+        let inAX = parked
+        let entry = inAX ? (true, true) : (hostFlags, dirtyFlags)
+        let save = !inAX && hostFlags && (!writesFlags || dirtyFlags)
         if save { saveFlagsInAX() }
         missGroups = []
         var leaves = false
@@ -157,7 +159,7 @@ extension FormEmitter {
                 // On the host register caching `d`, memory the second operand.
                 let hd = modified(form.d)
                 asm.alu(aluOp, size: size, hd, at)
-                if aluOp == .and || aluOp == .or || aluOp == .xor { asm.alu(.add, size: size, hd, immediate: 0) }
+                noteLogical(aluOp, flags: true)
             } else {
                 asm.mov(size: size, r8, at)
                 load(form.d, into: d)
@@ -172,10 +174,7 @@ extension FormEmitter {
             } else {
                 asm.alu(aluOp, size: size, at, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: form.imm)))
             }
-            if aluOp == .and || aluOp == .or || aluOp == .xor {
-                asm.mov(size: size, d, at)
-                asm.alu(.add, size: size, d, immediate: 0)
-            }
+            noteLogical(aluOp, flags: true)
         case .incM, .decM:
             address(form.address)
             miss(probe(kind: 2, size: size, tlb))
@@ -236,14 +235,24 @@ extension FormEmitter {
         default:
             return false
         }
-        if save && !writesFlags { restoreFlagsFromAX() }
+        if save && !writesFlags {
+            // Newer than the register file's, they stay in AX for the next form if it leaves
+            // RAX alone and reads none (`settleParkedFlags`): a load after a load costs no
+            // SAHF, LAHF and SETO between them.
+            if dirtyFlags && FormEmitter.keepsParkedFlags(k) {
+                parked = true
+                hostFlags = false
+            } else {
+                restoreFlagsFromAX()
+            }
+        }
         if k == .incM || k == .decM {
             asm.unary(k == .incM ? .inc : .dec, size: size, at)
             flagsWritten()
         }
         // (A shift whose flags are read wrote them to the register file: `shiftFlags`.)
         if writesFlags && !(k == .shiftM && form.flags) { flagsWritten() }
-        let done = (hostFlags, dirtyFlags)
+        let done = (hostFlags, dirtyFlags), doneParked = parked
         switch k {
         case .call: chain(to: form.imm, executed: Int(form.ordinal) + form.retires)
         case .callReg: chain(to: .register(r8), executed: Int(form.ordinal) + form.retires)
@@ -252,7 +261,8 @@ extension FormEmitter {
         }
         if leaves { exit(FastExit.jumped, index: i) }
         // The slow path goes after the block's code (`finish`), and comes back here.
-        slowPaths.append(SlowPath(misses: missGroups, restoreFlags: save, entry: entry, index: i, reloadFlags: done.0 && !leaves,
+        slowPaths.append(SlowPath(misses: missGroups, restoreFlags: save || inAX, entry: entry, index: i,
+                                  reloadFlags: done.0 && !leaves, reparkFlags: doneParked && !leaves,
                                   back: asm.bytes.count, doneCache: cache))
         (hostFlags, dirtyFlags) = done
         return true
@@ -269,6 +279,8 @@ struct SlowPath {
     var entry: (hostFlags: Bool, dirtyFlags: Bool)
     var index: Int
     var reloadFlags: Bool
+    /// The fast path leaves the flags in AX (`FormEmitter.parked`): so does this one.
+    var reparkFlags: Bool
     var back: Int
     /// The cached registers where both paths meet.
     var doneCache: RegisterCache
@@ -279,6 +291,7 @@ extension FormEmitter {
         for p in slowPaths {
             for group in p.misses {
                 for m in group.jumps { asm.patch(m, to: asm.bytes.count) }
+                (afClear, parked) = (false, false)
                 if p.restoreFlags { restoreFlagsFromAX() }
                 (hostFlags, dirtyFlags) = p.entry
                 // No register is written before a jump here: the dirty cached ones are the
@@ -288,6 +301,7 @@ extension FormEmitter {
                 // The interpreter may have written any register: the cached ones are loaded again.
                 reload(p.doneCache)
                 if p.reloadFlags { needFlags() }
+                if p.reparkFlags { loadFlagsIntoAX() }
                 asm.patch(asm.jmp(0), to: p.back)
             }
         }
