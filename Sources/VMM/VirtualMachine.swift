@@ -710,6 +710,8 @@ public final class VirtualCPU {
     public var translationsShared: UInt64 { cpu.translationsShared }
     /// Blocks this vCPU translated.
     public var blocksTranslated: UInt64 { cpu.blocksTranslated }
+    /// Those of them translated with the other blocks of a loop in their page.
+    public var loopsTranslated: UInt64 { cpu.loopsTranslated }
     /// The instructions run through the general path right after a block most often, by
     /// mnemonic and count (what ends blocks).
     public var commonestBlockEnds: [(String, UInt64)] { cpu.commonestBlockEnds(6) }
@@ -717,8 +719,9 @@ public final class VirtualCPU {
     /// vCPUs): blocks translated, their forms
     /// emitted as host code and run through the interpreter, code bytes written, cache flushes.
     public var translation: (blocks: UInt64, nativeForms: UInt64, fallbackForms: UInt64, codeBytes: UInt64, flushes: Int, loops: UInt64,
-                             chains: UInt64)? {
-        translator.map { ($0.translations, $0.nativeForms, $0.fallbackForms, $0.codeBytes, $0.memory.flushes, $0.selfLoops, $0.chains) }
+                             chains: UInt64, edges: UInt64)? {
+        translator.map { ($0.translations, $0.nativeForms, $0.fallbackForms, $0.codeBytes, $0.memory.flushes, $0.selfLoops, $0.chains,
+                          $0.memberEdges) }
     }
     /// Runs of a block before it is translated (tests make it small).
     public var translationThreshold: Int {

@@ -16,9 +16,9 @@ import X86
 /// translation sets the interpreter's value (`shiftFlags`, `productFlags`, `aluExact`).
 ///
 /// Register use: RBX the register file (the `TranslationWords` after it: the code keys, where
-/// the vCPU's blocks, TLB and interpreter are); RBP, R14 and R15 the TLB (`MemoryForms.swift`);
-/// R12, R13, RDI, R9 and R11 cached guest registers (`RegisterCache`); RAX, RCX, RDX, RSI, R8
-/// and R10 scratch. [RSP] holds the budget, [RSP+8] its address (the budget goes back there in
+/// the vCPU's blocks, TLB and interpreter are); RBP and R14 the TLB (`MemoryForms.swift`);
+/// R12, R13, R15, RDI, R9 and R11 cached guest registers (`RegisterCache`); RAX, RCX, RDX, RSI,
+/// R8 and R10 scratch. [RSP] holds the budget, [RSP+8] its address (the budget goes back there in
 /// the epilogue). The code names nothing of one vCPU: one translator serves a machine's vCPUs,
 /// and each runs what any of them translated (`KeptTranslations`).
 @_spi(Translator) public final class FormTranslator: BlockTranslating {
@@ -35,6 +35,9 @@ import X86
     public private(set) var selfLoops: UInt64 = 0
     /// Branches and block ends that go on into the next block's translation.
     public private(set) var chains: UInt64 = 0
+    /// Branches from one of a loop's blocks into another in the same translation
+    /// (`TranslationContext.members`).
+    public private(set) var memberEdges: UInt64 = 0
     /// Forms run through the interpreter, by kind (as translated): where coverage grows next.
     public private(set) var fallbacksByKind = [UInt64](repeating: 0, count: 256)
 
@@ -75,7 +78,14 @@ import X86
             do throws(CodeMemoryError) {
                 let stubs = try sharedCode(for: context)
                 let copy = try memory.install(formBytes, cold: true)
-                let (emitter, coldFrom) = emit(copy.assumingMemoryBound(to: FastForm.self), count: count, context: context, stubs: stubs)
+                var members: [TranslationMember] = []
+                for m in context.members {
+                    let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(m.forms), count: m.count * MemoryLayout<FastForm>.stride)
+                    members.append(TranslationMember(forms: try memory.install(Array(bytes), cold: true).assumingMemoryBound(to: FastForm.self),
+                                                     count: m.count, context: m.context))
+                }
+                let (emitter, coldFrom) = emit(copy.assumingMemoryBound(to: FastForm.self), count: count, context: context,
+                                               members: members, stubs: stubs)
                 let size = emitter.asm.bytes.count
                 let hot = try memory.reserve(coldFrom), cold = size > coldFrom ? try memory.reserve(size - coldFrom, cold: true) : 0
                 let base = Int(bitPattern: memory.base)
@@ -107,18 +117,22 @@ import X86
         return nil
     }
 
-    /// The host code for the forms at `forms` (where the code's calls name them), and where
-    /// its cold part (the slow paths) starts.
-    func emit(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext, stubs: SharedCode) -> (FormEmitter, Int) {
-        var emitter = FormEmitter(context, forms: UnsafeRawPointer(forms), stubs: stubs)
-        // The flags live where the block starts: none, and a pass that starts again needs none
-        // from the last.
-        let (reads, writes) = forms[0].flagMasks
-        emitter.flagsDeadAtStart = forms[0].liveAfter & ~writes | reads == 0
+    /// The host code for the forms at `forms` (where the code's calls name them), then the
+    /// loop's other blocks (`members`, their forms' copies), and where its cold part (the slow
+    /// paths) starts.
+    func emit(_ forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext, members: [TranslationMember] = [],
+              stubs: SharedCode) -> (FormEmitter, Int) {
+        let head = TranslationMember(forms: forms, count: count, context: context)
+        var emitter = FormEmitter(head, members: members, stubs: stubs)
         if let p = plantedFault, p.rip == context.rip {
             emitter.asm.alu(.add, size: 8, FormEmitter.gpr(p.register), immediate: 1)
         }
         for i in 0..<count { emitter.emit(forms + i, index: i) }
+        for (m, member) in members.enumerated() {
+            // A block no branch went into is left out.
+            guard emitter.enterMember(m) else { continue }
+            for i in 0..<member.count { emitter.emit(member.forms + i, index: i) }
+        }
         let cold = emitter.finish()
         return (emitter, cold)
     }
@@ -145,6 +159,7 @@ import X86
         nativeForms &+= UInt64(emitter.native)
         selfLoops &+= UInt64(emitter.loops)
         chains &+= UInt64(emitter.chains)
+        memberEdges &+= UInt64(emitter.edges)
         fallbackForms &+= UInt64(emitter.fallbacks)
         for k in emitter.fallbackKinds { fallbacksByKind[Int(k.rawValue)] &+= 1 }
         codeBytes &+= UInt64(bytes)
@@ -166,14 +181,14 @@ struct SharedCode {
 
     func serves(_ c: TranslationContext) -> Bool {
         blockStride == c.blockStride && blockSlots == c.blockSlots && (tlb == nil) == (c.tlb == nil)
-            && tlb?.entries == c.tlb?.entries && tlb?.noMatch == c.tlb?.noMatch
+            && tlb?.entries == c.tlb?.entries && tlb?.noMatch == c.tlb?.noMatch && tlb?.pagesOffset == c.tlb?.pagesOffset
     }
 
     /// `entry`, a `TranslatedBlock` (register file in RDI, the block's code in RSI, the
     /// budget's address in RDX): saves the registers the C calling convention keeps, keeps the
     /// budget at [RSP] and its address at [RSP+8] (the stack 16-byte aligned for calls), the
-    /// register file in RBX, the vCPU's TLB tags and pages in R14 and R15, the probe key in
-    /// RBP, and jumps to the code.
+    /// register file in RBX, the vCPU's TLB tags (its pages after them) in R14, the probe key
+    /// in RBP, and jumps to the code.
     static func emitEntry(_ asm: inout X86Assembler, _ context: TranslationContext) -> Int {
         let at = asm.bytes.count
         for r in FormEmitter.saved { asm.push(r) }
@@ -185,7 +200,6 @@ struct SharedCode {
         asm.mov(size: 8, FormEmitter.file, GPR.rdi)
         if let tlb = context.tlb {
             asm.mov(size: 8, FormEmitter.tagsRegister, FormEmitter.word(\.tlbTags))
-            asm.mov(size: 8, FormEmitter.pagesRegister, FormEmitter.word(\.tlbPages))
             FormEmitter.loadProbeKey(&asm, tlb)
         }
         asm.jmp(register: GPR.rsi)
@@ -310,30 +324,58 @@ struct FormEmitter {
     /// RFLAGS.AC: the memory's own probe decides (`GuestMMU.probeWithAC`).
     static let alignmentCheck: Int32 = 1 << 18
 
-    /// R14 and R15 hold the TLB's read tags and read pages (the write arrays follow each at
-    /// `entries` words), RBP what every tag holds besides its page (`loadProbeKey`). (With the
-    /// arrays' addresses as constants in each probe, the syscall workload ran 10% slower: more
-    /// code.)
-    static let keyRegister = GPR.rbp, tagsRegister = GPR.r14, pagesRegister = GPR.r15
+    /// R14 holds the TLB's read tags (the write tags follow at `entries` words, the pages at
+    /// `TranslationTLB.pagesOffset`), RBP what every tag holds besides its page
+    /// (`loadProbeKey`). (With the arrays' addresses as constants in each probe, the syscall
+    /// workload ran 10% slower: more code.)
+    static let keyRegister = GPR.rbp, tagsRegister = GPR.r14
     static let saved = [GPR.rbx, GPR.rbp, GPR.r12, GPR.r13, GPR.r14, GPR.r15]
 
-    let context: TranslationContext
-    /// Whether the block's forms write every flag before anything reads one (a pass that
-    /// starts again needs none from the last).
-    var flagsDeadAtStart = false
+    /// The block whose forms are being emitted (the first, or one of the loop's `members`),
+    /// and the first.
+    var context: TranslationContext
+    let head: TranslationContext
+    /// Whether the first block's forms write every flag before anything reads one (a pass
+    /// that starts again needs none from the last).
+    let flagsDeadAtStart: Bool
 
-    /// The block's forms (the interpreter's calls name one by its address).
-    let formsBase: UnsafeRawPointer
+    /// The forms of the block being emitted (the interpreter's calls name one by its address),
+    /// and which block that is (0 the first, then the members' from 1).
+    var formsBase: UnsafeRawPointer
+    var block = 0
+    let headForms: UnsafeRawPointer
+
+    /// The loop's other blocks (`TranslationContext.members`), and for each, once a branch went
+    /// into it, the state its code starts from (`enter`), where that code is, and the jumps to
+    /// patch to it.
+    let members: [TranslationMember]
+    var memberEntries: [MemberEntry?]
+    var memberCode: [Int?]
+    var memberJumps: [[Int]]
+    var edges = 0
 
     let stubs: SharedCode
 
-    init(_ context: TranslationContext, forms: UnsafeRawPointer, stubs: SharedCode) {
-        self.context = context
+    init(_ head: TranslationMember, members: [TranslationMember] = [], stubs: SharedCode) {
+        self.context = head.context
+        self.head = head.context
         self.stubs = stubs
-        formsBase = forms
-        tlb = context.tlb
+        formsBase = UnsafeRawPointer(head.forms)
+        headForms = formsBase
+        tlb = head.context.tlb
+        flagsDeadAtStart = FormEmitter.flagsDead(head.forms)
+        self.members = members
+        memberEntries = Array(repeating: nil, count: members.count)
+        memberCode = Array(repeating: nil, count: members.count)
+        memberJumps = Array(repeating: [], count: members.count)
         // The prologue is the shared entry's (`SharedCode`): the code starts with the first
         // form, where a block that runs itself again jumps back to (offset 0).
+    }
+
+    /// Whether the block of `forms` writes every flag before anything reads one (or can fault).
+    static func flagsDead(_ forms: UnsafePointer<FastForm>) -> Bool {
+        let (reads, writes) = forms[0].flagMasks
+        return forms[0].liveAfter & ~writes | reads == 0
     }
 
     /// Into RBP, what a TLB tag holds besides its page: the register file's `userAccess` and
@@ -448,7 +490,7 @@ struct FormEmitter {
     /// again here while a whole pass fits in the budget (this pass taken out of it), it is
     /// still valid (its key is the code key); otherwise on to what follows (the block's exit).
     /// The flags go back to the register file first.
-    mutating func loopBack(_ f: FastForm) {
+    mutating func loopBack(executed: Int) {
         let d = FormEmitter.d, r8 = FormEmitter.r8
         // Where the block's first forms overwrite the flags before anything reads them, the
         // next pass needs none: they are kept in AX for the way out instead of written back.
@@ -456,14 +498,15 @@ struct FormEmitter {
         if keepInAX { saveFlagsInAX() } else { syncFlags() }
         writeBack()
         var out: [Int] = []
-        budgetAfter(Int(f.ordinal) + f.retires)
-        asm.alu(.cmp, size: 8, d, immediate: Int32(context.instructions))
+        budgetAfter(executed)
+        asm.alu(.cmp, size: 8, d, immediate: Int32(head.instructions))
         out.append(asm.jcc(.b, 0))
         // Only a call into the interpreter can change the code key: a pass that made none
-        // needs no look (runBlock looked before the block).
-        if fallbacks > 0 || !slowPaths.isEmpty {
+        // needs no look (runBlock looked before the block). (A loop's blocks look always: a
+        // block emitted later may call.)
+        if fallbacks > 0 || !slowPaths.isEmpty || !members.isEmpty {
             asm.mov(size: 8, r8, FormEmitter.word(\.blocks))
-            asm.mov(size: 8, r8, X86Assembler.Memory(base: r8, displacement: Int32(context.blockOffset(at: context.rip) + BlockLayout.key)))
+            asm.mov(size: 8, r8, X86Assembler.Memory(base: r8, displacement: Int32(head.blockOffset(at: head.rip) + BlockLayout.key)))
             out.append(keyIsNotCurrent(r8))
         }
         asm.mov(size: 8, FormEmitter.budget, d)     // the budget taken
@@ -948,7 +991,7 @@ struct FormEmitter {
         case .nop:
             break
         case .jmp:
-            if form.imm == context.rip { loopBack(form) } else { chain(to: form.imm, executed: Int(form.ordinal) + form.retires) }
+            goOn(to: form.imm, executed: Int(form.ordinal) + form.retires)
             asm.mov(size: 8, a, immediate: Int64(bitPattern: form.imm))
             asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), a)
             exit(FastExit.jumped, index: i)
@@ -957,15 +1000,15 @@ struct FormEmitter {
             // Not taken: on in the block, the flags as they are; taken: RIP, the flags written
             // back, out.
             let skip = asm.jcc(FormEmitter.condition((k.rawValue - FastKind.jo.rawValue) ^ 1), 0)
-            let (host, dirty, cached, clear) = (hostFlags, dirtyFlags, cache, afClear)
-            if form.imm == context.rip { loopBack(form) } else { chain(to: form.imm, executed: Int(form.ordinal) + form.retires) }
+            let (host, dirty, cached, clear, inAX) = (hostFlags, dirtyFlags, cache, afClear, parked)
+            goOn(to: form.imm, executed: Int(form.ordinal) + form.retires)
             asm.mov(size: 8, a, immediate: Int64(bitPattern: form.imm))
             asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), a)
             exit(FastExit.jumped, index: i)
-            (hostFlags, dirtyFlags, cache, afClear) = (host, dirty, cached, clear)
+            (hostFlags, dirtyFlags, cache, afClear, parked) = (host, dirty, cached, clear, inAX)
             asm.patch(skip, to: asm.bytes.count)
         case .blockEnd:
-            if let next = context.next { chain(to: next, executed: context.instructions) }
+            if let next = context.next { goOn(to: next, executed: context.instructions) }
             exit(FastExit.end, index: i)
             return
         case .load, .load8, .load16, .load32, .load64, .loadSigned, .store, .storeImm, .cmpMR, .cmpMI, .testMR, .testMI,
@@ -1025,7 +1068,7 @@ struct FormEmitter {
     /// The host register holding guest register `n` (loaded into the cache if need be), to
     /// read; for `FastAddress.none`, `scratch` set to 0. A form takes every operand before its
     /// destination: the least recently used cached register is the one a new one takes, never
-    /// one the form has just taken (a form names at most three, and five are cached).
+    /// one the form has just taken (a form names at most three, and six are cached).
     mutating func operand(_ n: UInt8, scratch: Int) -> Int {
         if n == FastAddress.none {
             asm.mov(size: 4, scratch, immediate: 0)
@@ -1095,12 +1138,13 @@ struct FormEmitter {
     }
 }
 
-/// Which guest registers host registers hold within a translation: R12 and R13 (kept across
-/// calls), RDI, R9 and R11 (not: every call writes the cached ones back and forgets them).
+/// Which guest registers host registers hold within a translation: R12, R13 and R15 (kept
+/// across calls), RDI, R9 and R11 (not: every call writes the cached ones back and forgets
+/// them).
 /// A dirty one is newer than the register file; it is written back before anything outside
 /// the host code can look (a call into the interpreter, the block's exit, a loop back).
 struct RegisterCache {
-    static let hosts = [GPR.r12, GPR.r13, GPR.rdi, GPR.r9, GPR.r11]
+    static let hosts = [GPR.r12, GPR.r13, GPR.r15, GPR.rdi, GPR.r9, GPR.r11]
     var guest = [Int8](repeating: -1, count: hosts.count)
     var dirty = [Bool](repeating: false, count: hosts.count)
     var used = [Int](repeating: 0, count: hosts.count)

@@ -59,8 +59,8 @@ extension FormEmitter {
             asm.alu(.cmp, size: 8, d, X86Assembler.Memory(base: FormEmitter.tagsRegister, index: c, scale: 8, displacement: table))
             misses.append(asm.jcc(.ne, 0))
         }
-        let table = Int32(min(kind, 1) * tlb.entries * 8)
-        asm.mov(size: 8, r10, X86Assembler.Memory(base: FormEmitter.pagesRegister, index: c, scale: 8, displacement: table))
+        let table = Int32(tlb.pagesOffset + min(kind, 1) * tlb.entries * 8)
+        asm.mov(size: 8, r10, X86Assembler.Memory(base: FormEmitter.tagsRegister, index: c, scale: 8, displacement: table))
         return misses
     }
 
@@ -261,7 +261,7 @@ extension FormEmitter {
         }
         if leaves { exit(FastExit.jumped, index: i) }
         // The slow path goes after the block's code (`finish`), and comes back here.
-        slowPaths.append(SlowPath(misses: missGroups, restoreFlags: save || inAX, entry: entry, index: i,
+        slowPaths.append(SlowPath(misses: missGroups, restoreFlags: save || inAX, entry: entry, index: i, block: block,
                                   reloadFlags: done.0 && !leaves, reparkFlags: doneParked && !leaves,
                                   back: asm.bytes.count, doneCache: cache))
         (hostFlags, dirtyFlags) = done
@@ -278,6 +278,8 @@ struct SlowPath {
     var restoreFlags: Bool
     var entry: (hostFlags: Bool, dirtyFlags: Bool)
     var index: Int
+    /// The block (`FormEmitter.block`) whose form it runs.
+    var block: Int
     var reloadFlags: Bool
     /// The fast path leaves the flags in AX (`FormEmitter.parked`): so does this one.
     var reparkFlags: Bool
@@ -297,6 +299,7 @@ extension FormEmitter {
                 // No register is written before a jump here: the dirty cached ones are the
                 // guest's as the form starts.
                 cache = group.cache
+                select(block: p.block)
                 call(index: p.index)
                 // The interpreter may have written any register: the cached ones are loaded again.
                 reload(p.doneCache)

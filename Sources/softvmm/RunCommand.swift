@@ -457,8 +457,9 @@ struct RunSession {
                 let forms = max(t.nativeForms + t.fallbackForms, 1)
                 let reattached = machine.vcpus.reduce(0) { $0 + $1.translationsReattached }
                 let shared = machine.vcpus.reduce(0) { $0 + $1.translationsShared }
-                lines.append(String(format: "engine: jit, %llu blocks translated (%.1f%% of their forms as host code, the rest through the interpreter; %llu loop back to their start in host code, %llu ways on into another translation), %llu blocks given a translation already made (%llu of them by another vCPU), %.1f KiB of code, %d flushes",
-                                    t.blocks, 100 * Double(t.nativeForms) / Double(forms), t.loops, t.chains, reattached, shared,
+                let loops = machine.vcpus.reduce(0) { $0 + $1.loopsTranslated }
+                lines.append(String(format: "engine: jit, %llu blocks translated (%.1f%% of their forms as host code, the rest through the interpreter; %llu loop back to their start in host code, %llu ways on into another translation; %llu with the other blocks of a loop, %llu branches among them), %llu blocks given a translation already made (%llu of them by another vCPU), %.1f KiB of code, %d flushes",
+                                    t.blocks, 100 * Double(t.nativeForms) / Double(forms), t.loops, t.chains, loops, t.edges, reattached, shared,
                                     Double(t.codeBytes) / 1024, t.flushes))
                 lines.append("interpreted in translations: " + v.commonestFallbacks.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
             } else {

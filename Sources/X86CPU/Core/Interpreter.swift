@@ -190,6 +190,8 @@ public final class CPU<Memory: CPUMemory> {
     public internal(set) var blocksRechecked: UInt64 = 0
     /// Blocks translated to host code (`--stats`).
     public internal(set) var blocksTranslated: UInt64 = 0
+    /// Those of them translated with the other blocks of a loop (`loopMembers`; `--stats`).
+    public internal(set) var loopsTranslated: UInt64 = 0
     /// Blocks (built again, or warm) that got a kept translation (`reattach`; `--stats`).
     public internal(set) var translationsReattached: UInt64 = 0
     /// Those of them whose translation another CPU made (`--stats`).

@@ -119,6 +119,22 @@ struct KeptTranslation {
     /// This block's slot (host code returns it in bits 16 and up: the block whose form said the
     /// `FastExit` bits, after it went on into others).
     public var slot: Int { blockSlotIndex(rip, blockSlots) }
+    /// Blocks translated with this one, in its page, that its branches reach and that reach
+    /// back to its start (a loop's blocks: `CPU.loopMembers`). Host code goes from one to
+    /// another with the guest's registers kept in host registers, once it has checked, as
+    /// `runBlock` would, that the next one is in its slot, valid, and fits in the budget.
+    public var members: [TranslationMember] = []
+}
+
+/// A block translated with another (`TranslationContext.members`): its forms (the last one
+/// `blockEnd`) and what its own translation would rely on.
+@_spi(Translator) public struct TranslationMember {
+    public var forms: UnsafePointer<FastForm>
+    public var count: Int
+    public var context: TranslationContext
+    public init(forms: UnsafePointer<FastForm>, count: Int, context: TranslationContext) {
+        (self.forms, self.count, self.context) = (forms, count, context)
+    }
 }
 
 /// The entry of translated blocks: (register file, block's code, instruction budget) ->
@@ -147,6 +163,9 @@ struct KeptTranslation {
     public init(tags: UnsafeRawPointer, pages: UnsafeRawPointer, epoch: UnsafeRawPointer, entries: Int, noMatch: UInt64) {
         (self.tags, self.pages, self.epoch, self.entries, self.noMatch) = (tags, pages, epoch, entries, noMatch)
     }
+    /// Where the pages are from the tags, in bytes (the same for every vCPU's TLB: host code
+    /// reaches both through one register).
+    public var pagesOffset: Int { pages - tags }
 }
 
 /// A memory whose TLB host code may probe inline (`GuestMMU`).
@@ -277,10 +296,10 @@ extension CPU {
         guard b.pointee.heat == translationThreshold, let translator else { return }
         // Another vCPU may have translated the same block since this one built it.
         if reattach(b) { return }
-        let context = TranslationContext(tlb: (memory as? TranslationTLBProviding)?.translationTLB, rip: b.pointee.rip,
-                                         instructions: Int(b.pointee.instructions),
-                                         blockStride: MemoryLayout<Block>.stride, blockSlots: CPU.blockSlots,
-                                         next: next(b))
+        var context = translationContext(b)
+        context.members = loopMembers(b).map {
+            TranslationMember(forms: operations($0), count: Int($0.pointee.count) + 1, context: translationContext($0))
+        }
         guard let t = translator.translate(operations(b), count: Int(b.pointee.count) + 1, context: context) else { return }
         // A flush to make room dropped every earlier translation.
         noteTranslatorFlushes()
@@ -288,8 +307,49 @@ extension CPU {
         b.pointee.native = t.code
         blocksTranslated &+= 1
         anyTranslated = true
+        // A loop's translation holds its other blocks' code too: it is right for this block's
+        // forms only with theirs (it stays with this block, and is not kept for others).
+        guard context.members.isEmpty else {
+            loopsTranslated &+= 1
+            return
+        }
         keptEntry(b)?.pointee = KeptTranslation(rip: b.pointee.rip, next: context.next ?? ~0, count: Int(b.pointee.count) + 1,
                                                 code: t.code, forms: t.forms, maker: identity)
+    }
+
+    /// What block `b`'s translation relies on besides its forms.
+    func translationContext(_ b: UnsafePointer<Block>) -> TranslationContext {
+        TranslationContext(tlb: (memory as? TranslationTLBProviding)?.translationTLB, rip: b.pointee.rip,
+                           instructions: Int(b.pointee.instructions),
+                           blockStride: MemoryLayout<Block>.stride, blockSlots: CPU.blockSlots, next: next(b))
+    }
+
+    /// The blocks to translate with block `b` (`TranslationContext.members`): built, valid, in
+    /// `b`'s page and frame, reached from `b` by branches with known targets (up to four), when
+    /// one of them branches back to `b`'s start; none otherwise. Host code checks each one's
+    /// slot before it goes into its code (another block may hold the slot by then, or a TLB
+    /// flush have left it to be checked again); while `b` holds, they hold the same bytes (a
+    /// store into their frame drops every block of it, `b` with them).
+    func loopMembers(_ b: UnsafeMutablePointer<Block>) -> [UnsafeMutablePointer<Block>] {
+        let page = b.pointee.rip >> 12, frame = b.pointee.frame0
+        guard b.pointee.frame1 == frame else { return [] }
+        var region = [b], loops = false, i = 0
+        while i < region.count {
+            let x = region[i]
+            i += 1
+            let ops = operations(x)
+            var targets: [UInt64] = []
+            for k in 0..<Int(x.pointee.count) where ops[k].kind == .jmp || ops[k].kind.isJcc { targets.append(ops[k].imm) }
+            if let n = next(x) { targets.append(n) }
+            for t in targets {
+                if t == b.pointee.rip { loops = true }
+                guard region.count < 5, t >> 12 == page, !region.contains(where: { $0.pointee.rip == t }) else { continue }
+                let s = blocks + blockSlot(t)
+                guard s.pointee.rip == t, state.isCurrentCode(s.pointee.key), s.pointee.frame0 == frame, s.pointee.frame1 == frame else { continue }
+                region.append(s)
+            }
+        }
+        return loops ? Array(region.dropFirst()) : []
     }
 
     /// Runs block `b`'s host code: `FastExit` bits, a pointer past the form that said them

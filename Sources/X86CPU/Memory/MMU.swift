@@ -96,9 +96,12 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         self.pmap = pmap
         self.host = host
         self.resolver = resolver
-        tags = .allocate(capacity: 3 * GuestMMU.entries)
+        // The addends a fixed distance after the tags, in one allocation: host code reaches
+        // both from one register (`TranslationTLB.pagesOffset`).
+        let arrays = UnsafeMutableRawPointer.allocate(byteCount: 6 * GuestMMU.entries * 8, alignment: 64)
+        tags = arrays.bindMemory(to: UInt64.self, capacity: 3 * GuestMMU.entries)
         tags.initialize(repeating: ~0, count: 3 * GuestMMU.entries)
-        addends = .allocate(capacity: 3 * GuestMMU.entries)
+        addends = (arrays + 3 * GuestMMU.entries * 8).bindMemory(to: UInt.self, capacity: 3 * GuestMMU.entries)
         addends.initialize(repeating: 0, count: 3 * GuestMMU.entries)
         fetchGlobal = .allocate(capacity: GuestMMU.entries)
         fetchGlobal.initialize(repeating: false, count: GuestMMU.entries)
@@ -125,8 +128,7 @@ public final class GuestMMU: CPUMemory, GuestPageTables {
         writeEntryFrames.deallocate()
         largePageFirst.deallocate()
         largePageCount.deallocate()
-        tags.deallocate()
-        addends.deallocate()
+        UnsafeMutableRawPointer(tags).deallocate()     // the addends with them
         nestedTags.deallocate()
         nestedPages.deallocate()
         fetchGlobal.deallocate()
