@@ -146,9 +146,11 @@ import X86
         let epilogue = SharedCode.emitEpilogue(&asm)
         let slot = SharedCode.emitSlot(&asm, context)
         let check = SharedCode.emitCheck(&asm, context)
+        let interpret = SharedCode.emitInterpret(&asm, context, epilogue: epilogue)
         let code = Int(bitPattern: try memory.install(asm.bytes))
         let s = SharedCode(blockStride: context.blockStride, blockSlots: context.blockSlots, tlb: context.tlb,
-                           entry: code + entry, epilogue: code + epilogue, slot: code + slot, check: code + check)
+                           entry: code + entry, epilogue: code + epilogue, slot: code + slot, check: code + check,
+                           interpret: code + interpret)
         stubs = s
         kept.entry = UnsafeRawPointer(bitPattern: s.entry)
         return s
@@ -177,7 +179,7 @@ struct SharedCode {
     var blockStride: Int, blockSlots: Int
     var tlb: TranslationTLB?
     /// Where each part is.
-    var entry: Int, epilogue: Int, slot: Int, check: Int
+    var entry: Int, epilogue: Int, slot: Int, check: Int, interpret: Int
 
     func serves(_ c: TranslationContext) -> Bool {
         blockStride == c.blockStride && blockSlots == c.blockSlots && (tlb == nil) == (c.tlb == nil)
@@ -216,6 +218,32 @@ struct SharedCode {
         asm.alu(.add, size: 8, GPR.rsp, immediate: 24)
         for r in FormEmitter.saved.reversed() { asm.pop(r) }
         asm.ret()
+        return at
+    }
+
+    /// `interpret`: the form at RSI through the interpreter (`runFastFormEntry`); back to the
+    /// caller when it says 0, the probe key loaded again (`FormEmitter.loadProbeKey`: the
+    /// interpreter may have changed what it holds); otherwise out of the code through the
+    /// epilogue, its answer or'ed with the exit word in RDX. Clobbers every register the C
+    /// calling convention does not keep. (Each call into the interpreter was about 90 bytes
+    /// inline; it is 25 now, and fork+exec, where translation was a fifth of the time, makes
+    /// thousands of them.)
+    static func emitInterpret(_ asm: inout X86Assembler, _ context: TranslationContext, epilogue: Int) -> Int {
+        let at = asm.bytes.count, a = GPR.rax, d = GPR.rdx
+        asm.push(d)                                     // the exit word, and the stack aligned for the call
+        asm.mov(size: 8, GPR.rdi, FormEmitter.word(\.runner))
+        asm.mov(size: 8, a, immediate: Int64(bitPattern: UInt64(FormEmitter.entry)))
+        asm.call(register: a)
+        asm.pop(d)
+        asm.test(size: 4, a, a)
+        let leave = asm.jcc(.ne, 0)
+        if let tlb = context.tlb { FormEmitter.loadProbeKey(&asm, tlb) }
+        asm.ret()
+        asm.patch(leave, to: asm.bytes.count)
+        asm.mov(size: 4, a, a)                          // the answer is 32 bits: the rest zeroed
+        asm.alu(.or, size: 8, a, d)
+        asm.alu(.add, size: 8, GPR.rsp, immediate: 8)   // the return address dropped
+        asm.patch(asm.jmp(0), to: epilogue)
         return at
     }
 
@@ -1033,19 +1061,10 @@ struct FormEmitter {
     mutating func call(index i: Int) {
         syncFlags()
         writeBack()
-        asm.mov(size: 8, GPR.rdi, FormEmitter.word(\.runner))
         asm.mov(size: 8, GPR.rsi, immediate: Int64(Int(bitPattern: formsBase + i * FormEmitter.formStride)))
-        asm.mov(size: 8, FormEmitter.a, immediate: Int64(bitPattern: UInt64(FormEmitter.entry)))
-        asm.call(register: FormEmitter.a)
-        cache = RegisterCache()
-        asm.test(size: 4, FormEmitter.a, FormEmitter.a)
-        let skip = asm.jcc(.e, 0)
-        asm.mov(size: 4, FormEmitter.a, FormEmitter.a)     // the answer is 32 bits: the rest zeroed
         asm.mov(size: 8, FormEmitter.d, immediate: exitWord(i))
-        asm.alu(.or, size: 8, FormEmitter.a, FormEmitter.d)
-        exits.append(asm.jmp(0))
-        asm.patch(skip, to: asm.bytes.count)
-        loadProbeKey()
+        asm.patch(asm.call(0), toAddress: stubs.interpret)
+        cache = RegisterCache()
         hostFlags = false
         afClear = false
         parked = false
@@ -1084,7 +1103,7 @@ struct FormEmitter {
     mutating func destination(_ n: UInt8) -> Int {
         let h = cache.slot(n) ?? allocate(n, loading: false)
         cache.touch(h)
-        cache.dirty[h] = true
+        cache.setDirty(h, true)
         return RegisterCache.hosts[h]
     }
 
@@ -1093,7 +1112,7 @@ struct FormEmitter {
     mutating func modified(_ n: UInt8) -> Int {
         let h = cache.slot(n) ?? allocate(n, loading: true)
         cache.touch(h)
-        cache.dirty[h] = true
+        cache.setDirty(h, true)
         return RegisterCache.hosts[h]
     }
 
@@ -1103,19 +1122,16 @@ struct FormEmitter {
         let h = cache.slot(n) ?? allocate(n, loading: false)
         cache.touch(h)
         asm.mov(size: 8, RegisterCache.hosts[h], r)
-        cache.dirty[h] = true
+        cache.setDirty(h, true)
     }
 
     /// A host register for guest register `n`: a free one, or the least recently used one
     /// (written back if dirty).
     mutating func allocate(_ n: UInt8, loading: Bool) -> Int {
-        var h = cache.guest.firstIndex(of: -1) ?? -1
-        if h < 0 {
-            h = cache.used.indices.min { cache.used[$0] < cache.used[$1] }!
-            if cache.dirty[h] { asm.mov(size: 8, FormEmitter.gpr(UInt8(cache.guest[h])), RegisterCache.hosts[h]) }
-        }
+        let h = cache.victim()
+        if cache.holds(h) && cache.isDirty(h) { asm.mov(size: 8, FormEmitter.gpr(UInt8(cache.guest[h])), RegisterCache.hosts[h]) }
         cache.guest[h] = Int8(n)
-        cache.dirty[h] = false
+        cache.setDirty(h, false)
         cache.touch(h)
         if loading { asm.mov(size: 8, RegisterCache.hosts[h], FormEmitter.gpr(n)) }
         return h
@@ -1123,15 +1139,15 @@ struct FormEmitter {
 
     /// The dirty cached registers into the register file (they stay cached).
     mutating func writeBack() {
-        for h in cache.guest.indices where cache.guest[h] >= 0 && cache.dirty[h] {
+        for h in RegisterCache.indices where cache.holds(h) && cache.isDirty(h) {
             asm.mov(size: 8, FormEmitter.gpr(UInt8(cache.guest[h])), RegisterCache.hosts[h])
-            cache.dirty[h] = false
+            cache.setDirty(h, false)
         }
     }
 
     /// Loads every register `target` caches from the register file, and takes its state.
     mutating func reload(_ target: RegisterCache) {
-        for h in target.guest.indices where target.guest[h] >= 0 {
+        for h in RegisterCache.indices where target.holds(h) {
             asm.mov(size: 8, RegisterCache.hosts[h], FormEmitter.gpr(UInt8(target.guest[h])))
         }
         cache = target
@@ -1143,14 +1159,35 @@ struct FormEmitter {
 /// them).
 /// A dirty one is newer than the register file; it is written back before anything outside
 /// the host code can look (a call into the interpreter, the block's exit, a loop back).
+///
+/// Fixed-size lanes, not arrays: the emitter copies the state at every slow path and branch,
+/// and arrays made each copy an allocation (translation was a quarter of fork+exec's time).
 struct RegisterCache {
     static let hosts = [GPR.r12, GPR.r13, GPR.r15, GPR.rdi, GPR.r9, GPR.r11]
-    var guest = [Int8](repeating: -1, count: hosts.count)
-    var dirty = [Bool](repeating: false, count: hosts.count)
-    var used = [Int](repeating: 0, count: hosts.count)
-    var clock = 0
+    /// The host registers' slots (lanes past them stay unused).
+    static let indices = 0..<hosts.count
+    /// The guest register each slot holds (-1: none), whether it is dirty, when it was last used.
+    var guest = SIMD8<Int8>(repeating: -1)
+    var dirty = SIMD8<Int8>(repeating: 0)
+    var used = SIMD8<Int32>(repeating: 0)
+    var clock: Int32 = 0
 
-    func slot(_ n: UInt8) -> Int? { guest.firstIndex(of: Int8(n)) }
+    func slot(_ n: UInt8) -> Int? {
+        for h in RegisterCache.indices where guest[h] == Int8(n) { return h }
+        return nil
+    }
+    func holds(_ h: Int) -> Bool { guest[h] >= 0 }
+    func isDirty(_ h: Int) -> Bool { dirty[h] != 0 }
+    mutating func setDirty(_ h: Int, _ d: Bool) { dirty[h] = d ? 1 : 0 }
+    /// A slot that holds nothing, else the least recently used.
+    func victim() -> Int {
+        var best = 0
+        for h in RegisterCache.indices {
+            if guest[h] < 0 { return h }
+            if used[h] < used[best] { best = h }
+        }
+        return best
+    }
     mutating func touch(_ h: Int) {
         clock += 1
         used[h] = clock

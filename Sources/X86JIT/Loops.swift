@@ -104,11 +104,11 @@ extension FormEmitter {
     /// The cached registers made `target`'s: each dirty one that `target` does not hold, or
     /// holds clean, written back, then each `target` holds loaded where it is not already.
     mutating func reconcile(to target: RegisterCache) {
-        for h in cache.guest.indices where cache.guest[h] >= 0 && cache.dirty[h]
-            && (cache.guest[h] != target.guest[h] || !target.dirty[h]) {
+        for h in RegisterCache.indices where cache.holds(h) && cache.isDirty(h)
+            && (cache.guest[h] != target.guest[h] || !target.isDirty(h)) {
             asm.mov(size: 8, FormEmitter.gpr(UInt8(cache.guest[h])), RegisterCache.hosts[h])
         }
-        for h in target.guest.indices where target.guest[h] >= 0 && cache.guest[h] != target.guest[h] {
+        for h in RegisterCache.indices where target.holds(h) && cache.guest[h] != target.guest[h] {
             asm.mov(size: 8, RegisterCache.hosts[h], FormEmitter.gpr(UInt8(target.guest[h])))
         }
         cache = target

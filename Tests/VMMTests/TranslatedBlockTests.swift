@@ -431,6 +431,41 @@ import X86JIT
         #endif
     }
 
+    /// A loop's translation whose other block must be checked again (`FormEmitter.enter`): an
+    /// outer loop writes CR3 (a new code epoch: every block's key is stale) before each run of
+    /// an inner loop of two blocks translated together; the branch into the other block finds
+    /// its key stale, leaves to `runBlock`, which checks it again, and the loop goes on. Run in
+    /// pieces of random length, the state after each is the interpreter's.
+    @Test func aLoopsBlocksAreCheckedAgainAfterAFlush() throws {
+        #if arch(x86_64)
+        let program: [UInt8] = [
+            0x0F, 0x22, 0xD8,                   // outer: mov cr3, rax
+            0xBA, 0x32, 0x00, 0x00, 0x00,       // mov edx, 50
+            0x01, 0xD3, 0xEB, 0x00,             // a: add ebx, edx; jmp b
+            0xFF, 0xCA, 0x75, 0xF8,             // b: dec edx; jnz a
+            0xFF, 0xC9, 0x75, 0xEC,             // dec ecx; jnz outer
+            0xF4,                               // hlt
+        ]
+        let (jit, jitHost) = try TranslatedBlockTests.makeVM(.jit), (interp, interpHost) = try TranslatedBlockTests.makeVM(.interpreter)
+        jit.vcpus[0].translationThreshold = 2
+        for vm in [jit, interp] { #expect(vm.dmaWrite(TranslatedBlockTests.code, program)) }
+        TranslatedBlockTests.start([jit.vcpus[0], interp.vcpus[0]], registers: [0: 0x1000, 1: 30], flags: 2)
+        var random = SplitMix64(seed: 2515)
+        var exit = ""
+        while !exit.hasPrefix("hlt") {
+            let (same, report, e) = TranslatedBlockTests.runBoth(jit, interp, limit: random.next() % 400 + 1)
+            #expect(same, "\(report)")
+            if !same || e.hasPrefix("shutdown") { break }
+            exit = e
+        }
+        #expect(jit.vcpus[0].register(3) == 30 * (50 * 51 / 2))
+        #expect(jit.vcpus[0].loopsTranslated > 0)
+        #expect(try #require(jit.vcpus[0].translation).edges > 0)
+        for vm in [jit, interp] { vm.teardown() }
+        #expect(jitHost.liveFrames == 0 && interpHost.liveFrames == 0)
+        #endif
+    }
+
     /// Flags carried from one block into the next: block A's CMP sets CF and jumps to B,
     /// whose ADC reads it (B needs the flags A leaves); B jumps to C, whose ADD writes every flag
     /// before anything reads one (C needs none: they stay in the host until a branch out fails
