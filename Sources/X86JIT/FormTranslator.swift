@@ -147,10 +147,13 @@ import X86
         let slot = SharedCode.emitSlot(&asm, context)
         let check = SharedCode.emitCheck(&asm, context)
         let interpret = SharedCode.emitInterpret(&asm, context, epilogue: epilogue)
+        let storeFlags = asm.bytes.count
+        FormEmitter.storeFlagsFromAX(&asm)
+        asm.ret()
         let code = Int(bitPattern: try memory.install(asm.bytes))
         let s = SharedCode(blockStride: context.blockStride, blockSlots: context.blockSlots, tlb: context.tlb,
                            entry: code + entry, epilogue: code + epilogue, slot: code + slot, check: code + check,
-                           interpret: code + interpret)
+                           interpret: code + interpret, storeFlags: code + storeFlags)
         stubs = s
         kept.entry = UnsafeRawPointer(bitPattern: s.entry)
         return s
@@ -180,6 +183,8 @@ struct SharedCode {
     var tlb: TranslationTLB?
     /// Where each part is.
     var entry: Int, epilogue: Int, slot: Int, check: Int, interpret: Int
+    /// `FormEmitter.storeFlagsFromAX`, returning.
+    var storeFlags: Int
 
     func serves(_ c: TranslationContext) -> Bool {
         blockStride == c.blockStride && blockSlots == c.blockSlots && (tlb == nil) == (c.tlb == nil)
@@ -482,7 +487,7 @@ struct FormEmitter {
         if pending {
             asm.alu(.cmp, size: 1, X86Assembler.Memory(base: r8, displacement: Int32(slot + BlockLayout.flagsDeadAtStart)), immediate: 0)
             let dead = asm.jcc(.ne, 0)
-            storeFlagsFromAX()
+            storeFlagsFromAX(inline: true)
             asm.patch(dead, to: asm.bytes.count)
         }
         asm.mov(size: 8, FormEmitter.budget, d)     // the budget taken
@@ -651,8 +656,18 @@ struct FormEmitter {
     /// The status flags in AX (AH as LAHF left it, AL the OF bit as SETO left it) into the
     /// register file's RFLAGS: AL's bit to bit 11 (SHL AL, 3; ROR AX, 8 puts it there and AH
     /// in AL), the rest masked off, then RFLAGS' status bits cleared and or'ed in memory.
-    /// Clobbers RAX and the flags. (28 bytes; through two temporaries it was 56.)
-    mutating func storeFlagsFromAX() {
+    /// Clobbers RAX and the flags. (28 bytes; through two temporaries it was 56.) Off the
+    /// way a chain goes on, a call to the shared copy (`SharedCode.storeFlags`, 5 bytes): every
+    /// call into the interpreter and every way out does it.
+    mutating func storeFlagsFromAX(inline: Bool = false) {
+        if inline {
+            FormEmitter.storeFlagsFromAX(&asm)
+        } else {
+            asm.patch(asm.call(0), toAddress: stubs.storeFlags)
+        }
+    }
+
+    static func storeFlagsFromAX(_ asm: inout X86Assembler) {
         let a = FormEmitter.a, rflags = FormEmitter.field(FormEmitter.rflags)
         asm.shift(.shl, size: 1, a, by: 3)
         asm.shift(.ror, size: 2, a, by: 8)
@@ -790,6 +805,18 @@ struct FormEmitter {
     func exitWord(_ index: Int) -> Int64 {
         let f = (formsBase + index * FormEmitter.formStride).assumingMemoryBound(to: FastForm.self).pointee
         return Int64(index) << 8 | Int64(context.slot) << 16 | Int64(Int(f.ordinal) + f.retires) << 48
+    }
+
+    /// `rip` into the register file's RIP: a sign-extended 32-bit immediate where it fits (the
+    /// kernel's code and a program's low code do), else through `scratch`.
+    mutating func storeRIP(_ rip: UInt64, through scratch: Int = FormEmitter.a) {
+        let v = Int64(bitPattern: rip), field = FormEmitter.field(FormEmitter.rip)
+        if Int64(Int32(truncatingIfNeeded: v)) == v {
+            asm.mov(size: 8, field, immediate: Int32(truncatingIfNeeded: v))
+        } else {
+            asm.mov(size: 8, scratch, immediate: v)
+            asm.mov(size: 8, field, scratch)
+        }
     }
 
     /// Returns `bits` and form `index`'s `exitWord` from the block (the flags written back first).
@@ -1020,8 +1047,7 @@ struct FormEmitter {
             break
         case .jmp:
             goOn(to: form.imm, executed: Int(form.ordinal) + form.retires)
-            asm.mov(size: 8, a, immediate: Int64(bitPattern: form.imm))
-            asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), a)
+            storeRIP(form.imm)
             exit(FastExit.jumped, index: i)
         case .jo, .jno, .jb, .jae, .je, .jne, .jbe, .ja, .js, .jns, .jp, .jnp, .jl, .jge, .jle, .jg:
             needFlags()
@@ -1030,8 +1056,7 @@ struct FormEmitter {
             let skip = asm.jcc(FormEmitter.condition((k.rawValue - FastKind.jo.rawValue) ^ 1), 0)
             let (host, dirty, cached, clear, inAX) = (hostFlags, dirtyFlags, cache, afClear, parked)
             goOn(to: form.imm, executed: Int(form.ordinal) + form.retires)
-            asm.mov(size: 8, a, immediate: Int64(bitPattern: form.imm))
-            asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), a)
+            storeRIP(form.imm)
             exit(FastExit.jumped, index: i)
             (hostFlags, dirtyFlags, cache, afClear, parked) = (host, dirty, cached, clear, inAX)
             asm.patch(skip, to: asm.bytes.count)

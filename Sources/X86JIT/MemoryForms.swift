@@ -207,8 +207,7 @@ extension FormEmitter {
             asm.mov(size: 8, at, d)
             store(4, from: si)
             if k == .call {
-                asm.mov(size: 8, d, immediate: Int64(bitPattern: form.imm))
-                asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), d)
+                storeRIP(form.imm, through: d)
             } else if k == .callReg {
                 asm.mov(size: 8, FormEmitter.field(FormEmitter.rip), r8)
             }
