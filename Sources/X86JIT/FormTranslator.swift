@@ -72,20 +72,16 @@ import X86
         // They go among the cold code, as do the slow paths: the code that runs (each block's
         // up to its epilogue) sits together. (In fork+exec, where the kernel runs much code a
         // few times, blocks were 1.9 KB of code apart, 1.2 KB of it what runs.)
-        let formBytes = Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(forms), count: count * MemoryLayout<FastForm>.stride))
         var flushed = false
         for _ in 0..<2 {
             do throws(CodeMemoryError) {
                 let stubs = try sharedCode(for: context)
-                let copy = try memory.install(formBytes, cold: true)
+                let copy = try install(forms, count: count)
                 var members: [TranslationMember] = []
                 for m in context.members {
-                    let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(m.forms), count: m.count * MemoryLayout<FastForm>.stride)
-                    members.append(TranslationMember(forms: try memory.install(Array(bytes), cold: true).assumingMemoryBound(to: FastForm.self),
-                                                     count: m.count, context: m.context))
+                    members.append(TranslationMember(forms: try install(m.forms, count: m.count), count: m.count, context: m.context))
                 }
-                let (emitter, coldFrom) = emit(copy.assumingMemoryBound(to: FastForm.self), count: count, context: context,
-                                               members: members, stubs: stubs)
+                let (emitter, coldFrom) = emit(copy, count: count, context: context, members: members, stubs: stubs)
                 let size = emitter.asm.bytes.count
                 let hot = try memory.reserve(coldFrom), cold = size > coldFrom ? try memory.reserve(size - coldFrom, cold: true) : 0
                 let base = Int(bitPattern: memory.base)
@@ -105,8 +101,7 @@ import X86
                         fclose(f)
                     }
                 }
-                return Translation(code: code, forms: copy.assumingMemoryBound(to: FastForm.self),
-                                   entry: UnsafeRawPointer(bitPattern: stubs.entry)!)
+                return Translation(code: code, forms: copy, entry: UnsafeRawPointer(bitPattern: stubs.entry)!)
             } catch {
                 guard case .full = error, !flushed, (try? memory.flush()) != nil else { return nil }
                 flushed = true
@@ -115,6 +110,12 @@ import X86
             }
         }
         return nil
+    }
+
+    /// A copy of the `count` forms at `forms` among the cold code.
+    func install(_ forms: UnsafePointer<FastForm>, count: Int) throws(CodeMemoryError) -> UnsafePointer<FastForm> {
+        let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(forms), count: count * MemoryLayout<FastForm>.stride)
+        return UnsafePointer(try memory.install(Array(bytes), cold: true).assumingMemoryBound(to: FastForm.self))
     }
 
     /// The host code for the forms at `forms` (where the code's calls name them), then the
@@ -286,17 +287,22 @@ struct SharedCode {
     /// fails: the block there is the one at the RIP in R10, its key is current, and a whole
     /// pass of it fits in the budget left in RDX. Clobbers R11 and the flags.
     static func emitSlotChecks(_ asm: inout X86Assembler, slot: Int) -> [Int] {
-        let t = GPR.r11, r8 = GPR.r8, r10 = GPR.r10, d = GPR.rdx
-        func field(_ offset: Int) -> X86Assembler.Memory { X86Assembler.Memory(base: r8, displacement: Int32(slot + offset)) }
-        var fail: [Int] = []
-        asm.alu(.cmp, size: 8, r10, field(BlockLayout.rip))
-        fail.append(asm.jcc(.ne, 0))
-        asm.mov(size: 8, t, field(BlockLayout.key))
-        fail.append(FormEmitter.keyIsNotCurrent(&asm, t))
-        asm.extend(signed: false, size: 4, t, from: 1, field(BlockLayout.instructions))
-        asm.alu(.cmp, size: 8, d, t)
+        let t = GPR.r11
+        var fail = emitSlotHolds(&asm, slot: slot, temporary: t)
+        asm.extend(signed: false, size: 4, t, from: 1, X86Assembler.Memory(base: GPR.r8, displacement: Int32(slot + BlockLayout.instructions)))
+        asm.alu(.cmp, size: 8, GPR.rdx, t)
         fail.append(asm.jcc(.b, 0))
         return fail
+    }
+
+    /// The first two of them: the slot at R8 + `slot` holds the block at the RIP in R10, and
+    /// its key is current (read into `temporary`, which may be R10). Clobbers the flags.
+    static func emitSlotHolds(_ asm: inout X86Assembler, slot: Int, temporary t: Int) -> [Int] {
+        func field(_ offset: Int) -> X86Assembler.Memory { X86Assembler.Memory(base: GPR.r8, displacement: Int32(slot + offset)) }
+        asm.alu(.cmp, size: 8, GPR.r10, field(BlockLayout.rip))
+        let notThere = asm.jcc(.ne, 0)
+        asm.mov(size: 8, t, field(BlockLayout.key))
+        return [notThere, FormEmitter.keyIsNotCurrent(&asm, t)]
     }
 }
 

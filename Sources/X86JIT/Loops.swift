@@ -43,13 +43,10 @@ extension FormEmitter {
         budgetAfter(executed)
         asm.alu(.cmp, size: 8, d, immediate: Int32(member.instructions))
         fail.append(asm.jcc(.b, 0))
-        let slot = member.blockOffset(at: member.rip)
+        // (R10 the key's temporary: R11 caches a guest register, which the member keeps.)
         asm.mov(size: 8, r8, FormEmitter.word(\.blocks))
         asm.mov(size: 8, r10, immediate: Int64(bitPattern: member.rip))
-        asm.alu(.cmp, size: 8, r10, X86Assembler.Memory(base: r8, displacement: Int32(slot + BlockLayout.rip)))
-        fail.append(asm.jcc(.ne, 0))
-        asm.mov(size: 8, r10, X86Assembler.Memory(base: r8, displacement: Int32(slot + BlockLayout.key)))
-        fail.append(keyIsNotCurrent(r10))
+        fail += SharedCode.emitSlotHolds(&asm, slot: member.blockOffset(at: member.rip), temporary: r10)
         asm.mov(size: 8, FormEmitter.budget, d)     // the budget taken
         let before = (hostFlags, dirtyFlags, parked, afClear, cache)
         // The member starts with the flags in AX (from the register file where it is

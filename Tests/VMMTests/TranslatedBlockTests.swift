@@ -71,6 +71,17 @@ import X86JIT
         }
     }
 
+    /// A translator's VM and an interpreter's, each with `program` at `code` and its vCPU started
+    /// there (`start`); the translator's translates a block once it has run `threshold` times.
+    static func pair(_ program: [UInt8], registers: [Int: UInt64], threshold: Int = 1) throws
+        -> (jit: VirtualMachine, interp: VirtualMachine, hosts: [HostPhysicalMemory]) {
+        let (jit, jitHost) = try makeVM(.jit), (interp, interpHost) = try makeVM(.interpreter)
+        jit.vcpus[0].translationThreshold = threshold
+        for vm in [jit, interp] { #expect(vm.dmaWrite(code, program)) }
+        start([jit.vcpus[0], interp.vcpus[0]], registers: registers, flags: 2)
+        return (jit, interp, [jitHost, interpHost])
+    }
+
     /// Runs both VMs' vCPU for `limit` instructions; nil when they agree (the exit, RIP, the
     /// retired count, RFLAGS, every register, the data and the stack), else what differs.
     static func runBoth(_ jit: VirtualMachine, _ interp: VirtualMachine, limit: UInt64) -> (same: Bool, report: String, exit: String) {
@@ -394,11 +405,8 @@ import X86JIT
     /// probe's own compare must not stand for the guest's flags on the way to the fault.
     @Test func aFaultingCompareLeavesTheFlagsBeforeIt() throws {
         #if arch(x86_64)
-        let (jit, _) = try TranslatedBlockTests.makeVM(.jit), (interp, _) = try TranslatedBlockTests.makeVM(.interpreter)
         let program: [UInt8] = [0x41, 0x81, 0xE0, 0xFF, 0x7F, 0x00, 0x00, 0x3B, 0x16, 0xF4]   // and r8d, 7fffh; cmp edx, [rsi]; hlt
-        jit.vcpus[0].translationThreshold = 1
-        for vm in [jit, interp] { #expect(vm.dmaWrite(TranslatedBlockTests.code, program)) }
-        TranslatedBlockTests.start([jit.vcpus[0], interp.vcpus[0]], registers: [8: 0x10000, 6: 0x200_0000], flags: 2)
+        let (jit, interp, _) = try TranslatedBlockTests.pair(program, registers: [8: 0x10000, 6: 0x200_0000])
         let (same, report, _) = TranslatedBlockTests.runBoth(jit, interp, limit: 100)
         #expect(same, "\(report)")
         #expect(try #require(jit.vcpus[0].translation).blocks > 0)
@@ -418,15 +426,12 @@ import X86JIT
             [0x0C, 0x00, 0x8B, 0x0F, 0x8B, 0x16, 0xF4],                     // or al, 0; mov ecx, [rdi]; mov edx, [rsi]; hlt
         ]
         for program in programs {
-            let (jit, jitHost) = try TranslatedBlockTests.makeVM(.jit), (interp, interpHost) = try TranslatedBlockTests.makeVM(.interpreter)
-            jit.vcpus[0].translationThreshold = 1
-            for vm in [jit, interp] { #expect(vm.dmaWrite(TranslatedBlockTests.code, program)) }
-            TranslatedBlockTests.start([jit.vcpus[0], interp.vcpus[0]], registers: [0: 0x0F, 3: 0x8F, 7: TranslatedBlockTests.data, 6: 0x200_0000], flags: 2)
+            let (jit, interp, hosts) = try TranslatedBlockTests.pair(program, registers: [0: 0x0F, 3: 0x8F, 7: TranslatedBlockTests.data, 6: 0x200_0000])
             let (same, report, _) = TranslatedBlockTests.runBoth(jit, interp, limit: 100)
             #expect(same, "\(program): \(report)")
             #expect(try #require(jit.vcpus[0].translation).blocks > 0)
             for vm in [jit, interp] { vm.teardown() }
-            #expect(jitHost.liveFrames == 0 && interpHost.liveFrames == 0)
+            #expect(hosts.allSatisfy { $0.liveFrames == 0 })
         }
         #endif
     }
@@ -446,10 +451,7 @@ import X86JIT
             0xFF, 0xC9, 0x75, 0xEC,             // dec ecx; jnz outer
             0xF4,                               // hlt
         ]
-        let (jit, jitHost) = try TranslatedBlockTests.makeVM(.jit), (interp, interpHost) = try TranslatedBlockTests.makeVM(.interpreter)
-        jit.vcpus[0].translationThreshold = 2
-        for vm in [jit, interp] { #expect(vm.dmaWrite(TranslatedBlockTests.code, program)) }
-        TranslatedBlockTests.start([jit.vcpus[0], interp.vcpus[0]], registers: [0: 0x1000, 1: 30], flags: 2)
+        let (jit, interp, hosts) = try TranslatedBlockTests.pair(program, registers: [0: 0x1000, 1: 30], threshold: 2)
         var random = SplitMix64(seed: 2515)
         var exit = ""
         while !exit.hasPrefix("hlt") {
@@ -462,7 +464,7 @@ import X86JIT
         #expect(jit.vcpus[0].loopsTranslated > 0)
         #expect(try #require(jit.vcpus[0].translation).edges > 0)
         for vm in [jit, interp] { vm.teardown() }
-        #expect(jitHost.liveFrames == 0 && interpHost.liveFrames == 0)
+        #expect(hosts.allSatisfy { $0.liveFrames == 0 })
         #endif
     }
 

@@ -251,7 +251,6 @@ extension CPU {
         state.words.pointee.blocks = UInt(bitPattern: blocks)
         if let tlb = (memory as? TranslationTLBProviding)?.translationTLB {
             state.words.pointee.tlbTags = UInt(bitPattern: tlb.tags)
-            state.words.pointee.tlbPages = UInt(bitPattern: tlb.pages)
             state.words.pointee.tlbEpoch = UInt(bitPattern: tlb.epoch)
         }
         keptTranslations = translator?.kept

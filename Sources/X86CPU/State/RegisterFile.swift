@@ -144,12 +144,11 @@ public struct RegisterFile {
     public var codeKey: UInt64 = 0
     public var globalCodeKey: UInt64 = 1 << 63
     /// The CPU's `FormRunner` (`runFastFormEntry`'s first argument), its blocks' slots, and its
-    /// memory's TLB (`TranslationTLB`: the tags, the pages, the epoch's word); 0 until the CPU
+    /// memory's TLB (`TranslationTLB`: the tags, with the pages after them, and the epoch's word); 0 until the CPU
     /// has a translator.
     public var runner: UInt = 0
     public var blocks: UInt = 0
     public var tlbTags: UInt = 0
-    public var tlbPages: UInt = 0
     public var tlbEpoch: UInt = 0
 
     /// Where a field is from the register file's address.
